@@ -1,0 +1,14 @@
+DROP TABLE audit_log;
+DROP TABLE email_outbox;
+DROP TABLE refunds;
+DROP TABLE scans;
+DROP TABLE devices;
+DROP TABLE gates;
+DROP TABLE tickets;
+DROP TABLE orders;
+DROP TABLE ticket_types;
+DROP TABLE events;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;
+DROP TABLE organizations;

@@ -1,0 +1,176 @@
+//! Setting up organisations: the `voelgoed admin …` commands and the inserts they share
+//! with the demo and bulk seeds (organisations, users, events, ticket types, gates,
+//! devices).
+
+use diesel::prelude::*;
+
+use crate::auth::{hash_password, random_token, token_hash, Role};
+use crate::db::schema::{devices, events, gates, organizations, ticket_types, users};
+use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::with_backend;
+
+pub fn create_organization(conn: &mut DbConnection, name: &str, timezone: &str) -> QueryResult<Tenant> {
+    let id: i64 = with_backend!(conn, |c| diesel::insert_into(organizations::table)
+        .values((
+            organizations::name.eq(name),
+            organizations::timezone.eq(timezone),
+            organizations::created_at.eq(db::now_ms()),
+        ))
+        .returning(organizations::id)
+        .get_result(c))?;
+    Ok(Tenant::authenticated(id))
+}
+
+pub fn create_user_with_hash(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role: Role,
+) -> QueryResult<i64> {
+    with_backend!(conn, |c| diesel::insert_into(users::table)
+        .values((
+            users::organization_id.eq(tenant.organization_id()),
+            users::email.eq(email.trim().to_lowercase()),
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::role.eq(role.as_str()),
+            users::created_at.eq(db::now_ms()),
+        ))
+        .returning(users::id)
+        .get_result(c))
+}
+
+pub struct NewEvent<'a> {
+    pub name: &'a str,
+    pub venue: &'a str,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub timezone: &'a str,
+    pub capacity: i64,
+    pub currency: &'a str,
+    pub sales_open_at: i64,
+}
+
+pub fn create_event(conn: &mut DbConnection, tenant: &Tenant, event: &NewEvent) -> QueryResult<i64> {
+    with_backend!(conn, |c| diesel::insert_into(events::table)
+        .values((
+            events::organization_id.eq(tenant.organization_id()),
+            events::name.eq(event.name),
+            events::venue.eq(event.venue),
+            events::starts_at.eq(event.starts_at),
+            events::ends_at.eq(event.ends_at),
+            events::timezone.eq(event.timezone),
+            events::capacity.eq(event.capacity),
+            events::currency.eq(event.currency),
+            events::sales_open_at.eq(event.sales_open_at),
+            events::created_at.eq(db::now_ms()),
+        ))
+        .returning(events::id)
+        .get_result(c))
+}
+
+pub fn create_ticket_type(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    name: &str,
+    price: i64,
+    capacity: i64,
+) -> QueryResult<i64> {
+    with_backend!(conn, |c| diesel::insert_into(ticket_types::table)
+        .values((
+            ticket_types::organization_id.eq(tenant.organization_id()),
+            ticket_types::event_id.eq(event_id),
+            ticket_types::name.eq(name),
+            ticket_types::price.eq(price),
+            ticket_types::capacity.eq(capacity),
+        ))
+        .returning(ticket_types::id)
+        .get_result(c))
+}
+
+/// The gate of that name at the event, created when missing.
+pub fn find_or_create_gate(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, name: &str) -> QueryResult<i64> {
+    let existing = gates::table
+        .filter(gates::organization_id.eq(tenant.organization_id()))
+        .filter(gates::event_id.eq(event_id))
+        .filter(gates::name.eq(name))
+        .select(gates::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    with_backend!(conn, |c| diesel::insert_into(gates::table)
+        .values((
+            gates::organization_id.eq(tenant.organization_id()),
+            gates::event_id.eq(event_id),
+            gates::name.eq(name),
+        ))
+        .returning(gates::id)
+        .get_result(c))
+}
+
+/// A new scanning device at a gate; returns its id and its token (shown once, stored
+/// only as a hash).
+pub fn create_device(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    gate_id: i64,
+    name: &str,
+) -> QueryResult<(i64, String)> {
+    let token = random_token();
+    let id = with_backend!(conn, |c| diesel::insert_into(devices::table)
+        .values((
+            devices::organization_id.eq(tenant.organization_id()),
+            devices::event_id.eq(event_id),
+            devices::gate_id.eq(gate_id),
+            devices::name.eq(name),
+            devices::token_hash.eq(token_hash(&token)),
+            devices::created_at.eq(db::now_ms()),
+        ))
+        .returning(devices::id)
+        .get_result(c))?;
+    Ok((id, token))
+}
+
+// ---- The `voelgoed admin …` commands: each returns what it prints. ----
+
+pub fn create_org(pool: &Pool, name: &str, timezone: &str) -> anyhow::Result<String> {
+    anyhow::ensure!(!name.trim().is_empty(), "the organisation needs a name");
+    anyhow::ensure!(timezone.parse::<chrono_tz::Tz>().is_ok(), "unknown timezone '{timezone}'");
+    let tenant = create_organization(&mut *pool.get()?, name.trim(), timezone)?;
+    Ok(tenant.organization_id().to_string())
+}
+
+pub fn create_user(pool: &Pool, org: i64, email: &str, name: &str, password: &str, role: &str) -> anyhow::Result<String> {
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner or supervisor"))?;
+    anyhow::ensure!(email.contains('@'), "'{email}' is not an email address");
+    anyhow::ensure!(password.len() >= 8, "the password must have at least 8 characters");
+    let mut conn = pool.get()?;
+    let exists: i64 = organizations::table.filter(organizations::id.eq(org)).count().get_result(&mut *conn)?;
+    anyhow::ensure!(exists == 1, "there is no organisation {org}");
+    let tenant = Tenant::authenticated(org);
+    let id = create_user_with_hash(&mut conn, &tenant, email, name, &hash_password(password)?, role)?;
+    Ok(id.to_string())
+}
+
+pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Option<&str>) -> anyhow::Result<String> {
+    anyhow::ensure!(!gate.trim().is_empty(), "the gate needs a name");
+    let mut conn = pool.get()?;
+    let org: Option<i64> = events::table
+        .filter(events::id.eq(event_id))
+        .select(events::organization_id)
+        .first(&mut *conn)
+        .optional()?;
+    let tenant = Tenant::authenticated(org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?);
+    let (_, token) = conn.transaction(|conn| {
+        let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
+        let default_name = format!("{} scanner", gate.trim());
+        create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))
+    })?;
+    Ok(token)
+}

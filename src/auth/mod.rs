@@ -1,0 +1,57 @@
+//! Who is asking: sign-in, sessions, roles and CSRF protection.
+//!
+//! Sessions live in the database (so every instance of a scaled-out deployment shares
+//! them and signing out revokes them everywhere); the cookie holds a random token whose
+//! SHA-256 is stored. `CurrentUser` is the extractor that proves a session and yields the
+//! `Tenant` every query needs. `CsrfForm` checks the session's CSRF token on POST forms.
+
+pub mod handlers;
+mod password;
+mod queries;
+mod session;
+mod views;
+
+pub use password::{hash_password, verify_password};
+pub use session::{CsrfForm, CurrentUser};
+
+/// What a user may do in their organisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Everything, including refunds and kiosk links.
+    Owner,
+    /// Watches dashboards and gates; changes nothing about money.
+    Supervisor,
+}
+
+impl Role {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "owner" => Some(Self::Owner),
+            "supervisor" => Some(Self::Supervisor),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Supervisor => "supervisor",
+        }
+    }
+}
+
+/// A random token, hex-encoded: 32 bytes from the OS-seeded CSPRNG.
+pub fn random_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex(&bytes)
+}
+
+/// SHA-256 of a token, hex-encoded: what the database stores instead of the token.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

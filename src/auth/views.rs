@@ -1,0 +1,38 @@
+//! The sign-in page.
+
+use maud::{html, Markup};
+
+use crate::ui::layout;
+
+pub struct LoginForm<'a> {
+    pub csrf_token: &'a str,
+    pub email: &'a str,
+    pub next: &'a str,
+    pub message: Option<&'a str>,
+}
+
+pub fn login_page(form: &LoginForm) -> Markup {
+    layout::page(
+        "Sign in",
+        None,
+        html! {
+            h1 { "Sign in" }
+            @if let Some(message) = form.message {
+                p.notice.error role="alert" { (message) }
+            }
+            form.stack method="post" action="/login" {
+                input type="hidden" name="csrf_token" value=(form.csrf_token);
+                input type="hidden" name="next" value=(form.next);
+                label {
+                    "Email"
+                    input type="email" name="email" autocomplete="username" required value=(form.email);
+                }
+                label {
+                    "Password"
+                    input type="password" name="password" autocomplete="current-password" required;
+                }
+                button type="submit" { "Sign in" }
+            }
+        },
+    )
+}

@@ -1,0 +1,183 @@
+//! The command line: `demo`, `serve`, `migrate`, `seed` and `admin …`. Every flag can
+//! also come from the environment (`DATABASE_URL`, `VOELGOED_ADDR`, …).
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::app::Application;
+use crate::config::Settings;
+use crate::db::{self, DatabaseUrl};
+use crate::demo;
+
+#[derive(Parser, Debug)]
+#[command(name = "voelgoed", version, about = "Voelgoed organiser console")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Migrate, seed demo data when the database is empty, run the simulator, serve.
+    Demo(DemoArgs),
+    /// Serve the console.
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Add bulk organisations, events and orders for benchmarks.
+    Seed(SeedArgs),
+    /// Create organisations, users and scanning devices.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args, Debug)]
+struct DatabaseArgs {
+    /// SQLite file path, sqlite://PATH, or postgres://… URL.
+    #[arg(long, env = "DATABASE_URL")]
+    database: String,
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    #[arg(long, env = "VOELGOED_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// Mark session cookies Secure even without HTTPS seen by the app.
+    #[arg(long, env = "VOELGOED_SECURE_COOKIES")]
+    secure_cookies: bool,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    #[arg(long, env = "VOELGOED_ADDR", default_value = "127.0.0.1:8080")]
+    addr: String,
+    #[arg(long, env = "DATABASE_URL", default_value = "voelgoed-demo.sqlite")]
+    database: String,
+    #[command(flatten)]
+    demo: demo::DemoOptions,
+}
+
+#[derive(Args, Debug)]
+struct SeedArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    /// Orders in all, shared unevenly between the organisations.
+    #[arg(long, env = "VOELGOED_SEED_ORDERS")]
+    orders: u64,
+    /// New organisations to create (owner owner@seed-K.test / seed-owner).
+    #[arg(long, env = "VOELGOED_SEED_ORGS", default_value_t = 50)]
+    orgs: u32,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create an organisation; prints its id.
+    CreateOrg {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// IANA timezone, e.g. Europe/Amsterdam.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Create a user in an organisation; prints its id.
+    CreateUser {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, env = "VOELGOED_NEW_PASSWORD")]
+        password: String,
+        /// owner or supervisor.
+        #[arg(long, default_value = "owner")]
+        role: String,
+    },
+    /// Create a scanning device at a gate (the gate is created when missing);
+    /// prints the device token and nothing else.
+    CreateDevice {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        event: i64,
+        #[arg(long)]
+        gate: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Demo(args) => {
+            let database = DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)?;
+            demo::run(Settings::new(args.addr, database), args.demo).await
+        }
+        Command::Serve(args) => {
+            let mut settings = Settings::new(args.addr, parse_url(&args.db)?);
+            settings.secure_cookies = args.secure_cookies;
+            let app = Application::build(settings).await?;
+            println!("Voelgoed console listening on http://{}", app.address());
+            app.run_until_stopped().await
+        }
+        Command::Migrate(args) => {
+            let pool = open(&args).await?;
+            println!("database is up to date");
+            drop(pool);
+            Ok(())
+        }
+        Command::Seed(args) => {
+            let pool = open(&args.db).await?;
+            let report = blocking(move || demo::bulk::seed(&pool, args.orders, args.orgs)).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Admin(command) => admin(command).await,
+    }
+}
+
+async fn admin(command: AdminCommand) -> anyhow::Result<()> {
+    let printed = match command {
+        AdminCommand::CreateOrg { db, name, timezone } => {
+            let pool = open(&db).await?;
+            blocking(move || crate::admin::create_org(&pool, &name, &timezone)).await?
+        }
+        AdminCommand::CreateUser { db, org, email, name, password, role } => {
+            let pool = open(&db).await?;
+            let name = name.unwrap_or_else(|| email.clone());
+            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role)).await?
+        }
+        AdminCommand::CreateDevice { db, event, gate, name } => {
+            let pool = open(&db).await?;
+            blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
+        }
+    };
+    println!("{printed}");
+    Ok(())
+}
+
+fn parse_url(args: &DatabaseArgs) -> anyhow::Result<DatabaseUrl> {
+    DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)
+}
+
+/// Opens and migrates the database named by the flags.
+async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
+    let url = parse_url(args)?;
+    blocking(move || {
+        let pool = db::connect(&url)?;
+        db::migrate(&pool)?;
+        Ok(pool)
+    })
+    .await
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work).await?
+}

@@ -1,0 +1,31 @@
+//! Settings for a running server, built by the CLI from flags and the environment.
+
+use std::time::Duration;
+
+use crate::db::DatabaseUrl;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (the tests use that).
+    pub addr: String,
+    pub database: DatabaseUrl,
+    /// Mark the session cookie `Secure` even when requests arrive over plain HTTP
+    /// (behind a TLS-terminating proxy that does not send `X-Forwarded-Proto`).
+    pub secure_cookies: bool,
+    /// Shortest gap between two redraws of one live channel: bursts merge into one.
+    pub coalesce: Duration,
+    /// How long a session lasts after sign-in.
+    pub session_ttl: Duration,
+}
+
+impl Settings {
+    pub fn new(addr: impl Into<String>, database: DatabaseUrl) -> Self {
+        Self {
+            addr: addr.into(),
+            database,
+            secure_cookies: false,
+            coalesce: Duration::from_millis(250),
+            session_ttl: Duration::from_secs(12 * 3600),
+        }
+    }
+}

@@ -1,0 +1,175 @@
+//! Database plumbing: one connection type over SQLite and PostgreSQL, the pool, the
+//! embedded migrations, and `run` to call blocking diesel code off the async workers.
+//! Query functions live in the features; they all take a `Tenant` (see `tenant.rs`).
+
+pub mod schema;
+mod tenant;
+
+pub use tenant::Tenant;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2;
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// One connection type for both backends, so every query is written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same expression against whichever backend `conn` is, for the few queries the
+/// multi-connection cannot express (RETURNING, batch inserts).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$inner:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($inner) => $body,
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// Where the data lives, decided from the URL's scheme before any connection is tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`/`postgresql://…`, `sqlite://PATH` or a plain file path.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
+        if path.contains("://") {
+            return Err(format!(
+                "unsupported database URL '{raw}': use a SQLite file path, sqlite://PATH or postgres://…"
+            ));
+        }
+        Ok(Self::Sqlite(path.to_string()))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL and applies SQLite's pragmas.
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        use diesel::r2d2::Error as E;
+        match &self.url {
+            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
+                .map(DbConnection::Postgresql)
+                .map_err(E::ConnectionError),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(E::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout queues writers
+                // instead of failing them; foreign keys are off by default in SQLite.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                )
+                .map_err(E::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// Opens the pool and fails fast with the backend's own message when it is unreachable.
+pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager { url: url.clone() };
+    // Open one connection by hand first: r2d2 would otherwise retry for its whole
+    // timeout and then report only "timed out".
+    r2d2::ManageConnection::connect(&manager).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let size = if url.is_sqlite() { 8 } else { 16 };
+    let pool = r2d2::Pool::builder()
+        .max_size(size)
+        .connection_timeout(Duration::from_secs(10))
+        .build(manager)?;
+    Ok(pool)
+}
+
+/// Applies every pending migration of the backend in use.
+pub fn migrate(pool: &Pool) -> anyhow::Result<()> {
+    let mut conn = pool.get()?;
+    let applied = match &mut *conn {
+        DbConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+    for migration in applied {
+        tracing::info!(%migration, "applied migration");
+    }
+    Ok(())
+}
+
+/// Runs blocking diesel work on the blocking thread pool with a pooled connection.
+pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(AppError::unexpected)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(AppError::unexpected)?
+}
+
+/// Milliseconds since the unix epoch: the one time representation in the database.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// `SUM(column)` as a 64-bit integer on both backends (PostgreSQL sums BIGINT to
+/// NUMERIC). `column` must be a trusted, qualified column name, never input.
+pub fn sum_of(
+    column: &'static str,
+) -> diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::BigInt>> {
+    diesel::dsl::sql(&format!("CAST(SUM({column}) AS BIGINT)"))
+}
+
+/// A stored time as `2026-11-25 14:02:05 UTC`, for messages that leave the database.
+pub fn format_utc(at_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(at_ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}

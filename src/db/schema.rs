@@ -1,0 +1,214 @@
+//! Diesel table definitions, shared by the SQLite and PostgreSQL migrations.
+//! Times are unix milliseconds (UTC); money is integer minor units.
+
+diesel::table! {
+    organizations (id) {
+        id -> BigInt,
+        name -> Text,
+        timezone -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        email -> Text,
+        name -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        token_hash -> Text,
+        user_id -> BigInt,
+        csrf_token -> Text,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        email -> Text,
+        failed_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        name -> Text,
+        venue -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        timezone -> Text,
+        capacity -> BigInt,
+        currency -> Text,
+        sales_open_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    ticket_types (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        price -> BigInt,
+        capacity -> BigInt,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        code -> Text,
+        buyer_name -> Text,
+        buyer_email -> Text,
+        status -> Text,
+        gross -> BigInt,
+        fees -> BigInt,
+        net -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    tickets (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        order_id -> BigInt,
+        ticket_type_id -> BigInt,
+        code -> Text,
+        status -> Text,
+        price -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    gates (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        gate_id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        revoked_at -> Nullable<BigInt>,
+        last_heartbeat_at -> Nullable<BigInt>,
+        battery -> Nullable<Integer>,
+        pending_uploads -> Nullable<Integer>,
+        app_version -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    scans (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        device_scan_id -> Text,
+        ticket_code -> Text,
+        ticket_id -> Nullable<BigInt>,
+        gate_id -> BigInt,
+        device_id -> BigInt,
+        direction -> Text,
+        scanned_at -> BigInt,
+        received_at -> BigInt,
+        result -> Text,
+        reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refunds (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        order_id -> BigInt,
+        amount -> BigInt,
+        idempotency_key -> Text,
+        user_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    email_outbox (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        order_id -> Nullable<BigInt>,
+        recipient -> Text,
+        subject -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        action -> Text,
+        subject_type -> Text,
+        subject_id -> BigInt,
+        details -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(users -> organizations (organization_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(events -> organizations (organization_id));
+diesel::joinable!(ticket_types -> events (event_id));
+diesel::joinable!(orders -> events (event_id));
+diesel::joinable!(tickets -> orders (order_id));
+diesel::joinable!(tickets -> ticket_types (ticket_type_id));
+diesel::joinable!(gates -> events (event_id));
+diesel::joinable!(devices -> gates (gate_id));
+diesel::joinable!(scans -> gates (gate_id));
+diesel::joinable!(scans -> devices (device_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    users,
+    sessions,
+    login_failures,
+    events,
+    ticket_types,
+    orders,
+    tickets,
+    gates,
+    devices,
+    scans,
+    refunds,
+    email_outbox,
+    audit_log,
+);

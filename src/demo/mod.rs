@@ -1,0 +1,48 @@
+//! `voelgoed demo` and `voelgoed seed`: demo data, bulk benchmark data and the
+//! simulator that keeps the demo alive.
+
+pub mod bulk;
+pub mod seed;
+pub mod simulator;
+
+use anyhow::Context;
+
+use crate::app::Application;
+use crate::config::Settings;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DemoOptions {
+    /// Orders to seed for the live event when the database is empty.
+    #[arg(long, env = "VOELGOED_DEMO_ORDERS", default_value_t = 20_000)]
+    pub live_orders: u64,
+    /// Simulated orders per second over the events on now (0 stops selling).
+    #[arg(long, env = "VOELGOED_SIM_ORDERS_PER_SECOND", default_value_t = 2.0)]
+    pub orders_per_second: f64,
+    /// Simulated gate scans per second over the events on now (0 stops scanning).
+    #[arg(long, env = "VOELGOED_SIM_SCANS_PER_SECOND", default_value_t = 8.0)]
+    pub scans_per_second: f64,
+}
+
+pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        options.orders_per_second >= 0.0 && options.scans_per_second >= 0.0,
+        "simulator rates cannot be negative"
+    );
+    let app = Application::build(settings).await?;
+    let pool = app.state().pool.clone();
+    let live_orders = options.live_orders;
+    let seeded = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let mut conn = pool.get()?;
+        seed::seed_if_empty(&mut conn, live_orders).context("cannot seed the demo data")
+    })
+    .await??;
+    if seeded {
+        println!("Seeded the demo data.");
+    }
+    tokio::spawn(simulator::run(app.state().clone(), options.orders_per_second, options.scans_per_second));
+    println!("Voelgoed demo console: http://{}/login", app.address());
+    for (email, password, what) in seed::LOGINS {
+        println!("  {email} / {password}  ({what})");
+    }
+    app.run_until_stopped().await
+}

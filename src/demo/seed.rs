@@ -1,0 +1,169 @@
+//! The demo data set: "Demo Events" (owner and supervisor) and "Other Org", each with a
+//! past, a live and a future event; the live one of Demo Events with ~20,000 orders and
+//! a crowd already inside.
+
+use diesel::prelude::*;
+use rand::Rng;
+
+use super::bulk::{EventToFill, OrderWriter};
+use crate::admin::{self, NewEvent};
+use crate::auth::{hash_password, Role};
+use crate::db::schema::{organizations, scans};
+use crate::db::{self, DbConnection, Tenant};
+use crate::with_backend;
+
+pub const LOGINS: &[(&str, &str, &str)] = &[
+    ("owner@demo.test", "demo-owner", "owner, Demo Events"),
+    ("supervisor@demo.test", "demo-supervisor", "supervisor, Demo Events"),
+    ("owner@other.test", "other-owner", "owner, Other Org"),
+];
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+
+/// Seeds the demo when the database has no organisation yet. Returns true if it did.
+pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Result<bool> {
+    let existing: i64 = organizations::table.count().get_result(conn)?;
+    if existing > 0 {
+        return Ok(false);
+    }
+    let demo = admin::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
+    let owner = admin::create_user_with_hash(conn, &demo, "owner@demo.test", "Dana Owner", &hash_password("demo-owner")?, Role::Owner)?;
+    admin::create_user_with_hash(conn, &demo, "supervisor@demo.test", "Sam Supervisor", &hash_password("demo-supervisor")?, Role::Supervisor)?;
+    let other = admin::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
+    let other_owner = admin::create_user_with_hash(conn, &other, "owner@other.test", "Olu Other", &hash_password("other-owner")?, Role::Owner)?;
+
+    let now = db::now_ms();
+    let mut writer = OrderWriter::new(conn)?;
+    let festival = DemoEvent {
+        name: "Voelgoed Summer Festival",
+        venue: "Westerpark, Amsterdam",
+        starts_at: now - 2 * HOUR,
+        hours: 10,
+        timezone: "Europe/Amsterdam",
+        currency: "EUR",
+        types: &[("Day ticket", 4_500, 30_000), ("Early bird", 3_500, 6_000), ("VIP", 12_000, 4_000)],
+        gates: &["North", "South", "VIP"],
+    };
+    let live = festival.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &live, owner, live_orders, 0.5)?;
+    let jazz = DemoEvent { name: "Autumn Jazz Night", venue: "Paradiso", starts_at: now - 30 * DAY, hours: 5, types: &[("Standing", 3_000, 1_200)], gates: &["Main"], ..festival };
+    let past = jazz.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &past, owner, 900, 0.0)?;
+    let gala = DemoEvent { name: "New Year's Eve Gala", venue: "Beurs van Berlage", starts_at: now + 36 * DAY, hours: 6, types: &[("Dinner & dance", 18_500, 600), ("Dance only", 6_500, 900)], gates: &["Entrance"], ..festival };
+    let future = gala.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &future, owner, 300, 0.0)?;
+
+    for (name, starts_at) in [("Kaapstad Jazz", now - HOUR), ("Karoo Stargazing", now + 20 * DAY), ("Winelands Fair", now - 60 * DAY)] {
+        let event = DemoEvent { name, venue: "Cape Town", starts_at, hours: 8, timezone: "Africa/Johannesburg", currency: "ZAR", types: &[("General", 25_000, 3_000)], gates: &["Gate A"], ..festival };
+        let created = event.create(conn, &other)?;
+        fill(&mut writer, conn, &other, &created, other_owner, 400, if starts_at < now && starts_at > now - DAY { 0.4 } else { 0.0 })?;
+    }
+    writer.finish(conn)?;
+    Ok(true)
+}
+
+struct DemoEvent<'a> {
+    name: &'a str,
+    venue: &'a str,
+    starts_at: i64,
+    hours: i64,
+    timezone: &'a str,
+    currency: &'a str,
+    types: &'a [(&'a str, i64, i64)],
+    gates: &'a [&'a str],
+}
+
+impl DemoEvent<'_> {
+    /// Creates the event, its ticket types, and gates with two scanning devices each.
+    fn create(&self, conn: &mut DbConnection, tenant: &Tenant) -> anyhow::Result<EventToFill> {
+        let capacity = self.types.iter().map(|(_, _, cap)| cap).sum();
+        let sales_open_at = self.starts_at - 60 * DAY;
+        let event_id = admin::create_event(
+            conn,
+            tenant,
+            &NewEvent {
+                name: self.name,
+                venue: self.venue,
+                starts_at: self.starts_at,
+                ends_at: self.starts_at + self.hours * HOUR,
+                timezone: self.timezone,
+                capacity,
+                currency: self.currency,
+                sales_open_at,
+            },
+        )?;
+        let mut ticket_types = Vec::new();
+        for (name, price, cap) in self.types {
+            ticket_types.push((admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?, *price));
+        }
+        for gate in self.gates {
+            let gate_id = admin::find_or_create_gate(conn, tenant, event_id, gate)?;
+            for n in 1..=2 {
+                admin::create_device(conn, tenant, event_id, gate_id, &format!("{gate} scanner {n}"))?;
+            }
+        }
+        let sold_until = db::now_ms().min(self.starts_at + self.hours * HOUR);
+        Ok(EventToFill { event_id, ticket_types, sold_from: sales_open_at, sold_until, max_tickets: 2 })
+    }
+}
+
+/// Sells `orders` orders for the event and admits `admit_share` of its valid tickets
+/// through its gates (for an event that is on now).
+fn fill(
+    writer: &mut OrderWriter,
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event: &EventToFill,
+    owner_id: i64,
+    orders: u64,
+    admit_share: f64,
+) -> anyhow::Result<()> {
+    (0..orders).for_each(|_| writer.add_order(tenant, event, owner_id));
+    let mut rng = rand::rng();
+    let admitted: Vec<(i64, String)> = writer
+        .pending_tickets()
+        .filter(|t| t.status == "valid" && rng.random_bool(admit_share))
+        .map(|t| (t.id, t.code.clone()))
+        .collect();
+    writer.flush(conn)?;
+    admit(conn, tenant, event.event_id, &admitted)?;
+    Ok(())
+}
+
+/// Records a valid entry scan for each ticket, spread over the event's gates' devices.
+fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i64, String)]) -> anyhow::Result<()> {
+    let devices = crate::scanning::queries::gate_devices(conn, tenant, event_id)?;
+    if devices.is_empty() || tickets.is_empty() {
+        return Ok(());
+    }
+    let now = db::now_ms();
+    let rows: Vec<_> = tickets
+        .iter()
+        .enumerate()
+        .map(|(n, (ticket_id, code))| {
+            let device = devices[n % devices.len()];
+            let at = now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
+            (
+                scans::organization_id.eq(tenant.organization_id()),
+                scans::event_id.eq(event_id),
+                scans::device_scan_id.eq(format!("seed-{event_id}-{ticket_id}")),
+                scans::ticket_code.eq(code.clone()),
+                scans::ticket_id.eq(Some(*ticket_id)),
+                scans::gate_id.eq(device.gate_id),
+                scans::device_id.eq(device.device_id),
+                scans::direction.eq("in"),
+                scans::scanned_at.eq(at),
+                scans::received_at.eq(at),
+                scans::result.eq("valid"),
+            )
+        })
+        .collect();
+    conn.transaction(|conn| {
+        for chunk in rows.chunks(2_000) {
+            with_backend!(&mut *conn, |c| diesel::insert_into(scans::table).values(chunk).execute(c))?;
+        }
+        Ok::<_, diesel::result::Error>(())
+    })?;
+    Ok(())
+}

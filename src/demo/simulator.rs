@@ -1,0 +1,135 @@
+//! The demo's simulator: buyers buy tickets and ticket holders come and go through the
+//! gates of every event that is on now, at configurable rates, through the same
+//! functions and bus updates as real sales and scans.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use rand::Rng;
+
+use crate::app::AppState;
+use crate::db::schema::{events, orders, ticket_types, tickets};
+use crate::db::{self, DbConnection, Tenant};
+use crate::live::{Channel, Update, UpdateKind};
+use crate::orders::{place_order, NewOrder};
+use crate::scanning::{queries::gate_devices, record_scan, Direction, ScanAttempt, ScanResult};
+
+/// Runs until the process ends. Rates are per second over all live events.
+pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
+    let ticks_per_second = 10.0;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let (mut sale_credit, mut scan_credit) = (0.0, 0.0);
+    loop {
+        tick.tick().await;
+        sale_credit += orders_per_second / ticks_per_second;
+        scan_credit += scans_per_second / ticks_per_second;
+        let (sales, scans) = (sale_credit.floor() as u32, scan_credit.floor() as u32);
+        sale_credit -= f64::from(sales);
+        scan_credit -= f64::from(scans);
+        if sales + scans == 0 {
+            continue;
+        }
+        let work = db::run(&state.pool, move |conn| Ok(simulate(conn, sales, scans)?)).await;
+        match work {
+            Ok(updates) => updates.into_iter().for_each(|u| state.bus.publish(u)),
+            Err(e) => tracing::warn!(error = %e, "simulator step failed"),
+        }
+    }
+}
+
+/// One step: `sales` orders and `scans` scans, spread over the events on now.
+fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<Vec<Update>> {
+    let now = db::now_ms();
+    let live: Vec<(i64, i64)> = events::table
+        .filter(events::starts_at.le(now))
+        .filter(events::ends_at.ge(now))
+        .select((events::organization_id, events::id))
+        .load(conn)?;
+    let mut updates = Vec::new();
+    if live.is_empty() {
+        return Ok(updates);
+    }
+    let mut rng = rand::rng();
+    for _ in 0..sales {
+        let (org, event_id) = live[rng.random_range(0..live.len())];
+        let tenant = Tenant::authenticated(org);
+        if sell(conn, &tenant, event_id, &mut rng)? {
+            updates.push(Update { channel: Channel::occupancy(&tenant, event_id), kind: UpdateKind::TicketSold });
+        }
+    }
+    for _ in 0..scans {
+        let (org, event_id) = live[rng.random_range(0..live.len())];
+        let tenant = Tenant::authenticated(org);
+        if let Some(result) = scan(conn, &tenant, event_id, &mut rng)? {
+            updates.push(Update { channel: Channel::scans(&tenant, event_id), kind: UpdateKind::ScanOccurred });
+            if result == ScanResult::Valid {
+                updates.push(Update { channel: Channel::occupancy(&tenant, event_id), kind: UpdateKind::ScanOccurred });
+            }
+        }
+    }
+    Ok(updates)
+}
+
+fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<bool> {
+    let types: Vec<i64> = ticket_types::table
+        .filter(ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(ticket_types::event_id.eq(event_id))
+        .select(ticket_types::id)
+        .load(conn)?;
+    if types.is_empty() {
+        return Ok(false);
+    }
+    let first = ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
+    let order = NewOrder {
+        event_id,
+        buyer_name: format!("{first} Walk-up"),
+        buyer_email: format!("{}.walkup{}@example.test", first.to_lowercase(), rng.random_range(1..10_000)),
+        items: vec![(types[rng.random_range(0..types.len())], rng.random_range(1..=3))],
+        created_at: db::now_ms(),
+    };
+    Ok(place_order(conn, tenant, &order)?.is_some())
+}
+
+/// A ticket holder at a gate: mostly entries, some exits, now and then a bad code.
+fn scan(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<Option<ScanResult>> {
+    let devices = gate_devices(conn, tenant, event_id)?;
+    if devices.is_empty() {
+        return Ok(None);
+    }
+    let device = devices[rng.random_range(0..devices.len())];
+    let code = if rng.random_bool(0.02) {
+        "NOT-A-TICKET".to_string()
+    } else {
+        match random_ticket(conn, tenant, event_id, rng)? {
+            Some(code) => code,
+            None => return Ok(None),
+        }
+    };
+    let direction = if rng.random_bool(0.1) { Direction::Out } else { Direction::In };
+    let attempt = ScanAttempt {
+        device_scan_id: format!("sim-{}", crate::auth::random_token()),
+        ticket_code: code,
+        direction,
+        scanned_at: db::now_ms(),
+    };
+    Ok(Some(record_scan(conn, tenant, device, &attempt)?.result))
+}
+
+/// A ticket of the event picked at random through its order ids (cheap on big events).
+fn random_ticket(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<Option<String>> {
+    let org = tenant.organization_id();
+    let (low, high): (Option<i64>, Option<i64>) = orders::table
+        .filter(orders::organization_id.eq(org))
+        .filter(orders::event_id.eq(event_id))
+        .select((diesel::dsl::min(orders::id), diesel::dsl::max(orders::id)))
+        .first(conn)?;
+    let (Some(low), Some(high)) = (low, high) else { return Ok(None) };
+    tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::order_id.ge(rng.random_range(low..=high)))
+        .order(tickets::order_id)
+        .select(tickets::code)
+        .first(conn)
+        .optional()
+}

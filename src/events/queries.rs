@@ -1,0 +1,129 @@
+//! Event queries, all scoped by the tenant.
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::db::schema::{events, orders, scans, tickets};
+use crate::db::{sum_of, DbConnection, Tenant};
+
+#[derive(Queryable, Clone, Debug)]
+pub struct Event {
+    pub id: i64,
+    pub name: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub timezone: String,
+    pub capacity: i64,
+    pub currency: String,
+}
+
+type EventColumns = (
+    events::id,
+    events::name,
+    events::venue,
+    events::starts_at,
+    events::ends_at,
+    events::timezone,
+    events::capacity,
+    events::currency,
+);
+
+const EVENT_COLUMNS: EventColumns = (
+    events::id,
+    events::name,
+    events::venue,
+    events::starts_at,
+    events::ends_at,
+    events::timezone,
+    events::capacity,
+    events::currency,
+);
+
+/// Where an event stands in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Upcoming,
+    Live,
+    Ended,
+}
+
+impl Event {
+    pub fn phase(&self, now: i64) -> Phase {
+        if now < self.starts_at {
+            Phase::Upcoming
+        } else if now <= self.ends_at {
+            Phase::Live
+        } else {
+            Phase::Ended
+        }
+    }
+}
+
+/// The numbers the event page shows live.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OccupancySummary {
+    /// Tickets sold and not refunded or cancelled.
+    pub sold: i64,
+    /// Gross takings of paid and partly refunded orders, in minor units.
+    pub gross: i64,
+    /// People inside now: valid entries minus valid exits.
+    pub inside: i64,
+}
+
+/// The tenant's events, soonest first, with their sold ticket counts.
+pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(Event, i64)>> {
+    let list: Vec<Event> = events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .order((events::starts_at.desc(), events::id))
+        .select(EVENT_COLUMNS)
+        .load(conn)?;
+    let sold: Vec<(i64, i64)> = tickets::table
+        .filter(tickets::organization_id.eq(tenant.organization_id()))
+        .filter(tickets::status.eq("valid"))
+        .group_by(tickets::event_id)
+        .select((tickets::event_id, count_star()))
+        .load(conn)?;
+    Ok(list
+        .into_iter()
+        .map(|event| {
+            let count = sold.iter().find(|(id, _)| *id == event.id).map_or(0, |(_, n)| *n);
+            (event, count)
+        })
+        .collect())
+}
+
+/// One of the tenant's events; another organisation's id is `NotFound`, like a missing one.
+pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Event> {
+    events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .filter(events::id.eq(event_id))
+        .select(EVENT_COLUMNS)
+        .first(conn)
+}
+
+pub fn occupancy_summary(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<OccupancySummary> {
+    let org = tenant.organization_id();
+    let sold = tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::status.eq("valid"))
+        .count()
+        .get_result(conn)?;
+    let gross = orders::table
+        .filter(orders::organization_id.eq(org))
+        .filter(orders::event_id.eq(event_id))
+        .filter(orders::status.eq_any(["paid", "partially_refunded"]))
+        .select(sum_of("orders.gross"))
+        .first::<Option<i64>>(conn)?
+        .unwrap_or(0);
+    let valid_by_direction: Vec<(String, i64)> = scans::table
+        .filter(scans::organization_id.eq(org))
+        .filter(scans::event_id.eq(event_id))
+        .filter(scans::result.eq("valid"))
+        .group_by(scans::direction)
+        .select((scans::direction, count_star()))
+        .load(conn)?;
+    let count_of = |dir: &str| valid_by_direction.iter().find(|(d, _)| d == dir).map_or(0, |(_, n)| *n);
+    Ok(OccupancySummary { sold, gross, inside: count_of("in") - count_of("out") })
+}

@@ -1,0 +1,18 @@
+//! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
+//! See README.md for the module map.
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod live;
+pub mod orders;
+pub mod routes;
+pub mod scanning;
+pub mod telemetry;
+pub mod ui;

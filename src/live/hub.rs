@@ -1,0 +1,127 @@
+//! Fan-out of live channels to SSE clients.
+//!
+//! Per channel with at least one client, one task renders the channel's frame once per
+//! burst of updates (at most one render per `coalesce` period) and publishes it through
+//! a `watch` channel. Every client shares that one rendered frame, and a slow client
+//! only ever holds the newest frame, so a phone on 3G cannot grow server memory.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use actix_web_lab::sse;
+use futures_util::future::BoxFuture;
+use tokio::sync::{broadcast, watch, Notify};
+
+use super::{Bus, Channel};
+
+/// One rendered SSE message, shared by all clients of a channel.
+pub type Frame = sse::Event;
+
+/// Renders a channel's current state. Called once per (coalesced) update.
+pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Option<Frame>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Hub {
+    channels: Arc<Mutex<HashMap<Channel, LiveChannel>>>,
+    coalesce: Duration,
+}
+
+struct LiveChannel {
+    frames: watch::Sender<Option<Frame>>,
+    changed: Arc<Notify>,
+}
+
+impl Hub {
+    /// Starts listening to the bus; updates for channels nobody watches are dropped.
+    pub fn start(bus: &dyn Bus, coalesce: Duration) -> Self {
+        let hub = Self { channels: Arc::default(), coalesce };
+        let updates = bus.subscribe();
+        tokio::spawn(hub.clone().route_updates(updates));
+        hub
+    }
+
+    /// A receiver of the channel's frames, starting its render task when it is the first.
+    pub fn subscribe(&self, channel: Channel, render: Render) -> watch::Receiver<Option<Frame>> {
+        let mut channels = self.lock();
+        if let Some(live) = channels.get(&channel) {
+            return live.frames.subscribe();
+        }
+        let (frames, receiver) = watch::channel(None);
+        let changed = Arc::new(Notify::new());
+        channels.insert(
+            channel.clone(),
+            LiveChannel { frames: frames.clone(), changed: changed.clone() },
+        );
+        tokio::spawn(self.clone().render_loop(channel, frames, changed, render));
+        receiver
+    }
+
+    /// How many channels have a render task (for tests and metrics).
+    pub fn live_channels(&self) -> usize {
+        self.lock().len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Channel, LiveChannel>> {
+        // A panic while holding the map cannot leave it inconsistent: keep serving.
+        self.channels.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    async fn route_updates(self, mut updates: broadcast::Receiver<crate::live::Update>) {
+        loop {
+            match updates.recv().await {
+                Ok(update) => {
+                    if let Some(live) = self.lock().get(&update.channel) {
+                        live.changed.notify_one();
+                    }
+                }
+                // Some updates were lost: redraw everything rather than show stale numbers.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.lock().values().for_each(|live| live.changed.notify_one());
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    }
+
+    async fn render_loop(
+        self,
+        channel: Channel,
+        frames: watch::Sender<Option<Frame>>,
+        changed: Arc<Notify>,
+        render: Render,
+    ) {
+        loop {
+            if let Some(frame) = render().await {
+                frames.send_replace(Some(frame));
+            }
+            let watched = loop {
+                tokio::select! {
+                    _ = changed.notified() => break true,
+                    // Re-checked under the lock: a client may have joined meanwhile.
+                    _ = frames.closed() => {
+                        if self.forget_if_unwatched(&channel, &frames) {
+                            break false;
+                        }
+                    }
+                }
+            };
+            if !watched {
+                return;
+            }
+            // Updates arriving during this pause fold into the next render.
+            tokio::time::sleep(self.coalesce).await;
+        }
+    }
+
+    /// Removes the channel when no client is left; false when one joined meanwhile.
+    fn forget_if_unwatched(&self, channel: &Channel, frames: &watch::Sender<Option<Frame>>) -> bool {
+        let mut channels = self.lock();
+        // The map holds one sender clone; receivers are the clients.
+        if frames.receiver_count() > 0 {
+            return false;
+        }
+        channels.remove(channel);
+        true
+    }
+}

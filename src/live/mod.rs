@@ -1,0 +1,34 @@
+//! The live spine: the bus that carries updates (ticket sold, scan recorded …) between
+//! the parts of the app (and, scaled out, between instances), the hub that turns them
+//! into rendered SSE frames per channel, and the SSE response.
+
+mod bus;
+mod hub;
+mod sse;
+
+pub use bus::{Bus, InProcessBus, Update, UpdateKind};
+pub use hub::{Frame, Hub, Render};
+pub use sse::sse_response;
+
+use crate::db::Tenant;
+
+/// A named live channel, as in the platform's design:
+/// `occupancy:org:{org}:event:{event}` and `scans:org:{org}:event:{event}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Channel(String);
+
+impl Channel {
+    /// Tickets sold and people admitted or leaving: gauges, cards, sales chart.
+    pub fn occupancy(tenant: &Tenant, event_id: i64) -> Self {
+        Self(format!("occupancy:org:{}:event:{event_id}", tenant.organization_id()))
+    }
+
+    /// Every scan: scan log, gate counters, device status.
+    pub fn scans(tenant: &Tenant, event_id: i64) -> Self {
+        Self(format!("scans:org:{}:event:{event_id}", tenant.organization_id()))
+    }
+
+    pub fn name(&self) -> &str {
+        &self.0
+    }
+}

@@ -1,0 +1,102 @@
+//! Order queries, scoped by the tenant.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{orders, ticket_types, tickets};
+use crate::db::{DbConnection, Tenant};
+use crate::with_backend;
+
+use super::codes;
+
+/// Fees the platform keeps, in basis points of the gross (5 %).
+pub const FEE_BASIS_POINTS: i64 = 500;
+
+pub struct NewOrder {
+    pub event_id: i64,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    /// (ticket type id, quantity)
+    pub items: Vec<(i64, i64)>,
+    pub created_at: i64,
+}
+
+#[derive(Debug)]
+pub struct PlacedOrder {
+    pub id: i64,
+    pub code: String,
+    pub ticket_codes: Vec<String>,
+}
+
+/// The platform's fee on a gross amount, rounded down to the minor unit.
+pub fn fee_for(gross: i64) -> i64 {
+    gross * FEE_BASIS_POINTS / 10_000
+}
+
+/// Places a paid order with its tickets, or returns None when a ticket type is unknown
+/// for this event or has too few tickets left.
+pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -> QueryResult<Option<PlacedOrder>> {
+    let org = tenant.organization_id();
+    conn.transaction(|conn| {
+        let mut gross = 0;
+        let mut rows = Vec::new();
+        let mut rng = rand::rng();
+        for &(type_id, quantity) in &order.items {
+            let Some((price, capacity)) = ticket_types::table
+                .filter(ticket_types::organization_id.eq(org))
+                .filter(ticket_types::event_id.eq(order.event_id))
+                .filter(ticket_types::id.eq(type_id))
+                .select((ticket_types::price, ticket_types::capacity))
+                .first::<(i64, i64)>(conn)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let sold: i64 = tickets::table
+                .filter(tickets::organization_id.eq(org))
+                .filter(tickets::event_id.eq(order.event_id))
+                .filter(tickets::ticket_type_id.eq(type_id))
+                .filter(tickets::status.eq("valid"))
+                .count()
+                .get_result(conn)?;
+            if quantity < 1 || sold + quantity > capacity {
+                return Ok(None);
+            }
+            gross += price * quantity;
+            rows.extend((0..quantity).map(|_| (type_id, price, codes::ticket_code(&mut rng))));
+        }
+        let fees = fee_for(gross);
+        let code = codes::order_code(&mut rng);
+        let values = (
+            orders::organization_id.eq(org),
+            orders::event_id.eq(order.event_id),
+            orders::code.eq(&code),
+            orders::buyer_name.eq(&order.buyer_name),
+            orders::buyer_email.eq(order.buyer_email.to_lowercase()),
+            orders::status.eq("paid"),
+            orders::gross.eq(gross),
+            orders::fees.eq(fees),
+            orders::net.eq(gross - fees),
+            orders::created_at.eq(order.created_at),
+        );
+        let order_id: i64 = with_backend!(conn, |c| diesel::insert_into(orders::table)
+            .values(values)
+            .returning(orders::id)
+            .get_result(c))?;
+        for (type_id, price, ticket_code) in &rows {
+            diesel::insert_into(tickets::table)
+                .values((
+                    tickets::organization_id.eq(org),
+                    tickets::event_id.eq(order.event_id),
+                    tickets::order_id.eq(order_id),
+                    tickets::ticket_type_id.eq(type_id),
+                    tickets::code.eq(ticket_code),
+                    tickets::status.eq("valid"),
+                    tickets::price.eq(price),
+                    tickets::created_at.eq(order.created_at),
+                ))
+                .execute(conn)?;
+        }
+        let ticket_codes = rows.into_iter().map(|(_, _, code)| code).collect();
+        Ok(Some(PlacedOrder { id: order_id, code, ticket_codes }))
+    })
+}

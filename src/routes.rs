@@ -1,0 +1,51 @@
+//! The route table: every URL the console answers, in one place.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::AppError;
+use crate::{auth, events, scanning, ui};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(path_config())
+        .app_data(query_config())
+        .app_data(form_config())
+        .route("/", web::get().to(events::handlers::home))
+        .route("/healthz", web::route().guard(get_or_head()).to(ui::assets::healthz))
+        .service(
+            web::resource("/assets/{file}")
+                .route(web::route().guard(get_or_head()).to(ui::assets::serve)),
+        )
+        .route("/login", web::get().to(auth::handlers::login_page))
+        .route("/login", web::post().to(auth::handlers::login))
+        .route("/logout", web::post().to(auth::handlers::logout))
+        .route("/events", web::get().to(events::handlers::list_events))
+        .route("/events/{id}", web::get().to(events::handlers::show_event))
+        .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
+        .route("/sse/events/{id}/occupancy", web::get().to(events::handlers::occupancy_stream))
+        .route("/sse/events/{id}/scans", web::get().to(scanning::handlers::scans_stream))
+        .default_service(web::to(not_found));
+}
+
+fn get_or_head() -> impl actix_web::guard::Guard {
+    actix_web::guard::Any(actix_web::guard::Get()).or(actix_web::guard::Head())
+}
+
+async fn not_found(_req: HttpRequest) -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// An id that is not a number is a page that does not exist.
+fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into())
+}
+
+fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|e, _| AppError::bad_request(format!("Invalid query string: {e}")).into())
+}
+
+fn form_config() -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(64 * 1024)
+        .error_handler(|e, _| AppError::bad_request(format!("Invalid form: {e}")).into())
+}

@@ -1,0 +1,58 @@
+//! Static assets compiled into the binary (gates often have no internet, and the binary
+//! must run from any directory), served with year-long cache headers. URLs carry a
+//! content hash, so a new build never meets a stale cached copy.
+
+use std::sync::OnceLock;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/htmx.min.js"),
+    },
+    Asset {
+        name: "sse.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/sse.min.js"),
+    },
+    Asset {
+        name: "app.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/app.css"),
+    },
+];
+
+/// `/assets/NAME?v=HASH`, the URL pages use for an asset.
+pub fn url(name: &str) -> String {
+    static VERSION: OnceLock<String> = OnceLock::new();
+    let version = VERSION.get_or_init(|| {
+        let mut hasher = Sha256::new();
+        ASSETS.iter().for_each(|a| hasher.update(a.body));
+        hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+    });
+    format!("/assets/{name}?v={version}")
+}
+
+pub async fn serve(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let asset = ASSETS.iter().find(|a| a.name == name.as_str()).ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(asset.body))
+}
+
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok\n")
+}

@@ -1,0 +1,76 @@
+//! Small pieces of markup with their own formatting rules: money, times, badges.
+
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use maud::{html, Markup, Render};
+
+/// An amount in integer minor units of a currency. Never a float.
+pub struct Money<'a> {
+    pub minor: i64,
+    pub currency: &'a str,
+}
+
+impl Money<'_> {
+    fn symbol(&self) -> Option<&'static str> {
+        match self.currency {
+            "EUR" => Some("€"),
+            "USD" => Some("$"),
+            "GBP" => Some("£"),
+            "ZAR" => Some("R"),
+            _ => None,
+        }
+    }
+}
+
+impl Render for Money<'_> {
+    fn render_to(&self, buffer: &mut String) {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let whole = group_thousands(abs / 100);
+        let cents = abs % 100;
+        match self.symbol() {
+            Some(symbol) => buffer.push_str(&format!("{sign}{symbol}{whole}.{cents:02}")),
+            None => buffer.push_str(&format!("{sign}{whole}.{cents:02} {}", self.currency)),
+        }
+    }
+}
+
+/// `1234567` → `1,234,567`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A moment shown in a timezone (the event's or the organisation's), with a
+/// machine-readable `datetime` attribute.
+pub fn local_time(at_ms: i64, timezone: &str, format: &str) -> Markup {
+    let utc: DateTime<Utc> = Utc.timestamp_millis_opt(at_ms).single().unwrap_or_default();
+    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+    let local = utc.with_timezone(&tz);
+    html! { time datetime=(utc.to_rfc3339()) { (local.format(format)) } }
+}
+
+/// A coloured label whose class is also its text, e.g. `valid`, `live`.
+pub fn badge(class: &str, text: &str) -> Markup {
+    html! { span class={ "badge " (class) } { (text) } }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_formatted_to_the_cent() {
+        let m = |minor, currency| Money { minor, currency }.render().into_string();
+        assert_eq!(m(123_456_789, "EUR"), "€1,234,567.89");
+        assert_eq!(m(-5, "USD"), "-$0.05");
+        assert_eq!(m(100, "CHF"), "1.00 CHF");
+    }
+}

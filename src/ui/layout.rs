@@ -1,0 +1,60 @@
+//! The page shell every screen shares, and the error page.
+
+use actix_web::http::StatusCode;
+use maud::{html, Markup, DOCTYPE};
+
+use super::assets;
+
+/// Who is looking at the page, as the header shows them.
+pub struct Viewer<'a> {
+    pub name: &'a str,
+    pub organization: &'a str,
+    pub csrf_token: &'a str,
+}
+
+/// A full HTML page. `viewer` is None on the sign-in and error pages.
+pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Voelgoed" }
+                link rel="stylesheet" href=(assets::url("app.css"));
+                script src=(assets::url("htmx.min.js")) defer {}
+                script src=(assets::url("sse.min.js")) defer {}
+            }
+            body {
+                header.top {
+                    a.brand href="/events" { "Voelgoed" }
+                    @if let Some(viewer) = viewer {
+                        nav aria-label="Main" { a href="/events" { "Events" } }
+                        span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
+                        form method="post" action="/logout" {
+                            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                            button.link type="submit" { "Sign out" }
+                        }
+                    }
+                }
+                main id="main" { (body) }
+            }
+        }
+    }
+}
+
+/// The page for any 4xx/5xx: what happened and where to go next.
+pub fn error_page(status: StatusCode, message: &str) -> Markup {
+    let title = status.canonical_reason().unwrap_or("Error");
+    page(
+        title,
+        None,
+        html! {
+            section.notice.error role="alert" {
+                h1 { (title) }
+                p { (message) }
+                p { a href="/events" { "Back to your events" } " · " a href="/login" { "Sign in" } }
+            }
+        },
+    )
+}
