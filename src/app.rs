@@ -39,7 +39,12 @@ impl Application {
         .await??;
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         let hub = Hub::start(bus.as_ref(), settings.coalesce);
-        let state = AppState { pool, bus, hub, settings: Arc::new(settings) };
+        let state = AppState {
+            pool,
+            bus,
+            hub,
+            settings: Arc::new(settings),
+        };
 
         let listener = TcpListener::bind(&state.settings.addr)
             .with_context(|| format!("cannot listen on {}", state.settings.addr))?;
@@ -55,7 +60,11 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Self { address, server, state })
+        Ok(Self {
+            address,
+            server,
+            state,
+        })
     }
 
     pub fn address(&self) -> std::net::SocketAddr {

@@ -70,6 +70,8 @@ struct SeedArgs {
     orgs: u32,
 }
 
+// The variants are the command names `create-org`, `create-user`, `create-device`.
+#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand, Debug)]
 enum AdminCommand {
     /// Create an organisation; prints its id.
@@ -147,14 +149,30 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let pool = open(&db).await?;
             blocking(move || crate::admin::create_org(&pool, &name, &timezone)).await?
         }
-        AdminCommand::CreateUser { db, org, email, name, password, role } => {
+        AdminCommand::CreateUser {
+            db,
+            org,
+            email,
+            name,
+            password,
+            role,
+        } => {
             let pool = open(&db).await?;
             let name = name.unwrap_or_else(|| email.clone());
-            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role)).await?
+            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role))
+                .await?
         }
-        AdminCommand::CreateDevice { db, event, gate, name } => {
+        AdminCommand::CreateDevice {
+            db,
+            event,
+            gate,
+            name,
+        } => {
             let pool = open(&db).await?;
-            blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
+            blocking(move || {
+                crate::admin::create_device_command(&pool, event, &gate, name.as_deref())
+            })
+            .await?
         }
     };
     println!("{printed}");

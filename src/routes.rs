@@ -10,7 +10,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .app_data(query_config())
         .app_data(form_config())
         .route("/", web::get().to(events::handlers::home))
-        .route("/healthz", web::route().guard(get_or_head()).to(ui::assets::healthz))
+        .route(
+            "/healthz",
+            web::route().guard(get_or_head()).to(ui::assets::healthz),
+        )
         .service(
             web::resource("/assets/{file}")
                 .route(web::route().guard(get_or_head()).to(ui::assets::serve)),
@@ -20,9 +23,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::handlers::logout))
         .route("/events", web::get().to(events::handlers::list_events))
         .route("/events/{id}", web::get().to(events::handlers::show_event))
-        .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
-        .route("/sse/events/{id}/occupancy", web::get().to(events::handlers::occupancy_stream))
-        .route("/sse/events/{id}/scans", web::get().to(scanning::handlers::scans_stream))
+        .route(
+            "/events/{id}/scans",
+            web::get().to(scanning::handlers::scan_monitor),
+        )
+        .route(
+            "/sse/events/{id}/occupancy",
+            web::get().to(events::handlers::occupancy_stream),
+        )
+        .route(
+            "/sse/events/{id}/scans",
+            web::get().to(scanning::handlers::scans_stream),
+        )
         .default_service(web::to(not_found));
 }
 

@@ -27,7 +27,12 @@ pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Opt
         .select((users::id, users::password_hash))
         .first::<(i64, String)>(conn)
         .optional()
-        .map(|row| row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
+        .map(|row| {
+            row.map(|(user_id, password_hash)| Credentials {
+                user_id,
+                password_hash,
+            })
+        })
 }
 
 pub fn create_session(
@@ -39,8 +44,12 @@ pub fn create_session(
     expires_at: i64,
 ) -> QueryResult<()> {
     // Sign-in is also the moment to clear this user's expired sessions.
-    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id)).filter(sessions::expires_at.le(now)))
-        .execute(conn)?;
+    diesel::delete(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::expires_at.le(now)),
+    )
+    .execute(conn)?;
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(token_hash),
@@ -58,7 +67,11 @@ pub fn delete_session(conn: &mut DbConnection, token_hash: &str) -> QueryResult<
     Ok(())
 }
 
-pub fn find_session_user(conn: &mut DbConnection, token_hash: &str, now: i64) -> QueryResult<Option<SessionUser>> {
+pub fn find_session_user(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: i64,
+) -> QueryResult<Option<SessionUser>> {
     sessions::table
         .inner_join(users::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token_hash))
@@ -74,14 +87,18 @@ pub fn find_session_user(conn: &mut DbConnection, token_hash: &str, now: i64) ->
         .first::<(i64, i64, String, String, String, String)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(user_id, organization_id, organization_name, name, role, csrf_token)| SessionUser {
-                user_id,
-                organization_id,
-                organization_name,
-                name,
-                role,
-                csrf_token,
-            })
+            row.map(
+                |(user_id, organization_id, organization_name, name, role, csrf_token)| {
+                    SessionUser {
+                        user_id,
+                        organization_id,
+                        organization_name,
+                        name,
+                        role,
+                        csrf_token,
+                    }
+                },
+            )
         })
 }
 
@@ -95,7 +112,10 @@ pub fn count_failures_since(conn: &mut DbConnection, email: &str, since: i64) ->
 
 pub fn record_failure(conn: &mut DbConnection, email: &str, now: i64) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
-        .values((login_failures::email.eq(email), login_failures::failed_at.eq(now)))
+        .values((
+            login_failures::email.eq(email),
+            login_failures::failed_at.eq(now),
+        ))
         .execute(conn)?;
     Ok(())
 }

@@ -37,13 +37,19 @@ impl CurrentUser {
     }
 
     pub fn viewer(&self) -> Viewer<'_> {
-        Viewer { name: &self.name, organization: &self.organization_name, csrf_token: &self.csrf_token }
+        Viewer {
+            name: &self.name,
+            organization: &self.organization_name,
+            csrf_token: &self.csrf_token,
+        }
     }
 
     pub fn require_owner(&self) -> Result<(), AppError> {
         match self.role {
             Role::Owner => Ok(()),
-            Role::Supervisor => Err(AppError::Forbidden("Only an organisation owner can do this.".into())),
+            Role::Supervisor => Err(AppError::Forbidden(
+                "Only an organisation owner can do this.".into(),
+            )),
         }
     }
 
@@ -51,10 +57,13 @@ impl CurrentUser {
         let state = app_state(req)?;
         let token = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
         let hash = token_hash(token.value());
-        let row = db::run(&state.pool, move |conn| Ok(queries::find_session_user(conn, &hash, db::now_ms())?))
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        let role = Role::parse(&row.role).ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
+        let row = db::run(&state.pool, move |conn| {
+            Ok(queries::find_session_user(conn, &hash, db::now_ms())?)
+        })
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
         Ok(Self {
             user_id: row.user_id,
             name: row.name,
@@ -102,10 +111,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
         let body = web::Bytes::from_request(&req, payload);
         Box::pin(async move {
             let user = CurrentUser::from_cookie(&req).await?;
-            let body = body.await.map_err(|e| AppError::bad_request(format!("Cannot read the form: {e}")))?;
-            let field: CsrfField = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
+            let body = body
+                .await
+                .map_err(|e| AppError::bad_request(format!("Cannot read the form: {e}")))?;
+            let field: CsrfField =
+                serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
             let presented = field.csrf_token.or_else(|| {
-                req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned)
+                req.headers()
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
             });
             if !presented.is_some_and(|token| constant_time_eq(&token, &user.csrf_token)) {
                 return Err(AppError::Forbidden(
@@ -121,5 +136,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
 /// Compares secrets without returning early at the first differing byte.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }

@@ -78,12 +78,14 @@ pub struct OrderWriter {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Gugu", "Hugo", "Iris", "Jan", "Kemal", "Lotte", "Musa",
-    "Noor", "Olivier", "Priya", "Quinten", "Ruth", "Sipho", "Tess", "Umar", "Vera", "Wouter", "Xena", "Yara", "Zanele",
+    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Gugu", "Hugo", "Iris", "Jan", "Kemal",
+    "Lotte", "Musa", "Noor", "Olivier", "Priya", "Quinten", "Ruth", "Sipho", "Tess", "Umar",
+    "Vera", "Wouter", "Xena", "Yara", "Zanele",
 ];
 const LAST_NAMES: &[&str] = &[
-    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "Mokoena", "Naidoo", "Botha", "Dlamini",
-    "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski", "O'Brien", "Rossi",
+    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "Mokoena", "Naidoo",
+    "Botha", "Dlamini", "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski",
+    "O'Brien", "Rossi",
 ];
 
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters.
@@ -91,8 +93,12 @@ const BATCH_ROWS: usize = 2_500;
 
 impl OrderWriter {
     pub fn new(conn: &mut DbConnection) -> QueryResult<Self> {
-        let max_order: Option<i64> = orders::table.select(diesel::dsl::max(orders::id)).first(conn)?;
-        let max_ticket: Option<i64> = tickets::table.select(diesel::dsl::max(tickets::id)).first(conn)?;
+        let max_order: Option<i64> = orders::table
+            .select(diesel::dsl::max(orders::id))
+            .first(conn)?;
+        let max_ticket: Option<i64> = tickets::table
+            .select(diesel::dsl::max(tickets::id))
+            .first(conn)?;
         Ok(Self {
             next_order_id: max_order.unwrap_or(0) + 1,
             next_ticket_id: max_ticket.unwrap_or(0) + 1,
@@ -115,9 +121,21 @@ impl OrderWriter {
             _ => "pending",
         };
         let created_at = rng.random_range(event.sold_from..=event.sold_until.max(event.sold_from));
-        let (first, last) = (FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())], LAST_NAMES[rng.random_range(0..LAST_NAMES.len())]);
-        let buyer_email = format!("{}.{}{}@example.test", first.to_lowercase(), last.to_lowercase().replace([' ', '\''], ""), id % 997);
-        let quantity = if status == "partially_refunded" { rng.random_range(2..=event.max_tickets.max(2)) } else { rng.random_range(1..=event.max_tickets) };
+        let (first, last) = (
+            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())],
+            LAST_NAMES[rng.random_range(0..LAST_NAMES.len())],
+        );
+        let buyer_email = format!(
+            "{}.{}{}@example.test",
+            first.to_lowercase(),
+            last.to_lowercase().replace([' ', '\''], ""),
+            id % 997
+        );
+        let quantity = if status == "partially_refunded" {
+            rng.random_range(2..=event.max_tickets.max(2))
+        } else {
+            rng.random_range(1..=event.max_tickets)
+        };
         let (type_id, price) = event.ticket_types[rng.random_range(0..event.ticket_types.len())];
         let gross = price * quantity;
         let fees = fee_for(gross);
@@ -185,17 +203,26 @@ impl OrderWriter {
 
     /// Writes everything added so far in one transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
-        let (orders, tickets, refunds) =
-            (std::mem::take(&mut self.orders), std::mem::take(&mut self.tickets), std::mem::take(&mut self.refunds));
+        let (orders, tickets, refunds) = (
+            std::mem::take(&mut self.orders),
+            std::mem::take(&mut self.tickets),
+            std::mem::take(&mut self.refunds),
+        );
         conn.transaction(|conn| {
             for chunk in orders.chunks(BATCH_ROWS) {
-                with_backend!(&mut *conn, |c| diesel::insert_into(orders::table).values(chunk).execute(c))?;
+                with_backend!(&mut *conn, |c| diesel::insert_into(orders::table)
+                    .values(chunk)
+                    .execute(c))?;
             }
             for chunk in tickets.chunks(BATCH_ROWS) {
-                with_backend!(&mut *conn, |c| diesel::insert_into(tickets::table).values(chunk).execute(c))?;
+                with_backend!(&mut *conn, |c| diesel::insert_into(tickets::table)
+                    .values(chunk)
+                    .execute(c))?;
             }
             for chunk in refunds.chunks(BATCH_ROWS) {
-                with_backend!(&mut *conn, |c| diesel::insert_into(refunds::table).values(chunk).execute(c))?;
+                with_backend!(&mut *conn, |c| diesel::insert_into(refunds::table)
+                    .values(chunk)
+                    .execute(c))?;
             }
             Ok(())
         })
@@ -240,8 +267,14 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
     anyhow::ensure!(orgs >= 1, "--orgs must be at least 1");
     let started = Instant::now();
     let mut conn = pool.get()?;
-    let taken: i64 = users::table.filter(users::email.eq("owner@seed-1.test")).count().get_result(&mut *conn)?;
-    anyhow::ensure!(taken == 0, "this database was already seeded (owner@seed-1.test exists)");
+    let taken: i64 = users::table
+        .filter(users::email.eq("owner@seed-1.test"))
+        .count()
+        .get_result(&mut *conn)?;
+    anyhow::ensure!(
+        taken == 0,
+        "this database was already seeded (owner@seed-1.test exists)"
+    );
     let password_hash = hash_password("seed-owner")?;
     let harmonic: f64 = (1..=orgs).map(|k| 1.0 / f64::from(k)).sum();
     let mut writer = OrderWriter::new(&mut conn)?;
@@ -256,7 +289,11 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
         .min(total_orders - written);
         let (tenant, owner_id, events) = seed_organization(&mut conn, k, &password_hash)?;
         for n in 0..share {
-            writer.add_order(&tenant, &events[(n % events.len() as u64) as usize], owner_id);
+            writer.add_order(
+                &tenant,
+                &events[(n % events.len() as u64) as usize],
+                owner_id,
+            );
             if writer.pending_orders() >= 20_000 {
                 writer.flush(&mut conn)?;
             }
@@ -266,17 +303,38 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
         largest = largest.max(share);
     }
     writer.finish(&mut conn)?;
-    Ok(SeedReport { organizations: orgs, orders: written, largest, seconds: started.elapsed().as_secs_f64() })
+    Ok(SeedReport {
+        organizations: orgs,
+        orders: written,
+        largest,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
 /// Organisation K with its owner, and a past, a current and a future event to sell.
-fn seed_organization(conn: &mut DbConnection, k: u32, password_hash: &str) -> anyhow::Result<(Tenant, i64, Vec<EventToFill>)> {
+fn seed_organization(
+    conn: &mut DbConnection,
+    k: u32,
+    password_hash: &str,
+) -> anyhow::Result<(Tenant, i64, Vec<EventToFill>)> {
     const DAY: i64 = 86_400_000;
     let now = db::now_ms();
-    let tenant = admin::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
-    let owner_id = admin::create_user_with_hash(conn, &tenant, &format!("owner@seed-{k}.test"), &format!("Seed Owner {k}"), password_hash, Role::Owner)?;
+    let tenant =
+        admin::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
+    let owner_id = admin::create_user_with_hash(
+        conn,
+        &tenant,
+        &format!("owner@seed-{k}.test"),
+        &format!("Seed Owner {k}"),
+        password_hash,
+        Role::Owner,
+    )?;
     let mut events = Vec::new();
-    for (name, starts_in_days) in [("Spring Market", -60), ("City Festival", 0), ("Winter Concert", 45)] {
+    for (name, starts_in_days) in [
+        ("Spring Market", -60),
+        ("City Festival", 0),
+        ("Winter Concert", 45),
+    ] {
         let starts_at = now + starts_in_days * DAY - 3 * 3_600_000;
         let event = NewEvent {
             name: &format!("{name} {k}"),
@@ -291,13 +349,20 @@ fn seed_organization(conn: &mut DbConnection, k: u32, password_hash: &str) -> an
         let event_id = admin::create_event(conn, &tenant, &event)?;
         let mut ticket_types = Vec::new();
         for (type_name, price) in [("Regular", 3_500), ("VIP", 9_900), ("Student", 2_250)] {
-            let id = admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
+            let id =
+                admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
             ticket_types.push((id, price));
         }
         for gate in ["Main", "Side"] {
             admin::find_or_create_gate(conn, &tenant, event_id, gate)?;
         }
-        events.push(EventToFill { event_id, ticket_types, sold_from: event.sales_open_at, sold_until: now.min(starts_at), max_tickets: 4 });
+        events.push(EventToFill {
+            event_id,
+            ticket_types,
+            sold_from: event.sales_open_at,
+            sold_until: now.min(starts_at),
+            max_tickets: 4,
+        });
     }
     Ok((tenant, owner_id, events))
 }

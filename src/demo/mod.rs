@@ -39,7 +39,11 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     if seeded {
         println!("Seeded the demo data.");
     }
-    tokio::spawn(simulator::run(app.state().clone(), options.orders_per_second, options.scans_per_second));
+    tokio::spawn(simulator::run(
+        app.state().clone(),
+        options.orders_per_second,
+        options.scans_per_second,
+    ));
     println!("Voelgoed demo console: http://{}/login", app.address());
     for (email, password, what) in seed::LOGINS {
         println!("  {email} / {password}  ({what})");

@@ -14,7 +14,11 @@ use crate::with_backend;
 
 pub const LOGINS: &[(&str, &str, &str)] = &[
     ("owner@demo.test", "demo-owner", "owner, Demo Events"),
-    ("supervisor@demo.test", "demo-supervisor", "supervisor, Demo Events"),
+    (
+        "supervisor@demo.test",
+        "demo-supervisor",
+        "supervisor, Demo Events",
+    ),
     ("owner@other.test", "other-owner", "owner, Other Org"),
 ];
 
@@ -28,10 +32,31 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         return Ok(false);
     }
     let demo = admin::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
-    let owner = admin::create_user_with_hash(conn, &demo, "owner@demo.test", "Dana Owner", &hash_password("demo-owner")?, Role::Owner)?;
-    admin::create_user_with_hash(conn, &demo, "supervisor@demo.test", "Sam Supervisor", &hash_password("demo-supervisor")?, Role::Supervisor)?;
+    let owner = admin::create_user_with_hash(
+        conn,
+        &demo,
+        "owner@demo.test",
+        "Dana Owner",
+        &hash_password("demo-owner")?,
+        Role::Owner,
+    )?;
+    admin::create_user_with_hash(
+        conn,
+        &demo,
+        "supervisor@demo.test",
+        "Sam Supervisor",
+        &hash_password("demo-supervisor")?,
+        Role::Supervisor,
+    )?;
     let other = admin::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
-    let other_owner = admin::create_user_with_hash(conn, &other, "owner@other.test", "Olu Other", &hash_password("other-owner")?, Role::Owner)?;
+    let other_owner = admin::create_user_with_hash(
+        conn,
+        &other,
+        "owner@other.test",
+        "Olu Other",
+        &hash_password("other-owner")?,
+        Role::Owner,
+    )?;
 
     let now = db::now_ms();
     let mut writer = OrderWriter::new(conn)?;
@@ -42,22 +67,67 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         hours: 10,
         timezone: "Europe/Amsterdam",
         currency: "EUR",
-        types: &[("Day ticket", 4_500, 30_000), ("Early bird", 3_500, 6_000), ("VIP", 12_000, 4_000)],
+        types: &[
+            ("Day ticket", 4_500, 30_000),
+            ("Early bird", 3_500, 6_000),
+            ("VIP", 12_000, 4_000),
+        ],
         gates: &["North", "South", "VIP"],
     };
     let live = festival.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &live, owner, live_orders, 0.5)?;
-    let jazz = DemoEvent { name: "Autumn Jazz Night", venue: "Paradiso", starts_at: now - 30 * DAY, hours: 5, types: &[("Standing", 3_000, 1_200)], gates: &["Main"], ..festival };
+    let jazz = DemoEvent {
+        name: "Autumn Jazz Night",
+        venue: "Paradiso",
+        starts_at: now - 30 * DAY,
+        hours: 5,
+        types: &[("Standing", 3_000, 1_200)],
+        gates: &["Main"],
+        ..festival
+    };
     let past = jazz.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &past, owner, 900, 0.0)?;
-    let gala = DemoEvent { name: "New Year's Eve Gala", venue: "Beurs van Berlage", starts_at: now + 36 * DAY, hours: 6, types: &[("Dinner & dance", 18_500, 600), ("Dance only", 6_500, 900)], gates: &["Entrance"], ..festival };
+    let gala = DemoEvent {
+        name: "New Year's Eve Gala",
+        venue: "Beurs van Berlage",
+        starts_at: now + 36 * DAY,
+        hours: 6,
+        types: &[("Dinner & dance", 18_500, 600), ("Dance only", 6_500, 900)],
+        gates: &["Entrance"],
+        ..festival
+    };
     let future = gala.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &future, owner, 300, 0.0)?;
 
-    for (name, starts_at) in [("Kaapstad Jazz", now - HOUR), ("Karoo Stargazing", now + 20 * DAY), ("Winelands Fair", now - 60 * DAY)] {
-        let event = DemoEvent { name, venue: "Cape Town", starts_at, hours: 8, timezone: "Africa/Johannesburg", currency: "ZAR", types: &[("General", 25_000, 3_000)], gates: &["Gate A"], ..festival };
+    for (name, starts_at) in [
+        ("Kaapstad Jazz", now - HOUR),
+        ("Karoo Stargazing", now + 20 * DAY),
+        ("Winelands Fair", now - 60 * DAY),
+    ] {
+        let event = DemoEvent {
+            name,
+            venue: "Cape Town",
+            starts_at,
+            hours: 8,
+            timezone: "Africa/Johannesburg",
+            currency: "ZAR",
+            types: &[("General", 25_000, 3_000)],
+            gates: &["Gate A"],
+        };
         let created = event.create(conn, &other)?;
-        fill(&mut writer, conn, &other, &created, other_owner, 400, if starts_at < now && starts_at > now - DAY { 0.4 } else { 0.0 })?;
+        fill(
+            &mut writer,
+            conn,
+            &other,
+            &created,
+            other_owner,
+            400,
+            if starts_at < now && starts_at > now - DAY {
+                0.4
+            } else {
+                0.0
+            },
+        )?;
     }
     writer.finish(conn)?;
     Ok(true)
@@ -95,16 +165,31 @@ impl DemoEvent<'_> {
         )?;
         let mut ticket_types = Vec::new();
         for (name, price, cap) in self.types {
-            ticket_types.push((admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?, *price));
+            ticket_types.push((
+                admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?,
+                *price,
+            ));
         }
         for gate in self.gates {
             let gate_id = admin::find_or_create_gate(conn, tenant, event_id, gate)?;
             for n in 1..=2 {
-                admin::create_device(conn, tenant, event_id, gate_id, &format!("{gate} scanner {n}"))?;
+                admin::create_device(
+                    conn,
+                    tenant,
+                    event_id,
+                    gate_id,
+                    &format!("{gate} scanner {n}"),
+                )?;
             }
         }
         let sold_until = db::now_ms().min(self.starts_at + self.hours * HOUR);
-        Ok(EventToFill { event_id, ticket_types, sold_from: sales_open_at, sold_until, max_tickets: 2 })
+        Ok(EventToFill {
+            event_id,
+            ticket_types,
+            sold_from: sales_open_at,
+            sold_until,
+            max_tickets: 2,
+        })
     }
 }
 
@@ -132,7 +217,12 @@ fn fill(
 }
 
 /// Records a valid entry scan for each ticket, spread over the event's gates' devices.
-fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i64, String)]) -> anyhow::Result<()> {
+fn admit(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    tickets: &[(i64, String)],
+) -> anyhow::Result<()> {
     let devices = crate::scanning::queries::gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() || tickets.is_empty() {
         return Ok(());
@@ -143,7 +233,8 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         .enumerate()
         .map(|(n, (ticket_id, code))| {
             let device = devices[n % devices.len()];
-            let at = now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
+            let at =
+                now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
             (
                 scans::organization_id.eq(tenant.organization_id()),
                 scans::event_id.eq(event_id),
@@ -161,7 +252,9 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         .collect();
     conn.transaction(|conn| {
         for chunk in rows.chunks(2_000) {
-            with_backend!(&mut *conn, |c| diesel::insert_into(scans::table).values(chunk).execute(c))?;
+            with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+                .values(chunk)
+                .execute(c))?;
         }
         Ok::<_, diesel::result::Error>(())
     })?;

@@ -54,23 +54,37 @@ fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<Vec<
         let (org, event_id) = live[rng.random_range(0..live.len())];
         let tenant = Tenant::authenticated(org);
         if sell(conn, &tenant, event_id, &mut rng)? {
-            updates.push(Update { channel: Channel::occupancy(&tenant, event_id), kind: UpdateKind::TicketSold });
+            updates.push(Update {
+                channel: Channel::occupancy(&tenant, event_id),
+                kind: UpdateKind::TicketSold,
+            });
         }
     }
     for _ in 0..scans {
         let (org, event_id) = live[rng.random_range(0..live.len())];
         let tenant = Tenant::authenticated(org);
         if let Some(result) = scan(conn, &tenant, event_id, &mut rng)? {
-            updates.push(Update { channel: Channel::scans(&tenant, event_id), kind: UpdateKind::ScanOccurred });
+            updates.push(Update {
+                channel: Channel::scans(&tenant, event_id),
+                kind: UpdateKind::ScanOccurred,
+            });
             if result == ScanResult::Valid {
-                updates.push(Update { channel: Channel::occupancy(&tenant, event_id), kind: UpdateKind::ScanOccurred });
+                updates.push(Update {
+                    channel: Channel::occupancy(&tenant, event_id),
+                    kind: UpdateKind::ScanOccurred,
+                });
             }
         }
     }
     Ok(updates)
 }
 
-fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<bool> {
+fn sell(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    rng: &mut impl Rng,
+) -> QueryResult<bool> {
     let types: Vec<i64> = ticket_types::table
         .filter(ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(ticket_types::event_id.eq(event_id))
@@ -79,19 +93,32 @@ fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl 
     if types.is_empty() {
         return Ok(false);
     }
-    let first = ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
+    let first =
+        ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
     let order = NewOrder {
         event_id,
         buyer_name: format!("{first} Walk-up"),
-        buyer_email: format!("{}.walkup{}@example.test", first.to_lowercase(), rng.random_range(1..10_000)),
-        items: vec![(types[rng.random_range(0..types.len())], rng.random_range(1..=3))],
+        buyer_email: format!(
+            "{}.walkup{}@example.test",
+            first.to_lowercase(),
+            rng.random_range(1..10_000)
+        ),
+        items: vec![(
+            types[rng.random_range(0..types.len())],
+            rng.random_range(1..=3),
+        )],
         created_at: db::now_ms(),
     };
     Ok(place_order(conn, tenant, &order)?.is_some())
 }
 
 /// A ticket holder at a gate: mostly entries, some exits, now and then a bad code.
-fn scan(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<Option<ScanResult>> {
+fn scan(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    rng: &mut impl Rng,
+) -> QueryResult<Option<ScanResult>> {
     let devices = gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() {
         return Ok(None);
@@ -105,7 +132,11 @@ fn scan(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl 
             None => return Ok(None),
         }
     };
-    let direction = if rng.random_bool(0.1) { Direction::Out } else { Direction::In };
+    let direction = if rng.random_bool(0.1) {
+        Direction::Out
+    } else {
+        Direction::In
+    };
     let attempt = ScanAttempt {
         device_scan_id: format!("sim-{}", crate::auth::random_token()),
         ticket_code: code,
@@ -116,14 +147,21 @@ fn scan(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl 
 }
 
 /// A ticket of the event picked at random through its order ids (cheap on big events).
-fn random_ticket(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<Option<String>> {
+fn random_ticket(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    rng: &mut impl Rng,
+) -> QueryResult<Option<String>> {
     let org = tenant.organization_id();
     let (low, high): (Option<i64>, Option<i64>) = orders::table
         .filter(orders::organization_id.eq(org))
         .filter(orders::event_id.eq(event_id))
         .select((diesel::dsl::min(orders::id), diesel::dsl::max(orders::id)))
         .first(conn)?;
-    let (Some(low), Some(high)) = (low, high) else { return Ok(None) };
+    let (Some(low), Some(high)) = (low, high) else {
+        return Ok(None);
+    };
     tickets::table
         .filter(tickets::organization_id.eq(org))
         .filter(tickets::event_id.eq(event_id))

@@ -14,13 +14,25 @@ use crate::live::{sse_response, Channel, Render};
 use crate::ui::html;
 
 pub async fn home() -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, "/events")).finish()
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, "/events"))
+        .finish()
 }
 
-pub async fn list_events(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn list_events(
+    state: web::Data<AppState>,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant();
-    let events = db::run(&state.pool, move |conn| Ok(queries::list_events(conn, &tenant)?)).await?;
-    Ok(html(views::events_page(&user.viewer(), &events, db::now_ms())))
+    let events = db::run(&state.pool, move |conn| {
+        Ok(queries::list_events(conn, &tenant)?)
+    })
+    .await?;
+    Ok(html(views::events_page(
+        &user.viewer(),
+        &events,
+        db::now_ms(),
+    )))
 }
 
 pub async fn show_event(
@@ -34,7 +46,12 @@ pub async fn show_event(
         Ok((event, queries::occupancy_summary(conn, &tenant, event_id)?))
     })
     .await?;
-    Ok(html(views::event_page(&user.viewer(), &event, &summary, db::now_ms())))
+    Ok(html(views::event_page(
+        &user.viewer(),
+        &event,
+        &summary,
+        db::now_ms(),
+    )))
 }
 
 pub async fn occupancy_stream(
@@ -43,8 +60,14 @@ pub async fn occupancy_stream(
     path: web::Path<(i64,)>,
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
-    let event = db::run(&state.pool, move |conn| Ok(queries::find_event(conn, &tenant, event_id)?)).await?;
-    let frames = state.hub.subscribe(Channel::occupancy(&tenant, event_id), render_occupancy(&state, tenant, event));
+    let event = db::run(&state.pool, move |conn| {
+        Ok(queries::find_event(conn, &tenant, event_id)?)
+    })
+    .await?;
+    let frames = state.hub.subscribe(
+        Channel::occupancy(&tenant, event_id),
+        render_occupancy(&state, tenant, event),
+    );
     Ok(sse_response(frames))
 }
 
@@ -57,12 +80,18 @@ fn render_occupancy(state: &AppState, tenant: Tenant, event: queries::Event) -> 
         let (pool, event) = (pool.clone(), event.clone());
         Box::pin(async move {
             let event_id = event.id;
-            let summary = db::run(&pool, move |conn| Ok(queries::occupancy_summary(conn, &tenant, event_id)?))
-                .await
-                .inspect_err(|e| tracing::warn!(error = %e, event_id, "cannot render occupancy"))
-                .ok()?;
+            let summary = db::run(&pool, move |conn| {
+                Ok(queries::occupancy_summary(conn, &tenant, event_id)?)
+            })
+            .await
+            .inspect_err(|e| tracing::warn!(error = %e, event_id, "cannot render occupancy"))
+            .ok()?;
             let markup = views::occupancy_cards(&event, &summary);
-            Some(sse::Data::new(markup.into_string()).event(views::OCCUPANCY_SSE_EVENT).into())
+            Some(
+                sse::Data::new(markup.into_string())
+                    .event(views::OCCUPANCY_SSE_EVENT)
+                    .into(),
+            )
         })
     })
 }

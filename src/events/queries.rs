@@ -87,7 +87,10 @@ pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<
     Ok(list
         .into_iter()
         .map(|event| {
-            let count = sold.iter().find(|(id, _)| *id == event.id).map_or(0, |(_, n)| *n);
+            let count = sold
+                .iter()
+                .find(|(id, _)| *id == event.id)
+                .map_or(0, |(_, n)| *n);
             (event, count)
         })
         .collect())
@@ -102,7 +105,11 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
         .first(conn)
 }
 
-pub fn occupancy_summary(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<OccupancySummary> {
+pub fn occupancy_summary(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+) -> QueryResult<OccupancySummary> {
     let org = tenant.organization_id();
     let sold = tickets::table
         .filter(tickets::organization_id.eq(org))
@@ -124,6 +131,15 @@ pub fn occupancy_summary(conn: &mut DbConnection, tenant: &Tenant, event_id: i64
         .group_by(scans::direction)
         .select((scans::direction, count_star()))
         .load(conn)?;
-    let count_of = |dir: &str| valid_by_direction.iter().find(|(d, _)| d == dir).map_or(0, |(_, n)| *n);
-    Ok(OccupancySummary { sold, gross, inside: count_of("in") - count_of("out") })
+    let count_of = |dir: &str| {
+        valid_by_direction
+            .iter()
+            .find(|(d, _)| d == dir)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(OccupancySummary {
+        sold,
+        gross,
+        inside: count_of("in") - count_of("out"),
+    })
 }

@@ -35,7 +35,9 @@ impl InProcessBus {
     const CAPACITY: usize = 4096;
 
     pub fn new() -> Self {
-        Self { sender: broadcast::channel(Self::CAPACITY).0 }
+        Self {
+            sender: broadcast::channel(Self::CAPACITY).0,
+        }
     }
 }
 

@@ -35,7 +35,10 @@ struct LiveChannel {
 impl Hub {
     /// Starts listening to the bus; updates for channels nobody watches are dropped.
     pub fn start(bus: &dyn Bus, coalesce: Duration) -> Self {
-        let hub = Self { channels: Arc::default(), coalesce };
+        let hub = Self {
+            channels: Arc::default(),
+            coalesce,
+        };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
         hub
@@ -51,7 +54,10 @@ impl Hub {
         let changed = Arc::new(Notify::new());
         channels.insert(
             channel.clone(),
-            LiveChannel { frames: frames.clone(), changed: changed.clone() },
+            LiveChannel {
+                frames: frames.clone(),
+                changed: changed.clone(),
+            },
         );
         tokio::spawn(self.clone().render_loop(channel, frames, changed, render));
         receiver
@@ -77,7 +83,9 @@ impl Hub {
                 }
                 // Some updates were lost: redraw everything rather than show stale numbers.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.lock().values().for_each(|live| live.changed.notify_one());
+                    self.lock()
+                        .values()
+                        .for_each(|live| live.changed.notify_one());
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             }
@@ -115,7 +123,11 @@ impl Hub {
     }
 
     /// Removes the channel when no client is left; false when one joined meanwhile.
-    fn forget_if_unwatched(&self, channel: &Channel, frames: &watch::Sender<Option<Frame>>) -> bool {
+    fn forget_if_unwatched(
+        &self,
+        channel: &Channel,
+        frames: &watch::Sender<Option<Frame>>,
+    ) -> bool {
         let mut channels = self.lock();
         // The map holds one sender clone; receivers are the clients.
         if frames.receiver_count() > 0 {

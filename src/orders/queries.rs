@@ -34,7 +34,11 @@ pub fn fee_for(gross: i64) -> i64 {
 
 /// Places a paid order with its tickets, or returns None when a ticket type is unknown
 /// for this event or has too few tickets left.
-pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -> QueryResult<Option<PlacedOrder>> {
+pub fn place_order(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    order: &NewOrder,
+) -> QueryResult<Option<PlacedOrder>> {
     let org = tenant.organization_id();
     conn.transaction(|conn| {
         let mut gross = 0;
@@ -97,6 +101,10 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
                 .execute(conn)?;
         }
         let ticket_codes = rows.into_iter().map(|(_, _, code)| code).collect();
-        Ok(Some(PlacedOrder { id: order_id, code, ticket_codes }))
+        Ok(Some(PlacedOrder {
+            id: order_id,
+            code,
+            ticket_codes,
+        }))
     })
 }

@@ -104,8 +104,15 @@ fn decide(
     attempt: &ScanAttempt,
     ticket: Option<&(i64, i64, String)>,
 ) -> QueryResult<ScanDecision> {
-    let invalid = |reason: &str| Ok(ScanDecision { result: ScanResult::Invalid, reason: Some(reason.into()) });
-    let Some((ticket_id, event_id, status)) = ticket else { return invalid("unknown ticket code") };
+    let invalid = |reason: &str| {
+        Ok(ScanDecision {
+            result: ScanResult::Invalid,
+            reason: Some(reason.into()),
+        })
+    };
+    let Some((ticket_id, event_id, status)) = ticket else {
+        return invalid("unknown ticket code");
+    };
     if *event_id != device.event_id {
         return invalid("ticket is for another event");
     }
@@ -125,14 +132,25 @@ fn decide(
         .select((scans::direction, scans::scanned_at, gates::name))
         .first(conn)
         .optional()?;
-    let inside = last.as_ref().is_some_and(|(direction, _, _)| direction == "in");
+    let inside = last
+        .as_ref()
+        .is_some_and(|(direction, _, _)| direction == "in");
     Ok(match (attempt.direction, inside, last) {
         (Direction::In, true, Some((_, at, gate))) => ScanDecision {
             result: ScanResult::Duplicate,
-            reason: Some(format!("already admitted at {gate} ({})", crate::db::format_utc(at))),
+            reason: Some(format!(
+                "already admitted at {gate} ({})",
+                crate::db::format_utc(at)
+            )),
         },
-        (Direction::Out, false, _) => ScanDecision { result: ScanResult::Invalid, reason: Some("not inside".into()) },
-        _ => ScanDecision { result: ScanResult::Valid, reason: None },
+        (Direction::Out, false, _) => ScanDecision {
+            result: ScanResult::Invalid,
+            reason: Some("not inside".into()),
+        },
+        _ => ScanDecision {
+            result: ScanResult::Valid,
+            reason: None,
+        },
     })
 }
 
@@ -144,15 +162,27 @@ pub struct ScanTotals {
     pub invalid: i64,
 }
 
-pub fn scan_totals(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<ScanTotals> {
+pub fn scan_totals(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+) -> QueryResult<ScanTotals> {
     let rows: Vec<(String, i64)> = scans::table
         .filter(scans::organization_id.eq(tenant.organization_id()))
         .filter(scans::event_id.eq(event_id))
         .group_by(scans::result)
         .select((scans::result, count_star()))
         .load(conn)?;
-    let of = |result: &str| rows.iter().find(|(r, _)| r == result).map_or(0, |(_, n)| *n);
-    Ok(ScanTotals { valid: of("valid"), duplicate: of("duplicate"), invalid: of("invalid") })
+    let of = |result: &str| {
+        rows.iter()
+            .find(|(r, _)| r == result)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(ScanTotals {
+        valid: of("valid"),
+        duplicate: of("duplicate"),
+        invalid: of("invalid"),
+    })
 }
 
 /// One line of the scan log.
@@ -168,7 +198,12 @@ pub struct ScanLine {
 }
 
 /// The newest scans of an event, newest first.
-pub fn latest_scans(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, limit: i64) -> QueryResult<Vec<ScanLine>> {
+pub fn latest_scans(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<ScanLine>> {
     scans::table
         .inner_join(gates::table)
         .inner_join(devices::table)
@@ -189,12 +224,24 @@ pub fn latest_scans(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, lim
 }
 
 /// The devices of an event, with their gates, for the simulator.
-pub fn gate_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<GateDevice>> {
+pub fn gate_devices(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+) -> QueryResult<Vec<GateDevice>> {
     devices::table
         .filter(devices::organization_id.eq(tenant.organization_id()))
         .filter(devices::event_id.eq(event_id))
         .filter(devices::revoked_at.is_null())
         .select((devices::id, devices::gate_id, devices::event_id))
         .load::<(i64, i64, i64)>(conn)
-        .map(|rows| rows.into_iter().map(|(device_id, gate_id, event_id)| GateDevice { device_id, gate_id, event_id }).collect())
+        .map(|rows| {
+            rows.into_iter()
+                .map(|(device_id, gate_id, event_id)| GateDevice {
+                    device_id,
+                    gate_id,
+                    event_id,
+                })
+                .collect()
+        })
 }

@@ -10,7 +10,12 @@ use crate::ui::layout::{self, Viewer};
 /// The SSE event name the scan panel is pushed under.
 pub const SCANS_SSE_EVENT: &str = "scans";
 
-pub fn scan_monitor_page(viewer: &Viewer, event: &Event, totals: &ScanTotals, lines: &[ScanLine]) -> Markup {
+pub fn scan_monitor_page(
+    viewer: &Viewer,
+    event: &Event,
+    totals: &ScanTotals,
+    lines: &[ScanLine],
+) -> Markup {
     layout::page(
         &format!("Scans · {}", event.name),
         Some(viewer),

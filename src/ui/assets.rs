@@ -28,6 +28,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/sse.min.js"),
     },
     Asset {
+        name: "icon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../assets/icon.svg"),
+    },
+    Asset {
         name: "app.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../assets/app.css"),
@@ -40,13 +45,21 @@ pub fn url(name: &str) -> String {
     let version = VERSION.get_or_init(|| {
         let mut hasher = Sha256::new();
         ASSETS.iter().for_each(|a| hasher.update(a.body));
-        hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+        hasher
+            .finalize()
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect()
     });
     format!("/assets/{name}?v={version}")
 }
 
 pub async fn serve(name: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset = ASSETS.iter().find(|a| a.name == name.as_str()).ok_or(AppError::NotFound)?;
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.name == name.as_str())
+        .ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .content_type(asset.content_type)
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))

@@ -21,11 +21,13 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Voelgoed" }
+                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("sse.min.js")) defer {}
             }
-            body {
+            // htmx sends the session's CSRF token with every request it makes.
+            body hx-headers=[viewer.map(|v| format!(r#"{{"X-CSRF-Token":"{}"}}"#, v.csrf_token))] {
                 header.top {
                     a.brand href="/events" { "Voelgoed" }
                     @if let Some(viewer) = viewer {

@@ -1,0 +1,265 @@
+//! `spawn_app` and the fixture data the tests share.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use voelgoed::admin::{self, NewEvent};
+use voelgoed::app::{AppState, Application};
+use voelgoed::auth::{hash_password, Role};
+use voelgoed::config::Settings;
+use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
+use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub fixture: Fixture,
+    _dir: tempfile::TempDir,
+}
+
+/// Two organisations: A (owner and supervisor, one live event) and B (owner, one
+/// event), so every test can try to cross the line.
+pub struct Fixture {
+    pub org_a: Tenant,
+    pub org_b: Tenant,
+    pub owner_a: String,
+    pub supervisor_a: String,
+    pub owner_b: String,
+    pub event_a: i64,
+    pub event_b: i64,
+    pub ticket_type_a: i64,
+    pub ticket_type_b: i64,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("test.sqlite");
+    let url = DatabaseUrl::parse(path.to_str().expect("utf-8 path")).expect("url");
+    spawn_on(url, configure, dir).await
+}
+
+pub async fn spawn_on(
+    url: DatabaseUrl,
+    configure: impl FnOnce(&mut Settings),
+    dir: tempfile::TempDir,
+) -> TestApp {
+    let mut settings = Settings::new("127.0.0.1:0", url);
+    settings.coalesce = Duration::from_millis(100);
+    configure(&mut settings);
+    let app = Application::build(settings).await.expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    let pool = state.pool.clone();
+    let fixture =
+        tokio::task::spawn_blocking(move || create_fixture(&mut pool.get().expect("connection")))
+            .await
+            .expect("fixture task");
+    TestApp {
+        address,
+        state,
+        fixture,
+        _dir: dir,
+    }
+}
+
+fn create_fixture(conn: &mut DbConnection) -> Fixture {
+    let hash = hash_password(PASSWORD).expect("hash");
+    let org_a = admin::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
+    let org_b = admin::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
+    admin::create_user_with_hash(
+        conn,
+        &org_a,
+        "owner@a.test",
+        "Alice Owner",
+        &hash,
+        Role::Owner,
+    )
+    .expect("user");
+    admin::create_user_with_hash(
+        conn,
+        &org_a,
+        "super@a.test",
+        "Sam Super",
+        &hash,
+        Role::Supervisor,
+    )
+    .expect("user");
+    admin::create_user_with_hash(
+        conn,
+        &org_b,
+        "owner@b.test",
+        "Bob Owner",
+        &hash,
+        Role::Owner,
+    )
+    .expect("user");
+    let now = db::now_ms();
+    let event = |name| NewEvent {
+        name,
+        venue: "Test Hall",
+        starts_at: now - 3_600_000,
+        ends_at: now + 3_600_000,
+        timezone: "Europe/Amsterdam",
+        capacity: 1_000,
+        currency: "EUR",
+        sales_open_at: now - 86_400_000,
+    };
+    let event_a = admin::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
+    let event_b = admin::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
+    let ticket_type_a =
+        admin::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
+    let ticket_type_b =
+        admin::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
+    Fixture {
+        org_a,
+        org_b,
+        owner_a: "owner@a.test".into(),
+        supervisor_a: "super@a.test".into(),
+        owner_b: "owner@b.test".into(),
+        event_a,
+        event_b,
+        ticket_type_a,
+        ticket_type_b,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A client with its own cookie jar that does not follow redirects.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A client signed in as `email`.
+    pub async fn signed_in(&self, email: &str) -> reqwest::Client {
+        self.signed_in_as(email, PASSWORD).await
+    }
+
+    pub async fn signed_in_as(&self, email: &str, password: &str) -> reqwest::Client {
+        let client = self.client();
+        assert_eq!(
+            self.sign_in(&client, email, password).await.status(),
+            303,
+            "sign-in as {email}"
+        );
+        client
+    }
+
+    /// Opens the sign-in page (for its CSRF cookie and token) and posts the form.
+    pub async fn sign_in(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let page = client
+            .get(self.url("/login"))
+            .send()
+            .await
+            .expect("login page")
+            .text()
+            .await
+            .expect("body");
+        let token = csrf_token(&page).expect("the sign-in form carries a CSRF token");
+        client
+            .post(self.url("/login"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf_token", &token),
+            ])
+            .send()
+            .await
+            .expect("post login")
+    }
+
+    /// Runs blocking database work against the app's pool.
+    pub async fn db<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut DbConnection) -> T + Send + 'static,
+    ) -> T {
+        let pool = self.state.pool.clone();
+        tokio::task::spawn_blocking(move || work(&mut pool.get().expect("connection")))
+            .await
+            .expect("db task")
+    }
+
+    /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
+    pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
+        let (tenant, event_id, type_id) = (
+            self.fixture.org_a,
+            self.fixture.event_a,
+            self.fixture.ticket_type_a,
+        );
+        let order = self
+            .db(move |conn| {
+                let order = NewOrder {
+                    event_id,
+                    buyer_name: "Test Buyer".into(),
+                    buyer_email: "buyer@example.test".into(),
+                    items: vec![(type_id, quantity)],
+                    created_at: db::now_ms(),
+                };
+                place_order(conn, &tenant, &order)
+                    .expect("order query")
+                    .expect("tickets available")
+            })
+            .await;
+        self.state.bus.publish(Update {
+            channel: Channel::occupancy(&tenant, event_id),
+            kind: UpdateKind::TicketSold,
+        });
+        order
+    }
+
+    pub async fn count(&self, table: &'static str) -> i64 {
+        self.db(move |conn| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                .get_result::<Count>(conn)
+                .expect("count")
+                .n
+        })
+        .await
+    }
+}
+
+/// The value of the first `csrf_token` hidden field in a page.
+pub fn csrf_token(page: &str) -> Option<String> {
+    let html = scraper::Html::parse_document(page);
+    let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).ok()?;
+    html.select(&selector)
+        .next()?
+        .value()
+        .attr("value")
+        .map(str::to_owned)
+}
+
+/// Text of the first element matching `css`.
+pub fn text_of(page: &str, css: &str) -> Option<String> {
+    let html = scraper::Html::parse_document(page);
+    let selector = scraper::Selector::parse(css).ok()?;
+    html.select(&selector)
+        .next()
+        .map(|e| e.text().collect::<String>())
+}

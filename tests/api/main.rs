@@ -1,0 +1,12 @@
+//! The integration suite: one binary, each test its own app on a random port with a
+#![allow(clippy::unwrap_used)]
+//! fresh database, driven over real HTTP (and a real browser in `browser`).
+
+mod auth;
+mod bad_input;
+mod browser;
+mod helpers;
+mod migrations;
+mod seeding;
+mod sse;
+mod tenancy;

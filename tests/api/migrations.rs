@@ -1,0 +1,117 @@
+//! Migrations on empty databases, SQLite and PostgreSQL, through the same code path, and
+//! a clear message when the database cannot be opened.
+
+use std::process::Command;
+
+use crate::helpers::spawn_on;
+use voelgoed::db::DatabaseUrl;
+
+#[tokio::test]
+async fn an_empty_sqlite_database_is_migrated_at_start_up_and_again_is_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fresh.sqlite");
+
+    let first = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+        .args(["migrate", "--database"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+        .args(["migrate", "--database"])
+        .arg(format!("sqlite://{}", path.display()))
+        .output()
+        .unwrap();
+
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert!(String::from_utf8_lossy(&first.stderr).contains("applied migration"));
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("applied migration"));
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_opened_exits_with_a_clear_message() {
+    for database in [
+        "/nonexistent-dir/voelgoed.sqlite",
+        "postgres://nobody@127.0.0.1:1/none",
+        "mysql://x",
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--database", database])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{database}: {stderr}");
+        assert!(stderr.contains("voelgoed: "), "{database}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{database}: {stderr}");
+    }
+}
+
+/// PostgreSQL from the README's test command (`VOELGOED_TEST_POSTGRES`): a fresh
+/// database, migrated by the app at start-up, then used through real HTTP.
+#[tokio::test]
+async fn postgres_runs_the_same_console_from_an_empty_database() {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES").expect(
+        "VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh",
+    );
+    let name = format!("voelgoed_test_{}", std::process::id());
+    let url = fresh_postgres_database(&admin_url, &name);
+
+    let app = spawn_on(
+        DatabaseUrl::parse(&url).unwrap(),
+        |_| {},
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    app.sell_tickets_a(2).await;
+    let client = app.signed_in("owner@a.test").await;
+    let page = client
+        .get(app.url(&format!("/events/{}", app.fixture.event_a)))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let other = client
+        .get(app.url(&format!("/events/{}", app.fixture.event_b)))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(
+        crate::helpers::text_of(&page, r#"[data-metric="sold"]"#).as_deref(),
+        Some("2")
+    );
+    assert!(page.contains("€91.00"), "gross of two €45.50 tickets");
+    assert_eq!(other.status(), 404);
+    assert_eq!(
+        app.sign_in(&app.client(), "owner@a.test", "wrong")
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(app.count("sessions").await, 1);
+}
+
+fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let mut admin = PgConnection::establish(admin_url).expect("PostgreSQL reachable");
+    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("URL ends in a database name");
+    format!("{base}/{name}")
+}

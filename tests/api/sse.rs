@@ -1,0 +1,209 @@
+//! The live spine over real HTTP: current state on connect, pushed updates, coalescing,
+//! one render shared by every subscriber.
+
+use std::time::{Duration, Instant};
+
+use voelgoed::live::{Channel, Update, UpdateKind};
+
+use crate::helpers::{spawn_app, TestApp};
+
+/// Reads SSE messages from a streaming response.
+struct SseReader {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Message {
+    event: String,
+    data: String,
+}
+
+impl SseReader {
+    async fn open(app: &TestApp, client: &reqwest::Client, path: &str) -> Self {
+        let response = client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Self {
+            response,
+            buffer: String::new(),
+        }
+    }
+
+    /// The next message with data, or None if none arrives within `wait`.
+    async fn next(&mut self, wait: Duration) -> Option<Message> {
+        let deadline = Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut message = Message {
+                    event: String::new(),
+                    data: String::new(),
+                };
+                for line in block.lines() {
+                    if let Some(event) = line.strip_prefix("event: ") {
+                        message.event = event.to_owned();
+                    } else if let Some(data) = line.strip_prefix("data: ") {
+                        message.data.push_str(data);
+                    }
+                }
+                if !message.data.is_empty() {
+                    return Some(message);
+                }
+                continue;
+            }
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let chunk = tokio::time::timeout(left, self.response.chunk())
+                .await
+                .ok()?
+                .ok()??;
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+fn sold_in(message: &Message) -> i64 {
+    crate::helpers::text_of(&message.data, r#"[data-metric="sold"]"#)
+        .unwrap()
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn occupancy_stream_sends_the_current_state_then_each_sale() {
+    let app = spawn_app().await;
+    app.sell_tickets_a(2).await;
+    let client = app.signed_in("owner@a.test").await;
+    let mut stream = SseReader::open(
+        &app,
+        &client,
+        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
+    )
+    .await;
+
+    let first = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("the current state at once");
+    assert_eq!(first.event, "occupancy");
+    assert_eq!(sold_in(&first), 2);
+
+    app.sell_tickets_a(3).await;
+    let pushed = stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("a pushed update");
+    assert_eq!(sold_in(&pushed), 5);
+    assert!(
+        pushed.data.contains("€227.50"),
+        "gross takings of 5 × €45.50: {}",
+        pushed.data
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_updates_is_coalesced_into_few_frames() {
+    let app = spawn_app().await;
+    let client = app.signed_in("owner@a.test").await;
+    let mut stream = SseReader::open(
+        &app,
+        &client,
+        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
+    )
+    .await;
+    stream
+        .next(Duration::from_secs(5))
+        .await
+        .expect("initial frame");
+
+    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
+    let started = Instant::now();
+    for _ in 0..500 {
+        app.state.bus.publish(Update {
+            channel: channel.clone(),
+            kind: UpdateKind::ScanOccurred,
+        });
+    }
+    let mut frames = 0;
+    while stream.next(Duration::from_millis(600)).await.is_some() {
+        frames += 1;
+    }
+
+    // 500 updates within a few milliseconds: with a 100 ms coalescing window the stream
+    // redraws a handful of times, not 500.
+    assert!(frames >= 1, "the burst must be shown");
+    let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
+    assert!(
+        frames <= allowed,
+        "{frames} frames for one burst (allowed {allowed})"
+    );
+}
+
+#[tokio::test]
+async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
+    let app = spawn_app().await;
+    let path = format!("/sse/events/{}/occupancy", app.fixture.event_a);
+    let (owner, supervisor) = (
+        app.signed_in("owner@a.test").await,
+        app.signed_in("super@a.test").await,
+    );
+    let mut one = SseReader::open(&app, &owner, &path).await;
+    let mut two = SseReader::open(&app, &supervisor, &path).await;
+    one.next(Duration::from_secs(5)).await.unwrap();
+    two.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(
+        app.state.hub.live_channels(),
+        1,
+        "both clients share one channel task"
+    );
+
+    app.sell_tickets_a(1).await;
+    let (a, b) = (
+        one.next(Duration::from_secs(5)).await.unwrap(),
+        two.next(Duration::from_secs(5)).await.unwrap(),
+    );
+
+    assert_eq!(a, b);
+    assert_eq!(sold_in(&a), 1);
+}
+
+#[tokio::test]
+async fn channel_task_stops_when_the_last_client_leaves() {
+    let app = spawn_app().await;
+    let client = app.signed_in("owner@a.test").await;
+    let mut stream = SseReader::open(
+        &app,
+        &client,
+        &format!("/sse/events/{}/scans", app.fixture.event_a),
+    )
+    .await;
+    let first = stream.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(first.event, "scans");
+    assert_eq!(app.state.hub.live_channels(), 1);
+
+    drop(stream);
+    // A dead client is noticed on the next write: the next update or keep-alive.
+    let channel = Channel::scans(&app.fixture.org_a, app.fixture.event_a);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
+        app.state.bus.publish(Update {
+            channel: channel.clone(),
+            kind: UpdateKind::ScanOccurred,
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.state.hub.live_channels(), 0);
+}
+
+#[tokio::test]
+async fn streams_need_a_session() {
+    let app = spawn_app().await;
+    let response = app
+        .client()
+        .get(app.url(&format!("/sse/events/{}/occupancy", app.fixture.event_a)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
