@@ -35,4 +35,4 @@ export VOELGOED_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
 bash scripts/vendor-assets.sh --check
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
-cargo test --quiet
+cargo test --all-targets --quiet

@@ -275,6 +275,11 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
         taken == 0,
         "this database was already seeded (owner@seed-1.test exists)"
     );
+    if let DbConnection::Sqlite(sqlite) = &mut *conn {
+        // Ticket codes are random, so their unique index takes inserts all over the
+        // B-tree: a large page cache keeps that in memory (256 MB, this connection only).
+        diesel::connection::SimpleConnection::batch_execute(sqlite, "PRAGMA cache_size = -262144")?;
+    }
     let password_hash = hash_password("seed-owner")?;
     let harmonic: f64 = (1..=orgs).map(|k| 1.0 / f64::from(k)).sum();
     let mut writer = OrderWriter::new(&mut conn)?;

@@ -3,14 +3,14 @@
 use std::sync::Arc;
 
 use actix_web::{http::header, web, HttpResponse, Responder};
-use actix_web_lab::sse;
 
-use super::{queries, views};
+use super::queries::{self, Event};
+use super::views;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::{self, Tenant};
+use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::live::{sse_response, Channel, Render};
+use crate::live::{frame, render_with, sse_response, Channel, Render};
 use crate::ui::html;
 
 pub async fn home() -> HttpResponse {
@@ -60,38 +60,28 @@ pub async fn occupancy_stream(
     path: web::Path<(i64,)>,
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
-    let event = db::run(&state.pool, move |conn| {
-        Ok(queries::find_event(conn, &tenant, event_id)?)
-    })
-    .await?;
-    let frames = state.hub.subscribe(
-        Channel::occupancy(&tenant, event_id),
-        render_occupancy(&state, tenant, event),
-    );
+    let event = super::load_event(&state.pool, tenant, event_id).await?;
+    let render = render_occupancy(&state.pool, tenant, event);
+    let frames = state
+        .hub
+        .subscribe(Channel::occupancy(&tenant, event_id), render);
     Ok(sse_response(frames))
 }
 
-/// Renders the occupancy cards of one event: called once per coalesced update, and
-/// the result goes to every subscriber of the channel.
-fn render_occupancy(state: &AppState, tenant: Tenant, event: queries::Event) -> Render {
-    let pool = state.pool.clone();
-    let event = Arc::new(event);
-    Arc::new(move || {
-        let (pool, event) = (pool.clone(), event.clone());
-        Box::pin(async move {
+/// The occupancy cards of one event, rendered once per coalesced update for everyone.
+fn render_occupancy(pool: &Pool, tenant: Tenant, event: Event) -> Render {
+    render_with(
+        (pool.clone(), Arc::new(event)),
+        move |(pool, event)| async move {
             let event_id = event.id;
             let summary = db::run(&pool, move |conn| {
                 Ok(queries::occupancy_summary(conn, &tenant, event_id)?)
             })
-            .await
-            .inspect_err(|e| tracing::warn!(error = %e, event_id, "cannot render occupancy"))
-            .ok()?;
-            let markup = views::occupancy_cards(&event, &summary);
-            Some(
-                sse::Data::new(markup.into_string())
-                    .event(views::OCCUPANCY_SSE_EVENT)
-                    .into(),
-            )
-        })
-    })
+            .await?;
+            Ok(frame(
+                views::OCCUPANCY_SSE_EVENT,
+                views::occupancy_cards(&event, &summary).into_string(),
+            ))
+        },
+    )
 }

@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use crate::db::schema::{events, orders, scans, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
 
-#[derive(Queryable, Clone, Debug)]
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = events)]
 pub struct Event {
     pub id: i64,
     pub name: String,
@@ -17,28 +18,6 @@ pub struct Event {
     pub capacity: i64,
     pub currency: String,
 }
-
-type EventColumns = (
-    events::id,
-    events::name,
-    events::venue,
-    events::starts_at,
-    events::ends_at,
-    events::timezone,
-    events::capacity,
-    events::currency,
-);
-
-const EVENT_COLUMNS: EventColumns = (
-    events::id,
-    events::name,
-    events::venue,
-    events::starts_at,
-    events::ends_at,
-    events::timezone,
-    events::capacity,
-    events::currency,
-);
 
 /// Where an event stands in time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -76,7 +55,7 @@ pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<
     let list: Vec<Event> = events::table
         .filter(events::organization_id.eq(tenant.organization_id()))
         .order((events::starts_at.desc(), events::id))
-        .select(EVENT_COLUMNS)
+        .select(Event::as_select())
         .load(conn)?;
     let sold: Vec<(i64, i64)> = tickets::table
         .filter(tickets::organization_id.eq(tenant.organization_id()))
@@ -101,7 +80,7 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
     events::table
         .filter(events::organization_id.eq(tenant.organization_id()))
         .filter(events::id.eq(event_id))
-        .select(EVENT_COLUMNS)
+        .select(Event::as_select())
         .first(conn)
 }
 

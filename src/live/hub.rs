@@ -14,12 +14,28 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::{Bus, Channel};
+use crate::error::AppError;
 
 /// One rendered SSE message, shared by all clients of a channel.
 pub type Frame = sse::Event;
 
 /// Renders a channel's current state. Called once per (coalesced) update.
-pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Option<Frame>> + Send + Sync>;
+pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Result<Frame, AppError>> + Send + Sync>;
+
+/// A `Render` from an async function of some shared context (cloned into each call).
+pub fn render_with<C, F, Fut>(context: C, render: F) -> Render
+where
+    C: Clone + Send + Sync + 'static,
+    F: Fn(C) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<Frame, AppError>> + Send + 'static,
+{
+    Arc::new(move || Box::pin(render(context.clone())))
+}
+
+/// One SSE message named `sse_event` (what `sse-swap` listens for) carrying `html`.
+pub fn frame(sse_event: &'static str, html: String) -> Frame {
+    sse::Data::new(html).event(sse_event).into()
+}
 
 #[derive(Clone)]
 pub struct Hub {
@@ -100,8 +116,14 @@ impl Hub {
         render: Render,
     ) {
         loop {
-            if let Some(frame) = render().await {
-                frames.send_replace(Some(frame));
+            match render().await {
+                Ok(frame) => {
+                    frames.send_replace(Some(frame));
+                }
+                // Clients keep the last good frame; the next update tries again.
+                Err(e) => {
+                    tracing::warn!(error = %e, channel = channel.name(), "cannot render live channel")
+                }
             }
             let watched = loop {
                 tokio::select! {

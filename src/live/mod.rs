@@ -7,7 +7,7 @@ mod hub;
 mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
-pub use hub::{Frame, Hub, Render};
+pub use hub::{frame, render_with, Frame, Hub, Render};
 pub use sse::sse_response;
 
 use crate::db::Tenant;

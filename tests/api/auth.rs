@@ -13,14 +13,7 @@ async fn owner_signs_in_and_sees_their_events() {
 
     assert_eq!(response.status(), 303);
     assert_eq!(response.headers()["location"], "/events");
-    let page = client
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/events").await;
     assert!(page.contains("Alpha Festival"));
     assert!(page.contains("Alice Owner"));
 }
@@ -167,14 +160,7 @@ async fn session_id_is_renewed_at_sign_in() {
 async fn sign_out_needs_the_csrf_token_and_ends_the_session() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
-    let page = client
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/events").await;
     let token = csrf_token(&page).expect("sign-out form has a token");
 
     let forged = client
@@ -218,14 +204,7 @@ async fn sign_out_needs_the_csrf_token_and_ends_the_session() {
 async fn csrf_token_is_also_accepted_from_the_htmx_header() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
-    let page = client
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/events").await;
     let token = csrf_token(&page).unwrap();
 
     let response = client
@@ -297,14 +276,7 @@ async fn sign_in_returns_to_a_local_page_only() {
         ("https://evil.test", "/events"),
     ] {
         let client = app.client();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = app.page(&client, "/login").await;
         let token = csrf_token(&page).unwrap();
         let response = client
             .post(app.url("/login"))

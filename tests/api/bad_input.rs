@@ -79,14 +79,7 @@ async fn junk_anywhere_gets_a_4xx_never_a_5xx() {
 async fn a_login_form_missing_fields_is_a_clear_400() {
     let app = spawn_app().await;
     let client = app.client();
-    let page = client
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/login").await;
     let token = csrf_token(&page).unwrap();
 
     let response = client

@@ -72,14 +72,9 @@ async fn postgres_runs_the_same_console_from_an_empty_database() {
     .await;
     app.sell_tickets_a(2).await;
     let client = app.signed_in("owner@a.test").await;
-    let page = client
-        .get(app.url(&format!("/events/{}", app.fixture.event_a)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app
+        .page(&client, &format!("/events/{}", app.fixture.event_a))
+        .await;
     let other = client
         .get(app.url(&format!("/events/{}", app.fixture.event_b)))
         .send()

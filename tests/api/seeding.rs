@@ -82,14 +82,7 @@ async fn seeded_owner_can_sign_in_to_their_organisation() {
         .await;
 
     assert_eq!(response.status(), 303);
-    let page = client
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&client, "/events").await;
     assert!(page.contains("City Festival 2"));
     assert!(!page.contains("City Festival 1"));
 }
@@ -115,14 +108,7 @@ async fn demo_seed_creates_the_documented_logins_once() {
         );
     }
     let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
-    let page = demo
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = app.page(&demo, "/events").await;
     assert!(page.contains("Voelgoed Summer Festival") && !page.contains("Kaapstad Jazz"));
 }
 

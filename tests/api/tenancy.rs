@@ -50,25 +50,11 @@ async fn event_list_shows_only_the_own_organisations_events() {
     let app = spawn_app().await;
 
     let page_a = app
-        .signed_in("owner@a.test")
-        .await
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&app.signed_in("owner@a.test").await, "/events")
+        .await;
     let page_b = app
-        .signed_in("owner@b.test")
-        .await
-        .get(app.url("/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(&app.signed_in("owner@b.test").await, "/events")
+        .await;
 
     assert!(page_a.contains("Alpha Festival") && !page_a.contains("Bravo Concert"));
     assert!(page_b.contains("Bravo Concert") && !page_b.contains("Alpha Festival"));
@@ -80,15 +66,11 @@ async fn sales_of_one_organisation_do_not_show_in_anothers_numbers() {
     app.sell_tickets_a(3).await;
 
     let page_b = app
-        .signed_in("owner@b.test")
-        .await
-        .get(app.url(&format!("/events/{}", app.fixture.event_b)))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .page(
+            &app.signed_in("owner@b.test").await,
+            &format!("/events/{}", app.fixture.event_b),
+        )
+        .await;
 
     assert_eq!(
         crate::helpers::text_of(&page_b, r#"[data-metric="sold"]"#).as_deref(),
