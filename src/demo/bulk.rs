@@ -60,11 +60,18 @@ pub struct RefundRow {
 /// An event to fill: its ticket types as (id, price), and when its orders were made.
 pub struct EventToFill {
     pub event_id: i64,
-    pub ticket_types: Vec<(i64, i64)>,
+    pub ticket_types: Vec<TypeToFill>,
     pub sold_from: i64,
     pub sold_until: i64,
     /// Largest number of tickets in one order.
     pub max_tickets: i64,
+}
+
+/// A ticket type being sold: its id, price and how many tickets are still to be had.
+pub struct TypeToFill {
+    pub id: i64,
+    pub price: i64,
+    pub left: i64,
 }
 
 /// Makes orders with realistic buyers, statuses and timestamps, and writes them.
@@ -110,10 +117,20 @@ impl OrderWriter {
     }
 
     /// Adds one order for `event`, refunded by `owner_id` when its status says so.
-    pub fn add_order(&mut self, tenant: &Tenant, event: &EventToFill, owner_id: i64) {
-        let (id, rng) = (self.next_order_id, &mut self.rng);
+    /// False when every ticket type of the event is sold out.
+    pub fn add_order(&mut self, tenant: &Tenant, event: &mut EventToFill, owner_id: i64) -> bool {
+        let rng = &mut self.rng;
+        let types = event.ticket_types.len();
+        let start = rng.random_range(0..types.max(1));
+        let Some(slot) = (0..types)
+            .map(|i| (start + i) % types)
+            .find(|&i| event.ticket_types[i].left > 0)
+        else {
+            return false;
+        };
+        let id = self.next_order_id;
         self.next_order_id += 1;
-        let status = match rng.random_range(0..100) {
+        let mut status = match rng.random_range(0..100) {
             0..92 => "paid",
             92..95 => "refunded",
             95..97 => "partially_refunded",
@@ -131,12 +148,18 @@ impl OrderWriter {
             last.to_lowercase().replace([' ', '\''], ""),
             id % 997
         );
-        let quantity = if status == "partially_refunded" {
+        let ticket_type = &mut event.ticket_types[slot];
+        let wanted = if status == "partially_refunded" {
             rng.random_range(2..=event.max_tickets.max(2))
         } else {
             rng.random_range(1..=event.max_tickets)
         };
-        let (type_id, price) = event.ticket_types[rng.random_range(0..event.ticket_types.len())];
+        let quantity = wanted.min(ticket_type.left);
+        if quantity < 2 && status == "partially_refunded" {
+            status = "paid";
+        }
+        ticket_type.left -= quantity;
+        let (type_id, price) = (ticket_type.id, ticket_type.price);
         let gross = price * quantity;
         let fees = fee_for(gross);
         let org = tenant.organization_id();
@@ -190,6 +213,7 @@ impl OrderWriter {
             net: gross - fees,
             created_at,
         });
+        true
     }
 
     /// Tickets generated so far and not yet written, for seeds that scan some of them.
@@ -292,13 +316,11 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
             ((total_orders as f64) / (f64::from(k) * harmonic)).round() as u64
         }
         .min(total_orders - written);
-        let (tenant, owner_id, events) = seed_organization(&mut conn, k, &password_hash)?;
+        let (tenant, owner_id, mut events) = seed_organization(&mut conn, k, &password_hash)?;
         for n in 0..share {
-            writer.add_order(
-                &tenant,
-                &events[(n % events.len() as u64) as usize],
-                owner_id,
-            );
+            let slot = (n % events.len() as u64) as usize;
+            let event = &mut events[slot];
+            writer.add_order(&tenant, event, owner_id);
             if writer.pending_orders() >= 20_000 {
                 writer.flush(&mut conn)?;
             }
@@ -356,7 +378,11 @@ fn seed_organization(
         for (type_name, price) in [("Regular", 3_500), ("VIP", 9_900), ("Student", 2_250)] {
             let id =
                 admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
-            ticket_types.push((id, price));
+            ticket_types.push(TypeToFill {
+                id,
+                price,
+                left: 2_000_000,
+            });
         }
         for gate in ["Main", "Side"] {
             admin::find_or_create_gate(conn, &tenant, event_id, gate)?;

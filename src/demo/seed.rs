@@ -5,7 +5,7 @@
 use diesel::prelude::*;
 use rand::Rng;
 
-use super::bulk::{EventToFill, OrderWriter};
+use super::bulk::{EventToFill, OrderWriter, TypeToFill};
 use crate::admin::{self, NewEvent};
 use crate::auth::{hash_password, Role};
 use crate::db::schema::{organizations, scans};
@@ -74,8 +74,8 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         ],
         gates: &["North", "South", "VIP"],
     };
-    let live = festival.create(conn, &demo)?;
-    fill(&mut writer, conn, &demo, &live, owner, live_orders, 0.5)?;
+    let mut live = festival.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &mut live, owner, live_orders, 0.5)?;
     let jazz = DemoEvent {
         name: "Autumn Jazz Night",
         venue: "Paradiso",
@@ -85,8 +85,8 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         gates: &["Main"],
         ..festival
     };
-    let past = jazz.create(conn, &demo)?;
-    fill(&mut writer, conn, &demo, &past, owner, 900, 0.0)?;
+    let mut past = jazz.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &mut past, owner, 900, 0.0)?;
     let gala = DemoEvent {
         name: "New Year's Eve Gala",
         venue: "Beurs van Berlage",
@@ -96,8 +96,8 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         gates: &["Entrance"],
         ..festival
     };
-    let future = gala.create(conn, &demo)?;
-    fill(&mut writer, conn, &demo, &future, owner, 300, 0.0)?;
+    let mut future = gala.create(conn, &demo)?;
+    fill(&mut writer, conn, &demo, &mut future, owner, 300, 0.0)?;
 
     for (name, starts_at) in [
         ("Kaapstad Jazz", now - HOUR),
@@ -114,12 +114,12 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
             types: &[("General", 25_000, 3_000)],
             gates: &["Gate A"],
         };
-        let created = event.create(conn, &other)?;
+        let mut created = event.create(conn, &other)?;
         fill(
             &mut writer,
             conn,
             &other,
-            &created,
+            &mut created,
             other_owner,
             400,
             if starts_at < now && starts_at > now - DAY {
@@ -165,10 +165,12 @@ impl DemoEvent<'_> {
         )?;
         let mut ticket_types = Vec::new();
         for (name, price, cap) in self.types {
-            ticket_types.push((
-                admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?,
-                *price,
-            ));
+            let id = admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?;
+            ticket_types.push(TypeToFill {
+                id,
+                price: *price,
+                left: *cap,
+            });
         }
         for gate in self.gates {
             let gate_id = admin::find_or_create_gate(conn, tenant, event_id, gate)?;
@@ -199,12 +201,16 @@ fn fill(
     writer: &mut OrderWriter,
     conn: &mut DbConnection,
     tenant: &Tenant,
-    event: &EventToFill,
+    event: &mut EventToFill,
     owner_id: i64,
     orders: u64,
     admit_share: f64,
 ) -> anyhow::Result<()> {
-    (0..orders).for_each(|_| writer.add_order(tenant, event, owner_id));
+    for _ in 0..orders {
+        if !writer.add_order(tenant, event, owner_id) {
+            break;
+        }
+    }
     let mut rng = rand::rng();
     let admitted: Vec<(i64, String)> = writer
         .pending_tickets()

@@ -69,7 +69,7 @@ pub fn occupancy_cards(event: &Event, summary: &OccupancySummary) -> Markup {
                 span.value data-metric="inside" { (count(summary.inside)) }
                 span.label { "inside now" }
             }
-            div.card {
+            div.card.wide {
                 span.value data-metric="gross" { (Money { minor: summary.gross, currency: &event.currency }) }
                 span.label { "gross takings" }
             }

@@ -46,13 +46,12 @@ pub fn scan_panel(event: &Event, totals: &ScanTotals, lines: &[ScanLine]) -> Mar
         } @else {
             div.table-scroll {
                 table {
-                    thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Device" } th scope="col" { "Result" } } }
+                    thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Result" } } }
                     tbody {
                         @for line in lines {
                             tr {
-                                td { (local_time(line.scanned_at, &event.timezone, "%H:%M:%S")) }
-                                td { (line.gate) }
-                                td { (line.device) }
+                                td.time { (local_time(line.scanned_at, &event.timezone, "%H:%M:%S")) }
+                                td { (line.gate) small { (line.device) } }
                                 td {
                                     (badge(&line.result, &line.result))
                                     @if line.direction == "out" { " exit" }

@@ -124,16 +124,13 @@ impl Browser {
         }
     }
 
-    /// The page's horizontal overflow in CSS pixels (0 when it fits the viewport).
+    /// How far the page, or any card's content, sticks out horizontally, in CSS pixels
+    /// (0 when everything fits; tables may scroll inside their own box).
     async fn horizontal_overflow(&self) -> i64 {
-        let value = self
-            .client
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth;",
-                vec![],
-            )
-            .await
-            .unwrap();
+        let script = "const cards = [...document.querySelectorAll('.card')]
+                          .map(c => c.scrollWidth - c.clientWidth);
+                      return Math.max(document.documentElement.scrollWidth - window.innerWidth, ...cards, 0);";
+        let value = self.client.execute(script, vec![]).await.unwrap();
         value.as_i64().unwrap()
     }
 

@@ -189,3 +189,45 @@ async fn create_device_prints_only_the_new_token() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("there is no event 999"));
 }
+
+#[tokio::test]
+async fn seeded_orders_never_sell_more_tickets_than_a_type_holds() {
+    use voelgoed::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
+    let app = crate::helpers::spawn_app().await;
+    let (tenant, event_id, type_id) = (
+        app.fixture.org_a,
+        app.fixture.event_a,
+        app.fixture.ticket_type_a,
+    );
+
+    let (sold, accepted) = app
+        .db(move |conn| {
+            let mut writer = OrderWriter::new(conn).unwrap();
+            let now = voelgoed::db::now_ms();
+            let mut event = EventToFill {
+                event_id,
+                ticket_types: vec![TypeToFill {
+                    id: type_id,
+                    price: 4_550,
+                    left: 10,
+                }],
+                sold_from: now - 1000,
+                sold_until: now,
+                max_tickets: 4,
+            };
+            let accepted = (0..50)
+                .filter(|_| writer.add_order(&tenant, &mut event, 1))
+                .count();
+            writer.flush(conn).unwrap();
+            let sold: i64 = tickets::table
+                .filter(tickets::event_id.eq(event_id))
+                .count()
+                .get_result(conn)
+                .unwrap();
+            (sold, accepted)
+        })
+        .await;
+
+    assert!(sold <= 10, "{sold} tickets for a type of 10");
+    assert!(accepted < 50, "orders stop once the type is sold out");
+}
