@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{Bus, Hub, InProcessBus};
 use crate::routes;
+use crate::scanning::{self, ScanWriter};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -19,6 +20,7 @@ pub struct AppState {
     pub pool: Pool,
     pub bus: Arc<dyn Bus>,
     pub hub: Hub,
+    pub scan_writer: ScanWriter,
     pub settings: Arc<Settings>,
 }
 
@@ -39,10 +41,12 @@ impl Application {
         .await??;
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         let hub = Hub::start(bus.as_ref(), settings.coalesce);
+        let scan_writer = ScanWriter::start(pool.clone(), scanning::live::on_commit(bus.clone()));
         let state = AppState {
             pool,
             bus,
             hub,
+            scan_writer,
             settings: Arc::new(settings),
         };
 

@@ -70,3 +70,54 @@ impl ResponseError for AppError {
             .body(layout::error_page(status, &self.to_string()).into_string())
     }
 }
+
+/// Errors of the JSON device API: the same kinds of outcome, as `{"error": "…"}`.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("missing, unknown or revoked device token")]
+    Unauthorized,
+    #[error("no such API endpoint")]
+    NotFound,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("send the body as application/json")]
+    UnsupportedMediaType,
+    #[error("internal error")]
+    Unexpected(#[source] anyhow::Error),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::BadRequest(message) => Self::BadRequest(message),
+            AppError::Unauthorized | AppError::NotFound => Self::Unauthorized,
+            other => Self::Unexpected(anyhow::anyhow!(other.to_string())),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Unexpected(e) = self {
+            tracing::error!(error = ?e, "unexpected API error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        if matches!(self, Self::Unauthorized) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(serde_json::json!({ "error": self.to_string() }))
+    }
+}

@@ -35,7 +35,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/sse/events/{id}/scans",
             web::get().to(scanning::handlers::scans_stream),
         )
+        .service(
+            web::scope("/api/v1")
+                .app_data(scanning::api::json_config())
+                .route("/scans", web::post().to(scanning::api::post_scans))
+                .route(
+                    "/devices/heartbeat",
+                    web::post().to(scanning::api::post_heartbeat),
+                )
+                .default_service(web::to(api_not_found)),
+        )
         .default_service(web::to(not_found));
+}
+
+async fn api_not_found() -> Result<HttpResponse, crate::error::ApiError> {
+    Err(crate::error::ApiError::NotFound)
 }
 
 fn get_or_head() -> impl actix_web::guard::Guard {

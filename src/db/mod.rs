@@ -174,3 +174,20 @@ pub fn format_utc(at_ms: i64) -> String {
         .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
         .unwrap_or_default()
 }
+
+/// A transaction that will write. On SQLite it takes the write lock at its start
+/// (waiting up to busy_timeout), as `BEGIN IMMEDIATE` would: a deferred transaction
+/// that reads first fails at once with "database is locked" when another connection
+/// wrote in between. PostgreSQL needs nothing special.
+pub fn write_transaction<T, F>(conn: &mut DbConnection, work: F) -> diesel::QueryResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> diesel::QueryResult<T>,
+{
+    use diesel::RunQueryDsl;
+    conn.transaction(|conn| {
+        if matches!(conn, DbConnection::Sqlite(_)) {
+            diesel::sql_query("DELETE FROM write_lock WHERE 0").execute(conn)?;
+        }
+        work(conn)
+    })
+}

@@ -95,6 +95,29 @@ diesel::table! {
         status -> Text,
         price -> BigInt,
         created_at -> BigInt,
+        inside_since -> Nullable<BigInt>,
+        inside_gate_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    gate_ticket_types (gate_id, ticket_type_id) {
+        organization_id -> BigInt,
+        gate_id -> BigInt,
+        ticket_type_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    kiosk_links (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        gate_id -> Nullable<BigInt>,
+        token_hash -> Text,
+        created_by -> BigInt,
+        created_at -> BigInt,
+        revoked_at -> Nullable<BigInt>,
     }
 }
 
@@ -195,6 +218,7 @@ diesel::joinable!(gates -> events (event_id));
 diesel::joinable!(devices -> gates (gate_id));
 diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
+diesel::joinable!(kiosk_links -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -211,4 +235,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     refunds,
     email_outbox,
     audit_log,
+    gate_ticket_types,
+    kiosk_links,
 );

@@ -143,7 +143,8 @@ fn scan(
         direction,
         scanned_at: db::now_ms(),
     };
-    Ok(Some(record_scan(conn, tenant, device, &attempt)?.result))
+    let recorded = db::write_transaction(conn, |conn| record_scan(conn, tenant, device, &attempt))?;
+    Ok(Some(recorded.result))
 }
 
 /// A ticket of the event picked at random through its order ids (cheap on big events).

@@ -10,6 +10,7 @@ pub enum UpdateKind {
     TicketSold,
     OrderChanged,
     ScanOccurred,
+    DeviceReported,
 }
 
 #[derive(Clone, Debug)]

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 
 use crate::db::schema::{orders, ticket_types, tickets};
-use crate::db::{DbConnection, Tenant};
+use crate::db::{self, DbConnection, Tenant};
 use crate::with_backend;
 
 use super::codes;
@@ -40,7 +40,7 @@ pub fn place_order(
     order: &NewOrder,
 ) -> QueryResult<Option<PlacedOrder>> {
     let org = tenant.organization_id();
-    conn.transaction(|conn| {
+    db::write_transaction(conn, |conn| {
         let mut gross = 0;
         let mut rows = Vec::new();
         let mut rng = rand::rng();

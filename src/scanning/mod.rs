@@ -1,7 +1,13 @@
-//! Gate scans: the admission decision, the scan totals and log, and the scan monitor.
+//! Gate scans: the device API, the admission decision, the group-commit writer, live
+//! counters and the scan monitor.
 
+pub mod api;
+pub mod decision;
 pub mod handlers;
+pub mod live;
 pub mod queries;
 mod views;
+pub mod writer;
 
-pub use queries::{record_scan, Direction, GateDevice, ScanAttempt, ScanResult};
+pub use decision::{record_scan, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
+pub use writer::ScanWriter;

@@ -20,6 +20,7 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+#[derive(Clone)]
 /// Two organisations: A (owner and supervisor, one live event) and B (owner, one
 /// event), so every test can try to cross the line.
 pub struct Fixture {
@@ -43,6 +44,27 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let path = dir.path().join("test.sqlite");
     let url = DatabaseUrl::parse(path.to_str().expect("utf-8 path")).expect("url");
     spawn_on(url, configure, dir).await
+}
+
+/// A second instance of the app on the same database (as behind a load balancer),
+/// sharing `first`'s fixture.
+pub async fn another_instance(first: &TestApp) -> TestApp {
+    let settings = first.state.settings.as_ref().clone();
+    let app = Application::build(Settings {
+        addr: "127.0.0.1:0".into(),
+        ..settings
+    })
+    .await
+    .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        state,
+        fixture: first.fixture.clone(),
+        _dir: tempfile::tempdir().expect("temp dir"),
+    }
 }
 
 pub async fn spawn_on(
@@ -200,6 +222,40 @@ impl TestApp {
             .expect("post login")
     }
 
+    /// A new scanning device at a gate of org A's event (gate created when missing):
+    /// its token and id.
+    pub async fn device_a(&self, gate: &str) -> (String, i64) {
+        let (tenant, event_id, gate) = (self.fixture.org_a, self.fixture.event_a, gate.to_owned());
+        self.db(move |conn| {
+            let gate_id = admin::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
+            let (id, token) =
+                admin::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner"))
+                    .expect("device");
+            (token, id)
+        })
+        .await
+    }
+
+    /// Posts a scan batch with a device token; the status and the JSON answer.
+    pub async fn post_scans(
+        &self,
+        token: &str,
+        body: &serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        let response = reqwest::Client::new()
+            .post(self.url("/api/v1/scans"))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST scans");
+        let status = response.status().as_u16();
+        (
+            status,
+            response.json().await.unwrap_or(serde_json::Value::Null),
+        )
+    }
+
     /// Runs blocking database work against the app's pool.
     pub async fn db<T: Send + 'static>(
         &self,
@@ -274,4 +330,14 @@ pub fn text_of(page: &str, css: &str) -> Option<String> {
     html.select(&selector)
         .next()
         .map(|e| e.text().collect::<String>())
+}
+
+/// One scan as a device sends it, scanned now.
+pub fn scan(id: &str, code: &str, direction: &str) -> serde_json::Value {
+    serde_json::json!({ "id": id, "ticket_code": code, "direction": direction, "scanned_at": chrono::Utc::now().to_rfc3339() })
+}
+
+/// A batch of scans.
+pub fn batch(scans: Vec<serde_json::Value>) -> serde_json::Value {
+    serde_json::json!({ "scans": scans })
 }

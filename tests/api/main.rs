@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod helpers;
 mod migrations;
+mod scan_api;
 mod seeding;
 mod sse;
 mod tenancy;

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-use crate::helpers::spawn_on;
+use crate::helpers::{batch, scan, spawn_on};
 use voelgoed::db::DatabaseUrl;
 
 #[tokio::test]
@@ -109,4 +109,39 @@ fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
         .rsplit_once('/')
         .expect("URL ends in a database name");
     format!("{base}/{name}")
+}
+
+/// Two instances on one PostgreSQL database, each with its own scan writer: the same
+/// ticket posted to both at the same instant is still valid exactly once.
+#[tokio::test]
+async fn postgres_admits_a_ticket_once_across_two_instances() {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES").expect(
+        "VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh",
+    );
+    let url = fresh_postgres_database(&admin_url, &format!("voelgoed_scan_{}", std::process::id()));
+    let first = spawn_on(
+        DatabaseUrl::parse(&url).unwrap(),
+        |_| {},
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let second = crate::helpers::another_instance(&first).await;
+    let (north, _) = first.device_a("North").await;
+    let (south, _) = second.device_a("South").await;
+
+    for round in 0..10 {
+        let code = first.sell_tickets_a(1).await.ticket_codes[0].clone();
+        let at_north = batch(vec![scan(&format!("n{round}"), &code, "in")]);
+        let at_south = batch(vec![scan(&format!("s{round}"), &code, "in")]);
+        let ((_, a), (_, b)) = tokio::join!(
+            first.post_scans(&north, &at_north),
+            second.post_scans(&south, &at_south)
+        );
+        let mut outcomes = vec![
+            a["results"][0]["result"].to_string(),
+            b["results"][0]["result"].to_string(),
+        ];
+        outcomes.sort();
+        assert_eq!(outcomes, [r#""duplicate""#, r#""valid""#], "round {round}");
+    }
 }
