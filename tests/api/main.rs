@@ -5,6 +5,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod durability;
 mod helpers;
 mod migrations;
 mod scan_api;

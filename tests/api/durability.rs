@@ -1,0 +1,113 @@
+//! An acknowledged scan is durable: `kill -9` of the server right after its 200 loses
+//! nothing.
+
+use std::collections::HashSet;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use diesel::prelude::*;
+use voelgoed::db::schema::scans;
+use voelgoed::db::DatabaseUrl;
+
+use crate::helpers::{batch, scan, spawn_app};
+
+#[tokio::test]
+async fn acknowledged_scans_survive_kill_9() {
+    let app = spawn_app().await;
+    let (token, _) = app.device_a("North").await;
+    let mut codes = Vec::new();
+    for _ in 0..100 {
+        codes.extend(app.sell_tickets_a(4).await.ticket_codes);
+    }
+    let DatabaseUrl::Sqlite(path) = app.state.settings.database.clone() else {
+        unreachable!()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &path,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(Instant::now() < deadline, "the server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Eight devices' worth of traffic; the server is killed while it is in full flow.
+    let posters: Vec<_> = codes
+        .chunks(codes.len() / 8)
+        .enumerate()
+        .map(|(lane, lane_codes)| {
+            let (client, base, token, lane_codes) = (
+                client.clone(),
+                base.clone(),
+                token.clone(),
+                lane_codes.to_vec(),
+            );
+            tokio::spawn(async move {
+                let mut acknowledged = Vec::new();
+                for (n, code) in lane_codes.iter().enumerate() {
+                    let id = format!("lane{lane}-{n}");
+                    let sent = client
+                        .post(format!("{base}/api/v1/scans"))
+                        .bearer_auth(&token)
+                        .json(&batch(vec![scan(&id, code, "in")]))
+                        .send()
+                        .await;
+                    match sent {
+                        Ok(response) if response.status() == 200 => acknowledged.push(id),
+                        _ => break,
+                    }
+                }
+                acknowledged
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
+    server.wait().unwrap();
+    let mut acknowledged = HashSet::new();
+    for poster in posters {
+        acknowledged.extend(poster.await.unwrap());
+    }
+
+    let stored: HashSet<String> = app
+        .db(|conn| {
+            scans::table
+                .select(scans::device_scan_id)
+                .load::<String>(conn)
+                .unwrap()
+        })
+        .await
+        .into_iter()
+        .collect();
+    eprintln!(
+        "{} of {} scans acknowledged before kill -9",
+        acknowledged.len(),
+        codes.len()
+    );
+    assert!(
+        !acknowledged.is_empty(),
+        "some scans were acknowledged before the kill"
+    );
+    let lost: Vec<_> = acknowledged.difference(&stored).collect();
+    assert!(
+        lost.is_empty(),
+        "{} acknowledged scans lost: {lost:?}",
+        lost.len()
+    );
+}
