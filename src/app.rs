@@ -12,6 +12,8 @@ use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{Bus, Hub, InProcessBus};
 use crate::routes;
+use crate::scanning::counters::{InProcessCounters, ScanCounters};
+use crate::scanning::feed::ScanFeed;
 use crate::scanning::{self, ScanWriter};
 
 /// What every handler can reach.
@@ -21,6 +23,8 @@ pub struct AppState {
     pub bus: Arc<dyn Bus>,
     pub hub: Hub,
     pub scan_writer: ScanWriter,
+    pub scan_counters: Arc<dyn ScanCounters>,
+    pub scan_feed: Arc<ScanFeed>,
     pub settings: Arc<Settings>,
 }
 
@@ -33,20 +37,36 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database.clone();
-        let pool = tokio::task::spawn_blocking(move || -> anyhow::Result<Pool> {
-            let pool = db::connect(&url).context("cannot open the database")?;
-            db::migrate(&pool)?;
-            Ok(pool)
-        })
-        .await??;
+        let (pool, counters, newest_scan) =
+            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let pool = db::connect(&url).context("cannot open the database")?;
+                db::migrate(&pool)?;
+                let mut conn = pool.get()?;
+                let counters = InProcessCounters::rebuild(&mut conn, db::now_ms())?;
+                let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
+                drop(conn);
+                Ok((pool, counters, newest_scan))
+            })
+            .await??;
+        let scan_counters: Arc<dyn ScanCounters> = Arc::new(counters);
+        let scan_feed = Arc::new(ScanFeed::new(newest_scan));
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         let hub = Hub::start(bus.as_ref(), settings.coalesce);
-        let scan_writer = ScanWriter::start(pool.clone(), scanning::live::on_commit(bus.clone()));
+        let (log_rows, fresh_scans) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(scanning::live::render_log_rows(
+            pool.clone(),
+            scan_feed.clone(),
+            fresh_scans,
+        ));
+        let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), log_rows);
+        let scan_writer = ScanWriter::start(pool.clone(), on_commit);
         let state = AppState {
             pool,
             bus,
             hub,
             scan_writer,
+            scan_counters,
+            scan_feed,
             settings: Arc::new(settings),
         };
 

@@ -28,14 +28,16 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
         options.orders_per_second >= 0.0 && options.scans_per_second >= 0.0,
         "simulator rates cannot be negative"
     );
-    let app = Application::build(settings).await?;
-    let pool = app.state().pool.clone();
-    let live_orders = options.live_orders;
+    // Seed before the app starts, so its live counters are built from the seeded scans.
+    let (url, live_orders) = (settings.database.clone(), options.live_orders);
     let seeded = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
+        let pool = crate::db::connect(&url).context("cannot open the database")?;
+        crate::db::migrate(&pool)?;
         let mut conn = pool.get()?;
         seed::seed_if_empty(&mut conn, live_orders).context("cannot seed the demo data")
     })
     .await??;
+    let app = Application::build(settings).await?;
     if seeded {
         println!("Seeded the demo data.");
     }

@@ -8,7 +8,7 @@ use rand::Rng;
 use super::bulk::{EventToFill, OrderWriter, TypeToFill};
 use crate::admin::{self, NewEvent};
 use crate::auth::{hash_password, Role};
-use crate::db::schema::{organizations, scans};
+use crate::db::schema::{organizations, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::with_backend;
 
@@ -256,13 +256,22 @@ fn admit(
             )
         })
         .collect();
-    conn.transaction(|conn| {
+    db::write_transaction(conn, |conn| {
         for chunk in rows.chunks(2_000) {
             with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
                 .values(chunk)
                 .execute(c))?;
         }
-        Ok::<_, diesel::result::Error>(())
+        // The admitted are inside now: the state the gates decide on.
+        for (n, (ticket_id, _)) in tickets.iter().enumerate() {
+            diesel::update(tickets::table.find(ticket_id))
+                .set((
+                    tickets::inside_since.eq(now - 60 * 60_000),
+                    tickets::inside_gate_id.eq(devices[n % devices.len()].gate_id),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
     })?;
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::db::schema::{events, orders, ticket_types, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::{Channel, Update, UpdateKind};
 use crate::orders::{place_order, NewOrder};
-use crate::scanning::{queries::gate_devices, record_scan, Direction, ScanAttempt, ScanResult};
+use crate::scanning::{queries::gate_devices, Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
 pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
@@ -31,23 +31,40 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
         }
         let work = db::run(&state.pool, move |conn| Ok(simulate(conn, sales, scans)?)).await;
         match work {
-            Ok(updates) => updates.into_iter().for_each(|u| state.bus.publish(u)),
+            Ok((updates, gate_scans)) => {
+                updates.into_iter().for_each(|u| state.bus.publish(u));
+                // Scans go through the same writer, counters and feed as the device API.
+                for (tenant, device, attempt) in gate_scans {
+                    if let Err(e) = state
+                        .scan_writer
+                        .record(tenant, device, vec![attempt])
+                        .await
+                    {
+                        tracing::warn!(error = %e, "simulated scan failed");
+                    }
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "simulator step failed"),
         }
     }
 }
 
-/// One step: `sales` orders and `scans` scans, spread over the events on now.
-fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<Vec<Update>> {
+/// One step: `sales` orders placed, and `scans` scans prepared for the scan writer,
+/// spread over the events on now.
+fn simulate(
+    conn: &mut DbConnection,
+    sales: u32,
+    scans: u32,
+) -> QueryResult<(Vec<Update>, Vec<GateScan>)> {
     let now = db::now_ms();
     let live: Vec<(i64, i64)> = events::table
         .filter(events::starts_at.le(now))
         .filter(events::ends_at.ge(now))
         .select((events::organization_id, events::id))
         .load(conn)?;
-    let mut updates = Vec::new();
+    let (mut updates, mut gate_scans) = (Vec::new(), Vec::new());
     if live.is_empty() {
-        return Ok(updates);
+        return Ok((updates, gate_scans));
     }
     let mut rng = rand::rng();
     for _ in 0..sales {
@@ -63,21 +80,14 @@ fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<Vec<
     for _ in 0..scans {
         let (org, event_id) = live[rng.random_range(0..live.len())];
         let tenant = Tenant::authenticated(org);
-        if let Some(result) = scan(conn, &tenant, event_id, &mut rng)? {
-            updates.push(Update {
-                channel: Channel::scans(&tenant, event_id),
-                kind: UpdateKind::ScanOccurred,
-            });
-            if result == ScanResult::Valid {
-                updates.push(Update {
-                    channel: Channel::occupancy(&tenant, event_id),
-                    kind: UpdateKind::ScanOccurred,
-                });
-            }
+        if let Some((device, attempt)) = scan(conn, &tenant, event_id, &mut rng)? {
+            gate_scans.push((tenant, device, attempt));
         }
     }
-    Ok(updates)
+    Ok((updates, gate_scans))
 }
+
+type GateScan = (Tenant, GateDevice, ScanAttempt);
 
 fn sell(
     conn: &mut DbConnection,
@@ -118,7 +128,7 @@ fn scan(
     tenant: &Tenant,
     event_id: i64,
     rng: &mut impl Rng,
-) -> QueryResult<Option<ScanResult>> {
+) -> QueryResult<Option<(GateDevice, ScanAttempt)>> {
     let devices = gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() {
         return Ok(None);
@@ -143,8 +153,7 @@ fn scan(
         direction,
         scanned_at: db::now_ms(),
     };
-    let recorded = db::write_transaction(conn, |conn| record_scan(conn, tenant, device, &attempt))?;
-    Ok(Some(recorded.result))
+    Ok(Some((device, attempt)))
 }
 
 /// A ticket of the event picked at random through its order ids (cheap on big events).

@@ -62,9 +62,11 @@ pub async fn occupancy_stream(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = super::load_event(&state.pool, tenant, event_id).await?;
     let render = render_occupancy(&state.pool, tenant, event);
-    let frames = state
-        .hub
-        .subscribe(Channel::occupancy(&tenant, event_id), render);
+    let frames = state.hub.subscribe(
+        Channel::occupancy(&tenant, event_id),
+        views::OCCUPANCY_SSE_EVENT,
+        render,
+    );
     Ok(sse_response(frames))
 }
 

@@ -3,7 +3,7 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use crate::db::schema::{events, orders, scans, tickets};
+use crate::db::schema::{events, orders, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -103,22 +103,15 @@ pub fn occupancy_summary(
         .select(sum_of("orders.gross"))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0);
-    let valid_by_direction: Vec<(String, i64)> = scans::table
-        .filter(scans::organization_id.eq(org))
-        .filter(scans::event_id.eq(event_id))
-        .filter(scans::result.eq("valid"))
-        .group_by(scans::direction)
-        .select((scans::direction, count_star()))
-        .load(conn)?;
-    let count_of = |dir: &str| {
-        valid_by_direction
-            .iter()
-            .find(|(d, _)| d == dir)
-            .map_or(0, |(_, n)| *n)
-    };
+    let inside = tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::inside_since.is_not_null())
+        .count()
+        .get_result(conn)?;
     Ok(OccupancySummary {
         sold,
         gross,
-        inside: count_of("in") - count_of("out"),
+        inside,
     })
 }

@@ -4,7 +4,7 @@
 use maud::{html, Markup};
 
 use super::queries::{Event, OccupancySummary, Phase};
-use crate::ui::components::{badge, group_thousands, local_time, Money};
+use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
 
 /// The SSE event name the occupancy cards are pushed under.
@@ -48,6 +48,7 @@ pub fn event_page(viewer: &Viewer, event: &Event, summary: &OccupancySummary, no
             }
             p { a href={ "/events/" (event.id) "/scans" } { "Scan monitor" } }
             div hx-ext="sse" sse-connect={ "/sse/events/" (event.id) "/occupancy" } {
+                p.connection data-connection role="status" { "Connecting…" }
                 section id="occupancy" aria-labelledby="occupancy-heading" sse-swap=(OCCUPANCY_SSE_EVENT) {
                     (occupancy_cards(event, summary))
                 }
@@ -83,9 +84,4 @@ fn phase_badge(phase: Phase) -> Markup {
         Phase::Live => badge("live", "live now"),
         Phase::Ended => badge("ended", "ended"),
     }
-}
-
-fn count(n: i64) -> String {
-    let sign = if n < 0 { "-" } else { "" };
-    format!("{sign}{}", group_thousands(n.unsigned_abs()))
 }

@@ -37,9 +37,13 @@ pub fn frame(sse_event: &'static str, html: String) -> Frame {
     sse::Data::new(html).event(sse_event).into()
 }
 
+/// A view of a channel: one channel can feed several differently rendered views (the
+/// scan monitor's panel and a kiosk both follow the scans channel).
+type ViewKey = (Channel, String);
+
 #[derive(Clone)]
 pub struct Hub {
-    channels: Arc<Mutex<HashMap<Channel, LiveChannel>>>,
+    channels: Arc<Mutex<HashMap<ViewKey, LiveChannel>>>,
     coalesce: Duration,
 }
 
@@ -60,22 +64,29 @@ impl Hub {
         hub
     }
 
-    /// A receiver of the channel's frames, starting its render task when it is the first.
-    pub fn subscribe(&self, channel: Channel, render: Render) -> watch::Receiver<Option<Frame>> {
+    /// A receiver of the frames of `view` (rendered by `render`) of the channel, starting
+    /// its render task when it is the first. Every subscriber of a view gets the same frames.
+    pub fn subscribe(
+        &self,
+        channel: Channel,
+        view: &str,
+        render: Render,
+    ) -> watch::Receiver<Option<Frame>> {
         let mut channels = self.lock();
-        if let Some(live) = channels.get(&channel) {
+        let key = (channel, view.to_owned());
+        if let Some(live) = channels.get(&key) {
             return live.frames.subscribe();
         }
         let (frames, receiver) = watch::channel(None);
         let changed = Arc::new(Notify::new());
         channels.insert(
-            channel.clone(),
+            key.clone(),
             LiveChannel {
                 frames: frames.clone(),
                 changed: changed.clone(),
             },
         );
-        tokio::spawn(self.clone().render_loop(channel, frames, changed, render));
+        tokio::spawn(self.clone().render_loop(key, frames, changed, render));
         receiver
     }
 
@@ -84,7 +95,7 @@ impl Hub {
         self.lock().len()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Channel, LiveChannel>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ViewKey, LiveChannel>> {
         // A panic while holding the map cannot leave it inconsistent: keep serving.
         self.channels.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -92,11 +103,11 @@ impl Hub {
     async fn route_updates(self, mut updates: broadcast::Receiver<crate::live::Update>) {
         loop {
             match updates.recv().await {
-                Ok(update) => {
-                    if let Some(live) = self.lock().get(&update.channel) {
-                        live.changed.notify_one();
-                    }
-                }
+                Ok(update) => self
+                    .lock()
+                    .iter()
+                    .filter(|((channel, _), _)| *channel == update.channel)
+                    .for_each(|(_, live)| live.changed.notify_one()),
                 // Some updates were lost: redraw everything rather than show stale numbers.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     self.lock()
@@ -110,7 +121,7 @@ impl Hub {
 
     async fn render_loop(
         self,
-        channel: Channel,
+        key: ViewKey,
         frames: watch::Sender<Option<Frame>>,
         changed: Arc<Notify>,
         render: Render,
@@ -122,7 +133,7 @@ impl Hub {
                 }
                 // Clients keep the last good frame; the next update tries again.
                 Err(e) => {
-                    tracing::warn!(error = %e, channel = channel.name(), "cannot render live channel")
+                    tracing::warn!(error = %e, channel = key.0.name(), view = key.1, "cannot render live view")
                 }
             }
             let watched = loop {
@@ -130,7 +141,7 @@ impl Hub {
                     _ = changed.notified() => break true,
                     // Re-checked under the lock: a client may have joined meanwhile.
                     _ = frames.closed() => {
-                        if self.forget_if_unwatched(&channel, &frames) {
+                        if self.forget_if_unwatched(&key, &frames) {
                             break false;
                         }
                     }
@@ -145,17 +156,13 @@ impl Hub {
     }
 
     /// Removes the channel when no client is left; false when one joined meanwhile.
-    fn forget_if_unwatched(
-        &self,
-        channel: &Channel,
-        frames: &watch::Sender<Option<Frame>>,
-    ) -> bool {
+    fn forget_if_unwatched(&self, key: &ViewKey, frames: &watch::Sender<Option<Frame>>) -> bool {
         let mut channels = self.lock();
         // The map holds one sender clone; receivers are the clients.
         if frames.receiver_count() > 0 {
             return false;
         }
-        channels.remove(channel);
+        channels.remove(key);
         true
     }
 }

@@ -8,7 +8,7 @@ mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use hub::{frame, render_with, Frame, Hub, Render};
-pub use sse::sse_response;
+pub use sse::{channel_frames, sse_response, sse_stream};
 
 use crate::db::Tenant;
 

@@ -1,77 +1,247 @@
-//! `GET /events/{id}/scans`, `GET /sse/events/{id}/scans`.
+//! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
 
 use std::sync::Arc;
 
-use actix_web::{web, HttpResponse, Responder};
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
+use actix_web_lab::sse;
+use futures_util::{stream, Stream, StreamExt};
+use serde::Deserialize;
+use tokio::sync::broadcast;
 
-use super::queries::{self, ScanLine, ScanTotals};
-use super::views;
+use super::decision::ScanResult;
+use super::feed::{LogFilter, LogLine, Resume};
+use super::queries::{self, ScanLine};
+use super::views::{self, Panel};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
-use crate::live::{frame, render_with, sse_response, Channel, Render};
+use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Render};
 use crate::ui::html;
 
-/// Scan log lines shown on the monitor.
-const LOG_LINES: i64 = 20;
+/// The log filter as the form sends it: empty means "all".
+#[derive(Deserialize)]
+pub struct FilterQuery {
+    gate: Option<String>,
+    device: Option<String>,
+    result: Option<String>,
+}
+
+impl FilterQuery {
+    fn parse(&self) -> Result<LogFilter, AppError> {
+        let id = |raw: &Option<String>, what: &str| match raw.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|_| AppError::bad_request(format!("{what} must be a {what} id"))),
+        };
+        let result = match self.result.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => Some(ScanResult::parse(v).ok_or_else(|| {
+                AppError::bad_request("result must be valid, duplicate or invalid")
+            })?),
+        };
+        Ok(LogFilter {
+            gate_id: id(&self.gate, "gate")?,
+            device_id: id(&self.device, "device")?,
+            result,
+        })
+    }
+
+    fn as_query_string(&self) -> String {
+        serde_urlencoded::to_string([
+            ("gate", &self.gate),
+            ("device", &self.device),
+            ("result", &self.result),
+        ])
+        .unwrap_or_default()
+    }
+}
 
 pub async fn scan_monitor(
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i64,)>,
+    query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&state.pool, tenant, event_id).await?;
-    let (totals, lines) = load_panel(&state.pool, tenant, event_id).await?;
+    let (gates, devices, lines) = db::run(&state.pool, move |conn| {
+        let gates = queries::event_gates(conn, &tenant, event_id)?;
+        let devices = queries::event_devices(conn, &tenant, event_id)?;
+        Ok((
+            gates,
+            devices,
+            queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
+        ))
+    })
+    .await?;
+    let now = db::now_ms();
+    let counts = state.scan_counters.event_counts(&tenant, event_id, now);
+    let panel = Panel {
+        event: &event,
+        counts: &counts,
+        gates: &gates,
+        devices: &devices,
+        now,
+    };
+    let stream_url = format!("/sse/events/{event_id}/scans?{}", query.as_query_string());
     Ok(html(views::scan_monitor_page(
         &user.viewer(),
-        &event,
-        &totals,
+        &panel,
+        &filter,
         &lines,
+        &stream_url,
     )))
 }
 
 pub async fn scans_stream(
+    req: HttpRequest,
     state: web::Data<AppState>,
     user: CurrentUser,
     path: web::Path<(i64,)>,
+    query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
+    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&state.pool, tenant, event_id).await?;
-    let frames = state.hub.subscribe(
+    let timezone = event.timezone.clone();
+    let render = render_panel(&state, tenant, event);
+    let panel = state.hub.subscribe(
         Channel::scans(&tenant, event_id),
-        render_panel(&state.pool, tenant, event),
+        views::PANEL_SSE_EVENT,
+        render,
     );
-    Ok(sse_response(frames))
+    let last_seen = req
+        .headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok());
+    let (resume, receiver) =
+        state
+            .scan_feed
+            .subscribe(tenant.organization_id(), event_id, last_seen);
+    let log = LogStream {
+        state: state.clone(),
+        tenant,
+        event_id,
+        timezone,
+        filter,
+        shown_up_to: last_seen.unwrap_or(0),
+    };
+    let log = log.frames(resume, receiver).await?;
+    Ok(sse_stream(stream::select(channel_frames(panel), log)))
 }
 
-async fn load_panel(
-    pool: &Pool,
-    tenant: Tenant,
-    event_id: i64,
-) -> Result<(ScanTotals, Vec<ScanLine>), AppError> {
-    db::run(pool, move |conn| {
-        let totals = queries::scan_totals(conn, &tenant, event_id)?;
-        Ok((
-            totals,
-            queries::latest_scans(conn, &tenant, event_id, LOG_LINES)?,
-        ))
-    })
-    .await
-}
-
-/// The scan panel of one event, rendered once per coalesced update for everyone.
-fn render_panel(pool: &Pool, tenant: Tenant, event: Event) -> Render {
+/// Counters, gates and devices of one event: rendered once per coalesced update.
+fn render_panel(state: &AppState, tenant: Tenant, event: Event) -> Render {
     render_with(
-        (pool.clone(), Arc::new(event)),
-        move |(pool, event)| async move {
-            let (totals, lines) = load_panel(&pool, tenant, event.id).await?;
+        (state.clone(), Arc::new(event)),
+        move |(state, event)| async move {
+            let event_id = event.id;
+            let (gates, devices) = db::run(&state.pool, move |conn| {
+                Ok((
+                    queries::event_gates(conn, &tenant, event_id)?,
+                    queries::event_devices(conn, &tenant, event_id)?,
+                ))
+            })
+            .await?;
+            let now = db::now_ms();
+            let counts = state.scan_counters.event_counts(&tenant, event_id, now);
+            let panel = Panel {
+                event: &event,
+                counts: &counts,
+                gates: &gates,
+                devices: &devices,
+                now,
+            };
             Ok(frame(
-                views::SCANS_SSE_EVENT,
-                views::scan_panel(&event, &totals, &lines).into_string(),
+                views::PANEL_SSE_EVENT,
+                views::scan_panel(&panel).into_string(),
             ))
         },
     )
+}
+
+/// One monitor's scan log: catch up (replay or redraw), then each new row that passes
+/// its filter, each with its scan id as SSE id.
+struct LogStream {
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    event_id: i64,
+    timezone: String,
+    filter: LogFilter,
+    /// Rows up to this scan id are on the client's screen already.
+    shown_up_to: i64,
+}
+
+impl LogStream {
+    async fn frames(
+        mut self,
+        resume: Resume,
+        receiver: broadcast::Receiver<Arc<LogLine>>,
+    ) -> Result<impl Stream<Item = Frame>, AppError> {
+        let first = match resume {
+            Resume::Replay(lines) => lines
+                .iter()
+                .filter_map(|line| self.line_frame(line))
+                .collect(),
+            Resume::Redraw => vec![self.redraw().await?],
+        };
+        let live = stream::unfold((self, receiver), |(mut log, mut receiver)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(line) => {
+                        if let Some(frame) = log.line_frame(&line) {
+                            return Some((frame, (log, receiver)));
+                        }
+                    }
+                    // Fell behind: a full redraw is smaller than the backlog.
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let frame = log.redraw().await.ok()?;
+                        return Some((frame, (log, receiver)));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        });
+        Ok(stream::iter(first).chain(live))
+    }
+
+    fn line_frame(&mut self, line: &LogLine) -> Option<Frame> {
+        if line.scan_id <= self.shown_up_to || !self.filter.admits(line) {
+            return None;
+        }
+        self.shown_up_to = line.scan_id;
+        Some(
+            sse::Data::new(line.html.clone())
+                .event(views::LINE_SSE_EVENT)
+                .id(line.scan_id.to_string())
+                .into(),
+        )
+    }
+
+    /// The latest rows from the database, as the page first shows them.
+    async fn redraw(&mut self) -> Result<Frame, AppError> {
+        let (tenant, event_id, filter) = (self.tenant, self.event_id, self.filter);
+        let (lines, newest): (Vec<ScanLine>, i64) = db::run(&self.state.pool, move |conn| {
+            let newest = queries::newest_scan_id(conn)?;
+            Ok((
+                queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
+                newest,
+            ))
+        })
+        .await?;
+        // Rows newer than both arrive through the feed; older ones are in `lines`.
+        let newest_shown = lines.first().map_or(newest, |line| line.id.max(newest));
+        self.shown_up_to = self.shown_up_to.max(newest_shown);
+        let html = views::scan_log_table(&lines, &self.timezone).into_string();
+        Ok(sse::Data::new(html)
+            .event(views::LOG_SSE_EVENT)
+            .id(self.shown_up_to.to_string())
+            .into())
+    }
 }

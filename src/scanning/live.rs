@@ -1,32 +1,84 @@
-//! What a committed scan group tells the rest of the app: one update per channel touched,
-//! however many scans the group held (the hub coalesces further).
+//! What a committed scan group sets in motion: the counters count it, the scan log gets
+//! its rendered rows, and the bus carries one update per channel touched, however many
+//! scans the group held (the hub coalesces further).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use tokio::sync::mpsc;
+
+use super::counters::{CountedScan, ScanCounters};
 use super::decision::{Direction, ScanResult};
+use super::feed::{LogLine, ScanFeed};
+use super::queries::{self, DeviceLabel, ScanLine};
+use super::views;
 use super::writer::{CommittedBatch, OnCommit};
+use crate::db::{self, Pool, Tenant};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 
-pub fn on_commit(bus: Arc<dyn Bus>) -> OnCommit {
+/// New scans of one device, for the scan log.
+pub struct FreshScans {
+    tenant: Tenant,
+    event_id: i64,
+    device_id: i64,
+    scans: Vec<(i64, i64, Direction, ScanResult, Option<String>)>,
+}
+
+pub fn on_commit(
+    counters: Arc<dyn ScanCounters>,
+    bus: Arc<dyn Bus>,
+    rows: mpsc::UnboundedSender<FreshScans>,
+) -> OnCommit {
     Arc::new(move |batches: &[CommittedBatch]| {
-        let mut scans_of = HashSet::new();
-        let mut occupancy_of = HashSet::new();
+        let (mut scans_of, mut occupancy_of) = (HashSet::new(), HashSet::new());
         for batch in batches {
-            let event = (batch.tenant, batch.device.event_id);
-            scans_of.insert(event);
-            let moved = batch
+            let fresh: Vec<_> = batch
                 .answers
                 .iter()
                 .zip(&batch.scans)
-                .any(|(answer, scan)| {
-                    !answer.replayed
-                        && answer.result == ScanResult::Valid
-                        && matches!(scan.direction, Direction::In | Direction::Out)
-                });
-            if moved {
+                .filter(|(answer, _)| !answer.replayed)
+                .collect();
+            if fresh.is_empty() {
+                continue;
+            }
+            let device = batch.device;
+            let counted: Vec<CountedScan> = fresh
+                .iter()
+                .map(|(answer, scan)| CountedScan {
+                    event_id: device.event_id,
+                    gate_id: device.gate_id,
+                    device_id: device.device_id,
+                    result: answer.result,
+                    direction: scan.direction,
+                    scanned_at: scan.scanned_at,
+                })
+                .collect();
+            counters.record(&batch.tenant, &counted);
+            let event = (batch.tenant, device.event_id);
+            scans_of.insert(event);
+            if fresh
+                .iter()
+                .any(|(answer, _)| answer.result == ScanResult::Valid)
+            {
                 occupancy_of.insert(event);
             }
+            let _ = rows.send(FreshScans {
+                tenant: batch.tenant,
+                event_id: device.event_id,
+                device_id: device.device_id,
+                scans: fresh
+                    .iter()
+                    .map(|(a, s)| {
+                        (
+                            a.scan_id,
+                            s.scanned_at,
+                            s.direction,
+                            a.result,
+                            a.reason.clone(),
+                        )
+                    })
+                    .collect(),
+            });
         }
         for (tenant, event_id) in scans_of {
             bus.publish(Update {
@@ -41,4 +93,58 @@ pub fn on_commit(bus: Arc<dyn Bus>) -> OnCommit {
             });
         }
     })
+}
+
+/// Renders each new scan's log row once and hands it to the feed. Device names and the
+/// event's timezone are looked up once per device.
+pub async fn render_log_rows(
+    pool: Pool,
+    feed: Arc<ScanFeed>,
+    mut fresh: mpsc::UnboundedReceiver<FreshScans>,
+) {
+    let mut labels: HashMap<i64, DeviceLabel> = HashMap::new();
+    while let Some(group) = fresh.recv().await {
+        if !labels.contains_key(&group.device_id) {
+            let (tenant, device_id) = (group.tenant, group.device_id);
+            match db::run(&pool, move |conn| {
+                Ok(queries::device_label(conn, &tenant, device_id)?)
+            })
+            .await
+            {
+                Ok(label) => {
+                    labels.insert(device_id, label);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, device_id, "cannot label scan-log rows");
+                    continue;
+                }
+            }
+        }
+        let Some(label) = labels.get(&group.device_id) else {
+            continue;
+        };
+        let lines = group
+            .scans
+            .into_iter()
+            .map(|(scan_id, scanned_at, direction, result, reason)| {
+                let line = ScanLine {
+                    id: scan_id,
+                    scanned_at,
+                    gate: label.gate.clone(),
+                    device: label.device.clone(),
+                    direction: direction.as_str().to_owned(),
+                    result: result.as_str().to_owned(),
+                    reason,
+                };
+                LogLine {
+                    scan_id,
+                    gate_id: label.gate_id,
+                    device_id: group.device_id,
+                    result,
+                    html: views::scan_row(&line, &label.timezone).into_string().into(),
+                }
+            })
+            .collect();
+        feed.push(group.tenant.organization_id(), group.event_id, lines);
+    }
 }

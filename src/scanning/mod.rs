@@ -2,7 +2,9 @@
 //! counters and the scan monitor.
 
 pub mod api;
+pub mod counters;
 pub mod decision;
+pub mod feed;
 pub mod handlers;
 pub mod live;
 pub mod queries;

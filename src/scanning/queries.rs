@@ -1,42 +1,11 @@
 //! Scan queries and the admission decision, scoped by the tenant.
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::decision::GateDevice;
-use crate::db::schema::{devices, gates, scans};
+use super::feed::LogFilter;
+use crate::db::schema::{devices, events, gates, scans};
 use crate::db::{DbConnection, Tenant};
-
-/// Valid, duplicate and invalid counts of an event's scans.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ScanTotals {
-    pub valid: i64,
-    pub duplicate: i64,
-    pub invalid: i64,
-}
-
-pub fn scan_totals(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-) -> QueryResult<ScanTotals> {
-    let rows: Vec<(String, i64)> = scans::table
-        .filter(scans::organization_id.eq(tenant.organization_id()))
-        .filter(scans::event_id.eq(event_id))
-        .group_by(scans::result)
-        .select((scans::result, count_star()))
-        .load(conn)?;
-    let of = |result: &str| {
-        rows.iter()
-            .find(|(r, _)| r == result)
-            .map_or(0, |(_, n)| *n)
-    };
-    Ok(ScanTotals {
-        valid: of("valid"),
-        duplicate: of("duplicate"),
-        invalid: of("invalid"),
-    })
-}
 
 /// One line of the scan log.
 #[derive(Queryable, Clone, Debug)]
@@ -50,18 +19,30 @@ pub struct ScanLine {
     pub reason: Option<String>,
 }
 
-/// The newest scans of an event, newest first.
+/// The newest scans of an event that pass the filter, newest first.
 pub fn latest_scans(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
+    filter: &LogFilter,
     limit: i64,
 ) -> QueryResult<Vec<ScanLine>> {
-    scans::table
+    let mut query = scans::table
         .inner_join(gates::table)
         .inner_join(devices::table)
         .filter(scans::organization_id.eq(tenant.organization_id()))
         .filter(scans::event_id.eq(event_id))
+        .into_boxed();
+    if let Some(gate_id) = filter.gate_id {
+        query = query.filter(scans::gate_id.eq(gate_id));
+    }
+    if let Some(device_id) = filter.device_id {
+        query = query.filter(scans::device_id.eq(device_id));
+    }
+    if let Some(result) = filter.result {
+        query = query.filter(scans::result.eq(result.as_str()));
+    }
+    query
         .order(scans::id.desc())
         .limit(limit)
         .select((
@@ -72,6 +53,61 @@ pub fn latest_scans(
             scans::direction,
             scans::result,
             scans::reason,
+        ))
+        .load(conn)
+}
+
+/// A gate of the event.
+#[derive(Queryable, Clone, Debug)]
+pub struct Gate {
+    pub id: i64,
+    pub name: String,
+}
+
+pub fn event_gates(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+) -> QueryResult<Vec<Gate>> {
+    gates::table
+        .filter(gates::organization_id.eq(tenant.organization_id()))
+        .filter(gates::event_id.eq(event_id))
+        .order(gates::name)
+        .select((gates::id, gates::name))
+        .load(conn)
+}
+
+/// A scanning device as the monitor's device table shows it.
+#[derive(Queryable, Clone, Debug)]
+pub struct DeviceStatus {
+    pub id: i64,
+    pub name: String,
+    pub gate_id: i64,
+    pub last_seen: Option<i64>,
+    pub battery: Option<i32>,
+    pub pending_uploads: Option<i32>,
+    pub app_version: Option<String>,
+}
+
+/// The event's devices that are not revoked, by gate and name.
+pub fn event_devices(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+) -> QueryResult<Vec<DeviceStatus>> {
+    devices::table
+        .filter(devices::organization_id.eq(tenant.organization_id()))
+        .filter(devices::event_id.eq(event_id))
+        .filter(devices::revoked_at.is_null())
+        .order((devices::gate_id, devices::name))
+        .select((
+            devices::id,
+            devices::name,
+            devices::gate_id,
+            devices::last_heartbeat_at,
+            devices::battery,
+            devices::pending_uploads,
+            devices::app_version,
         ))
         .load(conn)
 }
@@ -163,4 +199,40 @@ pub fn mark_device_seen(conn: &mut DbConnection, device_id: i64, now: i64) -> Qu
         .set(devices::last_heartbeat_at.eq(now))
         .execute(conn)?;
     Ok(())
+}
+
+/// How a device's scans are labelled in the log.
+pub struct DeviceLabel {
+    pub gate_id: i64,
+    pub gate: String,
+    pub device: String,
+    pub timezone: String,
+}
+
+pub fn device_label(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    device_id: i64,
+) -> QueryResult<DeviceLabel> {
+    devices::table
+        .inner_join(gates::table)
+        .inner_join(events::table.on(events::id.eq(devices::event_id)))
+        .filter(devices::organization_id.eq(tenant.organization_id()))
+        .filter(devices::id.eq(device_id))
+        .select((gates::id, gates::name, devices::name, events::timezone))
+        .first::<(i64, String, String, String)>(conn)
+        .map(|(gate_id, gate, device, timezone)| DeviceLabel {
+            gate_id,
+            gate,
+            device,
+            timezone,
+        })
+}
+
+/// The newest scan id: rows up to it are in the database, not in any live buffer.
+pub fn newest_scan_id(conn: &mut DbConnection) -> QueryResult<i64> {
+    scans::table
+        .select(diesel::dsl::max(scans::id))
+        .first::<Option<i64>>(conn)
+        .map(Option::unwrap_or_default)
 }

@@ -1,66 +1,226 @@
-//! The scan monitor: totals and the newest scans, pushed whole on every update.
+//! The scan monitor: capacity warning, gate cards, device table and the live scan log.
+//! The same functions render the first load and every pushed update.
 
 use maud::{html, Markup};
 
-use super::queries::{ScanLine, ScanTotals};
+use super::counters::{EventCounts, Tally};
+use super::decision::ScanResult;
+use super::feed::LogFilter;
+use super::queries::{DeviceStatus, Gate, ScanLine};
 use crate::events::queries::Event;
-use crate::ui::components::{badge, group_thousands, local_time};
+use crate::ui::components::{badge, count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
-/// The SSE event name the scan panel is pushed under.
-pub const SCANS_SSE_EVENT: &str = "scans";
+/// SSE event names the monitor listens for.
+pub const PANEL_SSE_EVENT: &str = "scan-panel";
+pub const LOG_SSE_EVENT: &str = "scan-log";
+pub const LINE_SSE_EVENT: &str = "scan-line";
+/// Rows the scan log keeps in the page.
+pub const LOG_ROWS: i64 = 100;
+/// A device heard from within this long is online.
+pub const ONLINE_WINDOW_MS: i64 = 60_000;
+
+/// Everything the counters panel shows.
+pub struct Panel<'a> {
+    pub event: &'a Event,
+    pub counts: &'a EventCounts,
+    pub gates: &'a [Gate],
+    pub devices: &'a [DeviceStatus],
+    pub now: i64,
+}
 
 pub fn scan_monitor_page(
     viewer: &Viewer,
-    event: &Event,
-    totals: &ScanTotals,
+    panel: &Panel,
+    filter: &LogFilter,
     lines: &[ScanLine],
+    stream_url: &str,
 ) -> Markup {
+    let event = panel.event;
     layout::page(
         &format!("Scans · {}", event.name),
         Some(viewer),
         html! {
             h1 { "Scan monitor" }
             p.muted { a href={ "/events/" (event.id) } { (event.name) } " · " (event.venue) }
-            div hx-ext="sse" sse-connect={ "/sse/events/" (event.id) "/scans" } {
-                section id="scan-panel" aria-labelledby="scan-totals-heading" sse-swap=(SCANS_SSE_EVENT) {
-                    (scan_panel(event, totals, lines))
+            div hx-ext="sse" sse-connect=(stream_url) {
+                p.connection data-connection role="status" { "Connecting…" }
+                section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
+                    (scan_panel(panel))
+                }
+                section aria-labelledby="scan-log-heading" {
+                    h2 id="scan-log-heading" { "Scan log" }
+                    (filter_form(event.id, panel.gates, panel.devices, filter))
+                    div id="scan-log-table" sse-swap=(LOG_SSE_EVENT) { (scan_log_table(lines, &event.timezone)) }
                 }
             }
         },
     )
 }
 
-pub fn scan_panel(event: &Event, totals: &ScanTotals, lines: &[ScanLine]) -> Markup {
-    let n = |v: i64| group_thousands(v.max(0).unsigned_abs());
+/// Occupancy, gate cards and the device table: pushed whole, coalesced.
+pub fn scan_panel(panel: &Panel) -> Markup {
+    let counts = panel.counts;
     html! {
-        h2 id="scan-totals-heading" { "Scans so far" }
+        (occupancy_warning(counts.occupancy, panel.event.capacity))
         div.cards {
-            div.card { span.value data-metric="valid" { (n(totals.valid)) } span.label { "valid" } }
-            div.card { span.value data-metric="duplicate" { (n(totals.duplicate)) } span.label { "duplicate" } }
-            div.card { span.value data-metric="invalid" { (n(totals.invalid)) } span.label { "invalid" } }
+            (metric_card("occupancy", counts.occupancy, &format!("inside of {}", count(panel.event.capacity))))
+            (metric_card("per-minute", counts.totals.per_minute, "scans in the last minute"))
+            (metric_card("valid", counts.totals.valid, "admitted"))
+            (metric_card("duplicate", counts.totals.duplicate, "duplicate"))
+            (metric_card("invalid", counts.totals.invalid, "invalid"))
+            (metric_card("exits", counts.totals.exits, "exits"))
         }
-        h2 { "Latest scans" }
-        @if lines.is_empty() {
-            p.muted { "No scans yet." }
-        } @else {
+        h2 { "Gates" }
+        @if panel.gates.is_empty() { p.muted { "No gates yet." } }
+        div.cards {
+            @for gate in panel.gates {
+                (gate_card(gate, counts.gates.get(&gate.id), panel.devices, panel.now))
+            }
+        }
+        h2 { "Devices" }
+        (device_table(panel))
+    }
+}
+
+fn metric_card(metric: &str, value: i64, label: &str) -> Markup {
+    html! {
+        div.card { span.value data-metric=(metric) { (count(value)) } span.label { (label) } }
+    }
+}
+
+fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceStatus], now: i64) -> Markup {
+    let empty = Tally::default();
+    let tally = tally.unwrap_or(&empty);
+    let at_gate: Vec<&DeviceStatus> = devices.iter().filter(|d| d.gate_id == gate.id).collect();
+    let online = at_gate.iter().filter(|d| is_online(d, now)).count();
+    html! {
+        article.card data-gate=(gate.name) {
+            h3.gate-name { (gate.name) }
+            span.value { (count(tally.per_minute)) } span.label { " scans/min" }
+            dl.tally {
+                dt { "Valid" } dd { (count(tally.valid)) }
+                dt { "Duplicate" } dd { (count(tally.duplicate)) }
+                dt { "Invalid" } dd { (count(tally.invalid)) }
+                dt { "Exits" } dd { (count(tally.exits)) }
+                dt { "Devices" } dd { (online) " of " (at_gate.len()) " online" }
+            }
+        }
+    }
+}
+
+fn device_table(panel: &Panel) -> Markup {
+    let gate_name = |id: i64| {
+        panel
+            .gates
+            .iter()
+            .find(|g| g.id == id)
+            .map_or("", |g| g.name.as_str())
+    };
+    html! {
+        @if panel.devices.is_empty() { p.muted { "No scanning devices yet." } }
+        @else {
             div.table-scroll {
-                table {
-                    thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Result" } } }
+                table.devices {
+                    thead { tr {
+                        th scope="col" { "Device" } th scope="col" { "Status" } th scope="col" { "Battery" }
+                        th scope="col" class="num" { "Waiting" } th scope="col" class="num" { "Scans" }
+                    } }
                     tbody {
-                        @for line in lines {
+                        @for device in panel.devices {
+                            @let scans = panel.counts.devices.get(&device.id).map_or(0, |t| t.valid + t.duplicate + t.invalid + t.exits);
                             tr {
-                                td.time { (local_time(line.scanned_at, &event.timezone, "%H:%M:%S")) }
-                                td { (line.gate) small { (line.device) } }
-                                td {
-                                    (badge(&line.result, &line.result))
-                                    @if line.direction == "out" { " exit" }
-                                    @if let Some(reason) = &line.reason { " " span.muted { (reason) } }
+                                td { (device.name) small { (gate_name(device.gate_id)) } }
+                                td { (device_status(device, panel.event, panel.now)) }
+                                td { @match device.battery { Some(b) => { (b) " %" }, None => span.muted { "unknown" } } }
+                                td.num title="scans waiting to upload, as last reported" {
+                                    @match device.pending_uploads { Some(p) => (p), None => "–" }
                                 }
+                                td.num { (count(scans)) }
                             }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+fn is_online(device: &DeviceStatus, now: i64) -> bool {
+    device
+        .last_seen
+        .is_some_and(|seen| now - seen <= ONLINE_WINDOW_MS)
+}
+
+fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
+    match device.last_seen {
+        Some(seen) if is_online(device, now) => html! {
+            (badge("valid", "online")) small { "seen " (local_time(seen, &event.timezone, "%H:%M:%S")) }
+        },
+        Some(seen) => html! {
+            (badge("invalid", "offline")) small { "since " (local_time(seen, &event.timezone, "%H:%M")) }
+        },
+        None => html! { (badge("ended", "never seen")) },
+    }
+}
+
+fn filter_form(
+    event_id: i64,
+    gates: &[Gate],
+    devices: &[DeviceStatus],
+    filter: &LogFilter,
+) -> Markup {
+    html! {
+        form.filters method="get" action={ "/events/" (event_id) "/scans" } {
+            label { "Gate"
+                select name="gate" {
+                    option value="" { "All gates" }
+                    @for gate in gates { option value=(gate.id) selected[filter.gate_id == Some(gate.id)] { (gate.name) } }
+                }
+            }
+            label { "Device"
+                select name="device" {
+                    option value="" { "All devices" }
+                    @for device in devices { option value=(device.id) selected[filter.device_id == Some(device.id)] { (device.name) } }
+                }
+            }
+            label { "Result"
+                select name="result" {
+                    option value="" { "All results" }
+                    @for result in [ScanResult::Valid, ScanResult::Duplicate, ScanResult::Invalid] {
+                        option value=(result.as_str()) selected[filter.result == Some(result)] { (result.as_str()) }
+                    }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+    }
+}
+
+/// The log table; new rows arrive as `scan-line` messages and go on top.
+pub fn scan_log_table(lines: &[ScanLine], timezone: &str) -> Markup {
+    html! {
+        div.table-scroll {
+            table.scan-log {
+                thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Result" } } }
+                tbody id="scan-log" sse-swap=(LINE_SSE_EVENT) hx-swap="afterbegin" data-keep-rows=(LOG_ROWS) {
+                    @for line in lines { (scan_row(line, timezone)) }
+                }
+            }
+        }
+        @if lines.is_empty() { p.muted.empty-log { "No scans yet." } }
+    }
+}
+
+pub fn scan_row(line: &ScanLine, timezone: &str) -> Markup {
+    html! {
+        tr data-scan-id=(line.id) {
+            td.time { (local_time(line.scanned_at, timezone, "%H:%M:%S")) }
+            td { (line.gate) small { (line.device) } }
+            td {
+                (badge(&line.result, &line.result))
+                @if line.direction == "out" { " exit" }
+                @if let Some(reason) = &line.reason { small { (reason) } }
             }
         }
     }

@@ -62,6 +62,29 @@ pub fn badge(class: &str, text: &str) -> Markup {
     html! { span class={ "badge " (class) } { (text) } }
 }
 
+/// A signed count with thousands separators.
+pub fn count(n: i64) -> String {
+    let sign = if n < 0 { "-" } else { "" };
+    format!("{sign}{}", group_thousands(n.unsigned_abs()))
+}
+
+/// The band that warns when the venue is nearly or completely full (empty below 90 %).
+pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
+    let level = match capacity {
+        c if c <= 0 => None,
+        c if occupancy >= c => Some(("full", "At capacity: the venue is full.")),
+        c if occupancy * 10 >= c * 9 => {
+            Some(("near", "Nearly full: over 90 % of capacity is inside."))
+        }
+        _ => None,
+    };
+    html! {
+        @if let Some((class, text)) = level {
+            p class={ "capacity-warning " (class) } role="status" { strong { (text) } " " (count(occupancy)) " of " (count(capacity)) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                 link rel="stylesheet" href=(assets::url("app.css"));
                 script src=(assets::url("htmx.min.js")) defer {}
                 script src=(assets::url("sse.min.js")) defer {}
+                script src=(assets::url("app.js")) defer {}
             }
             // htmx sends the session's CSRF token with every request it makes.
             body hx-headers=[viewer.map(|v| format!(r#"{{"X-CSRF-Token":"{}"}}"#, v.csrf_token))] {

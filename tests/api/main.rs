@@ -9,6 +9,7 @@ mod durability;
 mod helpers;
 mod migrations;
 mod scan_api;
+mod scan_monitor;
 mod seeding;
 mod sse;
 mod tenancy;

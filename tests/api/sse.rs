@@ -8,20 +8,35 @@ use voelgoed::live::{Channel, Update, UpdateKind};
 use crate::helpers::{spawn_app, TestApp};
 
 /// Reads SSE messages from a streaming response.
-struct SseReader {
+pub struct SseReader {
     response: reqwest::Response,
     buffer: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-struct Message {
-    event: String,
-    data: String,
+pub struct Message {
+    pub event: String,
+    pub data: String,
+    pub id: Option<String>,
 }
 
 impl SseReader {
-    async fn open(app: &TestApp, client: &reqwest::Client, path: &str) -> Self {
-        let response = client.get(app.url(path)).send().await.unwrap();
+    pub async fn open(app: &TestApp, client: &reqwest::Client, path: &str) -> Self {
+        Self::open_after(app, client, path, None).await
+    }
+
+    /// Opens the stream as a reconnecting browser would, with `Last-Event-ID`.
+    pub async fn open_after(
+        app: &TestApp,
+        client: &reqwest::Client,
+        path: &str,
+        last_event_id: Option<&str>,
+    ) -> Self {
+        let mut request = client.get(app.url(path));
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.status(), 200);
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Self {
@@ -31,7 +46,7 @@ impl SseReader {
     }
 
     /// The next message with data, or None if none arrives within `wait`.
-    async fn next(&mut self, wait: Duration) -> Option<Message> {
+    pub async fn next(&mut self, wait: Duration) -> Option<Message> {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
@@ -39,10 +54,13 @@ impl SseReader {
                 let mut message = Message {
                     event: String::new(),
                     data: String::new(),
+                    id: None,
                 };
                 for line in block.lines() {
                     if let Some(event) = line.strip_prefix("event: ") {
                         message.event = event.to_owned();
+                    } else if let Some(id) = line.strip_prefix("id: ") {
+                        message.id = Some(id.to_owned());
                     } else if let Some(data) = line.strip_prefix("data: ") {
                         message.data.push_str(data);
                     }
@@ -175,16 +193,16 @@ async fn channel_task_stops_when_the_last_client_leaves() {
     let mut stream = SseReader::open(
         &app,
         &client,
-        &format!("/sse/events/{}/scans", app.fixture.event_a),
+        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
     )
     .await;
     let first = stream.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(first.event, "scans");
+    assert_eq!(first.event, "occupancy");
     assert_eq!(app.state.hub.live_channels(), 1);
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
-    let channel = Channel::scans(&app.fixture.org_a, app.fixture.event_a);
+    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
         app.state.bus.publish(Update {

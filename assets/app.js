@@ -1,0 +1,36 @@
+// Voelgoed's few lines of script beside htmx: keep live tables short, and say plainly
+// when live numbers are stale because the server cannot be reached.
+(function () {
+  "use strict";
+
+  // Tables marked data-keep-rows="N" keep only their newest N rows.
+  function trimTables() {
+    document.querySelectorAll("[data-keep-rows]").forEach(function (body) {
+      var keep = Number(body.getAttribute("data-keep-rows"));
+      while (body.rows.length > keep) body.deleteRow(-1);
+    });
+  }
+  document.addEventListener("htmx:sseMessage", trimTables);
+  document.addEventListener("htmx:afterSettle", trimTables);
+
+  // A live area (sse-connect) says in its [data-connection] element whether it is live.
+  function show(event, live) {
+    var area = event.target.closest ? event.target.closest("[sse-connect]") : null;
+    if (!area) return;
+    if (live) {
+      area.removeAttribute("data-stale-since");
+    } else if (!area.hasAttribute("data-stale-since")) {
+      var now = new Date();
+      var time = now.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      area.setAttribute("data-stale-since", time);
+    }
+    area.querySelectorAll("[data-connection]").forEach(function (el) {
+      el.textContent = live
+        ? "Live"
+        : "Connection lost since " + area.getAttribute("data-stale-since") + ": numbers are not current";
+      el.classList.toggle("stale", !live);
+    });
+  }
+  document.addEventListener("htmx:sseOpen", function (e) { show(e, true); });
+  document.addEventListener("htmx:sseError", function (e) { show(e, false); });
+})();
