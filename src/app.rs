@@ -37,17 +37,16 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database.clone();
-        let (pool, counters, newest_scan) =
-            tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-                let pool = db::connect(&url).context("cannot open the database")?;
-                db::migrate(&pool)?;
-                let mut conn = pool.get()?;
-                let counters = InProcessCounters::rebuild(&mut conn, db::now_ms())?;
-                let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
-                drop(conn);
-                Ok((pool, counters, newest_scan))
-            })
-            .await??;
+        let (pool, counters, newest_scan) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let pool = db::connect(&url).context("cannot open the database")?;
+            db::migrate(&pool)?;
+            let mut conn = pool.get()?;
+            let counters = InProcessCounters::rebuild(&mut conn, db::now_ms())?;
+            let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
+            drop(conn);
+            Ok((pool, counters, newest_scan))
+        })
+        .await??;
         let scan_counters: Arc<dyn ScanCounters> = Arc::new(counters);
         let scan_feed = Arc::new(ScanFeed::new(newest_scan));
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
@@ -84,11 +83,7 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(5)
         .run();
-        Ok(Self {
-            address,
-            server,
-            state,
-        })
+        Ok(Self { address, server, state })
     }
 
     pub fn address(&self) -> std::net::SocketAddr {

@@ -159,20 +159,11 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         } => {
             let pool = open(&db).await?;
             let name = name.unwrap_or_else(|| email.clone());
-            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role))
-                .await?
+            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role)).await?
         }
-        AdminCommand::CreateDevice {
-            db,
-            event,
-            gate,
-            name,
-        } => {
+        AdminCommand::CreateDevice { db, event, gate, name } => {
             let pool = open(&db).await?;
-            blocking(move || {
-                crate::admin::create_device_command(&pool, event, &gate, name.as_deref())
-            })
-            .await?
+            blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
         }
     };
     println!("{printed}");
@@ -194,8 +185,6 @@ async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
     .await
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(work).await?
 }

@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod kiosk;
 pub mod live;
 pub mod orders;
 pub mod routes;

@@ -3,30 +3,29 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, events, scanning, ui};
+use crate::{auth, events, kiosk, scanning, ui};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
         .app_data(query_config())
         .app_data(form_config())
         .route("/", web::get().to(events::handlers::home))
-        .route(
-            "/healthz",
-            web::route().guard(get_or_head()).to(ui::assets::healthz),
-        )
-        .service(
-            web::resource("/assets/{file}")
-                .route(web::route().guard(get_or_head()).to(ui::assets::serve)),
-        )
+        .route("/healthz", web::route().guard(get_or_head()).to(ui::assets::healthz))
+        .service(web::resource("/assets/{file}").route(web::route().guard(get_or_head()).to(ui::assets::serve)))
         .route("/login", web::get().to(auth::handlers::login_page))
         .route("/login", web::post().to(auth::handlers::login))
         .route("/logout", web::post().to(auth::handlers::logout))
         .route("/events", web::get().to(events::handlers::list_events))
         .route("/events/{id}", web::get().to(events::handlers::show_event))
+        .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
+        .route("/events/{id}/kiosk-links", web::get().to(kiosk::handlers::list_links))
+        .route("/events/{id}/kiosk-links", web::post().to(kiosk::handlers::create_link))
         .route(
-            "/events/{id}/scans",
-            web::get().to(scanning::handlers::scan_monitor),
+            "/events/{id}/kiosk-links/{link}/revoke",
+            web::post().to(kiosk::handlers::revoke_link),
         )
+        .route("/kiosk/{token}", web::get().to(kiosk::handlers::kiosk))
+        .route("/kiosk/{token}/stream", web::get().to(kiosk::handlers::kiosk_stream))
         .route(
             "/sse/events/{id}/occupancy",
             web::get().to(events::handlers::occupancy_stream),
@@ -39,10 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::scope("/api/v1")
                 .app_data(scanning::api::json_config())
                 .route("/scans", web::post().to(scanning::api::post_scans))
-                .route(
-                    "/devices/heartbeat",
-                    web::post().to(scanning::api::post_heartbeat),
-                )
+                .route("/devices/heartbeat", web::post().to(scanning::api::post_heartbeat))
                 .default_service(web::to(api_not_found)),
         )
         .default_service(web::to(not_found));
@@ -66,8 +62,7 @@ fn path_config() -> web::PathConfig {
 }
 
 fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|e, _| AppError::bad_request(format!("Invalid query string: {e}")).into())
+    web::QueryConfig::default().error_handler(|e, _| AppError::bad_request(format!("Invalid query string: {e}")).into())
 }
 
 fn form_config() -> web::FormConfig {

@@ -9,11 +9,7 @@ use crate::db::schema::{devices, events, gates, organizations, ticket_types, use
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::with_backend;
 
-pub fn create_organization(
-    conn: &mut DbConnection,
-    name: &str,
-    timezone: &str,
-) -> QueryResult<Tenant> {
+pub fn create_organization(conn: &mut DbConnection, name: &str, timezone: &str) -> QueryResult<Tenant> {
     let id: i64 = with_backend!(conn, |c| diesel::insert_into(organizations::table)
         .values((
             organizations::name.eq(name),
@@ -57,11 +53,7 @@ pub struct NewEvent<'a> {
     pub sales_open_at: i64,
 }
 
-pub fn create_event(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event: &NewEvent,
-) -> QueryResult<i64> {
+pub fn create_event(conn: &mut DbConnection, tenant: &Tenant, event: &NewEvent) -> QueryResult<i64> {
     with_backend!(conn, |c| diesel::insert_into(events::table)
         .values((
             events::organization_id.eq(tenant.organization_id()),
@@ -100,12 +92,7 @@ pub fn create_ticket_type(
 }
 
 /// The gate of that name at the event, created when missing.
-pub fn find_or_create_gate(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-    name: &str,
-) -> QueryResult<i64> {
+pub fn find_or_create_gate(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, name: &str) -> QueryResult<i64> {
     let existing = gates::table
         .filter(gates::organization_id.eq(tenant.organization_id()))
         .filter(gates::event_id.eq(event_id))
@@ -170,13 +157,9 @@ pub fn create_user(
     password: &str,
     role: &str,
 ) -> anyhow::Result<String> {
-    let role =
-        Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner or supervisor"))?;
+    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner or supervisor"))?;
     anyhow::ensure!(email.contains('@'), "'{email}' is not an email address");
-    anyhow::ensure!(
-        password.len() >= 8,
-        "the password must have at least 8 characters"
-    );
+    anyhow::ensure!(password.len() >= 8, "the password must have at least 8 characters");
     let mut conn = pool.get()?;
     let exists: i64 = organizations::table
         .filter(organizations::id.eq(org))
@@ -184,23 +167,11 @@ pub fn create_user(
         .get_result(&mut *conn)?;
     anyhow::ensure!(exists == 1, "there is no organisation {org}");
     let tenant = Tenant::authenticated(org);
-    let id = create_user_with_hash(
-        &mut conn,
-        &tenant,
-        email,
-        name,
-        &hash_password(password)?,
-        role,
-    )?;
+    let id = create_user_with_hash(&mut conn, &tenant, email, name, &hash_password(password)?, role)?;
     Ok(id.to_string())
 }
 
-pub fn create_device_command(
-    pool: &Pool,
-    event_id: i64,
-    gate: &str,
-    name: Option<&str>,
-) -> anyhow::Result<String> {
+pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Option<&str>) -> anyhow::Result<String> {
     anyhow::ensure!(!gate.trim().is_empty(), "the gate needs a name");
     let mut conn = pool.get()?;
     let org: Option<i64> = events::table
@@ -208,18 +179,11 @@ pub fn create_device_command(
         .select(events::organization_id)
         .first(&mut *conn)
         .optional()?;
-    let tenant =
-        Tenant::authenticated(org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?);
+    let tenant = Tenant::authenticated(org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?);
     let (_, token) = conn.transaction(|conn| {
         let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
         let default_name = format!("{} scanner", gate.trim());
-        create_device(
-            conn,
-            &tenant,
-            event_id,
-            gate_id,
-            name.unwrap_or(&default_name),
-        )
+        create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))
     })?;
     Ok(token)
 }

@@ -37,32 +37,21 @@ pub struct LoginFields {
     next: Option<String>,
 }
 
-pub async fn login(
-    req: HttpRequest,
-    fields: web::Form<LoginFields>,
-) -> Result<HttpResponse, AppError> {
+pub async fn login(req: HttpRequest, fields: web::Form<LoginFields>) -> Result<HttpResponse, AppError> {
     let fields = fields.into_inner();
     let email = fields.email.trim().to_lowercase();
     let next = safe_next(fields.next.as_deref());
     let cookie_token = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned());
-    let csrf_ok =
-        matches!((&cookie_token, &fields.csrf_token), (Some(c), Some(f)) if constant_time_eq(c, f));
+    let csrf_ok = matches!((&cookie_token, &fields.csrf_token), (Some(c), Some(f)) if constant_time_eq(c, f));
     if !csrf_ok {
         let message = "The sign-in form expired. Please try again.";
-        return Ok(render_login(
-            &req,
-            StatusCode::FORBIDDEN,
-            &email,
-            &next,
-            Some(message),
-        ));
+        return Ok(render_login(&req, StatusCode::FORBIDDEN, &email, &next, Some(message)));
     }
     let state = app_state(&req)?.clone();
     match check_credentials(&state.pool, email.clone(), fields.password).await? {
         SignIn::Accepted(user_id) => start_session(&req, &state, user_id, &next).await,
         SignIn::Throttled => {
-            let message =
-                "Too many failed sign-ins for this account. Wait 15 minutes and try again.";
+            let message = "Too many failed sign-ins for this account. Wait 15 minutes and try again.";
             Ok(render_login(
                 &req,
                 StatusCode::TOO_MANY_REQUESTS,
@@ -87,18 +76,12 @@ pub async fn login(
     }
 }
 
-pub async fn logout(
-    req: HttpRequest,
-    form: CsrfForm<serde::de::IgnoredAny>,
-) -> Result<HttpResponse, AppError> {
+pub async fn logout(req: HttpRequest, form: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
     let _ = form.user;
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let hash = token_hash(cookie.value());
         let state = app_state(&req)?;
-        db::run(&state.pool, move |conn| {
-            Ok(queries::delete_session(conn, &hash)?)
-        })
-        .await?;
+        db::run(&state.pool, move |conn| Ok(queries::delete_session(conn, &hash)?)).await?;
     }
     let mut gone = session_cookie(&req, String::new());
     gone.make_removal();
@@ -114,11 +97,7 @@ enum SignIn {
     Throttled,
 }
 
-async fn check_credentials(
-    pool: &db::Pool,
-    email: String,
-    password: String,
-) -> Result<SignIn, AppError> {
+async fn check_credentials(pool: &db::Pool, email: String, password: String) -> Result<SignIn, AppError> {
     db::run(pool, move |conn| {
         let now = db::now_ms();
         let failures = queries::count_failures_since(conn, &email, now - FAILURE_WINDOW_MS)?;
@@ -168,14 +147,7 @@ async fn start_session(
             queries::delete_session(conn, &previous)?;
         }
         let now = db::now_ms();
-        queries::create_session(
-            conn,
-            user_id,
-            &hash,
-            &random_token(),
-            now,
-            now.saturating_add(ttl),
-        )?;
+        queries::create_session(conn, user_id, &hash, &random_token(), now, now.saturating_add(ttl))?;
         Ok(())
     })
     .await?;
@@ -188,13 +160,7 @@ async fn start_session(
         .finish())
 }
 
-fn render_login(
-    req: &HttpRequest,
-    status: StatusCode,
-    email: &str,
-    next: &str,
-    message: Option<&str>,
-) -> HttpResponse {
+fn render_login(req: &HttpRequest, status: StatusCode, email: &str, next: &str, message: Option<&str>) -> HttpResponse {
     let csrf_token = random_token();
     let page = login_view(&LoginForm {
         csrf_token: &csrf_token,
@@ -225,18 +191,14 @@ fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
 }
 
 fn is_secure(req: &HttpRequest) -> bool {
-    let forced = app_state(req)
-        .map(|s| s.settings.secure_cookies)
-        .unwrap_or(false);
+    let forced = app_state(req).map(|s| s.settings.secure_cookies).unwrap_or(false);
     forced || req.connection_info().scheme() == "https"
 }
 
 /// Only same-site paths: `next` must never send a user to another host.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
-            path.to_owned()
-        }
+        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
         _ => "/events".to_owned(),
     }
 }

@@ -1,8 +1,6 @@
 //! Argon2id password hashes (PHC strings with their own salt and parameters).
 
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
@@ -16,10 +14,6 @@ pub fn hash_password(password: &str) -> anyhow::Result<String> {
 /// False for a wrong password and for a stored hash that cannot be parsed.
 pub fn verify_password(password: &str, stored_hash: &str) -> bool {
     PasswordHash::new(stored_hash)
-        .map(|hash| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &hash)
-                .is_ok()
-        })
+        .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
         .unwrap_or(false)
 }

@@ -27,12 +27,7 @@ pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Opt
         .select((users::id, users::password_hash))
         .first::<(i64, String)>(conn)
         .optional()
-        .map(|row| {
-            row.map(|(user_id, password_hash)| Credentials {
-                user_id,
-                password_hash,
-            })
-        })
+        .map(|row| row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
 }
 
 pub fn create_session(
@@ -67,11 +62,7 @@ pub fn delete_session(conn: &mut DbConnection, token_hash: &str) -> QueryResult<
     Ok(())
 }
 
-pub fn find_session_user(
-    conn: &mut DbConnection,
-    token_hash: &str,
-    now: i64,
-) -> QueryResult<Option<SessionUser>> {
+pub fn find_session_user(conn: &mut DbConnection, token_hash: &str, now: i64) -> QueryResult<Option<SessionUser>> {
     sessions::table
         .inner_join(users::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token_hash))
@@ -88,15 +79,13 @@ pub fn find_session_user(
         .optional()
         .map(|row| {
             row.map(
-                |(user_id, organization_id, organization_name, name, role, csrf_token)| {
-                    SessionUser {
-                        user_id,
-                        organization_id,
-                        organization_name,
-                        name,
-                        role,
-                        csrf_token,
-                    }
+                |(user_id, organization_id, organization_name, name, role, csrf_token)| SessionUser {
+                    user_id,
+                    organization_id,
+                    organization_name,
+                    name,
+                    role,
+                    csrf_token,
                 },
             )
         })
@@ -112,10 +101,7 @@ pub fn count_failures_since(conn: &mut DbConnection, email: &str, since: i64) ->
 
 pub fn record_failure(conn: &mut DbConnection, email: &str, now: i64) -> QueryResult<()> {
     diesel::insert_into(login_failures::table)
-        .values((
-            login_failures::email.eq(email),
-            login_failures::failed_at.eq(now),
-        ))
+        .values((login_failures::email.eq(email), login_failures::failed_at.eq(now)))
         .execute(conn)?;
     Ok(())
 }

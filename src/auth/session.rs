@@ -47,9 +47,7 @@ impl CurrentUser {
     pub fn require_owner(&self) -> Result<(), AppError> {
         match self.role {
             Role::Owner => Ok(()),
-            Role::Supervisor => Err(AppError::Forbidden(
-                "Only an organisation owner can do this.".into(),
-            )),
+            Role::Supervisor => Err(AppError::Forbidden("Only an organisation owner can do this.".into())),
         }
     }
 
@@ -62,8 +60,8 @@ impl CurrentUser {
         })
         .await?
         .ok_or(AppError::Unauthorized)?;
-        let role = Role::parse(&row.role)
-            .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
+        let role =
+            Role::parse(&row.role).ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
         Ok(Self {
             user_id: row.user_id,
             name: row.name,
@@ -114,8 +112,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let body = body
                 .await
                 .map_err(|e| AppError::bad_request(format!("Cannot read the form: {e}")))?;
-            let field: CsrfField =
-                serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
+            let field: CsrfField = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
             let presented = field.csrf_token.or_else(|| {
                 req.headers()
                     .get(CSRF_HEADER)
@@ -127,8 +124,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                     "This form has expired or did not come from this site. Reload the page and try again.".into(),
                 ));
             }
-            let form = serde_urlencoded::from_bytes(&body)
-                .map_err(|e| AppError::bad_request(format!("Invalid form: {e}")))?;
+            let form =
+                serde_urlencoded::from_bytes(&body).map_err(|e| AppError::bad_request(format!("Invalid form: {e}")))?;
             Ok(Self { user, form })
         })
     }
@@ -136,9 +133,5 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
 
 /// Compares secrets without returning early at the first differing byte.
 pub fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -85,14 +85,12 @@ pub struct OrderWriter {
 }
 
 const FIRST_NAMES: &[&str] = &[
-    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Gugu", "Hugo", "Iris", "Jan", "Kemal",
-    "Lotte", "Musa", "Noor", "Olivier", "Priya", "Quinten", "Ruth", "Sipho", "Tess", "Umar",
-    "Vera", "Wouter", "Xena", "Yara", "Zanele",
+    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Gugu", "Hugo", "Iris", "Jan", "Kemal", "Lotte", "Musa", "Noor",
+    "Olivier", "Priya", "Quinten", "Ruth", "Sipho", "Tess", "Umar", "Vera", "Wouter", "Xena", "Yara", "Zanele",
 ];
 const LAST_NAMES: &[&str] = &[
-    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "Mokoena", "Naidoo",
-    "Botha", "Dlamini", "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski",
-    "O'Brien", "Rossi",
+    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "Mokoena", "Naidoo", "Botha", "Dlamini",
+    "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski", "O'Brien", "Rossi",
 ];
 
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters.
@@ -100,12 +98,8 @@ const BATCH_ROWS: usize = 2_500;
 
 impl OrderWriter {
     pub fn new(conn: &mut DbConnection) -> QueryResult<Self> {
-        let max_order: Option<i64> = orders::table
-            .select(diesel::dsl::max(orders::id))
-            .first(conn)?;
-        let max_ticket: Option<i64> = tickets::table
-            .select(diesel::dsl::max(tickets::id))
-            .first(conn)?;
+        let max_order: Option<i64> = orders::table.select(diesel::dsl::max(orders::id)).first(conn)?;
+        let max_ticket: Option<i64> = tickets::table.select(diesel::dsl::max(tickets::id)).first(conn)?;
         Ok(Self {
             next_order_id: max_order.unwrap_or(0) + 1,
             next_ticket_id: max_ticket.unwrap_or(0) + 1,
@@ -346,8 +340,7 @@ fn seed_organization(
 ) -> anyhow::Result<(Tenant, i64, Vec<EventToFill>)> {
     const DAY: i64 = 86_400_000;
     let now = db::now_ms();
-    let tenant =
-        admin::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
+    let tenant = admin::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
     let owner_id = admin::create_user_with_hash(
         conn,
         &tenant,
@@ -357,11 +350,7 @@ fn seed_organization(
         Role::Owner,
     )?;
     let mut events = Vec::new();
-    for (name, starts_in_days) in [
-        ("Spring Market", -60),
-        ("City Festival", 0),
-        ("Winter Concert", 45),
-    ] {
+    for (name, starts_in_days) in [("Spring Market", -60), ("City Festival", 0), ("Winter Concert", 45)] {
         let starts_at = now + starts_in_days * DAY - 3 * 3_600_000;
         let event = NewEvent {
             name: &format!("{name} {k}"),
@@ -376,8 +365,7 @@ fn seed_organization(
         let event_id = admin::create_event(conn, &tenant, &event)?;
         let mut ticket_types = Vec::new();
         for (type_name, price) in [("Regular", 3_500), ("VIP", 9_900), ("Student", 2_250)] {
-            let id =
-                admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
+            let id = admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
             ticket_types.push(TypeToFill {
                 id,
                 price,

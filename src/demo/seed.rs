@@ -14,11 +14,7 @@ use crate::with_backend;
 
 pub const LOGINS: &[(&str, &str, &str)] = &[
     ("owner@demo.test", "demo-owner", "owner, Demo Events"),
-    (
-        "supervisor@demo.test",
-        "demo-supervisor",
-        "supervisor, Demo Events",
-    ),
+    ("supervisor@demo.test", "demo-supervisor", "supervisor, Demo Events"),
     ("owner@other.test", "other-owner", "owner, Other Org"),
 ];
 
@@ -175,13 +171,7 @@ impl DemoEvent<'_> {
         for gate in self.gates {
             let gate_id = admin::find_or_create_gate(conn, tenant, event_id, gate)?;
             for n in 1..=2 {
-                admin::create_device(
-                    conn,
-                    tenant,
-                    event_id,
-                    gate_id,
-                    &format!("{gate} scanner {n}"),
-                )?;
+                admin::create_device(conn, tenant, event_id, gate_id, &format!("{gate} scanner {n}"))?;
             }
         }
         let sold_until = db::now_ms().min(self.starts_at + self.hours * HOUR);
@@ -223,12 +213,7 @@ fn fill(
 }
 
 /// Records a valid entry scan for each ticket, spread over the event's gates' devices.
-fn admit(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-    tickets: &[(i64, String)],
-) -> anyhow::Result<()> {
+fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i64, String)]) -> anyhow::Result<()> {
     let devices = crate::scanning::queries::gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() || tickets.is_empty() {
         return Ok(());
@@ -239,8 +224,7 @@ fn admit(
         .enumerate()
         .map(|(n, (ticket_id, code))| {
             let device = devices[n % devices.len()];
-            let at =
-                now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
+            let at = now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
             (
                 scans::organization_id.eq(tenant.organization_id()),
                 scans::event_id.eq(event_id),

@@ -35,11 +35,7 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
                 updates.into_iter().for_each(|u| state.bus.publish(u));
                 // Scans go through the same writer, counters and feed as the device API.
                 for (tenant, device, attempt) in gate_scans {
-                    if let Err(e) = state
-                        .scan_writer
-                        .record(tenant, device, vec![attempt])
-                        .await
-                    {
+                    if let Err(e) = state.scan_writer.record(tenant, device, vec![attempt]).await {
                         tracing::warn!(error = %e, "simulated scan failed");
                     }
                 }
@@ -51,11 +47,7 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
 
 /// One step: `sales` orders placed, and `scans` scans prepared for the scan writer,
 /// spread over the events on now.
-fn simulate(
-    conn: &mut DbConnection,
-    sales: u32,
-    scans: u32,
-) -> QueryResult<(Vec<Update>, Vec<GateScan>)> {
+fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<(Vec<Update>, Vec<GateScan>)> {
     let now = db::now_ms();
     let live: Vec<(i64, i64)> = events::table
         .filter(events::starts_at.le(now))
@@ -89,12 +81,7 @@ fn simulate(
 
 type GateScan = (Tenant, GateDevice, ScanAttempt);
 
-fn sell(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-    rng: &mut impl Rng,
-) -> QueryResult<bool> {
+fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<bool> {
     let types: Vec<i64> = ticket_types::table
         .filter(ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(ticket_types::event_id.eq(event_id))
@@ -103,8 +90,7 @@ fn sell(
     if types.is_empty() {
         return Ok(false);
     }
-    let first =
-        ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
+    let first = ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
     let order = NewOrder {
         event_id,
         buyer_name: format!("{first} Walk-up"),
@@ -113,10 +99,7 @@ fn sell(
             first.to_lowercase(),
             rng.random_range(1..10_000)
         ),
-        items: vec![(
-            types[rng.random_range(0..types.len())],
-            rng.random_range(1..=3),
-        )],
+        items: vec![(types[rng.random_range(0..types.len())], rng.random_range(1..=3))],
         created_at: db::now_ms(),
     };
     Ok(place_order(conn, tenant, &order)?.is_some())

@@ -19,20 +19,10 @@ pub async fn home() -> HttpResponse {
         .finish()
 }
 
-pub async fn list_events(
-    state: web::Data<AppState>,
-    user: CurrentUser,
-) -> Result<HttpResponse, AppError> {
+pub async fn list_events(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant();
-    let events = db::run(&state.pool, move |conn| {
-        Ok(queries::list_events(conn, &tenant)?)
-    })
-    .await?;
-    Ok(html(views::events_page(
-        &user.viewer(),
-        &events,
-        db::now_ms(),
-    )))
+    let events = db::run(&state.pool, move |conn| Ok(queries::list_events(conn, &tenant)?)).await?;
+    Ok(html(views::events_page(&user.viewer(), &events, db::now_ms())))
 }
 
 pub async fn show_event(
@@ -46,12 +36,7 @@ pub async fn show_event(
         Ok((event, queries::occupancy_summary(conn, &tenant, event_id)?))
     })
     .await?;
-    Ok(html(views::event_page(
-        &user.viewer(),
-        &event,
-        &summary,
-        db::now_ms(),
-    )))
+    Ok(html(views::event_page(&user.viewer(), &event, &summary, db::now_ms())))
 }
 
 pub async fn occupancy_stream(
@@ -72,18 +57,15 @@ pub async fn occupancy_stream(
 
 /// The occupancy cards of one event, rendered once per coalesced update for everyone.
 fn render_occupancy(pool: &Pool, tenant: Tenant, event: Event) -> Render {
-    render_with(
-        (pool.clone(), Arc::new(event)),
-        move |(pool, event)| async move {
-            let event_id = event.id;
-            let summary = db::run(&pool, move |conn| {
-                Ok(queries::occupancy_summary(conn, &tenant, event_id)?)
-            })
-            .await?;
-            Ok(frame(
-                views::OCCUPANCY_SSE_EVENT,
-                views::occupancy_cards(&event, &summary).into_string(),
-            ))
-        },
-    )
+    render_with((pool.clone(), Arc::new(event)), move |(pool, event)| async move {
+        let event_id = event.id;
+        let summary = db::run(&pool, move |conn| {
+            Ok(queries::occupancy_summary(conn, &tenant, event_id)?)
+        })
+        .await?;
+        Ok(frame(
+            views::OCCUPANCY_SSE_EVENT,
+            views::occupancy_cards(&event, &summary).into_string(),
+        ))
+    })
 }

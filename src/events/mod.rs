@@ -8,13 +8,6 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 
 /// One of the tenant's events, or `NotFound` (also for another organisation's id).
-pub async fn load_event(
-    pool: &Pool,
-    tenant: Tenant,
-    event_id: i64,
-) -> Result<queries::Event, AppError> {
-    db::run(pool, move |conn| {
-        Ok(queries::find_event(conn, &tenant, event_id)?)
-    })
-    .await
+pub async fn load_event(pool: &Pool, tenant: Tenant, event_id: i64) -> Result<queries::Event, AppError> {
+    db::run(pool, move |conn| Ok(queries::find_event(conn, &tenant, event_id)?)).await
 }

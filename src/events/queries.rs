@@ -66,10 +66,7 @@ pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<
     Ok(list
         .into_iter()
         .map(|event| {
-            let count = sold
-                .iter()
-                .find(|(id, _)| *id == event.id)
-                .map_or(0, |(_, n)| *n);
+            let count = sold.iter().find(|(id, _)| *id == event.id).map_or(0, |(_, n)| *n);
             (event, count)
         })
         .collect())
@@ -84,11 +81,7 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
         .first(conn)
 }
 
-pub fn occupancy_summary(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-) -> QueryResult<OccupancySummary> {
+pub fn occupancy_summary(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<OccupancySummary> {
     let org = tenant.organization_id();
     let sold = tickets::table
         .filter(tickets::organization_id.eq(org))
@@ -109,9 +102,5 @@ pub fn occupancy_summary(
         .filter(tickets::inside_since.is_not_null())
         .count()
         .get_result(conn)?;
-    Ok(OccupancySummary {
-        sold,
-        gross,
-        inside,
-    })
+    Ok(OccupancySummary { sold, gross, inside })
 }

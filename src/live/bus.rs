@@ -11,6 +11,7 @@ pub enum UpdateKind {
     OrderChanged,
     ScanOccurred,
     DeviceReported,
+    KioskRevoked,
 }
 
 #[derive(Clone, Debug)]

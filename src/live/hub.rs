@@ -66,12 +66,7 @@ impl Hub {
 
     /// A receiver of the frames of `view` (rendered by `render`) of the channel, starting
     /// its render task when it is the first. Every subscriber of a view gets the same frames.
-    pub fn subscribe(
-        &self,
-        channel: Channel,
-        view: &str,
-        render: Render,
-    ) -> watch::Receiver<Option<Frame>> {
+    pub fn subscribe(&self, channel: Channel, view: &str, render: Render) -> watch::Receiver<Option<Frame>> {
         let mut channels = self.lock();
         let key = (channel, view.to_owned());
         if let Some(live) = channels.get(&key) {
@@ -110,9 +105,7 @@ impl Hub {
                     .for_each(|(_, live)| live.changed.notify_one()),
                 // Some updates were lost: redraw everything rather than show stale numbers.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.lock()
-                        .values()
-                        .for_each(|live| live.changed.notify_one());
+                    self.lock().values().for_each(|live| live.changed.notify_one());
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
             }

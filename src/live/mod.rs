@@ -20,18 +20,17 @@ pub struct Channel(String);
 impl Channel {
     /// Tickets sold and people admitted or leaving: gauges, cards, sales chart.
     pub fn occupancy(tenant: &Tenant, event_id: i64) -> Self {
-        Self(format!(
-            "occupancy:org:{}:event:{event_id}",
-            tenant.organization_id()
-        ))
+        Self(format!("occupancy:org:{}:event:{event_id}", tenant.organization_id()))
     }
 
     /// Every scan: scan log, gate counters, device status.
     pub fn scans(tenant: &Tenant, event_id: i64) -> Self {
-        Self(format!(
-            "scans:org:{}:event:{event_id}",
-            tenant.organization_id()
-        ))
+        Self(format!("scans:org:{}:event:{event_id}", tenant.organization_id()))
+    }
+
+    /// One kiosk link: carries its revocation to its open streams.
+    pub fn kiosk_link(tenant: &Tenant, link_id: i64) -> Self {
+        Self(format!("kiosk:org:{}:link:{link_id}", tenant.organization_id()))
     }
 
     pub fn name(&self) -> &str {

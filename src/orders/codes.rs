@@ -6,9 +6,7 @@ use rand::Rng;
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 fn random_code(len: usize, rng: &mut impl Rng) -> String {
-    (0..len)
-        .map(|_| ALPHABET[rng.random_range(0..32)] as char)
-        .collect()
+    (0..len).map(|_| ALPHABET[rng.random_range(0..32)] as char).collect()
 }
 
 /// `VG-` and 8 characters (40 bits): unique per organisation, short enough to say.

@@ -34,11 +34,7 @@ pub fn fee_for(gross: i64) -> i64 {
 
 /// Places a paid order with its tickets, or returns None when a ticket type is unknown
 /// for this event or has too few tickets left.
-pub fn place_order(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    order: &NewOrder,
-) -> QueryResult<Option<PlacedOrder>> {
+pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -> QueryResult<Option<PlacedOrder>> {
     let org = tenant.organization_id();
     db::write_transaction(conn, |conn| {
         let mut gross = 0;

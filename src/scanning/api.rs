@@ -25,17 +25,16 @@ const MAX_FUTURE_MS: i64 = 24 * 3_600_000;
 
 /// JSON extraction errors as the device API's JSON errors.
 pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(MAX_BODY)
-        .error_handler(|e, _| {
-            match e {
-                JsonPayloadError::Overflow { .. }
-                | JsonPayloadError::OverflowKnownLength { .. } => ApiError::TooLarge(MAX_BODY),
-                JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
-                other => ApiError::BadRequest(format!("invalid JSON body: {other}")),
+    web::JsonConfig::default().limit(MAX_BODY).error_handler(|e, _| {
+        match e {
+            JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+                ApiError::TooLarge(MAX_BODY)
             }
-            .into()
-        })
+            JsonPayloadError::ContentType => ApiError::UnsupportedMediaType,
+            other => ApiError::BadRequest(format!("invalid JSON body: {other}")),
+        }
+        .into()
+    })
 }
 
 /// A scanning device proven by its bearer token.
@@ -60,10 +59,7 @@ impl FromRequest for ScanningDevice {
             let (Some(hash), Some(state)) = (token, state) else {
                 return Err(ApiError::Unauthorized);
             };
-            let found = db::run(&state.pool, move |conn| {
-                Ok(queries::find_device_by_token(conn, &hash)?)
-            })
-            .await?;
+            let found = db::run(&state.pool, move |conn| Ok(queries::find_device_by_token(conn, &hash)?)).await?;
             let (tenant, device) = found.ok_or(ApiError::Unauthorized)?;
             Ok(Self { tenant, device })
         })
@@ -102,10 +98,7 @@ pub async fn post_scans(
 ) -> Result<HttpResponse, ApiError> {
     let attempts = parse_batch(batch.into_inner(), db::now_ms())?;
     let ids: Vec<String> = attempts.iter().map(|a| a.device_scan_id.clone()).collect();
-    let answers = state
-        .scan_writer
-        .record(device.tenant, device.device, attempts)
-        .await?;
+    let answers = state.scan_writer.record(device.tenant, device.device, attempts).await?;
     let results: Vec<ScanOut> = ids
         .into_iter()
         .zip(answers)
@@ -116,10 +109,7 @@ pub async fn post_scans(
 
 fn scan_out(id: String, answer: RecordedScan) -> ScanOut {
     let (admitted_at, admitted_gate) = match answer.admitted {
-        Some((at, gate)) => (
-            DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()),
-            Some(gate),
-        ),
+        Some((at, gate)) => (DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()), Some(gate)),
         None => (None, None),
     };
     ScanOut {
@@ -143,20 +133,14 @@ fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiError>
     let mut attempts = Vec::with_capacity(batch.scans.len());
     for (n, scan) in batch.scans.into_iter().enumerate() {
         if scan.id.is_empty() || scan.id.len() > 64 || scan.id.chars().any(char::is_control) {
-            return bad(format!(
-                "scans[{n}].id must be 1 to 64 printable characters"
-            ));
+            return bad(format!("scans[{n}].id must be 1 to 64 printable characters"));
         }
         if scan.ticket_code.is_empty() || scan.ticket_code.len() > 256 {
-            return bad(format!(
-                "scans[{n}].ticket_code must be 1 to 256 characters"
-            ));
+            return bad(format!("scans[{n}].ticket_code must be 1 to 256 characters"));
         }
         let scanned_at = scan.scanned_at.timestamp_millis();
         if scanned_at > now + MAX_FUTURE_MS {
-            return bad(format!(
-                "scans[{n}].scanned_at is more than a day in the future"
-            ));
+            return bad(format!("scans[{n}].scanned_at is more than a day in the future"));
         }
         attempts.push(ScanAttempt {
             device_scan_id: scan.id,

@@ -174,16 +174,8 @@ impl InProcessCounters {
             let entry = events.entry((org, event)).or_default();
             let second = at.div_euclid(1000);
             entry.totals.add_to_window(second, 1);
-            entry
-                .gates
-                .entry(gate)
-                .or_default()
-                .add_to_window(second, 1);
-            entry
-                .devices
-                .entry(device)
-                .or_default()
-                .add_to_window(second, 1);
+            entry.gates.entry(gate).or_default().add_to_window(second, 1);
+            entry.devices.entry(device).or_default().add_to_window(second, 1);
         }
         for (org, event, n) in inside {
             events.entry((org, event)).or_default().occupancy = n;
@@ -210,9 +202,7 @@ impl ScanCounters for InProcessCounters {
     fn record(&self, tenant: &Tenant, scans: &[CountedScan]) {
         let mut events = self.lock();
         for scan in scans {
-            let entry = events
-                .entry((tenant.organization_id(), scan.event_id))
-                .or_default();
+            let entry = events.entry((tenant.organization_id(), scan.event_id)).or_default();
             entry.totals.add(scan);
             entry.gates.entry(scan.gate_id).or_default().add(scan);
             entry.devices.entry(scan.device_id).or_default().add(scan);
@@ -231,16 +221,8 @@ impl ScanCounters for InProcessCounters {
         };
         EventCounts {
             totals: entry.totals.snapshot(now_ms),
-            gates: entry
-                .gates
-                .iter()
-                .map(|(id, c)| (*id, c.snapshot(now_ms)))
-                .collect(),
-            devices: entry
-                .devices
-                .iter()
-                .map(|(id, c)| (*id, c.snapshot(now_ms)))
-                .collect(),
+            gates: entry.gates.iter().map(|(id, c)| (*id, c.snapshot(now_ms))).collect(),
+            devices: entry.devices.iter().map(|(id, c)| (*id, c.snapshot(now_ms))).collect(),
             occupancy: entry.occupancy,
         }
     }

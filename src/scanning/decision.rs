@@ -141,11 +141,7 @@ pub fn record_scan(
     })
 }
 
-fn previous_answer(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    scan_id: &str,
-) -> QueryResult<Option<RecordedScan>> {
+fn previous_answer(conn: &mut DbConnection, device: GateDevice, scan_id: &str) -> QueryResult<Option<RecordedScan>> {
     let row: Option<(i64, String, Option<String>)> = scans::table
         .filter(scans::device_id.eq(device.device_id))
         .filter(scans::device_scan_id.eq(scan_id))
@@ -172,22 +168,14 @@ fn decide(
     let ticket: Option<TicketRow> = tickets::table
         .filter(tickets::organization_id.eq(tenant.organization_id()))
         .filter(tickets::code.eq(&attempt.ticket_code))
-        .select((
-            tickets::id,
-            tickets::event_id,
-            tickets::status,
-            tickets::ticket_type_id,
-        ))
+        .select((tickets::id, tickets::event_id, tickets::status, tickets::ticket_type_id))
         .first(conn)
         .optional()?;
     let Some((ticket_id, event_id, status, ticket_type_id)) = ticket else {
         return Ok(Decision::invalid("unknown ticket code", None));
     };
     if event_id != device.event_id {
-        return Ok(Decision::invalid(
-            "ticket is for another event",
-            Some(ticket_id),
-        ));
+        return Ok(Decision::invalid("ticket is for another event", Some(ticket_id)));
     }
     match status.as_str() {
         "refunded" => return Ok(Decision::invalid("ticket was refunded", Some(ticket_id))),
@@ -207,12 +195,7 @@ fn decide(
 }
 
 /// A gate with no listed ticket types lets every type in.
-fn allowed_at_gate(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    gate_id: i64,
-    ticket_type_id: i64,
-) -> QueryResult<bool> {
+fn allowed_at_gate(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64, ticket_type_id: i64) -> QueryResult<bool> {
     let allowed: Vec<i64> = gate_ticket_types::table
         .filter(gate_ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(gate_ticket_types::gate_id.eq(gate_id))
@@ -221,21 +204,13 @@ fn allowed_at_gate(
     Ok(allowed.is_empty() || allowed.contains(&ticket_type_id))
 }
 
-fn admit(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    ticket_id: i64,
-    at: i64,
-) -> QueryResult<Decision> {
+fn admit(conn: &mut DbConnection, device: GateDevice, ticket_id: i64, at: i64) -> QueryResult<Decision> {
     let changed = diesel::update(
         tickets::table
             .filter(tickets::id.eq(ticket_id))
             .filter(tickets::inside_since.is_null()),
     )
-    .set((
-        tickets::inside_since.eq(at),
-        tickets::inside_gate_id.eq(device.gate_id),
-    ))
+    .set((tickets::inside_since.eq(at), tickets::inside_gate_id.eq(device.gate_id)))
     .execute(conn)?;
     if changed == 1 {
         return Ok(Decision {
@@ -253,10 +228,7 @@ fn admit(
     let (since, gate) = (since.unwrap_or(at), gate.unwrap_or_default());
     Ok(Decision {
         result: ScanResult::Duplicate,
-        reason: Some(format!(
-            "already inside: admitted at {gate}, {}",
-            db::format_utc(since)
-        )),
+        reason: Some(format!("already inside: admitted at {gate}, {}", db::format_utc(since))),
         ticket_id: Some(ticket_id),
         admitted: Some((since, gate)),
     })
@@ -281,9 +253,6 @@ fn let_out(conn: &mut DbConnection, ticket_id: i64) -> QueryResult<Decision> {
             admitted: None,
         })
     } else {
-        Ok(Decision::invalid(
-            "not inside: no entry to exit from",
-            Some(ticket_id),
-        ))
+        Ok(Decision::invalid("not inside: no entry to exit from", Some(ticket_id)))
     }
 }

@@ -75,11 +75,7 @@ impl ScanFeed {
         self.events.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn feed<'a>(
-        &self,
-        events: &'a mut HashMap<(i64, i64), EventFeed>,
-        key: (i64, i64),
-    ) -> &'a mut EventFeed {
+    fn feed<'a>(&self, events: &'a mut HashMap<(i64, i64), EventFeed>, key: (i64, i64)) -> &'a mut EventFeed {
         events.entry(key).or_insert_with(|| EventFeed {
             lines: VecDeque::new(),
             floor: self.start_floor,
@@ -114,13 +110,9 @@ impl ScanFeed {
         let feed = self.feed(&mut events, (organization_id, event_id));
         let receiver = feed.sender.subscribe();
         let resume = match last_seen {
-            Some(seen) if seen >= feed.floor => Resume::Replay(
-                feed.lines
-                    .iter()
-                    .filter(|l| l.scan_id > seen)
-                    .cloned()
-                    .collect(),
-            ),
+            Some(seen) if seen >= feed.floor => {
+                Resume::Replay(feed.lines.iter().filter(|l| l.scan_id > seen).cloned().collect())
+            }
             _ => Resume::Redraw,
         };
         (resume, receiver)

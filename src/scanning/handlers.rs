@@ -39,9 +39,10 @@ impl FilterQuery {
         };
         let result = match self.result.as_deref().map(str::trim) {
             None | Some("") => None,
-            Some(v) => Some(ScanResult::parse(v).ok_or_else(|| {
-                AppError::bad_request("result must be valid, duplicate or invalid")
-            })?),
+            Some(v) => Some(
+                ScanResult::parse(v)
+                    .ok_or_else(|| AppError::bad_request("result must be valid, duplicate or invalid"))?,
+            ),
         };
         Ok(LogFilter {
             gate_id: id(&self.gate, "gate")?,
@@ -51,12 +52,8 @@ impl FilterQuery {
     }
 
     fn as_query_string(&self) -> String {
-        serde_urlencoded::to_string([
-            ("gate", &self.gate),
-            ("device", &self.device),
-            ("result", &self.result),
-        ])
-        .unwrap_or_default()
+        serde_urlencoded::to_string([("gate", &self.gate), ("device", &self.device), ("result", &self.result)])
+            .unwrap_or_default()
     }
 }
 
@@ -95,6 +92,7 @@ pub async fn scan_monitor(
         &filter,
         &lines,
         &stream_url,
+        user.require_owner().is_ok(),
     )))
 }
 
@@ -110,20 +108,15 @@ pub async fn scans_stream(
     let event = load_event(&state.pool, tenant, event_id).await?;
     let timezone = event.timezone.clone();
     let render = render_panel(&state, tenant, event);
-    let panel = state.hub.subscribe(
-        Channel::scans(&tenant, event_id),
-        views::PANEL_SSE_EVENT,
-        render,
-    );
+    let panel = state
+        .hub
+        .subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
     let last_seen = req
         .headers()
         .get("Last-Event-ID")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse().ok());
-    let (resume, receiver) =
-        state
-            .scan_feed
-            .subscribe(tenant.organization_id(), event_id, last_seen);
+    let (resume, receiver) = state.scan_feed.subscribe(tenant.organization_id(), event_id, last_seen);
     let log = LogStream {
         state: state.clone(),
         tenant,
@@ -138,32 +131,26 @@ pub async fn scans_stream(
 
 /// Counters, gates and devices of one event: rendered once per coalesced update.
 fn render_panel(state: &AppState, tenant: Tenant, event: Event) -> Render {
-    render_with(
-        (state.clone(), Arc::new(event)),
-        move |(state, event)| async move {
-            let event_id = event.id;
-            let (gates, devices) = db::run(&state.pool, move |conn| {
-                Ok((
-                    queries::event_gates(conn, &tenant, event_id)?,
-                    queries::event_devices(conn, &tenant, event_id)?,
-                ))
-            })
-            .await?;
-            let now = db::now_ms();
-            let counts = state.scan_counters.event_counts(&tenant, event_id, now);
-            let panel = Panel {
-                event: &event,
-                counts: &counts,
-                gates: &gates,
-                devices: &devices,
-                now,
-            };
-            Ok(frame(
-                views::PANEL_SSE_EVENT,
-                views::scan_panel(&panel).into_string(),
+    render_with((state.clone(), Arc::new(event)), move |(state, event)| async move {
+        let event_id = event.id;
+        let (gates, devices) = db::run(&state.pool, move |conn| {
+            Ok((
+                queries::event_gates(conn, &tenant, event_id)?,
+                queries::event_devices(conn, &tenant, event_id)?,
             ))
-        },
-    )
+        })
+        .await?;
+        let now = db::now_ms();
+        let counts = state.scan_counters.event_counts(&tenant, event_id, now);
+        let panel = Panel {
+            event: &event,
+            counts: &counts,
+            gates: &gates,
+            devices: &devices,
+            now,
+        };
+        Ok(frame(views::PANEL_SSE_EVENT, views::scan_panel(&panel).into_string()))
+    })
 }
 
 /// One monitor's scan log: catch up (replay or redraw), then each new row that passes
@@ -185,10 +172,7 @@ impl LogStream {
         receiver: broadcast::Receiver<Arc<LogLine>>,
     ) -> Result<impl Stream<Item = Frame>, AppError> {
         let first = match resume {
-            Resume::Replay(lines) => lines
-                .iter()
-                .filter_map(|line| self.line_frame(line))
-                .collect(),
+            Resume::Replay(lines) => lines.iter().filter_map(|line| self.line_frame(line)).collect(),
             Resume::Redraw => vec![self.redraw().await?],
         };
         let live = stream::unfold((self, receiver), |(mut log, mut receiver)| async move {

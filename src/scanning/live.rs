@@ -56,10 +56,7 @@ pub fn on_commit(
             counters.record(&batch.tenant, &counted);
             let event = (batch.tenant, device.event_id);
             scans_of.insert(event);
-            if fresh
-                .iter()
-                .any(|(answer, _)| answer.result == ScanResult::Valid)
-            {
+            if fresh.iter().any(|(answer, _)| answer.result == ScanResult::Valid) {
                 occupancy_of.insert(event);
             }
             let _ = rows.send(FreshScans {
@@ -68,15 +65,7 @@ pub fn on_commit(
                 device_id: device.device_id,
                 scans: fresh
                     .iter()
-                    .map(|(a, s)| {
-                        (
-                            a.scan_id,
-                            s.scanned_at,
-                            s.direction,
-                            a.result,
-                            a.reason.clone(),
-                        )
-                    })
+                    .map(|(a, s)| (a.scan_id, s.scanned_at, s.direction, a.result, a.reason.clone()))
                     .collect(),
             });
         }
@@ -97,20 +86,12 @@ pub fn on_commit(
 
 /// Renders each new scan's log row once and hands it to the feed. Device names and the
 /// event's timezone are looked up once per device.
-pub async fn render_log_rows(
-    pool: Pool,
-    feed: Arc<ScanFeed>,
-    mut fresh: mpsc::UnboundedReceiver<FreshScans>,
-) {
+pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::UnboundedReceiver<FreshScans>) {
     let mut labels: HashMap<i64, DeviceLabel> = HashMap::new();
     while let Some(group) = fresh.recv().await {
         if !labels.contains_key(&group.device_id) {
             let (tenant, device_id) = (group.tenant, group.device_id);
-            match db::run(&pool, move |conn| {
-                Ok(queries::device_label(conn, &tenant, device_id)?)
-            })
-            .await
-            {
+            match db::run(&pool, move |conn| Ok(queries::device_label(conn, &tenant, device_id)?)).await {
                 Ok(label) => {
                     labels.insert(device_id, label);
                 }

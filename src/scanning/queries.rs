@@ -64,11 +64,7 @@ pub struct Gate {
     pub name: String,
 }
 
-pub fn event_gates(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-) -> QueryResult<Vec<Gate>> {
+pub fn event_gates(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<Gate>> {
     gates::table
         .filter(gates::organization_id.eq(tenant.organization_id()))
         .filter(gates::event_id.eq(event_id))
@@ -90,11 +86,7 @@ pub struct DeviceStatus {
 }
 
 /// The event's devices that are not revoked, by gate and name.
-pub fn event_devices(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-) -> QueryResult<Vec<DeviceStatus>> {
+pub fn event_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<DeviceStatus>> {
     devices::table
         .filter(devices::organization_id.eq(tenant.organization_id()))
         .filter(devices::event_id.eq(event_id))
@@ -113,11 +105,7 @@ pub fn event_devices(
 }
 
 /// The devices of an event, with their gates, for the simulator.
-pub fn gate_devices(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-) -> QueryResult<Vec<GateDevice>> {
+pub fn gate_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<GateDevice>> {
     devices::table
         .filter(devices::organization_id.eq(tenant.organization_id()))
         .filter(devices::event_id.eq(event_id))
@@ -137,10 +125,7 @@ pub fn gate_devices(
 
 /// The device a token belongs to, unless revoked. This is how the device API learns its
 /// tenant, so it is the one device query without one.
-pub fn find_device_by_token(
-    conn: &mut DbConnection,
-    token_hash: &str,
-) -> QueryResult<Option<(Tenant, GateDevice)>> {
+pub fn find_device_by_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<(Tenant, GateDevice)>> {
     let row: Option<(i64, i64, i64, i64)> = devices::table
         .filter(devices::token_hash.eq(token_hash))
         .filter(devices::revoked_at.is_null())
@@ -209,11 +194,7 @@ pub struct DeviceLabel {
     pub timezone: String,
 }
 
-pub fn device_label(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    device_id: i64,
-) -> QueryResult<DeviceLabel> {
+pub fn device_label(conn: &mut DbConnection, tenant: &Tenant, device_id: i64) -> QueryResult<DeviceLabel> {
     devices::table
         .inner_join(gates::table)
         .inner_join(events::table.on(events::id.eq(devices::event_id)))

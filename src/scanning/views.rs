@@ -35,6 +35,7 @@ pub fn scan_monitor_page(
     filter: &LogFilter,
     lines: &[ScanLine],
     stream_url: &str,
+    can_manage_kiosks: bool,
 ) -> Markup {
     let event = panel.event;
     layout::page(
@@ -42,7 +43,10 @@ pub fn scan_monitor_page(
         Some(viewer),
         html! {
             h1 { "Scan monitor" }
-            p.muted { a href={ "/events/" (event.id) } { (event.name) } " · " (event.venue) }
+            p.muted {
+                a href={ "/events/" (event.id) } { (event.name) } " · " (event.venue)
+                @if can_manage_kiosks { " · " a href={ "/events/" (event.id) "/kiosk-links" } { "Kiosk links" } }
+            }
             div hx-ext="sse" sse-connect=(stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
@@ -110,13 +114,7 @@ fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceStatus], now: 
 }
 
 fn device_table(panel: &Panel) -> Markup {
-    let gate_name = |id: i64| {
-        panel
-            .gates
-            .iter()
-            .find(|g| g.id == id)
-            .map_or("", |g| g.name.as_str())
-    };
+    let gate_name = |id: i64| panel.gates.iter().find(|g| g.id == id).map_or("", |g| g.name.as_str());
     html! {
         @if panel.devices.is_empty() { p.muted { "No scanning devices yet." } }
         @else {
@@ -147,9 +145,7 @@ fn device_table(panel: &Panel) -> Markup {
 }
 
 fn is_online(device: &DeviceStatus, now: i64) -> bool {
-    device
-        .last_seen
-        .is_some_and(|seen| now - seen <= ONLINE_WINDOW_MS)
+    device.last_seen.is_some_and(|seen| now - seen <= ONLINE_WINDOW_MS)
 }
 
 fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
@@ -164,12 +160,7 @@ fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
     }
 }
 
-fn filter_form(
-    event_id: i64,
-    gates: &[Gate],
-    devices: &[DeviceStatus],
-    filter: &LogFilter,
-) -> Markup {
+fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceStatus], filter: &LogFilter) -> Markup {
     html! {
         form.filters method="get" action={ "/events/" (event_id) "/scans" } {
             label { "Gate"

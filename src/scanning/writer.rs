@@ -119,10 +119,7 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Job>) -> Vec<CommittedBatch>
             tracing::warn!(error = %e, "scan group failed; retrying batch by batch");
             group
                 .iter()
-                .map(|job| {
-                    db::write_transaction(conn, |conn| decide_batch(conn, job))
-                        .map_err(|e| e.to_string())
-                })
+                .map(|job| db::write_transaction(conn, |conn| decide_batch(conn, job)).map_err(|e| e.to_string()))
                 .collect()
         }
     };

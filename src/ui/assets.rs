@@ -50,12 +50,7 @@ pub fn url(name: &str) -> String {
     let version = VERSION.get_or_init(|| {
         let mut hasher = Sha256::new();
         ASSETS.iter().for_each(|a| hasher.update(a.body));
-        hasher
-            .finalize()
-            .iter()
-            .take(6)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
     });
     format!("/assets/{name}?v={version}")
 }

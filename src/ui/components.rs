@@ -73,9 +73,7 @@ pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
     let level = match capacity {
         c if c <= 0 => None,
         c if occupancy >= c => Some(("full", "At capacity: the venue is full.")),
-        c if occupancy * 10 >= c * 9 => {
-            Some(("near", "Nearly full: over 90 % of capacity is inside."))
-        }
+        c if occupancy * 10 >= c * 9 => Some(("near", "Nearly full: over 90 % of capacity is inside.")),
         _ => None,
     };
     html! {

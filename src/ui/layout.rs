@@ -46,6 +46,26 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
     }
 }
 
+/// A full-screen, dark page without navigation, for kiosk displays read across a room.
+pub fn kiosk_page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Voelgoed kiosk" }
+                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                link rel="stylesheet" href=(assets::url("app.css"));
+                script src=(assets::url("htmx.min.js")) defer {}
+                script src=(assets::url("sse.min.js")) defer {}
+                script src=(assets::url("app.js")) defer {}
+            }
+            body.kiosk-screen { main { (body) } }
+        }
+    }
+}
+
 /// The page for any 4xx/5xx: what happened and where to go next.
 pub fn error_page(status: StatusCode, message: &str) -> Markup {
     let title = status.canonical_reason().unwrap_or("Error");

@@ -34,10 +34,7 @@ async fn session_cookie_is_http_only_and_same_site() {
         .expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(
-        !cookie.contains("Secure"),
-        "plain HTTP gets no Secure flag: {cookie}"
-    );
+    assert!(!cookie.contains("Secure"), "plain HTTP gets no Secure flag: {cookie}");
 }
 
 #[tokio::test]
@@ -62,9 +59,7 @@ async fn secure_cookies_setting_marks_the_session_cookie_secure() {
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = spawn_app().await;
 
-    let wrong_password = app
-        .sign_in(&app.client(), "owner@a.test", "not the password")
-        .await;
+    let wrong_password = app.sign_in(&app.client(), "owner@a.test", "not the password").await;
     let unknown_email = app.sign_in(&app.client(), "nobody@a.test", PASSWORD).await;
 
     assert_eq!(wrong_password.status(), 401);
@@ -75,11 +70,7 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
     );
     assert!(a.contains("do not match an account"));
     assert!(b.contains("do not match an account"));
-    assert_eq!(
-        app.count("sessions").await,
-        0,
-        "a failed sign-in creates no session"
-    );
+    assert_eq!(app.count("sessions").await, 0, "a failed sign-in creates no session");
 }
 
 #[tokio::test]
@@ -93,19 +84,10 @@ async fn repeated_failures_are_throttled_even_with_the_right_password() {
     let response = app.sign_in(&app.client(), "owner@a.test", PASSWORD).await;
 
     assert_eq!(response.status(), 429);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("Too many failed sign-ins"));
+    assert!(response.text().await.unwrap().contains("Too many failed sign-ins"));
     assert_eq!(app.count("sessions").await, 0);
     // Another account is not affected.
-    assert_eq!(
-        app.sign_in(&app.client(), "owner@b.test", PASSWORD)
-            .await
-            .status(),
-        303
-    );
+    assert_eq!(app.sign_in(&app.client(), "owner@b.test", PASSWORD).await.status(), 303);
 }
 
 #[tokio::test]
@@ -141,11 +123,7 @@ async fn session_id_is_renewed_at_sign_in() {
     let second_token = session_cookie(&second).expect("second session");
 
     assert_ne!(first_token, second_token);
-    assert_eq!(
-        app.count("sessions").await,
-        1,
-        "the earlier session was replaced"
-    );
+    assert_eq!(app.count("sessions").await, 1, "the earlier session was replaced");
     let stale = app
         .client()
         .get(app.url("/events"))
@@ -171,12 +149,7 @@ async fn sign_out_needs_the_csrf_token_and_ends_the_session() {
         .unwrap();
     assert_eq!(forged.status(), 403);
     assert_eq!(
-        client
-            .get(app.url("/events"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        client.get(app.url("/events")).send().await.unwrap().status(),
         200,
         "still signed in"
     );
@@ -189,15 +162,7 @@ async fn sign_out_needs_the_csrf_token_and_ends_the_session() {
         .unwrap();
     assert_eq!(response.status(), 303);
     assert_eq!(app.count("sessions").await, 0);
-    assert_eq!(
-        client
-            .get(app.url("/events"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        401
-    );
+    assert_eq!(client.get(app.url("/events")).send().await.unwrap().status(), 401);
 }
 
 #[tokio::test]
@@ -222,15 +187,7 @@ async fn csrf_token_is_also_accepted_from_the_htmx_header() {
 async fn expired_session_gets_a_clear_401_with_a_way_to_sign_in() {
     let app = spawn_app_with(|s| s.session_ttl = Duration::from_millis(300)).await;
     let client = app.signed_in("owner@a.test").await;
-    assert_eq!(
-        client
-            .get(app.url("/events"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(client.get(app.url("/events")).send().await.unwrap().status(), 200);
 
     tokio::time::sleep(Duration::from_millis(400)).await;
     let response = client.get(app.url("/events")).send().await.unwrap();

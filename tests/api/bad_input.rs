@@ -41,10 +41,7 @@ async fn junk_anywhere_gets_a_4xx_never_a_5xx() {
     ];
     for path in &gets {
         let status = client.get(app.url(path)).send().await.unwrap().status();
-        assert!(
-            status.is_success() || status.is_client_error(),
-            "{path}: {status}"
-        );
+        assert!(status.is_success() || status.is_client_error(), "{path}: {status}");
     }
     let posts: [(&str, &[u8]); 6] = [
         ("/login", b""),
@@ -90,11 +87,7 @@ async fn a_login_form_missing_fields_is_a_clear_400() {
         .unwrap();
 
     assert_eq!(response.status(), 400);
-    assert!(response
-        .text()
-        .await
-        .unwrap()
-        .contains("missing field `password`"));
+    assert!(response.text().await.unwrap().contains("missing field `password`"));
 }
 
 #[tokio::test]
@@ -102,10 +95,7 @@ async fn an_oversized_form_is_refused_without_reading_it_all() {
     let app = spawn_app().await;
     let client = app.client();
     client.get(app.url("/login")).send().await.unwrap();
-    let huge = format!(
-        "email=owner%40a.test&password={}&csrf_token=x",
-        "a".repeat(200_000)
-    );
+    let huge = format!("email=owner%40a.test&password={}&csrf_token=x", "a".repeat(200_000));
 
     let response = client
         .post(app.url("/login"))

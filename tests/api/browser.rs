@@ -29,9 +29,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {chromedriver} ({e}): run the tests with scripts/test.sh")
-            });
+            .unwrap_or_else(|e| panic!("cannot start {chromedriver} ({e}): run the tests with scripts/test.sh"));
         let driver_url = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap().keep();
         let capabilities = json!({
@@ -52,11 +50,10 @@ impl Browser {
         };
         let deadline = Instant::now() + Duration::from_secs(20);
         let client = loop {
-            let builder =
-                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                    .capabilities(capabilities.clone())
-                    .connect(&driver_url)
-                    .await;
+            let builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&driver_url)
+                .await;
             match builder {
                 Ok(client) => break client,
                 Err(e) if Instant::now() > deadline => {
@@ -100,13 +97,7 @@ impl Browser {
     }
 
     async fn text(&self, css: &str) -> String {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        self.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
     }
 
     async fn wait_for<'a, F, Fut>(&'a self, check: F)
@@ -177,12 +168,7 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
         .await
         .unwrap();
     browser
-        .wait_for(|b| async move {
-            b.client
-                .find(Locator::Css(r#"[data-metric="sold"]"#))
-                .await
-                .is_ok()
-        })
+        .wait_for(|b| async move { b.client.find(Locator::Css(r#"[data-metric="sold"]"#)).await.is_ok() })
         .await;
     assert_eq!(browser.text(r#"[data-metric="sold"]"#).await, "1");
     // Marks this page load: a reload would lose it.
@@ -192,9 +178,7 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
         .await
         .unwrap();
     // Let the SSE connection open before the sale.
-    browser
-        .wait_for(|_| async { app.state.hub.live_channels() == 1 })
-        .await;
+    browser.wait_for(|_| async { app.state.hub.live_channels() == 1 }).await;
 
     app.sell_tickets_a(2).await;
 
@@ -206,16 +190,8 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
         .execute("return window.loadMarker;", vec![])
         .await
         .unwrap();
-    assert_eq!(
-        marker,
-        json!("same page"),
-        "the update arrived without a reload"
-    );
-    assert_eq!(
-        browser.horizontal_overflow().await,
-        0,
-        "nothing overflows at 360 px"
-    );
+    assert_eq!(marker, json!("same page"), "the update arrived without a reload");
+    assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }
@@ -233,12 +209,7 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
         .await
         .unwrap();
     browser
-        .wait_for(|b| async move {
-            b.client
-                .find(Locator::Css(r#"[data-metric="valid"]"#))
-                .await
-                .is_ok()
-        })
+        .wait_for(|b| async move { b.client.find(Locator::Css(r#"[data-metric="valid"]"#)).await.is_ok() })
         .await;
 
     assert_eq!(browser.horizontal_overflow().await, 0, "scan monitor");

@@ -28,13 +28,7 @@ async fn acknowledged_scans_survive_kill_9() {
         .unwrap()
         .port();
     let mut server = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--database",
-            &path,
-        ])
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", &path])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -52,12 +46,7 @@ async fn acknowledged_scans_survive_kill_9() {
         .chunks(codes.len() / 8)
         .enumerate()
         .map(|(lane, lane_codes)| {
-            let (client, base, token, lane_codes) = (
-                client.clone(),
-                base.clone(),
-                token.clone(),
-                lane_codes.to_vec(),
-            );
+            let (client, base, token, lane_codes) = (client.clone(), base.clone(), token.clone(), lane_codes.to_vec());
             tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
                 for (n, code) in lane_codes.iter().enumerate() {
@@ -86,12 +75,7 @@ async fn acknowledged_scans_survive_kill_9() {
     }
 
     let stored: HashSet<String> = app
-        .db(|conn| {
-            scans::table
-                .select(scans::device_scan_id)
-                .load::<String>(conn)
-                .unwrap()
-        })
+        .db(|conn| scans::table.select(scans::device_scan_id).load::<String>(conn).unwrap())
         .await
         .into_iter()
         .collect();
@@ -100,14 +84,7 @@ async fn acknowledged_scans_survive_kill_9() {
         acknowledged.len(),
         codes.len()
     );
-    assert!(
-        !acknowledged.is_empty(),
-        "some scans were acknowledged before the kill"
-    );
+    assert!(!acknowledged.is_empty(), "some scans were acknowledged before the kill");
     let lost: Vec<_> = acknowledged.difference(&stored).collect();
-    assert!(
-        lost.is_empty(),
-        "{} acknowledged scans lost: {lost:?}",
-        lost.len()
-    );
+    assert!(lost.is_empty(), "{} acknowledged scans lost: {lost:?}", lost.len());
 }

@@ -67,11 +67,7 @@ pub async fn another_instance(first: &TestApp) -> TestApp {
     }
 }
 
-pub async fn spawn_on(
-    url: DatabaseUrl,
-    configure: impl FnOnce(&mut Settings),
-    dir: tempfile::TempDir,
-) -> TestApp {
+pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), dir: tempfile::TempDir) -> TestApp {
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.coalesce = Duration::from_millis(100);
     configure(&mut settings);
@@ -80,10 +76,9 @@ pub async fn spawn_on(
     let state = app.state().clone();
     tokio::spawn(app.run_until_stopped());
     let pool = state.pool.clone();
-    let fixture =
-        tokio::task::spawn_blocking(move || create_fixture(&mut pool.get().expect("connection")))
-            .await
-            .expect("fixture task");
+    let fixture = tokio::task::spawn_blocking(move || create_fixture(&mut pool.get().expect("connection")))
+        .await
+        .expect("fixture task");
     TestApp {
         address,
         state,
@@ -96,33 +91,9 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     let hash = hash_password(PASSWORD).expect("hash");
     let org_a = admin::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
     let org_b = admin::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
-    admin::create_user_with_hash(
-        conn,
-        &org_a,
-        "owner@a.test",
-        "Alice Owner",
-        &hash,
-        Role::Owner,
-    )
-    .expect("user");
-    admin::create_user_with_hash(
-        conn,
-        &org_a,
-        "super@a.test",
-        "Sam Super",
-        &hash,
-        Role::Supervisor,
-    )
-    .expect("user");
-    admin::create_user_with_hash(
-        conn,
-        &org_b,
-        "owner@b.test",
-        "Bob Owner",
-        &hash,
-        Role::Owner,
-    )
-    .expect("user");
+    admin::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
+    admin::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor).expect("user");
+    admin::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
     let now = db::now_ms();
     let event = |name| NewEvent {
         name,
@@ -136,10 +107,8 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     };
     let event_a = admin::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
     let event_b = admin::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
-    let ticket_type_a =
-        admin::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
-    let ticket_type_b =
-        admin::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
+    let ticket_type_a = admin::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
+    let ticket_type_b = admin::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
     Fixture {
         org_a,
         org_b,
@@ -195,12 +164,7 @@ impl TestApp {
     }
 
     /// Opens the sign-in page (for its CSRF cookie and token) and posts the form.
-    pub async fn sign_in(
-        &self,
-        client: &reqwest::Client,
-        email: &str,
-        password: &str,
-    ) -> reqwest::Response {
+    pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
         let page = client
             .get(self.url("/login"))
             .send()
@@ -212,11 +176,7 @@ impl TestApp {
         let token = csrf_token(&page).expect("the sign-in form carries a CSRF token");
         client
             .post(self.url("/login"))
-            .form(&[
-                ("email", email),
-                ("password", password),
-                ("csrf_token", &token),
-            ])
+            .form(&[("email", email), ("password", password), ("csrf_token", &token)])
             .send()
             .await
             .expect("post login")
@@ -229,19 +189,14 @@ impl TestApp {
         self.db(move |conn| {
             let gate_id = admin::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
             let (id, token) =
-                admin::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner"))
-                    .expect("device");
+                admin::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner")).expect("device");
             (token, id)
         })
         .await
     }
 
     /// Posts a scan batch with a device token; the status and the JSON answer.
-    pub async fn post_scans(
-        &self,
-        token: &str,
-        body: &serde_json::Value,
-    ) -> (u16, serde_json::Value) {
+    pub async fn post_scans(&self, token: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
         let response = reqwest::Client::new()
             .post(self.url("/api/v1/scans"))
             .bearer_auth(token)
@@ -250,17 +205,11 @@ impl TestApp {
             .await
             .expect("POST scans");
         let status = response.status().as_u16();
-        (
-            status,
-            response.json().await.unwrap_or(serde_json::Value::Null),
-        )
+        (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
     /// Runs blocking database work against the app's pool.
-    pub async fn db<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut DbConnection) -> T + Send + 'static,
-    ) -> T {
+    pub async fn db<T: Send + 'static>(&self, work: impl FnOnce(&mut DbConnection) -> T + Send + 'static) -> T {
         let pool = self.state.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut pool.get().expect("connection")))
             .await
@@ -269,11 +218,7 @@ impl TestApp {
 
     /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
     pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
-        let (tenant, event_id, type_id) = (
-            self.fixture.org_a,
-            self.fixture.event_a,
-            self.fixture.ticket_type_a,
-        );
+        let (tenant, event_id, type_id) = (self.fixture.org_a, self.fixture.event_a, self.fixture.ticket_type_a);
         let order = self
             .db(move |conn| {
                 let order = NewOrder {
@@ -316,20 +261,14 @@ impl TestApp {
 pub fn csrf_token(page: &str) -> Option<String> {
     let html = scraper::Html::parse_document(page);
     let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).ok()?;
-    html.select(&selector)
-        .next()?
-        .value()
-        .attr("value")
-        .map(str::to_owned)
+    html.select(&selector).next()?.value().attr("value").map(str::to_owned)
 }
 
 /// Text of the first element matching `css`.
 pub fn text_of(page: &str, css: &str) -> Option<String> {
     let html = scraper::Html::parse_document(page);
     let selector = scraper::Selector::parse(css).ok()?;
-    html.select(&selector)
-        .next()
-        .map(|e| e.text().collect::<String>())
+    html.select(&selector).next().map(|e| e.text().collect::<String>())
 }
 
 /// One scan as a device sends it, scanned now.

@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod durability;
 mod helpers;
+mod kiosk;
 mod migrations;
 mod scan_api;
 mod scan_monitor;

@@ -22,16 +22,8 @@ async fn an_empty_sqlite_database_is_migrated_at_start_up_and_again_is_a_no_op()
         .output()
         .unwrap();
 
-    assert!(
-        first.status.success(),
-        "{}",
-        String::from_utf8_lossy(&first.stderr)
-    );
-    assert!(
-        again.status.success(),
-        "{}",
-        String::from_utf8_lossy(&again.stderr)
-    );
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
     assert!(String::from_utf8_lossy(&first.stderr).contains("applied migration"));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("applied migration"));
 }
@@ -58,23 +50,15 @@ async fn a_database_that_cannot_be_opened_exits_with_a_clear_message() {
 /// database, migrated by the app at start-up, then used through real HTTP.
 #[tokio::test]
 async fn postgres_runs_the_same_console_from_an_empty_database() {
-    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES").expect(
-        "VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh",
-    );
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_test_{}", std::process::id());
     let url = fresh_postgres_database(&admin_url, &name);
 
-    let app = spawn_on(
-        DatabaseUrl::parse(&url).unwrap(),
-        |_| {},
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let app = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     app.sell_tickets_a(2).await;
     let client = app.signed_in("owner@a.test").await;
-    let page = app
-        .page(&client, &format!("/events/{}", app.fixture.event_a))
-        .await;
+    let page = app.page(&client, &format!("/events/{}", app.fixture.event_a)).await;
     let other = client
         .get(app.url(&format!("/events/{}", app.fixture.event_b)))
         .send()
@@ -87,12 +71,7 @@ async fn postgres_runs_the_same_console_from_an_empty_database() {
     );
     assert!(page.contains("€91.00"), "gross of two €45.50 tickets");
     assert_eq!(other.status(), 404);
-    assert_eq!(
-        app.sign_in(&app.client(), "owner@a.test", "wrong")
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(app.sign_in(&app.client(), "owner@a.test", "wrong").await.status(), 401);
     assert_eq!(app.count("sessions").await, 1);
 }
 
@@ -105,9 +84,7 @@ fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
     diesel::sql_query(format!("CREATE DATABASE {name}"))
         .execute(&mut admin)
         .unwrap();
-    let (base, _) = admin_url
-        .rsplit_once('/')
-        .expect("URL ends in a database name");
+    let (base, _) = admin_url.rsplit_once('/').expect("URL ends in a database name");
     format!("{base}/{name}")
 }
 
@@ -115,16 +92,10 @@ fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
 /// ticket posted to both at the same instant is still valid exactly once.
 #[tokio::test]
 async fn postgres_admits_a_ticket_once_across_two_instances() {
-    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES").expect(
-        "VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh",
-    );
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let url = fresh_postgres_database(&admin_url, &format!("voelgoed_scan_{}", std::process::id()));
-    let first = spawn_on(
-        DatabaseUrl::parse(&url).unwrap(),
-        |_| {},
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+    let first = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     let second = crate::helpers::another_instance(&first).await;
     let (north, _) = first.device_a("North").await;
     let (south, _) = second.device_a("South").await;

@@ -18,16 +18,8 @@ fn results(answer: &serde_json::Value) -> Vec<(String, String)> {
         .collect()
 }
 
-async fn one(
-    app: &TestApp,
-    token: &str,
-    id: &str,
-    code: &str,
-    direction: &str,
-) -> serde_json::Value {
-    let (status, answer) = app
-        .post_scans(token, &batch(vec![scan(id, code, direction)]))
-        .await;
+async fn one(app: &TestApp, token: &str, id: &str, code: &str, direction: &str) -> serde_json::Value {
+    let (status, answer) = app.post_scans(token, &batch(vec![scan(id, code, direction)])).await;
     assert_eq!(status, 200, "{answer}");
     answer["results"][0].clone()
 }
@@ -53,10 +45,7 @@ async fn a_ticket_is_admitted_once_until_it_exits() {
     assert!(again["admitted_at"].as_str().is_some());
     assert!(again["reason"].as_str().unwrap().contains("North"));
     assert_eq!(exit["result"], "valid");
-    assert_eq!(
-        back["result"], "valid",
-        "after an exit the ticket is valid again"
-    );
+    assert_eq!(back["result"], "valid", "after an exit the ticket is valid again");
     let exit_twice = one(&app, &south, "s5", &code, "out").await;
     assert_eq!(exit_twice["result"], "valid");
     let exit_again = one(&app, &south, "s6", &code, "out").await;
@@ -157,8 +146,7 @@ async fn restrict_gate_to_a_new_type(app: &TestApp, gate: &'static str) {
         use diesel::prelude::*;
         use voelgoed::db::schema::gate_ticket_types as g;
         let gate_id = voelgoed::admin::find_or_create_gate(conn, &tenant, event_id, gate).unwrap();
-        let vip_type =
-            voelgoed::admin::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap();
+        let vip_type = voelgoed::admin::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap();
         diesel::insert_into(g::table)
             .values((
                 g::organization_id.eq(tenant.organization_id()),
@@ -194,17 +182,10 @@ async fn a_batch_is_answered_in_order_and_a_resent_batch_gets_its_first_answers(
         ("4", "valid"),
         ("5", "invalid"),
     ];
-    let expected: Vec<(String, String)> = expected
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let expected: Vec<(String, String)> = expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
     assert_eq!(results(&first), expected);
     assert_eq!(status, 200);
-    assert_eq!(
-        results(&resent),
-        expected,
-        "a resend replays the first answers"
-    );
+    assert_eq!(results(&resent), expected, "a resend replays the first answers");
     assert_eq!(app.count("scans").await, 5, "nothing counted twice");
 }
 
@@ -215,7 +196,12 @@ async fn offline_scans_keep_their_device_time() {
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
     let earlier = "2026-01-02T03:04:05.678+01:00";
 
-    let (status, _) = app.post_scans(&token, &json!({"scans": [{"id": "x", "ticket_code": code, "direction": "in", "scanned_at": earlier}]})).await;
+    let (status, _) = app
+        .post_scans(
+            &token,
+            &json!({"scans": [{"id": "x", "ticket_code": code, "direction": "in", "scanned_at": earlier}]}),
+        )
+        .await;
 
     assert_eq!(status, 200);
     let stored: i64 = app
@@ -246,21 +232,11 @@ pub async fn exactly_one_valid(app: &TestApp) {
         let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
         let at_north = batch(vec![scan(&format!("n{round}"), &code, "in")]);
         let at_south = batch(vec![scan(&format!("s{round}"), &code, "in")]);
-        let ((sa, ra), (sb, rb)) = tokio::join!(
-            app.post_scans(&north, &at_north),
-            app.post_scans(&south, &at_south)
-        );
+        let ((sa, ra), (sb, rb)) = tokio::join!(app.post_scans(&north, &at_north), app.post_scans(&south, &at_south));
         assert_eq!((sa, sb), (200, 200));
-        let mut outcomes = vec![
-            ra["results"][0]["result"].clone(),
-            rb["results"][0]["result"].clone(),
-        ];
+        let mut outcomes = vec![ra["results"][0]["result"].clone(), rb["results"][0]["result"].clone()];
         outcomes.sort_by_key(|v| v.to_string());
-        assert_eq!(
-            outcomes,
-            [json!("duplicate"), json!("valid")],
-            "round {round}"
-        );
+        assert_eq!(outcomes, [json!("duplicate"), json!("valid")], "round {round}");
     }
 }
 
@@ -270,20 +246,55 @@ async fn bad_requests_get_a_json_4xx_naming_the_problem_and_record_nothing() {
     let (token, _) = app.device_a("North").await;
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
     let future = (chrono::Utc::now() + chrono::Duration::hours(25)).to_rfc3339();
-    let too_many: Vec<_> = (0..501)
-        .map(|n| scan(&n.to_string(), &code, "in"))
-        .collect();
+    let too_many: Vec<_> = (0..501).map(|n| scan(&n.to_string(), &code, "in")).collect();
     let cases: Vec<(String, u16, &str)> = vec![
         ("{not json".into(), 400, "invalid JSON"),
-        (r#"{"scans": [{"id": "1", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}]}"#.into(), 400, "missing field `ticket_code`"),
-        (r#"{"scans": [{"id": 1, "ticket_code": "x", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}]}"#.into(), 400, "invalid type"),
-        (format!(r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "sideways", "scanned_at": "2026-01-01T00:00:00Z"}}]}}"#), 400, "unknown variant `sideways`"),
-        (format!(r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "in", "scanned_at": "yesterday"}}]}}"#), 400, "invalid JSON"),
-        (format!(r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "in", "scanned_at": "{future}"}}]}}"#), 400, "scans[0].scanned_at is more than a day in the future"),
+        (
+            r#"{"scans": [{"id": "1", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}]}"#.into(),
+            400,
+            "missing field `ticket_code`",
+        ),
+        (
+            r#"{"scans": [{"id": 1, "ticket_code": "x", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}]}"#
+                .into(),
+            400,
+            "invalid type",
+        ),
+        (
+            format!(
+                r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "sideways", "scanned_at": "2026-01-01T00:00:00Z"}}]}}"#
+            ),
+            400,
+            "unknown variant `sideways`",
+        ),
+        (
+            format!(
+                r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "in", "scanned_at": "yesterday"}}]}}"#
+            ),
+            400,
+            "invalid JSON",
+        ),
+        (
+            format!(
+                r#"{{"scans": [{{"id": "1", "ticket_code": "{code}", "direction": "in", "scanned_at": "{future}"}}]}}"#
+            ),
+            400,
+            "scans[0].scanned_at is more than a day in the future",
+        ),
         (r#"{"scans": []}"#.into(), 400, "1 to 500 scans"),
         (batch(too_many).to_string(), 400, "1 to 500 scans, not 501"),
-        (format!(r#"{{"scans": [{{"id": "", "ticket_code": "{code}", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}}]}}"#), 400, "scans[0].id"),
-        (format!(r#"{{"pad": "{}", "scans": []}}"#, "x".repeat(300 * 1024)), 413, "larger than"),
+        (
+            format!(
+                r#"{{"scans": [{{"id": "", "ticket_code": "{code}", "direction": "in", "scanned_at": "2026-01-01T00:00:00Z"}}]}}"#
+            ),
+            400,
+            "scans[0].id",
+        ),
+        (
+            format!(r#"{{"pad": "{}", "scans": []}}"#, "x".repeat(300 * 1024)),
+            413,
+            "larger than",
+        ),
     ];
     let client = reqwest::Client::new();
     for (body, status, message) in cases {
@@ -295,12 +306,7 @@ async fn bad_requests_get_a_json_4xx_naming_the_problem_and_record_nothing() {
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            response.status().as_u16(),
-            status,
-            "{}",
-            &body[..body.len().min(120)]
-        );
+        assert_eq!(response.status().as_u16(), status, "{}", &body[..body.len().min(120)]);
         let answer: serde_json::Value = response.json().await.unwrap();
         assert!(
             answer["error"].as_str().unwrap().contains(message),
@@ -316,9 +322,7 @@ async fn bad_requests_get_a_json_4xx_naming_the_problem_and_record_nothing() {
         .unwrap();
     assert_eq!(text.status(), 415);
     assert_eq!(app.count("scans").await, 0);
-    let (status, _) = app
-        .post_scans(&token, &batch(vec![scan("ok", &code, "in")]))
-        .await;
+    let (status, _) = app.post_scans(&token, &batch(vec![scan("ok", &code, "in")])).await;
     assert_eq!(status, 200, "the same device can still scan");
 }
 
@@ -358,11 +362,7 @@ async fn unknown_missing_and_revoked_tokens_get_401() {
 async fn a_device_cannot_admit_another_organisations_ticket() {
     let app = spawn_app().await;
     let (token, _) = app.device_a("North").await;
-    let (tenant_b, event_b, type_b) = (
-        app.fixture.org_b,
-        app.fixture.event_b,
-        app.fixture.ticket_type_b,
-    );
+    let (tenant_b, event_b, type_b) = (app.fixture.org_b, app.fixture.event_b, app.fixture.ticket_type_b);
     let code_b = app
         .db(move |conn| {
             let order = voelgoed::orders::NewOrder {

@@ -29,9 +29,7 @@ async fn next_named(reader: &mut SseReader, event: &str) -> Message {
 
 async fn admit(app: &TestApp, token: &str, id: &str) -> String {
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
-    let (status, _) = app
-        .post_scans(token, &batch(vec![scan(id, &code, "in")]))
-        .await;
+    let (status, _) = app.post_scans(token, &batch(vec![scan(id, &code, "in")])).await;
     assert_eq!(status, 200);
     code
 }
@@ -42,35 +40,17 @@ async fn monitor_shows_gates_devices_counts_and_the_latest_scans() {
     let (north, _) = app.device_a("North").await;
     let (_south, _) = app.device_a("South").await;
     let code = admit(&app, &north, "a").await;
-    app.post_scans(
-        &north,
-        &batch(vec![scan("b", &code, "in"), scan("c", "BOGUS", "in")]),
-    )
-    .await;
+    app.post_scans(&north, &batch(vec![scan("b", &code, "in"), scan("c", "BOGUS", "in")]))
+        .await;
     let client = app.signed_in("super@a.test").await;
 
     let page = app.page(&client, &monitor(&app)).await;
 
-    assert_eq!(
-        text_of(&page, r#"[data-metric="valid"]"#).as_deref(),
-        Some("1")
-    );
-    assert_eq!(
-        text_of(&page, r#"[data-metric="duplicate"]"#).as_deref(),
-        Some("1")
-    );
-    assert_eq!(
-        text_of(&page, r#"[data-metric="invalid"]"#).as_deref(),
-        Some("1")
-    );
-    assert_eq!(
-        text_of(&page, r#"[data-metric="occupancy"]"#).as_deref(),
-        Some("1")
-    );
-    assert_eq!(
-        text_of(&page, r#"[data-metric="per-minute"]"#).as_deref(),
-        Some("3")
-    );
+    assert_eq!(text_of(&page, r#"[data-metric="valid"]"#).as_deref(), Some("1"));
+    assert_eq!(text_of(&page, r#"[data-metric="duplicate"]"#).as_deref(), Some("1"));
+    assert_eq!(text_of(&page, r#"[data-metric="invalid"]"#).as_deref(), Some("1"));
+    assert_eq!(text_of(&page, r#"[data-metric="occupancy"]"#).as_deref(), Some("1"));
+    assert_eq!(text_of(&page, r#"[data-metric="per-minute"]"#).as_deref(), Some("3"));
     let north_card = text_of(&page, r#"[data-gate="North"]"#).unwrap();
     assert!(north_card.contains("1 of 1 online"), "{north_card}");
     let south_card = text_of(&page, r#"[data-gate="South"]"#).unwrap();
@@ -83,10 +63,7 @@ async fn monitor_shows_gates_devices_counts_and_the_latest_scans() {
         log[0].contains("invalid") && log[0].contains("unknown ticket code"),
         "newest first: {log:?}"
     );
-    assert!(
-        page.contains("never seen"),
-        "the South scanner has not been heard from"
-    );
+    assert!(page.contains("never seen"), "the South scanner has not been heard from");
 }
 
 #[tokio::test]
@@ -129,14 +106,8 @@ async fn a_reconnecting_monitor_gets_exactly_the_lines_it_missed() {
 
     let mut ids = Vec::new();
     while ids.len() < 3 {
-        let message = reader
-            .next(Duration::from_secs(5))
-            .await
-            .expect("missed lines");
-        assert_ne!(
-            message.event, "scan-log",
-            "no redraw when the buffer covers the gap"
-        );
+        let message = reader.next(Duration::from_secs(5)).await.expect("missed lines");
+        assert_ne!(message.event, "scan-log", "no redraw when the buffer covers the gap");
         if message.event == "scan-line" {
             ids.push(message.id.unwrap().parse::<i64>().unwrap());
         }
@@ -157,8 +128,7 @@ async fn a_gap_from_before_a_restart_is_redrawn_from_the_database() {
     let restarted = another_instance(&app).await;
     let client = restarted.signed_in("owner@a.test").await;
 
-    let mut reader =
-        SseReader::open_after(&restarted, &client, &stream(&restarted), Some("1")).await;
+    let mut reader = SseReader::open_after(&restarted, &client, &stream(&restarted), Some("1")).await;
     let redraw = next_named(&mut reader, "scan-log").await;
 
     assert_eq!(redraw.data.matches("<tr data-scan-id").count(), 2);
@@ -169,10 +139,7 @@ async fn a_gap_from_before_a_restart_is_redrawn_from_the_database() {
         Some("2"),
         "counters rebuilt at start-up"
     );
-    assert_eq!(
-        text_of(&page, r#"[data-metric="occupancy"]"#).as_deref(),
-        Some("2")
-    );
+    assert_eq!(text_of(&page, r#"[data-metric="occupancy"]"#).as_deref(), Some("2"));
 }
 
 #[tokio::test]
@@ -182,25 +149,17 @@ async fn the_log_filters_by_gate_device_and_result() {
     let (south, south_id) = app.device_a("South").await;
     admit(&app, &north, "n").await;
     admit(&app, &south, "s").await;
-    app.post_scans(&south, &batch(vec![scan("bad", "BOGUS", "in")]))
-        .await;
+    app.post_scans(&south, &batch(vec![scan("bad", "BOGUS", "in")])).await;
     let client = app.signed_in("owner@a.test").await;
 
     let by_device = app
-        .page(
-            &client,
-            &format!("{}?device={south_id}&gate=&result=", monitor(&app)),
-        )
+        .page(&client, &format!("{}?device={south_id}&gate=&result=", monitor(&app)))
         .await;
-    let invalid_only = app
-        .page(&client, &format!("{}?result=invalid", monitor(&app)))
-        .await;
-    let mut reader =
-        SseReader::open(&app, &client, &format!("{}?result=invalid", stream(&app))).await;
+    let invalid_only = app.page(&client, &format!("{}?result=invalid", monitor(&app))).await;
+    let mut reader = SseReader::open(&app, &client, &format!("{}?result=invalid", stream(&app))).await;
     next_named(&mut reader, "scan-log").await;
     admit(&app, &north, "valid-not-shown").await;
-    app.post_scans(&north, &batch(vec![scan("bad2", "BOGUS", "in")]))
-        .await;
+    app.post_scans(&north, &batch(vec![scan("bad2", "BOGUS", "in")])).await;
     let line = next_named(&mut reader, "scan-line").await;
 
     assert_eq!(by_device.matches("<tr data-scan-id").count(), 2);
@@ -245,9 +204,7 @@ async fn the_monitor_warns_near_and_at_capacity() {
         admit(&app, &north, &format!("a{n}")).await;
     }
     assert!(
-        !app.page(&client, &monitor(&app))
-            .await
-            .contains("capacity-warning"),
+        !app.page(&client, &monitor(&app)).await.contains("capacity-warning"),
         "no warning at 80 %"
     );
 

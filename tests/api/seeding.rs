@@ -20,11 +20,7 @@ async fn bulk_seed_spreads_orders_unevenly_over_new_organisations() {
 
     let output = voelgoed(&["seed", "--database", db, "--orders", "3000", "--orgs", "6"]);
 
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let pool = voelgoed::db::connect(&voelgoed::db::DatabaseUrl::parse(db).unwrap()).unwrap();
     let mut conn = pool.get().unwrap();
     let per_org: Vec<(i64, i64)> = orders::table
@@ -77,9 +73,7 @@ async fn seeded_owner_can_sign_in_to_their_organisation() {
     .await;
 
     let client = app.client();
-    let response = app
-        .sign_in(&client, "owner@seed-2.test", "seed-owner")
-        .await;
+    let response = app.sign_in(&client, "owner@seed-2.test", "seed-owner").await;
 
     assert_eq!(response.status(), 303);
     let page = app.page(&client, "/events").await;
@@ -90,8 +84,7 @@ async fn seeded_owner_can_sign_in_to_their_organisation() {
 #[tokio::test]
 async fn demo_seed_creates_the_documented_logins_once() {
     let dir = tempfile::tempdir().unwrap();
-    let url =
-        voelgoed::db::DatabaseUrl::parse(dir.path().join("demo.sqlite").to_str().unwrap()).unwrap();
+    let url = voelgoed::db::DatabaseUrl::parse(dir.path().join("demo.sqlite").to_str().unwrap()).unwrap();
     let pool = voelgoed::db::connect(&url).unwrap();
     voelgoed::db::migrate(&pool).unwrap();
 
@@ -127,17 +120,9 @@ async fn create_device_prints_only_the_new_token() {
         "--timezone",
         "Europe/Berlin",
     ]);
-    assert!(
-        org.status.success(),
-        "{}",
-        String::from_utf8_lossy(&org.stderr)
-    );
+    assert!(org.status.success(), "{}", String::from_utf8_lossy(&org.stderr));
     let pool = voelgoed::db::connect(&voelgoed::db::DatabaseUrl::parse(db).unwrap()).unwrap();
-    let org_id: i64 = String::from_utf8(org.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let org_id: i64 = String::from_utf8(org.stdout).unwrap().trim().parse().unwrap();
     let event_id = {
         let mut conn = pool.get().unwrap();
         let tenant = organizations::table
@@ -194,11 +179,7 @@ async fn create_device_prints_only_the_new_token() {
 async fn seeded_orders_never_sell_more_tickets_than_a_type_holds() {
     use voelgoed::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
     let app = crate::helpers::spawn_app().await;
-    let (tenant, event_id, type_id) = (
-        app.fixture.org_a,
-        app.fixture.event_a,
-        app.fixture.ticket_type_a,
-    );
+    let (tenant, event_id, type_id) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
 
     let (sold, accepted) = app
         .db(move |conn| {
@@ -215,9 +196,7 @@ async fn seeded_orders_never_sell_more_tickets_than_a_type_holds() {
                 sold_until: now,
                 max_tickets: 4,
             };
-            let accepted = (0..50)
-                .filter(|_| writer.add_order(&tenant, &mut event, 1))
-                .count();
+            let accepted = (0..50).filter(|_| writer.add_order(&tenant, &mut event, 1)).count();
             writer.flush(conn).unwrap();
             let sold: i64 = tickets::table
                 .filter(tickets::event_id.eq(event_id))

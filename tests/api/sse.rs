@@ -26,12 +26,7 @@ impl SseReader {
     }
 
     /// Opens the stream as a reconnecting browser would, with `Last-Event-ID`.
-    pub async fn open_after(
-        app: &TestApp,
-        client: &reqwest::Client,
-        path: &str,
-        last_event_id: Option<&str>,
-    ) -> Self {
+    pub async fn open_after(app: &TestApp, client: &reqwest::Client, path: &str, last_event_id: Option<&str>) -> Self {
         let mut request = client.get(app.url(path));
         if let Some(id) = last_event_id {
             request = request.header("Last-Event-ID", id);
@@ -71,10 +66,7 @@ impl SseReader {
                 continue;
             }
             let left = deadline.checked_duration_since(Instant::now())?;
-            let chunk = tokio::time::timeout(left, self.response.chunk())
-                .await
-                .ok()?
-                .ok()??;
+            let chunk = tokio::time::timeout(left, self.response.chunk()).await.ok()?.ok()??;
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
@@ -93,12 +85,7 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
     let app = spawn_app().await;
     app.sell_tickets_a(2).await;
     let client = app.signed_in("owner@a.test").await;
-    let mut stream = SseReader::open(
-        &app,
-        &client,
-        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
-    )
-    .await;
+    let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
 
     let first = stream
         .next(Duration::from_secs(5))
@@ -108,10 +95,7 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
     assert_eq!(sold_in(&first), 2);
 
     app.sell_tickets_a(3).await;
-    let pushed = stream
-        .next(Duration::from_secs(5))
-        .await
-        .expect("a pushed update");
+    let pushed = stream.next(Duration::from_secs(5)).await.expect("a pushed update");
     assert_eq!(sold_in(&pushed), 5);
     assert!(
         pushed.data.contains("€227.50"),
@@ -124,16 +108,8 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
 async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
-    let mut stream = SseReader::open(
-        &app,
-        &client,
-        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
-    )
-    .await;
-    stream
-        .next(Duration::from_secs(5))
-        .await
-        .expect("initial frame");
+    let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
+    stream.next(Duration::from_secs(5)).await.expect("initial frame");
 
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let started = Instant::now();
@@ -152,29 +128,19 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     // redraws a handful of times, not 500.
     assert!(frames >= 1, "the burst must be shown");
     let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
-    assert!(
-        frames <= allowed,
-        "{frames} frames for one burst (allowed {allowed})"
-    );
+    assert!(frames <= allowed, "{frames} frames for one burst (allowed {allowed})");
 }
 
 #[tokio::test]
 async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
     let app = spawn_app().await;
     let path = format!("/sse/events/{}/occupancy", app.fixture.event_a);
-    let (owner, supervisor) = (
-        app.signed_in("owner@a.test").await,
-        app.signed_in("super@a.test").await,
-    );
+    let (owner, supervisor) = (app.signed_in("owner@a.test").await, app.signed_in("super@a.test").await);
     let mut one = SseReader::open(&app, &owner, &path).await;
     let mut two = SseReader::open(&app, &supervisor, &path).await;
     one.next(Duration::from_secs(5)).await.unwrap();
     two.next(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(
-        app.state.hub.live_channels(),
-        1,
-        "both clients share one channel task"
-    );
+    assert_eq!(app.state.hub.live_channels(), 1, "both clients share one channel task");
 
     app.sell_tickets_a(1).await;
     let (a, b) = (
@@ -190,12 +156,7 @@ async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
 async fn channel_task_stops_when_the_last_client_leaves() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
-    let mut stream = SseReader::open(
-        &app,
-        &client,
-        &format!("/sse/events/{}/occupancy", app.fixture.event_a),
-    )
-    .await;
+    let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     let first = stream.next(Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.event, "occupancy");
     assert_eq!(app.state.hub.live_channels(), 1);

@@ -49,12 +49,8 @@ async fn another_organisations_event_answers_like_a_missing_one_on_every_route()
 async fn event_list_shows_only_the_own_organisations_events() {
     let app = spawn_app().await;
 
-    let page_a = app
-        .page(&app.signed_in("owner@a.test").await, "/events")
-        .await;
-    let page_b = app
-        .page(&app.signed_in("owner@b.test").await, "/events")
-        .await;
+    let page_a = app.page(&app.signed_in("owner@a.test").await, "/events").await;
+    let page_b = app.page(&app.signed_in("owner@b.test").await, "/events").await;
 
     assert!(page_a.contains("Alpha Festival") && !page_a.contains("Bravo Concert"));
     assert!(page_b.contains("Bravo Concert") && !page_b.contains("Alpha Festival"));

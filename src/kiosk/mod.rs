@@ -1,0 +1,8 @@
+//! Kiosk displays: owners create read-only links for an event (optionally one gate);
+//! the link opens a large, dark occupancy screen that needs no login, reconnects by
+//! itself and says plainly when its numbers are stale. Revoking a link ends it at once,
+//! open stream included.
+
+pub mod handlers;
+mod queries;
+mod views;

@@ -1,0 +1,120 @@
+//! The owner's kiosk-link list and the kiosk display itself.
+
+use maud::{html, Markup};
+
+use super::queries::KioskLink;
+use crate::events::queries::Event;
+use crate::scanning::counters::Tally;
+use crate::scanning::queries::Gate;
+use crate::ui::components::{count, local_time, occupancy_warning};
+use crate::ui::layout::{self, Viewer};
+
+/// The SSE event name the kiosk display is pushed under.
+pub const KIOSK_SSE_EVENT: &str = "kiosk";
+
+pub struct LinksPage<'a> {
+    pub event: &'a Event,
+    pub gates: &'a [Gate],
+    pub links: &'a [KioskLink],
+    /// The URL of a link just created: shown once, never stored.
+    pub new_link: Option<&'a str>,
+}
+
+pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
+    let event = page.event;
+    layout::page(
+        &format!("Kiosk links · {}", event.name),
+        Some(viewer),
+        html! {
+            h1 { "Kiosk links" }
+            p.muted { a href={ "/events/" (event.id) "/scans" } { "Scan monitor" } " · " (event.name) }
+            @if let Some(url) = page.new_link {
+                section.notice role="status" {
+                    h2 { "New kiosk link" }
+                    p { "Open this on the kiosk screen. It is shown only now: copy it before you leave this page." }
+                    p { a href=(url) { code { (url) } } }
+                }
+            }
+            form.stack method="post" action={ "/events/" (event.id) "/kiosk-links" } {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                label { "Show"
+                    select name="gate" {
+                        option value="" { "The whole event" }
+                        @for gate in page.gates { option value=(gate.id) { "Gate " (gate.name) } }
+                    }
+                }
+                button type="submit" { "Create kiosk link" }
+            }
+            h2 { "Links" }
+            @if page.links.is_empty() { p.muted { "No kiosk links yet." } }
+            ul.event-list {
+                @for link in page.links {
+                    li.card data-link=(link.id) {
+                        strong { @match &link.gate { Some(gate) => { "Gate " (gate) }, None => "Whole event" } }
+                        " · created " (local_time(link.created_at, &event.timezone, "%e %b %H:%M"))
+                        @match link.revoked_at {
+                            Some(at) => { " · " span.muted { "revoked " (local_time(at, &event.timezone, "%e %b %H:%M")) } }
+                            None => {
+                                form method="post" action={ "/events/" (event.id) "/kiosk-links/" (link.id) "/revoke" } {
+                                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                                    button type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// What a kiosk shows.
+pub struct KioskNumbers<'a> {
+    pub event: &'a Event,
+    pub occupancy: i64,
+    /// For a gate's kiosk: the gate's name and counts.
+    pub gate: Option<(&'a str, Tally)>,
+}
+
+pub fn kiosk_page(numbers: &KioskNumbers, stream_url: &str) -> Markup {
+    layout::kiosk_page(
+        &numbers.event.name,
+        html! {
+            div.kiosk hx-ext="sse" sse-connect=(stream_url) {
+                p.connection data-connection role="status" { "Connecting…" }
+                div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (kiosk_display(numbers)) }
+            }
+        },
+    )
+}
+
+/// The numbers, pushed whole on every (coalesced) change.
+pub fn kiosk_display(numbers: &KioskNumbers) -> Markup {
+    let capacity = numbers.event.capacity;
+    let percent = if capacity > 0 {
+        numbers.occupancy * 100 / capacity
+    } else {
+        0
+    };
+    html! {
+        h1 { (numbers.event.name) @if let Some((gate, _)) = &numbers.gate { " · Gate " (gate) } }
+        (occupancy_warning(numbers.occupancy, capacity))
+        p.kiosk-occupancy {
+            span.value data-metric="occupancy" { (count(numbers.occupancy)) }
+            span.label { " inside of " (count(capacity)) " (" (percent) " %)" }
+        }
+        @if let Some((_, tally)) = &numbers.gate {
+            p.kiosk-gate {
+                span data-metric="per-minute" { (count(tally.per_minute)) } " scans/min · "
+                (count(tally.valid)) " admitted · " (count(tally.duplicate + tally.invalid)) " refused"
+            }
+        }
+    }
+}
+
+/// Shown in place of the numbers when the link is revoked while open.
+pub fn revoked_display() -> Markup {
+    html! {
+        p.capacity-warning.full role="alert" { "This kiosk link was revoked. Ask the organiser for a new one." }
+    }
+}

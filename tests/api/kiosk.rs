@@ -1,0 +1,178 @@
+//! Kiosk links: created and revoked by owners, opened without a login, live, and dead
+//! the moment they are revoked.
+
+use std::time::Duration;
+
+use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of, TestApp};
+use crate::sse::SseReader;
+
+fn links(app: &TestApp) -> String {
+    format!("/events/{}/kiosk-links", app.fixture.event_a)
+}
+
+/// Creates a kiosk link as owner A (optionally for a gate) and returns its path.
+async fn create_link(app: &TestApp, client: &reqwest::Client, gate: &str) -> String {
+    let page = app.page(client, &links(app)).await;
+    let token = csrf_token(&page).unwrap();
+    let response = client
+        .post(app.url(&links(app)))
+        .form(&[("csrf_token", token.as_str()), ("gate", gate)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    let start = page.find("/kiosk/").expect("the new link is shown once");
+    page[start..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn an_owner_creates_a_kiosk_link_that_opens_without_a_login() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let owner = app.signed_in("owner@a.test").await;
+    let link = create_link(&app, &owner, "").await;
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+    app.post_scans(&north, &batch(vec![scan("1", &code, "in")])).await;
+
+    let kiosk = app.client().get(app.url(&link)).send().await.unwrap();
+
+    assert_eq!(kiosk.status(), 200);
+    let page = kiosk.text().await.unwrap();
+    assert_eq!(text_of(&page, r#"[data-metric="occupancy"]"#).as_deref(), Some("1"));
+    assert!(page.contains("inside of 1,000"));
+    assert!(page.contains("kiosk-screen"), "the dark kiosk layout");
+    assert!(!page.contains("Sign out"), "no organiser navigation on a kiosk");
+    let listing = app.page(&owner, &links(&app)).await;
+    assert!(!listing.contains(&link), "the token is shown only once");
+    assert!(listing.contains("Whole event"));
+}
+
+#[tokio::test]
+async fn a_gate_kiosk_streams_its_gate_and_the_occupancy_live() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let gate_id: i64 = {
+        let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+        app.db(move |conn| voelgoed::admin::find_or_create_gate(conn, &tenant, event, "North").unwrap())
+            .await
+    };
+    let owner = app.signed_in("owner@a.test").await;
+    let link = create_link(&app, &owner, &gate_id.to_string()).await;
+    let kiosk = app.client();
+    let mut reader = SseReader::open(&app, &kiosk, &format!("{link}/stream")).await;
+    let first = reader.next(Duration::from_secs(5)).await.unwrap();
+    assert_eq!(first.event, "kiosk");
+    assert!(first.data.contains("Gate North"));
+
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+    app.post_scans(&north, &batch(vec![scan("1", &code, "in")])).await;
+    let pushed = reader.next(Duration::from_secs(5)).await.unwrap();
+
+    assert_eq!(
+        text_of(&pushed.data, r#"[data-metric="occupancy"]"#).as_deref(),
+        Some("1")
+    );
+    assert_eq!(
+        text_of(&pushed.data, r#"[data-metric="per-minute"]"#).as_deref(),
+        Some("1")
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_link_stops_at_once_open_stream_included() {
+    let app = spawn_app().await;
+    let owner = app.signed_in("owner@a.test").await;
+    let link = create_link(&app, &owner, "").await;
+    let mut reader = SseReader::open(&app, &app.client(), &format!("{link}/stream")).await;
+    reader.next(Duration::from_secs(5)).await.unwrap();
+    let page = app.page(&owner, &links(&app)).await;
+    let token = csrf_token(&page).unwrap();
+    let link_id = scraper::Html::parse_document(&page)
+        .select(&scraper::Selector::parse("[data-link]").unwrap())
+        .next()
+        .and_then(|li| li.value().attr("data-link").map(str::to_owned));
+
+    let revoke = format!("{}/{}/revoke", links(&app), link_id.unwrap());
+    let response = owner
+        .post(app.url(&revoke))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 303);
+    let last = reader.next(Duration::from_secs(5)).await.expect("a closing notice");
+    assert!(last.data.contains("revoked"));
+    assert!(reader.next(Duration::from_secs(2)).await.is_none(), "the stream ended");
+    assert_eq!(app.client().get(app.url(&link)).send().await.unwrap().status(), 404);
+    assert_eq!(
+        app.client()
+            .get(app.url(&format!("{link}/stream")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let again = owner
+        .post(app.url(&revoke))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404, "an already revoked link cannot be revoked again");
+}
+
+#[tokio::test]
+async fn only_owners_manage_links_and_only_for_their_own_events() {
+    let app = spawn_app().await;
+    let supervisor = app.signed_in("super@a.test").await;
+    let other_owner = app.signed_in("owner@b.test").await;
+    let owner = app.signed_in("owner@a.test").await;
+    let page = app.page(&owner, &links(&app)).await;
+    let token = csrf_token(&page).unwrap();
+
+    assert_eq!(
+        supervisor.get(app.url(&links(&app))).send().await.unwrap().status(),
+        403
+    );
+    let supervisor_page = app
+        .page(&supervisor, &format!("/events/{}/scans", app.fixture.event_a))
+        .await;
+    assert!(!supervisor_page.contains("Kiosk links"));
+    let b_token = csrf_token(&app.page(&other_owner, "/events").await).unwrap();
+    let foreign = other_owner
+        .post(app.url(&links(&app)))
+        .form(&[("csrf_token", b_token.as_str()), ("gate", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 404);
+    let no_csrf = owner
+        .post(app.url(&links(&app)))
+        .form(&[("gate", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), 403);
+    for gate in ["abc", "999999"] {
+        let bad = owner
+            .post(app.url(&links(&app)))
+            .form(&[("csrf_token", token.as_str()), ("gate", gate)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), 400, "gate {gate}");
+    }
+    assert_eq!(app.count("kiosk_links").await, 0, "nothing was created");
+    assert_eq!(
+        app.client()
+            .get(app.url("/kiosk/not-a-real-token"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+}
