@@ -216,3 +216,171 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }
+
+#[tokio::test]
+async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_seconds() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "super@a.test").await;
+    browser
+        .client
+        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
+        .await
+        .unwrap();
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
+        .await;
+    browser
+        .client
+        .execute("window.loadMarker = 'same page'; return true;", vec![])
+        .await
+        .unwrap();
+
+    let posted = std::time::Instant::now();
+    let (status, _) = app
+        .post_scans(
+            &north,
+            &crate::helpers::batch(vec![crate::helpers::scan("phone-1", &code, "in")]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    browser
+        .wait_for(|b| async move {
+            b.client.find(Locator::Css("#scan-log tr:first-child")).await.is_ok()
+                && b.text("#scan-log tr:first-child").await.contains("North")
+        })
+        .await;
+
+    assert!(
+        posted.elapsed() < Duration::from_secs(2),
+        "shown after {:?}",
+        posted.elapsed()
+    );
+    assert!(browser.text("#scan-log tr:first-child").await.contains("valid"));
+    browser
+        .wait_for(|b| async move { b.text(r#"[data-metric="valid"]"#).await == "1" })
+        .await;
+    let marker = browser
+        .client
+        .execute("return window.loadMarker;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, json!("same page"));
+    assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+/// The server as its own process, so the test can stop and restart it.
+struct ServerProcess {
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    async fn start(database: &str, port: u16) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child }
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_restart() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let codes = app.sell_tickets_a(2).await.ticket_codes;
+    let owner = app.signed_in("owner@a.test").await;
+    let links = format!("/events/{}/kiosk-links", app.fixture.event_a);
+    let token = crate::helpers::csrf_token(&app.page(&owner, &links).await).unwrap();
+    let created = owner
+        .post(app.url(&links))
+        .form(&[("csrf_token", token.as_str()), ("gate", "")])
+        .send()
+        .await
+        .unwrap();
+    let created = created.text().await.unwrap();
+    let start = created.find("/kiosk/").unwrap();
+    let kiosk_path = created[start..].split('"').next().unwrap().to_owned();
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+        unreachable!()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let post = |code: String, id: &'static str| {
+        let (base, north) = (base.clone(), north.clone());
+        async move {
+            let body = crate::helpers::batch(vec![crate::helpers::scan(id, &code, "in")]);
+            let response = reqwest::Client::new()
+                .post(format!("{base}/api/v1/scans"))
+                .bearer_auth(north)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+        }
+    };
+
+    let server = ServerProcess::start(&database, port).await;
+    let browser = Browser::start().await;
+    browser.client.goto(&format!("{base}{kiosk_path}")).await.unwrap();
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
+        .await;
+    post(codes[0].clone(), "k1").await;
+    browser
+        .wait_for(|b| async move { b.text(r#"[data-metric="occupancy"]"#).await == "1" })
+        .await;
+    browser
+        .client
+        .execute("window.loadMarker = 'same page'; return true;", vec![])
+        .await
+        .unwrap();
+
+    server.stop();
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await.starts_with("Connection lost since") })
+        .await;
+    assert!(browser
+        .text("[data-connection]")
+        .await
+        .contains("numbers are not current"));
+
+    let server = ServerProcess::start(&database, port).await;
+    post(codes[1].clone(), "k2").await;
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
+        .await;
+    browser
+        .wait_for(|b| async move { b.text(r#"[data-metric="occupancy"]"#).await == "2" })
+        .await;
+
+    let marker = browser
+        .client
+        .execute("return window.loadMarker;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(marker, json!("same page"), "recovered without a reload");
+    browser.close().await;
+    server.stop();
+}
