@@ -25,6 +25,9 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Add bulk organisations, events and orders for benchmarks.
     Seed(SeedArgs),
+    /// Load-test the device API on a fresh database and check every acknowledged scan
+    /// was stored (see BENCHMARKS.md).
+    BenchScans(crate::bench::BenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -139,6 +142,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::BenchScans(options) => crate::bench::run(options).await,
         Command::Admin(command) => admin(command).await,
     }
 }

@@ -5,6 +5,8 @@
 //! instant exactly one changes the row and is valid; the other finds it already inside
 //! and is a duplicate, on SQLite and on PostgreSQL alike.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -102,18 +104,47 @@ impl Decision {
     }
 }
 
-/// Decides and records one scan; a scan id this device sent before gets its first answer.
-/// Call inside a write transaction.
-pub fn record_scan(
+/// A ticket as the decision needs it: id, event, status, ticket type.
+type TicketRow = (i64, i64, String, i64);
+
+/// Decides and records a device's batch, in order; a scan id this device sent before
+/// gets its first answer again. What can be read up front (earlier answers, the
+/// tickets, the gate's allowed types) is read once per batch; each scan then costs one
+/// conditional UPDATE and one INSERT. Call inside a write transaction.
+pub fn record_batch(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    device: GateDevice,
+    attempts: &[ScanAttempt],
+) -> QueryResult<Vec<RecordedScan>> {
+    let mut answered = previous_answers(conn, device, attempts)?;
+    let tickets = tickets_by_code(conn, tenant, attempts)?;
+    let allowed = allowed_ticket_types(conn, tenant, device.gate_id)?;
+    let mut recorded = Vec::with_capacity(attempts.len());
+    for attempt in attempts {
+        if let Some(previous) = answered.get(&attempt.device_scan_id) {
+            recorded.push(RecordedScan {
+                replayed: true,
+                admitted: None,
+                ..previous.clone()
+            });
+            continue;
+        }
+        let decision = decide(conn, device, attempt, tickets.get(&attempt.ticket_code), &allowed)?;
+        let answer = insert_scan(conn, tenant, device, attempt, decision)?;
+        answered.insert(attempt.device_scan_id.clone(), answer.clone());
+        recorded.push(answer);
+    }
+    Ok(recorded)
+}
+
+fn insert_scan(
     conn: &mut DbConnection,
     tenant: &Tenant,
     device: GateDevice,
     attempt: &ScanAttempt,
+    decision: Decision,
 ) -> QueryResult<RecordedScan> {
-    if let Some(previous) = previous_answer(conn, device, &attempt.device_scan_id)? {
-        return Ok(previous);
-    }
-    let decision = decide(conn, tenant, device, attempt)?;
     let values = (
         scans::organization_id.eq(tenant.organization_id()),
         scans::event_id.eq(device.event_id),
@@ -141,37 +172,72 @@ pub fn record_scan(
     })
 }
 
-fn previous_answer(conn: &mut DbConnection, device: GateDevice, scan_id: &str) -> QueryResult<Option<RecordedScan>> {
-    let row: Option<(i64, String, Option<String>)> = scans::table
+/// Earlier answers to any of these scan ids from this device.
+fn previous_answers(
+    conn: &mut DbConnection,
+    device: GateDevice,
+    attempts: &[ScanAttempt],
+) -> QueryResult<HashMap<String, RecordedScan>> {
+    let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
+    let rows: Vec<(String, i64, String, Option<String>)> = scans::table
         .filter(scans::device_id.eq(device.device_id))
-        .filter(scans::device_scan_id.eq(scan_id))
-        .select((scans::id, scans::result, scans::reason))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(scan_id, result, reason)| RecordedScan {
-        scan_id,
-        result: ScanResult::parse(&result).unwrap_or(ScanResult::Invalid),
-        reason,
-        admitted: None,
-        replayed: true,
-    }))
+        .filter(scans::device_scan_id.eq_any(ids))
+        .select((scans::device_scan_id, scans::id, scans::result, scans::reason))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, scan_id, result, reason)| {
+            let result = ScanResult::parse(&result).unwrap_or(ScanResult::Invalid);
+            (
+                id,
+                RecordedScan {
+                    scan_id,
+                    result,
+                    reason,
+                    admitted: None,
+                    replayed: true,
+                },
+            )
+        })
+        .collect())
 }
 
-type TicketRow = (i64, i64, String, i64);
+/// The tenant's tickets among the batch's codes (another organisation's do not exist).
+fn tickets_by_code(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    attempts: &[ScanAttempt],
+) -> QueryResult<HashMap<String, TicketRow>> {
+    let codes: Vec<&str> = attempts.iter().map(|a| a.ticket_code.as_str()).collect();
+    // Looked up by code alone so SQLite uses the unique code index (with the
+    // organisation in the WHERE it scans the organisation's whole ticket range instead);
+    // another organisation's tickets are dropped right here.
+    let rows: Vec<(i64, String, i64, i64, String, i64)> = tickets::table
+        .filter(tickets::code.eq_any(codes))
+        .select((
+            tickets::organization_id,
+            tickets::code,
+            tickets::id,
+            tickets::event_id,
+            tickets::status,
+            tickets::ticket_type_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(org, ..)| *org == tenant.organization_id())
+        .map(|(_, code, id, event, status, type_id)| (code, (id, event, status, type_id)))
+        .collect())
+}
 
 fn decide(
     conn: &mut DbConnection,
-    tenant: &Tenant,
     device: GateDevice,
     attempt: &ScanAttempt,
+    ticket: Option<&TicketRow>,
+    allowed_types: &[i64],
 ) -> QueryResult<Decision> {
-    let ticket: Option<TicketRow> = tickets::table
-        .filter(tickets::organization_id.eq(tenant.organization_id()))
-        .filter(tickets::code.eq(&attempt.ticket_code))
-        .select((tickets::id, tickets::event_id, tickets::status, tickets::ticket_type_id))
-        .first(conn)
-        .optional()?;
-    let Some((ticket_id, event_id, status, ticket_type_id)) = ticket else {
+    let Some(&(ticket_id, event_id, ref status, ticket_type_id)) = ticket else {
         return Ok(Decision::invalid("unknown ticket code", None));
     };
     if event_id != device.event_id {
@@ -182,7 +248,7 @@ fn decide(
         "cancelled" => return Ok(Decision::invalid("ticket was cancelled", Some(ticket_id))),
         _ => {}
     }
-    if !allowed_at_gate(conn, tenant, device.gate_id, ticket_type_id)? {
+    if !allowed_types.is_empty() && !allowed_types.contains(&ticket_type_id) {
         return Ok(Decision::invalid(
             "ticket type not allowed at this gate",
             Some(ticket_id),
@@ -194,14 +260,13 @@ fn decide(
     }
 }
 
-/// A gate with no listed ticket types lets every type in.
-fn allowed_at_gate(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64, ticket_type_id: i64) -> QueryResult<bool> {
-    let allowed: Vec<i64> = gate_ticket_types::table
+/// The ticket types a gate lets in; empty means every type.
+fn allowed_ticket_types(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64) -> QueryResult<Vec<i64>> {
+    gate_ticket_types::table
         .filter(gate_ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(gate_ticket_types::gate_id.eq(gate_id))
         .select(gate_ticket_types::ticket_type_id)
-        .load(conn)?;
-    Ok(allowed.is_empty() || allowed.contains(&ticket_type_id))
+        .load(conn)
 }
 
 fn admit(conn: &mut DbConnection, device: GateDevice, ticket_id: i64, at: i64) -> QueryResult<Decision> {

@@ -11,5 +11,5 @@ pub mod queries;
 mod views;
 pub mod writer;
 
-pub use decision::{record_scan, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
+pub use decision::{record_batch, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use writer::ScanWriter;

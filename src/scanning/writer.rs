@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::decision::{record_scan, GateDevice, RecordedScan, ScanAttempt};
+use super::decision::{record_batch, GateDevice, RecordedScan, ScanAttempt};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::AppError;
 
@@ -141,8 +141,5 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Job>) -> Vec<CommittedBatch>
 
 fn decide_batch(conn: &mut DbConnection, job: &Job) -> diesel::QueryResult<Vec<RecordedScan>> {
     super::queries::mark_device_seen(conn, job.device.device_id, db::now_ms())?;
-    job.scans
-        .iter()
-        .map(|scan| record_scan(conn, &job.tenant, job.device, scan))
-        .collect()
+    record_batch(conn, &job.tenant, job.device, &job.scans)
 }
