@@ -89,14 +89,14 @@ impl r2d2::ManageConnection for ConnectionManager {
                 let mut conn = SqliteConnection::establish(path).map_err(E::ConnectionError)?;
                 // WAL lets readers run beside the writer; busy_timeout queues writers
                 // instead of failing them; foreign keys are off by default in SQLite.
-                // synchronous = NORMAL: a commit survives the process being killed, not a
-                // power cut (see BENCHMARKS.md). A 32 MB page cache and memory-mapped reads
+                // synchronous: see sqlite_synchronous. A 32 MB page cache and memory-mapped reads
                 // keep the hot indexes out of read() system calls.
-                conn.batch_execute(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
-                )
+                    sqlite_synchronous()
+                ))
                 .map_err(E::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
             }
@@ -109,6 +109,16 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
+    }
+}
+
+/// By default (`FULL`) every commit reaches the disk before it is acknowledged, so an
+/// acknowledged scan survives a power cut; group commit makes that cheap (BENCHMARKS.md).
+/// `VOELGOED_SQLITE_SYNCHRONOUS=normal` keeps only what survives a killed process.
+fn sqlite_synchronous() -> &'static str {
+    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
+        Ok("normal") => "NORMAL",
+        _ => "FULL",
     }
 }
 
