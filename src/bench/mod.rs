@@ -160,7 +160,11 @@ async fn single_scans(base: &str, devices: &[Device], length: Duration) -> Outco
         while started.elapsed() < length {
             let code = &device.codes[n % device.codes.len()];
             // Alternate entries and exits so every round is a real admission decision.
-            let direction = if (n / device.codes.len()).is_multiple_of(2) { "in" } else { "out" };
+            let direction = if (n / device.codes.len()).is_multiple_of(2) {
+                "in"
+            } else {
+                "out"
+            };
             let body = serde_json::json!({ "scans": [scan_json(&format!("s{lane}-{n}"), code, direction)] });
             post(&client, base, &device.token, &body, 1, &mut outcome).await;
             n += 1;

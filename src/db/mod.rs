@@ -116,7 +116,10 @@ impl r2d2::ManageConnection for ConnectionManager {
 /// acknowledged scan survives a power cut; group commit makes that cheap (BENCHMARKS.md).
 /// `VOELGOED_SQLITE_SYNCHRONOUS=normal` keeps only what survives a killed process.
 fn sqlite_synchronous() -> &'static str {
-    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS").map(|v| v.to_ascii_lowercase()).as_deref() {
+    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
         Ok("normal") => "NORMAL",
         _ => "FULL",
     }

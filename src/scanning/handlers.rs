@@ -8,9 +8,10 @@ use futures_util::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
+use super::counters::EventCounts;
 use super::decision::ScanResult;
 use super::feed::{LogFilter, LogLine, Resume};
-use super::queries::{self, ScanLine};
+use super::queries::{self, DeviceStatus, Gate, ScanLine};
 use super::views::{self, Panel};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -66,29 +67,21 @@ pub async fn scan_monitor(
     let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&state.pool, tenant, event_id).await?;
-    let (gates, devices, lines) = db::run(&state.pool, move |conn| {
-        let gates = queries::event_gates(conn, &tenant, event_id)?;
-        let devices = queries::event_devices(conn, &tenant, event_id)?;
-        Ok((
-            gates,
-            devices,
-            queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
-        ))
+    let lines = db::run(&state.pool, move |conn| {
+        Ok(queries::latest_scans(
+            conn,
+            &tenant,
+            event_id,
+            &filter,
+            views::LOG_ROWS,
+        )?)
     })
     .await?;
-    let now = db::now_ms();
-    let counts = state.scan_counters.event_counts(&tenant, event_id, now);
-    let panel = Panel {
-        event: &event,
-        counts: &counts,
-        gates: &gates,
-        devices: &devices,
-        now,
-    };
+    let data = PanelData::load(&state, tenant, event_id).await?;
     let stream_url = format!("/sse/events/{event_id}/scans?{}", query.as_query_string());
     Ok(html(views::scan_monitor_page(
         &user.viewer(),
-        &panel,
+        &data.panel(&event),
         &filter,
         &lines,
         &stream_url,
@@ -133,6 +126,23 @@ pub async fn scans_stream(
 fn render_panel(state: &AppState, tenant: Tenant, event: Event) -> Render {
     render_with((state.clone(), Arc::new(event)), move |(state, event)| async move {
         let event_id = event.id;
+        let data = PanelData::load(&state, tenant, event_id).await?;
+        let panel = data.panel(&event);
+        Ok(frame(views::PANEL_SSE_EVENT, views::scan_panel(&panel).into_string()))
+    })
+}
+
+/// What the counters panel shows, loaded: gates and devices from the database, counts
+/// from the live counters.
+struct PanelData {
+    gates: Vec<Gate>,
+    devices: Vec<DeviceStatus>,
+    counts: EventCounts,
+    now: i64,
+}
+
+impl PanelData {
+    async fn load(state: &AppState, tenant: Tenant, event_id: i64) -> Result<Self, AppError> {
         let (gates, devices) = db::run(&state.pool, move |conn| {
             Ok((
                 queries::event_gates(conn, &tenant, event_id)?,
@@ -142,15 +152,23 @@ fn render_panel(state: &AppState, tenant: Tenant, event: Event) -> Render {
         .await?;
         let now = db::now_ms();
         let counts = state.scan_counters.event_counts(&tenant, event_id, now);
-        let panel = Panel {
-            event: &event,
-            counts: &counts,
-            gates: &gates,
-            devices: &devices,
+        Ok(Self {
+            gates,
+            devices,
+            counts,
             now,
-        };
-        Ok(frame(views::PANEL_SSE_EVENT, views::scan_panel(&panel).into_string()))
-    })
+        })
+    }
+
+    fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {
+        Panel {
+            event,
+            counts: &self.counts,
+            gates: &self.gates,
+            devices: &self.devices,
+            now: self.now,
+        }
+    }
 }
 
 /// One monitor's scan log: catch up (replay or redraw), then each new row that passes

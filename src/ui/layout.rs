@@ -12,21 +12,28 @@ pub struct Viewer<'a> {
     pub csrf_token: &'a str,
 }
 
+/// The document head every page shares: styles, htmx, its SSE extension and app.js.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+            link rel="stylesheet" href=(assets::url("app.css"));
+            script src=(assets::url("htmx.min.js")) defer {}
+            script src=(assets::url("sse.min.js")) defer {}
+            script src=(assets::url("app.js")) defer {}
+        }
+    }
+}
+
 /// A full HTML page. `viewer` is None on the sign-in and error pages.
 pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Voelgoed" }
-                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
-                link rel="stylesheet" href=(assets::url("app.css"));
-                script src=(assets::url("htmx.min.js")) defer {}
-                script src=(assets::url("sse.min.js")) defer {}
-                script src=(assets::url("app.js")) defer {}
-            }
+            (head(&format!("{title} · Voelgoed")))
             // htmx sends the session's CSRF token with every request it makes.
             body hx-headers=[viewer.map(|v| format!(r#"{{"X-CSRF-Token":"{}"}}"#, v.csrf_token))] {
                 header.top {
@@ -51,16 +58,7 @@ pub fn kiosk_page(title: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · Voelgoed kiosk" }
-                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
-                link rel="stylesheet" href=(assets::url("app.css"));
-                script src=(assets::url("htmx.min.js")) defer {}
-                script src=(assets::url("sse.min.js")) defer {}
-                script src=(assets::url("app.js")) defer {}
-            }
+            (head(&format!("{title} · Voelgoed kiosk")))
             body.kiosk-screen { main { (body) } }
         }
     }

@@ -71,20 +71,8 @@ impl Browser {
 
     async fn sign_in(&self, app: &TestApp, email: &str) {
         self.client.goto(&app.url("/login")).await.unwrap();
-        self.client
-            .find(Locator::Css(r#"input[name="email"]"#))
-            .await
-            .unwrap()
-            .send_keys(email)
-            .await
-            .unwrap();
-        self.client
-            .find(Locator::Css(r#"input[name="password"]"#))
-            .await
-            .unwrap()
-            .send_keys(PASSWORD)
-            .await
-            .unwrap();
+        self.fill(r#"input[name="email"]"#, email).await;
+        self.fill(r#"input[name="password"]"#, PASSWORD).await;
         self.client
             .find(Locator::Css(r#"button[type="submit"]"#))
             .await
@@ -96,8 +84,22 @@ impl Browser {
             .await;
     }
 
+    async fn fill(&self, css: &str, text: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+
+    /// The rendered text of the first match, read in one step: live swaps replace
+    /// elements, so a found element can be gone by the time its text is asked for.
     async fn text(&self, css: &str) -> String {
-        self.client.find(Locator::Css(css)).await.unwrap().text().await.unwrap()
+        let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';";
+        let value = self.client.execute(script, vec![json!(css)]).await.unwrap();
+        value.as_str().unwrap_or_default().to_owned()
     }
 
     async fn wait_for<'a, F, Fut>(&'a self, check: F)
@@ -273,33 +275,6 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
     browser.close().await;
 }
 
-/// The server as its own process, so the test can stop and restart it.
-struct ServerProcess {
-    child: std::process::Child,
-}
-
-impl ServerProcess {
-    async fn start(database: &str, port: u16) -> Self {
-        let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
-            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
-            assert!(Instant::now() < deadline, "the server did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        Self { child }
-    }
-
-    fn stop(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test]
 async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_restart() {
     let app = spawn_app().await;
@@ -320,11 +295,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
     let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
         unreachable!()
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = crate::helpers::free_port();
     let base = format!("http://127.0.0.1:{port}");
     let post = |code: String, id: &'static str| {
         let (base, north) = (base.clone(), north.clone());
@@ -341,7 +312,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
         }
     };
 
-    let server = ServerProcess::start(&database, port).await;
+    let server = crate::helpers::ServerProcess::start(&database, port).await;
     let browser = Browser::start().await;
     browser.client.goto(&format!("{base}{kiosk_path}")).await.unwrap();
     browser
@@ -366,7 +337,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
         .await
         .contains("numbers are not current"));
 
-    let server = ServerProcess::start(&database, port).await;
+    let server = crate::helpers::ServerProcess::start(&database, port).await;
     post(codes[1].clone(), "k2").await;
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })

@@ -2,14 +2,13 @@
 //! nothing.
 
 use std::collections::HashSet;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use diesel::prelude::*;
 use voelgoed::db::schema::scans;
 use voelgoed::db::DatabaseUrl;
 
-use crate::helpers::{batch, scan, spawn_app};
+use crate::helpers::{batch, scan, spawn_app, ServerProcess};
 
 #[tokio::test]
 async fn acknowledged_scans_survive_kill_9() {
@@ -22,24 +21,10 @@ async fn acknowledged_scans_survive_kill_9() {
     let DatabaseUrl::Sqlite(path) = app.state.settings.database.clone() else {
         unreachable!()
     };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", &path])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let port = crate::helpers::free_port();
+    let server = ServerProcess::start(&path, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     // Eight devices' worth of traffic; the server is killed while it is in full flow.
     let posters: Vec<_> = codes
@@ -67,8 +52,7 @@ async fn acknowledged_scans_survive_kill_9() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(80)).await;
-    server.kill().unwrap(); // SIGKILL: no shutdown, no flush
-    server.wait().unwrap();
+    server.stop(); // SIGKILL: no shutdown, no flush
     let mut acknowledged = HashSet::new();
     for poster in posters {
         acknowledged.extend(poster.await.unwrap());

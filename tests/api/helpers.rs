@@ -1,7 +1,8 @@
 //! `spawn_app` and the fixture data the tests share.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use voelgoed::admin::{self, NewEvent};
 use voelgoed::app::{AppState, Application};
@@ -279,4 +280,41 @@ pub fn scan(id: &str, code: &str, direction: &str) -> serde_json::Value {
 /// A batch of scans.
 pub fn batch(scans: Vec<serde_json::Value>) -> serde_json::Value {
     serde_json::json!({ "scans": scans })
+}
+
+/// A free local port (bound and released at once).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("address")
+        .port()
+}
+
+/// The server as its own process, so a test can kill or restart it.
+pub struct ServerProcess {
+    child: std::process::Child,
+}
+
+impl ServerProcess {
+    pub async fn start(database: &str, port: u16) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+            assert!(Instant::now() < deadline, "the server did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { child }
+    }
+
+    /// SIGKILL: no shutdown, no flush.
+    pub fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
