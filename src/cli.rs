@@ -73,8 +73,6 @@ struct SeedArgs {
     orgs: u32,
 }
 
-// The variants are the command names `create-org`, `create-user`, `create-device`.
-#[allow(clippy::enum_variant_names)]
 #[derive(Subcommand, Debug)]
 enum AdminCommand {
     /// Create an organisation; prints its id.
@@ -114,6 +112,19 @@ enum AdminCommand {
         gate: String,
         #[arg(long)]
         name: Option<String>,
+    },
+    /// Limit the ticket types a gate admits (the gate is created when missing); with no
+    /// --ticket-type every type is admitted again.
+    GateTicketTypes {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        event: i64,
+        #[arg(long)]
+        gate: String,
+        /// A ticket type id the gate admits; repeat for several.
+        #[arg(long = "ticket-type")]
+        ticket_types: Vec<i64>,
     },
 }
 
@@ -168,6 +179,15 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateDevice { db, event, gate, name } => {
             let pool = open(&db).await?;
             blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
+        }
+        AdminCommand::GateTicketTypes {
+            db,
+            event,
+            gate,
+            ticket_types,
+        } => {
+            let pool = open(&db).await?;
+            blocking(move || crate::admin::set_gate_ticket_types(&pool, event, &gate, &ticket_types)).await?
         }
     };
     println!("{printed}");

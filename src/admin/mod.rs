@@ -174,16 +174,56 @@ pub fn create_user(
 pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Option<&str>) -> anyhow::Result<String> {
     anyhow::ensure!(!gate.trim().is_empty(), "the gate needs a name");
     let mut conn = pool.get()?;
-    let org: Option<i64> = events::table
-        .filter(events::id.eq(event_id))
-        .select(events::organization_id)
-        .first(&mut *conn)
-        .optional()?;
-    let tenant = Tenant::authenticated(org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?);
+    let tenant = tenant_of_event(&mut conn, event_id)?;
     let (_, token) = conn.transaction(|conn| {
         let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
         let default_name = format!("{} scanner", gate.trim());
         create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))
     })?;
     Ok(token)
+}
+
+/// Limits which ticket types a gate admits (none listed: every type); prints the list.
+pub fn set_gate_ticket_types(pool: &Pool, event_id: i64, gate: &str, ticket_types: &[i64]) -> anyhow::Result<String> {
+    use crate::db::schema::gate_ticket_types as allowed;
+    let mut conn = pool.get()?;
+    let tenant = tenant_of_event(&mut conn, event_id)?;
+    let known: Vec<i64> = ticket_types::table
+        .filter(ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(ticket_types::event_id.eq(event_id))
+        .select(ticket_types::id)
+        .load(&mut *conn)?;
+    if let Some(unknown) = ticket_types.iter().find(|t| !known.contains(t)) {
+        anyhow::bail!("ticket type {unknown} is not one of event {event_id}'s ticket types");
+    }
+    crate::db::write_transaction(&mut conn, |conn| {
+        let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
+        diesel::delete(allowed::table.filter(allowed::gate_id.eq(gate_id))).execute(conn)?;
+        for ticket_type_id in ticket_types {
+            diesel::insert_into(allowed::table)
+                .values((
+                    allowed::organization_id.eq(tenant.organization_id()),
+                    allowed::gate_id.eq(gate_id),
+                    allowed::ticket_type_id.eq(ticket_type_id),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })?;
+    Ok(match ticket_types {
+        [] => format!("gate {gate} admits every ticket type"),
+        types => format!("gate {gate} admits ticket types {types:?}"),
+    })
+}
+
+/// The organisation an event belongs to, for commands given only an event id.
+fn tenant_of_event(conn: &mut DbConnection, event_id: i64) -> anyhow::Result<Tenant> {
+    let org: Option<i64> = events::table
+        .filter(events::id.eq(event_id))
+        .select(events::organization_id)
+        .first(conn)
+        .optional()?;
+    Ok(Tenant::authenticated(
+        org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?,
+    ))
 }

@@ -12,15 +12,24 @@ use crate::db::schema::{events, orders, ticket_types, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::{Channel, Update, UpdateKind};
 use crate::orders::{place_order, NewOrder};
-use crate::scanning::{queries::gate_devices, Direction, GateDevice, ScanAttempt};
+use crate::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
+use crate::scanning::{Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
 pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
     let ticks_per_second = 10.0;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (mut sale_credit, mut scan_credit) = (0.0, 0.0);
-    loop {
+    let started = std::time::Instant::now();
+    for n in 0u64.. {
         tick.tick().await;
+        if n % 50 == 0 {
+            let minutes = started.elapsed().as_secs() / 60;
+            match db::run(&state.pool, move |conn| Ok(report_devices(conn, minutes)?)).await {
+                Ok(updates) => updates.into_iter().for_each(|u| state.bus.publish(u)),
+                Err(e) => tracing::warn!(error = %e, "simulated heartbeats failed"),
+            }
+        }
         sale_credit += orders_per_second / ticks_per_second;
         scan_credit += scans_per_second / ticks_per_second;
         let (sales, scans) = (sale_credit.floor() as u32, scan_credit.floor() as u32);
@@ -43,6 +52,36 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
             Err(e) => tracing::warn!(error = %e, "simulator step failed"),
         }
     }
+}
+
+/// Every device of the events on now reports in, its battery slowly draining; one
+/// device per event stays silent, so the monitor shows an offline device too.
+fn report_devices(conn: &mut DbConnection, minutes: u64) -> QueryResult<Vec<Update>> {
+    let now = db::now_ms();
+    let live: Vec<(i64, i64)> = events::table
+        .filter(events::starts_at.le(now))
+        .filter(events::ends_at.ge(now))
+        .select((events::organization_id, events::id))
+        .load(conn)?;
+    let mut rng = rand::rng();
+    let mut updates = Vec::new();
+    for (org, event_id) in live {
+        let tenant = Tenant::authenticated(org);
+        for (n, device) in gate_devices(conn, &tenant, event_id)?.into_iter().enumerate().skip(1) {
+            let battery = 95 - ((minutes as i64 + n as i64 * 7) % 80);
+            let report = DeviceReport {
+                battery: i32::try_from(battery).ok(),
+                pending_uploads: Some(rng.random_range(0..3)),
+                app_version: Some("4.2.0".into()),
+            };
+            record_heartbeat(conn, &tenant, device.device_id, &report, now)?;
+        }
+        updates.push(Update {
+            channel: Channel::scans(&tenant, event_id),
+            kind: UpdateKind::DeviceReported,
+        });
+    }
+    Ok(updates)
 }
 
 /// One step: `sales` orders placed, and `scans` scans prepared for the scan writer,
@@ -116,7 +155,8 @@ fn scan(
     if devices.is_empty() {
         return Ok(None);
     }
-    let device = devices[rng.random_range(0..devices.len())];
+    // The first device stays silent (see report_devices).
+    let device = devices[rng.random_range(devices.len().min(1)..devices.len())];
     let code = if rng.random_bool(0.02) {
         "NOT-A-TICKET".to_string()
     } else {

@@ -69,6 +69,8 @@ pub fn count(n: i64) -> String {
 }
 
 /// The band that warns when the venue is nearly or completely full (empty below 90 %).
+/// Not a live region: it is redrawn with every pushed update and must not be re-read
+/// aloud each time.
 pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
     let level = match capacity {
         c if c <= 0 => None,
@@ -78,7 +80,7 @@ pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
     };
     html! {
         @if let Some((class, text)) = level {
-            p class={ "capacity-warning " (class) } role="status" { strong { (text) } " " (count(occupancy)) " of " (count(capacity)) }
+            p class={ "capacity-warning " (class) } { strong { (text) } " " (count(occupancy)) " of " (count(capacity)) }
         }
     }
 }

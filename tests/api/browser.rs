@@ -271,6 +271,19 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
         .unwrap();
     assert_eq!(marker, json!("same page"));
     assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
+
+    // A burst of 104 more: the page keeps only the newest 100 rows.
+    let burst: Vec<_> = (0..104)
+        .map(|n| crate::helpers::scan(&format!("burst-{n}"), "NO-SUCH-CODE", "in"))
+        .collect();
+    app.post_scans(&north, &crate::helpers::batch(burst)).await;
+    let rows = "return document.querySelectorAll('#scan-log tr').length;";
+    browser
+        .wait_for(|b| async move {
+            b.client.execute(rows, vec![]).await.unwrap() == json!(100)
+                && b.text("#scan-log tr:first-child").await.contains("invalid")
+        })
+        .await;
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
 }

@@ -139,24 +139,38 @@ async fn invalid_scans_say_why() {
     assert_eq!(vip["reason"], "ticket type not allowed at this gate");
 }
 
-/// Limits the gate to a ticket type the fixture's tickets are not.
+/// Limits the gate to a ticket type the fixture's tickets are not, through the admin
+/// command.
 async fn restrict_gate_to_a_new_type(app: &TestApp, gate: &'static str) {
     let (tenant, event_id) = (app.fixture.org_a, app.fixture.event_a);
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::gate_ticket_types as g;
-        let gate_id = voelgoed::admin::find_or_create_gate(conn, &tenant, event_id, gate).unwrap();
-        let vip_type = voelgoed::admin::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap();
-        diesel::insert_into(g::table)
-            .values((
-                g::organization_id.eq(tenant.organization_id()),
-                g::gate_id.eq(gate_id),
-                g::ticket_type_id.eq(vip_type),
-            ))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    let vip_type = app
+        .db(move |conn| voelgoed::admin::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap())
+        .await;
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+        unreachable!()
+    };
+    let run = |types: &[String]| {
+        let mut args = vec![
+            "admin".to_string(),
+            "gate-ticket-types".into(),
+            "--database".into(),
+            database.clone(),
+        ];
+        args.extend(["--event".into(), event_id.to_string(), "--gate".into(), gate.into()]);
+        types
+            .iter()
+            .for_each(|t| args.extend(["--ticket-type".to_string(), t.clone()]));
+        std::process::Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let unknown = run(&["987654".into()]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("ticket type 987654 is not one of event"));
+    let set = run(&[vip_type.to_string()]);
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+    assert!(String::from_utf8_lossy(&set.stdout).contains(&format!("admits ticket types [{vip_type}]")));
 }
 
 #[tokio::test]
