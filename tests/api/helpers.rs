@@ -313,7 +313,14 @@ impl ServerProcess {
     }
 
     /// SIGKILL: no shutdown, no flush.
-    pub fn stop(mut self) {
+    pub fn stop(self) {
+        drop(self);
+    }
+}
+
+impl Drop for ServerProcess {
+    /// Also when a test panics: no server outlives its test.
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
