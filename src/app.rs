@@ -13,6 +13,7 @@ use crate::db::{self, Pool};
 use crate::live::{Bus, Hub, InProcessBus};
 use crate::routes;
 use crate::scanning::counters::{InProcessCounters, ScanCounters};
+use crate::scanning::device_tokens::DeviceTokens;
 use crate::scanning::feed::ScanFeed;
 use crate::scanning::{self, ScanWriter};
 
@@ -25,6 +26,7 @@ pub struct AppState {
     pub scan_writer: ScanWriter,
     pub scan_counters: Arc<dyn ScanCounters>,
     pub scan_feed: Arc<ScanFeed>,
+    pub device_tokens: Arc<DeviceTokens>,
     pub settings: Arc<Settings>,
 }
 
@@ -66,6 +68,7 @@ impl Application {
             scan_writer,
             scan_counters,
             scan_feed,
+            device_tokens: Arc::default(),
             settings: Arc::new(settings),
         };
 

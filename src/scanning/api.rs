@@ -59,8 +59,13 @@ impl FromRequest for ScanningDevice {
             let (Some(hash), Some(state)) = (token, state) else {
                 return Err(ApiError::Unauthorized);
             };
-            let found = db::run(&state.pool, move |conn| Ok(queries::find_device_by_token(conn, &hash)?)).await?;
+            if let Some((tenant, device)) = state.device_tokens.get(&hash) {
+                return Ok(Self { tenant, device });
+            }
+            let key = hash.clone();
+            let found = db::run(&state.pool, move |conn| Ok(queries::find_device_by_token(conn, &key)?)).await?;
             let (tenant, device) = found.ok_or(ApiError::Unauthorized)?;
+            state.device_tokens.remember(hash, tenant, device);
             Ok(Self { tenant, device })
         })
     }

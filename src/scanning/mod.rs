@@ -4,6 +4,7 @@
 pub mod api;
 pub mod counters;
 pub mod decision;
+pub mod device_tokens;
 pub mod feed;
 pub mod handlers;
 pub mod live;

@@ -445,3 +445,51 @@ async fn heartbeat_records_what_the_device_reports_and_refuses_nonsense() {
     let unknown_route = client.get(app.url("/api/v1/nope")).send().await.unwrap();
     assert_eq!(unknown_route.status(), 404);
 }
+
+#[tokio::test]
+async fn the_same_scan_id_twice_in_one_batch_is_one_scan_with_one_answer() {
+    let app = spawn_app().await;
+    let (token, _) = app.device_a("North").await;
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+
+    let (status, answer) = app
+        .post_scans(
+            &token,
+            &batch(vec![scan("same", &code, "in"), scan("same", &code, "in")]),
+        )
+        .await;
+
+    assert_eq!(status, 200);
+    assert_eq!(
+        results(&answer),
+        [
+            ("same".to_string(), "valid".to_string()),
+            ("same".to_string(), "valid".to_string())
+        ]
+    );
+    assert_eq!(app.count("scans").await, 1);
+}
+
+#[tokio::test]
+async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scanning() {
+    let app = spawn_app().await;
+    let (token, device_id) = app.device_a("North").await;
+    let codes = app.sell_tickets_a(2).await.ticket_codes;
+    let (status, _) = app.post_scans(&token, &batch(vec![scan("1", &codes[0], "in")])).await;
+    assert_eq!(status, 200);
+
+    app.db(move |conn| {
+        use diesel::prelude::*;
+        use voelgoed::db::schema::devices;
+        diesel::update(devices::table.find(device_id))
+            .set(devices::revoked_at.eq(Some(1)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    let (status, answer) = app.post_scans(&token, &batch(vec![scan("2", &codes[1], "in")])).await;
+
+    assert_eq!(status, 401, "{answer}");
+    assert_eq!(app.count("scans").await, 1);
+}
