@@ -15,6 +15,9 @@ async fn ids_that_are_not_numbers_are_pages_that_do_not_exist() {
         "/sse/events/abc/occupancy",
         "/sse/events/%00/scans",
         "/events/%3Cscript%3E",
+        "/events/abc/kiosk-links",
+        "/kiosk/%00",
+        "/kiosk/x/stream",
     ] {
         let response = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
@@ -43,12 +46,14 @@ async fn junk_anywhere_gets_a_4xx_never_a_5xx() {
         let status = client.get(app.url(path)).send().await.unwrap().status();
         assert!(status.is_success() || status.is_client_error(), "{path}: {status}");
     }
-    let posts: [(&str, &[u8]); 6] = [
+    let posts: [(&str, &[u8]); 8] = [
         ("/login", b""),
         ("/login", b"email=only"),
         ("/login", b"%%%"),
         ("/logout", b"csrf_token="),
         ("/events/1", b"x=1"),
+        ("/events/1/kiosk-links/abc/revoke", b"csrf_token=x"),
+        ("/events/abc/kiosk-links", b"gate="),
         ("/login", &[0xff, 0xfe, 0x00]),
     ];
     for (path, body) in posts {

@@ -6,6 +6,7 @@ use crate::helpers::spawn_app;
 const EVENT_ROUTES: &[&str] = &[
     "/events/{id}",
     "/events/{id}/scans",
+    "/events/{id}/kiosk-links",
     "/sse/events/{id}/occupancy",
     "/sse/events/{id}/scans",
 ];
