@@ -54,15 +54,20 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
     }
 }
 
+/// (organisation, event) of every event that has started and not ended.
+fn events_on_now(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(i64, i64)>> {
+    events::table
+        .filter(events::starts_at.le(now))
+        .filter(events::ends_at.ge(now))
+        .select((events::organization_id, events::id))
+        .load(conn)
+}
+
 /// Every device of the events on now reports in, its battery slowly draining; one
 /// device per event stays silent, so the monitor shows an offline device too.
 fn report_devices(conn: &mut DbConnection, minutes: u64) -> QueryResult<Vec<Update>> {
     let now = db::now_ms();
-    let live: Vec<(i64, i64)> = events::table
-        .filter(events::starts_at.le(now))
-        .filter(events::ends_at.ge(now))
-        .select((events::organization_id, events::id))
-        .load(conn)?;
+    let live = events_on_now(conn, now)?;
     let mut rng = rand::rng();
     let mut updates = Vec::new();
     for (org, event_id) in live {
@@ -88,11 +93,7 @@ fn report_devices(conn: &mut DbConnection, minutes: u64) -> QueryResult<Vec<Upda
 /// spread over the events on now.
 fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<(Vec<Update>, Vec<GateScan>)> {
     let now = db::now_ms();
-    let live: Vec<(i64, i64)> = events::table
-        .filter(events::starts_at.le(now))
-        .filter(events::ends_at.ge(now))
-        .select((events::organization_id, events::id))
-        .load(conn)?;
+    let live = events_on_now(conn, now)?;
     let (mut updates, mut gate_scans) = (Vec::new(), Vec::new());
     if live.is_empty() {
         return Ok((updates, gate_scans));

@@ -87,6 +87,18 @@ impl Browser {
             .await;
     }
 
+    /// Marks the current page load; a reload loses the mark.
+    async fn mark_page_load(&self) {
+        self.client
+            .execute("window.loadMarker = 'same page'; return true;", vec![])
+            .await
+            .unwrap();
+    }
+
+    async fn is_same_page_load(&self) -> bool {
+        self.client.execute("return window.loadMarker;", vec![]).await.unwrap() == json!("same page")
+    }
+
     async fn fill(&self, css: &str, text: &str) {
         self.client
             .find(Locator::Css(css))
@@ -184,11 +196,7 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
         .await;
     assert_eq!(browser.text(r#"[data-metric="sold"]"#).await, "1");
     // Marks this page load: a reload would lose it.
-    browser
-        .client
-        .execute("window.loadMarker = 'same page'; return true;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page_load().await;
     // Let the SSE connection open before the sale.
     browser.wait_for(|_| async { app.state.hub.live_channels() == 1 }).await;
 
@@ -197,12 +205,7 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
     browser
         .wait_for(|b| async move { b.text(r#"[data-metric="sold"]"#).await == "3" })
         .await;
-    let marker = browser
-        .client
-        .execute("return window.loadMarker;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(marker, json!("same page"), "the update arrived without a reload");
+    assert!(browser.is_same_page_load().await, "the update arrived without a reload");
     assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;
@@ -244,11 +247,7 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
-    browser
-        .client
-        .execute("window.loadMarker = 'same page'; return true;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page_load().await;
 
     let posted = std::time::Instant::now();
     let (status, _) = app
@@ -274,12 +273,7 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
     browser
         .wait_for(|b| async move { b.text(r#"[data-metric="valid"]"#).await == "1" })
         .await;
-    let marker = browser
-        .client
-        .execute("return window.loadMarker;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(marker, json!("same page"));
+    assert!(browser.is_same_page_load().await, "no reload");
     assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
 
     // A burst of 104 more: the page keeps only the newest 100 rows.
@@ -345,11 +339,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
     browser
         .wait_for(|b| async move { b.text(r#"[data-metric="occupancy"]"#).await == "1" })
         .await;
-    browser
-        .client
-        .execute("window.loadMarker = 'same page'; return true;", vec![])
-        .await
-        .unwrap();
+    browser.mark_page_load().await;
 
     server.stop();
     browser
@@ -369,12 +359,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
         .wait_for(|b| async move { b.text(r#"[data-metric="occupancy"]"#).await == "2" })
         .await;
 
-    let marker = browser
-        .client
-        .execute("return window.loadMarker;", vec![])
-        .await
-        .unwrap();
-    assert_eq!(marker, json!("same page"), "recovered without a reload");
+    assert!(browser.is_same_page_load().await, "recovered without a reload");
     browser.close().await;
     server.stop();
 }

@@ -209,6 +209,19 @@ impl TestApp {
         (status, response.json().await.unwrap_or(serde_json::Value::Null))
     }
 
+    /// Revokes a scanning device, as an administrator would in the database.
+    pub async fn revoke_device(&self, device_id: i64) {
+        self.db(move |conn| {
+            use diesel::prelude::*;
+            use voelgoed::db::schema::devices;
+            diesel::update(devices::table.find(device_id))
+                .set(devices::revoked_at.eq(Some(1)))
+                .execute(conn)
+                .expect("revoke");
+        })
+        .await;
+    }
+
     /// Runs blocking database work against the app's pool.
     pub async fn db<T: Send + 'static>(&self, work: impl FnOnce(&mut DbConnection) -> T + Send + 'static) -> T {
         let pool = self.state.pool.clone();

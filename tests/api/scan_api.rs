@@ -354,15 +354,7 @@ async fn unknown_missing_and_revoked_tokens_get_401() {
         .send()
         .await
         .unwrap();
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::devices;
-        diesel::update(devices::table.find(device_id))
-            .set(devices::revoked_at.eq(Some(1)))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    app.revoke_device(device_id).await;
     let (revoked, _) = app.post_scans(&token, &body).await;
 
     assert_eq!(unknown, 401);
@@ -478,15 +470,7 @@ async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scan
     let (status, _) = app.post_scans(&token, &batch(vec![scan("1", &codes[0], "in")])).await;
     assert_eq!(status, 200);
 
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::devices;
-        diesel::update(devices::table.find(device_id))
-            .set(devices::revoked_at.eq(Some(1)))
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
+    app.revoke_device(device_id).await;
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let (status, answer) = app.post_scans(&token, &batch(vec![scan("2", &codes[1], "in")])).await;
 
