@@ -5,7 +5,7 @@
 //! instant exactly one changes the row and is valid; the other finds it already inside
 //! and is a duplicate, on SQLite and on PostgreSQL alike.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,28 @@ struct Decision {
 }
 
 impl Decision {
+    fn valid(ticket_id: i64) -> Self {
+        Self {
+            result: ScanResult::Valid,
+            reason: None,
+            ticket_id: Some(ticket_id),
+            admitted: None,
+        }
+    }
+
+    fn duplicate(ticket_id: i64, since: i64, gate: String) -> Self {
+        Self {
+            result: ScanResult::Duplicate,
+            reason: Some(format!("already inside: admitted at {gate}, {}", db::format_utc(since))),
+            ticket_id: Some(ticket_id),
+            admitted: Some((since, gate)),
+        }
+    }
+
+    fn not_inside(ticket_id: i64) -> Self {
+        Self::invalid("not inside: no entry to exit from", Some(ticket_id))
+    }
+
     fn invalid(reason: &str, ticket_id: Option<i64>) -> Self {
         Self {
             result: ScanResult::Invalid,
@@ -124,7 +146,7 @@ pub fn record_batch(
     // For each attempt: an earlier answer, or the index of its decision among the new
     // ones (and whether it repeats a scan id sent earlier in this same batch).
     let mut first_seen: HashMap<&str, usize> = HashMap::new();
-    let mut decided: Vec<(&ScanAttempt, Decision)> = Vec::new();
+    let mut checked: Vec<(&ScanAttempt, Result<i64, Decision>)> = Vec::new();
     let mut slots = Vec::with_capacity(attempts.len());
     for attempt in attempts {
         let id = attempt.device_scan_id.as_str();
@@ -133,15 +155,15 @@ pub fn record_batch(
         } else if let Some(&index) = first_seen.get(id) {
             slots.push(Slot::New { index, repeated: true });
         } else {
-            let decision = decide(conn, device, attempt, tickets.get(&attempt.ticket_code), &allowed)?;
-            first_seen.insert(id, decided.len());
+            first_seen.insert(id, checked.len());
             slots.push(Slot::New {
-                index: decided.len(),
+                index: checked.len(),
                 repeated: false,
             });
-            decided.push((attempt, decision));
+            checked.push((attempt, precheck(device, tickets.get(&attempt.ticket_code), &allowed)));
         }
     }
+    let decided = move_tickets(conn, device, checked)?;
     let ids = insert_scans(conn, tenant, device, &decided)?;
     Ok(slots
         .into_iter()
@@ -266,34 +288,194 @@ fn tickets_by_code(
         .collect())
 }
 
-fn decide(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    attempt: &ScanAttempt,
-    ticket: Option<&TicketRow>,
-    allowed_types: &[i64],
-) -> QueryResult<Decision> {
+/// Everything that can be decided without changing the ticket: the ticket id to move,
+/// or the reason it is invalid.
+fn precheck(device: GateDevice, ticket: Option<&TicketRow>, allowed_types: &[i64]) -> Result<i64, Decision> {
     let Some(&(ticket_id, event_id, ref status, ticket_type_id)) = ticket else {
-        return Ok(Decision::invalid("unknown ticket code", None));
+        return Err(Decision::invalid("unknown ticket code", None));
     };
     if event_id != device.event_id {
-        return Ok(Decision::invalid("ticket is for another event", Some(ticket_id)));
+        return Err(Decision::invalid("ticket is for another event", Some(ticket_id)));
     }
     match status.as_str() {
-        "refunded" => return Ok(Decision::invalid("ticket was refunded", Some(ticket_id))),
-        "cancelled" => return Ok(Decision::invalid("ticket was cancelled", Some(ticket_id))),
+        "refunded" => return Err(Decision::invalid("ticket was refunded", Some(ticket_id))),
+        "cancelled" => return Err(Decision::invalid("ticket was cancelled", Some(ticket_id))),
         _ => {}
     }
     if !allowed_types.is_empty() && !allowed_types.contains(&ticket_type_id) {
-        return Ok(Decision::invalid(
+        return Err(Decision::invalid(
             "ticket type not allowed at this gate",
             Some(ticket_id),
         ));
     }
-    match attempt.direction {
-        Direction::In => admit(conn, device, ticket_id, attempt.scanned_at),
-        Direction::Out => let_out(conn, ticket_id),
+    Ok(ticket_id)
+}
+
+/// Admits and lets out the checked tickets, in the batch's order. When no ticket
+/// appears twice, all entries are one conditional UPDATE and all exits another;
+/// otherwise each scan is its own conditional UPDATE, so an entry followed by an exit
+/// of the same ticket in one batch is decided in sequence.
+fn move_tickets<'a>(
+    conn: &mut DbConnection,
+    device: GateDevice,
+    checked: Vec<(&'a ScanAttempt, Result<i64, Decision>)>,
+) -> QueryResult<Vec<(&'a ScanAttempt, Decision)>> {
+    let ticket_ids: Vec<i64> = checked.iter().filter_map(|(_, c)| c.as_ref().ok().copied()).collect();
+    let distinct: HashSet<i64> = ticket_ids.iter().copied().collect();
+    if distinct.len() < ticket_ids.len() {
+        return checked
+            .into_iter()
+            .map(|(attempt, check)| {
+                let decision = match check {
+                    Err(invalid) => invalid,
+                    Ok(ticket_id) => match attempt.direction {
+                        Direction::In => admit(conn, device, ticket_id, attempt.scanned_at)?,
+                        Direction::Out => let_out(conn, ticket_id)?,
+                    },
+                };
+                Ok((attempt, decision))
+            })
+            .collect();
     }
+    let wanting = |direction: Direction| {
+        checked
+            .iter()
+            .filter(move |(a, _)| a.direction == direction)
+            .filter_map(|(a, c)| c.as_ref().ok().map(|ticket_id| (*ticket_id, a.scanned_at)))
+    };
+    let entries: Vec<(i64, i64)> = wanting(Direction::In).collect();
+    let exits: Vec<i64> = wanting(Direction::Out).map(|(ticket_id, _)| ticket_id).collect();
+    let admitted = admit_all(conn, device.gate_id, &entries)?;
+    let left = let_out_all(conn, &exits)?;
+    let refused: Vec<i64> = entries
+        .iter()
+        .map(|(t, _)| *t)
+        .filter(|t| !admitted.contains(t))
+        .collect();
+    let inside_since = where_admitted(conn, &refused)?;
+    Ok(checked
+        .into_iter()
+        .map(|(attempt, check)| {
+            let decision = match (check, attempt.direction) {
+                (Err(invalid), _) => invalid,
+                (Ok(ticket_id), Direction::In) if admitted.contains(&ticket_id) => Decision::valid(ticket_id),
+                (Ok(ticket_id), Direction::In) => {
+                    let (since, gate) = inside_since
+                        .get(&ticket_id)
+                        .cloned()
+                        .unwrap_or((attempt.scanned_at, String::new()));
+                    Decision::duplicate(ticket_id, since, gate)
+                }
+                (Ok(ticket_id), Direction::Out) if left.contains(&ticket_id) => Decision::valid(ticket_id),
+                (Ok(ticket_id), Direction::Out) => Decision::not_inside(ticket_id),
+            };
+            (attempt, decision)
+        })
+        .collect())
+}
+
+/// Admits every ticket not inside yet, at its scan's time; the ids it admitted.
+fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> QueryResult<HashSet<i64>> {
+    if entries.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut params = Placeholders::for_connection(conn);
+    let mut binds = Vec::with_capacity(entries.len() * 3 + 1);
+    let mut sql = String::from("UPDATE tickets SET inside_since = CASE id");
+    for (ticket_id, at) in entries {
+        sql.push_str(&format!(" WHEN {} THEN {}", params.next(), params.next()));
+        binds.extend([*ticket_id, *at]);
+    }
+    sql.push_str(&format!(
+        " END, inside_gate_id = {} WHERE inside_since IS NULL AND id IN (",
+        params.next()
+    ));
+    binds.push(gate_id);
+    let list: Vec<String> = entries.iter().map(|_| params.next()).collect();
+    sql.push_str(&list.join(", "));
+    sql.push_str(") RETURNING id");
+    binds.extend(entries.iter().map(|(ticket_id, _)| *ticket_id));
+    returned_ids(conn, &sql, &binds)
+}
+
+/// Lets out every ticket that is inside; the ids it let out.
+fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<HashSet<i64>> {
+    if exits.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut params = Placeholders::for_connection(conn);
+    let list: Vec<String> = exits.iter().map(|_| params.next()).collect();
+    let sql = format!(
+        "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
+         WHERE inside_since IS NOT NULL AND id IN ({}) RETURNING id",
+        list.join(", ")
+    );
+    returned_ids(conn, &sql, exits)
+}
+
+/// When and at which gate each of these tickets was admitted.
+fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashMap<i64, (i64, String)>> {
+    if ticket_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = tickets::table
+        .left_join(gates::table.on(gates::id.nullable().eq(tickets::inside_gate_id)))
+        .filter(tickets::id.eq_any(ticket_ids))
+        .select((tickets::id, tickets::inside_since, gates::name.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, since, gate)| Some((id, (since?, gate.unwrap_or_default()))))
+        .collect())
+}
+
+/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite.
+struct Placeholders {
+    postgres: bool,
+    count: usize,
+}
+
+impl Placeholders {
+    fn for_connection(conn: &DbConnection) -> Self {
+        Self {
+            postgres: matches!(conn, DbConnection::Postgresql(_)),
+            count: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.count += 1;
+        if self.postgres {
+            format!("${}", self.count)
+        } else {
+            "?".to_owned()
+        }
+    }
+}
+
+/// Runs an `… RETURNING id` statement with BIGINT binds; the returned ids.
+fn returned_ids(conn: &mut DbConnection, sql: &str, binds: &[i64]) -> QueryResult<HashSet<i64>> {
+    use diesel::sql_types::BigInt;
+    #[derive(QueryableByName)]
+    struct Returned {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+    let rows: Vec<Returned> = match conn {
+        DbConnection::Sqlite(c) => binds
+            .iter()
+            .fold(diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>(), |q, b| {
+                q.bind::<BigInt, _>(*b)
+            })
+            .load(c)?,
+        DbConnection::Postgresql(c) => binds
+            .iter()
+            .fold(diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>(), |q, b| {
+                q.bind::<BigInt, _>(*b)
+            })
+            .load(c)?,
+    };
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// The ticket types a gate lets in; empty means every type.
@@ -306,54 +488,20 @@ fn allowed_ticket_types(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64) 
 }
 
 fn admit(conn: &mut DbConnection, device: GateDevice, ticket_id: i64, at: i64) -> QueryResult<Decision> {
-    let changed = diesel::update(
-        tickets::table
-            .filter(tickets::id.eq(ticket_id))
-            .filter(tickets::inside_since.is_null()),
-    )
-    .set((tickets::inside_since.eq(at), tickets::inside_gate_id.eq(device.gate_id)))
-    .execute(conn)?;
-    if changed == 1 {
-        return Ok(Decision {
-            result: ScanResult::Valid,
-            reason: None,
-            ticket_id: Some(ticket_id),
-            admitted: None,
-        });
+    let admitted = admit_all(conn, device.gate_id, &[(ticket_id, at)])?;
+    if admitted.contains(&ticket_id) {
+        return Ok(Decision::valid(ticket_id));
     }
-    let (since, gate): (Option<i64>, Option<String>) = tickets::table
-        .left_join(gates::table.on(gates::id.nullable().eq(tickets::inside_gate_id)))
-        .filter(tickets::id.eq(ticket_id))
-        .select((tickets::inside_since, gates::name.nullable()))
-        .first(conn)?;
-    let (since, gate) = (since.unwrap_or(at), gate.unwrap_or_default());
-    Ok(Decision {
-        result: ScanResult::Duplicate,
-        reason: Some(format!("already inside: admitted at {gate}, {}", db::format_utc(since))),
-        ticket_id: Some(ticket_id),
-        admitted: Some((since, gate)),
-    })
+    let (since, gate) = where_admitted(conn, &[ticket_id])?
+        .remove(&ticket_id)
+        .unwrap_or((at, String::new()));
+    Ok(Decision::duplicate(ticket_id, since, gate))
 }
 
 fn let_out(conn: &mut DbConnection, ticket_id: i64) -> QueryResult<Decision> {
-    let changed = diesel::update(
-        tickets::table
-            .filter(tickets::id.eq(ticket_id))
-            .filter(tickets::inside_since.is_not_null()),
-    )
-    .set((
-        tickets::inside_since.eq(None::<i64>),
-        tickets::inside_gate_id.eq(None::<i64>),
-    ))
-    .execute(conn)?;
-    if changed == 1 {
-        Ok(Decision {
-            result: ScanResult::Valid,
-            reason: None,
-            ticket_id: Some(ticket_id),
-            admitted: None,
-        })
+    if let_out_all(conn, &[ticket_id])?.contains(&ticket_id) {
+        Ok(Decision::valid(ticket_id))
     } else {
-        Ok(Decision::invalid("not inside: no entry to exit from", Some(ticket_id)))
+        Ok(Decision::not_inside(ticket_id))
     }
 }

@@ -477,3 +477,34 @@ async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scan
     assert_eq!(status, 401, "{answer}");
     assert_eq!(app.count("scans").await, 1);
 }
+
+#[tokio::test]
+async fn a_batch_that_moves_one_ticket_several_times_is_decided_in_order() {
+    let app = spawn_app().await;
+    let (token, _) = app.device_a("North").await;
+    let codes = app.sell_tickets_a(3).await.ticket_codes;
+    let (a, b, c) = (&codes[0], &codes[1], &codes[2]);
+
+    let (_, distinct) = app
+        .post_scans(
+            &token,
+            &batch(vec![scan("1", a, "in"), scan("2", b, "in"), scan("3", c, "out")]),
+        )
+        .await;
+    let (_, repeated) = app
+        .post_scans(
+            &token,
+            &batch(vec![
+                scan("4", a, "out"),
+                scan("5", a, "in"),
+                scan("6", a, "in"),
+                scan("7", b, "out"),
+            ]),
+        )
+        .await;
+
+    let outcome = |answer: &serde_json::Value| results(answer).into_iter().map(|(_, r)| r).collect::<Vec<_>>();
+    assert_eq!(outcome(&distinct), ["valid", "valid", "invalid"]);
+    assert_eq!(outcome(&repeated), ["valid", "valid", "duplicate", "valid"]);
+    assert_eq!(repeated["results"][2]["admitted_gate"], "North");
+}
