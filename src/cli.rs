@@ -113,6 +113,13 @@ enum AdminCommand {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Revoke a scanning device's token.
+    RevokeDevice {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        device: i64,
+    },
     /// Limit the ticket types a gate admits (the gate is created when missing); with no
     /// --ticket-type every type is admitted again.
     GateTicketTypes {
@@ -179,6 +186,10 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::CreateDevice { db, event, gate, name } => {
             let pool = open(&db).await?;
             blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
+        }
+        AdminCommand::RevokeDevice { db, device } => {
+            let pool = open(&db).await?;
+            blocking(move || crate::admin::revoke_device(&pool, device)).await?
         }
         AdminCommand::GateTicketTypes {
             db,

@@ -227,3 +227,17 @@ fn tenant_of_event(conn: &mut DbConnection, event_id: i64) -> anyhow::Result<Ten
         org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?,
     ))
 }
+
+/// Revokes a scanning device: its token is refused from now on (within the 2 s a proven
+/// token is remembered by a running server).
+pub fn revoke_device(pool: &Pool, device_id: i64) -> anyhow::Result<String> {
+    let revoked = diesel::update(
+        devices::table
+            .filter(devices::id.eq(device_id))
+            .filter(devices::revoked_at.is_null()),
+    )
+    .set(devices::revoked_at.eq(crate::db::now_ms()))
+    .execute(&mut *pool.get()?)?;
+    anyhow::ensure!(revoked == 1, "there is no active device {device_id}");
+    Ok(format!("device {device_id} revoked"))
+}

@@ -470,7 +470,28 @@ async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scan
     let (status, _) = app.post_scans(&token, &batch(vec![scan("1", &codes[0], "in")])).await;
     assert_eq!(status, 200);
 
-    app.revoke_device(device_id).await;
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+        unreachable!()
+    };
+    let revoke = |device: i64| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .args([
+                "admin",
+                "revoke-device",
+                "--database",
+                &database,
+                "--device",
+                &device.to_string(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let revoked = revoke(device_id);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert!(
+        !revoke(device_id).status.success(),
+        "a revoked device cannot be revoked again"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
     let (status, answer) = app.post_scans(&token, &batch(vec![scan("2", &codes[1], "in")])).await;
 
