@@ -106,6 +106,17 @@ struct EventCounters {
     occupancy: i64,
 }
 
+impl EventCounters {
+    /// The event's, the gate's and the device's counter: each scan counts in all three.
+    fn counters_for(&mut self, gate_id: i64, device_id: i64) -> [&mut Counter; 3] {
+        [
+            &mut self.totals,
+            self.gates.entry(gate_id).or_default(),
+            self.devices.entry(device_id).or_default(),
+        ]
+    }
+}
+
 #[derive(Default)]
 pub struct InProcessCounters {
     events: Mutex<HashMap<(i64, i64), EventCounters>>,
@@ -151,31 +162,19 @@ impl InProcessCounters {
             .load(conn)?;
         let mut events = counters.lock();
         for (org, event, gate, device, result, direction, n) in grouped {
-            let entry = events.entry((org, event)).or_default();
-            let (Some(result), direction) = (
-                ScanResult::parse(&result),
-                if direction == "out" {
-                    Direction::Out
-                } else {
-                    Direction::In
-                },
-            ) else {
+            let (Some(result), Some(direction)) = (ScanResult::parse(&result), Direction::parse(&direction)) else {
                 continue;
             };
-            for counter in [
-                &mut entry.totals,
-                entry.gates.entry(gate).or_default(),
-                entry.devices.entry(device).or_default(),
-            ] {
+            let entry = events.entry((org, event)).or_default();
+            for counter in entry.counters_for(gate, device) {
                 add_many(&mut counter.tally, result, direction, n);
             }
         }
         for (org, event, gate, device, at) in recent {
             let entry = events.entry((org, event)).or_default();
-            let second = at.div_euclid(1000);
-            entry.totals.add_to_window(second, 1);
-            entry.gates.entry(gate).or_default().add_to_window(second, 1);
-            entry.devices.entry(device).or_default().add_to_window(second, 1);
+            for counter in entry.counters_for(gate, device) {
+                counter.add_to_window(at.div_euclid(1000), 1);
+            }
         }
         for (org, event, n) in inside {
             events.entry((org, event)).or_default().occupancy = n;
@@ -203,9 +202,9 @@ impl ScanCounters for InProcessCounters {
         let mut events = self.lock();
         for scan in scans {
             let entry = events.entry((tenant.organization_id(), scan.event_id)).or_default();
-            entry.totals.add(scan);
-            entry.gates.entry(scan.gate_id).or_default().add(scan);
-            entry.devices.entry(scan.device_id).or_default().add(scan);
+            for counter in entry.counters_for(scan.gate_id, scan.device_id) {
+                counter.add(scan);
+            }
             match (scan.result, scan.direction) {
                 (ScanResult::Valid, Direction::In) => entry.occupancy += 1,
                 (ScanResult::Valid, Direction::Out) => entry.occupancy -= 1,

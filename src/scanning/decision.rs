@@ -22,6 +22,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "in" => Some(Self::In),
+            "out" => Some(Self::Out),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::In => "in",
