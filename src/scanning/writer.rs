@@ -89,24 +89,23 @@ fn write_loop(pool: Pool, mut queue: mpsc::Receiver<Job>, on_commit: OnCommit) {
             }
         }
         let started = Instant::now();
-        let committed = match pool.get() {
-            Ok(mut conn) => commit_group(&mut conn, group),
+        match pool.get() {
+            Ok(mut conn) => commit_group(&mut conn, group, on_commit.as_ref()),
             Err(e) => {
                 let message = format!("database unavailable: {e}");
                 group
                     .into_iter()
                     .for_each(|job| drop(job.reply.send(Err(message.clone()))));
-                continue;
             }
-        };
-        tracing::debug!(batches = committed.len(), scans, elapsed = ?started.elapsed(), "committed scan group");
-        on_commit(&committed);
+        }
+        tracing::debug!(scans, elapsed = ?started.elapsed(), "committed scan group");
     }
 }
 
 /// Commits the whole group at once; if that fails, each batch alone, so one bad batch
-/// cannot fail the others. Replies only after the commit.
-fn commit_group(conn: &mut DbConnection, group: Vec<Job>) -> Vec<CommittedBatch> {
+/// cannot fail the others. Counters and live views hear of the commit before any
+/// device gets its answer, so whatever a device was told is already on the screens.
+fn commit_group(conn: &mut DbConnection, group: Vec<Job>, on_commit: &(dyn Fn(&[CommittedBatch]) + Send + Sync)) {
     let together = db::write_transaction(conn, |conn| {
         group
             .iter()
@@ -124,19 +123,31 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Job>) -> Vec<CommittedBatch>
         }
     };
     let mut committed = Vec::new();
+    let mut replies = Vec::new();
     for (job, answer) in group.into_iter().zip(answers) {
-        if let Ok(recorded) = &answer {
-            committed.push(CommittedBatch {
-                tenant: job.tenant,
-                device: job.device,
-                scans: job.scans,
-                answers: recorded.clone(),
-            });
+        match answer {
+            Ok(answers) => {
+                replies.push((job.reply, None));
+                committed.push(CommittedBatch {
+                    tenant: job.tenant,
+                    device: job.device,
+                    scans: job.scans,
+                    answers,
+                });
+            }
+            Err(e) => replies.push((job.reply, Some(e))),
         }
-        // The device may have hung up; its scans are recorded and a resend replays them.
-        let _ = job.reply.send(answer);
     }
-    committed
+    on_commit(&committed);
+    let mut answered = committed.into_iter();
+    for (reply, failure) in replies {
+        let answer = match failure {
+            Some(e) => Err(e),
+            None => Ok(answered.next().map(|batch| batch.answers).unwrap_or_default()),
+        };
+        // The device may have hung up; its scans are recorded and a resend replays them.
+        let _ = reply.send(answer);
+    }
 }
 
 fn decide_batch(conn: &mut DbConnection, job: &Job) -> diesel::QueryResult<Vec<RecordedScan>> {
