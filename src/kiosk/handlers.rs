@@ -14,7 +14,7 @@ use crate::auth::{random_token, token_hash, CsrfForm, CurrentUser};
 use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
-use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Update, UpdateKind};
+use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Update, UpdateKind};
 use crate::scanning::queries::event_gates;
 use crate::ui::html;
 
@@ -154,8 +154,19 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
     let frames = state
         .hub
         .subscribe(Channel::scans(&link.tenant, link.event_id), &view, render);
-    let revoked = revocation(state.bus.subscribe(), Channel::kiosk_link(&link.tenant, link.link_id));
     let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
+    // The link's channel carries only its revocation, routed once per update by the hub
+    // (not by every open kiosk): its view is drawn once at start and again when revoked.
+    let signal = notice.clone();
+    let link_view = render_with((), move |()| {
+        let signal = signal.clone();
+        async move { Ok(signal) }
+    });
+    let revoked = revocation(state.hub.subscribe(
+        Channel::kiosk_link(&link.tenant, link.link_id),
+        "revocation",
+        link_view,
+    ));
     Ok(sse_stream(
         channel_frames(frames)
             .take_until(revoked)
@@ -163,15 +174,14 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
     ))
 }
 
-/// Resolves when the link's revocation comes over the bus.
-async fn revocation(mut updates: tokio::sync::broadcast::Receiver<Update>, link: Channel) {
-    loop {
-        match updates.recv().await {
-            Ok(update) if update.channel == link => return,
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            _ => {}
+/// Resolves when the link's view is redrawn after its first drawing: the revocation.
+async fn revocation(mut link: tokio::sync::watch::Receiver<Option<Frame>>) {
+    while link.borrow_and_update().is_none() {
+        if link.changed().await.is_err() {
+            return;
         }
     }
+    let _ = link.changed().await;
 }
 
 async fn gate_name(state: &AppState, link: &ActiveLink) -> Result<Option<String>, AppError> {
