@@ -105,11 +105,7 @@ enum AdminCommand {
     /// prints the device token and nothing else.
     CreateDevice {
         #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long)]
-        event: i64,
-        #[arg(long)]
-        gate: String,
+        at: GateArgs,
         #[arg(long)]
         name: Option<String>,
     },
@@ -124,15 +120,22 @@ enum AdminCommand {
     /// --ticket-type every type is admitted again.
     GateTicketTypes {
         #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long)]
-        event: i64,
-        #[arg(long)]
-        gate: String,
+        at: GateArgs,
         /// A ticket type id the gate admits; repeat for several.
         #[arg(long = "ticket-type")]
         ticket_types: Vec<i64>,
     },
+}
+
+/// A gate of an event, named (created when missing).
+#[derive(Args, Debug)]
+struct GateArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    #[arg(long)]
+    event: i64,
+    #[arg(long)]
+    gate: String,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -183,22 +186,17 @@ async fn admin(command: AdminCommand) -> anyhow::Result<()> {
             let name = name.unwrap_or_else(|| email.clone());
             blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role)).await?
         }
-        AdminCommand::CreateDevice { db, event, gate, name } => {
-            let pool = open(&db).await?;
-            blocking(move || crate::admin::create_device_command(&pool, event, &gate, name.as_deref())).await?
+        AdminCommand::CreateDevice { at, name } => {
+            let pool = open(&at.db).await?;
+            blocking(move || crate::admin::create_device_command(&pool, at.event, &at.gate, name.as_deref())).await?
         }
         AdminCommand::RevokeDevice { db, device } => {
             let pool = open(&db).await?;
             blocking(move || crate::admin::revoke_device(&pool, device)).await?
         }
-        AdminCommand::GateTicketTypes {
-            db,
-            event,
-            gate,
-            ticket_types,
-        } => {
-            let pool = open(&db).await?;
-            blocking(move || crate::admin::set_gate_ticket_types(&pool, event, &gate, &ticket_types)).await?
+        AdminCommand::GateTicketTypes { at, ticket_types } => {
+            let pool = open(&at.db).await?;
+            blocking(move || crate::admin::set_gate_ticket_types(&pool, at.event, &at.gate, &ticket_types)).await?
         }
     };
     println!("{printed}");

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+pub mod forms;
 pub mod kiosk;
 pub mod live;
 pub mod orders;

@@ -76,8 +76,8 @@ pub async fn login(req: HttpRequest, fields: web::Form<LoginFields>) -> Result<H
     }
 }
 
-pub async fn logout(req: HttpRequest, form: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
-    let _ = form.user;
+/// Signing out needs a signed-in session and its CSRF token (checked by `CsrfForm`).
+pub async fn logout(req: HttpRequest, _signed_in: CsrfForm<serde::de::IgnoredAny>) -> Result<HttpResponse, AppError> {
     if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let hash = token_hash(cookie.value());
         let state = app_state(&req)?;

@@ -14,6 +14,7 @@ use crate::auth::{random_token, token_hash, CsrfForm, CurrentUser};
 use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
+use crate::forms;
 use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Update, UpdateKind};
 use crate::scanning::queries::event_gates;
 use crate::ui::html;
@@ -40,13 +41,7 @@ pub async fn create_link(
     let CsrfForm { user, form } = form;
     user.require_owner()?;
     let (tenant, event_id, user_id) = (user.tenant(), path.into_inner().0, user.user_id);
-    let gate_id = match form.gate.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(
-            raw.parse::<i64>()
-                .map_err(|_| AppError::bad_request("gate must be a gate id"))?,
-        ),
-    };
+    let gate_id = forms::optional_id(form.gate.as_deref(), "gate")?;
     load_event(&state.pool, tenant, event_id).await?;
     let token = random_token();
     let hash = token_hash(&token);

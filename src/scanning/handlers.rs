@@ -18,6 +18,7 @@ use crate::auth::CurrentUser;
 use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
+use crate::forms;
 use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Render};
 use crate::ui::html;
 
@@ -31,23 +32,14 @@ pub struct FilterQuery {
 
 impl FilterQuery {
     fn parse(&self) -> Result<LogFilter, AppError> {
-        let id = |raw: &Option<String>, what: &str| match raw.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
-            Some(v) => v
-                .parse()
-                .map(Some)
-                .map_err(|_| AppError::bad_request(format!("{what} must be a {what} id"))),
-        };
-        let result = match self.result.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(v) => Some(
-                ScanResult::parse(v)
-                    .ok_or_else(|| AppError::bad_request("result must be valid, duplicate or invalid"))?,
-            ),
-        };
+        let result = forms::given(self.result.as_deref())
+            .map(|v| {
+                ScanResult::parse(v).ok_or_else(|| AppError::bad_request("result must be valid, duplicate or invalid"))
+            })
+            .transpose()?;
         Ok(LogFilter {
-            gate_id: id(&self.gate, "gate")?,
-            device_id: id(&self.device, "device")?,
+            gate_id: forms::optional_id(self.gate.as_deref(), "gate")?,
+            device_id: forms::optional_id(self.device.as_deref(), "device")?,
             result,
         })
     }
