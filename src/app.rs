@@ -11,6 +11,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{Bus, Hub, InProcessBus};
+use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::routes;
 use crate::scanning::counters::{InProcessCounters, ScanCounters};
 use crate::scanning::device_tokens::DeviceTokens;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub scan_feed: Arc<ScanFeed>,
     pub device_tokens: Arc<DeviceTokens>,
     pub settings: Arc<Settings>,
+    /// Wakes the e-mail outbox worker when a message is queued.
+    pub outbox: OutboxWaker,
 }
 
 pub struct Application {
@@ -61,6 +64,13 @@ impl Application {
         ));
         let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), log_rows);
         let scan_writer = ScanWriter::start(pool.clone(), on_commit);
+        let mailer = match &settings.smtp {
+            Some(url) => Mailer::smtp(url, &settings.mail_from)?,
+            None => Mailer::Log {
+                file: settings.mail_log.clone(),
+            },
+        };
+        let outbox = outbox::start_worker(pool.clone(), mailer, settings.email_retry);
         let state = AppState {
             pool,
             bus,
@@ -70,6 +80,7 @@ impl Application {
             scan_feed,
             device_tokens: Arc::default(),
             settings: Arc::new(settings),
+            outbox,
         };
 
         let listener = TcpListener::bind(&state.settings.addr)

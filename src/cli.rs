@@ -49,6 +49,36 @@ struct ServeArgs {
     /// Mark session cookies Secure even without HTTPS seen by the app.
     #[arg(long, env = "VOELGOED_SECURE_COOKIES")]
     secure_cookies: bool,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+/// Where the console's e-mails (order confirmations) go.
+#[derive(Args, Debug)]
+struct MailArgs {
+    /// SMTP server: smtp://host:port (plain), smtp://user:pass@host:587?tls=required
+    /// (STARTTLS) or smtps://user:pass@host:465 (TLS). Without it e-mails go to the log.
+    #[arg(long, env = "VOELGOED_SMTP")]
+    smtp: Option<String>,
+    /// Sender of the e-mails.
+    #[arg(
+        long,
+        env = "VOELGOED_MAIL_FROM",
+        default_value = "Voelgoed <tickets@voelgoed.invalid>"
+    )]
+    mail_from: String,
+    /// File e-mails are appended to when there is no --smtp (the demo's default:
+    /// voelgoed-demo-mail.log).
+    #[arg(long, env = "VOELGOED_MAIL_LOG")]
+    mail_log: Option<std::path::PathBuf>,
+}
+
+impl MailArgs {
+    fn apply(self, settings: &mut Settings, default_log: Option<&str>) {
+        settings.smtp = self.smtp;
+        settings.mail_from = self.mail_from;
+        settings.mail_log = self.mail_log.or_else(|| default_log.map(Into::into));
+    }
 }
 
 #[derive(Args, Debug)]
@@ -59,6 +89,8 @@ struct DemoArgs {
     database: String,
     #[command(flatten)]
     demo: demo::DemoOptions,
+    #[command(flatten)]
+    mail: MailArgs,
 }
 
 #[derive(Args, Debug)]
@@ -142,11 +174,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => {
             let database = DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)?;
-            demo::run(Settings::new(args.addr, database), args.demo).await
+            let mut settings = Settings::new(args.addr, database);
+            args.mail.apply(&mut settings, Some("voelgoed-demo-mail.log"));
+            demo::run(settings, args.demo).await
         }
         Command::Serve(args) => {
             let mut settings = Settings::new(args.addr, parse_url(&args.db)?);
             settings.secure_cookies = args.secure_cookies;
+            args.mail.apply(&mut settings, None);
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());
             app.run_until_stopped().await

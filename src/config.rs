@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::db::DatabaseUrl;
+use crate::orders::outbox::RetryPolicy;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -16,6 +17,15 @@ pub struct Settings {
     pub coalesce: Duration,
     /// How long a session lasts after sign-in.
     pub session_ttl: Duration,
+    /// SMTP server for e-mails (`smtp://host:port`, `smtps://user:pass@host:465`, …);
+    /// None delivers them to the log (and `mail_log`, when set).
+    pub smtp: Option<String>,
+    /// File e-mails are appended to when there is no SMTP server (demo mode).
+    pub mail_log: Option<std::path::PathBuf>,
+    /// Sender of the e-mails.
+    pub mail_from: String,
+    /// How the outbox retries failed deliveries.
+    pub email_retry: RetryPolicy,
 }
 
 impl Settings {
@@ -26,6 +36,10 @@ impl Settings {
             secure_cookies: false,
             coalesce: Duration::from_millis(250),
             session_ttl: Duration::from_secs(12 * 3600),
+            smtp: None,
+            mail_log: None,
+            mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
+            email_retry: RetryPolicy::default(),
         }
     }
 }

@@ -238,3 +238,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     gate_ticket_types,
     kiosk_links,
 );
+
+// Order management (refunds and audit entries name the user who acted).
+diesel::joinable!(refunds -> users (user_id));
+diesel::joinable!(audit_log -> users (user_id));

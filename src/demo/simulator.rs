@@ -107,6 +107,10 @@ fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<(Vec
                 channel: Channel::occupancy(&tenant, event_id),
                 kind: UpdateKind::TicketSold,
             });
+            updates.push(Update {
+                channel: Channel::orders(&tenant),
+                kind: UpdateKind::OrderChanged,
+            });
         }
     }
     for _ in 0..scans {

@@ -33,6 +33,11 @@ impl Channel {
         Self(format!("kiosk:org:{}:link:{link_id}", tenant.organization_id()))
     }
 
+    /// Orders of an organisation placed or changed: the live order list.
+    pub fn orders(tenant: &Tenant) -> Self {
+        Self(format!("orders:org:{}", tenant.organization_id()))
+    }
+
     pub fn name(&self) -> &str {
         &self.0
     }

@@ -39,7 +39,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/events" { "Voelgoed" }
                     @if let Some(viewer) = viewer {
-                        nav aria-label="Main" { a href="/events" { "Events" } }
+                        nav aria-label="Main" { a href="/events" { "Events" } a href="/orders" { "Orders" } }
                         span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf_token" value=(viewer.csrf_token);

@@ -1,0 +1,225 @@
+//! What the order page shows: the order, its tickets and their scans, refunds, e-mails
+//! and the audit log of actions on it. All scoped by the tenant.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
+use crate::db::{DbConnection, Tenant};
+
+#[derive(Queryable, Clone, Debug)]
+pub struct Order {
+    pub id: i64,
+    pub event_id: i64,
+    pub code: String,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub status: String,
+    pub gross: i64,
+    pub fees: i64,
+    pub net: i64,
+    pub created_at: i64,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct OrderEvent {
+    pub name: String,
+    pub currency: String,
+    pub timezone: String,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct TicketLine {
+    pub id: i64,
+    pub code: String,
+    pub ticket_type: String,
+    pub status: String,
+    pub price: i64,
+    pub inside_since: Option<i64>,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct TicketScan {
+    pub ticket_id: Option<i64>,
+    pub scanned_at: i64,
+    pub gate: String,
+    pub direction: String,
+    pub result: String,
+    pub reason: Option<String>,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct RefundLine {
+    pub amount: i64,
+    pub by: String,
+    pub created_at: i64,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct EmailLine {
+    pub subject: String,
+    pub recipient: String,
+    pub status: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+}
+
+#[derive(Queryable, Clone, Debug)]
+pub struct AuditLine {
+    pub action: String,
+    pub by: Option<String>,
+    pub details: String,
+    pub created_at: i64,
+}
+
+/// Everything the order page shows.
+#[derive(Clone, Debug)]
+pub struct OrderDetails {
+    pub order: Order,
+    pub event: OrderEvent,
+    pub tickets: Vec<TicketLine>,
+    pub scans: Vec<TicketScan>,
+    pub refunds: Vec<RefundLine>,
+    pub emails: Vec<EmailLine>,
+    pub audit: Vec<AuditLine>,
+}
+
+impl OrderDetails {
+    pub fn refunded(&self) -> i64 {
+        self.refunds.iter().map(|r| r.amount).sum()
+    }
+}
+
+/// One of the tenant's orders; another organisation's id is `NotFound`, like a missing one.
+pub fn find_order(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) -> QueryResult<Order> {
+    orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .filter(orders::id.eq(order_id))
+        .select((
+            orders::id,
+            orders::event_id,
+            orders::code,
+            orders::buyer_name,
+            orders::buyer_email,
+            orders::status,
+            orders::gross,
+            orders::fees,
+            orders::net,
+            orders::created_at,
+        ))
+        .first(conn)
+}
+
+/// The order's tickets, in the order they were issued.
+pub fn order_tickets(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) -> QueryResult<Vec<TicketLine>> {
+    tickets::table
+        .inner_join(ticket_types::table)
+        .filter(tickets::organization_id.eq(tenant.organization_id()))
+        .filter(tickets::order_id.eq(order_id))
+        .order(tickets::id)
+        .select((
+            tickets::id,
+            tickets::code,
+            ticket_types::name,
+            tickets::status,
+            tickets::price,
+            tickets::inside_since,
+        ))
+        .load(conn)
+}
+
+pub fn order_details(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) -> QueryResult<OrderDetails> {
+    let org = tenant.organization_id();
+    let order = find_order(conn, tenant, order_id)?;
+    let event = events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::id.eq(order.event_id))
+        .select((events::name, events::currency, events::timezone))
+        .first(conn)?;
+    let tickets = order_tickets(conn, tenant, order_id)?;
+    let ticket_ids: Vec<i64> = tickets.iter().map(|t| t.id).collect();
+    let scans = scans::table
+        .inner_join(gates::table)
+        .filter(scans::organization_id.eq(org))
+        .filter(scans::event_id.eq(order.event_id))
+        .filter(scans::ticket_id.eq_any(&ticket_ids))
+        .order(scans::id)
+        .limit(500)
+        .select((
+            scans::ticket_id,
+            scans::scanned_at,
+            gates::name,
+            scans::direction,
+            scans::result,
+            scans::reason,
+        ))
+        .load(conn)?;
+    let refunds = refunds::table
+        .inner_join(users::table)
+        .filter(refunds::organization_id.eq(org))
+        .filter(refunds::order_id.eq(order_id))
+        .order(refunds::id)
+        .select((refunds::amount, users::name, refunds::created_at))
+        .load(conn)?;
+    let emails = email_outbox::table
+        .filter(email_outbox::organization_id.eq(org))
+        .filter(email_outbox::order_id.eq(order_id))
+        .order(email_outbox::id.desc())
+        .select((
+            email_outbox::subject,
+            email_outbox::recipient,
+            email_outbox::status,
+            email_outbox::attempts,
+            email_outbox::last_error,
+            email_outbox::created_at,
+            email_outbox::sent_at,
+        ))
+        .load(conn)?;
+    let audit = audit_log::table
+        .left_join(users::table)
+        .filter(audit_log::organization_id.eq(org))
+        .filter(audit_log::subject_type.eq("order"))
+        .filter(audit_log::subject_id.eq(order_id))
+        .order(audit_log::id.desc())
+        .select((
+            audit_log::action,
+            users::name.nullable(),
+            audit_log::details,
+            audit_log::created_at,
+        ))
+        .load(conn)?;
+    Ok(OrderDetails {
+        order,
+        event,
+        tickets,
+        scans,
+        refunds,
+        emails,
+        audit,
+    })
+}
+
+/// Writes an audit entry about an order, naming the user who acted.
+pub fn audit_order(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    user_id: i64,
+    order_id: i64,
+    action: &str,
+    details: &str,
+    at: i64,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::organization_id.eq(tenant.organization_id()),
+            audit_log::user_id.eq(Some(user_id)),
+            audit_log::action.eq(action),
+            audit_log::subject_type.eq("order"),
+            audit_log::subject_id.eq(order_id),
+            audit_log::details.eq(details),
+            audit_log::created_at.eq(at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,287 @@
+//! The order list's filter and page cursor: parsed from the query string into domain
+//! values ("parse, don't validate"), so queries only ever see checked input.
+
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::Tenant;
+use crate::error::AppError;
+use crate::forms;
+
+/// Longest free-text query: codes, e-mail addresses and names are all far shorter.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// An order's status, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Refunded,
+    PartiallyRefunded,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        Self::Pending,
+        Self::Paid,
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Cancelled,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Refunded => "refunded",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Refunded => "refunded",
+            Self::PartiallyRefunded => "partially refunded",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Free text as each searched column stores it: codes upper-case, e-mail addresses and
+/// (through an expression index) names lower-case. Matched as a prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchText {
+    pub lower: String,
+    pub upper: String,
+}
+
+impl SearchText {
+    /// The exclusive upper end of a prefix range: every string starting with `prefix`
+    /// sorts below `prefix` followed by the highest code point.
+    pub fn range_end(prefix: &str) -> String {
+        format!("{prefix}\u{10FFFF}")
+    }
+}
+
+/// Which orders the list shows. Dates are already instants (unix ms) in the
+/// organisation's timezone: `created_from` inclusive, `created_before` exclusive.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub text: Option<SearchText>,
+    pub status: Option<OrderStatus>,
+    pub event_id: Option<i64>,
+    pub created_from: Option<i64>,
+    pub created_before: Option<i64>,
+}
+
+impl OrderFilter {
+    /// Whether an order with these values passes the filter (for pushed new orders).
+    pub fn is_unfiltered(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// Where a page starts: just after this (created_at, id) in newest-first order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub created_at: i64,
+    pub id: i64,
+}
+
+impl Cursor {
+    /// `created_at.id.check`: the check catches an edited or truncated cursor. It is not
+    /// a secret: a cursor grants nothing, it only says where a page of the tenant's own
+    /// orders starts.
+    pub fn encode(&self, tenant: &Tenant) -> String {
+        format!(
+            "{}.{}.{}",
+            self.created_at,
+            self.id,
+            Self::check(tenant, self.created_at, self.id)
+        )
+    }
+
+    pub fn decode(raw: &str, tenant: &Tenant) -> Result<Self, AppError> {
+        let invalid =
+            || AppError::bad_request("The page cursor (after=) is not valid: start again from the first page.");
+        let mut parts = raw.split('.');
+        let (Some(created_at), Some(id), Some(check), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(invalid());
+        };
+        let created_at: i64 = created_at.parse().map_err(|_| invalid())?;
+        let id: i64 = id.parse().map_err(|_| invalid())?;
+        if check != Self::check(tenant, created_at, id) {
+            return Err(invalid());
+        }
+        Ok(Self { created_at, id })
+    }
+
+    fn check(tenant: &Tenant, created_at: i64, id: i64) -> String {
+        let digest = Sha256::digest(format!(
+            "voelgoed-orders:{}:{created_at}:{id}",
+            tenant.organization_id()
+        ));
+        digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+/// The list's query string as the form sends it: empty fields mean "all".
+#[derive(Deserialize, Default, Clone, Debug)]
+pub struct FilterQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub event: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub after: Option<String>,
+}
+
+impl FilterQuery {
+    /// The filter, with dates read as days in `timezone` (the organisation's).
+    pub fn filter(&self, timezone: &str) -> Result<OrderFilter, AppError> {
+        let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+        let text = match forms::given(self.q.as_deref()) {
+            Some(q) if q.chars().count() > MAX_SEARCH_CHARS => {
+                return Err(AppError::bad_request(format!(
+                    "The search text is longer than {MAX_SEARCH_CHARS} characters."
+                )))
+            }
+            Some(q) => Some(SearchText {
+                lower: q.to_lowercase(),
+                upper: q.to_uppercase(),
+            }),
+            None => None,
+        };
+        let status = forms::given(self.status.as_deref())
+            .map(|raw| {
+                OrderStatus::parse(raw).ok_or_else(|| {
+                    AppError::bad_request("status must be pending, paid, partially_refunded, refunded or cancelled")
+                })
+            })
+            .transpose()?;
+        let from = parse_day(self.from.as_deref(), "from")?;
+        let to = parse_day(self.to.as_deref(), "to")?;
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                return Err(AppError::bad_request("The from date is after the to date."));
+            }
+        }
+        Ok(OrderFilter {
+            text,
+            status,
+            event_id: forms::optional_id(self.event.as_deref(), "event")?,
+            created_from: from.map(|day| start_of_day(day, &tz)).transpose()?,
+            created_before: to
+                .and_then(|day| day.succ_opt())
+                .map(|day| start_of_day(day, &tz))
+                .transpose()?,
+        })
+    }
+
+    pub fn cursor(&self, tenant: &Tenant) -> Result<Option<Cursor>, AppError> {
+        forms::given(self.after.as_deref())
+            .map(|raw| Cursor::decode(raw, tenant))
+            .transpose()
+    }
+
+    /// The filter fields as a query string (without the cursor), for links and streams.
+    pub fn filter_query_string(&self) -> String {
+        let fields = [
+            ("q", &self.q),
+            ("status", &self.status),
+            ("event", &self.event),
+            ("from", &self.from),
+            ("to", &self.to),
+        ];
+        let given: Vec<(&str, &str)> = fields
+            .iter()
+            .filter_map(|(name, value)| forms::given(value.as_deref()).map(|v| (*name, v)))
+            .collect();
+        serde_urlencoded::to_string(given).unwrap_or_default()
+    }
+
+    /// The query string of the page after `cursor` with the same filter.
+    pub fn next_page_query_string(&self, tenant: &Tenant, cursor: Cursor) -> String {
+        let filter = self.filter_query_string();
+        let after = serde_urlencoded::to_string([("after", cursor.encode(tenant))]).unwrap_or_default();
+        if filter.is_empty() {
+            after
+        } else {
+            format!("{filter}&{after}")
+        }
+    }
+}
+
+fn parse_day(raw: Option<&str>, what: &str) -> Result<Option<NaiveDate>, AppError> {
+    forms::given(raw)
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| AppError::bad_request(format!("The {what} date must be a date like 2026-11-25.")))
+        })
+        .transpose()
+}
+
+/// The first instant of `day` in `tz` (the earliest one when the clocks go back, the
+/// first after the gap when midnight does not exist).
+fn start_of_day(day: NaiveDate, tz: &Tz) -> Result<i64, AppError> {
+    let out_of_range = || AppError::bad_request("The date is out of range.");
+    (0..3)
+        .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+        .find_map(|local| tz.from_local_datetime(&local).earliest())
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(out_of_range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(from: &str, to: &str) -> FilterQuery {
+        FilterQuery {
+            from: Some(from.into()),
+            to: Some(to.into()),
+            ..FilterQuery::default()
+        }
+    }
+
+    #[test]
+    fn dates_are_whole_days_in_the_organisations_timezone() {
+        let filter = query("2026-11-25", "2026-11-25")
+            .filter("Europe/Amsterdam")
+            .expect("valid dates");
+        // Midnight in Amsterdam (UTC+1 in November) is 23:00 UTC the day before.
+        assert_eq!(filter.created_from, Some(1_795_561_200_000));
+        assert_eq!(filter.created_before, Some(1_795_561_200_000 + 86_400_000));
+    }
+
+    #[test]
+    fn reversed_or_malformed_dates_are_refused() {
+        assert!(query("2026-11-26", "2026-11-25").filter("UTC").is_err());
+        assert!(query("25/11/2026", "").filter("UTC").is_err());
+    }
+
+    #[test]
+    fn a_cursor_survives_a_round_trip_and_an_edit_is_caught() {
+        let tenant = Tenant::authenticated(7);
+        let cursor = Cursor {
+            created_at: 1_700_000_000_000,
+            id: 42,
+        };
+        let raw = cursor.encode(&tenant);
+        assert_eq!(Cursor::decode(&raw, &tenant).expect("intact cursor"), cursor);
+        assert!(Cursor::decode(&raw.replace(".42.", ".41."), &tenant).is_err());
+        assert!(Cursor::decode(&raw, &Tenant::authenticated(8)).is_err());
+        assert!(Cursor::decode("garbage", &tenant).is_err());
+    }
+}

@@ -1,0 +1,227 @@
+//! Refunds: whole orders or chosen tickets, amounts computed here, once per
+//! idempotency key. Money semantics (the dashboard relies on them): a refund returns the
+//! prices of the refunded tickets; platform fees stay in `orders.fees`; `orders.net` is
+//! gross − fees − everything refunded; the order becomes `refunded` when no valid ticket
+//! is left, else `partially_refunded`.
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::details::{audit_order, find_order, order_tickets, TicketLine};
+use crate::db::schema::{orders, refunds, tickets};
+use crate::db::{self, DbConnection, Tenant};
+
+/// Longest idempotency key a form may send.
+pub const MAX_KEY_CHARS: usize = 100;
+
+/// What to refund.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundScope {
+    /// Every ticket still valid.
+    WholeOrder,
+    /// These tickets of the order (ids).
+    Tickets(Vec<i64>),
+}
+
+/// What a refund would return, computed on the server: shown on the confirmation step.
+#[derive(Clone, Debug)]
+pub struct RefundPlan {
+    pub tickets: Vec<TicketLine>,
+    pub amount: i64,
+}
+
+/// Why a refund cannot happen; nothing was changed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RefundRefused {
+    #[error("This order is {0}: there is nothing to refund.")]
+    NotRefundable(String),
+    #[error("Choose at least one ticket to refund.")]
+    NothingChosen,
+    #[error("A chosen ticket is not a valid ticket of this order (already refunded, or another order's).")]
+    NotAValidTicket,
+    #[error("The amount to refund changed since it was shown ({shown} then, {now} now): review it again.")]
+    AmountChanged { shown: i64, now: i64 },
+    #[error("This refund key was already used for another order.")]
+    KeyUsedElsewhere,
+}
+
+/// What the refund did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundOutcome {
+    Refunded {
+        amount: i64,
+        order_status: String,
+        event_id: i64,
+    },
+    /// The same idempotency key was seen before for this order: nothing new happened.
+    AlreadyDone,
+}
+
+/// The tickets and amount `scope` stands for, or why it cannot be refunded.
+pub fn plan_refund(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    order_id: i64,
+    scope: &RefundScope,
+) -> QueryResult<Result<RefundPlan, RefundRefused>> {
+    let order = find_order(conn, tenant, order_id)?;
+    if !matches!(order.status.as_str(), "paid" | "partially_refunded") {
+        return Ok(Err(RefundRefused::NotRefundable(order.status.replace('_', " "))));
+    }
+    let valid: Vec<TicketLine> = order_tickets(conn, tenant, order_id)?
+        .into_iter()
+        .filter(|t| t.status == "valid")
+        .collect();
+    let chosen: Vec<TicketLine> = match scope {
+        RefundScope::WholeOrder => valid,
+        RefundScope::Tickets(ids) => {
+            let mut ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            let chosen: Vec<TicketLine> = valid.into_iter().filter(|t| ids.contains(&t.id)).collect();
+            if chosen.len() != ids.len() {
+                return Ok(Err(RefundRefused::NotAValidTicket));
+            }
+            chosen
+        }
+    };
+    if chosen.is_empty() {
+        return Ok(Err(RefundRefused::NothingChosen));
+    }
+    let amount = chosen.iter().map(|t| t.price).sum();
+    Ok(Ok(RefundPlan {
+        tickets: chosen,
+        amount,
+    }))
+}
+
+/// A refund asked for by a signed-in owner.
+pub struct RefundRequest {
+    pub user_id: i64,
+    pub order_id: i64,
+    pub scope: RefundScope,
+    pub idempotency_key: String,
+    /// The amount the confirmation step showed; refused when it no longer holds.
+    pub shown_amount: Option<i64>,
+}
+
+/// Refunds in one transaction: tickets, refund row, order status and net, audit entry.
+pub fn refund(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    request: &RefundRequest,
+) -> QueryResult<Result<RefundOutcome, RefundRefused>> {
+    let attempt = db::write_transaction(conn, |conn| refund_in_transaction(conn, tenant, request));
+    match attempt {
+        // Two identical submissions raced (PostgreSQL): the loser sees the winner's key.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+            earlier_refund(conn, tenant, request).map(|done| done.ok_or(RefundRefused::KeyUsedElsewhere))
+        }
+        // The tickets changed under us: someone else refunded them first.
+        Err(DieselError::RollbackTransaction) => Ok(Err(RefundRefused::NotAValidTicket)),
+        other => other,
+    }
+}
+
+fn refund_in_transaction(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    request: &RefundRequest,
+) -> QueryResult<Result<RefundOutcome, RefundRefused>> {
+    let org = tenant.organization_id();
+    if let Some(done) = earlier_refund(conn, tenant, request)? {
+        return Ok(Ok(done));
+    }
+    let used_elsewhere: i64 = refunds::table
+        .filter(refunds::organization_id.eq(org))
+        .filter(refunds::idempotency_key.eq(&request.idempotency_key))
+        .count()
+        .get_result(conn)?;
+    if used_elsewhere > 0 {
+        return Ok(Err(RefundRefused::KeyUsedElsewhere));
+    }
+    let plan = match plan_refund(conn, tenant, request.order_id, &request.scope)? {
+        Ok(plan) => plan,
+        Err(refused) => return Ok(Err(refused)),
+    };
+    if let Some(shown) = request.shown_amount {
+        if shown != plan.amount {
+            return Ok(Err(RefundRefused::AmountChanged {
+                shown,
+                now: plan.amount,
+            }));
+        }
+    }
+    let now = db::now_ms();
+    let ids: Vec<i64> = plan.tickets.iter().map(|t| t.id).collect();
+    let changed = diesel::update(
+        tickets::table
+            .filter(tickets::organization_id.eq(org))
+            .filter(tickets::order_id.eq(request.order_id))
+            .filter(tickets::id.eq_any(&ids))
+            .filter(tickets::status.eq("valid")),
+    )
+    .set(tickets::status.eq("refunded"))
+    .execute(conn)?;
+    if changed != ids.len() {
+        return Err(DieselError::RollbackTransaction);
+    }
+    diesel::insert_into(refunds::table)
+        .values((
+            refunds::organization_id.eq(org),
+            refunds::order_id.eq(request.order_id),
+            refunds::amount.eq(plan.amount),
+            refunds::idempotency_key.eq(&request.idempotency_key),
+            refunds::user_id.eq(request.user_id),
+            refunds::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    let still_valid: i64 = tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::order_id.eq(request.order_id))
+        .filter(tickets::status.eq("valid"))
+        .count()
+        .get_result(conn)?;
+    let status = if still_valid == 0 {
+        "refunded"
+    } else {
+        "partially_refunded"
+    };
+    let order = find_order(conn, tenant, request.order_id)?;
+    diesel::update(
+        orders::table
+            .filter(orders::organization_id.eq(org))
+            .filter(orders::id.eq(request.order_id)),
+    )
+    .set((orders::status.eq(status), orders::net.eq(order.net - plan.amount)))
+    .execute(conn)?;
+    let codes: Vec<&str> = plan.tickets.iter().map(|t| t.code.as_str()).collect();
+    let details = format!(
+        "refunded {} ticket(s) for {} minor units: {}; order is now {}",
+        codes.len(),
+        plan.amount,
+        codes.join(", "),
+        status.replace('_', " ")
+    );
+    audit_order(conn, tenant, request.user_id, request.order_id, "refund", &details, now)?;
+    Ok(Ok(RefundOutcome::Refunded {
+        amount: plan.amount,
+        order_status: status.to_owned(),
+        event_id: order.event_id,
+    }))
+}
+
+/// `AlreadyDone` when this key already refunded this order.
+fn earlier_refund(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    request: &RefundRequest,
+) -> QueryResult<Option<RefundOutcome>> {
+    let found: i64 = refunds::table
+        .filter(refunds::organization_id.eq(tenant.organization_id()))
+        .filter(refunds::idempotency_key.eq(&request.idempotency_key))
+        .filter(refunds::order_id.eq(request.order_id))
+        .count()
+        .get_result(conn)?;
+    Ok((found > 0).then_some(RefundOutcome::AlreadyDone))
+}

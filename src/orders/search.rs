@@ -1,0 +1,245 @@
+//! The order list's queries: filtered, newest first, one keyset page at a time. Every
+//! filter is served by an index that starts with organization_id (see the migrations
+//! and BENCHMARKS.md for the plans).
+
+use std::collections::HashMap;
+
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use super::filter::{Cursor, OrderFilter, SearchText};
+use crate::db::schema::{events, orders, organizations, tickets};
+use crate::db::{DbConnection, Tenant};
+
+diesel::define_sql_function! {
+    /// SQL `lower(text)`: the expression the buyer-name index is built on.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// Orders on one page of the list.
+pub const PAGE_ROWS: i64 = 50;
+
+#[derive(Queryable, Clone, Debug)]
+pub struct OrderSummary {
+    pub id: i64,
+    pub event_id: i64,
+    pub code: String,
+    pub buyer_name: String,
+    pub buyer_email: String,
+    pub status: String,
+    pub gross: i64,
+    pub created_at: i64,
+}
+
+/// One row of the order list, with what it needs from its event and tickets.
+#[derive(Clone, Debug)]
+pub struct OrderLine {
+    pub order: OrderSummary,
+    pub event_name: String,
+    pub currency: String,
+    pub tickets: i64,
+}
+
+/// A page of the list and the cursor of the next one, when there is more.
+#[derive(Clone, Debug)]
+pub struct OrderPage {
+    pub lines: Vec<OrderLine>,
+    pub next: Option<Cursor>,
+}
+
+/// The organisation's timezone: the order list reads dates in it.
+pub fn organization_timezone(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<String> {
+    organizations::table
+        .filter(organizations::id.eq(tenant.organization_id()))
+        .select(organizations::timezone)
+        .first(conn)
+}
+
+/// The tenant's events as (id, name), for the event filter.
+pub fn event_choices(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(i64, String)>> {
+    events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .order((events::starts_at.desc(), events::id))
+        .select((events::id, events::name))
+        .load(conn)
+}
+
+type Select = (
+    orders::id,
+    orders::event_id,
+    orders::code,
+    orders::buyer_name,
+    orders::buyer_email,
+    orders::status,
+    orders::gross,
+    orders::created_at,
+);
+
+const SELECT: Select = (
+    orders::id,
+    orders::event_id,
+    orders::code,
+    orders::buyer_name,
+    orders::buyer_email,
+    orders::status,
+    orders::gross,
+    orders::created_at,
+);
+
+/// The filtered orders of the tenant, as a boxed query: newest first is added by callers.
+fn filtered<'a>(tenant: &Tenant, filter: &'a OrderFilter) -> orders::BoxedQuery<'a, crate::db::MultiBackend> {
+    let mut query = orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .into_boxed();
+    if let Some(status) = filter.status {
+        query = query.filter(orders::status.eq(status.as_str()));
+    }
+    if let Some(event_id) = filter.event_id {
+        query = query.filter(orders::event_id.eq(event_id));
+    }
+    if let Some(from) = filter.created_from {
+        query = query.filter(orders::created_at.ge(from));
+    }
+    if let Some(before) = filter.created_before {
+        query = query.filter(orders::created_at.lt(before));
+    }
+    if let Some(SearchText { lower: text, upper }) = &filter.text {
+        // Three prefix ranges, each on its own index: the planner unions them.
+        let (text_end, upper_end) = (SearchText::range_end(text), SearchText::range_end(upper));
+        query = query.filter(
+            orders::code
+                .ge(upper.clone())
+                .and(orders::code.lt(upper_end))
+                .or(orders::buyer_email
+                    .ge(text.clone())
+                    .and(orders::buyer_email.lt(text_end.clone())))
+                .or(lower(orders::buyer_name)
+                    .ge(text.clone())
+                    .and(lower(orders::buyer_name).lt(text_end))),
+        );
+    }
+    query
+}
+
+/// One page of the filtered list, newest first, starting after `after`.
+pub fn find_orders(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<OrderPage> {
+    let mut rows = order_summaries(conn, tenant, filter, after, limit + 1)?;
+    let next = if rows.len() as i64 > limit {
+        rows.truncate(limit as usize);
+        rows.last().map(OrderSummary::cursor)
+    } else {
+        None
+    };
+    Ok(OrderPage {
+        lines: with_events_and_tickets(conn, tenant, rows)?,
+        next,
+    })
+}
+
+impl OrderSummary {
+    /// The cursor of the page that starts after this order.
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+}
+
+/// Up to `limit` filtered orders after `after`, newest first: the keyset page itself.
+pub fn order_summaries(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    after: Option<Cursor>,
+    limit: i64,
+) -> QueryResult<Vec<OrderSummary>> {
+    let mut query = filtered(tenant, filter);
+    if let Some(Cursor { created_at, id }) = after {
+        // The redundant `<=` gives the index a range to seek to: a deep page costs what
+        // the first one does.
+        query = query.filter(
+            orders::created_at
+                .le(created_at)
+                .and(orders::created_at.lt(created_at).or(orders::id.lt(id))),
+        );
+    }
+    query
+        .order((orders::created_at.desc(), orders::id.desc()))
+        .limit(limit)
+        .select(SELECT)
+        .load(conn)
+}
+
+/// Orders placed after `after_id` that pass the filter, newest first (for the live list).
+pub fn orders_since(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    after_id: i64,
+    limit: i64,
+) -> QueryResult<Vec<OrderLine>> {
+    let rows = filtered(tenant, filter)
+        .filter(orders::id.gt(after_id))
+        .order(orders::id.desc())
+        .limit(limit)
+        .select(SELECT)
+        .load(conn)?;
+    with_events_and_tickets(conn, tenant, rows)
+}
+
+/// The highest order id of the tenant: the live list shows orders placed after it.
+pub fn newest_order_id(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<i64> {
+    let newest: Option<i64> = orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .select(diesel::dsl::max(orders::id))
+        .first(conn)?;
+    Ok(newest.unwrap_or(0))
+}
+
+fn with_events_and_tickets(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    rows: Vec<OrderSummary>,
+) -> QueryResult<Vec<OrderLine>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let org = tenant.organization_id();
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    let counts: HashMap<i64, i64> = tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::order_id.eq_any(&ids))
+        .group_by(tickets::order_id)
+        .select((tickets::order_id, count_star()))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let event_ids: Vec<i64> = rows.iter().map(|o| o.event_id).collect();
+    let events: HashMap<i64, (String, String)> = events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::id.eq_any(&event_ids))
+        .select((events::id, events::name, events::currency))
+        .load::<(i64, String, String)>(conn)?
+        .into_iter()
+        .map(|(id, name, currency)| (id, (name, currency)))
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|order| {
+            let (event_name, currency) = events.get(&order.event_id).cloned().unwrap_or_default();
+            OrderLine {
+                tickets: counts.get(&order.id).copied().unwrap_or(0),
+                event_name,
+                currency,
+                order,
+            }
+        })
+        .collect())
+}
