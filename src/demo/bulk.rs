@@ -204,7 +204,8 @@ impl OrderWriter {
             status,
             gross,
             fees,
-            net: gross - fees,
+            // Refunds return ticket prices, never the platform's fees.
+            net: gross - fees - refunded,
             created_at,
         });
         true

@@ -45,6 +45,20 @@ async fn bulk_seed_spreads_orders_unevenly_over_new_organisations() {
         .unwrap();
     assert!(all >= 2900, "orders come with tickets");
     assert_eq!(all, distinct, "ticket codes are unique");
+    // Refunds return ticket prices and keep the fees: net = gross − fees − refunded.
+    #[derive(QueryableByName, Debug)]
+    struct Wrong {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let wrong = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM orders o WHERE o.net <> o.gross - o.fees - COALESCE((SELECT SUM(t.price) \
+         FROM tickets t WHERE t.order_id = o.id AND t.status = 'refunded'), 0) \
+         OR COALESCE((SELECT SUM(r.amount) FROM refunds r WHERE r.order_id = o.id), 0) <> o.gross - o.fees - o.net",
+    )
+    .get_result::<Wrong>(&mut *conn)
+    .unwrap();
+    assert_eq!(wrong.n, 0, "seeded net amounts follow the refund rules");
 
     let again = voelgoed(&["seed", "--database", db, "--orders", "10"]);
     assert!(!again.status.success());
