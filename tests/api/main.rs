@@ -10,6 +10,7 @@ mod helpers;
 mod kiosk;
 mod migrations;
 mod orders;
+mod orders_bad_input;
 mod scan_api;
 mod scan_monitor;
 mod seeding;
