@@ -28,6 +28,9 @@ enum Command {
     /// Load-test the device API on a fresh database and check every acknowledged scan
     /// was stored (see BENCHMARKS.md).
     BenchScans(crate::bench::BenchOptions),
+    /// Time the order list's filters, searches and pages on a seeded SQLite database,
+    /// show their query plans and the CSV export's memory (see BENCHMARKS.md).
+    BenchOrders(crate::bench::orders::OrderBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -199,6 +202,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BenchScans(options) => crate::bench::run(options).await,
+        Command::BenchOrders(options) => crate::bench::orders::run(options).await,
         Command::Admin(command) => admin(command).await,
     }
 }

@@ -3,6 +3,8 @@
 //! real HTTP from many simulated devices, reports throughput and latency percentiles,
 //! and finally checks that the database holds exactly as many scans as were acknowledged.
 
+pub mod orders;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;

@@ -153,6 +153,18 @@ pub fn migrate(pool: &Pool) -> anyhow::Result<()> {
     for migration in applied {
         tracing::info!(%migration, "applied migration");
     }
+    refresh_planner_statistics(&mut conn)?;
+    Ok(())
+}
+
+/// SQLite plans queries better with statistics about its indexes (the order search
+/// needs them to union its prefix indexes): refresh those that are missing or stale,
+/// sampling a bounded number of rows, so it stays fast on large tables. PostgreSQL's
+/// autovacuum keeps its own.
+pub fn refresh_planner_statistics(conn: &mut DbConnection) -> anyhow::Result<()> {
+    if let DbConnection::Sqlite(sqlite) = conn {
+        sqlite.batch_execute("PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;")?;
+    }
     Ok(())
 }
 

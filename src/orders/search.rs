@@ -170,11 +170,17 @@ pub fn order_summaries(
                 .and(orders::created_at.lt(created_at).or(orders::id.lt(id))),
         );
     }
-    query
-        .order((orders::created_at.desc(), orders::id.desc()))
-        .limit(limit)
-        .select(SELECT)
-        .load(conn)
+    let query = if filter.text.is_some() {
+        // Free text: the unary plus keeps the planner from walking the organisation's
+        // orders in created order (checking each against the text); it unions the
+        // three prefix ranges from their indexes and sorts only the matches.
+        query.order(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "+orders.created_at DESC, orders.id DESC",
+        ))
+    } else {
+        query.order((orders::created_at.desc(), orders::id.desc()))
+    };
+    query.limit(limit).select(SELECT).load(conn)
 }
 
 /// Orders placed after `after_id` that pass the filter, newest first (for the live list).
