@@ -19,6 +19,15 @@ struct Browser {
 impl Browser {
     /// A headless Chromium at phone size (360×640), with its console log kept.
     async fn start() -> Browser {
+        Self::start_with(true).await
+    }
+
+    /// The same browser with JavaScript switched off by Chrome's content settings.
+    async fn start_without_javascript() -> Browser {
+        Self::start_with(false).await
+    }
+
+    async fn start_with(javascript: bool) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -43,7 +52,8 @@ impl Browser {
                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=360,640",
                     format!("--user-data-dir={}", profile.display()),
-                ]
+                ],
+                "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
             },
             "goog:loggingPrefs": { "browser": "ALL" }
         });
@@ -362,4 +372,201 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
     assert!(browser.is_same_page_load().await, "recovered without a reload");
     browser.close().await;
     server.stop();
+}
+
+/// How many order rows the list shows.
+async fn order_rows(browser: &Browser) -> usize {
+    browser
+        .client
+        .find_all(Locator::Css("tr[data-order]"))
+        .await
+        .map_or(0, |rows| rows.len())
+}
+
+async fn current_query(browser: &Browser) -> String {
+    browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .query()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn typing_a_buyer_email_filters_the_list_into_the_url_and_back_restores_it() {
+    let app = spawn_app().await;
+    let now = voelgoed::db::now_ms();
+    crate::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
+    let bram = crate::orders::place_a(&app, ("Bram Jansen", "bram.jansen@example.test"), 2, now + 1).await;
+    crate::orders::place_a(&app, ("Chloé Bakker", "chloe@example.test"), 1, now + 2).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.wait_for(|b| async move { order_rows(b).await == 3 }).await;
+    browser.mark_page_load().await;
+
+    browser.fill(r#"input[name="q"]"#, "bram.jan").await;
+
+    browser.wait_for(|b| async move { order_rows(b).await == 1 }).await;
+    assert!(browser.text("tr[data-order]").await.contains(&bram.code));
+    browser
+        .wait_for(|b| async move { current_query(b).await.contains("q=bram.jan") })
+        .await;
+    assert!(browser.is_same_page_load().await, "only the rows were swapped");
+
+    browser.client.back().await.unwrap();
+    browser.wait_for(|b| async move { order_rows(b).await == 3 }).await;
+    assert!(!current_query(&browser).await.contains("q="));
+    assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn load_more_appends_the_next_orders_when_scrolled_into_view() {
+    let app = spawn_app().await;
+    let now = voelgoed::db::now_ms();
+    for n in 0..120 {
+        crate::orders::place_a(&app, ("Many Buyer", "many@example.test"), 1, now - n).await;
+    }
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.wait_for(|b| async move { order_rows(b).await == 50 }).await;
+    browser.mark_page_load().await;
+
+    let scroll = "document.getElementById('load-more').scrollIntoView(); return true;";
+    browser.client.execute(scroll, vec![]).await.unwrap();
+    browser.wait_for(|b| async move { order_rows(b).await == 100 }).await;
+    browser.client.execute(scroll, vec![]).await.unwrap();
+    browser.wait_for(|b| async move { order_rows(b).await == 120 }).await;
+
+    assert!(
+        browser.client.find(Locator::Id("load-more")).await.is_err(),
+        "no more to load"
+    );
+    assert!(browser.is_same_page_load().await);
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_new_order_appears_on_top_of_the_open_list() {
+    let app = spawn_app().await;
+    crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
+        .await;
+    browser.mark_page_load().await;
+
+    let order = app.sell_tickets_a(2).await;
+    app.state.bus.publish(voelgoed::live::Update {
+        channel: voelgoed::live::Channel::orders(&app.fixture.org_a),
+        kind: voelgoed::live::UpdateKind::OrderChanged,
+    });
+
+    browser.wait_for(|b| async move { order_rows(b).await == 2 }).await;
+    assert!(browser.text("tr[data-order]").await.contains(&order.code), "on top");
+    assert!(browser.is_same_page_load().await);
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refuses_the_ticket() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let order = crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser
+        .client
+        .goto(&app.url(&format!("/orders/{}", order.id)))
+        .await
+        .unwrap();
+    assert_eq!(browser.text("h1 [data-status]").await, "paid");
+
+    browser
+        .client
+        .find(Locator::Css(r#"button[value="all"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_for(|b| async move { b.client.find(Locator::Css("[data-confirm-refund]")).await.is_ok() })
+        .await;
+    assert!(browser.text("h1").await.contains("€45.50"));
+    browser
+        .client
+        .find(Locator::Css("[data-confirm-refund]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    browser
+        .wait_for(|b| async move { b.text("h1 [data-status]").await == "refunded" })
+        .await;
+    let (_, answer) = app
+        .post_scans(
+            &north,
+            &crate::helpers::batch(vec![crate::helpers::scan("refunded-1", &order.ticket_codes[0], "in")]),
+        )
+        .await;
+    assert_eq!(answer["results"][0]["result"], "invalid");
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn without_javascript_the_order_filter_form_still_works() {
+    let app = spawn_app().await;
+    let now = voelgoed::db::now_ms();
+    crate::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
+    let bram = crate::orders::place_a(&app, ("Bram Jansen", "bram@example.test"), 1, now + 1).await;
+    let browser = Browser::start_without_javascript().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser.client.goto(&app.url("/orders")).await.unwrap();
+    assert_eq!(order_rows(&browser).await, 2);
+
+    browser.fill(r#"input[name="q"]"#, "bram@").await;
+    browser
+        .client
+        .find(Locator::Css(r#"#order-filter button[type="submit"]"#))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    browser
+        .wait_for(|b| async move { current_query(b).await.contains("q=bram%40") })
+        .await;
+    assert_eq!(order_rows(&browser).await, 1);
+    let row = browser
+        .client
+        .find(Locator::Css("tr[data-order]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(row.contains(&bram.code));
+    let status = browser
+        .client
+        .find(Locator::Css("[data-connection]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(status, "Connecting…", "no script ran: the page is plain HTML");
+    browser.close().await;
 }

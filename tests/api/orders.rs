@@ -846,3 +846,92 @@ async fn a_large_export_streams_every_ticket_across_pages() {
 
     assert_eq!(body.lines().count() as i64, 1 + tickets_of_a);
 }
+
+/// The same order management on PostgreSQL (`VOELGOED_TEST_POSTGRES`): search, dates,
+/// pages, a double-submitted refund, the SMTP outbox and the export.
+#[tokio::test]
+async fn postgres_serves_search_pages_refunds_outbox_and_export() {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
+    let url =
+        crate::migrations::fresh_postgres_database(&admin_url, &format!("voelgoed_orders_{}", std::process::id()));
+    let server = SmtpServer::start(Behaviour::Accept).await;
+    let smtp = server.url.clone();
+    let app = crate::helpers::spawn_on(
+        voelgoed::db::DatabaseUrl::parse(&url).unwrap(),
+        move |settings| {
+            settings.smtp = Some(smtp);
+            settings.email_retry = RetryPolicy {
+                first_delay: Duration::from_millis(200),
+                max_attempts: 3,
+            };
+        },
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+    let anna = place_a(&app, ("Anna de Vries", "anna@example.test"), 2, NOV_25_0030_AMSTERDAM).await;
+    for n in 0..55 {
+        place_a(
+            &app,
+            ("Bulk Buyer", "bulk@example.test"),
+            1,
+            NOV_25_0030_AMSTERDAM + HOUR + n,
+        )
+        .await;
+    }
+    let client = app.signed_in("owner@a.test").await;
+
+    assert_eq!(
+        codes_in(&app.page(&client, "/orders?q=ANNA@EX").await),
+        vec![anna.code.clone()]
+    );
+    assert_eq!(
+        codes_in(&app.page(&client, "/orders?q=anna+de").await),
+        vec![anna.code.clone()]
+    );
+    assert_eq!(
+        codes_in(&app.page(&client, &format!("/orders?q={}", &anna.code[..7])).await),
+        vec![anna.code.clone()]
+    );
+    let first = app.page(&client, "/orders?from=2026-11-25&to=2026-11-25").await;
+    assert_eq!(codes_in(&first).len(), 50);
+    let second = app.page(&client, &href_of(&first, "#load-more a").unwrap()).await;
+    assert_eq!(codes_in(&second).len(), 6);
+    assert_eq!(codes_in(&second).last(), Some(&anna.code));
+
+    let tickets = ticket_ids(&app, anna.id).await;
+    let confirmation = app
+        .page(
+            &client,
+            &format!("/orders/{}/refund?scope=tickets&ticket={}", anna.id, tickets[0]),
+        )
+        .await;
+    let form = confirmation_form(&confirmation);
+    let post = || {
+        client
+            .post(app.url(&format!("/orders/{}/refund", anna.id)))
+            .form(&form)
+            .send()
+    };
+    let (a, b) = tokio::join!(post(), post());
+    assert_eq!(
+        (a.unwrap().status(), b.unwrap().status()),
+        (303.try_into().unwrap(), 303.try_into().unwrap())
+    );
+    assert_eq!(app.count("refunds").await, 1);
+    assert_eq!(
+        order_row(&app, anna.id).await,
+        ("partially_refunded".into(), 9_100, 455, 9_100 - 455 - 4_550)
+    );
+
+    assert_eq!(resend(&app, &client, anna.id).await.status(), 303);
+    wait_for_email_status(&app, anna.id, "sent").await;
+    assert_eq!(server.messages().len(), 1);
+
+    let csv = app.page(&client, "/orders.csv?q=anna").await;
+    assert_eq!(csv.lines().count(), 3);
+    assert!(
+        csv.contains(",refunded,45.50,EUR") && csv.contains(",valid,45.50,EUR"),
+        "{csv}"
+    );
+}
