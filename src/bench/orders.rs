@@ -55,10 +55,7 @@ type Case = (
 const DAY: i64 = 86_400_000;
 
 fn text(prefix: &str) -> Option<SearchText> {
-    Some(SearchText {
-        lower: prefix.to_lowercase(),
-        upper: prefix.to_uppercase(),
-    })
+    Some(SearchText::new(prefix))
 }
 
 fn prefix(value: &str, chars: usize) -> String {
@@ -185,6 +182,19 @@ const CASES: &[Case] = &[
             None,
         )
     }),
+    ("text: code without VG- (4 chars)", |s, rng| {
+        let code: String = s
+            .codes
+            .choose(rng)
+            .map_or(String::new(), |c| c.chars().skip(3).take(4).collect());
+        (
+            OrderFilter {
+                text: text(&code),
+                ..OrderFilter::default()
+            },
+            None,
+        )
+    }),
     ("text: one letter", |_, rng| {
         let letter = (b'a' + rng.random_range(0..26u8)) as char;
         (
@@ -221,6 +231,14 @@ const CASES: &[Case] = &[
             },
             s.cursors.choose(rng).copied(),
         )
+    }),
+    ("next page of a name search", |s, rng| {
+        let name = s.names.choose(rng).map_or(String::new(), |n| prefix(n, 3));
+        let filter = OrderFilter {
+            text: text(&name),
+            ..OrderFilter::default()
+        };
+        (filter, s.cursors.choose(rng).copied())
     }),
 ];
 

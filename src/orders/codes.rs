@@ -9,6 +9,9 @@ fn random_code(len: usize, rng: &mut impl Rng) -> String {
     (0..len).map(|_| ALPHABET[rng.random_range(0..32)] as char).collect()
 }
 
+/// What every order code starts with.
+pub const ORDER_CODE_PREFIX: &str = "VG-";
+
 /// `VG-` and 8 characters (40 bits): unique per organisation, short enough to say.
 pub fn order_code(rng: &mut impl Rng) -> String {
     format!("VG-{}", random_code(8, rng))

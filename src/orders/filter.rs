@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::codes::ORDER_CODE_PREFIX;
 use crate::db::Tenant;
 use crate::error::AppError;
 use crate::forms;
@@ -57,15 +58,32 @@ impl OrderStatus {
     }
 }
 
-/// Free text as each searched column stores it: codes upper-case, e-mail addresses and
-/// (through an expression index) names lower-case. Matched as a prefix.
+/// Free text as each searched column stores it: e-mail addresses and (through an
+/// expression index) names lower-case, codes upper-case. Matched as a prefix.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchText {
     pub lower: String,
-    pub upper: String,
+    /// The order-code prefix the text stands for: `VG-7FZ` as typed, or `7FZ` read as
+    /// `VG-7FZ`; None for `V`, `VG` or `VG-`, which every code starts with.
+    pub code: Option<String>,
 }
 
 impl SearchText {
+    pub fn new(text: &str) -> Self {
+        let upper = text.to_uppercase();
+        let code = if ORDER_CODE_PREFIX.starts_with(&upper) {
+            None
+        } else if upper.starts_with(ORDER_CODE_PREFIX) {
+            Some(upper)
+        } else {
+            Some(format!("{ORDER_CODE_PREFIX}{upper}"))
+        };
+        Self {
+            lower: text.to_lowercase(),
+            code,
+        }
+    }
+
     /// The exclusive upper end of a prefix range: every string starting with `prefix`
     /// sorts below `prefix` followed by the highest code point.
     pub fn range_end(prefix: &str) -> String {
@@ -157,10 +175,7 @@ impl FilterQuery {
                     "The search text is longer than {MAX_SEARCH_CHARS} characters."
                 )))
             }
-            Some(q) => Some(SearchText {
-                lower: q.to_lowercase(),
-                upper: q.to_uppercase(),
-            }),
+            Some(q) => Some(SearchText::new(q)),
             None => None,
         };
         let status = forms::given(self.status.as_deref())
@@ -263,6 +278,15 @@ mod tests {
         // Midnight in Amsterdam (UTC+1 in November) is 23:00 UTC the day before.
         assert_eq!(filter.created_from, Some(1_795_561_200_000));
         assert_eq!(filter.created_before, Some(1_795_561_200_000 + 86_400_000));
+    }
+
+    #[test]
+    fn a_code_is_found_with_or_without_its_prefix_and_the_bare_prefix_matches_no_code() {
+        assert_eq!(SearchText::new("vg-7fz").code.as_deref(), Some("VG-7FZ"));
+        assert_eq!(SearchText::new("7fz").code.as_deref(), Some("VG-7FZ"));
+        assert_eq!(SearchText::new("vg").code, None);
+        assert_eq!(SearchText::new("VG-").code, None);
+        assert_eq!(SearchText::new("Anna").lower, "anna");
     }
 
     #[test]

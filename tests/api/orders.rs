@@ -180,6 +180,16 @@ async fn free_text_finds_orders_by_code_email_or_name_prefix_in_any_case() {
         "code prefix"
     );
     assert_eq!(search(&bram.code).await, vec![bram.code.clone()], "whole code");
+    assert_eq!(
+        search(&anna.code[3..9]).await,
+        vec![anna.code.clone()],
+        "code without its VG- prefix"
+    );
+    assert_eq!(
+        search("vg-").await.len(),
+        0,
+        "the prefix every code shares is no search"
+    );
     assert!(search("zzz").await.is_empty());
 }
 
