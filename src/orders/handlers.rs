@@ -177,19 +177,22 @@ struct LiveRows {
 impl LiveRows {
     async fn new_rows(&mut self) -> Option<crate::live::Frame> {
         let (tenant, filter, since) = (self.tenant, self.filter.clone(), self.shown_up_to);
-        let lines = db::run(&self.state.pool, move |conn| {
+        let (lines, looked_at) = db::run(&self.state.pool, move |conn| {
             Ok(search::orders_since(conn, &tenant, &filter, since, PAGE_ROWS)?)
         })
         .await
         .map_err(|e| tracing::warn!(error = %e, "cannot read new orders"))
         .ok()?;
-        let newest = lines.first()?.order.id;
-        self.shown_up_to = newest;
+        // Orders looked at and not matching the filter are not looked at again.
+        self.shown_up_to = looked_at;
+        if lines.is_empty() {
+            return None;
+        }
         let html = views::order_rows(&lines, &self.timezone, None).into_string();
         Some(
             actix_web_lab::sse::Data::new(html)
                 .event(views::ROWS_SSE_EVENT)
-                .id(newest.to_string())
+                .id(looked_at.to_string())
                 .into(),
         )
     }

@@ -356,7 +356,10 @@ async fn a_new_order_that_matches_the_filter_is_pushed_to_an_open_list() {
         received.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(received.contains("event: order-rows"));
-    assert!(received.contains(&format!("id: {}", matching.id)));
+    assert!(
+        received.contains(&format!("id: {}", matching.id)),
+        "the SSE id is the newest order looked at"
+    );
     assert!(
         !received.contains(&other.code),
         "orders outside the filter are not pushed"
