@@ -112,15 +112,17 @@ pub fn refund(
     request: &RefundRequest,
 ) -> QueryResult<Result<RefundOutcome, RefundRefused>> {
     let attempt = db::write_transaction(conn, |conn| refund_in_transaction(conn, tenant, request));
-    match attempt {
-        // Two identical submissions raced (PostgreSQL): the loser sees the winner's key.
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            earlier_refund(conn, tenant, request).map(|done| done.ok_or(RefundRefused::KeyUsedElsewhere))
-        }
-        // The tickets changed under us: someone else refunded them first.
-        Err(DieselError::RollbackTransaction) => Ok(Err(RefundRefused::NotAValidTicket)),
-        other => other,
-    }
+    let refused = match attempt {
+        Ok(Err(refused)) => refused,
+        // Two requests raced on PostgreSQL: the same key inserted twice, or the tickets
+        // refunded under this one. Said below which of the two requests this was.
+        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => RefundRefused::KeyUsedElsewhere,
+        Err(DieselError::RollbackTransaction) => RefundRefused::NotAValidTicket,
+        other => return other,
+    };
+    // A refusal may come from losing a race against the same form submitted twice: when
+    // this key has refunded this order meanwhile, the refund is done, not refused.
+    Ok(earlier_refund(conn, tenant, request)?.unwrap_or(Err(refused)))
 }
 
 fn refund_in_transaction(
@@ -129,16 +131,8 @@ fn refund_in_transaction(
     request: &RefundRequest,
 ) -> QueryResult<Result<RefundOutcome, RefundRefused>> {
     let org = tenant.organization_id();
-    if let Some(done) = earlier_refund(conn, tenant, request)? {
-        return Ok(Ok(done));
-    }
-    let used_elsewhere: i64 = refunds::table
-        .filter(refunds::organization_id.eq(org))
-        .filter(refunds::idempotency_key.eq(&request.idempotency_key))
-        .count()
-        .get_result(conn)?;
-    if used_elsewhere > 0 {
-        return Ok(Err(RefundRefused::KeyUsedElsewhere));
+    if let Some(earlier) = earlier_refund(conn, tenant, request)? {
+        return Ok(earlier);
     }
     let plan = match plan_refund(conn, tenant, request.order_id, &request.scope)? {
         Ok(plan) => plan,
@@ -211,17 +205,25 @@ fn refund_in_transaction(
     }))
 }
 
-/// `AlreadyDone` when this key already refunded this order.
+/// What an earlier use of this idempotency key means: `AlreadyDone` when it refunded
+/// this order, refused when it refunded another one, None when it is new. One statement,
+/// so a concurrent identical request is seen consistently.
 fn earlier_refund(
     conn: &mut DbConnection,
     tenant: &Tenant,
     request: &RefundRequest,
-) -> QueryResult<Option<RefundOutcome>> {
-    let found: i64 = refunds::table
+) -> QueryResult<Option<Result<RefundOutcome, RefundRefused>>> {
+    let refunded_order: Option<i64> = refunds::table
         .filter(refunds::organization_id.eq(tenant.organization_id()))
         .filter(refunds::idempotency_key.eq(&request.idempotency_key))
-        .filter(refunds::order_id.eq(request.order_id))
-        .count()
-        .get_result(conn)?;
-    Ok((found > 0).then_some(RefundOutcome::AlreadyDone))
+        .select(refunds::order_id)
+        .first(conn)
+        .optional()?;
+    Ok(refunded_order.map(|order_id| {
+        if order_id == request.order_id {
+            Ok(RefundOutcome::AlreadyDone)
+        } else {
+            Err(RefundRefused::KeyUsedElsewhere)
+        }
+    }))
 }
