@@ -94,7 +94,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+                     PRAGMA cache_size = -32768; PRAGMA mmap_size = {SQLITE_MMAP_BYTES};",
                     sqlite_synchronous()
                 ))
                 .map_err(E::QueryError)?;
@@ -110,6 +110,26 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
         false
     }
+}
+
+/// How much of a SQLite file each connection maps into memory for reading.
+const SQLITE_MMAP_BYTES: i64 = 256 * 1024 * 1024;
+
+/// Runs a long sequential read (an export) with SQLite reading through its bounded page
+/// cache instead of the memory map: walking a large table then does not grow the
+/// process's resident memory by the part of the file it touched. PostgreSQL: as is.
+pub fn without_memory_map<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let set = |conn: &mut DbConnection, bytes: i64| match conn {
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute(&format!("PRAGMA mmap_size = {bytes}")),
+        DbConnection::Postgresql(_) => Ok(()),
+    };
+    set(conn, 0)?;
+    let result = work(conn);
+    set(conn, SQLITE_MMAP_BYTES)?;
+    result
 }
 
 /// By default (`FULL`) every commit reaches the disk before it is acknowledged, so an

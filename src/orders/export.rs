@@ -1,7 +1,8 @@
 //! `GET /orders.csv`: the filtered orders, one row per ticket, streamed. A blocking task
 //! walks the orders a keyset page at a time and hands CSV chunks through a small
 //! bounded channel, so memory stays flat however many rows there are and a slow client
-//! slows the export down instead of filling the server.
+//! slows the export down instead of filling the server. It holds one connection for
+//! the export and reads without SQLite's memory map (see `db::without_memory_map`).
 
 use std::collections::HashMap;
 
@@ -12,9 +13,9 @@ use diesel::prelude::*;
 use tokio::sync::mpsc;
 
 use super::filter::OrderFilter;
-use super::search::order_summaries;
+use super::search::{order_summaries, OrderSummary};
 use crate::db::schema::{events, ticket_types, tickets};
-use crate::db::{DbConnection, Pool, Tenant};
+use crate::db::{self, DbConnection, Pool, Tenant};
 
 /// Orders read per query.
 const ORDERS_PER_PAGE: i64 = 1_000;
@@ -65,61 +66,67 @@ fn export(
     if sender.blocking_send(Ok(Bytes::from(header.into_inner()?))).is_err() {
         return Ok(());
     }
-    let events = {
-        let mut conn = pool.get()?;
-        event_names(&mut conn, tenant)?
-    };
-    let mut after = None;
-    loop {
-        // A connection per page: a long export does not hold one from the pool.
-        let (orders, tickets) = {
-            let mut conn = pool.get()?;
-            let orders = order_summaries(&mut conn, tenant, filter, after, ORDERS_PER_PAGE)?;
+    let mut conn = pool.get()?;
+    db::without_memory_map(&mut conn, |conn| {
+        let events = event_names(conn, tenant)?;
+        let mut after = None;
+        loop {
+            let orders = order_summaries(conn, tenant, filter, after, ORDERS_PER_PAGE)?;
+            let Some(last) = orders.last() else { break };
+            after = Some(last.cursor());
             let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-            (orders, tickets_of(&mut conn, tenant, &ids)?)
-        };
-        let Some(last) = orders.last() else { break };
-        after = Some(last.cursor());
-        // One writer per page: its buffer becomes the chunk sent to the client.
-        let mut csv = csv::Writer::from_writer(Vec::with_capacity(256 * 1024));
-        let mut by_order: HashMap<i64, Vec<&ExportTicket>> = HashMap::new();
-        for ticket in &tickets {
-            by_order.entry(ticket.order_id).or_default().push(ticket);
-        }
-        for order in &orders {
-            let (event, currency) = events
-                .get(&order.event_id)
-                .map_or(("", ""), |(n, c)| (n.as_str(), c.as_str()));
-            let created = tz
-                .timestamp_millis_opt(order.created_at)
-                .single()
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default();
-            for ticket in by_order.get(&order.id).map(Vec::as_slice).unwrap_or_default() {
-                csv.write_record([
-                    order.code.as_str(),
-                    &created,
-                    &order.status,
-                    &cell(&order.buyer_name),
-                    &cell(&order.buyer_email),
-                    &cell(event),
-                    &ticket.code,
-                    &cell(&ticket.ticket_type),
-                    &ticket.status,
-                    &decimal(ticket.price),
-                    currency,
-                ])?;
+            let tickets = tickets_of(conn, tenant, &ids)?;
+            let chunk = csv_rows(&orders, &tickets, &events, &tz)?;
+            if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
+                // The client went away.
+                return Ok(());
+            }
+            if (orders.len() as i64) < ORDERS_PER_PAGE {
+                break;
             }
         }
-        if sender.blocking_send(Ok(Bytes::from(csv.into_inner()?))).is_err() {
-            // The client went away.
-            return Ok(());
-        }
-        if (orders.len() as i64) < ORDERS_PER_PAGE {
-            break;
+        Ok(())
+    })
+}
+
+/// One page of orders as CSV rows, a row per ticket.
+fn csv_rows(
+    orders: &[OrderSummary],
+    tickets: &[ExportTicket],
+    events: &HashMap<i64, (String, String)>,
+    tz: &Tz,
+) -> anyhow::Result<Vec<u8>> {
+    let mut by_order: HashMap<i64, Vec<&ExportTicket>> = HashMap::new();
+    for ticket in tickets {
+        by_order.entry(ticket.order_id).or_default().push(ticket);
+    }
+    let mut csv = csv::Writer::from_writer(Vec::with_capacity(256 * 1024));
+    for order in orders {
+        let (event, currency) = events
+            .get(&order.event_id)
+            .map_or(("", ""), |(n, c)| (n.as_str(), c.as_str()));
+        let created = tz
+            .timestamp_millis_opt(order.created_at)
+            .single()
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default();
+        for ticket in by_order.get(&order.id).map(Vec::as_slice).unwrap_or_default() {
+            csv.write_record([
+                order.code.as_str(),
+                &created,
+                &order.status,
+                &cell(&order.buyer_name),
+                &cell(&order.buyer_email),
+                &cell(event),
+                &ticket.code,
+                &cell(&ticket.ticket_type),
+                &ticket.status,
+                &decimal(ticket.price),
+                currency,
+            ])?;
         }
     }
-    Ok(())
+    Ok(csv.into_inner()?)
 }
 
 /// A cell a spreadsheet would read as a formula gets a leading apostrophe.
