@@ -912,6 +912,14 @@ async fn postgres_serves_search_pages_refunds_outbox_and_export() {
     assert_eq!(codes_in(&second).len(), 6);
     assert_eq!(codes_in(&second).last(), Some(&anna.code));
 
+    let every_filter = format!(
+        "/orders?q=anna&status=paid&event={}&from=2026-11-25&to=2026-11-25",
+        app.fixture.event_a
+    );
+    assert_eq!(
+        codes_in(&app.page(&client, &every_filter).await),
+        vec![anna.code.clone()]
+    );
     let tickets = ticket_ids(&app, anna.id).await;
     let confirmation = app
         .page(
@@ -949,4 +957,21 @@ async fn postgres_serves_search_pages_refunds_outbox_and_export() {
         csv.contains(",refunded,45.50,EUR") && csv.contains(",valid,45.50,EUR"),
         "{csv}"
     );
+}
+
+#[tokio::test]
+async fn without_smtp_a_resent_confirmation_is_written_to_the_mail_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("mail.log");
+    let path = log.clone();
+    let app = spawn_app_with(move |settings| settings.mail_log = Some(path)).await;
+    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
+    let client = app.signed_in("owner@a.test").await;
+
+    resend(&app, &client, order.id).await;
+    wait_for_email_status(&app, order.id, "sent").await;
+
+    let written = std::fs::read_to_string(&log).unwrap();
+    assert!(written.contains("To: anna@example.test"));
+    assert!(written.contains(&order.code) && written.contains(&order.ticket_codes[0]));
 }
