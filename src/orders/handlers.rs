@@ -132,13 +132,7 @@ pub async fn orders_stream(
         .into_iter()
         .max()
         .unwrap_or(0);
-    let parsed = query.filter.clone();
-    let (timezone, filter) = db::run(&state.pool, move |conn| {
-        let timezone = search::organization_timezone(conn, &tenant)?;
-        let filter = parsed.filter(&timezone)?;
-        Ok((timezone, filter))
-    })
-    .await?;
+    let (timezone, filter) = read_filter(&state, tenant, query.filter).await?;
     let ticks = state.hub.subscribe(
         Channel::orders(&tenant),
         "order-ticks",
@@ -160,6 +154,16 @@ pub async fn orders_stream(
         }
     });
     Ok(sse_stream(frames.boxed_local()))
+}
+
+/// The organisation's timezone and the filter read in it.
+async fn read_filter(state: &AppState, tenant: Tenant, query: FilterQuery) -> Result<(String, OrderFilter), AppError> {
+    db::run(&state.pool, move |conn| {
+        let timezone = search::organization_timezone(conn, &tenant)?;
+        let filter = query.filter(&timezone)?;
+        Ok((timezone, filter))
+    })
+    .await
 }
 
 fn last_event_id(req: &HttpRequest) -> Option<&str> {
@@ -206,12 +210,7 @@ pub async fn export_orders(
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant();
     let query = query.into_inner();
-    let (timezone, filter) = db::run(&state.pool, move |conn| {
-        let timezone = search::organization_timezone(conn, &tenant)?;
-        let filter = query.filter(&timezone)?;
-        Ok((timezone, filter))
-    })
-    .await?;
+    let (timezone, filter) = read_filter(&state, tenant, query).await?;
     let chunks = export::start(state.pool.clone(), tenant, filter, timezone);
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")

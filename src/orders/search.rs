@@ -20,7 +20,8 @@ diesel::define_sql_function! {
 /// Orders on one page of the list.
 pub const PAGE_ROWS: i64 = 50;
 
-#[derive(Queryable, Clone, Debug)]
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = orders)]
 pub struct OrderSummary {
     pub id: i64,
     pub event_id: i64,
@@ -65,29 +66,6 @@ pub fn event_choices(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Ve
         .load(conn)
 }
 
-type Select = (
-    orders::id,
-    orders::event_id,
-    orders::code,
-    orders::buyer_name,
-    orders::buyer_email,
-    orders::status,
-    orders::gross,
-    orders::created_at,
-);
-
-const SELECT: Select = (
-    orders::id,
-    orders::event_id,
-    orders::code,
-    orders::buyer_name,
-    orders::buyer_email,
-    orders::status,
-    orders::gross,
-    orders::created_at,
-);
-
-/// The filtered orders of the tenant, as a boxed query: newest first is added by callers.
 type Condition = Box<dyn BoxableExpression<orders::table, MultiBackend, SqlType = Bool>>;
 
 /// `orders.created_at`, or with free text the same value in a form no index serves.
@@ -210,7 +188,7 @@ pub fn order_summaries(
     } else {
         query.order((orders::created_at.desc(), orders::id.desc()))
     };
-    query.limit(limit).select(SELECT).load(conn)
+    query.limit(limit).select(OrderSummary::as_select()).load(conn)
 }
 
 /// Newest orders placed after `after_id` that pass the filter, newest first (for the
@@ -237,7 +215,7 @@ pub fn orders_since(
     let rows = filtered(tenant, filter)
         .filter(orders::id.eq_any(new_ids))
         .order(orders::id.desc())
-        .select(SELECT)
+        .select(OrderSummary::as_select())
         .load(conn)?;
     Ok((with_events_and_tickets(conn, tenant, rows)?, newest))
 }

@@ -82,6 +82,11 @@ async fn ticket_ids(app: &TestApp, order_id: i64) -> Vec<i64> {
     .await
 }
 
+/// Opens the confirmation step with `query`: the form its final button posts.
+async fn reviewed_refund(app: &TestApp, client: &reqwest::Client, order_id: i64, query: &str) -> Vec<(String, String)> {
+    confirmation_form(&app.page(client, &format!("/orders/{order_id}/refund?{query}")).await)
+}
+
 /// Opens the confirmation step with `query` and posts its form: the final response.
 async fn refund_through_confirmation(
     app: &TestApp,
@@ -89,8 +94,7 @@ async fn refund_through_confirmation(
     order_id: i64,
     query: &str,
 ) -> reqwest::Response {
-    let confirmation = app.page(client, &format!("/orders/{order_id}/refund?{query}")).await;
-    let form = confirmation_form(&confirmation);
+    let form = reviewed_refund(app, client, order_id, query).await;
     client
         .post(app.url(&format!("/orders/{order_id}/refund")))
         .form(&form)
@@ -482,13 +486,7 @@ async fn a_double_submitted_refund_refunds_once() {
     let order = place_a(&app, ("Anna", "anna@example.test"), 2, db::now_ms()).await;
     let client = app.signed_in("owner@a.test").await;
     let tickets = ticket_ids(&app, order.id).await;
-    let confirmation = app
-        .page(
-            &client,
-            &format!("/orders/{}/refund?scope=tickets&ticket={}", order.id, tickets[0]),
-        )
-        .await;
-    let form = confirmation_form(&confirmation);
+    let form = reviewed_refund(&app, &client, order.id, &format!("scope=tickets&ticket={}", tickets[0])).await;
     let post = || {
         client
             .post(app.url(&format!("/orders/{}/refund", order.id)))
@@ -921,13 +919,7 @@ async fn postgres_serves_search_pages_refunds_outbox_and_export() {
         vec![anna.code.clone()]
     );
     let tickets = ticket_ids(&app, anna.id).await;
-    let confirmation = app
-        .page(
-            &client,
-            &format!("/orders/{}/refund?scope=tickets&ticket={}", anna.id, tickets[0]),
-        )
-        .await;
-    let form = confirmation_form(&confirmation);
+    let form = reviewed_refund(&app, &client, anna.id, &format!("scope=tickets&ticket={}", tickets[0])).await;
     let post = || {
         client
             .post(app.url(&format!("/orders/{}/refund", anna.id)))
