@@ -671,14 +671,38 @@ async fn app_with_smtp(server: &SmtpServer) -> TestApp {
     .await
 }
 
-#[tokio::test]
-async fn a_resent_confirmation_is_delivered_over_smtp_and_the_page_says_sent() {
-    let server = SmtpServer::start(Behaviour::Accept).await;
+/// An app whose e-mails go to a test SMTP server behaving as told, an order of two
+/// tickets, and its owner signed in, who has just asked for the confirmation again.
+struct Resent {
+    server: SmtpServer,
+    app: TestApp,
+    order: PlacedOrder,
+    client: reqwest::Client,
+}
+
+async fn resend_through(behaviour: Behaviour) -> Resent {
+    let server = SmtpServer::start(behaviour).await;
     let app = app_with_smtp(&server).await;
     let order = place_a(&app, ("Anna de Vries", "Anna@Example.test"), 2, db::now_ms()).await;
     let client = app.signed_in("owner@a.test").await;
-
     assert_eq!(resend(&app, &client, order.id).await.status(), 303);
+    Resent {
+        server,
+        app,
+        order,
+        client,
+    }
+}
+
+#[tokio::test]
+async fn a_resent_confirmation_is_delivered_over_smtp_and_the_page_says_sent() {
+    let Resent {
+        server,
+        app,
+        order,
+        client,
+    } = resend_through(Behaviour::Accept).await;
+
     let (_, attempts, _) = wait_for_email_status(&app, order.id, "sent").await;
 
     assert_eq!(attempts, 1);
@@ -696,12 +720,13 @@ async fn a_resent_confirmation_is_delivered_over_smtp_and_the_page_says_sent() {
 
 #[tokio::test]
 async fn a_busy_smtp_server_is_retried_with_growing_delays_then_the_email_is_marked_failed() {
-    let server = SmtpServer::start(Behaviour::Busy).await;
-    let app = app_with_smtp(&server).await;
-    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
-    let client = app.signed_in("owner@a.test").await;
+    let Resent {
+        server,
+        app,
+        order,
+        client,
+    } = resend_through(Behaviour::Busy).await;
 
-    resend(&app, &client, order.id).await;
     let (_, attempts, error) = wait_for_email_status(&app, order.id, "failed").await;
 
     assert_eq!(attempts, 3);
@@ -722,12 +747,8 @@ async fn a_busy_smtp_server_is_retried_with_growing_delays_then_the_email_is_mar
 
 #[tokio::test]
 async fn a_server_busy_twice_gets_the_email_on_the_third_attempt() {
-    let server = SmtpServer::start(Behaviour::BusyThenAccept(2)).await;
-    let app = app_with_smtp(&server).await;
-    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
-    let client = app.signed_in("owner@a.test").await;
+    let Resent { server, app, order, .. } = resend_through(Behaviour::BusyThenAccept(2)).await;
 
-    resend(&app, &client, order.id).await;
     let (_, attempts, _) = wait_for_email_status(&app, order.id, "sent").await;
 
     assert_eq!(attempts, 3);
@@ -736,12 +757,8 @@ async fn a_server_busy_twice_gets_the_email_on_the_third_attempt() {
 
 #[tokio::test]
 async fn a_permanent_refusal_is_not_retried() {
-    let server = SmtpServer::start(Behaviour::RejectRecipient).await;
-    let app = app_with_smtp(&server).await;
-    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
-    let client = app.signed_in("owner@a.test").await;
+    let Resent { server, app, order, .. } = resend_through(Behaviour::RejectRecipient).await;
 
-    resend(&app, &client, order.id).await;
     let (_, attempts, error) = wait_for_email_status(&app, order.id, "failed").await;
 
     assert_eq!(attempts, 1);
