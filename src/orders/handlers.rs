@@ -13,7 +13,7 @@ use super::search::{self, OrderPage, PAGE_ROWS};
 use super::{details, export, views};
 use crate::app::AppState;
 use crate::auth::{random_token, CsrfForm, CurrentUser};
-use crate::db::{self, Tenant};
+use crate::db::{self, DbConnection, Tenant};
 use crate::error::AppError;
 use crate::live::{frame, render_with, sse_stream, Channel, Update, UpdateKind};
 use crate::ui::html;
@@ -36,32 +36,8 @@ pub async fn list_orders(
     let (tenant, query) = (user.tenant(), query.into_inner());
     let cursor = query.cursor(&tenant)?;
     let parsed = query.clone();
-    let listing = db::run(&state.pool, move |conn| {
-        let timezone = search::organization_timezone(conn, &tenant)?;
-        let filter = parsed.filter(&timezone)?;
-        let newest = cursor
-            .is_none()
-            .then(|| search::newest_order_id(conn, &tenant))
-            .transpose()?;
-        Ok(Listing {
-            page: search::find_orders(conn, &tenant, &filter, cursor, PAGE_ROWS)?,
-            events: search::event_choices(conn, &tenant)?,
-            timezone,
-            newest,
-        })
-    })
-    .await?;
-    let filter_qs = query.filter_query_string();
-    let next_page = listing.page.next.map(|c| next_page_url(&query, &tenant, c));
-    let results = views::Results {
-        lines: &listing.page.lines,
-        timezone: &listing.timezone,
-        next_page,
-        stream_url: listing
-            .newest
-            .map(|since| with_query("/sse/orders", &filter_qs, &format!("since={since}"))),
-        csv_url: with_query("/orders.csv", &filter_qs, ""),
-    };
+    let listing = db::run(&state.pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
+    let results = listing.results(&query, &tenant);
     let markup = match htmx_target(&req) {
         Some(target) if target == views::LOAD_MORE_ID => {
             views::order_rows(results.lines, results.timezone, results.next_page.as_deref())
@@ -74,6 +50,47 @@ pub async fn list_orders(
         .insert_header((header::VARY, "HX-Request"))
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string()))
+}
+
+impl Listing {
+    /// The page after `cursor` (the first page when None) of the filtered list.
+    fn load(
+        conn: &mut DbConnection,
+        tenant: &Tenant,
+        query: &FilterQuery,
+        cursor: Option<Cursor>,
+    ) -> Result<Self, AppError> {
+        let timezone = search::organization_timezone(conn, tenant)?;
+        let filter = query.filter(&timezone)?;
+        // Read before the page: an order placed in between is pushed, not lost.
+        let newest = cursor
+            .is_none()
+            .then(|| search::newest_order_id(conn, tenant))
+            .transpose()?;
+        Ok(Self {
+            page: search::find_orders(conn, tenant, &filter, cursor, PAGE_ROWS)?,
+            events: search::event_choices(conn, tenant)?,
+            timezone,
+            newest,
+        })
+    }
+
+    /// The rows with their links: the next page, the live stream, the export.
+    fn results(&self, query: &FilterQuery, tenant: &Tenant) -> views::Results<'_> {
+        let filter_qs = query.filter_query_string();
+        views::Results {
+            lines: &self.page.lines,
+            timezone: &self.timezone,
+            next_page: self
+                .page
+                .next
+                .map(|cursor| format!("/orders?{}", query.next_page_query_string(tenant, cursor))),
+            stream_url: self
+                .newest
+                .map(|since| with_query("/sse/orders", &filter_qs, &format!("since={since}"))),
+            csv_url: with_query("/orders.csv", &filter_qs, ""),
+        }
+    }
 }
 
 /// The element an htmx request will swap (`""` when it names none); None for a full
@@ -90,10 +107,6 @@ fn htmx_target(req: &HttpRequest) -> Option<String> {
             .unwrap_or_default()
             .to_owned(),
     )
-}
-
-fn next_page_url(query: &FilterQuery, tenant: &Tenant, cursor: Cursor) -> String {
-    format!("/orders?{}", query.next_page_query_string(tenant, cursor))
 }
 
 fn with_query(path: &str, filter_qs: &str, extra: &str) -> String {
