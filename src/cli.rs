@@ -25,12 +25,12 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Add bulk organisations, events and orders for benchmarks.
     Seed(SeedArgs),
-    /// Load-test the device API on a fresh database and check every acknowledged scan
-    /// was stored (see BENCHMARKS.md).
-    BenchScans(crate::bench::BenchOptions),
     /// Time the order list's filters, searches and pages on a seeded SQLite database,
     /// show their query plans and the CSV export's memory (see BENCHMARKS.md).
     BenchOrders(crate::bench::orders::OrderBenchOptions),
+    /// Load-test the device API on a fresh database and check every acknowledged scan
+    /// was stored (see BENCHMARKS.md).
+    BenchScans(crate::bench::BenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -201,8 +201,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
-        Command::BenchScans(options) => crate::bench::run(options).await,
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
+        Command::BenchScans(options) => crate::bench::run(options).await,
         Command::Admin(command) => admin(command).await,
     }
 }

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, events, kiosk, orders, scanning, ui};
+use crate::{auth, events, kiosk, scanning, ui};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -35,16 +35,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(scanning::handlers::scans_stream),
         )
         // Order management.
-        .route("/orders", web::get().to(orders::handlers::list_orders))
-        .route("/orders.csv", web::get().to(orders::handlers::export_orders))
-        .route("/orders/{id}", web::get().to(orders::handlers::show_order))
-        .route("/orders/{id}/refund", web::get().to(orders::handlers::review_refund))
-        .route("/orders/{id}/refund", web::post().to(orders::handlers::refund_order))
+        .route("/orders", web::get().to(crate::orders::handlers::list_orders))
+        .route("/orders.csv", web::get().to(crate::orders::handlers::export_orders))
+        .route("/orders/{id}", web::get().to(crate::orders::handlers::show_order))
+        .route(
+            "/orders/{id}/refund",
+            web::get().to(crate::orders::handlers::review_refund),
+        )
+        .route(
+            "/orders/{id}/refund",
+            web::post().to(crate::orders::handlers::refund_order),
+        )
         .route(
             "/orders/{id}/resend-confirmation",
-            web::post().to(orders::handlers::resend_confirmation),
+            web::post().to(crate::orders::handlers::resend_confirmation),
         )
-        .route("/sse/orders", web::get().to(orders::handlers::orders_stream))
+        .route("/sse/orders", web::get().to(crate::orders::handlers::orders_stream))
         .service(
             web::scope("/api/v1")
                 .app_data(scanning::api::json_config())

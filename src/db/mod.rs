@@ -94,7 +94,7 @@ impl r2d2::ManageConnection for ConnectionManager {
                 conn.batch_execute(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
-                     PRAGMA cache_size = -32768; PRAGMA mmap_size = {SQLITE_MMAP_BYTES};",
+                     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
                     sqlite_synchronous()
                 ))
                 .map_err(E::QueryError)?;
@@ -112,23 +112,31 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// How much of a SQLite file each connection maps into memory for reading.
-const SQLITE_MMAP_BYTES: i64 = 256 * 1024 * 1024;
-
 /// Runs a long sequential read (an export) with SQLite reading through its bounded page
 /// cache instead of the memory map: walking a large table then does not grow the
-/// process's resident memory by the part of the file it touched. PostgreSQL: as is.
+/// process's resident memory by the part of the file it touched. The connection's map
+/// size is restored afterwards. PostgreSQL: as is.
 pub fn without_memory_map<T>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
-    let set = |conn: &mut DbConnection, bytes: i64| match conn {
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute(&format!("PRAGMA mmap_size = {bytes}")),
-        DbConnection::Postgresql(_) => Ok(()),
+    #[derive(diesel::QueryableByName)]
+    struct MapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    let mapped = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            let MapSize { mmap_size } = diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA mmap_size"), sqlite)?;
+            sqlite.batch_execute("PRAGMA mmap_size = 0")?;
+            Some(mmap_size)
+        }
+        DbConnection::Postgresql(_) => None,
     };
-    set(conn, 0)?;
     let result = work(conn);
-    set(conn, SQLITE_MMAP_BYTES)?;
+    if let (Some(bytes), DbConnection::Sqlite(sqlite)) = (mapped, conn) {
+        sqlite.batch_execute(&format!("PRAGMA mmap_size = {bytes}"))?;
+    }
     result
 }
 

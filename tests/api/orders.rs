@@ -11,7 +11,7 @@ use voelgoed::orders::outbox::RetryPolicy;
 use voelgoed::orders::{place_order, NewOrder, PlacedOrder};
 
 use crate::helpers::{batch, csrf_token, scan, spawn_app, spawn_app_with, text_of, TestApp};
-use crate::smtp::{Behaviour, SmtpServer};
+use crate::mail_server::{Behaviour, SmtpServer};
 
 /// 2026-11-25 00:30 in Amsterdam (23:30 UTC the day before).
 const NOV_25_0030_AMSTERDAM: i64 = 1_795_563_000_000;
