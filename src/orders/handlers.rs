@@ -15,7 +15,7 @@ use crate::app::AppState;
 use crate::auth::{random_token, CsrfForm, CurrentUser};
 use crate::db::{self, DbConnection, Tenant};
 use crate::error::AppError;
-use crate::live::{frame, render_with, sse_stream, Channel, Update, UpdateKind};
+use crate::live::{frame, render_with, sse_stream, Channel, Render, Update, UpdateKind};
 use crate::ui::html;
 
 /// One page of the list, and what the full page needs around it.
@@ -126,8 +126,9 @@ pub struct StreamQuery {
 }
 
 /// `GET /sse/orders`: rows of new orders that pass the filter, put on top of the list.
-/// The hub turns the tenant's order updates into one coalesced tick; each client then
-/// reads only the orders after the newest it has shown (its SSE id).
+/// The hub turns the tenant's order updates into one coalesced read of its newest order
+/// id, shared by all its open lists; when it moves, each client reads only the orders
+/// after the newest it has looked at (its SSE id) and sends those that pass its filter.
 pub async fn orders_stream(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -146,11 +147,9 @@ pub async fn orders_stream(
         .max()
         .unwrap_or(0);
     let (timezone, filter) = read_filter(&state, tenant, query.filter).await?;
-    let ticks = state.hub.subscribe(
-        Channel::orders(&tenant),
-        "order-ticks",
-        render_with((), |()| async { Ok(frame("order-tick", String::new())) }),
-    );
+    let ticks = state
+        .hub
+        .subscribe(Channel::orders(&tenant), "newest-order", newest_order(&state, tenant));
     let live = LiveRows {
         state: state.clone(),
         tenant,
@@ -177,6 +176,15 @@ async fn read_filter(state: &AppState, tenant: Tenant, query: FilterQuery) -> Re
         Ok((timezone, filter))
     })
     .await
+}
+
+/// The organisation's newest order id, rendered once per coalesced update for all its
+/// open lists: a change tells each of them to look for new orders that pass its filter.
+fn newest_order(state: &AppState, tenant: Tenant) -> Render {
+    render_with(state.pool.clone(), move |pool| async move {
+        let newest = db::run(&pool, move |conn| Ok(search::newest_order_id(conn, &tenant)?)).await?;
+        Ok(frame("newest-order", newest.to_string()))
+    })
 }
 
 fn last_event_id(req: &HttpRequest) -> Option<&str> {
