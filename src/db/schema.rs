@@ -207,6 +207,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_sales_hourly (organization_id, event_id, ticket_type_id, hour_start) {
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        ticket_type_id -> BigInt,
+        hour_start -> BigInt,
+        tickets_sold -> BigInt,
+        gross -> BigInt,
+        fees -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(events -> organizations (organization_id));
@@ -237,4 +249,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     gate_ticket_types,
     kiosk_links,
+    ticket_sales_hourly,
 );

@@ -10,14 +10,78 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web_lab::sse;
+use bytestring::ByteString;
 use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::{Bus, Channel};
 use crate::error::AppError;
 
-/// One rendered SSE message, shared by all clients of a channel.
-pub type Frame = sse::Event;
+/// One rendered SSE message, shared by all clients of a channel. Comparable, so a
+/// render that produced the same bytes as the last one sends nothing. A frame may be
+/// made of parts (out-of-band fragments of a page): a client is then sent only the parts
+/// that changed since the frame it last got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    event: &'static str,
+    parts: Arc<[ByteString]>,
+    id: Option<String>,
+}
+
+impl Frame {
+    /// The same message carrying an SSE id (for `Last-Event-ID` resumption).
+    pub fn with_id(self, id: impl Into<String>) -> Self {
+        Self {
+            id: Some(id.into()),
+            ..self
+        }
+    }
+
+    /// Bytes of the payload, for metrics and tests of update size.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|part| part.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// This frame less the parts `previous` already carried; None when nothing changed.
+    pub fn changes_since(&self, previous: &Frame) -> Option<Frame> {
+        if self == previous {
+            return None;
+        }
+        if self.parts.len() != previous.parts.len() || self.event != previous.event {
+            return Some(self.clone());
+        }
+        let changed: Vec<ByteString> = self
+            .parts
+            .iter()
+            .zip(previous.parts.iter())
+            .filter(|(now, before)| now != before)
+            .map(|(now, _)| now.clone())
+            .collect();
+        Some(Frame {
+            event: self.event,
+            parts: changed.into(),
+            id: self.id.clone(),
+        })
+    }
+}
+
+impl From<Frame> for sse::Event {
+    fn from(frame: Frame) -> Self {
+        let html = match &*frame.parts {
+            [one] => one.clone(),
+            parts => parts.concat().into(),
+        };
+        let data = sse::Data::new(html).event(frame.event);
+        match frame.id {
+            Some(id) => data.id(id).into(),
+            None => data.into(),
+        }
+    }
+}
 
 /// Renders a channel's current state. Called once per (coalesced) update.
 pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Result<Frame, AppError>> + Send + Sync>;
@@ -33,18 +97,36 @@ where
 }
 
 /// One SSE message named `sse_event` (what `sse-swap` listens for) carrying `html`.
-pub fn frame(sse_event: &'static str, html: String) -> Frame {
-    sse::Data::new(html).event(sse_event).into()
+pub fn frame(sse_event: &'static str, html: impl Into<ByteString>) -> Frame {
+    frame_of_parts(sse_event, vec![html.into()])
+}
+
+/// One SSE message of several independently updated parts (e.g. `hx-swap-oob` fragments).
+pub fn frame_of_parts(sse_event: &'static str, parts: Vec<ByteString>) -> Frame {
+    Frame {
+        event: sse_event,
+        parts: parts.into(),
+        id: None,
+    }
 }
 
 /// A view of a channel: one channel can feed several differently rendered views (the
 /// scan monitor's panel and a kiosk both follow the scans channel).
 type ViewKey = (Channel, String);
 
+/// Hears every update before any view is redrawn for it: caches of what views show
+/// drop their stale values here, so a redraw never reads them.
+pub trait UpdateListener: Send + Sync {
+    fn updated(&self, update: &crate::live::Update);
+    /// Some updates were lost: everything may have changed.
+    fn lagged(&self);
+}
+
 #[derive(Clone)]
 pub struct Hub {
     channels: Arc<Mutex<HashMap<ViewKey, LiveChannel>>>,
     coalesce: Duration,
+    listeners: Arc<[Arc<dyn UpdateListener>]>,
 }
 
 struct LiveChannel {
@@ -54,10 +136,11 @@ struct LiveChannel {
 
 impl Hub {
     /// Starts listening to the bus; updates for channels nobody watches are dropped.
-    pub fn start(bus: &dyn Bus, coalesce: Duration) -> Self {
+    pub fn start(bus: &dyn Bus, coalesce: Duration, listeners: Vec<Arc<dyn UpdateListener>>) -> Self {
         let hub = Self {
             channels: Arc::default(),
             coalesce,
+            listeners: listeners.into(),
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
@@ -98,13 +181,16 @@ impl Hub {
     async fn route_updates(self, mut updates: broadcast::Receiver<crate::live::Update>) {
         loop {
             match updates.recv().await {
-                Ok(update) => self
-                    .lock()
-                    .iter()
-                    .filter(|((channel, _), _)| *channel == update.channel)
-                    .for_each(|(_, live)| live.changed.notify_one()),
+                Ok(update) => {
+                    self.listeners.iter().for_each(|listener| listener.updated(&update));
+                    self.lock()
+                        .iter()
+                        .filter(|((channel, _), _)| *channel == update.channel)
+                        .for_each(|(_, live)| live.changed.notify_one())
+                }
                 // Some updates were lost: redraw everything rather than show stale numbers.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.listeners.iter().for_each(|listener| listener.lagged());
                     self.lock().values().for_each(|live| live.changed.notify_one());
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -121,8 +207,16 @@ impl Hub {
     ) {
         loop {
             match render().await {
+                // Unchanged bytes are not sent again: a busy channel whose view did not
+                // change costs its clients nothing, and live regions are not re-read.
                 Ok(frame) => {
-                    frames.send_replace(Some(frame));
+                    frames.send_if_modified(|current| {
+                        let changed = current.as_ref() != Some(&frame);
+                        if changed {
+                            *current = Some(frame);
+                        }
+                        changed
+                    });
                 }
                 // Clients keep the last good frame; the next update tries again.
                 Err(e) => {

@@ -111,6 +111,7 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     stream.next(Duration::from_secs(5)).await.expect("initial frame");
 
+    app.place_order_a(1).await;
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let started = Instant::now();
     for _ in 0..500 {
@@ -125,10 +126,31 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     }
 
     // 500 updates within a few milliseconds: with a 100 ms coalescing window the stream
-    // redraws a handful of times, not 500.
+    // redraws a handful of times, not 500, and sends only what changed.
     assert!(frames >= 1, "the burst must be shown");
     let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
     assert!(frames <= allowed, "{frames} frames for one burst (allowed {allowed})");
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_on_screen_sends_nothing() {
+    let app = spawn_app().await;
+    let client = app.signed_in("owner@a.test").await;
+    let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
+    stream.next(Duration::from_secs(5)).await.expect("initial frame");
+
+    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
+    for _ in 0..20 {
+        app.state.bus.publish(Update {
+            channel: channel.clone(),
+            kind: UpdateKind::ScanOccurred,
+        });
+    }
+    assert_eq!(stream.next(Duration::from_millis(800)).await, None);
+
+    app.sell_tickets_a(1).await;
+    let pushed = stream.next(Duration::from_secs(5)).await.expect("a real change is pushed");
+    assert_eq!(sold_in(&pushed), 1);
 }
 
 #[tokio::test]
@@ -163,13 +185,10 @@ async fn channel_task_stops_when_the_last_client_leaves() {
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
-    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
-        app.state.bus.publish(Update {
-            channel: channel.clone(),
-            kind: UpdateKind::ScanOccurred,
-        });
+        // A sale changes the page, so a frame is written to the dead client.
+        app.sell_tickets_a(1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(app.state.hub.live_channels(), 0);
