@@ -146,7 +146,7 @@ pub fn chart_figure(chart: &SalesChart) -> Markup {
             svg viewBox="0 0 320 150" aria-hidden="true" focusable="false" {
                 path.axis d={ "M" (LEFT) " " (TOP) "V" (BASE) "H" (RIGHT) } {}
                 @if !bars.is_empty() {
-                    path.bars d=(PreEscaped(bars)) stroke-width=(format!("{:.1}", (slot * 0.8).max(0.5))) {}
+                    path.bars d=(PreEscaped(bars)) stroke-width=(format!("{:.1}", (slot * 0.8).clamp(0.5, 24.0))) {}
                 }
                 text x=(LEFT - 4.0) y=(TOP + 4.0) text-anchor="end" { (count(peak)) }
                 text x=(LEFT - 4.0) y=(BASE) text-anchor="end" { "0" }

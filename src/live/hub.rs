@@ -17,10 +17,10 @@ use tokio::sync::{broadcast, watch, Notify};
 use super::{Bus, Channel};
 use crate::error::AppError;
 
-/// One rendered SSE message, shared by all clients of a channel. Comparable, so a
-/// render that produced the same bytes as the last one sends nothing. A frame may be
-/// made of parts (out-of-band fragments of a page): a client is then sent only the parts
-/// that changed since the frame it last got.
+/// One rendered SSE update, shared by all clients of a channel. Comparable, so a render
+/// that produced the same bytes as the last one sends nothing. A frame may be made of
+/// parts (out-of-band fragments of a page), each sent as its own message: a client is
+/// sent only the parts that changed since the frame it last got.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     event: &'static str,
@@ -69,17 +69,23 @@ impl Frame {
     }
 }
 
-impl From<Frame> for sse::Event {
-    fn from(frame: Frame) -> Self {
-        let html = match &*frame.parts {
-            [one] => one.clone(),
-            parts => parts.concat().into(),
-        };
-        let data = sse::Data::new(html).event(frame.event);
-        match frame.id {
-            Some(id) => data.id(id).into(),
-            None => data.into(),
-        }
+impl Frame {
+    /// The SSE messages of this frame: one per part, so every message stays small (a
+    /// phone on 3G gets a few hundred bytes per changed section); the id rides on the
+    /// last.
+    pub fn into_events(self) -> Vec<sse::Event> {
+        let last = self.parts.len().saturating_sub(1);
+        self.parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let data = sse::Data::new(part.clone()).event(self.event);
+                match (&self.id, i == last) {
+                    (Some(id), true) => data.id(id.clone()).into(),
+                    _ => data.into(),
+                }
+            })
+            .collect()
     }
 }
 
@@ -101,7 +107,7 @@ pub fn frame(sse_event: &'static str, html: impl Into<ByteString>) -> Frame {
     frame_of_parts(sse_event, vec![html.into()])
 }
 
-/// One SSE message of several independently updated parts (e.g. `hx-swap-oob` fragments).
+/// An update of several independently changing parts (e.g. `hx-swap-oob` fragments).
 pub fn frame_of_parts(sse_event: &'static str, parts: Vec<ByteString>) -> Frame {
     Frame {
         event: sse_event,

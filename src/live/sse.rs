@@ -39,7 +39,11 @@ pub fn channel_frames(frames: watch::Receiver<Option<Frame>>) -> impl Stream<Ite
 }
 
 pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder {
-    Sse::from_stream(frames.map(|frame| Ok::<sse::Event, std::convert::Infallible>(frame.into())))
+    Sse::from_stream(
+        frames
+            .flat_map(|frame| stream::iter(frame.into_events()))
+            .map(Ok::<sse::Event, std::convert::Infallible>),
+    )
         .with_keep_alive(KEEP_ALIVE)
         .with_retry_duration(RETRY)
         .customize()

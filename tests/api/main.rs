@@ -4,6 +4,7 @@
 
 mod auth;
 mod bad_input;
+mod dashboard;
 mod browser;
 mod durability;
 mod helpers;
@@ -12,5 +13,5 @@ mod migrations;
 mod scan_api;
 mod scan_monitor;
 mod seeding;
-mod sse;
+pub mod sse;
 mod tenancy;
