@@ -1,7 +1,6 @@
 //! The event dashboard's numbers, computed from the hourly sales rollup, the refunds and
 //! the scan counters. All money in integer minor units.
 
-use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::sales_rollup::{self, HourlySales, HOUR_MS};
@@ -165,14 +164,7 @@ fn ticket_type_sales(
     for (id, name, price, capacity) in types {
         let of_type = hourly.iter().filter(|h| h.0 == id);
         let (sold_ever, gross) = of_type.fold((0, 0), |(n, g), h| (n + h.2, g + h.3));
-        // One index range per type: status is the fourth column of the index.
-        let (refunded, refunded_amount): (i64, Option<i64>) = tickets::table
-            .filter(tickets::organization_id.eq(org))
-            .filter(tickets::event_id.eq(event_id))
-            .filter(tickets::ticket_type_id.eq(id))
-            .filter(tickets::status.eq("refunded"))
-            .select((count_star(), sum_of("tickets.price")))
-            .first(conn)?;
+        let (refunded, refunded_amount) = sales_rollup::refunded_of_type(conn, tenant, event_id, id)?;
         sales.push(TicketTypeSales {
             id,
             name,
@@ -180,22 +172,21 @@ fn ticket_type_sales(
             capacity,
             sold: sold_ever - refunded,
             refunded,
-            revenue: gross - refunded_amount.unwrap_or(0),
+            revenue: gross - refunded_amount,
         });
     }
     Ok(sales)
 }
 
-/// Everything paid back on the event's orders.
+/// Everything paid back on the event's orders: the organisation's refunds (few) joined
+/// to their orders by primary key.
 fn refunded_amount(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<i64> {
     let org = tenant.organization_id();
-    let event_orders = orders::table
+    Ok(refunds::table
+        .inner_join(orders::table)
+        .filter(refunds::organization_id.eq(org))
         .filter(orders::organization_id.eq(org))
         .filter(orders::event_id.eq(event_id))
-        .select(orders::id);
-    Ok(refunds::table
-        .filter(refunds::organization_id.eq(org))
-        .filter(refunds::order_id.eq_any(event_orders))
         .select(sum_of("refunds.amount"))
         .first::<Option<i64>>(conn)?
         .unwrap_or(0))

@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use crate::db::schema::ticket_sales_hourly as sales;
-use crate::db::{DbConnection, Tenant};
+use crate::db::schema::tickets;
+use crate::db::{sum_of, DbConnection, Tenant};
 use crate::with_backend;
 
 pub const HOUR_MS: i64 = 3_600_000;
@@ -78,4 +79,35 @@ pub fn event_sales(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Q
             sales::fees,
         ))
         .load(conn)
+}
+
+/// Tickets of a type sold and not refunded: the rollup's count less the refunded tickets
+/// (an index range over the refunded ones only), so checking capacity at a sale does not
+/// count every ticket of a big event.
+pub fn tickets_held(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, ticket_type_id: i64) -> QueryResult<i64> {
+    let sold_ever: Option<i64> = sales::table
+        .filter(sales::organization_id.eq(tenant.organization_id()))
+        .filter(sales::event_id.eq(event_id))
+        .filter(sales::ticket_type_id.eq(ticket_type_id))
+        .select(sum_of("ticket_sales_hourly.tickets_sold"))
+        .first(conn)?;
+    let (refunded, _) = refunded_of_type(conn, tenant, event_id, ticket_type_id)?;
+    Ok(sold_ever.unwrap_or(0) - refunded)
+}
+
+/// Refunded tickets of a type: how many, and their prices together.
+pub fn refunded_of_type(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    ticket_type_id: i64,
+) -> QueryResult<(i64, i64)> {
+    let (count, amount): (i64, Option<i64>) = tickets::table
+        .filter(tickets::organization_id.eq(tenant.organization_id()))
+        .filter(tickets::event_id.eq(event_id))
+        .filter(tickets::ticket_type_id.eq(ticket_type_id))
+        .filter(tickets::status.eq("refunded"))
+        .select((diesel::dsl::count_star(), sum_of("tickets.price")))
+        .first(conn)?;
+    Ok((count, amount.unwrap_or(0)))
 }

@@ -231,6 +231,7 @@ diesel::joinable!(devices -> gates (gate_id));
 diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
 diesel::joinable!(kiosk_links -> events (event_id));
+diesel::joinable!(refunds -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,

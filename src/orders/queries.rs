@@ -54,13 +54,7 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
             else {
                 return Ok(None);
             };
-            let sold: i64 = tickets::table
-                .filter(tickets::organization_id.eq(org))
-                .filter(tickets::event_id.eq(order.event_id))
-                .filter(tickets::ticket_type_id.eq(type_id))
-                .filter(tickets::status.eq("valid"))
-                .count()
-                .get_result(conn)?;
+            let sold = sales_rollup::tickets_held(conn, tenant, order.event_id, type_id)?;
             if quantity < 1 || sold + quantity > capacity {
                 return Ok(None);
             }
