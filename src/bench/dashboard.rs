@@ -112,7 +112,12 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     };
     let event_id = admin::create_event(&mut conn, &tenant, &event)?;
     let mut types = Vec::new();
-    for (name, price, share) in [("Day", 5_000, 55), ("Weekend", 9_000, 25), ("Early bird", 3_900, 12), ("VIP", 15_000, 8)] {
+    for (name, price, share) in [
+        ("Day", 5_000, 55),
+        ("Weekend", 9_000, 25),
+        ("Early bird", 3_900, 12),
+        ("VIP", 15_000, 8),
+    ] {
         let capacity = wanted * share / 100 + wanted;
         let id = admin::create_ticket_type(&mut conn, &tenant, event_id, name, price, capacity)?;
         types.push(TypeToFill {
@@ -165,7 +170,11 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
 async fn timed_load(client: &awc::Client, page: &str) -> anyhow::Result<Duration> {
     let sent = Instant::now();
     let mut response = client.get(page).send().await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    anyhow::ensure!(response.status().is_success(), "dashboard answered {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "dashboard answered {}",
+        response.status()
+    );
     response.body().limit(4 << 20).await?;
     Ok(sent.elapsed())
 }
@@ -197,7 +206,10 @@ async fn cold_loads(
         times.push(timed_load(client, page).await?);
     }
     let recomputed = state.metrics.computations() - before;
-    anyhow::ensure!(recomputed >= loads as u64, "only {recomputed} of {loads} loads were cold");
+    anyhow::ensure!(
+        recomputed >= loads as u64,
+        "only {recomputed} of {loads} loads were cold"
+    );
     Ok(times)
 }
 
@@ -260,7 +272,12 @@ async fn live_phase(
         .send()
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let reader = actix_web::rt::spawn(read_updates(stream, sold_shown.clone(), inside_shown.clone(), sizes.clone()));
+    let reader = actix_web::rt::spawn(read_updates(
+        stream,
+        sold_shown.clone(),
+        inside_shown.clone(),
+        sizes.clone(),
+    ));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let computations = state.metrics.computations();
 
@@ -295,12 +312,8 @@ async fn live_phase(
 }
 
 /// Reads the dashboard's SSE messages, noting when each count was shown.
-async fn read_updates<S>(
-    mut stream: awc::ClientResponse<S>,
-    sold: Marks,
-    inside: Marks,
-    sizes: Arc<Mutex<Vec<usize>>>,
-) where
+async fn read_updates<S>(mut stream: awc::ClientResponse<S>, sold: Marks, inside: Marks, sizes: Arc<Mutex<Vec<usize>>>)
+where
     S: futures_util::Stream<Item = Result<actix_web::web::Bytes, awc::error::PayloadError>> + Unpin,
 {
     let mut buffer = String::new();
@@ -329,7 +342,11 @@ async fn read_updates<S>(
 fn metric_in(html: &str, name: &str) -> Option<i64> {
     let marker = format!("data-metric=\"{name}\">");
     let start = html.find(&marker)? + marker.len();
-    let digits: String = html[start..].chars().take_while(|c| *c != '<').filter(char::is_ascii_digit).collect();
+    let digits: String = html[start..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .filter(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 

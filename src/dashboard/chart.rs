@@ -45,7 +45,10 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, timezone: &str) -> SalesCh
             bars: Vec::new(),
         };
     };
-    let last = hourly.last().map_or(first, |h| h.0).max(until.div_euclid(HOUR_MS) * HOUR_MS);
+    let last = hourly
+        .last()
+        .map_or(first, |h| h.0)
+        .max(until.div_euclid(HOUR_MS) * HOUR_MS);
     let hours = (last - first) / HOUR_MS + 1;
     if hours <= HOURLY_UP_TO_HOURS {
         let bars = (0..hours)
@@ -92,7 +95,10 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, timezone: &str) -> SalesCh
 }
 
 fn local(at_ms: i64, tz: &Tz) -> DateTime<Tz> {
-    Utc.timestamp_millis_opt(at_ms).single().unwrap_or_default().with_timezone(tz)
+    Utc.timestamp_millis_opt(at_ms)
+        .single()
+        .unwrap_or_default()
+        .with_timezone(tz)
 }
 
 impl SalesChart {

@@ -47,14 +47,17 @@ pub async fn dashboard_stream(
 /// Every live part of the dashboard, rendered once per coalesced update for everyone;
 /// each client is sent only the parts that changed for it.
 fn render_dashboard(state: &AppState, tenant: Tenant, event: Event) -> Render {
-    render_with((state.metrics.clone(), Arc::new(event)), move |(metrics, event)| async move {
-        let metrics = metrics.get_event_metrics(tenant, &event).await?;
-        let dashboard = Dashboard {
-            event: &event,
-            metrics: &metrics,
-            now: db::now_ms(),
-        };
-        let parts = views::dashboard_parts(&dashboard).into_iter().map(Into::into).collect();
-        Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
-    })
+    render_with(
+        (state.metrics.clone(), Arc::new(event)),
+        move |(metrics, event)| async move {
+            let metrics = metrics.get_event_metrics(tenant, &event).await?;
+            let dashboard = Dashboard {
+                event: &event,
+                metrics: &metrics,
+                now: db::now_ms(),
+            };
+            let parts = views::dashboard_parts(&dashboard).into_iter().map(Into::into).collect();
+            Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
+        },
+    )
 }

@@ -104,7 +104,13 @@ impl EventMetrics {
 }
 
 /// Recomputes everything from the database; `inside` comes from the scan counters.
-pub fn compute(conn: &mut DbConnection, tenant: &Tenant, event: &Event, inside: i64, now: i64) -> QueryResult<EventMetrics> {
+pub fn compute(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event: &Event,
+    inside: i64,
+    now: i64,
+) -> QueryResult<EventMetrics> {
     let hourly = sales_rollup::event_sales(conn, tenant, event.id)?;
     let ticket_types = ticket_type_sales(conn, tenant, event.id, &hourly)?;
     let gross = hourly.iter().map(|h| h.3).sum();

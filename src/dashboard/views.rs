@@ -80,10 +80,7 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
 /// Every live part of the dashboard as an out-of-band fragment, in a fixed order (a
 /// client is sent only the parts that differ from what it has).
 pub fn dashboard_parts(d: &Dashboard) -> Vec<String> {
-    let mut parts: Vec<String> = sections(d)
-        .into_iter()
-        .map(|(id, _, inside)| oob(id, inside))
-        .collect();
+    let mut parts: Vec<String> = sections(d).into_iter().map(|(id, _, inside)| oob(id, inside)).collect();
     parts.push(oob("alerts", alerts(d)));
     parts
 }
@@ -217,8 +214,12 @@ fn velocity(d: &Dashboard) -> Markup {
     let v: Velocity = d.metrics.velocity;
     let tenths = v.average_tenths_per_hour();
     let trend = match v.last_hour.cmp(&v.hour_before) {
-        std::cmp::Ordering::Greater => html! { span.up aria-hidden="true" { "▲ " } "up from " (count(v.hour_before)) " the hour before" },
-        std::cmp::Ordering::Less => html! { span.down aria-hidden="true" { "▼ " } "down from " (count(v.hour_before)) " the hour before" },
+        std::cmp::Ordering::Greater => {
+            html! { span.up aria-hidden="true" { "▲ " } "up from " (count(v.hour_before)) " the hour before" }
+        }
+        std::cmp::Ordering::Less => {
+            html! { span.down aria-hidden="true" { "▼ " } "down from " (count(v.hour_before)) " the hour before" }
+        }
         std::cmp::Ordering::Equal => html! { "same as the hour before" },
     };
     html! {

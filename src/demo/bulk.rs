@@ -11,8 +11,8 @@ use rand::Rng;
 
 use crate::admin::{self, NewEvent};
 use crate::auth::{hash_password, Role};
-use crate::db::schema::{orders, refunds, tickets, users};
 use crate::dashboard::sales_rollup::{self, SaleLine};
+use crate::db::schema::{orders, refunds, tickets, users};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::orders::codes;
 use crate::orders::queries::fee_for;

@@ -44,11 +44,11 @@ pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder
             .flat_map(|frame| stream::iter(frame.into_events()))
             .map(Ok::<sse::Event, std::convert::Infallible>),
     )
-        .with_keep_alive(KEEP_ALIVE)
-        .with_retry_duration(RETRY)
-        .customize()
-        .insert_header(("X-Accel-Buffering", "no"))
-        .insert_header(("Cache-Control", "no-cache"))
+    .with_keep_alive(KEEP_ALIVE)
+    .with_retry_duration(RETRY)
+    .customize()
+    .insert_header(("X-Accel-Buffering", "no"))
+    .insert_header(("Cache-Control", "no-cache"))
 }
 
 /// The SSE response for one hub channel.

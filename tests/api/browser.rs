@@ -219,9 +219,16 @@ async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload()
     browser
         .wait_for(|b| async move { b.text(r#"[data-metric="inside"]"#).await == "1" })
         .await;
-    assert!(scanned.elapsed() < Duration::from_secs(2), "took {:?}", scanned.elapsed());
+    assert!(
+        scanned.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        scanned.elapsed()
+    );
     assert_eq!(browser.text(r#"[data-metric="occupancy-percent"]"#).await, "0 %");
-    assert!(browser.is_same_page_load().await, "the updates arrived without a reload");
+    assert!(
+        browser.is_same_page_load().await,
+        "the updates arrived without a reload"
+    );
     assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;

@@ -252,7 +252,9 @@ async fn cached_metrics_equal_a_recount_after_any_sales_refunds_and_scans() {
             }
             5..8 if !valid.is_empty() => {
                 let code = valid[rng.random_range(0..valid.len())].clone();
-                let (status, _) = app.post_scans(&token, &batch(vec![scan(&format!("in-{step}"), &code, "in")])).await;
+                let (status, _) = app
+                    .post_scans(&token, &batch(vec![scan(&format!("in-{step}"), &code, "in")]))
+                    .await;
                 assert_eq!(status, 200);
                 if !inside.contains(&code) {
                     inside.push(code);
@@ -260,7 +262,9 @@ async fn cached_metrics_equal_a_recount_after_any_sales_refunds_and_scans() {
             }
             _ if !inside.is_empty() => {
                 let code = inside.swap_remove(rng.random_range(0..inside.len()));
-                let (status, _) = app.post_scans(&token, &batch(vec![scan(&format!("out-{step}"), &code, "out")])).await;
+                let (status, _) = app
+                    .post_scans(&token, &batch(vec![scan(&format!("out-{step}"), &code, "out")]))
+                    .await;
                 assert_eq!(status, 200);
             }
             _ => {}
@@ -304,7 +308,11 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
     let after_first = app.state.metrics.computations();
 
     app.page(&client, &path).await;
-    assert_eq!(app.state.metrics.computations(), after_first, "a second look is served from the cache");
+    assert_eq!(
+        app.state.metrics.computations(),
+        after_first,
+        "a second look is served from the cache"
+    );
 
     app.place_order_a(2).await;
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
@@ -364,7 +372,9 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
     next_containing(&mut stream, "VIP: sold out.").await;
 
     for (n, code) in codes.iter().take(3).enumerate() {
-        let (status, _) = app.post_scans(&token, &batch(vec![scan(&format!("club-{n}"), code, "in")])).await;
+        let (status, _) = app
+            .post_scans(&token, &batch(vec![scan(&format!("club-{n}"), code, "in")]))
+            .await;
         assert_eq!(status, 200);
     }
     let full = next_containing(&mut stream, "At capacity: the venue is full.").await;
@@ -380,8 +390,13 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
         })
         .await
     };
-    let since = chrono::DateTime::from_timestamp_millis(entered_third).unwrap().to_rfc3339();
-    assert!(full.data.contains(&since), "the alert starts when the third person came in");
+    let since = chrono::DateTime::from_timestamp_millis(entered_third)
+        .unwrap()
+        .to_rfc3339();
+    assert!(
+        full.data.contains(&since),
+        "the alert starts when the third person came in"
+    );
 
     let page = app.page(&client, &format!("/events/{club}")).await;
     assert_eq!(metric(&page, "inside"), "3");
@@ -396,7 +411,12 @@ async fn next_containing(stream: &mut SseReader, text: &str) -> crate::sse::Mess
             .next(Duration::from_secs(5))
             .await
             .unwrap_or_else(|| panic!("no update with {text:?}"));
-        assert!(message.data.len() <= 2048, "{} bytes: {}", message.data.len(), message.data);
+        assert!(
+            message.data.len() <= 2048,
+            "{} bytes: {}",
+            message.data.len(),
+            message.data
+        );
         if message.data.contains(text) {
             return message;
         }

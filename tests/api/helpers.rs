@@ -244,13 +244,13 @@ impl TestApp {
     pub async fn place_order_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
         let (tenant, event_id, type_id) = (self.fixture.org_a, self.fixture.event_a, self.fixture.ticket_type_a);
         self.db(move |conn| {
-                let order = NewOrder {
-                    event_id,
-                    buyer_name: "Test Buyer".into(),
-                    buyer_email: "buyer@example.test".into(),
-                    items: vec![(type_id, quantity)],
-                    created_at: db::now_ms(),
-                };
+            let order = NewOrder {
+                event_id,
+                buyer_name: "Test Buyer".into(),
+                buyer_email: "buyer@example.test".into(),
+                items: vec![(type_id, quantity)],
+                created_at: db::now_ms(),
+            };
             place_order(conn, &tenant, &order)
                 .expect("order query")
                 .expect("tickets available")

@@ -4,8 +4,8 @@
 
 mod auth;
 mod bad_input;
-mod dashboard;
 mod browser;
+mod dashboard;
 mod durability;
 mod helpers;
 mod kiosk;

@@ -108,7 +108,10 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
     assert_eq!(sold_in(&first), 2);
 
     app.sell_tickets_a(3).await;
-    let pushed = stream.next_update(Duration::from_secs(5)).await.expect("a pushed update");
+    let pushed = stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a pushed update");
     assert_eq!(sold_in(&pushed), 5);
     assert!(
         pushed.data.contains("€227.50"),
@@ -162,7 +165,10 @@ async fn an_update_that_changes_nothing_on_screen_sends_nothing() {
     assert_eq!(stream.next_update(Duration::from_millis(800)).await, None);
 
     app.sell_tickets_a(1).await;
-    let pushed = stream.next_update(Duration::from_secs(5)).await.expect("a real change is pushed");
+    let pushed = stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a real change is pushed");
     assert_eq!(sold_in(&pushed), 1);
 }
 
