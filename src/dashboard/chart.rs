@@ -170,3 +170,50 @@ pub fn chart_figure(chart: &SalesChart) -> Markup {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY_MS: i64 = 24 * HOUR_MS;
+    // 2026-11-25 00:00 UTC.
+    const MIDNIGHT: i64 = 1_764_028_800_000;
+
+    #[test]
+    fn a_short_sale_is_drawn_per_hour_with_empty_hours_as_zero() {
+        let hourly = [(MIDNIGHT, 5), (MIDNIGHT + 3 * HOUR_MS, 2)];
+        let chart = sales_chart(&hourly, MIDNIGHT + 3 * HOUR_MS + 60_000, "UTC");
+        assert_eq!(chart.bucket, Bucket::Hour);
+        let tickets: Vec<i64> = chart.bars.iter().map(|b| b.tickets).collect();
+        assert_eq!(tickets, [5, 0, 0, 2]);
+        assert_eq!(chart.bars[0].label, "00:00");
+    }
+
+    #[test]
+    fn a_long_sale_is_drawn_per_day_in_the_events_timezone() {
+        // 23:30 UTC is already the next day in Amsterdam.
+        let hourly = [(MIDNIGHT - HOUR_MS, 4), (MIDNIGHT + 2 * DAY_MS, 1)];
+        let chart = sales_chart(&hourly, MIDNIGHT + 2 * DAY_MS, "Europe/Amsterdam");
+        assert_eq!(chart.bucket, Bucket::Day);
+        let bars: Vec<(&str, i64)> = chart.bars.iter().map(|b| (b.label.as_str(), b.tickets)).collect();
+        assert_eq!(bars, [("25 Nov", 4), ("26 Nov", 0), ("27 Nov", 1)]);
+    }
+
+    #[test]
+    fn a_very_long_sale_is_drawn_per_week() {
+        let hourly = [(MIDNIGHT - 200 * DAY_MS, 3), (MIDNIGHT, 7)];
+        let chart = sales_chart(&hourly, MIDNIGHT, "UTC");
+        assert_eq!(chart.bucket, Bucket::Week);
+        assert_eq!(chart.bars.iter().map(|b| b.tickets).sum::<i64>(), 10);
+        assert!(chart.bars.len() <= 30);
+    }
+
+    #[test]
+    fn no_sales_draw_no_bars_and_say_so() {
+        let chart = sales_chart(&[], MIDNIGHT, "UTC");
+        assert!(chart.bars.is_empty());
+        let figure = chart_figure(&chart).into_string();
+        assert!(figure.contains("No tickets sold yet."));
+        assert!(!figure.contains("NaN"));
+    }
+}

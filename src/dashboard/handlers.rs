@@ -1,6 +1,7 @@
 //! `GET /events/{id}` (the dashboard) and `GET /sse/events/{id}/occupancy` (its updates).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{web, HttpResponse, Responder};
 
@@ -12,6 +13,10 @@ use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
 use crate::live::{frame_of_parts, render_with, sse_response, Channel, Render};
 use crate::ui::html;
+
+/// How often an open dashboard is redrawn when nothing happens (the metrics cache lives
+/// as long, so each redraw then recomputes).
+const REDRAW_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn show_dashboard(
     state: web::Data<AppState>,
@@ -36,10 +41,12 @@ pub async fn dashboard_stream(
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&state.pool, tenant, event_id).await?;
-    let frames = state.hub.subscribe(
+    // Velocity and the chart move with the clock too, not only with sales.
+    let frames = state.hub.subscribe_with_clock(
         Channel::occupancy(&tenant, event_id),
         "dashboard",
         render_dashboard(&state, tenant, event),
+        Some(REDRAW_EVERY),
     );
     Ok(sse_response(frames))
 }

@@ -156,6 +156,19 @@ impl Hub {
     /// A receiver of the frames of `view` (rendered by `render`) of the channel, starting
     /// its render task when it is the first. Every subscriber of a view gets the same frames.
     pub fn subscribe(&self, channel: Channel, view: &str, render: Render) -> watch::Receiver<Option<Frame>> {
+        self.subscribe_with_clock(channel, view, render, None)
+    }
+
+    /// Like `subscribe`, for a view that also changes with time alone (e.g. "sold in the
+    /// last hour"): it is redrawn at least every `redraw_every` (unchanged bytes are
+    /// still not sent).
+    pub fn subscribe_with_clock(
+        &self,
+        channel: Channel,
+        view: &str,
+        render: Render,
+        redraw_every: Option<Duration>,
+    ) -> watch::Receiver<Option<Frame>> {
         let mut channels = self.lock();
         let key = (channel, view.to_owned());
         if let Some(live) = channels.get(&key) {
@@ -170,7 +183,7 @@ impl Hub {
                 changed: changed.clone(),
             },
         );
-        tokio::spawn(self.clone().render_loop(key, frames, changed, render));
+        tokio::spawn(self.clone().render_loop(key, frames, changed, render, redraw_every));
         receiver
     }
 
@@ -210,6 +223,7 @@ impl Hub {
         frames: watch::Sender<Option<Frame>>,
         changed: Arc<Notify>,
         render: Render,
+        redraw_every: Option<Duration>,
     ) {
         loop {
             match render().await {
@@ -232,6 +246,7 @@ impl Hub {
             let watched = loop {
                 tokio::select! {
                     _ = changed.notified() => break true,
+                    _ = clock(redraw_every) => break true,
                     // Re-checked under the lock: a client may have joined meanwhile.
                     _ = frames.closed() => {
                         if self.forget_if_unwatched(&key, &frames) {
@@ -257,5 +272,13 @@ impl Hub {
         }
         channels.remove(key);
         true
+    }
+}
+
+/// Resolves after `every`, or never.
+async fn clock(every: Option<Duration>) {
+    match every {
+        Some(every) => tokio::time::sleep(every).await,
+        None => std::future::pending().await,
     }
 }
