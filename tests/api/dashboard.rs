@@ -11,7 +11,9 @@ use voelgoed::db::{self, sum_of, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
 
-use crate::helpers::{batch, scan, spawn_app, text_of, TestApp};
+use voelgoed::db::DatabaseUrl;
+
+use crate::helpers::{batch, scan, spawn_app, spawn_on, text_of, TestApp};
 use crate::sse::SseReader;
 
 /// Sells `quantity` tickets of a type and tells the bus, as the shop does.
@@ -233,28 +235,44 @@ async fn revenue_adds_up_to_the_cent() {
 
 #[tokio::test]
 async fn cached_metrics_equal_a_recount_after_any_sales_refunds_and_scans() {
-    let app = spawn_app().await;
+    metrics_equal_a_recount_after_random_steps(&spawn_app().await, 20261125).await;
+}
+
+#[tokio::test]
+async fn cached_metrics_equal_a_recount_on_postgresql_too() {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
+    let name = format!("voelgoed_dashboard_{}", std::process::id());
+    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let app = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
+    metrics_equal_a_recount_after_random_steps(&app, 7).await;
+}
+
+/// Sixty random sales (of two ticket types), refunds, entries and exits, with the
+/// dashboard checked against a recount every fifth step.
+async fn metrics_equal_a_recount_after_random_steps(app: &TestApp, seed: u64) {
     let (tenant, event, regular) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
     let vip = app
         .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "VIP", 9_999, 40).unwrap())
         .await;
     let (token, _) = app.device_a("North").await;
     let client = app.signed_in("owner@a.test").await;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(20261125);
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let (mut valid, mut inside): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
 
     for step in 0..60 {
         match rng.random_range(0..10) {
             0..4 => {
                 let ticket_type = if rng.random_bool(0.3) { vip } else { regular };
-                if let Some(codes) = try_sell(&app, tenant, event, ticket_type, rng.random_range(1..4)).await {
+                if let Some(codes) = try_sell(app, tenant, event, ticket_type, rng.random_range(1..4)).await {
                     valid.extend(codes);
                 }
             }
-            4 if !valid.is_empty() => {
-                let code = valid.swap_remove(rng.random_range(0..valid.len()));
-                inside.retain(|c| *c != code);
-                refund_ticket(&app, code).await;
+            // Refunds of tickets whose holder is outside (someone inside stays inside).
+            4 if valid.iter().any(|c| !inside.contains(c)) => {
+                let outside: Vec<usize> = (0..valid.len()).filter(|&i| !inside.contains(&valid[i])).collect();
+                let code = valid.swap_remove(outside[rng.random_range(0..outside.len())]);
+                refund_ticket(app, code).await;
             }
             5..8 if !valid.is_empty() => {
                 let code = valid[rng.random_range(0..valid.len())].clone();
@@ -276,11 +294,11 @@ async fn cached_metrics_equal_a_recount_after_any_sales_refunds_and_scans() {
             _ => {}
         }
         if step % 5 == 4 {
-            let page = app.page(&client, &dashboard_path(&app)).await;
-            assert_eq!(shown(&page), recount(&app).await, "after step {step}");
+            let page = app.page(&client, &dashboard_path(app)).await;
+            assert_eq!(shown(&page), recount(app).await, "after step {step}");
         }
     }
-    let page = app.page(&client, &dashboard_path(&app)).await;
+    let page = app.page(&client, &dashboard_path(app)).await;
     assert_eq!(metric(&page, "inside"), inside.len().to_string());
 }
 
@@ -416,4 +434,46 @@ async fn another_organisations_dashboard_is_not_found() {
     assert_eq!(response.status(), 404);
     let body = response.text().await.unwrap();
     assert!(!body.contains("Alpha Festival"));
+}
+
+#[tokio::test]
+async fn the_status_says_on_sale_sold_out_live_or_ended() {
+    let app = spawn_app().await;
+    let tenant = app.fixture.org_a;
+    let hour = 3_600_000;
+    let (on_sale, sold_out, sold_out_type, ended) = app
+        .db(move |conn| {
+            let now = db::now_ms();
+            let event = |name, starts_at: i64| NewEvent {
+                name,
+                venue: "Hall",
+                starts_at,
+                ends_at: starts_at + 4 * hour,
+                timezone: "Europe/Amsterdam",
+                capacity: 100,
+                currency: "EUR",
+                sales_open_at: now - 24 * hour,
+            };
+            let on_sale = admin::create_event(conn, &tenant, &event("Next Week", now + 168 * hour)).unwrap();
+            admin::create_ticket_type(conn, &tenant, on_sale, "Regular", 1_000, 10).unwrap();
+            let sold_out = admin::create_event(conn, &tenant, &event("Tiny Gig", now + 48 * hour)).unwrap();
+            let tiny = admin::create_ticket_type(conn, &tenant, sold_out, "Regular", 1_000, 2).unwrap();
+            let ended = admin::create_event(conn, &tenant, &event("Last Year", now - 100 * hour)).unwrap();
+            (on_sale, sold_out, tiny, ended)
+        })
+        .await;
+    sell(&app, tenant, sold_out, sold_out_type, 2).await;
+    let client = app.signed_in("owner@a.test").await;
+
+    for (event, badge) in [
+        (on_sale, "on sale"),
+        (sold_out, "sold out"),
+        (app.fixture.event_a, "live now"),
+        (ended, "ended"),
+    ] {
+        let page = app.page(&client, &format!("/events/{event}")).await;
+        assert_eq!(text_of(&page, "#event-status .badge").as_deref(), Some(badge));
+    }
+    let page = app.page(&client, &format!("/events/{sold_out}")).await;
+    assert!(page.contains("Regular: sold out."), "the sold-out type is an alert too");
 }

@@ -75,7 +75,7 @@ async fn postgres_runs_the_same_console_from_an_empty_database() {
     assert_eq!(app.count("sessions").await, 1);
 }
 
-fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
+pub(crate) fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
     use diesel::{Connection, PgConnection, RunQueryDsl};
     let mut admin = PgConnection::establish(admin_url).expect("PostgreSQL reachable");
     diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
