@@ -35,6 +35,26 @@ pub fn fee_for(gross: i64) -> i64 {
     gross * FEE_BASIS_POINTS / 10_000
 }
 
+/// A ticket type's price and capacity, locked until the sale commits. SQLite's write
+/// transaction already runs one sale at a time; on PostgreSQL the row lock makes
+/// concurrent sales of one type (from any instance) check its capacity one after another.
+fn ticket_type_for_sale(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    type_id: i64,
+) -> QueryResult<Option<(i64, i64)>> {
+    let query = ticket_types::table
+        .filter(ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(ticket_types::event_id.eq(event_id))
+        .filter(ticket_types::id.eq(type_id))
+        .select((ticket_types::price, ticket_types::capacity));
+    match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional(),
+        DbConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
+    }
+}
+
 /// Places a paid order with its tickets, or returns None when a ticket type is unknown
 /// for this event or has too few tickets left.
 pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -> QueryResult<Option<PlacedOrder>> {
@@ -43,15 +63,11 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
         let mut lines = Vec::new();
         let mut rows = Vec::new();
         let mut rng = rand::rng();
-        for &(type_id, quantity) in &order.items {
-            let Some((price, capacity)) = ticket_types::table
-                .filter(ticket_types::organization_id.eq(org))
-                .filter(ticket_types::event_id.eq(order.event_id))
-                .filter(ticket_types::id.eq(type_id))
-                .select((ticket_types::price, ticket_types::capacity))
-                .first::<(i64, i64)>(conn)
-                .optional()?
-            else {
+        // Locked in one order (by id), so two orders of the same types cannot deadlock.
+        let mut items = order.items.clone();
+        items.sort_unstable();
+        for (type_id, quantity) in items {
+            let Some((price, capacity)) = ticket_type_for_sale(conn, tenant, order.event_id, type_id)? else {
                 return Ok(None);
             };
             let sold = sales_rollup::tickets_held(conn, tenant, order.event_id, type_id)?;

@@ -5,6 +5,7 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod capacity;
 mod dashboard;
 mod durability;
 mod helpers;
