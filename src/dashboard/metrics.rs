@@ -224,7 +224,8 @@ fn threshold(capacity: i64, level: AlertLevel) -> i64 {
     }
 }
 
-fn level_of(count: i64, capacity: i64) -> Option<AlertLevel> {
+/// Past 90 % or full, or neither (also with no capacity set).
+pub fn level_of(count: i64, capacity: i64) -> Option<AlertLevel> {
     if capacity <= 0 {
         None
     } else if count >= threshold(capacity, AlertLevel::Full) {

@@ -6,7 +6,7 @@
 use maud::{html, Markup};
 
 use super::chart::{chart_figure, sales_chart};
-use super::metrics::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
+use super::metrics::{level_of, Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
 use crate::events::queries::Event;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -133,12 +133,9 @@ fn percent_of(part: i64, whole: i64) -> i64 {
     }
 }
 
+/// The colour band of a count against its capacity: the alerts' thresholds.
 fn level_class(count: i64, capacity: i64) -> &'static str {
-    match percent_of(count, capacity) {
-        p if capacity > 0 && count >= capacity && p >= 100 => "full",
-        p if p >= 90 => "near",
-        _ => "ok",
-    }
+    level_of(count, capacity).map_or("ok", alert_class)
 }
 
 /// A half-circle gauge. Decorative: the number beside it says the same in text.
