@@ -9,6 +9,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
+use crate::dashboard::MetricsCache;
 use crate::db::{self, Pool};
 use crate::live::{Bus, Hub, InProcessBus};
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
@@ -27,6 +28,7 @@ pub struct AppState {
     pub scan_writer: ScanWriter,
     pub scan_counters: Arc<dyn ScanCounters>,
     pub scan_feed: Arc<ScanFeed>,
+    pub metrics: Arc<MetricsCache>,
     pub device_tokens: Arc<DeviceTokens>,
     pub settings: Arc<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
@@ -55,7 +57,8 @@ impl Application {
         let scan_counters: Arc<dyn ScanCounters> = Arc::new(counters);
         let scan_feed = Arc::new(ScanFeed::new(newest_scan));
         let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
-        let hub = Hub::start(bus.as_ref(), settings.coalesce);
+        let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
+        let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let (log_rows, fresh_scans) = tokio::sync::mpsc::unbounded_channel();
         tokio::spawn(scanning::live::render_log_rows(
             pool.clone(),
@@ -78,6 +81,7 @@ impl Application {
             scan_writer,
             scan_counters,
             scan_feed,
+            metrics,
             device_tokens: Arc::default(),
             settings: Arc::new(settings),
             outbox,

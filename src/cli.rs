@@ -31,6 +31,8 @@ enum Command {
     /// Load-test the device API on a fresh database and check every acknowledged scan
     /// was stored (see BENCHMARKS.md).
     BenchScans(crate::bench::BenchOptions),
+    /// Benchmark the event dashboard on an event with a million sold tickets.
+    BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -203,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
         Command::BenchScans(options) => crate::bench::run(options).await,
+        Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::Admin(command) => admin(command).await,
     }
 }

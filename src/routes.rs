@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, events, kiosk, scanning, ui};
+use crate::{auth, dashboard, events, kiosk, scanning, ui};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -16,7 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::post().to(auth::handlers::login))
         .route("/logout", web::post().to(auth::handlers::logout))
         .route("/events", web::get().to(events::handlers::list_events))
-        .route("/events/{id}", web::get().to(events::handlers::show_event))
+        .route("/events/{id}", web::get().to(dashboard::handlers::show_dashboard))
         .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
         .route("/events/{id}/kiosk-links", web::get().to(kiosk::handlers::list_links))
         .route("/events/{id}/kiosk-links", web::post().to(kiosk::handlers::create_link))
@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/kiosk/{token}/stream", web::get().to(kiosk::handlers::kiosk_stream))
         .route(
             "/sse/events/{id}/occupancy",
-            web::get().to(events::handlers::occupancy_stream),
+            web::get().to(dashboard::handlers::dashboard_stream),
         )
         .route(
             "/sse/events/{id}/scans",

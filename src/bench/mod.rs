@@ -2,6 +2,9 @@
 //! database, starts the real server in this process, drives `POST /api/v1/scans` over
 //! real HTTP from many simulated devices, reports throughput and latency percentiles,
 //! and finally checks that the database holds exactly as many scans as were acknowledged.
+//! `dashboard` is the event dashboard's benchmark (`voelgoed bench-dashboard`).
+
+pub mod dashboard;
 
 pub mod orders;
 
@@ -252,11 +255,14 @@ fn merge(lanes: Vec<Outcome>, elapsed: Duration) -> Outcome {
     all
 }
 
+/// The `p` quantile of sorted durations, in milliseconds.
+fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    let at = ((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1);
+    sorted.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
 fn report(what: &str, outcome: &Outcome, scans_per_request: usize) {
-    let percentile = |p: f64| {
-        let at = ((outcome.latencies.len() as f64 * p).ceil() as usize).saturating_sub(1);
-        outcome.latencies.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
-    };
+    let percentile = |p: f64| percentile_ms(&outcome.latencies, p);
     let seconds = outcome.elapsed.as_secs_f64().max(f64::EPSILON);
     println!(
         "{what}: {} requests in {seconds:.1} s = {:.0} req/s, {:.0} scan decisions/s; latency p50 {:.1} ms, p99 {:.1} ms; {} failed ({} scans per request)",

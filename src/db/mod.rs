@@ -92,8 +92,8 @@ impl r2d2::ManageConnection for ConnectionManager {
                 // synchronous: see sqlite_synchronous. A 32 MB page cache and memory-mapped reads
                 // keep the hot indexes out of read() system calls.
                 conn.batch_execute(&format!(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
-                     PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; \
+                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+                     PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
                     sqlite_synchronous()
                 ))

@@ -207,6 +207,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ticket_sales_hourly (organization_id, event_id, ticket_type_id, hour_start) {
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        ticket_type_id -> BigInt,
+        hour_start -> BigInt,
+        tickets_sold -> BigInt,
+        gross -> BigInt,
+        fees -> BigInt,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(events -> organizations (organization_id));
@@ -219,6 +231,7 @@ diesel::joinable!(devices -> gates (gate_id));
 diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
 diesel::joinable!(kiosk_links -> events (event_id));
+diesel::joinable!(refunds -> orders (order_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -237,6 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     gate_ticket_types,
     kiosk_links,
+    ticket_sales_hourly,
 );
 
 // Order management (refunds and audit entries name the user who acted).

@@ -1,6 +1,7 @@
 //! Bulk data: many orders with their tickets, written in large batched inserts inside
 //! one transaction per chunk. Used by `voelgoed seed` (benchmark data) and the demo seed.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use rand::Rng;
 
 use crate::admin::{self, NewEvent};
 use crate::auth::{hash_password, Role};
+use crate::dashboard::sales_rollup::{self, SaleLine};
 use crate::db::schema::{orders, refunds, tickets, users};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::orders::codes;
@@ -82,6 +84,8 @@ pub struct OrderWriter {
     orders: Vec<OrderRow>,
     tickets: Vec<TicketRow>,
     refunds: Vec<RefundRow>,
+    /// Sales per (organisation, event, hour) and ticket type, for the hourly rollup.
+    sales: HashMap<(i64, i64, i64, i64), SaleLine>,
 }
 
 const FIRST_NAMES: &[&str] = &[
@@ -107,6 +111,7 @@ impl OrderWriter {
             orders: Vec::new(),
             tickets: Vec::new(),
             refunds: Vec::new(),
+            sales: HashMap::new(),
         })
     }
 
@@ -179,6 +184,20 @@ impl OrderWriter {
                 self.next_ticket_id += 1;
             }
         }
+        if matches!(status, "paid" | "refunded" | "partially_refunded") {
+            let line = self
+                .sales
+                .entry((org, event.event_id, type_id, sales_rollup::hour_of(created_at)))
+                .or_insert(SaleLine {
+                    ticket_type_id: type_id,
+                    tickets: 0,
+                    gross: 0,
+                    fees: 0,
+                });
+            line.tickets += quantity;
+            line.gross += gross;
+            line.fees += fees;
+        }
         let refunded = match status {
             "refunded" => gross,
             "partially_refunded" => price,
@@ -222,10 +241,11 @@ impl OrderWriter {
 
     /// Writes everything added so far in one transaction.
     pub fn flush(&mut self, conn: &mut DbConnection) -> QueryResult<()> {
-        let (orders, tickets, refunds) = (
+        let (orders, tickets, refunds, sales) = (
             std::mem::take(&mut self.orders),
             std::mem::take(&mut self.tickets),
             std::mem::take(&mut self.refunds),
+            std::mem::take(&mut self.sales),
         );
         conn.transaction(|conn| {
             for chunk in orders.chunks(BATCH_ROWS) {
@@ -242,6 +262,9 @@ impl OrderWriter {
                 with_backend!(&mut *conn, |c| diesel::insert_into(refunds::table)
                     .values(chunk)
                     .execute(c))?;
+            }
+            for ((org, event_id, _, hour), line) in &sales {
+                sales_rollup::record_sale(conn, &Tenant::authenticated(*org), *event_id, *hour, line)?;
             }
             Ok(())
         })

@@ -1,4 +1,5 @@
-//! Events: the organisation's event list and the event page with its live occupancy.
+//! Events: the organisation's event list, and loading one event for the pages about it
+//! (the dashboard, the scan monitor, kiosks).
 
 pub mod handlers;
 pub mod queries;

@@ -3,8 +3,8 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use crate::db::schema::{events, orders, tickets};
-use crate::db::{sum_of, DbConnection, Tenant};
+use crate::db::schema::{events, tickets};
+use crate::db::{DbConnection, Tenant};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = events)]
@@ -17,6 +17,7 @@ pub struct Event {
     pub timezone: String,
     pub capacity: i64,
     pub currency: String,
+    pub sales_open_at: i64,
 }
 
 /// Where an event stands in time.
@@ -37,17 +38,6 @@ impl Event {
             Phase::Ended
         }
     }
-}
-
-/// The numbers the event page shows live.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct OccupancySummary {
-    /// Tickets sold and not refunded or cancelled.
-    pub sold: i64,
-    /// Gross takings of paid and partly refunded orders, in minor units.
-    pub gross: i64,
-    /// People inside now: valid entries minus valid exits.
-    pub inside: i64,
 }
 
 /// The tenant's events, soonest first, with their sold ticket counts.
@@ -79,28 +69,4 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
         .filter(events::id.eq(event_id))
         .select(Event::as_select())
         .first(conn)
-}
-
-pub fn occupancy_summary(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<OccupancySummary> {
-    let org = tenant.organization_id();
-    let sold = tickets::table
-        .filter(tickets::organization_id.eq(org))
-        .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::status.eq("valid"))
-        .count()
-        .get_result(conn)?;
-    let gross = orders::table
-        .filter(orders::organization_id.eq(org))
-        .filter(orders::event_id.eq(event_id))
-        .filter(orders::status.eq_any(["paid", "partially_refunded"]))
-        .select(sum_of("orders.gross"))
-        .first::<Option<i64>>(conn)?
-        .unwrap_or(0);
-    let inside = tickets::table
-        .filter(tickets::organization_id.eq(org))
-        .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::inside_since.is_not_null())
-        .count()
-        .get_result(conn)?;
-    Ok(OccupancySummary { sold, gross, inside })
 }

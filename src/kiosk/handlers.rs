@@ -152,10 +152,12 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
     let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
     // The link's channel carries only its revocation, routed once per update by the hub
     // (not by every open kiosk): its view is drawn once at start and again when revoked.
-    let signal = notice.clone();
-    let link_view = render_with((), move |()| {
-        let signal = signal.clone();
-        async move { Ok(signal) }
+    // Each drawing differs from the last (unchanged frames are not sent), so the second
+    // one reaches the stream.
+    let drawings = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let link_view = render_with(drawings, move |drawings| async move {
+        let n = drawings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(frame("revocation", n.to_string()))
     });
     let revoked = revocation(state.hub.subscribe(
         Channel::kiosk_link(&link.tenant, link.link_id),

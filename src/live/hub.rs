@@ -10,14 +10,84 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web_lab::sse;
+use bytestring::ByteString;
 use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::{Bus, Channel};
 use crate::error::AppError;
 
-/// One rendered SSE message, shared by all clients of a channel.
-pub type Frame = sse::Event;
+/// One rendered SSE update, shared by all clients of a channel. Comparable, so a render
+/// that produced the same bytes as the last one sends nothing. A frame may be made of
+/// parts (out-of-band fragments of a page), each sent as its own message: a client is
+/// sent only the parts that changed since the frame it last got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    event: &'static str,
+    parts: Arc<[ByteString]>,
+    id: Option<String>,
+}
+
+impl Frame {
+    /// The same message carrying an SSE id (for `Last-Event-ID` resumption).
+    pub fn with_id(self, id: impl Into<String>) -> Self {
+        Self {
+            id: Some(id.into()),
+            ..self
+        }
+    }
+
+    /// Bytes of the payload, for metrics and tests of update size.
+    pub fn len(&self) -> usize {
+        self.parts.iter().map(|part| part.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// This frame less the parts `previous` already carried; None when nothing changed.
+    pub fn changes_since(&self, previous: &Frame) -> Option<Frame> {
+        if self == previous {
+            return None;
+        }
+        if self.parts.len() != previous.parts.len() || self.event != previous.event {
+            return Some(self.clone());
+        }
+        let changed: Vec<ByteString> = self
+            .parts
+            .iter()
+            .zip(previous.parts.iter())
+            .filter(|(now, before)| now != before)
+            .map(|(now, _)| now.clone())
+            .collect();
+        Some(Frame {
+            event: self.event,
+            parts: changed.into(),
+            id: self.id.clone(),
+        })
+    }
+}
+
+impl Frame {
+    /// The SSE messages of this frame: one per part, so every message stays small (a
+    /// phone on 3G gets a few hundred bytes per changed section); the id rides on the
+    /// last.
+    pub fn into_events(self) -> Vec<sse::Event> {
+        let last = self.parts.len().saturating_sub(1);
+        self.parts
+            .iter()
+            .enumerate()
+            .map(|(i, part)| {
+                let data = sse::Data::new(part.clone()).event(self.event);
+                match (&self.id, i == last) {
+                    (Some(id), true) => data.id(id.clone()).into(),
+                    _ => data.into(),
+                }
+            })
+            .collect()
+    }
+}
 
 /// Renders a channel's current state. Called once per (coalesced) update.
 pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Result<Frame, AppError>> + Send + Sync>;
@@ -33,18 +103,36 @@ where
 }
 
 /// One SSE message named `sse_event` (what `sse-swap` listens for) carrying `html`.
-pub fn frame(sse_event: &'static str, html: String) -> Frame {
-    sse::Data::new(html).event(sse_event).into()
+pub fn frame(sse_event: &'static str, html: impl Into<ByteString>) -> Frame {
+    frame_of_parts(sse_event, vec![html.into()])
+}
+
+/// An update of several independently changing parts (e.g. `hx-swap-oob` fragments).
+pub fn frame_of_parts(sse_event: &'static str, parts: Vec<ByteString>) -> Frame {
+    Frame {
+        event: sse_event,
+        parts: parts.into(),
+        id: None,
+    }
 }
 
 /// A view of a channel: one channel can feed several differently rendered views (the
 /// scan monitor's panel and a kiosk both follow the scans channel).
 type ViewKey = (Channel, String);
 
+/// Hears every update before any view is redrawn for it: caches of what views show
+/// drop their stale values here, so a redraw never reads them.
+pub trait UpdateListener: Send + Sync {
+    fn updated(&self, update: &crate::live::Update);
+    /// Some updates were lost: everything may have changed.
+    fn lagged(&self);
+}
+
 #[derive(Clone)]
 pub struct Hub {
     channels: Arc<Mutex<HashMap<ViewKey, LiveChannel>>>,
     coalesce: Duration,
+    listeners: Arc<[Arc<dyn UpdateListener>]>,
 }
 
 struct LiveChannel {
@@ -54,10 +142,11 @@ struct LiveChannel {
 
 impl Hub {
     /// Starts listening to the bus; updates for channels nobody watches are dropped.
-    pub fn start(bus: &dyn Bus, coalesce: Duration) -> Self {
+    pub fn start(bus: &dyn Bus, coalesce: Duration, listeners: Vec<Arc<dyn UpdateListener>>) -> Self {
         let hub = Self {
             channels: Arc::default(),
             coalesce,
+            listeners: listeners.into(),
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
@@ -67,6 +156,19 @@ impl Hub {
     /// A receiver of the frames of `view` (rendered by `render`) of the channel, starting
     /// its render task when it is the first. Every subscriber of a view gets the same frames.
     pub fn subscribe(&self, channel: Channel, view: &str, render: Render) -> watch::Receiver<Option<Frame>> {
+        self.subscribe_with_clock(channel, view, render, None)
+    }
+
+    /// Like `subscribe`, for a view that also changes with time alone (e.g. "sold in the
+    /// last hour"): it is redrawn at least every `redraw_every` (unchanged bytes are
+    /// still not sent).
+    pub fn subscribe_with_clock(
+        &self,
+        channel: Channel,
+        view: &str,
+        render: Render,
+        redraw_every: Option<Duration>,
+    ) -> watch::Receiver<Option<Frame>> {
         let mut channels = self.lock();
         let key = (channel, view.to_owned());
         if let Some(live) = channels.get(&key) {
@@ -81,7 +183,7 @@ impl Hub {
                 changed: changed.clone(),
             },
         );
-        tokio::spawn(self.clone().render_loop(key, frames, changed, render));
+        tokio::spawn(self.clone().render_loop(key, frames, changed, render, redraw_every));
         receiver
     }
 
@@ -98,13 +200,16 @@ impl Hub {
     async fn route_updates(self, mut updates: broadcast::Receiver<crate::live::Update>) {
         loop {
             match updates.recv().await {
-                Ok(update) => self
-                    .lock()
-                    .iter()
-                    .filter(|((channel, _), _)| *channel == update.channel)
-                    .for_each(|(_, live)| live.changed.notify_one()),
+                Ok(update) => {
+                    self.listeners.iter().for_each(|listener| listener.updated(&update));
+                    self.lock()
+                        .iter()
+                        .filter(|((channel, _), _)| *channel == update.channel)
+                        .for_each(|(_, live)| live.changed.notify_one())
+                }
                 // Some updates were lost: redraw everything rather than show stale numbers.
                 Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.listeners.iter().for_each(|listener| listener.lagged());
                     self.lock().values().for_each(|live| live.changed.notify_one());
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -118,11 +223,20 @@ impl Hub {
         frames: watch::Sender<Option<Frame>>,
         changed: Arc<Notify>,
         render: Render,
+        redraw_every: Option<Duration>,
     ) {
         loop {
             match render().await {
+                // Unchanged bytes are not sent again: a busy channel whose view did not
+                // change costs its clients nothing, and live regions are not re-read.
                 Ok(frame) => {
-                    frames.send_replace(Some(frame));
+                    frames.send_if_modified(|current| {
+                        let changed = current.as_ref() != Some(&frame);
+                        if changed {
+                            *current = Some(frame);
+                        }
+                        changed
+                    });
                 }
                 // Clients keep the last good frame; the next update tries again.
                 Err(e) => {
@@ -132,6 +246,7 @@ impl Hub {
             let watched = loop {
                 tokio::select! {
                     _ = changed.notified() => break true,
+                    _ = clock(redraw_every) => break true,
                     // Re-checked under the lock: a client may have joined meanwhile.
                     _ = frames.closed() => {
                         if self.forget_if_unwatched(&key, &frames) {
@@ -157,5 +272,13 @@ impl Hub {
         }
         channels.remove(key);
         true
+    }
+}
+
+/// Resolves after `every`, or never.
+async fn clock(every: Option<Duration>) {
+    match every {
+        Some(every) => tokio::time::sleep(every).await,
+        None => std::future::pending().await,
     }
 }

@@ -7,7 +7,7 @@ mod hub;
 mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
-pub use hub::{frame, render_with, Frame, Hub, Render};
+pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener};
 pub use sse::{channel_frames, sse_response, sse_stream};
 
 use crate::db::Tenant;

@@ -14,26 +14,41 @@ use super::Frame;
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 const RETRY: Duration = Duration::from_secs(2);
 
-/// The current frame of a hub channel, then each new one.
+/// The current frame of a hub channel, then each new one: only its changed parts, for
+/// frames made of parts. A client that skipped frames gets the difference from the
+/// frame it last got, so nothing it shows is left stale.
 pub fn channel_frames(frames: watch::Receiver<Option<Frame>>) -> impl Stream<Item = Frame> {
-    stream::unfold((frames, true), |(mut frames, first)| async move {
-        // The first poll sends whatever is current; later polls wait for a change.
-        if !first || frames.borrow().is_none() {
-            frames.changed().await.ok()?;
+    stream::unfold((frames, None::<Frame>), |(mut frames, sent)| async move {
+        loop {
+            // The first poll sends whatever is current; later polls wait for a change.
+            if sent.is_some() || frames.borrow().is_none() {
+                frames.changed().await.ok()?;
+            }
+            let Some(current) = frames.borrow_and_update().clone() else {
+                continue;
+            };
+            let message = match &sent {
+                Some(previous) => current.changes_since(previous),
+                None => Some(current.clone()),
+            };
+            if let Some(message) = message {
+                return Some((message, (frames, Some(current))));
+            }
         }
-        let frame = frames.borrow_and_update().clone();
-        Some((frame, (frames, false)))
     })
-    .filter_map(|frame| async move { frame })
 }
 
 pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder {
-    Sse::from_stream(frames.map(Ok::<sse::Event, std::convert::Infallible>))
-        .with_keep_alive(KEEP_ALIVE)
-        .with_retry_duration(RETRY)
-        .customize()
-        .insert_header(("X-Accel-Buffering", "no"))
-        .insert_header(("Cache-Control", "no-cache"))
+    Sse::from_stream(
+        frames
+            .flat_map(|frame| stream::iter(frame.into_events()))
+            .map(Ok::<sse::Event, std::convert::Infallible>),
+    )
+    .with_keep_alive(KEEP_ALIVE)
+    .with_retry_duration(RETRY)
+    .customize()
+    .insert_header(("X-Accel-Buffering", "no"))
+    .insert_header(("Cache-Control", "no-cache"))
 }
 
 /// The SSE response for one hub channel.

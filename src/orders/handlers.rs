@@ -214,12 +214,7 @@ impl LiveRows {
             return None;
         }
         let html = views::order_rows(&lines, &self.timezone, None).into_string();
-        Some(
-            actix_web_lab::sse::Data::new(html)
-                .event(views::ROWS_SSE_EVENT)
-                .id(looked_at.to_string())
-                .into(),
-        )
+        Some(frame(views::ROWS_SSE_EVENT, html).with_id(looked_at.to_string()))
     }
 }
 

@@ -7,6 +7,7 @@ use crate::db::{self, DbConnection, Tenant};
 use crate::with_backend;
 
 use super::codes;
+use crate::dashboard::sales_rollup::{self, SaleLine};
 
 /// Fees the platform keeps, in basis points of the gross (5 %).
 pub const FEE_BASIS_POINTS: i64 = 500;
@@ -27,9 +28,31 @@ pub struct PlacedOrder {
     pub ticket_codes: Vec<String>,
 }
 
-/// The platform's fee on a gross amount, rounded down to the minor unit.
+/// The platform's fee on a gross amount, rounded down to the minor unit. An order's
+/// fee is the sum of its lines' fees (one line per ticket type), so each ticket type's
+/// fees add up exactly to the orders'.
 pub fn fee_for(gross: i64) -> i64 {
     gross * FEE_BASIS_POINTS / 10_000
+}
+
+/// A ticket type's price and capacity, locked until the sale commits. SQLite's write
+/// transaction already runs one sale at a time; on PostgreSQL the row lock makes
+/// concurrent sales of one type (from any instance) check its capacity one after another.
+fn ticket_type_for_sale(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    type_id: i64,
+) -> QueryResult<Option<(i64, i64)>> {
+    let query = ticket_types::table
+        .filter(ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(ticket_types::event_id.eq(event_id))
+        .filter(ticket_types::id.eq(type_id))
+        .select((ticket_types::price, ticket_types::capacity));
+    match conn {
+        DbConnection::Postgresql(pg) => query.for_update().first(pg).optional(),
+        DbConnection::Sqlite(sqlite) => query.first(sqlite).optional(),
+    }
 }
 
 /// Places a paid order with its tickets, or returns None when a ticket type is unknown
@@ -37,34 +60,31 @@ pub fn fee_for(gross: i64) -> i64 {
 pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -> QueryResult<Option<PlacedOrder>> {
     let org = tenant.organization_id();
     db::write_transaction(conn, |conn| {
-        let mut gross = 0;
+        let mut lines = Vec::new();
         let mut rows = Vec::new();
         let mut rng = rand::rng();
-        for &(type_id, quantity) in &order.items {
-            let Some((price, capacity)) = ticket_types::table
-                .filter(ticket_types::organization_id.eq(org))
-                .filter(ticket_types::event_id.eq(order.event_id))
-                .filter(ticket_types::id.eq(type_id))
-                .select((ticket_types::price, ticket_types::capacity))
-                .first::<(i64, i64)>(conn)
-                .optional()?
-            else {
+        // Locked in one order (by id), so two orders of the same types cannot deadlock.
+        let mut items = order.items.clone();
+        items.sort_unstable();
+        for (type_id, quantity) in items {
+            let Some((price, capacity)) = ticket_type_for_sale(conn, tenant, order.event_id, type_id)? else {
                 return Ok(None);
             };
-            let sold: i64 = tickets::table
-                .filter(tickets::organization_id.eq(org))
-                .filter(tickets::event_id.eq(order.event_id))
-                .filter(tickets::ticket_type_id.eq(type_id))
-                .filter(tickets::status.eq("valid"))
-                .count()
-                .get_result(conn)?;
+            let sold = sales_rollup::tickets_held(conn, tenant, order.event_id, type_id)?;
             if quantity < 1 || sold + quantity > capacity {
                 return Ok(None);
             }
-            gross += price * quantity;
+            let line_gross = price * quantity;
+            lines.push(SaleLine {
+                ticket_type_id: type_id,
+                tickets: quantity,
+                gross: line_gross,
+                fees: fee_for(line_gross),
+            });
             rows.extend((0..quantity).map(|_| (type_id, price, codes::ticket_code(&mut rng))));
         }
-        let fees = fee_for(gross);
+        let gross = lines.iter().map(|line| line.gross).sum::<i64>();
+        let fees = lines.iter().map(|line| line.fees).sum::<i64>();
         let code = codes::order_code(&mut rng);
         let values = (
             orders::organization_id.eq(org),
@@ -95,6 +115,9 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
                     tickets::created_at.eq(order.created_at),
                 ))
                 .execute(conn)?;
+        }
+        for line in &lines {
+            sales_rollup::record_sale(conn, tenant, order.event_id, order.created_at, line)?;
         }
         let ticket_codes = rows.into_iter().map(|(_, _, code)| code).collect();
         Ok(Some(PlacedOrder {

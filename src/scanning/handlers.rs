@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use actix_web_lab::sse;
 use futures_util::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
@@ -210,12 +209,7 @@ impl LogStream {
             return None;
         }
         self.shown_up_to = line.scan_id;
-        Some(
-            sse::Data::new(line.html.clone())
-                .event(views::LINE_SSE_EVENT)
-                .id(line.scan_id.to_string())
-                .into(),
-        )
+        Some(frame(views::LINE_SSE_EVENT, line.html.clone()).with_id(line.scan_id.to_string()))
     }
 
     /// The latest rows from the database, as the page first shows them.
@@ -233,9 +227,6 @@ impl LogStream {
         let newest_shown = lines.first().map_or(newest, |line| line.id.max(newest));
         self.shown_up_to = self.shown_up_to.max(newest_shown);
         let html = views::scan_log_table(&lines, &self.timezone).into_string();
-        Ok(sse::Data::new(html)
-            .event(views::LOG_SSE_EVENT)
-            .id(self.shown_up_to.to_string())
-            .into())
+        Ok(frame(views::LOG_SSE_EVENT, html).with_id(self.shown_up_to.to_string()))
     }
 }

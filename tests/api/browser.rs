@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use crate::helpers::{spawn_app, TestApp, PASSWORD};
+use crate::helpers::{batch, scan, spawn_app, TestApp, PASSWORD};
 
 struct Browser {
     client: Client,
@@ -188,7 +188,7 @@ impl Drop for Browser {
 }
 
 #[tokio::test]
-async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
+async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload() {
     let app = spawn_app().await;
     app.sell_tickets_a(1).await;
     let browser = Browser::start().await;
@@ -210,12 +210,35 @@ async fn a_sale_is_pushed_into_the_open_event_page_without_a_reload() {
     // Let the SSE connection open before the sale.
     browser.wait_for(|_| async { app.state.hub.live_channels() == 1 }).await;
 
-    app.sell_tickets_a(2).await;
+    let sold = app.sell_tickets_a(2).await;
 
     browser
         .wait_for(|b| async move { b.text(r#"[data-metric="sold"]"#).await == "3" })
         .await;
-    assert!(browser.is_same_page_load().await, "the update arrived without a reload");
+    assert_eq!(browser.text(r#"[data-metric="sold-total"]"#).await, "3 / 500");
+    assert_eq!(browser.text(r#"[data-metric="gross"]"#).await, "€136.50");
+
+    // A valid scan through the device API moves "inside" by one within 2 s.
+    assert_eq!(browser.text(r#"[data-metric="inside"]"#).await, "0");
+    let (token, _) = app.device_a("Main").await;
+    let scanned = Instant::now();
+    let (status, answer) = app
+        .post_scans(&token, &batch(vec![scan("dash-1", &sold.ticket_codes[0], "in")]))
+        .await;
+    assert_eq!((status, answer["results"][0]["result"].as_str()), (200, Some("valid")));
+    browser
+        .wait_for(|b| async move { b.text(r#"[data-metric="inside"]"#).await == "1" })
+        .await;
+    assert!(
+        scanned.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        scanned.elapsed()
+    );
+    assert_eq!(browser.text(r#"[data-metric="occupancy-percent"]"#).await, "0 %");
+    assert!(
+        browser.is_same_page_load().await,
+        "the updates arrived without a reload"
+    );
     assert_eq!(browser.horizontal_overflow().await, 0, "nothing overflows at 360 px");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
     browser.close().await;

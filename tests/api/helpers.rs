@@ -232,26 +232,30 @@ impl TestApp {
 
     /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
     pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
-        let (tenant, event_id, type_id) = (self.fixture.org_a, self.fixture.event_a, self.fixture.ticket_type_a);
-        let order = self
-            .db(move |conn| {
-                let order = NewOrder {
-                    event_id,
-                    buyer_name: "Test Buyer".into(),
-                    buyer_email: "buyer@example.test".into(),
-                    items: vec![(type_id, quantity)],
-                    created_at: db::now_ms(),
-                };
-                place_order(conn, &tenant, &order)
-                    .expect("order query")
-                    .expect("tickets available")
-            })
-            .await;
+        let order = self.place_order_a(quantity).await;
         self.state.bus.publish(Update {
-            channel: Channel::occupancy(&tenant, event_id),
+            channel: Channel::occupancy(&self.fixture.org_a, self.fixture.event_a),
             kind: UpdateKind::TicketSold,
         });
         order
+    }
+
+    /// Writes an order of `quantity` tickets for org A's event, telling nobody.
+    pub async fn place_order_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
+        let (tenant, event_id, type_id) = (self.fixture.org_a, self.fixture.event_a, self.fixture.ticket_type_a);
+        self.db(move |conn| {
+            let order = NewOrder {
+                event_id,
+                buyer_name: "Test Buyer".into(),
+                buyer_email: "buyer@example.test".into(),
+                items: vec![(type_id, quantity)],
+                created_at: db::now_ms(),
+            };
+            place_order(conn, &tenant, &order)
+                .expect("order query")
+                .expect("tickets available")
+        })
+        .await
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {

@@ -5,6 +5,8 @@
 mod auth;
 mod bad_input;
 mod browser;
+mod capacity;
+mod dashboard;
 mod durability;
 mod helpers;
 mod kiosk;
@@ -15,5 +17,5 @@ mod orders_bad_input;
 mod scan_api;
 mod scan_monitor;
 mod seeding;
-mod sse;
+pub mod sse;
 mod tenancy;

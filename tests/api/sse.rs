@@ -72,6 +72,19 @@ impl SseReader {
     }
 }
 
+impl SseReader {
+    /// The messages of one update (a frame's parts arrive back to back), joined: the
+    /// first within `wait`, then every one following within 100 ms.
+    pub async fn next_update(&mut self, wait: Duration) -> Option<Message> {
+        let mut update = self.next(wait).await?;
+        while let Some(more) = self.next(Duration::from_millis(100)).await {
+            update.data.push_str(&more.data);
+            update.id = more.id.or(update.id);
+        }
+        Some(update)
+    }
+}
+
 fn sold_in(message: &Message) -> i64 {
     crate::helpers::text_of(&message.data, r#"[data-metric="sold"]"#)
         .unwrap()
@@ -88,14 +101,17 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
 
     let first = stream
-        .next(Duration::from_secs(5))
+        .next_update(Duration::from_secs(5))
         .await
         .expect("the current state at once");
     assert_eq!(first.event, "occupancy");
     assert_eq!(sold_in(&first), 2);
 
     app.sell_tickets_a(3).await;
-    let pushed = stream.next(Duration::from_secs(5)).await.expect("a pushed update");
+    let pushed = stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a pushed update");
     assert_eq!(sold_in(&pushed), 5);
     assert!(
         pushed.data.contains("€227.50"),
@@ -109,8 +125,9 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
-    stream.next(Duration::from_secs(5)).await.expect("initial frame");
+    stream.next_update(Duration::from_secs(5)).await.expect("initial frame");
 
+    app.place_order_a(1).await;
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let started = Instant::now();
     for _ in 0..500 {
@@ -120,15 +137,39 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
         });
     }
     let mut frames = 0;
-    while stream.next(Duration::from_millis(600)).await.is_some() {
+    while stream.next_update(Duration::from_millis(600)).await.is_some() {
         frames += 1;
     }
 
     // 500 updates within a few milliseconds: with a 100 ms coalescing window the stream
-    // redraws a handful of times, not 500.
+    // redraws a handful of times, not 500, and sends only what changed.
     assert!(frames >= 1, "the burst must be shown");
     let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
     assert!(frames <= allowed, "{frames} frames for one burst (allowed {allowed})");
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_on_screen_sends_nothing() {
+    let app = spawn_app().await;
+    let client = app.signed_in("owner@a.test").await;
+    let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
+    stream.next_update(Duration::from_secs(5)).await.expect("initial frame");
+
+    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
+    for _ in 0..20 {
+        app.state.bus.publish(Update {
+            channel: channel.clone(),
+            kind: UpdateKind::ScanOccurred,
+        });
+    }
+    assert_eq!(stream.next_update(Duration::from_millis(800)).await, None);
+
+    app.sell_tickets_a(1).await;
+    let pushed = stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a real change is pushed");
+    assert_eq!(sold_in(&pushed), 1);
 }
 
 #[tokio::test]
@@ -138,14 +179,14 @@ async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
     let (owner, supervisor) = (app.signed_in("owner@a.test").await, app.signed_in("super@a.test").await);
     let mut one = SseReader::open(&app, &owner, &path).await;
     let mut two = SseReader::open(&app, &supervisor, &path).await;
-    one.next(Duration::from_secs(5)).await.unwrap();
-    two.next(Duration::from_secs(5)).await.unwrap();
+    one.next_update(Duration::from_secs(5)).await.unwrap();
+    two.next_update(Duration::from_secs(5)).await.unwrap();
     assert_eq!(app.state.hub.live_channels(), 1, "both clients share one channel task");
 
     app.sell_tickets_a(1).await;
     let (a, b) = (
-        one.next(Duration::from_secs(5)).await.unwrap(),
-        two.next(Duration::from_secs(5)).await.unwrap(),
+        one.next_update(Duration::from_secs(5)).await.unwrap(),
+        two.next_update(Duration::from_secs(5)).await.unwrap(),
     );
 
     assert_eq!(a, b);
@@ -157,19 +198,16 @@ async fn channel_task_stops_when_the_last_client_leaves() {
     let app = spawn_app().await;
     let client = app.signed_in("owner@a.test").await;
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
-    let first = stream.next(Duration::from_secs(5)).await.unwrap();
+    let first = stream.next_update(Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.event, "occupancy");
     assert_eq!(app.state.hub.live_channels(), 1);
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
-    let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
-        app.state.bus.publish(Update {
-            channel: channel.clone(),
-            kind: UpdateKind::ScanOccurred,
-        });
+        // A sale changes the page, so a frame is written to the dead client.
+        app.sell_tickets_a(1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert_eq!(app.state.hub.live_channels(), 0);

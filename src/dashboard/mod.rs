@@ -1,0 +1,12 @@
+//! The event dashboard (`GET /events/{id}`): occupancy gauge, ticket sales by type,
+//! revenue, capacity alerts, sales velocity and the sales chart, live over the event's
+//! occupancy channel, from cached metrics (`cache`) over an hourly sales rollup.
+
+pub mod cache;
+mod chart;
+pub mod handlers;
+pub mod metrics;
+pub mod sales_rollup;
+mod views;
+
+pub use cache::MetricsCache;

@@ -1,0 +1,263 @@
+//! The event dashboard. Every live section is a container with an id; the first load
+//! renders its inside, and each pushed update carries the insides that changed as
+//! `hx-swap-oob="innerHTML"` fragments, so the containers (and the alerts' live region)
+//! stay in place.
+
+use maud::{html, Markup};
+
+use super::chart::{chart_figure, sales_chart};
+use super::metrics::{level_of, Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
+use crate::events::queries::Event;
+use crate::ui::components::{badge, count, local_time, Money};
+use crate::ui::layout::{self, Viewer};
+
+/// The SSE event the dashboard's updates are pushed under.
+pub const DASHBOARD_SSE_EVENT: &str = "occupancy";
+
+/// What the dashboard shows: the event and its metrics at one moment.
+pub struct Dashboard<'a> {
+    pub event: &'a Event,
+    pub metrics: &'a EventMetrics,
+    pub now: i64,
+}
+
+/// The live sections, in page order: (container id, heading, inside).
+fn sections(d: &Dashboard) -> [(&'static str, &'static str, Markup); 6] {
+    [
+        ("occupancy", "Occupancy", occupancy(d)),
+        ("ticket-sales", "Ticket sales", ticket_sales(d)),
+        ("revenue", "Revenue", revenue(d)),
+        ("velocity", "Sales velocity", velocity(d)),
+        ("sales-chart", "Sales over time", sales_chart_section(d)),
+        ("event-status", "", status(d)),
+    ]
+}
+
+pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
+    let event = d.event;
+    let [occupancy, sales, revenue, velocity, chart, status] = sections(d);
+    let section = |(id, heading, inside): (&str, &str, Markup)| {
+        html! {
+            section.panel aria-labelledby={ (id) "-heading" } {
+                h2 id={ (id) "-heading" } { (heading) }
+                div id=(id) { (inside) }
+            }
+        }
+    };
+    layout::page(
+        &event.name,
+        Some(viewer),
+        html! {
+            header.event-header {
+                h1 { (event.name) }
+                p id=(status.0) { (status.2) }
+                p.muted {
+                    (event.venue) " · "
+                    (local_time(event.starts_at, &event.timezone, "%a %e %b %Y %H:%M")) " – "
+                    (local_time(event.ends_at, &event.timezone, "%a %e %b %H:%M %Z"))
+                    " · capacity " (count(event.capacity))
+                }
+                p { a href={ "/events/" (event.id) "/scans" } { "Scan monitor" } }
+            }
+            div hx-ext="sse" sse-connect={ "/sse/events/" (event.id) "/occupancy" } {
+                p.connection data-connection role="status" { "Connecting…" }
+                // Receives the pushed fragments; each finds its own container by id.
+                div hidden sse-swap=(DASHBOARD_SSE_EVENT) hx-swap="none" {}
+                // Polite: read out when an alert starts or ends, not on every update.
+                div id="alerts" aria-live="polite" { (alerts(d)) }
+                div.dashboard {
+                    (section(occupancy))
+                    (section(sales))
+                    (section(revenue))
+                    (section(velocity))
+                    (section(chart))
+                }
+            }
+        },
+    )
+}
+
+/// Every live part of the dashboard as an out-of-band fragment, in a fixed order (a
+/// client is sent only the parts that differ from what it has).
+pub fn dashboard_parts(d: &Dashboard) -> Vec<String> {
+    let mut parts: Vec<String> = sections(d).into_iter().map(|(id, _, inside)| oob(id, inside)).collect();
+    parts.push(oob("alerts", alerts(d)));
+    parts
+}
+
+fn oob(id: &str, inside: Markup) -> String {
+    html! { div id=(id) hx-swap-oob="innerHTML" { (inside) } }.into_string()
+}
+
+/// On sale, sold out, live or ended.
+fn status(d: &Dashboard) -> Markup {
+    let (event, metrics) = (d.event, d.metrics);
+    let sold_out = metrics.ticket_capacity() > 0 && metrics.sold() >= metrics.ticket_capacity()
+        || event.capacity > 0 && metrics.sold() >= event.capacity;
+    if d.now > event.ends_at {
+        badge("ended", "ended")
+    } else if d.now >= event.starts_at {
+        badge("live", "live now")
+    } else if sold_out {
+        badge("sold-out", "sold out")
+    } else if d.now >= event.sales_open_at {
+        badge("on-sale", "on sale")
+    } else {
+        html! { (badge("upcoming", "sales not open")) " " span.muted { "opens " (local_time(event.sales_open_at, &event.timezone, "%e %b %H:%M")) } }
+    }
+}
+
+fn occupancy(d: &Dashboard) -> Markup {
+    let (inside, capacity) = (d.metrics.inside, d.event.capacity);
+    let percent = percent_of(inside, capacity);
+    html! {
+        div.occupancy {
+            (gauge(percent, level_class(inside, capacity)))
+            p.occupancy-text {
+                span.value data-metric="inside" { (count(inside)) }
+                span.label { " inside of " (count(capacity)) " · " span data-metric="occupancy-percent" { (percent) " %" } }
+            }
+        }
+        p {
+            span.value.small data-metric="sold" { (count(d.metrics.sold())) }
+            " tickets sold of " (count(d.metrics.ticket_capacity()))
+        }
+    }
+}
+
+fn percent_of(part: i64, whole: i64) -> i64 {
+    if whole <= 0 {
+        0
+    } else {
+        part * 100 / whole
+    }
+}
+
+/// The colour band of a count against its capacity: the alerts' thresholds.
+fn level_class(count: i64, capacity: i64) -> &'static str {
+    level_of(count, capacity).map_or("ok", alert_class)
+}
+
+/// A half-circle gauge. Decorative: the number beside it says the same in text.
+fn gauge(percent: i64, level: &str) -> Markup {
+    let arc = "M10 60A50 50 0 0 1 110 60";
+    html! {
+        svg.gauge viewBox="0 0 120 66" aria-hidden="true" focusable="false" {
+            path.track d=(arc) pathLength="100" {}
+            @if percent > 0 {
+                path class={ "fill " (level) } d=(arc) pathLength="100" stroke-dasharray={ (percent.min(100)) " 100" } {}
+            }
+            // The 90 % mark, where the warning band starts.
+            path.mark d="M97.6 31.6L106.2 26.2" {}
+        }
+    }
+}
+
+fn ticket_sales(d: &Dashboard) -> Markup {
+    let types = &d.metrics.ticket_types;
+    let currency = &d.event.currency;
+    if types.is_empty() {
+        return html! { p.muted { "No ticket types yet." } };
+    }
+    let revenue: i64 = types.iter().map(|t| t.revenue).sum();
+    html! {
+        table.ticket-sales {
+            thead { tr { th scope="col" { "Type" } th scope="col" { "Sold" } th scope="col" { "Revenue" } } }
+            tbody {
+                @for t in types { (ticket_type_row(t, currency)) }
+            }
+            tfoot {
+                tr {
+                    th scope="row" { "Total" }
+                    td data-metric="sold-total" { (count(d.metrics.sold())) " / " (count(d.metrics.ticket_capacity())) }
+                    td { (Money { minor: revenue, currency }) }
+                }
+            }
+        }
+    }
+}
+
+fn ticket_type_row(t: &TicketTypeSales, currency: &str) -> Markup {
+    let percent = percent_of(t.sold, t.capacity);
+    html! {
+        tr data-ticket-type=(t.id) {
+            th scope="row" { (t.name) }
+            td {
+                span data-metric="type-sold" { (count(t.sold)) } " / " (count(t.capacity))
+                span.bar aria-hidden="true" { span class={ "bar-fill " (level_class(t.sold, t.capacity)) } style={ "width:" (percent.min(100)) "%" } {} }
+            }
+            td { (Money { minor: t.revenue, currency }) }
+        }
+    }
+}
+
+fn revenue(d: &Dashboard) -> Markup {
+    let r = d.metrics.revenue;
+    let currency = &d.event.currency;
+    let row = |label: &str, metric: &str, minor: i64| {
+        html! { div { dt { (label) } dd data-metric=(metric) { (Money { minor, currency }) } } }
+    };
+    html! {
+        dl.revenue {
+            (row("Gross", "gross", r.gross))
+            (row("Fees", "fees", r.fees))
+            (row("Refunds", "refunds", r.refunds))
+            (row("Net", "net", r.net))
+        }
+    }
+}
+
+fn velocity(d: &Dashboard) -> Markup {
+    let v: Velocity = d.metrics.velocity;
+    let tenths = v.average_tenths_per_hour();
+    let trend = match v.last_hour.cmp(&v.hour_before) {
+        std::cmp::Ordering::Greater => {
+            html! { span.up aria-hidden="true" { "▲ " } "up from " (count(v.hour_before)) " the hour before" }
+        }
+        std::cmp::Ordering::Less => {
+            html! { span.down aria-hidden="true" { "▼ " } "down from " (count(v.hour_before)) " the hour before" }
+        }
+        std::cmp::Ordering::Equal => html! { "same as the hour before" },
+    };
+    html! {
+        p { span.value.small data-metric="last-hour" { (count(v.last_hour)) } " tickets in the last hour · " (trend) }
+        p.muted {
+            span data-metric="average-per-hour" { (count(tenths / 10)) "." (tenths % 10) } " per hour on average since sales opened ("
+            (local_time(d.event.sales_open_at, &d.event.timezone, "%e %b")) ")"
+        }
+    }
+}
+
+fn sales_chart_section(d: &Dashboard) -> Markup {
+    let until = d.now.min(d.event.ends_at);
+    chart_figure(&sales_chart(&d.metrics.hourly_sales, until, &d.event.timezone))
+}
+
+/// The warning bands, with when each began. Their text holds no moving numbers, so the
+/// live region around them speaks only when an alert starts or ends.
+fn alerts(d: &Dashboard) -> Markup {
+    html! {
+        @for alert in &d.metrics.alerts {
+            p class={ "capacity-warning " (alert_class(alert.level)) } data-alert {
+                (alert_text(alert)) " Since "
+                (local_time(alert.since, &d.event.timezone, "%H:%M on %e %b")) "."
+            }
+        }
+    }
+}
+
+fn alert_class(level: AlertLevel) -> &'static str {
+    match level {
+        AlertLevel::Near => "near",
+        AlertLevel::Full => "full",
+    }
+}
+
+fn alert_text(alert: &Alert) -> Markup {
+    match (&alert.subject, alert.level) {
+        (AlertSubject::Occupancy, AlertLevel::Near) => html! { "Nearly full: over 90 % of capacity is inside." },
+        (AlertSubject::Occupancy, AlertLevel::Full) => html! { "At capacity: the venue is full." },
+        (AlertSubject::TicketType(name), AlertLevel::Near) => html! { (name) ": over 90 % sold." },
+        (AlertSubject::TicketType(name), AlertLevel::Full) => html! { (name) ": sold out." },
+    }
+}
