@@ -984,3 +984,24 @@ async fn without_smtp_a_resent_confirmation_is_written_to_the_mail_log() {
     assert!(written.contains("To: anna@example.test"));
     assert!(written.contains(&order.code) && written.contains(&order.ticket_codes[0]));
 }
+
+#[tokio::test]
+async fn a_refund_on_the_order_page_shows_at_once_on_the_event_dashboard() {
+    let app = spawn_app().await;
+    let order = app.sell_tickets_a(2).await;
+    let client = app.signed_in("owner@a.test").await;
+    let dashboard = format!("/events/{}", app.fixture.event_a);
+    let before = app.page(&client, &dashboard).await;
+    assert_eq!(text_of(&before, r#"[data-metric="sold"]"#).as_deref(), Some("2"));
+
+    let tickets = ticket_ids(&app, order.id).await;
+    let response =
+        refund_through_confirmation(&app, &client, order.id, &format!("scope=tickets&ticket={}", tickets[0])).await;
+    assert_eq!(response.status(), 303);
+
+    // The dashboard caches its metrics; the refund's update on the event's channel
+    // invalidates them, so the next load shows the refund.
+    let after = app.page(&client, &dashboard).await;
+    assert_eq!(text_of(&after, r#"[data-metric="sold"]"#).as_deref(), Some("1"));
+    assert_eq!(text_of(&after, r#"[data-metric="refunds"]"#).as_deref(), Some("€45.50"));
+}
