@@ -476,9 +476,12 @@ async fn load_more_appends_the_next_orders_when_scrolled_into_view() {
 }
 
 #[tokio::test]
-async fn a_new_order_appears_on_top_of_the_open_list() {
+async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_being_read() {
     let app = spawn_app().await;
-    crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
+    let now = voelgoed::db::now_ms();
+    for n in 0..40 {
+        crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, now - 40 + n).await;
+    }
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
     browser.client.goto(&app.url("/orders")).await.unwrap();
@@ -486,6 +489,15 @@ async fn a_new_order_appears_on_top_of_the_open_list() {
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
     browser.mark_page_load().await;
+    // The organiser has scrolled down to the 20th order and is reading it.
+    let reading = "const row = document.querySelectorAll('tr[data-order]')[arguments[0]];
+                   if (arguments[1]) row.scrollIntoView();
+                   return [row.getAttribute('data-order'), Math.round(row.getBoundingClientRect().top)];";
+    let before = browser
+        .client
+        .execute(reading, vec![json!(19), json!(true)])
+        .await
+        .unwrap();
 
     let order = app.sell_tickets_a(2).await;
     app.state.bus.publish(voelgoed::live::Update {
@@ -493,8 +505,20 @@ async fn a_new_order_appears_on_top_of_the_open_list() {
         kind: voelgoed::live::UpdateKind::OrderChanged,
     });
 
-    browser.wait_for(|b| async move { order_rows(b).await == 2 }).await;
+    browser.wait_for(|b| async move { order_rows(b).await == 41 }).await;
     assert!(browser.text("tr[data-order]").await.contains(&order.code), "on top");
+    // The same order is now the 21st row, and it has not moved on the screen.
+    let after = browser
+        .client
+        .execute(reading, vec![json!(20), json!(false)])
+        .await
+        .unwrap();
+    assert_eq!(after[0], before[0]);
+    let moved = after[1].as_i64().unwrap() - before[1].as_i64().unwrap();
+    assert!(
+        moved.abs() <= 2,
+        "the row being read stays where it was (moved {moved} px)"
+    );
     assert!(browser.is_same_page_load().await);
     browser.close().await;
 }
