@@ -37,18 +37,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Order management.
         .route("/orders", web::get().to(crate::orders::handlers::list_orders))
         .route("/orders.csv", web::get().to(crate::orders::handlers::export_orders))
-        .route("/orders/{id}", web::get().to(crate::orders::handlers::show_order))
+        .route("/orders/{id}", web::get().to(crate::orders::order_handlers::show_order))
         .route(
             "/orders/{id}/refund",
-            web::get().to(crate::orders::handlers::review_refund),
+            web::get().to(crate::orders::order_handlers::review_refund),
         )
         .route(
             "/orders/{id}/refund",
-            web::post().to(crate::orders::handlers::refund_order),
+            web::post().to(crate::orders::order_handlers::refund_order),
         )
         .route(
             "/orders/{id}/resend-confirmation",
-            web::post().to(crate::orders::handlers::resend_confirmation),
+            web::post().to(crate::orders::order_handlers::resend_confirmation),
         )
         .route("/sse/orders", web::get().to(crate::orders::handlers::orders_stream))
         .service(

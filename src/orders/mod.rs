@@ -7,6 +7,8 @@ pub mod details;
 pub mod export;
 pub mod filter;
 pub mod handlers;
+pub mod order_handlers;
+pub mod order_views;
 pub mod outbox;
 pub mod queries;
 pub mod refunds;

@@ -1,0 +1,204 @@
+//! One order's views: the order page (buyer, tickets with scans, money, refunds,
+//! e-mails, audit log, and the actions the viewer may take) and the refund confirmation.
+
+use maud::{html, Markup};
+
+use super::details::{OrderDetails, TicketLine};
+use super::refunds::RefundPlan;
+use super::views::{status_badge, TIME_FORMAT};
+use crate::ui::components::{badge, local_time, Money};
+use crate::ui::layout::{self, Viewer};
+
+/// What the order page may offer the viewer.
+pub struct Actions {
+    pub can_refund: bool,
+}
+
+pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) -> Markup {
+    let order = &details.order;
+    let event = &details.event;
+    let money = |minor| Money {
+        minor,
+        currency: &event.currency,
+    };
+    let refundable = actions.can_refund && matches!(order.status.as_str(), "paid" | "partially_refunded");
+    layout::page(
+        &format!("Order {}", order.code),
+        Some(viewer),
+        html! {
+            p { a href="/orders" { "← Orders" } }
+            h1 { "Order " (order.code) " " (status_badge(&order.status)) }
+            div.cards {
+                div.card {
+                    span.label { "Buyer" }
+                    p { strong data-buyer { (order.buyer_name) } br; (order.buyer_email) }
+                }
+                div.card {
+                    span.label { "Event" }
+                    p { a href={ "/events/" (order.event_id) } { (event.name) } br;
+                        "Ordered " (local_time(order.created_at, &event.timezone, TIME_FORMAT)) }
+                }
+                div.card {
+                    span.label { "Money" }
+                    dl.tally {
+                        dt { "Gross" } dd data-money="gross" { (money(order.gross)) }
+                        dt { "Platform fees" } dd data-money="fees" { (money(order.fees)) }
+                        dt { "Refunded" } dd data-money="refunded" { (money(details.refunded())) }
+                        dt { "Net" } dd data-money="net" { (money(order.net)) }
+                    }
+                }
+            }
+            h2 { "Tickets" }
+            (tickets_section(details, refundable))
+            h2 { "Refunds" }
+            @if details.refunds.is_empty() { p.muted { "No refunds." } }
+            @else {
+                ul { @for refund in &details.refunds {
+                    li { (money(refund.amount)) " by " (refund.by) " on " (local_time(refund.created_at, &event.timezone, TIME_FORMAT)) }
+                } }
+            }
+            h2 { "E-mails" }
+            (emails_section(details, viewer))
+            h2 { "Audit log" }
+            @if details.audit.is_empty() { p.muted { "No actions taken on this order yet." } }
+            @else {
+                ul.audit { @for entry in &details.audit {
+                    li {
+                        (local_time(entry.created_at, &event.timezone, TIME_FORMAT)) " · "
+                        strong { (entry.action) } " by " (entry.by.as_deref().unwrap_or("the system")) ": " (entry.details)
+                    }
+                } }
+            }
+        },
+    )
+}
+
+fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
+    let event = &details.event;
+    let table = html! {
+        div.table-scroll {
+            table.tickets {
+                thead { tr { @if refundable { th { span.visually-hidden { "Refund" } } } th { "Code" } th { "Type" } th.num { "Price" } th { "Status" } th { "Scans" } } }
+                tbody {
+                    @for ticket in &details.tickets {
+                        tr data-ticket=(ticket.code) {
+                            @if refundable {
+                                td { @if ticket.status == "valid" {
+                                    input type="checkbox" name="ticket" value=(ticket.id) aria-label={ "Refund ticket " (ticket.code) };
+                                } }
+                            }
+                            td { code { (ticket.code) } }
+                            td { (ticket.ticket_type) }
+                            td.num { (Money { minor: ticket.price, currency: &event.currency }) }
+                            td { (badge(&ticket.status, &ticket.status)) @if ticket.inside_since.is_some() { " " (badge("valid", "inside")) } }
+                            td { (scan_history(details, ticket)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html! {
+        @if refundable {
+            form method="get" action={ "/orders/" (details.order.id) "/refund" } {
+                (table)
+                p {
+                    button type="submit" name="scope" value="tickets" { "Refund chosen tickets…" } " "
+                    button type="submit" name="scope" value="all" { "Refund whole order…" }
+                }
+            }
+        } @else {
+            (table)
+        }
+    }
+}
+
+fn scan_history(details: &OrderDetails, ticket: &TicketLine) -> Markup {
+    let scans: Vec<_> = details
+        .scans
+        .iter()
+        .filter(|s| s.ticket_id == Some(ticket.id))
+        .collect();
+    html! {
+        @if scans.is_empty() { span.muted { "none" } }
+        @else {
+            ul.scans { @for scan in scans {
+                li {
+                    (local_time(scan.scanned_at, &details.event.timezone, "%d %b %H:%M:%S")) " "
+                    (scan.direction) " at " (scan.gate) " " (badge(&scan.result, &scan.result))
+                    @if let Some(reason) = &scan.reason { " " small { (reason) } }
+                }
+            } }
+        }
+    }
+}
+
+fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
+    let tz = &details.event.timezone;
+    html! {
+        @if details.emails.is_empty() { p.muted { "No e-mails sent from the console yet." } }
+        @else {
+            div.table-scroll { table.emails {
+                thead { tr { th { "Queued" } th { "To" } th { "Delivery" } th.num { "Attempts" } th { "Last error" } } }
+                tbody { @for email in &details.emails {
+                    tr data-email-status=(email.status) {
+                        td.time { (local_time(email.created_at, tz, TIME_FORMAT)) }
+                        td { (email.recipient) small { (email.subject) } }
+                        td { (badge(&email.status, &email.status))
+                            @if let Some(sent) = email.sent_at { small { "sent " (local_time(sent, tz, TIME_FORMAT)) } } }
+                        td.num data-attempts { (email.attempts) }
+                        td data-last-error { (email.last_error.as_deref().unwrap_or("")) }
+                    }
+                } }
+            } }
+        }
+        form method="post" action={ "/orders/" (details.order.id) "/resend-confirmation" } {
+            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+            button type="submit" { "Resend confirmation e-mail" }
+        }
+    }
+}
+
+/// What the owner sees before a refund happens: the tickets, the amount computed on the
+/// server, and the final button carrying a fresh idempotency key.
+pub struct Confirmation<'a> {
+    pub order_id: i64,
+    pub order_code: &'a str,
+    pub currency: &'a str,
+    pub plan: &'a RefundPlan,
+    pub whole_order: bool,
+    pub idempotency_key: &'a str,
+}
+
+pub fn refund_confirmation_page(viewer: &Viewer, c: &Confirmation) -> Markup {
+    let money = |minor| Money {
+        minor,
+        currency: c.currency,
+    };
+    layout::page(
+        &format!("Refund order {}", c.order_code),
+        Some(viewer),
+        html! {
+            p { a href={ "/orders/" (c.order_id) } { "← Order " (c.order_code) } }
+            h1 { "Refund " (money(c.plan.amount)) "?" }
+            p { "These tickets will be refunded and refused at the gates from that moment. "
+                "Platform fees are not returned." }
+            ul.refund-tickets { @for ticket in &c.plan.tickets {
+                li { code { (ticket.code) } " · " (ticket.ticket_type) " · " (money(ticket.price)) }
+            } }
+            form method="post" action={ "/orders/" (c.order_id) "/refund" } {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                input type="hidden" name="idempotency_key" value=(c.idempotency_key);
+                input type="hidden" name="amount" value=(c.plan.amount);
+                @if c.whole_order {
+                    input type="hidden" name="scope" value="all";
+                } @else {
+                    input type="hidden" name="scope" value="tickets";
+                    @for ticket in &c.plan.tickets { input type="hidden" name="ticket" value=(ticket.id); }
+                }
+                button type="submit" data-confirm-refund { "Refund " (money(c.plan.amount)) }
+                " " a href={ "/orders/" (c.order_id) } { "Cancel" }
+            }
+        },
+    )
+}
