@@ -12,6 +12,8 @@ mod helpers;
 mod kiosk;
 mod mail_server;
 mod migrations;
+mod order_emails;
+mod order_refunds;
 mod orders;
 mod orders_bad_input;
 mod scan_api;
