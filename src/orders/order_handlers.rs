@@ -151,7 +151,10 @@ pub async fn resend_confirmation(
         Ok(outbox::queue_confirmation(conn, &tenant, user_id, order_id)?)
     })
     .await?
-    .map_err(|ResendRefused::TooSoon(s)| AppError::TooManyRequests(ResendRefused::TooSoon(s).to_string()))?;
+    .map_err(|refused| match refused {
+        ResendRefused::TooSoon(_) => AppError::TooManyRequests(refused.to_string()),
+        ResendRefused::NothingToConfirm(_) => AppError::bad_request(refused.to_string()),
+    })?;
     state.outbox.wake();
     Ok(see_order(order_id))
 }

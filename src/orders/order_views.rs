@@ -152,9 +152,11 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
                 } }
             } }
         }
-        form method="post" action={ "/orders/" (details.order.id) "/resend-confirmation" } {
-            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
-            button type="submit" { "Resend confirmation e-mail" }
+        @if matches!(details.order.status.as_str(), "paid" | "partially_refunded") {
+            form method="post" action={ "/orders/" (details.order.id) "/resend-confirmation" } {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                button type="submit" { "Resend confirmation e-mail" }
+            }
         }
     }
 }

@@ -27,6 +27,8 @@ const LEASE_MS: i64 = 120_000;
 pub enum ResendRefused {
     #[error("A confirmation e-mail for this order was queued less than a minute ago: try again in {0} s.")]
     TooSoon(i64),
+    #[error("This order is {0}: it has no tickets to confirm.")]
+    NothingToConfirm(String),
 }
 
 /// Queues the order's confirmation e-mail again, at most once a minute per order.
@@ -40,6 +42,9 @@ pub fn queue_confirmation(
     db::write_transaction(conn, |conn| {
         let now = db::now_ms();
         let order = find_order(conn, tenant, order_id)?;
+        if !matches!(order.status.as_str(), "paid" | "partially_refunded") {
+            return Ok(Err(ResendRefused::NothingToConfirm(order.status.replace('_', " "))));
+        }
         let last: Option<i64> = email_outbox::table
             .filter(email_outbox::organization_id.eq(org))
             .filter(email_outbox::order_id.eq(order_id))

@@ -190,3 +190,32 @@ async fn without_smtp_a_resent_confirmation_is_written_to_the_mail_log() {
     assert!(written.contains("To: anna@example.test"));
     assert!(written.contains(&order.code) && written.contains(&order.ticket_codes[0]));
 }
+
+#[tokio::test]
+async fn a_refunded_order_has_no_confirmation_to_resend() {
+    let app = spawn_app().await;
+    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
+    let client = app.signed_in("owner@a.test").await;
+    let token = csrf_token(&app.page(&client, &format!("/orders/{}", order.id)).await).unwrap();
+    app.db(move |conn| {
+        use voelgoed::db::schema::orders;
+        diesel::update(orders::table.find(order.id))
+            .set(orders::status.eq("refunded"))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+
+    let response = client
+        .post(app.url(&format!("/orders/{}/resend-confirmation", order.id)))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("no tickets to confirm"));
+    assert_eq!(app.count("email_outbox").await, 0);
+    let page = app.page(&client, &format!("/orders/{}", order.id)).await;
+    assert!(!page.contains("Resend confirmation e-mail"));
+}
