@@ -102,13 +102,6 @@ pub struct OrderFilter {
     pub created_before: Option<i64>,
 }
 
-impl OrderFilter {
-    /// Whether an order with these values passes the filter (for pushed new orders).
-    pub fn is_unfiltered(&self) -> bool {
-        *self == Self::default()
-    }
-}
-
 /// Where a page starts: just after this (created_at, id) in newest-first order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Cursor {
