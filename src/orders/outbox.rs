@@ -37,7 +37,7 @@ pub fn queue_confirmation(
     tenant: &Tenant,
     user_id: i64,
     order_id: i64,
-) -> QueryResult<Result<i64, ResendRefused>> {
+) -> QueryResult<Result<(), ResendRefused>> {
     let org = tenant.organization_id();
     db::write_transaction(conn, |conn| {
         let now = db::now_ms();
@@ -83,7 +83,7 @@ pub fn queue_confirmation(
             .execute(conn)?;
         let details = format!("confirmation e-mail queued to {}", order.buyer_email);
         audit_order(conn, tenant, user_id, order_id, "resend-confirmation", &details, now)?;
-        Ok(Ok(order.event_id))
+        Ok(Ok(()))
     })
 }
 
