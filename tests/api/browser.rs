@@ -86,13 +86,7 @@ impl Browser {
         self.client.goto(&app.url("/login")).await.unwrap();
         self.fill(r#"input[name="email"]"#, email).await;
         self.fill(r#"input[name="password"]"#, PASSWORD).await;
-        self.client
-            .find(Locator::Css(r#"button[type="submit"]"#))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        self.click(Locator::Css(r#"button[type="submit"]"#)).await;
         self.wait_for(|b| async move { b.client.current_url().await.unwrap().path() == "/events" })
             .await;
     }
@@ -125,6 +119,16 @@ impl Browser {
         let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';";
         let value = self.client.execute(script, vec![json!(css)]).await.unwrap();
         value.as_str().unwrap_or_default().to_owned()
+    }
+
+    async fn click(&self, locator: Locator<'_>) {
+        self.client.find(locator).await.unwrap().click().await.unwrap();
+    }
+
+    /// Waits until something matches `css`.
+    async fn wait_for_element(&self, css: &str) {
+        self.wait_for(|b| async move { b.client.find(Locator::Css(css)).await.is_ok() })
+            .await;
     }
 
     async fn wait_for<'a, F, Fut>(&'a self, check: F)
@@ -193,17 +197,8 @@ async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload()
     app.sell_tickets_a(1).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser
-        .client
-        .find(Locator::LinkText("Alpha Festival"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for(|b| async move { b.client.find(Locator::Css(r#"[data-metric="sold"]"#)).await.is_ok() })
-        .await;
+    browser.click(Locator::LinkText("Alpha Festival")).await;
+    browser.wait_for_element(r#"[data-metric="sold"]"#).await;
     assert_eq!(browser.text(r#"[data-metric="sold"]"#).await, "1");
     // Marks this page load: a reload would lose it.
     browser.mark_page_load().await;
@@ -256,9 +251,7 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
         .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
         .await
         .unwrap();
-    browser
-        .wait_for(|b| async move { b.client.find(Locator::Css(r#"[data-metric="valid"]"#)).await.is_ok() })
-        .await;
+    browser.wait_for_element(r#"[data-metric="valid"]"#).await;
 
     assert_eq!(browser.horizontal_overflow().await, 0, "scan monitor");
     assert_eq!(browser.console_errors().await, Vec::<String>::new());
@@ -537,26 +530,10 @@ async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refu
         .unwrap();
     assert_eq!(browser.text("h1 [data-status]").await, "paid");
 
-    browser
-        .client
-        .find(Locator::Css(r#"button[value="all"]"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    browser
-        .wait_for(|b| async move { b.client.find(Locator::Css("[data-confirm-refund]")).await.is_ok() })
-        .await;
+    browser.click(Locator::Css(r#"button[value="all"]"#)).await;
+    browser.wait_for_element("[data-confirm-refund]").await;
     assert!(browser.text("h1").await.contains("€45.50"));
-    browser
-        .client
-        .find(Locator::Css("[data-confirm-refund]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click(Locator::Css("[data-confirm-refund]")).await;
 
     browser
         .wait_for(|b| async move { b.text("h1 [data-status]").await == "refunded" })
@@ -585,13 +562,8 @@ async fn without_javascript_the_order_filter_form_still_works() {
 
     browser.fill(r#"input[name="q"]"#, "bram@").await;
     browser
-        .client
-        .find(Locator::Css(r#"#order-filter button[type="submit"]"#))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+        .click(Locator::Css(r#"#order-filter button[type="submit"]"#))
+        .await;
 
     browser
         .wait_for(|b| async move { current_query(b).await.contains("q=bram%40") })
