@@ -162,6 +162,8 @@ diesel::table! {
         received_at -> BigInt,
         result -> Text,
         reason -> Nullable<Text>,
+        admitted_at -> Nullable<BigInt>,
+        admitted_gate -> Nullable<Text>,
     }
 }
 

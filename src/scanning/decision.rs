@@ -183,7 +183,7 @@ pub fn record_batch(
                     scan_id: ids.get(attempt.device_scan_id.as_str()).copied().unwrap_or_default(),
                     result: decision.result,
                     reason: decision.reason.clone(),
-                    admitted: if repeated { None } else { decision.admitted.clone() },
+                    admitted: decision.admitted.clone(),
                     replayed: repeated,
                 }
             }
@@ -223,11 +223,13 @@ fn insert_scans(
                 scans::received_at.eq(received_at),
                 scans::result.eq(decision.result.as_str()),
                 scans::reason.eq(decision.reason.as_deref()),
+                scans::admitted_at.eq(decision.admitted.as_ref().map(|(at, _)| *at)),
+                scans::admitted_gate.eq(decision.admitted.as_ref().map(|(_, gate)| gate.as_str())),
             )
         })
         .collect();
     let mut ids = HashMap::with_capacity(rows.len());
-    // 12 values a row: 500 rows stay under SQLite's 32,766 bound parameters.
+    // 14 values a row: 500 rows stay under SQLite's 32,766 bound parameters.
     for chunk in rows.chunks(500) {
         let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
             .values(chunk)
@@ -245,14 +247,22 @@ fn previous_answers(
     attempts: &[ScanAttempt],
 ) -> QueryResult<HashMap<String, RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
-    let rows: Vec<(String, i64, String, Option<String>)> = scans::table
+    type Answer = (String, i64, String, Option<String>, Option<i64>, Option<String>);
+    let rows: Vec<Answer> = scans::table
         .filter(scans::device_id.eq(device.device_id))
         .filter(scans::device_scan_id.eq_any(ids))
-        .select((scans::device_scan_id, scans::id, scans::result, scans::reason))
+        .select((
+            scans::device_scan_id,
+            scans::id,
+            scans::result,
+            scans::reason,
+            scans::admitted_at,
+            scans::admitted_gate,
+        ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, scan_id, result, reason)| {
+        .map(|(id, scan_id, result, reason, admitted_at, admitted_gate)| {
             let result = ScanResult::parse(&result).unwrap_or(ScanResult::Invalid);
             (
                 id,
@@ -260,7 +270,7 @@ fn previous_answers(
                     scan_id,
                     result,
                     reason,
-                    admitted: None,
+                    admitted: admitted_at.zip(admitted_gate),
                     replayed: true,
                 },
             )

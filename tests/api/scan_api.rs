@@ -200,6 +200,12 @@ async fn a_batch_is_answered_in_order_and_a_resent_batch_gets_its_first_answers(
     assert_eq!(results(&first), expected);
     assert_eq!(status, 200);
     assert_eq!(results(&resent), expected, "a resend replays the first answers");
+    assert_eq!(
+        resent, first,
+        "word for word, when and where a duplicate was admitted included"
+    );
+    assert_eq!(first["results"][2]["admitted_gate"], "North");
+    assert!(first["results"][2]["admitted_at"].as_str().is_some());
     assert_eq!(app.count("scans").await, 5, "nothing counted twice");
 }
 

@@ -1,0 +1,2 @@
+ALTER TABLE scans DROP COLUMN admitted_gate;
+ALTER TABLE scans DROP COLUMN admitted_at;
