@@ -409,14 +409,7 @@ async fn the_csv_export_has_a_row_per_ticket_with_codes_under_the_same_filter() 
     assert_eq!(&rows[0][9], "45.50");
     assert!(!body.contains(&bram.code));
 
-    let all = client
-        .get(app.url("/orders.csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let all = app.page(&client, "/orders.csv").await;
     assert_eq!(all.lines().count(), 1 + 3);
 }
 
@@ -455,14 +448,7 @@ async fn a_large_export_streams_every_ticket_across_pages() {
         .await;
     let client = app.signed_in("owner@a.test").await;
 
-    let body = client
-        .get(app.url("/orders.csv"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let body = app.page(&client, "/orders.csv").await;
 
     assert_eq!(body.lines().count() as i64, 1 + tickets_of_a);
 }
