@@ -15,7 +15,7 @@ use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
 use crate::forms;
-use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Update, UpdateKind};
+use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Render, Update, UpdateKind};
 use crate::scanning::queries::event_gates;
 use crate::ui::html;
 
@@ -151,18 +151,11 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
         .subscribe(Channel::scans(&link.tenant, link.event_id), &view, render);
     let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
     // The link's channel carries only its revocation, routed once per update by the hub
-    // (not by every open kiosk): its view is drawn once at start and again when revoked.
-    // Each drawing differs from the last (unchanged frames are not sent), so the second
-    // one reaches the stream.
-    let drawings = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let link_view = render_with(drawings, move |drawings| async move {
-        let n = drawings.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(frame("revocation", n.to_string()))
-    });
+    // (not by every open kiosk); its view is the link's state, read again on each update.
     let revoked = revocation(state.hub.subscribe(
         Channel::kiosk_link(&link.tenant, link.link_id),
         "revocation",
-        link_view,
+        link_state(&state, link),
     ));
     Ok(sse_stream(
         channel_frames(frames)
@@ -171,14 +164,27 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
     ))
 }
 
-/// Resolves when the link's view is redrawn after its first drawing: the revocation.
+/// The link's state as its view: `active` or `revoked`.
+fn link_state(state: &AppState, link: ActiveLink) -> Render {
+    render_with(state.pool.clone(), move |pool| async move {
+        let revoked = db::run(&pool, move |conn| {
+            Ok(queries::is_revoked(conn, &link.tenant, link.link_id)?)
+        })
+        .await?;
+        Ok(frame(LINK_STATE, if revoked { "revoked" } else { "active" }))
+    })
+}
+
+const LINK_STATE: &str = "link-state";
+
+/// Resolves when the link's view says it is revoked.
 async fn revocation(mut link: tokio::sync::watch::Receiver<Option<Frame>>) {
-    while link.borrow_and_update().is_none() {
+    let revoked = Some(frame(LINK_STATE, "revoked"));
+    while *link.borrow_and_update() != revoked {
         if link.changed().await.is_err() {
             return;
         }
     }
-    let _ = link.changed().await;
 }
 
 async fn gate_name(state: &AppState, link: &ActiveLink) -> Result<Option<String>, AppError> {

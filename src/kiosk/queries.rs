@@ -93,6 +93,17 @@ pub fn revoke_link(
     Ok(changed == 1)
 }
 
+/// Whether one of the tenant's links has been revoked.
+pub fn is_revoked(conn: &mut DbConnection, tenant: &Tenant, link_id: i64) -> QueryResult<bool> {
+    let revoked: i64 = kiosk_links::table
+        .filter(kiosk_links::organization_id.eq(tenant.organization_id()))
+        .filter(kiosk_links::id.eq(link_id))
+        .filter(kiosk_links::revoked_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(revoked > 0)
+}
+
 pub fn find_active_link(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<ActiveLink>> {
     let row: Option<(i64, i64, i64, Option<i64>)> = kiosk_links::table
         .filter(kiosk_links::token_hash.eq(token_hash))
