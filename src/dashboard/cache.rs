@@ -41,11 +41,15 @@ struct Entry {
 
 #[derive(Default)]
 struct Slot {
-    value: Option<Arc<EventMetrics>>,
-    /// The generation the value was computed at.
-    generation: u64,
-    computed: Option<Instant>,
+    cached: Option<Cached>,
     last_asked: Option<Instant>,
+}
+
+struct Cached {
+    metrics: Arc<EventMetrics>,
+    /// The generation the metrics were computed at.
+    generation: u64,
+    computed: Instant,
 }
 
 impl MetricsCache {
@@ -68,21 +72,20 @@ impl MetricsCache {
         let asked_at = entry.generation.load(Ordering::Acquire);
         let mut slot = entry.slot.lock().await;
         slot.last_asked = Some(Instant::now());
-        if let (Some(value), Some(computed)) = (&slot.value, slot.computed) {
+        if let Some(cached) = &slot.cached {
             // Computed after we asked (by whoever held the lock before us), or still current.
-            if slot.generation >= asked_at && computed.elapsed() < TIME_TO_LIVE {
-                return Ok(Arc::clone(value));
+            if cached.generation >= asked_at && cached.computed.elapsed() < TIME_TO_LIVE {
+                return Ok(Arc::clone(&cached.metrics));
             }
         }
         let generation = entry.generation.load(Ordering::Acquire);
-        let value = Arc::new(self.compute(tenant, event.clone()).await?);
-        *slot = Slot {
-            value: Some(Arc::clone(&value)),
+        let metrics = Arc::new(self.compute(tenant, event.clone()).await?);
+        slot.cached = Some(Cached {
+            metrics: Arc::clone(&metrics),
             generation,
-            computed: Some(Instant::now()),
-            last_asked: slot.last_asked,
-        };
-        Ok(value)
+            computed: Instant::now(),
+        });
+        Ok(metrics)
     }
 
     /// Drops the cached value and computes it again.
@@ -99,7 +102,7 @@ impl MetricsCache {
     async fn compute(&self, tenant: Tenant, event: Event) -> Result<EventMetrics, AppError> {
         self.computations.fetch_add(1, Ordering::Relaxed);
         let now = db::now_ms();
-        let inside = self.counters.event_counts(&tenant, event.id, now).occupancy;
+        let inside = self.counters.occupancy(&tenant, event.id);
         db::run(&self.pool, move |conn| {
             Ok(metrics::compute(conn, &tenant, &event, inside, now)?)
         })

@@ -37,15 +37,6 @@ impl Frame {
         }
     }
 
-    /// Bytes of the payload, for metrics and tests of update size.
-    pub fn len(&self) -> usize {
-        self.parts.iter().map(|part| part.len()).sum()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// This frame less the parts `previous` already carried; None when nothing changed.
     pub fn changes_since(&self, previous: &Frame) -> Option<Frame> {
         if self == previous {

@@ -50,6 +50,8 @@ pub struct EventCounts {
 pub trait ScanCounters: Send + Sync {
     fn record(&self, tenant: &Tenant, scans: &[CountedScan]);
     fn event_counts(&self, tenant: &Tenant, event_id: i64, now_ms: i64) -> EventCounts;
+    /// People inside now (without copying the gates' and devices' counters).
+    fn occupancy(&self, tenant: &Tenant, event_id: i64) -> i64;
 }
 
 /// Running totals and a per-second ring of the last minute.
@@ -224,5 +226,11 @@ impl ScanCounters for InProcessCounters {
             devices: entry.devices.iter().map(|(id, c)| (*id, c.snapshot(now_ms))).collect(),
             occupancy: entry.occupancy,
         }
+    }
+
+    fn occupancy(&self, tenant: &Tenant, event_id: i64) -> i64 {
+        self.lock()
+            .get(&(tenant.organization_id(), event_id))
+            .map_or(0, |entry| entry.occupancy)
     }
 }
