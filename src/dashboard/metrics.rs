@@ -113,8 +113,8 @@ pub fn compute(
 ) -> QueryResult<EventMetrics> {
     let hourly = sales_rollup::event_sales(conn, tenant, event.id)?;
     let ticket_types = ticket_type_sales(conn, tenant, event.id, &hourly)?;
-    let gross = hourly.iter().map(|h| h.3).sum();
-    let fees = hourly.iter().map(|h| h.4).sum();
+    let gross = hourly.iter().map(|h| h.gross).sum();
+    let fees = hourly.iter().map(|h| h.fees).sum();
     let refunds = refunded_amount(conn, tenant, event.id)?;
     let revenue = Revenue {
         gross,
@@ -123,16 +123,16 @@ pub fn compute(
         net: gross - fees - refunds,
     };
     let mut hourly_sales: Vec<(i64, i64)> = Vec::new();
-    for &(_, hour, sold, _, _) in &hourly {
+    for h in &hourly {
         match hourly_sales.last_mut() {
-            Some((last, n)) if *last == hour => *n += sold,
-            _ => hourly_sales.push((hour, sold)),
+            Some((last, n)) if *last == h.hour_start => *n += h.tickets_sold,
+            _ => hourly_sales.push((h.hour_start, h.tickets_sold)),
         }
     }
     let velocity = Velocity {
         last_hour: tickets_sold_between(conn, tenant, event.id, now - HOUR_MS, now)?,
         hour_before: tickets_sold_between(conn, tenant, event.id, now - 2 * HOUR_MS, now - HOUR_MS)?,
-        since_open: hourly.iter().map(|h| h.2).sum(),
+        since_open: hourly.iter().map(|h| h.tickets_sold).sum(),
         open_ms: (now.min(event.ends_at) - event.sales_open_at).max(0),
     };
     let alerts = alerts(conn, tenant, event, &ticket_types, inside, now)?;
@@ -168,8 +168,8 @@ fn ticket_type_sales(
         .load(conn)?;
     let mut sales = Vec::with_capacity(types.len());
     for (id, name, price, capacity) in types {
-        let of_type = hourly.iter().filter(|h| h.0 == id);
-        let (sold_ever, gross) = of_type.fold((0, 0), |(n, g), h| (n + h.2, g + h.3));
+        let of_type = hourly.iter().filter(|h| h.ticket_type_id == id);
+        let (sold_ever, gross) = of_type.fold((0, 0), |(n, g), h| (n + h.tickets_sold, g + h.gross));
         let (refunded, refunded_amount) = sales_rollup::refunded_of_type(conn, tenant, event_id, id)?;
         sales.push(TicketTypeSales {
             id,

@@ -63,9 +63,17 @@ pub fn record_sale(
     Ok(())
 }
 
-/// Hourly sales of one event: (ticket type, hour start, tickets, gross, fees).
-pub type HourlySales = (i64, i64, i64, i64, i64);
+/// One ticket type's sales in one UTC hour.
+#[derive(Queryable, Clone, Copy, Debug)]
+pub struct HourlySales {
+    pub ticket_type_id: i64,
+    pub hour_start: i64,
+    pub tickets_sold: i64,
+    pub gross: i64,
+    pub fees: i64,
+}
 
+/// The event's hourly sales, oldest hour first.
 pub fn event_sales(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<HourlySales>> {
     sales::table
         .filter(sales::organization_id.eq(tenant.organization_id()))
