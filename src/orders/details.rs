@@ -6,7 +6,8 @@ use diesel::prelude::*;
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
 
-#[derive(Queryable, Clone, Debug)]
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = orders)]
 pub struct Order {
     pub id: i64,
     pub event_id: i64,
@@ -96,18 +97,7 @@ pub fn find_order(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) -> Qu
     orders::table
         .filter(orders::organization_id.eq(tenant.organization_id()))
         .filter(orders::id.eq(order_id))
-        .select((
-            orders::id,
-            orders::event_id,
-            orders::code,
-            orders::buyer_name,
-            orders::buyer_email,
-            orders::status,
-            orders::gross,
-            orders::fees,
-            orders::net,
-            orders::created_at,
-        ))
+        .select(Order::as_select())
         .first(conn)
 }
 
