@@ -95,6 +95,7 @@ impl Application {
             App::new()
                 .app_data(data.clone())
                 .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(crate::security_headers::security_headers))
                 .wrap(middleware::Logger::new("%r %s %Dms").log_target("voelgoed::http"))
                 .configure(routes::configure)
         })

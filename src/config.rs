@@ -13,6 +13,8 @@ pub struct Settings {
     /// Mark the session cookie `Secure` even when requests arrive over plain HTTP
     /// (behind a TLS-terminating proxy that does not send `X-Forwarded-Proto`).
     pub secure_cookies: bool,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: crate::client::TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
     /// How long a session lasts after sign-in.
@@ -34,6 +36,7 @@ impl Settings {
             addr: addr.into(),
             database,
             secure_cookies: false,
+            trusted_proxies: crate::client::TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
             session_ttl: Duration::from_secs(12 * 3600),
             smtp: None,

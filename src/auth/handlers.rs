@@ -10,8 +10,8 @@ use serde::Deserialize;
 use super::session::{app_state, constant_time_eq, SESSION_COOKIE};
 use super::views::{login_page as login_view, LoginForm};
 use super::{hash_password, queries, random_token, token_hash, verify_password, CsrfForm};
-use crate::db;
 use crate::error::AppError;
+use crate::{client, db};
 
 /// Cookie for the sign-in form's CSRF token, before any session exists.
 const LOGIN_CSRF_COOKIE: &str = "vg_login_csrf";
@@ -172,7 +172,7 @@ fn render_login(req: &HttpRequest, status: StatusCode, email: &str, next: &str, 
         .path("/login")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .secure(is_secure(req))
+        .secure(client::is_secure(req))
         .finish();
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -186,19 +186,25 @@ fn session_cookie(req: &HttpRequest, token: String) -> Cookie<'static> {
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(is_secure(req))
+        .secure(client::is_secure(req))
         .finish()
 }
 
-fn is_secure(req: &HttpRequest) -> bool {
-    let forced = app_state(req).map(|s| s.settings.secure_cookies).unwrap_or(false);
-    forced || req.connection_info().scheme() == "https"
+/// Only same-site paths: `next` must never send a user to another host. A browser
+/// reads `//host`, `/\host` and a path with a tab or newline in it (which it strips) as
+/// another host, so those are refused, also once percent-decoded; so is anything that
+/// is not visible ASCII.
+fn safe_next(next: Option<&str>) -> String {
+    const HOME: &str = "/events";
+    let Some(path) = next else { return HOME.to_owned() };
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    if is_same_site_path(path) && is_same_site_path(&decoded) {
+        path.to_owned()
+    } else {
+        HOME.to_owned()
+    }
 }
 
-/// Only same-site paths: `next` must never send a user to another host.
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => path.to_owned(),
-        _ => "/events".to_owned(),
-    }
+fn is_same_site_path(path: &str) -> bool {
+    path.starts_with('/') && !path.starts_with("//") && path.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
 }

@@ -45,6 +45,7 @@ pub async fn list_orders(
     // The same URL answers a page or a fragment: caches must keep them apart.
     Ok(HttpResponse::Ok()
         .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string()))
 }

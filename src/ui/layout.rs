@@ -12,6 +12,10 @@ pub struct Viewer<'a> {
     pub csrf_token: &'a str,
 }
 
+/// htmx settings the Content-Security-Policy needs: htmx would otherwise add a `<style>`
+/// element for its indicators and evaluate `hx-on`/`js:` attributes.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+
 /// The document head every page shares: styles, htmx, its SSE extension and app.js.
 fn head(title: &str) -> Markup {
     html! {
@@ -21,6 +25,8 @@ fn head(title: &str) -> Markup {
             title { (title) }
             link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
             link rel="stylesheet" href=(assets::url("app.css"));
+            // Before htmx loads: no injected indicator styles and no eval, as the CSP asks.
+            meta name="htmx-config" content=(HTMX_CONFIG);
             script src=(assets::url("htmx.min.js")) defer {}
             script src=(assets::url("sse.min.js")) defer {}
             script src=(assets::url("app.js")) defer {}

@@ -18,6 +18,7 @@ mod orders;
 mod orders_bad_input;
 mod scan_api;
 mod scan_monitor;
+mod security;
 mod seeding;
 pub mod sse;
 mod tenancy;
