@@ -14,6 +14,8 @@ struct Browser {
     client: Client,
     driver: Child,
     driver_url: String,
+    /// Every console entry read from the driver so far (reading drains the driver's).
+    log: std::sync::Mutex<Vec<serde_json::Value>>,
 }
 
 impl Browser {
@@ -79,11 +81,18 @@ impl Browser {
             client,
             driver,
             driver_url,
+            log: std::sync::Mutex::default(),
         }
     }
 
+    /// Opens `url` and fails on any Content-Security-Policy violation seen so far.
+    async fn goto(&self, url: &str) {
+        self.client.goto(url).await.unwrap();
+        self.assert_no_csp_violations().await;
+    }
+
     async fn sign_in(&self, app: &TestApp, email: &str) {
-        self.client.goto(&app.url("/login")).await.unwrap();
+        self.goto(&app.url("/login")).await;
         self.fill(r#"input[name="email"]"#, email).await;
         self.fill(r#"input[name="password"]"#, PASSWORD).await;
         self.click(Locator::Css(r#"button[type="submit"]"#)).await;
@@ -156,8 +165,8 @@ impl Browser {
         value.as_i64().unwrap()
     }
 
-    /// Console messages at level SEVERE (JavaScript errors, failed loads).
-    async fn console_errors(&self) -> Vec<String> {
+    /// Every console entry of the session so far, on every page it opened.
+    async fn console(&self) -> Vec<serde_json::Value> {
         let session = self.client.session_id().await.unwrap().unwrap();
         let log: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/session/{session}/se/log", self.driver_url))
@@ -168,16 +177,43 @@ impl Browser {
             .json()
             .await
             .unwrap();
-        log["value"]
-            .as_array()
-            .unwrap()
+        let mut kept = self.log.lock().unwrap();
+        kept.extend(log["value"].as_array().unwrap().iter().cloned());
+        kept.clone()
+    }
+
+    /// Console messages at level SEVERE (JavaScript errors, failed loads).
+    async fn console_errors(&self) -> Vec<String> {
+        self.console()
+            .await
             .iter()
             .filter(|entry| entry["level"] == "SEVERE")
             .map(|entry| entry["message"].to_string())
             .collect()
     }
 
+    /// What Chromium reported refusing under the page's Content-Security-Policy
+    /// ("Refused to apply inline style because it violates the following Content
+    /// Security Policy directive …"), on any page of the session so far.
+    async fn csp_violations(&self) -> Vec<String> {
+        self.console()
+            .await
+            .iter()
+            .map(|entry| entry["message"].to_string())
+            .filter(|message| {
+                message.contains("Content Security Policy") || message.contains("Content-Security-Policy")
+            })
+            .collect()
+    }
+
+    async fn assert_no_csp_violations(&self) {
+        let violations = self.csp_violations().await;
+        assert!(violations.is_empty(), "CSP violations: {violations:#?}");
+    }
+
+    /// Ends the session; fails when any page it showed broke the CSP.
     async fn close(self) {
+        self.assert_no_csp_violations().await;
         let _ = self.client.clone().close().await;
     }
 }
@@ -247,10 +283,8 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
     assert_eq!(browser.horizontal_overflow().await, 0, "/events");
 
     browser
-        .client
         .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await
-        .unwrap();
+        .await;
     browser.wait_for_element(r#"[data-metric="valid"]"#).await;
 
     assert_eq!(browser.horizontal_overflow().await, 0, "scan monitor");
@@ -266,10 +300,8 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
     let browser = Browser::start().await;
     browser.sign_in(&app, "super@a.test").await;
     browser
-        .client
         .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await
-        .unwrap();
+        .await;
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
@@ -357,7 +389,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
 
     let server = crate::helpers::ServerProcess::start(&database, port).await;
     let browser = Browser::start().await;
-    browser.client.goto(&format!("{base}{kiosk_path}")).await.unwrap();
+    browser.goto(&format!("{base}{kiosk_path}")).await;
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
@@ -419,7 +451,7 @@ async fn typing_a_buyer_email_filters_the_list_into_the_url_and_back_restores_it
     crate::orders::place_a(&app, ("Chloé Bakker", "chloe@example.test"), 1, now + 2).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.goto(&app.url("/orders")).await;
     browser.wait_for(|b| async move { order_rows(b).await == 3 }).await;
     browser.mark_page_load().await;
 
@@ -449,7 +481,7 @@ async fn load_more_appends_the_next_orders_when_scrolled_into_view() {
     }
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.goto(&app.url("/orders")).await;
     browser.wait_for(|b| async move { order_rows(b).await == 50 }).await;
     browser.mark_page_load().await;
 
@@ -477,7 +509,7 @@ async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_bei
     }
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.goto(&app.url("/orders")).await;
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
@@ -523,11 +555,7 @@ async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refu
     let order = crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser
-        .client
-        .goto(&app.url(&format!("/orders/{}", order.id)))
-        .await
-        .unwrap();
+    browser.goto(&app.url(&format!("/orders/{}", order.id))).await;
     assert_eq!(browser.text("h1 [data-status]").await, "paid");
 
     browser.click(Locator::Css(r#"button[value="all"]"#)).await;
@@ -557,7 +585,7 @@ async fn without_javascript_the_order_filter_form_still_works() {
     let bram = crate::orders::place_a(&app, ("Bram Jansen", "bram@example.test"), 1, now + 1).await;
     let browser = Browser::start_without_javascript().await;
     browser.sign_in(&app, "owner@a.test").await;
-    browser.client.goto(&app.url("/orders")).await.unwrap();
+    browser.goto(&app.url("/orders")).await;
     assert_eq!(order_rows(&browser).await, 2);
 
     browser.fill(r#"input[name="q"]"#, "bram@").await;
@@ -587,5 +615,81 @@ async fn without_javascript_the_order_filter_form_still_works() {
         .await
         .unwrap();
     assert_eq!(status, "Connecting…", "no script ran: the page is plain HTML");
+    browser.close().await;
+}
+
+/// A page that breaks the console's own policy, served with it: an inline style and an
+/// inline script. Proves the check above sees a violation when there is one.
+fn serve_a_violating_page() -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let body = r#"<!DOCTYPE html><html><head><title>bad</title></head>
+                <body><p style="color: red">inline style</p><script>document.title = "ran";</script></body></html>"#;
+            let response = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-security-policy: {}\r\n\
+                 content-length: {}\r\nconnection: close\r\n\r\n{body}",
+                voelgoed::security_headers::CONTENT_SECURITY_POLICY,
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes());
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn the_browser_check_catches_a_page_that_breaks_the_policy() {
+    let page = serve_a_violating_page();
+    let browser = Browser::start().await;
+
+    browser.client.goto(&format!("{page}/")).await.unwrap();
+
+    let violations = browser.csp_violations().await;
+    assert!(violations.iter().any(|v| v.contains("inline style")), "{violations:#?}");
+    assert!(
+        violations.iter().any(|v| v.contains("inline script")),
+        "{violations:#?}"
+    );
+    assert_eq!(
+        browser.client.title().await.unwrap(),
+        "bad",
+        "the inline script did not run"
+    );
+    let _ = browser.client.clone().close().await;
+}
+
+#[tokio::test]
+async fn every_screen_of_the_console_keeps_to_the_content_security_policy() {
+    let app = spawn_app().await;
+    let order = app.sell_tickets_a(2).await;
+    let (north, _) = app.device_a("North").await;
+    app.post_scans(&north, &batch(vec![scan("csp-1", &order.ticket_codes[0], "in")]))
+        .await;
+    let event = app.fixture.event_a;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+
+    for path in [
+        "/events".to_owned(),
+        format!("/events/{event}"),
+        format!("/events/{event}/scans"),
+        format!("/events/{event}/kiosk-links"),
+        "/orders".into(),
+        format!("/orders/{}", order.id),
+        format!("/orders/{}/refund?scope=all", order.id),
+        "/audit".into(),
+        "/no-such-page".into(),
+    ] {
+        browser.goto(&app.url(&path)).await;
+        // Let live streams deliver their first swaps, which must keep to the policy too.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        browser.assert_no_csp_violations().await;
+    }
     browser.close().await;
 }
