@@ -90,7 +90,7 @@ impl Exports {
         tokio::task::spawn_blocking(move || {
             let mut conn = conn;
             let out = Output { sender, idle };
-            if let Err(e) = export(&mut *conn, &tenant, &filter, &timezone, &out) {
+            if let Err(e) = export(&mut conn, &tenant, &filter, &timezone, &out) {
                 tracing::warn!(error = %e, "order export stopped");
                 let _ = out.sender.try_send(Err(std::io::Error::other("export failed")));
             }
