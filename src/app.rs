@@ -107,6 +107,7 @@ impl Application {
             },
         };
         let outbox = outbox::start_worker(pool.clone(), mailer, settings.email_retry);
+        crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let state = AppState {
             pool,
             gate_pool: gates,

@@ -56,6 +56,33 @@ struct ServeArgs {
     secure_cookies: bool,
     #[command(flatten)]
     mail: MailArgs,
+    #[command(flatten)]
+    sessions: SessionArgs,
+}
+
+/// Sessions and who the client is.
+#[derive(Args, Debug)]
+struct SessionArgs {
+    /// A session not used for this many minutes ends (besides the absolute 12 hours).
+    #[arg(long, env = "VOELGOED_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: u64,
+    /// A proxy (address or CIDR range) whose X-Forwarded-For and X-Forwarded-Proto are
+    /// believed; repeat for several, or comma-separate in the environment.
+    #[arg(long = "trusted-proxy", env = "VOELGOED_TRUSTED_PROXIES", value_delimiter = ',')]
+    trusted_proxies: Vec<String>,
+}
+
+impl SessionArgs {
+    fn apply(self, settings: &mut Settings) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            self.session_idle_minutes > 0,
+            "--session-idle-minutes must be at least 1"
+        );
+        settings.session_idle = std::time::Duration::from_secs(self.session_idle_minutes.saturating_mul(60));
+        settings.trusted_proxies =
+            crate::client::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
+        Ok(())
+    }
 }
 
 /// Where the console's e-mails (order confirmations) go.
@@ -96,6 +123,8 @@ struct DemoArgs {
     demo: demo::DemoOptions,
     #[command(flatten)]
     mail: MailArgs,
+    #[command(flatten)]
+    sessions: SessionArgs,
 }
 
 #[derive(Args, Debug)]
@@ -181,12 +210,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let database = DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)?;
             let mut settings = Settings::new(args.addr, database);
             args.mail.apply(&mut settings, Some("voelgoed-demo-mail.log"));
+            args.sessions.apply(&mut settings)?;
             demo::run(settings, args.demo).await
         }
         Command::Serve(args) => {
             let mut settings = Settings::new(args.addr, parse_url(&args.db)?);
             settings.secure_cookies = args.secure_cookies;
             args.mail.apply(&mut settings, None);
+            args.sessions.apply(&mut settings)?;
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());
             app.run_until_stopped().await

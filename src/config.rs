@@ -18,8 +18,12 @@ pub struct Settings {
     pub trusted_proxies: crate::client::TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
-    /// How long a session lasts after sign-in.
+    /// How long a session lasts after sign-in, however busy.
     pub session_ttl: Duration,
+    /// A session not used for this long ends (`--session-idle-minutes`).
+    pub session_idle: Duration,
+    /// How often expired sessions and old sign-in attempts are deleted.
+    pub purge_every: Duration,
     /// SMTP server for e-mails (`smtp://host:port`, `smtps://user:pass@host:465`, …);
     /// None delivers them to the log (and `mail_log`, when set).
     pub smtp: Option<String>,
@@ -54,6 +58,8 @@ impl Settings {
             trusted_proxies: crate::client::TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
             session_ttl: Duration::from_secs(12 * 3600),
+            session_idle: Duration::from_secs(30 * 60),
+            purge_every: Duration::from_secs(5 * 60),
             smtp: None,
             mail_log: None,
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
@@ -71,4 +77,10 @@ impl Settings {
 /// Argon2 may take half the machine at most; the other half keeps the gates answering.
 fn half_the_cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
+}
+
+impl Settings {
+    pub fn session_idle_ms(&self) -> i64 {
+        i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX)
+    }
 }

@@ -1,6 +1,9 @@
 //! Optional fields of GET forms and query strings: a select's "all" option sends an
 //! empty value, which means "not given".
 
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Tz;
+
 use crate::error::AppError;
 
 /// The field's trimmed value, or None when it is missing or empty.
@@ -16,4 +19,25 @@ pub fn optional_id(raw: Option<&str>, what: &str) -> Result<Option<i64>, AppErro
                 .map_err(|_| AppError::bad_request(format!("{what} must be a {what} id")))
         })
         .transpose()
+}
+
+/// An optional day field (`YYYY-MM-DD`; `what` names it in the error).
+pub fn parse_day(raw: Option<&str>, what: &str) -> Result<Option<NaiveDate>, AppError> {
+    given(raw)
+        .map(|v| {
+            NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                .map_err(|_| AppError::bad_request(format!("The {what} date must be a date like 2026-11-25.")))
+        })
+        .transpose()
+}
+
+/// The first instant of `day` in `tz` (the earliest one when the clocks go back, the
+/// first after the gap when midnight does not exist).
+pub fn start_of_day(day: NaiveDate, tz: &Tz) -> Result<i64, AppError> {
+    let out_of_range = || AppError::bad_request("The date is out of range.");
+    (0..3)
+        .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
+        .find_map(|local| tz.from_local_datetime(&local).earliest())
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(out_of_range)
 }

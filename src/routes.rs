@@ -16,6 +16,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(auth::handlers::login_page))
         .route("/login", web::post().to(auth::handlers::login))
         .route("/logout", web::post().to(auth::handlers::logout))
+        .route("/logout/everywhere", web::post().to(auth::handlers::logout_everywhere))
         .route("/events", web::get().to(events::handlers::list_events))
         .route("/events/{id}", web::get().to(dashboard::handlers::show_dashboard))
         .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
@@ -51,6 +52,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/orders/{id}/resend-confirmation",
             web::post().to(crate::orders::order_handlers::resend_confirmation),
         )
+        .route("/audit", web::get().to(crate::audit::handlers::show_audit_log))
         .route("/sse/orders", web::get().to(crate::orders::handlers::orders_stream))
         .service(
             web::scope("/api/v1")

@@ -4,6 +4,7 @@
 
 use diesel::prelude::*;
 
+use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::{hash_password, random_token, token_hash, Role};
 use crate::db::schema::{devices, events, gates, organizations, ticket_types, users};
 use crate::db::{self, DbConnection, Pool, Tenant};
@@ -178,7 +179,10 @@ pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Optio
     let (_, token) = conn.transaction(|conn| {
         let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
         let default_name = format!("{} scanner", gate.trim());
-        create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))
+        let (device_id, token) = create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))?;
+        let details = format!("event {event_id}, gate {}, from the command line", gate.trim());
+        audit_device(conn, &tenant, Action::DeviceCreated, device_id, &details)?;
+        Ok::<_, diesel::result::Error>((device_id, token))
     })?;
     Ok(token)
 }
@@ -231,13 +235,41 @@ fn tenant_of_event(conn: &mut DbConnection, event_id: i64) -> anyhow::Result<Ten
 /// Revokes a scanning device: its token is refused from now on (within the 2 s a proven
 /// token is remembered by a running server).
 pub fn revoke_device(pool: &Pool, device_id: i64) -> anyhow::Result<String> {
-    let revoked = diesel::update(
-        devices::table
+    let mut conn = pool.get()?;
+    let revoked = crate::db::write_transaction(&mut conn, |conn| {
+        let Some(organization_id) = devices::table
             .filter(devices::id.eq(device_id))
-            .filter(devices::revoked_at.is_null()),
-    )
-    .set(devices::revoked_at.eq(crate::db::now_ms()))
-    .execute(&mut *pool.get()?)?;
-    anyhow::ensure!(revoked == 1, "there is no active device {device_id}");
+            .filter(devices::revoked_at.is_null())
+            .select(devices::organization_id)
+            .first::<i64>(conn)
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        diesel::update(devices::table.filter(devices::id.eq(device_id)))
+            .set(devices::revoked_at.eq(crate::db::now_ms()))
+            .execute(conn)?;
+        let tenant = Tenant::authenticated(organization_id);
+        audit_device(conn, &tenant, Action::DeviceRevoked, device_id, "from the command line")?;
+        Ok::<_, diesel::result::Error>(true)
+    })?;
+    anyhow::ensure!(revoked, "there is no active device {device_id}");
     Ok(format!("device {device_id} revoked"))
+}
+
+/// Devices are created and revoked from the command line: no user acted.
+fn audit_device(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    action: Action,
+    device_id: i64,
+    details: &str,
+) -> diesel::QueryResult<()> {
+    let entry = Entry {
+        action,
+        user_id: None,
+        subject: Subject::Device(device_id),
+        details,
+    };
+    audit::record(conn, tenant, &entry, crate::db::now_ms())
 }

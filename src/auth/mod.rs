@@ -9,10 +9,13 @@ pub mod handlers;
 mod password;
 mod queries;
 mod session;
+mod session_end;
+mod throttle;
 mod views;
 
 pub use password::{hash_password, verify_password, PasswordChecks};
-pub use session::{CsrfForm, CurrentUser, SESSION_COOKIE};
+pub use session::{CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE};
+pub use session_end::start_purge;
 
 /// What a user may do in their organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,33 +1,43 @@
-//! Users, sessions and sign-in failures. Sign-in looks users up by email before any
+//! Users, sessions and sign-in attempts. Sign-in looks users up by email before any
 //! tenant is known; everything after it is scoped by the session's organisation.
 
 use diesel::prelude::*;
 
-use crate::db::schema::{login_failures, organizations, sessions, users};
+use crate::db::schema::{organizations, sessions, sign_in_attempts, users};
 use crate::db::DbConnection;
+use crate::with_backend;
 
 pub struct Credentials {
     pub user_id: i64,
+    pub organization_id: i64,
     pub password_hash: String,
 }
 
 /// The signed-in user as a session row proves them.
 pub struct SessionUser {
+    pub session_id: i64,
     pub user_id: i64,
     pub organization_id: i64,
     pub organization_name: String,
     pub name: String,
     pub role: String,
     pub csrf_token: String,
+    pub last_seen_at: i64,
 }
 
 pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Credentials>> {
     users::table
         .filter(users::email.eq(email))
-        .select((users::id, users::password_hash))
-        .first::<(i64, String)>(conn)
+        .select((users::id, users::organization_id, users::password_hash))
+        .first::<(i64, i64, String)>(conn)
         .optional()
-        .map(|row| row.map(|(user_id, password_hash)| Credentials { user_id, password_hash }))
+        .map(|row| {
+            row.map(|(user_id, organization_id, password_hash)| Credentials {
+                user_id,
+                organization_id,
+                password_hash,
+            })
+        })
 }
 
 pub fn create_session(
@@ -38,13 +48,6 @@ pub fn create_session(
     now: i64,
     expires_at: i64,
 ) -> QueryResult<()> {
-    // Sign-in is also the moment to clear this user's expired sessions.
-    diesel::delete(
-        sessions::table
-            .filter(sessions::user_id.eq(user_id))
-            .filter(sessions::expires_at.le(now)),
-    )
-    .execute(conn)?;
     diesel::insert_into(sessions::table)
         .values((
             sessions::token_hash.eq(token_hash),
@@ -52,6 +55,7 @@ pub fn create_session(
             sessions::csrf_token.eq(csrf_token),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
+            sessions::last_seen_at.eq(now),
         ))
         .execute(conn)?;
     Ok(())
@@ -62,51 +66,175 @@ pub fn delete_session(conn: &mut DbConnection, token_hash: &str) -> QueryResult<
     Ok(())
 }
 
-pub fn find_session_user(conn: &mut DbConnection, token_hash: &str, now: i64) -> QueryResult<Option<SessionUser>> {
+/// Ends every session of the user, on every device: how many there were.
+pub fn delete_user_sessions(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)
+}
+
+/// The session's user, when the session has neither expired nor sat idle since
+/// `idle_since`.
+pub fn find_session_user(
+    conn: &mut DbConnection,
+    token_hash: &str,
+    now: i64,
+    idle_since: i64,
+) -> QueryResult<Option<SessionUser>> {
     sessions::table
         .inner_join(users::table.inner_join(organizations::table))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(idle_since))
         .select((
+            sessions::id,
             users::id,
             users::organization_id,
             organizations::name,
             users::name,
             users::role,
             sessions::csrf_token,
+            sessions::last_seen_at,
         ))
-        .first::<(i64, i64, String, String, String, String)>(conn)
+        .first::<(i64, i64, i64, String, String, String, String, i64)>(conn)
         .optional()
         .map(|row| {
             row.map(
-                |(user_id, organization_id, organization_name, name, role, csrf_token)| SessionUser {
-                    user_id,
-                    organization_id,
-                    organization_name,
-                    name,
-                    role,
-                    csrf_token,
+                |(session_id, user_id, organization_id, organization_name, name, role, csrf_token, last_seen_at)| {
+                    SessionUser {
+                        session_id,
+                        user_id,
+                        organization_id,
+                        organization_name,
+                        name,
+                        role,
+                        csrf_token,
+                        last_seen_at,
+                    }
                 },
             )
         })
 }
 
-pub fn count_failures_since(conn: &mut DbConnection, email: &str, since: i64) -> QueryResult<i64> {
-    login_failures::table
-        .filter(login_failures::email.eq(email))
-        .filter(login_failures::failed_at.gt(since))
-        .count()
-        .get_result(conn)
-}
-
-pub fn record_failure(conn: &mut DbConnection, email: &str, now: i64) -> QueryResult<()> {
-    diesel::insert_into(login_failures::table)
-        .values((login_failures::email.eq(email), login_failures::failed_at.eq(now)))
+/// The session was used now: its idle timeout starts again.
+pub fn touch_session(conn: &mut DbConnection, session_id: i64, now: i64) -> QueryResult<()> {
+    diesel::update(sessions::table.filter(sessions::id.eq(session_id)))
+        .set(sessions::last_seen_at.eq(now))
         .execute(conn)?;
     Ok(())
 }
 
-pub fn clear_failures(conn: &mut DbConnection, email: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::email.eq(email))).execute(conn)?;
+/// When the session ends unless it is used again: the earlier of its absolute expiry
+/// and `idle_ms` after its last use. None when it is gone (signed out or purged).
+pub fn session_deadline(conn: &mut DbConnection, session_id: i64, idle_ms: i64) -> QueryResult<Option<i64>> {
+    sessions::table
+        .filter(sessions::id.eq(session_id))
+        .select((sessions::expires_at, sessions::last_seen_at))
+        .first::<(i64, i64)>(conn)
+        .optional()
+        .map(|row| row.map(|(expires_at, last_seen_at)| expires_at.min(last_seen_at.saturating_add(idle_ms))))
+}
+
+/// Deletes sessions past their expiry or idle since `idle_since`: how many.
+pub fn purge_sessions(conn: &mut DbConnection, now: i64, idle_since: i64) -> QueryResult<usize> {
+    diesel::delete(sessions::table.filter(sessions::expires_at.le(now).or(sessions::last_seen_at.le(idle_since))))
+        .execute(conn)
+}
+
+// ---- Sign-in attempts: the throttle's memory. ----
+
+pub const PENDING: &str = "pending";
+pub const FAILED: &str = "failed";
+pub const SUCCEEDED: &str = "succeeded";
+
+/// Records an attempt as pending (it counts as a failure until it is known to be
+/// none), committed before anything is counted: see `throttle`.
+pub fn begin_attempt(conn: &mut DbConnection, email: &str, address: &str, now: i64) -> QueryResult<i64> {
+    with_backend!(conn, |c| diesel::insert_into(sign_in_attempts::table)
+        .values((
+            sign_in_attempts::email.eq(email),
+            sign_in_attempts::address.eq(address),
+            sign_in_attempts::outcome.eq(PENDING),
+            sign_in_attempts::attempted_at.eq(now),
+        ))
+        .returning(sign_in_attempts::id)
+        .get_result(c))
+}
+
+pub fn finish_attempt(conn: &mut DbConnection, attempt_id: i64, outcome: &str) -> QueryResult<()> {
+    diesel::update(sign_in_attempts::table.filter(sign_in_attempts::id.eq(attempt_id)))
+        .set(sign_in_attempts::outcome.eq(outcome))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A refused attempt is forgotten: it neither counts nor keeps the window open.
+pub fn forget_attempt(conn: &mut DbConnection, attempt_id: i64) -> QueryResult<()> {
+    diesel::delete(sign_in_attempts::table.filter(sign_in_attempts::id.eq(attempt_id))).execute(conn)?;
+    Ok(())
+}
+
+/// Attempts that did not succeed (pending or failed) since `since`, of this address.
+pub fn unsuccessful_from_address(conn: &mut DbConnection, address: &str, since: i64) -> QueryResult<i64> {
+    sign_in_attempts::table
+        .filter(sign_in_attempts::address.eq(address))
+        .filter(sign_in_attempts::attempted_at.gt(since))
+        .filter(sign_in_attempts::outcome.ne(SUCCEEDED))
+        .count()
+        .get_result(conn)
+}
+
+/// Unsuccessful attempts on this account since `since`, from this address or (None)
+/// from anywhere.
+pub fn unsuccessful_for_account(
+    conn: &mut DbConnection,
+    email: &str,
+    address: Option<&str>,
+    since: i64,
+) -> QueryResult<i64> {
+    let mut query = sign_in_attempts::table
+        .filter(sign_in_attempts::email.eq(email))
+        .filter(sign_in_attempts::attempted_at.gt(since))
+        .filter(sign_in_attempts::outcome.ne(SUCCEEDED))
+        .into_boxed();
+    if let Some(address) = address {
+        query = query.filter(sign_in_attempts::address.eq(address));
+    }
+    query.count().get_result(conn)
+}
+
+/// Whether the account signed in successfully from this address since `since`.
+pub fn is_known_address(conn: &mut DbConnection, email: &str, address: &str, since: i64) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        sign_in_attempts::table
+            .filter(sign_in_attempts::email.eq(email))
+            .filter(sign_in_attempts::address.eq(address))
+            .filter(sign_in_attempts::outcome.eq(SUCCEEDED))
+            .filter(sign_in_attempts::attempted_at.gt(since)),
+    ))
+    .get_result(conn)
+}
+
+/// Forgets unsuccessful attempts older than `failures_before` and successes older than
+/// `successes_before`: how many.
+pub fn purge_attempts(conn: &mut DbConnection, failures_before: i64, successes_before: i64) -> QueryResult<usize> {
+    diesel::delete(
+        sign_in_attempts::table.filter(
+            (sign_in_attempts::outcome
+                .ne(SUCCEEDED)
+                .and(sign_in_attempts::attempted_at.lt(failures_before)))
+            .or(sign_in_attempts::attempted_at.lt(successes_before)),
+        ),
+    )
+    .execute(conn)
+}
+
+/// Forgets the account's unsuccessful attempts from this address (it just proved itself).
+pub fn clear_failures(conn: &mut DbConnection, email: &str, address: &str) -> QueryResult<()> {
+    diesel::delete(
+        sign_in_attempts::table
+            .filter(sign_in_attempts::email.eq(email))
+            .filter(sign_in_attempts::address.eq(address))
+            .filter(sign_in_attempts::outcome.ne(SUCCEEDED)),
+    )
+    .execute(conn)?;
     Ok(())
 }

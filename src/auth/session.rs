@@ -15,13 +15,18 @@ use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::ui::layout::Viewer;
 
+/// The session cookie on plain HTTP (localhost, tests).
 pub const SESSION_COOKIE: &str = "vg_session";
+/// The session cookie when served securely: the browser keeps a `__Host-` cookie only
+/// when it is Secure, for path `/` and without a domain, so no subdomain can plant one.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-vg_session";
 /// Header htmx sends the CSRF token in (set once with `hx-headers` on `<body>`).
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// A signed-in user with a live session.
 #[derive(Clone, Debug)]
 pub struct CurrentUser {
+    pub session_id: i64,
     pub user_id: i64,
     pub name: String,
     pub organization_name: String,
@@ -41,6 +46,7 @@ impl CurrentUser {
             name: &self.name,
             organization: &self.organization_name,
             csrf_token: &self.csrf_token,
+            is_owner: self.role == Role::Owner,
         }
     }
 
@@ -53,16 +59,25 @@ impl CurrentUser {
 
     async fn from_cookie(req: &HttpRequest) -> Result<Self, AppError> {
         let state = app_state(req)?;
-        let token = req.cookie(SESSION_COOKIE).ok_or(AppError::Unauthorized)?;
+        let token = req.cookie(session_cookie_name(req)).ok_or(AppError::Unauthorized)?;
         let hash = token_hash(token.value());
+        let idle_ms = state.settings.session_idle_ms();
         let row = db::run(&state.pool, move |conn| {
-            Ok(queries::find_session_user(conn, &hash, db::now_ms())?)
+            let now = db::now_ms();
+            let row = queries::find_session_user(conn, &hash, now, now - idle_ms)?;
+            // Using the session restarts its idle timeout; written at most every
+            // `touch_every` so a busy page does not write on every request.
+            if let Some(row) = row.as_ref().filter(|r| now - r.last_seen_at >= touch_every(idle_ms)) {
+                queries::touch_session(conn, row.session_id, now)?;
+            }
+            Ok(row)
         })
         .await?
         .ok_or(AppError::Unauthorized)?;
         let role =
             Role::parse(&row.role).ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
         Ok(Self {
+            session_id: row.session_id,
             user_id: row.user_id,
             name: row.name,
             organization_name: row.organization_name,
@@ -70,6 +85,20 @@ impl CurrentUser {
             csrf_token: row.csrf_token,
             tenant: Tenant::authenticated(row.organization_id),
         })
+    }
+}
+
+/// A minute, or a tenth of the idle timeout when that is shorter.
+fn touch_every(idle_ms: i64) -> i64 {
+    (idle_ms / 10).min(60_000)
+}
+
+/// Which cookie carries the session for this request: see `SECURE_SESSION_COOKIE`.
+pub fn session_cookie_name(req: &HttpRequest) -> &'static str {
+    if crate::client::is_secure(req) {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
     }
 }
 

@@ -30,14 +30,17 @@ diesel::table! {
         csrf_token -> Text,
         created_at -> BigInt,
         expires_at -> BigInt,
+        last_seen_at -> BigInt,
     }
 }
 
 diesel::table! {
-    login_failures (id) {
+    sign_in_attempts (id) {
         id -> BigInt,
         email -> Text,
-        failed_at -> BigInt,
+        address -> Text,
+        outcome -> Text,
+        attempted_at -> BigInt,
     }
 }
 
@@ -239,7 +242,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
     sessions,
-    login_failures,
+    sign_in_attempts,
     events,
     ticket_types,
     orders,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::queries::{self, ActiveLink, NewLink};
 use super::views::{self, KioskNumbers, LinksPage};
 use crate::app::AppState;
+use crate::audit;
 use crate::auth::{random_token, token_hash, CsrfForm, CurrentUser};
 use crate::db::{self, Tenant};
 use crate::error::AppError;
@@ -51,14 +52,29 @@ pub async fn create_link(
                 return Err(AppError::bad_request("that gate is not one of this event's gates"));
             }
         }
+        let now = db::now_ms();
         let link = NewLink {
             event_id,
             gate_id,
             token_hash: &hash,
             created_by: user_id,
-            now: db::now_ms(),
+            now,
         };
-        Ok(queries::create_link(conn, &tenant, &link)?)
+        crate::db::write_transaction(conn, |conn| {
+            let link_id = queries::create_link(conn, &tenant, &link)?;
+            let details = format!(
+                "event {event_id}, {}",
+                gate_id.map_or("all gates".into(), |g| format!("gate {g}"))
+            );
+            let entry = audit::Entry {
+                action: audit::Action::KioskLinkCreated,
+                user_id: Some(user_id),
+                subject: audit::Subject::KioskLink(link_id),
+                details: &details,
+            };
+            audit::record(conn, &tenant, &entry, now)
+        })?;
+        Ok(())
     })
     .await?;
     links_page(&state, &user, event_id, Some(&format!("/kiosk/{token}"))).await
@@ -72,8 +88,23 @@ pub async fn revoke_link(
     let user = form.user;
     user.require_owner()?;
     let (tenant, (event_id, link_id)) = (user.tenant(), path.into_inner());
+    let user_id = user.user_id;
     let revoked = db::run(&state.pool, move |conn| {
-        Ok(queries::revoke_link(conn, &tenant, event_id, link_id, db::now_ms())?)
+        let now = db::now_ms();
+        Ok(crate::db::write_transaction(conn, |conn| {
+            let revoked = queries::revoke_link(conn, &tenant, event_id, link_id, now)?;
+            if revoked {
+                let details = format!("event {event_id}");
+                let entry = audit::Entry {
+                    action: audit::Action::KioskLinkRevoked,
+                    user_id: Some(user_id),
+                    subject: audit::Subject::KioskLink(link_id),
+                    details: &details,
+                };
+                audit::record(conn, &tenant, &entry, now)?;
+            }
+            Ok(revoked)
+        })?)
     })
     .await?;
     if !revoked {

@@ -12,6 +12,8 @@ pub enum UpdateKind {
     ScanOccurred,
     DeviceReported,
     KioskRevoked,
+    /// A user's session (or all of them) was signed out: their open streams check theirs.
+    SessionEnded,
 }
 
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@ mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener};
-pub use sse::{channel_frames, sse_response, sse_stream};
+pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
 
 use crate::db::Tenant;
 
@@ -31,6 +31,11 @@ impl Channel {
     /// One kiosk link: carries its revocation to its open streams.
     pub fn kiosk_link(tenant: &Tenant, link_id: i64) -> Self {
         Self(format!("kiosk:org:{}:link:{link_id}", tenant.organization_id()))
+    }
+
+    /// A user's sessions: carries their sign-outs to the user's open streams.
+    pub fn sessions(tenant: &Tenant, user_id: i64) -> Self {
+        Self(format!("sessions:org:{}:user:{user_id}", tenant.organization_id()))
     }
 
     /// Orders of an organisation placed or changed: the live order list.

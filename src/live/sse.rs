@@ -51,6 +51,15 @@ pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder
     .insert_header(("Cache-Control", "no-cache"))
 }
 
+/// `frames` until `ended` resolves (the viewer's session was signed out or expired):
+/// then the stream closes, and the browser's reconnect meets the sign-in check.
+pub fn sse_stream_until(
+    frames: impl Stream<Item = Frame> + 'static,
+    ended: impl std::future::Future<Output = ()> + 'static,
+) -> impl Responder {
+    sse_stream(frames.take_until(ended))
+}
+
 /// The SSE response for one hub channel.
 pub fn sse_response(frames: watch::Receiver<Option<Frame>>) -> impl Responder {
     sse_stream(channel_frames(frames))

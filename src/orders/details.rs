@@ -3,6 +3,7 @@
 
 use diesel::prelude::*;
 
+use crate::audit::{record, Action, Entry, Subject};
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
 
@@ -196,20 +197,15 @@ pub fn audit_order(
     tenant: &Tenant,
     user_id: i64,
     order_id: i64,
-    action: &str,
+    action: Action,
     details: &str,
     at: i64,
 ) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::organization_id.eq(tenant.organization_id()),
-            audit_log::user_id.eq(Some(user_id)),
-            audit_log::action.eq(action),
-            audit_log::subject_type.eq("order"),
-            audit_log::subject_id.eq(order_id),
-            audit_log::details.eq(details),
-            audit_log::created_at.eq(at),
-        ))
-        .execute(conn)
-        .map(|_| ())
+    let entry = Entry {
+        action,
+        user_id: Some(user_id),
+        subject: Subject::Order(order_id),
+        details,
+    };
+    record(conn, tenant, &entry, at)
 }

@@ -1,7 +1,6 @@
 //! The order list's filter and page cursor: parsed from the query string into domain
 //! values ("parse, don't validate"), so queries only ever see checked input.
 
-use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -9,7 +8,7 @@ use sha2::{Digest, Sha256};
 use super::codes::ORDER_CODE_PREFIX;
 use crate::db::Tenant;
 use crate::error::AppError;
-use crate::forms;
+use crate::forms::{self, parse_day, start_of_day};
 
 /// Longest free-text query: codes, e-mail addresses and names are all far shorter.
 pub const MAX_SEARCH_CHARS: usize = 200;
@@ -229,26 +228,6 @@ impl FilterQuery {
             format!("{filter}&{after}")
         }
     }
-}
-
-fn parse_day(raw: Option<&str>, what: &str) -> Result<Option<NaiveDate>, AppError> {
-    forms::given(raw)
-        .map(|v| {
-            NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .map_err(|_| AppError::bad_request(format!("The {what} date must be a date like 2026-11-25.")))
-        })
-        .transpose()
-}
-
-/// The first instant of `day` in `tz` (the earliest one when the clocks go back, the
-/// first after the gap when midnight does not exist).
-fn start_of_day(day: NaiveDate, tz: &Tz) -> Result<i64, AppError> {
-    let out_of_range = || AppError::bad_request("The date is out of range.");
-    (0..3)
-        .filter_map(|hour| day.and_hms_opt(hour, 0, 0))
-        .find_map(|local| tz.from_local_datetime(&local).earliest())
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(out_of_range)
 }
 
 #[cfg(test)]

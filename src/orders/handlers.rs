@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConnection, Tenant};
 use crate::error::AppError;
-use crate::live::{frame, render_with, sse_stream, Channel, Render};
+use crate::live::{frame, render_with, sse_stream_until, Channel, Render};
 
 /// One page of the list, and what the full page needs around it.
 struct Listing {
@@ -34,7 +34,7 @@ pub async fn list_orders(
     let cursor = query.cursor(&tenant)?;
     let parsed = query.clone();
     let listing = db::run(&state.pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
-    let results = listing.results(&query, &tenant);
+    let results = listing.results(&query, &tenant, user.require_owner().is_ok());
     let markup = match htmx_target(&req) {
         Some(target) if target == views::LOAD_MORE_ID => {
             views::order_rows(results.lines, results.timezone, results.next_page.as_deref())
@@ -74,7 +74,7 @@ impl Listing {
     }
 
     /// The rows with their links: the next page, the live stream, the export.
-    fn results(&self, query: &FilterQuery, tenant: &Tenant) -> views::Results<'_> {
+    fn results(&self, query: &FilterQuery, tenant: &Tenant, can_export: bool) -> views::Results<'_> {
         let filter_qs = query.filter_query_string();
         views::Results {
             lines: &self.page.lines,
@@ -86,7 +86,7 @@ impl Listing {
             stream_url: self
                 .newest
                 .map(|since| with_query("/sse/orders", &filter_qs, &format!("since={since}"))),
-            csv_url: with_query("/orders.csv", &filter_qs, ""),
+            csv_url: can_export.then(|| with_query("/orders.csv", &filter_qs, "")),
         }
     }
 }
@@ -163,7 +163,7 @@ pub async fn orders_stream(
             }
         }
     });
-    Ok(sse_stream(frames.boxed_local()))
+    Ok(sse_stream_until(frames.boxed_local(), user.session_ended(&state)))
 }
 
 /// The organisation's timezone and the filter read in it.
@@ -222,6 +222,8 @@ pub async fn export_orders(
     user: CurrentUser,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
+    // Every valid ticket code is in it, which is what gets people in: owners only.
+    user.require_owner()?;
     let tenant = user.tenant();
     let query = query.into_inner();
     let (timezone, filter) = read_filter(&state, tenant, query).await?;

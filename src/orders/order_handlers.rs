@@ -152,7 +152,7 @@ pub async fn resend_confirmation(
     })
     .await?
     .map_err(|refused| match refused {
-        ResendRefused::TooSoon(_) => AppError::TooManyRequests(refused.to_string()),
+        ResendRefused::TooSoon(_) | ResendRefused::TooManyByUser(_) => AppError::TooManyRequests(refused.to_string()),
         ResendRefused::NothingToConfirm(_) => AppError::bad_request(refused.to_string()),
     })?;
     state.outbox.wake();

@@ -14,11 +14,16 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use tokio::sync::Notify;
 
 use super::details::{audit_order, find_order, order_tickets};
+use crate::audit::{self, Action};
 use crate::db::schema::{email_outbox, events};
 use crate::db::{self, DbConnection, Pool, Tenant};
 
 /// At most one resend per order in this window.
 pub const RESEND_WINDOW_MS: i64 = 60_000;
+/// At most this many resends by one user (of any orders) per `USER_RESEND_WINDOW_MS`:
+/// a signed-in account cannot turn the outbox into a mail cannon.
+pub const RESENDS_PER_USER: i64 = 10;
+pub const USER_RESEND_WINDOW_MS: i64 = 10 * 60_000;
 /// A claimed message is not claimed again for this long (a crashed sender's lease ends).
 const LEASE_MS: i64 = 120_000;
 
@@ -27,11 +32,14 @@ const LEASE_MS: i64 = 120_000;
 pub enum ResendRefused {
     #[error("A confirmation e-mail for this order was queued less than a minute ago: try again in {0} s.")]
     TooSoon(i64),
+    #[error("You have resent {0} confirmations in the last 10 minutes: wait a few minutes and try again.")]
+    TooManyByUser(i64),
     #[error("This order is {0}: it has no tickets to confirm.")]
     NothingToConfirm(String),
 }
 
-/// Queues the order's confirmation e-mail again, at most once a minute per order.
+/// Queues the order's confirmation e-mail again, at most once a minute per order and
+/// `RESENDS_PER_USER` times per 10 minutes per user.
 pub fn queue_confirmation(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -44,6 +52,16 @@ pub fn queue_confirmation(
         let order = find_order(conn, tenant, order_id)?;
         if !matches!(order.status.as_str(), "paid" | "partially_refunded") {
             return Ok(Err(ResendRefused::NothingToConfirm(order.status.replace('_', " "))));
+        }
+        let by_user = audit::count_by_user_since(
+            conn,
+            tenant,
+            user_id,
+            Action::ResendConfirmation,
+            now - USER_RESEND_WINDOW_MS,
+        )?;
+        if by_user >= RESENDS_PER_USER {
+            return Ok(Err(ResendRefused::TooManyByUser(by_user)));
         }
         let last: Option<i64> = email_outbox::table
             .filter(email_outbox::organization_id.eq(org))
@@ -82,7 +100,15 @@ pub fn queue_confirmation(
             ))
             .execute(conn)?;
         let details = format!("confirmation e-mail queued to {}", order.buyer_email);
-        audit_order(conn, tenant, user_id, order_id, "resend-confirmation", &details, now)?;
+        audit_order(
+            conn,
+            tenant,
+            user_id,
+            order_id,
+            Action::ResendConfirmation,
+            &details,
+            now,
+        )?;
         Ok(Ok(()))
     })
 }

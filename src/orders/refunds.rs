@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::details::{audit_order, find_order, order_tickets, TicketLine};
+use crate::audit::Action;
 use crate::db::schema::{orders, refunds, tickets};
 use crate::db::{self, DbConnection, Tenant};
 
@@ -197,7 +198,15 @@ fn refund_in_transaction(
         codes.join(", "),
         status.replace('_', " ")
     );
-    audit_order(conn, tenant, request.user_id, request.order_id, "refund", &details, now)?;
+    audit_order(
+        conn,
+        tenant,
+        request.user_id,
+        request.order_id,
+        Action::Refund,
+        &details,
+        now,
+    )?;
     Ok(Ok(RefundOutcome::Refunded {
         amount: plan.amount,
         order_status: status.to_owned(),

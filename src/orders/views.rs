@@ -26,7 +26,8 @@ pub struct Results<'a> {
     pub next_page: Option<String>,
     /// The live stream of new orders (first pages only).
     pub stream_url: Option<String>,
-    pub csv_url: String,
+    /// The CSV export of this filter, for owners (it holds every ticket code).
+    pub csv_url: Option<String>,
 }
 
 pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[(i64, String)], results: &Results) -> Markup {
@@ -79,8 +80,10 @@ pub fn order_results(results: &Results) -> Markup {
     html! {
         div id=(RESULTS_ID) hx-ext=[results.stream_url.as_ref().map(|_| "sse")] sse-connect=[results.stream_url.as_deref()] {
             p.muted {
-                a href=(results.csv_url) download { "Export these orders (CSV, one row per ticket)" }
-                @if results.stream_url.is_some() { " · " span.connection data-connection role="status" { "Connecting…" } }
+                @if let Some(csv_url) = &results.csv_url {
+                    a href=(csv_url) download { "Export these orders (CSV, one row per ticket)" } " · "
+                }
+                @if results.stream_url.is_some() { span.connection data-connection role="status" { "Connecting…" } }
             }
             @if results.lines.is_empty() {
                 p.notice data-empty { "No orders match this filter." }

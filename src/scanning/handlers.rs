@@ -18,7 +18,7 @@ use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
 use crate::forms;
-use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Render};
+use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Frame, Render};
 use crate::ui::html;
 
 /// The log filter as the form sends it: empty means "all".
@@ -110,7 +110,8 @@ pub async fn scans_stream(
         shown_up_to: last_seen.unwrap_or(0),
     };
     let log = log.frames(resume, receiver).await?;
-    Ok(sse_stream(stream::select(channel_frames(panel), log)))
+    let ended = user.session_ended(&state);
+    Ok(sse_stream_until(stream::select(channel_frames(panel), log), ended))
 }
 
 /// Counters, gates and devices of one event: rendered once per coalesced update.

@@ -10,6 +10,8 @@ pub struct Viewer<'a> {
     pub name: &'a str,
     pub organization: &'a str,
     pub csrf_token: &'a str,
+    /// Owners also see the audit log.
+    pub is_owner: bool,
 }
 
 /// htmx settings the Content-Security-Policy needs: htmx would otherwise add a `<style>`
@@ -45,11 +47,18 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                 header.top {
                     a.brand href="/events" { "Voelgoed" }
                     @if let Some(viewer) = viewer {
-                        nav aria-label="Main" { a href="/events" { "Events" } a href="/orders" { "Orders" } }
+                        nav aria-label="Main" {
+                            a href="/events" { "Events" } a href="/orders" { "Orders" }
+                            @if viewer.is_owner { a href="/audit" { "Audit log" } }
+                        }
                         span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
                         form method="post" action="/logout" {
                             input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                             button.link type="submit" { "Sign out" }
+                        }
+                        form method="post" action="/logout/everywhere" {
+                            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                            button.link type="submit" { "Sign out everywhere" }
                         }
                     }
                 }

@@ -47,12 +47,36 @@ async fn secure_cookies_setting_marks_the_session_cookie_secure() {
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
         .collect();
-    assert!(
-        cookies
-            .iter()
-            .any(|c| c.starts_with("vg_session=") && c.contains("Secure")),
-        "{cookies:?}"
-    );
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-vg_session="))
+        .unwrap_or_else(|| panic!("a __Host- session cookie: {cookies:?}"));
+    assert!(session.contains("Secure"), "{session}");
+    assert!(session.contains("Path=/"), "{session}");
+    assert!(!session.contains("Domain"), "{session}");
+    assert!(!cookies.iter().any(|c| c.starts_with("vg_session=")), "{cookies:?}");
+}
+
+#[tokio::test]
+async fn over_tls_only_the_host_prefixed_cookie_opens_a_session() {
+    let app = spawn_app_with(|s| s.secure_cookies = true).await;
+    let response = app.sign_in(&app.client(), "owner@a.test", PASSWORD).await;
+    let token = response
+        .cookies()
+        .find(|c| c.name() == "__Host-vg_session")
+        .unwrap()
+        .value()
+        .to_owned();
+    let with = |name: &str| {
+        app.client()
+            .get(app.url("/events"))
+            .header("cookie", format!("{name}={token}"))
+            .send()
+    };
+
+    assert_eq!(with("__Host-vg_session").await.unwrap().status(), 200);
+    // A cookie without the prefix could have been planted by a subdomain or over HTTP.
+    assert_eq!(with("vg_session").await.unwrap().status(), 401);
 }
 
 #[tokio::test]

@@ -111,7 +111,7 @@ async fn an_oversized_form_is_refused_without_reading_it_all() {
         .unwrap();
 
     assert!(response.status().is_client_error(), "{}", response.status());
-    assert_eq!(app.count("login_failures").await, 0);
+    assert_eq!(app.count("sign_in_attempts").await, 0);
 }
 
 #[tokio::test]

@@ -1,0 +1,261 @@
+//! Least privilege, swept: every route of the route table (read from src/routes.rs, so
+//! a route added without a row here fails) requested as anonymous, supervisor, owner,
+//! and an owner of another organisation, with the exact status each gets.
+
+use crate::helpers::{batch, csrf_token, scan, spawn_app, TestApp};
+
+/// (method, path) of every route in `src/routes.rs`: `.route("PATH", web::METHOD()`,
+/// `web::resource("PATH").route(…get_or_head…)` and the routes inside `web::scope`.
+fn routes_in_the_route_table() -> Vec<(String, String)> {
+    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes.rs")).unwrap();
+    let code: String = source
+        .lines()
+        .map(|l| l.split("//").next().unwrap())
+        .collect::<String>()
+        .split_whitespace()
+        .collect();
+    let body = &code[code.find("pubfnconfigure").unwrap()..code.find("asyncfnapi_not_found").unwrap()];
+    let (mut routes, mut prefix, mut rest) = (Vec::new(), String::new(), body);
+    loop {
+        let next = [".route(\"", "web::resource(\"", "web::scope(\"", ".default_service("]
+            .iter()
+            .filter_map(|marker| rest.find(marker).map(|at| (at, *marker)))
+            .min();
+        let Some((at, marker)) = next else { break };
+        rest = &rest[at + marker.len()..];
+        if marker == ".default_service(" {
+            prefix.clear();
+            continue;
+        }
+        let path = &rest[..rest.find('"').unwrap()];
+        if marker == "web::scope(\"" {
+            prefix = path.to_owned();
+            continue;
+        }
+        let after = &rest[path.len() + 2..];
+        let method = ["get", "post", "put", "patch", "delete"]
+            .into_iter()
+            .find(|m| after.starts_with(&format!("web::{m}()")))
+            .map(|m| m.to_uppercase())
+            .unwrap_or_else(|| {
+                assert!(after.contains("get_or_head"), "unknown method for {path}: {after:.60}");
+                "GET".into()
+            });
+        routes.push((method, format!("{prefix}{path}")));
+        if marker == "web::resource(\"" {
+            // Its `.route(web::route()…)` is the same resource, already counted.
+            rest = &rest[rest.find(".route(web::route()").map_or(0, |at| at + 1)..];
+        }
+    }
+    routes
+}
+
+#[test]
+fn the_route_table_is_read_completely() {
+    let routes = routes_in_the_route_table();
+    for expected in [
+        ("GET", "/healthz"),
+        ("GET", "/assets/{file}"),
+        ("POST", "/events/{id}/kiosk-links/{link}/revoke"),
+        ("POST", "/api/v1/scans"),
+        ("GET", "/audit"),
+    ] {
+        assert!(
+            routes.iter().any(|(m, p)| m == expected.0 && p == expected.1),
+            "{expected:?} in {routes:#?}"
+        );
+    }
+}
+
+/// Anonymous, supervisor of A, owner of A, owner of B.
+type Expected = [u16; 4];
+
+/// Every route and what each of the four gets. Ids in paths are organisation A's.
+const MATRIX: &[(&str, &str, Expected)] = &[
+    ("GET", "/", [303, 303, 303, 303]),
+    ("GET", "/healthz", [200, 200, 200, 200]),
+    ("GET", "/readyz", [200, 200, 200, 200]),
+    ("GET", "/assets/{file}", [200, 200, 200, 200]),
+    ("GET", "/login", [200, 200, 200, 200]),
+    // Without the sign-in form's own CSRF cookie.
+    ("POST", "/login", [403, 403, 403, 403]),
+    ("POST", "/logout", [401, 303, 303, 303]),
+    ("POST", "/logout/everywhere", [401, 303, 303, 303]),
+    ("GET", "/events", [401, 200, 200, 200]),
+    ("GET", "/events/{id}", [401, 200, 200, 404]),
+    ("GET", "/events/{id}/scans", [401, 200, 200, 404]),
+    ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
+    ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
+    ("POST", "/events/{id}/kiosk-links/{link}/revoke", [401, 403, 303, 404]),
+    ("GET", "/kiosk/{token}", [200, 200, 200, 200]),
+    ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200]),
+    ("GET", "/sse/events/{id}/occupancy", [401, 200, 200, 404]),
+    ("GET", "/sse/events/{id}/scans", [401, 200, 200, 404]),
+    ("GET", "/orders", [401, 200, 200, 200]),
+    // The export holds every valid ticket code: owners only (B exports its own).
+    ("GET", "/orders.csv", [401, 403, 200, 200]),
+    ("GET", "/orders/{id}", [401, 200, 200, 404]),
+    ("GET", "/orders/{id}/refund", [401, 403, 200, 404]),
+    ("POST", "/orders/{id}/refund", [401, 403, 303, 404]),
+    // The owner asks right after the supervisor: once a minute per order.
+    ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
+    ("GET", "/audit", [401, 403, 200, 200]),
+    ("GET", "/sse/orders", [401, 200, 200, 200]),
+    // The device API knows device tokens only; sessions do not count.
+    ("POST", "/api/v1/scans", [401, 401, 401, 401]),
+    ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401]),
+];
+
+struct Ids {
+    event: i64,
+    refund_order: i64,
+    resend_order: i64,
+    revoke_link: i64,
+    kiosk_token: String,
+}
+
+/// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
+struct Asker {
+    client: reqwest::Client,
+    csrf: Option<String>,
+    email: Option<&'static str>,
+}
+
+impl Asker {
+    async fn new(app: &TestApp, email: Option<&'static str>) -> Self {
+        let Some(email) = email else {
+            return Self {
+                client: app.client(),
+                csrf: None,
+                email,
+            };
+        };
+        let client = app.signed_in(email).await;
+        let csrf = csrf_token(&app.page(&client, "/events").await);
+        Self {
+            client,
+            csrf,
+            email: Some(email),
+        }
+    }
+}
+
+async fn kiosk_link(app: &TestApp, owner: &reqwest::Client) -> (i64, String) {
+    let links = format!("/events/{}/kiosk-links", app.fixture.event_a);
+    let token = csrf_token(&app.page(owner, &links).await).unwrap();
+    let page = owner
+        .post(app.url(&links))
+        .form(&[("csrf_token", token.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = page.find("/kiosk/").unwrap() + "/kiosk/".len();
+    let token = page[start..].split('"').next().unwrap().to_owned();
+    let id = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            voelgoed::db::schema::kiosk_links::table
+                .select(diesel::dsl::max(voelgoed::db::schema::kiosk_links::id))
+                .first::<Option<i64>>(conn)
+                .unwrap()
+                .unwrap()
+        })
+        .await;
+    (id, token)
+}
+
+async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids: &Ids) -> u16 {
+    let path = template
+        .replace("{file}", "app.css")
+        .replace("{link}", &ids.revoke_link.to_string())
+        .replace("{token}", &ids.kiosk_token);
+    let path = match template {
+        t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
+        t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
+        _ => path.replace("{id}", &ids.event.to_string()),
+    };
+    let path = if template == "/orders/{id}/refund" && method == "GET" {
+        format!("{path}?scope=all")
+    } else {
+        path
+    };
+    // Sign-outs get a session of their own, so the rows after them still have one.
+    let fresh;
+    let asker = match (template.starts_with("/logout"), asker.email) {
+        (true, Some(email)) => {
+            fresh = Asker::new(app, Some(email)).await;
+            &fresh
+        }
+        _ => asker,
+    };
+    let csrf = asker.csrf.clone().unwrap_or_default();
+    let builder = match method {
+        "GET" => asker.client.get(app.url(&path)),
+        "POST" if path.starts_with("/api/") => asker
+            .client
+            .post(app.url(&path))
+            .json(&batch(vec![scan("roles-1", "VG-NOPE", "in")])),
+        "POST" => asker.client.post(app.url(&path)).form(&[
+            ("csrf_token", csrf.as_str()),
+            ("idempotency_key", "roles-sweep"),
+            ("scope", "all"),
+            ("amount", "4550"),
+            ("email", "owner@a.test"),
+            ("password", "wrong"),
+        ]),
+        other => panic!("no request for {other}"),
+    };
+    builder.send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test]
+async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
+    let app = spawn_app().await;
+    let refund_order = app.sell_tickets_a(1).await.id;
+    let resend_order = app.sell_tickets_a(1).await.id;
+    let askers = [
+        Asker::new(&app, None).await,
+        Asker::new(&app, Some("super@a.test")).await,
+        Asker::new(&app, Some("owner@a.test")).await,
+        Asker::new(&app, Some("owner@b.test")).await,
+    ];
+    let (revoke_link, _) = kiosk_link(&app, &askers[2].client).await;
+    let (_, kiosk_token) = kiosk_link(&app, &askers[2].client).await;
+    let ids = Ids {
+        event: app.fixture.event_a,
+        refund_order,
+        resend_order,
+        revoke_link,
+        kiosk_token,
+    };
+
+    let routes = routes_in_the_route_table();
+    for (method, path) in &routes {
+        assert!(
+            MATRIX.iter().any(|(m, p, _)| m == method && p == path),
+            "{method} {path} has no row in the roles matrix"
+        );
+    }
+    let mut wrong = Vec::new();
+    // "Sign out everywhere" ends the askers' own sessions too: it goes last.
+    let (everywhere, rows): (Vec<_>, Vec<_>) = MATRIX.iter().partition(|(_, p, _)| *p == "/logout/everywhere");
+    for (method, path, expected) in rows.into_iter().chain(everywhere) {
+        assert!(
+            routes.iter().any(|(m, p)| m == method && p == path),
+            "{method} {path} is in the matrix but not in the route table"
+        );
+        for (asker, expected) in askers.iter().zip(expected) {
+            let got = request(&app, asker, method, path, &ids).await;
+            if got != expected {
+                wrong.push(format!(
+                    "{method} {path} as {:?}: {got}, expected {expected}",
+                    asker.email
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
