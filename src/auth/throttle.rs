@@ -58,8 +58,9 @@ pub fn settle(
     succeeded: bool,
 ) -> diesel::QueryResult<()> {
     if succeeded {
-        queries::clear_failures(conn, email, address)?;
-        queries::finish_attempt(conn, attempt_id, queries::SUCCEEDED)
+        // Marked first: clearing forgets every unsuccessful attempt, pending ones too.
+        queries::finish_attempt(conn, attempt_id, queries::SUCCEEDED)?;
+        queries::clear_failures(conn, email, address)
     } else {
         queries::finish_attempt(conn, attempt_id, queries::FAILED)
     }

@@ -21,5 +21,7 @@ mod scan_api;
 mod scan_monitor;
 mod security;
 mod seeding;
+mod sessions;
+mod sign_in_throttle;
 pub mod sse;
 mod tenancy;

@@ -73,6 +73,21 @@ impl SseReader {
 }
 
 impl SseReader {
+    /// Whether the server ends the stream within `wait` (whatever it sends before).
+    pub async fn closes_within(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
+                return false;
+            };
+            match tokio::time::timeout(left, self.response.chunk()).await {
+                Err(_) => return false,
+                Ok(Ok(Some(_))) => continue,
+                Ok(Ok(None) | Err(_)) => return true,
+            }
+        }
+    }
+
     /// The messages of one update (a frame's parts arrive back to back), joined: the
     /// first within `wait`, then every one following within 100 ms.
     pub async fn next_update(&mut self, wait: Duration) -> Option<Message> {
