@@ -259,3 +259,52 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+#[tokio::test]
+async fn resending_confirmations_is_limited_per_user_across_orders() {
+    let app = spawn_app().await;
+    let mut orders = Vec::new();
+    for _ in 0..11 {
+        orders.push(app.place_order_a(1).await.id);
+    }
+    let supervisor = app.signed_in("super@a.test").await;
+    let owner = app.signed_in("owner@a.test").await;
+    let token = csrf_token(&app.page(&supervisor, "/events").await).unwrap();
+    let resend = |client: &reqwest::Client, token: &str, order: i64| {
+        client
+            .post(app.url(&format!("/orders/{order}/resend-confirmation")))
+            .form(&[("csrf_token", token)])
+            .send()
+    };
+
+    for order in &orders[..10] {
+        assert_eq!(resend(&supervisor, &token, *order).await.unwrap().status(), 303);
+    }
+    let refused = resend(&supervisor, &token, orders[10]).await.unwrap();
+
+    assert_eq!(refused.status(), 429);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("10 confirmations in the last 10 minutes"));
+    assert_eq!(
+        app.count("email_outbox").await,
+        10,
+        "nothing queued for the refused one"
+    );
+    // Another user is not held back by the supervisor's resends.
+    let owner_token = csrf_token(&app.page(&owner, "/events").await).unwrap();
+    assert_eq!(resend(&owner, &owner_token, orders[10]).await.unwrap().status(), 303);
+}
+
+#[tokio::test]
+async fn supervisors_get_no_export_link() {
+    let app = spawn_app().await;
+    app.sell_tickets_a(1).await;
+    let supervisor = app.signed_in("super@a.test").await;
+    let owner = app.signed_in("owner@a.test").await;
+
+    assert!(!app.page(&supervisor, "/orders").await.contains("/orders.csv"));
+    assert!(app.page(&owner, "/orders").await.contains("/orders.csv"));
+}
