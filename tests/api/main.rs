@@ -8,6 +8,7 @@ mod browser;
 mod capacity;
 mod dashboard;
 mod durability;
+mod gate_isolation;
 mod helpers;
 mod kiosk;
 mod mail_server;
