@@ -12,7 +12,8 @@
 //! Atomic: each attempt is written as pending and committed before anything is counted,
 //! and it is admitted only when the counts including it stay within the limits. Of the
 //! admitted attempts the one counted last saw every other admitted one, so no burst of
-//! parallel guesses gets more than a limit's worth past. Refused attempts are forgotten.
+//! parallel guesses gets more than a limit's worth past. Refused attempts are forgotten,
+//! and one already past a limit before its row is written is refused without a write.
 
 use super::queries;
 use crate::db::DbConnection;
@@ -35,18 +36,38 @@ pub enum Verdict {
 }
 
 pub fn admit(conn: &mut DbConnection, email: &str, address: &str, now: i64) -> diesel::QueryResult<Verdict> {
-    let attempt_id = queries::begin_attempt(conn, email, address, now)?;
-    let since = now - WINDOW_MS;
-    let failures = queries::unsuccessful_for_account(conn, email, Some(address), since)?;
-    let throttled = failures > PER_ACCOUNT_AND_ADDRESS
-        || queries::unsuccessful_from_address(conn, address, since)? > PER_ADDRESS
-        || (queries::unsuccessful_for_account(conn, email, None, since)? > PER_ACCOUNT
-            && !queries::is_known_address(conn, email, address, now - KNOWN_ADDRESS_MS)?);
-    if throttled {
-        queries::forget_attempt(conn, attempt_id)?;
+    // Reading first costs a refused attempt no write: a guesser hammering away past
+    // the limit does not compete with the gates for the database's write lock.
+    if within_limits(conn, email, address, now, 0)?.is_none() {
         return Ok(Verdict::Throttled);
     }
-    Ok(Verdict::Admitted { attempt_id, failures })
+    let attempt_id = queries::begin_attempt(conn, email, address, now)?;
+    match within_limits(conn, email, address, now, 1)? {
+        Some(failures) => Ok(Verdict::Admitted { attempt_id, failures }),
+        None => {
+            queries::forget_attempt(conn, attempt_id)?;
+            Ok(Verdict::Throttled)
+        }
+    }
+}
+
+/// The account's failures from this address when one more attempt (`own` of them
+/// already counted) stays within every limit; None when it does not.
+fn within_limits(
+    conn: &mut DbConnection,
+    email: &str,
+    address: &str,
+    now: i64,
+    own: i64,
+) -> diesel::QueryResult<Option<i64>> {
+    let since = now - WINDOW_MS;
+    let extra = 1 - own;
+    let failures = queries::unsuccessful_for_account(conn, email, Some(address), since)? + extra;
+    let throttled = failures > PER_ACCOUNT_AND_ADDRESS
+        || queries::unsuccessful_from_address(conn, address, since)? + extra > PER_ADDRESS
+        || (queries::unsuccessful_for_account(conn, email, None, since)? + extra > PER_ACCOUNT
+            && !queries::is_known_address(conn, email, address, now - KNOWN_ADDRESS_MS)?);
+    Ok((!throttled).then_some(failures))
 }
 
 /// The attempt's outcome; a success also clears the address's failures on the account.

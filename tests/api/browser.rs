@@ -239,7 +239,8 @@ async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload()
     // Marks this page load: a reload would lose it.
     browser.mark_page_load().await;
     // Let the SSE connection open before the sale.
-    browser.wait_for(|_| async { app.state.hub.live_channels() == 1 }).await;
+    // (the dashboard's channel and the session's sign-out view).
+    browser.wait_for(|_| async { app.state.hub.live_channels() == 2 }).await;
 
     let sold = app.sell_tickets_a(2).await;
 

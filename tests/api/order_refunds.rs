@@ -83,6 +83,7 @@ async fn refunding_chosen_tickets_returns_their_prices_keeps_the_fees_and_names_
     let audit: Vec<(String, Option<i64>)> = app
         .db(move |conn| {
             audit_log::table
+                .filter(audit_log::subject_type.eq("order"))
                 .filter(audit_log::subject_id.eq(order.id))
                 .select((audit_log::action, audit_log::user_id))
                 .load(conn)

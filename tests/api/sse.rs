@@ -196,7 +196,8 @@ async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
     let mut two = SseReader::open(&app, &supervisor, &path).await;
     one.next_update(Duration::from_secs(5)).await.unwrap();
     two.next_update(Duration::from_secs(5)).await.unwrap();
-    assert_eq!(app.state.hub.live_channels(), 1, "both clients share one channel task");
+    // One occupancy task for both, and each session's sign-out view.
+    assert_eq!(app.state.hub.live_channels(), 3, "both clients share one channel task");
 
     app.sell_tickets_a(1).await;
     let (a, b) = (
@@ -215,7 +216,8 @@ async fn channel_task_stops_when_the_last_client_leaves() {
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     let first = stream.next_update(Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.event, "occupancy");
-    assert_eq!(app.state.hub.live_channels(), 1);
+    // The occupancy channel and the session's sign-out view.
+    assert_eq!(app.state.hub.live_channels(), 2);
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
