@@ -24,9 +24,14 @@ async fn a_panic_while_deciding_answers_retry_and_the_writer_goes_on() {
     let (token, _) = app.device_a("North").await;
     let code = app.place_order_a(1).await.ticket_codes[0].clone();
 
-    let (status, answer) = app.post_scans(&token, &batch(vec![scan("p1", "PANIC-NOW", "in")])).await;
+    let (status, answer) = app
+        .post_scans(&token, &batch(vec![scan("p1", "PANIC-NOW", "in")]))
+        .await;
     assert_eq!(status, 503, "{answer}");
-    assert!(answer["error"].as_str().unwrap_or_default().contains("send them again"), "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap_or_default().contains("send them again"),
+        "{answer}"
+    );
 
     // The writer restarted with a fresh connection: the next scans are decided.
     let (status, answer) = app.post_scans(&token, &batch(vec![scan("v1", &code, "in")])).await;
@@ -42,9 +47,21 @@ async fn readyz_reports_each_check() {
     let (status, body) = readiness(&app).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ready"], true);
-    let names: Vec<_> = body["checks"].as_array().expect("checks").iter().map(|c| c["name"].clone()).collect();
-    assert!(names.contains(&"database".into()) && names.contains(&"scan_writer".into()), "{body}");
-    let head = reqwest::Client::new().head(app.url("/readyz")).send().await.expect("HEAD");
+    let names: Vec<_> = body["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["name"].clone())
+        .collect();
+    assert!(
+        names.contains(&"database".into()) && names.contains(&"scan_writer".into()),
+        "{body}"
+    );
+    let head = reqwest::Client::new()
+        .head(app.url("/readyz"))
+        .send()
+        .await
+        .expect("HEAD");
     assert_eq!(head.status(), 200);
 }
 
@@ -70,10 +87,17 @@ async fn postgres_gone_answers_devices_503_and_service_resumes_by_itself() {
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_outage_{}", std::process::id());
     let url = fresh_postgres_database(&admin_url, &name);
-    let app = spawn_on(DatabaseUrl::parse(&url).expect("url"), |_| {}, tempfile::tempdir().expect("dir")).await;
+    let app = spawn_on(
+        DatabaseUrl::parse(&url).expect("url"),
+        |_| {},
+        tempfile::tempdir().expect("dir"),
+    )
+    .await;
     let (token, _) = app.device_a("North").await;
     let codes = app.place_order_a(3).await.ticket_codes;
-    let (status, _) = app.post_scans(&token, &batch(vec![scan("before", &codes[0], "in")])).await;
+    let (status, _) = app
+        .post_scans(&token, &batch(vec![scan("before", &codes[0], "in")]))
+        .await;
     assert_eq!(status, 200);
 
     let (admin, db_name) = (admin_url.clone(), name.clone());
@@ -81,8 +105,13 @@ async fn postgres_gone_answers_devices_503_and_service_resumes_by_itself() {
         .await
         .expect("refuse");
     let started = Instant::now();
-    let (status, answer) = app.post_scans(&token, &batch(vec![scan("during", &codes[1], "in")])).await;
-    assert_eq!(status, 503, "a scan that was not committed is never acknowledged: {answer}");
+    let (status, answer) = app
+        .post_scans(&token, &batch(vec![scan("during", &codes[1], "in")]))
+        .await;
+    assert_eq!(
+        status, 503,
+        "a scan that was not committed is never acknowledged: {answer}"
+    );
     assert!(answer["error"].is_string(), "{answer}");
     assert!(started.elapsed() < Duration::from_secs(8), "{:?}", started.elapsed());
     let (status, body) = readiness(&app).await;
@@ -96,7 +125,9 @@ async fn postgres_gone_answers_devices_503_and_service_resumes_by_itself() {
     // The device retries the same scan, as it was told to, until it is acknowledged.
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let (status, answer) = app.post_scans(&token, &batch(vec![scan("during", &codes[1], "in")])).await;
+        let (status, answer) = app
+            .post_scans(&token, &batch(vec![scan("during", &codes[1], "in")]))
+            .await;
         if status == 200 {
             assert_eq!(answer["results"][0]["result"], "valid", "{answer}");
             break;
@@ -121,12 +152,16 @@ async fn a_connection_left_inside_a_transaction_never_returns_to_the_pool() {
     tokio::task::spawn_blocking(move || {
         {
             let mut conn = pool.get().expect("connection");
-            let DbConnection::Sqlite(sqlite) = &mut *conn else { unreachable!() };
+            let DbConnection::Sqlite(sqlite) = &mut *conn else {
+                unreachable!()
+            };
             AnsiTransactionManager::begin_transaction(sqlite).expect("begin");
             // Dropped mid-transaction, as a panicking or buggy caller would leave it.
         }
         let mut conn = pool.get().expect("a fresh connection");
-        let DbConnection::Sqlite(sqlite) = &mut *conn else { unreachable!() };
+        let DbConnection::Sqlite(sqlite) = &mut *conn else {
+            unreachable!()
+        };
         assert_eq!(
             AnsiTransactionManager::transaction_manager_status_mut(sqlite).transaction_depth(),
             Ok(None),

@@ -21,5 +21,6 @@ mod orders_bad_input;
 mod scan_api;
 mod scan_monitor;
 mod seeding;
+mod shutdown;
 pub mod sse;
 mod tenancy;
