@@ -4,10 +4,12 @@
 
 mod bus;
 mod hub;
+mod shutdown;
 mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener};
+pub use shutdown::{end_streams_on_shutdown, Shutdown};
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
 
 use crate::db::Tenant;

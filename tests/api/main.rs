@@ -25,6 +25,7 @@ mod scan_monitor;
 mod security;
 mod seeding;
 mod sessions;
+mod shutdown;
 mod sign_in_throttle;
 pub mod sse;
 mod tenancy;
