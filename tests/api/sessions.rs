@@ -160,3 +160,42 @@ async fn a_signed_out_user_gets_no_new_stream() {
 
     assert_eq!(status_of(&app, &owner, "/sse/orders").await, 401);
 }
+
+/// The same session, throttle and audit rules on PostgreSQL.
+#[tokio::test]
+async fn on_postgresql_sessions_the_sign_in_throttle_and_the_audit_log_work_alike() {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
+    let name = format!("voelgoed_sessions_{}", std::process::id());
+    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let app = crate::helpers::spawn_on(
+        voelgoed::db::DatabaseUrl::parse(&url).unwrap(),
+        |s| s.session_idle = Duration::from_millis(1500),
+        tempfile::tempdir().unwrap(),
+    )
+    .await;
+
+    let guesses = (0..12).map(|i| {
+        let app = &app;
+        async move {
+            app.sign_in(&app.client(), "owner@a.test", &format!("guess {i}"))
+                .await
+                .status()
+                .as_u16()
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(statuses.iter().filter(|s| **s == 401).count() <= 5, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 401 || *s == 429), "{statuses:?}");
+
+    let owner = app.signed_in("owner@b.test").await;
+    let mut stream = SseReader::open(&app, &owner, "/sse/orders").await;
+    assert_eq!(post_with_csrf(&app, &owner, "/logout/everywhere").await.status(), 303);
+    assert!(stream.closes_within(Duration::from_secs(2)).await);
+
+    let idle = app.signed_in("owner@b.test").await;
+    let page = app.page(&idle, "/audit").await;
+    assert!(page.contains("sign-out-everywhere"), "the audit log has the sign-out");
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(status_of(&app, &idle, "/events").await, 401, "idle past 1.5 s");
+}
