@@ -22,6 +22,9 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// A session not used for this long ends (`--session-idle-minutes`).
     pub session_idle: Duration,
+    /// How often each session with open live streams is read again, so its streams end
+    /// even when the sign-out happened on an instance whose bus this one does not hear.
+    pub session_check_every: Duration,
     /// How often expired sessions and old sign-in attempts are deleted.
     pub purge_every: Duration,
     /// SMTP server for e-mails (`smtp://host:port`, `smtps://user:pass@host:465`, …);
@@ -60,6 +63,7 @@ impl Settings {
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
             purge_every: Duration::from_secs(5 * 60),
+            session_check_every: Duration::from_secs(30),
             smtp: None,
             mail_log: None,
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),

@@ -22,11 +22,13 @@ impl CurrentUser {
         let (state, tenant, session_id) = (state.clone(), self.tenant(), self.session_id);
         let idle_ms = state.settings.session_idle_ms();
         // One view per session on the user's channel: the hub reads the session again
-        // once per sign-out of this user, for all of the session's streams together.
-        let notices = state.hub.subscribe(
+        // once per sign-out of this user, and every `session_check_every` (a sign-out
+        // on an instance whose bus this one does not hear), for all of its streams.
+        let notices = state.hub.subscribe_with_clock(
             Channel::sessions(&tenant, self.user_id),
             &format!("session-{session_id}"),
             session_state(state.pool.clone(), session_id, idle_ms),
+            Some(state.settings.session_check_every),
         );
         async move {
             let mut notices = notices;

@@ -120,18 +120,24 @@ async fn open_streams_end_when_their_session_is_signed_out() {
 
 #[tokio::test]
 async fn sign_out_everywhere_ends_the_streams_of_every_session() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.session_check_every = Duration::from_millis(300)).await;
     let second = crate::helpers::another_instance(&app).await;
     let event = app.fixture.event_a;
     let phone = app.signed_in("owner@a.test").await;
     let laptop = app.signed_in("owner@a.test").await;
     let mut on_phone = SseReader::open(&app, &phone, &format!("/sse/events/{event}/scans")).await;
+    let mut on_second = SseReader::open(&second, &phone, &format!("/sse/events/{event}/occupancy")).await;
+    assert!(
+        !on_second.closes_within(Duration::from_millis(700)).await,
+        "open while signed in"
+    );
 
     assert_eq!(post_with_csrf(&app, &laptop, "/logout/everywhere").await.status(), 303);
 
     assert!(on_phone.closes_within(Duration::from_secs(2)).await);
-    // Another instance refuses the session at once (sessions are rows); its open streams
-    // hear the sign-out once the bus is shared between instances.
+    // On another instance (whose in-process bus did not carry the sign-out) the stream
+    // ends at the next check of its session, and a reconnect is refused at once.
+    assert!(on_second.closes_within(Duration::from_secs(2)).await);
     let reconnect = phone
         .get(second.url(&format!("/sse/events/{event}/scans")))
         .send()
