@@ -41,3 +41,15 @@ pub fn start_of_day(day: NaiveDate, tz: &Tz) -> Result<i64, AppError> {
         .map(|t| t.timestamp_millis())
         .ok_or_else(out_of_range)
 }
+
+/// Refuses text holding control characters (NUL and the rest of C0, DEL, C1): they
+/// are never part of a name, an e-mail address, a code or a search, and some break a
+/// backend (PostgreSQL refuses NUL in text). `what` names the field in the error.
+pub fn printable<'a>(value: &'a str, what: &str) -> Result<&'a str, AppError> {
+    match value.chars().any(char::is_control) {
+        true => Err(AppError::bad_request(format!(
+            "{what} must not contain control characters"
+        ))),
+        false => Ok(value),
+    }
+}

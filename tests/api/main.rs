@@ -12,6 +12,7 @@ mod durability;
 mod faults;
 mod gate_isolation;
 mod helpers;
+mod hostile_input;
 mod kiosk;
 mod mail_server;
 pub mod migrations;
