@@ -181,7 +181,9 @@ pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Optio
     printable(name.unwrap_or_default(), "the device's name")?;
     let mut conn = pool.get()?;
     let tenant = tenant_of_event(&mut conn, event_id)?;
-    let (_, token) = conn.transaction(|conn| {
+    // A write transaction from the start: it also writes the audit entry, and SQLite
+    // cannot upgrade a reading transaction while another connection writes.
+    let (_, token) = crate::db::write_transaction(&mut conn, |conn| {
         let gate_id = find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
         let default_name = format!("{} scanner", gate.trim());
         let (device_id, token) = create_device(conn, &tenant, event_id, gate_id, name.unwrap_or(&default_name))?;

@@ -88,8 +88,10 @@ pub async fn logout(req: HttpRequest, signed_in: CsrfForm<serde::de::IgnoredAny>
         let state = app_state(&req)?;
         let (tenant, user_id) = (user.tenant(), user.user_id);
         db::run(&state.pool, move |conn| {
-            queries::delete_session(conn, &hash)?;
-            audit_user(conn, &tenant, Action::SignOut, user_id, "this session")?;
+            db::write_transaction(conn, |conn| {
+                queries::delete_session(conn, &hash)?;
+                audit_user(conn, &tenant, Action::SignOut, user_id, "this session")
+            })?;
             Ok(())
         })
         .await?;
@@ -108,14 +110,11 @@ pub async fn logout_everywhere(
     let state = app_state(&req)?;
     let (tenant, user_id) = (user.tenant(), user.user_id);
     db::run(&state.pool, move |conn| {
-        let ended = queries::delete_user_sessions(conn, user_id)?;
-        audit_user(
-            conn,
-            &tenant,
-            Action::SignOutEverywhere,
-            user_id,
-            &format!("{ended} sessions"),
-        )?;
+        db::write_transaction(conn, |conn| {
+            let ended = queries::delete_user_sessions(conn, user_id)?;
+            let details = format!("{ended} sessions");
+            audit_user(conn, &tenant, Action::SignOutEverywhere, user_id, &details)
+        })?;
         Ok(())
     })
     .await?;
