@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast;
 
@@ -14,6 +15,9 @@ use super::decision::ScanResult;
 const BUFFER: usize = 1_000;
 /// Rows an open monitor may fall behind before it gets a full redraw instead.
 const LAG: usize = 256;
+/// An event nobody watches and nobody scanned at for this long is dropped from memory
+/// (a server running for days never holds the buffers of past events).
+const IDLE: Duration = Duration::from_secs(15 * 60);
 
 /// One rendered scan-log row.
 #[derive(Debug)]
@@ -47,6 +51,15 @@ struct EventFeed {
     /// Every row of this event with a scan id above this is in `lines`.
     floor: i64,
     sender: broadcast::Sender<Arc<LogLine>>,
+    last_push: Instant,
+}
+
+struct Feeds {
+    events: HashMap<(i64, i64), EventFeed>,
+    /// Rows up to this scan id may be missing from a new event's buffer: the newest
+    /// scan when the process started, or of any event dropped since.
+    floor_of_new: i64,
+    last_sweep: Instant,
 }
 
 /// The answer to a (re)connecting monitor.
@@ -58,34 +71,50 @@ pub enum Resume {
 }
 
 pub struct ScanFeed {
-    events: Mutex<HashMap<(i64, i64), EventFeed>>,
-    /// The newest scan id when this process started: rows up to it were never buffered.
-    start_floor: i64,
+    feeds: Mutex<Feeds>,
+    idle: Duration,
 }
 
 impl ScanFeed {
+    /// `start_floor`: the newest scan id when this process started; rows up to it were
+    /// never buffered.
     pub fn new(start_floor: i64) -> Self {
+        Self::evicting_after(start_floor, IDLE)
+    }
+
+    fn evicting_after(start_floor: i64, idle: Duration) -> Self {
         Self {
-            events: Mutex::default(),
-            start_floor,
+            feeds: Mutex::new(Feeds {
+                events: HashMap::new(),
+                floor_of_new: start_floor,
+                last_sweep: Instant::now(),
+            }),
+            idle,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), EventFeed>> {
-        self.events.lock().unwrap_or_else(PoisonError::into_inner)
+    fn lock(&self) -> std::sync::MutexGuard<'_, Feeds> {
+        self.feeds.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn feed<'a>(&self, events: &'a mut HashMap<(i64, i64), EventFeed>, key: (i64, i64)) -> &'a mut EventFeed {
-        events.entry(key).or_insert_with(|| EventFeed {
-            lines: VecDeque::new(),
-            floor: self.start_floor,
-            sender: broadcast::channel(LAG).0,
-        })
+    /// How many events are held in memory.
+    pub fn events_held(&self) -> usize {
+        self.lock().events.len()
+    }
+
+    /// Ends every open stream of the event and forgets its rows, so monitors reconnect
+    /// and redraw from the database: for rows that could not be rendered.
+    pub fn forget(&self, organization_id: i64, event_id: i64, newest_scan_id: i64) {
+        let mut feeds = self.lock();
+        feeds.events.remove(&(organization_id, event_id));
+        feeds.floor_of_new = feeds.floor_of_new.max(newest_scan_id);
     }
 
     pub fn push(&self, organization_id: i64, event_id: i64, lines: Vec<LogLine>) {
-        let mut events = self.lock();
-        let feed = self.feed(&mut events, (organization_id, event_id));
+        let mut feeds = self.lock();
+        feeds.sweep(self.idle);
+        let feed = feeds.feed((organization_id, event_id));
+        feed.last_push = Instant::now();
         for line in lines {
             let line = Arc::new(line);
             feed.lines.push_back(line.clone());
@@ -106,8 +135,8 @@ impl ScanFeed {
         event_id: i64,
         last_seen: Option<i64>,
     ) -> (Resume, broadcast::Receiver<Arc<LogLine>>) {
-        let mut events = self.lock();
-        let feed = self.feed(&mut events, (organization_id, event_id));
+        let mut feeds = self.lock();
+        let feed = feeds.feed((organization_id, event_id));
         let receiver = feed.sender.subscribe();
         let resume = match last_seen {
             Some(seen) if seen >= feed.floor => {
@@ -116,5 +145,65 @@ impl ScanFeed {
             _ => Resume::Redraw,
         };
         (resume, receiver)
+    }
+}
+
+impl Feeds {
+    fn feed(&mut self, key: (i64, i64)) -> &mut EventFeed {
+        let floor = self.floor_of_new;
+        self.events.entry(key).or_insert_with(|| EventFeed {
+            lines: VecDeque::new(),
+            floor,
+            sender: broadcast::channel(LAG).0,
+            last_push: Instant::now(),
+        })
+    }
+
+    /// Drops, about once a minute, the events nobody watches that went quiet.
+    fn sweep(&mut self, idle: Duration) {
+        if self.last_sweep.elapsed() < idle.min(Duration::from_secs(60)) {
+            return;
+        }
+        self.last_sweep = Instant::now();
+        let mut newest_dropped = self.floor_of_new;
+        self.events.retain(|_, feed| {
+            let keep = feed.sender.receiver_count() > 0 || feed.last_push.elapsed() < idle;
+            if !keep {
+                newest_dropped = newest_dropped.max(feed.lines.back().map_or(feed.floor, |l| l.scan_id));
+            }
+            keep
+        });
+        self.floor_of_new = newest_dropped;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(scan_id: i64) -> LogLine {
+        LogLine {
+            scan_id,
+            gate_id: 1,
+            device_id: 1,
+            result: ScanResult::Valid,
+            html: "<tr></tr>".into(),
+        }
+    }
+
+    #[test]
+    fn events_nobody_watches_are_dropped_when_quiet_and_redraw_afterwards() {
+        let feed = ScanFeed::evicting_after(0, Duration::from_millis(20));
+        feed.push(1, 10, vec![line(1), line(2)]);
+        let (_, watching) = feed.subscribe(1, 11, None);
+        feed.push(1, 11, vec![line(3)]);
+        std::thread::sleep(Duration::from_millis(40));
+        feed.push(1, 12, vec![line(4)]);
+        assert_eq!(feed.events_held(), 2, "event 10 went quiet unwatched; 11 is watched");
+        let (resume, _) = feed.subscribe(1, 10, Some(1));
+        assert!(matches!(resume, Resume::Redraw), "its rows are gone: redraw");
+        let (resume, _) = feed.subscribe(1, 11, Some(2));
+        assert!(matches!(resume, Resume::Replay(rows) if rows.len() == 1));
+        drop(watching);
     }
 }
