@@ -11,12 +11,14 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, Pool};
-use crate::live::{Bus, Hub, InProcessBus};
+use crate::live::{Bus, Hub, InProcessBus, RedisBus};
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
+use crate::redis_link::RedisLink;
 use crate::routes;
 use crate::scanning::counters::{InProcessCounters, ScanCounters};
 use crate::scanning::device_tokens::DeviceTokens;
 use crate::scanning::feed::ScanFeed;
+use crate::scanning::redis_counters::RedisCounters;
 use crate::scanning::{self, ScanWriter};
 
 /// What every handler can reach.
@@ -33,6 +35,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: OutboxWaker,
+    /// The link to Redis when scaled out (`--redis`).
+    pub redis: Option<Arc<RedisLink>>,
 }
 
 pub struct Application {
@@ -44,19 +48,34 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database.clone();
+        let in_process = settings.redis.is_none();
         let (pool, counters, newest_scan) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let pool = db::connect(&url).context("cannot open the database")?;
             db::migrate(&pool)?;
             let mut conn = pool.get()?;
-            let counters = InProcessCounters::rebuild(&mut conn, db::now_ms())?;
+            // Scaled out, the counters live in Redis and are rebuilt there when needed.
+            let counters = match in_process {
+                true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),
+                false => None,
+            };
             let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
             drop(conn);
             Ok((pool, counters, newest_scan))
         })
         .await??;
-        let scan_counters: Arc<dyn ScanCounters> = Arc::new(counters);
+        let redis = match &settings.redis {
+            Some(redis) => Some(RedisLink::open(redis).await?),
+            None => None,
+        };
+        let bus: Arc<dyn Bus> = match &redis {
+            Some(link) => Arc::new(RedisBus::start(link.clone())),
+            None => Arc::new(InProcessBus::new()),
+        };
+        let scan_counters: Arc<dyn ScanCounters> = match (&redis, counters) {
+            (Some(link), _) => RedisCounters::start(link.clone(), pool.clone()),
+            (None, counters) => Arc::new(counters.unwrap_or_default()),
+        };
         let scan_feed = Arc::new(ScanFeed::new(newest_scan));
-        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
         let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let (log_rows, fresh_scans) = tokio::sync::mpsc::unbounded_channel();
@@ -85,6 +104,7 @@ impl Application {
             device_tokens: Arc::default(),
             settings: Arc::new(settings),
             outbox,
+            redis,
         };
 
         let listener = TcpListener::bind(&state.settings.addr)

@@ -16,6 +16,7 @@ pub mod forms;
 pub mod kiosk;
 pub mod live;
 pub mod orders;
+pub mod redis_link;
 pub mod routes;
 pub mod scanning;
 pub mod telemetry;

@@ -406,7 +406,7 @@ async fn scan(
     marks: Marks,
 ) -> anyhow::Result<i64> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id);
+    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id).await?;
     let per_batch = (rate / 10).max(1) as usize;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (started, mut admitted, mut next) = (Instant::now(), 0i64, 0usize);

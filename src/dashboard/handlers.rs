@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::{self, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
-use crate::live::{frame_of_parts, render_with, sse_response, Channel, Render};
+use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream, Channel, Render};
 use crate::ui::html;
 
 /// How often an open dashboard is redrawn when nothing happens (the metrics cache lives
@@ -48,7 +48,7 @@ pub async fn dashboard_stream(
         render_dashboard(&state, tenant, event),
         Some(REDRAW_EVERY),
     );
-    Ok(sse_response(frames))
+    Ok(sse_stream(state.hub.with_live_status(channel_frames(frames))))
 }
 
 /// Every live part of the dashboard, rendered once per coalesced update for everyone;

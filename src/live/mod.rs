@@ -4,17 +4,19 @@
 
 mod bus;
 mod hub;
+mod redis_bus;
 mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
-pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener};
+pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener, LIVE_STATUS_EVENT};
+pub use redis_bus::RedisBus;
 pub use sse::{channel_frames, sse_response, sse_stream};
 
 use crate::db::Tenant;
 
 /// A named live channel, as in the platform's design:
 /// `occupancy:org:{org}:event:{event}` and `scans:org:{org}:event:{event}`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Channel(String);
 
 impl Channel {

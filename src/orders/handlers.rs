@@ -162,7 +162,7 @@ pub async fn orders_stream(
             }
         }
     });
-    Ok(sse_stream(frames.boxed_local()))
+    Ok(sse_stream(state.hub.with_live_status(frames).boxed_local()))
 }
 
 /// The organisation's timezone and the filter read in it.

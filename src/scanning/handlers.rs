@@ -110,7 +110,9 @@ pub async fn scans_stream(
         shown_up_to: last_seen.unwrap_or(0),
     };
     let log = log.frames(resume, receiver).await?;
-    Ok(sse_stream(stream::select(channel_frames(panel), log)))
+    Ok(sse_stream(
+        state.hub.with_live_status(stream::select(channel_frames(panel), log)),
+    ))
 }
 
 /// Counters, gates and devices of one event: rendered once per coalesced update.
@@ -142,7 +144,7 @@ impl PanelData {
         })
         .await?;
         let now = db::now_ms();
-        let counts = state.scan_counters.event_counts(&tenant, event_id, now);
+        let counts = state.scan_counters.event_counts(&tenant, event_id, now).await?;
         Ok(Self {
             gates,
             devices,

@@ -31,6 +31,7 @@ pub fn on_commit(
 ) -> OnCommit {
     Arc::new(move |batches: &[CommittedBatch]| {
         let (mut scans_of, mut occupancy_of) = (HashSet::new(), HashSet::new());
+        let mut counted = Vec::new();
         for batch in batches {
             let fresh: Vec<_> = batch
                 .answers
@@ -42,18 +43,16 @@ pub fn on_commit(
                 continue;
             }
             let device = batch.device;
-            let counted: Vec<CountedScan> = fresh
-                .iter()
-                .map(|(answer, scan)| CountedScan {
-                    event_id: device.event_id,
-                    gate_id: device.gate_id,
-                    device_id: device.device_id,
-                    result: answer.result,
-                    direction: scan.direction,
-                    scanned_at: scan.scanned_at,
-                })
-                .collect();
-            counters.record(&batch.tenant, &counted);
+            counted.extend(fresh.iter().map(|(answer, scan)| CountedScan {
+                scan_id: answer.scan_id,
+                organization_id: batch.tenant.organization_id(),
+                event_id: device.event_id,
+                gate_id: device.gate_id,
+                device_id: device.device_id,
+                result: answer.result,
+                direction: scan.direction,
+                scanned_at: scan.scanned_at,
+            }));
             let event = (batch.tenant, device.event_id);
             scans_of.insert(event);
             if fresh.iter().any(|(answer, _)| answer.result == ScanResult::Valid) {
@@ -68,6 +67,10 @@ pub fn on_commit(
                     .map(|(a, s)| (a.scan_id, s.scanned_at, s.direction, a.result, a.reason.clone()))
                     .collect(),
             });
+        }
+        // One round trip for the whole group when the counters are shared.
+        if !counted.is_empty() {
+            counters.record(&counted);
         }
         for (tenant, event_id) in scans_of {
             bus.publish(Update {
