@@ -75,7 +75,10 @@ impl Application {
             (Some(link), _) => RedisCounters::start(link.clone(), pool.clone()),
             (None, counters) => Arc::new(counters.unwrap_or_default()),
         };
-        let scan_feed = Arc::new(ScanFeed::new(newest_scan));
+        let scan_feed = match &redis {
+            Some(link) => ScanFeed::shared(link.clone()),
+            None => Arc::new(ScanFeed::new(newest_scan)),
+        };
         let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let (log_rows, fresh_scans) = tokio::sync::mpsc::unbounded_channel();

@@ -1,23 +1,69 @@
 //! The scan log as a feed: each new scan's row is rendered once, kept in a bounded
-//! per-event buffer and broadcast to every open scan monitor. Rows carry the scan id as
-//! their SSE id, so a reconnecting monitor asks for what it missed (`Last-Event-ID`)
-//! and gets exactly that from the buffer, or a full redraw when the gap is older.
+//! per-event log and broadcast to every open scan monitor. Rows carry their position as
+//! SSE id, so a reconnecting monitor asks for what it missed (`Last-Event-ID`) and gets
+//! exactly that, or a full redraw when the gap is older than the log reaches.
+//!
+//! In one process the log is a buffer here and a row's position is its scan id. Scaled
+//! out, the log is a capped Redis Stream per event (`{p}:scanlog:{org}:{event}`, about
+//! `BUFFER` rows): the instance that recorded a scan appends its row, and a reader task
+//! on every instance follows the streams of the events it has monitors for (one
+//! `XREAD BLOCK` on a connection of its own) and hands their rows to its monitors; a
+//! row's position is its stream entry id, so rows of every instance are in one order.
+//! While Redis is down rows cannot be shared: `resyncs` ticks, and monitors redraw
+//! from the database instead.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::broadcast;
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use tokio::sync::{broadcast, watch, Notify};
 
 use super::decision::ScanResult;
+use crate::redis_link::{LinkStatus, RedisLink};
 
 /// Rows of one event kept for replay.
 const BUFFER: usize = 1_000;
 /// Rows an open monitor may fall behind before it gets a full redraw instead.
 const LAG: usize = 256;
+/// How long one `XREAD` waits for new rows (a newly watched event joins after it).
+const READ_BLOCK_MS: u64 = 200;
+/// While Redis is down, monitors redraw from the database this often.
+const DEGRADED_REDRAW: Duration = Duration::from_secs(3);
+
+/// Where a row stands in its event's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Position {
+    /// In one process: the scan id.
+    Scan(i64),
+    /// Scaled out: the Redis stream entry id (milliseconds, sequence).
+    Entry(u64, u64),
+}
+
+impl Position {
+    /// A `Last-Event-ID` as the stream sent it.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        match raw.split_once('-') {
+            Some((ms, seq)) => Some(Self::Entry(ms.parse().ok()?, seq.parse().ok()?)),
+            None => raw.parse().ok().map(Self::Scan),
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Scan(id) => write!(f, "{id}"),
+            Self::Entry(ms, seq) => write!(f, "{ms}-{seq}"),
+        }
+    }
+}
 
 /// One rendered scan-log row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LogLine {
+    pub position: Position,
     pub scan_id: i64,
     pub gate_id: i64,
     pub device_id: i64,
@@ -44,16 +90,18 @@ impl LogFilter {
 
 struct EventFeed {
     lines: VecDeque<Arc<LogLine>>,
-    /// Every row of this event with a scan id above this is in `lines`.
+    /// Every row of this event after this position is in `lines` (in one process).
     floor: i64,
     sender: broadcast::Sender<Arc<LogLine>>,
+    /// Scaled out: the stream entry the reader continues after.
+    cursor: Option<String>,
 }
 
 /// The answer to a (re)connecting monitor.
 pub enum Resume {
     /// These rows, oldest first, then the live ones.
     Replay(Vec<Arc<LogLine>>),
-    /// The gap is not in the buffer: redraw from the database.
+    /// The gap is not in the log: redraw from the database.
     Redraw,
 }
 
@@ -61,14 +109,38 @@ pub struct ScanFeed {
     events: Mutex<HashMap<(i64, i64), EventFeed>>,
     /// The newest scan id when this process started: rows up to it were never buffered.
     start_floor: i64,
+    shared: Option<Arc<RedisLink>>,
+    /// Wakes the stream reader when an event gets its first monitor.
+    watch_changed: Notify,
+    /// Ticks when shared rows may have been missed: monitors redraw.
+    resyncs: watch::Sender<u64>,
 }
 
 impl ScanFeed {
+    /// The feed of one process.
     pub fn new(start_floor: i64) -> Self {
         Self {
             events: Mutex::default(),
             start_floor,
+            shared: None,
+            watch_changed: Notify::new(),
+            resyncs: watch::channel(0).0,
         }
+    }
+
+    /// The feed shared through Redis streams; starts the reader.
+    pub fn shared(link: Arc<RedisLink>) -> Arc<Self> {
+        let feed = Arc::new(Self {
+            shared: Some(link),
+            ..Self::new(0)
+        });
+        tokio::spawn(Arc::clone(&feed).read_streams());
+        tokio::spawn(Arc::clone(&feed).resync_while_down());
+        feed
+    }
+
+    pub fn resyncs(&self) -> watch::Receiver<u64> {
+        self.resyncs.subscribe()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), EventFeed>> {
@@ -80,41 +152,332 @@ impl ScanFeed {
             lines: VecDeque::new(),
             floor: self.start_floor,
             sender: broadcast::channel(LAG).0,
+            cursor: None,
         })
     }
 
-    pub fn push(&self, organization_id: i64, event_id: i64, lines: Vec<LogLine>) {
+    fn stream_key(link: &RedisLink, (organization_id, event_id): (i64, i64)) -> String {
+        link.key(&format!("scanlog:{organization_id}:{event_id}"))
+    }
+
+    /// New rows of an event, as the recording instance rendered them.
+    pub async fn push(&self, organization_id: i64, event_id: i64, lines: Vec<LogLine>) {
+        let key = (organization_id, event_id);
+        let Some(link) = &self.shared else {
+            let lines = lines.into_iter().map(|line| LogLine {
+                position: Position::Scan(line.scan_id),
+                ..line
+            });
+            return self.deliver(key, lines, None);
+        };
+        let stream = Self::stream_key(link, key);
+        let mut pipe = redis::pipe();
+        for line in &lines {
+            pipe.cmd("XADD")
+                .arg(&stream)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(BUFFER)
+                .arg("*")
+                .arg("scan")
+                .arg(line.scan_id)
+                .arg("gate")
+                .arg(line.gate_id)
+                .arg("device")
+                .arg(line.device_id)
+                .arg("result")
+                .arg(line.result.as_str())
+                .arg("html")
+                .arg(&*line.html)
+                .ignore();
+        }
+        // Unshared rows are not lost to monitors: they redraw from the database.
+        if let Err(e) = link
+            .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await
+        {
+            tracing::warn!(error = %e, "scan-log rows not shared");
+            self.resyncs.send_modify(|n| *n += 1);
+        }
+    }
+
+    fn deliver(&self, key: (i64, i64), lines: impl Iterator<Item = LogLine>, cursor: Option<String>) {
         let mut events = self.lock();
-        let feed = self.feed(&mut events, (organization_id, event_id));
+        let feed = self.feed(&mut events, key);
         for line in lines {
             let line = Arc::new(line);
-            feed.lines.push_back(line.clone());
-            if feed.lines.len() > BUFFER {
-                if let Some(evicted) = feed.lines.pop_front() {
-                    feed.floor = evicted.scan_id;
+            if self.shared.is_none() {
+                feed.lines.push_back(line.clone());
+                if feed.lines.len() > BUFFER {
+                    if let Some(evicted) = feed.lines.pop_front() {
+                        feed.floor = evicted.scan_id;
+                    }
                 }
             }
             let _ = feed.sender.send(line);
+        }
+        if cursor.is_some() {
+            feed.cursor = cursor;
         }
     }
 
     /// Subscribes to new rows, and says how to catch up from `last_seen` (the client's
     /// `Last-Event-ID`; None for a first visit, which redraws).
-    pub fn subscribe(
+    pub async fn subscribe(
         &self,
         organization_id: i64,
         event_id: i64,
-        last_seen: Option<i64>,
+        last_seen: Option<Position>,
     ) -> (Resume, broadcast::Receiver<Arc<LogLine>>) {
-        let mut events = self.lock();
-        let feed = self.feed(&mut events, (organization_id, event_id));
-        let receiver = feed.sender.subscribe();
+        let key = (organization_id, event_id);
+        let Some(link) = &self.shared else {
+            let mut events = self.lock();
+            let feed = self.feed(&mut events, key);
+            let resume = match last_seen {
+                Some(Position::Scan(seen)) if seen >= feed.floor => Resume::Replay(
+                    feed.lines
+                        .iter()
+                        .filter(|l| l.position > Position::Scan(seen))
+                        .cloned()
+                        .collect(),
+                ),
+                _ => Resume::Redraw,
+            };
+            return (resume, feed.sender.subscribe());
+        };
+        let receiver = self.feed(&mut self.lock(), key).sender.subscribe();
+        match self.catch_up(link, key, last_seen).await {
+            Ok((resume, newest)) => {
+                let mut events = self.lock();
+                let feed = self.feed(&mut events, key);
+                // The reader goes on right after what this monitor has been given.
+                if feed.cursor.is_none() {
+                    feed.cursor = Some(newest);
+                    drop(events);
+                    self.watch_changed.notify_one();
+                }
+                (resume, receiver)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "scan log not readable from Redis; redrawing");
+                (Resume::Redraw, receiver)
+            }
+        }
+    }
+
+    /// The rows after `last_seen` from the stream (or a redraw when it does not reach
+    /// back that far), and the newest entry id.
+    async fn catch_up(
+        &self,
+        link: &RedisLink,
+        key: (i64, i64),
+        last_seen: Option<Position>,
+    ) -> Result<(Resume, String), crate::redis_link::RedisError> {
+        let stream = Self::stream_key(link, key);
+        let (oldest, newest): (StreamRangeReply, StreamRangeReply) = {
+            let stream = stream.clone();
+            link.run(|mut conn| async move {
+                redis::pipe()
+                    .cmd("XRANGE")
+                    .arg(&stream)
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1)
+                    .cmd("XREVRANGE")
+                    .arg(&stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?
+        };
+        let newest_id = newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone());
+        let newest_position = Position::parse(&newest_id);
+        let oldest_position = oldest.ids.first().and_then(|entry| Position::parse(&entry.id));
+        let reaches =
+            |seen: Position| oldest_position.is_some_and(|oldest| oldest <= seen) && Some(seen) <= newest_position;
         let resume = match last_seen {
-            Some(seen) if seen >= feed.floor => {
-                Resume::Replay(feed.lines.iter().filter(|l| l.scan_id > seen).cloned().collect())
+            Some(seen @ Position::Entry(..)) if reaches(seen) => {
+                let rows: StreamRangeReply = link
+                    .run(|mut conn| async move {
+                        redis::cmd("XRANGE")
+                            .arg(&stream)
+                            .arg(format!("({seen}"))
+                            .arg(&newest_id)
+                            .query_async(&mut conn)
+                            .await
+                    })
+                    .await?;
+                Resume::Replay(rows.ids.iter().filter_map(line_of).map(Arc::new).collect())
             }
             _ => Resume::Redraw,
         };
-        (resume, receiver)
+        Ok((
+            resume,
+            newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()),
+        ))
     }
+
+    /// The newest entry id of an event's stream ("0-0" when empty).
+    async fn newest_entry(link: &RedisLink, stream: String) -> Option<String> {
+        let newest: StreamRangeReply = link
+            .run(|mut conn| async move {
+                redis::cmd("XREVRANGE")
+                    .arg(stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await
+            .ok()?;
+        Some(newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()))
+    }
+
+    /// Scaled out, the newest row's position in the event's log, read before a redraw
+    /// from the database: rows after it arrive live. None in one process or while Redis
+    /// is down (then the newest scan id stands in).
+    pub async fn newest(&self, organization_id: i64, event_id: i64) -> Option<Position> {
+        let link = self.shared.as_ref()?;
+        let newest = Self::newest_entry(link, Self::stream_key(link, (organization_id, event_id))).await?;
+        Position::parse(&newest)
+    }
+
+    /// Follows the streams of every watched event on a connection of its own.
+    async fn read_streams(self: Arc<Self>) {
+        let Some(link) = self.shared.clone() else { return };
+        let mut conn = None;
+        loop {
+            if !link.is_up() {
+                conn = None;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            self.place_cursors(&link).await;
+            let watched = self.watched();
+            if watched.is_empty() {
+                tokio::select! {
+                    _ = self.watch_changed.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+            if conn.is_none() {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(link.connect_timeout()))
+                    .set_response_timeout(Some(Duration::from_millis(READ_BLOCK_MS) + link.connect_timeout()));
+                conn = link
+                    .client()
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| link.failed(e.to_string()))
+                    .ok();
+            }
+            let Some(connection) = conn.as_mut() else {
+                continue;
+            };
+            let mut command = redis::cmd("XREAD");
+            command
+                .arg("COUNT")
+                .arg(LAG)
+                .arg("BLOCK")
+                .arg(READ_BLOCK_MS)
+                .arg("STREAMS");
+            for (key, _) in &watched {
+                command.arg(Self::stream_key(&link, *key));
+            }
+            for (_, cursor) in &watched {
+                command.arg(cursor);
+            }
+            match command.query_async::<Option<StreamReadReply>>(connection).await {
+                Ok(reply) => self.hand_out(&watched, reply.map(|r| r.keys).unwrap_or_default(), &link),
+                Err(e) => {
+                    link.failed(e.to_string());
+                    conn = None;
+                }
+            }
+        }
+    }
+
+    /// Watched events without a cursor (after an outage) go on from their newest entry.
+    async fn place_cursors(&self, link: &RedisLink) {
+        let unplaced: Vec<(i64, i64)> = self
+            .lock()
+            .iter()
+            .filter(|(_, feed)| feed.cursor.is_none() && feed.sender.receiver_count() > 0)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in unplaced {
+            if let Some(newest) = Self::newest_entry(link, Self::stream_key(link, key)).await {
+                if let Some(feed) = self.lock().get_mut(&key) {
+                    feed.cursor.get_or_insert(newest);
+                }
+            }
+        }
+    }
+
+    /// Events with a monitor here and where their stream was last read.
+    fn watched(&self) -> Vec<((i64, i64), String)> {
+        let mut events = self.lock();
+        events.retain(|_, feed| feed.sender.receiver_count() > 0);
+        events
+            .iter()
+            .filter_map(|(key, feed)| feed.cursor.clone().map(|cursor| (*key, cursor)))
+            .collect()
+    }
+
+    fn hand_out(&self, watched: &[((i64, i64), String)], streams: Vec<redis::streams::StreamKey>, link: &RedisLink) {
+        for stream in streams {
+            let Some((key, _)) = watched
+                .iter()
+                .find(|(key, _)| Self::stream_key(link, *key) == stream.key)
+            else {
+                continue;
+            };
+            let cursor = stream.ids.last().map(|entry| entry.id.clone());
+            let lines: Vec<LogLine> = stream.ids.iter().filter_map(line_of).collect();
+            self.deliver(*key, lines.into_iter(), cursor);
+        }
+    }
+
+    /// While Redis is down (and once when it is back), every monitor redraws now and
+    /// then: rows recorded meanwhile were never shared.
+    async fn resync_while_down(self: Arc<Self>) {
+        let Some(link) = self.shared.clone() else { return };
+        let mut status = link.status();
+        loop {
+            let down = *status.borrow() != LinkStatus::Up;
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() { return }
+                    // Back: the streams may be empty (a restart) and cursors must restart.
+                    if *status.borrow() == LinkStatus::Up {
+                        self.lock().values_mut().for_each(|feed| feed.cursor = None);
+                    }
+                    self.resyncs.send_modify(|n| *n += 1);
+                }
+                _ = tokio::time::sleep(DEGRADED_REDRAW), if down => self.resyncs.send_modify(|n| *n += 1),
+            }
+        }
+    }
+}
+
+/// A stream entry as a log row.
+fn line_of(entry: &StreamId) -> Option<LogLine> {
+    let html: String = entry.get("html")?;
+    let result: String = entry.get("result")?;
+    Some(LogLine {
+        position: Position::parse(&entry.id)?,
+        scan_id: entry.get("scan")?,
+        gate_id: entry.get("gate")?,
+        device_id: entry.get("device")?,
+        result: ScanResult::parse(&result)?,
+        html: html.into(),
+    })
 }

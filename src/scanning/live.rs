@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::counters::{CountedScan, ScanCounters};
 use super::decision::{Direction, ScanResult};
-use super::feed::{LogLine, ScanFeed};
+use super::feed::{LogLine, Position, ScanFeed};
 use super::queries::{self, DeviceLabel, ScanLine};
 use super::views;
 use super::writer::{CommittedBatch, OnCommit};
@@ -121,6 +121,8 @@ pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::U
                     reason,
                 };
                 LogLine {
+                    // Placed in the log by the feed.
+                    position: Position::Scan(scan_id),
                     scan_id,
                     gate_id: label.gate_id,
                     device_id: group.device_id,
@@ -129,6 +131,6 @@ pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::U
                 }
             })
             .collect();
-        feed.push(group.tenant.organization_id(), group.event_id, lines);
+        feed.push(group.tenant.organization_id(), group.event_id, lines).await;
     }
 }

@@ -16,6 +16,7 @@ mod order_emails;
 mod order_refunds;
 mod orders;
 mod orders_bad_input;
+mod scale_out;
 mod scan_api;
 mod scan_monitor;
 mod seeding;
