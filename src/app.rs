@@ -8,10 +8,12 @@ use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 
+use crate::auth::PasswordChecks;
 use crate::config::Settings;
 use crate::dashboard::MetricsCache;
-use crate::db::{self, Pool};
+use crate::db::{self, ConnectionManager, DatabaseLimits, DatabaseUrl, Pool};
 use crate::live::{Bus, Hub, InProcessBus, RedisBus};
+use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
 use crate::routes;
@@ -24,7 +26,13 @@ use crate::scanning::{self, ScanWriter};
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// Pages, fragments, live redraws and sign-ins.
     pub pool: Pool,
+    /// The device API's token lookups and heartbeats: never shared with the pages.
+    pub gate_pool: Pool,
+    /// CSV exports, with their own pool and limits.
+    pub exports: Exports,
+    pub passwords: PasswordChecks,
     pub bus: Arc<dyn Bus>,
     pub hub: Hub,
     pub scan_writer: ScanWriter,
@@ -39,6 +47,24 @@ pub struct AppState {
     pub redis: Option<Arc<RedisLink>>,
 }
 
+/// One pool per kind of work, so one running dry never makes another wait.
+struct Pools {
+    pages: Pool,
+    gates: Pool,
+    exports: Pool,
+}
+
+impl Pools {
+    fn open(url: &DatabaseUrl, limits: &DatabaseLimits) -> anyhow::Result<Self> {
+        let open = |budget| db::connect_with(url, budget, limits.statement_timeout);
+        Ok(Self {
+            pages: open(limits.pages)?,
+            gates: open(limits.gates)?,
+            exports: open(limits.exports)?,
+        })
+    }
+}
+
 pub struct Application {
     address: std::net::SocketAddr,
     server: Server,
@@ -48,11 +74,12 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database.clone();
+        let limits = settings.database_limits;
         let in_process = settings.redis.is_none();
-        let (pool, counters, newest_scan) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-            let pool = db::connect(&url).context("cannot open the database")?;
-            db::migrate(&pool)?;
-            let mut conn = pool.get()?;
+        let (pools, counters, newest_scan) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+            let pools = Pools::open(&url, &limits).context("cannot open the database")?;
+            db::migrate(&pools.pages)?;
+            let mut conn = pools.pages.get()?;
             // Scaled out, the counters live in Redis and are rebuilt there when needed.
             let counters = match in_process {
                 true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),
@@ -60,9 +87,14 @@ impl Application {
             };
             let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
             drop(conn);
-            Ok((pool, counters, newest_scan))
+            Ok((pools, counters, newest_scan))
         })
         .await??;
+        let Pools {
+            pages: pool,
+            gates,
+            exports,
+        } = pools;
         let redis = match &settings.redis {
             Some(redis) => Some(RedisLink::open(redis).await?),
             None => None,
@@ -88,7 +120,8 @@ impl Application {
             fresh_scans,
         ));
         let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), log_rows);
-        let scan_writer = ScanWriter::start(pool.clone(), on_commit);
+        let writer_connections = ConnectionManager::new(&settings.database, limits.statement_timeout);
+        let scan_writer = ScanWriter::start(writer_connections, on_commit, settings.writer_faults.clone());
         let mailer = match &settings.smtp {
             Some(url) => Mailer::smtp(url, &settings.mail_from)?,
             None => Mailer::Log {
@@ -98,6 +131,9 @@ impl Application {
         let outbox = outbox::start_worker(pool.clone(), mailer, settings.email_retry);
         let state = AppState {
             pool,
+            gate_pool: gates,
+            exports: Exports::new(exports, settings.exports_per_organization, settings.export_idle_timeout),
+            passwords: PasswordChecks::new(settings.password_checks, settings.password_wait),
             bus,
             hub,
             scan_writer,

@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use crate::db::DatabaseUrl;
+use crate::db::{DatabaseLimits, DatabaseUrl};
 use crate::orders::outbox::RetryPolicy;
+use crate::scanning::WriterFaults;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -29,6 +30,19 @@ pub struct Settings {
     /// The scaled-out deployment: Redis carries live updates and counters between
     /// instances. None: everything live stays in this process.
     pub redis: Option<RedisSettings>,
+    /// Connections and timeouts of the database pools.
+    pub database_limits: DatabaseLimits,
+    /// Exports of one organisation that may run at once.
+    pub exports_per_organization: usize,
+    /// A CSV download whose reader takes nothing for this long is ended.
+    pub export_idle_timeout: Duration,
+    /// Password checks (argon2) that may run at once, and how long a sign-in waits.
+    pub password_checks: usize,
+    pub password_wait: Duration,
+    /// How long a `/readyz` check waits for each dependency.
+    pub readiness_timeout: Duration,
+    /// Deliberate scan-writer faults; tests only.
+    pub writer_faults: WriterFaults,
 }
 
 /// Where Redis is and how long to wait for it.
@@ -59,6 +73,7 @@ impl Settings {
     pub fn new(addr: impl Into<String>, database: DatabaseUrl) -> Self {
         Self {
             addr: addr.into(),
+            database_limits: DatabaseLimits::for_backend(&database),
             database,
             secure_cookies: false,
             coalesce: Duration::from_millis(250),
@@ -68,6 +83,17 @@ impl Settings {
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
             email_retry: RetryPolicy::default(),
             redis: None,
+            exports_per_organization: 2,
+            export_idle_timeout: Duration::from_secs(30),
+            password_checks: half_the_cores(),
+            password_wait: Duration::from_secs(10),
+            readiness_timeout: Duration::from_secs(2),
+            writer_faults: WriterFaults::default(),
         }
     }
+}
+
+/// Argon2 may take half the machine at most; the other half keeps the gates answering.
+fn half_the_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }

@@ -19,6 +19,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// A resource we depend on is briefly out of reach (the database is busy or down):
+    /// the same request later may well succeed.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("Something went wrong on our side")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -50,17 +54,23 @@ impl ResponseError for AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unexpected(e) = self {
-            tracing::error!(error = ?e, "unexpected error");
+        match self {
+            Self::Unexpected(e) => tracing::error!(error = ?e, "unexpected error"),
+            Self::Unavailable(reason) => tracing::warn!(%reason, "service unavailable"),
+            _ => {}
         }
         let status = self.status_code();
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CACHE_CONTROL, "no-store"));
+        if matches!(self, Self::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "2"));
+        }
         if matches!(self, Self::Unauthorized) {
             // htmx follows this header with a full navigation to the sign-in page.
             response.insert_header(("HX-Redirect", "/login"));
@@ -84,6 +94,9 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("send the body as application/json")]
     UnsupportedMediaType,
+    /// Nothing was recorded; the device should send the same request again shortly.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Unexpected(#[source] anyhow::Error),
 }
@@ -93,6 +106,7 @@ impl From<AppError> for ApiError {
         match e {
             AppError::BadRequest(message) => Self::BadRequest(message),
             AppError::Unauthorized | AppError::NotFound => Self::Unauthorized,
+            AppError::Unavailable(reason) => Self::Unavailable(reason),
             other => Self::Unexpected(anyhow::anyhow!(other.to_string())),
         }
     }
@@ -106,17 +120,26 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unexpected(e) = self {
-            tracing::error!(error = ?e, "unexpected API error");
+        match self {
+            Self::Unexpected(e) => tracing::error!(error = ?e, "unexpected API error"),
+            Self::Unavailable(reason) => tracing::warn!(%reason, "device API unavailable"),
+            _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
-        if matches!(self, Self::Unauthorized) {
-            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        match self {
+            Self::Unauthorized => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::Unavailable(_) => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
+            _ => {}
         }
         response.json(serde_json::json!({ "error": self.to_string() }))
     }

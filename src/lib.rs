@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod forms;
+pub mod health;
 pub mod kiosk;
 pub mod live;
 pub mod orders;

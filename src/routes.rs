@@ -3,14 +3,15 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, dashboard, events, kiosk, scanning, ui};
+use crate::{auth, dashboard, events, health, kiosk, scanning, ui};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
         .app_data(query_config())
         .app_data(form_config())
         .route("/", web::get().to(events::handlers::home))
-        .route("/healthz", web::route().guard(get_or_head()).to(ui::assets::healthz))
+        .route("/healthz", web::route().guard(get_or_head()).to(health::healthz))
+        .route("/readyz", web::route().guard(get_or_head()).to(health::readyz))
         .service(web::resource("/assets/{file}").route(web::route().guard(get_or_head()).to(ui::assets::serve)))
         .route("/login", web::get().to(auth::handlers::login_page))
         .route("/login", web::post().to(auth::handlers::login))

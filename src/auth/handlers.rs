@@ -9,7 +9,8 @@ use serde::Deserialize;
 
 use super::session::{app_state, constant_time_eq, SESSION_COOKIE};
 use super::views::{login_page as login_view, LoginForm};
-use super::{hash_password, queries, random_token, token_hash, verify_password, CsrfForm};
+use super::{hash_password, queries, random_token, token_hash, CsrfForm};
+use crate::app::AppState;
 use crate::db;
 use crate::error::AppError;
 
@@ -48,7 +49,7 @@ pub async fn login(req: HttpRequest, fields: web::Form<LoginFields>) -> Result<H
         return Ok(render_login(&req, StatusCode::FORBIDDEN, &email, &next, Some(message)));
     }
     let state = app_state(&req)?.clone();
-    match check_credentials(&state.pool, email.clone(), fields.password).await? {
+    match check_credentials(&state, email.clone(), fields.password).await? {
         SignIn::Accepted(user_id) => start_session(&req, &state, user_id, &next).await,
         SignIn::Throttled => {
             let message = "Too many failed sign-ins for this account. Wait 15 minutes and try again.";
@@ -97,29 +98,38 @@ enum SignIn {
     Throttled,
 }
 
-async fn check_credentials(pool: &db::Pool, email: String, password: String) -> Result<SignIn, AppError> {
-    db::run(pool, move |conn| {
-        let now = db::now_ms();
-        let failures = queries::count_failures_since(conn, &email, now - FAILURE_WINDOW_MS)?;
-        if failures >= MAX_FAILURES {
-            return Ok(SignIn::Throttled);
+/// Reads the account and its recent failures, checks the password off the database
+/// pool (`PasswordChecks`), then records the outcome: no connection is held while
+/// argon2 runs.
+async fn check_credentials(state: &AppState, email: String, password: String) -> Result<SignIn, AppError> {
+    let now = db::now_ms();
+    let lookup = email.clone();
+    let (failures, credentials) = db::run(&state.pool, move |conn| {
+        let failures = queries::count_failures_since(conn, &lookup, now - FAILURE_WINDOW_MS)?;
+        let credentials = match failures >= MAX_FAILURES {
+            true => None,
+            false => queries::find_credentials(conn, &lookup)?,
+        };
+        Ok((failures, credentials))
+    })
+    .await?;
+    if failures >= MAX_FAILURES {
+        return Ok(SignIn::Throttled);
+    }
+    // Verify against a real hash even for unknown emails so timing does not tell
+    // which half was wrong.
+    let stored = credentials
+        .as_ref()
+        .map_or_else(|| unknown_user_hash().to_owned(), |c| c.password_hash.clone());
+    let matches = state.passwords.verify(password, stored).await?;
+    db::run(&state.pool, move |conn| match credentials {
+        Some(c) if matches => {
+            queries::clear_failures(conn, &email)?;
+            Ok(SignIn::Accepted(c.user_id))
         }
-        let credentials = queries::find_credentials(conn, &email)?;
-        // Verify against a real hash even for unknown emails so timing does not tell
-        // which half was wrong.
-        let stored = credentials
-            .as_ref()
-            .map_or(unknown_user_hash(), |c| c.password_hash.as_str());
-        let matches = verify_password(&password, stored);
-        match credentials {
-            Some(c) if matches => {
-                queries::clear_failures(conn, &email)?;
-                Ok(SignIn::Accepted(c.user_id))
-            }
-            _ => {
-                queries::record_failure(conn, &email, now)?;
-                Ok(SignIn::Rejected(failures + 1))
-            }
+        _ => {
+            queries::record_failure(conn, &email, now)?;
+            Ok(SignIn::Rejected(failures + 1))
         }
     })
     .await

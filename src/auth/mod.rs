@@ -11,7 +11,7 @@ mod queries;
 mod session;
 mod views;
 
-pub use password::{hash_password, verify_password};
+pub use password::{hash_password, verify_password, PasswordChecks};
 pub use session::{CsrfForm, CurrentUser, SESSION_COOKIE};
 
 /// What a user may do in their organisation.

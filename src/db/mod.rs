@@ -16,6 +16,50 @@ use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::error::AppError;
 
+/// How many connections one pool may hold and how long a caller waits for one. Each
+/// kind of work has its own pool (see `app.rs`), so one kind running out never makes
+/// another wait: the gates above all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolBudget {
+    pub connections: u32,
+    pub wait: Duration,
+}
+
+/// The database budgets of a running server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DatabaseLimits {
+    /// Pages, fragments, live redraws and sign-ins.
+    pub pages: PoolBudget,
+    /// The device API's token lookups and heartbeats (the scan writer has its own
+    /// connection besides).
+    pub gates: PoolBudget,
+    /// CSV exports, which hold their connection while the client reads.
+    pub exports: PoolBudget,
+    /// Longest one statement may run on PostgreSQL, and longest SQLite waits for its lock.
+    pub statement_timeout: Duration,
+}
+
+impl DatabaseLimits {
+    pub fn for_backend(url: &DatabaseUrl) -> Self {
+        let pages = if url.is_sqlite() { 8 } else { 16 };
+        Self {
+            pages: PoolBudget {
+                connections: pages,
+                wait: Duration::from_secs(10),
+            },
+            gates: PoolBudget {
+                connections: 2,
+                wait: Duration::from_secs(2),
+            },
+            exports: PoolBudget {
+                connections: 4,
+                wait: Duration::from_secs(5),
+            },
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
@@ -73,6 +117,16 @@ impl DatabaseUrl {
 #[derive(Clone, Debug)]
 pub struct ConnectionManager {
     url: DatabaseUrl,
+    statement_timeout: Duration,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Self {
+        Self {
+            url: url.clone(),
+            statement_timeout,
+        }
+    }
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -82,9 +136,18 @@ impl r2d2::ManageConnection for ConnectionManager {
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         use diesel::r2d2::Error as E;
         match &self.url {
-            DatabaseUrl::Postgres(url) => PgConnection::establish(url)
-                .map(DbConnection::Postgresql)
-                .map_err(E::ConnectionError),
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(&with_connect_timeout(url)).map_err(E::ConnectionError)?;
+                // A statement (or a transaction left idle) never holds its connection
+                // longer than the timeout.
+                let ms = self.statement_timeout.as_millis();
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {ms}; SET idle_in_transaction_session_timeout = {ms}; \
+                     SET lock_timeout = {ms};"
+                ))
+                .map_err(E::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path).map_err(E::ConnectionError)?;
                 // WAL lets readers run beside the writer; busy_timeout queues writers
@@ -92,9 +155,10 @@ impl r2d2::ManageConnection for ConnectionManager {
                 // synchronous: see sqlite_synchronous. A 32 MB page cache and memory-mapped reads
                 // keep the hot indexes out of read() system calls.
                 conn.batch_execute(&format!(
-                    "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+                    self.statement_timeout.as_millis(),
                     sqlite_synchronous()
                 ))
                 .map_err(E::QueryError)?;
@@ -107,8 +171,10 @@ impl r2d2::ManageConnection for ConnectionManager {
         conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// diesel's own check: a connection handed back while its thread panics, or left
+    /// inside a transaction, is dropped instead of serving the next caller.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -156,16 +222,32 @@ fn sqlite_synchronous() -> &'static str {
 pub type Pool = r2d2::Pool<ConnectionManager>;
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
 
-/// Opens the pool and fails fast with the backend's own message when it is unreachable.
+/// libpq waits for an unreachable server as long as the network lets it; a bound makes
+/// a dead PostgreSQL an error within seconds. A timeout the URL sets itself wins.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=5")
+}
+
+/// Opens the pages' pool with the backend's default budget (commands and tools).
 pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
-    let manager = ConnectionManager { url: url.clone() };
+    let limits = DatabaseLimits::for_backend(url);
+    connect_with(url, limits.pages, limits.statement_timeout)
+}
+
+/// Opens a pool and fails fast with the backend's own message when it is unreachable.
+pub fn connect_with(url: &DatabaseUrl, budget: PoolBudget, statement_timeout: Duration) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager::new(url, statement_timeout);
     // Open one connection by hand first: r2d2 would otherwise retry for its whole
     // timeout and then report only "timed out".
     r2d2::ManageConnection::connect(&manager).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let size = if url.is_sqlite() { 8 } else { 16 };
     let pool = r2d2::Pool::builder()
-        .max_size(size)
-        .connection_timeout(Duration::from_secs(10))
+        .max_size(budget.connections.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(budget.wait)
         .build(manager)?;
     Ok(pool)
 }
@@ -204,7 +286,9 @@ where
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(AppError::unexpected)?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| AppError::Unavailable(format!("the database is busy: {e}")))?;
         work(&mut conn)
     })
     .await

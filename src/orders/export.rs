@@ -3,8 +3,12 @@
 //! bounded channel, so memory stays flat however many rows there are and a slow client
 //! slows the export down instead of filling the server. It holds one connection for
 //! the export and reads without SQLite's memory map (see `db::without_memory_map`).
+//! Exports have a budget of their own (`Exports`) so a crowd of slow downloads can
+//! exhaust only that, never the pages' or the gates' connections.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use actix_web::web::Bytes;
 use chrono::TimeZone;
@@ -21,6 +25,8 @@ use crate::db::{self, DbConnection, Pool, Tenant};
 const ORDERS_PER_PAGE: i64 = 1_000;
 /// CSV chunks waiting for the client at most.
 const CHUNKS_IN_FLIGHT: usize = 4;
+/// How often a full channel is looked at again while the client is slow.
+const STALL_POLL: Duration = Duration::from_millis(20);
 
 pub const HEADER: [&str; 11] = [
     "order_code",
@@ -36,38 +42,138 @@ pub const HEADER: [&str; 11] = [
     "currency",
 ];
 
-/// Starts the export; the receiver yields CSV chunks until the last order.
-pub fn start(
+/// The exports' own budget, apart from the pages' and the gates': their own pool, a
+/// few at a time per organisation, and a download whose reader stops reading for
+/// `idle` is ended (its connection goes back to the pool).
+#[derive(Clone)]
+pub struct Exports {
     pool: Pool,
-    tenant: Tenant,
-    filter: OrderFilter,
-    timezone: String,
-) -> mpsc::Receiver<std::io::Result<Bytes>> {
-    let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
-    tokio::task::spawn_blocking(move || {
-        if let Err(e) = export(&pool, &tenant, &filter, &timezone, &sender) {
-            tracing::warn!(error = %e, "order export stopped");
-            let _ = sender.blocking_send(Err(std::io::Error::other("export failed")));
+    per_organization: usize,
+    idle: Duration,
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+}
+
+/// Why an export did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportRefused {
+    #[error("{0} exports of your organisation are running already. Try again when one has finished.")]
+    TooMany(usize),
+    #[error("the export database is busy: {0}")]
+    Busy(String),
+}
+
+impl Exports {
+    pub fn new(pool: Pool, per_organization: usize, idle: Duration) -> Self {
+        Self {
+            pool,
+            per_organization,
+            idle,
+            running: Arc::default(),
         }
-    });
-    receiver
+    }
+
+    /// Starts the export; the receiver yields CSV chunks until the last order.
+    pub async fn start(
+        &self,
+        tenant: Tenant,
+        filter: OrderFilter,
+        timezone: String,
+    ) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, ExportRefused> {
+        let slot = self.take_slot(&tenant)?;
+        let pool = self.pool.clone();
+        let conn = tokio::task::spawn_blocking(move || pool.get())
+            .await
+            .map_err(|e| ExportRefused::Busy(e.to_string()))?
+            .map_err(|e| ExportRefused::Busy(e.to_string()))?;
+        let (sender, receiver) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let idle = self.idle;
+        tokio::task::spawn_blocking(move || {
+            let mut conn = conn;
+            let out = Output { sender, idle };
+            if let Err(e) = export(&mut conn, &tenant, &filter, &timezone, &out) {
+                tracing::warn!(error = %e, "order export stopped");
+                let _ = out.sender.try_send(Err(std::io::Error::other("export failed")));
+            }
+            drop(slot);
+        });
+        Ok(receiver)
+    }
+
+    fn take_slot(&self, tenant: &Tenant) -> Result<ExportSlot, ExportRefused> {
+        let org = tenant.organization_id();
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = running.entry(org).or_default();
+        if *count >= self.per_organization {
+            return Err(ExportRefused::TooMany(*count));
+        }
+        *count += 1;
+        Ok(ExportSlot {
+            running: self.running.clone(),
+            org,
+        })
+    }
+}
+
+/// One running export of an organisation; dropping it frees the place.
+struct ExportSlot {
+    running: Arc<Mutex<HashMap<i64, usize>>>,
+    org: i64,
+}
+
+impl Drop for ExportSlot {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(count) = running.get_mut(&self.org) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                running.remove(&self.org);
+            }
+        }
+    }
+}
+
+/// Where the CSV goes: the response's channel, given up on when its reader stalls.
+struct Output {
+    sender: mpsc::Sender<std::io::Result<Bytes>>,
+    idle: Duration,
+}
+
+impl Output {
+    /// False when the client went away or stopped reading for longer than `idle`.
+    fn send(&self, chunk: Vec<u8>) -> bool {
+        let mut chunk = Ok(Bytes::from(chunk));
+        let waiting_since = std::time::Instant::now();
+        loop {
+            match self.sender.try_send(chunk) {
+                Ok(()) => return true,
+                Err(mpsc::error::TrySendError::Closed(_)) => return false,
+                Err(mpsc::error::TrySendError::Full(back)) => {
+                    if waiting_since.elapsed() >= self.idle {
+                        tracing::info!(idle = ?self.idle, "order export ended: the client stopped reading");
+                        return false;
+                    }
+                    chunk = back;
+                    std::thread::sleep(STALL_POLL);
+                }
+            }
+        }
+    }
 }
 
 fn export(
-    pool: &Pool,
+    conn: &mut DbConnection,
     tenant: &Tenant,
     filter: &OrderFilter,
     timezone: &str,
-    sender: &mpsc::Sender<std::io::Result<Bytes>>,
+    out: &Output,
 ) -> anyhow::Result<()> {
     let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(HEADER)?;
-    if sender.blocking_send(Ok(Bytes::from(header.into_inner()?))).is_err() {
+    if !out.send(header.into_inner()?) {
         return Ok(());
     }
-    let mut conn = pool.get()?;
-    db::without_memory_map(&mut conn, |conn| {
+    db::without_memory_map(conn, |conn| {
         let events = event_names(conn, tenant)?;
         let mut after = None;
         loop {
@@ -76,9 +182,7 @@ fn export(
             after = Some(last.cursor());
             let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
             let tickets = tickets_of(conn, tenant, &ids)?;
-            let chunk = csv_rows(&orders, &tickets, &events, &tz)?;
-            if sender.blocking_send(Ok(Bytes::from(chunk))).is_err() {
-                // The client went away.
+            if !out.send(csv_rows(&orders, &tickets, &events, &tz)?) {
                 return Ok(());
             }
             if (orders.len() as i64) < ORDERS_PER_PAGE {

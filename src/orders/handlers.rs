@@ -224,7 +224,14 @@ pub async fn export_orders(
     let tenant = user.tenant();
     let query = query.into_inner();
     let (timezone, filter) = read_filter(&state, tenant, query).await?;
-    let chunks = export::start(state.pool.clone(), tenant, filter, timezone);
+    let chunks = state
+        .exports
+        .start(tenant, filter, timezone)
+        .await
+        .map_err(|refused| match refused {
+            export::ExportRefused::TooMany(_) => AppError::TooManyRequests(refused.to_string()),
+            export::ExportRefused::Busy(_) => AppError::Unavailable(refused.to_string()),
+        })?;
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""))

@@ -11,6 +11,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::decision::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
+use super::device_tokens::Proof;
 use super::queries::{self, DeviceReport};
 use crate::app::AppState;
 use crate::auth::token_hash;
@@ -59,12 +60,20 @@ impl FromRequest for ScanningDevice {
             let (Some(hash), Some(state)) = (token, state) else {
                 return Err(ApiError::Unauthorized);
             };
-            if let Some((tenant, device)) = state.device_tokens.get(&hash) {
-                return Ok(Self { tenant, device });
+            match state.device_tokens.get(&hash) {
+                Some(Proof::Proven(tenant, device)) => return Ok(Self { tenant, device }),
+                Some(Proof::Refused) => return Err(ApiError::Unauthorized),
+                None => {}
             }
             let key = hash.clone();
-            let found = db::run(&state.pool, move |conn| Ok(queries::find_device_by_token(conn, &key)?)).await?;
-            let (tenant, device) = found.ok_or(ApiError::Unauthorized)?;
+            let found = db::run(&state.gate_pool, move |conn| {
+                Ok(queries::find_device_by_token(conn, &key)?)
+            })
+            .await?;
+            let Some((tenant, device)) = found else {
+                state.device_tokens.refuse(hash);
+                return Err(ApiError::Unauthorized);
+            };
             state.device_tokens.remember(hash, tenant, device);
             Ok(Self { tenant, device })
         })
@@ -103,7 +112,11 @@ pub async fn post_scans(
 ) -> Result<HttpResponse, ApiError> {
     let attempts = parse_batch(batch.into_inner(), db::now_ms())?;
     let ids: Vec<String> = attempts.iter().map(|a| a.device_scan_id.clone()).collect();
-    let answers = state.scan_writer.record(device.tenant, device.device, attempts).await?;
+    let answers = state
+        .scan_writer
+        .record(device.tenant, device.device, attempts)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     let results: Vec<ScanOut> = ids
         .into_iter()
         .zip(answers)
@@ -171,7 +184,7 @@ pub async fn post_heartbeat(
 ) -> Result<HttpResponse, ApiError> {
     let report = parse_heartbeat(heartbeat.into_inner())?;
     let ScanningDevice { tenant, device } = device;
-    db::run(&state.pool, move |conn| {
+    db::run(&state.gate_pool, move |conn| {
         Ok(queries::record_heartbeat(
             conn,
             &tenant,

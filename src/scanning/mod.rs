@@ -14,4 +14,4 @@ mod views;
 pub mod writer;
 
 pub use decision::{record_batch, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
-pub use writer::ScanWriter;
+pub use writer::{NotRecorded, ScanWriter, WriterFaults};

@@ -65,7 +65,3 @@ pub async fn serve(name: web::Path<String>) -> Result<HttpResponse, AppError> {
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(asset.body))
 }
-
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body("ok\n")
-}

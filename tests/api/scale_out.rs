@@ -240,6 +240,22 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
             .await;
         slowest = slowest.max(started.elapsed());
         assert_eq!(status, 200, "scan {i}: {answer}");
+        if i == 40 {
+            let ready = reqwest::get(a.url("/readyz")).await.unwrap();
+            assert_eq!(ready.status(), 503);
+            let body: serde_json::Value = ready.json().await.unwrap();
+            let redis = body["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == "redis")
+                .cloned();
+            assert_eq!(
+                redis.as_ref().map(|c| c["ok"].clone()),
+                Some(serde_json::json!(false)),
+                "{body}"
+            );
+        }
         if i == 45 {
             let status = next_named(&mut monitor, "live-status", Duration::from_secs(3))
                 .await
@@ -249,6 +265,14 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
     }
 
     assert_eq!(a.count("scans").await, 120, "every scan stored");
+    // Both instances reconnect by themselves.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    for app in [&a, &b] {
+        while reqwest::get(app.url("/readyz")).await.unwrap().status() != 200 {
+            assert!(Instant::now() < deadline, "not ready again after Redis came back");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     assert!(
         slowest < Duration::from_secs(1),
         "a dead Redis cost a request {slowest:?}"
@@ -270,4 +294,32 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
     next_named(&mut monitor, "scan-line", Duration::from_secs(3))
         .await
         .expect("B's monitor live again");
+}
+
+#[tokio::test]
+async fn a_device_revoked_while_proven_on_b_is_refused_by_b_within_the_stated_bound() {
+    let (a, b) = scaled_out("revoke_device", &test_redis()).await;
+    let (token, device) = a.device_a("North").await;
+    let code = a.place_order_a(1).await.ticket_codes[0].clone();
+    let (status, _) = b.post_scans(&token, &batch(vec![scan(&uuid(1, 1), &code, "in")])).await;
+    assert_eq!(status, 200, "B has proven the token");
+
+    a.revoke_device(device).await;
+    let revoked = Instant::now();
+
+    let bound = voelgoed::scanning::device_tokens::PROVEN_FOR + Duration::from_millis(500);
+    loop {
+        let (status, _) = b
+            .post_scans(&token, &batch(vec![scan(&uuid(2, 1), &code, "out")]))
+            .await;
+        if status == 401 {
+            break;
+        }
+        assert!(
+            revoked.elapsed() < bound,
+            "B still accepts a revoked token after {:?}",
+            revoked.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
