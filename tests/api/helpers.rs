@@ -124,6 +124,24 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
 }
 
 impl TestApp {
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
+    }
+
+    /// The same app reached at another address (a proxy in front of it).
+    pub fn behind(&self, address: String) -> TestApp {
+        TestApp {
+            address,
+            state: self.state.clone(),
+            fixture: self.fixture.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -315,8 +333,14 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database: &str, port: u16) -> Self {
+        Self::start_with(database, port, &[]).await
+    }
+
+    /// With more flags (e.g. `--redis URL`).
+    pub async fn start_with(database: &str, port: u16, flags: &[&str]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

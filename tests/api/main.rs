@@ -7,6 +7,7 @@ mod bad_input;
 mod browser;
 mod capacity;
 mod dashboard;
+mod deploy;
 mod durability;
 mod faults;
 mod gate_isolation;
