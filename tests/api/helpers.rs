@@ -450,6 +450,14 @@ impl RedisServer {
         }
     }
 
+    /// SIGSTOP / SIGCONT: a Redis that holds its connections open and never answers.
+    pub fn freeze(&self, frozen: bool) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &pid]).status().expect("kill");
+        assert!(status.success());
+    }
+
     pub fn flushall(&self) {
         let status = Command::new("redis-cli")
             .args(["-p", &self.port.to_string(), "FLUSHALL"])
@@ -462,6 +470,9 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        if self.child.is_some() {
+            self.freeze(false);
+        }
         self.kill();
     }
 }

@@ -323,3 +323,117 @@ async fn a_device_revoked_while_proven_on_b_is_refused_by_b_within_the_stated_bo
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_monitor_on_b_resuming_with_last_event_id_gets_exactly_the_rows_recorded_on_a() {
+    let (a, b) = scaled_out("log_resume", &test_redis()).await;
+    let (token, _) = a.device_a("North").await;
+    let codes = a.place_order_a(4).await.ticket_codes;
+    let supervisor = b.signed_in("super@a.test").await;
+    let path = format!("/sse/events/{}/scans", b.fixture.event_a);
+    let mut monitor = SseReader::open(&b, &supervisor, &path).await;
+    next_named(&mut monitor, "scan-log", Duration::from_secs(5))
+        .await
+        .expect("first redraw");
+    a.post_scans(&token, &batch(vec![scan(&uuid(1, 3), &codes[0], "in")]))
+        .await;
+    let seen = next_named(&mut monitor, "scan-line", Duration::from_secs(2))
+        .await
+        .expect("the first row");
+    drop(monitor);
+
+    // Three more rows while the monitor is away, each recorded through A.
+    for (n, code) in codes[1..].iter().enumerate() {
+        let (status, _) = a
+            .post_scans(&token, &batch(vec![scan(&uuid(2 + n as u32, 3), code, "in")]))
+            .await;
+        assert_eq!(status, 200);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut resumed = SseReader::open_after(&b, &supervisor, &path, seen.id.as_deref()).await;
+
+    let mut replayed = Vec::new();
+    while let Some(message) = resumed.next(Duration::from_millis(1500)).await {
+        assert_ne!(message.event, "scan-log", "resumed without a redraw");
+        if message.event == "scan-line" {
+            replayed.push(message);
+        }
+    }
+    let scan_id = |m: &Message| text_attr(&m.data, "data-scan-id");
+    let first = scan_id(&seen);
+    let mut missed: Vec<i64> = replayed.iter().map(scan_id).collect();
+    assert_eq!(missed.len(), 3, "exactly the rows it missed: {replayed:?}");
+    missed.dedup();
+    assert_eq!(missed.len(), 3, "no row twice");
+    assert!(missed.iter().all(|id| *id > first), "only rows after the one it had");
+
+    // An id the log no longer reaches gets a redraw from the database.
+    let mut stale = SseReader::open_after(&b, &supervisor, &path, Some("1-0")).await;
+    let redraw = next_named(&mut stale, "scan-log", Duration::from_secs(3))
+        .await
+        .expect("a redraw");
+    assert_eq!(redraw.data.matches("data-scan-id").count(), 4, "{}", redraw.data);
+}
+
+/// The number in the first `attr="N"` of some HTML.
+fn text_attr(html: &str, attr: &str) -> i64 {
+    let marker = format!("{attr}=\"");
+    let start = html.find(&marker).expect("attribute") + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("a number")
+}
+
+/// A Redis that stops answering (SIGSTOP) costs the first request that needs it at most
+/// the Redis timeout (250 ms), later ones nothing: the breaker is open, numbers come
+/// from the database. Scans never wait for Redis at all.
+#[tokio::test]
+async fn a_frozen_redis_costs_one_timeout_then_nothing() {
+    let redis = RedisServer::start().await;
+    let (a, b) = scaled_out("frozen", &redis.url()).await;
+    let (token, _) = a.device_a("North").await;
+    let codes = a.place_order_a(10).await.ticket_codes;
+    a.post_scans(&token, &batch(vec![scan(&uuid(1, 4), &codes[0], "in")]))
+        .await;
+    let supervisor = b.signed_in("super@a.test").await;
+    let monitor = format!("/events/{}/scans", b.fixture.event_a);
+    assert!(b.page(&supervisor, &monitor).await.contains("North"));
+
+    redis.freeze(true);
+    let mut loads = Vec::new();
+    for _ in 0..6 {
+        let started = Instant::now();
+        let page = b.page(&supervisor, &monitor).await;
+        loads.push(started.elapsed());
+        assert!(page.contains("North"), "the page loads from the database");
+    }
+    let mut scans = Vec::new();
+    for (n, code) in codes[1..].iter().enumerate() {
+        let started = Instant::now();
+        let (status, _) = a
+            .post_scans(&token, &batch(vec![scan(&uuid(2 + n as u32, 4), code, "in")]))
+            .await;
+        scans.push(started.elapsed());
+        assert_eq!(status, 200);
+    }
+    redis.freeze(false);
+
+    let first_extra = loads[0].saturating_sub(loads[loads.len() - 1]);
+    assert!(
+        first_extra < Duration::from_millis(600),
+        "first load waited {:?}",
+        loads[0]
+    );
+    let later = loads[2..].iter().max().copied().unwrap_or_default();
+    assert!(
+        later < Duration::from_millis(200),
+        "loads with the breaker open: {loads:?}"
+    );
+    assert!(
+        scans.iter().all(|d| *d < Duration::from_millis(200)),
+        "scans: {scans:?}"
+    );
+    counters_equal_a_recount(&b).await;
+}
