@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
@@ -12,7 +13,7 @@ use crate::auth::PasswordChecks;
 use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, ConnectionManager, DatabaseLimits, DatabaseUrl, Pool};
-use crate::live::{Bus, Hub, InProcessBus, RedisBus};
+use crate::live::{self, Bus, Hub, InProcessBus, RedisBus, Shutdown};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub outbox: OutboxWaker,
     /// The link to Redis when scaled out (`--redis`).
     pub redis: Option<Arc<RedisLink>>,
+    /// Begun on SIGTERM: live streams end, workers stop.
+    pub shutdown: Shutdown,
 }
 
 /// One pool per kind of work, so one running dry never makes another wait.
@@ -69,7 +72,12 @@ pub struct Application {
     address: std::net::SocketAddr,
     server: Server,
     state: AppState,
+    outbox_worker: tokio::task::JoinHandle<()>,
 }
+
+/// How long requests in flight get to finish once shutdown has begun; with the
+/// outbox's last delivery after it, the process exits within 10 s.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
@@ -123,12 +131,14 @@ impl Application {
         let writer_connections = ConnectionManager::new(&settings.database, limits.statement_timeout);
         let scan_writer = ScanWriter::start(writer_connections, on_commit, settings.writer_faults.clone());
         let mailer = match &settings.smtp {
-            Some(url) => Mailer::smtp(url, &settings.mail_from)?,
+            Some(url) => Mailer::smtp(url, &settings.mail_from, settings.email_retry.smtp_timeout())?,
             None => Mailer::Log {
                 file: settings.mail_log.clone(),
             },
         };
-        let outbox = outbox::start_worker(pool.clone(), mailer, settings.email_retry);
+        let shutdown = Shutdown::default();
+        let (outbox, outbox_worker) =
+            outbox::start_worker(pool.clone(), mailer, settings.email_retry, shutdown.clone());
         let state = AppState {
             pool,
             gate_pool: gates,
@@ -144,23 +154,34 @@ impl Application {
             settings: Arc::new(settings),
             outbox,
             redis,
+            shutdown: shutdown.clone(),
         };
 
         let listener = TcpListener::bind(&state.settings.addr)
             .with_context(|| format!("cannot listen on {}", state.settings.addr))?;
         let address = listener.local_addr()?;
         let data = web::Data::new(state.clone());
+        let shutdown_data = web::Data::new(shutdown);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
+                .app_data(shutdown_data.clone())
+                .wrap(middleware::from_fn(live::end_streams_on_shutdown))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::Logger::new("%r %s %Dms").log_target("voelgoed::http"))
                 .configure(routes::configure)
         })
         .listen(listener)?
-        .shutdown_timeout(5)
+        // Signals are ours (`run_until_terminated`), so streams end before the wait.
+        .disable_signals()
+        .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
         .run();
-        Ok(Self { address, server, state })
+        Ok(Self {
+            address,
+            server,
+            state,
+            outbox_worker,
+        })
     }
 
     pub fn address(&self) -> std::net::SocketAddr {
@@ -180,4 +201,46 @@ impl Application {
         self.server.await?;
         Ok(())
     }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, live
+    /// streams end (clients reconnect elsewhere), scan groups in flight are decided and
+    /// answered, the e-mail worker finishes its delivery and releases what it claimed.
+    pub async fn run_until_terminated(self) -> anyhow::Result<()> {
+        let Self {
+            server,
+            state,
+            outbox_worker,
+            ..
+        } = self;
+        let handle = server.handle();
+        let mut serving = std::pin::pin!(server);
+        tokio::select! {
+            finished = &mut serving => return Ok(finished?),
+            signal = termination() => signal?,
+        }
+        tracing::info!("shutting down: finishing requests in flight, ending live streams");
+        state.shutdown.begin();
+        // The stop is carried out by the server future itself: keep polling it.
+        let (_, served) = tokio::join!(handle.stop(true), serving);
+        served?;
+        if tokio::time::timeout(Duration::from_secs(2), outbox_worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the e-mail worker did not stop in time");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// SIGTERM (service managers) or SIGINT (Ctrl-C).
+async fn termination() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+    }
+    Ok(())
 }

@@ -225,7 +225,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             args.redis.apply(&mut settings);
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());
-            app.run_until_stopped().await
+            app.run_until_terminated().await
         }
         Command::Migrate(args) => {
             let pool = open(&args).await?;

@@ -17,3 +17,15 @@ pub fn optional_id(raw: Option<&str>, what: &str) -> Result<Option<i64>, AppErro
         })
         .transpose()
 }
+
+/// Refuses text holding control characters (NUL and the rest of C0, DEL, C1): they
+/// are never part of a name, an e-mail address, a code or a search, and some break a
+/// backend (PostgreSQL refuses NUL in text). `what` names the field in the error.
+pub fn printable<'a>(value: &'a str, what: &str) -> Result<&'a str, AppError> {
+    match value.chars().any(char::is_control) {
+        true => Err(AppError::bad_request(format!(
+            "{what} must not contain control characters"
+        ))),
+        false => Ok(value),
+    }
+}

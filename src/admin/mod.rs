@@ -141,6 +141,7 @@ pub fn create_device(
 
 pub fn create_org(pool: &Pool, name: &str, timezone: &str) -> anyhow::Result<String> {
     anyhow::ensure!(!name.trim().is_empty(), "the organisation needs a name");
+    printable(name, "the organisation's name")?;
     anyhow::ensure!(
         timezone.parse::<chrono_tz::Tz>().is_ok(),
         "unknown timezone '{timezone}'"
@@ -159,6 +160,8 @@ pub fn create_user(
 ) -> anyhow::Result<String> {
     let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner or supervisor"))?;
     anyhow::ensure!(email.contains('@'), "'{email}' is not an email address");
+    printable(email, "the e-mail address")?;
+    printable(name, "the name")?;
     anyhow::ensure!(password.len() >= 8, "the password must have at least 8 characters");
     let mut conn = pool.get()?;
     let exists: i64 = organizations::table
@@ -173,6 +176,8 @@ pub fn create_user(
 
 pub fn create_device_command(pool: &Pool, event_id: i64, gate: &str, name: Option<&str>) -> anyhow::Result<String> {
     anyhow::ensure!(!gate.trim().is_empty(), "the gate needs a name");
+    printable(gate, "the gate's name")?;
+    printable(name.unwrap_or_default(), "the device's name")?;
     let mut conn = pool.get()?;
     let tenant = tenant_of_event(&mut conn, event_id)?;
     let (_, token) = conn.transaction(|conn| {
@@ -240,4 +245,13 @@ pub fn revoke_device(pool: &Pool, device_id: i64) -> anyhow::Result<String> {
     .execute(&mut *pool.get()?)?;
     anyhow::ensure!(revoked == 1, "there is no active device {device_id}");
     Ok(format!("device {device_id} revoked"))
+}
+
+/// Names and addresses never hold control characters (see `forms::printable`).
+fn printable(text: &str, what: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        !text.chars().any(char::is_control),
+        "{what} must not contain control characters"
+    );
+    Ok(())
 }

@@ -40,7 +40,7 @@ pub struct LoginFields {
 
 pub async fn login(req: HttpRequest, fields: web::Form<LoginFields>) -> Result<HttpResponse, AppError> {
     let fields = fields.into_inner();
-    let email = fields.email.trim().to_lowercase();
+    let email = crate::forms::printable(fields.email.trim(), "The e-mail address")?.to_lowercase();
     let next = safe_next(fields.next.as_deref());
     let cookie_token = req.cookie(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned());
     let csrf_ok = matches!((&cookie_token, &fields.csrf_token), (Some(c), Some(f)) if constant_time_eq(c, f));

@@ -50,5 +50,5 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     for (email, password, what) in seed::LOGINS {
         println!("  {email} / {password}  ({what})");
     }
-    app.run_until_stopped().await
+    app.run_until_terminated().await
 }

@@ -5,11 +5,13 @@
 mod bus;
 mod hub;
 mod redis_bus;
+mod shutdown;
 mod sse;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener, LIVE_STATUS_EVENT};
 pub use redis_bus::RedisBus;
+pub use shutdown::{end_streams_on_shutdown, Shutdown};
 pub use sse::{channel_frames, sse_response, sse_stream};
 
 use crate::db::Tenant;

@@ -168,7 +168,7 @@ impl FilterQuery {
                     "The search text is longer than {MAX_SEARCH_CHARS} characters."
                 )))
             }
-            Some(q) => Some(SearchText::new(q)),
+            Some(q) => Some(SearchText::new(forms::printable(q, "The search text")?)),
             None => None,
         };
         let status = forms::given(self.status.as_deref())

@@ -16,11 +16,10 @@ use tokio::sync::Notify;
 use super::details::{audit_order, find_order, order_tickets};
 use crate::db::schema::{email_outbox, events};
 use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::live::Shutdown;
 
 /// At most one resend per order in this window.
 pub const RESEND_WINDOW_MS: i64 = 60_000;
-/// A claimed message is not claimed again for this long (a crashed sender's lease ends).
-const LEASE_MS: i64 = 120_000;
 
 /// Why a resend was not queued.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -98,14 +97,23 @@ pub struct OutgoingEmail {
     pub next_attempt_at: i64,
 }
 
-/// Due messages of every organisation (the worker acts for the platform, not a tenant),
-/// each claimed by moving its next attempt a lease ahead.
-fn claim_due(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<OutgoingEmail>> {
+/// A message this worker holds the lease of until `until`: only the holder of the
+/// lease delivers it and writes its outcome.
+#[derive(Clone, Debug)]
+pub struct Leased {
+    pub message: OutgoingEmail,
+    pub until: i64,
+}
+
+/// The next due message of any organisation (the worker acts for the platform, not a
+/// tenant), claimed by moving its next attempt a lease ahead. One at a time: a lease
+/// then only has to outlast one delivery, which the SMTP timeout bounds.
+fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> QueryResult<Option<Leased>> {
     let due: Vec<OutgoingEmail> = email_outbox::table
         .filter(email_outbox::status.eq("queued"))
         .filter(email_outbox::next_attempt_at.le(now))
         .order(email_outbox::next_attempt_at)
-        .limit(limit)
+        .limit(4)
         .select((
             email_outbox::id,
             email_outbox::recipient,
@@ -115,7 +123,8 @@ fn claim_due(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<O
             email_outbox::next_attempt_at,
         ))
         .load(conn)?;
-    let mut claimed = Vec::new();
+    let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    // Another worker may take one of these first: try the next.
     for message in due {
         let won = diesel::update(
             email_outbox::table
@@ -123,13 +132,38 @@ fn claim_due(conn: &mut DbConnection, now: i64, limit: i64) -> QueryResult<Vec<O
                 .filter(email_outbox::status.eq("queued"))
                 .filter(email_outbox::next_attempt_at.eq(message.next_attempt_at)),
         )
-        .set(email_outbox::next_attempt_at.eq(now + LEASE_MS))
+        .set(email_outbox::next_attempt_at.eq(until))
         .execute(conn)?;
         if won == 1 {
-            claimed.push(message);
+            return Ok(Some(Leased { message, until }));
         }
     }
-    Ok(claimed)
+    Ok(None)
+}
+
+/// Gives a claimed message back unsent (the server is stopping): due again at once.
+fn release(conn: &mut DbConnection, leased: &Leased) -> QueryResult<()> {
+    diesel::update(held_lease(leased))
+        .set(email_outbox::next_attempt_at.eq(leased.message.next_attempt_at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The query of `held_lease`.
+type HeldLease = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<email_outbox::table, diesel::dsl::Eq<email_outbox::id, i64>>,
+        diesel::dsl::Eq<email_outbox::status, &'static str>,
+    >,
+    diesel::dsl::Eq<email_outbox::next_attempt_at, i64>,
+>;
+
+/// The row, as long as this worker's lease on it holds.
+fn held_lease(leased: &Leased) -> HeldLease {
+    email_outbox::table
+        .filter(email_outbox::id.eq(leased.message.id))
+        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::next_attempt_at.eq(leased.until))
 }
 
 /// What one delivery attempt came to.
@@ -142,16 +176,18 @@ pub enum Attempt {
     Permanent(String),
 }
 
+/// Writes the outcome, only while this worker still holds the lease; false if it was
+/// lost (then another worker owns the message and its outcome).
 fn record_attempt(
     conn: &mut DbConnection,
-    message: &OutgoingEmail,
+    leased: &Leased,
     attempt: &Attempt,
     policy: &RetryPolicy,
     now: i64,
-) -> QueryResult<()> {
-    let attempts = message.attempts + 1;
-    let target = email_outbox::table.filter(email_outbox::id.eq(message.id));
-    match attempt {
+) -> QueryResult<bool> {
+    let attempts = leased.message.attempts + 1;
+    let target = held_lease(leased);
+    let written = match attempt {
         Attempt::Sent => diesel::update(target)
             .set((
                 email_outbox::status.eq("sent"),
@@ -172,7 +208,7 @@ fn record_attempt(
                 .execute(conn)?
         }
     };
-    Ok(())
+    Ok(written == 1)
 }
 
 fn truncate(text: &str, max_chars: usize) -> String {
@@ -186,6 +222,9 @@ pub struct RetryPolicy {
     pub first_delay: Duration,
     /// Attempts before a message is marked failed.
     pub max_attempts: i32,
+    /// How long a claimed message stays with its worker (a crashed worker's lease
+    /// ends); one SMTP delivery is bounded well below it.
+    pub lease: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -193,7 +232,15 @@ impl Default for RetryPolicy {
         Self {
             first_delay: Duration::from_secs(30),
             max_attempts: 6,
+            lease: Duration::from_secs(120),
         }
+    }
+}
+
+impl RetryPolicy {
+    /// The SMTP timeout: a delivery ends (as a transient failure) long before its lease.
+    pub fn smtp_timeout(&self) -> Duration {
+        (self.lease / 3).min(Duration::from_secs(20))
     }
 }
 
@@ -219,10 +266,10 @@ pub enum Mailer {
 impl Mailer {
     /// An SMTP mailer from a URL: `smtp://host:port` (plain), `smtp://…?tls=required`
     /// (STARTTLS) or `smtps://user:pass@host:465` (TLS).
-    pub fn smtp(url: &str, from: &str) -> anyhow::Result<Self> {
+    pub fn smtp(url: &str, from: &str, timeout: Duration) -> anyhow::Result<Self> {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("invalid --smtp URL: {e}"))?
-            .timeout(Some(Duration::from_secs(20)))
+            .timeout(Some(timeout))
             .build();
         let from = from
             .parse()
@@ -287,45 +334,65 @@ impl OutboxWaker {
     }
 }
 
-/// Starts the delivery worker; it runs as long as the runtime does.
-pub fn start_worker(pool: Pool, mailer: Mailer, policy: RetryPolicy) -> OutboxWaker {
+/// Starts the delivery worker; it runs until `shutdown` begins. The returned handle
+/// ends when the worker has stopped (its leases released).
+pub fn start_worker(
+    pool: Pool,
+    mailer: Mailer,
+    policy: RetryPolicy,
+    shutdown: Shutdown,
+) -> (OutboxWaker, tokio::task::JoinHandle<()>) {
     let waker = OutboxWaker::default();
     let notify = waker.0.clone();
     let poll = policy
         .first_delay
         .clamp(Duration::from_millis(50), Duration::from_secs(1));
-    tokio::spawn(async move {
-        loop {
-            if let Err(e) = deliver_due(&pool, &mailer, &policy).await {
+    let worker = tokio::spawn(async move {
+        while !shutdown.has_begun() {
+            if let Err(e) = deliver_due(&pool, &mailer, &policy, &shutdown).await {
                 tracing::warn!(error = %e, "e-mail outbox round failed");
             }
             tokio::select! {
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep(poll) => {}
+                _ = shutdown.begun() => {}
             }
         }
     });
-    waker
+    (waker, worker)
 }
 
-async fn deliver_due(pool: &Pool, mailer: &Mailer, policy: &RetryPolicy) -> Result<(), crate::error::AppError> {
-    loop {
-        let due = db::run(pool, |conn| Ok(claim_due(conn, db::now_ms(), 20)?)).await?;
-        if due.is_empty() {
+/// Delivers due messages one by one until none is due or the server is stopping.
+async fn deliver_due(
+    pool: &Pool,
+    mailer: &Mailer,
+    policy: &RetryPolicy,
+    shutdown: &Shutdown,
+) -> Result<(), crate::error::AppError> {
+    let lease = policy.lease;
+    while let Some(leased) = db::run(pool, move |conn| Ok(claim_next(conn, db::now_ms(), lease)?)).await? {
+        if shutdown.has_begun() {
+            db::run(pool, move |conn| Ok(release(conn, &leased)?)).await?;
             return Ok(());
         }
-        for message in due {
-            let attempt = mailer.deliver(&message).await;
-            if let Attempt::Transient(e) | Attempt::Permanent(e) = &attempt {
-                tracing::warn!(id = message.id, error = %e, "e-mail delivery failed");
-            }
-            let policy = *policy;
-            db::run(pool, move |conn| {
-                Ok(record_attempt(conn, &message, &attempt, &policy, db::now_ms())?)
-            })
-            .await?;
+        let attempt = mailer.deliver(&leased.message).await;
+        if let Attempt::Transient(e) | Attempt::Permanent(e) = &attempt {
+            tracing::warn!(id = leased.message.id, error = %e, "e-mail delivery failed");
+        }
+        let policy = *policy;
+        let id = leased.message.id;
+        let written = db::run(pool, move |conn| {
+            Ok(record_attempt(conn, &leased, &attempt, &policy, db::now_ms())?)
+        })
+        .await?;
+        if !written {
+            tracing::warn!(
+                id,
+                "e-mail lease ran out during delivery; its outcome is another worker's"
+            );
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -337,6 +404,7 @@ mod tests {
         let policy = RetryPolicy {
             first_delay: Duration::from_secs(30),
             max_attempts: 6,
+            lease: Duration::from_secs(120),
         };
         let delays: Vec<i64> = (1..=4).map(|n| policy.delay_after(n)).collect();
         assert_eq!(delays, [30_000, 60_000, 120_000, 240_000]);

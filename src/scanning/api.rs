@@ -156,6 +156,9 @@ fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiError>
         if scan.ticket_code.is_empty() || scan.ticket_code.len() > 256 {
             return bad(format!("scans[{n}].ticket_code must be 1 to 256 characters"));
         }
+        if scan.ticket_code.chars().any(char::is_control) {
+            return bad(format!("scans[{n}].ticket_code must not contain control characters"));
+        }
         let scanned_at = scan.scanned_at.timestamp_millis();
         if scanned_at > now + MAX_FUTURE_MS {
             return bad(format!("scans[{n}].scanned_at is more than a day in the future"));

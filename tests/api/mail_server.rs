@@ -17,6 +17,8 @@ pub enum Behaviour {
     BusyThenAccept(usize),
     /// Rejects the recipient with `550` (a permanent refusal).
     RejectRecipient,
+    /// Takes every message, but answers the end of its DATA only after this long.
+    Slow(std::time::Duration),
 }
 
 #[derive(Clone)]
@@ -108,6 +110,9 @@ async fn converse(
                         break;
                     }
                     data.push_str(&line);
+                }
+                if let Behaviour::Slow(delay) = behaviour {
+                    tokio::time::sleep(delay).await;
                 }
                 messages.lock().unwrap().push(data);
                 b"250 2.0.0 queued\r\n"

@@ -55,6 +55,7 @@ pub(crate) async fn app_with_smtp(server: &SmtpServer) -> TestApp {
         settings.email_retry = RetryPolicy {
             first_delay: Duration::from_millis(200),
             max_attempts: 3,
+            ..RetryPolicy::default()
         };
     })
     .await
@@ -218,4 +219,63 @@ async fn a_refunded_order_has_no_confirmation_to_resend() {
     assert_eq!(app.count("email_outbox").await, 0);
     let page = app.page(&client, &format!("/orders/{}", order.id)).await;
     assert!(!page.contains("Resend confirmation e-mail"));
+}
+
+/// Two instances' workers share one outbox and a slow SMTP server whose deliveries,
+/// taken together, outlast a lease: each message still goes out exactly once, because a
+/// worker claims one message at a time and only the lease holder writes the outcome.
+#[tokio::test]
+async fn two_workers_and_a_slow_smtp_server_send_each_message_once() {
+    let server = SmtpServer::start(Behaviour::Slow(Duration::from_millis(250))).await;
+    let url = server.url.clone();
+    let first = spawn_app_with(move |settings| {
+        settings.smtp = Some(url);
+        settings.email_retry = RetryPolicy {
+            first_delay: Duration::from_millis(100),
+            max_attempts: 3,
+            lease: Duration::from_millis(1_500),
+        };
+    })
+    .await;
+    let second = crate::helpers::another_instance(&first).await;
+    let mut orders = Vec::new();
+    for n in 0..8 {
+        orders.push(
+            place_a(
+                &first,
+                (&format!("Buyer {n}"), &format!("b{n}@example.test")),
+                1,
+                db::now_ms(),
+            )
+            .await
+            .id,
+        );
+    }
+    let tenant = first.fixture.org_a;
+    let queued = orders.clone();
+    first
+        .db(move |conn| {
+            use voelgoed::db::schema::users;
+            let owner: i64 = users::table
+                .filter(users::email.eq("owner@a.test"))
+                .select(users::id)
+                .first(conn)
+                .unwrap();
+            for order in queued {
+                voelgoed::orders::outbox::queue_confirmation(conn, &tenant, owner, order)
+                    .unwrap()
+                    .unwrap();
+            }
+        })
+        .await;
+    first.state.outbox.wake();
+    second.state.outbox.wake();
+
+    for order in &orders {
+        let (_, attempts, _) = wait_for_email_status(&first, *order, "sent").await;
+        assert_eq!(attempts, 1, "order {order}");
+    }
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let messages = server.messages();
+    assert_eq!(messages.len(), orders.len(), "each confirmation exactly once");
 }

@@ -470,6 +470,7 @@ async fn postgres_serves_search_pages_refunds_outbox_and_export() {
             settings.email_retry = RetryPolicy {
                 first_delay: Duration::from_millis(200),
                 max_attempts: 3,
+                ..RetryPolicy::default()
             };
         },
         tempfile::tempdir().unwrap(),
