@@ -28,6 +28,8 @@ const BUFFER: usize = 1_000;
 const LAG: usize = 256;
 /// How long one `XREAD` waits for new rows (a newly watched event joins after it).
 const READ_BLOCK_MS: u64 = 200;
+/// Rows appended in one pipeline.
+const PUSH_CHUNK: usize = 50;
 /// While Redis is down, monitors redraw from the database this often.
 const DEGRADED_REDRAW: Duration = Duration::from_secs(3);
 
@@ -171,10 +173,22 @@ impl ScanFeed {
             return self.deliver(key, lines, None);
         };
         let stream = Self::stream_key(link, key);
+        // A few dozen rows per pipeline: a 500-row batch of HTML in one call could
+        // outlast the response timeout on a loaded machine and open the breaker.
+        for rows in lines.chunks(PUSH_CHUNK) {
+            if !self.share(link, &stream, rows).await {
+                self.resyncs.send_modify(|n| *n += 1);
+                return;
+            }
+        }
+    }
+
+    /// Appends rows to the event's stream; false when Redis did not take them.
+    async fn share(&self, link: &RedisLink, stream: &str, lines: &[LogLine]) -> bool {
         let mut pipe = redis::pipe();
-        for line in &lines {
+        for line in lines {
             pipe.cmd("XADD")
-                .arg(&stream)
+                .arg(stream)
                 .arg("MAXLEN")
                 .arg("~")
                 .arg(BUFFER)
@@ -192,12 +206,15 @@ impl ScanFeed {
                 .ignore();
         }
         // Unshared rows are not lost to monitors: they redraw from the database.
-        if let Err(e) = link
+        match link
             .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
             .await
         {
-            tracing::warn!(error = %e, "scan-log rows not shared");
-            self.resyncs.send_modify(|n| *n += 1);
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "scan-log rows not shared");
+                false
+            }
         }
     }
 
