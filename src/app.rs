@@ -121,13 +121,13 @@ impl Application {
         };
         let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
-        let (log_rows, fresh_scans) = tokio::sync::mpsc::unbounded_channel();
+        let (log_rows, fresh_scans) = tokio::sync::mpsc::channel(scanning::live::ROWS_WAITING);
         tokio::spawn(scanning::live::render_log_rows(
             pool.clone(),
             scan_feed.clone(),
             fresh_scans,
         ));
-        let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), log_rows);
+        let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), scan_feed.clone(), log_rows);
         let writer_connections = ConnectionManager::new(&settings.database, limits.statement_timeout);
         let scan_writer = ScanWriter::start(writer_connections, on_commit, settings.writer_faults.clone());
         let mailer = match &settings.smtp {
@@ -162,13 +162,19 @@ impl Application {
         let address = listener.local_addr()?;
         let data = web::Data::new(state.clone());
         let shutdown_data = web::Data::new(shutdown);
+        let stream_quota = web::Data::new(live::StreamQuota::default());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
                 .app_data(shutdown_data.clone())
-                .wrap(middleware::from_fn(live::end_streams_on_shutdown))
+                .app_data(stream_quota.clone())
+                .wrap(middleware::from_fn(live::guard_streams))
                 .wrap(middleware::Compress::default())
-                .wrap(middleware::Logger::new("%r %s %Dms").log_target("voelgoed::http"))
+                .wrap(
+                    middleware::Logger::new("%{request}xi %s %Dms")
+                        .custom_request_replace("request", logged_request)
+                        .log_target("voelgoed::http"),
+                )
                 .configure(routes::configure)
         })
         .listen(listener)?
@@ -243,4 +249,20 @@ async fn termination() -> anyhow::Result<()> {
         interrupted = tokio::signal::ctrl_c() => interrupted?,
     }
     Ok(())
+}
+
+/// The request as the access log shows it: method and path, with the secret of a kiosk
+/// link cut out (whoever reads the log must not be able to open the display) and the
+/// query string left out (it holds buyers' names and e-mail addresses when searched).
+fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
+    let path = req.path();
+    let path = match path.strip_prefix("/kiosk/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/kiosk/…/{tail}"),
+            None => "/kiosk/…".to_owned(),
+        },
+        None => path.to_owned(),
+    };
+    let query = if req.query_string().is_empty() { "" } else { "?…" };
+    format!("{} {path}{query}", req.method())
 }

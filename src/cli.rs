@@ -1,6 +1,8 @@
 //! The command line: `demo`, `serve`, `migrate`, `seed` and `admin …`. Every flag can
 //! also come from the environment (`DATABASE_URL`, `VOELGOED_ADDR`, …).
 
+use std::time::Duration;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::Application;
@@ -58,6 +60,8 @@ struct ServeArgs {
     mail: MailArgs,
     #[command(flatten)]
     redis: RedisArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 /// The scaled-out deployment's Redis.
@@ -87,6 +91,53 @@ impl RedisArgs {
             connect_timeout: std::time::Duration::from_millis(self.redis_connect_timeout_ms),
             response_timeout: std::time::Duration::from_millis(self.redis_timeout_ms),
         });
+    }
+}
+
+/// Connection budgets and timeouts (defaults: README "Limits and timeouts").
+#[derive(Args, Debug)]
+struct LimitArgs {
+    /// Connections for pages, live redraws and sign-ins [8 on SQLite, 16 on PostgreSQL].
+    #[arg(long, env = "VOELGOED_DB_POOL")]
+    db_pool: Option<u32>,
+    /// Connections for the device API's token lookups and heartbeats.
+    #[arg(long, env = "VOELGOED_GATE_POOL", default_value_t = 2)]
+    gate_pool: u32,
+    /// Connections for CSV exports.
+    #[arg(long, env = "VOELGOED_EXPORT_POOL", default_value_t = 4)]
+    export_pool: u32,
+    /// Longest wait for a pooled connection, in milliseconds (the gates wait at most 2 s).
+    #[arg(long, env = "VOELGOED_DB_WAIT_MS", default_value_t = 10_000)]
+    db_wait_ms: u64,
+    /// Longest statement on PostgreSQL / lock wait on SQLite, in milliseconds.
+    #[arg(long, env = "VOELGOED_DB_STATEMENT_TIMEOUT_MS", default_value_t = 5_000)]
+    db_statement_timeout_ms: u64,
+    /// Exports of one organisation that may run at once.
+    #[arg(long, env = "VOELGOED_EXPORTS_PER_ORG", default_value_t = 2)]
+    exports_per_org: usize,
+    /// A CSV download whose reader takes nothing for this many seconds is ended.
+    #[arg(long, env = "VOELGOED_EXPORT_IDLE_SECONDS", default_value_t = 30)]
+    export_idle_seconds: u64,
+    /// Password checks (argon2) that may run at once [half the cores].
+    #[arg(long, env = "VOELGOED_PASSWORD_CHECKS")]
+    password_checks: Option<usize>,
+}
+
+impl LimitArgs {
+    fn apply(self, settings: &mut Settings) {
+        let limits = &mut settings.database_limits;
+        if let Some(pages) = self.db_pool {
+            limits.pages.connections = pages;
+        }
+        limits.pages.wait = Duration::from_millis(self.db_wait_ms);
+        limits.gates.connections = self.gate_pool;
+        limits.exports.connections = self.export_pool;
+        limits.statement_timeout = Duration::from_millis(self.db_statement_timeout_ms);
+        settings.exports_per_organization = self.exports_per_org.max(1);
+        settings.export_idle_timeout = Duration::from_secs(self.export_idle_seconds.max(1));
+        if let Some(checks) = self.password_checks {
+            settings.password_checks = checks.max(1);
+        }
     }
 }
 
@@ -130,6 +181,8 @@ struct DemoArgs {
     mail: MailArgs,
     #[command(flatten)]
     redis: RedisArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 #[derive(Args, Debug)]
@@ -216,6 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut settings = Settings::new(args.addr, database);
             args.mail.apply(&mut settings, Some("voelgoed-demo-mail.log"));
             args.redis.apply(&mut settings);
+            args.limits.apply(&mut settings);
             demo::run(settings, args.demo).await
         }
         Command::Serve(args) => {
@@ -223,6 +277,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.secure_cookies = args.secure_cookies;
             args.mail.apply(&mut settings, None);
             args.redis.apply(&mut settings);
+            args.limits.apply(&mut settings);
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());
             app.run_until_terminated().await

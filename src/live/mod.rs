@@ -7,12 +7,14 @@ mod hub;
 mod redis_bus;
 mod shutdown;
 mod sse;
+mod stream_guard;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener, LIVE_STATUS_EVENT};
 pub use redis_bus::RedisBus;
-pub use shutdown::{end_streams_on_shutdown, Shutdown};
+pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream};
+pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
 
 use crate::db::Tenant;
 

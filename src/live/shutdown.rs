@@ -43,22 +43,26 @@ impl Shutdown {
         }
     }
 
-    /// `body`, ended early when shutdown begins (for streams that never end by themselves).
-    pub fn end_on_shutdown<B: MessageBody>(&self, body: B) -> EndsOnShutdown<B> {
+    /// `body`, ended early when shutdown begins (for streams that never end by
+    /// themselves); `held` is dropped with the body.
+    pub fn end_on_shutdown<B: MessageBody, H: Unpin>(&self, body: B, held: H) -> EndsOnShutdown<B, H> {
         EndsOnShutdown {
             body,
             shutdown: self.begun().boxed(),
+            _held: held,
         }
     }
 }
 
 /// A response body that ends when shutdown begins.
-pub struct EndsOnShutdown<B> {
+pub struct EndsOnShutdown<B, H> {
     body: B,
     shutdown: BoxFuture<'static, ()>,
+    /// Kept as long as the stream lasts (a place in a stream quota).
+    _held: H,
 }
 
-impl<B: MessageBody + Unpin> MessageBody for EndsOnShutdown<B> {
+impl<B: MessageBody + Unpin, H: Unpin> MessageBody for EndsOnShutdown<B, H> {
     type Error = B::Error;
 
     fn size(&self) -> BodySize {
@@ -71,23 +75,4 @@ impl<B: MessageBody + Unpin> MessageBody for EndsOnShutdown<B> {
         }
         Pin::new(&mut self.body).poll_next(cx)
     }
-}
-
-/// Middleware: every event stream ends when shutdown begins. Needs `web::Data<Shutdown>`.
-pub async fn end_streams_on_shutdown(
-    req: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl MessageBody + 'static>,
-) -> Result<actix_web::dev::ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let shutdown = req.app_data::<actix_web::web::Data<Shutdown>>().cloned();
-    let response = next.call(req).await?;
-    Ok(response.map_body(|head, body| {
-        let streams = head
-            .headers
-            .get(actix_web::http::header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        match shutdown {
-            Some(shutdown) if streams => shutdown.end_on_shutdown(body.boxed()).boxed(),
-            _ => body.boxed(),
-        }
-    }))
 }

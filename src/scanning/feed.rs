@@ -13,8 +13,9 @@
 //! from the database instead.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use tokio::sync::{broadcast, watch, Notify};
@@ -22,6 +23,9 @@ use tokio::sync::{broadcast, watch, Notify};
 use super::decision::ScanResult;
 use crate::redis_link::{LinkStatus, RedisLink};
 
+/// An event nobody watches and nobody scanned at for this long is dropped from memory
+/// (a server running for days never holds the buffers of past events).
+const IDLE: Duration = Duration::from_secs(15 * 60);
 /// Rows of one event kept for replay.
 const BUFFER: usize = 1_000;
 /// Rows an open monitor may fall behind before it gets a full redraw instead.
@@ -97,6 +101,7 @@ struct EventFeed {
     sender: broadcast::Sender<Arc<LogLine>>,
     /// Scaled out: the stream entry the reader continues after.
     cursor: Option<String>,
+    last_push: Instant,
 }
 
 /// The answer to a (re)connecting monitor.
@@ -109,8 +114,11 @@ pub enum Resume {
 
 pub struct ScanFeed {
     events: Mutex<HashMap<(i64, i64), EventFeed>>,
-    /// The newest scan id when this process started: rows up to it were never buffered.
-    start_floor: i64,
+    /// Rows up to this scan id may be missing from a new event's buffer: the newest scan
+    /// when the process started, or of any event dropped since.
+    floor_of_new: AtomicI64,
+    idle: Duration,
+    last_sweep: Mutex<Instant>,
     shared: Option<Arc<RedisLink>>,
     /// Wakes the stream reader when an event gets its first monitor.
     watch_changed: Notify,
@@ -119,11 +127,17 @@ pub struct ScanFeed {
 }
 
 impl ScanFeed {
-    /// The feed of one process.
+    /// The feed of one process; `start_floor`: the newest scan id at start-up.
     pub fn new(start_floor: i64) -> Self {
+        Self::evicting_after(start_floor, IDLE)
+    }
+
+    fn evicting_after(start_floor: i64, idle: Duration) -> Self {
         Self {
             events: Mutex::default(),
-            start_floor,
+            floor_of_new: AtomicI64::new(start_floor),
+            idle,
+            last_sweep: Mutex::new(Instant::now()),
             shared: None,
             watch_changed: Notify::new(),
             resyncs: watch::channel(0).0,
@@ -152,10 +166,43 @@ impl ScanFeed {
     fn feed<'a>(&self, events: &'a mut HashMap<(i64, i64), EventFeed>, key: (i64, i64)) -> &'a mut EventFeed {
         events.entry(key).or_insert_with(|| EventFeed {
             lines: VecDeque::new(),
-            floor: self.start_floor,
+            floor: self.floor_of_new.load(Ordering::Acquire),
             sender: broadcast::channel(LAG).0,
             cursor: None,
+            last_push: Instant::now(),
         })
+    }
+
+    /// How many events are held in memory.
+    pub fn events_held(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Ends every open stream of the event and forgets its rows, so monitors reconnect
+    /// and redraw from the database: for rows that could not be rendered.
+    pub fn forget(&self, organization_id: i64, event_id: i64, newest_scan_id: i64) {
+        self.lock().remove(&(organization_id, event_id));
+        self.floor_of_new.fetch_max(newest_scan_id, Ordering::AcqRel);
+    }
+
+    /// Drops, about once a minute, the events nobody watches that went quiet.
+    fn sweep(&self, events: &mut HashMap<(i64, i64), EventFeed>) {
+        {
+            let mut last = self.last_sweep.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.elapsed() < self.idle.min(Duration::from_secs(60)) {
+                return;
+            }
+            *last = Instant::now();
+        }
+        let idle = self.idle;
+        events.retain(|_, feed| {
+            let keep = feed.sender.receiver_count() > 0 || feed.last_push.elapsed() < idle;
+            if !keep {
+                let newest = feed.lines.back().map_or(feed.floor, |l| l.scan_id);
+                self.floor_of_new.fetch_max(newest, Ordering::AcqRel);
+            }
+            keep
+        });
     }
 
     fn stream_key(link: &RedisLink, (organization_id, event_id): (i64, i64)) -> String {
@@ -220,7 +267,9 @@ impl ScanFeed {
 
     fn deliver(&self, key: (i64, i64), lines: impl Iterator<Item = LogLine>, cursor: Option<String>) {
         let mut events = self.lock();
+        self.sweep(&mut events);
         let feed = self.feed(&mut events, key);
+        feed.last_push = Instant::now();
         for line in lines {
             let line = Arc::new(line);
             if self.shared.is_none() {
@@ -497,4 +546,36 @@ fn line_of(entry: &StreamId) -> Option<LogLine> {
         result: ScanResult::parse(&result)?,
         html: html.into(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(scan_id: i64) -> LogLine {
+        LogLine {
+            position: Position::Scan(scan_id),
+            scan_id,
+            gate_id: 1,
+            device_id: 1,
+            result: ScanResult::Valid,
+            html: "<tr></tr>".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn events_nobody_watches_are_dropped_when_quiet_and_redraw_afterwards() {
+        let feed = ScanFeed::evicting_after(0, Duration::from_millis(20));
+        feed.push(1, 10, vec![line(1), line(2)]).await;
+        let (_, watching) = feed.subscribe(1, 11, None).await;
+        feed.push(1, 11, vec![line(3)]).await;
+        std::thread::sleep(Duration::from_millis(40));
+        feed.push(1, 12, vec![line(4)]).await;
+        assert_eq!(feed.events_held(), 2, "event 10 went quiet unwatched; 11 is watched");
+        let (resume, _) = feed.subscribe(1, 10, Some(Position::Scan(1))).await;
+        assert!(matches!(resume, Resume::Redraw), "its rows are gone: redraw");
+        let (resume, _) = feed.subscribe(1, 11, Some(Position::Scan(2))).await;
+        assert!(matches!(resume, Resume::Replay(rows) if rows.len() == 1));
+        drop(watching);
+    }
 }

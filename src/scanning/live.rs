@@ -24,10 +24,16 @@ pub struct FreshScans {
     scans: Vec<(i64, i64, Direction, ScanResult, Option<String>)>,
 }
 
+/// Groups of new rows waiting to be rendered; past this the writer does not wait (it
+/// never waits for a page's work): the event's log is forgotten instead and its open
+/// monitors reconnect and redraw from the database.
+pub const ROWS_WAITING: usize = 1_024;
+
 pub fn on_commit(
     counters: Arc<dyn ScanCounters>,
     bus: Arc<dyn Bus>,
-    rows: mpsc::UnboundedSender<FreshScans>,
+    feed: Arc<ScanFeed>,
+    rows: mpsc::Sender<FreshScans>,
 ) -> OnCommit {
     Arc::new(move |batches: &[CommittedBatch]| {
         let (mut scans_of, mut occupancy_of) = (HashSet::new(), HashSet::new());
@@ -58,7 +64,8 @@ pub fn on_commit(
             if fresh.iter().any(|(answer, _)| answer.result == ScanResult::Valid) {
                 occupancy_of.insert(event);
             }
-            let _ = rows.send(FreshScans {
+            let newest = fresh.iter().map(|(answer, _)| answer.scan_id).max().unwrap_or_default();
+            let sent = rows.try_send(FreshScans {
                 tenant: batch.tenant,
                 event_id: device.event_id,
                 device_id: device.device_id,
@@ -67,6 +74,10 @@ pub fn on_commit(
                     .map(|(a, s)| (a.scan_id, s.scanned_at, s.direction, a.result, a.reason.clone()))
                     .collect(),
             });
+            if let Err(mpsc::error::TrySendError::Full(_)) = sent {
+                tracing::warn!(event_id = device.event_id, "scan-log rows fell behind; monitors redraw");
+                feed.forget(batch.tenant.organization_id(), device.event_id, newest);
+            }
         }
         // One round trip for the whole group when the counters are shared.
         if !counted.is_empty() {
@@ -89,7 +100,7 @@ pub fn on_commit(
 
 /// Renders each new scan's log row once and hands it to the feed. Device names and the
 /// event's timezone are looked up once per device.
-pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::UnboundedReceiver<FreshScans>) {
+pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::Receiver<FreshScans>) {
     let mut labels: HashMap<i64, DeviceLabel> = HashMap::new();
     while let Some(group) = fresh.recv().await {
         if !labels.contains_key(&group.device_id) {

@@ -333,16 +333,26 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(database: &str, port: u16) -> Self {
-        Self::start_with(database, port, &[]).await
+        Self::start_logging(database, port, Stdio::null()).await
     }
 
     /// With more flags (e.g. `--redis URL`).
     pub async fn start_with(database: &str, port: u16, flags: &[&str]) -> Self {
+        Self::launch(database, port, flags, Stdio::null()).await
+    }
+
+    /// Started with every request logged (`RUST_LOG=voelgoed::http=info`) to `log`.
+    pub async fn start_logging(database: &str, port: u16, log: impl Into<Stdio>) -> Self {
+        Self::launch(database, port, &[], log).await
+    }
+
+    async fn launch(database: &str, port: u16, flags: &[&str], log: impl Into<Stdio>) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
             .args(flags)
+            .env("RUST_LOG", "voelgoed::http=info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);

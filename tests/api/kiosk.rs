@@ -176,3 +176,44 @@ async fn only_owners_manage_links_and_only_for_their_own_events() {
         404
     );
 }
+
+/// The access log never holds a kiosk link's secret, nor the query strings (buyers'
+/// names and addresses when the order list is searched).
+#[tokio::test]
+async fn kiosk_tokens_and_search_text_never_reach_the_access_log() {
+    let app = spawn_app().await;
+    let owner = app.signed_in(&app.fixture.owner_a).await;
+    let path = create_link(&app, &owner, "").await;
+    let token = path.trim_start_matches("/kiosk/").to_owned();
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).unwrap();
+    let port = crate::helpers::free_port();
+    let server = crate::helpers::ServerProcess::start_logging(&database, port, log).await;
+    let base = format!("http://127.0.0.1:{port}");
+    assert_eq!(reqwest::get(format!("{base}{path}")).await.unwrap().status(), 200);
+    let stream = reqwest::get(format!("{base}{path}/stream")).await.unwrap();
+    assert_eq!(stream.status(), 200);
+    drop(stream);
+    assert_eq!(
+        reqwest::get(format!("{base}/orders?q=Anna+Secret"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    server.stop();
+
+    let logged = std::fs::read_to_string(&log_path).unwrap();
+    assert!(
+        logged.contains("GET /kiosk/…"),
+        "the kiosk requests are logged: {logged}"
+    );
+    assert!(logged.contains("GET /orders?…"), "{logged}");
+    assert!(!logged.contains(&token), "the kiosk token reached the log: {logged}");
+    assert!(!logged.contains("Secret"), "search text reached the log: {logged}");
+}

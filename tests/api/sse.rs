@@ -224,3 +224,35 @@ async fn streams_need_a_session() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+/// One session holds at most 16 live streams on an instance; a closed one frees its place.
+#[tokio::test]
+async fn a_session_holds_at_most_sixteen_streams() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.signed_in(&app.fixture.owner_a).await;
+    let path = app.url(&format!("/sse/events/{}/occupancy", app.fixture.event_a));
+    let mut open = Vec::new();
+    for n in 0..voelgoed::live::MAX_PER_SESSION {
+        let stream = owner.get(&path).send().await.unwrap();
+        assert_eq!(stream.status(), 200, "stream {n}");
+        open.push(stream);
+    }
+    let refused = owner.get(&path).send().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    // Another session is not affected.
+    let other = app.signed_in(&app.fixture.supervisor_a).await;
+    assert_eq!(other.get(&path).send().await.unwrap().status(), 200);
+
+    drop(open.pop());
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        // A closed connection is noticed at the next write: a sale makes one.
+        app.sell_tickets_a(1).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let again = owner.get(&path).send().await.unwrap();
+        if again.status() == 200 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the closed stream kept its place");
+    }
+}
