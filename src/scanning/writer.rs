@@ -157,6 +157,8 @@ struct Group {
 impl Writer {
     /// Runs until every sender is gone (the server stopped), deciding one group at a time.
     fn run(&mut self, mut queue: mpsc::Receiver<Job>) {
+        // Connect before the first scan arrives, so it does not wait for it.
+        let _ = self.connection();
         while let Some(group) = next_group(&mut queue) {
             let started = Instant::now();
             let scans = group.scans;

@@ -25,6 +25,7 @@ async fn acknowledged_scans_survive_kill_9() {
     let server = ServerProcess::start(&path, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let client = reqwest::Client::new();
+    let first_ack = std::sync::Arc::new(tokio::sync::Notify::new());
 
     // Eight devices' worth of traffic; the server is killed while it is in full flow.
     let posters: Vec<_> = codes
@@ -32,6 +33,7 @@ async fn acknowledged_scans_survive_kill_9() {
         .enumerate()
         .map(|(lane, lane_codes)| {
             let (client, base, token, lane_codes) = (client.clone(), base.clone(), token.clone(), lane_codes.to_vec());
+            let first_ack = first_ack.clone();
             tokio::spawn(async move {
                 let mut acknowledged = Vec::new();
                 for (n, code) in lane_codes.iter().enumerate() {
@@ -43,7 +45,10 @@ async fn acknowledged_scans_survive_kill_9() {
                         .send()
                         .await;
                     match sent {
-                        Ok(response) if response.status() == 200 => acknowledged.push(id),
+                        Ok(response) if response.status() == 200 => {
+                            acknowledged.push(id);
+                            first_ack.notify_one();
+                        }
                         _ => break,
                     }
                 }
@@ -51,6 +56,11 @@ async fn acknowledged_scans_survive_kill_9() {
             })
         })
         .collect();
+    // Killed in full flow: once scans are being acknowledged (a loaded machine may take
+    // a while for the first), a little later.
+    tokio::time::timeout(Duration::from_secs(10), first_ack.notified())
+        .await
+        .ok();
     tokio::time::sleep(Duration::from_millis(80)).await;
     server.stop(); // SIGKILL: no shutdown, no flush
     let mut acknowledged = HashSet::new();
