@@ -40,7 +40,7 @@ impl Nginx {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("voelgoed.conf"), site).unwrap();
         let main = format!(
-            "daemon off;\nworker_processes 1;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n\
+            "daemon off;\n# One process: killing it leaves no worker behind.\nmaster_process off;\npid {0}/nginx.pid;\nerror_log {0}/error.log;\n\
              events {{ worker_connections 256; }}\n\
              http {{\n  access_log off;\n  client_body_temp_path {0}/body;\n  proxy_temp_path {0}/proxy;\n  \
              fastcgi_temp_path {0}/fastcgi;\n  uwsgi_temp_path {0}/uwsgi;\n  scgi_temp_path {0}/scgi;\n  \
