@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests"). On a fresh machine it installs what the
-# tests need (Chromium and its driver for the browser scenarios, a PostgreSQL server),
-# starts a throw-away PostgreSQL on a free local port, and runs every check:
+# tests need (Chromium and its driver for the browser scenarios, a PostgreSQL server,
+# Redis and nginx for the scaled-out tests), starts a throw-away PostgreSQL and Redis
+# on free local ports, and runs every check:
 # vendored-asset checksums, formatting, clippy, and the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v nginx >/dev/null || missing+=(nginx)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq
@@ -31,6 +34,17 @@ fi
 stop_pg() { "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_data"; }
 trap stop_pg EXIT
 export VOELGOED_TEST_POSTGRES="postgres://postgres@127.0.0.1:$pg_port/postgres"
+
+# A private Redis without persistence, gone when the tests end (tests that stop or
+# flush Redis start their own).
+redis_dir=$(mktemp -d /tmp/voelgoed-redis.XXXXXX)
+redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$redis_dir" \
+    --daemonize yes --pidfile "$redis_dir/redis.pid" --logfile "$redis_dir/redis.log"
+for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+stop_redis() { kill "$(cat "$redis_dir/redis.pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$redis_dir"; }
+trap 'stop_pg; stop_redis' EXIT
+export VOELGOED_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 bash scripts/vendor-assets.sh --check
 cargo fmt --check

@@ -13,13 +13,15 @@ use crate::auth::PasswordChecks;
 use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, ConnectionManager, DatabaseLimits, DatabaseUrl, Pool};
-use crate::live::{self, Bus, Hub, InProcessBus, Shutdown};
+use crate::live::{self, Bus, Hub, InProcessBus, RedisBus, Shutdown};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
+use crate::redis_link::RedisLink;
 use crate::routes;
 use crate::scanning::counters::{InProcessCounters, ScanCounters};
 use crate::scanning::device_tokens::DeviceTokens;
 use crate::scanning::feed::ScanFeed;
+use crate::scanning::redis_counters::RedisCounters;
 use crate::scanning::{self, ScanWriter};
 
 /// What every handler can reach.
@@ -42,6 +44,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: OutboxWaker,
+    /// The link to Redis when scaled out (`--redis`).
+    pub redis: Option<Arc<RedisLink>>,
     /// Begun on SIGTERM: live streams end, workers stop.
     pub shutdown: Shutdown,
 }
@@ -79,11 +83,16 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
         let url = settings.database.clone();
         let limits = settings.database_limits;
+        let in_process = settings.redis.is_none();
         let (pools, counters, newest_scan) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
             let pools = Pools::open(&url, &limits).context("cannot open the database")?;
             db::migrate(&pools.pages)?;
             let mut conn = pools.pages.get()?;
-            let counters = InProcessCounters::rebuild(&mut conn, db::now_ms())?;
+            // Scaled out, the counters live in Redis and are rebuilt there when needed.
+            let counters = match in_process {
+                true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),
+                false => None,
+            };
             let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
             drop(conn);
             Ok((pools, counters, newest_scan))
@@ -94,9 +103,22 @@ impl Application {
             gates,
             exports,
         } = pools;
-        let scan_counters: Arc<dyn ScanCounters> = Arc::new(counters);
-        let scan_feed = Arc::new(ScanFeed::new(newest_scan));
-        let bus: Arc<dyn Bus> = Arc::new(InProcessBus::new());
+        let redis = match &settings.redis {
+            Some(redis) => Some(RedisLink::open(redis).await?),
+            None => None,
+        };
+        let bus: Arc<dyn Bus> = match &redis {
+            Some(link) => Arc::new(RedisBus::start(link.clone())),
+            None => Arc::new(InProcessBus::new()),
+        };
+        let scan_counters: Arc<dyn ScanCounters> = match (&redis, counters) {
+            (Some(link), _) => RedisCounters::start(link.clone(), pool.clone()),
+            (None, counters) => Arc::new(counters.unwrap_or_default()),
+        };
+        let scan_feed = match &redis {
+            Some(link) => ScanFeed::shared(link.clone()),
+            None => Arc::new(ScanFeed::new(newest_scan)),
+        };
         let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let (log_rows, fresh_scans) = tokio::sync::mpsc::channel(scanning::live::ROWS_WAITING);
@@ -132,6 +154,7 @@ impl Application {
             device_tokens: Arc::default(),
             settings: Arc::new(settings),
             outbox,
+            redis,
             shutdown: shutdown.clone(),
         };
 

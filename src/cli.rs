@@ -6,7 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::app::Application;
-use crate::config::Settings;
+use crate::config::{RedisSettings, Settings};
 use crate::db::{self, DatabaseUrl};
 use crate::demo;
 
@@ -61,7 +61,39 @@ struct ServeArgs {
     #[command(flatten)]
     sessions: SessionArgs,
     #[command(flatten)]
+    redis: RedisArgs,
+    #[command(flatten)]
     limits: LimitArgs,
+}
+
+/// The scaled-out deployment's Redis.
+#[derive(Args, Debug)]
+struct RedisArgs {
+    /// Redis URL (redis://host:6379): live updates, counters and the scan log are shared
+    /// with every instance through it. Without it everything live stays in-process.
+    #[arg(long, env = "REDIS_URL")]
+    redis: Option<String>,
+    /// Prefix of every Redis key and channel (deployments sharing one Redis differ here).
+    #[arg(long, env = "VOELGOED_REDIS_PREFIX", default_value = "voelgoed")]
+    redis_prefix: String,
+    /// Longest wait for a Redis (re)connection, in milliseconds.
+    #[arg(long, env = "VOELGOED_REDIS_CONNECT_TIMEOUT_MS", default_value_t = 500)]
+    redis_connect_timeout_ms: u64,
+    /// Longest wait for any Redis answer, in milliseconds; past it Redis counts as down
+    /// (requests stop waiting for it until it answers a probe again).
+    #[arg(long, env = "VOELGOED_REDIS_TIMEOUT_MS", default_value_t = 250)]
+    redis_timeout_ms: u64,
+}
+
+impl RedisArgs {
+    fn apply(self, settings: &mut Settings) {
+        settings.redis = self.redis.map(|url| RedisSettings {
+            url,
+            prefix: self.redis_prefix,
+            connect_timeout: std::time::Duration::from_millis(self.redis_connect_timeout_ms),
+            response_timeout: std::time::Duration::from_millis(self.redis_timeout_ms),
+        });
+    }
 }
 
 /// Connection budgets and timeouts (defaults: README "Limits and timeouts").
@@ -177,6 +209,8 @@ struct DemoArgs {
     #[command(flatten)]
     sessions: SessionArgs,
     #[command(flatten)]
+    redis: RedisArgs,
+    #[command(flatten)]
     limits: LimitArgs,
 }
 
@@ -264,6 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut settings = Settings::new(args.addr, database);
             args.mail.apply(&mut settings, Some("voelgoed-demo-mail.log"));
             args.sessions.apply(&mut settings)?;
+            args.redis.apply(&mut settings);
             args.limits.apply(&mut settings);
             demo::run(settings, args.demo).await
         }
@@ -272,6 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             settings.secure_cookies = args.secure_cookies;
             args.mail.apply(&mut settings, None);
             args.sessions.apply(&mut settings)?;
+            args.redis.apply(&mut settings);
             args.limits.apply(&mut settings);
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());

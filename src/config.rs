@@ -36,6 +36,9 @@ pub struct Settings {
     pub mail_from: String,
     /// How the outbox retries failed deliveries.
     pub email_retry: RetryPolicy,
+    /// The scaled-out deployment: Redis carries live updates and counters between
+    /// instances. None: everything live stays in this process.
+    pub redis: Option<RedisSettings>,
     /// Connections and timeouts of the database pools.
     pub database_limits: DatabaseLimits,
     /// Exports of one organisation that may run at once.
@@ -49,6 +52,30 @@ pub struct Settings {
     pub readiness_timeout: Duration,
     /// Deliberate scan-writer faults; tests only.
     pub writer_faults: WriterFaults,
+}
+
+/// Where Redis is and how long to wait for it.
+#[derive(Clone, Debug)]
+pub struct RedisSettings {
+    /// `redis://[user:password@]host:port[/db]`.
+    pub url: String,
+    /// Prefix of every key and pub/sub channel, so deployments can share one Redis.
+    pub prefix: String,
+    /// Longest wait for a (re)connection.
+    pub connect_timeout: Duration,
+    /// Longest wait for any answer; past it the call fails and the breaker opens.
+    pub response_timeout: Duration,
+}
+
+impl RedisSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            prefix: "voelgoed".into(),
+            connect_timeout: Duration::from_millis(500),
+            response_timeout: Duration::from_millis(250),
+        }
+    }
 }
 
 impl Settings {
@@ -68,6 +95,7 @@ impl Settings {
             mail_log: None,
             mail_from: "Voelgoed <tickets@voelgoed.invalid>".into(),
             email_retry: RetryPolicy::default(),
+            redis: None,
             exports_per_organization: 2,
             export_idle_timeout: Duration::from_secs(30),
             password_checks: half_the_cores(),

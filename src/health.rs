@@ -40,12 +40,20 @@ impl Check {
     }
 }
 
-/// 200 when the database answers and the scan writer is alive, else 503; the body
+/// 200 when the database answers, the scan writer is alive and (scaled out) Redis
+/// answers, else 503; the body
 /// names every check and why a failing one failed.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let timeout = state.settings.readiness_timeout;
-    let (database, writer) = tokio::join!(database_answers(&state, timeout), state.scan_writer.ping(timeout));
-    let checks = [Check::of("database", database), Check::of("scan_writer", writer)];
+    let (database, writer, redis) = tokio::join!(
+        database_answers(&state, timeout),
+        state.scan_writer.ping(timeout),
+        redis_answers(&state)
+    );
+    let mut checks = vec![Check::of("database", database), Check::of("scan_writer", writer)];
+    if let Some(redis) = redis {
+        checks.push(Check::of("redis", redis));
+    }
     let ready = checks.iter().all(|c| c.ok);
     let mut response = match ready {
         true => HttpResponse::Ok(),
@@ -54,6 +62,16 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     response
         .insert_header(("Cache-Control", "no-store"))
         .json(serde_json::json!({ "ready": ready, "checks": checks }))
+}
+
+/// Scaled out: Redis answers a PING (within the link's response timeout; at once
+/// "unavailable" while its circuit breaker is open). None without `--redis`.
+async fn redis_answers(state: &AppState) -> Option<Result<(), String>> {
+    let link = state.redis.as_ref()?;
+    let ping = link
+        .run(|mut conn| async move { redis::cmd("PING").query_async::<String>(&mut conn).await })
+        .await;
+    Some(ping.map(drop).map_err(|e| e.to_string()))
 }
 
 async fn database_answers(state: &AppState, timeout: Duration) -> Result<(), String> {

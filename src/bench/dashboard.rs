@@ -43,6 +43,11 @@ pub struct DashboardBenchOptions {
     /// Seconds of the live phase.
     #[arg(long, default_value_t = 20)]
     seconds: u64,
+    /// Scaled out: a second instance on the same database (PostgreSQL) and this Redis;
+    /// sales and scans go through the first, the dashboard stream is read from the
+    /// second, so the lags are cross-instance.
+    #[arg(long)]
+    redis: Option<String>,
 }
 
 /// What the benchmark's organiser and devices need.
@@ -68,9 +73,24 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     let tickets_wanted = options.tickets;
     let seeded = tokio::task::spawn_blocking(move || seed(&seed_url, tickets_wanted)).await??;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
-    let app = Application::build(Settings::new("127.0.0.1:0", url)).await?;
+    let mut settings = Settings::new("127.0.0.1:0", url);
+    settings.redis = options.redis.as_ref().map(|redis| crate::config::RedisSettings {
+        prefix: format!("bench-{}", crate::auth::random_token()),
+        ..crate::config::RedisSettings::new(redis)
+    });
+    let app = Application::build(settings.clone()).await?;
     let (base, state) = (format!("http://{}", app.address()), app.state().clone());
     let server = actix_web::rt::spawn(app.run_until_stopped());
+    // Scaled out, the live phase reads its stream from a second instance.
+    let (stream_base, second) = match settings.redis.is_some() {
+        true => {
+            let other = Application::build(settings).await?;
+            let base = format!("http://{}", other.address());
+            println!("second instance on {base}: the dashboard stream is read there");
+            (base, Some(actix_web::rt::spawn(other.run_until_stopped())))
+        }
+        false => (base.clone(), None),
+    };
     let user_id = seeded.user_id;
     let session = db::run(&state.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
     let page = format!("{base}/events/{}", seeded.event_id);
@@ -86,8 +106,9 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     let cold = cold_loads(&client, &page, &state, &seeded, (options.loads / 10).max(5)).await?;
     report_loads("first load, metrics recomputed (cold)", &cold);
     first_visit_bytes(&client, &page).await?;
-    live_phase(&base, &client, &state, seeded, &options).await?;
+    live_phase([&base, &stream_base], &client, &state, seeded, &options).await?;
     server.abort();
+    second.iter().for_each(|server| server.abort());
     Ok(())
 }
 
@@ -256,8 +277,9 @@ async fn compressed_size(client: &awc::Client, url: &str) -> anyhow::Result<usiz
 /// When the database reached a count, and when the dashboard first showed it.
 type Marks = Arc<Mutex<Vec<(Instant, i64)>>>;
 
+/// `bases`: where scans are posted, and where the stream is read.
 async fn live_phase(
-    base: &str,
+    [base, stream_base]: [&str; 2],
     client: &awc::Client,
     state: &AppState,
     seeded: Seeded,
@@ -267,7 +289,7 @@ async fn live_phase(
     let (sold_in_db, inside_in_db, sold_shown, inside_shown): (Marks, Marks, Marks, Marks) = Default::default();
     let sizes = Arc::new(Mutex::new(Vec::new()));
     let stream = client
-        .get(format!("{base}/sse/events/{}/occupancy", seeded.event_id))
+        .get(format!("{stream_base}/sse/events/{}/occupancy", seeded.event_id))
         .timeout(length * 3)
         .send()
         .await
@@ -406,7 +428,7 @@ async fn scan(
     marks: Marks,
 ) -> anyhow::Result<i64> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id);
+    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id).await?;
     let per_batch = (rate / 10).max(1) as usize;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (started, mut admitted, mut next) = (Instant::now(), 0i64, 0usize);

@@ -38,6 +38,10 @@ pub struct BenchOptions {
     /// Batches of 500 scans each wave device sends.
     #[arg(long, default_value_t = 4)]
     wave_batches: usize,
+    /// Scaled out: run two instances on `--database` (PostgreSQL) sharing this Redis,
+    /// devices split between them, and report Redis's command counts per scan group.
+    #[arg(long)]
+    redis: Option<String>,
 }
 
 struct Device {
@@ -56,18 +60,41 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     println!("seeding {tickets} tickets and {device_count} devices …");
     let seed_url = url.clone();
     let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
-    let app = Application::build(Settings::new("127.0.0.1:0", url)).await?;
-    let (base, pool) = (format!("http://{}", app.address()), app.state().pool.clone());
-    let server = actix_web::rt::spawn(app.run_until_stopped());
+    let mut settings = Settings::new("127.0.0.1:0", url);
+    settings.redis = options.redis.as_ref().map(|redis| crate::config::RedisSettings {
+        prefix: format!("bench-{}", crate::auth::random_token()),
+        ..crate::config::RedisSettings::new(redis)
+    });
+    let instances = if settings.redis.is_some() { 2 } else { 1 };
+    let mut bases = Vec::new();
+    let mut servers = Vec::new();
+    let mut pool = None;
+    for _ in 0..instances {
+        let app = Application::build(settings.clone()).await?;
+        bases.push(format!("http://{}", app.address()));
+        pool.get_or_insert_with(|| app.state().pool.clone());
+        servers.push(actix_web::rt::spawn(app.run_until_stopped()));
+    }
+    let pool = pool.context("no instance started")?;
     println!(
-        "server on {base}; {} cores",
+        "{instances} instance(s) on {}; {} cores",
+        bases.join(", "),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    let before = redis_commands(options.redis.as_deref()).await?;
 
-    let single = single_scans(&base, &devices[..options.devices], Duration::from_secs(options.seconds)).await;
+    let single = single_scans(
+        &bases,
+        &devices[..options.devices],
+        Duration::from_secs(options.seconds),
+    )
+    .await;
     report("single-scan requests", &single, 1);
-    let wave = reconnect_wave(&base, &devices[..options.wave_devices], options.wave_batches).await;
+    let wave = reconnect_wave(&bases, &devices[..options.wave_devices], options.wave_batches).await;
     report("batches of 500 (reconnect wave)", &wave, 500);
+    if let Some(after) = redis_commands(options.redis.as_deref()).await? {
+        report_redis(&before.unwrap_or_default(), &after, single.requests + wave.requests);
+    }
 
     let acknowledged = (single.acknowledged + wave.acknowledged) as i64;
     let stored: i64 = tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
@@ -75,7 +102,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     })
     .await??;
     println!("acknowledged scans: {acknowledged}; scans in the database: {stored}");
-    server.abort();
+    servers.iter().for_each(|server| server.abort());
     anyhow::ensure!(
         stored == acknowledged,
         "the database holds {stored} scans but {acknowledged} were acknowledged"
@@ -156,9 +183,10 @@ struct Outcome {
 }
 
 /// Each device posts one scan per request, back to back, for `length`.
-async fn single_scans(base: &str, devices: &[Device], length: Duration) -> Outcome {
+async fn single_scans(bases: &[String], devices: &[Device], length: Duration) -> Outcome {
     let started = Instant::now();
     let lanes = devices.iter().enumerate().map(|(lane, device)| async move {
+        let base = &bases[lane % bases.len()];
         let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
         let mut outcome = Outcome::default();
         let mut n = 0usize;
@@ -180,9 +208,10 @@ async fn single_scans(base: &str, devices: &[Device], length: Duration) -> Outco
 }
 
 /// Every device at once sends its backlog: `batches` batches of 500 scans each.
-async fn reconnect_wave(base: &str, devices: &[Device], batches: usize) -> Outcome {
+async fn reconnect_wave(bases: &[String], devices: &[Device], batches: usize) -> Outcome {
     let started = Instant::now();
     let lanes = devices.iter().enumerate().map(|(lane, device)| async move {
+        let base = &bases[lane % bases.len()];
         let client = awc::Client::builder().timeout(Duration::from_secs(120)).finish();
         let mut outcome = Outcome::default();
         for b in 0..batches {
@@ -273,5 +302,38 @@ fn report(what: &str, outcome: &Outcome, scans_per_request: usize) {
         percentile(0.99),
         outcome.failed,
         scans_per_request,
+    );
+}
+
+/// Calls per Redis command so far (`INFO commandstats`), when benchmarking with Redis.
+async fn redis_commands(url: Option<&str>) -> anyhow::Result<Option<std::collections::HashMap<String, u64>>> {
+    let Some(url) = url else { return Ok(None) };
+    let client = redis::Client::open(url)?;
+    let mut conn = tokio::time::timeout(Duration::from_secs(2), client.get_multiplexed_async_connection()).await??;
+    let info: String = redis::cmd("INFO").arg("commandstats").query_async(&mut conn).await?;
+    let calls = info
+        .lines()
+        .filter_map(|line| {
+            let (name, rest) = line.strip_prefix("cmdstat_")?.split_once(':')?;
+            let calls = rest.split(',').find_map(|kv| kv.strip_prefix("calls="))?;
+            Some((name.to_owned(), calls.parse().ok()?))
+        })
+        .collect();
+    Ok(Some(calls))
+}
+
+fn report_redis(
+    before: &std::collections::HashMap<String, u64>,
+    after: &std::collections::HashMap<String, u64>,
+    requests: usize,
+) {
+    let delta = |name: &str| after.get(name).copied().unwrap_or(0) - before.get(name).copied().unwrap_or(0);
+    let groups = delta("evalsha") + delta("eval");
+    println!(
+        "redis: {groups} counted scan groups (one Lua call each) for {requests} requests; per group: {:.2} XADD (scan-log rows), {:.2} PUBLISH; XREAD {} and HGETALL {} (readers) in all",
+        delta("xadd") as f64 / groups.max(1) as f64,
+        delta("publish") as f64 / groups.max(1) as f64,
+        delta("xread"),
+        delta("hgetall"),
     );
 }

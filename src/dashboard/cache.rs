@@ -102,7 +102,7 @@ impl MetricsCache {
     async fn compute(&self, tenant: Tenant, event: Event) -> Result<EventMetrics, AppError> {
         self.computations.fetch_add(1, Ordering::Relaxed);
         let now = db::now_ms();
-        let inside = self.counters.occupancy(&tenant, event.id);
+        let inside = self.counters.occupancy(&tenant, event.id).await?;
         db::run(&self.pool, move |conn| {
             Ok(metrics::compute(conn, &tenant, &event, inside, now)?)
         })

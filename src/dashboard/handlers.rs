@@ -48,7 +48,10 @@ pub async fn dashboard_stream(
         render_dashboard(&state, tenant, event),
         Some(REDRAW_EVERY),
     );
-    Ok(sse_stream_until(channel_frames(frames), user.session_ended(&state)))
+    Ok(sse_stream_until(
+        state.hub.with_live_status(channel_frames(frames)),
+        user.session_ended(&state),
+    ))
 }
 
 /// Every live part of the dashboard, rendered once per coalesced update for everyone;

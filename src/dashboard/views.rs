@@ -61,6 +61,7 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
             }
             div hx-ext="sse" sse-connect={ "/sse/events/" (event.id) "/occupancy" } {
                 p.connection data-connection role="status" { "Connecting…" }
+                p.connection data-live-status sse-swap="live-status" role="status" {}
                 // Receives the pushed fragments; each finds its own container by id.
                 div hidden sse-swap=(DASHBOARD_SSE_EVENT) hx-swap="none" {}
                 // Polite: read out when an alert starts or ends, not on every update.

@@ -159,7 +159,7 @@ pub async fn kiosk(state: web::Data<AppState>, path: web::Path<(String,)>) -> Re
     let token = path.into_inner().0;
     let (link, event) = open_link(&state, &token).await?;
     let gate_name = gate_name(&state, &link).await?;
-    let numbers = numbers(&state, &link, &event, gate_name.as_deref());
+    let numbers = numbers(&state, &link, &event, gate_name.as_deref()).await?;
     Ok(html(views::kiosk_page(&numbers, &format!("/kiosk/{token}/stream"))))
 }
 
@@ -170,7 +170,7 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
     let render = render_with(
         (state.clone(), Arc::new(event), gate_name),
         move |(state, event, gate)| async move {
-            let numbers = numbers(&state, &link, &event, gate.as_deref());
+            let numbers = numbers(&state, &link, &event, gate.as_deref()).await?;
             Ok(frame(
                 views::KIOSK_SSE_EVENT,
                 views::kiosk_display(&numbers).into_string(),
@@ -189,9 +189,11 @@ pub async fn kiosk_stream(state: web::Data<AppState>, path: web::Path<(String,)>
         link_state(&state, link),
     ));
     Ok(sse_stream(
-        channel_frames(frames)
-            .take_until(revoked)
-            .chain(stream::once(async move { notice })),
+        state.hub.with_live_status(
+            channel_frames(frames)
+                .take_until(revoked)
+                .chain(stream::once(async move { notice })),
+        ),
     ))
 }
 
@@ -225,15 +227,23 @@ async fn gate_name(state: &AppState, link: &ActiveLink) -> Result<Option<String>
     Ok(gates.into_iter().find(|g| g.id == gate_id).map(|g| g.name))
 }
 
-fn numbers<'a>(state: &AppState, link: &ActiveLink, event: &'a Event, gate: Option<&'a str>) -> KioskNumbers<'a> {
+async fn numbers<'a>(
+    state: &AppState,
+    link: &ActiveLink,
+    event: &'a Event,
+    gate: Option<&'a str>,
+) -> Result<KioskNumbers<'a>, AppError> {
     let tenant: Tenant = link.tenant;
-    let counts = state.scan_counters.event_counts(&tenant, link.event_id, db::now_ms());
+    let counts = state
+        .scan_counters
+        .event_counts(&tenant, link.event_id, db::now_ms())
+        .await?;
     let gate = gate
         .zip(link.gate_id)
         .map(|(name, id)| (name, counts.gates.get(&id).cloned().unwrap_or_default()));
-    KioskNumbers {
+    Ok(KioskNumbers {
         event,
         occupancy: counts.occupancy,
         gate,
-    }
+    })
 }

@@ -82,6 +82,7 @@ pub fn kiosk_page(numbers: &KioskNumbers, stream_url: &str) -> Markup {
         html! {
             div.kiosk hx-ext="sse" sse-connect=(stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
+                p.connection data-live-status sse-swap="live-status" role="status" {}
                 div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (kiosk_display(numbers)) }
             }
         },

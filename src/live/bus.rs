@@ -1,11 +1,12 @@
 //! The event bus: who publishes what happened, and everyone interested hears it.
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::Channel;
+use crate::redis_link::LinkStatus;
 
-/// What happened, in the domain's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What happened, in the domain's words. Serialised as is between instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum UpdateKind {
     TicketSold,
     OrderChanged,
@@ -16,7 +17,7 @@ pub enum UpdateKind {
     SessionEnded,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Update {
     pub channel: Channel,
     pub kind: UpdateKind,
@@ -27,6 +28,15 @@ pub struct Update {
 pub trait Bus: Send + Sync {
     fn publish(&self, update: Update);
     fn subscribe(&self) -> broadcast::Receiver<Update>;
+    /// Bumped whenever updates may have been lost where `subscribe` cannot say so (a
+    /// shared bus that reconnected): subscribers must assume everything changed.
+    fn resyncs(&self) -> watch::Receiver<u64> {
+        watch::channel(0).1
+    }
+    /// Whether updates from other instances arrive; None for a bus of one process.
+    fn link_status(&self) -> Option<watch::Receiver<LinkStatus>> {
+        None
+    }
 }
 
 /// The embedded deployment's bus: a tokio broadcast channel. A subscriber that falls

@@ -16,6 +16,26 @@ use tokio::sync::{broadcast, watch, Notify};
 
 use super::{Bus, Channel};
 use crate::error::AppError;
+use crate::redis_link::LinkStatus;
+
+/// The SSE event (and `sse-swap` name) of the live-status line on live pages.
+pub const LIVE_STATUS_EVENT: &str = "live-status";
+
+/// Empty while live; a plain sentence while updates from other instances are paused.
+fn live_status_html(status: LinkStatus) -> String {
+    match status {
+        LinkStatus::Up => String::new(),
+        LinkStatus::Down { since_ms } => {
+            let since = chrono::DateTime::from_timestamp_millis(since_ms)
+                .map(|t| t.format("%H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            maud::html! {
+                span.stale { "Live updates paused since " (since) ": the servers lost their shared link. Numbers are read from the database every few seconds." }
+            }
+            .into_string()
+        }
+    }
+}
 
 /// One rendered SSE update, shared by all clients of a channel. Comparable, so a render
 /// that produced the same bytes as the last one sends nothing. A frame may be made of
@@ -124,7 +144,13 @@ pub struct Hub {
     channels: Arc<Mutex<HashMap<ViewKey, LiveChannel>>>,
     coalesce: Duration,
     listeners: Arc<[Arc<dyn UpdateListener>]>,
+    /// Whether updates from other instances arrive (None: a bus of one process).
+    link: Option<watch::Receiver<LinkStatus>>,
 }
+
+/// While updates from other instances cannot arrive, every view is redrawn (from the
+/// database) this often, so no number silently stops moving.
+const DEGRADED_REDRAW: Duration = Duration::from_secs(3);
 
 struct LiveChannel {
     frames: watch::Sender<Option<Frame>>,
@@ -138,10 +164,64 @@ impl Hub {
             channels: Arc::default(),
             coalesce,
             listeners: listeners.into(),
+            link: bus.link_status(),
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
+        tokio::spawn(hub.clone().resync_on_loss(bus.resyncs()));
         hub
+    }
+
+    /// Whether live updates from every instance arrive, as frames for the pages'
+    /// `live-status` element: now, then on every change. Nothing without a shared bus.
+    pub fn live_status(&self) -> futures_util::stream::BoxStream<'static, Frame> {
+        use futures_util::StreamExt;
+        match self.link.clone() {
+            None => futures_util::stream::empty().boxed(),
+            Some(link) => tokio_stream::wrappers::WatchStream::new(link)
+                .map(|status| frame(LIVE_STATUS_EVENT, live_status_html(status)))
+                .boxed(),
+        }
+    }
+
+    /// `frames` with the live-status line merged in; ends when `frames` ends.
+    pub fn with_live_status(
+        &self,
+        frames: impl futures_util::Stream<Item = Frame> + 'static,
+    ) -> impl futures_util::Stream<Item = Frame> {
+        use futures_util::{future::ready, stream, StreamExt};
+        let main = frames.map(Some).chain(stream::once(ready(None)));
+        stream::select(main, self.live_status().map(Some))
+            .take_while(|frame| ready(frame.is_some()))
+            .filter_map(ready)
+    }
+
+    /// Everything may have changed: caches forget, every view redraws.
+    fn redraw_all(&self) {
+        self.listeners.iter().for_each(|listener| listener.lagged());
+        self.lock().values().for_each(|live| live.changed.notify_one());
+    }
+
+    /// Redraws everything when the bus says updates were lost, and keeps redrawing
+    /// while the link to the other instances is down.
+    async fn resync_on_loss(self, mut resyncs: watch::Receiver<u64>) {
+        let mut link = self.link.clone();
+        let mut lost_ok = true;
+        loop {
+            let down = link.as_ref().is_some_and(|l| *l.borrow() != LinkStatus::Up);
+            tokio::select! {
+                changed = resyncs.changed(), if lost_ok => {
+                    lost_ok = changed.is_ok();
+                    if lost_ok { self.redraw_all() }
+                }
+                changed = async { link.as_mut()?.changed().await.ok() } , if link.is_some() => {
+                    if changed.is_none() { link = None }
+                    self.redraw_all();
+                }
+                _ = tokio::time::sleep(DEGRADED_REDRAW), if down => self.redraw_all(),
+                else => return,
+            }
+        }
     }
 
     /// A receiver of the frames of `view` (rendered by `render`) of the channel, starting

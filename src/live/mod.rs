@@ -4,12 +4,14 @@
 
 mod bus;
 mod hub;
+mod redis_bus;
 mod shutdown;
 mod sse;
 mod stream_guard;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
-pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener};
+pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener, LIVE_STATUS_EVENT};
+pub use redis_bus::RedisBus;
 pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
 pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
@@ -18,7 +20,7 @@ use crate::db::Tenant;
 
 /// A named live channel, as in the platform's design:
 /// `occupancy:org:{org}:event:{event}` and `scans:org:{org}:event:{event}`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Channel(String);
 
 impl Channel {

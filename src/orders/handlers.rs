@@ -163,7 +163,10 @@ pub async fn orders_stream(
             }
         }
     });
-    Ok(sse_stream_until(frames.boxed_local(), user.session_ended(&state)))
+    Ok(sse_stream_until(
+        state.hub.with_live_status(frames).boxed_local(),
+        user.session_ended(&state),
+    ))
 }
 
 /// The organisation's timezone and the filter read in it.

@@ -81,9 +81,12 @@ pub fn order_results(results: &Results) -> Markup {
         div id=(RESULTS_ID) hx-ext=[results.stream_url.as_ref().map(|_| "sse")] sse-connect=[results.stream_url.as_deref()] {
             p.muted {
                 @if let Some(csv_url) = &results.csv_url {
-                    a href=(csv_url) download { "Export these orders (CSV, one row per ticket)" } " · "
+                    a href=(csv_url) download { "Export these orders (CSV, one row per ticket)" }
                 }
-                @if results.stream_url.is_some() { span.connection data-connection role="status" { "Connecting…" } }
+                @if results.stream_url.is_some() {
+                    @if results.csv_url.is_some() { " · " }
+                    span.connection data-connection role="status" { "Connecting…" } " " span.connection data-live-status sse-swap="live-status" role="status" {}
+                }
             }
             @if results.lines.is_empty() {
                 p.notice data-empty { "No orders match this filter." }

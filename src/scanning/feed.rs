@@ -1,27 +1,75 @@
 //! The scan log as a feed: each new scan's row is rendered once, kept in a bounded
-//! per-event buffer and broadcast to every open scan monitor. Rows carry the scan id as
-//! their SSE id, so a reconnecting monitor asks for what it missed (`Last-Event-ID`)
-//! and gets exactly that from the buffer, or a full redraw when the gap is older.
+//! per-event log and broadcast to every open scan monitor. Rows carry their position as
+//! SSE id, so a reconnecting monitor asks for what it missed (`Last-Event-ID`) and gets
+//! exactly that, or a full redraw when the gap is older than the log reaches.
+//!
+//! In one process the log is a buffer here and a row's position is its scan id. Scaled
+//! out, the log is a capped Redis Stream per event (`{p}:scanlog:{org}:{event}`, about
+//! `BUFFER` rows): the instance that recorded a scan appends its row, and a reader task
+//! on every instance follows the streams of the events it has monitors for (one
+//! `XREAD BLOCK` on a connection of its own) and hands their rows to its monitors; a
+//! row's position is its stream entry id, so rows of every instance are in one order.
+//! While Redis is down rows cannot be shared: `resyncs` ticks, and monitors redraw
+//! from the database instead.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast;
+use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
+use tokio::sync::{broadcast, watch, Notify};
 
 use super::decision::ScanResult;
+use crate::redis_link::{LinkStatus, RedisLink};
 
+/// An event nobody watches and nobody scanned at for this long is dropped from memory
+/// (a server running for days never holds the buffers of past events).
+const IDLE: Duration = Duration::from_secs(15 * 60);
 /// Rows of one event kept for replay.
 const BUFFER: usize = 1_000;
 /// Rows an open monitor may fall behind before it gets a full redraw instead.
 const LAG: usize = 256;
-/// An event nobody watches and nobody scanned at for this long is dropped from memory
-/// (a server running for days never holds the buffers of past events).
-const IDLE: Duration = Duration::from_secs(15 * 60);
+/// How long one `XREAD` waits for new rows (a newly watched event joins after it).
+const READ_BLOCK_MS: u64 = 200;
+/// Rows appended in one pipeline.
+const PUSH_CHUNK: usize = 50;
+/// While Redis is down, monitors redraw from the database this often.
+const DEGRADED_REDRAW: Duration = Duration::from_secs(3);
+
+/// Where a row stands in its event's log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Position {
+    /// In one process: the scan id.
+    Scan(i64),
+    /// Scaled out: the Redis stream entry id (milliseconds, sequence).
+    Entry(u64, u64),
+}
+
+impl Position {
+    /// A `Last-Event-ID` as the stream sent it.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        match raw.split_once('-') {
+            Some((ms, seq)) => Some(Self::Entry(ms.parse().ok()?, seq.parse().ok()?)),
+            None => raw.parse().ok().map(Self::Scan),
+        }
+    }
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Scan(id) => write!(f, "{id}"),
+            Self::Entry(ms, seq) => write!(f, "{ms}-{seq}"),
+        }
+    }
+}
 
 /// One rendered scan-log row.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct LogLine {
+    pub position: Position,
     pub scan_id: i64,
     pub gate_id: i64,
     pub device_id: i64,
@@ -48,133 +96,456 @@ impl LogFilter {
 
 struct EventFeed {
     lines: VecDeque<Arc<LogLine>>,
-    /// Every row of this event with a scan id above this is in `lines`.
+    /// Every row of this event after this position is in `lines` (in one process).
     floor: i64,
     sender: broadcast::Sender<Arc<LogLine>>,
+    /// Scaled out: the stream entry the reader continues after.
+    cursor: Option<String>,
     last_push: Instant,
-}
-
-struct Feeds {
-    events: HashMap<(i64, i64), EventFeed>,
-    /// Rows up to this scan id may be missing from a new event's buffer: the newest
-    /// scan when the process started, or of any event dropped since.
-    floor_of_new: i64,
-    last_sweep: Instant,
 }
 
 /// The answer to a (re)connecting monitor.
 pub enum Resume {
     /// These rows, oldest first, then the live ones.
     Replay(Vec<Arc<LogLine>>),
-    /// The gap is not in the buffer: redraw from the database.
+    /// The gap is not in the log: redraw from the database.
     Redraw,
 }
 
 pub struct ScanFeed {
-    feeds: Mutex<Feeds>,
+    events: Mutex<HashMap<(i64, i64), EventFeed>>,
+    /// Rows up to this scan id may be missing from a new event's buffer: the newest scan
+    /// when the process started, or of any event dropped since.
+    floor_of_new: AtomicI64,
     idle: Duration,
+    last_sweep: Mutex<Instant>,
+    shared: Option<Arc<RedisLink>>,
+    /// Wakes the stream reader when an event gets its first monitor.
+    watch_changed: Notify,
+    /// Ticks when shared rows may have been missed: monitors redraw.
+    resyncs: watch::Sender<u64>,
 }
 
 impl ScanFeed {
-    /// `start_floor`: the newest scan id when this process started; rows up to it were
-    /// never buffered.
+    /// The feed of one process; `start_floor`: the newest scan id at start-up.
     pub fn new(start_floor: i64) -> Self {
         Self::evicting_after(start_floor, IDLE)
     }
 
     fn evicting_after(start_floor: i64, idle: Duration) -> Self {
         Self {
-            feeds: Mutex::new(Feeds {
-                events: HashMap::new(),
-                floor_of_new: start_floor,
-                last_sweep: Instant::now(),
-            }),
+            events: Mutex::default(),
+            floor_of_new: AtomicI64::new(start_floor),
             idle,
+            last_sweep: Mutex::new(Instant::now()),
+            shared: None,
+            watch_changed: Notify::new(),
+            resyncs: watch::channel(0).0,
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Feeds> {
-        self.feeds.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The feed shared through Redis streams; starts the reader.
+    pub fn shared(link: Arc<RedisLink>) -> Arc<Self> {
+        let feed = Arc::new(Self {
+            shared: Some(link),
+            ..Self::new(0)
+        });
+        tokio::spawn(Arc::clone(&feed).read_streams());
+        tokio::spawn(Arc::clone(&feed).resync_while_down());
+        feed
+    }
+
+    pub fn resyncs(&self) -> watch::Receiver<u64> {
+        self.resyncs.subscribe()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), EventFeed>> {
+        self.events.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn feed<'a>(&self, events: &'a mut HashMap<(i64, i64), EventFeed>, key: (i64, i64)) -> &'a mut EventFeed {
+        events.entry(key).or_insert_with(|| EventFeed {
+            lines: VecDeque::new(),
+            floor: self.floor_of_new.load(Ordering::Acquire),
+            sender: broadcast::channel(LAG).0,
+            cursor: None,
+            last_push: Instant::now(),
+        })
     }
 
     /// How many events are held in memory.
     pub fn events_held(&self) -> usize {
-        self.lock().events.len()
+        self.lock().len()
     }
 
     /// Ends every open stream of the event and forgets its rows, so monitors reconnect
     /// and redraw from the database: for rows that could not be rendered.
     pub fn forget(&self, organization_id: i64, event_id: i64, newest_scan_id: i64) {
-        let mut feeds = self.lock();
-        feeds.events.remove(&(organization_id, event_id));
-        feeds.floor_of_new = feeds.floor_of_new.max(newest_scan_id);
+        self.lock().remove(&(organization_id, event_id));
+        self.floor_of_new.fetch_max(newest_scan_id, Ordering::AcqRel);
     }
 
-    pub fn push(&self, organization_id: i64, event_id: i64, lines: Vec<LogLine>) {
-        let mut feeds = self.lock();
-        feeds.sweep(self.idle);
-        let feed = feeds.feed((organization_id, event_id));
+    /// Drops, about once a minute, the events nobody watches that went quiet.
+    fn sweep(&self, events: &mut HashMap<(i64, i64), EventFeed>) {
+        {
+            let mut last = self.last_sweep.lock().unwrap_or_else(PoisonError::into_inner);
+            if last.elapsed() < self.idle.min(Duration::from_secs(60)) {
+                return;
+            }
+            *last = Instant::now();
+        }
+        let idle = self.idle;
+        events.retain(|_, feed| {
+            let keep = feed.sender.receiver_count() > 0 || feed.last_push.elapsed() < idle;
+            if !keep {
+                let newest = feed.lines.back().map_or(feed.floor, |l| l.scan_id);
+                self.floor_of_new.fetch_max(newest, Ordering::AcqRel);
+            }
+            keep
+        });
+    }
+
+    fn stream_key(link: &RedisLink, (organization_id, event_id): (i64, i64)) -> String {
+        link.key(&format!("scanlog:{organization_id}:{event_id}"))
+    }
+
+    /// New rows of an event, as the recording instance rendered them.
+    pub async fn push(&self, organization_id: i64, event_id: i64, lines: Vec<LogLine>) {
+        let key = (organization_id, event_id);
+        let Some(link) = &self.shared else {
+            let lines = lines.into_iter().map(|line| LogLine {
+                position: Position::Scan(line.scan_id),
+                ..line
+            });
+            return self.deliver(key, lines, None);
+        };
+        let stream = Self::stream_key(link, key);
+        // A few dozen rows per pipeline: a 500-row batch of HTML in one call could
+        // outlast the response timeout on a loaded machine and open the breaker.
+        for rows in lines.chunks(PUSH_CHUNK) {
+            if !self.share(link, &stream, rows).await {
+                self.resyncs.send_modify(|n| *n += 1);
+                return;
+            }
+        }
+    }
+
+    /// Appends rows to the event's stream; false when Redis did not take them.
+    async fn share(&self, link: &RedisLink, stream: &str, lines: &[LogLine]) -> bool {
+        let mut pipe = redis::pipe();
+        for line in lines {
+            pipe.cmd("XADD")
+                .arg(stream)
+                .arg("MAXLEN")
+                .arg("~")
+                .arg(BUFFER)
+                .arg("*")
+                .arg("scan")
+                .arg(line.scan_id)
+                .arg("gate")
+                .arg(line.gate_id)
+                .arg("device")
+                .arg(line.device_id)
+                .arg("result")
+                .arg(line.result.as_str())
+                .arg("html")
+                .arg(&*line.html)
+                .ignore();
+        }
+        // Unshared rows are not lost to monitors: they redraw from the database.
+        match link
+            .run(|mut conn| async move { pipe.query_async::<()>(&mut conn).await })
+            .await
+        {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(error = %e, "scan-log rows not shared");
+                false
+            }
+        }
+    }
+
+    fn deliver(&self, key: (i64, i64), lines: impl Iterator<Item = LogLine>, cursor: Option<String>) {
+        let mut events = self.lock();
+        self.sweep(&mut events);
+        let feed = self.feed(&mut events, key);
         feed.last_push = Instant::now();
         for line in lines {
             let line = Arc::new(line);
-            feed.lines.push_back(line.clone());
-            if feed.lines.len() > BUFFER {
-                if let Some(evicted) = feed.lines.pop_front() {
-                    feed.floor = evicted.scan_id;
+            if self.shared.is_none() {
+                feed.lines.push_back(line.clone());
+                if feed.lines.len() > BUFFER {
+                    if let Some(evicted) = feed.lines.pop_front() {
+                        feed.floor = evicted.scan_id;
+                    }
                 }
             }
             let _ = feed.sender.send(line);
+        }
+        if cursor.is_some() {
+            feed.cursor = cursor;
         }
     }
 
     /// Subscribes to new rows, and says how to catch up from `last_seen` (the client's
     /// `Last-Event-ID`; None for a first visit, which redraws).
-    pub fn subscribe(
+    pub async fn subscribe(
         &self,
         organization_id: i64,
         event_id: i64,
-        last_seen: Option<i64>,
+        last_seen: Option<Position>,
     ) -> (Resume, broadcast::Receiver<Arc<LogLine>>) {
-        let mut feeds = self.lock();
-        let feed = feeds.feed((organization_id, event_id));
-        let receiver = feed.sender.subscribe();
+        let key = (organization_id, event_id);
+        let Some(link) = &self.shared else {
+            let mut events = self.lock();
+            let feed = self.feed(&mut events, key);
+            let resume = match last_seen {
+                Some(Position::Scan(seen)) if seen >= feed.floor => Resume::Replay(
+                    feed.lines
+                        .iter()
+                        .filter(|l| l.position > Position::Scan(seen))
+                        .cloned()
+                        .collect(),
+                ),
+                _ => Resume::Redraw,
+            };
+            return (resume, feed.sender.subscribe());
+        };
+        let receiver = self.feed(&mut self.lock(), key).sender.subscribe();
+        match self.catch_up(link, key, last_seen).await {
+            Ok((resume, newest)) => {
+                let mut events = self.lock();
+                let feed = self.feed(&mut events, key);
+                // The reader goes on right after what this monitor has been given.
+                if feed.cursor.is_none() {
+                    feed.cursor = Some(newest);
+                    drop(events);
+                    self.watch_changed.notify_one();
+                }
+                (resume, receiver)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "scan log not readable from Redis; redrawing");
+                (Resume::Redraw, receiver)
+            }
+        }
+    }
+
+    /// The rows after `last_seen` from the stream (or a redraw when it does not reach
+    /// back that far), and the newest entry id.
+    async fn catch_up(
+        &self,
+        link: &RedisLink,
+        key: (i64, i64),
+        last_seen: Option<Position>,
+    ) -> Result<(Resume, String), crate::redis_link::RedisError> {
+        let stream = Self::stream_key(link, key);
+        let (oldest, newest): (StreamRangeReply, StreamRangeReply) = {
+            let stream = stream.clone();
+            link.run(|mut conn| async move {
+                redis::pipe()
+                    .cmd("XRANGE")
+                    .arg(&stream)
+                    .arg("-")
+                    .arg("+")
+                    .arg("COUNT")
+                    .arg(1)
+                    .cmd("XREVRANGE")
+                    .arg(&stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await?
+        };
+        let newest_id = newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone());
+        let newest_position = Position::parse(&newest_id);
+        let oldest_position = oldest.ids.first().and_then(|entry| Position::parse(&entry.id));
+        let reaches =
+            |seen: Position| oldest_position.is_some_and(|oldest| oldest <= seen) && Some(seen) <= newest_position;
         let resume = match last_seen {
-            Some(seen) if seen >= feed.floor => {
-                Resume::Replay(feed.lines.iter().filter(|l| l.scan_id > seen).cloned().collect())
+            Some(seen @ Position::Entry(..)) if reaches(seen) => {
+                let rows: StreamRangeReply = link
+                    .run(|mut conn| async move {
+                        redis::cmd("XRANGE")
+                            .arg(&stream)
+                            .arg(format!("({seen}"))
+                            .arg(&newest_id)
+                            .query_async(&mut conn)
+                            .await
+                    })
+                    .await?;
+                Resume::Replay(rows.ids.iter().filter_map(line_of).map(Arc::new).collect())
             }
             _ => Resume::Redraw,
         };
-        (resume, receiver)
+        Ok((
+            resume,
+            newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()),
+        ))
+    }
+
+    /// The newest entry id of an event's stream ("0-0" when empty).
+    async fn newest_entry(link: &RedisLink, stream: String) -> Option<String> {
+        let newest: StreamRangeReply = link
+            .run(|mut conn| async move {
+                redis::cmd("XREVRANGE")
+                    .arg(stream)
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut conn)
+                    .await
+            })
+            .await
+            .ok()?;
+        Some(newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()))
+    }
+
+    /// Scaled out, the newest row's position in the event's log, read before a redraw
+    /// from the database: rows after it arrive live. None in one process or while Redis
+    /// is down (then the newest scan id stands in).
+    pub async fn newest(&self, organization_id: i64, event_id: i64) -> Option<Position> {
+        let link = self.shared.as_ref()?;
+        let newest = Self::newest_entry(link, Self::stream_key(link, (organization_id, event_id))).await?;
+        Position::parse(&newest)
+    }
+
+    /// Follows the streams of every watched event on a connection of its own.
+    async fn read_streams(self: Arc<Self>) {
+        let Some(link) = self.shared.clone() else { return };
+        let mut conn = None;
+        loop {
+            if !link.is_up() {
+                conn = None;
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                continue;
+            }
+            self.place_cursors(&link).await;
+            let watched = self.watched();
+            if watched.is_empty() {
+                tokio::select! {
+                    _ = self.watch_changed.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+                continue;
+            }
+            if conn.is_none() {
+                let config = redis::AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(link.connect_timeout()))
+                    .set_response_timeout(Some(Duration::from_millis(READ_BLOCK_MS) + link.connect_timeout()));
+                conn = link
+                    .client()
+                    .get_multiplexed_async_connection_with_config(&config)
+                    .await
+                    .map_err(|e| link.failed(e.to_string()))
+                    .ok();
+            }
+            let Some(connection) = conn.as_mut() else {
+                continue;
+            };
+            let mut command = redis::cmd("XREAD");
+            command
+                .arg("COUNT")
+                .arg(LAG)
+                .arg("BLOCK")
+                .arg(READ_BLOCK_MS)
+                .arg("STREAMS");
+            for (key, _) in &watched {
+                command.arg(Self::stream_key(&link, *key));
+            }
+            for (_, cursor) in &watched {
+                command.arg(cursor);
+            }
+            match command.query_async::<Option<StreamReadReply>>(connection).await {
+                Ok(reply) => self.hand_out(&watched, reply.map(|r| r.keys).unwrap_or_default(), &link),
+                Err(e) => {
+                    link.failed(e.to_string());
+                    conn = None;
+                }
+            }
+        }
+    }
+
+    /// Watched events without a cursor (after an outage) go on from their newest entry.
+    async fn place_cursors(&self, link: &RedisLink) {
+        let unplaced: Vec<(i64, i64)> = self
+            .lock()
+            .iter()
+            .filter(|(_, feed)| feed.cursor.is_none() && feed.sender.receiver_count() > 0)
+            .map(|(key, _)| *key)
+            .collect();
+        for key in unplaced {
+            if let Some(newest) = Self::newest_entry(link, Self::stream_key(link, key)).await {
+                if let Some(feed) = self.lock().get_mut(&key) {
+                    feed.cursor.get_or_insert(newest);
+                }
+            }
+        }
+    }
+
+    /// Events with a monitor here and where their stream was last read.
+    fn watched(&self) -> Vec<((i64, i64), String)> {
+        let mut events = self.lock();
+        events.retain(|_, feed| feed.sender.receiver_count() > 0);
+        events
+            .iter()
+            .filter_map(|(key, feed)| feed.cursor.clone().map(|cursor| (*key, cursor)))
+            .collect()
+    }
+
+    fn hand_out(&self, watched: &[((i64, i64), String)], streams: Vec<redis::streams::StreamKey>, link: &RedisLink) {
+        for stream in streams {
+            let Some((key, _)) = watched
+                .iter()
+                .find(|(key, _)| Self::stream_key(link, *key) == stream.key)
+            else {
+                continue;
+            };
+            let cursor = stream.ids.last().map(|entry| entry.id.clone());
+            let lines: Vec<LogLine> = stream.ids.iter().filter_map(line_of).collect();
+            self.deliver(*key, lines.into_iter(), cursor);
+        }
+    }
+
+    /// While Redis is down (and once when it is back), every monitor redraws now and
+    /// then: rows recorded meanwhile were never shared.
+    async fn resync_while_down(self: Arc<Self>) {
+        let Some(link) = self.shared.clone() else { return };
+        let mut status = link.status();
+        loop {
+            let down = *status.borrow() != LinkStatus::Up;
+            tokio::select! {
+                changed = status.changed() => {
+                    if changed.is_err() { return }
+                    // Back: the streams may be empty (a restart) and cursors must restart.
+                    if *status.borrow() == LinkStatus::Up {
+                        self.lock().values_mut().for_each(|feed| feed.cursor = None);
+                    }
+                    self.resyncs.send_modify(|n| *n += 1);
+                }
+                _ = tokio::time::sleep(DEGRADED_REDRAW), if down => self.resyncs.send_modify(|n| *n += 1),
+            }
+        }
     }
 }
 
-impl Feeds {
-    fn feed(&mut self, key: (i64, i64)) -> &mut EventFeed {
-        let floor = self.floor_of_new;
-        self.events.entry(key).or_insert_with(|| EventFeed {
-            lines: VecDeque::new(),
-            floor,
-            sender: broadcast::channel(LAG).0,
-            last_push: Instant::now(),
-        })
-    }
-
-    /// Drops, about once a minute, the events nobody watches that went quiet.
-    fn sweep(&mut self, idle: Duration) {
-        if self.last_sweep.elapsed() < idle.min(Duration::from_secs(60)) {
-            return;
-        }
-        self.last_sweep = Instant::now();
-        let mut newest_dropped = self.floor_of_new;
-        self.events.retain(|_, feed| {
-            let keep = feed.sender.receiver_count() > 0 || feed.last_push.elapsed() < idle;
-            if !keep {
-                newest_dropped = newest_dropped.max(feed.lines.back().map_or(feed.floor, |l| l.scan_id));
-            }
-            keep
-        });
-        self.floor_of_new = newest_dropped;
-    }
+/// A stream entry as a log row.
+fn line_of(entry: &StreamId) -> Option<LogLine> {
+    let html: String = entry.get("html")?;
+    let result: String = entry.get("result")?;
+    Some(LogLine {
+        position: Position::parse(&entry.id)?,
+        scan_id: entry.get("scan")?,
+        gate_id: entry.get("gate")?,
+        device_id: entry.get("device")?,
+        result: ScanResult::parse(&result)?,
+        html: html.into(),
+    })
 }
 
 #[cfg(test)]
@@ -183,6 +554,7 @@ mod tests {
 
     fn line(scan_id: i64) -> LogLine {
         LogLine {
+            position: Position::Scan(scan_id),
             scan_id,
             gate_id: 1,
             device_id: 1,
@@ -191,18 +563,18 @@ mod tests {
         }
     }
 
-    #[test]
-    fn events_nobody_watches_are_dropped_when_quiet_and_redraw_afterwards() {
+    #[tokio::test]
+    async fn events_nobody_watches_are_dropped_when_quiet_and_redraw_afterwards() {
         let feed = ScanFeed::evicting_after(0, Duration::from_millis(20));
-        feed.push(1, 10, vec![line(1), line(2)]);
-        let (_, watching) = feed.subscribe(1, 11, None);
-        feed.push(1, 11, vec![line(3)]);
+        feed.push(1, 10, vec![line(1), line(2)]).await;
+        let (_, watching) = feed.subscribe(1, 11, None).await;
+        feed.push(1, 11, vec![line(3)]).await;
         std::thread::sleep(Duration::from_millis(40));
-        feed.push(1, 12, vec![line(4)]);
+        feed.push(1, 12, vec![line(4)]).await;
         assert_eq!(feed.events_held(), 2, "event 10 went quiet unwatched; 11 is watched");
-        let (resume, _) = feed.subscribe(1, 10, Some(1));
+        let (resume, _) = feed.subscribe(1, 10, Some(Position::Scan(1))).await;
         assert!(matches!(resume, Resume::Redraw), "its rows are gone: redraw");
-        let (resume, _) = feed.subscribe(1, 11, Some(2));
+        let (resume, _) = feed.subscribe(1, 11, Some(Position::Scan(2))).await;
         assert!(matches!(resume, Resume::Replay(rows) if rows.len() == 1));
         drop(watching);
     }

@@ -1,5 +1,6 @@
 //! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
@@ -9,7 +10,7 @@ use tokio::sync::broadcast;
 
 use super::counters::EventCounts;
 use super::decision::ScanResult;
-use super::feed::{LogFilter, LogLine, Resume};
+use super::feed::{LogFilter, LogLine, Position, Resume};
 use super::queries::{self, DeviceStatus, Gate, ScanLine};
 use super::views::{self, Panel};
 use crate::app::AppState;
@@ -99,19 +100,26 @@ pub async fn scans_stream(
         .headers()
         .get("Last-Event-ID")
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
-    let (resume, receiver) = state.scan_feed.subscribe(tenant.organization_id(), event_id, last_seen);
+        .and_then(Position::parse);
+    let (resume, receiver) = state
+        .scan_feed
+        .subscribe(tenant.organization_id(), event_id, last_seen)
+        .await;
     let log = LogStream {
         state: state.clone(),
         tenant,
         event_id,
         timezone,
         filter,
-        shown_up_to: last_seen.unwrap_or(0),
+        shown_up_to: last_seen,
+        redrawn: HashSet::new(),
     };
     let log = log.frames(resume, receiver).await?;
     let ended = user.session_ended(&state);
-    Ok(sse_stream_until(stream::select(channel_frames(panel), log), ended))
+    Ok(sse_stream_until(
+        state.hub.with_live_status(stream::select(channel_frames(panel), log)),
+        ended,
+    ))
 }
 
 /// Counters, gates and devices of one event: rendered once per coalesced update.
@@ -143,7 +151,7 @@ impl PanelData {
         })
         .await?;
         let now = db::now_ms();
-        let counts = state.scan_counters.event_counts(&tenant, event_id, now);
+        let counts = state.scan_counters.event_counts(&tenant, event_id, now).await?;
         Ok(Self {
             gates,
             devices,
@@ -171,8 +179,10 @@ struct LogStream {
     event_id: i64,
     timezone: String,
     filter: LogFilter,
-    /// Rows up to this scan id are on the client's screen already.
-    shown_up_to: i64,
+    /// Rows up to this position are on the client's screen already.
+    shown_up_to: Option<Position>,
+    /// Scan ids of the last redraw: a row shared just after it is not shown twice.
+    redrawn: HashSet<i64>,
 }
 
 impl LogStream {
@@ -185,37 +195,52 @@ impl LogStream {
             Resume::Replay(lines) => lines.iter().filter_map(|line| self.line_frame(line)).collect(),
             Resume::Redraw => vec![self.redraw().await?],
         };
-        let live = stream::unfold((self, receiver), |(mut log, mut receiver)| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(line) => {
-                        if let Some(frame) = log.line_frame(&line) {
-                            return Some((frame, (log, receiver)));
+        let resyncs = self.state.scan_feed.resyncs();
+        let live = stream::unfold(
+            (self, receiver, resyncs),
+            |(mut log, mut receiver, mut resyncs)| async move {
+                loop {
+                    let next = tokio::select! {
+                        line = receiver.recv() => line,
+                        // Rows may not have been shared (Redis down): redraw from the database.
+                        changed = resyncs.changed() => match changed {
+                            Ok(()) => Err(broadcast::error::RecvError::Lagged(0)),
+                            Err(_) => std::future::pending().await,
+                        },
+                    };
+                    match next {
+                        Ok(line) => {
+                            if let Some(frame) = log.line_frame(&line) {
+                                return Some((frame, (log, receiver, resyncs)));
+                            }
                         }
+                        // Fell behind: a full redraw is smaller than the backlog.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let frame = log.redraw().await.ok()?;
+                            return Some((frame, (log, receiver, resyncs)));
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
-                    // Fell behind: a full redraw is smaller than the backlog.
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        let frame = log.redraw().await.ok()?;
-                        return Some((frame, (log, receiver)));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-            }
-        });
+            },
+        );
         Ok(stream::iter(first).chain(live))
     }
 
     fn line_frame(&mut self, line: &LogLine) -> Option<Frame> {
-        if line.scan_id <= self.shown_up_to || !self.filter.admits(line) {
+        let shown = self.shown_up_to.is_some_and(|shown| line.position <= shown);
+        if shown || self.redrawn.contains(&line.scan_id) || !self.filter.admits(line) {
             return None;
         }
-        self.shown_up_to = line.scan_id;
-        Some(frame(views::LINE_SSE_EVENT, line.html.clone()).with_id(line.scan_id.to_string()))
+        self.shown_up_to = Some(line.position);
+        Some(frame(views::LINE_SSE_EVENT, line.html.clone()).with_id(line.position.to_string()))
     }
 
     /// The latest rows from the database, as the page first shows them.
     async fn redraw(&mut self) -> Result<Frame, AppError> {
         let (tenant, event_id, filter) = (self.tenant, self.event_id, self.filter);
+        // Read first: every row in the log up to it is committed, so in the redraw.
+        let newest_in_log = self.state.scan_feed.newest(tenant.organization_id(), event_id).await;
         let (lines, newest): (Vec<ScanLine>, i64) = db::run(&self.state.pool, move |conn| {
             let newest = queries::newest_scan_id(conn)?;
             Ok((
@@ -224,10 +249,13 @@ impl LogStream {
             ))
         })
         .await?;
+        self.redrawn = lines.iter().map(|line| line.id).collect();
         // Rows newer than both arrive through the feed; older ones are in `lines`.
-        let newest_shown = lines.first().map_or(newest, |line| line.id.max(newest));
-        self.shown_up_to = self.shown_up_to.max(newest_shown);
+        let newest_shown =
+            newest_in_log.unwrap_or_else(|| Position::Scan(lines.first().map_or(newest, |line| line.id.max(newest))));
+        let shown = self.shown_up_to.map_or(newest_shown, |shown| shown.max(newest_shown));
+        self.shown_up_to = Some(shown);
         let html = views::scan_log_table(&lines, &self.timezone).into_string();
-        Ok(frame(views::LOG_SSE_EVENT, html).with_id(self.shown_up_to.to_string()))
+        Ok(frame(views::LOG_SSE_EVENT, html).with_id(shown.to_string()))
     }
 }

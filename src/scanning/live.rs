@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::counters::{CountedScan, ScanCounters};
 use super::decision::{Direction, ScanResult};
-use super::feed::{LogLine, ScanFeed};
+use super::feed::{LogLine, Position, ScanFeed};
 use super::queries::{self, DeviceLabel, ScanLine};
 use super::views;
 use super::writer::{CommittedBatch, OnCommit};
@@ -37,6 +37,7 @@ pub fn on_commit(
 ) -> OnCommit {
     Arc::new(move |batches: &[CommittedBatch]| {
         let (mut scans_of, mut occupancy_of) = (HashSet::new(), HashSet::new());
+        let mut counted = Vec::new();
         for batch in batches {
             let fresh: Vec<_> = batch
                 .answers
@@ -48,18 +49,16 @@ pub fn on_commit(
                 continue;
             }
             let device = batch.device;
-            let counted: Vec<CountedScan> = fresh
-                .iter()
-                .map(|(answer, scan)| CountedScan {
-                    event_id: device.event_id,
-                    gate_id: device.gate_id,
-                    device_id: device.device_id,
-                    result: answer.result,
-                    direction: scan.direction,
-                    scanned_at: scan.scanned_at,
-                })
-                .collect();
-            counters.record(&batch.tenant, &counted);
+            counted.extend(fresh.iter().map(|(answer, scan)| CountedScan {
+                scan_id: answer.scan_id,
+                organization_id: batch.tenant.organization_id(),
+                event_id: device.event_id,
+                gate_id: device.gate_id,
+                device_id: device.device_id,
+                result: answer.result,
+                direction: scan.direction,
+                scanned_at: scan.scanned_at,
+            }));
             let event = (batch.tenant, device.event_id);
             scans_of.insert(event);
             if fresh.iter().any(|(answer, _)| answer.result == ScanResult::Valid) {
@@ -79,6 +78,10 @@ pub fn on_commit(
                 tracing::warn!(event_id = device.event_id, "scan-log rows fell behind; monitors redraw");
                 feed.forget(batch.tenant.organization_id(), device.event_id, newest);
             }
+        }
+        // One round trip for the whole group when the counters are shared.
+        if !counted.is_empty() {
+            counters.record(&counted);
         }
         for (tenant, event_id) in scans_of {
             bus.publish(Update {
@@ -129,6 +132,8 @@ pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::R
                     reason,
                 };
                 LogLine {
+                    // Placed in the log by the feed.
+                    position: Position::Scan(scan_id),
                     scan_id,
                     gate_id: label.gate_id,
                     device_id: group.device_id,
@@ -137,6 +142,6 @@ pub async fn render_log_rows(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::R
                 }
             })
             .collect();
-        feed.push(group.tenant.organization_id(), group.event_id, lines);
+        feed.push(group.tenant.organization_id(), group.event_id, lines).await;
     }
 }

@@ -9,6 +9,7 @@ pub mod feed;
 pub mod handlers;
 pub mod live;
 pub mod queries;
+pub mod redis_counters;
 mod views;
 pub mod writer;
 

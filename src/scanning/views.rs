@@ -49,6 +49,7 @@ pub fn scan_monitor_page(
             }
             div hx-ext="sse" sse-connect=(stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
+                p.connection data-live-status sse-swap="live-status" role="status" {}
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
                     (scan_panel(panel))
                 }

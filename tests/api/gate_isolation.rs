@@ -99,7 +99,7 @@ async fn scans_are_acknowledged_while_exports_stall_and_sign_ins_are_guessed() {
     }
     drop(stalled);
 
-    assert!(latencies.len() >= 100, "only {} scans in six seconds", latencies.len());
+    assert!(latencies.len() >= 30, "only {} scans in six seconds", latencies.len());
     latencies.sort();
     let p99 = latencies[latencies.len() * 99 / 100];
     assert!(

@@ -124,6 +124,24 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
 }
 
 impl TestApp {
+    pub fn port(&self) -> u16 {
+        self.address
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port")
+    }
+
+    /// The same app reached at another address (a proxy in front of it).
+    pub fn behind(&self, address: String) -> TestApp {
+        TestApp {
+            address,
+            state: self.state.clone(),
+            fixture: self.fixture.clone(),
+            _dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -318,10 +336,20 @@ impl ServerProcess {
         Self::start_logging(database, port, Stdio::null()).await
     }
 
+    /// With more flags (e.g. `--redis URL`).
+    pub async fn start_with(database: &str, port: u16, flags: &[&str]) -> Self {
+        Self::launch(database, port, flags, Stdio::null()).await
+    }
+
     /// Started with every request logged (`RUST_LOG=voelgoed::http=info`) to `log`.
     pub async fn start_logging(database: &str, port: u16, log: impl Into<Stdio>) -> Self {
+        Self::launch(database, port, &[], log).await
+    }
+
+    async fn launch(database: &str, port: u16, flags: &[&str], log: impl Into<Stdio>) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
             .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--database", database])
+            .args(flags)
             .env("RUST_LOG", "voelgoed::http=info")
             .stdout(Stdio::null())
             .stderr(log)
@@ -367,5 +395,115 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The Redis of the README's test command (`VOELGOED_TEST_REDIS`).
+pub fn test_redis() -> String {
+    std::env::var("VOELGOED_TEST_REDIS")
+        .expect("VOELGOED_TEST_REDIS must name a Redis server: run the tests with scripts/test.sh")
+}
+
+/// A fresh PostgreSQL database (on `VOELGOED_TEST_POSTGRES`) named `name`.
+pub fn fresh_postgres(name: &str) -> DatabaseUrl {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
+    let name = format!("{name}_{}", std::process::id());
+    DatabaseUrl::parse(&crate::migrations::fresh_postgres_database(&admin_url, &name)).expect("url")
+}
+
+/// Two instances of the app on one fresh PostgreSQL database and one Redis (keys under
+/// their own prefix, so tests sharing a Redis never meet), as behind a load balancer.
+pub async fn scaled_out(name: &str, redis_url: &str) -> (TestApp, TestApp) {
+    let mut redis = voelgoed::config::RedisSettings::new(redis_url);
+    redis.prefix = format!("test-{name}-{}", voelgoed::auth::random_token());
+    let first = spawn_on(
+        fresh_postgres(name),
+        |s| s.redis = Some(redis),
+        tempfile::tempdir().expect("dir"),
+    )
+    .await;
+    let second = another_instance(&first).await;
+    (first, second)
+}
+
+/// A redis-server of the test's own, on a free loopback port, without persistence:
+/// stopping and starting it is a restart that loses everything.
+pub struct RedisServer {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl RedisServer {
+    pub async fn start() -> Self {
+        let mut server = Self {
+            port: free_port(),
+            child: None,
+        };
+        server.restart().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts it (again) and waits until it answers.
+    pub async fn restart(&mut self) {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// SIGKILL: everything in it is gone.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGSTOP / SIGCONT: a Redis that holds its connections open and never answers.
+    pub fn freeze(&self, frozen: bool) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let signal = if frozen { "-STOP" } else { "-CONT" };
+        let status = Command::new("kill").args([signal, &pid]).status().expect("kill");
+        assert!(status.success());
+    }
+
+    pub fn flushall(&self) {
+        let status = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string(), "FLUSHALL"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("redis-cli");
+        assert!(status.success());
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            self.freeze(false);
+        }
+        self.kill();
     }
 }
