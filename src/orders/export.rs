@@ -7,7 +7,6 @@
 //! exhaust only that, never the pages' or the gates' connections.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use actix_web::web::Bytes;
@@ -20,6 +19,7 @@ use super::filter::OrderFilter;
 use super::search::{order_summaries, OrderSummary};
 use crate::db::schema::{events, ticket_types, tickets};
 use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::quota::Quota;
 
 /// Orders read per query.
 const ORDERS_PER_PAGE: i64 = 1_000;
@@ -48,9 +48,9 @@ pub const HEADER: [&str; 11] = [
 #[derive(Clone)]
 pub struct Exports {
     pool: Pool,
-    per_organization: usize,
     idle: Duration,
-    running: Arc<Mutex<HashMap<i64, usize>>>,
+    /// Exports running, per organisation.
+    running: Quota<i64>,
 }
 
 /// Why an export did not start.
@@ -66,9 +66,8 @@ impl Exports {
     pub fn new(pool: Pool, per_organization: usize, idle: Duration) -> Self {
         Self {
             pool,
-            per_organization,
             idle,
-            running: Arc::default(),
+            running: Quota::new(per_organization),
         }
     }
 
@@ -79,7 +78,10 @@ impl Exports {
         filter: OrderFilter,
         timezone: String,
     ) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, ExportRefused> {
-        let slot = self.take_slot(&tenant)?;
+        let slot = self
+            .running
+            .take(tenant.organization_id())
+            .ok_or(ExportRefused::TooMany(self.running.limit()))?;
         let pool = self.pool.clone();
         let conn = tokio::task::spawn_blocking(move || pool.get())
             .await
@@ -97,38 +99,6 @@ impl Exports {
             drop(slot);
         });
         Ok(receiver)
-    }
-
-    fn take_slot(&self, tenant: &Tenant) -> Result<ExportSlot, ExportRefused> {
-        let org = tenant.organization_id();
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = running.entry(org).or_default();
-        if *count >= self.per_organization {
-            return Err(ExportRefused::TooMany(*count));
-        }
-        *count += 1;
-        Ok(ExportSlot {
-            running: self.running.clone(),
-            org,
-        })
-    }
-}
-
-/// One running export of an organisation; dropping it frees the place.
-struct ExportSlot {
-    running: Arc<Mutex<HashMap<i64, usize>>>,
-    org: i64,
-}
-
-impl Drop for ExportSlot {
-    fn drop(&mut self) {
-        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(count) = running.get_mut(&self.org) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                running.remove(&self.org);
-            }
-        }
     }
 }
 
