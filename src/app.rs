@@ -50,6 +50,68 @@ pub struct AppState {
     pub shutdown: Shutdown,
 }
 
+/// Every service as its own `web::Data`, so a handler names exactly what it uses.
+#[derive(Clone)]
+struct Services {
+    pool: web::Data<Pool>,
+    gate_pool: web::Data<scanning::GatePool>,
+    exports: web::Data<Exports>,
+    passwords: web::Data<PasswordChecks>,
+    bus: web::Data<dyn Bus>,
+    hub: web::Data<Hub>,
+    scan_writer: web::Data<ScanWriter>,
+    scan_counters: web::Data<dyn ScanCounters>,
+    scan_feed: web::Data<ScanFeed>,
+    metrics: web::Data<MetricsCache>,
+    device_tokens: web::Data<DeviceTokens>,
+    settings: web::Data<Settings>,
+    outbox: web::Data<OutboxWaker>,
+    redis: Option<web::Data<RedisLink>>,
+    shutdown: web::Data<Shutdown>,
+}
+
+impl Services {
+    fn of(state: &AppState) -> Self {
+        Self {
+            pool: web::Data::new(state.pool.clone()),
+            gate_pool: web::Data::new(scanning::GatePool(state.gate_pool.clone())),
+            exports: web::Data::new(state.exports.clone()),
+            passwords: web::Data::new(state.passwords.clone()),
+            bus: web::Data::from(state.bus.clone()),
+            hub: web::Data::new(state.hub.clone()),
+            scan_writer: web::Data::new(state.scan_writer.clone()),
+            scan_counters: web::Data::from(state.scan_counters.clone()),
+            scan_feed: web::Data::from(state.scan_feed.clone()),
+            metrics: web::Data::from(state.metrics.clone()),
+            device_tokens: web::Data::from(state.device_tokens.clone()),
+            settings: web::Data::from(state.settings.clone()),
+            outbox: web::Data::new(state.outbox.clone()),
+            redis: state.redis.clone().map(web::Data::from),
+            shutdown: web::Data::new(state.shutdown.clone()),
+        }
+    }
+
+    fn register(&self, cfg: &mut web::ServiceConfig) {
+        cfg.app_data(self.pool.clone())
+            .app_data(self.gate_pool.clone())
+            .app_data(self.exports.clone())
+            .app_data(self.passwords.clone())
+            .app_data(self.bus.clone())
+            .app_data(self.hub.clone())
+            .app_data(self.scan_writer.clone())
+            .app_data(self.scan_counters.clone())
+            .app_data(self.scan_feed.clone())
+            .app_data(self.metrics.clone())
+            .app_data(self.device_tokens.clone())
+            .app_data(self.settings.clone())
+            .app_data(self.outbox.clone())
+            .app_data(self.shutdown.clone());
+        if let Some(redis) = &self.redis {
+            cfg.app_data(redis.clone());
+        }
+    }
+}
+
 /// One pool per kind of work, so one running dry never makes another wait.
 struct Pools {
     pages: Pool,
@@ -162,12 +224,12 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", state.settings.addr))?;
         let address = listener.local_addr()?;
         let data = web::Data::new(state.clone());
-        let shutdown_data = web::Data::new(shutdown);
+        let services = Services::of(&state);
         let stream_quota = web::Data::new(live::StreamQuota::default());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(shutdown_data.clone())
+                .configure(|cfg| services.register(cfg))
                 .app_data(stream_quota.clone())
                 .wrap(middleware::from_fn(live::guard_streams))
                 .wrap(middleware::Compress::default())

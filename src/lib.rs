@@ -19,6 +19,7 @@ pub mod health;
 pub mod kiosk;
 pub mod live;
 pub mod orders;
+pub mod paths;
 pub mod quota;
 pub mod redis_link;
 pub mod routes;

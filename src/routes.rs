@@ -3,62 +3,68 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, dashboard, events, health, kiosk, scanning, ui};
+use crate::{auth, dashboard, events, health, kiosk, paths, scanning, ui};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
         .app_data(query_config())
         .app_data(form_config())
-        .route("/", web::get().to(events::handlers::home))
-        .route("/healthz", web::route().guard(get_or_head()).to(health::healthz))
-        .route("/readyz", web::route().guard(get_or_head()).to(health::readyz))
-        .service(web::resource("/assets/{file}").route(web::route().guard(get_or_head()).to(ui::assets::serve)))
-        .route("/login", web::get().to(auth::handlers::login_page))
-        .route("/login", web::post().to(auth::handlers::login))
-        .route("/logout", web::post().to(auth::handlers::logout))
-        .route("/logout/everywhere", web::post().to(auth::handlers::logout_everywhere))
-        .route("/events", web::get().to(events::handlers::list_events))
-        .route("/events/{id}", web::get().to(dashboard::handlers::show_dashboard))
-        .route("/events/{id}/scans", web::get().to(scanning::handlers::scan_monitor))
-        .route("/events/{id}/kiosk-links", web::get().to(kiosk::handlers::list_links))
-        .route("/events/{id}/kiosk-links", web::post().to(kiosk::handlers::create_link))
+        .route(paths::HOME, web::get().to(events::handlers::home))
+        .route(paths::HEALTHZ, web::route().guard(get_or_head()).to(health::healthz))
+        .route(paths::READYZ, web::route().guard(get_or_head()).to(health::readyz))
+        .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(ui::assets::serve)))
+        .route(paths::LOGIN, web::get().to(auth::handlers::login_page))
+        .route(paths::LOGIN, web::post().to(auth::handlers::login))
+        .route(paths::LOGOUT, web::post().to(auth::handlers::logout))
         .route(
-            "/events/{id}/kiosk-links/{link}/revoke",
-            web::post().to(kiosk::handlers::revoke_link),
+            paths::LOGOUT_EVERYWHERE,
+            web::post().to(auth::handlers::logout_everywhere),
         )
-        .route("/kiosk/{token}", web::get().to(kiosk::handlers::kiosk))
-        .route("/kiosk/{token}/stream", web::get().to(kiosk::handlers::kiosk_stream))
+        .route(paths::EVENTS, web::get().to(events::handlers::list_events))
         .route(
-            "/sse/events/{id}/occupancy",
+            paths::EVENT_DASHBOARD,
+            web::get().to(dashboard::handlers::show_dashboard),
+        )
+        .route(paths::SCAN_MONITOR, web::get().to(scanning::handlers::scan_monitor))
+        .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
+        .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
+        .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))
+        .route(paths::KIOSK, web::get().to(kiosk::handlers::kiosk))
+        .route(paths::KIOSK_STREAM, web::get().to(kiosk::handlers::kiosk_stream))
+        .route(
+            paths::EVENT_DASHBOARD_STREAM,
             web::get().to(dashboard::handlers::dashboard_stream),
         )
         .route(
-            "/sse/events/{id}/scans",
+            paths::SCAN_MONITOR_STREAM,
             web::get().to(scanning::handlers::scans_stream),
         )
         // Order management.
-        .route("/orders", web::get().to(crate::orders::handlers::list_orders))
-        .route("/orders.csv", web::get().to(crate::orders::handlers::export_orders))
-        .route("/orders/{id}", web::get().to(crate::orders::order_handlers::show_order))
+        .route(paths::ORDERS, web::get().to(crate::orders::handlers::list_orders))
+        .route(paths::ORDERS_CSV, web::get().to(crate::orders::handlers::export_orders))
+        .route(paths::ORDER, web::get().to(crate::orders::order_handlers::show_order))
         .route(
-            "/orders/{id}/refund",
+            paths::ORDER_REFUND,
             web::get().to(crate::orders::order_handlers::review_refund),
         )
         .route(
-            "/orders/{id}/refund",
+            paths::ORDER_REFUND,
             web::post().to(crate::orders::order_handlers::refund_order),
         )
         .route(
-            "/orders/{id}/resend-confirmation",
+            paths::ORDER_RESEND_CONFIRMATION,
             web::post().to(crate::orders::order_handlers::resend_confirmation),
         )
-        .route("/audit", web::get().to(crate::audit::handlers::show_audit_log))
-        .route("/sse/orders", web::get().to(crate::orders::handlers::orders_stream))
+        .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
+        .route(
+            paths::ORDERS_STREAM,
+            web::get().to(crate::orders::handlers::orders_stream),
+        )
         .service(
-            web::scope("/api/v1")
+            web::scope(paths::API)
                 .app_data(scanning::api::json_config())
-                .route("/scans", web::post().to(scanning::api::post_scans))
-                .route("/devices/heartbeat", web::post().to(scanning::api::post_heartbeat))
+                .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
+                .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
                 .default_service(web::to(api_not_found)),
         )
         .default_service(web::to(not_found));

@@ -15,3 +15,16 @@ pub mod writer;
 
 pub use decision::{record_batch, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use writer::{NotRecorded, ScanWriter, WriterFaults};
+
+/// The device API's own connections (token lookups, heartbeats): never shared with the
+/// pages, so a page, an export or a sign-in cannot exhaust what the gates need.
+#[derive(Clone)]
+pub struct GatePool(pub crate::db::Pool);
+
+impl std::ops::Deref for GatePool {
+    type Target = crate::db::Pool;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}

@@ -1,0 +1,137 @@
+//! Every URL of the console, once: the pattern the route table registers and the
+//! function that views and redirects call to link to it. A unit test holds each pair
+//! together, so a link can never point at a route that moved.
+
+/// A URL pattern as actix-web routes it (`/orders/{id}`).
+pub type Pattern = &'static str;
+
+pub const HOME: Pattern = "/";
+pub const HEALTHZ: Pattern = "/healthz";
+pub const READYZ: Pattern = "/readyz";
+pub const ASSET: Pattern = "/assets/{file}";
+
+pub const LOGIN: Pattern = "/login";
+pub const LOGOUT: Pattern = "/logout";
+pub const LOGOUT_EVERYWHERE: Pattern = "/logout/everywhere";
+
+pub const EVENTS: Pattern = "/events";
+pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
+pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
+pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
+pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
+pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
+pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
+pub const KIOSK: Pattern = "/kiosk/{token}";
+pub const KIOSK_STREAM: Pattern = "/kiosk/{token}/stream";
+
+pub const ORDERS: Pattern = "/orders";
+pub const ORDERS_CSV: Pattern = "/orders.csv";
+pub const ORDERS_STREAM: Pattern = "/sse/orders";
+pub const ORDER: Pattern = "/orders/{id}";
+pub const ORDER_REFUND: Pattern = "/orders/{id}/refund";
+pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation";
+
+pub const AUDIT_LOG: Pattern = "/audit";
+
+/// The device API's scope; its routes below are relative to it.
+pub const API: Pattern = "/api/v1";
+pub const API_SCANS: Pattern = "/scans";
+pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
+
+pub fn event_dashboard(event: i64) -> String {
+    format!("/events/{event}")
+}
+
+pub fn event_dashboard_stream(event: i64) -> String {
+    format!("/sse/events/{event}/occupancy")
+}
+
+pub fn scan_monitor(event: i64) -> String {
+    format!("/events/{event}/scans")
+}
+
+pub fn scan_monitor_stream(event: i64) -> String {
+    format!("/sse/events/{event}/scans")
+}
+
+pub fn kiosk_links(event: i64) -> String {
+    format!("/events/{event}/kiosk-links")
+}
+
+pub fn kiosk_link_revoke(event: i64, link: i64) -> String {
+    format!("/events/{event}/kiosk-links/{link}/revoke")
+}
+
+pub fn kiosk(token: &str) -> String {
+    format!("/kiosk/{token}")
+}
+
+pub fn kiosk_stream(token: &str) -> String {
+    format!("/kiosk/{token}/stream")
+}
+
+pub fn order(order: i64) -> String {
+    format!("/orders/{order}")
+}
+
+pub fn order_refund(order: i64) -> String {
+    format!("/orders/{order}/refund")
+}
+
+pub fn order_resend_confirmation(order: i64) -> String {
+    format!("/orders/{order}/resend-confirmation")
+}
+
+/// `base` with a query string appended, when there is one.
+pub fn with_query(base: &str, query: &str) -> String {
+    match query.is_empty() {
+        true => base.to_owned(),
+        false => format!("{base}?{query}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pattern filled in the way actix-web would match it.
+    fn fill(pattern: Pattern, values: &[&str]) -> String {
+        let mut filled = String::new();
+        let mut values = values.iter();
+        let mut rest = pattern;
+        while let Some((before, after)) = rest.split_once('{') {
+            filled.push_str(before);
+            let (_, tail) = after.split_once('}').unwrap_or(("", ""));
+            filled.push_str(values.next().copied().unwrap_or("?"));
+            rest = tail;
+        }
+        filled.push_str(rest);
+        filled
+    }
+
+    #[test]
+    fn every_link_matches_the_pattern_its_route_registers() {
+        let pairs = [
+            (event_dashboard(7), fill(EVENT_DASHBOARD, &["7"])),
+            (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),
+            (scan_monitor(7), fill(SCAN_MONITOR, &["7"])),
+            (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
+            (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
+            (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
+            (kiosk("abc"), fill(KIOSK, &["abc"])),
+            (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
+            (order(7), fill(ORDER, &["7"])),
+            (order_refund(7), fill(ORDER_REFUND, &["7"])),
+            (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+        ];
+        for (link, route) in pairs {
+            assert_eq!(link, route);
+        }
+    }
+
+    #[test]
+    fn a_query_is_appended_only_when_there_is_one() {
+        assert_eq!(with_query(ORDERS, ""), "/orders");
+        assert_eq!(with_query(ORDERS, "status=paid"), "/orders?status=paid");
+    }
+}
