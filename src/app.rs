@@ -50,24 +50,25 @@ pub struct AppState {
     pub shutdown: Shutdown,
 }
 
-/// Every service as its own `web::Data`, so a handler names exactly what it uses.
+/// Every service as its own `web::Data`, so a handler names exactly what it uses;
+/// the demo simulator, the benchmarks and tests reach them through `Application::services`.
 #[derive(Clone)]
-struct Services {
-    pool: web::Data<Pool>,
-    gate_pool: web::Data<scanning::GatePool>,
-    exports: web::Data<Exports>,
-    passwords: web::Data<PasswordChecks>,
-    bus: web::Data<dyn Bus>,
-    hub: web::Data<Hub>,
-    scan_writer: web::Data<ScanWriter>,
-    scan_counters: web::Data<dyn ScanCounters>,
-    scan_feed: web::Data<ScanFeed>,
-    metrics: web::Data<MetricsCache>,
-    device_tokens: web::Data<DeviceTokens>,
-    settings: web::Data<Settings>,
-    outbox: web::Data<OutboxWaker>,
-    redis: Option<web::Data<RedisLink>>,
-    shutdown: web::Data<Shutdown>,
+pub struct Services {
+    pub pool: web::Data<Pool>,
+    pub gate_pool: web::Data<scanning::GatePool>,
+    pub exports: web::Data<Exports>,
+    pub passwords: web::Data<PasswordChecks>,
+    pub bus: web::Data<dyn Bus>,
+    pub hub: web::Data<Hub>,
+    pub scan_writer: web::Data<ScanWriter>,
+    pub scan_counters: web::Data<dyn ScanCounters>,
+    pub scan_feed: web::Data<ScanFeed>,
+    pub metrics: web::Data<MetricsCache>,
+    pub device_tokens: web::Data<DeviceTokens>,
+    pub settings: web::Data<Settings>,
+    pub outbox: web::Data<OutboxWaker>,
+    pub redis: Option<web::Data<RedisLink>>,
+    pub shutdown: web::Data<Shutdown>,
 }
 
 impl Services {
@@ -134,6 +135,7 @@ pub struct Application {
     address: std::net::SocketAddr,
     server: Server,
     state: AppState,
+    services: Services,
     outbox_worker: tokio::task::JoinHandle<()>,
 }
 
@@ -225,11 +227,12 @@ impl Application {
         let address = listener.local_addr()?;
         let data = web::Data::new(state.clone());
         let services = Services::of(&state);
+        let registered = services.clone();
         let stream_quota = web::Data::new(live::StreamQuota::default());
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .configure(|cfg| services.register(cfg))
+                .configure(|cfg| registered.register(cfg))
                 .app_data(stream_quota.clone())
                 .wrap(middleware::from_fn(live::guard_streams))
                 .wrap(middleware::Compress::default())
@@ -250,6 +253,7 @@ impl Application {
             address,
             server,
             state,
+            services,
             outbox_worker,
         })
     }
@@ -260,6 +264,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.address.port()
+    }
+
+    /// The running app's services, for the demo simulator, the benchmarks and tests.
+    pub fn services(&self) -> &Services {
+        &self.services
     }
 
     /// The running app's state, for the demo simulator and tests.
