@@ -5,11 +5,11 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use rand::{Rng, SeedableRng};
-use voelgoed::admin::{self, NewEvent};
 use voelgoed::db::schema::{orders, refunds, tickets, users};
 use voelgoed::db::{self, sum_of, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 use voelgoed::db::DatabaseUrl;
 
@@ -191,7 +191,7 @@ async fn an_event_with_nothing_yet_shows_zeros_not_errors() {
                 currency: "EUR",
                 sales_open_at: now + 3_600_000,
             };
-            admin::create_event(conn, &tenant, &event).unwrap()
+            provisioning::create_event(conn, &tenant, &event).unwrap()
         })
         .await;
     let client = app.signed_in("owner@a.test").await;
@@ -213,7 +213,7 @@ async fn revenue_adds_up_to_the_cent() {
     let app = spawn_app().await;
     let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
     let odd = app
-        .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "Odd price", 1_234, 100).unwrap())
+        .db(move |conn| provisioning::create_ticket_type(conn, &tenant, event, "Odd price", 1_234, 100).unwrap())
         .await;
     // 3 × €12.34 = €37.02, fee 5 % rounded down = €1.85; 2 × €45.50 = €91.00, fee €4.55.
     sell(&app, tenant, event, odd, 3).await;
@@ -253,7 +253,7 @@ async fn cached_metrics_equal_a_recount_on_postgresql_too() {
 async fn metrics_equal_a_recount_after_random_steps(app: &TestApp, seed: u64) {
     let (tenant, event, regular) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
     let vip = app
-        .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "VIP", 9_999, 40).unwrap())
+        .db(move |conn| provisioning::create_ticket_type(conn, &tenant, event, "VIP", 9_999, 40).unwrap())
         .await;
     let (token, _) = app.device_a("North").await;
     let client = app.signed_in("owner@a.test").await;
@@ -354,11 +354,11 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
                 currency: "EUR",
                 sales_open_at: now - 86_400_000,
             };
-            let club = admin::create_event(conn, &tenant, &event).unwrap();
-            admin::create_ticket_type(conn, &tenant, club, "Regular", 1_000, 100).unwrap();
-            let vip = admin::create_ticket_type(conn, &tenant, club, "VIP", 5_000, 10).unwrap();
-            let gate = admin::find_or_create_gate(conn, &tenant, club, "Door").unwrap();
-            let (_, token) = admin::create_device(conn, &tenant, club, gate, "Door scanner").unwrap();
+            let club = provisioning::create_event(conn, &tenant, &event).unwrap();
+            provisioning::create_ticket_type(conn, &tenant, club, "Regular", 1_000, 100).unwrap();
+            let vip = provisioning::create_ticket_type(conn, &tenant, club, "VIP", 5_000, 10).unwrap();
+            let gate = provisioning::find_or_create_gate(conn, &tenant, club, "Door").unwrap();
+            let (_, token) = provisioning::create_device(conn, &tenant, club, gate, "Door scanner").unwrap();
             (club, vip, token)
         })
         .await;
@@ -454,11 +454,11 @@ async fn the_status_says_on_sale_sold_out_live_or_ended() {
                 currency: "EUR",
                 sales_open_at: now - 24 * hour,
             };
-            let on_sale = admin::create_event(conn, &tenant, &event("Next Week", now + 168 * hour)).unwrap();
-            admin::create_ticket_type(conn, &tenant, on_sale, "Regular", 1_000, 10).unwrap();
-            let sold_out = admin::create_event(conn, &tenant, &event("Tiny Gig", now + 48 * hour)).unwrap();
-            let tiny = admin::create_ticket_type(conn, &tenant, sold_out, "Regular", 1_000, 2).unwrap();
-            let ended = admin::create_event(conn, &tenant, &event("Last Year", now - 100 * hour)).unwrap();
+            let on_sale = provisioning::create_event(conn, &tenant, &event("Next Week", now + 168 * hour)).unwrap();
+            provisioning::create_ticket_type(conn, &tenant, on_sale, "Regular", 1_000, 10).unwrap();
+            let sold_out = provisioning::create_event(conn, &tenant, &event("Tiny Gig", now + 48 * hour)).unwrap();
+            let tiny = provisioning::create_ticket_type(conn, &tenant, sold_out, "Regular", 1_000, 2).unwrap();
+            let ended = provisioning::create_event(conn, &tenant, &event("Last Year", now - 100 * hour)).unwrap();
             (on_sale, sold_out, tiny, ended)
         })
         .await;

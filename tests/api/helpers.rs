@@ -4,13 +4,13 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use voelgoed::admin::{self, NewEvent};
 use voelgoed::app::{AppState, Application};
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::config::Settings;
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -90,11 +90,12 @@ pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), d
 
 fn create_fixture(conn: &mut DbConnection) -> Fixture {
     let hash = hash_password(PASSWORD).expect("hash");
-    let org_a = admin::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
-    let org_b = admin::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
-    admin::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
-    admin::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor).expect("user");
-    admin::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
+    let org_a = provisioning::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
+    let org_b = provisioning::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
+    provisioning::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
+    provisioning::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor)
+        .expect("user");
+    provisioning::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
     let now = db::now_ms();
     let event = |name| NewEvent {
         name,
@@ -106,10 +107,10 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
         currency: "EUR",
         sales_open_at: now - 86_400_000,
     };
-    let event_a = admin::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
-    let event_b = admin::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
-    let ticket_type_a = admin::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
-    let ticket_type_b = admin::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
+    let event_a = provisioning::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
+    let event_b = provisioning::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
+    let ticket_type_a = provisioning::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
+    let ticket_type_b = provisioning::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
     Fixture {
         org_a,
         org_b,
@@ -123,7 +124,35 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     }
 }
 
+/// The real `voelgoed` binary run with `args`, to its end.
+pub fn voelgoed(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+        .args(args)
+        .output()
+        .expect("voelgoed runs")
+}
+
 impl TestApp {
+    /// `voelgoed seed` (the bulk seed: `orgs` new organisations, owner
+    /// owner@seed-K.test / seed-owner, sharing `orders` orders) run by the binary on this
+    /// app's database while the app runs.
+    pub async fn bulk_seed(&self, orders: u64, orgs: u32) {
+        let database = match &self.state.settings.database {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        let (orders, orgs) = (orders.to_string(), orgs.to_string());
+        let output = tokio::task::spawn_blocking(move || {
+            voelgoed(&["seed", "--database", &database, "--orders", &orders, "--orgs", &orgs])
+        })
+        .await
+        .expect("seed task");
+        assert!(
+            output.status.success(),
+            "seed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     pub fn port(&self) -> u16 {
         self.address
             .rsplit(':')
@@ -206,9 +235,9 @@ impl TestApp {
     pub async fn device_a(&self, gate: &str) -> (String, i64) {
         let (tenant, event_id, gate) = (self.fixture.org_a, self.fixture.event_a, gate.to_owned());
         self.db(move |conn| {
-            let gate_id = admin::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
-            let (id, token) =
-                admin::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner")).expect("device");
+            let gate_id = provisioning::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
+            let (id, token) = provisioning::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner"))
+                .expect("device");
             (token, id)
         })
         .await

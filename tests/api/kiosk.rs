@@ -54,7 +54,7 @@ async fn a_gate_kiosk_streams_its_gate_and_the_occupancy_live() {
     let (north, _) = app.device_a("North").await;
     let gate_id: i64 = {
         let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
-        app.db(move |conn| voelgoed::admin::find_or_create_gate(conn, &tenant, event, "North").unwrap())
+        app.db(move |conn| voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, "North").unwrap())
             .await
     };
     let owner = app.signed_in("owner@a.test").await;

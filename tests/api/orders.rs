@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use voelgoed::db::schema::{orders, tickets};
+use voelgoed::db::schema::{orders, tickets, users};
 use voelgoed::db::{self, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::outbox::RetryPolicy;
@@ -416,41 +416,26 @@ async fn the_csv_export_has_a_row_per_ticket_with_codes_under_the_same_filter() 
 #[tokio::test]
 async fn a_large_export_streams_every_ticket_across_pages() {
     let app = spawn_app().await;
-    let (tenant, event, ticket_type) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
-    app.db(move |conn| {
-        use voelgoed::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-        let mut writer = OrderWriter::new(conn).unwrap();
-        let mut fill = EventToFill {
-            event_id: event,
-            ticket_types: vec![TypeToFill {
-                id: ticket_type,
-                price: 4_550,
-                left: 100_000,
-            }],
-            sold_from: 1,
-            sold_until: 1_000_000,
-            max_tickets: 3,
-        };
-        for _ in 0..2_500 {
-            writer.add_order(&tenant, &mut fill, 1);
-        }
-        writer.flush(conn).unwrap();
-    })
-    .await;
-    let tickets_of_a: i64 = app
+    app.bulk_seed(2_500, 1).await;
+    let tickets_seeded: i64 = app
         .db(move |conn| {
+            let seeded: i64 = users::table
+                .filter(users::email.eq("owner@seed-1.test"))
+                .select(users::organization_id)
+                .first(conn)
+                .unwrap();
             tickets::table
-                .filter(tickets::organization_id.eq(tenant.organization_id()))
+                .filter(tickets::organization_id.eq(seeded))
                 .count()
                 .get_result(conn)
                 .unwrap()
         })
         .await;
-    let client = app.signed_in("owner@a.test").await;
+    let client = app.signed_in_as("owner@seed-1.test", "seed-owner").await;
 
     let body = app.page(&client, "/orders.csv").await;
 
-    assert_eq!(body.lines().count() as i64, 1 + tickets_of_a);
+    assert_eq!(body.lines().count() as i64, 1 + tickets_seeded);
 }
 
 /// The same order management on PostgreSQL (`VOELGOED_TEST_POSTGRES`): search, dates,

@@ -13,15 +13,15 @@ use diesel::prelude::*;
 use futures_util::StreamExt;
 
 use super::{percentile_ms, scan_json, tempfile_dir};
-use crate::admin::{self, NewEvent};
-use crate::app::{AppState, Application};
-use crate::auth::{open_session, Role, SESSION_COOKIE};
-use crate::config::Settings;
-use crate::db::schema::tickets;
-use crate::db::{self, DatabaseUrl, Pool, Tenant};
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-use crate::live::{Channel, Update, UpdateKind};
-use crate::orders::{place_order, NewOrder};
+use voelgoed::app::{AppState, Application};
+use voelgoed::auth::{open_session, Role, SESSION_COOKIE};
+use voelgoed::config::Settings;
+use voelgoed::db::schema::tickets;
+use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
+use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 #[derive(clap::Args, Debug)]
 pub struct DashboardBenchOptions {
@@ -74,9 +74,9 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     let seeded = tokio::task::spawn_blocking(move || seed(&seed_url, tickets_wanted)).await??;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let mut settings = Settings::new("127.0.0.1:0", url);
-    settings.redis = options.redis.as_ref().map(|redis| crate::config::RedisSettings {
-        prefix: format!("bench-{}", crate::auth::random_token()),
-        ..crate::config::RedisSettings::new(redis)
+    settings.redis = options.redis.as_ref().map(|redis| voelgoed::config::RedisSettings {
+        prefix: format!("bench-{}", voelgoed::auth::random_token()),
+        ..voelgoed::config::RedisSettings::new(redis)
     });
     let app = Application::build(settings.clone()).await?;
     let (base, state) = (format!("http://{}", app.address()), app.state().clone());
@@ -118,8 +118,9 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     let pool: Pool = db::connect(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut conn = pool.get()?;
-    let tenant = admin::create_organization(&mut conn, "Dashboard Bench Org", "Europe/Amsterdam")?;
-    let user_id = admin::create_user_with_hash(&mut conn, &tenant, "owner@dash.test", "Bench", "!", Role::Owner)?;
+    let tenant = provisioning::create_organization(&mut conn, "Dashboard Bench Org", "Europe/Amsterdam")?;
+    let user_id =
+        provisioning::create_user_with_hash(&mut conn, &tenant, "owner@dash.test", "Bench", "!", Role::Owner)?;
     let now = db::now_ms();
     let event = NewEvent {
         name: "Million Festival",
@@ -131,7 +132,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         currency: "EUR",
         sales_open_at: now - 30 * 86_400_000,
     };
-    let event_id = admin::create_event(&mut conn, &tenant, &event)?;
+    let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
     let mut types = Vec::new();
     for (name, price, share) in [
         ("Day", 5_000, 55),
@@ -140,7 +141,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         ("VIP", 15_000, 8),
     ] {
         let capacity = wanted * share / 100 + wanted;
-        let id = admin::create_ticket_type(&mut conn, &tenant, event_id, name, price, capacity)?;
+        let id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, name, price, capacity)?;
         types.push(TypeToFill {
             id,
             price,
@@ -176,8 +177,8 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         .select(tickets::code)
         .limit(200_000)
         .load(&mut conn)?;
-    let gate = admin::find_or_create_gate(&mut conn, &tenant, event_id, "Main")?;
-    let (_, device_token) = admin::create_device(&mut conn, &tenant, event_id, gate, "Bench scanner")?;
+    let gate = provisioning::find_or_create_gate(&mut conn, &tenant, event_id, "Main")?;
+    let (_, device_token) = provisioning::create_device(&mut conn, &tenant, event_id, gate, "Bench scanner")?;
     Ok(Seeded {
         tenant,
         event_id,

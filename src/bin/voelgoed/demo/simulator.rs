@@ -7,13 +7,13 @@ use std::time::Duration;
 use diesel::prelude::*;
 use rand::Rng;
 
-use crate::app::AppState;
-use crate::db::schema::{events, orders, ticket_types, tickets};
-use crate::db::{self, DbConnection, Tenant};
-use crate::live::{Channel, Update, UpdateKind};
-use crate::orders::{place_order, NewOrder};
-use crate::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
-use crate::scanning::{Direction, GateDevice, ScanAttempt};
+use voelgoed::app::AppState;
+use voelgoed::db::schema::{events, orders, ticket_types, tickets};
+use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
+use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
 pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
@@ -176,7 +176,7 @@ fn scan(
         Direction::In
     };
     let attempt = ScanAttempt {
-        device_scan_id: format!("sim-{}", crate::auth::random_token()),
+        device_scan_id: format!("sim-{}", voelgoed::auth::random_token()),
         ticket_code: code,
         direction,
         scanned_at: db::now_ms(),
