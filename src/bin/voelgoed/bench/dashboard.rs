@@ -14,7 +14,7 @@ use futures_util::StreamExt;
 
 use super::{percentile_ms, scan_json, tempfile_dir};
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-use voelgoed::app::{AppState, Application};
+use voelgoed::app::{Application, Services};
 use voelgoed::auth::{open_session, Role, SESSION_COOKIE};
 use voelgoed::config::Settings;
 use voelgoed::db::schema::tickets;
@@ -79,7 +79,7 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
         ..voelgoed::config::RedisSettings::new(redis)
     });
     let app = Application::build(settings.clone()).await?;
-    let (base, state) = (format!("http://{}", app.address()), app.state().clone());
+    let (base, services) = (format!("http://{}", app.address()), app.services().clone());
     let server = actix_web::rt::spawn(app.run_until_stopped());
     // Scaled out, the live phase reads its stream from a second instance.
     let (stream_base, second) = match settings.redis.is_some() {
@@ -92,7 +92,7 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
         false => (base.clone(), None),
     };
     let user_id = seeded.user_id;
-    let session = db::run(&state.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
+    let session = db::run(&services.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
     let page = format!("{base}/events/{}", seeded.event_id);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -103,10 +103,10 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     println!("very first load after start-up: {:.1} ms", first.as_secs_f64() * 1000.0);
     let warm = warm_loads(&client, &page, options.loads).await?;
     report_loads("first load, metrics cached (warm)", &warm);
-    let cold = cold_loads(&client, &page, &state, &seeded, (options.loads / 10).max(5)).await?;
+    let cold = cold_loads(&client, &page, &services, &seeded, (options.loads / 10).max(5)).await?;
     report_loads("first load, metrics recomputed (cold)", &cold);
     first_visit_bytes(&client, &page).await?;
-    live_phase([&base, &stream_base], &client, &state, seeded, &options).await?;
+    live_phase([&base, &stream_base], &client, &services, seeded, &options).await?;
     server.abort();
     second.iter().for_each(|server| server.abort());
     Ok(())
@@ -213,21 +213,21 @@ async fn warm_loads(client: &awc::Client, page: &str, loads: usize) -> anyhow::R
 async fn cold_loads(
     client: &awc::Client,
     page: &str,
-    state: &AppState,
+    services: &Services,
     seeded: &Seeded,
     loads: usize,
 ) -> anyhow::Result<Vec<Duration>> {
-    let before = state.metrics.computations();
+    let before = services.metrics.computations();
     let mut times = Vec::with_capacity(loads);
     for _ in 0..loads {
-        state.bus.publish(Update {
+        services.bus.publish(Update {
             channel: Channel::occupancy(&seeded.tenant, seeded.event_id),
             kind: UpdateKind::OrderChanged,
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
         times.push(timed_load(client, page).await?);
     }
-    let recomputed = state.metrics.computations() - before;
+    let recomputed = services.metrics.computations() - before;
     anyhow::ensure!(
         recomputed >= loads as u64,
         "only {recomputed} of {loads} loads were cold"
@@ -282,7 +282,7 @@ type Marks = Arc<Mutex<Vec<(Instant, i64)>>>;
 async fn live_phase(
     [base, stream_base]: [&str; 2],
     client: &awc::Client,
-    state: &AppState,
+    services: &Services,
     seeded: Seeded,
     options: &DashboardBenchOptions,
 ) -> anyhow::Result<()> {
@@ -302,14 +302,14 @@ async fn live_phase(
         sizes.clone(),
     ));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let computations = state.metrics.computations();
+    let computations = services.metrics.computations();
 
     let seller = tokio::task::spawn_blocking({
-        let (state, marks) = (state.clone(), sold_in_db.clone());
+        let (services, marks) = (services.clone(), sold_in_db.clone());
         let (tenant, event_id, type_id, rate) = (seeded.tenant, seeded.event_id, seeded.type_id, options.sell_rate);
-        move || sell(&state, tenant, event_id, type_id, rate, length, &marks)
+        move || sell(&services, tenant, event_id, type_id, rate, length, &marks)
     });
-    let scanner = scan(base, &seeded, options.scan_rate, length, state, inside_in_db.clone());
+    let scanner = scan(base, &seeded, options.scan_rate, length, services, inside_in_db.clone());
     let (sold, admitted) = tokio::join!(seller, scanner);
     let (sold, admitted) = (sold??, admitted?);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -318,7 +318,7 @@ async fn live_phase(
     println!(
         "live: sold {sold} tickets and admitted {admitted} people in {} s; metrics computed {} times",
         options.seconds,
-        state.metrics.computations() - computations
+        services.metrics.computations() - computations
     );
     report_lag("sold", &sold_in_db, &sold_shown);
     report_lag("inside", &inside_in_db, &inside_shown);
@@ -375,7 +375,7 @@ fn metric_in(html: &str, name: &str) -> Option<i64> {
 
 /// Sells `rate` tickets a second in orders of 1–4, noting the total after each commit.
 fn sell(
-    state: &AppState,
+    services: &Services,
     tenant: Tenant,
     event_id: i64,
     type_id: i64,
@@ -383,7 +383,7 @@ fn sell(
     length: Duration,
     marks: &Marks,
 ) -> anyhow::Result<i64> {
-    let mut conn = state.pool.get()?;
+    let mut conn = services.pool.get()?;
     let start_total: i64 = tickets::table
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::status.eq("valid"))
@@ -410,7 +410,7 @@ fn sell(
         if let Ok(mut marks) = marks.lock() {
             marks.push((Instant::now(), start_total + sold));
         }
-        state.bus.publish(Update {
+        services.bus.publish(Update {
             channel: Channel::occupancy(&tenant, event_id),
             kind: UpdateKind::TicketSold,
         });
@@ -425,11 +425,14 @@ async fn scan(
     seeded: &Seeded,
     rate: i64,
     length: Duration,
-    state: &AppState,
+    services: &Services,
     marks: Marks,
 ) -> anyhow::Result<i64> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id).await?;
+    let start_inside = services
+        .scan_counters
+        .occupancy(&seeded.tenant, seeded.event_id)
+        .await?;
     let per_batch = (rate / 10).max(1) as usize;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (started, mut admitted, mut next) = (Instant::now(), 0i64, 0usize);

@@ -72,7 +72,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     for _ in 0..instances {
         let app = Application::build(settings.clone()).await?;
         bases.push(format!("http://{}", app.address()));
-        pool.get_or_insert_with(|| app.state().pool.clone());
+        pool.get_or_insert_with(|| app.services().pool.get_ref().clone());
         servers.push(actix_web::rt::spawn(app.run_until_stopped()));
     }
     let pool = pool.context("no instance started")?;

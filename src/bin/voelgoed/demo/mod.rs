@@ -42,7 +42,7 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
         println!("Seeded the demo data.");
     }
     tokio::spawn(simulator::run(
-        app.state().clone(),
+        app.services().clone(),
         options.orders_per_second,
         options.scans_per_second,
     ));
