@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
 
 use crate::helpers::{spawn_app, TestApp};
 
@@ -137,30 +138,60 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
 
 #[tokio::test]
 async fn a_burst_of_updates_is_coalesced_into_few_frames() {
+    const SALES: i64 = 200;
     let app = spawn_app().await;
+    let window = app.state.settings.coalesce;
     let client = app.signed_in("owner@a.test").await;
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     stream.next_update(Duration::from_secs(5)).await.expect("initial frame");
+    let renders_before = app.state.hub.renders();
 
-    app.place_order_a(1).await;
+    // A burst of sales, each announced at once and each changing what the view shows.
+    let bus = app.state.bus.clone();
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
-    let started = Instant::now();
-    for _ in 0..500 {
-        app.state.bus.publish(Update {
-            channel: channel.clone(),
-            kind: UpdateKind::ScanOccurred,
-        });
+    let (tenant, event_id, type_id) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
+    let burst = app
+        .db(move |conn| {
+            let started = Instant::now();
+            for _ in 0..SALES {
+                let order = NewOrder {
+                    event_id,
+                    buyer_name: "Burst Buyer".into(),
+                    buyer_email: "burst@example.test".into(),
+                    items: vec![(type_id, 1)],
+                    created_at: voelgoed::db::now_ms(),
+                };
+                place_order(conn, &tenant, &order).unwrap().unwrap();
+                bus.publish(Update {
+                    channel: channel.clone(),
+                    kind: UpdateKind::TicketSold,
+                });
+            }
+            started.elapsed()
+        })
+        .await;
+    let (mut frames, mut last_sold) = (0, None);
+    while let Some(message) = stream.next(Duration::from_millis(600)).await {
+        if let Some(sold) = crate::helpers::text_of(&message.data, r#"[data-metric="sold"]"#) {
+            frames += 1;
+            last_sold = Some(sold.replace(',', ""));
+        }
     }
-    let mut frames = 0;
-    while stream.next_update(Duration::from_millis(600)).await.is_some() {
-        frames += 1;
-    }
+    let renders = app.state.hub.renders() - renders_before;
 
-    // 500 updates within a few milliseconds: with a 100 ms coalescing window the stream
-    // redraws a handful of times, not 500, and sends only what changed.
-    assert!(frames >= 1, "the burst must be shown");
-    let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
-    assert!(frames <= allowed, "{frames} frames for one burst (allowed {allowed})");
+    // One render per coalescing window of the burst (and one after it), not one per
+    // update; every frame sent is one of those renders, the last showing every sale.
+    let allowed = 2 + (burst.as_millis() / window.as_millis()) as u64;
+    assert!(
+        allowed < SALES as u64,
+        "the burst ({burst:?}) must be shorter than {SALES} windows"
+    );
+    assert_eq!(last_sold.expect("the burst must be shown"), SALES.to_string());
+    assert!(
+        renders <= allowed,
+        "{renders} renders for {SALES} updates in {burst:?} (allowed {allowed})"
+    );
+    assert!(frames <= renders, "{frames} frames from {renders} renders");
 }
 
 #[tokio::test]
