@@ -14,6 +14,7 @@ mod faults;
 mod gate_isolation;
 mod helpers;
 mod hostile_input;
+mod htmx_errors;
 mod kiosk;
 mod mail_server;
 pub mod migrations;
