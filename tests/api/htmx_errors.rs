@@ -15,7 +15,10 @@ async fn a_refused_filter_from_htmx_is_swapped_into_the_flash_area() {
     assert_eq!(from_htmx.headers()["hx-retarget"], "#flash");
     assert_eq!(from_htmx.headers()["hx-reswap"], "innerHTML");
     let body = from_htmx.text().await.unwrap();
-    assert_eq!(text_of(&body, "p.notice.error").as_deref(), Some("The from date is after the to date."));
+    assert_eq!(
+        text_of(&body, "p.notice.error").as_deref(),
+        Some("The from date is after the to date.")
+    );
     assert!(!body.contains("<html"), "a fragment, not a page: {body}");
 
     let page = client.get(&url).send().await.unwrap();
