@@ -53,7 +53,7 @@ async fn racing_sales_from_two_instances_never_oversell_on_postgresql() {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_capacity_{}", std::process::id());
-    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
     let first = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     let second = another_instance(&first).await;
     assert_eq!(race_for_ten_tickets([&first, &second]).await, (10, 10));

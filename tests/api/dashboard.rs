@@ -13,8 +13,8 @@ use voelgoed::provisioning::{self, NewEvent};
 
 use voelgoed::db::DatabaseUrl;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, scan, spawn_app, spawn_on, text_of, TestApp};
-use crate::sse::SseReader;
 
 /// Sells `quantity` tickets of a type and tells the bus, as the shop does.
 async fn sell(app: &TestApp, tenant: Tenant, event_id: i64, type_id: i64, quantity: i64) -> Vec<String> {
@@ -243,7 +243,7 @@ async fn cached_metrics_equal_a_recount_on_postgresql_too() {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_dashboard_{}", std::process::id());
-    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
     let app = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     metrics_equal_a_recount_after_random_steps(&app, 7).await;
 }
@@ -408,7 +408,7 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
 }
 
 /// The next message with `text`; every message on the way must be at most 2 KB.
-async fn next_containing(stream: &mut SseReader, text: &str) -> crate::sse::Message {
+async fn next_containing(stream: &mut SseReader, text: &str) -> crate::helpers::sse::Message {
     loop {
         let message = stream
             .next(Duration::from_secs(5))

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of, TestApp};
-use crate::sse::SseReader;
 
 fn links(app: &TestApp) -> String {
     format!("/events/{}/kiosk-links", app.fixture.event_a)

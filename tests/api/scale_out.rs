@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use voelgoed::db;
 use voelgoed::scanning::counters::recount;
 
+use crate::helpers::sse::{Message, SseReader};
 use crate::helpers::{batch, scaled_out, scan, test_redis, text_of, RedisServer, TestApp};
-use crate::sse::{Message, SseReader};
 
 async fn next_named(reader: &mut SseReader, event: &str, wait: Duration) -> Option<Message> {
     let deadline = Instant::now() + wait;
@@ -114,7 +114,7 @@ async fn a_sale_and_a_refund_on_a_move_the_dashboard_on_b() {
     let confirmation = a
         .page(&owner_a, &format!("/orders/{}/refund?scope=all", order.id))
         .await;
-    let form = crate::orders::confirmation_form(&confirmation);
+    let form = crate::helpers::orders::confirmation_form(&confirmation);
     let refunded = owner_a
         .post(a.url(&format!("/orders/{}/refund", order.id)))
         .form(&form)

@@ -1,5 +1,4 @@
-//! `spawn_app` and the fixture data the tests share.
-#![allow(dead_code)]
+//! `spawn_app`, the fixture data every test starts from, and the `TestApp` methods the tests drive it with.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -438,7 +437,7 @@ pub fn fresh_postgres(name: &str) -> DatabaseUrl {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("{name}_{}", std::process::id());
-    DatabaseUrl::parse(&crate::migrations::fresh_postgres_database(&admin_url, &name)).expect("url")
+    DatabaseUrl::parse(&crate::helpers::postgres::fresh_postgres_database(&admin_url, &name)).expect("url")
 }
 
 /// Two instances of the app on one fresh PostgreSQL database and one Redis (keys under
