@@ -22,7 +22,9 @@ async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload()
     browser.mark_page_load().await;
     // Let the SSE connection open before the sale.
     // (the dashboard's channel and the session's sign-out view).
-    browser.wait_for(|_| async { app.state.hub.live_channels() == 2 }).await;
+    browser
+        .wait_for(|_| async { app.services.hub.live_channels() == 2 })
+        .await;
 
     let sold = app.sell_tickets_a(2).await;
 
@@ -150,7 +152,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
     let created = created.text().await.unwrap();
     let start = created.find("/kiosk/").unwrap();
     let kiosk_path = created[start..].split('"').next().unwrap().to_owned();
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let port = crate::helpers::free_port();
@@ -308,7 +310,7 @@ async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_bei
         .unwrap();
 
     let order = app.sell_tickets_a(2).await;
-    app.state.bus.publish(voelgoed::live::Update {
+    app.services.bus.publish(voelgoed::live::Update {
         channel: voelgoed::live::Channel::orders(&app.fixture.org_a),
         kind: voelgoed::live::UpdateKind::OrderChanged,
     });

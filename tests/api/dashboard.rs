@@ -37,7 +37,7 @@ async fn try_sell(app: &TestApp, tenant: Tenant, event_id: i64, type_id: i64, qu
             place_order(conn, &tenant, &order).unwrap().map(|o| o.ticket_codes)
         })
         .await?;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::occupancy(&tenant, event_id),
         kind: UpdateKind::TicketSold,
     });
@@ -87,7 +87,7 @@ async fn refund_ticket(app: &TestApp, code: String) {
             .unwrap();
     })
     .await;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::occupancy(&tenant, app.fixture.event_a),
         kind: UpdateKind::OrderChanged,
     });
@@ -308,11 +308,11 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
     let client = app.signed_in("owner@a.test").await;
     let path = dashboard_path(&app);
     app.page(&client, &path).await;
-    let after_first = app.state.metrics.computations();
+    let after_first = app.services.metrics.computations();
 
     app.page(&client, &path).await;
     assert_eq!(
-        app.state.metrics.computations(),
+        app.services.metrics.computations(),
         after_first,
         "a second look is served from the cache"
     );
@@ -320,7 +320,7 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
     app.place_order_a(2).await;
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     for _ in 0..500 {
-        app.state.bus.publish(Update {
+        app.services.bus.publish(Update {
             channel: channel.clone(),
             kind: UpdateKind::TicketSold,
         });
@@ -331,7 +331,7 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
 
     assert!(pages.iter().all(|page| metric(page, "sold") == "2"));
     assert_eq!(
-        app.state.metrics.computations(),
+        app.services.metrics.computations(),
         after_first + 1,
         "500 invalidations and 40 concurrent loads: one recomputation"
     );

@@ -174,7 +174,7 @@ async fn an_unknown_token_repeated_is_refused_from_memory() {
     let (status, _) = app.post_scans("not-a-token", &body).await;
     assert_eq!(status, 401);
     // The gates' pool is taken away: a repeat is still answered (from the cache).
-    let gate_pool = app.state.gate_pool.clone();
+    let gate_pool = app.services.gate_pool.clone();
     let held: Vec<_> = tokio::task::spawn_blocking(move || {
         (0..gate_pool.max_size())
             .map(|_| gate_pool.get().expect("conn"))

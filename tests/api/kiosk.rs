@@ -185,7 +185,7 @@ async fn kiosk_tokens_and_search_text_never_reach_the_access_log() {
     let owner = app.signed_in(&app.fixture.owner_a).await;
     let path = create_link(&app, &owner, "").await;
     let token = path.trim_start_matches("/kiosk/").to_owned();
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let dir = tempfile::tempdir().unwrap();

@@ -233,8 +233,8 @@ async fn two_workers_and_a_slow_smtp_server_send_each_message_once() {
             }
         })
         .await;
-    first.state.outbox.wake();
-    second.state.outbox.wake();
+    first.services.outbox.wake();
+    second.services.outbox.wake();
 
     for order in &orders {
         let (_, attempts, _) = wait_for_email_status(&first, *order, "sent").await;

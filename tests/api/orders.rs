@@ -244,7 +244,7 @@ async fn a_new_order_that_matches_the_filter_is_pushed_to_an_open_list() {
 
     let other = place_a(&app, ("Someone Else", "else@example.test"), 1, db::now_ms()).await;
     let matching = place_a(&app, ("Matching Buyer", "match@example.test"), 2, db::now_ms()).await;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::orders(&app.fixture.org_a),
         kind: UpdateKind::OrderChanged,
     });

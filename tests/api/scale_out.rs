@@ -27,7 +27,12 @@ async fn counters_equal_a_recount(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = db::now_ms();
-        let live = app.state.scan_counters.event_counts(&tenant, event, now).await.unwrap();
+        let live = app
+            .services
+            .scan_counters
+            .event_counts(&tenant, event, now)
+            .await
+            .unwrap();
         let truth = app
             .db(move |conn| {
                 recount(conn, Some((&tenant, event)), now)
@@ -281,7 +286,7 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
     counters_equal_a_recount(&b).await;
     let (tenant, event) = (a.fixture.org_a, a.fixture.event_a);
     let counts = b
-        .state
+        .services
         .scan_counters
         .event_counts(&tenant, event, db::now_ms())
         .await

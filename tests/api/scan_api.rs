@@ -146,7 +146,7 @@ async fn restrict_gate_to_a_new_type(app: &TestApp, gate: &'static str) {
     let vip_type = app
         .db(move |conn| voelgoed::provisioning::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap())
         .await;
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let run = |types: &[String]| {
@@ -476,7 +476,7 @@ async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scan
     let (status, _) = app.post_scans(&token, &batch(vec![scan("1", &codes[0], "in")])).await;
     assert_eq!(status, 200);
 
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let revoke = |device: i64| {

@@ -48,14 +48,14 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
 async fn a_burst_of_updates_is_coalesced_into_few_frames() {
     const SALES: i64 = 200;
     let app = spawn_app().await;
-    let window = app.state.settings.coalesce;
+    let window = app.services.settings.coalesce;
     let client = app.signed_in("owner@a.test").await;
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     stream.next_update(Duration::from_secs(5)).await.expect("initial frame");
-    let renders_before = app.state.hub.renders();
+    let renders_before = app.services.hub.renders();
 
     // A burst of sales, each announced at once and each changing what the view shows.
-    let bus = app.state.bus.clone();
+    let bus = app.services.bus.clone();
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     let (tenant, event_id, type_id) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
     let burst = app
@@ -85,7 +85,7 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
             last_sold = Some(sold.replace(',', ""));
         }
     }
-    let renders = app.state.hub.renders() - renders_before;
+    let renders = app.services.hub.renders() - renders_before;
 
     // One render per coalescing window of the burst (and one after it), not one per
     // update; every frame sent is one of those renders, the last showing every sale.
@@ -111,7 +111,7 @@ async fn an_update_that_changes_nothing_on_screen_sends_nothing() {
 
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     for _ in 0..20 {
-        app.state.bus.publish(Update {
+        app.services.bus.publish(Update {
             channel: channel.clone(),
             kind: UpdateKind::ScanOccurred,
         });
@@ -136,7 +136,11 @@ async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
     one.next_update(Duration::from_secs(5)).await.unwrap();
     two.next_update(Duration::from_secs(5)).await.unwrap();
     // One occupancy task for both, and each session's sign-out view.
-    assert_eq!(app.state.hub.live_channels(), 3, "both clients share one channel task");
+    assert_eq!(
+        app.services.hub.live_channels(),
+        3,
+        "both clients share one channel task"
+    );
 
     app.sell_tickets_a(1).await;
     let (a, b) = (
@@ -156,17 +160,17 @@ async fn channel_task_stops_when_the_last_client_leaves() {
     let first = stream.next_update(Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.event, "occupancy");
     // The occupancy channel and the session's sign-out view.
-    assert_eq!(app.state.hub.live_channels(), 2);
+    assert_eq!(app.services.hub.live_channels(), 2);
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
+    while app.services.hub.live_channels() > 0 && Instant::now() < deadline {
         // A sale changes the page, so a frame is written to the dead client.
         app.sell_tickets_a(1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(app.state.hub.live_channels(), 0);
+    assert_eq!(app.services.hub.live_channels(), 0);
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use voelgoed::app::{AppState, Application};
+use voelgoed::app::{Application, Services};
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::config::Settings;
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
@@ -15,7 +15,7 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub address: String,
-    pub state: AppState,
+    pub services: Services,
     pub fixture: Fixture,
     _dir: tempfile::TempDir,
 }
@@ -49,7 +49,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// A second instance of the app on the same database (as behind a load balancer),
 /// sharing `first`'s fixture.
 pub async fn another_instance(first: &TestApp) -> TestApp {
-    let settings = first.state.settings.as_ref().clone();
+    let settings = first.services.settings.as_ref().clone();
     let app = Application::build(Settings {
         addr: "127.0.0.1:0".into(),
         ..settings
@@ -57,11 +57,11 @@ pub async fn another_instance(first: &TestApp) -> TestApp {
     .await
     .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
+    let services = app.services().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        state,
+        services,
         fixture: first.fixture.clone(),
         _dir: tempfile::tempdir().expect("temp dir"),
     }
@@ -73,15 +73,15 @@ pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), d
     configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
+    let services = app.services().clone();
     tokio::spawn(app.run_until_stopped());
-    let pool = state.pool.clone();
+    let pool = services.pool.clone();
     let fixture = tokio::task::spawn_blocking(move || create_fixture(&mut pool.get().expect("connection")))
         .await
         .expect("fixture task");
     TestApp {
         address,
-        state,
+        services,
         fixture,
         _dir: dir,
     }
@@ -136,7 +136,7 @@ impl TestApp {
     /// owner@seed-K.test / seed-owner, sharing `orders` orders) run by the binary on this
     /// app's database while the app runs.
     pub async fn bulk_seed(&self, orders: u64, orgs: u32) {
-        let database = match &self.state.settings.database {
+        let database = match &self.services.settings.database {
             DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url.clone(),
         };
         let (orders, orgs) = (orders.to_string(), orgs.to_string());
@@ -164,7 +164,7 @@ impl TestApp {
     pub fn behind(&self, address: String) -> TestApp {
         TestApp {
             address,
-            state: self.state.clone(),
+            services: self.services.clone(),
             fixture: self.fixture.clone(),
             _dir: tempfile::tempdir().expect("temp dir"),
         }
@@ -270,7 +270,7 @@ impl TestApp {
 
     /// Runs blocking database work against the app's pool.
     pub async fn db<T: Send + 'static>(&self, work: impl FnOnce(&mut DbConnection) -> T + Send + 'static) -> T {
-        let pool = self.state.pool.clone();
+        let pool = self.services.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut pool.get().expect("connection")))
             .await
             .expect("db task")
@@ -279,7 +279,7 @@ impl TestApp {
     /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
     pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
         let order = self.place_order_a(quantity).await;
-        self.state.bus.publish(Update {
+        self.services.bus.publish(Update {
             channel: Channel::occupancy(&self.fixture.org_a, self.fixture.event_a),
             kind: UpdateKind::TicketSold,
         });
