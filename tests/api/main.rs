@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
+mod architecture;
 mod audit;
 mod auth;
 mod bad_input;
