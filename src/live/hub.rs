@@ -6,6 +6,7 @@
 //! only ever holds the newest frame, so a phone on 3G cannot grow server memory.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -52,6 +53,8 @@ pub struct Hub {
     listeners: Arc<[Arc<dyn UpdateListener>]>,
     /// Whether updates from other instances arrive (None: a bus of one process).
     link: Option<watch::Receiver<LinkStatus>>,
+    /// Renders done by every view since the start (see `renders`).
+    renders: Arc<AtomicU64>,
 }
 
 /// While updates from other instances cannot arrive, every view is redrawn (from the
@@ -71,6 +74,7 @@ impl Hub {
             coalesce,
             listeners: listeners.into(),
             link: bus.link_status(),
+            renders: Arc::default(),
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
@@ -164,6 +168,12 @@ impl Hub {
         receiver
     }
 
+    /// How many times any view was rendered since the start, whether or not its bytes
+    /// changed: what coalescing saves (for tests and metrics).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
     /// How many channels have a render task (for tests and metrics).
     pub fn live_channels(&self) -> usize {
         self.lock().len()
@@ -203,6 +213,7 @@ impl Hub {
         redraw_every: Option<Duration>,
     ) {
         loop {
+            self.renders.fetch_add(1, Ordering::Relaxed);
             match render().await {
                 // Unchanged bytes are not sent again: a busy channel whose view did not
                 // change costs its clients nothing, and live regions are not re-read.
