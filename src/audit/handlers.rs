@@ -25,8 +25,7 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    fn filter(&self, timezone: &str) -> Result<AuditFilter, AppError> {
-        let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+    fn filter(&self, tz: &Tz) -> Result<AuditFilter, AppError> {
         let action = forms::given(self.action.as_deref())
             .map(|raw| Action::parse(raw).ok_or_else(|| AppError::bad_request("action is not an audited action")))
             .transpose()?;
@@ -38,10 +37,10 @@ impl AuditQuery {
         Ok(AuditFilter {
             action,
             user_id: forms::optional_id(self.user.as_deref(), "user")?,
-            from: from.map(|day| start_of_day(day, &tz)).transpose()?,
+            from: from.map(|day| start_of_day(day, tz)).transpose()?,
             before: to
                 .and_then(|day| day.succ_opt())
-                .map(|day| start_of_day(day, &tz))
+                .map(|day| start_of_day(day, tz))
                 .transpose()?,
             older_than: forms::optional_id(self.older_than.as_deref(), "older_than")?,
         })
@@ -57,7 +56,7 @@ pub async fn show_audit_log(
     let (tenant, query) = (user.tenant(), query.into_inner());
     let read = query.clone();
     let (timezone, users, mut lines) = db::run(&state.pool, move |conn| {
-        let timezone = queries::organization_timezone(conn, &tenant)?;
+        let timezone = crate::events::organization_timezone(conn, &tenant)?;
         let filter = read.filter(&timezone)?;
         let users = queries::organization_users(conn, &tenant)?;
         let lines = queries::list(conn, &tenant, &filter)?;

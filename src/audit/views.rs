@@ -1,5 +1,6 @@
 //! The audit page: a plain GET filter form and the entries, newest first.
 
+use chrono_tz::Tz;
 use maud::{html, Markup};
 
 use super::handlers::AuditQuery;
@@ -12,7 +13,7 @@ const TIME_FORMAT: &str = "%d %b %Y %H:%M:%S";
 
 pub struct AuditPage<'a> {
     pub query: &'a AuditQuery,
-    pub timezone: &'a str,
+    pub timezone: &'a Tz,
     /// The organisation's users as (id, name, email).
     pub users: &'a [(i64, String, String)],
     pub lines: &'a [AuditLine],
@@ -69,7 +70,7 @@ fn filter_form(page: &AuditPage) -> Markup {
     }
 }
 
-fn audit_row(line: &AuditLine, timezone: &str) -> Markup {
+fn audit_row(line: &AuditLine, timezone: &Tz) -> Markup {
     let label = Action::parse(&line.action).map_or(line.action.as_str(), |a| a.label());
     html! {
         tr data-audit-action=(line.action) {

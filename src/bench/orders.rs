@@ -17,8 +17,8 @@ use crate::app::Application;
 use crate::config::Settings;
 use crate::db::schema::{events, orders, users};
 use crate::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
-use crate::orders::filter::{Cursor, OrderFilter, OrderStatus, SearchText};
-use crate::orders::search::{find_orders, PAGE_ROWS};
+use crate::orders::list::{find_orders, Cursor, OrderFilter, SearchText, PAGE_ROWS};
+use crate::orders::OrderStatus;
 
 #[derive(clap::Args, Debug)]
 pub struct OrderBenchOptions {

@@ -10,7 +10,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{self, Tenant};
 use crate::error::AppError;
-use crate::events::{load_event, queries::Event};
+use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Render};
 use crate::ui::html;
 

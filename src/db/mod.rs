@@ -4,6 +4,7 @@
 
 pub mod schema;
 mod tenant;
+mod text;
 
 pub use tenant::Tenant;
 
