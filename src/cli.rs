@@ -163,7 +163,7 @@ impl SessionArgs {
         );
         settings.session_idle = std::time::Duration::from_secs(self.session_idle_minutes.saturating_mul(60));
         settings.trusted_proxies =
-            crate::client::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
+            crate::config::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }

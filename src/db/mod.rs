@@ -279,21 +279,43 @@ pub fn refresh_planner_statistics(conn: &mut DbConnection) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Why database work did not run or finish: the plumbing's own error, which each
+/// layer above turns into its answer (a page's 503, the device API's retry).
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection came free in time: the same request later may well succeed.
+    #[error("the database is busy: {0}")]
+    Busy(String),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("database work failed: {0}")]
+    Failed(#[source] anyhow::Error),
+}
+
 /// Runs blocking diesel work on the blocking thread pool with a pooled connection.
+/// `E` is the caller's error type; a pool that stays empty past its wait is `DbError::Busy`.
+pub async fn run_blocking<T, E, F>(pool: &Pool, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|e| DbError::Busy(e.to_string()))?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Failed(anyhow::anyhow!("the blocking pool failed: {e}")))?
+}
+
+/// `run_blocking` for pages and fragments, whose errors are `AppError`.
 pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    actix_web::web::block(move || {
-        let mut conn = pool
-            .get()
-            .map_err(|e| AppError::Unavailable(format!("the database is busy: {e}")))?;
-        work(&mut conn)
-    })
-    .await
-    .map_err(AppError::unexpected)?
+    run_blocking(pool, work).await
 }
 
 /// Milliseconds since the unix epoch: the one time representation in the database.

@@ -15,7 +15,6 @@ use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch, Notify};
 
 use super::{Bus, Channel};
-use crate::error::AppError;
 use crate::redis_link::LinkStatus;
 
 /// The SSE event (and `sse-swap` name) of the live-status line on live pages.
@@ -100,15 +99,16 @@ impl Frame {
     }
 }
 
-/// Renders a channel's current state. Called once per (coalesced) update.
-pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Result<Frame, AppError>> + Send + Sync>;
+/// Renders a channel's current state. Called once per (coalesced) update. A failure is
+/// logged and the clients keep the last good frame, so any error will do.
+pub type Render = Arc<dyn Fn() -> BoxFuture<'static, anyhow::Result<Frame>> + Send + Sync>;
 
 /// A `Render` from an async function of some shared context (cloned into each call).
 pub fn render_with<C, F, Fut>(context: C, render: F) -> Render
 where
     C: Clone + Send + Sync + 'static,
     F: Fn(C) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Frame, AppError>> + Send + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<Frame>> + Send + 'static,
 {
     Arc::new(move || Box::pin(render(context.clone())))
 }
@@ -311,7 +311,12 @@ impl Hub {
                 }
                 // Clients keep the last good frame; the next update tries again.
                 Err(e) => {
-                    tracing::warn!(error = %e, channel = key.0.name(), view = key.1, "cannot render live view")
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        channel = key.0.name(),
+                        view = key.1,
+                        "cannot render live view"
+                    )
                 }
             }
             let watched = loop {

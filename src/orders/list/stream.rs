@@ -13,8 +13,7 @@ use super::filter::{FilterQuery, OrderFilter};
 use super::handlers::{read_filter, ZonedFilter};
 use super::search::{self, NewOrders, PAGE_ROWS};
 use super::views;
-use crate::auth::CurrentUser;
-use crate::config::Settings;
+use crate::auth::{CurrentUser, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::TimeZone;
@@ -44,7 +43,7 @@ impl StreamQuery {
 
 pub async fn orders_stream(
     req: HttpRequest,
-    (pool, hub, settings): (web::Data<Pool>, web::Data<Hub>, web::Data<Settings>),
+    (pool, hub, sessions): (web::Data<Pool>, web::Data<Hub>, web::Data<SessionWatch>),
     user: CurrentUser,
     query: web::Query<StreamQuery>,
 ) -> Result<impl Responder, AppError> {
@@ -59,7 +58,7 @@ pub async fn orders_stream(
         timezone,
         shown_up_to,
     };
-    let ended = user.session_ends(&hub, &pool, &settings);
+    let ended = sessions.ended(&user);
     Ok(sse_stream_until(
         hub.with_live_status(live.frames(ticks)).boxed_local(),
         ended,
