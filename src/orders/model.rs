@@ -1,6 +1,7 @@
-//! The orders' domain model: the states an order and a ticket can be in, with the rules
-//! that depend on them, and the money rules of a sale and a refund. Stored and loaded
-//! through diesel as text (`db::stored_as_text!`): an unknown status is a load error.
+//! The orders' domain model: the states an order, a ticket and an outbox e-mail can be
+//! in, with the rules that depend on them, and the money rules of a sale and a refund.
+//! Stored and loaded through diesel as text (`db::stored_as_text!`): an unknown status
+//! is a load error.
 
 use diesel::sql_types::Text;
 
@@ -168,6 +169,51 @@ impl std::fmt::Display for TicketStatus {
     }
 }
 
+/// Where a message in the e-mail outbox stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum EmailStatus {
+    /// Waiting for (another) delivery attempt.
+    Queued,
+    Sent,
+    /// Given up on: a permanent failure, or out of attempts.
+    Failed,
+}
+
+crate::stored_as_text!(EmailStatus);
+
+impl EmailStatus {
+    pub const ALL: [EmailStatus; 3] = [Self::Queued, Self::Sent, Self::Failed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// After a failed attempt: failed when retrying cannot help or the attempts ran out.
+    pub fn after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> Self {
+        if permanent || attempts >= max_attempts {
+            Self::Failed
+        } else {
+            Self::Queued
+        }
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| format!("unknown e-mail status {raw:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +236,9 @@ mod tests {
         }
         for status in TicketStatus::ALL {
             assert_eq!(TicketStatus::from_stored(status.as_stored()), Ok(status));
+        }
+        for status in EmailStatus::ALL {
+            assert_eq!(EmailStatus::from_stored(status.as_stored()), Ok(status));
         }
         assert!(OrderStatus::from_stored("shipped").is_err());
         assert!(TicketStatus::from_stored("").is_err());

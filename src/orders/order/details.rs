@@ -7,7 +7,7 @@ use crate::audit::{record, Action, Entry, Subject};
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
 use crate::events::TimeZone;
-use crate::orders::model::{OrderStatus, TicketStatus};
+use crate::orders::model::{EmailStatus, OrderStatus, TicketStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = orders)]
@@ -62,7 +62,7 @@ pub struct RefundLine {
 pub struct EmailLine {
     pub subject: String,
     pub recipient: String,
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: i64,

@@ -142,10 +142,10 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
             div.table-scroll { table.emails {
                 thead { tr { th { "Queued" } th { "To" } th { "Delivery" } th.num { "Attempts" } th { "Last error" } } }
                 tbody { @for email in &details.emails {
-                    tr data-email-status=(email.status) {
+                    tr data-email-status=(email.status.as_str()) {
                         td.time { (local_time(email.created_at, tz, TIME_FORMAT)) }
                         td { (email.recipient) small { (email.subject) } }
-                        td { (badge(&email.status, &email.status))
+                        td { (badge(email.status.as_str(), email.status.as_str()))
                             @if let Some(sent) = email.sent_at { small { "sent " (local_time(sent, tz, TIME_FORMAT)) } } }
                         td.num data-attempts { (email.attempts) }
                         td data-last-error { (email.last_error.as_deref().unwrap_or("")) }

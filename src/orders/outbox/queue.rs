@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::mailer::Attempt;
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, Tenant};
+use crate::orders::model::EmailStatus;
 
 /// A message to queue about an order.
 pub struct NewEmail<'a> {
@@ -27,7 +28,7 @@ pub fn enqueue(conn: &mut DbConnection, tenant: &Tenant, email: NewEmail, now: i
             email_outbox::recipient.eq(email.recipient),
             email_outbox::subject.eq(email.subject),
             email_outbox::body.eq(email.body),
-            email_outbox::status.eq("queued"),
+            email_outbox::status.eq(EmailStatus::Queued),
             email_outbox::attempts.eq(0),
             email_outbox::next_attempt_at.eq(now),
             email_outbox::created_at.eq(now),
@@ -69,7 +70,7 @@ pub struct Leased {
 /// then only has to outlast one delivery, which the SMTP timeout bounds.
 pub(super) fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> QueryResult<Option<Leased>> {
     let due: Vec<OutgoingEmail> = email_outbox::table
-        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::status.eq(EmailStatus::Queued))
         .filter(email_outbox::next_attempt_at.le(now))
         .order(email_outbox::next_attempt_at)
         .limit(4)
@@ -88,7 +89,7 @@ pub(super) fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> 
         let won = diesel::update(
             email_outbox::table
                 .filter(email_outbox::id.eq(message.id))
-                .filter(email_outbox::status.eq("queued"))
+                .filter(email_outbox::status.eq(EmailStatus::Queued))
                 .filter(email_outbox::next_attempt_at.eq(message.next_attempt_at)),
         )
         .set(email_outbox::next_attempt_at.eq(until))
@@ -112,7 +113,7 @@ pub(super) fn release(conn: &mut DbConnection, leased: &Leased) -> QueryResult<(
 type HeldLease = diesel::dsl::Filter<
     diesel::dsl::Filter<
         diesel::dsl::Filter<email_outbox::table, diesel::dsl::Eq<email_outbox::id, i64>>,
-        diesel::dsl::Eq<email_outbox::status, &'static str>,
+        diesel::dsl::Eq<email_outbox::status, EmailStatus>,
     >,
     diesel::dsl::Eq<email_outbox::next_attempt_at, i64>,
 >;
@@ -121,7 +122,7 @@ type HeldLease = diesel::dsl::Filter<
 fn held_lease(leased: &Leased) -> HeldLease {
     email_outbox::table
         .filter(email_outbox::id.eq(leased.message.id))
-        .filter(email_outbox::status.eq("queued"))
+        .filter(email_outbox::status.eq(EmailStatus::Queued))
         .filter(email_outbox::next_attempt_at.eq(leased.until))
 }
 
@@ -139,14 +140,14 @@ pub(super) fn record_attempt(
     let written = match attempt {
         Attempt::Sent => diesel::update(target)
             .set((
-                email_outbox::status.eq("sent"),
+                email_outbox::status.eq(EmailStatus::Sent),
                 email_outbox::attempts.eq(attempts),
                 email_outbox::sent_at.eq(Some(now)),
             ))
             .execute(conn)?,
         Attempt::Transient(error) | Attempt::Permanent(error) => {
-            let give_up = matches!(attempt, Attempt::Permanent(_)) || attempts >= policy.max_attempts;
-            let status = if give_up { "failed" } else { "queued" };
+            let permanent = matches!(attempt, Attempt::Permanent(_));
+            let status = EmailStatus::after_failure(permanent, attempts, policy.max_attempts);
             diesel::update(target)
                 .set((
                     email_outbox::status.eq(status),
