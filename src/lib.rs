@@ -1,17 +1,13 @@
 //! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
 //! See README.md for the module map.
 
-pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bench;
-pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dashboard;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub mod events;
 pub mod forms;
@@ -22,6 +18,7 @@ pub mod kiosk;
 pub mod live;
 pub mod orders;
 pub mod paths;
+pub mod provisioning;
 pub mod quota;
 pub mod redis_link;
 pub mod routes;

@@ -48,19 +48,21 @@ pub async fn login(
         let message = "The sign-in form expired. Please try again.";
         return Ok(render_login(&req, StatusCode::FORBIDDEN, &email, &next, Some(message)));
     }
-    let attempt = Attempt {
-        email,
-        address: client::address_text(&req),
-    };
+    let address = client::address_text(&req);
+    let attempt = Attempt { email, address };
     match credentials::check(&pool, &passwords, &attempt, fields.password).await? {
         SignIn::Accepted(user) => {
-            let previous = req.cookie(session_cookie_name(&req)).map(|c| token_hash(c.value()));
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
-            let token = sessions::open(&pool, &user, previous, ttl_ms, &attempt.address).await?;
+            let token = sessions::open(&pool, &user, previous_session(&req), ttl_ms, &attempt.address).await?;
             Ok(signed_in(&req, token, &next))
         }
         refused => Ok(refused_sign_in(&req, refused, &attempt.email, &next).await),
     }
+}
+
+/// The hash of the session token this browser already holds, if any.
+fn previous_session(req: &HttpRequest) -> Option<String> {
+    req.cookie(session_cookie_name(req)).map(|c| token_hash(c.value()))
 }
 
 /// The sign-in form's CSRF token matches its cookie: the form came from this site.

@@ -7,16 +7,16 @@ use std::time::Duration;
 use diesel::prelude::*;
 use rand::Rng;
 
-use crate::app::AppState;
-use crate::db::schema::{events, orders, ticket_types, tickets};
-use crate::db::{self, DbConnection, Tenant};
-use crate::live::{Bus, Channel, Update, UpdateKind};
-use crate::orders::{sell, NewOrder, OrderItem};
-use crate::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
-use crate::scanning::{Direction, GateDevice, ScanAttempt};
+use voelgoed::app::Services;
+use voelgoed::db::schema::{events, orders, ticket_types, tickets};
+use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::live::{Bus, Channel, Update, UpdateKind};
+use voelgoed::orders::{sell, NewOrder, OrderItem};
+use voelgoed::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
+use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
-pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
+pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f64) {
     let ticks_per_second = 10.0;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (mut sale_credit, mut scan_credit) = (0.0, 0.0);
@@ -25,8 +25,8 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
         tick.tick().await;
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
-            match db::run(&state.pool, move |conn| Ok(report_devices(conn, minutes)?)).await {
-                Ok(updates) => updates.into_iter().for_each(|u| state.bus.publish(u)),
+            match db::run(&services.pool, move |conn| Ok(report_devices(conn, minutes)?)).await {
+                Ok(updates) => updates.into_iter().for_each(|u| services.bus.publish(u)),
                 Err(e) => tracing::warn!(error = %e, "simulated heartbeats failed"),
             }
         }
@@ -38,13 +38,16 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
         if sales + scans == 0 {
             continue;
         }
-        let bus = state.bus.clone();
-        let work = db::run(&state.pool, move |conn| Ok(simulate(conn, bus.as_ref(), sales, scans)?)).await;
+        let bus = services.bus.clone();
+        let work = db::run(&services.pool, move |conn| {
+            Ok(simulate(conn, bus.get_ref(), sales, scans)?)
+        })
+        .await;
         match work {
             Ok(gate_scans) => {
                 // Scans go through the same writer, counters and feed as the device API.
                 for (tenant, device, attempt) in gate_scans {
-                    if let Err(e) = state.scan_writer.record(tenant, device, vec![attempt]).await {
+                    if let Err(e) = services.scan_writer.record(tenant, device, vec![attempt]).await {
                         tracing::warn!(error = %e, "simulated scan failed");
                     }
                 }
@@ -177,7 +180,7 @@ fn scan(
         Direction::In
     };
     let attempt = ScanAttempt {
-        device_scan_id: format!("sim-{}", crate::auth::random_token()),
+        device_scan_id: format!("sim-{}", voelgoed::auth::random_token()),
         ticket_code: code,
         direction,
         scanned_at: db::now_ms(),

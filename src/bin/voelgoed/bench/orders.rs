@@ -13,12 +13,12 @@ use diesel::prelude::*;
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use crate::app::Application;
-use crate::config::Settings;
-use crate::db::schema::{events, orders, users};
-use crate::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
-use crate::orders::list::{find_orders, Cursor, OrderFilter, SearchText, PAGE_ROWS};
-use crate::orders::OrderStatus;
+use voelgoed::app::Application;
+use voelgoed::config::Settings;
+use voelgoed::db::schema::{events, orders, users};
+use voelgoed::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
+use voelgoed::orders::list::{find_orders, Cursor, OrderFilter, SearchText, PAGE_ROWS};
+use voelgoed::orders::OrderStatus;
 
 #[derive(clap::Args, Debug)]
 pub struct OrderBenchOptions {
