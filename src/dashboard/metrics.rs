@@ -3,14 +3,12 @@
 
 use diesel::prelude::*;
 
+pub use super::alerts::{level_of, Alert, AlertLevel, AlertSubject};
 use super::sales_rollup::{self, HourlySales, HOUR_MS};
 use crate::db::schema::{orders, refunds, ticket_types, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
 use crate::events::Event;
 use crate::orders::TicketStatus;
-
-/// Where alerts start: 90 % of a capacity.
-const WARN_PERCENT: i64 = 90;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventMetrics {
@@ -79,28 +77,6 @@ impl Velocity {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Alert {
-    pub subject: AlertSubject,
-    pub level: AlertLevel,
-    /// When the threshold was passed (as far as the data can tell).
-    pub since: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AlertSubject {
-    Occupancy,
-    TicketType(String),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertLevel {
-    /// Past 90 %.
-    Near,
-    /// At or past 100 %.
-    Full,
-}
-
 impl EventMetrics {
     pub fn sold(&self) -> i64 {
         self.ticket_types.iter().map(|t| t.sold).sum()
@@ -146,7 +122,7 @@ pub fn compute(
         since_open: hourly.iter().map(|h| h.tickets_sold).sum(),
         open_ms: (now.min(event.ends_at) - event.sales_open_at).max(0),
     };
-    let alerts = alerts(conn, tenant, event, &ticket_types, inside, now)?;
+    let alerts = super::alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
     Ok(EventMetrics {
         ticket_types,
         revenue,
@@ -240,77 +216,4 @@ fn tickets_sold_between(
         .filter(tickets::status.eq_any([TicketStatus::Valid, TicketStatus::Refunded]))
         .count()
         .get_result(conn)
-}
-
-/// The threshold of a level: the n-th ticket or person that passes it.
-fn threshold(capacity: i64, level: AlertLevel) -> i64 {
-    match level {
-        AlertLevel::Near => (capacity * WARN_PERCENT + 99) / 100,
-        AlertLevel::Full => capacity,
-    }
-}
-
-/// Past 90 % or full, or neither (also with no capacity set).
-pub fn level_of(count: i64, capacity: i64) -> Option<AlertLevel> {
-    if capacity <= 0 {
-        None
-    } else if count >= threshold(capacity, AlertLevel::Full) {
-        Some(AlertLevel::Full)
-    } else if count >= threshold(capacity, AlertLevel::Near) {
-        Some(AlertLevel::Near)
-    } else {
-        None
-    }
-}
-
-/// Occupancy past 90 % of the venue, and ticket types past 90 % sold or sold out, each
-/// with the moment it happened: when the n-th person still inside came in, or when the
-/// n-th ticket still sold was bought.
-fn alerts(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event: &Event,
-    types: &[TicketTypeSales],
-    inside: i64,
-    now: i64,
-) -> QueryResult<Vec<Alert>> {
-    let org = tenant.organization_id();
-    let mut alerts = Vec::new();
-    if let Some(level) = level_of(inside, event.capacity) {
-        let since: Option<Option<i64>> = tickets::table
-            .filter(tickets::organization_id.eq(org))
-            .filter(tickets::event_id.eq(event.id))
-            .filter(tickets::inside_since.is_not_null())
-            .order(tickets::inside_since)
-            .offset(threshold(event.capacity, level) - 1)
-            .select(tickets::inside_since)
-            .first(conn)
-            .optional()?;
-        alerts.push(Alert {
-            subject: AlertSubject::Occupancy,
-            level,
-            since: since.flatten().unwrap_or(now),
-        });
-    }
-    for ticket_type in types {
-        let Some(level) = level_of(ticket_type.sold, ticket_type.capacity) else {
-            continue;
-        };
-        let since: Option<i64> = tickets::table
-            .filter(tickets::organization_id.eq(org))
-            .filter(tickets::event_id.eq(event.id))
-            .filter(tickets::ticket_type_id.eq(ticket_type.id))
-            .filter(tickets::status.eq(TicketStatus::Valid))
-            .order(tickets::created_at)
-            .offset(threshold(ticket_type.capacity, level) - 1)
-            .select(tickets::created_at)
-            .first(conn)
-            .optional()?;
-        alerts.push(Alert {
-            subject: AlertSubject::TicketType(ticket_type.name.clone()),
-            level,
-            since: since.unwrap_or(now),
-        });
-    }
-    Ok(alerts)
 }

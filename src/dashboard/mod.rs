@@ -2,6 +2,7 @@
 //! revenue, capacity alerts, sales velocity and the sales chart, live over the event's
 //! occupancy channel, from cached metrics (`cache`) over an hourly sales rollup.
 
+mod alerts;
 pub mod cache;
 mod chart;
 pub mod handlers;
