@@ -6,7 +6,6 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::db::{DatabaseLimits, DatabaseUrl};
-use crate::orders::outbox::RetryPolicy;
 use crate::scanning::WriterFaults;
 
 #[derive(Clone, Debug)]
@@ -144,5 +143,42 @@ impl TrustedProxies {
 
     pub fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&address))
+    }
+}
+
+/// How often and how patiently the e-mail outbox worker retries a delivery.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Delay after the first failed attempt; it doubles with each further one.
+    pub first_delay: Duration,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: i32,
+    /// How long a claimed message stays with its worker (a crashed worker's lease
+    /// ends); one SMTP delivery is bounded well below it.
+    pub lease: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(30),
+            max_attempts: 6,
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The SMTP timeout: a delivery ends (as a transient failure) long before its lease.
+    pub fn smtp_timeout(&self) -> Duration {
+        (self.lease / 3).min(Duration::from_secs(20))
+    }
+}
+
+impl RetryPolicy {
+    /// Milliseconds to wait after the `attempts`-th failure: first_delay × 2^(attempts−1).
+    pub fn delay_after(&self, attempts: i32) -> i64 {
+        let base = self.first_delay.as_millis() as i64;
+        base.saturating_mul(1 << (attempts.clamp(1, 20) - 1))
     }
 }

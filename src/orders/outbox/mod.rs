@@ -6,6 +6,7 @@ mod mailer;
 mod queue;
 mod worker;
 
+pub use crate::config::RetryPolicy;
 pub use mailer::{Attempt, Mailer};
-pub use queue::{enqueue, last_queued_for_order, NewEmail, RetryPolicy};
+pub use queue::{enqueue, last_queued_for_order, NewEmail};
 pub use worker::{start_worker, OutboxWaker};

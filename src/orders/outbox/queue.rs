@@ -7,6 +7,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 
 use super::mailer::Attempt;
+use crate::config::RetryPolicy;
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, Tenant};
 use crate::orders::model::EmailStatus;
@@ -163,43 +164,6 @@ pub(super) fn record_attempt(
 
 fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
-}
-
-/// How often and how patiently the worker retries.
-#[derive(Clone, Copy, Debug)]
-pub struct RetryPolicy {
-    /// Delay after the first failed attempt; it doubles with each further one.
-    pub first_delay: Duration,
-    /// Attempts before a message is marked failed.
-    pub max_attempts: i32,
-    /// How long a claimed message stays with its worker (a crashed worker's lease
-    /// ends); one SMTP delivery is bounded well below it.
-    pub lease: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        Self {
-            first_delay: Duration::from_secs(30),
-            max_attempts: 6,
-            lease: Duration::from_secs(120),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// The SMTP timeout: a delivery ends (as a transient failure) long before its lease.
-    pub fn smtp_timeout(&self) -> Duration {
-        (self.lease / 3).min(Duration::from_secs(20))
-    }
-}
-
-impl RetryPolicy {
-    /// Milliseconds to wait after the `attempts`-th failure: first_delay × 2^(attempts−1).
-    pub fn delay_after(&self, attempts: i32) -> i64 {
-        let base = self.first_delay.as_millis() as i64;
-        base.saturating_mul(1 << (attempts.clamp(1, 20) - 1))
-    }
 }
 
 #[cfg(test)]

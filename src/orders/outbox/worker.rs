@@ -8,7 +8,8 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use super::mailer::{Attempt, Mailer};
-use super::queue::{claim_next, record_attempt, release, RetryPolicy};
+use super::queue::{claim_next, record_attempt, release};
+use crate::config::RetryPolicy;
 use crate::db::{self, Pool};
 use crate::live::Shutdown;
 
