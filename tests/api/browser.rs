@@ -509,7 +509,9 @@ async fn a_refused_filter_says_why_in_the_flash_area_and_the_next_good_one_clear
     assert!(browser.is_same_page_load().await, "no navigation to an error page");
 
     set_dates("", "").await;
-    browser.wait_for(|b| async move { b.text("#flash").await.is_empty() }).await;
+    browser
+        .wait_for(|b| async move { b.text("#flash").await.is_empty() })
+        .await;
     assert_eq!(order_rows(&browser).await, 1);
     browser.assert_no_csp_violations().await;
     browser.close().await;
