@@ -125,7 +125,8 @@ fn price_items(
         quantity,
     } in items
     {
-        let Some((price, capacity)) = ticket_type_for_sale(conn, tenant, order.event_id, ticket_type_id)? else {
+        let Some(TypeForSale { price, capacity }) = ticket_type_for_sale(conn, tenant, order.event_id, ticket_type_id)?
+        else {
             return Ok(None);
         };
         let sold = tickets_held(conn, tenant, order.event_id, ticket_type_id)?;
@@ -175,6 +176,13 @@ fn insert_order(
         .get_result(c))
 }
 
+/// What a sale needs of a ticket type.
+#[derive(Queryable)]
+struct TypeForSale {
+    price: i64,
+    capacity: i64,
+}
+
 /// A ticket type's price and capacity, locked until the sale commits. SQLite's write
 /// transaction already runs one sale at a time; on PostgreSQL the row lock makes
 /// concurrent sales of one type (from any instance) check its capacity one after another.
@@ -183,7 +191,7 @@ fn ticket_type_for_sale(
     tenant: &Tenant,
     event_id: i64,
     type_id: i64,
-) -> QueryResult<Option<(i64, i64)>> {
+) -> QueryResult<Option<TypeForSale>> {
     let query = ticket_types::table
         .filter(ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(ticket_types::event_id.eq(event_id))

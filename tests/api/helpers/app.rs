@@ -7,7 +7,6 @@ use voelgoed::app::{Application, Services};
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::config::Settings;
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
-use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
 use voelgoed::provisioning::{self, NewEvent};
 
@@ -276,32 +275,38 @@ impl TestApp {
             .expect("db task")
     }
 
-    /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
+    /// Sells `quantity` tickets of org A's event: commits and publishes, as every sale does.
     pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
-        let order = self.place_order_a(quantity).await;
-        self.services.bus.publish(Update {
-            channel: Channel::occupancy(&self.fixture.org_a, self.fixture.event_a),
-            kind: UpdateKind::TicketSold,
-        });
-        order
+        let (tenant, order) = (self.fixture.org_a, self.order_a(quantity));
+        let bus = self.services.bus.clone();
+        self.db(move |conn| {
+            voelgoed::orders::sell(conn, bus.get_ref(), &tenant, &order)
+                .expect("order query")
+                .expect("tickets available")
+        })
+        .await
     }
 
     /// Writes an order of `quantity` tickets for org A's event, telling nobody.
     pub async fn place_order_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
-        let (tenant, event_id, type_id) = (self.fixture.org_a, self.fixture.event_a, self.fixture.ticket_type_a);
+        let (tenant, order) = (self.fixture.org_a, self.order_a(quantity));
         self.db(move |conn| {
-            let order = NewOrder {
-                event_id,
-                buyer_name: "Test Buyer".into(),
-                buyer_email: "buyer@example.test".into(),
-                items: vec![voelgoed::orders::OrderItem::new(type_id, quantity)],
-                created_at: db::now_ms(),
-            };
             place_order(conn, &tenant, &order)
                 .expect("order query")
                 .expect("tickets available")
         })
         .await
+    }
+
+    /// An order of `quantity` tickets of org A's ticket type, placed now.
+    fn order_a(&self, quantity: i64) -> NewOrder {
+        NewOrder {
+            event_id: self.fixture.event_a,
+            buyer_name: "Test Buyer".into(),
+            buyer_email: "buyer@example.test".into(),
+            items: vec![voelgoed::orders::OrderItem::new(self.fixture.ticket_type_a, quantity)],
+            created_at: db::now_ms(),
+        }
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {
