@@ -29,7 +29,7 @@ fn part_of(module: &str) -> Option<Part> {
         "audit" => Part::Feature(1),
         "orders" | "signin" | "provisioning" => Part::Feature(2),
         "scanning" => Part::Feature(3),
-        "dashboard" | "kiosk" | "health" | "static_files" => Part::Feature(4),
+        "dashboard" | "kiosk" | "health" | "static_files" | "provisioning" => Part::Feature(4),
         "startup" | "app" | "routes" | "lib" => Part::Top,
         _ => return None,
     })
