@@ -27,7 +27,7 @@ fn part_of(module: &str) -> Option<Part> {
         "error" => Part::WebError,
         "events" => Part::Feature(0),
         "audit" => Part::Feature(1),
-        "orders" | "signin" | "provisioning" => Part::Feature(2),
+        "orders" | "signin" => Part::Feature(2),
         "scanning" => Part::Feature(3),
         "dashboard" | "kiosk" | "health" | "static_files" | "provisioning" => Part::Feature(4),
         "startup" | "app" | "routes" | "lib" => Part::Top,
