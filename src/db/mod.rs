@@ -6,6 +6,7 @@ mod connection;
 mod limits;
 pub mod schema;
 mod tenant;
+mod text;
 
 pub use connection::{
     connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool,

@@ -14,7 +14,7 @@ use crate::audit;
 use crate::auth::{random_token, token_hash, CsrfForm, CurrentUser};
 use crate::db::{self, Tenant};
 use crate::error::AppError;
-use crate::events::{load_event, queries::Event};
+use crate::events::{load_event, Event};
 use crate::forms;
 use crate::live::{channel_frames, frame, render_with, sse_stream, Channel, Frame, Render, Update, UpdateKind};
 use crate::scanning::queries::event_gates;

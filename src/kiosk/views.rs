@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::queries::KioskLink;
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::scanning::counters::Tally;
 use crate::scanning::queries::Gate;
 use crate::ui::components::{count, local_time, occupancy_warning};

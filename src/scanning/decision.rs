@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{gate_ticket_types, gates, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
+use crate::orders::TicketStatus;
 use crate::with_backend;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -135,7 +136,7 @@ impl Decision {
 }
 
 /// A ticket as the decision needs it: id, event, status, ticket type.
-type TicketRow = (i64, i64, String, i64);
+type TicketRow = (i64, i64, TicketStatus, i64);
 
 /// Decides and records a device's batch, in order; a scan id this device sent before
 /// gets its first answer again. What can be read up front (earlier answers, the
@@ -288,7 +289,7 @@ fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
-    let rows: Vec<(i64, String, i64, i64, String, i64)> = tickets::table
+    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
         .filter(tickets::code.eq_any(codes))
         .select((
             tickets::organization_id,
@@ -309,16 +310,14 @@ fn tickets_by_code(
 /// Everything that can be decided without changing the ticket: the ticket id to move,
 /// or the reason it is invalid.
 fn precheck(device: GateDevice, ticket: Option<&TicketRow>, allowed_types: &[i64]) -> Result<i64, Decision> {
-    let Some(&(ticket_id, event_id, ref status, ticket_type_id)) = ticket else {
+    let Some(&(ticket_id, event_id, status, ticket_type_id)) = ticket else {
         return Err(Decision::invalid("unknown ticket code", None));
     };
     if event_id != device.event_id {
         return Err(Decision::invalid("ticket is for another event", Some(ticket_id)));
     }
-    match status.as_str() {
-        "refunded" => return Err(Decision::invalid("ticket was refunded", Some(ticket_id))),
-        "cancelled" => return Err(Decision::invalid("ticket was cancelled", Some(ticket_id))),
-        _ => {}
+    if let Some(reason) = status.refusal() {
+        return Err(Decision::invalid(reason, Some(ticket_id)));
     }
     if !allowed_types.is_empty() && !allowed_types.contains(&ticket_type_id) {
         return Err(Decision::invalid(

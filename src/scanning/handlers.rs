@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{self, Tenant};
 use crate::error::AppError;
-use crate::events::{load_event, queries::Event};
+use crate::events::{load_event, Event, TimeZone};
 use crate::forms;
 use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Frame, Render};
 use crate::ui::html;
@@ -91,7 +91,7 @@ pub async fn scans_stream(
     let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&state.pool, tenant, event_id).await?;
-    let timezone = event.timezone.clone();
+    let timezone = event.timezone;
     let render = render_panel(&state, tenant, event);
     let panel = state
         .hub
@@ -177,7 +177,7 @@ struct LogStream {
     state: web::Data<AppState>,
     tenant: Tenant,
     event_id: i64,
-    timezone: String,
+    timezone: TimeZone,
     filter: LogFilter,
     /// Rows up to this position are on the client's screen already.
     shown_up_to: Option<Position>,

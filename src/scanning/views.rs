@@ -1,13 +1,14 @@
 //! The scan monitor: capacity warning, gate cards, device table and the live scan log.
 //! The same functions render the first load and every pushed update.
 
+use chrono_tz::Tz;
 use maud::{html, Markup};
 
 use super::counters::{EventCounts, Tally};
 use super::decision::ScanResult;
 use super::feed::LogFilter;
 use super::queries::{DeviceStatus, Gate, ScanLine};
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::ui::components::{badge, count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
@@ -190,7 +191,7 @@ fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceStatus], filter: 
 }
 
 /// The log table; new rows arrive as `scan-line` messages and go on top.
-pub fn scan_log_table(lines: &[ScanLine], timezone: &str) -> Markup {
+pub fn scan_log_table(lines: &[ScanLine], timezone: &Tz) -> Markup {
     html! {
         div.table-scroll {
             table.scan-log {
@@ -204,7 +205,7 @@ pub fn scan_log_table(lines: &[ScanLine], timezone: &str) -> Markup {
     }
 }
 
-pub fn scan_row(line: &ScanLine, timezone: &str) -> Markup {
+pub fn scan_row(line: &ScanLine, timezone: &Tz) -> Markup {
     html! {
         tr data-scan-id=(line.id) {
             td.time { (local_time(line.scanned_at, timezone, "%H:%M:%S")) }

@@ -13,8 +13,7 @@ use super::{DashboardBenchOptions, Seeded};
 use voelgoed::app::Services;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, Tenant};
-use voelgoed::live::{Channel, Update, UpdateKind};
-use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::orders::{self, NewOrder, OrderItem, TicketStatus};
 
 /// When the database reached a count, and when the dashboard first showed it.
 pub(super) type Marks = Arc<Mutex<Vec<(Instant, i64)>>>;
@@ -131,7 +130,7 @@ pub(super) fn sell(
     let mut conn = services.pool.get()?;
     let start_total: i64 = tickets::table
         .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .count()
         .get_result(&mut conn)?;
     let started = Instant::now();
@@ -147,18 +146,20 @@ pub(super) fn sell(
             event_id,
             buyer_name: "Bench Buyer".into(),
             buyer_email: "bench@example.test".into(),
-            items: vec![(type_id, quantity)],
+            items: vec![OrderItem {
+                ticket_type_id: type_id,
+                quantity,
+            }],
             created_at: db::now_ms(),
         };
-        anyhow::ensure!(place_order(&mut conn, &tenant, &order)?.is_some(), "sold out");
+        anyhow::ensure!(
+            orders::sell(&mut conn, services.bus.get_ref(), &tenant, &order)?.is_some(),
+            "sold out"
+        );
         sold += quantity;
         if let Ok(mut marks) = marks.lock() {
             marks.push((Instant::now(), start_total + sold));
         }
-        services.bus.publish(Update {
-            channel: Channel::occupancy(&tenant, event_id),
-            kind: UpdateKind::TicketSold,
-        });
     }
     Ok(sold)
 }

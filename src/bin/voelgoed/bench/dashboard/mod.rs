@@ -17,6 +17,7 @@ use voelgoed::auth::{open_session, Role, SESSION_COOKIE};
 use voelgoed::config::Settings;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
+use voelgoed::orders::TicketStatus;
 use voelgoed::provisioning::{self, NewEvent};
 
 mod live;
@@ -170,7 +171,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     .execute(&mut conn)?;
     let outside: Vec<String> = tickets::table
         .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .filter(tickets::inside_since.is_null())
         .select(tickets::code)
         .limit(200_000)

@@ -5,7 +5,8 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 
 use voelgoed::db::Tenant;
-use voelgoed::orders::filter::{Cursor, OrderFilter, OrderStatus, SearchText};
+use voelgoed::orders::list::{Cursor, OrderFilter, SearchText};
+use voelgoed::orders::OrderStatus;
 
 /// What the random filters draw from: real values of the organisation.
 pub(super) struct Samples {

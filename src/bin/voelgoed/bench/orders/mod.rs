@@ -13,8 +13,7 @@ use diesel::prelude::*;
 
 use voelgoed::db::schema::{events, orders, users};
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
-use voelgoed::orders::filter::{Cursor, OrderFilter};
-use voelgoed::orders::search::{find_orders, PAGE_ROWS};
+use voelgoed::orders::list::{find_orders, Cursor, OrderFilter, PAGE_ROWS};
 
 mod cases;
 mod http;

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::db::schema::{orders, refunds, tickets, users};
 use voelgoed::db::{self, DbConnection, Pool, Tenant};
+use voelgoed::orders::{OrderStatus, TicketStatus};
 use voelgoed::provisioning::{self, NewEvent};
 
 mod writer;
@@ -23,7 +24,7 @@ pub struct OrderRow {
     pub code: String,
     pub buyer_name: String,
     pub buyer_email: String,
-    pub status: &'static str,
+    pub status: OrderStatus,
     pub gross: i64,
     pub fees: i64,
     pub net: i64,
@@ -39,7 +40,7 @@ pub struct TicketRow {
     pub order_id: i64,
     pub ticket_type_id: i64,
     pub code: String,
-    pub status: &'static str,
+    pub status: TicketStatus,
     pub price: i64,
     pub created_at: i64,
 }
