@@ -32,7 +32,7 @@ enum Command {
     BenchOrders(crate::bench::orders::OrderBenchOptions),
     /// Load-test the device API on a fresh database and check every acknowledged scan
     /// was stored (see BENCHMARKS.md).
-    BenchScans(crate::bench::BenchOptions),
+    BenchScans(crate::bench::scans::BenchOptions),
     /// Benchmark the event dashboard on an event with a million sold tickets.
     BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
     /// Create organisations, users and scanning devices.
@@ -261,7 +261,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
-        Command::BenchScans(options) => crate::bench::run(options).await,
+        Command::BenchScans(options) => crate::bench::scans::run(options).await,
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }

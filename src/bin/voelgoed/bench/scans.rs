@@ -1,0 +1,162 @@
+//! `voelgoed bench-scans`: a load generator for the device API. It seeds a fresh
+//! database, starts the real server in this process, drives `POST /api/v1/scans` over
+//! real HTTP from many simulated devices, reports throughput and latency percentiles,
+//! and finally checks that the database holds exactly as many scans as were acknowledged.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::prelude::*;
+
+use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
+use voelgoed::app::Application;
+use voelgoed::config::Settings;
+use voelgoed::db::schema::{scans, tickets};
+use voelgoed::db::{self, DatabaseUrl, Pool};
+use voelgoed::provisioning::{self, NewEvent};
+
+use super::scan_load::{reconnect_wave, redis_commands, report, report_redis, single_scans};
+use super::tempfile_dir;
+
+#[derive(clap::Args, Debug)]
+pub struct BenchOptions {
+    /// Database for the run (a new SQLite file in a temporary folder when omitted).
+    #[arg(long)]
+    pub(super) database: Option<String>,
+    /// Concurrent devices sending one scan per request.
+    #[arg(long, default_value_t = 64)]
+    pub(super) devices: usize,
+    /// Seconds of single-scan load.
+    #[arg(long, default_value_t = 10)]
+    pub(super) seconds: u64,
+    /// Devices that come back online at once, each with a backlog of batches.
+    #[arg(long, default_value_t = 150)]
+    pub(super) wave_devices: usize,
+    /// Batches of 500 scans each wave device sends.
+    #[arg(long, default_value_t = 4)]
+    pub(super) wave_batches: usize,
+    /// Scaled out: run two instances on `--database` (PostgreSQL) sharing this Redis,
+    /// devices split between them, and report Redis's command counts per scan group.
+    #[arg(long)]
+    pub(super) redis: Option<String>,
+}
+
+pub(super) struct Device {
+    pub(super) token: String,
+    pub(super) codes: Vec<String>,
+}
+
+pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
+    let dir = tempfile_dir()?;
+    let url = match &options.database {
+        Some(raw) => DatabaseUrl::parse(raw).map_err(anyhow::Error::msg)?,
+        None => DatabaseUrl::Sqlite(format!("{}/bench.sqlite", dir.display())),
+    };
+    let device_count = options.devices.max(options.wave_devices);
+    let tickets = (options.wave_devices * 500).max(200_000);
+    println!("seeding {tickets} tickets and {device_count} devices …");
+    let seed_url = url.clone();
+    let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
+    let mut settings = Settings::new("127.0.0.1:0", url);
+    settings.redis = super::redis_settings(options.redis.as_ref());
+    let instances = if settings.redis.is_some() { 2 } else { 1 };
+    let mut bases = Vec::new();
+    let mut servers = Vec::new();
+    let mut pool = None;
+    for _ in 0..instances {
+        let app = Application::build(settings.clone()).await?;
+        bases.push(format!("http://{}", app.address()));
+        pool.get_or_insert_with(|| app.services().pool.get_ref().clone());
+        servers.push(actix_web::rt::spawn(app.run_until_stopped()));
+    }
+    let pool = pool.context("no instance started")?;
+    println!(
+        "{instances} instance(s) on {}; {} cores",
+        bases.join(", "),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    let before = redis_commands(options.redis.as_deref()).await?;
+
+    let single = single_scans(
+        &bases,
+        &devices[..options.devices],
+        Duration::from_secs(options.seconds),
+    )
+    .await;
+    report("single-scan requests", &single, 1);
+    let wave = reconnect_wave(&bases, &devices[..options.wave_devices], options.wave_batches).await;
+    report("batches of 500 (reconnect wave)", &wave, 500);
+    if let Some(after) = redis_commands(options.redis.as_deref()).await? {
+        report_redis(&before.unwrap_or_default(), &after, single.requests + wave.requests);
+    }
+
+    let acknowledged = (single.acknowledged + wave.acknowledged) as i64;
+    let stored: i64 = tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
+        Ok(scans::table.count().get_result(&mut *pool.get()?)?)
+    })
+    .await??;
+    println!("acknowledged scans: {acknowledged}; scans in the database: {stored}");
+    servers.iter().for_each(|server| server.abort());
+    anyhow::ensure!(
+        stored == acknowledged,
+        "the database holds {stored} scans but {acknowledged} were acknowledged"
+    );
+    println!("OK: every acknowledged scan is in the database, and nothing else");
+    Ok(())
+}
+
+/// One organisation with one big event, its tickets, and devices spread over 10 gates.
+pub(super) fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> anyhow::Result<Vec<Device>> {
+    let pool: Pool = db::connect(url).context("cannot open the bench database")?;
+    db::migrate(&pool)?;
+    let mut conn = pool.get()?;
+    let tenant = provisioning::create_organization(&mut conn, "Bench Festival Org", "Europe/Amsterdam")?;
+    let owner = provisioning::create_user_with_hash(
+        &mut conn,
+        &tenant,
+        "owner@bench.test",
+        "Bench",
+        "!",
+        voelgoed::auth::Role::Owner,
+    )?;
+    let now = db::now_ms();
+    let event = NewEvent {
+        name: "Bench Festival",
+        venue: "Bench Park",
+        starts_at: now - 3_600_000,
+        ends_at: now + 86_400_000,
+        timezone: "Europe/Amsterdam",
+        capacity: 10_000_000,
+        currency: "EUR",
+        sales_open_at: now - 86_400_000,
+    };
+    let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
+    let type_id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, "Day", 5_000, 10_000_000)?;
+    let mut writer = OrderWriter::new(&mut conn)?;
+    let mut fill = EventToFill {
+        event_id,
+        ticket_types: vec![TypeToFill {
+            id: type_id,
+            price: 5_000,
+            left: tickets_wanted as i64,
+        }],
+        sold_from: now - 86_400_000,
+        sold_until: now,
+        max_tickets: 4,
+    };
+    while writer.add_order(&tenant, &mut fill, owner) {}
+    writer.flush(&mut conn)?;
+    writer.finish(&mut conn)?;
+    let codes: Vec<String> = tickets::table
+        .filter(tickets::event_id.eq(event_id))
+        .select(tickets::code)
+        .load(&mut *conn)?;
+    let mut result = Vec::with_capacity(devices);
+    for n in 0..devices {
+        let gate_id = provisioning::find_or_create_gate(&mut conn, &tenant, event_id, &format!("Gate {}", n % 10 + 1))?;
+        let (_, token) = provisioning::create_device(&mut conn, &tenant, event_id, gate_id, &format!("Scanner {n}"))?;
+        let share: Vec<String> = codes.iter().skip(n).step_by(devices).cloned().collect();
+        result.push(Device { token, codes: share });
+    }
+    Ok(result)
+}
