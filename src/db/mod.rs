@@ -4,8 +4,10 @@
 
 pub mod schema;
 mod tenant;
+mod text_column;
 
 pub use tenant::Tenant;
+pub use text_column::UnknownName;
 
 use std::time::Duration;
 

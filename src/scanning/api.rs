@@ -10,8 +10,8 @@ use actix_web::{http::header, web, FromRequest, HttpRequest, HttpResponse};
 use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
-use super::decision::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 use super::device_tokens::Proof;
+use super::model::{Admitted, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 use super::queries::{self, DeviceReport};
 use crate::app::AppState;
 use crate::auth::token_hash;
@@ -127,7 +127,7 @@ pub async fn post_scans(
 
 fn scan_out(id: String, answer: RecordedScan) -> ScanOut {
     let (admitted_at, admitted_gate) = match answer.admitted {
-        Some((at, gate)) => (DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()), Some(gate)),
+        Some(Admitted { at, gate }) => (DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()), Some(gate)),
         None => (None, None),
     };
     ScanOut {

@@ -11,7 +11,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 use futures_util::future::BoxFuture;
 
-use super::decision::{Direction, ScanResult};
+use super::model::{Direction, ScanResult};
 use crate::db::schema::{scans, tickets};
 use crate::db::{DbConnection, Tenant};
 use crate::error::AppError;
@@ -210,7 +210,7 @@ pub fn recount(conn: &mut DbConnection, only: Option<(&Tenant, i64)>, now_ms: i6
     let inside: Vec<(i64, i64, i64)> = inside.load(conn)?;
     let mut events: HashMap<(i64, i64), EventCounters> = HashMap::new();
     for (org, event, gate, device, result, direction, n) in grouped {
-        let (Some(result), Some(direction)) = (ScanResult::parse(&result), Direction::parse(&direction)) else {
+        let (Ok(result), Ok(direction)) = (result.parse::<ScanResult>(), direction.parse::<Direction>()) else {
             continue;
         };
         let entry = events.entry((org, event)).or_default();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::decision::GateDevice;
+use super::model::GateDevice;
 use crate::db::Tenant;
 
 /// How long a proven token is believed without asking the database again.

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use redis::streams::{StreamId, StreamRangeReply, StreamReadReply};
 use tokio::sync::{broadcast, watch, Notify};
 
-use super::decision::ScanResult;
+use super::model::ScanResult;
 use crate::redis_link::{LinkStatus, RedisLink};
 
 /// An event nobody watches and nobody scanned at for this long is dropped from memory
@@ -543,7 +543,7 @@ fn line_of(entry: &StreamId) -> Option<LogLine> {
         scan_id: entry.get("scan")?,
         gate_id: entry.get("gate")?,
         device_id: entry.get("device")?,
-        result: ScanResult::parse(&result)?,
+        result: result.parse().ok()?,
         html: html.into(),
     })
 }

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 
 use super::counters::EventCounts;
-use super::decision::ScanResult;
 use super::feed::{LogFilter, LogLine, Position, Resume};
+use super::model::ScanResult;
 use super::queries::{self, DeviceStatus, Gate, ScanLine};
 use super::views::{self, Panel};
 use crate::app::AppState;
@@ -34,7 +34,8 @@ impl FilterQuery {
     fn parse(&self) -> Result<LogFilter, AppError> {
         let result = forms::given(self.result.as_deref())
             .map(|v| {
-                ScanResult::parse(v).ok_or_else(|| AppError::bad_request("result must be valid, duplicate or invalid"))
+                v.parse::<ScanResult>()
+                    .map_err(|_| AppError::bad_request("result must be valid, duplicate or invalid"))
             })
             .transpose()?;
         Ok(LogFilter {

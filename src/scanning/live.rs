@@ -8,8 +8,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::counters::{CountedScan, ScanCounters};
-use super::decision::{Direction, ScanResult};
 use super::feed::{LogLine, Position, ScanFeed};
+use super::model::{Direction, ScanResult};
 use super::queries::{self, DeviceLabel, ScanLine};
 use super::views;
 use super::writer::{CommittedBatch, OnCommit};

@@ -1,19 +1,20 @@
 //! Gate scans: the device API, the admission decision, the group-commit writer, live
 //! counters and the scan monitor.
 
+pub mod admission;
 pub mod api;
 pub mod counters;
-pub mod decision;
 pub mod device_tokens;
 pub mod feed;
 pub mod handlers;
 pub mod live;
+pub mod model;
 pub mod queries;
 pub mod redis_counters;
 mod views;
 pub mod writer;
 
-pub use decision::{record_batch, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
+pub use model::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use writer::{NotRecorded, ScanWriter, WriterFaults};
 
 /// The device API's own connections (token lookups, heartbeats): never shared with the

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::decision::GateDevice;
 use super::feed::LogFilter;
+use super::model::GateDevice;
 use crate::db::schema::{devices, events, gates, scans};
 use crate::db::{DbConnection, Tenant};
 

@@ -25,7 +25,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 
 use super::counters::{self, recount, CountedScan, CountersByEvent, EventCounters, EventCounts, ScanCounters, Tally};
-use super::decision::{Direction, ScanResult};
+use super::model::{Direction, ScanResult};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::AppError;
 use crate::redis_link::{LinkStatus, RedisError, RedisLink};

@@ -4,8 +4,8 @@
 use maud::{html, Markup};
 
 use super::counters::{EventCounts, Tally};
-use super::decision::ScanResult;
 use super::feed::LogFilter;
+use super::model::ScanResult;
 use super::queries::{DeviceStatus, Gate, ScanLine};
 use crate::events::queries::Event;
 use crate::ui::components::{badge, count, local_time, occupancy_warning};

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use tokio::sync::{mpsc, oneshot};
 
-use super::decision::{record_batch, GateDevice, RecordedScan, ScanAttempt};
+use super::admission::record_batch;
+use super::model::{GateDevice, RecordedScan, ScanAttempt};
 use crate::db::{self, ConnectionManager, DbConnection, Tenant};
 
 /// Most scans decided in one transaction; more wait for the next one.
