@@ -18,10 +18,9 @@ use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
 use crate::routes;
-use crate::scanning::counters::{InProcessCounters, ScanCounters};
+use crate::scanning::counters::{InProcessCounters, RedisCounters, ScanCounters};
 use crate::scanning::device_tokens::DeviceTokens;
 use crate::scanning::feed::ScanFeed;
-use crate::scanning::redis_counters::RedisCounters;
 use crate::scanning::{self, ScanWriter};
 
 /// What every handler can reach.

@@ -10,7 +10,6 @@ pub mod handlers;
 pub mod live;
 pub mod model;
 pub mod queries;
-pub mod redis_counters;
 mod views;
 pub mod writer;
 
