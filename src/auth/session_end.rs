@@ -10,8 +10,9 @@ use tokio::sync::watch;
 
 use super::{queries, throttle, CurrentUser};
 use crate::app::AppState;
+use crate::config::Settings;
 use crate::db::{self, Pool};
-use crate::live::{frame, render_with, Channel, Frame, Render};
+use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
 
 const SESSION_STATE: &str = "session-state";
 const ENDED: &str = "ended";
@@ -19,21 +20,27 @@ const ENDED: &str = "ended";
 impl CurrentUser {
     /// Resolves when this session has ended; a live stream runs until then.
     pub fn session_ended(&self, state: &AppState) -> impl Future<Output = ()> + 'static {
-        let (state, tenant, session_id) = (state.clone(), self.tenant(), self.session_id);
-        let idle_ms = state.settings.session_idle_ms();
+        self.session_ended_on(&state.hub, &state.pool, &state.settings)
+    }
+
+    /// `session_ended` from the services themselves.
+    pub fn session_ended_on(&self, hub: &Hub, pool: &Pool, settings: &Settings) -> impl Future<Output = ()> + 'static {
+        let (tenant, session_id) = (self.tenant(), self.session_id);
+        let idle_ms = settings.session_idle_ms();
         // One view per session on the user's channel: the hub reads the session again
         // once per sign-out of this user, and every `session_check_every` (a sign-out
         // on an instance whose bus this one does not hear), for all of its streams.
-        let notices = state.hub.subscribe_with_clock(
+        let notices = hub.subscribe_with_clock(
             Channel::sessions(&tenant, self.user_id),
             &format!("session-{session_id}"),
-            session_state(state.pool.clone(), session_id, idle_ms),
-            Some(state.settings.session_check_every),
+            session_state(pool.clone(), session_id, idle_ms),
+            Some(settings.session_check_every),
         );
+        let pool = pool.clone();
         async move {
             let mut notices = notices;
             loop {
-                let pool = state.pool.clone();
+                let pool = pool.clone();
                 let deadline = db::run(&pool, move |conn| {
                     Ok(queries::session_deadline(conn, session_id, idle_ms)?)
                 });

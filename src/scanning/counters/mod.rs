@@ -92,3 +92,25 @@ pub fn occupancy_change(scan: &CountedScan) -> i64 {
         _ => 0,
     }
 }
+
+/// People inside an event now and, for one gate, that gate's counts: what a kiosk shows.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Occupancy {
+    pub inside: i64,
+    pub gate: Option<Tally>,
+}
+
+/// The event's occupancy and, when asked, one gate's counts.
+pub async fn occupancy(
+    counters: &dyn ScanCounters,
+    tenant: &Tenant,
+    event_id: i64,
+    gate_id: Option<i64>,
+) -> Result<Occupancy, AppError> {
+    let counts = counters.event_counts(tenant, event_id, crate::db::now_ms()).await?;
+    let gate = gate_id.map(|id| counts.gates.get(&id).cloned().unwrap_or_default());
+    Ok(Occupancy {
+        inside: counts.occupancy,
+        gate,
+    })
+}

@@ -3,11 +3,11 @@
 
 use maud::{html, Markup};
 
-use super::counters::{EventCounts, Tally};
-use super::feed::LogFilter;
-use super::model::ScanResult;
-use super::queries::{DeviceStatus, Gate, ScanLine};
 use crate::events::queries::Event;
+use crate::scanning::counters::{EventCounts, Tally};
+use crate::scanning::feed::LogFilter;
+use crate::scanning::model::{Direction, ScanResult};
+use crate::scanning::queries::{DeviceRow, Gate, ScanLine};
 use crate::ui::components::{badge, count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
@@ -25,7 +25,7 @@ pub struct Panel<'a> {
     pub event: &'a Event,
     pub counts: &'a EventCounts,
     pub gates: &'a [Gate],
-    pub devices: &'a [DeviceStatus],
+    pub devices: &'a [DeviceRow],
     pub now: i64,
 }
 
@@ -94,10 +94,10 @@ fn metric_card(metric: &str, value: i64, label: &str) -> Markup {
     }
 }
 
-fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceStatus], now: i64) -> Markup {
+fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceRow], now: i64) -> Markup {
     let empty = Tally::default();
     let tally = tally.unwrap_or(&empty);
-    let at_gate: Vec<&DeviceStatus> = devices.iter().filter(|d| d.gate_id == gate.id).collect();
+    let at_gate: Vec<&DeviceRow> = devices.iter().filter(|d| d.gate_id == gate.id).collect();
     let online = at_gate.iter().filter(|d| is_online(d, now)).count();
     html! {
         article.card data-gate=(gate.name) {
@@ -145,11 +145,11 @@ fn device_table(panel: &Panel) -> Markup {
     }
 }
 
-fn is_online(device: &DeviceStatus, now: i64) -> bool {
+fn is_online(device: &DeviceRow, now: i64) -> bool {
     device.last_seen.is_some_and(|seen| now - seen <= ONLINE_WINDOW_MS)
 }
 
-fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
+fn device_status(device: &DeviceRow, event: &Event, now: i64) -> Markup {
     match device.last_seen {
         Some(seen) if is_online(device, now) => html! {
             (badge("valid", "online")) small { "seen " (local_time(seen, &event.timezone, "%H:%M:%S")) }
@@ -161,7 +161,7 @@ fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
     }
 }
 
-fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceStatus], filter: &LogFilter) -> Markup {
+fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceRow], filter: &LogFilter) -> Markup {
     html! {
         form.filters method="get" action={ "/events/" (event_id) "/scans" } {
             label { "Gate"
@@ -210,8 +210,8 @@ pub fn scan_row(line: &ScanLine, timezone: &str) -> Markup {
             td.time { (local_time(line.scanned_at, timezone, "%H:%M:%S")) }
             td { (line.gate) small { (line.device) } }
             td {
-                (badge(&line.result, &line.result))
-                @if line.direction == "out" { " exit" }
+                (badge(line.result.as_str(), line.result.as_str()))
+                @if line.direction == Direction::Out { " exit" }
                 @if let Some(reason) = &line.reason { small { (reason) } }
             }
         }

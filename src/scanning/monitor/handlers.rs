@@ -8,10 +8,6 @@ use futures_util::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::broadcast;
 
-use super::counters::EventCounts;
-use super::feed::{LogFilter, LogLine, Position, Resume};
-use super::model::ScanResult;
-use super::queries::{self, DeviceStatus, Gate, ScanLine};
 use super::views::{self, Panel};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -20,6 +16,10 @@ use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
 use crate::forms;
 use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Frame, Render};
+use crate::scanning::counters::EventCounts;
+use crate::scanning::feed::{LogFilter, LogLine, Position, Resume};
+use crate::scanning::model::ScanResult;
+use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
 use crate::ui::html;
 
 /// The log filter as the form sends it: empty means "all".
@@ -137,7 +137,7 @@ fn render_panel(state: &AppState, tenant: Tenant, event: Event) -> Render {
 /// from the live counters.
 struct PanelData {
     gates: Vec<Gate>,
-    devices: Vec<DeviceStatus>,
+    devices: Vec<DeviceRow>,
     counts: EventCounts,
     now: i64,
 }
