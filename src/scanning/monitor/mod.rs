@@ -3,4 +3,6 @@
 
 pub mod handlers;
 pub(crate) mod log_rows;
+mod log_stream;
+mod panel;
 mod views;
