@@ -34,3 +34,10 @@
   document.addEventListener("htmx:sseOpen", function (e) { show(e, true); });
   document.addEventListener("htmx:sseError", function (e) { show(e, false); });
 })();
+
+// The flash area (#flash) says why an htmx request was refused; the next request that
+// succeeds empties it.
+document.addEventListener("htmx:afterRequest", function (e) {
+  var flash = document.getElementById("flash");
+  if (flash && e.detail.successful && e.detail.target !== flash) flash.textContent = "";
+});

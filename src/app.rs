@@ -65,6 +65,7 @@ pub struct Services {
     pub outbox: web::Data<OutboxWaker>,
     pub redis: Option<web::Data<RedisLink>>,
     pub shutdown: web::Data<Shutdown>,
+    pub sessions: web::Data<crate::auth::SessionWatch>,
 }
 
 impl Services {
@@ -85,6 +86,11 @@ impl Services {
             outbox: web::Data::new(state.outbox.clone()),
             redis: state.redis.clone().map(web::Data::from),
             shutdown: web::Data::new(state.shutdown.clone()),
+            sessions: web::Data::new(crate::auth::SessionWatch::new(
+                state.hub.clone(),
+                state.pool.clone(),
+                &state.settings,
+            )),
         }
     }
 
@@ -102,10 +108,18 @@ impl Services {
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
-            .app_data(self.shutdown.clone());
+            .app_data(self.shutdown.clone())
+            .app_data(self.sessions.clone());
         if let Some(redis) = &self.redis {
             cfg.app_data(redis.clone());
         }
+    }
+}
+
+// Until every handler is given its services one by one.
+impl crate::auth::CurrentUser {
+    pub fn session_ended(&self, state: &AppState) -> impl std::future::Future<Output = ()> + 'static {
+        crate::auth::SessionWatch::new(state.hub.clone(), state.pool.clone(), &state.settings).ended(self)
     }
 }
 
@@ -224,6 +238,7 @@ impl Application {
                 .app_data(data.clone())
                 .configure(|cfg| registered.register(cfg))
                 .app_data(stream_quota.clone())
+                .wrap(middleware::from_fn(crate::htmx::flash_errors))
                 .wrap(middleware::from_fn(live::guard_streams))
                 .wrap(middleware::Compress::default())
                 .wrap(middleware::from_fn(crate::security_headers::security_headers))

@@ -6,33 +6,8 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
-use ipnet::IpNet;
 
-use crate::app::AppState;
-
-/// The proxies whose forwarding headers are believed (`--trusted-proxy`).
-#[derive(Clone, Debug, Default)]
-pub struct TrustedProxies(Vec<IpNet>);
-
-impl TrustedProxies {
-    /// Parses `CIDR` or a single address (`10.0.0.0/8`, `127.0.0.1`, `::1`).
-    pub fn parse(entries: &[String]) -> Result<Self, String> {
-        entries
-            .iter()
-            .map(|raw| {
-                let raw = raw.trim();
-                raw.parse::<IpNet>()
-                    .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("--trusted-proxy: {raw:?} is not an address or CIDR range"))
-            })
-            .collect::<Result<_, _>>()
-            .map(Self)
-    }
-
-    fn trusts(&self, address: IpAddr) -> bool {
-        self.0.iter().any(|net| net.contains(&address))
-    }
-}
+use crate::config::{Settings, TrustedProxies};
 
 /// The client's address: the peer's, or, behind trusted proxies, the nearest address in
 /// `X-Forwarded-For` that is not itself a trusted proxy (entries further left can be
@@ -67,15 +42,15 @@ pub fn address_text(req: &HttpRequest) -> String {
 /// Whether the client reached us over TLS: the connection itself, a trusted proxy's
 /// `X-Forwarded-Proto: https`, or `--secure-cookies` (a TLS proxy that says nothing).
 pub fn is_secure(req: &HttpRequest) -> bool {
-    let Some(state) = req.app_data::<actix_web::web::Data<AppState>>() else {
+    let Some(settings) = req.app_data::<actix_web::web::Data<Settings>>() else {
         return false;
     };
-    if state.settings.secure_cookies || req.app_config().secure() {
+    if settings.secure_cookies || req.app_config().secure() {
         return true;
     }
     let from_proxy = req
         .peer_addr()
-        .is_some_and(|peer| state.settings.trusted_proxies.trusts(peer.ip()));
+        .is_some_and(|peer| settings.trusted_proxies.trusts(peer.ip()));
     from_proxy
         && req
             .headers()
@@ -85,7 +60,7 @@ pub fn is_secure(req: &HttpRequest) -> bool {
 }
 
 fn trusted(req: &HttpRequest) -> &TrustedProxies {
-    static NONE: TrustedProxies = TrustedProxies(Vec::new());
-    req.app_data::<actix_web::web::Data<AppState>>()
-        .map_or(&NONE, |s| &s.settings.trusted_proxies)
+    static NONE: TrustedProxies = TrustedProxies::NONE;
+    req.app_data::<actix_web::web::Data<Settings>>()
+        .map_or(&NONE, |s| &s.trusted_proxies)
 }

@@ -1,6 +1,9 @@
 //! Settings for a running server, built by the CLI from flags and the environment.
 
+use std::net::IpAddr;
 use std::time::Duration;
+
+use ipnet::IpNet;
 
 use crate::db::{DatabaseLimits, DatabaseUrl};
 use crate::orders::outbox::RetryPolicy;
@@ -15,7 +18,7 @@ pub struct Settings {
     /// (behind a TLS-terminating proxy that does not send `X-Forwarded-Proto`).
     pub secure_cookies: bool,
     /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
-    pub trusted_proxies: crate::client::TrustedProxies,
+    pub trusted_proxies: TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
     /// How long a session lasts after sign-in, however busy.
@@ -85,7 +88,7 @@ impl Settings {
             database_limits: DatabaseLimits::for_backend(&database),
             database,
             secure_cookies: false,
-            trusted_proxies: crate::client::TrustedProxies::default(),
+            trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
@@ -114,5 +117,32 @@ fn half_the_cores() -> usize {
 impl Settings {
     pub fn session_idle_ms(&self) -> i64 {
         i64::try_from(self.session_idle.as_millis()).unwrap_or(i64::MAX)
+    }
+}
+
+/// The proxies whose forwarding headers are believed (`--trusted-proxy`).
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(Vec<IpNet>);
+
+impl TrustedProxies {
+    /// Parses `CIDR` or a single address (`10.0.0.0/8`, `127.0.0.1`, `::1`).
+    pub fn parse(entries: &[String]) -> Result<Self, String> {
+        entries
+            .iter()
+            .map(|raw| {
+                let raw = raw.trim();
+                raw.parse::<IpNet>()
+                    .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("--trusted-proxy: {raw:?} is not an address or CIDR range"))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    /// Trusts no proxy: forwarding headers are never believed.
+    pub const NONE: Self = Self(Vec::new());
+
+    pub fn trusts(&self, address: IpAddr) -> bool {
+        self.0.iter().any(|net| net.contains(&address))
     }
 }

@@ -5,8 +5,6 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::ui::layout;
-
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("Not found")]
@@ -46,6 +44,29 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+impl From<crate::db::DbError> for AppError {
+    fn from(e: crate::db::DbError) -> Self {
+        match e {
+            crate::db::DbError::Busy(reason) => Self::Unavailable(format!("the database is busy: {reason}")),
+            crate::db::DbError::Query(e) => e.into(),
+            crate::db::DbError::Failed(e) => Self::Unexpected(e),
+        }
+    }
+}
+
+impl From<crate::auth::AuthError> for AppError {
+    fn from(e: crate::auth::AuthError) -> Self {
+        use crate::auth::AuthError;
+        match e {
+            AuthError::SignedOut => Self::Unauthorized,
+            AuthError::Refused(message) => Self::Forbidden(message),
+            AuthError::BadForm(message) => Self::BadRequest(message),
+            AuthError::Busy(reason) => Self::Unavailable(reason),
+            AuthError::Unexpected(e) => Self::Unexpected(e),
+        }
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -65,19 +86,7 @@ impl ResponseError for AppError {
             Self::Unavailable(reason) => tracing::warn!(%reason, "service unavailable"),
             _ => {}
         }
-        let status = self.status_code();
-        let mut response = HttpResponse::build(status);
-        response.insert_header((header::CACHE_CONTROL, "no-store"));
-        if matches!(self, Self::Unavailable(_)) {
-            response.insert_header((header::RETRY_AFTER, "2"));
-        }
-        if matches!(self, Self::Unauthorized) {
-            // htmx follows this header with a full navigation to the sign-in page.
-            response.insert_header(("HX-Redirect", "/login"));
-        }
-        response
-            .content_type("text/html; charset=utf-8")
-            .body(layout::error_page(status, &self.to_string()).into_string())
+        crate::http_error::html_error(self.status_code(), &self.to_string())
     }
 }
 

@@ -8,8 +8,10 @@ use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
 use serde::Serialize;
 
-use crate::app::AppState;
-use crate::db;
+use crate::config::Settings;
+use crate::db::{self, DbError, Pool};
+use crate::redis_link::RedisLink;
+use crate::scanning::ScanWriter;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok\n")
@@ -43,12 +45,17 @@ impl Check {
 /// 200 when the database answers, the scan writer is alive and (scaled out) Redis
 /// answers, else 503; the body
 /// names every check and why a failing one failed.
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let timeout = state.settings.readiness_timeout;
+pub async fn readyz(
+    settings: web::Data<Settings>,
+    pool: web::Data<Pool>,
+    scan_writer: web::Data<ScanWriter>,
+    redis: Option<web::Data<RedisLink>>,
+) -> HttpResponse {
+    let timeout = settings.readiness_timeout;
     let (database, writer, redis) = tokio::join!(
-        database_answers(&state, timeout),
-        state.scan_writer.ping(timeout),
-        redis_answers(&state)
+        database_answers(&pool, timeout),
+        scan_writer.ping(timeout),
+        redis_answers(redis.as_ref().map(|link| link.get_ref()))
     );
     let mut checks = vec![Check::of("database", database), Check::of("scan_writer", writer)];
     if let Some(redis) = redis {
@@ -66,20 +73,21 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Scaled out: Redis answers a PING (within the link's response timeout; at once
 /// "unavailable" while its circuit breaker is open). None without `--redis`.
-async fn redis_answers(state: &AppState) -> Option<Result<(), String>> {
-    let link = state.redis.as_ref()?;
+async fn redis_answers(link: Option<&RedisLink>) -> Option<Result<(), String>> {
+    let link = link?;
     let ping = link
         .run(|mut conn| async move { redis::cmd("PING").query_async::<String>(&mut conn).await })
         .await;
     Some(ping.map(drop).map_err(|e| e.to_string()))
 }
 
-async fn database_answers(state: &AppState, timeout: Duration) -> Result<(), String> {
-    let asked = db::run(&state.pool, |conn| Ok(conn.batch_execute("SELECT 1")?));
+async fn database_answers(pool: &Pool, timeout: Duration) -> Result<(), String> {
+    let asked = db::run_blocking(pool, |conn| -> Result<(), DbError> {
+        Ok(conn.batch_execute("SELECT 1")?)
+    });
     match tokio::time::timeout(timeout, asked).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(crate::error::AppError::Unexpected(e))) => Err(format!("{e:#}")),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => Err(format!("{e:#}")),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }
 }

@@ -1,29 +1,30 @@
 //! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
 //! See README.md for the module map.
 
-pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod auth;
-pub mod bench;
-pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dashboard;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub mod events;
 pub mod forms;
 pub mod health;
+pub mod htmx;
+pub mod http_error;
 pub mod kiosk;
 pub mod live;
 pub mod orders;
 pub mod paths;
+pub mod provisioning;
 pub mod quota;
 pub mod redis_link;
 pub mod routes;
 pub mod scanning;
 pub mod security_headers;
+pub mod signin;
+pub mod static_files;
 pub mod telemetry;
 pub mod ui;

@@ -38,6 +38,10 @@ pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
 
+pub fn asset(name: &str) -> String {
+    format!("/assets/{name}")
+}
+
 pub fn event_dashboard(event: i64) -> String {
     format!("/events/{event}")
 }
@@ -112,6 +116,7 @@ mod tests {
     #[test]
     fn every_link_matches_the_pattern_its_route_registers() {
         let pairs = [
+            (asset("app.css"), fill(ASSET, &["app.css"])),
             (event_dashboard(7), fill(EVENT_DASHBOARD, &["7"])),
             (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),
             (scan_monitor(7), fill(SCAN_MONITOR, &["7"])),

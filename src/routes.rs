@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{auth, dashboard, events, health, kiosk, paths, scanning, ui};
+use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -12,13 +12,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::HOME, web::get().to(events::handlers::home))
         .route(paths::HEALTHZ, web::route().guard(get_or_head()).to(health::healthz))
         .route(paths::READYZ, web::route().guard(get_or_head()).to(health::readyz))
-        .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(ui::assets::serve)))
-        .route(paths::LOGIN, web::get().to(auth::handlers::login_page))
-        .route(paths::LOGIN, web::post().to(auth::handlers::login))
-        .route(paths::LOGOUT, web::post().to(auth::handlers::logout))
+        .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(static_files::serve)))
+        .route(paths::LOGIN, web::get().to(signin::handlers::login_page))
+        .route(paths::LOGIN, web::post().to(signin::handlers::login))
+        .route(paths::LOGOUT, web::post().to(signin::handlers::logout))
         .route(
             paths::LOGOUT_EVERYWHERE,
-            web::post().to(auth::handlers::logout_everywhere),
+            web::post().to(signin::handlers::logout_everywhere),
         )
         .route(paths::EVENTS, web::get().to(events::handlers::list_events))
         .route(

@@ -3,6 +3,7 @@
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
+mod filter;
 pub mod handlers;
 mod queries;
 mod views;

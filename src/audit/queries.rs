@@ -106,8 +106,16 @@ pub fn list(conn: &mut DbConnection, tenant: &Tenant, filter: &AuditFilter) -> Q
         })
 }
 
-/// The organisation's users as (id, name, email), for the user filter.
-pub fn organization_users(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(i64, String, String)>> {
+/// A user of the organisation, as the log's user filter lists them.
+#[derive(Queryable, Clone, Debug)]
+pub struct AuditUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// The organisation's users, by name, for the user filter.
+pub fn organization_users(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<AuditUser>> {
     users::table
         .filter(users::organization_id.eq(tenant.organization_id()))
         .order(users::name.asc())

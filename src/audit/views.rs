@@ -2,9 +2,10 @@
 
 use maud::{html, Markup};
 
-use super::handlers::AuditQuery;
-use super::queries::AuditLine;
+use super::filter::AuditQuery;
+use super::queries::{AuditLine, AuditUser};
 use super::Action;
+use crate::paths;
 use crate::ui::components::local_time;
 use crate::ui::layout::{self, Viewer};
 
@@ -13,8 +14,7 @@ const TIME_FORMAT: &str = "%d %b %Y %H:%M:%S";
 pub struct AuditPage<'a> {
     pub query: &'a AuditQuery,
     pub timezone: &'a str,
-    /// The organisation's users as (id, name, email).
-    pub users: &'a [(i64, String, String)],
+    pub users: &'a [AuditUser],
     pub lines: &'a [AuditLine],
     /// The id to pass as `older_than` for the next page, when there is one.
     pub older_than: Option<i64>,
@@ -47,7 +47,7 @@ fn filter_form(page: &AuditPage) -> Markup {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let (action, user) = (value(&page.query.action), value(&page.query.user));
     html! {
-        form.filters id="audit-filter" method="get" action="/audit" {
+        form.filters id="audit-filter" method="get" action=(paths::AUDIT_LOG) {
             label { "Action"
                 select name="action" {
                     option value="" { "All actions" }
@@ -57,7 +57,7 @@ fn filter_form(page: &AuditPage) -> Markup {
             label { "User"
                 select name="user" {
                     option value="" { "Everyone" }
-                    @for (id, name, email) in page.users {
+                    @for AuditUser { id, name, email } in page.users {
                         option value=(id) selected[user == id.to_string()] { (name) " (" (email) ")" }
                     }
                 }
@@ -77,7 +77,7 @@ fn audit_row(line: &AuditLine, timezone: &str) -> Markup {
             td { (line.by.as_deref().unwrap_or("the system")) }
             td { (label) }
             td {
-                @if line.subject_type == "order" { a href={ "/orders/" (line.subject_id) } { "order " (line.subject_id) } }
+                @if line.subject_type == "order" { a href=(paths::order(line.subject_id)) { "order " (line.subject_id) } }
                 @else { (line.subject_type.replace('_', " ")) " " (line.subject_id) }
             }
             td { (line.details) }
@@ -97,5 +97,8 @@ fn older_link(query: &AuditQuery, id: i64) -> String {
         .filter_map(|(name, v)| crate::forms::given(*v).map(|v| (*name, v.to_owned())))
         .collect();
     given.push(("older_than", id.to_string()));
-    format!("/audit?{}", serde_urlencoded::to_string(given).unwrap_or_default())
+    paths::with_query(
+        paths::AUDIT_LOG,
+        &serde_urlencoded::to_string(given).unwrap_or_default(),
+    )
 }

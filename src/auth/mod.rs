@@ -1,21 +1,24 @@
-//! Who is asking: sign-in, sessions, roles and CSRF protection.
+//! Who is asking: sessions, roles, passwords, the sign-in throttle and CSRF protection.
+//! The sign-in screen that uses them is the `signin` feature.
 //!
 //! Sessions live in the database (so every instance of a scaled-out deployment shares
 //! them and signing out revokes them everywhere); the cookie holds a random token whose
 //! SHA-256 is stored. `CurrentUser` is the extractor that proves a session and yields the
 //! `Tenant` every query needs. `CsrfForm` checks the session's CSRF token on POST forms.
 
-pub mod handlers;
+mod error;
 mod password;
-mod queries;
+pub mod queries;
 mod session;
 mod session_end;
-mod throttle;
-mod views;
+pub mod throttle;
 
+pub use error::AuthError;
 pub use password::{hash_password, verify_password, PasswordChecks};
-pub use session::{CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE};
-pub use session_end::start_purge;
+pub use session::{
+    constant_time_eq, session_cookie_name, CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE,
+};
+pub use session_end::{start_purge, SessionWatch};
 
 /// What a user may do in their organisation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

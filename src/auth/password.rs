@@ -3,6 +3,8 @@
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 
+use super::AuthError;
+
 pub fn hash_password(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
@@ -37,18 +39,17 @@ impl PasswordChecks {
     }
 
     /// `verify_password` on the blocking pool, in turn.
-    pub async fn verify(&self, password: String, stored_hash: String) -> Result<bool, crate::error::AppError> {
-        use crate::error::AppError;
+    pub async fn verify(&self, password: String, stored_hash: String) -> Result<bool, AuthError> {
         let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned())
             .await
-            .map_err(|_| AppError::Unavailable("Too many sign-ins at once. Try again in a moment.".into()))?
-            .map_err(AppError::unexpected)?;
+            .map_err(|_| AuthError::Busy("Too many sign-ins at once. Try again in a moment.".into()))?
+            .map_err(|e| AuthError::Unexpected(e.into()))?;
         tokio::task::spawn_blocking(move || {
             let matches = verify_password(&password, &stored_hash);
             drop(permit);
             matches
         })
         .await
-        .map_err(AppError::unexpected)
+        .map_err(|e| AuthError::Unexpected(e.into()))
     }
 }

@@ -9,10 +9,9 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{queries, token_hash, Role};
-use crate::app::AppState;
-use crate::db::{self, Tenant};
-use crate::error::AppError;
+use super::{queries, token_hash, AuthError, Role};
+use crate::config::Settings;
+use crate::db::{self, Pool, Tenant};
 use crate::ui::layout::Viewer;
 
 /// The session cookie on plain HTTP (localhost, tests).
@@ -50,19 +49,19 @@ impl CurrentUser {
         }
     }
 
-    pub fn require_owner(&self) -> Result<(), AppError> {
+    pub fn require_owner(&self) -> Result<(), AuthError> {
         match self.role {
             Role::Owner => Ok(()),
-            Role::Supervisor => Err(AppError::Forbidden("Only an organisation owner can do this.".into())),
+            Role::Supervisor => Err(AuthError::Refused("Only an organisation owner can do this.".into())),
         }
     }
 
-    async fn from_cookie(req: &HttpRequest) -> Result<Self, AppError> {
-        let state = app_state(req)?;
-        let token = req.cookie(session_cookie_name(req)).ok_or(AppError::Unauthorized)?;
+    async fn from_cookie(req: &HttpRequest) -> Result<Self, AuthError> {
+        let (pool, settings) = services(req)?;
+        let token = req.cookie(session_cookie_name(req)).ok_or(AuthError::SignedOut)?;
         let hash = token_hash(token.value());
-        let idle_ms = state.settings.session_idle_ms();
-        let row = db::run(&state.pool, move |conn| {
+        let idle_ms = settings.session_idle_ms();
+        let row = db::run_blocking(&pool, move |conn| -> Result<_, AuthError> {
             let now = db::now_ms();
             let row = queries::find_session_user(conn, &hash, now, now - idle_ms)?;
             // Using the session restarts its idle timeout; written at most every
@@ -73,9 +72,9 @@ impl CurrentUser {
             Ok(row)
         })
         .await?
-        .ok_or(AppError::Unauthorized)?;
-        let role =
-            Role::parse(&row.role).ok_or_else(|| AppError::unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
+        .ok_or(AuthError::SignedOut)?;
+        let role = Role::parse(&row.role)
+            .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("unknown role {}", row.role)))?;
         Ok(Self {
             session_id: row.session_id,
             user_id: row.user_id,
@@ -102,14 +101,17 @@ pub fn session_cookie_name(req: &HttpRequest) -> &'static str {
     }
 }
 
-pub fn app_state(req: &HttpRequest) -> Result<&web::Data<AppState>, AppError> {
-    req.app_data::<web::Data<AppState>>()
-        .ok_or_else(|| AppError::unexpected(anyhow::anyhow!("application state is not configured")))
+/// The pages' pool and the settings, which every session check reads.
+fn services(req: &HttpRequest) -> Result<(web::Data<Pool>, web::Data<Settings>), AuthError> {
+    let missing = || AuthError::Unexpected(anyhow::anyhow!("the pool or the settings are not configured"));
+    let pool = req.app_data::<web::Data<Pool>>().cloned().ok_or_else(missing)?;
+    let settings = req.app_data::<web::Data<Settings>>().cloned().ok_or_else(missing)?;
+    Ok((pool, settings))
 }
 
 impl FromRequest for CurrentUser {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Error = AuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AuthError>>>>;
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -130,8 +132,8 @@ struct CsrfField {
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
-    type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Error = AuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AuthError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -140,7 +142,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
             let user = CurrentUser::from_cookie(&req).await?;
             let body = body
                 .await
-                .map_err(|e| AppError::bad_request(format!("Cannot read the form: {e}")))?;
+                .map_err(|e| AuthError::BadForm(format!("Cannot read the form: {e}")))?;
             let field: CsrfField = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
             let presented = field.csrf_token.or_else(|| {
                 req.headers()
@@ -149,12 +151,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
                     .map(str::to_owned)
             });
             if !presented.is_some_and(|token| constant_time_eq(&token, &user.csrf_token)) {
-                return Err(AppError::Forbidden(
+                return Err(AuthError::Refused(
                     "This form has expired or did not come from this site. Reload the page and try again.".into(),
                 ));
             }
             let form =
-                serde_urlencoded::from_bytes(&body).map_err(|e| AppError::bad_request(format!("Invalid form: {e}")))?;
+                serde_urlencoded::from_bytes(&body).map_err(|e| AuthError::BadForm(format!("Invalid form: {e}")))?;
             Ok(Self { user, form })
         })
     }

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{queries, throttle, CurrentUser};
-use crate::app::AppState;
+use super::{queries, throttle, AuthError, CurrentUser};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
@@ -17,33 +16,41 @@ use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
 const SESSION_STATE: &str = "session-state";
 const ENDED: &str = "ended";
 
-impl CurrentUser {
-    /// Resolves when this session has ended; a live stream runs until then.
-    pub fn session_ended(&self, state: &AppState) -> impl Future<Output = ()> + 'static {
-        self.session_ended_on(&state.hub, &state.pool, &state.settings)
+/// Watches sessions for the live streams opened in them (a `web::Data` of its own).
+#[derive(Clone)]
+pub struct SessionWatch {
+    hub: Hub,
+    pool: Pool,
+    idle_ms: i64,
+    check_every: Duration,
+}
+
+impl SessionWatch {
+    pub fn new(hub: Hub, pool: Pool, settings: &Settings) -> Self {
+        Self {
+            hub,
+            pool,
+            idle_ms: settings.session_idle_ms(),
+            check_every: settings.session_check_every,
+        }
     }
 
-    /// `session_ended` from the services themselves.
-    pub fn session_ended_on(&self, hub: &Hub, pool: &Pool, settings: &Settings) -> impl Future<Output = ()> + 'static {
-        let (tenant, session_id) = (self.tenant(), self.session_id);
-        let idle_ms = settings.session_idle_ms();
+    /// Resolves when `user`'s session has ended; a live stream runs until then.
+    pub fn ended(&self, user: &CurrentUser) -> impl Future<Output = ()> + 'static {
+        let (pool, idle_ms, session_id) = (self.pool.clone(), self.idle_ms, user.session_id);
         // One view per session on the user's channel: the hub reads the session again
-        // once per sign-out of this user, and every `session_check_every` (a sign-out
-        // on an instance whose bus this one does not hear), for all of its streams.
-        let notices = hub.subscribe_with_clock(
-            Channel::sessions(&tenant, self.user_id),
+        // once per sign-out of this user, and every `check_every` (a sign-out on an
+        // instance whose bus this one does not hear), for all of its streams.
+        let notices = self.hub.subscribe_with_clock(
+            Channel::sessions(&user.tenant(), user.user_id),
             &format!("session-{session_id}"),
             session_state(pool.clone(), session_id, idle_ms),
-            Some(settings.session_check_every),
+            Some(self.check_every),
         );
-        let pool = pool.clone();
         async move {
             let mut notices = notices;
             loop {
-                let pool = pool.clone();
-                let deadline = db::run(&pool, move |conn| {
-                    Ok(queries::session_deadline(conn, session_id, idle_ms)?)
-                });
+                let deadline = session_deadline(&pool, session_id, idle_ms);
                 let now = db::now_ms();
                 let wait = match deadline.await {
                     Ok(Some(deadline)) if deadline > now => deadline - now,
@@ -62,13 +69,18 @@ impl CurrentUser {
 /// The session's state as its view: `ended` once it is gone or run out.
 fn session_state(pool: Pool, session_id: i64, idle_ms: i64) -> Render {
     render_with(pool, move |pool| async move {
-        let deadline = db::run(&pool, move |conn| {
-            Ok(queries::session_deadline(conn, session_id, idle_ms)?)
-        })
-        .await?;
+        let deadline = session_deadline(&pool, session_id, idle_ms).await?;
         let live = deadline.is_some_and(|d| d > db::now_ms());
         Ok(frame(SESSION_STATE, if live { "live" } else { ENDED }))
     })
+}
+
+/// When the session runs out (None: it is gone).
+async fn session_deadline(pool: &Pool, session_id: i64, idle_ms: i64) -> Result<Option<i64>, AuthError> {
+    db::run_blocking(pool, move |conn| {
+        Ok(queries::session_deadline(conn, session_id, idle_ms)?)
+    })
+    .await
 }
 
 /// Resolves when the session's view says it ended (or the hub is gone).
@@ -90,7 +102,7 @@ pub fn start_purge(pool: Pool, idle_ms: i64, every: Duration) {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            let purged = db::run(&pool, move |conn| {
+            let purged = db::run_blocking(&pool, move |conn| -> Result<_, AuthError> {
                 let now = db::now_ms();
                 let sessions = queries::purge_sessions(conn, now, now - idle_ms)?;
                 let attempts =

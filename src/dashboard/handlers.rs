@@ -4,14 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{web, HttpResponse, Responder};
+use actix_web_lab::FromRequest;
 
 use super::views::{self, Dashboard};
-use crate::app::AppState;
-use crate::auth::CurrentUser;
-use crate::db::{self, Tenant};
+use super::MetricsCache;
+use crate::auth::{CurrentUser, SessionWatch};
+use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, queries::Event};
-use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Render};
+use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Hub, Render};
 use crate::ui::html;
 
 /// How often an open dashboard is redrawn when nothing happens (the metrics cache lives
@@ -19,13 +20,14 @@ use crate::ui::html;
 const REDRAW_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn show_dashboard(
-    state: web::Data<AppState>,
+    pool: web::Data<Pool>,
+    metrics: web::Data<MetricsCache>,
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
-    let event = load_event(&state.pool, tenant, event_id).await?;
-    let metrics = state.metrics.get_event_metrics(tenant, &event).await?;
+    let event = load_event(&pool, tenant, event_id).await?;
+    let metrics = metrics.get_event_metrics(tenant, &event).await?;
     let dashboard = Dashboard {
         event: &event,
         metrics: &metrics,
@@ -35,39 +37,44 @@ pub async fn show_dashboard(
 }
 
 pub async fn dashboard_stream(
-    state: web::Data<AppState>,
+    services: DashboardServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
-    let event = load_event(&state.pool, tenant, event_id).await?;
+    let event = load_event(&services.pool, tenant, event_id).await?;
+    let hub = &services.hub;
     // Velocity and the chart move with the clock too, not only with sales.
-    let frames = state.hub.subscribe_with_clock(
+    let frames = hub.subscribe_with_clock(
         Channel::occupancy(&tenant, event_id),
         "dashboard",
-        render_dashboard(&state, tenant, event),
+        render_dashboard(services.metrics.clone().into_inner(), tenant, event),
         Some(REDRAW_EVERY),
     );
-    Ok(sse_stream_until(
-        state.hub.with_live_status(channel_frames(frames)),
-        user.session_ended(&state),
-    ))
+    let ended = services.sessions.ended(&user);
+    Ok(sse_stream_until(hub.with_live_status(channel_frames(frames)), ended))
+}
+
+/// What the dashboard's live stream needs.
+#[derive(FromRequest)]
+pub struct DashboardServices {
+    pool: web::Data<Pool>,
+    hub: web::Data<Hub>,
+    metrics: web::Data<MetricsCache>,
+    sessions: web::Data<SessionWatch>,
 }
 
 /// Every live part of the dashboard, rendered once per coalesced update for everyone;
 /// each client is sent only the parts that changed for it.
-fn render_dashboard(state: &AppState, tenant: Tenant, event: Event) -> Render {
-    render_with(
-        (state.metrics.clone(), Arc::new(event)),
-        move |(metrics, event)| async move {
-            let metrics = metrics.get_event_metrics(tenant, &event).await?;
-            let dashboard = Dashboard {
-                event: &event,
-                metrics: &metrics,
-                now: db::now_ms(),
-            };
-            let parts = views::dashboard_parts(&dashboard).into_iter().map(Into::into).collect();
-            Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
-        },
-    )
+fn render_dashboard(metrics: Arc<MetricsCache>, tenant: Tenant, event: Event) -> Render {
+    render_with((metrics, Arc::new(event)), move |(metrics, event)| async move {
+        let metrics = metrics.get_event_metrics(tenant, &event).await?;
+        let dashboard = Dashboard {
+            event: &event,
+            metrics: &metrics,
+            now: db::now_ms(),
+        };
+        let parts = views::dashboard_parts(&dashboard).into_iter().map(Into::into).collect();
+        Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
+    })
 }

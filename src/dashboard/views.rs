@@ -8,6 +8,7 @@ use maud::{html, Markup};
 use super::chart::{chart_figure, sales_chart};
 use super::metrics::{level_of, Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
 use crate::events::queries::Event;
+use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
 
@@ -57,9 +58,9 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
                     (local_time(event.ends_at, &event.timezone, "%a %e %b %H:%M %Z"))
                     " · capacity " (count(event.capacity))
                 }
-                p { a href={ "/events/" (event.id) "/scans" } { "Scan monitor" } }
+                p { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
             }
-            div hx-ext="sse" sse-connect={ "/sse/events/" (event.id) "/occupancy" } {
+            div hx-ext="sse" sse-connect=(paths::event_dashboard_stream(event.id)) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
                 // Receives the pushed fragments; each finds its own container by id.

@@ -6,16 +6,13 @@
 //! only ever holds the newest frame, so a phone on 3G cannot grow server memory.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use actix_web_lab::sse;
-use bytestring::ByteString;
-use futures_util::future::BoxFuture;
 use tokio::sync::{broadcast, watch, Notify};
 
-use super::{Bus, Channel};
-use crate::error::AppError;
+use super::{frame, Bus, Channel, Frame, Render};
 use crate::redis_link::LinkStatus;
 
 /// The SSE event (and `sse-swap` name) of the live-status line on live pages.
@@ -34,96 +31,6 @@ fn live_status_html(status: LinkStatus) -> String {
             }
             .into_string()
         }
-    }
-}
-
-/// One rendered SSE update, shared by all clients of a channel. Comparable, so a render
-/// that produced the same bytes as the last one sends nothing. A frame may be made of
-/// parts (out-of-band fragments of a page), each sent as its own message: a client is
-/// sent only the parts that changed since the frame it last got.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Frame {
-    event: &'static str,
-    parts: Arc<[ByteString]>,
-    id: Option<String>,
-}
-
-impl Frame {
-    /// The same message carrying an SSE id (for `Last-Event-ID` resumption).
-    pub fn with_id(self, id: impl Into<String>) -> Self {
-        Self {
-            id: Some(id.into()),
-            ..self
-        }
-    }
-
-    /// This frame less the parts `previous` already carried; None when nothing changed.
-    pub fn changes_since(&self, previous: &Frame) -> Option<Frame> {
-        if self == previous {
-            return None;
-        }
-        if self.parts.len() != previous.parts.len() || self.event != previous.event {
-            return Some(self.clone());
-        }
-        let changed: Vec<ByteString> = self
-            .parts
-            .iter()
-            .zip(previous.parts.iter())
-            .filter(|(now, before)| now != before)
-            .map(|(now, _)| now.clone())
-            .collect();
-        Some(Frame {
-            event: self.event,
-            parts: changed.into(),
-            id: self.id.clone(),
-        })
-    }
-}
-
-impl Frame {
-    /// The SSE messages of this frame: one per part, so every message stays small (a
-    /// phone on 3G gets a few hundred bytes per changed section); the id rides on the
-    /// last.
-    pub fn into_events(self) -> Vec<sse::Event> {
-        let last = self.parts.len().saturating_sub(1);
-        self.parts
-            .iter()
-            .enumerate()
-            .map(|(i, part)| {
-                let data = sse::Data::new(part.clone()).event(self.event);
-                match (&self.id, i == last) {
-                    (Some(id), true) => data.id(id.clone()).into(),
-                    _ => data.into(),
-                }
-            })
-            .collect()
-    }
-}
-
-/// Renders a channel's current state. Called once per (coalesced) update.
-pub type Render = Arc<dyn Fn() -> BoxFuture<'static, Result<Frame, AppError>> + Send + Sync>;
-
-/// A `Render` from an async function of some shared context (cloned into each call).
-pub fn render_with<C, F, Fut>(context: C, render: F) -> Render
-where
-    C: Clone + Send + Sync + 'static,
-    F: Fn(C) -> Fut + Send + Sync + 'static,
-    Fut: std::future::Future<Output = Result<Frame, AppError>> + Send + 'static,
-{
-    Arc::new(move || Box::pin(render(context.clone())))
-}
-
-/// One SSE message named `sse_event` (what `sse-swap` listens for) carrying `html`.
-pub fn frame(sse_event: &'static str, html: impl Into<ByteString>) -> Frame {
-    frame_of_parts(sse_event, vec![html.into()])
-}
-
-/// An update of several independently changing parts (e.g. `hx-swap-oob` fragments).
-pub fn frame_of_parts(sse_event: &'static str, parts: Vec<ByteString>) -> Frame {
-    Frame {
-        event: sse_event,
-        parts: parts.into(),
-        id: None,
     }
 }
 
@@ -146,6 +53,8 @@ pub struct Hub {
     listeners: Arc<[Arc<dyn UpdateListener>]>,
     /// Whether updates from other instances arrive (None: a bus of one process).
     link: Option<watch::Receiver<LinkStatus>>,
+    /// Renders done by every view since the start (see `renders`).
+    renders: Arc<AtomicU64>,
 }
 
 /// While updates from other instances cannot arrive, every view is redrawn (from the
@@ -165,6 +74,7 @@ impl Hub {
             coalesce,
             listeners: listeners.into(),
             link: bus.link_status(),
+            renders: Arc::default(),
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
@@ -258,6 +168,12 @@ impl Hub {
         receiver
     }
 
+    /// How many times any view was rendered since the start, whether or not its bytes
+    /// changed: what coalescing saves (for tests and metrics).
+    pub fn renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
     /// How many channels have a render task (for tests and metrics).
     pub fn live_channels(&self) -> usize {
         self.lock().len()
@@ -297,6 +213,7 @@ impl Hub {
         redraw_every: Option<Duration>,
     ) {
         loop {
+            self.renders.fetch_add(1, Ordering::Relaxed);
             match render().await {
                 // Unchanged bytes are not sent again: a busy channel whose view did not
                 // change costs its clients nothing, and live regions are not re-read.
@@ -311,7 +228,12 @@ impl Hub {
                 }
                 // Clients keep the last good frame; the next update tries again.
                 Err(e) => {
-                    tracing::warn!(error = %e, channel = key.0.name(), view = key.1, "cannot render live view")
+                    tracing::warn!(
+                        error = format!("{e:#}"),
+                        channel = key.0.name(),
+                        view = key.1,
+                        "cannot render live view"
+                    )
                 }
             }
             let watched = loop {

@@ -3,6 +3,7 @@
 //! into rendered SSE frames per channel, and the SSE response.
 
 mod bus;
+mod frame;
 mod hub;
 mod redis_bus;
 mod shutdown;
@@ -10,7 +11,8 @@ mod sse;
 mod stream_guard;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
-pub use hub::{frame, frame_of_parts, render_with, Frame, Hub, Render, UpdateListener, LIVE_STATUS_EVENT};
+pub use frame::{frame, frame_of_parts, render_with, Frame, Render};
+pub use hub::{Hub, UpdateListener, LIVE_STATUS_EVENT};
 pub use redis_bus::RedisBus;
 pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};

@@ -4,13 +4,14 @@
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header;
+use actix_web::error::InternalError;
+use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web;
 
 use super::Shutdown;
 use crate::auth::{token_hash, SESSION_COOKIE};
-use crate::error::AppError;
+use crate::http_error::html_error;
 use crate::quota::Quota;
 
 /// Open streams one session may hold on one instance.
@@ -39,7 +40,8 @@ pub async fn guard_streams(
             if place.is_none() {
                 let refused =
                     format!("At most {MAX_PER_SESSION} live views can be open at once. Close one and reload.");
-                return Err(AppError::TooManyRequests(refused).into());
+                let response = html_error(StatusCode::TOO_MANY_REQUESTS, &refused);
+                return Err(InternalError::from_response(refused, response).into());
             }
             place
         }

@@ -4,11 +4,7 @@
 
 use std::sync::OnceLock;
 
-use actix_web::http::header;
-use actix_web::{web, HttpResponse};
 use sha2::{Digest, Sha256};
-
-use crate::error::AppError;
 
 struct Asset {
     name: &'static str,
@@ -52,16 +48,10 @@ pub fn url(name: &str) -> String {
         ASSETS.iter().for_each(|a| hasher.update(a.body));
         hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
     });
-    format!("/assets/{name}?v={version}")
+    format!("{}?v={version}", crate::paths::asset(name))
 }
 
-pub async fn serve(name: web::Path<String>) -> Result<HttpResponse, AppError> {
-    let asset = ASSETS
-        .iter()
-        .find(|a| a.name == name.as_str())
-        .ok_or(AppError::NotFound)?;
-    Ok(HttpResponse::Ok()
-        .content_type(asset.content_type)
-        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
-        .body(asset.body))
+/// The compiled-in asset called `name`: its content type and bytes.
+pub fn find(name: &str) -> Option<(&'static str, &'static [u8])> {
+    ASSETS.iter().find(|a| a.name == name).map(|a| (a.content_type, a.body))
 }

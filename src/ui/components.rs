@@ -85,6 +85,14 @@ pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
     }
 }
 
+/// What the flash area shows when an htmx request was refused: the reason, and that
+/// nothing changed on the page.
+pub fn flash_error(message: &str) -> Markup {
+    html! {
+        p.notice.error { (message) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 
 use super::assets;
+use crate::paths;
 
 /// Who is looking at the page, as the header shows them.
 pub struct Viewer<'a> {
@@ -15,8 +16,13 @@ pub struct Viewer<'a> {
 }
 
 /// htmx settings the Content-Security-Policy needs: htmx would otherwise add a `<style>`
-/// element for its indicators and evaluate `hx-on`/`js:` attributes.
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}"#;
+/// element for its indicators and evaluate `hx-on`/`js:` attributes. Error responses
+/// are swapped too: the server retargets them into `#flash` (see `htmx::flash_errors`).
+const HTMX_CONFIG: &str = concat!(
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"#,
+    r#""responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},"#,
+    r#"{"code":"[45]..","swap":true,"error":true},{"code":"...","swap":false}]}"#
+);
 
 /// The document head every page shares: styles, htmx, its SSE extension and app.js.
 fn head(title: &str) -> Markup {
@@ -45,23 +51,25 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
             // htmx sends the session's CSRF token with every request it makes.
             body hx-headers=[viewer.map(|v| format!(r#"{{"X-CSRF-Token":"{}"}}"#, v.csrf_token))] {
                 header.top {
-                    a.brand href="/events" { "Voelgoed" }
+                    a.brand href=(paths::EVENTS) { "Voelgoed" }
                     @if let Some(viewer) = viewer {
                         nav aria-label="Main" {
-                            a href="/events" { "Events" } a href="/orders" { "Orders" }
-                            @if viewer.is_owner { a href="/audit" { "Audit log" } }
+                            a href=(paths::EVENTS) { "Events" } a href=(paths::ORDERS) { "Orders" }
+                            @if viewer.is_owner { a href=(paths::AUDIT_LOG) { "Audit log" } }
                         }
                         span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
-                        form method="post" action="/logout" {
+                        form method="post" action=(paths::LOGOUT) {
                             input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                             button.link type="submit" { "Sign out" }
                         }
-                        form method="post" action="/logout/everywhere" {
+                        form method="post" action=(paths::LOGOUT_EVERYWHERE) {
                             input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                             button.link type="submit" { "Sign out everywhere" }
                         }
                     }
                 }
+                // Why an htmx request was refused; emptied by the next one that succeeds.
+                div id="flash" role="alert" {}
                 main id="main" { (body) }
             }
         }
@@ -89,7 +97,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Markup {
             section.notice.error role="alert" {
                 h1 { (title) }
                 p { (message) }
-                p { a href="/events" { "Back to your events" } " · " a href="/login" { "Sign in" } }
+                p { a href=(paths::EVENTS) { "Back to your events" } " · " a href=(paths::LOGIN) { "Sign in" } }
             }
         },
     )

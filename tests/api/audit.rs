@@ -53,15 +53,15 @@ async fn every_organiser_action_and_sign_in_is_in_the_owners_audit_log() {
     let refund = [("idempotency_key", "k1"), ("scope", "all"), ("amount", "4550")];
     let refund_path = format!("/orders/{}/refund", order.id);
     assert_eq!(post_form(&app, &owner, &order_page, &refund_path, &refund).await, 303);
-    let pool = app.state.pool.clone();
+    let pool = app.services.pool.clone();
     let event = app.fixture.event_a;
     let device = tokio::task::spawn_blocking(move || {
-        voelgoed::admin::create_device_command(&pool, event, "North", None).unwrap();
+        voelgoed::provisioning::create_device_command(&pool, event, "North", None).unwrap();
         let mut conn = pool.get().unwrap();
         use diesel::prelude::*;
         use voelgoed::db::schema::devices;
         let id: i64 = devices::table.select(devices::id).first(&mut conn).unwrap();
-        voelgoed::admin::revoke_device(&pool, id).unwrap();
+        voelgoed::provisioning::revoke_device(&pool, id).unwrap();
         id
     })
     .await

@@ -1,231 +1,13 @@
 //! Real-browser scenarios: Debian's Chromium driven through chromedriver (WebDriver).
-//! The README's test command installs both; `CHROMEDRIVER` may name another driver.
+//! The README's test command installs both; the browser itself: `helpers/browser.rs`.
 
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::Locator;
 use serde_json::json;
 
-use crate::helpers::{batch, scan, spawn_app, TestApp, PASSWORD};
-
-struct Browser {
-    client: Client,
-    driver: Child,
-    driver_url: String,
-    /// Every console entry read from the driver so far (reading drains the driver's).
-    log: std::sync::Mutex<Vec<serde_json::Value>>,
-}
-
-impl Browser {
-    /// A headless Chromium at phone size (360×640), with its console log kept.
-    async fn start() -> Browser {
-        Self::start_with(true).await
-    }
-
-    /// The same browser with JavaScript switched off by Chrome's content settings.
-    async fn start_without_javascript() -> Browser {
-        Self::start_with(false).await
-    }
-
-    async fn start_with(javascript: bool) -> Browser {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        // Its own process group, so the browser it starts can be ended with it.
-        let driver = Command::new(&chromedriver)
-            .process_group(0)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {chromedriver} ({e}): run the tests with scripts/test.sh"));
-        let driver_url = format!("http://127.0.0.1:{port}");
-        let profile = tempfile::tempdir().unwrap().keep();
-        let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=360,640",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
-                "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
-            },
-            "goog:loggingPrefs": { "browser": "ALL" }
-        });
-        let capabilities = match capabilities {
-            serde_json::Value::Object(map) => map,
-            _ => unreachable!(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let client = loop {
-            let builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(capabilities.clone())
-                .connect(&driver_url)
-                .await;
-            match builder {
-                Ok(client) => break client,
-                Err(e) if Instant::now() > deadline => {
-                    panic!("chromedriver did not start a session: {e}")
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-            }
-        };
-        Browser {
-            client,
-            driver,
-            driver_url,
-            log: std::sync::Mutex::default(),
-        }
-    }
-
-    /// Opens `url` and fails on any Content-Security-Policy violation seen so far.
-    async fn goto(&self, url: &str) {
-        self.client.goto(url).await.unwrap();
-        self.assert_no_csp_violations().await;
-    }
-
-    async fn sign_in(&self, app: &TestApp, email: &str) {
-        self.goto(&app.url("/login")).await;
-        self.fill(r#"input[name="email"]"#, email).await;
-        self.fill(r#"input[name="password"]"#, PASSWORD).await;
-        self.click(Locator::Css(r#"button[type="submit"]"#)).await;
-        self.wait_for(|b| async move { b.client.current_url().await.unwrap().path() == "/events" })
-            .await;
-    }
-
-    /// Marks the current page load; a reload loses the mark.
-    async fn mark_page_load(&self) {
-        self.client
-            .execute("window.loadMarker = 'same page'; return true;", vec![])
-            .await
-            .unwrap();
-    }
-
-    async fn is_same_page_load(&self) -> bool {
-        self.client.execute("return window.loadMarker;", vec![]).await.unwrap() == json!("same page")
-    }
-
-    async fn fill(&self, css: &str, text: &str) {
-        self.client
-            .find(Locator::Css(css))
-            .await
-            .unwrap()
-            .send_keys(text)
-            .await
-            .unwrap();
-    }
-
-    /// The rendered text of the first match, read in one step: live swaps replace
-    /// elements, so a found element can be gone by the time its text is asked for.
-    async fn text(&self, css: &str) -> String {
-        let script = "const e = document.querySelector(arguments[0]); return e ? e.innerText.trim() : '';";
-        let value = self.client.execute(script, vec![json!(css)]).await.unwrap();
-        value.as_str().unwrap_or_default().to_owned()
-    }
-
-    async fn click(&self, locator: Locator<'_>) {
-        self.client.find(locator).await.unwrap().click().await.unwrap();
-    }
-
-    /// Waits until something matches `css`.
-    async fn wait_for_element(&self, css: &str) {
-        self.wait_for(|b| async move { b.client.find(Locator::Css(css)).await.is_ok() })
-            .await;
-    }
-
-    async fn wait_for<'a, F, Fut>(&'a self, check: F)
-    where
-        F: Fn(&'a Self) -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !check(self).await {
-            assert!(
-                Instant::now() < deadline,
-                "the page did not reach the expected state in time"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// How far the page, or any card's content, sticks out horizontally, in CSS pixels
-    /// (0 when everything fits; tables may scroll inside their own box).
-    async fn horizontal_overflow(&self) -> i64 {
-        let script = "const cards = [...document.querySelectorAll('.card')]
-                          .map(c => c.scrollWidth - c.clientWidth);
-                      return Math.max(document.documentElement.scrollWidth - window.innerWidth, ...cards, 0);";
-        let value = self.client.execute(script, vec![]).await.unwrap();
-        value.as_i64().unwrap()
-    }
-
-    /// Every console entry of the session so far, on every page it opened.
-    async fn console(&self) -> Vec<serde_json::Value> {
-        let session = self.client.session_id().await.unwrap().unwrap();
-        let log: serde_json::Value = reqwest::Client::new()
-            .post(format!("{}/session/{session}/se/log", self.driver_url))
-            .json(&json!({ "type": "browser" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let mut kept = self.log.lock().unwrap();
-        kept.extend(log["value"].as_array().unwrap().iter().cloned());
-        kept.clone()
-    }
-
-    /// Console messages at level SEVERE (JavaScript errors, failed loads).
-    async fn console_errors(&self) -> Vec<String> {
-        self.console()
-            .await
-            .iter()
-            .filter(|entry| entry["level"] == "SEVERE")
-            .map(|entry| entry["message"].to_string())
-            .collect()
-    }
-
-    /// What Chromium reported refusing under the page's Content-Security-Policy
-    /// ("Refused to apply inline style because it violates the following Content
-    /// Security Policy directive …"), on any page of the session so far.
-    async fn csp_violations(&self) -> Vec<String> {
-        self.console()
-            .await
-            .iter()
-            .map(|entry| entry["message"].to_string())
-            .filter(|message| {
-                message.contains("Content Security Policy") || message.contains("Content-Security-Policy")
-            })
-            .collect()
-    }
-
-    async fn assert_no_csp_violations(&self) {
-        let violations = self.csp_violations().await;
-        assert!(violations.is_empty(), "CSP violations: {violations:#?}");
-    }
-
-    /// Ends the session; fails when any page it showed broke the CSP.
-    async fn close(self) {
-        self.assert_no_csp_violations().await;
-        let _ = self.client.clone().close().await;
-    }
-}
-
-impl Drop for Browser {
-    /// Ends chromedriver and the browser it started, also when a test panics.
-    fn drop(&mut self) {
-        let group = format!("-{}", self.driver.id());
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
-        let _ = self.driver.wait();
-    }
-}
+use crate::helpers::browser::Browser;
+use crate::helpers::{batch, scan, spawn_app};
 
 #[tokio::test]
 async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload() {
@@ -240,7 +22,9 @@ async fn a_sale_and_a_scan_are_pushed_into_the_open_dashboard_without_a_reload()
     browser.mark_page_load().await;
     // Let the SSE connection open before the sale.
     // (the dashboard's channel and the session's sign-out view).
-    browser.wait_for(|_| async { app.state.hub.live_channels() == 2 }).await;
+    browser
+        .wait_for(|_| async { app.services.hub.live_channels() == 2 })
+        .await;
 
     let sold = app.sell_tickets_a(2).await;
 
@@ -368,7 +152,7 @@ async fn a_kiosk_says_stale_while_the_server_is_down_and_goes_live_again_after_r
     let created = created.text().await.unwrap();
     let start = created.find("/kiosk/").unwrap();
     let kiosk_path = created[start..].split('"').next().unwrap().to_owned();
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let port = crate::helpers::free_port();
@@ -447,9 +231,9 @@ async fn current_query(browser: &Browser) -> String {
 async fn typing_a_buyer_email_filters_the_list_into_the_url_and_back_restores_it() {
     let app = spawn_app().await;
     let now = voelgoed::db::now_ms();
-    crate::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
-    let bram = crate::orders::place_a(&app, ("Bram Jansen", "bram.jansen@example.test"), 2, now + 1).await;
-    crate::orders::place_a(&app, ("Chloé Bakker", "chloe@example.test"), 1, now + 2).await;
+    crate::helpers::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
+    let bram = crate::helpers::orders::place_a(&app, ("Bram Jansen", "bram.jansen@example.test"), 2, now + 1).await;
+    crate::helpers::orders::place_a(&app, ("Chloé Bakker", "chloe@example.test"), 1, now + 2).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
     browser.goto(&app.url("/orders")).await;
@@ -478,7 +262,7 @@ async fn load_more_appends_the_next_orders_when_scrolled_into_view() {
     let app = spawn_app().await;
     let now = voelgoed::db::now_ms();
     for n in 0..120 {
-        crate::orders::place_a(&app, ("Many Buyer", "many@example.test"), 1, now - n).await;
+        crate::helpers::orders::place_a(&app, ("Many Buyer", "many@example.test"), 1, now - n).await;
     }
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
@@ -506,7 +290,7 @@ async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_bei
     let app = spawn_app().await;
     let now = voelgoed::db::now_ms();
     for n in 0..40 {
-        crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, now - 40 + n).await;
+        crate::helpers::orders::place_a(&app, ("Anna", "anna@example.test"), 1, now - 40 + n).await;
     }
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
@@ -526,7 +310,7 @@ async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_bei
         .unwrap();
 
     let order = app.sell_tickets_a(2).await;
-    app.state.bus.publish(voelgoed::live::Update {
+    app.services.bus.publish(voelgoed::live::Update {
         channel: voelgoed::live::Channel::orders(&app.fixture.org_a),
         kind: voelgoed::live::UpdateKind::OrderChanged,
     });
@@ -553,7 +337,7 @@ async fn a_new_order_appears_on_top_of_the_open_list_without_moving_the_rows_bei
 async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refuses_the_ticket() {
     let app = spawn_app().await;
     let (north, _) = app.device_a("North").await;
-    let order = crate::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
+    let order = crate::helpers::orders::place_a(&app, ("Anna", "anna@example.test"), 1, voelgoed::db::now_ms()).await;
     let browser = Browser::start().await;
     browser.sign_in(&app, "owner@a.test").await;
     browser.goto(&app.url(&format!("/orders/{}", order.id))).await;
@@ -582,8 +366,8 @@ async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refu
 async fn without_javascript_the_order_filter_form_still_works() {
     let app = spawn_app().await;
     let now = voelgoed::db::now_ms();
-    crate::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
-    let bram = crate::orders::place_a(&app, ("Bram Jansen", "bram@example.test"), 1, now + 1).await;
+    crate::helpers::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
+    let bram = crate::helpers::orders::place_a(&app, ("Bram Jansen", "bram@example.test"), 1, now + 1).await;
     let browser = Browser::start_without_javascript().await;
     browser.sign_in(&app, "owner@a.test").await;
     browser.goto(&app.url("/orders")).await;

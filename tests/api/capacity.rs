@@ -2,9 +2,9 @@
 //! last tickets: on SQLite, and from two instances on one PostgreSQL database.
 
 use futures_util::future::join_all;
-use voelgoed::admin;
 use voelgoed::db::{self, DatabaseUrl};
 use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning;
 
 use crate::helpers::{another_instance, spawn_app, spawn_on, TestApp};
 
@@ -13,7 +13,7 @@ async fn race_for_ten_tickets(instances: [&TestApp; 2]) -> (usize, i64) {
     let first = instances[0];
     let (tenant, event) = (first.fixture.org_a, first.fixture.event_a);
     let scarce = first
-        .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "Last ten", 2_500, 10).unwrap())
+        .db(move |conn| provisioning::create_ticket_type(conn, &tenant, event, "Last ten", 2_500, 10).unwrap())
         .await;
     let sales = (0..30).map(|n| {
         instances[n % 2].db(move |conn| {
@@ -53,7 +53,7 @@ async fn racing_sales_from_two_instances_never_oversell_on_postgresql() {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_capacity_{}", std::process::id());
-    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
     let first = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     let second = another_instance(&first).await;
     assert_eq!(race_for_ten_tickets([&first, &second]).await, (10, 10));

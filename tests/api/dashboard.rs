@@ -5,16 +5,16 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 use rand::{Rng, SeedableRng};
-use voelgoed::admin::{self, NewEvent};
 use voelgoed::db::schema::{orders, refunds, tickets, users};
 use voelgoed::db::{self, sum_of, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 use voelgoed::db::DatabaseUrl;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, scan, spawn_app, spawn_on, text_of, TestApp};
-use crate::sse::SseReader;
 
 /// Sells `quantity` tickets of a type and tells the bus, as the shop does.
 async fn sell(app: &TestApp, tenant: Tenant, event_id: i64, type_id: i64, quantity: i64) -> Vec<String> {
@@ -37,7 +37,7 @@ async fn try_sell(app: &TestApp, tenant: Tenant, event_id: i64, type_id: i64, qu
             place_order(conn, &tenant, &order).unwrap().map(|o| o.ticket_codes)
         })
         .await?;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::occupancy(&tenant, event_id),
         kind: UpdateKind::TicketSold,
     });
@@ -87,7 +87,7 @@ async fn refund_ticket(app: &TestApp, code: String) {
             .unwrap();
     })
     .await;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::occupancy(&tenant, app.fixture.event_a),
         kind: UpdateKind::OrderChanged,
     });
@@ -191,7 +191,7 @@ async fn an_event_with_nothing_yet_shows_zeros_not_errors() {
                 currency: "EUR",
                 sales_open_at: now + 3_600_000,
             };
-            admin::create_event(conn, &tenant, &event).unwrap()
+            provisioning::create_event(conn, &tenant, &event).unwrap()
         })
         .await;
     let client = app.signed_in("owner@a.test").await;
@@ -213,7 +213,7 @@ async fn revenue_adds_up_to_the_cent() {
     let app = spawn_app().await;
     let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
     let odd = app
-        .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "Odd price", 1_234, 100).unwrap())
+        .db(move |conn| provisioning::create_ticket_type(conn, &tenant, event, "Odd price", 1_234, 100).unwrap())
         .await;
     // 3 × €12.34 = €37.02, fee 5 % rounded down = €1.85; 2 × €45.50 = €91.00, fee €4.55.
     sell(&app, tenant, event, odd, 3).await;
@@ -243,7 +243,7 @@ async fn cached_metrics_equal_a_recount_on_postgresql_too() {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_dashboard_{}", std::process::id());
-    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
     let app = spawn_on(DatabaseUrl::parse(&url).unwrap(), |_| {}, tempfile::tempdir().unwrap()).await;
     metrics_equal_a_recount_after_random_steps(&app, 7).await;
 }
@@ -253,7 +253,7 @@ async fn cached_metrics_equal_a_recount_on_postgresql_too() {
 async fn metrics_equal_a_recount_after_random_steps(app: &TestApp, seed: u64) {
     let (tenant, event, regular) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
     let vip = app
-        .db(move |conn| admin::create_ticket_type(conn, &tenant, event, "VIP", 9_999, 40).unwrap())
+        .db(move |conn| provisioning::create_ticket_type(conn, &tenant, event, "VIP", 9_999, 40).unwrap())
         .await;
     let (token, _) = app.device_a("North").await;
     let client = app.signed_in("owner@a.test").await;
@@ -308,11 +308,11 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
     let client = app.signed_in("owner@a.test").await;
     let path = dashboard_path(&app);
     app.page(&client, &path).await;
-    let after_first = app.state.metrics.computations();
+    let after_first = app.services.metrics.computations();
 
     app.page(&client, &path).await;
     assert_eq!(
-        app.state.metrics.computations(),
+        app.services.metrics.computations(),
         after_first,
         "a second look is served from the cache"
     );
@@ -320,7 +320,7 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
     app.place_order_a(2).await;
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     for _ in 0..500 {
-        app.state.bus.publish(Update {
+        app.services.bus.publish(Update {
             channel: channel.clone(),
             kind: UpdateKind::TicketSold,
         });
@@ -331,7 +331,7 @@ async fn metrics_are_cached_until_something_changes_and_a_storm_costs_one_comput
 
     assert!(pages.iter().all(|page| metric(page, "sold") == "2"));
     assert_eq!(
-        app.state.metrics.computations(),
+        app.services.metrics.computations(),
         after_first + 1,
         "500 invalidations and 40 concurrent loads: one recomputation"
     );
@@ -354,11 +354,11 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
                 currency: "EUR",
                 sales_open_at: now - 86_400_000,
             };
-            let club = admin::create_event(conn, &tenant, &event).unwrap();
-            admin::create_ticket_type(conn, &tenant, club, "Regular", 1_000, 100).unwrap();
-            let vip = admin::create_ticket_type(conn, &tenant, club, "VIP", 5_000, 10).unwrap();
-            let gate = admin::find_or_create_gate(conn, &tenant, club, "Door").unwrap();
-            let (_, token) = admin::create_device(conn, &tenant, club, gate, "Door scanner").unwrap();
+            let club = provisioning::create_event(conn, &tenant, &event).unwrap();
+            provisioning::create_ticket_type(conn, &tenant, club, "Regular", 1_000, 100).unwrap();
+            let vip = provisioning::create_ticket_type(conn, &tenant, club, "VIP", 5_000, 10).unwrap();
+            let gate = provisioning::find_or_create_gate(conn, &tenant, club, "Door").unwrap();
+            let (_, token) = provisioning::create_device(conn, &tenant, club, gate, "Door scanner").unwrap();
             (club, vip, token)
         })
         .await;
@@ -408,7 +408,7 @@ async fn alerts_arrive_live_with_when_they_started_and_updates_stay_small() {
 }
 
 /// The next message with `text`; every message on the way must be at most 2 KB.
-async fn next_containing(stream: &mut SseReader, text: &str) -> crate::sse::Message {
+async fn next_containing(stream: &mut SseReader, text: &str) -> crate::helpers::sse::Message {
     loop {
         let message = stream
             .next(Duration::from_secs(5))
@@ -454,11 +454,11 @@ async fn the_status_says_on_sale_sold_out_live_or_ended() {
                 currency: "EUR",
                 sales_open_at: now - 24 * hour,
             };
-            let on_sale = admin::create_event(conn, &tenant, &event("Next Week", now + 168 * hour)).unwrap();
-            admin::create_ticket_type(conn, &tenant, on_sale, "Regular", 1_000, 10).unwrap();
-            let sold_out = admin::create_event(conn, &tenant, &event("Tiny Gig", now + 48 * hour)).unwrap();
-            let tiny = admin::create_ticket_type(conn, &tenant, sold_out, "Regular", 1_000, 2).unwrap();
-            let ended = admin::create_event(conn, &tenant, &event("Last Year", now - 100 * hour)).unwrap();
+            let on_sale = provisioning::create_event(conn, &tenant, &event("Next Week", now + 168 * hour)).unwrap();
+            provisioning::create_ticket_type(conn, &tenant, on_sale, "Regular", 1_000, 10).unwrap();
+            let sold_out = provisioning::create_event(conn, &tenant, &event("Tiny Gig", now + 48 * hour)).unwrap();
+            let tiny = provisioning::create_ticket_type(conn, &tenant, sold_out, "Regular", 1_000, 2).unwrap();
+            let ended = provisioning::create_event(conn, &tenant, &event("Last Year", now - 100 * hour)).unwrap();
             (on_sale, sold_out, tiny, ended)
         })
         .await;

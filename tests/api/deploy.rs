@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use voelgoed::config::RedisSettings;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{free_port, fresh_postgres, spawn_on, test_redis, ServerProcess};
-use crate::sse::SseReader;
 
 /// nginx on a free port with the shipped configuration, its upstreams pointed at `ports`.
 struct Nginx {

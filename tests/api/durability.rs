@@ -18,7 +18,7 @@ async fn acknowledged_scans_survive_kill_9() {
     for _ in 0..100 {
         codes.extend(app.sell_tickets_a(4).await.ticket_codes);
     }
-    let DatabaseUrl::Sqlite(path) = app.state.settings.database.clone() else {
+    let DatabaseUrl::Sqlite(path) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let port = crate::helpers::free_port();

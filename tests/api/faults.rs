@@ -9,8 +9,8 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use voelgoed::db::{DatabaseUrl, DbConnection};
 
+use crate::helpers::postgres::fresh_postgres_database;
 use crate::helpers::{batch, scan, spawn_app_with, spawn_on, TestApp};
-use crate::migrations::fresh_postgres_database;
 
 async fn readiness(app: &TestApp) -> (u16, serde_json::Value) {
     let response = reqwest::get(app.url("/readyz")).await.expect("readyz");

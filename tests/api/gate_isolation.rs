@@ -57,10 +57,7 @@ fn guess_passwords(app: &TestApp, until: Instant) -> Vec<tokio::task::JoinHandle
 async fn scans_are_acknowledged_while_exports_stall_and_sign_ins_are_guessed() {
     // Exports of two organisations (two places each) stall, and the others are refused.
     let app = spawn_app_with(|s| s.export_idle_timeout = Duration::from_secs(60)).await;
-    let pool = app.state.pool.clone();
-    tokio::task::spawn_blocking(move || voelgoed::demo::bulk::seed(&pool, 30_000, 2).expect("seed"))
-        .await
-        .expect("seed task");
+    app.bulk_seed(30_000, 2).await;
     let mut codes = Vec::new();
     for _ in 0..40 {
         codes.extend(app.place_order_a(10).await.ticket_codes);
@@ -113,10 +110,7 @@ async fn scans_are_acknowledged_while_exports_stall_and_sign_ins_are_guessed() {
 #[tokio::test]
 async fn a_third_export_of_one_organisation_waits_its_turn_with_a_429() {
     let app = spawn_app_with(|s| s.export_idle_timeout = Duration::from_secs(60)).await;
-    let pool = app.state.pool.clone();
-    tokio::task::spawn_blocking(move || voelgoed::demo::bulk::seed(&pool, 20_000, 1).expect("seed"))
-        .await
-        .expect("seed task");
+    app.bulk_seed(20_000, 1).await;
     let cookies = session_cookies(&app, "owner@seed-1.test", "seed-owner").await;
     let _first = stalled_download(&app, &cookies).await;
     let _second = stalled_download(&app, &cookies).await;
@@ -148,10 +142,7 @@ async fn a_download_that_stops_reading_is_ended_and_frees_its_place() {
         s.exports_per_organization = 1;
     })
     .await;
-    let pool = app.state.pool.clone();
-    tokio::task::spawn_blocking(move || voelgoed::demo::bulk::seed(&pool, 20_000, 1).expect("seed"))
-        .await
-        .expect("seed task");
+    app.bulk_seed(20_000, 1).await;
     let cookies = session_cookies(&app, "owner@seed-1.test", "seed-owner").await;
     let _stalled = stalled_download(&app, &cookies).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -183,7 +174,7 @@ async fn an_unknown_token_repeated_is_refused_from_memory() {
     let (status, _) = app.post_scans("not-a-token", &body).await;
     assert_eq!(status, 401);
     // The gates' pool is taken away: a repeat is still answered (from the cache).
-    let gate_pool = app.state.gate_pool.clone();
+    let gate_pool = app.services.gate_pool.clone();
     let held: Vec<_> = tokio::task::spawn_blocking(move || {
         (0..gate_pool.max_size())
             .map(|_| gate_pool.get().expect("conn"))

@@ -6,8 +6,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use voelgoed::db::DatabaseUrl;
 
+use crate::helpers::postgres::fresh_postgres_database;
 use crate::helpers::{batch, csrf_token, scan, spawn_app, spawn_on, TestApp};
-use crate::migrations::fresh_postgres_database;
 
 async fn control_characters_are_refused_naming_the_field(app: &TestApp) {
     let (token, _) = app.device_a("North").await;

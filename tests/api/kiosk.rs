@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of, TestApp};
-use crate::sse::SseReader;
 
 fn links(app: &TestApp) -> String {
     format!("/events/{}/kiosk-links", app.fixture.event_a)
@@ -54,7 +54,7 @@ async fn a_gate_kiosk_streams_its_gate_and_the_occupancy_live() {
     let (north, _) = app.device_a("North").await;
     let gate_id: i64 = {
         let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
-        app.db(move |conn| voelgoed::admin::find_or_create_gate(conn, &tenant, event, "North").unwrap())
+        app.db(move |conn| voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, "North").unwrap())
             .await
     };
     let owner = app.signed_in("owner@a.test").await;
@@ -185,7 +185,7 @@ async fn kiosk_tokens_and_search_text_never_reach_the_access_log() {
     let owner = app.signed_in(&app.fixture.owner_a).await;
     let path = create_link(&app, &owner, "").await;
     let token = path.trim_start_matches("/kiosk/").to_owned();
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let dir = tempfile::tempdir().unwrap();

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)]
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
+mod architecture;
 mod audit;
 mod auth;
 mod bad_input;
@@ -14,9 +15,9 @@ mod faults;
 mod gate_isolation;
 mod helpers;
 mod hostile_input;
+mod htmx_errors;
 mod kiosk;
-mod mail_server;
-pub mod migrations;
+mod migrations;
 mod order_emails;
 mod order_refunds;
 mod orders;
@@ -30,5 +31,5 @@ mod seeding;
 mod sessions;
 mod shutdown;
 mod sign_in_throttle;
-pub mod sse;
+mod sse;
 mod tenancy;

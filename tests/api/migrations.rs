@@ -3,6 +3,7 @@
 
 use std::process::Command;
 
+use crate::helpers::postgres::fresh_postgres_database;
 use crate::helpers::{batch, scan, spawn_on};
 use voelgoed::db::DatabaseUrl;
 
@@ -73,19 +74,6 @@ async fn postgres_runs_the_same_console_from_an_empty_database() {
     assert_eq!(other.status(), 404);
     assert_eq!(app.sign_in(&app.client(), "owner@a.test", "wrong").await.status(), 401);
     assert_eq!(app.count("sessions").await, 1);
-}
-
-pub(crate) fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
-    use diesel::{Connection, PgConnection, RunQueryDsl};
-    let mut admin = PgConnection::establish(admin_url).expect("PostgreSQL reachable");
-    diesel::sql_query(format!("DROP DATABASE IF EXISTS {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let (base, _) = admin_url.rsplit_once('/').expect("URL ends in a database name");
-    format!("{base}/{name}")
 }
 
 /// Two instances on one PostgreSQL database, each with its own scan writer: the same

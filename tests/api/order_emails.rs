@@ -1,52 +1,17 @@
 //! The confirmation resend and the e-mail outbox, against a real SMTP conversation with
-//! a test server (`mail_server.rs`): delivery, retries with backoff, refusals, the
+//! a test server (`helpers/smtp.rs`): delivery, retries with backoff, refusals, the
 //! once-a-minute limit and demo mode's mail log.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
 use voelgoed::db;
-use voelgoed::db::schema::email_outbox;
 use voelgoed::orders::outbox::RetryPolicy;
 use voelgoed::orders::PlacedOrder;
 
+use crate::helpers::orders::{place_a, resend, wait_for_email_status};
+use crate::helpers::smtp::{Behaviour, SmtpServer};
 use crate::helpers::{csrf_token, spawn_app, spawn_app_with, text_of, TestApp};
-use crate::mail_server::{Behaviour, SmtpServer};
-use crate::orders::place_a;
-
-pub(crate) async fn resend(app: &TestApp, client: &reqwest::Client, order_id: i64) -> reqwest::Response {
-    let token = csrf_token(&app.page(client, &format!("/orders/{order_id}")).await).unwrap();
-    client
-        .post(app.url(&format!("/orders/{order_id}/resend-confirmation")))
-        .form(&[("csrf_token", token.as_str())])
-        .send()
-        .await
-        .unwrap()
-}
-
-pub(crate) async fn email_state(app: &TestApp, order_id: i64) -> (String, i32, Option<String>) {
-    app.db(move |conn| {
-        email_outbox::table
-            .filter(email_outbox::order_id.eq(order_id))
-            .order(email_outbox::id.desc())
-            .select((email_outbox::status, email_outbox::attempts, email_outbox::last_error))
-            .first(conn)
-            .unwrap()
-    })
-    .await
-}
-
-pub(crate) async fn wait_for_email_status(app: &TestApp, order_id: i64, status: &str) -> (String, i32, Option<String>) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let state = email_state(app, order_id).await;
-        if state.0 == status {
-            return state;
-        }
-        assert!(std::time::Instant::now() < deadline, "e-mail still {state:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 pub(crate) async fn app_with_smtp(server: &SmtpServer) -> TestApp {
     let url = server.url.clone();
@@ -268,8 +233,8 @@ async fn two_workers_and_a_slow_smtp_server_send_each_message_once() {
             }
         })
         .await;
-    first.state.outbox.wake();
-    second.state.outbox.wake();
+    first.services.outbox.wake();
+    second.services.outbox.wake();
 
     for order in &orders {
         let (_, attempts, _) = wait_for_email_status(&first, *order, "sent").await;

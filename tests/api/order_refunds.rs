@@ -5,8 +5,10 @@ use diesel::prelude::*;
 use voelgoed::db;
 use voelgoed::db::schema::{audit_log, orders, refunds};
 
+use crate::helpers::orders::{
+    confirmation_form, order_row, place_a, refund_through_confirmation, reviewed_refund, ticket_ids,
+};
 use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of};
-use crate::orders::{confirmation_form, order_row, place_a, refund_through_confirmation, reviewed_refund, ticket_ids};
 
 #[tokio::test]
 async fn the_order_page_shows_buyer_tickets_with_scans_money_refunds_emails_and_audit() {

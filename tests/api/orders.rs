@@ -1,128 +1,21 @@
 //! The order list (filters, free text, keyset pages, htmx fragments, live rows) and the
-//! CSV export, the same on PostgreSQL, and the helpers the order tests share. One
+//! CSV export, the same on PostgreSQL (the order helpers: `helpers/orders.rs`). One
 //! order's page and refunds: `order_refunds.rs`; e-mails: `order_emails.rs`.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
-use voelgoed::db::schema::{orders, tickets};
-use voelgoed::db::{self, Tenant};
+use voelgoed::db;
+use voelgoed::db::schema::{orders, tickets, users};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::outbox::RetryPolicy;
-use voelgoed::orders::{place_order, NewOrder, PlacedOrder};
 
-use crate::helpers::{spawn_app, text_of, TestApp};
-use crate::mail_server::{Behaviour, SmtpServer};
-use crate::order_emails::{resend, wait_for_email_status};
-
-/// 2026-11-25 00:30 in Amsterdam (23:30 UTC the day before).
-pub(crate) const NOV_25_0030_AMSTERDAM: i64 = 1_795_563_000_000;
-pub(crate) const HOUR: i64 = 3_600_000;
-
-/// Places an order in org A's event for `buyer` (name, e-mail) at `created_at`.
-pub async fn place_a(app: &TestApp, buyer: (&str, &str), quantity: i64, created_at: i64) -> PlacedOrder {
-    let (tenant, event, ticket_type) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
-    place(app, tenant, event, ticket_type, buyer, quantity, created_at).await
-}
-
-pub async fn place(
-    app: &TestApp,
-    tenant: Tenant,
-    event_id: i64,
-    ticket_type: i64,
-    (name, email): (&str, &str),
-    quantity: i64,
-    created_at: i64,
-) -> PlacedOrder {
-    let order = NewOrder {
-        event_id,
-        buyer_name: name.into(),
-        buyer_email: email.into(),
-        items: vec![(ticket_type, quantity)],
-        created_at,
-    };
-    app.db(move |conn| place_order(conn, &tenant, &order).unwrap().unwrap())
-        .await
-}
-
-/// The order codes in a list page or fragment, top to bottom.
-pub fn codes_in(page: &str) -> Vec<String> {
-    let html = scraper::Html::parse_document(page);
-    let selector = scraper::Selector::parse("tr[data-order] td:first-child a").unwrap();
-    html.select(&selector).map(|a| a.text().collect()).collect()
-}
-
-pub(crate) fn href_of(page: &str, css: &str) -> Option<String> {
-    let html = scraper::Html::parse_document(page);
-    let selector = scraper::Selector::parse(css).unwrap();
-    html.select(&selector)
-        .next()
-        .and_then(|e| e.value().attr("href"))
-        .map(str::to_owned)
-}
-
-pub(crate) async fn order_row(app: &TestApp, order_id: i64) -> (String, i64, i64, i64) {
-    app.db(move |conn| {
-        orders::table
-            .find(order_id)
-            .select((orders::status, orders::gross, orders::fees, orders::net))
-            .first(conn)
-            .unwrap()
-    })
-    .await
-}
-
-pub(crate) async fn ticket_ids(app: &TestApp, order_id: i64) -> Vec<i64> {
-    app.db(move |conn| {
-        tickets::table
-            .filter(tickets::order_id.eq(order_id))
-            .order(tickets::id)
-            .select(tickets::id)
-            .load(conn)
-            .unwrap()
-    })
-    .await
-}
-
-/// Opens the confirmation step with `query`: the form its final button posts.
-pub(crate) async fn reviewed_refund(
-    app: &TestApp,
-    client: &reqwest::Client,
-    order_id: i64,
-    query: &str,
-) -> Vec<(String, String)> {
-    confirmation_form(&app.page(client, &format!("/orders/{order_id}/refund?{query}")).await)
-}
-
-/// Opens the confirmation step with `query` and posts its form: the final response.
-pub(crate) async fn refund_through_confirmation(
-    app: &TestApp,
-    client: &reqwest::Client,
-    order_id: i64,
-    query: &str,
-) -> reqwest::Response {
-    let form = reviewed_refund(app, client, order_id, query).await;
-    client
-        .post(app.url(&format!("/orders/{order_id}/refund")))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
-
-/// The hidden fields of the confirmation page's form.
-pub(crate) fn confirmation_form(page: &str) -> Vec<(String, String)> {
-    let html = scraper::Html::parse_document(page);
-    let selector = scraper::Selector::parse(r#"form[action$="/refund"] input[type="hidden"]"#).unwrap();
-    html.select(&selector)
-        .map(|input| {
-            (
-                input.value().attr("name").unwrap_or_default().to_owned(),
-                input.value().attr("value").unwrap_or_default().to_owned(),
-            )
-        })
-        .collect()
-}
+use crate::helpers::orders::{
+    codes_in, href_of, order_row, place_a, reviewed_refund, ticket_ids, HOUR, NOV_25_0030_AMSTERDAM,
+};
+use crate::helpers::orders::{resend, wait_for_email_status};
+use crate::helpers::smtp::{Behaviour, SmtpServer};
+use crate::helpers::{spawn_app, text_of};
 
 #[tokio::test]
 async fn the_list_shows_code_buyer_event_tickets_total_status_and_time_newest_first() {
@@ -351,7 +244,7 @@ async fn a_new_order_that_matches_the_filter_is_pushed_to_an_open_list() {
 
     let other = place_a(&app, ("Someone Else", "else@example.test"), 1, db::now_ms()).await;
     let matching = place_a(&app, ("Matching Buyer", "match@example.test"), 2, db::now_ms()).await;
-    app.state.bus.publish(Update {
+    app.services.bus.publish(Update {
         channel: Channel::orders(&app.fixture.org_a),
         kind: UpdateKind::OrderChanged,
     });
@@ -416,41 +309,26 @@ async fn the_csv_export_has_a_row_per_ticket_with_codes_under_the_same_filter() 
 #[tokio::test]
 async fn a_large_export_streams_every_ticket_across_pages() {
     let app = spawn_app().await;
-    let (tenant, event, ticket_type) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
-    app.db(move |conn| {
-        use voelgoed::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-        let mut writer = OrderWriter::new(conn).unwrap();
-        let mut fill = EventToFill {
-            event_id: event,
-            ticket_types: vec![TypeToFill {
-                id: ticket_type,
-                price: 4_550,
-                left: 100_000,
-            }],
-            sold_from: 1,
-            sold_until: 1_000_000,
-            max_tickets: 3,
-        };
-        for _ in 0..2_500 {
-            writer.add_order(&tenant, &mut fill, 1);
-        }
-        writer.flush(conn).unwrap();
-    })
-    .await;
-    let tickets_of_a: i64 = app
+    app.bulk_seed(2_500, 1).await;
+    let tickets_seeded: i64 = app
         .db(move |conn| {
+            let seeded: i64 = users::table
+                .filter(users::email.eq("owner@seed-1.test"))
+                .select(users::organization_id)
+                .first(conn)
+                .unwrap();
             tickets::table
-                .filter(tickets::organization_id.eq(tenant.organization_id()))
+                .filter(tickets::organization_id.eq(seeded))
                 .count()
                 .get_result(conn)
                 .unwrap()
         })
         .await;
-    let client = app.signed_in("owner@a.test").await;
+    let client = app.signed_in_as("owner@seed-1.test", "seed-owner").await;
 
     let body = app.page(&client, "/orders.csv").await;
 
-    assert_eq!(body.lines().count() as i64, 1 + tickets_of_a);
+    assert_eq!(body.lines().count() as i64, 1 + tickets_seeded);
 }
 
 /// The same order management on PostgreSQL (`VOELGOED_TEST_POSTGRES`): search, dates,
@@ -459,8 +337,10 @@ async fn a_large_export_streams_every_ticket_across_pages() {
 async fn postgres_serves_search_pages_refunds_outbox_and_export() {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
-    let url =
-        crate::migrations::fresh_postgres_database(&admin_url, &format!("voelgoed_orders_{}", std::process::id()));
+    let url = crate::helpers::postgres::fresh_postgres_database(
+        &admin_url,
+        &format!("voelgoed_orders_{}", std::process::id()),
+    );
     let server = SmtpServer::start(Behaviour::Accept).await;
     let smtp = server.url.clone();
     let app = crate::helpers::spawn_on(

@@ -1,8 +1,8 @@
 //! Order management with bad input or another organisation's ids: a clear 4xx, nothing
 //! changed, nothing rendered unescaped, and the other organisation's orders never seen.
 
+use crate::helpers::orders::{codes_in, place, place_a};
 use crate::helpers::{csrf_token, spawn_app, TestApp};
-use crate::orders::{codes_in, place, place_a};
 use voelgoed::db;
 use voelgoed::orders::PlacedOrder;
 

@@ -8,7 +8,7 @@ use crate::helpers::{batch, csrf_token, scan, spawn_app, TestApp};
 /// `web::resource("PATH").route(…get_or_head…)` and the routes inside `web::scope`.
 fn routes_in_the_route_table() -> Vec<(String, String)> {
     let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/routes.rs")).unwrap();
-    let code: String = source
+    let code: String = with_patterns_written_out(&source)
         .lines()
         .map(|l| l.split("//").next().unwrap())
         .collect::<String>()
@@ -48,6 +48,24 @@ fn routes_in_the_route_table() -> Vec<(String, String)> {
         }
     }
     routes
+}
+
+/// The route table names its patterns (`paths::ORDER`): each replaced by its literal
+/// from src/paths.rs (`pub const ORDER: Pattern = "/orders/{id}";`), longest name first.
+fn with_patterns_written_out(routes: &str) -> String {
+    let paths = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/paths.rs")).unwrap();
+    let mut patterns: Vec<(String, String)> = paths
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("pub const "))
+        .filter_map(|rest| {
+            let (name, value) = rest.split_once(": Pattern = ")?;
+            Some((format!("paths::{name}"), value.trim_end_matches(';').to_owned()))
+        })
+        .collect();
+    patterns.sort_by_key(|(name, _)| std::cmp::Reverse(name.len()));
+    patterns.iter().fold(routes.to_owned(), |code, (name, value)| {
+        code.replace(name.as_str(), value)
+    })
 }
 
 #[test]

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use voelgoed::db;
 use voelgoed::scanning::recount;
 
+use crate::helpers::sse::{Message, SseReader};
 use crate::helpers::{batch, scaled_out, scan, test_redis, text_of, RedisServer, TestApp};
-use crate::sse::{Message, SseReader};
 
 async fn next_named(reader: &mut SseReader, event: &str, wait: Duration) -> Option<Message> {
     let deadline = Instant::now() + wait;
@@ -27,7 +27,12 @@ async fn counters_equal_a_recount(app: &TestApp) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let now = db::now_ms();
-        let live = app.state.scan_counters.event_counts(&tenant, event, now).await.unwrap();
+        let live = app
+            .services
+            .scan_counters
+            .event_counts(&tenant, event, now)
+            .await
+            .unwrap();
         let truth = app
             .db(move |conn| {
                 recount(conn, Some((&tenant, event)), now)
@@ -114,7 +119,7 @@ async fn a_sale_and_a_refund_on_a_move_the_dashboard_on_b() {
     let confirmation = a
         .page(&owner_a, &format!("/orders/{}/refund?scope=all", order.id))
         .await;
-    let form = crate::orders::confirmation_form(&confirmation);
+    let form = crate::helpers::orders::confirmation_form(&confirmation);
     let refunded = owner_a
         .post(a.url(&format!("/orders/{}/refund", order.id)))
         .form(&form)
@@ -281,7 +286,7 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
     counters_equal_a_recount(&b).await;
     let (tenant, event) = (a.fixture.org_a, a.fixture.event_a);
     let counts = b
-        .state
+        .services
         .scan_counters
         .event_counts(&tenant, event, db::now_ms())
         .await

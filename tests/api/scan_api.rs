@@ -61,9 +61,9 @@ async fn invalid_scans_say_why() {
     let other_event_code = {
         let tenant = app.fixture.org_a;
         app.db(move |conn| {
-            use voelgoed::admin;
+            use voelgoed::provisioning;
             let now = voelgoed::db::now_ms();
-            let event = admin::NewEvent {
+            let event = provisioning::NewEvent {
                 name: "Second",
                 venue: "V",
                 starts_at: now,
@@ -73,8 +73,8 @@ async fn invalid_scans_say_why() {
                 currency: "EUR",
                 sales_open_at: now,
             };
-            let event_id = admin::create_event(conn, &tenant, &event).unwrap();
-            let type_id = admin::create_ticket_type(conn, &tenant, event_id, "T", 100, 10).unwrap();
+            let event_id = provisioning::create_event(conn, &tenant, &event).unwrap();
+            let type_id = provisioning::create_ticket_type(conn, &tenant, event_id, "T", 100, 10).unwrap();
             let order = voelgoed::orders::NewOrder {
                 event_id,
                 buyer_name: "B".into(),
@@ -144,9 +144,9 @@ async fn invalid_scans_say_why() {
 async fn restrict_gate_to_a_new_type(app: &TestApp, gate: &'static str) {
     let (tenant, event_id) = (app.fixture.org_a, app.fixture.event_a);
     let vip_type = app
-        .db(move |conn| voelgoed::admin::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap())
+        .db(move |conn| voelgoed::provisioning::create_ticket_type(conn, &tenant, event_id, "VIP", 9_000, 10).unwrap())
         .await;
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let run = |types: &[String]| {
@@ -476,7 +476,7 @@ async fn a_revoked_device_is_refused_within_two_seconds_even_while_it_keeps_scan
     let (status, _) = app.post_scans(&token, &batch(vec![scan("1", &codes[0], "in")])).await;
     assert_eq!(status, 200);
 
-    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.state.settings.database.clone() else {
+    let voelgoed::db::DatabaseUrl::Sqlite(database) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let revoke = |device: i64| {

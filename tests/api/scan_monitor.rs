@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::helpers::sse::{Message, SseReader};
 use crate::helpers::{another_instance, batch, scan, spawn_app, text_of, TestApp};
-use crate::sse::{Message, SseReader};
 
 fn monitor(app: &TestApp) -> String {
     format!("/events/{}/scans", app.fixture.event_a)

@@ -99,7 +99,7 @@ async fn strict_transport_security_only_when_served_securely() {
     assert!(claimed.headers().get("strict-transport-security").is_none());
 
     let proxied = spawn_app_with(|s| {
-        s.trusted_proxies = voelgoed::client::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap()
+        s.trusted_proxies = voelgoed::config::TrustedProxies::parse(&["127.0.0.0/8".into()]).unwrap()
     })
     .await;
     let forwarded = proxied

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use crate::helpers::sse::SseReader;
 use crate::helpers::{csrf_token, spawn_app, spawn_app_with, TestApp};
-use crate::sse::SseReader;
 
 async fn post_with_csrf(app: &TestApp, client: &reqwest::Client, path: &str) -> reqwest::Response {
     let token = csrf_token(&app.page(client, "/events").await).unwrap();
@@ -173,7 +173,7 @@ async fn on_postgresql_sessions_the_sign_in_throttle_and_the_audit_log_work_alik
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("voelgoed_sessions_{}", std::process::id());
-    let url = crate::migrations::fresh_postgres_database(&admin_url, &name);
+    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
     let app = crate::helpers::spawn_on(
         voelgoed::db::DatabaseUrl::parse(&url).unwrap(),
         |s| s.session_idle = Duration::from_millis(1500),

@@ -16,7 +16,7 @@ async fn sigterm_ends_streams_answers_scans_in_flight_and_exits_within_ten_secon
     for _ in 0..50 {
         codes.extend(app.place_order_a(4).await.ticket_codes);
     }
-    let DatabaseUrl::Sqlite(path) = app.state.settings.database.clone() else {
+    let DatabaseUrl::Sqlite(path) = app.services.settings.database.clone() else {
         unreachable!()
     };
     let port = free_port();

@@ -30,7 +30,7 @@ async fn sign_in_from(app: &TestApp, address: &str, email: &str, password: &str)
 
 async fn behind_proxy() -> TestApp {
     spawn_app_with(|s| {
-        s.trusted_proxies = voelgoed::client::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
+        s.trusted_proxies = voelgoed::config::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
     })
     .await
 }

@@ -4,101 +4,10 @@
 use std::time::{Duration, Instant};
 
 use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
 
-use crate::helpers::{spawn_app, TestApp};
-
-/// Reads SSE messages from a streaming response.
-pub struct SseReader {
-    response: reqwest::Response,
-    buffer: String,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Message {
-    pub event: String,
-    pub data: String,
-    pub id: Option<String>,
-}
-
-impl SseReader {
-    pub async fn open(app: &TestApp, client: &reqwest::Client, path: &str) -> Self {
-        Self::open_after(app, client, path, None).await
-    }
-
-    /// Opens the stream as a reconnecting browser would, with `Last-Event-ID`.
-    pub async fn open_after(app: &TestApp, client: &reqwest::Client, path: &str, last_event_id: Option<&str>) -> Self {
-        let mut request = client.get(app.url(path));
-        if let Some(id) = last_event_id {
-            request = request.header("Last-Event-ID", id);
-        }
-        let response = request.send().await.unwrap();
-        assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Self {
-            response,
-            buffer: String::new(),
-        }
-    }
-
-    /// The next message with data, or None if none arrives within `wait`.
-    pub async fn next(&mut self, wait: Duration) -> Option<Message> {
-        let deadline = Instant::now() + wait;
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut message = Message {
-                    event: String::new(),
-                    data: String::new(),
-                    id: None,
-                };
-                for line in block.lines() {
-                    if let Some(event) = line.strip_prefix("event: ") {
-                        message.event = event.to_owned();
-                    } else if let Some(id) = line.strip_prefix("id: ") {
-                        message.id = Some(id.to_owned());
-                    } else if let Some(data) = line.strip_prefix("data: ") {
-                        message.data.push_str(data);
-                    }
-                }
-                if !message.data.is_empty() {
-                    return Some(message);
-                }
-                continue;
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            let chunk = tokio::time::timeout(left, self.response.chunk()).await.ok()?.ok()??;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
-
-impl SseReader {
-    /// Whether the server ends the stream within `wait` (whatever it sends before).
-    pub async fn closes_within(&mut self, wait: Duration) -> bool {
-        let deadline = Instant::now() + wait;
-        loop {
-            let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-                return false;
-            };
-            match tokio::time::timeout(left, self.response.chunk()).await {
-                Err(_) => return false,
-                Ok(Ok(Some(_))) => continue,
-                Ok(Ok(None) | Err(_)) => return true,
-            }
-        }
-    }
-
-    /// The messages of one update (a frame's parts arrive back to back), joined: the
-    /// first within `wait`, then every one following within 100 ms.
-    pub async fn next_update(&mut self, wait: Duration) -> Option<Message> {
-        let mut update = self.next(wait).await?;
-        while let Some(more) = self.next(Duration::from_millis(100)).await {
-            update.data.push_str(&more.data);
-            update.id = more.id.or(update.id);
-        }
-        Some(update)
-    }
-}
+use crate::helpers::spawn_app;
+use crate::helpers::sse::{Message, SseReader};
 
 fn sold_in(message: &Message) -> i64 {
     crate::helpers::text_of(&message.data, r#"[data-metric="sold"]"#)
@@ -137,30 +46,60 @@ async fn occupancy_stream_sends_the_current_state_then_each_sale() {
 
 #[tokio::test]
 async fn a_burst_of_updates_is_coalesced_into_few_frames() {
+    const SALES: i64 = 200;
     let app = spawn_app().await;
+    let window = app.services.settings.coalesce;
     let client = app.signed_in("owner@a.test").await;
     let mut stream = SseReader::open(&app, &client, &format!("/sse/events/{}/occupancy", app.fixture.event_a)).await;
     stream.next_update(Duration::from_secs(5)).await.expect("initial frame");
+    let renders_before = app.services.hub.renders();
 
-    app.place_order_a(1).await;
+    // A burst of sales, each announced at once and each changing what the view shows.
+    let bus = app.services.bus.clone();
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
-    let started = Instant::now();
-    for _ in 0..500 {
-        app.state.bus.publish(Update {
-            channel: channel.clone(),
-            kind: UpdateKind::ScanOccurred,
-        });
+    let (tenant, event_id, type_id) = (app.fixture.org_a, app.fixture.event_a, app.fixture.ticket_type_a);
+    let burst = app
+        .db(move |conn| {
+            let started = Instant::now();
+            for _ in 0..SALES {
+                let order = NewOrder {
+                    event_id,
+                    buyer_name: "Burst Buyer".into(),
+                    buyer_email: "burst@example.test".into(),
+                    items: vec![(type_id, 1)],
+                    created_at: voelgoed::db::now_ms(),
+                };
+                place_order(conn, &tenant, &order).unwrap().unwrap();
+                bus.publish(Update {
+                    channel: channel.clone(),
+                    kind: UpdateKind::TicketSold,
+                });
+            }
+            started.elapsed()
+        })
+        .await;
+    let (mut frames, mut last_sold) = (0, None);
+    while let Some(message) = stream.next(Duration::from_millis(600)).await {
+        if let Some(sold) = crate::helpers::text_of(&message.data, r#"[data-metric="sold"]"#) {
+            frames += 1;
+            last_sold = Some(sold.replace(',', ""));
+        }
     }
-    let mut frames = 0;
-    while stream.next_update(Duration::from_millis(600)).await.is_some() {
-        frames += 1;
-    }
+    let renders = app.services.hub.renders() - renders_before;
 
-    // 500 updates within a few milliseconds: with a 100 ms coalescing window the stream
-    // redraws a handful of times, not 500, and sends only what changed.
-    assert!(frames >= 1, "the burst must be shown");
-    let allowed = 2 + (started.elapsed().as_millis() / 100) as usize;
-    assert!(frames <= allowed, "{frames} frames for one burst (allowed {allowed})");
+    // One render per coalescing window of the burst (and one after it), not one per
+    // update; every frame sent is one of those renders, the last showing every sale.
+    let allowed = 2 + (burst.as_millis() / window.as_millis()) as u64;
+    assert!(
+        allowed < SALES as u64,
+        "the burst ({burst:?}) must be shorter than {SALES} windows"
+    );
+    assert_eq!(last_sold.expect("the burst must be shown"), SALES.to_string());
+    assert!(
+        renders <= allowed,
+        "{renders} renders for {SALES} updates in {burst:?} (allowed {allowed})"
+    );
+    assert!(frames <= renders, "{frames} frames from {renders} renders");
 }
 
 #[tokio::test]
@@ -172,7 +111,7 @@ async fn an_update_that_changes_nothing_on_screen_sends_nothing() {
 
     let channel = Channel::occupancy(&app.fixture.org_a, app.fixture.event_a);
     for _ in 0..20 {
-        app.state.bus.publish(Update {
+        app.services.bus.publish(Update {
             channel: channel.clone(),
             kind: UpdateKind::ScanOccurred,
         });
@@ -197,7 +136,11 @@ async fn every_subscriber_gets_the_same_rendered_frame_from_one_channel() {
     one.next_update(Duration::from_secs(5)).await.unwrap();
     two.next_update(Duration::from_secs(5)).await.unwrap();
     // One occupancy task for both, and each session's sign-out view.
-    assert_eq!(app.state.hub.live_channels(), 3, "both clients share one channel task");
+    assert_eq!(
+        app.services.hub.live_channels(),
+        3,
+        "both clients share one channel task"
+    );
 
     app.sell_tickets_a(1).await;
     let (a, b) = (
@@ -217,17 +160,17 @@ async fn channel_task_stops_when_the_last_client_leaves() {
     let first = stream.next_update(Duration::from_secs(5)).await.unwrap();
     assert_eq!(first.event, "occupancy");
     // The occupancy channel and the session's sign-out view.
-    assert_eq!(app.state.hub.live_channels(), 2);
+    assert_eq!(app.services.hub.live_channels(), 2);
 
     drop(stream);
     // A dead client is noticed on the next write: the next update or keep-alive.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while app.state.hub.live_channels() > 0 && Instant::now() < deadline {
+    while app.services.hub.live_channels() > 0 && Instant::now() < deadline {
         // A sale changes the page, so a frame is written to the dead client.
         app.sell_tickets_a(1).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    assert_eq!(app.state.hub.live_channels(), 0);
+    assert_eq!(app.services.hub.live_channels(), 0);
 }
 
 #[tokio::test]

@@ -7,8 +7,7 @@ use serde::Deserialize;
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
-use crate::auth::CurrentUser;
-use crate::config::Settings;
+use crate::auth::{CurrentUser, SessionWatch};
 use crate::db::{self, Pool};
 use crate::error::AppError;
 use crate::events::load_event;
@@ -86,12 +85,12 @@ type StreamServices = (
     web::Data<Hub>,
     web::Data<ScanFeed>,
     web::Data<dyn ScanCounters>,
-    web::Data<Settings>,
+    web::Data<SessionWatch>,
 );
 
 pub async fn scans_stream(
     req: HttpRequest,
-    (pool, hub, feed, counters, settings): StreamServices,
+    (pool, hub, feed, counters, sessions): StreamServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -108,7 +107,7 @@ pub async fn scans_stream(
     let render = render_panel(&pool, counters.into_inner(), tenant, event);
     let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let ended = user.session_ended_on(&hub, &pool, &settings);
+    let ended = sessions.ended(&user);
     Ok(sse_stream_until(
         hub.with_live_status(stream::select(channel_frames(panel), log)),
         ended,

@@ -7,16 +7,16 @@ use std::time::Duration;
 use diesel::prelude::*;
 use rand::Rng;
 
-use crate::app::AppState;
-use crate::db::schema::{events, orders, ticket_types, tickets};
-use crate::db::{self, DbConnection, Tenant};
-use crate::live::{Bus, Channel, Update, UpdateKind};
-use crate::orders::{place_order, NewOrder};
-use crate::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
-use crate::scanning::{Direction, GateDevice, ScanAttempt};
+use voelgoed::app::Services;
+use voelgoed::db::schema::{events, orders, ticket_types, tickets};
+use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::live::{Bus, Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
+use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
-pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64) {
+pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f64) {
     let ticks_per_second = 10.0;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (mut sale_credit, mut scan_credit) = (0.0, 0.0);
@@ -25,8 +25,8 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
         tick.tick().await;
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
-            let bus = state.bus.clone();
-            if let Err(e) = db::run(&state.pool, move |conn| {
+            let bus = services.bus.clone();
+            if let Err(e) = db::run(&services.pool, move |conn| {
                 Ok(report_devices(conn, bus.as_ref(), minutes)?)
             })
             .await
@@ -42,13 +42,13 @@ pub async fn run(state: AppState, orders_per_second: f64, scans_per_second: f64)
         if sales + scans == 0 {
             continue;
         }
-        let work = db::run(&state.pool, move |conn| Ok(simulate(conn, sales, scans)?)).await;
+        let work = db::run(&services.pool, move |conn| Ok(simulate(conn, sales, scans)?)).await;
         match work {
             Ok((updates, gate_scans)) => {
-                updates.into_iter().for_each(|u| state.bus.publish(u));
+                updates.into_iter().for_each(|u| services.bus.publish(u));
                 // Scans go through the same writer, counters and feed as the device API.
                 for (tenant, device, attempt) in gate_scans {
-                    if let Err(e) = state.scan_writer.record_scans(tenant, device, vec![attempt]).await {
+                    if let Err(e) = services.scan_writer.record_scans(tenant, device, vec![attempt]).await {
                         tracing::warn!(error = %e, "simulated scan failed");
                     }
                 }
@@ -181,7 +181,7 @@ fn scan(
         Direction::In
     };
     let attempt = ScanAttempt {
-        device_scan_id: format!("sim-{}", crate::auth::random_token()),
+        device_scan_id: format!("sim-{}", voelgoed::auth::random_token()),
         ticket_code: code,
         direction,
         scanned_at: db::now_ms(),

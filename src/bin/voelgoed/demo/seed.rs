@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use rand::Rng;
 
 use super::bulk::{EventToFill, OrderWriter, TypeToFill};
-use crate::admin::{self, NewEvent};
-use crate::auth::{hash_password, Role};
-use crate::db::schema::{organizations, scans, tickets};
-use crate::db::{self, DbConnection, Tenant};
-use crate::with_backend;
+use voelgoed::auth::{hash_password, Role};
+use voelgoed::db::schema::{organizations, scans, tickets};
+use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::with_backend;
 
 pub const LOGINS: &[(&str, &str, &str)] = &[
     ("owner@demo.test", "demo-owner", "owner, Demo Events"),
@@ -27,8 +27,8 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     if existing > 0 {
         return Ok(false);
     }
-    let demo = admin::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
-    let owner = admin::create_user_with_hash(
+    let demo = provisioning::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
+    let owner = provisioning::create_user_with_hash(
         conn,
         &demo,
         "owner@demo.test",
@@ -36,7 +36,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         &hash_password("demo-owner")?,
         Role::Owner,
     )?;
-    admin::create_user_with_hash(
+    provisioning::create_user_with_hash(
         conn,
         &demo,
         "supervisor@demo.test",
@@ -44,8 +44,8 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         &hash_password("demo-supervisor")?,
         Role::Supervisor,
     )?;
-    let other = admin::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
-    let other_owner = admin::create_user_with_hash(
+    let other = provisioning::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
+    let other_owner = provisioning::create_user_with_hash(
         conn,
         &other,
         "owner@other.test",
@@ -145,7 +145,7 @@ impl DemoEvent<'_> {
     fn create(&self, conn: &mut DbConnection, tenant: &Tenant) -> anyhow::Result<EventToFill> {
         let capacity = self.types.iter().map(|(_, _, cap)| cap).sum();
         let sales_open_at = self.starts_at - 60 * DAY;
-        let event_id = admin::create_event(
+        let event_id = provisioning::create_event(
             conn,
             tenant,
             &NewEvent {
@@ -161,7 +161,7 @@ impl DemoEvent<'_> {
         )?;
         let mut ticket_types = Vec::new();
         for (name, price, cap) in self.types {
-            let id = admin::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?;
+            let id = provisioning::create_ticket_type(conn, tenant, event_id, name, *price, *cap)?;
             ticket_types.push(TypeToFill {
                 id,
                 price: *price,
@@ -169,9 +169,9 @@ impl DemoEvent<'_> {
             });
         }
         for gate in self.gates {
-            let gate_id = admin::find_or_create_gate(conn, tenant, event_id, gate)?;
+            let gate_id = provisioning::find_or_create_gate(conn, tenant, event_id, gate)?;
             for n in 1..=2 {
-                admin::create_device(conn, tenant, event_id, gate_id, &format!("{gate} scanner {n}"))?;
+                provisioning::create_device(conn, tenant, event_id, gate_id, &format!("{gate} scanner {n}"))?;
             }
         }
         let sold_until = db::now_ms().min(self.starts_at + self.hours * HOUR);
@@ -214,7 +214,7 @@ fn fill(
 
 /// Records a valid entry scan for each ticket, spread over the event's gates' devices.
 fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i64, String)]) -> anyhow::Result<()> {
-    let devices = crate::scanning::gate_devices(conn, tenant, event_id)?;
+    let devices = voelgoed::scanning::gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() || tickets.is_empty() {
         return Ok(());
     }

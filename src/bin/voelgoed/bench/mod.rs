@@ -14,12 +14,12 @@ use anyhow::Context;
 use diesel::prelude::*;
 use futures_util::future::join_all;
 
-use crate::admin::{self, NewEvent};
-use crate::app::Application;
-use crate::config::Settings;
-use crate::db::schema::{scans, tickets};
-use crate::db::{self, DatabaseUrl, Pool};
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
+use voelgoed::app::Application;
+use voelgoed::config::Settings;
+use voelgoed::db::schema::{scans, tickets};
+use voelgoed::db::{self, DatabaseUrl, Pool};
+use voelgoed::provisioning::{self, NewEvent};
 
 #[derive(clap::Args, Debug)]
 pub struct BenchOptions {
@@ -61,9 +61,9 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let seed_url = url.clone();
     let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
     let mut settings = Settings::new("127.0.0.1:0", url);
-    settings.redis = options.redis.as_ref().map(|redis| crate::config::RedisSettings {
-        prefix: format!("bench-{}", crate::auth::random_token()),
-        ..crate::config::RedisSettings::new(redis)
+    settings.redis = options.redis.as_ref().map(|redis| voelgoed::config::RedisSettings {
+        prefix: format!("bench-{}", voelgoed::auth::random_token()),
+        ..voelgoed::config::RedisSettings::new(redis)
     });
     let instances = if settings.redis.is_some() { 2 } else { 1 };
     let mut bases = Vec::new();
@@ -72,7 +72,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     for _ in 0..instances {
         let app = Application::build(settings.clone()).await?;
         bases.push(format!("http://{}", app.address()));
-        pool.get_or_insert_with(|| app.state().pool.clone());
+        pool.get_or_insert_with(|| app.services().pool.get_ref().clone());
         servers.push(actix_web::rt::spawn(app.run_until_stopped()));
     }
     let pool = pool.context("no instance started")?;
@@ -122,14 +122,14 @@ fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> anyhow::Res
     let pool: Pool = db::connect(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut conn = pool.get()?;
-    let tenant = admin::create_organization(&mut conn, "Bench Festival Org", "Europe/Amsterdam")?;
-    let owner = admin::create_user_with_hash(
+    let tenant = provisioning::create_organization(&mut conn, "Bench Festival Org", "Europe/Amsterdam")?;
+    let owner = provisioning::create_user_with_hash(
         &mut conn,
         &tenant,
         "owner@bench.test",
         "Bench",
         "!",
-        crate::auth::Role::Owner,
+        voelgoed::auth::Role::Owner,
     )?;
     let now = db::now_ms();
     let event = NewEvent {
@@ -142,8 +142,8 @@ fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> anyhow::Res
         currency: "EUR",
         sales_open_at: now - 86_400_000,
     };
-    let event_id = admin::create_event(&mut conn, &tenant, &event)?;
-    let type_id = admin::create_ticket_type(&mut conn, &tenant, event_id, "Day", 5_000, 10_000_000)?;
+    let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
+    let type_id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, "Day", 5_000, 10_000_000)?;
     let mut writer = OrderWriter::new(&mut conn)?;
     let mut fill = EventToFill {
         event_id,
@@ -165,8 +165,8 @@ fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> anyhow::Res
         .load(&mut *conn)?;
     let mut result = Vec::with_capacity(devices);
     for n in 0..devices {
-        let gate_id = admin::find_or_create_gate(&mut conn, &tenant, event_id, &format!("Gate {}", n % 10 + 1))?;
-        let (_, token) = admin::create_device(&mut conn, &tenant, event_id, gate_id, &format!("Scanner {n}"))?;
+        let gate_id = provisioning::find_or_create_gate(&mut conn, &tenant, event_id, &format!("Gate {}", n % 10 + 1))?;
+        let (_, token) = provisioning::create_device(&mut conn, &tenant, event_id, gate_id, &format!("Scanner {n}"))?;
         let share: Vec<String> = codes.iter().skip(n).step_by(devices).cloned().collect();
         result.push(Device { token, codes: share });
     }

@@ -9,14 +9,14 @@ use diesel::prelude::*;
 use rand::rngs::ThreadRng;
 use rand::Rng;
 
-use crate::admin::{self, NewEvent};
-use crate::auth::{hash_password, Role};
-use crate::dashboard::sales_rollup::{self, SaleLine};
-use crate::db::schema::{orders, refunds, tickets, users};
-use crate::db::{self, DbConnection, Pool, Tenant};
-use crate::orders::codes;
-use crate::orders::queries::fee_for;
-use crate::with_backend;
+use voelgoed::auth::{hash_password, Role};
+use voelgoed::dashboard::sales_rollup::{self, SaleLine};
+use voelgoed::db::schema::{orders, refunds, tickets, users};
+use voelgoed::db::{self, DbConnection, Pool, Tenant};
+use voelgoed::orders::codes;
+use voelgoed::orders::queries::fee_for;
+use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::with_backend;
 
 #[derive(Insertable)]
 #[diesel(table_name = orders)]
@@ -365,8 +365,8 @@ fn seed_organization(
 ) -> anyhow::Result<(Tenant, i64, Vec<EventToFill>)> {
     const DAY: i64 = 86_400_000;
     let now = db::now_ms();
-    let tenant = admin::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
-    let owner_id = admin::create_user_with_hash(
+    let tenant = provisioning::create_organization(conn, &format!("Seed Organisation {k}"), "Europe/Amsterdam")?;
+    let owner_id = provisioning::create_user_with_hash(
         conn,
         &tenant,
         &format!("owner@seed-{k}.test"),
@@ -387,10 +387,10 @@ fn seed_organization(
             currency: "EUR",
             sales_open_at: starts_at - 90 * DAY,
         };
-        let event_id = admin::create_event(conn, &tenant, &event)?;
+        let event_id = provisioning::create_event(conn, &tenant, &event)?;
         let mut ticket_types = Vec::new();
         for (type_name, price) in [("Regular", 3_500), ("VIP", 9_900), ("Student", 2_250)] {
-            let id = admin::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
+            let id = provisioning::create_ticket_type(conn, &tenant, event_id, type_name, price, 2_000_000)?;
             ticket_types.push(TypeToFill {
                 id,
                 price,
@@ -398,7 +398,7 @@ fn seed_organization(
             });
         }
         for gate in ["Main", "Side"] {
-            admin::find_or_create_gate(conn, &tenant, event_id, gate)?;
+            provisioning::find_or_create_gate(conn, &tenant, event_id, gate)?;
         }
         events.push(EventToFill {
             event_id,
@@ -409,4 +409,47 @@ fn seed_organization(
         });
     }
     Ok((tenant, owner_id, events))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn seeded_orders_never_sell_more_tickets_than_a_type_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = db::DatabaseUrl::parse(dir.path().join("bulk.sqlite").to_str().unwrap()).unwrap();
+        let pool = db::connect(&url).unwrap();
+        db::migrate(&pool).unwrap();
+        let conn = &mut *pool.get().unwrap();
+        let (tenant, owner_id, events) = seed_organization(conn, 1, "!").unwrap();
+        let (event_id, type_id) = (events[0].event_id, events[0].ticket_types[0].id);
+
+        let mut writer = OrderWriter::new(conn).unwrap();
+        let now = db::now_ms();
+        let mut event = EventToFill {
+            event_id,
+            ticket_types: vec![TypeToFill {
+                id: type_id,
+                price: 4_550,
+                left: 10,
+            }],
+            sold_from: now - 1000,
+            sold_until: now,
+            max_tickets: 4,
+        };
+        let accepted = (0..50)
+            .filter(|_| writer.add_order(&tenant, &mut event, owner_id))
+            .count();
+        writer.flush(conn).unwrap();
+        let sold: i64 = tickets::table
+            .filter(tickets::event_id.eq(event_id))
+            .count()
+            .get_result(conn)
+            .unwrap();
+
+        assert!(sold <= 10, "{sold} tickets for a type of 10");
+        assert!(accepted < 50, "orders stop once the type is sold out");
+    }
 }

@@ -13,15 +13,15 @@ use diesel::prelude::*;
 use futures_util::StreamExt;
 
 use super::{percentile_ms, scan_json, tempfile_dir};
-use crate::admin::{self, NewEvent};
-use crate::app::{AppState, Application};
-use crate::auth::{open_session, Role, SESSION_COOKIE};
-use crate::config::Settings;
-use crate::db::schema::tickets;
-use crate::db::{self, DatabaseUrl, Pool, Tenant};
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-use crate::live::{Channel, Update, UpdateKind};
-use crate::orders::{place_order, NewOrder};
+use voelgoed::app::{Application, Services};
+use voelgoed::auth::{open_session, Role, SESSION_COOKIE};
+use voelgoed::config::Settings;
+use voelgoed::db::schema::tickets;
+use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
+use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 #[derive(clap::Args, Debug)]
 pub struct DashboardBenchOptions {
@@ -74,12 +74,12 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     let seeded = tokio::task::spawn_blocking(move || seed(&seed_url, tickets_wanted)).await??;
     println!("seeded in {:.1} s", started.elapsed().as_secs_f64());
     let mut settings = Settings::new("127.0.0.1:0", url);
-    settings.redis = options.redis.as_ref().map(|redis| crate::config::RedisSettings {
-        prefix: format!("bench-{}", crate::auth::random_token()),
-        ..crate::config::RedisSettings::new(redis)
+    settings.redis = options.redis.as_ref().map(|redis| voelgoed::config::RedisSettings {
+        prefix: format!("bench-{}", voelgoed::auth::random_token()),
+        ..voelgoed::config::RedisSettings::new(redis)
     });
     let app = Application::build(settings.clone()).await?;
-    let (base, state) = (format!("http://{}", app.address()), app.state().clone());
+    let (base, services) = (format!("http://{}", app.address()), app.services().clone());
     let server = actix_web::rt::spawn(app.run_until_stopped());
     // Scaled out, the live phase reads its stream from a second instance.
     let (stream_base, second) = match settings.redis.is_some() {
@@ -92,7 +92,7 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
         false => (base.clone(), None),
     };
     let user_id = seeded.user_id;
-    let session = db::run(&state.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
+    let session = db::run(&services.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
     let page = format!("{base}/events/{}", seeded.event_id);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
@@ -103,10 +103,10 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     println!("very first load after start-up: {:.1} ms", first.as_secs_f64() * 1000.0);
     let warm = warm_loads(&client, &page, options.loads).await?;
     report_loads("first load, metrics cached (warm)", &warm);
-    let cold = cold_loads(&client, &page, &state, &seeded, (options.loads / 10).max(5)).await?;
+    let cold = cold_loads(&client, &page, &services, &seeded, (options.loads / 10).max(5)).await?;
     report_loads("first load, metrics recomputed (cold)", &cold);
     first_visit_bytes(&client, &page).await?;
-    live_phase([&base, &stream_base], &client, &state, seeded, &options).await?;
+    live_phase([&base, &stream_base], &client, &services, seeded, &options).await?;
     server.abort();
     second.iter().for_each(|server| server.abort());
     Ok(())
@@ -118,8 +118,9 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     let pool: Pool = db::connect(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut conn = pool.get()?;
-    let tenant = admin::create_organization(&mut conn, "Dashboard Bench Org", "Europe/Amsterdam")?;
-    let user_id = admin::create_user_with_hash(&mut conn, &tenant, "owner@dash.test", "Bench", "!", Role::Owner)?;
+    let tenant = provisioning::create_organization(&mut conn, "Dashboard Bench Org", "Europe/Amsterdam")?;
+    let user_id =
+        provisioning::create_user_with_hash(&mut conn, &tenant, "owner@dash.test", "Bench", "!", Role::Owner)?;
     let now = db::now_ms();
     let event = NewEvent {
         name: "Million Festival",
@@ -131,7 +132,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         currency: "EUR",
         sales_open_at: now - 30 * 86_400_000,
     };
-    let event_id = admin::create_event(&mut conn, &tenant, &event)?;
+    let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
     let mut types = Vec::new();
     for (name, price, share) in [
         ("Day", 5_000, 55),
@@ -140,7 +141,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         ("VIP", 15_000, 8),
     ] {
         let capacity = wanted * share / 100 + wanted;
-        let id = admin::create_ticket_type(&mut conn, &tenant, event_id, name, price, capacity)?;
+        let id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, name, price, capacity)?;
         types.push(TypeToFill {
             id,
             price,
@@ -176,8 +177,8 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
         .select(tickets::code)
         .limit(200_000)
         .load(&mut conn)?;
-    let gate = admin::find_or_create_gate(&mut conn, &tenant, event_id, "Main")?;
-    let (_, device_token) = admin::create_device(&mut conn, &tenant, event_id, gate, "Bench scanner")?;
+    let gate = provisioning::find_or_create_gate(&mut conn, &tenant, event_id, "Main")?;
+    let (_, device_token) = provisioning::create_device(&mut conn, &tenant, event_id, gate, "Bench scanner")?;
     Ok(Seeded {
         tenant,
         event_id,
@@ -212,21 +213,21 @@ async fn warm_loads(client: &awc::Client, page: &str, loads: usize) -> anyhow::R
 async fn cold_loads(
     client: &awc::Client,
     page: &str,
-    state: &AppState,
+    services: &Services,
     seeded: &Seeded,
     loads: usize,
 ) -> anyhow::Result<Vec<Duration>> {
-    let before = state.metrics.computations();
+    let before = services.metrics.computations();
     let mut times = Vec::with_capacity(loads);
     for _ in 0..loads {
-        state.bus.publish(Update {
+        services.bus.publish(Update {
             channel: Channel::occupancy(&seeded.tenant, seeded.event_id),
             kind: UpdateKind::OrderChanged,
         });
         tokio::time::sleep(Duration::from_millis(20)).await;
         times.push(timed_load(client, page).await?);
     }
-    let recomputed = state.metrics.computations() - before;
+    let recomputed = services.metrics.computations() - before;
     anyhow::ensure!(
         recomputed >= loads as u64,
         "only {recomputed} of {loads} loads were cold"
@@ -281,7 +282,7 @@ type Marks = Arc<Mutex<Vec<(Instant, i64)>>>;
 async fn live_phase(
     [base, stream_base]: [&str; 2],
     client: &awc::Client,
-    state: &AppState,
+    services: &Services,
     seeded: Seeded,
     options: &DashboardBenchOptions,
 ) -> anyhow::Result<()> {
@@ -301,14 +302,14 @@ async fn live_phase(
         sizes.clone(),
     ));
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let computations = state.metrics.computations();
+    let computations = services.metrics.computations();
 
     let seller = tokio::task::spawn_blocking({
-        let (state, marks) = (state.clone(), sold_in_db.clone());
+        let (services, marks) = (services.clone(), sold_in_db.clone());
         let (tenant, event_id, type_id, rate) = (seeded.tenant, seeded.event_id, seeded.type_id, options.sell_rate);
-        move || sell(&state, tenant, event_id, type_id, rate, length, &marks)
+        move || sell(&services, tenant, event_id, type_id, rate, length, &marks)
     });
-    let scanner = scan(base, &seeded, options.scan_rate, length, state, inside_in_db.clone());
+    let scanner = scan(base, &seeded, options.scan_rate, length, services, inside_in_db.clone());
     let (sold, admitted) = tokio::join!(seller, scanner);
     let (sold, admitted) = (sold??, admitted?);
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -317,7 +318,7 @@ async fn live_phase(
     println!(
         "live: sold {sold} tickets and admitted {admitted} people in {} s; metrics computed {} times",
         options.seconds,
-        state.metrics.computations() - computations
+        services.metrics.computations() - computations
     );
     report_lag("sold", &sold_in_db, &sold_shown);
     report_lag("inside", &inside_in_db, &inside_shown);
@@ -374,7 +375,7 @@ fn metric_in(html: &str, name: &str) -> Option<i64> {
 
 /// Sells `rate` tickets a second in orders of 1–4, noting the total after each commit.
 fn sell(
-    state: &AppState,
+    services: &Services,
     tenant: Tenant,
     event_id: i64,
     type_id: i64,
@@ -382,7 +383,7 @@ fn sell(
     length: Duration,
     marks: &Marks,
 ) -> anyhow::Result<i64> {
-    let mut conn = state.pool.get()?;
+    let mut conn = services.pool.get()?;
     let start_total: i64 = tickets::table
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::status.eq("valid"))
@@ -409,7 +410,7 @@ fn sell(
         if let Ok(mut marks) = marks.lock() {
             marks.push((Instant::now(), start_total + sold));
         }
-        state.bus.publish(Update {
+        services.bus.publish(Update {
             channel: Channel::occupancy(&tenant, event_id),
             kind: UpdateKind::TicketSold,
         });
@@ -424,11 +425,14 @@ async fn scan(
     seeded: &Seeded,
     rate: i64,
     length: Duration,
-    state: &AppState,
+    services: &Services,
     marks: Marks,
 ) -> anyhow::Result<i64> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    let start_inside = state.scan_counters.occupancy(&seeded.tenant, seeded.event_id).await?;
+    let start_inside = services
+        .scan_counters
+        .occupancy(&seeded.tenant, seeded.event_id)
+        .await?;
     let per_batch = (rate / 10).max(1) as usize;
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let (started, mut admitted, mut next) = (Instant::now(), 0i64, 0usize);

@@ -1,22 +1,21 @@
-//! `spawn_app` and the fixture data the tests share.
-#![allow(dead_code)]
+//! `spawn_app`, the fixture data every test starts from, and the `TestApp` methods the tests drive it with.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use voelgoed::admin::{self, NewEvent};
-use voelgoed::app::{AppState, Application};
+use voelgoed::app::{Application, Services};
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::config::Settings;
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::provisioning::{self, NewEvent};
 
 pub const PASSWORD: &str = "correct horse battery";
 
 pub struct TestApp {
     pub address: String,
-    pub state: AppState,
+    pub services: Services,
     pub fixture: Fixture,
     _dir: tempfile::TempDir,
 }
@@ -50,7 +49,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 /// A second instance of the app on the same database (as behind a load balancer),
 /// sharing `first`'s fixture.
 pub async fn another_instance(first: &TestApp) -> TestApp {
-    let settings = first.state.settings.as_ref().clone();
+    let settings = first.services.settings.as_ref().clone();
     let app = Application::build(Settings {
         addr: "127.0.0.1:0".into(),
         ..settings
@@ -58,11 +57,11 @@ pub async fn another_instance(first: &TestApp) -> TestApp {
     .await
     .expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
+    let services = app.services().clone();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
-        state,
+        services,
         fixture: first.fixture.clone(),
         _dir: tempfile::tempdir().expect("temp dir"),
     }
@@ -74,15 +73,15 @@ pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), d
     configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state().clone();
+    let services = app.services().clone();
     tokio::spawn(app.run_until_stopped());
-    let pool = state.pool.clone();
+    let pool = services.pool.clone();
     let fixture = tokio::task::spawn_blocking(move || create_fixture(&mut pool.get().expect("connection")))
         .await
         .expect("fixture task");
     TestApp {
         address,
-        state,
+        services,
         fixture,
         _dir: dir,
     }
@@ -90,11 +89,12 @@ pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), d
 
 fn create_fixture(conn: &mut DbConnection) -> Fixture {
     let hash = hash_password(PASSWORD).expect("hash");
-    let org_a = admin::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
-    let org_b = admin::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
-    admin::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
-    admin::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor).expect("user");
-    admin::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
+    let org_a = provisioning::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
+    let org_b = provisioning::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
+    provisioning::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
+    provisioning::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor)
+        .expect("user");
+    provisioning::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
     let now = db::now_ms();
     let event = |name| NewEvent {
         name,
@@ -106,10 +106,10 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
         currency: "EUR",
         sales_open_at: now - 86_400_000,
     };
-    let event_a = admin::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
-    let event_b = admin::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
-    let ticket_type_a = admin::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
-    let ticket_type_b = admin::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
+    let event_a = provisioning::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
+    let event_b = provisioning::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
+    let ticket_type_a = provisioning::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
+    let ticket_type_b = provisioning::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
     Fixture {
         org_a,
         org_b,
@@ -123,7 +123,35 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     }
 }
 
+/// The real `voelgoed` binary run with `args`, to its end.
+pub fn voelgoed(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+        .args(args)
+        .output()
+        .expect("voelgoed runs")
+}
+
 impl TestApp {
+    /// `voelgoed seed` (the bulk seed: `orgs` new organisations, owner
+    /// owner@seed-K.test / seed-owner, sharing `orders` orders) run by the binary on this
+    /// app's database while the app runs.
+    pub async fn bulk_seed(&self, orders: u64, orgs: u32) {
+        let database = match &self.services.settings.database {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url.clone(),
+        };
+        let (orders, orgs) = (orders.to_string(), orgs.to_string());
+        let output = tokio::task::spawn_blocking(move || {
+            voelgoed(&["seed", "--database", &database, "--orders", &orders, "--orgs", &orgs])
+        })
+        .await
+        .expect("seed task");
+        assert!(
+            output.status.success(),
+            "seed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     pub fn port(&self) -> u16 {
         self.address
             .rsplit(':')
@@ -136,7 +164,7 @@ impl TestApp {
     pub fn behind(&self, address: String) -> TestApp {
         TestApp {
             address,
-            state: self.state.clone(),
+            services: self.services.clone(),
             fixture: self.fixture.clone(),
             _dir: tempfile::tempdir().expect("temp dir"),
         }
@@ -206,9 +234,9 @@ impl TestApp {
     pub async fn device_a(&self, gate: &str) -> (String, i64) {
         let (tenant, event_id, gate) = (self.fixture.org_a, self.fixture.event_a, gate.to_owned());
         self.db(move |conn| {
-            let gate_id = admin::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
-            let (id, token) =
-                admin::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner")).expect("device");
+            let gate_id = provisioning::find_or_create_gate(conn, &tenant, event_id, &gate).expect("gate");
+            let (id, token) = provisioning::create_device(conn, &tenant, event_id, gate_id, &format!("{gate} scanner"))
+                .expect("device");
             (token, id)
         })
         .await
@@ -242,7 +270,7 @@ impl TestApp {
 
     /// Runs blocking database work against the app's pool.
     pub async fn db<T: Send + 'static>(&self, work: impl FnOnce(&mut DbConnection) -> T + Send + 'static) -> T {
-        let pool = self.state.pool.clone();
+        let pool = self.services.pool.clone();
         tokio::task::spawn_blocking(move || work(&mut pool.get().expect("connection")))
             .await
             .expect("db task")
@@ -251,7 +279,7 @@ impl TestApp {
     /// Sells `quantity` tickets of org A's event and tells the bus, as a sale would.
     pub async fn sell_tickets_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
         let order = self.place_order_a(quantity).await;
-        self.state.bus.publish(Update {
+        self.services.bus.publish(Update {
             channel: Channel::occupancy(&self.fixture.org_a, self.fixture.event_a),
             kind: UpdateKind::TicketSold,
         });
@@ -409,7 +437,7 @@ pub fn fresh_postgres(name: &str) -> DatabaseUrl {
     let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
         .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
     let name = format!("{name}_{}", std::process::id());
-    DatabaseUrl::parse(&crate::migrations::fresh_postgres_database(&admin_url, &name)).expect("url")
+    DatabaseUrl::parse(&crate::helpers::postgres::fresh_postgres_database(&admin_url, &name)).expect("url")
 }
 
 /// Two instances of the app on one fresh PostgreSQL database and one Redis (keys under

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::Application;
-use crate::config::{RedisSettings, Settings};
-use crate::db::{self, DatabaseUrl};
 use crate::demo;
+use voelgoed::app::Application;
+use voelgoed::config::{RedisSettings, Settings};
+use voelgoed::db::{self, DatabaseUrl};
 
 #[derive(Parser, Debug)]
 #[command(name = "voelgoed", version, about = "Voelgoed organiser console")]
@@ -37,14 +37,14 @@ enum Command {
     BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
-    Admin(AdminCommand),
+    Admin(crate::admin::AdminCommand),
 }
 
 #[derive(Args, Debug)]
-struct DatabaseArgs {
+pub struct DatabaseArgs {
     /// SQLite file path, sqlite://PATH, or postgres://… URL.
     #[arg(long, env = "DATABASE_URL")]
-    database: String,
+    pub database: String,
 }
 
 #[derive(Args, Debug)]
@@ -163,7 +163,7 @@ impl SessionArgs {
         );
         settings.session_idle = std::time::Duration::from_secs(self.session_idle_minutes.saturating_mul(60));
         settings.trusted_proxies =
-            crate::client::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
+            voelgoed::config::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }
@@ -226,71 +226,6 @@ struct SeedArgs {
     orgs: u32,
 }
 
-#[derive(Subcommand, Debug)]
-enum AdminCommand {
-    /// Create an organisation; prints its id.
-    CreateOrg {
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long)]
-        name: String,
-        /// IANA timezone, e.g. Europe/Amsterdam.
-        #[arg(long, default_value = "UTC")]
-        timezone: String,
-    },
-    /// Create a user in an organisation; prints its id.
-    CreateUser {
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long)]
-        org: i64,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        name: Option<String>,
-        #[arg(long, env = "VOELGOED_NEW_PASSWORD")]
-        password: String,
-        /// owner or supervisor.
-        #[arg(long, default_value = "owner")]
-        role: String,
-    },
-    /// Create a scanning device at a gate (the gate is created when missing);
-    /// prints the device token and nothing else.
-    CreateDevice {
-        #[command(flatten)]
-        at: GateArgs,
-        #[arg(long)]
-        name: Option<String>,
-    },
-    /// Revoke a scanning device's token.
-    RevokeDevice {
-        #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long)]
-        device: i64,
-    },
-    /// Limit the ticket types a gate admits (the gate is created when missing); with no
-    /// --ticket-type every type is admitted again.
-    GateTicketTypes {
-        #[command(flatten)]
-        at: GateArgs,
-        /// A ticket type id the gate admits; repeat for several.
-        #[arg(long = "ticket-type")]
-        ticket_types: Vec<i64>,
-    },
-}
-
-/// A gate of an event, named (created when missing).
-#[derive(Args, Debug)]
-struct GateArgs {
-    #[command(flatten)]
-    db: DatabaseArgs,
-    #[arg(long)]
-    event: i64,
-    #[arg(long)]
-    gate: String,
-}
-
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Demo(args) => {
@@ -328,43 +263,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
         Command::BenchScans(options) => crate::bench::run(options).await,
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
-        Command::Admin(command) => admin(command).await,
+        Command::Admin(command) => crate::admin::run(command).await,
     }
-}
-
-async fn admin(command: AdminCommand) -> anyhow::Result<()> {
-    let printed = match command {
-        AdminCommand::CreateOrg { db, name, timezone } => {
-            let pool = open(&db).await?;
-            blocking(move || crate::admin::create_org(&pool, &name, &timezone)).await?
-        }
-        AdminCommand::CreateUser {
-            db,
-            org,
-            email,
-            name,
-            password,
-            role,
-        } => {
-            let pool = open(&db).await?;
-            let name = name.unwrap_or_else(|| email.clone());
-            blocking(move || crate::admin::create_user(&pool, org, &email, &name, &password, &role)).await?
-        }
-        AdminCommand::CreateDevice { at, name } => {
-            let pool = open(&at.db).await?;
-            blocking(move || crate::admin::create_device_command(&pool, at.event, &at.gate, name.as_deref())).await?
-        }
-        AdminCommand::RevokeDevice { db, device } => {
-            let pool = open(&db).await?;
-            blocking(move || crate::admin::revoke_device(&pool, device)).await?
-        }
-        AdminCommand::GateTicketTypes { at, ticket_types } => {
-            let pool = open(&at.db).await?;
-            blocking(move || crate::admin::set_gate_ticket_types(&pool, at.event, &at.gate, &ticket_types)).await?
-        }
-    };
-    println!("{printed}");
-    Ok(())
 }
 
 fn parse_url(args: &DatabaseArgs) -> anyhow::Result<DatabaseUrl> {
@@ -372,7 +272,7 @@ fn parse_url(args: &DatabaseArgs) -> anyhow::Result<DatabaseUrl> {
 }
 
 /// Opens and migrates the database named by the flags.
-async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
+pub async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
     let url = parse_url(args)?;
     blocking(move || {
         let pool = db::connect(&url)?;
@@ -382,6 +282,8 @@ async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
     .await
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> anyhow::Result<T> + Send + 'static) -> anyhow::Result<T> {
+pub async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
     tokio::task::spawn_blocking(work).await?
 }

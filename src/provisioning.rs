@@ -1,6 +1,7 @@
-//! Setting up organisations: the `voelgoed admin …` commands and the inserts they share
-//! with the demo and bulk seeds (organisations, users, events, ticket types, gates,
-//! devices).
+//! Setting up organisations: the checked operations behind the `voelgoed admin …`
+//! commands (each returns what the command prints; device changes are audited) and the
+//! inserts they share with the demo and bulk seeds and the tests (organisations, users,
+//! events, ticket types, gates, devices).
 
 use diesel::prelude::*;
 

@@ -7,8 +7,8 @@ pub mod simulator;
 
 use anyhow::Context;
 
-use crate::app::Application;
-use crate::config::Settings;
+use voelgoed::app::Application;
+use voelgoed::config::Settings;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DemoOptions {
@@ -31,8 +31,8 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     // Seed before the app starts, so its live counters are built from the seeded scans.
     let (url, live_orders) = (settings.database.clone(), options.live_orders);
     let seeded = tokio::task::spawn_blocking(move || -> anyhow::Result<bool> {
-        let pool = crate::db::connect(&url).context("cannot open the database")?;
-        crate::db::migrate(&pool)?;
+        let pool = voelgoed::db::connect(&url).context("cannot open the database")?;
+        voelgoed::db::migrate(&pool)?;
         let mut conn = pool.get()?;
         seed::seed_if_empty(&mut conn, live_orders).context("cannot seed the demo data")
     })
@@ -42,7 +42,7 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
         println!("Seeded the demo data.");
     }
     tokio::spawn(simulator::run(
-        app.state().clone(),
+        app.services().clone(),
         options.orders_per_second,
         options.scans_per_second,
     ));

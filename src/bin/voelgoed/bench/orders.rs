@@ -13,12 +13,12 @@ use diesel::prelude::*;
 use rand::seq::IndexedRandom;
 use rand::Rng;
 
-use crate::app::Application;
-use crate::config::Settings;
-use crate::db::schema::{events, orders, users};
-use crate::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
-use crate::orders::filter::{Cursor, OrderFilter, OrderStatus, SearchText};
-use crate::orders::search::{find_orders, PAGE_ROWS};
+use voelgoed::app::Application;
+use voelgoed::config::Settings;
+use voelgoed::db::schema::{events, orders, users};
+use voelgoed::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
+use voelgoed::orders::filter::{Cursor, OrderFilter, OrderStatus, SearchText};
+use voelgoed::orders::search::{find_orders, PAGE_ROWS};
 
 #[derive(clap::Args, Debug)]
 pub struct OrderBenchOptions {

@@ -1,0 +1,107 @@
+//! `voelgoed admin …`: create organisations, users and scanning devices, revoke devices
+//! and limit what a gate admits, each through `voelgoed::provisioning`.
+
+use clap::{Args, Subcommand};
+use voelgoed::provisioning;
+
+use crate::cli::{blocking, open, DatabaseArgs};
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCommand {
+    /// Create an organisation; prints its id.
+    CreateOrg {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        /// IANA timezone, e.g. Europe/Amsterdam.
+        #[arg(long, default_value = "UTC")]
+        timezone: String,
+    },
+    /// Create a user in an organisation; prints its id.
+    CreateUser {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        org: i64,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, env = "VOELGOED_NEW_PASSWORD")]
+        password: String,
+        /// owner or supervisor.
+        #[arg(long, default_value = "owner")]
+        role: String,
+    },
+    /// Create a scanning device at a gate (the gate is created when missing);
+    /// prints the device token and nothing else.
+    CreateDevice {
+        #[command(flatten)]
+        at: GateArgs,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Revoke a scanning device's token.
+    RevokeDevice {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        device: i64,
+    },
+    /// Limit the ticket types a gate admits (the gate is created when missing); with no
+    /// --ticket-type every type is admitted again.
+    GateTicketTypes {
+        #[command(flatten)]
+        at: GateArgs,
+        /// A ticket type id the gate admits; repeat for several.
+        #[arg(long = "ticket-type")]
+        ticket_types: Vec<i64>,
+    },
+}
+
+/// A gate of an event, named (created when missing).
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    #[command(flatten)]
+    db: DatabaseArgs,
+    #[arg(long)]
+    event: i64,
+    #[arg(long)]
+    gate: String,
+}
+
+pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
+    let printed = match command {
+        AdminCommand::CreateOrg { db, name, timezone } => {
+            let pool = open(&db).await?;
+            blocking(move || provisioning::create_org(&pool, &name, &timezone)).await?
+        }
+        AdminCommand::CreateUser {
+            db,
+            org,
+            email,
+            name,
+            password,
+            role,
+        } => {
+            let pool = open(&db).await?;
+            let name = name.unwrap_or_else(|| email.clone());
+            blocking(move || provisioning::create_user(&pool, org, &email, &name, &password, &role)).await?
+        }
+        AdminCommand::CreateDevice { at, name } => {
+            let pool = open(&at.db).await?;
+            blocking(move || provisioning::create_device_command(&pool, at.event, &at.gate, name.as_deref())).await?
+        }
+        AdminCommand::RevokeDevice { db, device } => {
+            let pool = open(&db).await?;
+            blocking(move || provisioning::revoke_device(&pool, device)).await?
+        }
+        AdminCommand::GateTicketTypes { at, ticket_types } => {
+            let pool = open(&at.db).await?;
+            blocking(move || provisioning::set_gate_ticket_types(&pool, at.event, &at.gate, &ticket_types)).await?
+        }
+    };
+    println!("{printed}");
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! One connection type over SQLite and PostgreSQL, how each is opened and tuned
+//! (timeouts, WAL, memory maps), and the pools of them.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use super::{DatabaseLimits, PoolBudget};
+
+/// One connection type for both backends, so every query is written once.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same expression against whichever backend `conn` is, for the few queries the
+/// multi-connection cannot express (RETURNING, batch inserts).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, |$inner:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($inner) => $body,
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// Where the data lives, decided from the URL's scheme before any connection is tried.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    /// Accepts `postgres://…`/`postgresql://…`, `sqlite://PATH` or a plain file path.
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err("the database URL is empty".into());
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_string()));
+        }
+        let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
+        if path.contains("://") {
+            return Err(format!(
+                "unsupported database URL '{raw}': use a SQLite file path, sqlite://PATH or postgres://…"
+            ));
+        }
+        Ok(Self::Sqlite(path.to_string()))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// r2d2 manager that opens the backend named by the URL and applies SQLite's pragmas.
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+    statement_timeout: Duration,
+}
+
+impl ConnectionManager {
+    pub fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Self {
+        Self {
+            url: url.clone(),
+            statement_timeout,
+        }
+    }
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, Self::Error> {
+        use diesel::r2d2::Error as E;
+        match &self.url {
+            DatabaseUrl::Postgres(url) => {
+                let mut conn = PgConnection::establish(&with_connect_timeout(url)).map_err(E::ConnectionError)?;
+                // A statement (or a transaction left idle) never holds its connection
+                // longer than the timeout.
+                let ms = self.statement_timeout.as_millis();
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {ms}; SET idle_in_transaction_session_timeout = {ms}; \
+                     SET lock_timeout = {ms};"
+                ))
+                .map_err(E::QueryError)?;
+                Ok(DbConnection::Postgresql(conn))
+            }
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(E::ConnectionError)?;
+                // WAL lets readers run beside the writer; busy_timeout queues writers
+                // instead of failing them; foreign keys are off by default in SQLite.
+                // synchronous: see sqlite_synchronous. A 32 MB page cache and memory-mapped reads
+                // keep the hot indexes out of read() system calls.
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
+                     PRAGMA foreign_keys = ON; \
+                     PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
+                    self.statement_timeout.as_millis(),
+                    sqlite_synchronous()
+                ))
+                .map_err(E::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1").map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    /// diesel's own check: a connection handed back while its thread panics, or left
+    /// inside a transaction, is dropped instead of serving the next caller.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// Runs a long sequential read (an export) with SQLite reading through its bounded page
+/// cache instead of the memory map: walking a large table then does not grow the
+/// process's resident memory by the part of the file it touched. The connection's map
+/// size is restored afterwards. PostgreSQL: as is.
+pub fn without_memory_map<T>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    #[derive(diesel::QueryableByName)]
+    struct MapSize {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        mmap_size: i64,
+    }
+    let mapped = match conn {
+        DbConnection::Sqlite(sqlite) => {
+            let MapSize { mmap_size } = diesel::RunQueryDsl::get_result(diesel::sql_query("PRAGMA mmap_size"), sqlite)?;
+            sqlite.batch_execute("PRAGMA mmap_size = 0")?;
+            Some(mmap_size)
+        }
+        DbConnection::Postgresql(_) => None,
+    };
+    let result = work(conn);
+    if let (Some(bytes), DbConnection::Sqlite(sqlite)) = (mapped, conn) {
+        sqlite.batch_execute(&format!("PRAGMA mmap_size = {bytes}"))?;
+    }
+    result
+}
+
+/// By default (`FULL`) every commit reaches the disk before it is acknowledged, so an
+/// acknowledged scan survives a power cut; group commit makes that cheap (BENCHMARKS.md).
+/// `VOELGOED_SQLITE_SYNCHRONOUS=normal` keeps only what survives a killed process.
+fn sqlite_synchronous() -> &'static str {
+    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        Ok("normal") => "NORMAL",
+        _ => "FULL",
+    }
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager>;
+pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;
+
+/// libpq waits for an unreachable server as long as the network lets it; a bound makes
+/// a dead PostgreSQL an error within seconds. A timeout the URL sets itself wins.
+fn with_connect_timeout(url: &str) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout=5")
+}
+
+/// Opens the pages' pool with the backend's default budget (commands and tools).
+pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    let limits = DatabaseLimits::for_backend(url);
+    connect_with(url, limits.pages, limits.statement_timeout)
+}
+
+/// Opens a pool and fails fast with the backend's own message when it is unreachable.
+pub fn connect_with(url: &DatabaseUrl, budget: PoolBudget, statement_timeout: Duration) -> anyhow::Result<Pool> {
+    let manager = ConnectionManager::new(url, statement_timeout);
+    // Open one connection by hand first: r2d2 would otherwise retry for its whole
+    // timeout and then report only "timed out".
+    r2d2::ManageConnection::connect(&manager).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let pool = r2d2::Pool::builder()
+        .max_size(budget.connections.max(1))
+        .min_idle(Some(1))
+        .connection_timeout(budget.wait)
+        .build(manager)?;
+    Ok(pool)
+}

@@ -1,0 +1,75 @@
+//! Checking a sign-in attempt: past the throttle, against the stored hash, with the
+//! outcome recorded. No connection is held while argon2 runs.
+
+use crate::audit::Action;
+use crate::auth::queries::{self, Credentials};
+use crate::auth::throttle::{self, Verdict};
+use crate::auth::{hash_password, random_token, PasswordChecks};
+use crate::db::{self, Pool, Tenant};
+use crate::error::AppError;
+
+use super::sessions::audit_user;
+
+/// Who tries to sign in, from where.
+pub struct Attempt {
+    pub email: String,
+    pub address: String,
+}
+
+pub enum SignIn {
+    Accepted(Credentials),
+    /// Wrong e-mail or password: `failures` in a row from this address on this account.
+    Rejected(i64),
+    Throttled,
+}
+
+/// Admits the attempt past the throttle (`throttle::admit`), checks the password off
+/// the database pool (`PasswordChecks`), then records the outcome.
+pub async fn check(
+    pool: &Pool,
+    passwords: &PasswordChecks,
+    attempt: &Attempt,
+    password: String,
+) -> Result<SignIn, AppError> {
+    let (email, address) = (attempt.email.clone(), attempt.address.clone());
+    let (verdict, credentials) = db::run(pool, move |conn| {
+        let verdict = throttle::admit(conn, &email, &address, db::now_ms())?;
+        let credentials = match verdict {
+            Verdict::Throttled => None,
+            Verdict::Admitted { .. } => queries::find_credentials(conn, &email)?,
+        };
+        Ok((verdict, credentials))
+    })
+    .await?;
+    let Verdict::Admitted { attempt_id, failures } = verdict else {
+        return Ok(SignIn::Throttled);
+    };
+    // Verify against a real hash even for unknown emails so timing does not tell
+    // which half was wrong.
+    let stored = credentials
+        .as_ref()
+        .map_or_else(|| unknown_user_hash().to_owned(), |c| c.password_hash.clone());
+    let matches = passwords.verify(password, stored).await?;
+    let (email, address) = (attempt.email.clone(), attempt.address.clone());
+    db::run(pool, move |conn| {
+        let succeeded = matches && credentials.is_some();
+        throttle::settle(conn, attempt_id, &email, &address, succeeded)?;
+        match credentials {
+            Some(c) if succeeded => Ok(SignIn::Accepted(c)),
+            Some(c) => {
+                let tenant = Tenant::authenticated(c.organization_id);
+                let details = format!("from {address}");
+                audit_user(conn, &tenant, Action::SignInFailed, c.user_id, &details)?;
+                Ok(SignIn::Rejected(failures))
+            }
+            None => Ok(SignIn::Rejected(failures)),
+        }
+    })
+    .await
+}
+
+/// An Argon2id hash of a random string nobody knows, made once per process.
+fn unknown_user_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_token()).unwrap_or_default())
+}

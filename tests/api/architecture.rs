@@ -1,0 +1,261 @@
+//! The architecture's rules, read from `src/` (ARCHITECTURE.md explains them): which
+//! part may import which, features reached only through their `mod.rs`, files short
+//! enough to read and handlers thin. A change that breaks one fails here, naming it.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// What a top-level module of `src/` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    /// Imports nothing of the crate but other leaves.
+    Leaf,
+    Plumbing,
+    /// The web layer's error types.
+    WebError,
+    /// A feature at its level: it may use features of lower levels only.
+    Feature(u8),
+    /// Assembly: the only parts that know every feature.
+    Top,
+}
+
+fn part_of(module: &str) -> Option<Part> {
+    Some(match module {
+        "paths" | "ui" => Part::Leaf,
+        "db" | "live" | "auth" | "config" | "client" | "forms" | "quota" | "redis_link" | "telemetry"
+        | "security_headers" | "http_error" | "htmx" => Part::Plumbing,
+        "error" => Part::WebError,
+        "events" => Part::Feature(0),
+        "audit" => Part::Feature(1),
+        "orders" | "signin" => Part::Feature(2),
+        "scanning" => Part::Feature(3),
+        "dashboard" | "kiosk" | "health" | "static_files" | "provisioning" => Part::Feature(4),
+        "startup" | "app" | "routes" | "lib" => Part::Top,
+        _ => return None,
+    })
+}
+
+fn may_import(from: Part, to: Part) -> bool {
+    match (from, to) {
+        (Part::Top, _) => true,
+        (_, Part::Top) => false,
+        (Part::Leaf, to) => to == Part::Leaf,
+        (Part::Plumbing, to) => to <= Part::Plumbing,
+        (Part::WebError, to) => to <= Part::WebError,
+        (Part::Feature(level), Part::Feature(other)) => other < level,
+        (Part::Feature(_), _) => true,
+    }
+}
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every library source file (the binary's tools under `src/bin/` are users of the
+/// library, not part of it), as (path below src/, text).
+fn library_files() -> Vec<(String, String)> {
+    fn walk(dir: &Path, into: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.ends_with("bin") {
+                walk(&path, into);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                into.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&src(), &mut paths);
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p.strip_prefix(src()).unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect()
+}
+
+fn module_of(file: &str) -> &str {
+    file.split(['/', '.']).next().unwrap()
+}
+
+/// The paths a piece of code names after `crate::`, as their first two segments,
+/// groups (`crate::{a, b::{c, d}}`) spelled out.
+fn crate_paths(code: &str) -> Vec<(String, Option<String>)> {
+    let code: String = code
+        .lines()
+        .map(|l| l.split("//").next().unwrap())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut found = Vec::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        expand(rest, None, &mut found);
+    }
+    found
+}
+
+/// Reads one path (or group) at the start of `code`; `first` is its module when the
+/// path is already inside one.
+fn expand(code: &str, first: Option<&str>, found: &mut Vec<(String, Option<String>)>) {
+    let code = code.trim_start();
+    if let Some(group) = code.strip_prefix('{') {
+        for item in top_level_items(group) {
+            expand(item, first, found);
+        }
+        return;
+    }
+    let segment: String = code.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+    if segment.is_empty() {
+        return;
+    }
+    let after = &code[segment.len()..];
+    match (first, after.strip_prefix("::")) {
+        (None, Some(next)) if next.trim_start().starts_with('{') => expand(next, Some(&segment), found),
+        (None, Some(next)) => {
+            let second: String = next.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            found.push((segment, Some(second).filter(|s| !s.is_empty())));
+        }
+        (None, None) => found.push((segment, None)),
+        (Some(first), _) => found.push((first.to_owned(), Some(segment))),
+    }
+}
+
+/// The comma-separated items of a `{…}` group up to its closing brace.
+fn top_level_items(group: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut items) = (0, 0, Vec::new());
+    for (i, c) in group.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                items.push(&group[start..i]);
+                return items;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                items.push(&group[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    items
+}
+
+/// Whether `module::name` is a submodule of a feature (a file or folder of its own)
+/// rather than something its `mod.rs` re-exports.
+fn is_submodule(module: &str, name: &str) -> bool {
+    let dir = src().join(module);
+    dir.is_dir() && (dir.join(format!("{name}.rs")).exists() || dir.join(name).is_dir())
+}
+
+fn import_violations(file: &str, code: &str) -> Vec<String> {
+    let module = module_of(file);
+    let Some(from) = part_of(module) else {
+        return vec![format!("{file}: module `{module}` has no place in the architecture")];
+    };
+    let mut violations = BTreeSet::new();
+    for (target, second) in crate_paths(code) {
+        if target == module {
+            continue;
+        }
+        let Some(to) = part_of(&target) else { continue };
+        if !may_import(from, to) {
+            violations.insert(format!("{file}: {from:?} `{module}` must not import {to:?} `{target}`"));
+        }
+        let reaches_in = matches!((from, to), (Part::Feature(_), Part::Feature(_)))
+            && second.as_deref().is_some_and(|name| is_submodule(&target, name));
+        if reaches_in {
+            let name = second.unwrap_or_default();
+            violations.insert(format!(
+                "{file}: reaches into `{target}::{name}`; use what `{target}/mod.rs` re-exports"
+            ));
+        }
+    }
+    violations.into_iter().collect()
+}
+
+#[test]
+fn imports_run_one_way_and_features_meet_only_through_their_mod_rs() {
+    let violations: Vec<String> = library_files()
+        .iter()
+        .flat_map(|(file, code)| import_violations(file, code))
+        .collect();
+    assert!(
+        violations.is_empty(),
+        "{} wrong-way imports:\n{}",
+        violations.len(),
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn the_rule_catches_a_wrong_way_import_and_a_reach_into_a_feature() {
+    let plumbing = import_violations("db/pool.rs", "use crate::error::AppError;");
+    assert_eq!(plumbing.len(), 1, "{plumbing:?}");
+    let upward = import_violations("orders/x.rs", "use crate::{db, dashboard::MetricsCache};");
+    assert_eq!(upward.len(), 1, "{upward:?}");
+    let reach = import_violations("dashboard/x.rs", "let n = crate::scanning::writer::X;");
+    assert!(
+        reach.iter().any(|v| v.contains("reaches into `scanning::writer`")),
+        "{reach:?}"
+    );
+    assert!(import_violations("dashboard/x.rs", "use crate::scanning::ScanCounters;").is_empty());
+    assert!(import_violations("ui/x.rs", "use crate::paths;").is_empty());
+}
+
+/// Longest a file may be before it is split (the generated schema aside).
+const MAX_FILE_LINES: usize = 300;
+/// Longest a handler may be: parse, authorise, call the feature, render.
+const MAX_HANDLER_LINES: usize = 25;
+
+#[test]
+fn every_file_is_short_enough_to_read_at_once() {
+    let long: Vec<String> = library_files()
+        .iter()
+        .filter(|(file, _)| file != "db/schema.rs")
+        .filter(|(_, code)| code.lines().count() > MAX_FILE_LINES)
+        .map(|(file, code)| format!("{file}: {} lines", code.lines().count()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+/// Each `pub async fn` of a handlers file, with its length in lines.
+fn handler_lengths(code: &str) -> Vec<(String, usize)> {
+    let lines: Vec<&str> = code.lines().collect();
+    let mut found = Vec::new();
+    for (start, line) in lines.iter().enumerate() {
+        let Some(rest) = line.strip_prefix("pub async fn ") else {
+            continue;
+        };
+        let name = rest.split(['(', '<']).next().unwrap_or_default().to_owned();
+        let end = (start..lines.len()).find(|&i| lines[i] == "}").unwrap_or(lines.len());
+        found.push((name, end - start + 1));
+    }
+    found
+}
+
+#[test]
+fn no_handler_is_longer_than_it_takes_to_parse_authorise_call_and_render() {
+    let long: Vec<String> = library_files()
+        .iter()
+        .filter(|(file, _)| file.ends_with("handlers.rs") || file.contains("handlers/"))
+        .flat_map(|(file, code)| {
+            handler_lengths(code)
+                .into_iter()
+                .filter(|(_, lines)| *lines > MAX_HANDLER_LINES)
+                .map(move |(name, lines)| format!("{file}: {name} is {lines} lines"))
+        })
+        .collect();
+    assert!(
+        long.is_empty(),
+        "handlers over {MAX_HANDLER_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
