@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use super::metrics::{self, EventMetrics};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::live::{Channel, Update, UpdateKind, UpdateListener};
 use crate::scanning::ScanCounters;
 

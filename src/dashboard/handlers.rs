@@ -11,7 +11,7 @@ use super::MetricsCache;
 use crate::auth::{CurrentUser, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::events::{load_event, queries::Event};
+use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Hub, Render};
 use crate::ui::html;
 

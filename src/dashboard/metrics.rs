@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::sales_rollup::{self, HourlySales, HOUR_MS};
 use crate::db::schema::{orders, refunds, ticket_types, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
-use crate::events::queries::Event;
+use crate::events::Event;
 
 /// Where alerts start: 90 % of a capacity.
 const WARN_PERCENT: i64 = 90;

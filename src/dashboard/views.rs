@@ -7,7 +7,7 @@ use maud::{html, Markup};
 
 use super::chart::{chart_figure, sales_chart};
 use super::metrics::{level_of, Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};

@@ -5,6 +5,8 @@ pub mod handlers;
 pub mod queries;
 mod views;
 
+pub use queries::Event;
+
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 

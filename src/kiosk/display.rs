@@ -11,7 +11,7 @@ use super::views::{self, KioskNumbers};
 use crate::auth::token_hash;
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::events::{load_event, queries::Event};
+use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::{self, ScanCounters};
 

@@ -3,7 +3,7 @@
 use maud::{html, Markup};
 
 use super::queries::KioskLink;
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::paths;
 use crate::scanning::{Gate, Occupancy};
 use crate::ui::components::{count, local_time, occupancy_warning};

@@ -8,14 +8,13 @@ use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
 use crate::auth::{CurrentUser, SessionWatch};
-use crate::db::{self, Pool};
+use crate::db::Pool;
 use crate::error::AppError;
 use crate::events::load_event;
 use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
-use crate::scanning::queries;
 use crate::ui::html;
 use crate::{forms, paths};
 
@@ -57,17 +56,7 @@ pub async fn scan_monitor(
     let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&pool, tenant, event_id).await?;
-    let lines = db::run(&pool, move |conn| {
-        Ok(queries::latest_scans(
-            conn,
-            &tenant,
-            event_id,
-            &filter,
-            views::LOG_ROWS,
-        )?)
-    })
-    .await?;
-    let data = PanelData::load(&pool, &**counters, tenant, event_id).await?;
+    let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
     let page = views::MonitorPage {
         panel: data.panel(&event),

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use super::views::{self, Panel};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::live::{frame, render_with, Render};
 use crate::scanning::counters::{EventCounts, ScanCounters};
-use crate::scanning::queries::{self, DeviceRow, Gate};
+use crate::scanning::feed::LogFilter;
+use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -41,6 +42,27 @@ impl PanelData {
             counts,
             now,
         })
+    }
+
+    /// The panel and the newest rows of the log that pass the filter: the first page.
+    pub async fn load_with_log(
+        pool: &Pool,
+        counters: &dyn ScanCounters,
+        tenant: Tenant,
+        event_id: i64,
+        filter: LogFilter,
+    ) -> Result<(Self, Vec<ScanLine>), AppError> {
+        let lines = db::run(pool, move |conn| {
+            Ok(queries::latest_scans(
+                conn,
+                &tenant,
+                event_id,
+                &filter,
+                views::LOG_ROWS,
+            )?)
+        })
+        .await?;
+        Ok((Self::load(pool, counters, tenant, event_id).await?, lines))
     }
 
     pub fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {

@@ -3,7 +3,7 @@
 
 use maud::{html, Markup};
 
-use crate::events::queries::Event;
+use crate::events::Event;
 use crate::paths;
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
