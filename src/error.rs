@@ -67,6 +67,12 @@ impl From<crate::auth::AuthError> for AppError {
     }
 }
 
+impl From<crate::forms::InvalidField> for AppError {
+    fn from(e: crate::forms::InvalidField) -> Self {
+        Self::BadRequest(e.0)
+    }
+}
+
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {

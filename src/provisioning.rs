@@ -144,11 +144,8 @@ pub fn create_device(
 pub fn create_org(pool: &Pool, name: &str, timezone: &str) -> anyhow::Result<String> {
     anyhow::ensure!(!name.trim().is_empty(), "the organisation needs a name");
     printable(name, "the organisation's name")?;
-    anyhow::ensure!(
-        timezone.parse::<chrono_tz::Tz>().is_ok(),
-        "unknown timezone '{timezone}'"
-    );
-    let tenant = create_organization(&mut *pool.get()?, name.trim(), timezone)?;
+    let timezone = crate::events::TimeZone::parse(timezone).map_err(anyhow::Error::msg)?;
+    let tenant = create_organization(&mut *pool.get()?, name.trim(), timezone.name())?;
     Ok(tenant.organization_id().to_string())
 }
 

@@ -43,26 +43,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::get().to(scanning::monitor::handlers::scans_stream),
         )
         // Order management.
-        .route(paths::ORDERS, web::get().to(crate::orders::handlers::list_orders))
-        .route(paths::ORDERS_CSV, web::get().to(crate::orders::handlers::export_orders))
-        .route(paths::ORDER, web::get().to(crate::orders::order_handlers::show_order))
-        .route(
-            paths::ORDER_REFUND,
-            web::get().to(crate::orders::order_handlers::review_refund),
-        )
-        .route(
-            paths::ORDER_REFUND,
-            web::post().to(crate::orders::order_handlers::refund_order),
-        )
+        .route(paths::ORDERS, web::get().to(crate::orders::list::list_orders))
+        .route(paths::ORDERS_CSV, web::get().to(crate::orders::export::export_orders))
+        .route(paths::ORDER, web::get().to(crate::orders::order::show_order))
+        .route(paths::ORDER_REFUND, web::get().to(crate::orders::order::review_refund))
+        .route(paths::ORDER_REFUND, web::post().to(crate::orders::order::refund_order))
         .route(
             paths::ORDER_RESEND_CONFIRMATION,
-            web::post().to(crate::orders::order_handlers::resend_confirmation),
+            web::post().to(crate::orders::order::resend_confirmation),
         )
         .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
-        .route(
-            paths::ORDERS_STREAM,
-            web::get().to(crate::orders::handlers::orders_stream),
-        )
+        .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
         .service(
             web::scope(paths::API)
                 .app_data(scanning::api::json_config())

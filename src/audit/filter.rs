@@ -20,8 +20,7 @@ pub struct AuditQuery {
 }
 
 impl AuditQuery {
-    pub fn filter(&self, timezone: &str) -> Result<AuditFilter, AppError> {
-        let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+    pub fn filter(&self, tz: &Tz) -> Result<AuditFilter, AppError> {
         let action = forms::given(self.action.as_deref())
             .map(|raw| Action::parse(raw).ok_or_else(|| AppError::bad_request("action is not an audited action")))
             .transpose()?;
@@ -33,10 +32,10 @@ impl AuditQuery {
         Ok(AuditFilter {
             action,
             user_id: forms::optional_id(self.user.as_deref(), "user")?,
-            from: from.map(|day| start_of_day(day, &tz)).transpose()?,
+            from: from.map(|day| start_of_day(day, tz)).transpose()?,
             before: to
                 .and_then(|day| day.succ_opt())
-                .map(|day| start_of_day(day, &tz))
+                .map(|day| start_of_day(day, tz))
                 .transpose()?,
             older_than: forms::optional_id(self.older_than.as_deref(), "older_than")?,
         })

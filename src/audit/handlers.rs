@@ -8,6 +8,7 @@ use super::views::{self, AuditPage};
 use crate::auth::CurrentUser;
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
+use crate::events::TimeZone;
 use crate::ui::html;
 
 pub async fn show_audit_log(
@@ -30,7 +31,7 @@ pub async fn show_audit_log(
 
 /// One page of the log as the filter asks, newest first, in the organisation's zone.
 struct LogPage {
-    timezone: String,
+    timezone: TimeZone,
     users: Vec<queries::AuditUser>,
     lines: Vec<queries::AuditLine>,
     /// Where the next page starts, when there is one.
@@ -39,7 +40,7 @@ struct LogPage {
 
 async fn read_log(pool: &Pool, tenant: Tenant, query: AuditQuery) -> Result<LogPage, AppError> {
     let (timezone, users, mut lines) = db::run(pool, move |conn| {
-        let timezone = queries::organization_timezone(conn, &tenant)?;
+        let timezone = crate::events::organization_timezone(conn, &tenant)?;
         let filter = query.filter(&timezone)?;
         let users = queries::organization_users(conn, &tenant)?;
         let lines = queries::list(conn, &tenant, &filter)?;

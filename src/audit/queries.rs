@@ -123,14 +123,6 @@ pub fn organization_users(conn: &mut DbConnection, tenant: &Tenant) -> QueryResu
         .load(conn)
 }
 
-pub fn organization_timezone(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<String> {
-    use crate::db::schema::organizations;
-    organizations::table
-        .filter(organizations::id.eq(tenant.organization_id()))
-        .select(organizations::timezone)
-        .first(conn)
-}
-
 /// How many times the user did `action` since `since` (unix ms), for per-user limits.
 pub fn count_by_user_since(
     conn: &mut DbConnection,

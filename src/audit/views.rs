@@ -1,5 +1,6 @@
 //! The audit page: a plain GET filter form and the entries, newest first.
 
+use chrono_tz::Tz;
 use maud::{html, Markup};
 
 use super::filter::AuditQuery;
@@ -13,7 +14,7 @@ const TIME_FORMAT: &str = "%d %b %Y %H:%M:%S";
 
 pub struct AuditPage<'a> {
     pub query: &'a AuditQuery,
-    pub timezone: &'a str,
+    pub timezone: &'a Tz,
     pub users: &'a [AuditUser],
     pub lines: &'a [AuditLine],
     /// The id to pass as `older_than` for the next page, when there is one.
@@ -69,7 +70,7 @@ fn filter_form(page: &AuditPage) -> Markup {
     }
 }
 
-fn audit_row(line: &AuditLine, timezone: &str) -> Markup {
+fn audit_row(line: &AuditLine, timezone: &Tz) -> Markup {
     let label = Action::parse(&line.action).map_or(line.action.as_str(), |a| a.label());
     html! {
         tr data-audit-action=(line.action) {

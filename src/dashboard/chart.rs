@@ -37,8 +37,7 @@ pub struct SalesChart {
 
 /// Buckets hourly sales (UTC hour start, tickets; oldest first) from the first sale up
 /// to `until`, with empty buckets drawn as zero.
-pub fn sales_chart(hourly: &[(i64, i64)], until: i64, timezone: &str) -> SalesChart {
-    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+pub fn sales_chart(hourly: &[(i64, i64)], until: i64, tz: &Tz) -> SalesChart {
     let Some(&(first, _)) = hourly.first() else {
         return SalesChart {
             bucket: Bucket::Hour,
@@ -56,7 +55,7 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, timezone: &str) -> SalesCh
                 let at = first + i * HOUR_MS;
                 let tickets = hourly.iter().filter(|h| h.0 == at).map(|h| h.1).sum();
                 Bar {
-                    label: local(at, &tz).format("%H:%M").to_string(),
+                    label: local(at, tz).format("%H:%M").to_string(),
                     tickets,
                 }
             })
@@ -66,7 +65,7 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, timezone: &str) -> SalesCh
             bars,
         };
     }
-    let day_of = |at: i64| local(at, &tz).date_naive();
+    let day_of = |at: i64| local(at, tz).date_naive();
     let bucket = if hours <= DAILY_UP_TO_DAYS * 24 {
         Bucket::Day
     } else {
@@ -182,7 +181,7 @@ mod tests {
     #[test]
     fn a_short_sale_is_drawn_per_hour_with_empty_hours_as_zero() {
         let hourly = [(MIDNIGHT, 5), (MIDNIGHT + 3 * HOUR_MS, 2)];
-        let chart = sales_chart(&hourly, MIDNIGHT + 3 * HOUR_MS + 60_000, "UTC");
+        let chart = sales_chart(&hourly, MIDNIGHT + 3 * HOUR_MS + 60_000, &Tz::UTC);
         assert_eq!(chart.bucket, Bucket::Hour);
         let tickets: Vec<i64> = chart.bars.iter().map(|b| b.tickets).collect();
         assert_eq!(tickets, [5, 0, 0, 2]);
@@ -193,7 +192,7 @@ mod tests {
     fn a_long_sale_is_drawn_per_day_in_the_events_timezone() {
         // 23:30 UTC is already the next day in Amsterdam.
         let hourly = [(MIDNIGHT - HOUR_MS, 4), (MIDNIGHT + 2 * DAY_MS, 1)];
-        let chart = sales_chart(&hourly, MIDNIGHT + 2 * DAY_MS, "Europe/Amsterdam");
+        let chart = sales_chart(&hourly, MIDNIGHT + 2 * DAY_MS, &chrono_tz::Europe::Amsterdam);
         assert_eq!(chart.bucket, Bucket::Day);
         let bars: Vec<(&str, i64)> = chart.bars.iter().map(|b| (b.label.as_str(), b.tickets)).collect();
         assert_eq!(bars, [("25 Nov", 4), ("26 Nov", 0), ("27 Nov", 1)]);
@@ -202,7 +201,7 @@ mod tests {
     #[test]
     fn a_very_long_sale_is_drawn_per_week() {
         let hourly = [(MIDNIGHT - 200 * DAY_MS, 3), (MIDNIGHT, 7)];
-        let chart = sales_chart(&hourly, MIDNIGHT, "UTC");
+        let chart = sales_chart(&hourly, MIDNIGHT, &Tz::UTC);
         assert_eq!(chart.bucket, Bucket::Week);
         assert_eq!(chart.bars.iter().map(|b| b.tickets).sum::<i64>(), 10);
         assert!(chart.bars.len() <= 30);
@@ -210,7 +209,7 @@ mod tests {
 
     #[test]
     fn no_sales_draw_no_bars_and_say_so() {
-        let chart = sales_chart(&[], MIDNIGHT, "UTC");
+        let chart = sales_chart(&[], MIDNIGHT, &Tz::UTC);
         assert!(chart.bars.is_empty());
         let figure = chart_figure(&chart).into_string();
         assert!(figure.contains("No tickets sold yet."));

@@ -7,6 +7,7 @@ use super::sales_rollup::{self, HourlySales, HOUR_MS};
 use crate::db::schema::{orders, refunds, ticket_types, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
 use crate::events::Event;
+use crate::orders::TicketStatus;
 
 /// Where alerts start: 90 % of a capacity.
 const WARN_PERCENT: i64 = 90;
@@ -170,15 +171,15 @@ fn ticket_type_sales(
     for (id, name, price, capacity) in types {
         let of_type = hourly.iter().filter(|h| h.ticket_type_id == id);
         let (sold_ever, gross) = of_type.fold((0, 0), |(n, g), h| (n + h.tickets_sold, g + h.gross));
-        let (refunded, refunded_amount) = sales_rollup::refunded_of_type(conn, tenant, event_id, id)?;
+        let refunded = crate::orders::refunded_of_type(conn, tenant, event_id, id)?;
         sales.push(TicketTypeSales {
             id,
             name,
             price,
             capacity,
-            sold: sold_ever - refunded,
-            refunded,
-            revenue: gross - refunded_amount,
+            sold: sold_ever - refunded.tickets,
+            refunded: refunded.tickets,
+            revenue: gross - refunded.amount,
         });
     }
     Ok(sales)
@@ -211,7 +212,7 @@ fn tickets_sold_between(
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::created_at.ge(from))
         .filter(tickets::created_at.lt(until))
-        .filter(tickets::status.eq_any(["valid", "refunded"]))
+        .filter(tickets::status.eq_any([TicketStatus::Valid, TicketStatus::Refunded]))
         .count()
         .get_result(conn)
 }
@@ -274,7 +275,7 @@ fn alerts(
             .filter(tickets::organization_id.eq(org))
             .filter(tickets::event_id.eq(event.id))
             .filter(tickets::ticket_type_id.eq(ticket_type.id))
-            .filter(tickets::status.eq("valid"))
+            .filter(tickets::status.eq(TicketStatus::Valid))
             .order(tickets::created_at)
             .offset(threshold(ticket_type.capacity, level) - 1)
             .select(tickets::created_at)

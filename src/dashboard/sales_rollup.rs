@@ -1,67 +1,14 @@
-//! Sales per ticket type per hour, written with every sale in the sale's transaction.
-//!
-//! The dashboard reads this instead of counting tickets: a million-ticket event is a few
-//! hundred rows here. Refunds are not written here; the dashboard subtracts them from
-//! the refunds table and the refunded tickets, so this table only ever grows.
+//! Reading the sales rollup (sales per ticket type per hour) that every sale writes in
+//! its transaction (`orders::record_sale`): the dashboard reads this instead of counting
+//! tickets, so a million-ticket event is a few hundred rows here. Refunds are not in it;
+//! the dashboard subtracts them from the refunds table and the refunded tickets.
 
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 
 use crate::db::schema::ticket_sales_hourly as sales;
-use crate::db::schema::tickets;
-use crate::db::{sum_of, DbConnection, Tenant};
-use crate::with_backend;
+use crate::db::{DbConnection, Tenant};
 
-pub const HOUR_MS: i64 = 3_600_000;
-
-/// Tickets of one type sold in one order (or in many orders of the same hour).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct SaleLine {
-    pub ticket_type_id: i64,
-    pub tickets: i64,
-    pub gross: i64,
-    pub fees: i64,
-}
-
-/// The start of the UTC hour `at_ms` falls in.
-pub fn hour_of(at_ms: i64) -> i64 {
-    at_ms.div_euclid(HOUR_MS) * HOUR_MS
-}
-
-/// Adds sold tickets to their hour. Call inside the transaction that writes the order.
-pub fn record_sale(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-    sold_at: i64,
-    line: &SaleLine,
-) -> QueryResult<()> {
-    let values = (
-        sales::organization_id.eq(tenant.organization_id()),
-        sales::event_id.eq(event_id),
-        sales::ticket_type_id.eq(line.ticket_type_id),
-        sales::hour_start.eq(hour_of(sold_at)),
-        sales::tickets_sold.eq(line.tickets),
-        sales::gross.eq(line.gross),
-        sales::fees.eq(line.fees),
-    );
-    with_backend!(conn, |c| diesel::insert_into(sales::table)
-        .values(values)
-        .on_conflict((
-            sales::organization_id,
-            sales::event_id,
-            sales::ticket_type_id,
-            sales::hour_start
-        ))
-        .do_update()
-        .set((
-            sales::tickets_sold.eq(sales::tickets_sold + excluded(sales::tickets_sold)),
-            sales::gross.eq(sales::gross + excluded(sales::gross)),
-            sales::fees.eq(sales::fees + excluded(sales::fees)),
-        ))
-        .execute(c))?;
-    Ok(())
-}
+pub use crate::orders::HOUR_MS;
 
 /// One ticket type's sales in one UTC hour.
 #[derive(Queryable, Clone, Copy, Debug)]
@@ -87,35 +34,4 @@ pub fn event_sales(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Q
             sales::fees,
         ))
         .load(conn)
-}
-
-/// Tickets of a type sold and not refunded: the rollup's count less the refunded tickets
-/// (an index range over the refunded ones only), so checking capacity at a sale does not
-/// count every ticket of a big event.
-pub fn tickets_held(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, ticket_type_id: i64) -> QueryResult<i64> {
-    let sold_ever: Option<i64> = sales::table
-        .filter(sales::organization_id.eq(tenant.organization_id()))
-        .filter(sales::event_id.eq(event_id))
-        .filter(sales::ticket_type_id.eq(ticket_type_id))
-        .select(sum_of("ticket_sales_hourly.tickets_sold"))
-        .first(conn)?;
-    let (refunded, _) = refunded_of_type(conn, tenant, event_id, ticket_type_id)?;
-    Ok(sold_ever.unwrap_or(0) - refunded)
-}
-
-/// Refunded tickets of a type: how many, and their prices together.
-pub fn refunded_of_type(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    event_id: i64,
-    ticket_type_id: i64,
-) -> QueryResult<(i64, i64)> {
-    let (count, amount): (i64, Option<i64>) = tickets::table
-        .filter(tickets::organization_id.eq(tenant.organization_id()))
-        .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::ticket_type_id.eq(ticket_type_id))
-        .filter(tickets::status.eq("refunded"))
-        .select((diesel::dsl::count_star(), sum_of("tickets.price")))
-        .first(conn)?;
-    Ok((count, amount.unwrap_or(0)))
 }

@@ -6,15 +6,14 @@ mod connection;
 mod limits;
 pub mod schema;
 mod tenant;
-mod text_column;
+mod text;
 
 pub use connection::{
-    connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend,
-    MultiRawValue, Pool, PooledConnection,
+    connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool,
+    PooledConnection,
 };
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;
-pub use text_column::UnknownName;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;

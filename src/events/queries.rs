@@ -3,45 +3,16 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use crate::db::schema::{events, tickets};
+use super::model::{Event, EventSales, TimeZone};
+use crate::db::schema::{events, organizations, tickets};
 use crate::db::{DbConnection, Tenant};
 
-#[derive(Queryable, Selectable, Clone, Debug)]
-#[diesel(table_name = events)]
-pub struct Event {
-    pub id: i64,
-    pub name: String,
-    pub venue: String,
-    pub starts_at: i64,
-    pub ends_at: i64,
-    pub timezone: String,
-    pub capacity: i64,
-    pub currency: String,
-    pub sales_open_at: i64,
-}
-
-/// Where an event stands in time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Phase {
-    Upcoming,
-    Live,
-    Ended,
-}
-
-impl Event {
-    pub fn phase(&self, now: i64) -> Phase {
-        if now < self.starts_at {
-            Phase::Upcoming
-        } else if now <= self.ends_at {
-            Phase::Live
-        } else {
-            Phase::Ended
-        }
-    }
-}
+/// A ticket that admits its holder, as `orders::TicketStatus::Valid` stores it: tickets
+/// are the orders' (a feature above this one), the event list only counts them.
+const VALID_TICKET: &str = "valid";
 
 /// The tenant's events, soonest first, with their sold ticket counts.
-pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(Event, i64)>> {
+pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<EventSales>> {
     let list: Vec<Event> = events::table
         .filter(events::organization_id.eq(tenant.organization_id()))
         .order((events::starts_at.desc(), events::id))
@@ -49,15 +20,15 @@ pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<
         .load(conn)?;
     let sold: Vec<(i64, i64)> = tickets::table
         .filter(tickets::organization_id.eq(tenant.organization_id()))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(VALID_TICKET))
         .group_by(tickets::event_id)
         .select((tickets::event_id, count_star()))
         .load(conn)?;
     Ok(list
         .into_iter()
         .map(|event| {
-            let count = sold.iter().find(|(id, _)| *id == event.id).map_or(0, |(_, n)| *n);
-            (event, count)
+            let sold = sold.iter().find(|(id, _)| *id == event.id).map_or(0, |(_, n)| *n);
+            EventSales { event, sold }
         })
         .collect())
 }
@@ -68,5 +39,13 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
         .filter(events::organization_id.eq(tenant.organization_id()))
         .filter(events::id.eq(event_id))
         .select(Event::as_select())
+        .first(conn)
+}
+
+/// The organisation's time zone: lists of its orders and audit entries read dates in it.
+pub fn organization_timezone(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<TimeZone> {
+    organizations::table
+        .filter(organizations::id.eq(tenant.organization_id()))
+        .select(organizations::timezone)
         .first(conn)
 }

@@ -1,12 +1,13 @@
-//! The event list.
+//! The event list's page: each event with its phase and tickets sold.
 
 use maud::{html, Markup};
 
-use super::queries::{Event, Phase};
+use super::model::{EventSales, Phase};
+use crate::paths;
 use crate::ui::components::{badge, count, local_time};
 use crate::ui::layout::{self, Viewer};
 
-pub fn events_page(viewer: &Viewer, events: &[(Event, i64)], now: i64) -> Markup {
+pub fn events_page(viewer: &Viewer, events: &[EventSales], now: i64) -> Markup {
     layout::page(
         "Events",
         Some(viewer),
@@ -16,9 +17,9 @@ pub fn events_page(viewer: &Viewer, events: &[(Event, i64)], now: i64) -> Markup
                 p.notice { "No events yet." }
             }
             ul.event-list {
-                @for (event, sold) in events {
+                @for EventSales { event, sold } in events {
                     li.card {
-                        h2 { a href={ "/events/" (event.id) } { (event.name) } " " (phase_badge(event.phase(now))) }
+                        h2 { a href=(paths::event_dashboard(event.id)) { (event.name) } " " (phase_badge(event.phase(now))) }
                         p.muted {
                             (event.venue) " · "
                             (local_time(event.starts_at, &event.timezone, "%a %e %b %Y %H:%M %Z"))

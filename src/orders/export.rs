@@ -9,17 +9,42 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use actix_web::web::Bytes;
-use chrono::TimeZone;
-use chrono_tz::Tz;
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::HttpResponse;
+use chrono::TimeZone as _;
 use diesel::prelude::*;
 use tokio::sync::mpsc;
 
-use super::filter::OrderFilter;
-use super::search::{order_summaries, OrderSummary};
-use crate::db::schema::{events, ticket_types, tickets};
+use super::list::{
+    event_labels, order_summaries, read_filter, EventLabel, FilterQuery, OrderFilter, OrderSummary, ZonedFilter,
+};
+use super::model::TicketStatus;
+use crate::auth::CurrentUser;
+use crate::db::schema::{ticket_types, tickets};
 use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::error::AppError;
+use crate::events::TimeZone;
 use crate::quota::Quota;
+
+/// `GET /orders.csv`: the filtered orders, one row per ticket, streamed.
+pub async fn export_orders(
+    pool: web::Data<Pool>,
+    exports: web::Data<Exports>,
+    user: CurrentUser,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, AppError> {
+    // Every valid ticket code is in it, which is what gets people in: owners only.
+    user.require_owner()?;
+    let tenant = user.tenant();
+    let ZonedFilter { timezone, filter } = read_filter(&pool, tenant, query.into_inner()).await?;
+    let chunks = exports.start(tenant, filter, timezone).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .streaming(tokio_stream::wrappers::ReceiverStream::new(chunks)))
+}
 
 /// Orders read per query.
 const ORDERS_PER_PAGE: i64 = 1_000;
@@ -62,6 +87,15 @@ pub enum ExportRefused {
     Busy(String),
 }
 
+impl From<ExportRefused> for AppError {
+    fn from(refused: ExportRefused) -> Self {
+        match refused {
+            ExportRefused::TooMany(_) => AppError::TooManyRequests(refused.to_string()),
+            ExportRefused::Busy(_) => AppError::Unavailable(refused.to_string()),
+        }
+    }
+}
+
 impl Exports {
     pub fn new(pool: Pool, per_organization: usize, idle: Duration) -> Self {
         Self {
@@ -76,7 +110,7 @@ impl Exports {
         &self,
         tenant: Tenant,
         filter: OrderFilter,
-        timezone: String,
+        timezone: TimeZone,
     ) -> Result<mpsc::Receiver<std::io::Result<Bytes>>, ExportRefused> {
         let slot = self
             .running
@@ -92,7 +126,7 @@ impl Exports {
         tokio::task::spawn_blocking(move || {
             let mut conn = conn;
             let out = Output { sender, idle };
-            if let Err(e) = export(&mut conn, &tenant, &filter, &timezone, &out) {
+            if let Err(e) = export(&mut conn, &tenant, &filter, timezone, &out) {
                 tracing::warn!(error = %e, "order export stopped");
                 let _ = out.sender.try_send(Err(std::io::Error::other("export failed")));
             }
@@ -134,17 +168,16 @@ fn export(
     conn: &mut DbConnection,
     tenant: &Tenant,
     filter: &OrderFilter,
-    timezone: &str,
+    timezone: TimeZone,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
     let mut header = csv::Writer::from_writer(Vec::new());
     header.write_record(HEADER)?;
     if !out.send(header.into_inner()?) {
         return Ok(());
     }
     db::without_memory_map(conn, |conn| {
-        let events = event_names(conn, tenant)?;
+        let events = event_labels(conn, tenant, None)?;
         let mut after = None;
         loop {
             let orders = order_summaries(conn, tenant, filter, after, ORDERS_PER_PAGE)?;
@@ -152,7 +185,7 @@ fn export(
             after = Some(last.cursor());
             let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
             let tickets = tickets_of(conn, tenant, &ids)?;
-            if !out.send(csv_rows(&orders, &tickets, &events, &tz)?) {
+            if !out.send(csv_rows(&orders, &tickets, &events, timezone)?) {
                 return Ok(());
             }
             if (orders.len() as i64) < ORDERS_PER_PAGE {
@@ -167,8 +200,8 @@ fn export(
 fn csv_rows(
     orders: &[OrderSummary],
     tickets: &[ExportTicket],
-    events: &HashMap<i64, (String, String)>,
-    tz: &Tz,
+    events: &HashMap<i64, EventLabel>,
+    timezone: TimeZone,
 ) -> anyhow::Result<Vec<u8>> {
     let mut by_order: HashMap<i64, Vec<&ExportTicket>> = HashMap::new();
     for ticket in tickets {
@@ -178,8 +211,8 @@ fn csv_rows(
     for order in orders {
         let (event, currency) = events
             .get(&order.event_id)
-            .map_or(("", ""), |(n, c)| (n.as_str(), c.as_str()));
-        let created = tz
+            .map_or(("", ""), |e| (e.name.as_str(), e.currency.as_str()));
+        let created = timezone
             .timestamp_millis_opt(order.created_at)
             .single()
             .map(|t| t.to_rfc3339())
@@ -188,13 +221,13 @@ fn csv_rows(
             csv.write_record([
                 order.code.as_str(),
                 &created,
-                &order.status,
+                order.status.as_str(),
                 &cell(&order.buyer_name),
                 &cell(&order.buyer_email),
                 &cell(event),
                 &ticket.code,
                 &cell(&ticket.ticket_type),
-                &ticket.status,
+                ticket.status.as_str(),
                 &decimal(ticket.price),
                 currency,
             ])?;
@@ -223,7 +256,7 @@ struct ExportTicket {
     order_id: i64,
     code: String,
     ticket_type: String,
-    status: String,
+    status: TicketStatus,
     price: i64,
 }
 
@@ -241,16 +274,6 @@ fn tickets_of(conn: &mut DbConnection, tenant: &Tenant, order_ids: &[i64]) -> Qu
             tickets::price,
         ))
         .load(conn)
-}
-
-fn event_names(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<HashMap<i64, (String, String)>> {
-    Ok(events::table
-        .filter(events::organization_id.eq(tenant.organization_id()))
-        .select((events::id, events::name, events::currency))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, name, currency)| (id, (name, currency)))
-        .collect())
 }
 
 #[cfg(test)]

@@ -1,18 +1,18 @@
-//! Orders: placing an order (the simulator and seeds sell through it), the codes that
-//! identify orders and tickets, and order management: the filtered live list, the order
-//! page, refunds, the confirmation e-mail outbox and the CSV export.
+//! Orders: selling tickets (`sales.rs`, with the sales rollup in `rollup.rs`), the codes
+//! that identify orders and tickets, the domain model (`model.rs`), and order
+//! management: the filtered live list (`list/`), one order with its refunds and
+//! confirmation resends (`order/`), the CSV export and the e-mail outbox (`outbox/`).
 
 pub mod codes;
-pub mod details;
 pub mod export;
-pub mod filter;
-pub mod handlers;
-pub mod order_handlers;
-pub mod order_views;
+pub mod list;
+pub mod model;
+pub mod order;
 pub mod outbox;
-pub mod queries;
-pub mod refunds;
-pub mod search;
-pub mod views;
+mod rollup;
+mod sales;
 
-pub use queries::{place_order, NewOrder, PlacedOrder};
+pub use model::{fee_for, net_of, refund_amount, EmailStatus, OrderStatus, TicketStatus, FEE_BASIS_POINTS};
+pub use order::{queue_confirmation, refund, RefundOutcome, RefundRefused, RefundRequest, RefundScope};
+pub use rollup::{hour_of, record_sale, refunded_of_type, tickets_held, RefundedTickets, SaleLine, HOUR_MS};
+pub use sales::{place_order, sell, NewOrder, OrderItem, PlacedOrder};

@@ -1,14 +1,14 @@
 //! The scanning domain: which way a scan goes, what was decided and why, the device a
 //! scan came from, a scan as the device sends it and as it was recorded, and a
 //! device's status on the monitor. Directions and results are stored by name
-//! (`text_column!`), so a loaded row is one of these states or an error.
+//! (`stored_as_text!`), so a loaded row is one of these states or an error.
 
 use diesel::sql_types::Text;
 use diesel::{AsExpression, FromSqlRow};
 use serde::{Deserialize, Serialize};
 
-use crate::db::UnknownName;
-use crate::text_column;
+use crate::orders::TicketStatus;
+use crate::stored_as_text;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize, AsExpression, FromSqlRow)]
 #[serde(rename_all = "lowercase")]
@@ -28,18 +28,28 @@ impl Direction {
 }
 
 impl std::str::FromStr for Direction {
-    type Err = UnknownName;
+    type Err = String;
 
-    fn from_str(raw: &str) -> Result<Self, UnknownName> {
+    fn from_str(raw: &str) -> Result<Self, String> {
         match raw {
             "in" => Ok(Self::In),
             "out" => Ok(Self::Out),
-            _ => Err(UnknownName::new("scan direction", raw)),
+            _ => Err(format!("unknown scan direction {raw:?}")),
         }
     }
 }
 
-text_column!(Direction);
+impl Direction {
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+stored_as_text!(Direction);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, AsExpression, FromSqlRow)]
 #[serde(rename_all = "lowercase")]
@@ -63,19 +73,29 @@ impl ScanResult {
 }
 
 impl std::str::FromStr for ScanResult {
-    type Err = UnknownName;
+    type Err = String;
 
-    fn from_str(raw: &str) -> Result<Self, UnknownName> {
+    fn from_str(raw: &str) -> Result<Self, String> {
         match raw {
             "valid" => Ok(Self::Valid),
             "duplicate" => Ok(Self::Duplicate),
             "invalid" => Ok(Self::Invalid),
-            _ => Err(UnknownName::new("scan result", raw)),
+            _ => Err(format!("unknown scan result {raw:?}")),
         }
     }
 }
 
-text_column!(ScanResult);
+impl ScanResult {
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+stored_as_text!(ScanResult);
 
 /// Where and when the holder of a ticket was let in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,8 +110,8 @@ pub struct Admitted {
 pub enum Reason {
     UnknownCode,
     OtherEvent,
-    Refunded,
-    Cancelled,
+    /// A refunded or cancelled ticket.
+    Ticket(TicketStatus),
     TypeNotAllowed,
     /// An exit of a ticket that is not inside.
     NotInside,
@@ -112,8 +132,7 @@ impl Reason {
         match self {
             Self::UnknownCode => "unknown ticket code".into(),
             Self::OtherEvent => "ticket is for another event".into(),
-            Self::Refunded => "ticket was refunded".into(),
-            Self::Cancelled => "ticket was cancelled".into(),
+            Self::Ticket(status) => status.refusal().unwrap_or("ticket is not valid").into(),
             Self::TypeNotAllowed => "ticket type not allowed at this gate".into(),
             Self::NotInside => "not inside: no entry to exit from".into(),
             Self::AlreadyInside(admitted) => format!(
@@ -206,7 +225,11 @@ mod tests {
             inside.message(),
             "already inside: admitted at North, 1970-01-01 00:00:00 UTC"
         );
-        assert_eq!(Reason::Refunded.result(), ScanResult::Invalid);
+        assert_eq!(Reason::Ticket(TicketStatus::Refunded).result(), ScanResult::Invalid);
+        assert_eq!(
+            Reason::Ticket(TicketStatus::Cancelled).message(),
+            "ticket was cancelled"
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::feed::LogFilter;
 use super::model::{Direction, GateDevice, ScanResult};
 use crate::db::schema::{devices, events, gates, scans};
 use crate::db::{DbConnection, Tenant};
+use crate::events::TimeZone;
 
 /// One line of the scan log.
 #[derive(Queryable, Clone, Debug)]
@@ -189,7 +190,7 @@ pub struct DeviceLabel {
     pub gate_id: i64,
     pub gate: String,
     pub device: String,
-    pub timezone: String,
+    pub timezone: TimeZone,
 }
 
 pub fn device_label(conn: &mut DbConnection, tenant: &Tenant, device_id: i64) -> QueryResult<DeviceLabel> {
@@ -199,7 +200,7 @@ pub fn device_label(conn: &mut DbConnection, tenant: &Tenant, device_id: i64) ->
         .filter(devices::organization_id.eq(tenant.organization_id()))
         .filter(devices::id.eq(device_id))
         .select((gates::id, gates::name, devices::name, events::timezone))
-        .first::<(i64, String, String, String)>(conn)
+        .first::<(i64, String, String, TimeZone)>(conn)
         .map(|(gate_id, gate, device, timezone)| DeviceLabel {
             gate_id,
             gate,

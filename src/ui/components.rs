@@ -50,10 +50,9 @@ pub fn group_thousands(n: u64) -> String {
 
 /// A moment shown in a timezone (the event's or the organisation's), with a
 /// machine-readable `datetime` attribute.
-pub fn local_time(at_ms: i64, timezone: &str, format: &str) -> Markup {
+pub fn local_time(at_ms: i64, timezone: &Tz, format: &str) -> Markup {
     let utc: DateTime<Utc> = Utc.timestamp_millis_opt(at_ms).single().unwrap_or_default();
-    let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
-    let local = utc.with_timezone(&tz);
+    let local = utc.with_timezone(timezone);
     html! { time datetime=(utc.to_rfc3339()) { (local.format(format)) } }
 }
 

@@ -478,3 +478,41 @@ async fn every_screen_of_the_console_keeps_to_the_content_security_policy() {
     }
     browser.close().await;
 }
+
+/// A filter the server refuses says why in the page's flash area, leaves the shown
+/// orders as they were, and the next accepted filter clears the message.
+#[tokio::test]
+async fn a_refused_filter_says_why_in_the_flash_area_and_the_next_good_one_clears_it() {
+    let app = spawn_app().await;
+    let now = voelgoed::db::now_ms();
+    crate::helpers::orders::place_a(&app, ("Anna de Vries", "anna@example.test"), 1, now).await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "owner@a.test").await;
+    browser.goto(&app.url("/orders")).await;
+    browser.mark_page_load().await;
+    let set_dates = |from: &'static str, to: &'static str| {
+        let script = format!(
+            r#"const form = document.getElementById("order-filter");
+               form.querySelector('[name="from"]').value = "{from}";
+               form.querySelector('[name="to"]').value = "{to}";
+               form.querySelector('[name="to"]').dispatchEvent(new Event("input", {{ bubbles: true }}));"#
+        );
+        let client = browser.client.clone();
+        async move { client.execute(&script, vec![]).await.unwrap() }
+    };
+
+    set_dates("2026-12-10", "2026-12-01").await;
+    browser
+        .wait_for(|b| async move { b.text("#flash").await.contains("The from date is after the to date.") })
+        .await;
+    assert_eq!(order_rows(&browser).await, 1, "the orders shown stay");
+    assert!(browser.is_same_page_load().await, "no navigation to an error page");
+
+    set_dates("", "").await;
+    browser
+        .wait_for(|b| async move { b.text("#flash").await.is_empty() })
+        .await;
+    assert_eq!(order_rows(&browser).await, 1);
+    browser.assert_no_csp_violations().await;
+    browser.close().await;
+}

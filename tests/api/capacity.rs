@@ -21,7 +21,7 @@ async fn race_for_ten_tickets(instances: [&TestApp; 2]) -> (usize, i64) {
                 event_id: event,
                 buyer_name: format!("Racer {n}"),
                 buyer_email: format!("racer{n}@example.test"),
-                items: vec![(scarce, 1)],
+                items: vec![voelgoed::orders::OrderItem::new(scarce, 1)],
                 created_at: db::now_ms(),
             };
             place_order(conn, &tenant, &order).unwrap().is_some()

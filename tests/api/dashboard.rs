@@ -31,7 +31,7 @@ async fn try_sell(app: &TestApp, tenant: Tenant, event_id: i64, type_id: i64, qu
                 event_id,
                 buyer_name: "Dash Buyer".into(),
                 buyer_email: "dash@example.test".into(),
-                items: vec![(type_id, quantity)],
+                items: vec![voelgoed::orders::OrderItem::new(type_id, quantity)],
                 created_at: db::now_ms(),
             };
             place_order(conn, &tenant, &order).unwrap().map(|o| o.ticket_codes)

@@ -227,7 +227,7 @@ async fn two_workers_and_a_slow_smtp_server_send_each_message_once() {
                 .first(conn)
                 .unwrap();
             for order in queued {
-                voelgoed::orders::outbox::queue_confirmation(conn, &tenant, owner, order)
+                voelgoed::orders::queue_confirmation(conn, &tenant, owner, order)
                     .unwrap()
                     .unwrap();
             }

@@ -79,7 +79,7 @@ async fn invalid_scans_say_why() {
                 event_id,
                 buyer_name: "B".into(),
                 buyer_email: "b@x.test".into(),
-                items: vec![(type_id, 1)],
+                items: vec![voelgoed::orders::OrderItem::new(type_id, 1)],
                 created_at: now,
             };
             voelgoed::orders::place_order(conn, &tenant, &order)
@@ -381,7 +381,7 @@ async fn a_device_cannot_admit_another_organisations_ticket() {
                 event_id: event_b,
                 buyer_name: "B".into(),
                 buyer_email: "b@b.test".into(),
-                items: vec![(type_b, 1)],
+                items: vec![voelgoed::orders::OrderItem::new(type_b, 1)],
                 created_at: 0,
             };
             voelgoed::orders::place_order(conn, &tenant_b, &order)

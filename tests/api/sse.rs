@@ -66,7 +66,7 @@ async fn a_burst_of_updates_is_coalesced_into_few_frames() {
                     event_id,
                     buyer_name: "Burst Buyer".into(),
                     buyer_email: "burst@example.test".into(),
-                    items: vec![(type_id, 1)],
+                    items: vec![voelgoed::orders::OrderItem::new(type_id, 1)],
                     created_at: voelgoed::db::now_ms(),
                 };
                 place_order(conn, &tenant, &order).unwrap().unwrap();

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use super::rules::{Decision, TicketAtGate};
 use crate::db::schema::{gate_ticket_types, gates, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
+use crate::orders::TicketStatus;
 use crate::scanning::model::{Admitted, GateDevice, Reason, RecordedScan, ScanAttempt, ScanResult};
 use crate::with_backend;
 
@@ -71,7 +72,7 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
-    let rows: Vec<(i64, String, i64, i64, String, i64)> = tickets::table
+    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
         .filter(tickets::code.eq_any(codes))
         .select((
             tickets::organization_id,

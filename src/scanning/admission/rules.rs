@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::orders::TicketStatus;
 use crate::scanning::model::{Admitted, Direction, GateDevice, Reason, ScanAttempt, ScanResult};
 
 /// A ticket as the admission rules need it.
@@ -12,7 +13,7 @@ use crate::scanning::model::{Admitted, Direction, GateDevice, Reason, ScanAttemp
 pub struct TicketAtGate {
     pub id: i64,
     pub event_id: i64,
-    pub status: String,
+    pub status: TicketStatus,
     pub ticket_type_id: i64,
 }
 
@@ -63,10 +64,8 @@ pub fn precheck(device: GateDevice, ticket: Option<&TicketAtGate>, allowed_types
     if ticket.event_id != device.event_id {
         return refuse(Reason::OtherEvent);
     }
-    match ticket.status.as_str() {
-        "refunded" => return refuse(Reason::Refunded),
-        "cancelled" => return refuse(Reason::Cancelled),
-        _ => {}
+    if !ticket.status.is_valid() {
+        return refuse(Reason::Ticket(ticket.status));
     }
     if !allowed_types.is_empty() && !allowed_types.contains(&ticket.ticket_type_id) {
         return refuse(Reason::TypeNotAllowed);
@@ -159,11 +158,11 @@ mod tests {
         event_id: 3,
     };
 
-    fn ticket(status: &str) -> TicketAtGate {
+    fn ticket(status: TicketStatus) -> TicketAtGate {
         TicketAtGate {
             id: 10,
             event_id: 3,
-            status: status.into(),
+            status,
             ticket_type_id: 7,
         }
     }
@@ -183,19 +182,19 @@ mod tests {
 
     #[test]
     fn a_paid_ticket_of_the_event_passes_and_every_other_is_refused_with_its_reason() {
-        assert_eq!(precheck(DEVICE, Some(&ticket("valid")), &[]), Ok(10));
+        assert_eq!(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[]), Ok(10));
         assert_eq!(reason(precheck(DEVICE, None, &[])), Some(Reason::UnknownCode));
         assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket("refunded")), &[])),
-            Some(Reason::Refunded)
+            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Refunded)), &[])),
+            Some(Reason::Ticket(TicketStatus::Refunded))
         );
         assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket("cancelled")), &[])),
-            Some(Reason::Cancelled)
+            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Cancelled)), &[])),
+            Some(Reason::Ticket(TicketStatus::Cancelled))
         );
         let elsewhere = TicketAtGate {
             event_id: 4,
-            ..ticket("valid")
+            ..ticket(TicketStatus::Valid)
         };
         assert_eq!(
             reason(precheck(DEVICE, Some(&elsewhere), &[])),
@@ -205,9 +204,9 @@ mod tests {
 
     #[test]
     fn a_gate_with_allowed_types_refuses_the_others_and_one_without_lets_all_in() {
-        assert_eq!(precheck(DEVICE, Some(&ticket("valid")), &[7, 8]), Ok(10));
+        assert_eq!(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[7, 8]), Ok(10));
         assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket("valid")), &[8])),
+            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[8])),
             Some(Reason::TypeNotAllowed)
         );
     }

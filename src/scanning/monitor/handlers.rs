@@ -90,7 +90,7 @@ pub async fn scans_stream(
     let scope = LogScope {
         tenant,
         event_id,
-        timezone: event.timezone.clone(),
+        timezone: event.timezone,
         filter,
     };
     let render = render_panel(&pool, counters.into_inner(), tenant, event);

@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 use super::views;
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
+use crate::events::TimeZone;
 use crate::live::{frame, Frame};
 use crate::scanning::feed::{LogFilter, LogLine, Position, Resume, ScanFeed};
 use crate::scanning::queries::{self, ScanLine};
@@ -19,7 +20,7 @@ use crate::scanning::queries::{self, ScanLine};
 pub struct LogScope {
     pub tenant: Tenant,
     pub event_id: i64,
-    pub timezone: String,
+    pub timezone: TimeZone,
     pub filter: LogFilter,
 }
 
@@ -53,7 +54,7 @@ struct LogStream {
     feed: Arc<ScanFeed>,
     tenant: Tenant,
     event_id: i64,
-    timezone: String,
+    timezone: TimeZone,
     filter: LogFilter,
     /// Rows up to this position are on the client's screen already.
     shown_up_to: Option<Position>,

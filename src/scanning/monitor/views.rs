@@ -1,6 +1,7 @@
 //! The scan monitor: capacity warning, gate cards, device table and the live scan log.
 //! The same functions render the first load and every pushed update.
 
+use chrono_tz::Tz;
 use maud::{html, Markup};
 
 use crate::events::Event;
@@ -191,7 +192,7 @@ fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceRow], filter: &Lo
 }
 
 /// The log table; new rows arrive as `scan-line` messages and go on top.
-pub fn scan_log_table(lines: &[ScanLine], timezone: &str) -> Markup {
+pub fn scan_log_table(lines: &[ScanLine], timezone: &Tz) -> Markup {
     html! {
         div.table-scroll {
             table.scan-log {
@@ -205,7 +206,7 @@ pub fn scan_log_table(lines: &[ScanLine], timezone: &str) -> Markup {
     }
 }
 
-pub fn scan_row(line: &ScanLine, timezone: &str) -> Markup {
+pub fn scan_row(line: &ScanLine, timezone: &Tz) -> Markup {
     html! {
         tr data-scan-id=(line.id) {
             td.time { (local_time(line.scanned_at, timezone, "%H:%M:%S")) }

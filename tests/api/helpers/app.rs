@@ -294,7 +294,7 @@ impl TestApp {
                 event_id,
                 buyer_name: "Test Buyer".into(),
                 buyer_email: "buyer@example.test".into(),
-                items: vec![(type_id, quantity)],
+                items: vec![voelgoed::orders::OrderItem::new(type_id, quantity)],
                 created_at: db::now_ms(),
             };
             place_order(conn, &tenant, &order)

@@ -33,7 +33,7 @@ pub async fn place(
         event_id,
         buyer_name: name.into(),
         buyer_email: email.into(),
-        items: vec![(ticket_type, quantity)],
+        items: vec![voelgoed::orders::OrderItem::new(ticket_type, quantity)],
         created_at,
     };
     app.db(move |conn| place_order(conn, &tenant, &order).unwrap().unwrap())

@@ -20,7 +20,7 @@ use voelgoed::config::Settings;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
 use voelgoed::live::{Channel, Update, UpdateKind};
-use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::orders::{self, NewOrder, OrderItem, TicketStatus};
 use voelgoed::provisioning::{self, NewEvent};
 
 #[derive(clap::Args, Debug)]
@@ -172,7 +172,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     .execute(&mut conn)?;
     let outside: Vec<String> = tickets::table
         .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .filter(tickets::inside_since.is_null())
         .select(tickets::code)
         .limit(200_000)
@@ -386,7 +386,7 @@ fn sell(
     let mut conn = services.pool.get()?;
     let start_total: i64 = tickets::table
         .filter(tickets::event_id.eq(event_id))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .count()
         .get_result(&mut conn)?;
     let started = Instant::now();
@@ -402,18 +402,20 @@ fn sell(
             event_id,
             buyer_name: "Bench Buyer".into(),
             buyer_email: "bench@example.test".into(),
-            items: vec![(type_id, quantity)],
+            items: vec![OrderItem {
+                ticket_type_id: type_id,
+                quantity,
+            }],
             created_at: db::now_ms(),
         };
-        anyhow::ensure!(place_order(&mut conn, &tenant, &order)?.is_some(), "sold out");
+        anyhow::ensure!(
+            orders::sell(&mut conn, services.bus.get_ref(), &tenant, &order)?.is_some(),
+            "sold out"
+        );
         sold += quantity;
         if let Ok(mut marks) = marks.lock() {
             marks.push((Instant::now(), start_total + sold));
         }
-        services.bus.publish(Update {
-            channel: Channel::occupancy(&tenant, event_id),
-            kind: UpdateKind::TicketSold,
-        });
     }
     Ok(sold)
 }

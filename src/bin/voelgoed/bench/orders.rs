@@ -17,8 +17,8 @@ use voelgoed::app::Application;
 use voelgoed::config::Settings;
 use voelgoed::db::schema::{events, orders, users};
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Pool, Tenant};
-use voelgoed::orders::filter::{Cursor, OrderFilter, OrderStatus, SearchText};
-use voelgoed::orders::search::{find_orders, PAGE_ROWS};
+use voelgoed::orders::list::{find_orders, Cursor, OrderFilter, SearchText, PAGE_ROWS};
+use voelgoed::orders::OrderStatus;
 
 #[derive(clap::Args, Debug)]
 pub struct OrderBenchOptions {

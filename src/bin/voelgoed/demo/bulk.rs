@@ -10,11 +10,11 @@ use rand::rngs::ThreadRng;
 use rand::Rng;
 
 use voelgoed::auth::{hash_password, Role};
-use voelgoed::dashboard::sales_rollup::{self, SaleLine};
 use voelgoed::db::schema::{orders, refunds, tickets, users};
 use voelgoed::db::{self, DbConnection, Pool, Tenant};
-use voelgoed::orders::codes;
-use voelgoed::orders::queries::fee_for;
+use voelgoed::orders::{
+    codes, fee_for, hour_of, net_of, record_sale, refund_amount, OrderStatus, SaleLine, TicketStatus,
+};
 use voelgoed::provisioning::{self, NewEvent};
 use voelgoed::with_backend;
 
@@ -27,7 +27,7 @@ pub struct OrderRow {
     pub code: String,
     pub buyer_name: String,
     pub buyer_email: String,
-    pub status: &'static str,
+    pub status: OrderStatus,
     pub gross: i64,
     pub fees: i64,
     pub net: i64,
@@ -43,7 +43,7 @@ pub struct TicketRow {
     pub order_id: i64,
     pub ticket_type_id: i64,
     pub code: String,
-    pub status: &'static str,
+    pub status: TicketStatus,
     pub price: i64,
     pub created_at: i64,
 }
@@ -130,11 +130,11 @@ impl OrderWriter {
         let id = self.next_order_id;
         self.next_order_id += 1;
         let mut status = match rng.random_range(0..100) {
-            0..92 => "paid",
-            92..95 => "refunded",
-            95..97 => "partially_refunded",
-            97..99 => "cancelled",
-            _ => "pending",
+            0..92 => OrderStatus::Paid,
+            92..95 => OrderStatus::Refunded,
+            95..97 => OrderStatus::PartiallyRefunded,
+            97..99 => OrderStatus::Cancelled,
+            _ => OrderStatus::Pending,
         };
         let created_at = rng.random_range(event.sold_from..=event.sold_until.max(event.sold_from));
         let (first, last) = (
@@ -148,28 +148,32 @@ impl OrderWriter {
             id % 997
         );
         let ticket_type = &mut event.ticket_types[slot];
-        let wanted = if status == "partially_refunded" {
+        let wanted = if status == OrderStatus::PartiallyRefunded {
             rng.random_range(2..=event.max_tickets.max(2))
         } else {
             rng.random_range(1..=event.max_tickets)
         };
         let quantity = wanted.min(ticket_type.left);
-        if quantity < 2 && status == "partially_refunded" {
-            status = "paid";
+        if quantity < 2 && status == OrderStatus::PartiallyRefunded {
+            status = OrderStatus::Paid;
         }
         ticket_type.left -= quantity;
         let (type_id, price) = (ticket_type.id, ticket_type.price);
         let gross = price * quantity;
         let fees = fee_for(gross);
         let org = tenant.organization_id();
-        if status != "pending" {
+        let mut refunded_prices = Vec::new();
+        if status != OrderStatus::Pending {
             for n in 0..quantity {
                 let ticket_status = match status {
-                    "refunded" => "refunded",
-                    "cancelled" => "cancelled",
-                    "partially_refunded" if n == 0 => "refunded",
-                    _ => "valid",
+                    OrderStatus::Refunded => TicketStatus::Refunded,
+                    OrderStatus::Cancelled => TicketStatus::Cancelled,
+                    OrderStatus::PartiallyRefunded if n == 0 => TicketStatus::Refunded,
+                    _ => TicketStatus::Valid,
                 };
+                if ticket_status == TicketStatus::Refunded {
+                    refunded_prices.push(price);
+                }
                 self.tickets.push(TicketRow {
                     id: self.next_ticket_id,
                     organization_id: org,
@@ -184,10 +188,10 @@ impl OrderWriter {
                 self.next_ticket_id += 1;
             }
         }
-        if matches!(status, "paid" | "refunded" | "partially_refunded") {
+        if status.was_sold() {
             let line = self
                 .sales
-                .entry((org, event.event_id, type_id, sales_rollup::hour_of(created_at)))
+                .entry((org, event.event_id, type_id, hour_of(created_at)))
                 .or_insert(SaleLine {
                     ticket_type_id: type_id,
                     tickets: 0,
@@ -198,11 +202,7 @@ impl OrderWriter {
             line.gross += gross;
             line.fees += fees;
         }
-        let refunded = match status {
-            "refunded" => gross,
-            "partially_refunded" => price,
-            _ => 0,
-        };
+        let refunded = refund_amount(refunded_prices);
         if refunded > 0 {
             self.refunds.push(RefundRow {
                 organization_id: org,
@@ -223,8 +223,7 @@ impl OrderWriter {
             status,
             gross,
             fees,
-            // Refunds return ticket prices, never the platform's fees.
-            net: gross - fees - refunded,
+            net: net_of(gross, fees, refunded),
             created_at,
         });
         true
@@ -264,7 +263,7 @@ impl OrderWriter {
                     .execute(c))?;
             }
             for ((org, event_id, _, hour), line) in &sales {
-                sales_rollup::record_sale(conn, &Tenant::authenticated(*org), *event_id, *hour, line)?;
+                record_sale(conn, &Tenant::authenticated(*org), *event_id, *hour, line)?;
             }
             Ok(())
         })

@@ -204,7 +204,7 @@ fn fill(
     let mut rng = rand::rng();
     let admitted: Vec<(i64, String)> = writer
         .pending_tickets()
-        .filter(|t| t.status == "valid" && rng.random_bool(admit_share))
+        .filter(|t| t.status.is_valid() && rng.random_bool(admit_share))
         .map(|t| (t.id, t.code.clone()))
         .collect();
     writer.flush(conn)?;

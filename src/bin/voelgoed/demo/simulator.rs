@@ -10,8 +10,8 @@ use rand::Rng;
 use voelgoed::app::Services;
 use voelgoed::db::schema::{events, orders, ticket_types, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
-use voelgoed::live::{Bus, Channel, Update, UpdateKind};
-use voelgoed::orders::{place_order, NewOrder};
+use voelgoed::live::Bus;
+use voelgoed::orders::{sell, NewOrder, OrderItem};
 use voelgoed::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
 use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
 
@@ -42,10 +42,13 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
         if sales + scans == 0 {
             continue;
         }
-        let work = db::run(&services.pool, move |conn| Ok(simulate(conn, sales, scans)?)).await;
+        let bus = services.bus.clone();
+        let work = db::run(&services.pool, move |conn| {
+            Ok(simulate(conn, bus.get_ref(), sales, scans)?)
+        })
+        .await;
         match work {
-            Ok((updates, gate_scans)) => {
-                updates.into_iter().for_each(|u| services.bus.publish(u));
+            Ok(gate_scans) => {
                 // Scans go through the same writer, counters and feed as the device API.
                 for (tenant, device, attempt) in gate_scans {
                     if let Err(e) = services.scan_writer.record_scans(tenant, device, vec![attempt]).await {
@@ -94,29 +97,19 @@ fn report_devices(conn: &mut DbConnection, bus: &dyn Bus, minutes: u64) -> Query
     Ok(())
 }
 
-/// One step: `sales` orders placed, and `scans` scans prepared for the scan writer,
-/// spread over the events on now.
-fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<(Vec<Update>, Vec<GateScan>)> {
+/// One step: `sales` orders sold (each publishing its own updates), and `scans` scans
+/// prepared for the scan writer, spread over the events on now.
+fn simulate(conn: &mut DbConnection, bus: &dyn Bus, sales: u32, scans: u32) -> QueryResult<Vec<GateScan>> {
     let now = db::now_ms();
     let live = events_on_now(conn, now)?;
-    let (mut updates, mut gate_scans) = (Vec::new(), Vec::new());
+    let mut gate_scans = Vec::new();
     if live.is_empty() {
-        return Ok((updates, gate_scans));
+        return Ok(gate_scans);
     }
     let mut rng = rand::rng();
     for _ in 0..sales {
         let (org, event_id) = live[rng.random_range(0..live.len())];
-        let tenant = Tenant::authenticated(org);
-        if sell(conn, &tenant, event_id, &mut rng)? {
-            updates.push(Update {
-                channel: Channel::occupancy(&tenant, event_id),
-                kind: UpdateKind::TicketSold,
-            });
-            updates.push(Update {
-                channel: Channel::orders(&tenant),
-                kind: UpdateKind::OrderChanged,
-            });
-        }
+        walk_up_sale(conn, bus, &Tenant::authenticated(org), event_id, &mut rng)?;
     }
     for _ in 0..scans {
         let (org, event_id) = live[rng.random_range(0..live.len())];
@@ -125,19 +118,26 @@ fn simulate(conn: &mut DbConnection, sales: u32, scans: u32) -> QueryResult<(Vec
             gate_scans.push((tenant, device, attempt));
         }
     }
-    Ok((updates, gate_scans))
+    Ok(gate_scans)
 }
 
 type GateScan = (Tenant, GateDevice, ScanAttempt);
 
-fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl Rng) -> QueryResult<bool> {
+/// A walk-up buyer buys 1 to 3 tickets of one of the event's types.
+fn walk_up_sale(
+    conn: &mut DbConnection,
+    bus: &dyn Bus,
+    tenant: &Tenant,
+    event_id: i64,
+    rng: &mut impl Rng,
+) -> QueryResult<()> {
     let types: Vec<i64> = ticket_types::table
         .filter(ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(ticket_types::event_id.eq(event_id))
         .select(ticket_types::id)
         .load(conn)?;
     if types.is_empty() {
-        return Ok(false);
+        return Ok(());
     }
     let first = ["Ayla", "Bo", "Cas", "Dewi", "Elif", "Femke", "Gert", "Hana"][rng.random_range(0..8)];
     let order = NewOrder {
@@ -148,10 +148,14 @@ fn sell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, rng: &mut impl 
             first.to_lowercase(),
             rng.random_range(1..10_000)
         ),
-        items: vec![(types[rng.random_range(0..types.len())], rng.random_range(1..=3))],
+        items: vec![OrderItem {
+            ticket_type_id: types[rng.random_range(0..types.len())],
+            quantity: rng.random_range(1..=3),
+        }],
         created_at: db::now_ms(),
     };
-    Ok(place_order(conn, tenant, &order)?.is_some())
+    sell(conn, bus, tenant, &order)?;
+    Ok(())
 }
 
 /// A ticket holder at a gate: mostly entries, some exits, now and then a bad code.

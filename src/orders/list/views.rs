@@ -1,11 +1,15 @@
 //! The order list's views: the full page, the results fragment htmx swaps, the rows
-//! "load more" appends and the rows pushed live. One order's page: `order_views.rs`.
+//! "load more" appends and the rows pushed live. One order's page: `order/views.rs`.
 //! Views get ready data and never query.
 
+use chrono_tz::Tz;
 use maud::{html, Markup};
 
-use super::filter::{FilterQuery, OrderStatus, MAX_SEARCH_CHARS};
+use super::filter::{FilterQuery, MAX_SEARCH_CHARS};
+use super::labels::EventChoice;
 use super::search::OrderLine;
+use crate::orders::model::OrderStatus;
+use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
 
@@ -16,12 +20,12 @@ pub const LOAD_MORE_ID: &str = "load-more";
 /// The SSE event carrying new orders' rows, put on top of the table.
 pub const ROWS_SSE_EVENT: &str = "order-rows";
 
-pub(super) const TIME_FORMAT: &str = "%d %b %Y %H:%M";
+pub(in crate::orders) const TIME_FORMAT: &str = "%d %b %Y %H:%M";
 
 /// What the list shows under the filter form.
 pub struct Results<'a> {
     pub lines: &'a [OrderLine],
-    pub timezone: &'a str,
+    pub timezone: &'a Tz,
     /// `/orders?…&after=…` of the next page, when there is one.
     pub next_page: Option<String>,
     /// The live stream of new orders (first pages only).
@@ -30,7 +34,7 @@ pub struct Results<'a> {
     pub csv_url: Option<String>,
 }
 
-pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[(i64, String)], results: &Results) -> Markup {
+pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[EventChoice], results: &Results) -> Markup {
     layout::page(
         "Orders",
         Some(viewer),
@@ -44,13 +48,13 @@ pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[(i64, String)
 
 /// A plain GET form (works without JavaScript); with htmx, typing (debounced) or any
 /// change swaps only the results and puts the filter in the URL.
-fn filter_form(query: &FilterQuery, events: &[(i64, String)]) -> Markup {
+fn filter_form(query: &FilterQuery, events: &[EventChoice]) -> Markup {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let event = value(&query.event);
     let status = value(&query.status);
     html! {
-        form.filters id="order-filter" role="search" method="get" action="/orders"
-            hx-get="/orders" hx-target={ "#" (RESULTS_ID) } hx-swap="outerHTML" hx-push-url="true"
+        form.filters id="order-filter" role="search" method="get" action=(paths::ORDERS)
+            hx-get=(paths::ORDERS) hx-target={ "#" (RESULTS_ID) } hx-swap="outerHTML" hx-push-url="true"
             hx-trigger="input delay:300ms, submit" {
             label { "Search"
                 input type="search" name="q" value=(value(&query.q)) maxlength=(MAX_SEARCH_CHARS)
@@ -65,7 +69,7 @@ fn filter_form(query: &FilterQuery, events: &[(i64, String)]) -> Markup {
             label { "Event"
                 select name="event" {
                     option value="" { "All events" }
-                    @for (id, name) in events { option value=(id) selected[event == id.to_string()] { (name) } }
+                    @for choice in events { option value=(choice.id) selected[event == choice.id.to_string()] { (choice.name) } }
                 }
             }
             label { "From" input type="date" name="from" value=(value(&query.from)); }
@@ -105,7 +109,7 @@ pub fn order_results(results: &Results) -> Markup {
 
 /// Rows, then the "load more" row when there is a next page: it loads itself when
 /// scrolled into view, and is a plain link without JavaScript.
-pub fn order_rows(lines: &[OrderLine], timezone: &str, next_page: Option<&str>) -> Markup {
+pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -> Markup {
     html! {
         @for line in lines { (order_row(line, timezone)) }
         @if let Some(next) = next_page {
@@ -119,23 +123,22 @@ pub fn order_rows(lines: &[OrderLine], timezone: &str, next_page: Option<&str>) 
     }
 }
 
-fn order_row(line: &OrderLine, timezone: &str) -> Markup {
+fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
     let order = &line.order;
     html! {
         tr data-order=(order.id) {
-            td { a href={ "/orders/" (order.id) } { (order.code) } }
+            td { a href=(paths::order(order.id)) { (order.code) } }
             td { (order.buyer_name) small { (order.buyer_email) } }
             td { (line.event_name) }
             td.num { (count(line.tickets)) }
             td.num { (Money { minor: order.gross, currency: &line.currency }) }
-            td { (status_badge(&order.status)) }
+            td { (status_badge(order.status)) }
             td.time { (local_time(order.created_at, timezone, TIME_FORMAT)) }
         }
     }
 }
 
-/// An order status as a badge, with the raw status in `data-status`.
-pub(super) fn status_badge(status: &str) -> Markup {
-    let label = OrderStatus::parse(status).map_or(status, |s| s.label());
-    html! { span.order-status data-status=(status) { (badge(status, label)) } }
+/// An order status as a badge, with the stored status in `data-status`.
+pub(in crate::orders) fn status_badge(status: OrderStatus) -> Markup {
+    html! { span.order-status data-status=(status.as_str()) { (badge(status.as_str(), status.label())) } }
 }

@@ -11,6 +11,8 @@ use super::details::{audit_order, find_order, order_tickets, TicketLine};
 use crate::audit::Action;
 use crate::db::schema::{orders, refunds, tickets};
 use crate::db::{self, DbConnection, Tenant};
+use crate::live::{Bus, Channel, Update, UpdateKind};
+use crate::orders::model::{refund_amount, OrderStatus, TicketStatus};
 
 /// Longest idempotency key a form may send.
 pub const MAX_KEY_CHARS: usize = 100;
@@ -35,7 +37,7 @@ pub struct RefundPlan {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RefundRefused {
     #[error("This order is {0}: there is nothing to refund.")]
-    NotRefundable(String),
+    NotRefundable(OrderStatus),
     #[error("Choose at least one ticket to refund.")]
     NothingChosen,
     #[error("A chosen ticket is not a valid ticket of this order (already refunded, or another order's).")]
@@ -51,7 +53,7 @@ pub enum RefundRefused {
 pub enum RefundOutcome {
     Refunded {
         amount: i64,
-        order_status: String,
+        order_status: OrderStatus,
         event_id: i64,
     },
     /// The same idempotency key was seen before for this order: nothing new happened.
@@ -66,12 +68,12 @@ pub fn plan_refund(
     scope: &RefundScope,
 ) -> QueryResult<Result<RefundPlan, RefundRefused>> {
     let order = find_order(conn, tenant, order_id)?;
-    if !matches!(order.status.as_str(), "paid" | "partially_refunded") {
-        return Ok(Err(RefundRefused::NotRefundable(order.status.replace('_', " "))));
+    if !order.status.is_refundable() {
+        return Ok(Err(RefundRefused::NotRefundable(order.status)));
     }
     let valid: Vec<TicketLine> = order_tickets(conn, tenant, order_id)?
         .into_iter()
-        .filter(|t| t.status == "valid")
+        .filter(|t| t.status.is_valid())
         .collect();
     let chosen: Vec<TicketLine> = match scope {
         RefundScope::WholeOrder => valid,
@@ -89,7 +91,7 @@ pub fn plan_refund(
     if chosen.is_empty() {
         return Ok(Err(RefundRefused::NothingChosen));
     }
-    let amount = chosen.iter().map(|t| t.price).sum();
+    let amount = refund_amount(chosen.iter().map(|t| t.price));
     Ok(Ok(RefundPlan {
         tickets: chosen,
         amount,
@@ -106,8 +108,31 @@ pub struct RefundRequest {
     pub shown_amount: Option<i64>,
 }
 
-/// Refunds in one transaction: tickets, refund row, order status and net, audit entry.
+/// Refunds in one transaction (tickets, refund row, order status and net, audit entry),
+/// then publishes the change: the event's dashboard and the order list redraw, and the
+/// gates refuse the refunded tickets from the commit on.
 pub fn refund(
+    conn: &mut DbConnection,
+    bus: &dyn Bus,
+    tenant: &Tenant,
+    request: &RefundRequest,
+) -> QueryResult<Result<RefundOutcome, RefundRefused>> {
+    let outcome = commit_refund(conn, tenant, request)?;
+    if let Ok(RefundOutcome::Refunded { event_id, .. }) = outcome {
+        bus.publish(Update {
+            channel: Channel::occupancy(tenant, event_id),
+            kind: UpdateKind::OrderChanged,
+        });
+        bus.publish(Update {
+            channel: Channel::orders(tenant),
+            kind: UpdateKind::OrderChanged,
+        });
+    }
+    Ok(outcome)
+}
+
+/// The commit of `refund`, once per idempotency key.
+fn commit_refund(
     conn: &mut DbConnection,
     tenant: &Tenant,
     request: &RefundRequest,
@@ -154,9 +179,9 @@ fn refund_in_transaction(
             .filter(tickets::organization_id.eq(org))
             .filter(tickets::order_id.eq(request.order_id))
             .filter(tickets::id.eq_any(&ids))
-            .filter(tickets::status.eq("valid")),
+            .filter(tickets::status.eq(TicketStatus::Valid)),
     )
-    .set(tickets::status.eq("refunded"))
+    .set(tickets::status.eq(TicketStatus::Refunded))
     .execute(conn)?;
     if changed != ids.len() {
         return Err(DieselError::RollbackTransaction);
@@ -174,14 +199,10 @@ fn refund_in_transaction(
     let still_valid: i64 = tickets::table
         .filter(tickets::organization_id.eq(org))
         .filter(tickets::order_id.eq(request.order_id))
-        .filter(tickets::status.eq("valid"))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .count()
         .get_result(conn)?;
-    let status = if still_valid == 0 {
-        "refunded"
-    } else {
-        "partially_refunded"
-    };
+    let status = OrderStatus::after_refund(still_valid);
     let order = find_order(conn, tenant, request.order_id)?;
     diesel::update(
         orders::table
@@ -196,7 +217,7 @@ fn refund_in_transaction(
         codes.len(),
         plan.amount,
         codes.join(", "),
-        status.replace('_', " ")
+        status.label()
     );
     audit_order(
         conn,
@@ -209,7 +230,7 @@ fn refund_in_transaction(
     )?;
     Ok(Ok(RefundOutcome::Refunded {
         amount: plan.amount,
-        order_status: status.to_owned(),
+        order_status: status,
         event_id: order.event_id,
     }))
 }

@@ -9,8 +9,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::filter::{Cursor, OrderFilter, SearchText};
-use crate::db::schema::{events, orders, organizations, tickets};
+use super::labels::{event_labels, EventLabel};
+use crate::db::schema::{orders, tickets};
 use crate::db::{DbConnection, MultiBackend, Tenant};
+use crate::orders::model::OrderStatus;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`: the expression the buyer-name index is built on.
@@ -28,7 +30,7 @@ pub struct OrderSummary {
     pub code: String,
     pub buyer_name: String,
     pub buyer_email: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub gross: i64,
     pub created_at: i64,
 }
@@ -47,23 +49,6 @@ pub struct OrderLine {
 pub struct OrderPage {
     pub lines: Vec<OrderLine>,
     pub next: Option<Cursor>,
-}
-
-/// The organisation's timezone: the order list reads dates in it.
-pub fn organization_timezone(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<String> {
-    organizations::table
-        .filter(organizations::id.eq(tenant.organization_id()))
-        .select(organizations::timezone)
-        .first(conn)
-}
-
-/// The tenant's events as (id, name), for the event filter.
-pub fn event_choices(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(i64, String)>> {
-    events::table
-        .filter(events::organization_id.eq(tenant.organization_id()))
-        .order((events::starts_at.desc(), events::id))
-        .select((events::id, events::name))
-        .load(conn)
 }
 
 type Condition = Box<dyn BoxableExpression<orders::table, MultiBackend, SqlType = Bool>>;
@@ -89,7 +74,6 @@ fn filtered(tenant: &Tenant, filter: &OrderFilter) -> orders::BoxedQuery<'static
         .filter(orders::organization_id.eq(tenant.organization_id()))
         .into_boxed();
     if let Some(status) = filter.status {
-        let status = status.as_str();
         query = if by_text {
             query.filter(sql::<Text>("(orders.status || '')").eq(status))
         } else {
@@ -191,6 +175,15 @@ pub fn order_summaries(
     query.limit(limit).select(OrderSummary::as_select()).load(conn)
 }
 
+/// Orders placed since the live list last looked, that pass its filter.
+#[derive(Clone, Debug)]
+pub struct NewOrders {
+    /// Newest first.
+    pub lines: Vec<OrderLine>,
+    /// The newest order id looked at (matching or not): the next look starts after it.
+    pub looked_at: i64,
+}
+
 /// Newest orders placed after `after_id` that pass the filter, newest first (for the
 /// live list), and the newest order id looked at. Looks at no more than `window` new
 /// orders: the ids first, from the (organization_id, id) index, then the filter on
@@ -201,7 +194,7 @@ pub fn orders_since(
     filter: &OrderFilter,
     after_id: i64,
     window: i64,
-) -> QueryResult<(Vec<OrderLine>, i64)> {
+) -> QueryResult<NewOrders> {
     let new_ids: Vec<i64> = orders::table
         .filter(orders::organization_id.eq(tenant.organization_id()))
         .filter(orders::id.gt(after_id))
@@ -210,14 +203,20 @@ pub fn orders_since(
         .select(orders::id)
         .load(conn)?;
     let Some(&newest) = new_ids.first() else {
-        return Ok((Vec::new(), after_id));
+        return Ok(NewOrders {
+            lines: Vec::new(),
+            looked_at: after_id,
+        });
     };
     let rows = filtered(tenant, filter)
         .filter(orders::id.eq_any(new_ids))
         .order(orders::id.desc())
         .select(OrderSummary::as_select())
         .load(conn)?;
-    Ok((with_events_and_tickets(conn, tenant, rows)?, newest))
+    Ok(NewOrders {
+        lines: with_events_and_tickets(conn, tenant, rows)?,
+        looked_at: newest,
+    })
 }
 
 /// The highest order id of the tenant: the live list shows orders placed after it.
@@ -237,10 +236,9 @@ fn with_events_and_tickets(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let org = tenant.organization_id();
     let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
     let counts: HashMap<i64, i64> = tickets::table
-        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::organization_id.eq(tenant.organization_id()))
         .filter(tickets::order_id.eq_any(&ids))
         .group_by(tickets::order_id)
         .select((tickets::order_id, count_star()))
@@ -248,21 +246,14 @@ fn with_events_and_tickets(
         .into_iter()
         .collect();
     let event_ids: Vec<i64> = rows.iter().map(|o| o.event_id).collect();
-    let events: HashMap<i64, (String, String)> = events::table
-        .filter(events::organization_id.eq(org))
-        .filter(events::id.eq_any(&event_ids))
-        .select((events::id, events::name, events::currency))
-        .load::<(i64, String, String)>(conn)?
-        .into_iter()
-        .map(|(id, name, currency)| (id, (name, currency)))
-        .collect();
+    let events = event_labels(conn, tenant, Some(&event_ids))?;
     Ok(rows
         .into_iter()
         .map(|order| {
-            let (event_name, currency) = events.get(&order.event_id).cloned().unwrap_or_default();
+            let EventLabel { name, currency } = events.get(&order.event_id).cloned().unwrap_or_default();
             OrderLine {
                 tickets: counts.get(&order.id).copied().unwrap_or(0),
-                event_name,
+                event_name: name,
                 currency,
                 order,
             }

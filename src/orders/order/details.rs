@@ -6,6 +6,8 @@ use diesel::prelude::*;
 use crate::audit::{record, Action, Entry, Subject};
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
+use crate::events::TimeZone;
+use crate::orders::model::{EmailStatus, OrderStatus, TicketStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = orders)]
@@ -15,7 +17,7 @@ pub struct Order {
     pub code: String,
     pub buyer_name: String,
     pub buyer_email: String,
-    pub status: String,
+    pub status: OrderStatus,
     pub gross: i64,
     pub fees: i64,
     pub net: i64,
@@ -26,7 +28,7 @@ pub struct Order {
 pub struct OrderEvent {
     pub name: String,
     pub currency: String,
-    pub timezone: String,
+    pub timezone: TimeZone,
 }
 
 #[derive(Queryable, Clone, Debug)]
@@ -34,7 +36,7 @@ pub struct TicketLine {
     pub id: i64,
     pub code: String,
     pub ticket_type: String,
-    pub status: String,
+    pub status: TicketStatus,
     pub price: i64,
     pub inside_since: Option<i64>,
 }
@@ -60,7 +62,7 @@ pub struct RefundLine {
 pub struct EmailLine {
     pub subject: String,
     pub recipient: String,
-    pub status: String,
+    pub status: EmailStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: i64,

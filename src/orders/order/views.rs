@@ -5,7 +5,8 @@ use maud::{html, Markup};
 
 use super::details::{OrderDetails, TicketLine};
 use super::refunds::RefundPlan;
-use super::views::{status_badge, TIME_FORMAT};
+use crate::orders::list::{status_badge, TIME_FORMAT};
+use crate::paths;
 use crate::ui::components::{badge, local_time, Money};
 use crate::ui::layout::{self, Viewer};
 
@@ -21,13 +22,13 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
         minor,
         currency: &event.currency,
     };
-    let refundable = actions.can_refund && matches!(order.status.as_str(), "paid" | "partially_refunded");
+    let refundable = actions.can_refund && order.status.is_refundable();
     layout::page(
         &format!("Order {}", order.code),
         Some(viewer),
         html! {
-            p { a href="/orders" { "← Orders" } }
-            h1 { "Order " (order.code) " " (status_badge(&order.status)) }
+            p { a href=(paths::ORDERS) { "← Orders" } }
+            h1 { "Order " (order.code) " " (status_badge(order.status)) }
             div.cards {
                 div.card {
                     span.label { "Buyer" }
@@ -35,7 +36,7 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
                 }
                 div.card {
                     span.label { "Event" }
-                    p { a href={ "/events/" (order.event_id) } { (event.name) } br;
+                    p { a href=(paths::event_dashboard(order.event_id)) { (event.name) } br;
                         "Ordered " (local_time(order.created_at, &event.timezone, TIME_FORMAT)) }
                 }
                 div.card {
@@ -83,14 +84,14 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
                     @for ticket in &details.tickets {
                         tr data-ticket=(ticket.code) {
                             @if refundable {
-                                td { @if ticket.status == "valid" {
+                                td { @if ticket.status.is_valid() {
                                     input type="checkbox" name="ticket" value=(ticket.id) aria-label={ "Refund ticket " (ticket.code) };
                                 } }
                             }
                             td { code { (ticket.code) } }
                             td { (ticket.ticket_type) }
                             td.num { (Money { minor: ticket.price, currency: &event.currency }) }
-                            td { (badge(&ticket.status, &ticket.status)) @if ticket.inside_since.is_some() { " " (badge("valid", "inside")) } }
+                            td { (badge(ticket.status.as_str(), ticket.status.as_str())) @if ticket.inside_since.is_some() { " " (badge("valid", "inside")) } }
                             td { (scan_history(details, ticket)) }
                         }
                     }
@@ -100,7 +101,7 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
     };
     html! {
         @if refundable {
-            form method="get" action={ "/orders/" (details.order.id) "/refund" } {
+            form method="get" action=(paths::order_refund(details.order.id)) {
                 (table)
                 p {
                     button type="submit" name="scope" value="tickets" { "Refund chosen tickets…" } " "
@@ -141,10 +142,10 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
             div.table-scroll { table.emails {
                 thead { tr { th { "Queued" } th { "To" } th { "Delivery" } th.num { "Attempts" } th { "Last error" } } }
                 tbody { @for email in &details.emails {
-                    tr data-email-status=(email.status) {
+                    tr data-email-status=(email.status.as_str()) {
                         td.time { (local_time(email.created_at, tz, TIME_FORMAT)) }
                         td { (email.recipient) small { (email.subject) } }
-                        td { (badge(&email.status, &email.status))
+                        td { (badge(email.status.as_str(), email.status.as_str()))
                             @if let Some(sent) = email.sent_at { small { "sent " (local_time(sent, tz, TIME_FORMAT)) } } }
                         td.num data-attempts { (email.attempts) }
                         td data-last-error { (email.last_error.as_deref().unwrap_or("")) }
@@ -152,8 +153,8 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
                 } }
             } }
         }
-        @if matches!(details.order.status.as_str(), "paid" | "partially_refunded") {
-            form method="post" action={ "/orders/" (details.order.id) "/resend-confirmation" } {
+        @if details.order.status.can_resend_confirmation() {
+            form method="post" action=(paths::order_resend_confirmation(details.order.id)) {
                 input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                 button type="submit" { "Resend confirmation e-mail" }
             }
@@ -181,14 +182,14 @@ pub fn refund_confirmation_page(viewer: &Viewer, c: &Confirmation) -> Markup {
         &format!("Refund order {}", c.order_code),
         Some(viewer),
         html! {
-            p { a href={ "/orders/" (c.order_id) } { "← Order " (c.order_code) } }
+            p { a href=(paths::order(c.order_id)) { "← Order " (c.order_code) } }
             h1 { "Refund " (money(c.plan.amount)) "?" }
             p { "These tickets will be refunded and refused at the gates from that moment. "
                 "Platform fees are not returned." }
             ul.refund-tickets { @for ticket in &c.plan.tickets {
                 li { code { (ticket.code) } " · " (ticket.ticket_type) " · " (money(ticket.price)) }
             } }
-            form method="post" action={ "/orders/" (c.order_id) "/refund" } {
+            form method="post" action=(paths::order_refund(c.order_id)) {
                 input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                 input type="hidden" name="idempotency_key" value=(c.idempotency_key);
                 input type="hidden" name="amount" value=(c.plan.amount);
@@ -199,7 +200,7 @@ pub fn refund_confirmation_page(viewer: &Viewer, c: &Confirmation) -> Markup {
                     @for ticket in &c.plan.tickets { input type="hidden" name="ticket" value=(ticket.id); }
                 }
                 button type="submit" data-confirm-refund { "Refund " (money(c.plan.amount)) }
-                " " a href={ "/orders/" (c.order_id) } { "Cancel" }
+                " " a href=(paths::order(c.order_id)) { "Cancel" }
             }
         },
     )

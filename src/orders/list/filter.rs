@@ -5,57 +5,14 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::codes::ORDER_CODE_PREFIX;
 use crate::db::Tenant;
 use crate::error::AppError;
 use crate::forms::{self, parse_day, start_of_day};
+use crate::orders::codes::ORDER_CODE_PREFIX;
+use crate::orders::model::OrderStatus;
 
 /// Longest free-text query: codes, e-mail addresses and names are all far shorter.
 pub const MAX_SEARCH_CHARS: usize = 200;
-
-/// An order's status, as stored.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OrderStatus {
-    Pending,
-    Paid,
-    Refunded,
-    PartiallyRefunded,
-    Cancelled,
-}
-
-impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
-        Self::Pending,
-        Self::Paid,
-        Self::PartiallyRefunded,
-        Self::Refunded,
-        Self::Cancelled,
-    ];
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Paid => "paid",
-            Self::Refunded => "refunded",
-            Self::PartiallyRefunded => "partially_refunded",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Paid => "paid",
-            Self::Refunded => "refunded",
-            Self::PartiallyRefunded => "partially refunded",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
 
 /// Free text as each searched column stores it: e-mail addresses and (through an
 /// expression index) names lower-case, codes upper-case. Matched as a prefix.
@@ -158,9 +115,8 @@ pub struct FilterQuery {
 }
 
 impl FilterQuery {
-    /// The filter, with dates read as days in `timezone` (the organisation's).
-    pub fn filter(&self, timezone: &str) -> Result<OrderFilter, AppError> {
-        let tz: Tz = timezone.parse().unwrap_or(Tz::UTC);
+    /// The filter, with dates read as days in `tz` (the organisation's).
+    pub fn filter(&self, tz: &Tz) -> Result<OrderFilter, AppError> {
         let text = match forms::given(self.q.as_deref()) {
             Some(q) if q.chars().count() > MAX_SEARCH_CHARS => {
                 return Err(AppError::bad_request(format!(
@@ -188,10 +144,10 @@ impl FilterQuery {
             text,
             status,
             event_id: forms::optional_id(self.event.as_deref(), "event")?,
-            created_from: from.map(|day| start_of_day(day, &tz)).transpose()?,
+            created_from: from.map(|day| start_of_day(day, tz)).transpose()?,
             created_before: to
                 .and_then(|day| day.succ_opt())
-                .map(|day| start_of_day(day, &tz))
+                .map(|day| start_of_day(day, tz))
                 .transpose()?,
         })
     }
@@ -245,7 +201,7 @@ mod tests {
     #[test]
     fn dates_are_whole_days_in_the_organisations_timezone() {
         let filter = query("2026-11-25", "2026-11-25")
-            .filter("Europe/Amsterdam")
+            .filter(&chrono_tz::Europe::Amsterdam)
             .expect("valid dates");
         // Midnight in Amsterdam (UTC+1 in November) is 23:00 UTC the day before.
         assert_eq!(filter.created_from, Some(1_795_561_200_000));
@@ -263,8 +219,8 @@ mod tests {
 
     #[test]
     fn reversed_or_malformed_dates_are_refused() {
-        assert!(query("2026-11-26", "2026-11-25").filter("UTC").is_err());
-        assert!(query("25/11/2026", "").filter("UTC").is_err());
+        assert!(query("2026-11-26", "2026-11-25").filter(&Tz::UTC).is_err());
+        assert!(query("25/11/2026", "").filter(&Tz::UTC).is_err());
     }
 
     #[test]

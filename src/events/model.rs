@@ -1,0 +1,103 @@
+//! The events' domain model: an event, where it stands in time, and the time zone its
+//! (and an organisation's) local times are read in, stored as its IANA name and parsed
+//! once at load: an unknown zone in the database is a load error, never UTC in disguise.
+
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::schema::events;
+
+/// An IANA time zone (`Europe/Amsterdam`), as stored in `events.timezone` and
+/// `organizations.timezone`. Derefs to `chrono_tz::Tz`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub struct TimeZone(pub Tz);
+
+crate::stored_as_text!(TimeZone);
+
+impl TimeZone {
+    pub const UTC: TimeZone = TimeZone(Tz::UTC);
+
+    /// A zone by its IANA name, or why the name is not one.
+    pub fn parse(name: &str) -> Result<Self, String> {
+        name.parse::<Tz>()
+            .map(Self)
+            .map_err(|_| format!("unknown time zone {name:?}: use an IANA name such as Europe/Amsterdam"))
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.name()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::parse(raw)
+    }
+}
+
+impl std::ops::Deref for TimeZone {
+    type Target = Tz;
+
+    fn deref(&self) -> &Tz {
+        &self.0
+    }
+}
+
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = events)]
+pub struct Event {
+    pub id: i64,
+    pub name: String,
+    pub venue: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub timezone: TimeZone,
+    pub capacity: i64,
+    pub currency: String,
+    pub sales_open_at: i64,
+}
+
+/// Where an event stands in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Upcoming,
+    Live,
+    Ended,
+}
+
+impl Event {
+    pub fn phase(&self, now: i64) -> Phase {
+        if now < self.starts_at {
+            Phase::Upcoming
+        } else if now <= self.ends_at {
+            Phase::Live
+        } else {
+            Phase::Ended
+        }
+    }
+}
+
+/// An event with the tickets it has sold (and not refunded), for the event list.
+#[derive(Clone, Debug)]
+pub struct EventSales {
+    pub event: Event,
+    pub sold: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zone_survives_its_stored_form_and_an_unknown_one_is_refused() {
+        let zone = TimeZone(chrono_tz::Europe::Amsterdam);
+        assert_eq!(zone.as_stored(), "Europe/Amsterdam");
+        assert_eq!(TimeZone::from_stored(zone.as_stored()), Ok(zone));
+        assert!(TimeZone::from_stored("Mars/Olympus_Mons").is_err());
+        assert!(TimeZone::from_stored("").is_err());
+    }
+}

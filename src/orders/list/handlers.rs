@@ -1,0 +1,133 @@
+//! `GET /orders`: the filtered order list, as a full page, as the results htmx swaps when
+//! the filter changes, or as the next rows "load more" appends. Its live rows:
+//! `stream.rs`; its export: `../export.rs`.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::filter::{Cursor, FilterQuery, OrderFilter};
+use super::labels::{self, EventChoice};
+use super::search::{self, OrderPage, PAGE_ROWS};
+use super::views;
+use crate::auth::CurrentUser;
+use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::error::AppError;
+use crate::events::TimeZone;
+use crate::paths;
+
+/// One page of the list, and what the full page needs around it.
+struct Listing {
+    timezone: TimeZone,
+    page: OrderPage,
+    events: Vec<EventChoice>,
+    /// The newest order id when the first page was read: the live stream starts there.
+    newest: Option<i64>,
+}
+
+pub async fn list_orders(
+    req: HttpRequest,
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, query) = (user.tenant(), query.into_inner());
+    let cursor = query.cursor(&tenant)?;
+    let parsed = query.clone();
+    let listing = db::run(&pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
+    let results = listing.results(&query, &tenant, user.require_owner().is_ok());
+    let markup = match htmx_target(&req) {
+        Some(target) if target == views::LOAD_MORE_ID => {
+            views::order_rows(results.lines, results.timezone, results.next_page.as_deref())
+        }
+        Some(_) => views::order_results(&results),
+        None => views::orders_page(&user.viewer(), &query, &listing.events, &results),
+    };
+    // The same URL answers a page or a fragment: caches must keep them apart.
+    Ok(HttpResponse::Ok()
+        .insert_header((header::VARY, "HX-Request"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .content_type("text/html; charset=utf-8")
+        .body(markup.into_string()))
+}
+
+impl Listing {
+    /// The page after `cursor` (the first page when None) of the filtered list.
+    fn load(
+        conn: &mut DbConnection,
+        tenant: &Tenant,
+        query: &FilterQuery,
+        cursor: Option<Cursor>,
+    ) -> Result<Self, AppError> {
+        let timezone = labels::organization_timezone(conn, tenant)?;
+        let filter = query.filter(&timezone)?;
+        // Read before the page: an order placed in between is pushed, not lost.
+        let newest = cursor
+            .is_none()
+            .then(|| search::newest_order_id(conn, tenant))
+            .transpose()?;
+        Ok(Self {
+            page: search::find_orders(conn, tenant, &filter, cursor, PAGE_ROWS)?,
+            events: labels::event_choices(conn, tenant)?,
+            timezone,
+            newest,
+        })
+    }
+
+    /// The rows with their links: the next page, the live stream, the export.
+    fn results(&self, query: &FilterQuery, tenant: &Tenant, can_export: bool) -> views::Results<'_> {
+        let filter_qs = query.filter_query_string();
+        views::Results {
+            lines: &self.page.lines,
+            timezone: &self.timezone,
+            next_page: self
+                .page
+                .next
+                .map(|cursor| paths::with_query(paths::ORDERS, &query.next_page_query_string(tenant, cursor))),
+            stream_url: self
+                .newest
+                .map(|since| paths::with_query(paths::ORDERS_STREAM, &joined(&filter_qs, &format!("since={since}")))),
+            csv_url: can_export.then(|| paths::with_query(paths::ORDERS_CSV, &filter_qs)),
+        }
+    }
+}
+
+/// The element an htmx request will swap (`""` when it names none); None for a full
+/// page, including htmx's history restore after a cache miss.
+fn htmx_target(req: &HttpRequest) -> Option<String> {
+    let headers = req.headers();
+    if headers.get("HX-Request").is_none() || headers.get("HX-History-Restore-Request").is_some() {
+        return None;
+    }
+    Some(
+        headers
+            .get("HX-Target")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+    )
+}
+
+/// Two query strings as one.
+fn joined(first: &str, second: &str) -> String {
+    match (first.is_empty(), second.is_empty()) {
+        (true, _) => second.to_owned(),
+        (_, true) => first.to_owned(),
+        _ => format!("{first}&{second}"),
+    }
+}
+
+/// The organisation's time zone and the filter read in it.
+pub struct ZonedFilter {
+    pub timezone: TimeZone,
+    pub filter: OrderFilter,
+}
+
+/// Reads the filter in the organisation's time zone (for the live rows and the export).
+pub async fn read_filter(pool: &Pool, tenant: Tenant, query: FilterQuery) -> Result<ZonedFilter, AppError> {
+    db::run(pool, move |conn| {
+        let timezone = labels::organization_timezone(conn, &tenant)?;
+        let filter = query.filter(&timezone)?;
+        Ok(ZonedFilter { timezone, filter })
+    })
+    .await
+}

@@ -1,0 +1,254 @@
+//! The orders' domain model: the states an order, a ticket and an outbox e-mail can be
+//! in, with the rules that depend on them, and the money rules of a sale and a refund.
+//! Stored and loaded through diesel as text (`db::stored_as_text!`): an unknown status
+//! is a load error.
+
+use diesel::sql_types::Text;
+
+/// Fees the platform keeps, in basis points of the gross (5 %).
+pub const FEE_BASIS_POINTS: i64 = 500;
+
+/// The platform's fee on a gross amount, rounded down to the minor unit. An order's
+/// fee is the sum of its lines' fees (one line per ticket type), so each ticket type's
+/// fees add up exactly to the orders'.
+pub fn fee_for(gross: i64) -> i64 {
+    gross * FEE_BASIS_POINTS / 10_000
+}
+
+/// What a refund of these tickets returns: their prices. Platform fees are not returned.
+pub fn refund_amount(prices: impl IntoIterator<Item = i64>) -> i64 {
+    prices.into_iter().sum()
+}
+
+/// What the organisation keeps of an order: the gross less the platform's fees and
+/// whatever was refunded.
+pub fn net_of(gross: i64, fees: i64, refunded: i64) -> i64 {
+    gross - fees - refunded
+}
+
+/// An order's status, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Refunded,
+    PartiallyRefunded,
+    Cancelled,
+}
+
+crate::stored_as_text!(OrderStatus);
+
+impl OrderStatus {
+    /// In the order the filter offers them.
+    pub const ALL: [OrderStatus; 5] = [
+        Self::Pending,
+        Self::Paid,
+        Self::PartiallyRefunded,
+        Self::Refunded,
+        Self::Cancelled,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Refunded => "refunded",
+            Self::PartiallyRefunded => "partially_refunded",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::PartiallyRefunded => "partially refunded",
+            other => other.as_str(),
+        }
+    }
+
+    /// Paid and not wholly refunded: some of its tickets still admit their holders.
+    pub fn has_valid_tickets(&self) -> bool {
+        matches!(self, Self::Paid | Self::PartiallyRefunded)
+    }
+
+    /// Whether an owner may refund (some of) it.
+    pub fn is_refundable(&self) -> bool {
+        self.has_valid_tickets()
+    }
+
+    /// Whether its confirmation e-mail (the valid tickets) can be sent again.
+    pub fn can_resend_confirmation(&self) -> bool {
+        self.has_valid_tickets()
+    }
+
+    /// Whether it was sold (and so counts in the sales rollup), refunded since or not.
+    pub fn was_sold(&self) -> bool {
+        matches!(self, Self::Paid | Self::Refunded | Self::PartiallyRefunded)
+    }
+
+    /// The status after a refund that leaves `still_valid` tickets.
+    pub fn after_refund(still_valid: i64) -> Self {
+        if still_valid == 0 {
+            Self::Refunded
+        } else {
+            Self::PartiallyRefunded
+        }
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).ok_or_else(|| format!("unknown order status {raw:?}"))
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// A ticket's status, as stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum TicketStatus {
+    Valid,
+    Refunded,
+    Cancelled,
+}
+
+crate::stored_as_text!(TicketStatus);
+
+impl TicketStatus {
+    pub const ALL: [TicketStatus; 3] = [Self::Valid, Self::Refunded, Self::Cancelled];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Valid => "valid",
+            Self::Refunded => "refunded",
+            Self::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether it gets its holder in at a gate (and can still be refunded).
+    pub fn is_valid(&self) -> bool {
+        *self == Self::Valid
+    }
+
+    /// Why a gate refuses it, or None when it admits.
+    pub fn refusal(&self) -> Option<&'static str> {
+        match self {
+            Self::Valid => None,
+            Self::Refunded => Some("ticket was refunded"),
+            Self::Cancelled => Some("ticket was cancelled"),
+        }
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).ok_or_else(|| format!("unknown ticket status {raw:?}"))
+    }
+}
+
+impl std::fmt::Display for TicketStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a message in the e-mail outbox stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum EmailStatus {
+    /// Waiting for (another) delivery attempt.
+    Queued,
+    Sent,
+    /// Given up on: a permanent failure, or out of attempts.
+    Failed,
+}
+
+crate::stored_as_text!(EmailStatus);
+
+impl EmailStatus {
+    pub const ALL: [EmailStatus; 3] = [Self::Queued, Self::Sent, Self::Failed];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+
+    /// After a failed attempt: failed when retrying cannot help or the attempts ran out.
+    pub fn after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> Self {
+        if permanent || attempts >= max_attempts {
+            Self::Failed
+        } else {
+            Self::Queued
+        }
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| format!("unknown e-mail status {raw:?}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_paid_orders_with_valid_tickets_are_refundable() {
+        let refundable: Vec<_> = OrderStatus::ALL
+            .into_iter()
+            .filter(OrderStatus::is_refundable)
+            .collect();
+        assert_eq!(refundable, [OrderStatus::Paid, OrderStatus::PartiallyRefunded]);
+        assert_eq!(OrderStatus::after_refund(0), OrderStatus::Refunded);
+        assert_eq!(OrderStatus::after_refund(2), OrderStatus::PartiallyRefunded);
+    }
+
+    #[test]
+    fn every_status_survives_its_stored_form_and_an_unknown_one_is_refused() {
+        for status in OrderStatus::ALL {
+            assert_eq!(OrderStatus::from_stored(status.as_stored()), Ok(status));
+        }
+        for status in TicketStatus::ALL {
+            assert_eq!(TicketStatus::from_stored(status.as_stored()), Ok(status));
+        }
+        for status in EmailStatus::ALL {
+            assert_eq!(EmailStatus::from_stored(status.as_stored()), Ok(status));
+        }
+        assert!(OrderStatus::from_stored("shipped").is_err());
+        assert!(TicketStatus::from_stored("").is_err());
+    }
+
+    #[test]
+    fn a_refund_returns_prices_and_keeps_the_fees() {
+        let gross = 3 * 4_550;
+        let fees = fee_for(gross);
+        assert_eq!(fees, 682);
+        assert_eq!(net_of(gross, fees, refund_amount([4_550])), gross - 682 - 4_550);
+    }
+}

@@ -1,0 +1,60 @@
+//! The refund form as it arrives (`GET` for the confirmation step, `POST` for the
+//! refund), parsed into a `RefundScope` and a `RefundRequest`; bad fields are a 400.
+
+use super::refunds::{RefundRequest, RefundScope, MAX_KEY_CHARS};
+use crate::error::AppError;
+
+/// Form fields as pairs: checkboxes repeat `ticket`.
+pub type Fields = Vec<(String, String)>;
+
+fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// `scope=all`, or `scope=tickets` with one `ticket=ID` per chosen ticket.
+pub fn refund_scope(fields: &Fields) -> Result<RefundScope, AppError> {
+    match field(fields, "scope") {
+        Some("all") => Ok(RefundScope::WholeOrder),
+        Some("tickets") | None => fields
+            .iter()
+            .filter(|(k, _)| k == "ticket")
+            .map(|(_, v)| v.trim().parse::<i64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map(RefundScope::Tickets)
+            .map_err(|_| AppError::bad_request("ticket must be a ticket id")),
+        Some(_) => Err(AppError::bad_request("scope must be all or tickets")),
+    }
+}
+
+/// The confirmed refund `user_id` asks for.
+pub fn refund_request(fields: &Fields, user_id: i64, order_id: i64) -> Result<RefundRequest, AppError> {
+    Ok(RefundRequest {
+        user_id,
+        order_id,
+        scope: refund_scope(fields)?,
+        idempotency_key: idempotency_key(fields)?,
+        shown_amount: shown_amount(fields)?,
+    })
+}
+
+fn idempotency_key(form: &Fields) -> Result<String, AppError> {
+    match field(form, "idempotency_key").map(str::trim) {
+        Some(key) if !key.is_empty() && key.chars().count() <= MAX_KEY_CHARS => Ok(key.to_owned()),
+        _ => Err(AppError::bad_request(
+            "The refund form has no valid idempotency key: open the confirmation step again.",
+        )),
+    }
+}
+
+fn shown_amount(form: &Fields) -> Result<Option<i64>, AppError> {
+    let Some(raw) = field(form, "amount").map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    match raw.parse::<i64>() {
+        Ok(amount) if amount > 0 => Ok(Some(amount)),
+        Ok(_) => Err(AppError::bad_request("A refund must be of more than zero.")),
+        Err(_) => Err(AppError::bad_request(
+            "amount must be a whole number of minor units (cents)",
+        )),
+    }
+}

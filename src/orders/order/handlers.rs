@@ -1,0 +1,119 @@
+//! One order: `GET /orders/{id}`, the refund confirmation (`GET /orders/{id}/refund`),
+//! the refund (`POST /orders/{id}/refund`) and the confirmation resend
+//! (`POST /orders/{id}/resend-confirmation`).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+use super::form::{self, Fields};
+use super::refunds::{self, RefundPlan, RefundScope};
+use super::resend::{self, ResendRefused};
+use super::{details, views};
+use crate::auth::{random_token, CsrfForm, CurrentUser};
+use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::error::AppError;
+use crate::live::Bus;
+use crate::orders::outbox::OutboxWaker;
+use crate::paths;
+use crate::ui::html;
+
+pub async fn show_order(
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let details = db::run(&pool, move |conn| Ok(details::order_details(conn, &tenant, order_id)?)).await?;
+    let actions = views::Actions {
+        can_refund: user.require_owner().is_ok(),
+    };
+    Ok(html(views::order_page(&user.viewer(), &details, &actions)))
+}
+
+/// What the confirmation step shows about the order.
+struct Review {
+    order_code: String,
+    currency: String,
+    plan: RefundPlan,
+}
+
+impl Review {
+    /// The order (or `NotFound`) and what refunding `scope` would return (or a 400).
+    fn load(conn: &mut DbConnection, tenant: &Tenant, order_id: i64, scope: &RefundScope) -> Result<Self, AppError> {
+        let details = details::order_details(conn, tenant, order_id)?;
+        let plan = refunds::plan_refund(conn, tenant, order_id, scope)?
+            .map_err(|refused| AppError::bad_request(refused.to_string()))?;
+        Ok(Self {
+            order_code: details.order.code,
+            currency: details.event.currency,
+            plan,
+        })
+    }
+}
+
+/// `GET /orders/{id}/refund`: the confirmation step; changes nothing.
+pub async fn review_refund(
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+    query: web::Query<Fields>,
+) -> Result<HttpResponse, AppError> {
+    user.require_owner()?;
+    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let scope = form::refund_scope(&query)?;
+    let whole_order = scope == RefundScope::WholeOrder;
+    let review = db::run(&pool, move |conn| Review::load(conn, &tenant, order_id, &scope)).await?;
+    let confirmation = views::Confirmation {
+        order_id,
+        order_code: &review.order_code,
+        currency: &review.currency,
+        plan: &review.plan,
+        whole_order,
+        idempotency_key: &random_token(),
+    };
+    Ok(html(views::refund_confirmation_page(&user.viewer(), &confirmation)))
+}
+
+/// `POST /orders/{id}/refund`: refunds once per idempotency key, then shows the order.
+pub async fn refund_order(
+    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    path: web::Path<(i64,)>,
+    form: CsrfForm<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let CsrfForm { user, form } = form;
+    user.require_owner()?;
+    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let request = form::refund_request(&form, user.user_id, order_id)?;
+    db::run(&pool, move |conn| {
+        Ok(refunds::refund(conn, bus.get_ref(), &tenant, &request)?)
+    })
+    .await?
+    .map_err(|refused| AppError::bad_request(refused.to_string()))?;
+    Ok(see_order(order_id))
+}
+
+/// `POST /orders/{id}/resend-confirmation`: queued for the outbox worker.
+pub async fn resend_confirmation(
+    (pool, outbox): (web::Data<Pool>, web::Data<OutboxWaker>),
+    path: web::Path<(i64,)>,
+    form: CsrfForm<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let user = form.user;
+    let (tenant, order_id, user_id) = (user.tenant(), path.into_inner().0, user.user_id);
+    db::run(&pool, move |conn| {
+        Ok(resend::queue_confirmation(conn, &tenant, user_id, order_id)?)
+    })
+    .await?
+    .map_err(|refused| match refused {
+        ResendRefused::TooSoon(_) | ResendRefused::TooManyByUser(_) => AppError::TooManyRequests(refused.to_string()),
+        ResendRefused::NothingToConfirm(_) => AppError::bad_request(refused.to_string()),
+    })?;
+    outbox.wake();
+    Ok(see_order(order_id))
+}
+
+fn see_order(order_id: i64) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, paths::order(order_id)))
+        .finish()
+}

@@ -1,0 +1,11 @@
+//! The e-mail outbox: confirmation e-mails are queued as rows (`queue.rs`), and one
+//! background worker per process (`worker.rs`) delivers them over SMTP or to a log file
+//! (`mailer.rs`), retrying transient failures with exponential backoff.
+
+mod mailer;
+mod queue;
+mod worker;
+
+pub use mailer::{Attempt, Mailer};
+pub use queue::{enqueue, last_queued_for_order, NewEmail, RetryPolicy};
+pub use worker::{start_worker, OutboxWaker};

@@ -1,0 +1,219 @@
+//! The outbox table as a queue: messages are queued as rows, claimed one at a time
+//! with a lease (so several instances on one database never send a message twice at
+//! once), and their delivery's outcome is written back while the lease holds.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+
+use super::mailer::Attempt;
+use crate::db::schema::email_outbox;
+use crate::db::{DbConnection, Tenant};
+use crate::orders::model::EmailStatus;
+
+/// A message to queue about an order.
+pub struct NewEmail<'a> {
+    pub order_id: i64,
+    pub recipient: &'a str,
+    pub subject: String,
+    pub body: String,
+}
+
+/// Queues a message, due at once.
+pub fn enqueue(conn: &mut DbConnection, tenant: &Tenant, email: NewEmail, now: i64) -> QueryResult<()> {
+    diesel::insert_into(email_outbox::table)
+        .values((
+            email_outbox::organization_id.eq(tenant.organization_id()),
+            email_outbox::order_id.eq(Some(email.order_id)),
+            email_outbox::recipient.eq(email.recipient),
+            email_outbox::subject.eq(email.subject),
+            email_outbox::body.eq(email.body),
+            email_outbox::status.eq(EmailStatus::Queued),
+            email_outbox::attempts.eq(0),
+            email_outbox::next_attempt_at.eq(now),
+            email_outbox::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// When a message about the order was last queued, if ever.
+pub fn last_queued_for_order(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) -> QueryResult<Option<i64>> {
+    email_outbox::table
+        .filter(email_outbox::organization_id.eq(tenant.organization_id()))
+        .filter(email_outbox::order_id.eq(order_id))
+        .select(diesel::dsl::max(email_outbox::created_at))
+        .first(conn)
+}
+
+/// A message the worker is delivering.
+#[derive(Queryable, Clone, Debug)]
+pub struct OutgoingEmail {
+    pub id: i64,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+}
+
+/// A message this worker holds the lease of until `until`: only the holder of the
+/// lease delivers it and writes its outcome.
+#[derive(Clone, Debug)]
+pub struct Leased {
+    pub message: OutgoingEmail,
+    pub until: i64,
+}
+
+/// The next due message of any organisation (the worker acts for the platform, not a
+/// tenant), claimed by moving its next attempt a lease ahead. One at a time: a lease
+/// then only has to outlast one delivery, which the SMTP timeout bounds.
+pub(super) fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> QueryResult<Option<Leased>> {
+    let due: Vec<OutgoingEmail> = email_outbox::table
+        .filter(email_outbox::status.eq(EmailStatus::Queued))
+        .filter(email_outbox::next_attempt_at.le(now))
+        .order(email_outbox::next_attempt_at)
+        .limit(4)
+        .select((
+            email_outbox::id,
+            email_outbox::recipient,
+            email_outbox::subject,
+            email_outbox::body,
+            email_outbox::attempts,
+            email_outbox::next_attempt_at,
+        ))
+        .load(conn)?;
+    let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    // Another worker may take one of these first: try the next.
+    for message in due {
+        let won = diesel::update(
+            email_outbox::table
+                .filter(email_outbox::id.eq(message.id))
+                .filter(email_outbox::status.eq(EmailStatus::Queued))
+                .filter(email_outbox::next_attempt_at.eq(message.next_attempt_at)),
+        )
+        .set(email_outbox::next_attempt_at.eq(until))
+        .execute(conn)?;
+        if won == 1 {
+            return Ok(Some(Leased { message, until }));
+        }
+    }
+    Ok(None)
+}
+
+/// Gives a claimed message back unsent (the server is stopping): due again at once.
+pub(super) fn release(conn: &mut DbConnection, leased: &Leased) -> QueryResult<()> {
+    diesel::update(held_lease(leased))
+        .set(email_outbox::next_attempt_at.eq(leased.message.next_attempt_at))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The query of `held_lease`.
+type HeldLease = diesel::dsl::Filter<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<email_outbox::table, diesel::dsl::Eq<email_outbox::id, i64>>,
+        diesel::dsl::Eq<email_outbox::status, EmailStatus>,
+    >,
+    diesel::dsl::Eq<email_outbox::next_attempt_at, i64>,
+>;
+
+/// The row, as long as this worker's lease on it holds.
+fn held_lease(leased: &Leased) -> HeldLease {
+    email_outbox::table
+        .filter(email_outbox::id.eq(leased.message.id))
+        .filter(email_outbox::status.eq(EmailStatus::Queued))
+        .filter(email_outbox::next_attempt_at.eq(leased.until))
+}
+
+/// Writes the outcome, only while this worker still holds the lease; false if it was
+/// lost (then another worker owns the message and its outcome).
+pub(super) fn record_attempt(
+    conn: &mut DbConnection,
+    leased: &Leased,
+    attempt: &Attempt,
+    policy: &RetryPolicy,
+    now: i64,
+) -> QueryResult<bool> {
+    let attempts = leased.message.attempts + 1;
+    let target = held_lease(leased);
+    let written = match attempt {
+        Attempt::Sent => diesel::update(target)
+            .set((
+                email_outbox::status.eq(EmailStatus::Sent),
+                email_outbox::attempts.eq(attempts),
+                email_outbox::sent_at.eq(Some(now)),
+            ))
+            .execute(conn)?,
+        Attempt::Transient(error) | Attempt::Permanent(error) => {
+            let permanent = matches!(attempt, Attempt::Permanent(_));
+            let status = EmailStatus::after_failure(permanent, attempts, policy.max_attempts);
+            diesel::update(target)
+                .set((
+                    email_outbox::status.eq(status),
+                    email_outbox::attempts.eq(attempts),
+                    email_outbox::last_error.eq(Some(truncate(error, 500))),
+                    email_outbox::next_attempt_at.eq(now + policy.delay_after(attempts)),
+                ))
+                .execute(conn)?
+        }
+    };
+    Ok(written == 1)
+}
+
+fn truncate(text: &str, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
+}
+
+/// How often and how patiently the worker retries.
+#[derive(Clone, Copy, Debug)]
+pub struct RetryPolicy {
+    /// Delay after the first failed attempt; it doubles with each further one.
+    pub first_delay: Duration,
+    /// Attempts before a message is marked failed.
+    pub max_attempts: i32,
+    /// How long a claimed message stays with its worker (a crashed worker's lease
+    /// ends); one SMTP delivery is bounded well below it.
+    pub lease: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            first_delay: Duration::from_secs(30),
+            max_attempts: 6,
+            lease: Duration::from_secs(120),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The SMTP timeout: a delivery ends (as a transient failure) long before its lease.
+    pub fn smtp_timeout(&self) -> Duration {
+        (self.lease / 3).min(Duration::from_secs(20))
+    }
+}
+
+impl RetryPolicy {
+    /// Milliseconds to wait after the `attempts`-th failure: first_delay × 2^(attempts−1).
+    pub fn delay_after(&self, attempts: i32) -> i64 {
+        let base = self.first_delay.as_millis() as i64;
+        base.saturating_mul(1 << (attempts.clamp(1, 20) - 1))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_the_first_delay() {
+        let policy = RetryPolicy {
+            first_delay: Duration::from_secs(30),
+            max_attempts: 6,
+            lease: Duration::from_secs(120),
+        };
+        let delays: Vec<i64> = (1..=4).map(|n| policy.delay_after(n)).collect();
+        assert_eq!(delays, [30_000, 60_000, 120_000, 240_000]);
+    }
+}
