@@ -7,7 +7,6 @@ use ipnet::IpNet;
 
 use crate::db::{DatabaseLimits, DatabaseUrl};
 use crate::orders::outbox::RetryPolicy;
-use crate::scanning::WriterFaults;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -145,4 +144,12 @@ impl TrustedProxies {
     pub fn trusts(&self, address: IpAddr) -> bool {
         self.0.iter().any(|net| net.contains(&address))
     }
+}
+
+/// Deliberate faults in the scan writer, for the tests of its supervision only; the
+/// command line never sets them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriterFaults {
+    /// Deciding a batch that holds this ticket code panics.
+    pub panic_on_ticket_code: Option<String>,
 }

@@ -21,7 +21,7 @@ pub use feed::ScanFeed;
 pub use model::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use publish::Publisher;
 pub use queries::{event_gates, gate_devices, newest_scan_id, DeviceReport, Gate};
-pub use writer::{NotRecorded, ScanWriter, WriterFaults};
+pub use writer::{NotRecorded, ScanWriter};
 
 /// The device API's own connections (token lookups, heartbeats): never shared with the
 /// pages, so a page, an export or a sign-in cannot exhaust what the gates need.

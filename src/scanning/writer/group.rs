@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use tokio::sync::mpsc;
 
-use super::{Batch, CommittedBatch, Job, NotRecorded, WriterFaults};
+use super::{inject_faults, Batch, CommittedBatch, Job, NotRecorded};
+use crate::config::WriterFaults;
 use crate::db::{self, ConnectionManager, DbConnection};
 use crate::scanning::admission::record_batch;
 use crate::scanning::model::RecordedScan;
@@ -147,7 +148,7 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Batch>, publisher: &Publishe
         group
             .iter()
             .map(|batch| {
-                faults.check(batch);
+                inject_faults(faults, batch);
                 decide_batch(conn, batch)
             })
             .collect::<diesel::QueryResult<Vec<_>>>()

@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::model::{GateDevice, RecordedScan, ScanAttempt};
 use super::publish::Publisher;
+use crate::config::WriterFaults;
 use crate::db::{ConnectionManager, Tenant};
 use group::Writer;
 
@@ -42,21 +43,12 @@ pub enum NotRecorded {
     Stopped,
 }
 
-/// Deliberate faults, for the tests of the writer's supervision only; the command line
-/// never sets them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriterFaults {
-    /// Deciding a batch that holds this ticket code panics.
-    pub panic_on_ticket_code: Option<String>,
-}
-
-impl WriterFaults {
-    /// Panics (inside the group's transaction) when the batch holds the marked code.
-    fn check(&self, batch: &Batch) {
-        if let Some(code) = &self.panic_on_ticket_code {
-            if batch.scans.iter().any(|s| &s.ticket_code == code) {
-                panic!("injected fault: ticket code {code}");
-            }
+/// Panics (inside the group's transaction) when the batch holds the code the faults
+/// mark: the tests of the writer's supervision only.
+fn inject_faults(faults: &WriterFaults, batch: &Batch) {
+    if let Some(code) = &faults.panic_on_ticket_code {
+        if batch.scans.iter().any(|s| &s.ticket_code == code) {
+            panic!("injected fault: ticket code {code}");
         }
     }
 }
