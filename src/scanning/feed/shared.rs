@@ -136,8 +136,8 @@ impl ScanFeed {
             })
             .await?
         };
-        let newest_id = newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone());
-        let newest_position = Position::parse(&newest_id);
+        let newest_entry = newest_id(&newest);
+        let newest_position = Position::parse(&newest_entry);
         let oldest_position = oldest.ids.first().and_then(|entry| Position::parse(&entry.id));
         let reaches =
             |seen: Position| oldest_position.is_some_and(|oldest| oldest <= seen) && Some(seen) <= newest_position;
@@ -148,7 +148,7 @@ impl ScanFeed {
                         redis::cmd("XRANGE")
                             .arg(&stream)
                             .arg(format!("({seen}"))
-                            .arg(&newest_id)
+                            .arg(&newest_entry)
                             .query_async(&mut conn)
                             .await
                     })
@@ -157,10 +157,7 @@ impl ScanFeed {
             }
             _ => Resume::Redraw,
         };
-        Ok((
-            resume,
-            newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()),
-        ))
+        Ok((resume, newest_id(&newest)))
     }
 
     /// The newest entry id of an event's stream ("0-0" when empty).
@@ -178,7 +175,7 @@ impl ScanFeed {
             })
             .await
             .ok()?;
-        Some(newest.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone()))
+        Some(newest_id(&newest))
     }
 
     /// Scaled out, the newest row's position in the event's log, read before a redraw
@@ -189,6 +186,11 @@ impl ScanFeed {
         let newest = Self::newest_entry(link, Self::stream_key(link, (organization_id, event_id))).await?;
         Position::parse(&newest)
     }
+}
+
+/// The id of the one entry a `COUNT 1` reverse range read ("0-0" when the stream is empty).
+fn newest_id(reply: &StreamRangeReply) -> String {
+    reply.ids.first().map_or("0-0".to_owned(), |entry| entry.id.clone())
 }
 
 /// A stream entry as a log row.
