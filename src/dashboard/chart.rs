@@ -8,6 +8,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped};
 
+use super::metrics::SalesInHour;
 use super::sales_rollup::HOUR_MS;
 use crate::ui::components::count;
 
@@ -37,8 +38,8 @@ pub struct SalesChart {
 
 /// Buckets hourly sales (UTC hour start, tickets; oldest first) from the first sale up
 /// to `until`, with empty buckets drawn as zero.
-pub fn sales_chart(hourly: &[(i64, i64)], until: i64, tz: &Tz) -> SalesChart {
-    let Some(&(first, _)) = hourly.first() else {
+pub fn sales_chart(hourly: &[SalesInHour], until: i64, tz: &Tz) -> SalesChart {
+    let Some(first) = hourly.first().map(|h| h.hour_start) else {
         return SalesChart {
             bucket: Bucket::Hour,
             bars: Vec::new(),
@@ -46,14 +47,14 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, tz: &Tz) -> SalesChart {
     };
     let last = hourly
         .last()
-        .map_or(first, |h| h.0)
+        .map_or(first, |h| h.hour_start)
         .max(until.div_euclid(HOUR_MS) * HOUR_MS);
     let hours = (last - first) / HOUR_MS + 1;
     if hours <= HOURLY_UP_TO_HOURS {
         let bars = (0..hours)
             .map(|i| {
                 let at = first + i * HOUR_MS;
-                let tickets = hourly.iter().filter(|h| h.0 == at).map(|h| h.1).sum();
+                let tickets = hourly.iter().filter(|h| h.hour_start == at).map(|h| h.tickets).sum();
                 Bar {
                     label: local(at, tz).format("%H:%M").to_string(),
                     tickets,
@@ -77,7 +78,11 @@ pub fn sales_chart(hourly: &[(i64, i64)], until: i64, tz: &Tz) -> SalesChart {
     };
     let step = if bucket == Bucket::Week { 7 } else { 1 };
     let mut per_bucket: HashMap<NaiveDate, i64> = HashMap::new();
-    for &(hour, tickets) in hourly {
+    for &SalesInHour {
+        hour_start: hour,
+        tickets,
+    } in hourly
+    {
         *per_bucket.entry(start_of(day_of(hour))).or_default() += tickets;
     }
     let (mut day, end) = (start_of(day_of(first)), start_of(day_of(last)));
@@ -174,13 +179,17 @@ pub fn chart_figure(chart: &SalesChart) -> Markup {
 mod tests {
     use super::*;
 
+    fn sold(hour_start: i64, tickets: i64) -> SalesInHour {
+        SalesInHour { hour_start, tickets }
+    }
+
     const DAY_MS: i64 = 24 * HOUR_MS;
     // 2026-11-25 00:00 UTC.
     const MIDNIGHT: i64 = 1_764_028_800_000;
 
     #[test]
     fn a_short_sale_is_drawn_per_hour_with_empty_hours_as_zero() {
-        let hourly = [(MIDNIGHT, 5), (MIDNIGHT + 3 * HOUR_MS, 2)];
+        let hourly = [sold(MIDNIGHT, 5), sold(MIDNIGHT + 3 * HOUR_MS, 2)];
         let chart = sales_chart(&hourly, MIDNIGHT + 3 * HOUR_MS + 60_000, &Tz::UTC);
         assert_eq!(chart.bucket, Bucket::Hour);
         let tickets: Vec<i64> = chart.bars.iter().map(|b| b.tickets).collect();
@@ -191,7 +200,7 @@ mod tests {
     #[test]
     fn a_long_sale_is_drawn_per_day_in_the_events_timezone() {
         // 23:30 UTC is already the next day in Amsterdam.
-        let hourly = [(MIDNIGHT - HOUR_MS, 4), (MIDNIGHT + 2 * DAY_MS, 1)];
+        let hourly = [sold(MIDNIGHT - HOUR_MS, 4), sold(MIDNIGHT + 2 * DAY_MS, 1)];
         let chart = sales_chart(&hourly, MIDNIGHT + 2 * DAY_MS, &chrono_tz::Europe::Amsterdam);
         assert_eq!(chart.bucket, Bucket::Day);
         let bars: Vec<(&str, i64)> = chart.bars.iter().map(|b| (b.label.as_str(), b.tickets)).collect();
@@ -200,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_very_long_sale_is_drawn_per_week() {
-        let hourly = [(MIDNIGHT - 200 * DAY_MS, 3), (MIDNIGHT, 7)];
+        let hourly = [sold(MIDNIGHT - 200 * DAY_MS, 3), sold(MIDNIGHT, 7)];
         let chart = sales_chart(&hourly, MIDNIGHT, &Tz::UTC);
         assert_eq!(chart.bucket, Bucket::Week);
         assert_eq!(chart.bars.iter().map(|b| b.tickets).sum::<i64>(), 10);

@@ -19,11 +19,18 @@ pub struct EventMetrics {
     /// People inside now.
     pub inside: i64,
     pub velocity: Velocity,
-    /// Tickets sold per hour (start of the UTC hour, tickets), oldest first, hours
-    /// without sales left out.
-    pub hourly_sales: Vec<(i64, i64)>,
+    /// Tickets sold per hour, oldest first, hours without sales left out.
+    pub hourly_sales: Vec<SalesInHour>,
     pub alerts: Vec<Alert>,
     pub computed_at: i64,
+}
+
+/// Tickets sold in one UTC hour, all ticket types together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SalesInHour {
+    /// The hour's start, unix milliseconds.
+    pub hour_start: i64,
+    pub tickets: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,11 +130,14 @@ pub fn compute(
         refunds,
         net: gross - fees - refunds,
     };
-    let mut hourly_sales: Vec<(i64, i64)> = Vec::new();
+    let mut hourly_sales: Vec<SalesInHour> = Vec::new();
     for h in &hourly {
         match hourly_sales.last_mut() {
-            Some((last, n)) if *last == h.hour_start => *n += h.tickets_sold,
-            _ => hourly_sales.push((h.hour_start, h.tickets_sold)),
+            Some(last) if last.hour_start == h.hour_start => last.tickets += h.tickets_sold,
+            _ => hourly_sales.push(SalesInHour {
+                hour_start: h.hour_start,
+                tickets: h.tickets_sold,
+            }),
         }
     }
     let velocity = Velocity {
@@ -148,6 +158,15 @@ pub fn compute(
     })
 }
 
+/// A ticket type as its sales are counted against it.
+#[derive(Queryable)]
+struct TicketType {
+    id: i64,
+    name: String,
+    price: i64,
+    capacity: i64,
+}
+
 /// Each ticket type with what is sold from the rollup, less its refunded tickets.
 fn ticket_type_sales(
     conn: &mut DbConnection,
@@ -156,7 +175,7 @@ fn ticket_type_sales(
     hourly: &[HourlySales],
 ) -> QueryResult<Vec<TicketTypeSales>> {
     let org = tenant.organization_id();
-    let types: Vec<(i64, String, i64, i64)> = ticket_types::table
+    let types: Vec<TicketType> = ticket_types::table
         .filter(ticket_types::organization_id.eq(org))
         .filter(ticket_types::event_id.eq(event_id))
         .order(ticket_types::id)
@@ -168,7 +187,13 @@ fn ticket_type_sales(
         ))
         .load(conn)?;
     let mut sales = Vec::with_capacity(types.len());
-    for (id, name, price, capacity) in types {
+    for TicketType {
+        id,
+        name,
+        price,
+        capacity,
+    } in types
+    {
         let of_type = hourly.iter().filter(|h| h.ticket_type_id == id);
         let (sold_ever, gross) = of_type.fold((0, 0), |(n, g), h| (n + h.tickets_sold, g + h.gross));
         let refunded = crate::orders::refunded_of_type(conn, tenant, event_id, id)?;
