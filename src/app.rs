@@ -18,11 +18,7 @@ use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
 use crate::routes;
-use crate::scanning::counters::{InProcessCounters, ScanCounters};
-use crate::scanning::device_tokens::DeviceTokens;
-use crate::scanning::feed::ScanFeed;
-use crate::scanning::redis_counters::RedisCounters;
-use crate::scanning::{self, ScanWriter};
+use crate::scanning::{self, DeviceTokens, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -171,7 +167,7 @@ impl Application {
                 true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),
                 false => None,
             };
-            let newest_scan = scanning::queries::newest_scan_id(&mut conn)?;
+            let newest_scan = scanning::newest_scan_id(&mut conn)?;
             drop(conn);
             Ok((pools, counters, newest_scan))
         })
@@ -199,15 +195,9 @@ impl Application {
         };
         let metrics = MetricsCache::start(pool.clone(), scan_counters.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
-        let (log_rows, fresh_scans) = tokio::sync::mpsc::channel(scanning::live::ROWS_WAITING);
-        tokio::spawn(scanning::live::render_log_rows(
-            pool.clone(),
-            scan_feed.clone(),
-            fresh_scans,
-        ));
-        let on_commit = scanning::live::on_commit(scan_counters.clone(), bus.clone(), scan_feed.clone(), log_rows);
+        let publisher = scanning::Publisher::start(pool.clone(), scan_counters.clone(), bus.clone(), scan_feed.clone());
         let writer_connections = ConnectionManager::new(&settings.database, limits.statement_timeout);
-        let scan_writer = ScanWriter::start(writer_connections, on_commit, settings.writer_faults.clone());
+        let scan_writer = ScanWriter::start(writer_connections, publisher, settings.writer_faults.clone());
         let mailer = match &settings.smtp {
             Some(url) => Mailer::smtp(url, &settings.mail_from, settings.email_retry.smtp_timeout())?,
             None => Mailer::Log {

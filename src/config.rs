@@ -6,7 +6,6 @@ use std::time::Duration;
 use ipnet::IpNet;
 
 use crate::db::{DatabaseLimits, DatabaseUrl};
-use crate::scanning::WriterFaults;
 
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -173,12 +172,18 @@ impl RetryPolicy {
     pub fn smtp_timeout(&self) -> Duration {
         (self.lease / 3).min(Duration::from_secs(20))
     }
-}
 
-impl RetryPolicy {
     /// Milliseconds to wait after the `attempts`-th failure: first_delay × 2^(attempts−1).
     pub fn delay_after(&self, attempts: i32) -> i64 {
         let base = self.first_delay.as_millis() as i64;
         base.saturating_mul(1 << (attempts.clamp(1, 20) - 1))
     }
+}
+
+/// Deliberate faults in the scan writer, for the tests of its supervision only; the
+/// command line never sets them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriterFaults {
+    /// Deciding a batch that holds this ticket code panics.
+    pub panic_on_ticket_code: Option<String>,
 }

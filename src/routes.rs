@@ -25,7 +25,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::EVENT_DASHBOARD,
             web::get().to(dashboard::handlers::show_dashboard),
         )
-        .route(paths::SCAN_MONITOR, web::get().to(scanning::handlers::scan_monitor))
+        .route(
+            paths::SCAN_MONITOR,
+            web::get().to(scanning::monitor::handlers::scan_monitor),
+        )
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))
@@ -37,7 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(
             paths::SCAN_MONITOR_STREAM,
-            web::get().to(scanning::handlers::scans_stream),
+            web::get().to(scanning::monitor::handlers::scans_stream),
         )
         // Order management.
         .route(paths::ORDERS, web::get().to(crate::orders::list::list_orders))

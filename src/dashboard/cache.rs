@@ -20,7 +20,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::Event;
 use crate::live::{Channel, Update, UpdateKind, UpdateListener};
-use crate::scanning::counters::ScanCounters;
+use crate::scanning::ScanCounters;
 
 const TIME_TO_LIVE: Duration = Duration::from_secs(30);
 /// Entries nobody asked for in this long are dropped.

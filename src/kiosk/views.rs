@@ -4,8 +4,8 @@ use maud::{html, Markup};
 
 use super::queries::KioskLink;
 use crate::events::Event;
-use crate::scanning::counters::Tally;
-use crate::scanning::queries::Gate;
+use crate::paths;
+use crate::scanning::{Gate, Occupancy};
 use crate::ui::components::{count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
@@ -27,7 +27,7 @@ pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
         Some(viewer),
         html! {
             h1 { "Kiosk links" }
-            p.muted { a href={ "/events/" (event.id) "/scans" } { "Scan monitor" } " · " (event.name) }
+            p.muted { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } " · " (event.name) }
             @if let Some(url) = page.new_link {
                 section.notice role="status" {
                     h2 { "New kiosk link" }
@@ -35,7 +35,7 @@ pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
                     p { a href=(url) { code { (url) } } }
                 }
             }
-            form.stack method="post" action={ "/events/" (event.id) "/kiosk-links" } {
+            form.stack method="post" action=(paths::kiosk_links(event.id)) {
                 input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                 label { "Show"
                     select name="gate" {
@@ -55,7 +55,7 @@ pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
                         @match link.revoked_at {
                             Some(at) => { " · " span.muted { "revoked " (local_time(at, &event.timezone, "%e %b %H:%M")) } }
                             None => {
-                                form method="post" action={ "/events/" (event.id) "/kiosk-links/" (link.id) "/revoke" } {
+                                form method="post" action=(paths::kiosk_link_revoke(event.id, link.id)) {
                                     input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                                     button type="submit" { "Revoke" }
                                 }
@@ -71,19 +71,20 @@ pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
 /// What a kiosk shows.
 pub struct KioskNumbers<'a> {
     pub event: &'a Event,
-    pub occupancy: i64,
-    /// For a gate's kiosk: the gate's name and counts.
-    pub gate: Option<(&'a str, Tally)>,
+    /// People inside, and for a gate's kiosk the gate's counts.
+    pub occupancy: Occupancy,
+    /// For a gate's kiosk: the gate's name.
+    pub gate_name: Option<&'a str>,
 }
 
-pub fn kiosk_page(numbers: &KioskNumbers, stream_url: &str) -> Markup {
+pub fn kiosk_page(event_name: &str, display: Markup, stream_url: &str) -> Markup {
     layout::kiosk_page(
-        &numbers.event.name,
+        event_name,
         html! {
             div.kiosk hx-ext="sse" sse-connect=(stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
-                div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (kiosk_display(numbers)) }
+                div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (display) }
             }
         },
     )
@@ -92,19 +93,17 @@ pub fn kiosk_page(numbers: &KioskNumbers, stream_url: &str) -> Markup {
 /// The numbers, pushed whole on every (coalesced) change.
 pub fn kiosk_display(numbers: &KioskNumbers) -> Markup {
     let capacity = numbers.event.capacity;
-    let percent = if capacity > 0 {
-        numbers.occupancy * 100 / capacity
-    } else {
-        0
-    };
+    let inside = numbers.occupancy.inside;
+    let percent = if capacity > 0 { inside * 100 / capacity } else { 0 };
+    let gate = numbers.gate_name.zip(numbers.occupancy.gate.as_ref());
     html! {
-        h1 { (numbers.event.name) @if let Some((gate, _)) = &numbers.gate { " · Gate " (gate) } }
-        (occupancy_warning(numbers.occupancy, capacity))
+        h1 { (numbers.event.name) @if let Some((name, _)) = gate { " · Gate " (name) } }
+        (occupancy_warning(inside, capacity))
         p.kiosk-occupancy {
-            span.value data-metric="occupancy" { (count(numbers.occupancy)) }
+            span.value data-metric="occupancy" { (count(inside)) }
             span.label { " inside of " (count(capacity)) " (" (percent) " %)" }
         }
-        @if let Some((_, tally)) = &numbers.gate {
+        @if let Some((_, tally)) = gate {
             p.kiosk-gate {
                 span data-metric="per-minute" { (count(tally.per_minute)) } " scans/min · "
                 (count(tally.valid)) " admitted · " (count(tally.duplicate + tally.invalid)) " refused"

@@ -1,20 +1,27 @@
-//! Gate scans: the device API, the admission decision, the group-commit writer, live
-//! counters and the scan monitor.
+//! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
+//! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
+//! counters (`counters/`), the scan-log feed (`feed/`) and the scan monitor
+//! (`monitor/`). Other features and the assembly use only what is re-exported here.
 
+mod admission;
 pub mod api;
-pub mod counters;
-pub mod decision;
-pub mod device_tokens;
-pub mod feed;
-pub mod handlers;
-pub mod live;
-pub mod queries;
-pub mod redis_counters;
-mod views;
-pub mod writer;
+mod counters;
+mod devices;
+mod feed;
+pub mod model;
+pub mod monitor;
+mod publish;
+mod queries;
+mod writer;
 
-pub use decision::{record_batch, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
-pub use writer::{NotRecorded, ScanWriter, WriterFaults};
+pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
+pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
+pub use devices::{record_heartbeats, Heartbeat};
+pub use feed::ScanFeed;
+pub use model::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
+pub use publish::Publisher;
+pub use queries::{event_gates, gate_devices, newest_scan_id, DeviceReport, Gate};
+pub use writer::{NotRecorded, ScanWriter};
 
 /// The device API's own connections (token lookups, heartbeats): never shared with the
 /// pages, so a page, an export or a sign-in cannot exhaust what the gates need.

@@ -2,8 +2,8 @@
 
 use diesel::prelude::*;
 
-use super::decision::GateDevice;
 use super::feed::LogFilter;
+use super::model::{Direction, GateDevice, ScanResult};
 use crate::db::schema::{devices, events, gates, scans};
 use crate::db::{DbConnection, Tenant};
 use crate::events::TimeZone;
@@ -15,8 +15,8 @@ pub struct ScanLine {
     pub scanned_at: i64,
     pub gate: String,
     pub device: String,
-    pub direction: String,
-    pub result: String,
+    pub direction: Direction,
+    pub result: ScanResult,
     pub reason: Option<String>,
 }
 
@@ -41,7 +41,7 @@ pub fn latest_scans(
         query = query.filter(scans::device_id.eq(device_id));
     }
     if let Some(result) = filter.result {
-        query = query.filter(scans::result.eq(result.as_str()));
+        query = query.filter(scans::result.eq(result));
     }
     query
         .order(scans::id.desc())
@@ -76,18 +76,17 @@ pub fn event_gates(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Q
 
 /// A scanning device as the monitor's device table shows it.
 #[derive(Queryable, Clone, Debug)]
-pub struct DeviceStatus {
+pub struct DeviceRow {
     pub id: i64,
     pub name: String,
     pub gate_id: i64,
     pub last_seen: Option<i64>,
     pub battery: Option<i32>,
     pub pending_uploads: Option<i32>,
-    pub app_version: Option<String>,
 }
 
 /// The event's devices that are not revoked, by gate and name.
-pub fn event_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<DeviceStatus>> {
+pub fn event_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<DeviceRow>> {
     devices::table
         .filter(devices::organization_id.eq(tenant.organization_id()))
         .filter(devices::event_id.eq(event_id))
@@ -100,7 +99,6 @@ pub fn event_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) ->
             devices::last_heartbeat_at,
             devices::battery,
             devices::pending_uploads,
-            devices::app_version,
         ))
         .load(conn)
 }

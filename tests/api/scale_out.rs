@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use voelgoed::db;
-use voelgoed::scanning::counters::recount;
+use voelgoed::scanning::recount;
 
 use crate::helpers::sse::{Message, SseReader};
 use crate::helpers::{batch, scaled_out, scan, test_redis, text_of, RedisServer, TestApp};
@@ -312,7 +312,7 @@ async fn a_device_revoked_while_proven_on_b_is_refused_by_b_within_the_stated_bo
     a.revoke_device(device).await;
     let revoked = Instant::now();
 
-    let bound = voelgoed::scanning::device_tokens::PROVEN_FOR + Duration::from_millis(500);
+    let bound = voelgoed::scanning::PROVEN_FOR + Duration::from_millis(500);
     loop {
         let (status, _) = b
             .post_scans(&token, &batch(vec![scan(&uuid(2, 1), &code, "out")]))

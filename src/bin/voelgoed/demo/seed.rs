@@ -214,7 +214,7 @@ fn fill(
 
 /// Records a valid entry scan for each ticket, spread over the event's gates' devices.
 fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i64, String)]) -> anyhow::Result<()> {
-    let devices = voelgoed::scanning::queries::gate_devices(conn, tenant, event_id)?;
+    let devices = voelgoed::scanning::gate_devices(conn, tenant, event_id)?;
     if devices.is_empty() || tickets.is_empty() {
         return Ok(());
     }

@@ -10,9 +10,9 @@ use rand::Rng;
 use voelgoed::app::Services;
 use voelgoed::db::schema::{events, orders, ticket_types, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
-use voelgoed::live::{Bus, Channel, Update, UpdateKind};
+use voelgoed::live::Bus;
 use voelgoed::orders::{sell, NewOrder, OrderItem};
-use voelgoed::scanning::queries::{gate_devices, record_heartbeat, DeviceReport};
+use voelgoed::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
 use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
 
 /// Runs until the process ends. Rates are per second over all live events.
@@ -25,9 +25,13 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
         tick.tick().await;
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
-            match db::run(&services.pool, move |conn| Ok(report_devices(conn, minutes)?)).await {
-                Ok(updates) => updates.into_iter().for_each(|u| services.bus.publish(u)),
-                Err(e) => tracing::warn!(error = %e, "simulated heartbeats failed"),
+            let bus = services.bus.clone();
+            if let Err(e) = db::run(&services.pool, move |conn| {
+                Ok(report_devices(conn, bus.as_ref(), minutes)?)
+            })
+            .await
+            {
+                tracing::warn!(error = %e, "simulated heartbeats failed");
             }
         }
         sale_credit += orders_per_second / ticks_per_second;
@@ -47,7 +51,7 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
             Ok(gate_scans) => {
                 // Scans go through the same writer, counters and feed as the device API.
                 for (tenant, device, attempt) in gate_scans {
-                    if let Err(e) = services.scan_writer.record(tenant, device, vec![attempt]).await {
+                    if let Err(e) = services.scan_writer.record_scans(tenant, device, vec![attempt]).await {
                         tracing::warn!(error = %e, "simulated scan failed");
                     }
                 }
@@ -68,28 +72,29 @@ fn events_on_now(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(i64, i64
 
 /// Every device of the events on now reports in, its battery slowly draining; one
 /// device per event stays silent, so the monitor shows an offline device too.
-fn report_devices(conn: &mut DbConnection, minutes: u64) -> QueryResult<Vec<Update>> {
+fn report_devices(conn: &mut DbConnection, bus: &dyn Bus, minutes: u64) -> QueryResult<()> {
     let now = db::now_ms();
     let live = events_on_now(conn, now)?;
     let mut rng = rand::rng();
-    let mut updates = Vec::new();
     for (org, event_id) in live {
         let tenant = Tenant::authenticated(org);
-        for (n, device) in gate_devices(conn, &tenant, event_id)?.into_iter().enumerate().skip(1) {
-            let battery = 95 - ((minutes as i64 + n as i64 * 7) % 80);
-            let report = DeviceReport {
-                battery: i32::try_from(battery).ok(),
-                pending_uploads: Some(rng.random_range(0..3)),
-                app_version: Some("4.2.0".into()),
-            };
-            record_heartbeat(conn, &tenant, device.device_id, &report, now)?;
-        }
-        updates.push(Update {
-            channel: Channel::scans(&tenant, event_id),
-            kind: UpdateKind::DeviceReported,
-        });
+        let devices = gate_devices(conn, &tenant, event_id)?;
+        let heartbeats: Vec<Heartbeat> = devices
+            .into_iter()
+            .enumerate()
+            .skip(1)
+            .map(|(n, device)| Heartbeat {
+                device_id: device.device_id,
+                report: DeviceReport {
+                    battery: i32::try_from(95 - ((minutes as i64 + n as i64 * 7) % 80)).ok(),
+                    pending_uploads: Some(rng.random_range(0..3)),
+                    app_version: Some("4.2.0".into()),
+                },
+            })
+            .collect();
+        record_heartbeats(conn, bus, &tenant, event_id, &heartbeats, now)?;
     }
-    Ok(updates)
+    Ok(())
 }
 
 /// One step: `sales` orders sold (each publishing its own updates), and `scans` scans

@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::decision::GateDevice;
 use crate::db::Tenant;
+use crate::scanning::model::GateDevice;
 
 /// How long a proven token is believed without asking the database again.
 pub const PROVEN_FOR: Duration = Duration::from_secs(2);

@@ -1,151 +1,32 @@
-//! Group commit: one writer thread takes every scan batch that is waiting, decides them
-//! all in one transaction, commits once, and only then answers each request. Durable
-//! acknowledgements without one commit (and one fsync) per request.
-//!
-//! The gates never wait on a resource the pages share: the writer owns its database
-//! connection (reopened when it breaks). It is supervised: a panic while deciding a
-//! group answers that group's devices "retry", drops the connection (it may be inside
-//! a transaction) and goes on with the next group.
+//! The writer thread: takes every batch that is waiting as one group, decides it in one
+//! transaction (each batch alone when the group fails), publishes the commit, answers.
+//! Supervised: a panic answers the group's devices "retry" and drops the connection.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use diesel::r2d2::{ManageConnection, R2D2Connection};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
-use super::decision::{record_batch, GateDevice, RecordedScan, ScanAttempt};
-use crate::db::{self, ConnectionManager, DbConnection, Tenant};
+use super::{inject_faults, Batch, CommittedBatch, Job, NotRecorded};
+use crate::config::WriterFaults;
+use crate::db::{self, ConnectionManager, DbConnection};
+use crate::scanning::admission::record_batch;
+use crate::scanning::model::RecordedScan;
+use crate::scanning::publish::Publisher;
 
 /// Most scans decided in one transaction; more wait for the next one.
 const MAX_GROUP_SCANS: usize = 4_000;
-/// Batches that may wait for the writer before senders are slowed down.
-const QUEUE: usize = 1_024;
 /// After a failed connection attempt, the next one waits this long (groups that arrive
 /// meanwhile are answered "retry" at once instead of each waiting for a connect).
 const RECONNECT_PAUSE: Duration = Duration::from_millis(250);
 
-/// One device's batch, as it was committed.
-pub struct CommittedBatch {
-    pub tenant: Tenant,
-    pub device: GateDevice,
-    pub scans: Vec<ScanAttempt>,
-    pub answers: Vec<RecordedScan>,
-}
-
-/// Told about every committed group, after the commit: counters and live updates.
-pub type OnCommit = Arc<dyn Fn(&[CommittedBatch]) + Send + Sync>;
-
-/// Why a batch was not recorded. Nothing of it was stored: the device sends it again.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum NotRecorded {
-    #[error("the scan database is unavailable ({0}); nothing was recorded, send the scans again")]
-    DatabaseUnavailable(String),
-    #[error("the scan writer restarted while deciding these scans; send them again")]
-    WriterRestarted,
-    #[error("the scan writer is shutting down; send the scans again")]
-    Stopped,
-}
-
-/// Deliberate faults, for the tests of the writer's supervision only; the command line
-/// never sets them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriterFaults {
-    /// Deciding a batch that holds this ticket code panics.
-    pub panic_on_ticket_code: Option<String>,
-}
-
-impl WriterFaults {
-    /// Panics (inside the group's transaction) when the batch holds the marked code.
-    fn check(&self, batch: &Batch) {
-        if let Some(code) = &self.panic_on_ticket_code {
-            if batch.scans.iter().any(|s| &s.ticket_code == code) {
-                panic!("injected fault: ticket code {code}");
-            }
-        }
-    }
-}
-
-enum Job {
-    Record {
-        tenant: Tenant,
-        device: GateDevice,
-        scans: Vec<ScanAttempt>,
-        reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
-    },
-    /// Answered by the writer loop when it is alive and has a working connection.
-    Ping(oneshot::Sender<Result<(), NotRecorded>>),
-}
-
-#[derive(Clone)]
-pub struct ScanWriter {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl ScanWriter {
-    pub fn start(connections: ConnectionManager, on_commit: OnCommit, faults: WriterFaults) -> Self {
-        let (jobs, queue) = mpsc::channel(QUEUE);
-        let mut writer = Writer {
-            connections,
-            conn: None,
-            retry_connect_at: Instant::now(),
-            on_commit,
-            faults,
-        };
-        std::thread::Builder::new()
-            .name("scan-writer".into())
-            .spawn(move || writer.run(queue))
-            .map(|_| ())
-            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the scan writer"));
-        Self { jobs }
-    }
-
-    /// Decides and durably records a device's batch; answers in the batch's order.
-    pub async fn record(
-        &self,
-        tenant: Tenant,
-        device: GateDevice,
-        scans: Vec<ScanAttempt>,
-    ) -> Result<Vec<RecordedScan>, NotRecorded> {
-        let (reply, answer) = oneshot::channel();
-        let job = Job::Record {
-            tenant,
-            device,
-            scans,
-            reply,
-        };
-        self.jobs.send(job).await.map_err(|_| NotRecorded::Stopped)?;
-        // A dropped reply means the group panicked before it was answered.
-        answer.await.unwrap_or(Err(NotRecorded::WriterRestarted))
-    }
-
-    /// Whether the writer answers within `timeout` with a working connection.
-    pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
-        let (reply, answer) = oneshot::channel();
-        let asked = tokio::time::timeout(timeout, async {
-            self.jobs
-                .send(Job::Ping(reply))
-                .await
-                .map_err(|_| NotRecorded::Stopped)?;
-            answer.await.unwrap_or(Err(NotRecorded::WriterRestarted))
-        });
-        match asked.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!(
-                "the scan writer did not answer within {} ms",
-                timeout.as_millis()
-            )),
-        }
-    }
-}
-
-struct Writer {
-    connections: ConnectionManager,
-    conn: Option<DbConnection>,
-    retry_connect_at: Instant,
-    on_commit: OnCommit,
-    faults: WriterFaults,
+pub(super) struct Writer {
+    pub(super) connections: ConnectionManager,
+    pub(super) conn: Option<DbConnection>,
+    pub(super) retry_connect_at: Instant,
+    pub(super) publisher: Publisher,
+    pub(super) faults: WriterFaults,
 }
 
 /// A group of batches taken from the queue together.
@@ -156,7 +37,7 @@ struct Group {
 
 impl Writer {
     /// Runs until every sender is gone (the server stopped), deciding one group at a time.
-    fn run(&mut self, mut queue: mpsc::Receiver<Job>) {
+    pub(super) fn run(&mut self, mut queue: mpsc::Receiver<Job>) {
         // Connect before the first scan arrives, so it does not wait for it.
         let _ = self.connection();
         while let Some(group) = next_group(&mut queue) {
@@ -204,7 +85,7 @@ impl Writer {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
-        let all_stored = commit_group(conn, records, self.on_commit.as_ref(), &self.faults);
+        let all_stored = commit_group(conn, records, &self.publisher, &self.faults);
         // A lost connection shows as failed batches: check it then, not on every group.
         if conn.is_broken() || (!all_stored && conn.ping().is_err()) {
             self.conn = None;
@@ -258,29 +139,16 @@ fn job_scans(job: &Job) -> usize {
     }
 }
 
-/// One device's batch waiting for its decision.
-struct Batch {
-    tenant: Tenant,
-    device: GateDevice,
-    scans: Vec<ScanAttempt>,
-    reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
-}
-
 /// Commits the whole group at once; if that fails, each batch alone, so one bad batch
 /// cannot fail the others. Counters and live views hear of the commit before any
 /// device gets its answer, so whatever a device was told is already on the screens.
 /// True when every batch was stored.
-fn commit_group(
-    conn: &mut DbConnection,
-    group: Vec<Batch>,
-    on_commit: &(dyn Fn(&[CommittedBatch]) + Send + Sync),
-    faults: &WriterFaults,
-) -> bool {
+fn commit_group(conn: &mut DbConnection, group: Vec<Batch>, publisher: &Publisher, faults: &WriterFaults) -> bool {
     let together = db::write_transaction(conn, |conn| {
         group
             .iter()
             .map(|batch| {
-                faults.check(batch);
+                inject_faults(faults, batch);
                 decide_batch(conn, batch)
             })
             .collect::<diesel::QueryResult<Vec<_>>>()
@@ -315,7 +183,7 @@ fn commit_group(
             Err(e) => replies.push((batch.reply, Some(e))),
         }
     }
-    on_commit(&committed);
+    publisher.committed(&committed);
     let mut answered = committed.into_iter();
     for (reply, failure) in replies {
         let answer = match failure {
@@ -329,6 +197,6 @@ fn commit_group(
 }
 
 fn decide_batch(conn: &mut DbConnection, batch: &Batch) -> diesel::QueryResult<Vec<RecordedScan>> {
-    super::queries::mark_device_seen(conn, batch.device.device_id, db::now_ms())?;
+    crate::scanning::queries::mark_device_seen(conn, batch.device.device_id, db::now_ms())?;
     record_batch(conn, &batch.tenant, batch.device, &batch.scans)
 }

@@ -4,11 +4,13 @@
 use chrono_tz::Tz;
 use maud::{html, Markup};
 
-use super::counters::{EventCounts, Tally};
-use super::decision::ScanResult;
-use super::feed::LogFilter;
-use super::queries::{DeviceStatus, Gate, ScanLine};
 use crate::events::Event;
+use crate::paths;
+use crate::scanning::counters::{EventCounts, Tally};
+use crate::scanning::feed::LogFilter;
+use crate::scanning::model::DeviceStatus;
+use crate::scanning::model::{Direction, ScanResult};
+use crate::scanning::queries::{DeviceRow, Gate, ScanLine};
 use crate::ui::components::{badge, count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
@@ -18,37 +20,37 @@ pub const LOG_SSE_EVENT: &str = "scan-log";
 pub const LINE_SSE_EVENT: &str = "scan-line";
 /// Rows the scan log keeps in the page.
 pub const LOG_ROWS: i64 = 100;
-/// A device heard from within this long is online.
-pub const ONLINE_WINDOW_MS: i64 = 60_000;
 
 /// Everything the counters panel shows.
 pub struct Panel<'a> {
     pub event: &'a Event,
     pub counts: &'a EventCounts,
     pub gates: &'a [Gate],
-    pub devices: &'a [DeviceStatus],
+    pub devices: &'a [DeviceRow],
     pub now: i64,
 }
 
-pub fn scan_monitor_page(
-    viewer: &Viewer,
-    panel: &Panel,
-    filter: &LogFilter,
-    lines: &[ScanLine],
-    stream_url: &str,
-    can_manage_kiosks: bool,
-) -> Markup {
-    let event = panel.event;
+/// Everything the monitor page shows on its first load.
+pub struct MonitorPage<'a> {
+    pub panel: Panel<'a>,
+    pub filter: &'a LogFilter,
+    pub lines: &'a [ScanLine],
+    pub stream_url: &'a str,
+    pub can_manage_kiosks: bool,
+}
+
+pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
+    let (panel, event) = (&page.panel, page.panel.event);
     layout::page(
         &format!("Scans · {}", event.name),
         Some(viewer),
         html! {
             h1 { "Scan monitor" }
             p.muted {
-                a href={ "/events/" (event.id) } { (event.name) } " · " (event.venue)
-                @if can_manage_kiosks { " · " a href={ "/events/" (event.id) "/kiosk-links" } { "Kiosk links" } }
+                a href=(paths::event_dashboard(event.id)) { (event.name) } " · " (event.venue)
+                @if page.can_manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
             }
-            div hx-ext="sse" sse-connect=(stream_url) {
+            div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
@@ -56,8 +58,8 @@ pub fn scan_monitor_page(
                 }
                 section aria-labelledby="scan-log-heading" {
                     h2 id="scan-log-heading" { "Scan log" }
-                    (filter_form(event.id, panel.gates, panel.devices, filter))
-                    div id="scan-log-table" sse-swap=(LOG_SSE_EVENT) { (scan_log_table(lines, &event.timezone)) }
+                    (filter_form(event.id, panel.gates, panel.devices, page.filter))
+                    div id="scan-log-table" sse-swap=(LOG_SSE_EVENT) { (scan_log_table(page.lines, &event.timezone)) }
                 }
             }
         },
@@ -95,11 +97,14 @@ fn metric_card(metric: &str, value: i64, label: &str) -> Markup {
     }
 }
 
-fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceStatus], now: i64) -> Markup {
+fn gate_card(gate: &Gate, tally: Option<&Tally>, devices: &[DeviceRow], now: i64) -> Markup {
     let empty = Tally::default();
     let tally = tally.unwrap_or(&empty);
-    let at_gate: Vec<&DeviceStatus> = devices.iter().filter(|d| d.gate_id == gate.id).collect();
-    let online = at_gate.iter().filter(|d| is_online(d, now)).count();
+    let at_gate: Vec<&DeviceRow> = devices.iter().filter(|d| d.gate_id == gate.id).collect();
+    let online = at_gate
+        .iter()
+        .filter(|d| DeviceStatus::of(d.last_seen, now).is_online())
+        .count();
     html! {
         article.card data-gate=(gate.name) {
             h3.gate-name { (gate.name) }
@@ -146,25 +151,21 @@ fn device_table(panel: &Panel) -> Markup {
     }
 }
 
-fn is_online(device: &DeviceStatus, now: i64) -> bool {
-    device.last_seen.is_some_and(|seen| now - seen <= ONLINE_WINDOW_MS)
-}
-
-fn device_status(device: &DeviceStatus, event: &Event, now: i64) -> Markup {
-    match device.last_seen {
-        Some(seen) if is_online(device, now) => html! {
+fn device_status(device: &DeviceRow, event: &Event, now: i64) -> Markup {
+    match DeviceStatus::of(device.last_seen, now) {
+        DeviceStatus::Online { seen } => html! {
             (badge("valid", "online")) small { "seen " (local_time(seen, &event.timezone, "%H:%M:%S")) }
         },
-        Some(seen) => html! {
-            (badge("invalid", "offline")) small { "since " (local_time(seen, &event.timezone, "%H:%M")) }
+        DeviceStatus::Offline { since } => html! {
+            (badge("invalid", "offline")) small { "since " (local_time(since, &event.timezone, "%H:%M")) }
         },
-        None => html! { (badge("ended", "never seen")) },
+        DeviceStatus::NeverSeen => html! { (badge("ended", "never seen")) },
     }
 }
 
-fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceStatus], filter: &LogFilter) -> Markup {
+fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceRow], filter: &LogFilter) -> Markup {
     html! {
-        form.filters method="get" action={ "/events/" (event_id) "/scans" } {
+        form.filters method="get" action=(paths::scan_monitor(event_id)) {
             label { "Gate"
                 select name="gate" {
                     option value="" { "All gates" }
@@ -180,7 +181,7 @@ fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceStatus], filter: 
             label { "Result"
                 select name="result" {
                     option value="" { "All results" }
-                    @for result in [ScanResult::Valid, ScanResult::Duplicate, ScanResult::Invalid] {
+                    @for result in ScanResult::ALL {
                         option value=(result.as_str()) selected[filter.result == Some(result)] { (result.as_str()) }
                     }
                 }
@@ -211,8 +212,8 @@ pub fn scan_row(line: &ScanLine, timezone: &Tz) -> Markup {
             td.time { (local_time(line.scanned_at, timezone, "%H:%M:%S")) }
             td { (line.gate) small { (line.device) } }
             td {
-                (badge(&line.result, &line.result))
-                @if line.direction == "out" { " exit" }
+                (badge(line.result.as_str(), line.result.as_str()))
+                @if line.direction == Direction::Out { " exit" }
                 @if let Some(reason) = &line.reason { small { (reason) } }
             }
         }

@@ -1,0 +1,103 @@
+//! The kiosk display's live side: the link a token opens, the numbers it shows, and its
+//! stream, which follows the event's scans and ends, with a notice, the moment its link
+//! is revoked.
+
+use std::sync::Arc;
+
+use futures_util::{stream, Stream, StreamExt};
+
+use super::queries::{self, ActiveLink};
+use super::views::{self, KioskNumbers};
+use crate::auth::token_hash;
+use crate::db::{self, Pool};
+use crate::error::AppError;
+use crate::events::{load_event, Event};
+use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
+use crate::scanning::{self, ScanCounters};
+
+const LINK_STATE: &str = "link-state";
+
+/// An open link: what it opens and the gate it shows, if one.
+pub struct OpenLink {
+    pub link: ActiveLink,
+    pub event: Event,
+    pub gate_name: Option<String>,
+}
+
+/// The link a kiosk token opens; a revoked or unknown token is a page that does not exist.
+pub async fn open_link(pool: &Pool, token: &str) -> Result<OpenLink, AppError> {
+    let hash = token_hash(token);
+    let link = db::run(pool, move |conn| Ok(queries::find_active_link(conn, &hash)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let event = load_event(pool, link.tenant, link.event_id).await?;
+    let gate_name = match link.gate_id {
+        None => None,
+        Some(gate_id) => {
+            let (tenant, event_id) = (link.tenant, link.event_id);
+            let gates = db::run(pool, move |conn| Ok(scanning::event_gates(conn, &tenant, event_id)?)).await?;
+            gates.into_iter().find(|g| g.id == gate_id).map(|g| g.name)
+        }
+    };
+    Ok(OpenLink { link, event, gate_name })
+}
+
+/// The display's markup as it stands now.
+pub async fn display(counters: &dyn ScanCounters, open: &OpenLink) -> Result<maud::Markup, AppError> {
+    let link = &open.link;
+    let occupancy = scanning::occupancy(counters, &link.tenant, link.event_id, link.gate_id).await?;
+    let numbers = KioskNumbers {
+        event: &open.event,
+        occupancy,
+        gate_name: open.gate_name.as_deref(),
+    };
+    Ok(views::kiosk_display(&numbers))
+}
+
+/// The display redrawn on every (coalesced) scan of the event, until its link is revoked.
+pub fn display_stream(
+    hub: &Hub,
+    pool: &Pool,
+    counters: Arc<dyn ScanCounters>,
+    open: OpenLink,
+) -> impl Stream<Item = Frame> + 'static {
+    let link = open.link;
+    let view = format!("kiosk-gate-{}", link.gate_id.unwrap_or(0));
+    let render = render_with((counters, Arc::new(open)), |(counters, open)| async move {
+        let markup = display(counters.as_ref(), &open).await?;
+        Ok(frame(views::KIOSK_SSE_EVENT, markup.into_string()))
+    });
+    let frames = hub.subscribe(Channel::scans(&link.tenant, link.event_id), &view, render);
+    let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
+    // The link's channel carries only its revocation, routed once per update by the hub
+    // (not by every open kiosk); its view is the link's state, read again on each update.
+    let revoked = revocation(hub.subscribe(
+        Channel::kiosk_link(&link.tenant, link.link_id),
+        "revocation",
+        link_state(pool, link),
+    ));
+    channel_frames(frames)
+        .take_until(revoked)
+        .chain(stream::once(async move { notice }))
+}
+
+/// The link's state as its view: `active` or `revoked`.
+fn link_state(pool: &Pool, link: ActiveLink) -> Render {
+    render_with(pool.clone(), move |pool| async move {
+        let revoked = db::run(&pool, move |conn| {
+            Ok(queries::is_revoked(conn, &link.tenant, link.link_id)?)
+        })
+        .await?;
+        Ok(frame(LINK_STATE, if revoked { "revoked" } else { "active" }))
+    })
+}
+
+/// Resolves when the link's view says it is revoked.
+async fn revocation(mut link: tokio::sync::watch::Receiver<Option<Frame>>) {
+    let revoked = Some(frame(LINK_STATE, "revoked"));
+    while *link.borrow_and_update() != revoked {
+        if link.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! What the admission rules read, and how their decisions are stored: earlier answers
+//! to the batch's scan ids, the batch's tickets, the gate's allowed ticket types, where
+//! refused tickets were let in, and the one multi-row INSERT of the new scans.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::rules::{Decision, TicketAtGate};
+use crate::db::schema::{gate_ticket_types, gates, scans, tickets};
+use crate::db::{self, DbConnection, Tenant};
+use crate::orders::TicketStatus;
+use crate::scanning::model::{Admitted, GateDevice, Reason, RecordedScan, ScanAttempt, ScanResult};
+use crate::with_backend;
+
+/// A scan as it was answered the first time.
+#[derive(Queryable)]
+struct EarlierAnswer {
+    device_scan_id: String,
+    scan_id: i64,
+    result: ScanResult,
+    reason: Option<String>,
+    admitted_at: Option<i64>,
+    admitted_gate: Option<String>,
+}
+
+/// Earlier answers to any of these scan ids from this device.
+pub fn previous_answers(
+    conn: &mut DbConnection,
+    device: GateDevice,
+    attempts: &[ScanAttempt],
+) -> QueryResult<HashMap<String, RecordedScan>> {
+    let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
+    let rows: Vec<EarlierAnswer> = scans::table
+        .filter(scans::device_id.eq(device.device_id))
+        .filter(scans::device_scan_id.eq_any(ids))
+        .select((
+            scans::device_scan_id,
+            scans::id,
+            scans::result,
+            scans::reason,
+            scans::admitted_at,
+            scans::admitted_gate,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let admitted = row
+                .admitted_at
+                .zip(row.admitted_gate)
+                .map(|(at, gate)| Admitted { at, gate });
+            let answer = RecordedScan {
+                scan_id: row.scan_id,
+                result: row.result,
+                reason: row.reason,
+                admitted,
+                replayed: true,
+            };
+            (row.device_scan_id, answer)
+        })
+        .collect())
+}
+
+/// The tenant's tickets among the batch's codes (another organisation's do not exist).
+pub fn tickets_by_code(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    attempts: &[ScanAttempt],
+) -> QueryResult<HashMap<String, TicketAtGate>> {
+    let codes: Vec<&str> = attempts.iter().map(|a| a.ticket_code.as_str()).collect();
+    // Looked up by code alone so SQLite uses the unique code index (with the
+    // organisation in the WHERE it scans the organisation's whole ticket range instead);
+    // another organisation's tickets are dropped right here.
+    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
+        .filter(tickets::code.eq_any(codes))
+        .select((
+            tickets::organization_id,
+            tickets::code,
+            tickets::id,
+            tickets::event_id,
+            tickets::status,
+            tickets::ticket_type_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(org, ..)| *org == tenant.organization_id())
+        .map(|(_, code, id, event_id, status, ticket_type_id)| {
+            let ticket = TicketAtGate {
+                id,
+                event_id,
+                status,
+                ticket_type_id,
+            };
+            (code, ticket)
+        })
+        .collect())
+}
+
+/// The ticket types a gate lets in; empty means every type.
+pub fn allowed_ticket_types(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64) -> QueryResult<Vec<i64>> {
+    gate_ticket_types::table
+        .filter(gate_ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(gate_ticket_types::gate_id.eq(gate_id))
+        .select(gate_ticket_types::ticket_type_id)
+        .load(conn)
+}
+
+/// When and at which gate each of these tickets was admitted.
+pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashMap<i64, Admitted>> {
+    if ticket_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, Option<i64>, Option<String>)> = tickets::table
+        .left_join(gates::table.on(gates::id.nullable().eq(tickets::inside_gate_id)))
+        .filter(tickets::id.eq_any(ticket_ids))
+        .select((tickets::id, tickets::inside_since, gates::name.nullable()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, since, gate)| {
+            let admitted = Admitted {
+                at: since?,
+                gate: gate.unwrap_or_default(),
+            };
+            Some((id, admitted))
+        })
+        .collect())
+}
+
+/// Writes the new scans; their ids by device scan id.
+pub fn insert_scans(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    device: GateDevice,
+    decided: &[(&ScanAttempt, Decision)],
+) -> QueryResult<HashMap<String, i64>> {
+    let received_at = db::now_ms();
+    let rows: Vec<_> = decided
+        .iter()
+        .map(|(attempt, decision)| {
+            let admitted = decision.admitted();
+            (
+                scans::organization_id.eq(tenant.organization_id()),
+                scans::event_id.eq(device.event_id),
+                scans::device_scan_id.eq(attempt.device_scan_id.as_str()),
+                scans::ticket_code.eq(attempt.ticket_code.as_str()),
+                scans::ticket_id.eq(decision.ticket_id),
+                scans::gate_id.eq(device.gate_id),
+                scans::device_id.eq(device.device_id),
+                scans::direction.eq(attempt.direction),
+                scans::scanned_at.eq(attempt.scanned_at),
+                scans::received_at.eq(received_at),
+                scans::result.eq(decision.result),
+                scans::reason.eq(decision.reason.as_ref().map(Reason::message)),
+                scans::admitted_at.eq(admitted.map(|a| a.at)),
+                scans::admitted_gate.eq(admitted.map(|a| a.gate.as_str())),
+            )
+        })
+        .collect();
+    let mut ids = HashMap::with_capacity(rows.len());
+    // 14 values a row: 500 rows stay under SQLite's 32,766 bound parameters.
+    for chunk in rows.chunks(500) {
+        let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+            .values(chunk)
+            .returning((scans::id, scans::device_scan_id))
+            .get_results(c))?;
+        ids.extend(written.into_iter().map(|(id, device_scan_id)| (device_scan_id, id)));
+    }
+    Ok(ids)
+}

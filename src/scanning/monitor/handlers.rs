@@ -1,0 +1,112 @@
+//! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
+
+use actix_web::{web, HttpRequest, HttpResponse, Responder};
+use futures_util::stream;
+use serde::Deserialize;
+
+use super::log_stream::{log_frames, LogScope};
+use super::panel::{render_panel, PanelData};
+use super::views;
+use crate::auth::{CurrentUser, SessionWatch};
+use crate::db::Pool;
+use crate::error::AppError;
+use crate::events::load_event;
+use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
+use crate::scanning::counters::ScanCounters;
+use crate::scanning::feed::{LogFilter, Position, ScanFeed};
+use crate::scanning::model::ScanResult;
+use crate::ui::html;
+use crate::{forms, paths};
+
+/// The log filter as the form sends it: empty means "all".
+#[derive(Deserialize)]
+pub struct FilterQuery {
+    gate: Option<String>,
+    device: Option<String>,
+    result: Option<String>,
+}
+
+impl FilterQuery {
+    fn parse(&self) -> Result<LogFilter, AppError> {
+        let result = forms::given(self.result.as_deref())
+            .map(|v| {
+                v.parse::<ScanResult>()
+                    .map_err(|_| AppError::bad_request("result must be valid, duplicate or invalid"))
+            })
+            .transpose()?;
+        Ok(LogFilter {
+            gate_id: forms::optional_id(self.gate.as_deref(), "gate")?,
+            device_id: forms::optional_id(self.device.as_deref(), "device")?,
+            result,
+        })
+    }
+
+    fn as_query_string(&self) -> String {
+        serde_urlencoded::to_string([("gate", &self.gate), ("device", &self.device), ("result", &self.result)])
+            .unwrap_or_default()
+    }
+}
+
+pub async fn scan_monitor(
+    (pool, counters): (web::Data<Pool>, web::Data<dyn ScanCounters>),
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+    query: web::Query<FilterQuery>,
+) -> Result<HttpResponse, AppError> {
+    let filter = query.parse()?;
+    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let event = load_event(&pool, tenant, event_id).await?;
+    let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
+    let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
+    let page = views::MonitorPage {
+        panel: data.panel(&event),
+        filter: &filter,
+        lines: &lines,
+        stream_url: &stream_url,
+        can_manage_kiosks: user.require_owner().is_ok(),
+    };
+    Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
+}
+
+/// The services the monitor's stream uses.
+type StreamServices = (
+    web::Data<Pool>,
+    web::Data<Hub>,
+    web::Data<ScanFeed>,
+    web::Data<dyn ScanCounters>,
+    web::Data<SessionWatch>,
+);
+
+pub async fn scans_stream(
+    req: HttpRequest,
+    (pool, hub, feed, counters, sessions): StreamServices,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+    query: web::Query<FilterQuery>,
+) -> Result<impl Responder, AppError> {
+    let filter = query.parse()?;
+    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let event = load_event(&pool, tenant, event_id).await?;
+    let scope = LogScope {
+        tenant,
+        event_id,
+        timezone: event.timezone,
+        filter,
+    };
+    let render = render_panel(&pool, counters.into_inner(), tenant, event);
+    let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
+    let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
+    let ended = sessions.ended(&user);
+    Ok(sse_stream_until(
+        hub.with_live_status(stream::select(channel_frames(panel), log)),
+        ended,
+    ))
+}
+
+/// Where the monitor's log stood when it lost its connection.
+fn last_event_id(req: &HttpRequest) -> Option<Position> {
+    req.headers()
+        .get("Last-Event-ID")
+        .and_then(|v| v.to_str().ok())
+        .and_then(Position::parse)
+}

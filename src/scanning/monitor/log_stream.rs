@@ -1,0 +1,138 @@
+//! One monitor's scan log as a stream: catch up (replay what it missed, or redraw from
+//! the database), then each new row that passes its filter, each with its position as
+//! SSE id; a monitor that falls behind, or misses shared rows, is redrawn.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::{stream, Stream, StreamExt};
+use tokio::sync::broadcast;
+
+use super::views;
+use crate::db::{self, Pool, Tenant};
+use crate::error::AppError;
+use crate::events::TimeZone;
+use crate::live::{frame, Frame};
+use crate::scanning::feed::{LogFilter, LogLine, Position, Resume, ScanFeed};
+use crate::scanning::queries::{self, ScanLine};
+
+/// Which log a monitor follows, and how it shows it.
+pub struct LogScope {
+    pub tenant: Tenant,
+    pub event_id: i64,
+    pub timezone: TimeZone,
+    pub filter: LogFilter,
+}
+
+/// The log's frames for a monitor that has seen up to `last_seen` (its `Last-Event-ID`).
+pub async fn log_frames(
+    pool: Pool,
+    feed: Arc<ScanFeed>,
+    scope: LogScope,
+    last_seen: Option<Position>,
+) -> Result<impl Stream<Item = Frame>, AppError> {
+    let (resume, receiver) = feed
+        .subscribe(scope.tenant.organization_id(), scope.event_id, last_seen)
+        .await;
+    let log = LogStream {
+        pool,
+        feed,
+        tenant: scope.tenant,
+        event_id: scope.event_id,
+        timezone: scope.timezone,
+        filter: scope.filter,
+        shown_up_to: last_seen,
+        redrawn: HashSet::new(),
+    };
+    log.frames(resume, receiver).await
+}
+
+/// One monitor's scan log: catch up (replay or redraw), then each new row that passes
+/// its filter, each with its scan id as SSE id.
+struct LogStream {
+    pool: Pool,
+    feed: Arc<ScanFeed>,
+    tenant: Tenant,
+    event_id: i64,
+    timezone: TimeZone,
+    filter: LogFilter,
+    /// Rows up to this position are on the client's screen already.
+    shown_up_to: Option<Position>,
+    /// Scan ids of the last redraw: a row shared just after it is not shown twice.
+    redrawn: HashSet<i64>,
+}
+
+impl LogStream {
+    async fn frames(
+        mut self,
+        resume: Resume,
+        receiver: broadcast::Receiver<Arc<LogLine>>,
+    ) -> Result<impl Stream<Item = Frame>, AppError> {
+        let first = match resume {
+            Resume::Replay(lines) => lines.iter().filter_map(|line| self.line_frame(line)).collect(),
+            Resume::Redraw => vec![self.redraw().await?],
+        };
+        let resyncs = self.feed.resyncs();
+        let live = stream::unfold(
+            (self, receiver, resyncs),
+            |(mut log, mut receiver, mut resyncs)| async move {
+                loop {
+                    let next = tokio::select! {
+                        line = receiver.recv() => line,
+                        // Rows may not have been shared (Redis down): redraw from the database.
+                        changed = resyncs.changed() => match changed {
+                            Ok(()) => Err(broadcast::error::RecvError::Lagged(0)),
+                            Err(_) => std::future::pending().await,
+                        },
+                    };
+                    match next {
+                        Ok(line) => {
+                            if let Some(frame) = log.line_frame(&line) {
+                                return Some((frame, (log, receiver, resyncs)));
+                            }
+                        }
+                        // Fell behind: a full redraw is smaller than the backlog.
+                        Err(broadcast::error::RecvError::Lagged(_)) => {
+                            let frame = log.redraw().await.ok()?;
+                            return Some((frame, (log, receiver, resyncs)));
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            },
+        );
+        Ok(stream::iter(first).chain(live))
+    }
+
+    fn line_frame(&mut self, line: &LogLine) -> Option<Frame> {
+        let shown = self.shown_up_to.is_some_and(|shown| line.position <= shown);
+        if shown || self.redrawn.contains(&line.scan_id) || !self.filter.admits(line) {
+            return None;
+        }
+        self.shown_up_to = Some(line.position);
+        Some(frame(views::LINE_SSE_EVENT, line.html.clone()).with_id(line.position.to_string()))
+    }
+
+    /// The latest rows from the database, as the page first shows them.
+    async fn redraw(&mut self) -> Result<Frame, AppError> {
+        let (tenant, event_id, filter) = (self.tenant, self.event_id, self.filter);
+        // Read first: every row in the log up to it is committed, so in the redraw.
+        let newest_in_log = self.feed.newest(tenant.organization_id(), event_id).await;
+        let (lines, newest): (Vec<ScanLine>, i64) = db::run(&self.pool, move |conn| {
+            let newest = queries::newest_scan_id(conn)?;
+            Ok((
+                queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
+                newest,
+            ))
+        })
+        .await?;
+        self.redrawn = lines.iter().map(|line| line.id).collect();
+        // Rows newer than both arrive through the feed; older ones are in `lines`.
+        let newest_shown =
+            newest_in_log.unwrap_or_else(|| Position::Scan(lines.first().map_or(newest, |line| line.id.max(newest))));
+        let shown = self.shown_up_to.map_or(newest_shown, |shown| shown.max(newest_shown));
+        self.shown_up_to = Some(shown);
+        let html = views::scan_log_table(&lines, &self.timezone).into_string();
+        Ok(frame(views::LOG_SSE_EVENT, html).with_id(shown.to_string()))
+    }
+}

@@ -1,0 +1,8 @@
+//! The scan monitor (`GET /events/{id}/scans` and its stream): capacity warning, gate
+//! cards, device table and the live scan log.
+
+pub mod handlers;
+pub(crate) mod log_rows;
+mod log_stream;
+mod panel;
+mod views;

@@ -1,0 +1,87 @@
+//! The monitor's counters panel: gates and devices from the database, counts from the
+//! live counters; loaded for the first page and redrawn once per coalesced update.
+
+use std::sync::Arc;
+
+use super::views::{self, Panel};
+use crate::db::{self, Pool, Tenant};
+use crate::error::AppError;
+use crate::events::Event;
+use crate::live::{frame, render_with, Render};
+use crate::scanning::counters::{EventCounts, ScanCounters};
+use crate::scanning::feed::LogFilter;
+use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
+
+/// What the counters panel shows, loaded.
+pub struct PanelData {
+    gates: Vec<Gate>,
+    devices: Vec<DeviceRow>,
+    counts: EventCounts,
+    now: i64,
+}
+
+impl PanelData {
+    pub async fn load(
+        pool: &Pool,
+        counters: &dyn ScanCounters,
+        tenant: Tenant,
+        event_id: i64,
+    ) -> Result<Self, AppError> {
+        let (gates, devices) = db::run(pool, move |conn| {
+            Ok((
+                queries::event_gates(conn, &tenant, event_id)?,
+                queries::event_devices(conn, &tenant, event_id)?,
+            ))
+        })
+        .await?;
+        let now = db::now_ms();
+        let counts = counters.event_counts(&tenant, event_id, now).await?;
+        Ok(Self {
+            gates,
+            devices,
+            counts,
+            now,
+        })
+    }
+
+    /// The panel and the newest rows of the log that pass the filter: the first page.
+    pub async fn load_with_log(
+        pool: &Pool,
+        counters: &dyn ScanCounters,
+        tenant: Tenant,
+        event_id: i64,
+        filter: LogFilter,
+    ) -> Result<(Self, Vec<ScanLine>), AppError> {
+        let lines = db::run(pool, move |conn| {
+            Ok(queries::latest_scans(
+                conn,
+                &tenant,
+                event_id,
+                &filter,
+                views::LOG_ROWS,
+            )?)
+        })
+        .await?;
+        Ok((Self::load(pool, counters, tenant, event_id).await?, lines))
+    }
+
+    pub fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {
+        Panel {
+            event,
+            counts: &self.counts,
+            gates: &self.gates,
+            devices: &self.devices,
+            now: self.now,
+        }
+    }
+}
+
+/// Counters, gates and devices of one event: rendered once per coalesced update.
+pub fn render_panel(pool: &Pool, counters: Arc<dyn ScanCounters>, tenant: Tenant, event: Event) -> Render {
+    let context = (pool.clone(), counters, Arc::new(event));
+    render_with(context, move |(pool, counters, event)| async move {
+        let data = PanelData::load(&pool, counters.as_ref(), tenant, event.id).await?;
+        let panel = data.panel(&event);
+        Ok(frame(views::PANEL_SSE_EVENT, views::scan_panel(&panel).into_string()))
+    })
+}

@@ -1,0 +1,140 @@
+//! Group commit: one writer thread takes every scan batch that is waiting, decides them
+//! all in one transaction, commits once, and only then answers each request. Durable
+//! acknowledgements without one commit (and one fsync) per request. After the commit and
+//! before any answer, `Publisher` tells the counters, the scan log and the live channels
+//! what changed: `record_scans` is the one way scans are recorded (device API, demo
+//! simulator, benchmarks), so none of them carries a copy of the publish rule.
+//!
+//! The gates never wait on a resource the pages share: the writer owns its database
+//! connection (reopened when it breaks). It is supervised: a panic while deciding a
+//! group answers that group's devices "retry", drops the connection (it may be inside
+//! a transaction) and goes on with the next group.
+
+mod group;
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot};
+
+use super::model::{GateDevice, RecordedScan, ScanAttempt};
+use super::publish::Publisher;
+use crate::config::WriterFaults;
+use crate::db::{ConnectionManager, Tenant};
+use group::Writer;
+
+/// Batches that may wait for the writer before senders are slowed down.
+const QUEUE: usize = 1_024;
+
+/// One device's batch, as it was committed.
+pub struct CommittedBatch {
+    pub tenant: Tenant,
+    pub device: GateDevice,
+    pub scans: Vec<ScanAttempt>,
+    pub answers: Vec<RecordedScan>,
+}
+/// Why a batch was not recorded. Nothing of it was stored: the device sends it again.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotRecorded {
+    #[error("the scan database is unavailable ({0}); nothing was recorded, send the scans again")]
+    DatabaseUnavailable(String),
+    #[error("the scan writer restarted while deciding these scans; send them again")]
+    WriterRestarted,
+    #[error("the scan writer is shutting down; send the scans again")]
+    Stopped,
+}
+
+/// Panics (inside the group's transaction) when the batch holds the code the faults
+/// mark: the tests of the writer's supervision only.
+fn inject_faults(faults: &WriterFaults, batch: &Batch) {
+    if let Some(code) = &faults.panic_on_ticket_code {
+        if batch.scans.iter().any(|s| &s.ticket_code == code) {
+            panic!("injected fault: ticket code {code}");
+        }
+    }
+}
+
+/// What the writer thread is asked to do.
+enum Job {
+    Record {
+        tenant: Tenant,
+        device: GateDevice,
+        scans: Vec<ScanAttempt>,
+        reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
+    },
+    /// Answered by the writer loop when it is alive and has a working connection.
+    Ping(oneshot::Sender<Result<(), NotRecorded>>),
+}
+
+/// The handle every caller records scans through.
+#[derive(Clone)]
+pub struct ScanWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl ScanWriter {
+    pub fn start(connections: ConnectionManager, publisher: Publisher, faults: WriterFaults) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let mut writer = Writer {
+            connections,
+            conn: None,
+            retry_connect_at: Instant::now(),
+            publisher,
+            faults,
+        };
+        std::thread::Builder::new()
+            .name("scan-writer".into())
+            .spawn(move || writer.run(queue))
+            .map(|_| ())
+            .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the scan writer"));
+        Self { jobs }
+    }
+
+    /// Decides and durably records a device's batch, and publishes what changed
+    /// (counters, scan-log rows, one update per live channel) before answering, in the
+    /// batch's order: whatever a device is told is already on the screens.
+    pub async fn record_scans(
+        &self,
+        tenant: Tenant,
+        device: GateDevice,
+        scans: Vec<ScanAttempt>,
+    ) -> Result<Vec<RecordedScan>, NotRecorded> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job::Record {
+            tenant,
+            device,
+            scans,
+            reply,
+        };
+        self.jobs.send(job).await.map_err(|_| NotRecorded::Stopped)?;
+        // A dropped reply means the group panicked before it was answered.
+        answer.await.unwrap_or(Err(NotRecorded::WriterRestarted))
+    }
+
+    /// Whether the writer answers within `timeout` with a working connection.
+    pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        let asked = tokio::time::timeout(timeout, async {
+            self.jobs
+                .send(Job::Ping(reply))
+                .await
+                .map_err(|_| NotRecorded::Stopped)?;
+            answer.await.unwrap_or(Err(NotRecorded::WriterRestarted))
+        });
+        match asked.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!(
+                "the scan writer did not answer within {} ms",
+                timeout.as_millis()
+            )),
+        }
+    }
+}
+
+/// One device's batch waiting for its decision.
+struct Batch {
+    tenant: Tenant,
+    device: GateDevice,
+    scans: Vec<ScanAttempt>,
+    reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
+}
