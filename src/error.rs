@@ -44,6 +44,17 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
+/// Database work for a page, a fragment or a live view, on the blocking pool
+/// (`db::run_blocking`) with the web layer's error, so the work may refuse with any
+/// `AppError`; a pool that stays busy is a 503.
+pub async fn with_db<T, F>(pool: &crate::db::Pool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut crate::db::DbConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    crate::db::run_blocking(pool, work).await
+}
+
 impl From<crate::db::DbError> for AppError {
     fn from(e: crate::db::DbError) -> Self {
         match e {

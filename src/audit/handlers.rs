@@ -6,7 +6,8 @@ use super::filter::AuditQuery;
 use super::queries::{self, PAGE_SIZE};
 use super::views::{self, AuditPage};
 use crate::auth::CurrentUser;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::ui::html;
@@ -39,7 +40,7 @@ struct LogPage {
 }
 
 async fn read_log(pool: &Pool, tenant: Tenant, query: AuditQuery) -> Result<LogPage, AppError> {
-    let (timezone, users, mut lines) = db::run(pool, move |conn| {
+    let (timezone, users, mut lines) = with_db(pool, move |conn| {
         let timezone = crate::events::organization_timezone(conn, &tenant)?;
         let filter = query.filter(&timezone)?;
         let users = queries::organization_users(conn, &tenant)?;

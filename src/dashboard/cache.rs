@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use super::metrics::{self, EventMetrics};
 use crate::db::{self, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::Event;
 use crate::live::{Channel, Update, UpdateKind, UpdateListener};
@@ -103,7 +104,7 @@ impl MetricsCache {
         self.computations.fetch_add(1, Ordering::Relaxed);
         let now = db::now_ms();
         let inside = self.counters.occupancy(&tenant, event.id).await?;
-        db::run(&self.pool, move |conn| {
+        with_db(&self.pool, move |conn| {
             Ok(metrics::compute(conn, &tenant, &event, inside, now)?)
         })
         .await

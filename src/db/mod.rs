@@ -1,5 +1,5 @@
 //! Database plumbing: one connection type over SQLite and PostgreSQL, the pool, the
-//! embedded migrations, and `run` to call blocking diesel code off the async workers.
+//! embedded migrations, and `run_blocking` to call blocking diesel code off the async workers.
 //! Query functions live in the features; they all take a `Tenant` (see `tenant.rs`).
 
 mod connection;
@@ -18,8 +18,6 @@ pub use tenant::Tenant;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-
-use crate::error::AppError;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -78,15 +76,6 @@ where
     })
     .await
     .map_err(|e| DbError::Failed(anyhow::anyhow!("the blocking pool failed: {e}")))?
-}
-
-/// `run_blocking` for pages and fragments, whose errors are `AppError`.
-pub async fn run<T, F>(pool: &Pool, work: F) -> Result<T, AppError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
-    T: Send + 'static,
-{
-    run_blocking(pool, work).await
 }
 
 /// Milliseconds since the unix epoch: the one time representation in the database.

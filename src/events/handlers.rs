@@ -6,6 +6,7 @@ use super::queries;
 use super::views;
 use crate::auth::CurrentUser;
 use crate::db::{self, Pool};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::paths;
 use crate::ui::html;
@@ -18,6 +19,6 @@ pub async fn home() -> HttpResponse {
 
 pub async fn list_events(pool: web::Data<Pool>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant();
-    let events = db::run(&pool, move |conn| Ok(queries::list_events(conn, &tenant)?)).await?;
+    let events = with_db(&pool, move |conn| Ok(queries::list_events(conn, &tenant)?)).await?;
     Ok(html(views::events_page(&user.viewer(), &events, db::now_ms())))
 }

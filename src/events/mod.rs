@@ -10,10 +10,11 @@ mod views;
 pub use model::{Event, EventSales, Phase, TimeZone};
 pub use queries::organization_timezone;
 
-use crate::db::{self, Pool, Tenant};
+use crate::db::{Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 
 /// One of the tenant's events, or `NotFound` (also for another organisation's id).
 pub async fn load_event(pool: &Pool, tenant: Tenant, event_id: i64) -> Result<Event, AppError> {
-    db::run(pool, move |conn| Ok(queries::find_event(conn, &tenant, event_id)?)).await
+    with_db(pool, move |conn| Ok(queries::find_event(conn, &tenant, event_id)?)).await
 }

@@ -9,7 +9,8 @@ use futures_util::{stream, Stream, StreamExt};
 use super::queries::{self, ActiveLink};
 use super::views::{self, KioskNumbers};
 use crate::auth::token_hash;
-use crate::db::{self, Pool};
+use crate::db::Pool;
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
@@ -27,7 +28,7 @@ pub struct OpenLink {
 /// The link a kiosk token opens; a revoked or unknown token is a page that does not exist.
 pub async fn open_link(pool: &Pool, token: &str) -> Result<OpenLink, AppError> {
     let hash = token_hash(token);
-    let link = db::run(pool, move |conn| Ok(queries::find_active_link(conn, &hash)?))
+    let link = with_db(pool, move |conn| Ok(queries::find_active_link(conn, &hash)?))
         .await?
         .ok_or(AppError::NotFound)?;
     let event = load_event(pool, link.tenant, link.event_id).await?;
@@ -35,7 +36,7 @@ pub async fn open_link(pool: &Pool, token: &str) -> Result<OpenLink, AppError> {
         None => None,
         Some(gate_id) => {
             let (tenant, event_id) = (link.tenant, link.event_id);
-            let gates = db::run(pool, move |conn| Ok(scanning::event_gates(conn, &tenant, event_id)?)).await?;
+            let gates = with_db(pool, move |conn| Ok(scanning::event_gates(conn, &tenant, event_id)?)).await?;
             gates.into_iter().find(|g| g.id == gate_id).map(|g| g.name)
         }
     };
@@ -84,7 +85,7 @@ pub fn display_stream(
 /// The link's state as its view: `active` or `revoked`.
 fn link_state(pool: &Pool, link: ActiveLink) -> Render {
     render_with(pool.clone(), move |pool| async move {
-        let revoked = db::run(&pool, move |conn| {
+        let revoked = with_db(&pool, move |conn| {
             Ok(queries::is_revoked(conn, &link.tenant, link.link_id)?)
         })
         .await?;

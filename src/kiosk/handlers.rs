@@ -9,7 +9,8 @@ use super::links::{self, LinkRequest};
 use super::queries;
 use super::views::{self, LinksPage};
 use crate::auth::{CsrfForm, CurrentUser};
-use crate::db::{self, Pool};
+use crate::db::Pool;
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::load_event;
 use crate::live::{sse_stream, Bus, Hub};
@@ -72,7 +73,7 @@ async fn links_page(
 ) -> Result<HttpResponse, AppError> {
     let tenant = user.tenant();
     let event = load_event(pool, tenant, event_id).await?;
-    let (gates, links) = db::run(pool, move |conn| {
+    let (gates, links) = with_db(pool, move |conn| {
         Ok((
             scanning::event_gates(conn, &tenant, event_id)?,
             queries::list_links(conn, &tenant, event_id)?,

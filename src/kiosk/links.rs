@@ -8,6 +8,7 @@ use crate::error::AppError;
 use crate::live::{Bus, Channel, Update, UpdateKind};
 
 use super::queries::{self, NewLink};
+use crate::error::with_db;
 
 /// Who asks for a link, for which event and (optionally) which gate.
 #[derive(Clone, Copy, Debug)]
@@ -28,7 +29,7 @@ pub async fn create_kiosk_link(pool: &Pool, request: LinkRequest) -> Result<Stri
         event_id,
         gate_id,
     } = request;
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         if let Some(gate_id) = gate_id {
             if !queries::gate_of_event(conn, &tenant, event_id, gate_id)? {
                 return Err(AppError::bad_request("that gate is not one of this event's gates"));
@@ -71,7 +72,7 @@ pub async fn revoke_kiosk_link(
     event_id: i64,
     link_id: i64,
 ) -> Result<(), AppError> {
-    let revoked = db::run(pool, move |conn| {
+    let revoked = with_db(pool, move |conn| {
         let now = db::now_ms();
         Ok(db::write_transaction(conn, |conn| {
             let revoked = queries::revoke_link(conn, &tenant, event_id, link_id, now)?;

@@ -9,6 +9,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 
 use super::sessions::audit_user;
+use crate::error::with_db;
 
 /// Who tries to sign in, from where.
 pub struct Attempt {
@@ -32,7 +33,7 @@ pub async fn check(
     password: String,
 ) -> Result<SignIn, AppError> {
     let (email, address) = (attempt.email.clone(), attempt.address.clone());
-    let (verdict, credentials) = db::run(pool, move |conn| {
+    let (verdict, credentials) = with_db(pool, move |conn| {
         let verdict = throttle::admit(conn, &email, &address, db::now_ms())?;
         let credentials = match verdict {
             Verdict::Throttled => None,
@@ -51,7 +52,7 @@ pub async fn check(
         .map_or_else(|| unknown_user_hash().to_owned(), |c| c.password_hash.clone());
     let matches = passwords.verify(password, stored).await?;
     let (email, address) = (attempt.email.clone(), attempt.address.clone());
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         let succeeded = matches && credentials.is_some();
         throttle::settle(conn, attempt_id, &email, &address, succeeded)?;
         match credentials {

@@ -5,6 +5,7 @@ use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::queries::{self, Credentials};
 use crate::auth::{random_token, CurrentUser};
 use crate::db::{self, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::live::{Bus, Channel, Update, UpdateKind};
 
@@ -21,7 +22,7 @@ pub async fn open(
     let hash = crate::auth::token_hash(&token);
     let (user_id, tenant) = (user.user_id, Tenant::authenticated(user.organization_id));
     let details = format!("from {address}");
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             if let Some(previous) = previous {
                 queries::delete_session(conn, &previous)?;
@@ -39,7 +40,7 @@ pub async fn open(
 /// Ends the session whose token hashes to `token_hash`, then its live streams.
 pub async fn end(pool: &Pool, bus: &dyn Bus, user: &CurrentUser, token_hash: String) -> Result<(), AppError> {
     let (tenant, user_id) = (user.tenant(), user.user_id);
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             queries::delete_session(conn, &token_hash)?;
             audit_user(conn, &tenant, Action::SignOut, user_id, "this session")
@@ -55,7 +56,7 @@ pub async fn end(pool: &Pool, bus: &dyn Bus, user: &CurrentUser, token_hash: Str
 /// every instance.
 pub async fn end_everywhere(pool: &Pool, bus: &dyn Bus, user: &CurrentUser) -> Result<(), AppError> {
     let (tenant, user_id) = (user.tenant(), user.user_id);
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             let ended = queries::delete_user_sessions(conn, user_id)?;
             let details = format!("{ended} sessions");

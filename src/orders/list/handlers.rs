@@ -10,7 +10,8 @@ use super::labels::{self, EventChoice};
 use super::search::{self, OrderPage, PAGE_ROWS};
 use super::views;
 use crate::auth::CurrentUser;
-use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::db::{DbConnection, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::paths;
@@ -33,7 +34,7 @@ pub async fn list_orders(
     let (tenant, query) = (user.tenant(), query.into_inner());
     let cursor = query.cursor(&tenant)?;
     let parsed = query.clone();
-    let listing = db::run(&pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
+    let listing = with_db(&pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
     let results = listing.results(&query, &tenant, user.require_owner().is_ok());
     let markup = match htmx_target(&req) {
         Some(target) if target == views::LOAD_MORE_ID => {
@@ -124,7 +125,7 @@ pub struct ZonedFilter {
 
 /// Reads the filter in the organisation's time zone (for the live rows and the export).
 pub async fn read_filter(pool: &Pool, tenant: Tenant, query: FilterQuery) -> Result<ZonedFilter, AppError> {
-    db::run(pool, move |conn| {
+    with_db(pool, move |conn| {
         let timezone = labels::organization_timezone(conn, &tenant)?;
         let filter = query.filter(&timezone)?;
         Ok(ZonedFilter { timezone, filter })

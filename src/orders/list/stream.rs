@@ -14,7 +14,8 @@ use super::handlers::{read_filter, ZonedFilter};
 use super::search::{self, NewOrders, PAGE_ROWS};
 use super::views;
 use crate::auth::{CurrentUser, SessionWatch};
-use crate::db::{self, Pool, Tenant};
+use crate::db::{Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::live::{frame, render_with, sse_stream_until, Channel, Frame, Hub, Render};
@@ -69,7 +70,7 @@ pub async fn orders_stream(
 /// open lists: a change tells each of them to look for new orders that pass its filter.
 fn newest_order(pool: &Pool, tenant: Tenant) -> Render {
     render_with(pool.clone(), move |pool| async move {
-        let newest = db::run(&pool, move |conn| Ok(search::newest_order_id(conn, &tenant)?)).await?;
+        let newest = with_db(&pool, move |conn| Ok(search::newest_order_id(conn, &tenant)?)).await?;
         Ok(frame("newest-order", newest.to_string()))
     })
 }
@@ -98,7 +99,7 @@ impl LiveRows {
 
     async fn new_rows(&mut self) -> Option<Frame> {
         let (tenant, filter, since) = (self.tenant, self.filter.clone(), self.shown_up_to);
-        let NewOrders { lines, looked_at } = db::run(&self.pool, move |conn| {
+        let NewOrders { lines, looked_at } = with_db(&self.pool, move |conn| {
             Ok(search::orders_since(conn, &tenant, &filter, since, PAGE_ROWS)?)
         })
         .await

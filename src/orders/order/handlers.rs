@@ -10,7 +10,8 @@ use super::refunds::{self, RefundPlan, RefundScope};
 use super::resend::{self, ResendRefused};
 use super::{details, views};
 use crate::auth::{random_token, CsrfForm, CurrentUser};
-use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::db::{DbConnection, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::live::Bus;
 use crate::orders::outbox::OutboxWaker;
@@ -23,7 +24,7 @@ pub async fn show_order(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
-    let details = db::run(&pool, move |conn| Ok(details::order_details(conn, &tenant, order_id)?)).await?;
+    let details = with_db(&pool, move |conn| Ok(details::order_details(conn, &tenant, order_id)?)).await?;
     let actions = views::Actions {
         can_refund: user.require_owner().is_ok(),
     };
@@ -62,7 +63,7 @@ pub async fn review_refund(
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let scope = form::refund_scope(&query)?;
     let whole_order = scope == RefundScope::WholeOrder;
-    let review = db::run(&pool, move |conn| Review::load(conn, &tenant, order_id, &scope)).await?;
+    let review = with_db(&pool, move |conn| Review::load(conn, &tenant, order_id, &scope)).await?;
     let confirmation = views::Confirmation {
         order_id,
         order_code: &review.order_code,
@@ -84,7 +85,7 @@ pub async fn refund_order(
     user.require_owner()?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let request = form::refund_request(&form, user.user_id, order_id)?;
-    db::run(&pool, move |conn| {
+    with_db(&pool, move |conn| {
         Ok(refunds::refund(conn, bus.get_ref(), &tenant, &request)?)
     })
     .await?
@@ -100,7 +101,7 @@ pub async fn resend_confirmation(
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     let (tenant, order_id, user_id) = (user.tenant(), path.into_inner().0, user.user_id);
-    db::run(&pool, move |conn| {
+    with_db(&pool, move |conn| {
         Ok(resend::queue_confirmation(conn, &tenant, user_id, order_id)?)
     })
     .await?

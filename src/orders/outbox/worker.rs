@@ -11,6 +11,7 @@ use super::mailer::{Attempt, Mailer};
 use super::queue::{claim_next, record_attempt, release};
 use crate::config::RetryPolicy;
 use crate::db::{self, Pool};
+use crate::error::with_db;
 use crate::live::Shutdown;
 
 /// Wakes the worker when a message is queued, so it need not wait for its next poll.
@@ -59,9 +60,9 @@ async fn deliver_due(
     shutdown: &Shutdown,
 ) -> Result<(), crate::error::AppError> {
     let lease = policy.lease;
-    while let Some(leased) = db::run(pool, move |conn| Ok(claim_next(conn, db::now_ms(), lease)?)).await? {
+    while let Some(leased) = with_db(pool, move |conn| Ok(claim_next(conn, db::now_ms(), lease)?)).await? {
         if shutdown.has_begun() {
-            db::run(pool, move |conn| Ok(release(conn, &leased)?)).await?;
+            with_db(pool, move |conn| Ok(release(conn, &leased)?)).await?;
             return Ok(());
         }
         let attempt = mailer.deliver(&leased.message).await;
@@ -70,7 +71,7 @@ async fn deliver_due(
         }
         let policy = *policy;
         let id = leased.message.id;
-        let written = db::run(pool, move |conn| {
+        let written = with_db(pool, move |conn| {
             Ok(record_attempt(conn, &leased, &attempt, &policy, db::now_ms())?)
         })
         .await?;

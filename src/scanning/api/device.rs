@@ -9,7 +9,8 @@ use actix_web::{http::header, web, FromRequest, HttpRequest};
 
 use super::device_tokens::{DeviceTokens, Proof};
 use crate::auth::token_hash;
-use crate::db::{self, Tenant};
+use crate::db::Tenant;
+use crate::error::with_db;
 use crate::error::ApiError;
 use crate::scanning::model::GateDevice;
 use crate::scanning::{queries, GatePool};
@@ -50,7 +51,7 @@ async fn prove(tokens: &DeviceTokens, pool: &GatePool, hash: String) -> Result<S
         None => {}
     }
     let key = hash.clone();
-    let found = db::run(pool, move |conn| Ok(queries::find_device_by_token(conn, &key)?)).await?;
+    let found = with_db(pool, move |conn| Ok(queries::find_device_by_token(conn, &key)?)).await?;
     let Some((tenant, device)) = found else {
         tokens.refuse(hash);
         return Err(ApiError::Unauthorized);

@@ -11,6 +11,7 @@ use actix_web::{web, HttpResponse};
 use super::devices::{record_heartbeats, Heartbeat};
 use super::{GatePool, ScanWriter};
 use crate::db;
+use crate::error::with_db;
 use crate::error::ApiError;
 use crate::live::Bus;
 use body::{parse_batch, parse_heartbeat, scan_out, HeartbeatBody, ScanBatch, ScanOut};
@@ -63,7 +64,7 @@ pub async fn post_heartbeat(
         device_id: device.device_id,
         report,
     }];
-    db::run(&pool, move |conn| {
+    with_db(&pool, move |conn| {
         Ok(record_heartbeats(
             conn,
             &**bus,

@@ -26,6 +26,7 @@ use super::recount::recount;
 use super::redis_fields::{add_rates, counts_from_hash, field_of, APPLY};
 use super::{occupancy_change, CountedScan, EventCounts, ScanCounters, WINDOW_SECONDS};
 use crate::db::{self, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::redis_link::{LinkStatus, RedisError, RedisLink};
 
@@ -202,7 +203,7 @@ impl RedisCounters {
     /// The database's numbers for one event, while Redis cannot give them.
     async fn recount_event(&self, tenant: &Tenant, event_id: i64, now_ms: i64) -> Result<EventCounts, AppError> {
         let tenant = *tenant;
-        let events = db::run(&self.pool, move |conn| {
+        let events = with_db(&self.pool, move |conn| {
             Ok(recount(conn, Some((&tenant, event_id)), now_ms)?)
         })
         .await?;

@@ -11,6 +11,7 @@ use super::recount::{recount, CountersByEvent};
 use super::redis::RedisCounters;
 use super::redis_fields::{hash_fields, rate_fields};
 use crate::db::{self, DbConnection};
+use crate::error::with_db;
 use crate::redis_link::RedisError;
 
 /// Longest a rebuild may hold the lock.
@@ -63,7 +64,7 @@ impl RedisCounters {
     async fn rebuild(&self) -> Result<String, RedisError> {
         let started = std::time::Instant::now();
         let now = db::now_ms();
-        let (events, watermark) = db::run(&self.pool, move |conn| Ok(recount_with_writers_held(conn, now)?))
+        let (events, watermark) = with_db(&self.pool, move |conn| Ok(recount_with_writers_held(conn, now)?))
             .await
             .map_err(|e| RedisError::Unavailable(format!("cannot recount scans: {e}")))?;
         let old: Vec<String> = {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::views;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{Pool, Tenant};
+use crate::error::with_db;
 use crate::scanning::feed::{LogLine, Position, ScanFeed};
 use crate::scanning::model::{Direction, ScanResult};
 use crate::scanning::queries::{self, DeviceLabel, ScanLine};
@@ -36,7 +37,7 @@ pub async fn render(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::Receiver<F
     while let Some(group) = fresh.recv().await {
         if !labels.contains_key(&group.device_id) {
             let (tenant, device_id) = (group.tenant, group.device_id);
-            match db::run(&pool, move |conn| Ok(queries::device_label(conn, &tenant, device_id)?)).await {
+            match with_db(&pool, move |conn| Ok(queries::device_label(conn, &tenant, device_id)?)).await {
                 Ok(label) => {
                     labels.insert(device_id, label);
                 }

@@ -9,7 +9,8 @@ use futures_util::{stream, Stream, StreamExt};
 use tokio::sync::broadcast;
 
 use super::views;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::live::{frame, Frame};
@@ -118,7 +119,7 @@ impl LogStream {
         let (tenant, event_id, filter) = (self.tenant, self.event_id, self.filter);
         // Read first: every row in the log up to it is committed, so in the redraw.
         let newest_in_log = self.feed.newest(tenant.organization_id(), event_id).await;
-        let (lines, newest): (Vec<ScanLine>, i64) = db::run(&self.pool, move |conn| {
+        let (lines, newest): (Vec<ScanLine>, i64) = with_db(&self.pool, move |conn| {
             let newest = queries::newest_scan_id(conn)?;
             Ok((
                 queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use super::views::{self, Panel};
 use crate::db::{self, Pool, Tenant};
+use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::Event;
 use crate::live::{frame, render_with, Render};
@@ -27,7 +28,7 @@ impl PanelData {
         tenant: Tenant,
         event_id: i64,
     ) -> Result<Self, AppError> {
-        let (gates, devices) = db::run(pool, move |conn| {
+        let (gates, devices) = with_db(pool, move |conn| {
             Ok((
                 queries::event_gates(conn, &tenant, event_id)?,
                 queries::event_devices(conn, &tenant, event_id)?,
@@ -52,7 +53,7 @@ impl PanelData {
         event_id: i64,
         filter: LogFilter,
     ) -> Result<(Self, Vec<ScanLine>), AppError> {
-        let lines = db::run(pool, move |conn| {
+        let lines = with_db(pool, move |conn| {
             Ok(queries::latest_scans(
                 conn,
                 &tenant,

@@ -10,6 +10,7 @@ use rand::Rng;
 use voelgoed::app::Services;
 use voelgoed::db::schema::{events, orders, ticket_types, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::error::with_db;
 use voelgoed::live::Bus;
 use voelgoed::orders::{sell, NewOrder, OrderItem};
 use voelgoed::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
@@ -26,7 +27,7 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
             let bus = services.bus.clone();
-            if let Err(e) = db::run(&services.pool, move |conn| {
+            if let Err(e) = with_db(&services.pool, move |conn| {
                 Ok(report_devices(conn, bus.as_ref(), minutes)?)
             })
             .await
@@ -43,7 +44,7 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
             continue;
         }
         let bus = services.bus.clone();
-        let work = db::run(&services.pool, move |conn| {
+        let work = with_db(&services.pool, move |conn| {
             Ok(simulate(conn, bus.get_ref(), sales, scans)?)
         })
         .await;

@@ -24,6 +24,7 @@ mod live;
 mod loads;
 use live::live_phase;
 use loads::{cold_loads, first_visit_bytes, report_loads, timed_load, warm_loads};
+use voelgoed::error::with_db;
 
 #[derive(clap::Args, Debug)]
 pub struct DashboardBenchOptions {
@@ -91,7 +92,7 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
         false => (base.clone(), None),
     };
     let user_id = seeded.user_id;
-    let session = db::run(&services.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
+    let session = with_db(&services.pool, move |conn| Ok(open_session(conn, user_id, 86_400_000)?)).await?;
     let page = format!("{base}/events/{}", seeded.event_id);
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(30))
