@@ -1,7 +1,6 @@
 //! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
 //! See README.md for the module map.
 
-pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod client;
@@ -25,6 +24,7 @@ pub mod routes;
 pub mod scanning;
 pub mod security_headers;
 pub mod signin;
+pub mod startup;
 pub mod static_files;
 pub mod telemetry;
 pub mod ui;

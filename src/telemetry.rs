@@ -1,4 +1,5 @@
-//! Logging set-up: `RUST_LOG` wins; otherwise info for us, warnings for libraries.
+//! Logging set-up (`RUST_LOG` wins; otherwise info for us, warnings for libraries) and
+//! what the access log shows of a request.
 
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -7,4 +8,20 @@ pub fn init() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// The request as the access log shows it: method and path, with the secret of a kiosk
+/// link cut out (whoever reads the log must not be able to open the display) and the
+/// query string left out (it holds buyers' names and e-mail addresses when searched).
+pub fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
+    let path = req.path();
+    let path = match path.strip_prefix("/kiosk/") {
+        Some(rest) => match rest.split_once('/') {
+            Some((_, tail)) => format!("/kiosk/…/{tail}"),
+            None => "/kiosk/…".to_owned(),
+        },
+        None => path.to_owned(),
+    };
+    let query = if req.query_string().is_empty() { "" } else { "?…" };
+    format!("{} {path}{query}", req.method())
 }

@@ -1,5 +1,5 @@
 //! The integration suite: one binary, each test its own app on a random port with a
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
 mod architecture;

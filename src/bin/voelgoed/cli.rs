@@ -6,9 +6,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::demo;
-use voelgoed::app::Application;
 use voelgoed::config::{RedisSettings, Settings};
 use voelgoed::db::{self, DatabaseUrl};
+use voelgoed::startup::Application;
 
 #[derive(Parser, Debug)]
 #[command(name = "voelgoed", version, about = "Voelgoed organiser console")]

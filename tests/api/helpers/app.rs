@@ -3,12 +3,12 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use voelgoed::app::{Application, Services};
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::config::Settings;
 use voelgoed::db::{self, DatabaseUrl, DbConnection, Tenant};
 use voelgoed::orders::{place_order, NewOrder};
 use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::startup::{Application, Services};
 
 pub const PASSWORD: &str = "correct horse battery";
 

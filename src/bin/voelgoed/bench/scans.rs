@@ -9,11 +9,11 @@ use anyhow::Context;
 use diesel::prelude::*;
 
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-use voelgoed::app::Application;
 use voelgoed::config::Settings;
 use voelgoed::db::schema::{scans, tickets};
 use voelgoed::db::{self, DatabaseUrl, Pool};
 use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::startup::Application;
 
 use super::scan_load::{reconnect_wave, redis_commands, report, report_redis, single_scans};
 use super::tempfile_dir;

@@ -7,8 +7,8 @@ pub mod simulator;
 
 use anyhow::Context;
 
-use voelgoed::app::Application;
 use voelgoed::config::Settings;
+use voelgoed::startup::Application;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DemoOptions {

@@ -27,33 +27,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     if existing > 0 {
         return Ok(false);
     }
-    let demo = provisioning::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
-    let owner = provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "owner@demo.test",
-        "Dana Owner",
-        &hash_password("demo-owner")?,
-        Role::Owner,
-    )?;
-    provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "supervisor@demo.test",
-        "Sam Supervisor",
-        &hash_password("demo-supervisor")?,
-        Role::Supervisor,
-    )?;
-    let other = provisioning::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
-    let other_owner = provisioning::create_user_with_hash(
-        conn,
-        &other,
-        "owner@other.test",
-        "Olu Other",
-        &hash_password("other-owner")?,
-        Role::Owner,
-    )?;
-
+    let (demo, owner) = seed_logins(conn)?;
     let now = db::now_ms();
     let mut writer = OrderWriter::new(conn)?;
     let festival = DemoEvent {
@@ -94,7 +68,46 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     };
     let mut future = gala.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &mut future, owner, 300, 0.0)?;
+    seed_other_organization(conn, &mut writer, now)?;
+    writer.finish(conn)?;
+    Ok(true)
+}
 
+/// The demo organisation with its documented logins (README): the organisation and
+/// its owner's user id.
+fn seed_logins(conn: &mut DbConnection) -> anyhow::Result<(Tenant, i64)> {
+    let demo = provisioning::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
+    let owner = provisioning::create_user_with_hash(
+        conn,
+        &demo,
+        "owner@demo.test",
+        "Dana Owner",
+        &hash_password("demo-owner")?,
+        Role::Owner,
+    )?;
+    provisioning::create_user_with_hash(
+        conn,
+        &demo,
+        "supervisor@demo.test",
+        "Sam Supervisor",
+        &hash_password("demo-supervisor")?,
+        Role::Supervisor,
+    )?;
+    Ok((demo, owner))
+}
+
+/// A second organisation in another time zone and currency, whose data the demo's
+/// logins must never see.
+fn seed_other_organization(conn: &mut DbConnection, writer: &mut OrderWriter, now: i64) -> anyhow::Result<()> {
+    let other = provisioning::create_organization(conn, "Other Org", "Africa/Johannesburg")?;
+    let other_owner = provisioning::create_user_with_hash(
+        conn,
+        &other,
+        "owner@other.test",
+        "Olu Other",
+        &hash_password("other-owner")?,
+        Role::Owner,
+    )?;
     for (name, starts_at) in [
         ("Kaapstad Jazz", now - HOUR),
         ("Karoo Stargazing", now + 20 * DAY),
@@ -112,7 +125,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         };
         let mut created = event.create(conn, &other)?;
         fill(
-            &mut writer,
+            writer,
             conn,
             &other,
             &mut created,
@@ -125,8 +138,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
             },
         )?;
     }
-    writer.finish(conn)?;
-    Ok(true)
+    Ok(())
 }
 
 struct DemoEvent<'a> {

@@ -7,7 +7,6 @@ use std::time::Duration;
 use diesel::prelude::*;
 use rand::Rng;
 
-use voelgoed::app::Services;
 use voelgoed::db::schema::{events, orders, ticket_types, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
 use voelgoed::error::with_db;
@@ -15,6 +14,7 @@ use voelgoed::live::Bus;
 use voelgoed::orders::{sell, NewOrder, OrderItem};
 use voelgoed::scanning::{gate_devices, record_heartbeats, DeviceReport, Heartbeat};
 use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
+use voelgoed::startup::Services;
 
 /// Runs until the process ends. Rates are per second over all live events.
 pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f64) {

@@ -10,10 +10,10 @@ use futures_util::StreamExt;
 
 use super::{percentile_ms, scan_json};
 use super::{DashboardBenchOptions, Seeded};
-use voelgoed::app::Services;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, Tenant};
 use voelgoed::orders::{self, NewOrder, OrderItem, TicketStatus};
+use voelgoed::startup::Services;
 
 /// When the database reached a count, and when the dashboard first showed it.
 pub(super) type Marks = Arc<Mutex<Vec<(Instant, i64)>>>;

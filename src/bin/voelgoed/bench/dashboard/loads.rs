@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use super::percentile_ms;
 use super::Seeded;
-use voelgoed::app::Services;
 use voelgoed::live::{Channel, Update, UpdateKind};
+use voelgoed::startup::Services;
 
 pub(super) async fn timed_load(client: &awc::Client, page: &str) -> anyhow::Result<Duration> {
     let sent = Instant::now();

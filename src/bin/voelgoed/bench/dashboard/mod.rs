@@ -12,13 +12,13 @@ use diesel::prelude::*;
 
 use super::{percentile_ms, scan_json, tempfile_dir};
 use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
-use voelgoed::app::Application;
 use voelgoed::auth::{open_session, Role, SESSION_COOKIE};
 use voelgoed::config::Settings;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
 use voelgoed::orders::TicketStatus;
 use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::startup::Application;
 
 mod live;
 mod loads;

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use super::{percentiles, prefix, Samples};
-use voelgoed::app::Application;
 use voelgoed::config::Settings;
 use voelgoed::db::DatabaseUrl;
+use voelgoed::startup::Application;
 
 /// Whole requests: a few list pages, then the CSV export of the organisation with the
 /// process's resident memory sampled while it streams.

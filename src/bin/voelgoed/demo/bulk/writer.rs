@@ -36,6 +36,30 @@ pub(super) const LAST_NAMES: &[&str] = &[
     "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski", "O'Brien", "Rossi",
 ];
 
+/// The tickets of one order being made.
+struct SoldTickets {
+    organization_id: i64,
+    event_id: i64,
+    order_id: i64,
+    ticket_type_id: i64,
+    price: i64,
+    quantity: i64,
+    created_at: i64,
+}
+
+/// A buyer's name and a plausible, unique-enough e-mail address for order `id`.
+fn random_buyer(rng: &mut ThreadRng, id: i64) -> (String, String) {
+    let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
+    let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
+    let email = format!(
+        "{}.{}{}@example.test",
+        first.to_lowercase(),
+        last.to_lowercase().replace([' ', '\''], ""),
+        id % 997
+    );
+    (format!("{first} {last}"), email)
+}
+
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters.
 pub(super) const BATCH_ROWS: usize = 2_500;
 
@@ -57,17 +81,67 @@ impl OrderWriter {
     /// Adds one order for `event`, refunded by `owner_id` when its status says so.
     /// False when every ticket type of the event is sold out.
     pub fn add_order(&mut self, tenant: &Tenant, event: &mut EventToFill, owner_id: i64) -> bool {
-        let rng = &mut self.rng;
-        let types = event.ticket_types.len();
-        let start = rng.random_range(0..types.max(1));
-        let Some(slot) = (0..types)
-            .map(|i| (start + i) % types)
-            .find(|&i| event.ticket_types[i].left > 0)
-        else {
+        let Some(slot) = self.type_with_tickets_left(event) else {
             return false;
         };
         let id = self.next_order_id;
         self.next_order_id += 1;
+        let created_at = self
+            .rng
+            .random_range(event.sold_from..=event.sold_until.max(event.sold_from));
+        let (buyer_name, buyer_email) = random_buyer(&mut self.rng, id);
+        let (status, quantity) = self.status_and_quantity(event, slot);
+        let ticket_type = &event.ticket_types[slot];
+        let sold = SoldTickets {
+            organization_id: tenant.organization_id(),
+            event_id: event.event_id,
+            order_id: id,
+            ticket_type_id: ticket_type.id,
+            price: ticket_type.price,
+            quantity,
+            created_at,
+        };
+        let (gross, refunded) = self.add_tickets(&sold, status);
+        let fees = fee_for(gross);
+        if refunded > 0 {
+            self.refunds.push(RefundRow {
+                organization_id: sold.organization_id,
+                order_id: id,
+                amount: refunded,
+                idempotency_key: format!("seed-{id}"),
+                user_id: owner_id,
+                created_at,
+            });
+        }
+        self.orders.push(OrderRow {
+            id,
+            organization_id: sold.organization_id,
+            event_id: event.event_id,
+            code: codes::order_code_for_id(id),
+            buyer_name,
+            buyer_email,
+            status,
+            gross,
+            fees,
+            net: net_of(gross, fees, refunded),
+            created_at,
+        });
+        true
+    }
+
+    /// A ticket type of `event` with tickets left, starting the search at random.
+    fn type_with_tickets_left(&mut self, event: &EventToFill) -> Option<usize> {
+        let types = event.ticket_types.len();
+        let start = self.rng.random_range(0..types.max(1));
+        (0..types)
+            .map(|i| (start + i) % types)
+            .find(|&i| event.ticket_types[i].left > 0)
+    }
+
+    /// A status as often as real orders have it, and how many tickets of type `slot`
+    /// (taken from what is left); a partial refund needs two tickets at least.
+    fn status_and_quantity(&mut self, event: &mut EventToFill, slot: usize) -> (OrderStatus, i64) {
+        let rng = &mut self.rng;
         let mut status = match rng.random_range(0..100) {
             0..92 => OrderStatus::Paid,
             92..95 => OrderStatus::Refunded,
@@ -75,17 +149,6 @@ impl OrderWriter {
             97..99 => OrderStatus::Cancelled,
             _ => OrderStatus::Pending,
         };
-        let created_at = rng.random_range(event.sold_from..=event.sold_until.max(event.sold_from));
-        let (first, last) = (
-            FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())],
-            LAST_NAMES[rng.random_range(0..LAST_NAMES.len())],
-        );
-        let buyer_email = format!(
-            "{}.{}{}@example.test",
-            first.to_lowercase(),
-            last.to_lowercase().replace([' ', '\''], ""),
-            id % 997
-        );
         let ticket_type = &mut event.ticket_types[slot];
         let wanted = if status == OrderStatus::PartiallyRefunded {
             rng.random_range(2..=event.max_tickets.max(2))
@@ -97,75 +160,55 @@ impl OrderWriter {
             status = OrderStatus::Paid;
         }
         ticket_type.left -= quantity;
-        let (type_id, price) = (ticket_type.id, ticket_type.price);
-        let gross = price * quantity;
-        let fees = fee_for(gross);
-        let org = tenant.organization_id();
+        (status, quantity)
+    }
+
+    /// The order's tickets (none while pending) with the statuses its own status
+    /// implies, and its sale in the rollup: the order's gross and what was refunded.
+    fn add_tickets(&mut self, sold: &SoldTickets, status: OrderStatus) -> (i64, i64) {
+        let gross = sold.price * sold.quantity;
         let mut refunded_prices = Vec::new();
-        if status != OrderStatus::Pending {
-            for n in 0..quantity {
-                let ticket_status = match status {
-                    OrderStatus::Refunded => TicketStatus::Refunded,
-                    OrderStatus::Cancelled => TicketStatus::Cancelled,
-                    OrderStatus::PartiallyRefunded if n == 0 => TicketStatus::Refunded,
-                    _ => TicketStatus::Valid,
-                };
-                if ticket_status == TicketStatus::Refunded {
-                    refunded_prices.push(price);
-                }
-                self.tickets.push(TicketRow {
-                    id: self.next_ticket_id,
-                    organization_id: org,
-                    event_id: event.event_id,
-                    order_id: id,
-                    ticket_type_id: type_id,
-                    code: codes::ticket_code(rng),
-                    status: ticket_status,
-                    price,
-                    created_at,
-                });
-                self.next_ticket_id += 1;
+        for n in (0..sold.quantity).filter(|_| status != OrderStatus::Pending) {
+            let ticket_status = match status {
+                OrderStatus::Refunded => TicketStatus::Refunded,
+                OrderStatus::Cancelled => TicketStatus::Cancelled,
+                OrderStatus::PartiallyRefunded if n == 0 => TicketStatus::Refunded,
+                _ => TicketStatus::Valid,
+            };
+            if ticket_status == TicketStatus::Refunded {
+                refunded_prices.push(sold.price);
             }
+            self.tickets.push(TicketRow {
+                id: self.next_ticket_id,
+                organization_id: sold.organization_id,
+                event_id: sold.event_id,
+                order_id: sold.order_id,
+                ticket_type_id: sold.ticket_type_id,
+                code: codes::ticket_code(&mut self.rng),
+                status: ticket_status,
+                price: sold.price,
+                created_at: sold.created_at,
+            });
+            self.next_ticket_id += 1;
         }
         if status.was_sold() {
-            let line = self
-                .sales
-                .entry((org, event.event_id, type_id, hour_of(created_at)))
-                .or_insert(SaleLine {
-                    ticket_type_id: type_id,
-                    tickets: 0,
-                    gross: 0,
-                    fees: 0,
-                });
-            line.tickets += quantity;
-            line.gross += gross;
-            line.fees += fees;
-        }
-        let refunded = refund_amount(refunded_prices);
-        if refunded > 0 {
-            self.refunds.push(RefundRow {
-                organization_id: org,
-                order_id: id,
-                amount: refunded,
-                idempotency_key: format!("seed-{id}"),
-                user_id: owner_id,
-                created_at,
+            let key = (
+                sold.organization_id,
+                sold.event_id,
+                sold.ticket_type_id,
+                hour_of(sold.created_at),
+            );
+            let line = self.sales.entry(key).or_insert(SaleLine {
+                ticket_type_id: sold.ticket_type_id,
+                tickets: 0,
+                gross: 0,
+                fees: 0,
             });
+            line.tickets += sold.quantity;
+            line.gross += gross;
+            line.fees += fee_for(gross);
         }
-        self.orders.push(OrderRow {
-            id,
-            organization_id: org,
-            event_id: event.event_id,
-            code: codes::order_code_for_id(id),
-            buyer_name: format!("{first} {last}"),
-            buyer_email,
-            status,
-            gross,
-            fees,
-            net: net_of(gross, fees, refunded),
-            created_at,
-        });
-        true
+        (gross, refund_amount(refunded_prices))
     }
 
     /// Tickets generated so far and not yet written, for seeds that scan some of them.

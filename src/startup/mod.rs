@@ -1,0 +1,127 @@
+//! Assembling the console: start its services (`services.rs`), bind, serve with the
+//! middleware every response passes, and stop gracefully. The only part of the library,
+//! with `routes.rs`, that knows every feature. `Application::build` binds before
+//! returning so tests can ask for port 0.
+
+mod services;
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpServer};
+use anyhow::Context;
+
+pub use services::Services;
+
+use crate::config::Settings;
+use crate::{htmx, live, routes, security_headers, telemetry};
+
+pub struct Application {
+    address: std::net::SocketAddr,
+    server: Server,
+    services: Services,
+    outbox_worker: tokio::task::JoinHandle<()>,
+}
+
+/// How long requests in flight get to finish once shutdown has begun; with the
+/// outbox's last delivery after it, the process exits within 10 s.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let (services, outbox_worker) = Services::start(settings).await?;
+        let addr = &services.settings.addr;
+        let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+        let address = listener.local_addr()?;
+        let server = serve(listener, services.clone())?;
+        Ok(Self {
+            address,
+            server,
+            services,
+            outbox_worker,
+        })
+    }
+
+    pub fn address(&self) -> std::net::SocketAddr {
+        self.address
+    }
+
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The running app's services, for the demo simulator, the benchmarks and tests.
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        Ok(())
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, live
+    /// streams end (clients reconnect elsewhere), scan groups in flight are decided and
+    /// answered, the e-mail worker finishes its delivery and releases what it claimed.
+    pub async fn run_until_terminated(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let mut serving = std::pin::pin!(self.server);
+        tokio::select! {
+            finished = &mut serving => return Ok(finished?),
+            signal = termination() => signal?,
+        }
+        tracing::info!("shutting down: finishing requests in flight, ending live streams");
+        self.services.shutdown.begin();
+        // The stop is carried out by the server future itself: keep polling it.
+        let (_, served) = tokio::join!(handle.stop(true), serving);
+        served?;
+        if tokio::time::timeout(Duration::from_secs(2), self.outbox_worker)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the e-mail worker did not stop in time");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// The HTTP server over `listener`: every service as app data, the middleware every
+/// response passes (innermost first: htmx errors into `#flash`, live-stream limits,
+/// gzip, security headers, the access log) and the route table.
+fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
+    let stream_quota = web::Data::new(live::StreamQuota::default());
+    let server = HttpServer::new(move || {
+        App::new()
+            .configure(|cfg| services.register(cfg))
+            .app_data(stream_quota.clone())
+            .wrap(middleware::from_fn(htmx::flash_errors))
+            .wrap(middleware::from_fn(live::guard_streams))
+            .wrap(middleware::Compress::default())
+            .wrap(middleware::from_fn(security_headers::security_headers))
+            .wrap(
+                middleware::Logger::new("%{request}xi %s %Dms")
+                    .custom_request_replace("request", telemetry::logged_request)
+                    .log_target("voelgoed::http"),
+            )
+            .configure(routes::configure)
+    })
+    .listen(listener)?
+    // Signals are ours (`run_until_terminated`), so streams end before the wait.
+    .disable_signals()
+    .shutdown_timeout(SHUTDOWN_GRACE.as_secs())
+    .run();
+    Ok(server)
+}
+
+/// SIGTERM (service managers) or SIGINT (Ctrl-C).
+async fn termination() -> anyhow::Result<()> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        interrupted = tokio::signal::ctrl_c() => interrupted?,
+    }
+    Ok(())
+}
