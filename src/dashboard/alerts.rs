@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::metrics::TicketTypeSales;
+use super::model::{Alert, AlertLevel, AlertSubject, TicketTypeSales};
 use crate::db::schema::tickets;
 use crate::db::{DbConnection, Tenant};
 use crate::events::Event;
@@ -11,28 +11,6 @@ use crate::orders::TicketStatus;
 
 /// Where alerts start: 90 % of a capacity.
 const WARN_PERCENT: i64 = 90;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Alert {
-    pub subject: AlertSubject,
-    pub level: AlertLevel,
-    /// When the threshold was passed (as far as the data can tell).
-    pub since: i64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AlertSubject {
-    Occupancy,
-    TicketType(String),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AlertLevel {
-    /// Past 90 %.
-    Near,
-    /// At or past 100 %.
-    Full,
-}
 
 /// The threshold of a level: the n-th ticket or person that passes it.
 fn threshold(capacity: i64, level: AlertLevel) -> i64 {

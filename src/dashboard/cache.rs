@@ -15,7 +15,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::metrics::{self, EventMetrics};
+use super::metrics;
+use super::model::EventMetrics;
 use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;

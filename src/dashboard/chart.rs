@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use maud::{html, Markup, PreEscaped};
 
-use super::metrics::SalesInHour;
+use super::model::SalesInHour;
 use super::sales_rollup::HOUR_MS;
 use crate::ui::components::count;
 

@@ -7,6 +7,7 @@ pub mod cache;
 mod chart;
 pub mod handlers;
 pub mod metrics;
+pub mod model;
 pub mod sales_rollup;
 mod views;
 

@@ -5,8 +5,9 @@
 
 use maud::{html, Markup};
 
+use super::alerts::level_of;
 use super::chart::{chart_figure, sales_chart};
-use super::metrics::{level_of, Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
+use super::model::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
 use crate::events::Event;
 use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};

@@ -10,9 +10,8 @@ use tokio::sync::mpsc;
 
 use super::counters::{CountedScan, ScanCounters};
 use super::feed::ScanFeed;
-use super::model::{ScanAttempt, ScanResult};
+use super::model::{GateDevice, RecordedScan, ScanAttempt, ScanResult};
 use super::monitor::log_rows::{self, FreshScan, FreshScans};
-use super::writer::CommittedBatch;
 use crate::db::{Pool, Tenant};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 
@@ -21,6 +20,13 @@ use crate::live::{Bus, Channel, Update, UpdateKind};
 /// monitors reconnect and redraw from the database.
 const ROWS_WAITING: usize = 1_024;
 
+/// One device's batch, as it was committed.
+pub struct CommittedBatch {
+    pub tenant: Tenant,
+    pub device: GateDevice,
+    pub scans: Vec<ScanAttempt>,
+    pub answers: Vec<RecordedScan>,
+}
 /// Everything a commit is published to.
 pub struct Publisher {
     counters: Arc<dyn ScanCounters>,

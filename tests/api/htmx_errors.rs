@@ -1,6 +1,7 @@
 //! A refused htmx request says why inside the page: its error answer is the message
 //! alone, retargeted into `#flash`, with the status kept; a full page load still gets
-//! the whole error page, and a signed-out htmx request is sent to sign in.
+//! the whole error page (a signed-out htmx request is still sent to sign in:
+//! `auth::htmx_requests_without_a_session_are_redirected_by_header`).
 
 use crate::helpers::{spawn_app, text_of};
 
@@ -35,20 +36,6 @@ async fn every_page_has_the_flash_area_and_htmx_swaps_error_answers() {
     let page = app.page(&client, "/orders").await;
     assert!(page.contains(r#"<div id="flash" role="alert"></div>"#), "{page}");
     assert!(page.contains(r#"{&quot;code&quot;:&quot;[45]..&quot;,&quot;swap&quot;:true,&quot;error&quot;:true}"#));
-}
-
-#[tokio::test]
-async fn a_signed_out_htmx_request_is_sent_to_sign_in_not_flashed() {
-    let app = spawn_app().await;
-    let response = app
-        .client()
-        .get(app.url("/orders?status=paid"))
-        .header("HX-Request", "true")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 401);
-    assert_eq!(response.headers()["hx-redirect"], "/login");
 }
 
 #[tokio::test]

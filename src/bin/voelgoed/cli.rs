@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::database::{blocking, open, parse_url, DatabaseArgs};
 use crate::demo;
 use voelgoed::config::{RedisSettings, Settings};
-use voelgoed::db::{self, DatabaseUrl};
+use voelgoed::db::DatabaseUrl;
 use voelgoed::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -38,13 +39,6 @@ enum Command {
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
-}
-
-#[derive(Args, Debug)]
-pub struct DatabaseArgs {
-    /// SQLite file path, sqlite://PATH, or postgres://… URL.
-    #[arg(long, env = "DATABASE_URL")]
-    pub database: String,
 }
 
 #[derive(Args, Debug)]
@@ -265,25 +259,4 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
-}
-
-fn parse_url(args: &DatabaseArgs) -> anyhow::Result<DatabaseUrl> {
-    DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)
-}
-
-/// Opens and migrates the database named by the flags.
-pub async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
-    let url = parse_url(args)?;
-    blocking(move || {
-        let pool = db::connect(&url)?;
-        db::migrate(&pool)?;
-        Ok(pool)
-    })
-    .await
-}
-
-pub async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(work).await?
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod bench;
 mod cli;
+mod database;
 mod demo;
 
 #[actix_web::main]

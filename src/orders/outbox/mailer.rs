@@ -8,17 +8,7 @@ use std::time::Duration;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::queue::OutgoingEmail;
-
-/// What one delivery attempt came to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Attempt {
-    Sent,
-    /// Worth trying again later (connection refused, 4xx).
-    Transient(String),
-    /// Retrying cannot help (5xx, a malformed address).
-    Permanent(String),
-}
+use super::queue::{Attempt, OutgoingEmail};
 
 /// Where e-mails go.
 #[derive(Clone)]

@@ -7,6 +7,6 @@ mod queue;
 mod worker;
 
 pub use crate::config::RetryPolicy;
-pub use mailer::{Attempt, Mailer};
-pub use queue::{enqueue, last_queued_for_order, NewEmail};
+pub use mailer::Mailer;
+pub use queue::{enqueue, last_queued_for_order, Attempt, NewEmail};
 pub use worker::{start_worker, OutboxWaker};

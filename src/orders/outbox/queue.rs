@@ -6,11 +6,20 @@ use std::time::Duration;
 
 use diesel::prelude::*;
 
-use super::mailer::Attempt;
 use crate::config::RetryPolicy;
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, Tenant};
 use crate::orders::model::EmailStatus;
+
+/// What one delivery attempt came to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    Sent,
+    /// Worth trying again later (connection refused, 4xx).
+    Transient(String),
+    /// Retrying cannot help (5xx, a malformed address).
+    Permanent(String),
+}
 
 /// A message to queue about an order.
 pub struct NewEmail<'a> {

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use super::mailer::{Attempt, Mailer};
+use super::mailer::Mailer;
+use super::queue::Attempt;
 use super::queue::{claim_next, record_attempt, release};
 use crate::config::RetryPolicy;
 use crate::db::{self, Pool};

@@ -4,6 +4,7 @@
 //! from the database at start-up, so a restart shows the right numbers), `redis.rs`
 //! scaled out; `recount.rs` is the database's truth both are rebuilt from.
 
+mod event_counters;
 mod in_process;
 mod recount;
 mod redis;

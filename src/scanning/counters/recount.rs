@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::in_process::EventCounters;
+use super::event_counters::EventCounters;
 use super::{add_many, WINDOW_SECONDS};
 use crate::db::schema::{scans, tickets};
 use crate::db::{DbConnection, Tenant};

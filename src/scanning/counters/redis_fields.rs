@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use super::in_process::EventCounters;
+use super::event_counters::EventCounters;
 use super::{EventCounts, Tally, WINDOW_SECONDS};
 use crate::scanning::model::{Direction, ScanResult};
 

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::model::{GateDevice, RecordedScan, ScanAttempt};
+pub use super::publish::CommittedBatch;
 use super::publish::Publisher;
 use crate::config::WriterFaults;
 use crate::db::{ConnectionManager, Tenant};
@@ -25,13 +26,6 @@ use group::Writer;
 /// Batches that may wait for the writer before senders are slowed down.
 const QUEUE: usize = 1_024;
 
-/// One device's batch, as it was committed.
-pub struct CommittedBatch {
-    pub tenant: Tenant,
-    pub device: GateDevice,
-    pub scans: Vec<ScanAttempt>,
-    pub answers: Vec<RecordedScan>,
-}
 /// Why a batch was not recorded. Nothing of it was stored: the device sends it again.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum NotRecorded {

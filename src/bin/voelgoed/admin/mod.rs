@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use voelgoed::provisioning;
 
-use crate::cli::{blocking, open, DatabaseArgs};
+use crate::database::{blocking, open, DatabaseArgs};
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCommand {

@@ -6,8 +6,13 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::join_all;
 
-use super::scans::Device;
 use super::{percentile_ms, scan_json};
+
+/// A seeded scanning device: its token and the ticket codes it will present.
+pub(super) struct Device {
+    pub(super) token: String,
+    pub(super) codes: Vec<String>,
+}
 
 #[derive(Default)]
 pub(super) struct Outcome {

@@ -15,7 +15,7 @@ use voelgoed::db::{self, DatabaseUrl, Pool};
 use voelgoed::provisioning::{self, NewEvent};
 use voelgoed::startup::Application;
 
-use super::scan_load::{reconnect_wave, redis_commands, report, report_redis, single_scans};
+use super::scan_load::{reconnect_wave, redis_commands, report, report_redis, single_scans, Device};
 use super::tempfile_dir;
 
 #[derive(clap::Args, Debug)]
@@ -39,11 +39,6 @@ pub struct BenchOptions {
     /// devices split between them, and report Redis's command counts per scan group.
     #[arg(long)]
     pub(super) redis: Option<String>,
-}
-
-pub(super) struct Device {
-    pub(super) token: String,
-    pub(super) codes: Vec<String>,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
