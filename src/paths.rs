@@ -33,6 +33,9 @@ pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation
 
 pub const AUDIT_LOG: Pattern = "/audit";
 
+/// Where every live stream's URL starts (the stream guard counts them).
+pub const LIVE_STREAMS: &str = "/sse/";
+
 /// The device API's scope; its routes below are relative to it.
 pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";

@@ -2,6 +2,7 @@
 
 use maud::{html, Markup};
 
+use crate::paths;
 use crate::ui::layout;
 
 pub struct LoginForm<'a> {
@@ -20,7 +21,7 @@ pub fn login_page(form: &LoginForm) -> Markup {
             @if let Some(message) = form.message {
                 p.notice.error role="alert" { (message) }
             }
-            form.stack method="post" action="/login" {
+            form.stack method="post" action=(paths::LOGIN) {
                 input type="hidden" name="csrf_token" value=(form.csrf_token);
                 input type="hidden" name="next" value=(form.next);
                 label {
