@@ -9,7 +9,7 @@
 use std::convert::Infallible;
 use std::future::{ready, Ready};
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::middleware::Next;
@@ -44,18 +44,20 @@ impl FromRequest for HxRequest {
 
 /// Middleware: an htmx request's error response becomes its message, swapped into
 /// `#flash` (`HX-Retarget`/`HX-Reswap`), with the status kept.
-pub async fn flash_errors(
+/// Every other response passes untouched (its body is not even boxed), so the device
+/// API and the pages pay a header check only.
+pub async fn flash_errors<B: MessageBody + 'static>(
     req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B, String>>, actix_web::Error> {
     let from_htmx = HxRequest::of(req.request());
-    let response = next.call(req).await?.map_into_boxed_body();
+    let response = next.call(req).await?;
     let status = response.status();
     if !from_htmx.0 || !(status.is_client_error() || status.is_server_error()) {
-        return Ok(response);
+        return Ok(response.map_into_left_body());
     }
     let Some(ErrorMessage(message)) = response.response().extensions().get::<ErrorMessage>().cloned() else {
-        return Ok(response);
+        return Ok(response.map_into_left_body());
     };
     Ok(response.map_body(|head, _| {
         let headers = &mut head.headers;
@@ -68,6 +70,6 @@ pub async fn flash_errors(
             HeaderName::from_static("hx-reswap"),
             HeaderValue::from_static("innerHTML"),
         );
-        BoxBody::new(components::flash_error(&message).into_string())
+        EitherBody::right(components::flash_error(&message).into_string())
     }))
 }

@@ -33,7 +33,10 @@ pub async fn guard_streams(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let shutdown = req.app_data::<web::Data<Shutdown>>().cloned();
-    let place = match (req.path().starts_with(crate::paths::LIVE_STREAMS), req.cookie(SESSION_COOKIE)) {
+    let place = match (
+        req.path().starts_with(crate::paths::LIVE_STREAMS),
+        req.cookie(SESSION_COOKIE),
+    ) {
         (true, Some(cookie)) => {
             let quota = req.app_data::<web::Data<StreamQuota>>().cloned();
             let place = quota.and_then(|q| q.0.take(token_hash(cookie.value())));
