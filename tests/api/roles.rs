@@ -172,16 +172,7 @@ async fn kiosk_link(app: &TestApp, owner: &reqwest::Client) -> (i64, String) {
         .unwrap();
     let start = page.find("/kiosk/").unwrap() + "/kiosk/".len();
     let token = page[start..].split('"').next().unwrap().to_owned();
-    let id = app
-        .db(|conn| {
-            use diesel::prelude::*;
-            voelgoed::db::schema::kiosk_links::table
-                .select(diesel::dsl::max(voelgoed::db::schema::kiosk_links::id))
-                .first::<Option<i64>>(conn)
-                .unwrap()
-                .unwrap()
-        })
-        .await;
+    let id = app.newest_id("kiosk_links").await;
     (id, token)
 }
 

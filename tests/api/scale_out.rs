@@ -298,16 +298,7 @@ async fn redis_killed_restarted_and_flushed_during_scans_loses_nothing() {
     let code = a.place_order_a(1).await.ticket_codes[0].clone();
     a.post_scans(&token_a, &batch(vec![scan(&uuid(999, 9), &code, "in")]))
         .await;
-    let scan_id: i64 = a
-        .db(|conn| {
-            use diesel::prelude::*;
-            voelgoed::db::schema::scans::table
-                .select(diesel::dsl::max(voelgoed::db::schema::scans::id))
-                .first::<Option<i64>>(conn)
-                .unwrap()
-                .unwrap()
-        })
-        .await;
+    let scan_id: i64 = a.newest_id("scans").await;
     let row = format!(r#"data-scan-id="{scan_id}""#);
     // Generous: on a loaded machine the reconnect and resync take seconds.
     let deadline = Instant::now() + Duration::from_secs(10);

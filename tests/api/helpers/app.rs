@@ -310,17 +310,24 @@ impl TestApp {
     }
 
     pub async fn count(&self, table: &'static str) -> i64 {
+        self.single_number(format!("SELECT COUNT(*) AS n FROM {table}")).await
+    }
+
+    /// The id of the newest row of `table` (which must have one).
+    pub async fn newest_id(&self, table: &'static str) -> i64 {
+        self.single_number(format!("SELECT MAX(id) AS n FROM {table}")).await
+    }
+
+    /// A query whose one row is one number, named `n`.
+    async fn single_number(&self, sql: String) -> i64 {
         self.db(move |conn| {
             use diesel::prelude::*;
             #[derive(QueryableByName)]
-            struct Count {
+            struct Number {
                 #[diesel(sql_type = diesel::sql_types::BigInt)]
                 n: i64,
             }
-            diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-                .get_result::<Count>(conn)
-                .expect("count")
-                .n
+            diesel::sql_query(sql).get_result::<Number>(conn).expect("one number").n
         })
         .await
     }
