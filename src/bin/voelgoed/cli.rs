@@ -51,13 +51,7 @@ struct ServeArgs {
     #[arg(long, env = "VOELGOED_SECURE_COOKIES")]
     secure_cookies: bool,
     #[command(flatten)]
-    mail: MailArgs,
-    #[command(flatten)]
-    sessions: SessionArgs,
-    #[command(flatten)]
-    redis: RedisArgs,
-    #[command(flatten)]
-    limits: LimitArgs,
+    running: RunningArgs,
 }
 
 /// The scaled-out deployment's Redis.
@@ -162,6 +156,30 @@ impl SessionArgs {
     }
 }
 
+/// What a running console is configured with, whether served or run as the demo.
+#[derive(Args, Debug)]
+struct RunningArgs {
+    #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
+    sessions: SessionArgs,
+    #[command(flatten)]
+    redis: RedisArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+impl RunningArgs {
+    /// Applies them; `mail_log` is where e-mails go when no SMTP server is named.
+    fn apply(self, settings: &mut Settings, mail_log: Option<&str>) -> anyhow::Result<()> {
+        self.mail.apply(settings, mail_log);
+        self.sessions.apply(settings)?;
+        self.redis.apply(settings);
+        self.limits.apply(settings);
+        Ok(())
+    }
+}
+
 /// Where the console's e-mails (order confirmations) go.
 #[derive(Args, Debug)]
 struct MailArgs {
@@ -199,13 +217,7 @@ struct DemoArgs {
     #[command(flatten)]
     demo: demo::DemoOptions,
     #[command(flatten)]
-    mail: MailArgs,
-    #[command(flatten)]
-    sessions: SessionArgs,
-    #[command(flatten)]
-    redis: RedisArgs,
-    #[command(flatten)]
-    limits: LimitArgs,
+    running: RunningArgs,
 }
 
 #[derive(Args, Debug)]
@@ -225,19 +237,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => {
             let database = DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)?;
             let mut settings = Settings::new(args.addr, database);
-            args.mail.apply(&mut settings, Some("voelgoed-demo-mail.log"));
-            args.sessions.apply(&mut settings)?;
-            args.redis.apply(&mut settings);
-            args.limits.apply(&mut settings);
+            args.running.apply(&mut settings, Some("voelgoed-demo-mail.log"))?;
             demo::run(settings, args.demo).await
         }
         Command::Serve(args) => {
             let mut settings = Settings::new(args.addr, parse_url(&args.db)?);
             settings.secure_cookies = args.secure_cookies;
-            args.mail.apply(&mut settings, None);
-            args.sessions.apply(&mut settings)?;
-            args.redis.apply(&mut settings);
-            args.limits.apply(&mut settings);
+            args.running.apply(&mut settings, None)?;
             let app = Application::build(settings).await?;
             println!("Voelgoed console listening on http://{}", app.address());
             app.run_until_terminated().await
