@@ -3,6 +3,7 @@
 //! with `routes.rs`, that knows every feature. `Application::build` binds before
 //! returning so tests can ask for port 0.
 
+mod connections;
 mod services;
 
 use std::net::TcpListener;
@@ -107,6 +108,7 @@ fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
             )
             .configure(routes::configure)
     })
+    .on_connect(connections::tune_connection)
     .listen(listener)?
     // Signals are ours (`run_until_terminated`), so streams end before the wait.
     .disable_signals()
