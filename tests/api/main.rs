@@ -16,6 +16,7 @@ mod gate_isolation;
 mod helpers;
 mod hostile_input;
 mod htmx_errors;
+mod keep_alive;
 mod kiosk;
 mod migrations;
 mod order_emails;
