@@ -14,6 +14,9 @@ mod publish;
 mod queries;
 mod writer;
 
+/// The admission decision as the scan writer runs it (one device's batch, inside its
+/// transaction), for the query-plan guard.
+pub use admission::record_batch;
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};

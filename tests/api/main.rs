@@ -23,6 +23,7 @@ mod order_emails;
 mod order_refunds;
 mod orders;
 mod orders_bad_input;
+mod query_plans;
 mod roles;
 mod scale_out;
 mod scan_api;

@@ -1,0 +1,558 @@
+//! Guards against plan flips: on a bulk-seeded database with planner statistics written
+//! the way the app writes them (SQLite: `db::refresh_planner_statistics` at start-up;
+//! PostgreSQL: what autovacuum's ANALYZE keeps), the hot queries use their intended
+//! indexes and never scan a big table whole. The SQL is what the library itself runs:
+//! each statement is captured (diesel instrumentation) while the real functions run —
+//! the scan decision, the dashboard metrics, the order list and the order search — and
+//! explained: `EXPLAIN QUERY PLAN` on SQLite, the generic plan of the prepared
+//! statement (`PREPARE`, `EXPLAIN EXECUTE`) on PostgreSQL. A failure prints the plan.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use voelgoed::db::schema::{orders, tickets, users};
+use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::orders::list::{find_orders, Cursor, OrderFilter, SearchText, PAGE_ROWS};
+use voelgoed::orders::{OrderStatus, TicketStatus};
+use voelgoed::scanning::{Direction, GateDevice, ScanAttempt};
+
+use crate::helpers::{fresh_postgres, spawn_app, spawn_on, TestApp};
+
+/// Tables whose whole scan would cost in proportion to the organisation's history.
+/// (Refunds are a few per hundred orders: walking an organisation's refunds whole is
+/// the refunds sum's intended plan, by index or, when it holds most of them, by scan.)
+const BIG_TABLES: [&str; 3] = ["orders", "tickets", "scans"];
+
+/// An index a query must use on a table, by its name on each backend; `PK` is the
+/// table's own key (SQLite's rowid), `ANY` any way of reading the table (only its
+/// place in the join order matters); `a|b` either index.
+#[derive(Clone, Copy)]
+struct Uses {
+    table: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const PK: &str = "PRIMARY KEY";
+const ANY: &str = "any access";
+
+const fn uses(table: &'static str, sqlite: &'static str, postgres: &'static str) -> Uses {
+    Uses {
+        table,
+        sqlite,
+        postgres,
+    }
+}
+
+/// A captured statement that must be planned a certain way: the statements whose SQL
+/// contains `marker` (quotes removed), and the indexes they use, outer loop first.
+struct Expected {
+    what: &'static str,
+    marker: &'static str,
+    uses: &'static [Uses],
+}
+
+#[tokio::test]
+async fn hot_queries_keep_their_indexes_on_sqlite() {
+    let app = spawn_app().await;
+    // One organisation holding every order: the shape in which sampled statistics made
+    // the dashboard's refunds walk the event's orders (issue: 23 ms against 2.9 ms).
+    app.bulk_seed(60_000, 1).await;
+    guard_plans(&app).await;
+}
+
+#[tokio::test]
+async fn hot_queries_keep_their_indexes_on_postgres() {
+    let dir = tempfile::tempdir().expect("dir");
+    let app = spawn_on(fresh_postgres("voelgoed_query_plans"), |_| {}, dir).await;
+    app.bulk_seed(30_000, 2).await;
+    guard_plans(&app).await;
+}
+
+async fn guard_plans(app: &TestApp) {
+    let pool = db::connect(&app.services.settings.database).expect("pool");
+    tokio::task::spawn_blocking(move || {
+        let mut conn = pool.get().expect("connection");
+        let seeded = Seeded::find(&mut conn);
+        seeded.record_some_scans(&mut conn);
+        write_statistics(&mut conn);
+        let mut failures = Vec::new();
+        for (what, statements, expected) in [
+            ("the scan decision", seeded.scan_decision(&mut conn), SCAN_DECISION),
+            ("the dashboard metrics", seeded.dashboard(&mut conn), DASHBOARD),
+            ("the order list", seeded.order_list(&mut conn), ORDER_LIST),
+            ("the order search", seeded.order_search(&mut conn), ORDER_SEARCH),
+        ] {
+            failures.extend(check(&mut conn, what, &statements, expected));
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+    })
+    .await
+    .expect("plan task");
+}
+
+const SCAN_DECISION: &[Expected] = &[
+    Expected {
+        what: "earlier answers of the batch's scan ids",
+        marker: "FROM scans",
+        uses: &[uses("scans", "scans_device_scan", "scans_device_scan")],
+    },
+    Expected {
+        what: "the batch's tickets by code",
+        marker: "FROM tickets WHERE tickets.code",
+        uses: &[uses("tickets", "sqlite_autoindex_tickets_1", "tickets_code_key")],
+    },
+    Expected {
+        what: "admitting the tickets",
+        marker: "UPDATE tickets SET inside_since = CASE",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+    Expected {
+        what: "letting tickets out",
+        marker: "UPDATE tickets SET inside_since = NULL",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+    Expected {
+        what: "where refused tickets were let in",
+        marker: "LEFT OUTER JOIN gates",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+];
+
+const DASHBOARD: &[Expected] = &[
+    Expected {
+        what: "the hourly sales rollup",
+        marker: "FROM ticket_sales_hourly",
+        uses: &[uses(
+            "ticket_sales_hourly",
+            "sqlite_autoindex_ticket_sales_hourly_1",
+            "ticket_sales_hourly_pkey",
+        )],
+    },
+    Expected {
+        what: "refunded tickets of a type",
+        marker: "tickets.ticket_type_id =",
+        uses: &[uses("tickets", "tickets_org_event_type", "tickets_org_event_type")],
+    },
+    Expected {
+        what: "refunded amount (the organisation's refunds, then their orders by key)",
+        marker: "SUMrefunds.amount",
+        uses: &[
+            uses("refunds", ANY, ANY),
+            uses("orders", PK, "orders_pkey|orders_org_id"),
+        ],
+    },
+    Expected {
+        what: "tickets sold in an hour",
+        marker: "tickets.created_at >=",
+        uses: &[uses(
+            "tickets",
+            "tickets_org_event_created",
+            "tickets_org_event_created",
+        )],
+    },
+];
+
+const ORDER_LIST: &[Expected] = &[
+    Expected {
+        what: "a page without filters",
+        marker: "/* list: none */",
+        uses: &[uses("orders", "orders_org_created", "orders_org_created")],
+    },
+    Expected {
+        what: "a page of one status",
+        marker: "/* list: status */",
+        uses: &[uses("orders", "orders_org_status_created", "orders_org_status_created")],
+    },
+    Expected {
+        what: "a page of one event",
+        marker: "/* list: event */",
+        uses: &[uses("orders", "orders_org_event_created", "orders_org_event_created")],
+    },
+    Expected {
+        what: "a page of one event and status",
+        marker: "/* list: event and status */",
+        uses: &[uses(
+            "orders",
+            "orders_org_event_status_created",
+            "orders_org_event_status_created",
+        )],
+    },
+    Expected {
+        what: "a deep page by cursor",
+        marker: "/* list: cursor */",
+        uses: &[uses("orders", "orders_org_created", "orders_org_created")],
+    },
+    Expected {
+        what: "the ticket counts of a page",
+        marker: "GROUP BY tickets.order_id",
+        uses: &[uses("tickets", "tickets_order", "tickets_order")],
+    },
+];
+
+const ORDER_SEARCH: &[Expected] = &[Expected {
+    what: "free text: the union of the three prefix ranges",
+    marker: "FROM orders",
+    uses: &[
+        uses("orders", "orders_org_email", "orders_org_email"),
+        uses("orders", "orders_org_name_lower", "orders_org_name_lower"),
+        uses("orders", "orders_org_code", "orders_org_code"),
+    ],
+}];
+
+/// What the guard runs its queries for: the seeded organisation's busiest event.
+struct Seeded {
+    tenant: Tenant,
+    event: voelgoed::events::Event,
+    device: GateDevice,
+    codes: Vec<String>,
+    order_sample: (String, String, String, i64, i64),
+}
+
+impl Seeded {
+    fn find(conn: &mut DbConnection) -> Self {
+        let org: i64 = users::table
+            .filter(users::email.eq("owner@seed-1.test"))
+            .select(users::organization_id)
+            .first(conn)
+            .unwrap();
+        let tenant = Tenant::authenticated(org);
+        let event_id: i64 = orders::table
+            .filter(orders::organization_id.eq(org))
+            .group_by(orders::event_id)
+            .order(diesel::dsl::count_star().desc())
+            .select(orders::event_id)
+            .first(conn)
+            .unwrap();
+        let event = voelgoed::events::queries::find_event(conn, &tenant, event_id).unwrap();
+        let gate_id = voelgoed::provisioning::find_or_create_gate(conn, &tenant, event_id, "North").unwrap();
+        let (device_id, _) =
+            voelgoed::provisioning::create_device(conn, &tenant, event_id, gate_id, "North scanner").unwrap();
+        let codes = tickets::table
+            .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::status.eq(TicketStatus::Valid))
+            .order(tickets::id)
+            .select(tickets::code)
+            .limit(6_000)
+            .load(conn)
+            .unwrap();
+        let order_sample = orders::table
+            .filter(orders::organization_id.eq(org))
+            .filter(orders::id.ge(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+                "(SELECT MIN(id) + 5000 FROM orders)",
+            )))
+            .select((
+                orders::code,
+                orders::buyer_email,
+                orders::buyer_name,
+                orders::created_at,
+                orders::id,
+            ))
+            .first(conn)
+            .unwrap();
+        Self {
+            tenant,
+            event,
+            device: GateDevice {
+                device_id,
+                gate_id,
+                event_id,
+            },
+            codes,
+            order_sample,
+        }
+    }
+
+    fn attempt(&self, id: &str, code: &str, direction: Direction) -> ScanAttempt {
+        ScanAttempt {
+            device_scan_id: id.to_owned(),
+            ticket_code: code.to_owned(),
+            direction,
+            scanned_at: db::now_ms(),
+        }
+    }
+
+    /// 5,000 people in through the gate, committed in batches of 500: the scans table
+    /// and the tickets inside are part of what the statistics see.
+    fn record_some_scans(&self, conn: &mut DbConnection) {
+        let attempts: Vec<ScanAttempt> = self.codes[..5_000]
+            .iter()
+            .enumerate()
+            .map(|(n, code)| self.attempt(&format!("seed-{n}"), code, Direction::In))
+            .collect();
+        for batch in attempts.chunks(500) {
+            conn.transaction(|c| voelgoed::scanning::record_batch(c, &self.tenant, self.device, batch))
+                .unwrap();
+        }
+    }
+
+    /// One batch, rolled back: a scan id sent before, new people in, someone already
+    /// inside (refused: where was he let in?) and someone going out.
+    fn scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
+        let attempts = vec![
+            self.attempt("seed-3", &self.codes[3], Direction::In),
+            self.attempt("new-1", &self.codes[5_500], Direction::In),
+            self.attempt("new-2", &self.codes[5_501], Direction::In),
+            self.attempt("new-3", &self.codes[10], Direction::In),
+            self.attempt("new-4", &self.codes[11], Direction::Out),
+            self.attempt("new-5", "VG-NO-SUCH-TICKET", Direction::In),
+        ];
+        capture(conn, |c| {
+            let _ = c.transaction(|c| {
+                voelgoed::scanning::record_batch(c, &self.tenant, self.device, &attempts)?;
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            });
+        })
+    }
+
+    fn dashboard(&self, conn: &mut DbConnection) -> Vec<String> {
+        capture(conn, |c| {
+            voelgoed::dashboard::metrics::compute(c, &self.tenant, &self.event, 500, db::now_ms()).unwrap();
+        })
+    }
+
+    /// The page query of each filter, labelled with a comment so each can be named.
+    fn order_list(&self, conn: &mut DbConnection) -> Vec<String> {
+        let (_, _, _, created_at, id) = self.order_sample;
+        let event = Some(self.event.id);
+        let paid = Some(OrderStatus::Paid);
+        let cases = [
+            ("none", OrderFilter::default(), None),
+            (
+                "status",
+                OrderFilter {
+                    status: paid,
+                    ..Default::default()
+                },
+                None,
+            ),
+            (
+                "event",
+                OrderFilter {
+                    event_id: event,
+                    ..Default::default()
+                },
+                None,
+            ),
+            (
+                "event and status",
+                OrderFilter {
+                    event_id: event,
+                    status: Some(OrderStatus::Refunded),
+                    ..Default::default()
+                },
+                None,
+            ),
+            ("cursor", OrderFilter::default(), Some(Cursor { created_at, id })),
+        ];
+        let mut statements = Vec::new();
+        for (label, filter, after) in cases {
+            let captured = capture(conn, |c| {
+                find_orders(c, &self.tenant, &filter, after, PAGE_ROWS).unwrap();
+            });
+            for sql in captured {
+                match sql.contains("LIMIT") && unquoted(&sql).contains("FROM orders") {
+                    true => statements.push(format!("{sql} /* list: {label} */")),
+                    false => statements.push(sql),
+                }
+            }
+        }
+        statements
+    }
+
+    /// A search by the start of a buyer's name (code and e-mail ranges join the union).
+    fn order_search(&self, conn: &mut DbConnection) -> Vec<String> {
+        let name = &self.order_sample.2;
+        let text: String = name.chars().take(4).collect();
+        let filter = OrderFilter {
+            text: Some(SearchText::new(&text)),
+            ..Default::default()
+        };
+        capture(conn, |c| {
+            find_orders(c, &self.tenant, &filter, None, PAGE_ROWS).unwrap();
+        })
+        .into_iter()
+        .filter(|sql| sql.contains("LIMIT"))
+        .collect()
+    }
+}
+
+/// Statistics as the app has them: SQLite's written at start-up by the app's own call,
+/// PostgreSQL's by (auto)vacuum's ANALYZE.
+fn write_statistics(conn: &mut DbConnection) {
+    match conn {
+        DbConnection::Sqlite(_) => db::refresh_planner_statistics(conn).unwrap(),
+        DbConnection::Postgresql(pg) => {
+            diesel::sql_query("VACUUM ANALYZE").execute(pg).unwrap();
+        }
+    }
+}
+
+/// Records the SQL of every statement a connection runs.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Instrumentation for Recorder {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            let sql = sql.split(" -- binds:").next().unwrap_or_default().trim().to_owned();
+            self.0.lock().unwrap().push(sql);
+        }
+    }
+}
+
+/// The reads and updates `work` runs on `conn` (not transaction control or inserts).
+fn capture(conn: &mut DbConnection, work: impl FnOnce(&mut DbConnection)) -> Vec<String> {
+    let recorder = Recorder::default();
+    conn.set_instrumentation(recorder.clone());
+    work(conn);
+    conn.set_instrumentation(Recorder::default());
+    let statements = recorder.0.lock().unwrap().clone();
+    statements
+        .into_iter()
+        .filter(|sql| sql.starts_with("SELECT") || sql.starts_with("UPDATE"))
+        .collect()
+}
+
+/// SQL without identifier quotes and parentheses, to find a statement by what it says.
+fn unquoted(sql: &str) -> String {
+    sql.replace(['`', '"', '(', ')'], "")
+}
+
+/// Every failure of `statements` against `expected`, each with its plan.
+fn check(conn: &mut DbConnection, what: &str, statements: &[String], expected: &[Expected]) -> Vec<String> {
+    let postgres = matches!(conn, DbConnection::Postgresql(_));
+    let mut failures = Vec::new();
+    for expectation in expected {
+        if !statements.iter().any(|sql| unquoted(sql).contains(expectation.marker)) {
+            failures.push(format!(
+                "{what}: no statement for \"{}\" (marker {:?}) among:\n{}",
+                expectation.what,
+                expectation.marker,
+                statements.join("\n")
+            ));
+        }
+    }
+    for sql in statements {
+        let plan = plan_of(conn, sql);
+        let shown = || format!("{sql}\nplan:\n    {}", plan.join("\n    "));
+        println!("{what}: {}", shown());
+        for table in BIG_TABLES {
+            if plan.iter().any(|line| full_scan(line, table, postgres)) {
+                failures.push(format!("{what}: a full scan of {table}:\n{}", shown()));
+            }
+        }
+        for expectation in expected.iter().filter(|e| unquoted(sql).contains(e.marker)) {
+            let mut from = 0;
+            for wanted in expectation.uses {
+                let index = if postgres { wanted.postgres } else { wanted.sqlite };
+                match plan
+                    .iter()
+                    .skip(from)
+                    .position(|line| uses_index(line, wanted.table, index, postgres))
+                {
+                    Some(at) => from += at,
+                    None => failures.push(format!(
+                        "{what}, {}: expected {} through {index}{}:\n{}",
+                        expectation.what,
+                        wanted.table,
+                        if expectation.uses.len() > 1 {
+                            " (in this join order)"
+                        } else {
+                            ""
+                        },
+                        shown()
+                    )),
+                }
+            }
+        }
+    }
+    failures
+}
+
+fn full_scan(line: &str, table: &str, postgres: bool) -> bool {
+    match postgres {
+        true => line.contains(&format!("Seq Scan on {table} ")) || line.ends_with(&format!("Seq Scan on {table}")),
+        false => {
+            line.starts_with(&format!("SCAN {table}"))
+                && (line.len() == 5 + table.len() || line[5 + table.len()..].starts_with(' '))
+        }
+    }
+}
+
+fn uses_index(line: &str, table: &str, index: &str, postgres: bool) -> bool {
+    if let Some((one, other)) = index.split_once('|') {
+        uses_index(line, table, one, postgres) || uses_index(line, table, other, postgres)
+    } else if index == ANY {
+        let on_table = if postgres {
+            format!(" on {table}")
+        } else {
+            format!(" {table}")
+        };
+        line.contains(&format!("{on_table} ")) || line.ends_with(&on_table)
+    } else if postgres {
+        line.contains(&format!(" using {index} on {table}")) || line.contains(&format!("Bitmap Index Scan on {index}"))
+    } else if index == PK {
+        line.starts_with(&format!("SEARCH {table} USING INTEGER PRIMARY KEY"))
+    } else {
+        line.starts_with(&format!("SEARCH {table} USING "))
+            && (line.contains(&format!("INDEX {index} (")) || line.ends_with(&format!("INDEX {index}")))
+    }
+}
+
+#[derive(QueryableByName)]
+struct SqlitePlanLine {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+#[derive(QueryableByName)]
+struct PostgresPlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan of `sql` as prepared (its parameters unbound), one line per step.
+fn plan_of(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load::<SqlitePlanLine>(sqlite)
+            .unwrap_or_else(|e| panic!("EXPLAIN QUERY PLAN {sql}: {e}"))
+            .into_iter()
+            .map(|l| l.detail)
+            .collect(),
+        DbConnection::Postgresql(pg) => {
+            // PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN): prepare the statement and
+            // explain its generic plan, the one that serves any parameters.
+            let parameters = (1..).take_while(|n| sql.contains(&format!("${n}"))).count();
+            let nulls = vec!["NULL"; parameters].join(", ");
+            diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+                .execute(pg)
+                .unwrap();
+            if diesel::sql_query(format!("PREPARE plan_guard AS {sql}"))
+                .execute(pg)
+                .is_err()
+            {
+                // Parameters PostgreSQL cannot type from their place (CASE … THEN $2)
+                // are all BIGINT in the app's raw statements.
+                let types = vec!["BIGINT"; parameters].join(", ");
+                diesel::sql_query(format!("PREPARE plan_guard ({types}) AS {sql}"))
+                    .execute(pg)
+                    .unwrap_or_else(|e| panic!("PREPARE {sql}: {e}"));
+            }
+            let args = if parameters == 0 {
+                String::new()
+            } else {
+                format!("({nulls})")
+            };
+            let plan = diesel::sql_query(format!("EXPLAIN EXECUTE plan_guard{args}"))
+                .load::<PostgresPlanLine>(pg)
+                .unwrap_or_else(|e| panic!("EXPLAIN EXECUTE {sql}: {e}"));
+            diesel::sql_query("DEALLOCATE plan_guard").execute(pg).unwrap();
+            plan.into_iter().map(|l| l.line.trim().to_owned()).collect()
+        }
+    }
+}
