@@ -36,6 +36,9 @@ enum Command {
     BenchScans(crate::bench::scans::BenchOptions),
     /// Benchmark the event dashboard on an event with a million sold tickets.
     BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
+    /// Time pages and htmx fragments of a running server over a reused keep-alive
+    /// connection and over fresh ones (see BENCHMARKS.md).
+    BenchPages(crate::bench::pages::PagesBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -263,6 +266,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
         Command::BenchScans(options) => crate::bench::scans::run(options).await,
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
+        Command::BenchPages(options) => crate::bench::pages::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

@@ -137,7 +137,7 @@ pub(super) fn resident() -> Resident {
 }
 
 /// A session cookie for `email`, through the real sign-in form.
-pub(super) async fn signed_in(base: &str, email: &str, password: &str) -> anyhow::Result<String> {
+pub(in crate::bench) async fn signed_in(base: &str, email: &str, password: &str) -> anyhow::Result<String> {
     // Redirects are not followed: the session cookie is on the 303 itself.
     let client = awc::Client::builder().disable_redirects().finish();
     let mut page = client

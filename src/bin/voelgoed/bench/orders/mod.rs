@@ -19,6 +19,7 @@ mod cases;
 mod http;
 use cases::{prefix, Samples, CASES};
 use http::http_and_export;
+pub(super) use http::signed_in;
 
 #[derive(clap::Args, Debug)]
 pub struct OrderBenchOptions {
