@@ -3,6 +3,7 @@
 //! Query functions live in the features; they all take a `Tenant` (see `tenant.rs`).
 
 mod connection;
+mod json_batch;
 mod limits;
 pub mod schema;
 mod tenant;
@@ -12,6 +13,7 @@ pub use connection::{
     connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool,
     PooledConnection,
 };
+pub use json_batch::{ColumnType, Placeholders};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;
 

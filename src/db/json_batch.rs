@@ -1,0 +1,74 @@
+//! Hand-written batch statements whose text does not grow with the batch: the rows
+//! travel as one JSON array bound once, read back as a table (`json_each` on SQLite,
+//! `json_array_elements` on PostgreSQL). A batch of 500 scans written with one bind per
+//! value made SQLite parse thousands of placeholders for every batch, and its code
+//! generator compares every constant of a long `CASE` with every other (quadratic):
+//! most of the scan writer's time before this.
+
+use super::DbConnection;
+
+/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite.
+pub struct Placeholders {
+    postgres: bool,
+    count: usize,
+}
+
+impl Placeholders {
+    pub fn for_connection(conn: &DbConnection) -> Self {
+        Self {
+            postgres: matches!(conn, DbConnection::Postgresql(_)),
+            count: 0,
+        }
+    }
+
+    /// The next placeholder, in bind order.
+    pub fn next(&mut self) -> String {
+        self.count += 1;
+        if self.postgres {
+            format!("${}", self.count)
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    /// The rows of the JSON array bound at the next placeholder, as the table `alias`
+    /// whose column `value` is each element.
+    pub fn json_rows(&mut self, alias: &str) -> String {
+        let at = self.next();
+        if self.postgres {
+            format!("json_array_elements({at}::json) AS {alias}(value)")
+        } else {
+            format!("json_each({at}) AS {alias}")
+        }
+    }
+
+    /// Element `index` of each JSON row of `alias` (an array), as `column_type`.
+    pub fn field(&self, alias: &str, index: usize, column_type: ColumnType) -> String {
+        match (self.postgres, column_type) {
+            (true, ColumnType::BigInt) => format!("({alias}.value ->> {index})::bigint"),
+            _ => format!("{alias}.value ->> {index}"),
+        }
+    }
+
+    /// Each element of the JSON array of numbers bound at the next placeholder, as a
+    /// subquery for `id IN (…)`.
+    pub fn json_ids(&mut self) -> String {
+        let rows = self.json_rows("ids");
+        format!("SELECT {} FROM {rows}", self.whole(ColumnType::BigInt))
+    }
+
+    fn whole(&self, column_type: ColumnType) -> &'static str {
+        match (self.postgres, column_type) {
+            (true, ColumnType::BigInt) => "(ids.value #>> '{}')::bigint",
+            (true, ColumnType::Text) => "ids.value #>> '{}'",
+            (false, _) => "ids.value",
+        }
+    }
+}
+
+/// The SQL type a JSON field is read as (PostgreSQL reads every field as text first).
+#[derive(Clone, Copy)]
+pub enum ColumnType {
+    BigInt,
+    Text,
+}
