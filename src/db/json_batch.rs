@@ -1,5 +1,5 @@
 //! Hand-written batch statements whose text does not grow with the batch: the rows
-//! travel as one JSON array bound once, read back as a table (`json_each` on SQLite,
+//! travel as one JSON array bound once, read back as a table (`jsonb_each` on SQLite,
 //! `json_array_elements` on PostgreSQL). A batch of 500 scans written with one bind per
 //! value made SQLite parse thousands of placeholders for every batch, and its code
 //! generator compares every constant of a long `CASE` with every other (quadratic):
@@ -38,7 +38,9 @@ impl Placeholders {
         if self.postgres {
             format!("json_array_elements({at}::json) AS {alias}(value)")
         } else {
-            format!("json_each({at}) AS {alias}")
+            // `jsonb_each`: each element stays binary, so reading its fields does not
+            // parse it again (with `json_each`, reading fields was most of the work).
+            format!("jsonb_each({at}) AS {alias}")
         }
     }
 
@@ -72,3 +74,29 @@ pub enum ColumnType {
     BigInt,
     Text,
 }
+
+/// `column IN (each text of a JSON array)` with the array bound once: the same
+/// statement text for any number of values (SQLite parsed a 500-item `IN (?, …)` afresh
+/// for every batch).
+pub fn among_texts(conn: &DbConnection, column: &str, texts: &[&str]) -> diesel::QueryResult<AmongTexts> {
+    use diesel::sql_types::{Bool, Text};
+    let json = serde_json::to_string(texts).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let (open, close) = match conn {
+        DbConnection::Postgresql(_) => ("json_array_elements_text(", "::json)"),
+        DbConnection::Sqlite(_) => ("jsonb_each(", ")"),
+    };
+    Ok(
+        diesel::dsl::sql::<Bool>(&format!("{column} IN (SELECT value FROM {open}"))
+            .bind::<Text, _>(json)
+            .sql(&format!("{close})")),
+    )
+}
+
+/// The condition `among_texts` builds.
+pub type AmongTexts = diesel::expression::SqlLiteral<
+    diesel::sql_types::Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
+        diesel::dsl::AsExprOf<String, diesel::sql_types::Text>,
+    >,
+>;

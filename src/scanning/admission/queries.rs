@@ -31,9 +31,10 @@ pub fn previous_answers(
     attempts: &[ScanAttempt],
 ) -> QueryResult<HashMap<String, RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
+    let among_ids = db::among_texts(conn, "scans.device_scan_id", &ids)?;
     let rows: Vec<EarlierAnswer> = scans::table
         .filter(scans::device_id.eq(device.device_id))
-        .filter(scans::device_scan_id.eq_any(ids))
+        .filter(among_ids)
         .select((
             scans::device_scan_id,
             scans::id,
@@ -72,8 +73,9 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
+    let among_codes = db::among_texts(conn, "tickets.code", &codes)?;
     let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
-        .filter(tickets::code.eq_any(codes))
+        .filter(among_codes)
         .select((
             tickets::organization_id,
             tickets::code,
@@ -148,7 +150,10 @@ pub fn insert_scans(
     if decided.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<_> = decided.iter().map(|(attempt, decision)| scan_row(attempt, decision)).collect();
+    let rows: Vec<_> = decided
+        .iter()
+        .map(|(attempt, decision)| scan_row(attempt, decision))
+        .collect();
     let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let sql = insert_scans_sql(conn);
     let written: Vec<Written> = with_backend!(&mut *conn, |c| diesel::sql_query(sql)
