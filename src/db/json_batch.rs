@@ -22,7 +22,7 @@ impl Placeholders {
     }
 
     /// The next placeholder, in bind order.
-    pub fn next(&mut self) -> String {
+    pub fn placeholder(&mut self) -> String {
         self.count += 1;
         if self.postgres {
             format!("${}", self.count)
@@ -34,7 +34,7 @@ impl Placeholders {
     /// The rows of the JSON array bound at the next placeholder, as the table `alias`
     /// whose column `value` is each element.
     pub fn json_rows(&mut self, alias: &str) -> String {
-        let at = self.next();
+        let at = self.placeholder();
         if self.postgres {
             format!("json_array_elements({at}::json) AS {alias}(value)")
         } else {

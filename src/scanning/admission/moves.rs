@@ -68,7 +68,7 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
         return Ok(TicketIds::new());
     }
     let mut params = Placeholders::for_connection(conn);
-    let gate = params.next();
+    let gate = params.placeholder();
     let rows = params.json_rows("e");
     let (ticket, at) = (
         params.field("e", 0, ColumnType::BigInt),

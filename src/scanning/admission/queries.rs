@@ -199,7 +199,7 @@ fn scan_row<'a>(attempt: &'a ScanAttempt, decision: &'a Decision) -> ScanRow<'a>
 fn insert_scans_sql(conn: &DbConnection) -> String {
     use crate::db::{ColumnType::*, Placeholders};
     let mut params = Placeholders::for_connection(conn);
-    let device: Vec<String> = (0..5).map(|_| params.next()).collect();
+    let device: Vec<String> = (0..5).map(|_| params.placeholder()).collect();
     let rows = params.json_rows("s");
     let fields: Vec<String> = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text]
         .into_iter()
