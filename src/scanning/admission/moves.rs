@@ -81,7 +81,10 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
     returned_ids(conn, &sql, Some(gate_id), as_json(entries)?)
 }
 
-/// Lets out every ticket that is inside; the ids it let out.
+/// Lets out every ticket that is inside; the ids it let out. The unary `+` keeps the
+/// partial index of who is inside out of it: SQLite would walk everyone inside and
+/// test each against the batch instead of finding the batch's tickets by key
+/// (`tests/api/query_plans.rs`).
 fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds> {
     if exits.is_empty() {
         return Ok(TicketIds::new());
@@ -89,7 +92,7 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     let ids = Placeholders::for_connection(conn).json_ids();
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
-         WHERE inside_since IS NOT NULL AND id IN ({ids}) RETURNING id"
+         WHERE +inside_since IS NOT NULL AND id IN ({ids}) RETURNING id"
     );
     returned_ids(conn, &sql, None, as_json(exits)?)
 }
