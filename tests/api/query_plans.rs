@@ -106,7 +106,7 @@ const SCAN_DECISION: &[Expected] = &[
     },
     Expected {
         what: "admitting the tickets",
-        marker: "UPDATE tickets SET inside_since = CASE",
+        marker: "tickets.inside_since IS NULL RETURNING",
         uses: &[uses("tickets", PK, "tickets_pkey")],
     },
     Expected {
@@ -274,7 +274,7 @@ impl Seeded {
         }
     }
 
-    /// 5,000 people in through the gate, committed in batches of 500: the scans table
+    /// 5,000 people in through ten gates, committed in batches of 500: the scans table
     /// and the tickets inside are part of what the statistics see.
     fn record_some_scans(&self, conn: &mut DbConnection) {
         let attempts: Vec<ScanAttempt> = self.codes[..5_000]
@@ -282,8 +282,12 @@ impl Seeded {
             .enumerate()
             .map(|(n, code)| self.attempt(&format!("seed-{n}"), code, Direction::In))
             .collect();
-        for batch in attempts.chunks(500) {
-            conn.transaction(|c| voelgoed::scanning::record_batch(c, &self.tenant, self.device, batch))
+        for (n, batch) in attempts.chunks(500).enumerate() {
+            let device = match n {
+                0 => self.device,
+                _ => another_device(conn, &self.tenant, self.event.id, n),
+            };
+            conn.transaction(|c| voelgoed::scanning::record_batch(c, &self.tenant, device, batch))
                 .unwrap();
         }
     }
@@ -376,6 +380,18 @@ impl Seeded {
         .into_iter()
         .filter(|sql| sql.contains("LIMIT"))
         .collect()
+    }
+}
+
+/// A scanning device at gate `n` of the event.
+fn another_device(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, n: usize) -> GateDevice {
+    let gate_id = voelgoed::provisioning::find_or_create_gate(conn, tenant, event_id, &format!("Gate {n}")).unwrap();
+    let (device_id, _) =
+        voelgoed::provisioning::create_device(conn, tenant, event_id, gate_id, &format!("Gate {n} scanner")).unwrap();
+    GateDevice {
+        device_id,
+        gate_id,
+        event_id,
     }
 }
 
