@@ -81,15 +81,15 @@ pub enum ColumnType {
 pub fn among_texts(conn: &DbConnection, column: &str, texts: &[&str]) -> diesel::QueryResult<AmongTexts> {
     use diesel::sql_types::{Bool, Text};
     let json = serde_json::to_string(texts).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    // PostgreSQL: `= ANY(ARRAY(…))` is computed once and probes the index with every
+    // value; `IN (SELECT …)` let its generic plan read a device's whole history.
     let (open, close) = match conn {
-        DbConnection::Postgresql(_) => ("json_array_elements_text(", "::json)"),
-        DbConnection::Sqlite(_) => ("jsonb_each(", ")"),
+        DbConnection::Postgresql(_) => ("= ANY(ARRAY(SELECT json_array_elements_text(", "::json)))"),
+        DbConnection::Sqlite(_) => ("IN (SELECT value FROM jsonb_each(", "))"),
     };
-    Ok(
-        diesel::dsl::sql::<Bool>(&format!("{column} IN (SELECT value FROM {open}"))
-            .bind::<Text, _>(json)
-            .sql(&format!("{close})")),
-    )
+    Ok(diesel::dsl::sql::<Bool>(&format!("{column} {open}"))
+        .bind::<Text, _>(json)
+        .sql(close))
 }
 
 /// The condition `among_texts` builds.
