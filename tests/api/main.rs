@@ -31,5 +31,6 @@ mod seeding;
 mod sessions;
 mod shutdown;
 mod sign_in_throttle;
+mod slow_readers;
 mod sse;
 mod tenancy;
