@@ -36,6 +36,9 @@ enum Command {
     BenchScans(crate::bench::scans::BenchOptions),
     /// Benchmark the event dashboard on an event with a million sold tickets.
     BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
+    /// Thousands of SSE clients on one server process while scans flow: delivery
+    /// latency, losses, memory and CPU per client, slow readers, reconnect storms.
+    BenchFanout(crate::bench::fanout::FanoutOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -263,6 +266,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchOrders(options) => crate::bench::orders::run(options).await,
         Command::BenchScans(options) => crate::bench::scans::run(options).await,
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
+        Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

@@ -1,9 +1,11 @@
 //! The benchmarks (see BENCHMARKS.md), each on the real server in this process over real
 //! HTTP: `scans` (`voelgoed bench-scans`, the device API under load, with `scan_load`),
-//! `dashboard` (`voelgoed bench-dashboard`) and `orders` (`voelgoed bench-orders`), and
+//! `dashboard` (`voelgoed bench-dashboard`), `orders` (`voelgoed bench-orders`) and
+//! `fanout` (`voelgoed bench-fanout`, thousands of live streams), and
 //! what they share.
 
 pub mod dashboard;
+pub mod fanout;
 pub mod orders;
 mod scan_load;
 pub mod scans;
