@@ -143,37 +143,45 @@ impl Client {
             if !dechunk(&mut raw, &mut text) {
                 return;
             }
-            while let Some(end) = text.find("\n\n") {
-                let message: String = text.drain(..end + 2).collect();
-                if self.message(&message, started, first) {
+            // Every complete message, then what is left moved to the front once.
+            let mut done = 0;
+            while let Some(end) = text[done..].find("\n\n") {
+                let message = &text[done..done + end + 2];
+                done += end + 2;
+                if self.message(message, started, first) {
                     first = false;
                     if self.slow {
                         return self.hold(stream).await;
                     }
                 }
             }
+            text.drain(..done);
         }
     }
 
     /// Notes one SSE message; whether it carried data.
     fn message(&self, message: &str, started: Instant, first: bool) -> bool {
         let now = Instant::now();
-        let (mut event, mut data, mut retry) = ("", String::new(), None);
+        let (mut event, mut has_data, mut retry) = ("", false, None);
         for line in message.lines() {
             if let Some(name) = line.strip_prefix("event: ") {
                 event = name;
-            } else if let Some(d) = line.strip_prefix("data: ") {
-                data.push_str(d);
+            } else if line.starts_with("data: ") {
+                has_data = true;
             } else if let Some(ms) = line.strip_prefix("retry: ") {
                 retry = ms.trim().parse().ok().map(Duration::from_millis);
             }
         }
-        let count = count_after(&data, self.kind.marker());
+        let count = if has_data && event != "scan-line" {
+            count_after(message, self.kind.marker())
+        } else {
+            None
+        };
         self.note(|seen| {
             if retry.is_some() {
                 seen.retry = retry;
             }
-            if data.is_empty() {
+            if !has_data {
                 return;
             }
             seen.messages += 1;
@@ -193,7 +201,7 @@ impl Client {
                 seen.streaming_since = Some(now);
             }
         });
-        !data.is_empty()
+        has_data
     }
 
     /// A client that stopped reading: it keeps its connection open, unread.

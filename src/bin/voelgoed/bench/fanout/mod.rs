@@ -81,10 +81,13 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
         Ok(limit) => println!("open-file limit of this process: {limit}"),
         Err(e) => println!("cannot raise the open-file limit: {e}"),
     }
-    let dir = super::tempfile_dir()?;
+    // A folder of its own (another bench may run beside it), removed at the end.
+    let dir = std::env::temp_dir().join(format!("voelgoed-fanout-{}", voelgoed::auth::random_token()));
+    std::fs::create_dir_all(&dir)?;
     let database = format!("{}/fanout.sqlite", dir.display());
     let events = options.orgs.max(1) * options.events_per_org.max(1);
-    let tickets = (options.scans_per_second * options.seconds as usize / events + 1_000) as i64;
+    // Some bulk-seeded tickets are refunded or cancelled: a fifth more than are scanned.
+    let tickets = (options.scans_per_second * options.seconds as usize / events * 6 / 5 + 1_000) as i64;
     println!("seeding {events} events of {tickets} tickets …");
     let (pool, seeded) = seed::seed(
         &DatabaseUrl::Sqlite(database.clone()),
@@ -129,6 +132,7 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     let closed = server::sample(server.pid())?;
     report::closed(&idle, &connected, &closed, server.address).await;
     server.stop().await?;
+    std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
 

@@ -28,7 +28,7 @@ pub async fn drive(
         .collect();
     let length = Duration::from_secs(options.seconds);
     let per_second = options.scans_per_second as f64 / run.events.len() as f64;
-    let cpu_before = server::sample(pid)?;
+    let (cpu_before, own_before) = (server::sample(pid)?, server::sample(std::process::id())?);
     let started = Instant::now();
     let gates = run.events.iter().map(|event| {
         let (token, codes) = (event.device_token.clone(), event.codes.clone());
@@ -45,7 +45,7 @@ pub async fn drive(
     let scanning = started.elapsed();
     // Deliveries of the last batches.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu_after = server::sample(pid)?;
+    let (cpu_after, own_after) = (server::sample(pid)?, server::sample(std::process::id())?);
     let delivered: u64 = run
         .clients
         .iter()
@@ -59,6 +59,12 @@ pub async fn drive(
         scanning.as_secs_f64(),
         posted as f64 / scanning.as_secs_f64(),
         cpu_s / wall * 100.0
+    );
+    let own_s = (own_after.cpu_ticks - own_before.cpu_ticks) as f64 / server::TICKS_PER_SECOND;
+    println!(
+        "this bench process (clients and gates): CPU {own_s:.1} s ({:.0} % of one core); load average {}",
+        own_s / wall * 100.0,
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim()
     );
     println!(
         "deliveries: {delivered} messages ({:.0}/s); server CPU per delivery {:.1} µs (scans' own work included)",
@@ -111,6 +117,7 @@ async fn gate(
         let valid = answers["results"]
             .as_array()
             .map_or(0, |r| r.iter().filter(|a| a["result"] == "valid").count());
+        anyhow::ensure!(valid == per_batch, "{valid} of {per_batch} scans admitted");
         inside += valid as i64;
         marks.push((answered, inside));
     }

@@ -10,6 +10,7 @@ use voelgoed::auth::{open_session, Role};
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
 use voelgoed::kiosk::{create_kiosk_link, LinkRequest};
+use voelgoed::orders::TicketStatus;
 use voelgoed::provisioning::{self, NewEvent};
 
 /// Kiosk links per event (the kiosk clients of an event share them round-robin).
@@ -95,6 +96,7 @@ fn seed_org(pool: &Pool, org: usize, events: usize, wanted: i64) -> anyhow::Resu
         writer.finish(&mut conn)?;
         let codes: Vec<String> = tickets::table
             .filter(tickets::event_id.eq(event_id))
+            .filter(tickets::status.eq(TicketStatus::Valid))
             .select(tickets::code)
             .load(&mut conn)?;
         let gate = provisioning::find_or_create_gate(&mut conn, &tenant, event_id, "Main")?;
