@@ -57,8 +57,8 @@ pub struct Seen {
     pub failed_connects: u64,
     /// The server's `retry:` delay last sent.
     pub retry: Option<Duration>,
-    /// The local port of the latest connection.
-    pub local_port: u16,
+    /// The local address of the latest connection.
+    pub local: Option<SocketAddr>,
 }
 
 pub struct Client {
@@ -107,8 +107,8 @@ impl Client {
         socket.bind(SocketAddr::new(self.source.into(), 0))?;
         let mut stream = tokio::time::timeout(Duration::from_secs(10), socket.connect(self.server)).await??;
         stream.write_all(self.request.as_bytes()).await?;
-        let port = stream.local_addr()?.port();
-        self.note(|seen| seen.local_port = port);
+        let local = stream.local_addr()?;
+        self.note(|seen| seen.local = Some(local));
         Ok(stream)
     }
 

@@ -132,11 +132,11 @@ fn row_latency<'a>(rows: &'a [Instant], marks: &'a [(Instant, i64)]) -> impl Ite
 /// What the kernel holds for the clients that stopped reading, until the server drops
 /// them (at most 60 s).
 pub fn slow_readers(run: &Run, server_port: u16) {
-    let ports: HashSet<u16> = run
+    let ports: HashSet<std::net::SocketAddr> = run
         .clients
         .iter()
         .filter(|(_, _, _, slow)| *slow)
-        .filter_map(|(_, _, seen, _)| seen.lock().ok().map(|s| s.local_port))
+        .filter_map(|(_, _, seen, _)| seen.lock().ok()?.local)
         .collect();
     let started = Instant::now();
     let mut most = 0;

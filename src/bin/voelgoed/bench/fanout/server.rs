@@ -120,18 +120,25 @@ pub fn sample(pid: u32) -> anyhow::Result<Sample> {
 }
 
 /// Bytes waiting in the kernel on the server's side of each connection to a client
-/// port in `ports` (unsent or unacknowledged), and how many of those connections exist.
-pub fn server_send_queues(server_port: u16, ports: &std::collections::HashSet<u16>) -> (usize, Vec<usize>) {
+/// address in `clients` (unsent or unacknowledged), and how many of those connections exist.
+pub fn server_send_queues(server_port: u16, clients: &std::collections::HashSet<SocketAddr>) -> (usize, Vec<usize>) {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
     let port_of = |address: &str| u16::from_str_radix(address.rsplit(':').next().unwrap_or(""), 16).ok();
+    // /proc/net/tcp writes an IPv4 address as its 32 bits in host (little-endian) order.
+    let address_of = |address: &str| -> Option<SocketAddr> {
+        let (ip, port) = address.split_once(':')?;
+        let ip = u32::from_str_radix(ip, 16).ok()?;
+        let ip = std::net::Ipv4Addr::from(ip.swap_bytes());
+        Some(SocketAddr::new(ip.into(), u16::from_str_radix(port, 16).ok()?))
+    };
     let queues: Vec<usize> = table
         .lines()
         .skip(1)
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let (local, remote, queues) = (fields.get(1)?, fields.get(2)?, fields.get(4)?);
-            let remote_port = port_of(remote)?;
-            (port_of(local) == Some(server_port) && ports.contains(&remote_port))
+            let remote = address_of(remote)?;
+            (port_of(local) == Some(server_port) && clients.contains(&remote))
                 .then(|| usize::from_str_radix(queues.split(':').next().unwrap_or("0"), 16).unwrap_or(0))
         })
         .collect();
