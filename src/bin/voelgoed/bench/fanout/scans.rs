@@ -105,12 +105,21 @@ async fn gate(
             .map(|(i, code)| super::super::scan_json(&format!("fan-{}", next + i), code, "in"))
             .collect();
         next += per_batch;
-        let mut response = client
-            .post(format!("{base}/api/v1/scans"))
-            .bearer_auth(&token)
-            .send_json(&serde_json::json!({ "scans": scans }))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let body = serde_json::json!({ "scans": scans });
+        // As a device does: a 503 ("nothing was recorded") is sent again after a second.
+        let mut response = loop {
+            let response = client
+                .post(format!("{base}/api/v1/scans"))
+                .bearer_auth(&token)
+                .send_json(&body)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            if response.status() != awc::http::StatusCode::SERVICE_UNAVAILABLE {
+                break response;
+            }
+            eprintln!("scans answered 503: sending them again in 1 s");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        };
         let answered = Instant::now();
         anyhow::ensure!(response.status().is_success(), "scans answered {}", response.status());
         let answers: serde_json::Value = response.json().limit(1 << 20).await?;
