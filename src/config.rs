@@ -53,6 +53,26 @@ pub struct Settings {
     pub readiness_timeout: Duration,
     /// Deliberate scan-writer faults; tests only.
     pub writer_faults: WriterFaults,
+    /// What a client that stops reading may hold before it is dropped.
+    pub slow_clients: SlowClients,
+}
+
+/// What a client that stops reading (a phone that lost its network) may hold: the
+/// kernel's send buffer (`send_buffer`, which Linux doubles) plus the server's 32 KB write
+/// buffer: under 256 KB. Data unacknowledged for `unread_timeout` drops the connection.
+#[derive(Clone, Copy, Debug)]
+pub struct SlowClients {
+    pub send_buffer: usize,
+    pub unread_timeout: Duration,
+}
+
+impl Default for SlowClients {
+    fn default() -> Self {
+        Self {
+            send_buffer: 96 * 1024,
+            unread_timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Where Redis is and how long to wait for it.
@@ -103,6 +123,7 @@ impl Settings {
             password_wait: Duration::from_secs(10),
             readiness_timeout: Duration::from_secs(2),
             writer_faults: WriterFaults::default(),
+            slow_clients: SlowClients::default(),
         }
     }
 }

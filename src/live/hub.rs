@@ -179,6 +179,12 @@ impl Hub {
         self.lock().len()
     }
 
+    /// Receivers of every view (a stream may follow several views: its data and its
+    /// session's end): zero once every stream has closed (for tests and metrics).
+    pub fn subscribers(&self) -> usize {
+        self.lock().values().map(|live| live.frames.receiver_count()).sum()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ViewKey, LiveChannel>> {
         // A panic while holding the map cannot leave it inconsistent: keep serving.
         self.channels.lock().unwrap_or_else(PoisonError::into_inner)

@@ -12,7 +12,15 @@ use tokio::sync::watch;
 use super::Frame;
 
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
-const RETRY: Duration = Duration::from_secs(2);
+
+/// How long a client waits before reconnecting, drawn per stream from this range (ms):
+/// after a restart, 10,000 clients come back spread over 4 s rather than all at once.
+const RETRY_MS: std::ops::RangeInclusive<u64> = 1_000..=5_000;
+
+/// A reconnect delay of its own for one stream.
+fn jittered_retry() -> Duration {
+    Duration::from_millis(rand::random_range(RETRY_MS))
+}
 
 /// The current frame of a hub channel, then each new one: only its changed parts, for
 /// frames made of parts. A client that skipped frames gets the difference from the
@@ -45,7 +53,7 @@ pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder
             .map(Ok::<sse::Event, std::convert::Infallible>),
     )
     .with_keep_alive(KEEP_ALIVE)
-    .with_retry_duration(RETRY)
+    .with_retry_duration(jittered_retry())
     .customize()
     .insert_header(("X-Accel-Buffering", "no"))
     .insert_header(("Cache-Control", "no-cache"))

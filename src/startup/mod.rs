@@ -5,6 +5,7 @@
 
 mod connections;
 mod services;
+mod slow_clients;
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 
 pub use services::Services;
+pub use slow_clients::raise_open_file_limit;
 
 use crate::config::Settings;
 use crate::{htmx, live, routes, security_headers, telemetry};
@@ -31,6 +33,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        match raise_open_file_limit() {
+            Ok(limit) => tracing::info!(limit, "open-file limit (each live stream holds one)"),
+            Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+        }
         let (services, outbox_worker) = Services::start(settings).await?;
         let addr = &services.settings.addr;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
@@ -93,6 +99,7 @@ impl Application {
 /// gzip, security headers, the access log) and the route table.
 fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
     let stream_quota = web::Data::new(live::StreamQuota::default());
+    let slow = services.settings.slow_clients;
     let server = HttpServer::new(move || {
         App::new()
             .configure(|cfg| services.register(cfg))
@@ -108,7 +115,12 @@ fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
             )
             .configure(routes::configure)
     })
-    .on_connect(connections::tune_connection)
+    .on_connect(move |connection, data| {
+        connections::tune_connection(connection, data);
+        slow_clients::bound_unread(connection, &slow);
+    })
+    // A client that closed its side is gone: its stream ends now, not at the next write.
+    .h1_allow_half_closed(false)
     .listen(listener)?
     // Signals are ours (`run_until_terminated`), so streams end before the wait.
     .disable_signals()

@@ -33,5 +33,6 @@ mod seeding;
 mod sessions;
 mod shutdown;
 mod sign_in_throttle;
+mod slow_readers;
 mod sse;
 mod tenancy;

@@ -39,6 +39,9 @@ enum Command {
     /// Time pages and htmx fragments of a running server over a reused keep-alive
     /// connection and over fresh ones (see BENCHMARKS.md).
     BenchPages(crate::bench::pages::PagesBenchOptions),
+    /// Thousands of SSE clients on one server process while scans flow: delivery
+    /// latency, losses, memory and CPU per client, slow readers, reconnect storms.
+    BenchFanout(crate::bench::fanout::FanoutOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -267,6 +270,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchScans(options) => crate::bench::scans::run(options).await,
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::BenchPages(options) => crate::bench::pages::run(options).await,
+        Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

@@ -1,9 +1,12 @@
 //! The benchmarks (see BENCHMARKS.md), each on the real server in this process over real
 //! HTTP: `scans` (`voelgoed bench-scans`, the device API under load, with `scan_load`),
-//! `dashboard` (`voelgoed bench-dashboard`) and `orders` (`voelgoed bench-orders`), and
-//! what they share; `pages` (`voelgoed bench-pages`) measures a server already running.
+//! `dashboard` (`voelgoed bench-dashboard`), `orders` (`voelgoed bench-orders`),
+//! `fanout` (`voelgoed bench-fanout`, thousands of live streams, on a server process of
+//! its own), and what they share; `pages` (`voelgoed bench-pages`) measures a server
+//! already running.
 
 pub mod dashboard;
+pub mod fanout;
 pub mod orders;
 pub mod pages;
 mod scan_load;
