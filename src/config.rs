@@ -53,6 +53,27 @@ pub struct Settings {
     pub readiness_timeout: Duration,
     /// Deliberate scan-writer faults; tests only.
     pub writer_faults: WriterFaults,
+    /// `GET /metrics`: whether it is on, and the token that reads it from elsewhere.
+    pub metrics: MetricsSettings,
+}
+
+/// The Prometheus metrics (`--metrics`, `--metrics-token`).
+#[derive(Clone, Debug)]
+pub struct MetricsSettings {
+    /// Off: nothing is recorded (no recorder, no request timing) and `/metrics` is 404.
+    pub enabled: bool,
+    /// A client that is not on this machine reads the metrics with
+    /// `Authorization: Bearer <token>`; None: loopback clients only.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
+        }
+    }
 }
 
 /// Where Redis is and how long to wait for it.
@@ -103,6 +124,7 @@ impl Settings {
             password_wait: Duration::from_secs(10),
             readiness_timeout: Duration::from_secs(2),
             writer_faults: WriterFaults::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }

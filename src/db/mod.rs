@@ -4,13 +4,14 @@
 
 mod connection;
 mod limits;
+mod pool_events;
 pub mod schema;
 mod tenant;
 mod text;
 
 pub use connection::{
-    connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool,
-    PooledConnection,
+    connect, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
+    MultiBackend, Pool, PooledConnection,
 };
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;

@@ -3,6 +3,7 @@
 //! with `routes.rs`, that knows every feature. `Application::build` binds before
 //! returning so tests can ask for port 0.
 
+mod scrape;
 mod services;
 
 use std::net::TcpListener;
@@ -30,6 +31,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        // Before any service starts: they look their metrics up once, at their start.
+        if settings.metrics.enabled {
+            telemetry::install();
+        }
         let (services, outbox_worker) = Services::start(settings).await?;
         let addr = &services.settings.addr;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
@@ -88,18 +93,29 @@ impl Application {
 }
 
 /// The HTTP server over `listener`: every service as app data, the middleware every
-/// response passes (innermost first: htmx errors into `#flash`, live-stream limits,
-/// gzip, security headers, the access log) and the route table.
+/// response passes (innermost first: htmx errors into `#flash`, live-stream limits and
+/// counts, gzip, security headers, request timing unless `--metrics off`, the access
+/// log) and the route table.
 fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
     let stream_quota = web::Data::new(live::StreamQuota::default());
+    let stream_counts = live::StreamCounts::default();
+    let collectors = web::Data::new(scrape::collectors(&services, &stream_counts));
+    let stream_counts = web::Data::new(stream_counts);
+    let timed = services.settings.metrics.enabled;
     let server = HttpServer::new(move || {
         App::new()
             .configure(|cfg| services.register(cfg))
             .app_data(stream_quota.clone())
+            .app_data(stream_counts.clone())
+            .app_data(collectors.clone())
             .wrap(middleware::from_fn(htmx::flash_errors))
             .wrap(middleware::from_fn(live::guard_streams))
             .wrap(middleware::Compress::default())
             .wrap(middleware::from_fn(security_headers::security_headers))
+            .wrap(middleware::Condition::new(
+                timed,
+                middleware::from_fn(telemetry::record_requests),
+            ))
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")
                     .custom_request_replace("request", telemetry::logged_request)

@@ -17,6 +17,7 @@ mod helpers;
 mod hostile_input;
 mod htmx_errors;
 mod kiosk;
+mod metrics;
 mod migrations;
 mod order_emails;
 mod order_refunds;

@@ -39,6 +39,9 @@ pub struct BenchOptions {
     /// devices split between them, and report Redis's command counts per scan group.
     #[arg(long)]
     pub(super) redis: Option<String>,
+    /// `off`: the server records no metrics (to measure what they cost).
+    #[arg(long, value_enum, default_value_t = crate::cli::Switch::On)]
+    pub(super) metrics: crate::cli::Switch,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
@@ -54,6 +57,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.redis = super::redis_settings(options.redis.as_ref());
+    settings.metrics.enabled = options.metrics == crate::cli::Switch::On;
     let instances = if settings.redis.is_some() { 2 } else { 1 };
     let mut bases = Vec::new();
     let mut servers = Vec::new();
@@ -66,9 +70,10 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     }
     let pool = pool.context("no instance started")?;
     println!(
-        "{instances} instance(s) on {}; {} cores",
+        "{instances} instance(s) on {}; {} cores; metrics {:?}",
         bases.join(", "),
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        options.metrics
     );
     let before = redis_commands(options.redis.as_deref()).await?;
 
