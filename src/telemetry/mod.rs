@@ -9,7 +9,7 @@ mod recorder;
 mod scrape;
 
 pub use http::record_requests;
-pub use recorder::{install, METRICS_OFF};
+pub use recorder::install;
 pub use scrape::{metrics, Collectors, Exposition, Kind};
 
 pub fn init() {

@@ -21,9 +21,6 @@ const GROUP_SCANS: &[f64] = &[
 ];
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
 
-/// How `--metrics off` is spelled in messages.
-pub const METRICS_OFF: &str = "--metrics off";
-
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
 /// The process's recorder, installed on the first call. None when another recorder was

@@ -77,6 +77,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     );
     let before = redis_commands(options.redis.as_deref()).await?;
 
+    let cpu_before = super::process_cpu_seconds();
     let single = single_scans(
         &bases,
         &devices[..options.devices],
@@ -84,6 +85,11 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     )
     .await;
     report("single-scan requests", &single, 1);
+    let cpu = super::process_cpu_seconds() - cpu_before;
+    println!(
+        "single-scan CPU: {:.0} µs per request (server and load generator, {cpu:.2} s in all)",
+        cpu * 1e6 / single.requests.max(1) as f64
+    );
     let wave = reconnect_wave(&bases, &devices[..options.wave_devices], options.wave_batches).await;
     report("batches of 500 (reconnect wave)", &wave, 500);
     if let Some(after) = redis_commands(options.redis.as_deref()).await? {
