@@ -3,6 +3,7 @@
 //! Query functions live in the features; they all take a `Tenant` (see `tenant.rs`).
 
 mod connection;
+mod json_batch;
 mod limits;
 mod pool_events;
 pub mod schema;
@@ -13,6 +14,7 @@ pub use connection::{
     connect, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
     MultiBackend, Pool, PooledConnection,
 };
+pub use json_batch::{among_texts, AmongTexts, ColumnType, Placeholders};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;
 
@@ -93,9 +95,23 @@ pub fn sum_of(
 }
 
 /// A stored time as `2026-11-25 14:02:05 UTC`, for messages that leave the database.
+/// Written field by field: the scan writer formats one for every duplicate, and a
+/// `strftime` pattern is parsed again on every call.
 pub fn format_utc(at_ms: i64) -> String {
+    use chrono::{Datelike, Timelike};
     chrono::DateTime::from_timestamp_millis(at_ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .map(|t| {
+            let (date, time) = (t.date_naive(), t.time());
+            format!(
+                "{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC",
+                date.year(),
+                date.month(),
+                date.day(),
+                time.hour(),
+                time.minute(),
+                time.second()
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -114,4 +130,18 @@ where
         }
         work(conn)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn utc_times_read_like_chrono_formats_them() {
+        for at in [0, 1_764_598_925_123, 4_102_444_799_999] {
+            let expected = chrono::DateTime::from_timestamp_millis(at)
+                .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            assert_eq!(super::format_utc(at), expected);
+        }
+        assert_eq!(super::format_utc(0), "1970-01-01 00:00:00 UTC");
+    }
 }

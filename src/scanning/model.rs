@@ -40,7 +40,7 @@ impl std::str::FromStr for Direction {
 }
 
 impl Direction {
-    fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
@@ -86,7 +86,7 @@ impl std::str::FromStr for ScanResult {
 }
 
 impl ScanResult {
-    fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 
+use crate::helpers::postgres::spawn_postgres_app;
 use crate::helpers::{batch, scan, spawn_app, TestApp};
 
 fn results(answer: &serde_json::Value) -> Vec<(String, String)> {
@@ -26,7 +27,15 @@ async fn one(app: &TestApp, token: &str, id: &str, code: &str, direction: &str) 
 
 #[tokio::test]
 async fn a_ticket_is_admitted_once_until_it_exits() {
-    let app = spawn_app().await;
+    admitted_once_until_it_exits(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn a_ticket_is_admitted_once_until_it_exits_on_postgres() {
+    admitted_once_until_it_exits(spawn_postgres_app("voelgoed_scan_once").await).await;
+}
+
+async fn admitted_once_until_it_exits(app: TestApp) {
     let (north, _) = app.device_a("North").await;
     let (south, _) = app.device_a("South").await;
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
@@ -175,7 +184,15 @@ async fn restrict_gate_to_a_new_type(app: &TestApp, gate: &'static str) {
 
 #[tokio::test]
 async fn a_batch_is_answered_in_order_and_a_resent_batch_gets_its_first_answers() {
-    let app = spawn_app().await;
+    batch_answered_in_order_and_replayed(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn a_batch_is_answered_in_order_and_replayed_on_postgres() {
+    batch_answered_in_order_and_replayed(spawn_postgres_app("voelgoed_scan_batch").await).await;
+}
+
+async fn batch_answered_in_order_and_replayed(app: TestApp) {
     let (token, _) = app.device_a("North").await;
     let codes = app.sell_tickets_a(3).await.ticket_codes;
     let sent = batch(vec![

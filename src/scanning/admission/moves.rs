@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::queries::where_admitted;
 use super::rules::{self, Checked, Decision, Moved};
-use crate::db::DbConnection;
+use crate::db::{ColumnType, DbConnection, Placeholders};
 use crate::scanning::model::{Direction, GateDevice, ScanAttempt};
 
 /// Admits and lets out the checked tickets, in the batch's order. When no ticket
@@ -68,22 +68,17 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
         return Ok(TicketIds::new());
     }
     let mut params = Placeholders::for_connection(conn);
-    let mut binds = Vec::with_capacity(entries.len() * 3 + 1);
-    let mut sql = String::from("UPDATE tickets SET inside_since = CASE id");
-    for (ticket_id, at) in entries {
-        sql.push_str(&format!(" WHEN {} THEN {}", params.next(), params.next()));
-        binds.extend([*ticket_id, *at]);
-    }
-    sql.push_str(&format!(
-        " END, inside_gate_id = {} WHERE inside_since IS NULL AND id IN (",
-        params.next()
-    ));
-    binds.push(gate_id);
-    let list: Vec<String> = entries.iter().map(|_| params.next()).collect();
-    sql.push_str(&list.join(", "));
-    sql.push_str(") RETURNING id");
-    binds.extend(entries.iter().map(|(ticket_id, _)| *ticket_id));
-    returned_ids(conn, &sql, &binds)
+    let gate = params.placeholder();
+    let rows = params.json_rows("e");
+    let (ticket, at) = (
+        params.field("e", 0, ColumnType::BigInt),
+        params.field("e", 1, ColumnType::BigInt),
+    );
+    let sql = format!(
+        "UPDATE tickets SET inside_since = {at}, inside_gate_id = {gate} FROM {rows} \
+         WHERE tickets.id = {ticket} AND tickets.inside_since IS NULL RETURNING tickets.id"
+    );
+    returned_ids(conn, &sql, Some(gate_id), as_json(entries)?)
 }
 
 /// Lets out every ticket that is inside; the ids it let out.
@@ -91,63 +86,36 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     if exits.is_empty() {
         return Ok(TicketIds::new());
     }
-    let mut params = Placeholders::for_connection(conn);
-    let list: Vec<String> = exits.iter().map(|_| params.next()).collect();
+    let ids = Placeholders::for_connection(conn).json_ids();
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
-         WHERE inside_since IS NOT NULL AND id IN ({}) RETURNING id",
-        list.join(", ")
+         WHERE inside_since IS NOT NULL AND id IN ({ids}) RETURNING id"
     );
-    returned_ids(conn, &sql, exits)
+    returned_ids(conn, &sql, None, as_json(exits)?)
 }
 
 type TicketIds = std::collections::HashSet<i64>;
 
-/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite.
-struct Placeholders {
-    postgres: bool,
-    count: usize,
+fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
+    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-impl Placeholders {
-    fn for_connection(conn: &DbConnection) -> Self {
-        Self {
-            postgres: matches!(conn, DbConnection::Postgresql(_)),
-            count: 0,
-        }
-    }
-
-    fn next(&mut self) -> String {
-        self.count += 1;
-        if self.postgres {
-            format!("${}", self.count)
-        } else {
-            "?".to_owned()
-        }
-    }
-}
-
-/// Runs an `… RETURNING id` statement with BIGINT binds; the returned ids.
-fn returned_ids(conn: &mut DbConnection, sql: &str, binds: &[i64]) -> QueryResult<TicketIds> {
-    use diesel::sql_types::BigInt;
+/// Runs an `… RETURNING id` statement whose binds are an optional id, then a JSON
+/// array; the returned ids.
+fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, rows: String) -> QueryResult<TicketIds> {
+    use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Returned {
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let rows: Vec<Returned> = match conn {
-        DbConnection::Sqlite(c) => binds
-            .iter()
-            .fold(diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>(), |q, b| {
-                q.bind::<BigInt, _>(*b)
-            })
-            .load(c)?,
-        DbConnection::Postgresql(c) => binds
-            .iter()
-            .fold(diesel::sql_query(sql).into_boxed::<diesel::pg::Pg>(), |q, b| {
-                q.bind::<BigInt, _>(*b)
-            })
-            .load(c)?,
-    };
+    let rows: Vec<Returned> = crate::with_backend!(conn, |c| {
+        let query = diesel::sql_query(sql).into_boxed();
+        let query = match first {
+            Some(id) => query.bind::<BigInt, _>(id),
+            None => query,
+        };
+        query.bind::<Text, _>(rows).load(c)?
+    });
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -31,9 +31,10 @@ pub fn previous_answers(
     attempts: &[ScanAttempt],
 ) -> QueryResult<HashMap<String, RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
+    let among_ids = db::among_texts(conn, "scans.device_scan_id", &ids)?;
     let rows: Vec<EarlierAnswer> = scans::table
         .filter(scans::device_id.eq(device.device_id))
-        .filter(scans::device_scan_id.eq_any(ids))
+        .filter(among_ids)
         .select((
             scans::device_scan_id,
             scans::id,
@@ -72,8 +73,9 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
+    let among_codes = db::among_texts(conn, "tickets.code", &codes)?;
     let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
-        .filter(tickets::code.eq_any(codes))
+        .filter(among_codes)
         .select((
             tickets::organization_id,
             tickets::code,
@@ -129,44 +131,86 @@ pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResul
         .collect())
 }
 
-/// Writes the new scans; their ids by device scan id.
+/// Writes the new scans in one INSERT whatever their number (one JSON bind carries
+/// the rows); their ids by device scan id.
 pub fn insert_scans(
     conn: &mut DbConnection,
     tenant: &Tenant,
     device: GateDevice,
     decided: &[(&ScanAttempt, Decision)],
 ) -> QueryResult<HashMap<String, i64>> {
-    let received_at = db::now_ms();
+    use diesel::sql_types::{BigInt, Text};
+    #[derive(QueryableByName)]
+    struct Written {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        device_scan_id: String,
+    }
+    if decided.is_empty() {
+        return Ok(HashMap::new());
+    }
     let rows: Vec<_> = decided
         .iter()
-        .map(|(attempt, decision)| {
-            let admitted = decision.admitted();
-            (
-                scans::organization_id.eq(tenant.organization_id()),
-                scans::event_id.eq(device.event_id),
-                scans::device_scan_id.eq(attempt.device_scan_id.as_str()),
-                scans::ticket_code.eq(attempt.ticket_code.as_str()),
-                scans::ticket_id.eq(decision.ticket_id),
-                scans::gate_id.eq(device.gate_id),
-                scans::device_id.eq(device.device_id),
-                scans::direction.eq(attempt.direction),
-                scans::scanned_at.eq(attempt.scanned_at),
-                scans::received_at.eq(received_at),
-                scans::result.eq(decision.result),
-                scans::reason.eq(decision.reason.as_ref().map(Reason::message)),
-                scans::admitted_at.eq(admitted.map(|a| a.at)),
-                scans::admitted_gate.eq(admitted.map(|a| a.gate.as_str())),
-            )
-        })
+        .map(|(attempt, decision)| scan_row(attempt, decision))
         .collect();
-    let mut ids = HashMap::with_capacity(rows.len());
-    // 14 values a row: 500 rows stay under SQLite's 32,766 bound parameters.
-    for chunk in rows.chunks(500) {
-        let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
-            .values(chunk)
-            .returning((scans::id, scans::device_scan_id))
-            .get_results(c))?;
-        ids.extend(written.into_iter().map(|(id, device_scan_id)| (device_scan_id, id)));
-    }
-    Ok(ids)
+    let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let sql = insert_scans_sql(conn);
+    let written: Vec<Written> = with_backend!(&mut *conn, |c| diesel::sql_query(sql)
+        .bind::<BigInt, _>(tenant.organization_id())
+        .bind::<BigInt, _>(device.event_id)
+        .bind::<BigInt, _>(device.gate_id)
+        .bind::<BigInt, _>(device.device_id)
+        .bind::<BigInt, _>(db::now_ms())
+        .bind::<Text, _>(rows)
+        .load(c))?;
+    Ok(written.into_iter().map(|w| (w.device_scan_id, w.id)).collect())
+}
+
+/// The fields of one new scan in `insert_scans_sql`'s order.
+type ScanRow<'a> = (
+    &'a str,
+    &'a str,
+    Option<i64>,
+    &'static str,
+    i64,
+    &'static str,
+    Option<String>,
+    Option<i64>,
+    Option<&'a str>,
+);
+
+fn scan_row<'a>(attempt: &'a ScanAttempt, decision: &'a Decision) -> ScanRow<'a> {
+    let admitted = decision.admitted();
+    (
+        &attempt.device_scan_id,
+        &attempt.ticket_code,
+        decision.ticket_id,
+        attempt.direction.as_stored(),
+        attempt.scanned_at,
+        decision.result.as_stored(),
+        decision.reason.as_ref().map(Reason::message),
+        admitted.map(|a| a.at),
+        admitted.map(|a| a.gate.as_str()),
+    )
+}
+
+/// The scans' INSERT: the device's columns bound once, each scan a `ScanRow` element.
+fn insert_scans_sql(conn: &DbConnection) -> String {
+    use crate::db::{ColumnType::*, Placeholders};
+    let mut params = Placeholders::for_connection(conn);
+    let device: Vec<String> = (0..5).map(|_| params.placeholder()).collect();
+    let rows = params.json_rows("s");
+    let fields: Vec<String> = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text]
+        .into_iter()
+        .enumerate()
+        .map(|(i, column_type)| params.field("s", i, column_type))
+        .collect();
+    format!(
+        "INSERT INTO scans (organization_id, event_id, gate_id, device_id, received_at, \
+         device_scan_id, ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate) \
+         SELECT {}, {} FROM {rows} RETURNING id, device_scan_id",
+        device.join(", "),
+        fields.join(", ")
+    )
 }

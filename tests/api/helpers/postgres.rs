@@ -14,3 +14,12 @@ pub fn fresh_postgres_database(admin_url: &str, name: &str) -> String {
     let (base, _) = admin_url.rsplit_once('/').expect("URL ends in a database name");
     format!("{base}/{name}")
 }
+
+/// A test app on a fresh PostgreSQL database `name` (unique per test and process).
+pub async fn spawn_postgres_app(name: &str) -> super::TestApp {
+    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
+        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
+    let url = fresh_postgres_database(&admin_url, &format!("{name}_{}", std::process::id()));
+    let url = voelgoed::db::DatabaseUrl::parse(&url).expect("a PostgreSQL URL");
+    super::spawn_on(url, |_| {}, tempfile::tempdir().expect("a temporary folder")).await
+}

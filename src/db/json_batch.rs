@@ -1,0 +1,102 @@
+//! Hand-written batch statements whose text does not grow with the batch: the rows
+//! travel as one JSON array bound once, read back as a table (`jsonb_each` on SQLite,
+//! `json_array_elements` on PostgreSQL). A batch of 500 scans written with one bind per
+//! value made SQLite parse thousands of placeholders for every batch, and its code
+//! generator compares every constant of a long `CASE` with every other (quadratic):
+//! most of the scan writer's time before this.
+
+use super::DbConnection;
+
+/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite.
+pub struct Placeholders {
+    postgres: bool,
+    count: usize,
+}
+
+impl Placeholders {
+    pub fn for_connection(conn: &DbConnection) -> Self {
+        Self {
+            postgres: matches!(conn, DbConnection::Postgresql(_)),
+            count: 0,
+        }
+    }
+
+    /// The next placeholder, in bind order.
+    pub fn placeholder(&mut self) -> String {
+        self.count += 1;
+        if self.postgres {
+            format!("${}", self.count)
+        } else {
+            "?".to_owned()
+        }
+    }
+
+    /// The rows of the JSON array bound at the next placeholder, as the table `alias`
+    /// whose column `value` is each element.
+    pub fn json_rows(&mut self, alias: &str) -> String {
+        let at = self.placeholder();
+        if self.postgres {
+            format!("json_array_elements({at}::json) AS {alias}(value)")
+        } else {
+            // `jsonb_each`: each element stays binary, so reading its fields does not
+            // parse it again (with `json_each`, reading fields was most of the work).
+            format!("jsonb_each({at}) AS {alias}")
+        }
+    }
+
+    /// Element `index` of each JSON row of `alias` (an array), as `column_type`.
+    pub fn field(&self, alias: &str, index: usize, column_type: ColumnType) -> String {
+        match (self.postgres, column_type) {
+            (true, ColumnType::BigInt) => format!("({alias}.value ->> {index})::bigint"),
+            _ => format!("{alias}.value ->> {index}"),
+        }
+    }
+
+    /// Each element of the JSON array of numbers bound at the next placeholder, as a
+    /// subquery for `id IN (…)`.
+    pub fn json_ids(&mut self) -> String {
+        let rows = self.json_rows("ids");
+        format!("SELECT {} FROM {rows}", self.whole(ColumnType::BigInt))
+    }
+
+    fn whole(&self, column_type: ColumnType) -> &'static str {
+        match (self.postgres, column_type) {
+            (true, ColumnType::BigInt) => "(ids.value #>> '{}')::bigint",
+            (true, ColumnType::Text) => "ids.value #>> '{}'",
+            (false, _) => "ids.value",
+        }
+    }
+}
+
+/// The SQL type a JSON field is read as (PostgreSQL reads every field as text first).
+#[derive(Clone, Copy)]
+pub enum ColumnType {
+    BigInt,
+    Text,
+}
+
+/// `column IN (each text of a JSON array)` with the array bound once: the same
+/// statement text for any number of values (SQLite parsed a 500-item `IN (?, …)` afresh
+/// for every batch).
+pub fn among_texts(conn: &DbConnection, column: &str, texts: &[&str]) -> diesel::QueryResult<AmongTexts> {
+    use diesel::sql_types::{Bool, Text};
+    let json = serde_json::to_string(texts).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let (open, close) = match conn {
+        DbConnection::Postgresql(_) => ("json_array_elements_text(", "::json)"),
+        DbConnection::Sqlite(_) => ("jsonb_each(", ")"),
+    };
+    Ok(
+        diesel::dsl::sql::<Bool>(&format!("{column} IN (SELECT value FROM {open}"))
+            .bind::<Text, _>(json)
+            .sql(&format!("{close})")),
+    )
+}
+
+/// The condition `among_texts` builds.
+pub type AmongTexts = diesel::expression::SqlLiteral<
+    diesel::sql_types::Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<diesel::sql_types::Bool>,
+        diesel::dsl::AsExprOf<String, diesel::sql_types::Text>,
+    >,
+>;
