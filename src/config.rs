@@ -55,6 +55,8 @@ pub struct Settings {
     pub writer_faults: WriterFaults,
     /// What a client that stops reading may hold before it is dropped.
     pub slow_clients: SlowClients,
+    /// `GET /metrics`: whether it is on, and the token that reads it from elsewhere.
+    pub metrics: MetricsSettings,
 }
 
 /// What a client that stops reading (a phone that lost its network) may hold: the
@@ -71,6 +73,25 @@ impl Default for SlowClients {
         Self {
             send_buffer: 96 * 1024,
             unread_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The Prometheus metrics (`--metrics`, `--metrics-token`).
+#[derive(Clone, Debug)]
+pub struct MetricsSettings {
+    /// Off: nothing is recorded (no recorder, no request timing) and `/metrics` is 404.
+    pub enabled: bool,
+    /// A client that is not on this machine reads the metrics with
+    /// `Authorization: Bearer <token>`; None: loopback clients only.
+    pub token: Option<String>,
+}
+
+impl Default for MetricsSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            token: None,
         }
     }
 }
@@ -124,6 +145,7 @@ impl Settings {
             readiness_timeout: Duration::from_secs(2),
             writer_faults: WriterFaults::default(),
             slow_clients: SlowClients::default(),
+            metrics: MetricsSettings::default(),
         }
     }
 }

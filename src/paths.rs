@@ -8,6 +8,8 @@ pub type Pattern = &'static str;
 pub const HOME: Pattern = "/";
 pub const HEALTHZ: Pattern = "/healthz";
 pub const READYZ: Pattern = "/readyz";
+/// Prometheus metrics: loopback clients, or a bearer of the metrics token.
+pub const METRICS: Pattern = "/metrics";
 pub const ASSET: Pattern = "/assets/{file}";
 
 pub const LOGIN: Pattern = "/login";
@@ -40,6 +42,10 @@ pub const LIVE_STREAMS: &str = "/sse/";
 pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
+
+pub fn metrics() -> String {
+    METRICS.to_owned()
+}
 
 pub fn asset(name: &str) -> String {
     format!("/assets/{name}")
@@ -119,6 +125,7 @@ mod tests {
     #[test]
     fn every_link_matches_the_pattern_its_route_registers() {
         let pairs = [
+            (metrics(), fill(METRICS, &[])),
             (asset("app.css"), fill(ASSET, &["app.css"])),
             (event_dashboard(7), fill(EVENT_DASHBOARD, &["7"])),
             (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),

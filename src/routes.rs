@@ -12,6 +12,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(paths::HOME, web::get().to(events::handlers::home))
         .route(paths::HEALTHZ, web::route().guard(get_or_head()).to(health::healthz))
         .route(paths::READYZ, web::route().guard(get_or_head()).to(health::readyz))
+        .route(paths::METRICS, web::get().to(crate::telemetry::metrics))
         .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(static_files::serve)))
         .route(paths::LOGIN, web::get().to(signin::handlers::login_page))
         .route(paths::LOGIN, web::post().to(signin::handlers::login))

@@ -33,6 +33,7 @@ pub struct MetricsCache {
     counters: Arc<dyn ScanCounters>,
     entries: Mutex<HashMap<Channel, Arc<Entry>>>,
     computations: AtomicU64,
+    hits: AtomicU64,
 }
 
 #[derive(Default)]
@@ -63,6 +64,7 @@ impl MetricsCache {
             counters,
             entries: Mutex::default(),
             computations: AtomicU64::new(0),
+            hits: AtomicU64::new(0),
         });
         tokio::spawn(Arc::clone(&cache).sweep());
         cache
@@ -77,6 +79,7 @@ impl MetricsCache {
         if let Some(cached) = &slot.cached {
             // Computed after we asked (by whoever held the lock before us), or still current.
             if cached.generation >= asked_at && cached.computed.elapsed() < TIME_TO_LIVE {
+                self.hits.fetch_add(1, Ordering::Relaxed);
                 return Ok(Arc::clone(&cached.metrics));
             }
         }
@@ -99,6 +102,11 @@ impl MetricsCache {
     /// How many times metrics were computed from the database (for tests and metrics).
     pub fn computations(&self) -> u64 {
         self.computations.load(Ordering::Relaxed)
+    }
+
+    /// How many times metrics were served from the cache (for metrics).
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
     }
 
     async fn compute(&self, tenant: Tenant, event: Event) -> Result<EventMetrics, AppError> {

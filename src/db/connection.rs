@@ -186,6 +186,16 @@ pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
 
 /// Opens a pool and fails fast with the backend's own message when it is unreachable.
 pub fn connect_with(url: &DatabaseUrl, budget: PoolBudget, statement_timeout: Duration) -> anyhow::Result<Pool> {
+    connect_named(url, "pages", budget, statement_timeout)
+}
+
+/// `connect_with` for the pool named `name` in `/metrics` (its waits and timeouts).
+pub fn connect_named(
+    url: &DatabaseUrl,
+    name: &'static str,
+    budget: PoolBudget,
+    statement_timeout: Duration,
+) -> anyhow::Result<Pool> {
     let manager = ConnectionManager::new(url, statement_timeout);
     // Open one connection by hand first: r2d2 would otherwise retry for its whole
     // timeout and then report only "timed out".
@@ -194,6 +204,7 @@ pub fn connect_with(url: &DatabaseUrl, budget: PoolBudget, statement_timeout: Du
         .max_size(budget.connections.max(1))
         .min_idle(Some(1))
         .connection_timeout(budget.wait)
+        .event_handler(Box::new(super::pool_events::PoolEvents::named(name)))
         .build(manager)?;
     Ok(pool)
 }

@@ -5,13 +5,14 @@
 mod connection;
 mod json_batch;
 mod limits;
+mod pool_events;
 pub mod schema;
 mod tenant;
 mod text;
 
 pub use connection::{
-    connect, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool,
-    PooledConnection,
+    connect, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
+    MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{among_texts, AmongTexts, ColumnType, Placeholders};
 pub use limits::{DatabaseLimits, PoolBudget};

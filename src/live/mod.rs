@@ -8,6 +8,7 @@ mod hub;
 mod redis_bus;
 mod shutdown;
 mod sse;
+mod stream_counts;
 mod stream_guard;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
@@ -16,6 +17,7 @@ pub use hub::{Hub, UpdateListener, LIVE_STATUS_EVENT};
 pub use redis_bus::RedisBus;
 pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
+pub use stream_counts::{StreamCounts, StreamKind};
 pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
 
 use crate::db::Tenant;

@@ -47,8 +47,10 @@ pub fn channel_frames(frames: watch::Receiver<Option<Frame>>) -> impl Stream<Ite
 }
 
 pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder {
+    let pushes = metrics::counter!("voelgoed_sse_pushes_total");
     Sse::from_stream(
         frames
+            .inspect(move |_| pushes.increment(1))
             .flat_map(|frame| stream::iter(frame.into_events()))
             .map(Ok::<sse::Event, std::convert::Infallible>),
     )

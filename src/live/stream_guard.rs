@@ -1,6 +1,7 @@
 //! The middleware every live stream passes: it ends the stream when shutdown begins,
 //! and allows one signed-in session at most `MAX_PER_SESSION` open streams on this
 //! instance (a page opens one or two; a script opening hundreds is refused with 429).
+//! It also counts the open streams by kind (`stream_counts.rs`).
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -9,7 +10,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::Shutdown;
+use super::{Shutdown, StreamCounts, StreamKind};
 use crate::auth::{token_hash, SESSION_COOKIE};
 use crate::http_error::html_error;
 use crate::quota::Quota;
@@ -27,7 +28,8 @@ impl Default for StreamQuota {
     }
 }
 
-/// Needs `web::Data<Shutdown>` and `web::Data<StreamQuota>`.
+/// Needs `web::Data<Shutdown>` and `web::Data<StreamQuota>`; counts into
+/// `web::Data<StreamCounts>` when there is one.
 pub async fn guard_streams(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -50,15 +52,22 @@ pub async fn guard_streams(
         }
         _ => None,
     };
+    let counts = req.app_data::<web::Data<StreamCounts>>().cloned();
     let response = next.call(req).await?;
-    Ok(response.map_body(|head, body| {
-        let streams = head
-            .headers
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
-        match shutdown {
-            Some(shutdown) if streams => shutdown.end_on_shutdown(body.boxed(), place).boxed(),
-            _ => body.boxed(),
-        }
+    let streams = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    // Only streams pay for finding their route again.
+    let kind = match streams {
+        true => StreamKind::of_route(response.request().match_pattern().as_deref()),
+        false => StreamKind::Other,
+    };
+    Ok(response.map_body(|_, body| match (shutdown, counts) {
+        (Some(shutdown), Some(counts)) if streams => shutdown
+            .end_on_shutdown(counts.count(kind, body.boxed()), place)
+            .boxed(),
+        (Some(shutdown), None) if streams => shutdown.end_on_shutdown(body.boxed(), place).boxed(),
+        _ => body.boxed(),
     }))
 }

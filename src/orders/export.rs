@@ -97,6 +97,11 @@ impl From<ExportRefused> for AppError {
 }
 
 impl Exports {
+    /// The exports' own pool (for `/metrics`).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
     pub fn new(pool: Pool, per_organization: usize, idle: Duration) -> Self {
         Self {
             pool,

@@ -4,6 +4,7 @@
 //! commit and before any device is answered.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -33,6 +34,23 @@ pub struct Publisher {
     bus: Arc<dyn Bus>,
     feed: Arc<ScanFeed>,
     rows: mpsc::Sender<FreshScans>,
+    decisions: Arc<Decisions>,
+}
+
+/// Scans decided since the start, by result; a replayed scan is not counted again.
+#[derive(Default)]
+pub struct Decisions([AtomicU64; 3]);
+
+impl Decisions {
+    pub fn of(&self, result: ScanResult) -> u64 {
+        self.0[result as usize].load(Ordering::Relaxed)
+    }
+
+    fn add(&self, group: [u64; 3]) {
+        for (counter, n) in self.0.iter().zip(group) {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
 }
 
 impl Publisher {
@@ -45,13 +63,20 @@ impl Publisher {
             bus,
             feed,
             rows,
+            decisions: Arc::default(),
         }
+    }
+
+    /// What the scans it published were decided.
+    pub fn decisions(&self) -> Arc<Decisions> {
+        self.decisions.clone()
     }
 
     /// Publishes a committed group; scans answered before (replays) changed nothing.
     pub fn committed(&self, batches: &[CommittedBatch]) {
         let (mut scans_of, mut occupancy_of) = (HashSet::new(), HashSet::new());
         let mut counted = Vec::new();
+        let mut decided = [0; 3];
         for batch in batches {
             let fresh: Vec<FreshScan> = batch
                 .answers
@@ -63,6 +88,7 @@ impl Publisher {
             if fresh.is_empty() {
                 continue;
             }
+            fresh.iter().for_each(|scan| decided[scan.result as usize] += 1);
             let device = batch.device;
             counted.extend(fresh.iter().map(|scan| CountedScan {
                 scan_id: scan.scan_id,
@@ -81,6 +107,7 @@ impl Publisher {
             }
             self.queue_rows(batch, fresh);
         }
+        self.decisions.add(decided);
         // One round trip for the whole group when the counters are shared.
         if !counted.is_empty() {
             self.counters.record(&counted);

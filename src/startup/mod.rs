@@ -4,6 +4,7 @@
 //! returning so tests can ask for port 0.
 
 mod connections;
+mod scrape;
 mod services;
 mod slow_clients;
 
@@ -36,6 +37,10 @@ impl Application {
         match raise_open_file_limit() {
             Ok(limit) => tracing::info!(limit, "open-file limit (each live stream holds one)"),
             Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+        }
+        // Before any service starts: they look their metrics up once, at their start.
+        if settings.metrics.enabled {
+            telemetry::install();
         }
         let (services, outbox_worker) = Services::start(settings).await?;
         let addr = &services.settings.addr;
@@ -95,19 +100,30 @@ impl Application {
 }
 
 /// The HTTP server over `listener`: every service as app data, the middleware every
-/// response passes (innermost first: htmx errors into `#flash`, live-stream limits,
-/// gzip, security headers, the access log) and the route table.
+/// response passes (innermost first: htmx errors into `#flash`, live-stream limits and
+/// counts, gzip, security headers, request timing unless `--metrics off`, the access
+/// log) and the route table.
 fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
     let stream_quota = web::Data::new(live::StreamQuota::default());
     let slow = services.settings.slow_clients;
+    let stream_counts = live::StreamCounts::default();
+    let collectors = web::Data::new(scrape::collectors(&services, &stream_counts));
+    let stream_counts = web::Data::new(stream_counts);
+    let timed = services.settings.metrics.enabled;
     let server = HttpServer::new(move || {
         App::new()
             .configure(|cfg| services.register(cfg))
             .app_data(stream_quota.clone())
+            .app_data(stream_counts.clone())
+            .app_data(collectors.clone())
             .wrap(middleware::from_fn(htmx::flash_errors))
             .wrap(middleware::from_fn(live::guard_streams))
             .wrap(middleware::Compress::default())
             .wrap(middleware::from_fn(security_headers::security_headers))
+            .wrap(middleware::Condition::new(
+                timed,
+                middleware::from_fn(telemetry::record_requests),
+            ))
             .wrap(
                 middleware::Logger::new("%{request}xi %s %Dms")
                     .custom_request_replace("request", telemetry::logged_request)

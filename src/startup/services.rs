@@ -154,8 +154,8 @@ async fn open_database(settings: &Settings) -> anyhow::Result<OpenedDatabase> {
     let limits = settings.database_limits;
     let in_process = settings.redis.is_none();
     tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        let open = |budget| db::connect_with(&url, budget, limits.statement_timeout);
-        let pages = open(limits.pages).context("cannot open the database")?;
+        let open = |name, budget| db::connect_named(&url, name, budget, limits.statement_timeout);
+        let pages = open("pages", limits.pages).context("cannot open the database")?;
         db::migrate(&pages)?;
         let mut conn = pages.get()?;
         // Scaled out, the counters live in Redis and are rebuilt there when needed.
@@ -166,8 +166,8 @@ async fn open_database(settings: &Settings) -> anyhow::Result<OpenedDatabase> {
         let newest_scan = scanning::newest_scan_id(&mut conn)?;
         drop(conn);
         Ok(OpenedDatabase {
-            gates: open(limits.gates)?,
-            exports: open(limits.exports)?,
+            gates: open("gates", limits.gates)?,
+            exports: open("exports", limits.exports)?,
             pages,
             counters,
             newest_scan,

@@ -11,7 +11,7 @@ fn links(app: &TestApp) -> String {
 }
 
 /// Creates a kiosk link as owner A (optionally for a gate) and returns its path.
-async fn create_link(app: &TestApp, client: &reqwest::Client, gate: &str) -> String {
+pub(crate) async fn create_link(app: &TestApp, client: &reqwest::Client, gate: &str) -> String {
     let page = app.page(client, &links(app)).await;
     let token = csrf_token(&page).unwrap();
     let response = client

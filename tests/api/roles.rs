@@ -93,6 +93,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/", [303, 303, 303, 303]),
     ("GET", "/healthz", [200, 200, 200, 200]),
     ("GET", "/readyz", [200, 200, 200, 200]),
+    // The tests ask from loopback, where the metrics are open to all.
+    ("GET", "/metrics", [200, 200, 200, 200]),
     ("GET", "/assets/{file}", [200, 200, 200, 200]),
     ("GET", "/login", [200, 200, 200, 200]),
     // Without the sign-in form's own CSRF cookie.

@@ -173,6 +173,25 @@ struct RunningArgs {
     redis: RedisArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    metrics: MetricsArgs,
+}
+
+/// `GET /metrics` (Prometheus).
+#[derive(Args, Debug)]
+pub struct MetricsArgs {
+    /// `off`: record nothing and answer /metrics with 404.
+    #[arg(long, env = "VOELGOED_METRICS", value_enum, default_value_t = Switch::On)]
+    pub metrics: Switch,
+    /// Token for reading /metrics from elsewhere than this machine (Authorization: Bearer).
+    #[arg(long, env = "VOELGOED_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 impl RunningArgs {
@@ -182,6 +201,8 @@ impl RunningArgs {
         self.sessions.apply(settings)?;
         self.redis.apply(settings);
         self.limits.apply(settings);
+        settings.metrics.enabled = self.metrics.metrics == Switch::On;
+        settings.metrics.token = self.metrics.metrics_token.filter(|t| !t.trim().is_empty());
         Ok(())
     }
 }

@@ -8,5 +8,5 @@ mod worker;
 
 pub use crate::config::RetryPolicy;
 pub use mailer::Mailer;
-pub use queue::{enqueue, last_queued_for_order, Attempt, NewEmail};
+pub use queue::{count_by_status, enqueue, last_queued_for_order, Attempt, NewEmail};
 pub use worker::{start_worker, OutboxWaker};

@@ -171,6 +171,15 @@ pub(super) fn record_attempt(
     Ok(written == 1)
 }
 
+/// Messages of every organisation by status (for `/metrics`): read from the
+/// `(status, next_attempt_at)` index alone.
+pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(EmailStatus, i64)>> {
+    email_outbox::table
+        .group_by(email_outbox::status)
+        .select((email_outbox::status, diesel::dsl::count_star()))
+        .load(conn)
+}
+
 fn truncate(text: &str, max_chars: usize) -> String {
     text.chars().take(max_chars).collect()
 }

@@ -27,6 +27,22 @@ pub(super) struct Writer {
     pub(super) retry_connect_at: Instant,
     pub(super) publisher: Publisher,
     pub(super) faults: WriterFaults,
+    pub(super) metrics: GroupMetrics,
+}
+
+/// The writer's histograms, looked up once.
+pub(super) struct GroupMetrics {
+    scans: metrics::Histogram,
+    commit: metrics::Histogram,
+}
+
+impl GroupMetrics {
+    pub(super) fn resolve() -> Self {
+        Self {
+            scans: metrics::histogram!("voelgoed_scan_writer_group_scans"),
+            commit: metrics::histogram!("voelgoed_scan_writer_commit_seconds"),
+        }
+    }
 }
 
 /// A group of batches taken from the queue together.
@@ -85,7 +101,7 @@ impl Writer {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
-        let all_stored = commit_group(conn, records, &self.publisher, &self.faults);
+        let all_stored = commit_group(conn, records, &self.publisher, &self.faults, &self.metrics);
         // A lost connection shows as failed batches: check it then, not on every group.
         if conn.is_broken() || (!all_stored && conn.ping().is_err()) {
             self.conn = None;
@@ -143,7 +159,17 @@ fn job_scans(job: &Job) -> usize {
 /// cannot fail the others. Counters and live views hear of the commit before any
 /// device gets its answer, so whatever a device was told is already on the screens.
 /// True when every batch was stored.
-fn commit_group(conn: &mut DbConnection, group: Vec<Batch>, publisher: &Publisher, faults: &WriterFaults) -> bool {
+fn commit_group(
+    conn: &mut DbConnection,
+    group: Vec<Batch>,
+    publisher: &Publisher,
+    faults: &WriterFaults,
+    metrics: &GroupMetrics,
+) -> bool {
+    let started = Instant::now();
+    metrics
+        .scans
+        .record(group.iter().map(|batch| batch.scans.len()).sum::<usize>() as f64);
     let together = db::write_transaction(conn, |conn| {
         group
             .iter()
@@ -153,6 +179,7 @@ fn commit_group(conn: &mut DbConnection, group: Vec<Batch>, publisher: &Publishe
             })
             .collect::<diesel::QueryResult<Vec<_>>>()
     });
+    metrics.commit.record(started.elapsed().as_secs_f64());
     let answers: Vec<Result<Vec<RecordedScan>, NotRecorded>> = match together {
         Ok(all) => all.into_iter().map(Ok).collect(),
         Err(e) => {

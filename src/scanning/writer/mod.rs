@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::model::{GateDevice, RecordedScan, ScanAttempt};
 pub use super::publish::CommittedBatch;
-use super::publish::Publisher;
+use super::publish::{Decisions, Publisher};
 use crate::config::WriterFaults;
 use crate::db::{ConnectionManager, Tenant};
 use group::Writer;
@@ -63,24 +63,32 @@ enum Job {
 #[derive(Clone)]
 pub struct ScanWriter {
     jobs: mpsc::Sender<Job>,
+    decisions: std::sync::Arc<Decisions>,
 }
 
 impl ScanWriter {
     pub fn start(connections: ConnectionManager, publisher: Publisher, faults: WriterFaults) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
+        let decisions = publisher.decisions();
         let mut writer = Writer {
             connections,
             conn: None,
             retry_connect_at: Instant::now(),
             publisher,
             faults,
+            metrics: group::GroupMetrics::resolve(),
         };
         std::thread::Builder::new()
             .name("scan-writer".into())
             .spawn(move || writer.run(queue))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the scan writer"));
-        Self { jobs }
+        Self { jobs, decisions }
+    }
+
+    /// The scans recorded through this writer, by result (for `/metrics`).
+    pub fn decided(&self, result: super::model::ScanResult) -> u64 {
+        self.decisions.of(result)
     }
 
     /// Decides and durably records a device's batch, and publishes what changed

@@ -40,3 +40,18 @@ fn redis_settings(redis: Option<&String>) -> Option<voelgoed::config::RedisSetti
         ..voelgoed::config::RedisSettings::new(redis)
     })
 }
+
+/// CPU time this process (server and load generator together) has used so far, in
+/// seconds, from /proc/self/stat (Linux; 0 elsewhere). Ticks are USER_HZ, 100 a second.
+fn process_cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let ticks: Vec<f64> = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    ticks.iter().sum::<f64>() / 100.0
+}

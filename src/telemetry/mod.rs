@@ -1,5 +1,16 @@
-//! Logging set-up (`RUST_LOG` wins; otherwise info for us, warnings for libraries) and
-//! what the access log shows of a request.
+//! What the console tells its operators: logging set-up (`RUST_LOG` wins; otherwise
+//! info for us, warnings for libraries), what the access log shows of a request, and
+//! the Prometheus metrics of `GET /metrics` (`recorder.rs`: the process's recorder;
+//! `http.rs`: request durations; `scrape.rs`: values read at scrape time and the route).
+
+mod access;
+mod http;
+mod recorder;
+mod scrape;
+
+pub use http::record_requests;
+pub use recorder::install;
+pub use scrape::{metrics, Collectors, Exposition, Kind};
 
 pub fn init() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
