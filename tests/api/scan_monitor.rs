@@ -216,3 +216,60 @@ async fn the_monitor_warns_near_and_at_capacity() {
     assert!(near.contains("Nearly full"), "90 % inside");
     assert!(full.contains("At capacity"), "100 % inside");
 }
+
+#[tokio::test]
+async fn a_busy_gate_reaches_the_log_in_a_few_messages_newest_first_with_every_row() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let codes = app.sell_tickets_a(40).await.ticket_codes;
+    let client = app.signed_in("owner@a.test").await;
+    let mut reader = SseReader::open(&app, &client, &stream(&app)).await;
+    next_named(&mut reader, "scan-log").await;
+
+    // 40 single-scan requests, four at a time, as fast as the server answers.
+    let started = std::time::Instant::now();
+    for chunk in codes.chunks(4) {
+        let (app, north) = (&app, &north);
+        let posts = chunk.iter().map(|code| async move {
+            let id = format!("busy-{code}");
+            app.post_scans(north, &batch(vec![scan(&id, code, "in")])).await
+        });
+        for (status, _) in futures_util::future::join_all(posts).await {
+            assert_eq!(status, 200);
+        }
+    }
+    let posting = started.elapsed();
+
+    let mut rows: Vec<i64> = Vec::new();
+    let mut messages = 0;
+    while rows.len() < 40 {
+        let message = next_named(&mut reader, "scan-line").await;
+        messages += 1;
+        let ids: Vec<i64> = message
+            .data
+            .split(r#"data-scan-id=""#)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next()?.parse().ok())
+            .collect();
+        assert!(
+            ids.windows(2).all(|w| w[0] > w[1]),
+            "newest first in one message: {ids:?}"
+        );
+        assert_eq!(
+            message.id.as_deref().map(str::parse::<i64>),
+            Some(Ok(ids[0])),
+            "the id is the newest row"
+        );
+        rows.extend(ids);
+    }
+    rows.sort();
+    rows.dedup();
+    assert_eq!(rows.len(), 40, "every row once");
+    // At most one message per 250 ms, plus the first (sent at once) and the last.
+    let allowed = 2 + (posting.as_millis() / 250) as usize + 1;
+    assert!(
+        messages <= allowed,
+        "{messages} messages for 40 scans posted in {posting:?} (at most {allowed})"
+    );
+    assert!(messages < 40, "rows that arrive together go out together");
+}
