@@ -14,7 +14,7 @@ pub use connection::{
     connect, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
     MultiBackend, Pool, PooledConnection,
 };
-pub use json_batch::{among_texts, AmongTexts, ColumnType, Placeholders};
+pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;
 

@@ -80,7 +80,16 @@ async fn guard_plans(app: &TestApp) {
         write_statistics(&mut conn);
         let mut failures = Vec::new();
         for (what, statements, expected) in [
-            ("the scan decision", seeded.scan_decision(&mut conn), SCAN_DECISION),
+            (
+                "a short scan batch",
+                seeded.short_scan_decision(&mut conn),
+                SHORT_SCAN_BATCH,
+            ),
+            (
+                "a long scan batch",
+                seeded.long_scan_decision(&mut conn),
+                LONG_SCAN_BATCH,
+            ),
             ("the dashboard metrics", seeded.dashboard(&mut conn), DASHBOARD),
             ("the order list", seeded.order_list(&mut conn), ORDER_LIST),
             ("the order search", seeded.order_search(&mut conn), ORDER_SEARCH),
@@ -93,7 +102,37 @@ async fn guard_plans(app: &TestApp) {
     .expect("plan task");
 }
 
-const SCAN_DECISION: &[Expected] = &[
+/// A batch of a few scans, each value its own bind.
+const SHORT_SCAN_BATCH: &[Expected] = &[
+    Expected {
+        what: "earlier answers of the batch's scan ids",
+        marker: "FROM scans",
+        uses: &[uses("scans", "scans_device_scan", "scans_device_scan")],
+    },
+    Expected {
+        what: "the batch's tickets by code",
+        marker: "FROM tickets WHERE tickets.code",
+        uses: &[uses("tickets", "sqlite_autoindex_tickets_1", "tickets_code_key")],
+    },
+    Expected {
+        what: "admitting the tickets",
+        marker: "SET inside_since = CASE id",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+    Expected {
+        what: "letting tickets out",
+        marker: "UPDATE tickets SET inside_since = NULL",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+    Expected {
+        what: "where refused tickets were let in",
+        marker: "LEFT OUTER JOIN gates",
+        uses: &[uses("tickets", PK, "tickets_pkey")],
+    },
+];
+
+/// A batch that travels as JSON rows (`db::JSON_ROWS_FROM` scans or more).
+const LONG_SCAN_BATCH: &[Expected] = &[
     Expected {
         what: "earlier answers of the batch's scan ids",
         marker: "FROM scans",
@@ -292,9 +331,9 @@ impl Seeded {
         }
     }
 
-    /// One batch, rolled back: a scan id sent before, new people in, someone already
+    /// A short batch, rolled back: a scan id sent before, new people in, someone already
     /// inside (refused: where was he let in?) and someone going out.
-    fn scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
+    fn short_scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
         let attempts = vec![
             self.attempt("seed-3", &self.codes[3], Direction::In),
             self.attempt("new-1", &self.codes[5_500], Direction::In),
@@ -303,9 +342,27 @@ impl Seeded {
             self.attempt("new-4", &self.codes[11], Direction::Out),
             self.attempt("new-5", "VG-NO-SUCH-TICKET", Direction::In),
         ];
+        self.decide_rolled_back(conn, &attempts)
+    }
+
+    /// The same kinds of scan in a batch long enough to travel as JSON rows.
+    fn long_scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
+        let mut attempts = vec![
+            self.attempt("seed-3", &self.codes[3], Direction::In),
+            self.attempt("long-dup", &self.codes[50], Direction::In),
+            self.attempt("long-unknown", "VG-NO-SUCH-TICKET", Direction::In),
+        ];
+        for n in 0..20 {
+            attempts.push(self.attempt(&format!("long-in-{n}"), &self.codes[5_600 + n], Direction::In));
+            attempts.push(self.attempt(&format!("long-out-{n}"), &self.codes[100 + n], Direction::Out));
+        }
+        self.decide_rolled_back(conn, &attempts)
+    }
+
+    fn decide_rolled_back(&self, conn: &mut DbConnection, attempts: &[ScanAttempt]) -> Vec<String> {
         capture(conn, |c| {
             let _ = c.transaction(|c| {
-                voelgoed::scanning::record_batch(c, &self.tenant, self.device, &attempts)?;
+                voelgoed::scanning::record_batch(c, &self.tenant, self.device, attempts)?;
                 Err::<(), _>(diesel::result::Error::RollbackTransaction)
             });
         })

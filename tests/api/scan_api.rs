@@ -552,3 +552,60 @@ async fn a_batch_that_moves_one_ticket_several_times_is_decided_in_order() {
     assert_eq!(outcome(&repeated), ["valid", "valid", "duplicate", "valid"]);
     assert_eq!(repeated["results"][2]["admitted_gate"], "North");
 }
+
+#[tokio::test]
+async fn long_batches_admit_let_out_and_replay_like_short_ones() {
+    long_batches_decided_like_short_ones(spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn long_batches_admit_let_out_and_replay_like_short_ones_on_postgres() {
+    long_batches_decided_like_short_ones(spawn_postgres_app("voelgoed_scan_long").await).await;
+}
+
+/// Batches long enough to travel as JSON rows (entries, exits, duplicates, unknown
+/// codes) get the answers one scan at a time would get.
+async fn long_batches_decided_like_short_ones(app: TestApp) {
+    let (token, _) = app.device_a("North").await;
+    let codes = app.sell_tickets_a(20).await.ticket_codes;
+    let scans_of = |prefix: &str, codes: &[String], direction: &str| -> Vec<serde_json::Value> {
+        codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| scan(&format!("{prefix}{i}"), code, direction))
+            .collect()
+    };
+    let unknown: Vec<String> = (0..5).map(|i| format!("NOPE{i}")).collect();
+    let entries = batch([scans_of("in", &codes, "in"), scans_of("x", &unknown, "in")].concat());
+    // 17 leave; 3 who stay inside try to enter again.
+    let moves = batch(
+        [
+            scans_of("out", &codes[..17], "out"),
+            scans_of("again", &codes[17..], "in"),
+        ]
+        .concat(),
+    );
+    let back = batch(scans_of("back", &codes[..17], "in"));
+
+    let (status, first) = app.post_scans(&token, &entries).await;
+    let (_, moved) = app.post_scans(&token, &moves).await;
+    let (_, returned) = app.post_scans(&token, &back).await;
+    let (_, replayed) = app.post_scans(&token, &entries).await;
+
+    assert_eq!(status, 200, "{first}");
+    let tally = |answer: &serde_json::Value| {
+        results(answer).into_iter().fold([0, 0, 0], |mut t, (_, result)| {
+            t[["valid", "duplicate", "invalid"]
+                .iter()
+                .position(|r| *r == result)
+                .unwrap()] += 1;
+            t
+        })
+    };
+    assert_eq!(tally(&first), [20, 0, 5], "20 admitted, 5 unknown");
+    assert_eq!(tally(&moved), [17, 3, 0], "17 let out, 3 already inside");
+    assert!(moved["results"][19]["reason"].as_str().unwrap().contains("North"));
+    assert_eq!(tally(&returned), [17, 0, 0], "after an exit, valid again");
+    assert_eq!(replayed, first, "a resent long batch replays its first answers");
+    assert_eq!(app.count("scans").await, 62, "nothing recorded twice");
+}

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::queries::where_admitted;
 use super::rules::{self, Checked, Decision, Moved};
-use crate::db::{ColumnType, DbConnection, Placeholders};
+use crate::db::{ColumnType, DbConnection, Placeholders, JSON_ROWS_FROM};
 use crate::scanning::model::{Direction, GateDevice, ScanAttempt};
 
 /// Admits and lets out the checked tickets, in the batch's order. When no ticket
@@ -67,6 +67,9 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
     if entries.is_empty() {
         return Ok(TicketIds::new());
     }
+    if entries.len() < JSON_ROWS_FROM {
+        return admit_few(conn, gate_id, entries);
+    }
     let mut params = Placeholders::for_connection(conn);
     let gate = params.placeholder();
     let rows = params.json_rows("e");
@@ -78,7 +81,27 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
         "UPDATE tickets SET inside_since = {at}, inside_gate_id = {gate} FROM {rows} \
          WHERE tickets.id = {ticket} AND tickets.inside_since IS NULL RETURNING tickets.id"
     );
-    returned_ids(conn, &sql, Some(gate_id), as_json(entries)?)
+    returned_ids(conn, &sql, Some(gate_id), Binds::Json(as_json(entries)?))
+}
+
+/// `admit_all` for a few tickets, each value its own bind (cheaper than the JSON rows
+/// for a handful; quadratic in SQLite's code generator for hundreds).
+fn admit_few(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> QueryResult<TicketIds> {
+    let mut params = Placeholders::for_connection(conn);
+    let mut binds = Vec::with_capacity(entries.len() * 3 + 1);
+    let mut sql = String::from("UPDATE tickets SET inside_since = CASE id");
+    for (ticket_id, at) in entries {
+        sql.push_str(&format!(" WHEN {} THEN {}", params.placeholder(), params.placeholder()));
+        binds.extend([*ticket_id, *at]);
+    }
+    let gate = params.placeholder();
+    let list = params.list(entries.len());
+    sql.push_str(&format!(
+        " END, inside_gate_id = {gate} WHERE inside_since IS NULL AND id IN ({list}) RETURNING id"
+    ));
+    binds.push(gate_id);
+    binds.extend(entries.iter().map(|(ticket_id, _)| *ticket_id));
+    returned_ids(conn, &sql, None, Binds::Ids(binds))
 }
 
 /// Lets out every ticket that is inside; the ids it let out. The unary `+` keeps the
@@ -89,12 +112,17 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     if exits.is_empty() {
         return Ok(TicketIds::new());
     }
-    let ids = Placeholders::for_connection(conn).json_ids();
+    let mut params = Placeholders::for_connection(conn);
+    let (ids, binds) = if exits.len() < JSON_ROWS_FROM {
+        (params.list(exits.len()), Binds::Ids(exits.to_vec()))
+    } else {
+        (params.json_ids(), Binds::Json(as_json(exits)?))
+    };
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
          WHERE +inside_since IS NOT NULL AND id IN ({ids}) RETURNING id"
     );
-    returned_ids(conn, &sql, None, as_json(exits)?)
+    returned_ids(conn, &sql, None, binds)
 }
 
 type TicketIds = std::collections::HashSet<i64>;
@@ -103,9 +131,15 @@ fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
     serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// Runs an `… RETURNING id` statement whose binds are an optional id, then a JSON
-/// array; the returned ids.
-fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, rows: String) -> QueryResult<TicketIds> {
+/// The binds of a hand-written batch statement after its optional first id: each
+/// value its own BIGINT, or the whole batch as one JSON array.
+enum Binds {
+    Ids(Vec<i64>),
+    Json(String),
+}
+
+/// Runs an `… RETURNING id` statement; the returned ids.
+fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, binds: Binds) -> QueryResult<TicketIds> {
     use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Returned {
@@ -118,7 +152,10 @@ fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, rows: St
             Some(id) => query.bind::<BigInt, _>(id),
             None => query,
         };
-        query.bind::<Text, _>(rows).load(c)?
+        match &binds {
+            Binds::Ids(ids) => ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?,
+            Binds::Json(rows) => query.bind::<Text, _>(rows.clone()).load(c)?,
+        }
     });
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -31,10 +31,9 @@ pub fn previous_answers(
     attempts: &[ScanAttempt],
 ) -> QueryResult<HashMap<String, RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
-    let among_ids = db::among_texts(conn, "scans.device_scan_id", &ids)?;
     let rows: Vec<EarlierAnswer> = scans::table
         .filter(scans::device_id.eq(device.device_id))
-        .filter(among_ids)
+        .filter(scans::device_scan_id.eq_any(ids))
         .select((
             scans::device_scan_id,
             scans::id,
@@ -73,9 +72,8 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
-    let among_codes = db::among_texts(conn, "tickets.code", &codes)?;
     let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
-        .filter(among_codes)
+        .filter(tickets::code.eq_any(codes))
         .select((
             tickets::organization_id,
             tickets::code,
@@ -132,7 +130,7 @@ pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResul
 }
 
 /// Writes the new scans in one INSERT whatever their number (one JSON bind carries
-/// the rows); their ids by device scan id.
+/// the rows of a long batch); their ids by device scan id.
 pub fn insert_scans(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -150,6 +148,9 @@ pub fn insert_scans(
     if decided.is_empty() {
         return Ok(HashMap::new());
     }
+    if decided.len() < db::JSON_ROWS_FROM {
+        return insert_few(conn, tenant, device, decided);
+    }
     let rows: Vec<_> = decided
         .iter()
         .map(|(attempt, decision)| scan_row(attempt, decision))
@@ -165,6 +166,46 @@ pub fn insert_scans(
         .bind::<Text, _>(rows)
         .load(c))?;
     Ok(written.into_iter().map(|w| (w.device_scan_id, w.id)).collect())
+}
+
+/// `insert_scans` for a few scans: one multi-row INSERT, each value its own bind.
+fn insert_few(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    device: GateDevice,
+    decided: &[(&ScanAttempt, Decision)],
+) -> QueryResult<HashMap<String, i64>> {
+    let received_at = db::now_ms();
+    let rows: Vec<_> = decided
+        .iter()
+        .map(|(attempt, decision)| {
+            let admitted = decision.admitted();
+            (
+                scans::organization_id.eq(tenant.organization_id()),
+                scans::event_id.eq(device.event_id),
+                scans::device_scan_id.eq(attempt.device_scan_id.as_str()),
+                scans::ticket_code.eq(attempt.ticket_code.as_str()),
+                scans::ticket_id.eq(decision.ticket_id),
+                scans::gate_id.eq(device.gate_id),
+                scans::device_id.eq(device.device_id),
+                scans::direction.eq(attempt.direction),
+                scans::scanned_at.eq(attempt.scanned_at),
+                scans::received_at.eq(received_at),
+                scans::result.eq(decision.result),
+                scans::reason.eq(decision.reason.as_ref().map(Reason::message)),
+                scans::admitted_at.eq(admitted.map(|a| a.at)),
+                scans::admitted_gate.eq(admitted.map(|a| a.gate.as_str())),
+            )
+        })
+        .collect();
+    let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+        .values(&rows)
+        .returning((scans::id, scans::device_scan_id))
+        .get_results(c))?;
+    Ok(written
+        .into_iter()
+        .map(|(id, device_scan_id)| (device_scan_id, id))
+        .collect())
 }
 
 /// The fields of one new scan in `insert_scans_sql`'s order.
