@@ -172,6 +172,8 @@ impl Client {
                 retry = ms.trim().parse().ok().map(Duration::from_millis);
             }
         }
+        // A scan-log message carries every row that arrived since the last one.
+        let rows = message.matches("data-scan-id=\"").count();
         let count = if has_data && event != "scan-line" {
             count_after(message, self.kind.marker())
         } else {
@@ -187,8 +189,8 @@ impl Client {
             seen.messages += 1;
             match event {
                 "scan-line" => {
-                    seen.log_rows += 1;
-                    seen.row_arrivals.push(now);
+                    seen.log_rows += rows as u64;
+                    seen.row_arrivals.extend(std::iter::repeat_n(now, rows));
                 }
                 "scan-log" => seen.log_redraws += 1,
                 _ => {}
