@@ -83,6 +83,12 @@ pub fn kiosk_stream(token: &str) -> String {
     format!("/kiosk/{token}/stream")
 }
 
+/// The token of a kiosk stream's path (`KIOSK_STREAM`), for the stream limits.
+pub fn kiosk_stream_token(path: &str) -> Option<&str> {
+    let token = path.strip_prefix("/kiosk/")?.strip_suffix("/stream")?;
+    (!token.is_empty() && !token.contains('/')).then_some(token)
+}
+
 pub fn order(order: i64) -> String {
     format!("/orders/{order}")
 }
@@ -148,5 +154,18 @@ mod tests {
     fn a_query_is_appended_only_when_there_is_one() {
         assert_eq!(with_query(ORDERS, ""), "/orders");
         assert_eq!(with_query(ORDERS, "status=paid"), "/orders?status=paid");
+    }
+
+    #[test]
+    fn a_kiosk_stream_path_names_its_token_and_nothing_else_does() {
+        assert_eq!(kiosk_stream_token(&kiosk_stream("abc")), Some("abc"));
+        for other in [
+            kiosk("abc"),
+            "/kiosk//stream".into(),
+            "/kiosk/a/b/stream".into(),
+            EVENTS.to_owned(),
+        ] {
+            assert_eq!(kiosk_stream_token(&other), None, "{other}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The middleware every live stream passes: it ends the stream when shutdown begins,
-//! and allows one signed-in session at most `MAX_PER_SESSION` open streams on this
-//! instance (a page opens one or two; a script opening hundreds is refused with 429).
+//! and allows one signed-in session, and one kiosk link, at most `MAX_PER_SESSION` open
+//! streams on this instance (a page opens one or two, a gate has a few screens; a script
+//! opening hundreds is refused with 429 before anything is looked up).
 //! It also counts the open streams by kind (`stream_counts.rs`).
 
 use actix_web::body::MessageBody;
@@ -15,10 +16,10 @@ use crate::auth::{token_hash, SESSION_COOKIE};
 use crate::http_error::html_error;
 use crate::quota::Quota;
 
-/// Open streams one session may hold on one instance.
+/// Open streams one session (or one kiosk link) may hold on one instance.
 pub const MAX_PER_SESSION: usize = 16;
 
-/// Open streams per session (by the hash of its token).
+/// Open streams per session and per kiosk link (by the hash of its token).
 #[derive(Clone)]
 pub struct StreamQuota(Quota<String>);
 
@@ -35,13 +36,10 @@ pub async fn guard_streams(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let shutdown = req.app_data::<web::Data<Shutdown>>().cloned();
-    let place = match (
-        req.path().starts_with(crate::paths::LIVE_STREAMS),
-        req.cookie(SESSION_COOKIE),
-    ) {
-        (true, Some(cookie)) => {
+    let place = match holder(&req) {
+        Some(holder) => {
             let quota = req.app_data::<web::Data<StreamQuota>>().cloned();
-            let place = quota.and_then(|q| q.0.take(token_hash(cookie.value())));
+            let place = quota.and_then(|q| q.0.take(holder));
             if place.is_none() {
                 let refused =
                     format!("At most {MAX_PER_SESSION} live views can be open at once. Close one and reload.");
@@ -50,7 +48,7 @@ pub async fn guard_streams(
             }
             place
         }
-        _ => None,
+        None => None,
     };
     let counts = req.app_data::<web::Data<StreamCounts>>().cloned();
     let response = next.call(req).await?;
@@ -70,4 +68,15 @@ pub async fn guard_streams(
         (Some(shutdown), None) if streams => shutdown.end_on_shutdown(body.boxed(), place).boxed(),
         _ => body.boxed(),
     }))
+}
+
+/// Whose quota a stream request counts against: its session's, or its kiosk link's.
+fn holder(req: &ServiceRequest) -> Option<String> {
+    if let Some(token) = crate::paths::kiosk_stream_token(req.path()) {
+        return Some(format!("kiosk:{}", token_hash(token)));
+    }
+    let cookie = req.cookie(SESSION_COOKIE)?;
+    req.path()
+        .starts_with(crate::paths::LIVE_STREAMS)
+        .then(|| format!("session:{}", token_hash(cookie.value())))
 }

@@ -217,3 +217,33 @@ async fn kiosk_tokens_and_search_text_never_reach_the_access_log() {
     assert!(!logged.contains(&token), "the kiosk token reached the log: {logged}");
     assert!(!logged.contains("Secret"), "search text reached the log: {logged}");
 }
+
+#[tokio::test]
+async fn one_kiosk_link_holds_at_most_sixteen_streams_and_hundreds_more_cost_only_a_refusal() {
+    let app = spawn_app().await;
+    let owner = app.signed_in(&app.fixture.owner_a).await;
+    let link = create_link(&app, &owner, "").await;
+    let other_link = create_link(&app, &owner, "").await;
+    let screen = app.client();
+    let stream = |link: &str| app.url(&format!("{link}/stream"));
+
+    let mut open = Vec::new();
+    for n in 0..voelgoed::live::MAX_PER_SESSION {
+        let response = screen.get(stream(&link)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "stream {n}");
+        open.push(response);
+    }
+    let channels = app.services.hub.live_channels();
+    for _ in 0..200 {
+        let refused = screen.get(stream(&link)).send().await.unwrap();
+        assert_eq!(refused.status(), 429);
+        assert!(refused.text().await.unwrap().contains("live views"));
+    }
+    assert_eq!(
+        app.services.hub.live_channels(),
+        channels,
+        "a refusal starts no live view"
+    );
+    let other = screen.get(stream(&other_link)).send().await.unwrap();
+    assert_eq!(other.status(), 200, "another link is not affected");
+}
