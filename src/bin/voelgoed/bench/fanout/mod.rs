@@ -120,10 +120,13 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     report::deliveries(&run, &marks);
     let scanned = server::sample(server.pid())?;
     println!(
-        "server RSS after {} s of scans: {} KB ({:+.1} % since all clients connected)",
+        "server RSS after {} s of scans: {} KB ({:+.1} % since all clients connected); \
+         memory-mapped database pages {} KB of it (were {} KB)",
         options.seconds,
         scanned.rss_kb,
-        (scanned.rss_kb as f64 / connected.rss_kb.max(1) as f64 - 1.0) * 100.0
+        (scanned.rss_kb as f64 / connected.rss_kb.max(1) as f64 - 1.0) * 100.0,
+        scanned.file_kb,
+        connected.file_kb
     );
     if options.slow_readers > 0 {
         report::slow_readers(&run, server.address.port());

@@ -85,6 +85,8 @@ fn spawn(database: &str, address: SocketAddr, log: &std::path::Path) -> anyhow::
 pub struct Sample {
     pub at: Instant,
     pub rss_kb: u64,
+    /// Of which file pages: the database's memory-mapped pages (SQLite `mmap_size`).
+    pub file_kb: u64,
     /// User plus system CPU time, in clock ticks.
     pub cpu_ticks: u64,
     pub open_files: usize,
@@ -95,11 +97,14 @@ pub const TICKS_PER_SECOND: f64 = 100.0;
 
 pub fn sample(pid: u32) -> anyhow::Result<Sample> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
+    let kb = |field: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.split_whitespace().next()?.parse().ok())
+            .unwrap_or(0)
+    };
+    let (rss_kb, file_kb) = (kb("VmRSS:"), kb("RssFile:"));
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
     // Fields after the command name (which may hold spaces) closing with ')'.
     let fields: Vec<&str> = stat
@@ -114,6 +119,7 @@ pub fn sample(pid: u32) -> anyhow::Result<Sample> {
     Ok(Sample {
         at: Instant::now(),
         rss_kb,
+        file_kb,
         cpu_ticks,
         open_files,
     })
