@@ -102,62 +102,54 @@ async fn guard_plans(app: &TestApp) {
     .expect("plan task");
 }
 
-/// A batch of a few scans, each value its own bind.
-const SHORT_SCAN_BATCH: &[Expected] = &[
-    Expected {
-        what: "earlier answers of the batch's scan ids",
-        marker: "FROM scans",
-        uses: &[uses("scans", "scans_device_scan", "scans_device_scan")],
-    },
-    Expected {
-        what: "the batch's tickets by code",
-        marker: "FROM tickets WHERE tickets.code",
-        uses: &[uses("tickets", "sqlite_autoindex_tickets_1", "tickets_code_key")],
-    },
+const EARLIER_ANSWERS: Expected = Expected {
+    what: "earlier answers of the batch's scan ids",
+    marker: "FROM scans",
+    uses: &[uses("scans", "scans_device_scan", "scans_device_scan")],
+};
+const TICKETS_BY_CODE: Expected = Expected {
+    what: "the batch's tickets by code",
+    marker: "FROM tickets WHERE tickets.code",
+    uses: &[uses("tickets", "sqlite_autoindex_tickets_1", "tickets_code_key")],
+};
+const LETTING_OUT: Expected = Expected {
+    what: "letting tickets out",
+    marker: "UPDATE tickets SET inside_since = NULL",
+    uses: &[uses("tickets", PK, "tickets_pkey")],
+};
+const WHERE_ADMITTED: Expected = Expected {
+    what: "where refused tickets were let in",
+    marker: "LEFT OUTER JOIN gates",
+    uses: &[uses("tickets", PK, "tickets_pkey")],
+};
+
+/// Admitting the batch's tickets, found by the statement's own text.
+const fn admitting(marker: &'static str) -> Expected {
     Expected {
         what: "admitting the tickets",
-        marker: "SET inside_since = CASE id",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
-    Expected {
-        what: "letting tickets out",
-        marker: "UPDATE tickets SET inside_since = NULL",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
-    Expected {
-        what: "where refused tickets were let in",
-        marker: "LEFT OUTER JOIN gates",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
+        marker,
+        uses: TICKETS_BY_KEY,
+    }
+}
+
+const TICKETS_BY_KEY: &[Uses] = &[uses("tickets", PK, "tickets_pkey")];
+
+/// A batch of a few scans, each value its own bind.
+const SHORT_SCAN_BATCH: &[Expected] = &[
+    EARLIER_ANSWERS,
+    TICKETS_BY_CODE,
+    admitting("SET inside_since = CASE id"),
+    LETTING_OUT,
+    WHERE_ADMITTED,
 ];
 
 /// A batch that travels as JSON rows (`db::JSON_ROWS_FROM` scans or more).
 const LONG_SCAN_BATCH: &[Expected] = &[
-    Expected {
-        what: "earlier answers of the batch's scan ids",
-        marker: "FROM scans",
-        uses: &[uses("scans", "scans_device_scan", "scans_device_scan")],
-    },
-    Expected {
-        what: "the batch's tickets by code",
-        marker: "FROM tickets WHERE tickets.code",
-        uses: &[uses("tickets", "sqlite_autoindex_tickets_1", "tickets_code_key")],
-    },
-    Expected {
-        what: "admitting the tickets",
-        marker: "tickets.inside_since IS NULL RETURNING",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
-    Expected {
-        what: "letting tickets out",
-        marker: "UPDATE tickets SET inside_since = NULL",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
-    Expected {
-        what: "where refused tickets were let in",
-        marker: "LEFT OUTER JOIN gates",
-        uses: &[uses("tickets", PK, "tickets_pkey")],
-    },
+    EARLIER_ANSWERS,
+    TICKETS_BY_CODE,
+    admitting("tickets.inside_since IS NULL RETURNING"),
+    LETTING_OUT,
+    WHERE_ADMITTED,
 ];
 
 const DASHBOARD: &[Expected] = &[

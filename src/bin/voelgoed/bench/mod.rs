@@ -27,6 +27,17 @@ fn scan_json(id: &str, code: &str, direction: &str) -> serde_json::Value {
 }
 
 /// The `p` quantile of sorted durations, in milliseconds.
+/// The number just after `marker` in a page or fragment (`1,234<` → 1234).
+fn number_after(html: &str, marker: &str) -> Option<i64> {
+    let start = html.find(marker)? + marker.len();
+    let digits: String = html[start..]
+        .chars()
+        .take_while(|c| *c != '<')
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     let at = ((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1);
     sorted.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)

@@ -107,14 +107,7 @@ pub(super) async fn read_updates<S>(
 
 /// The number in `data-metric="name">1,234<`.
 pub(super) fn metric_in(html: &str, name: &str) -> Option<i64> {
-    let marker = format!("data-metric=\"{name}\">");
-    let start = html.find(&marker)? + marker.len();
-    let digits: String = html[start..]
-        .chars()
-        .take_while(|c| *c != '<')
-        .filter(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
+    crate::bench::number_after(html, &format!("data-metric=\"{name}\">"))
 }
 
 /// Sells `rate` tickets a second in orders of 1–4, noting the total after each commit.

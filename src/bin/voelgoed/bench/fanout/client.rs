@@ -175,7 +175,7 @@ impl Client {
         // A scan-log message carries every row that arrived since the last one.
         let rows = message.matches("data-scan-id=\"").count();
         let count = if has_data && event != "scan-line" {
-            count_after(message, self.kind.marker())
+            crate::bench::number_after(message, self.kind.marker())
         } else {
             None
         };
@@ -237,15 +237,4 @@ fn dechunk(raw: &mut Vec<u8>, text: &mut String) -> bool {
         text.push_str(&String::from_utf8_lossy(&raw[start..start + size]));
         raw.drain(..start + size + 2);
     }
-}
-
-/// The number just after `marker` (`1,234` → 1234).
-fn count_after(html: &str, marker: &str) -> Option<i64> {
-    let start = html.find(marker)? + marker.len();
-    let digits: String = html[start..]
-        .chars()
-        .take_while(|c| *c != '<')
-        .filter(char::is_ascii_digit)
-        .collect();
-    digits.parse().ok()
 }
