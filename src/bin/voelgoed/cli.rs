@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::database::{blocking, open, parse_url, DatabaseArgs};
 use crate::demo;
+use crate::switch::Switch;
 use voelgoed::config::{RedisSettings, Settings};
 use voelgoed::db::DatabaseUrl;
 use voelgoed::startup::Application;
@@ -188,12 +189,6 @@ pub struct MetricsArgs {
     pub metrics_token: Option<String>,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Switch {
-    On,
-    Off,
-}
-
 impl RunningArgs {
     /// Applies them; `mail_log` is where e-mails go when no SMTP server is named.
     fn apply(self, settings: &mut Settings, mail_log: Option<&str>) -> anyhow::Result<()> {
@@ -201,7 +196,7 @@ impl RunningArgs {
         self.sessions.apply(settings)?;
         self.redis.apply(settings);
         self.limits.apply(settings);
-        settings.metrics.enabled = self.metrics.metrics == Switch::On;
+        settings.metrics.enabled = self.metrics.metrics.is_on();
         settings.metrics.token = self.metrics.metrics_token.filter(|t| !t.trim().is_empty());
         Ok(())
     }

@@ -7,6 +7,7 @@ mod bench;
 mod cli;
 mod database;
 mod demo;
+mod switch;
 
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {

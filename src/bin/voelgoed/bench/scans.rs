@@ -12,7 +12,7 @@ use crate::demo::bulk::{EventToFill, OrderWriter, TypeToFill};
 use voelgoed::config::Settings;
 use voelgoed::db::schema::{scans, tickets};
 use voelgoed::db::{self, DatabaseUrl, Pool};
-use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::provisioning;
 use voelgoed::startup::Application;
 
 use super::scan_load::{reconnect_wave, redis_commands, report, report_redis, single_scans, Device};
@@ -40,8 +40,8 @@ pub struct BenchOptions {
     #[arg(long)]
     pub(super) redis: Option<String>,
     /// `off`: the server records no metrics (to measure what they cost).
-    #[arg(long, value_enum, default_value_t = crate::cli::Switch::On)]
-    pub(super) metrics: crate::cli::Switch,
+    #[arg(long, value_enum, default_value_t = crate::switch::Switch::On)]
+    pub(super) metrics: crate::switch::Switch,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
@@ -57,7 +57,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.redis = super::redis_settings(options.redis.as_ref());
-    settings.metrics.enabled = options.metrics == crate::cli::Switch::On;
+    settings.metrics.enabled = options.metrics.is_on();
     let instances = if settings.redis.is_some() { 2 } else { 1 };
     let mut bases = Vec::new();
     let mut servers = Vec::new();
@@ -128,16 +128,7 @@ pub(super) fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> 
         voelgoed::auth::Role::Owner,
     )?;
     let now = db::now_ms();
-    let event = NewEvent {
-        name: "Bench Festival",
-        venue: "Bench Park",
-        starts_at: now - 3_600_000,
-        ends_at: now + 86_400_000,
-        timezone: "Europe/Amsterdam",
-        capacity: 10_000_000,
-        currency: "EUR",
-        sales_open_at: now - 86_400_000,
-    };
+    let event = super::event_under_way("Bench Festival", 10_000_000, now - 86_400_000);
     let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
     let type_id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, "Day", 5_000, 10_000_000)?;
     let mut writer = OrderWriter::new(&mut conn)?;
