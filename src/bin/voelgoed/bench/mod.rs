@@ -26,7 +26,6 @@ fn scan_json(id: &str, code: &str, direction: &str) -> serde_json::Value {
     serde_json::json!({ "id": id, "ticket_code": code, "direction": direction, "scanned_at": chrono::Utc::now().to_rfc3339() })
 }
 
-/// The `p` quantile of sorted durations, in milliseconds.
 /// The number just after `marker` in a page or fragment (`1,234<` → 1234).
 fn number_after(html: &str, marker: &str) -> Option<i64> {
     let start = html.find(marker)? + marker.len();
@@ -38,6 +37,23 @@ fn number_after(html: &str, marker: &str) -> Option<i64> {
     digits.parse().ok()
 }
 
+/// An event under way now (started an hour ago, ends tomorrow) at the benches' venue,
+/// on sale since `sales_open_at`.
+fn event_under_way(name: &str, capacity: i64, sales_open_at: i64) -> voelgoed::provisioning::NewEvent<'_> {
+    let now = voelgoed::db::now_ms();
+    voelgoed::provisioning::NewEvent {
+        name,
+        venue: "Bench Park",
+        starts_at: now - 3_600_000,
+        ends_at: now + 86_400_000,
+        timezone: "Europe/Amsterdam",
+        capacity,
+        currency: "EUR",
+        sales_open_at,
+    }
+}
+
+/// The `p` quantile of sorted durations, in milliseconds.
 fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
     let at = ((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1);
     sorted.get(at).map_or(0.0, |d| d.as_secs_f64() * 1000.0)

@@ -17,7 +17,7 @@ use voelgoed::config::Settings;
 use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
 use voelgoed::orders::TicketStatus;
-use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::provisioning;
 use voelgoed::startup::Application;
 
 mod live;
@@ -122,16 +122,7 @@ fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
     let user_id =
         provisioning::create_user_with_hash(&mut conn, &tenant, "owner@dash.test", "Bench", "!", Role::Owner)?;
     let now = db::now_ms();
-    let event = NewEvent {
-        name: "Million Festival",
-        venue: "Bench Park",
-        starts_at: now - 3_600_000,
-        ends_at: now + 86_400_000,
-        timezone: "Europe/Amsterdam",
-        capacity: wanted * 2,
-        currency: "EUR",
-        sales_open_at: now - 30 * 86_400_000,
-    };
+    let event = super::event_under_way("Million Festival", wanted * 2, now - 30 * 86_400_000);
     let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
     let mut types = Vec::new();
     for (name, price, share) in [

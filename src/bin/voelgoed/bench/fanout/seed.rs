@@ -11,7 +11,7 @@ use voelgoed::db::schema::tickets;
 use voelgoed::db::{self, DatabaseUrl, Pool, Tenant};
 use voelgoed::kiosk::{create_kiosk_link, LinkRequest};
 use voelgoed::orders::TicketStatus;
-use voelgoed::provisioning::{self, NewEvent};
+use voelgoed::provisioning;
 
 /// Kiosk links per event (the kiosk clients of an event share them round-robin).
 const KIOSKS_PER_EVENT: usize = 8;
@@ -67,16 +67,8 @@ fn seed_org(pool: &Pool, org: usize, events: usize, wanted: i64) -> anyhow::Resu
     let now = db::now_ms();
     let mut seeded = Vec::new();
     for index in 0..events {
-        let event = NewEvent {
-            name: &format!("Fanout Festival {org}.{index}"),
-            venue: "Bench Park",
-            starts_at: now - 3_600_000,
-            ends_at: now + 86_400_000,
-            timezone: "Europe/Amsterdam",
-            capacity: wanted * 2,
-            currency: "EUR",
-            sales_open_at: now - 86_400_000,
-        };
+        let name = format!("Fanout Festival {org}.{index}");
+        let event = crate::bench::event_under_way(&name, wanted * 2, now - 86_400_000);
         let event_id = provisioning::create_event(&mut conn, &tenant, &event)?;
         let type_id = provisioning::create_ticket_type(&mut conn, &tenant, event_id, "Day", 5_000, wanted * 2)?;
         let mut fill = EventToFill {
