@@ -88,6 +88,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// The order search's typo dictionary: each buyer-name word (folded) under itself
+    /// and each of its one-deletion variants, per organisation.
+    order_search_words (organization_id, variant, word) {
+        organization_id -> BigInt,
+        variant -> Text,
+        word -> Text,
+    }
+}
+
+diesel::table! {
     tickets (id) {
         id -> BigInt,
         organization_id -> BigInt,
@@ -256,6 +266,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     gate_ticket_types,
     kiosk_links,
     ticket_sales_hourly,
+    order_search_words,
 );
 
 // Order management (refunds and audit entries name the user who acted).

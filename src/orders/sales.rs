@@ -83,6 +83,9 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
         };
         let code = codes::order_code(&mut rng);
         let order_id = insert_order(conn, tenant, order, &code, &lines)?;
+        // The text index follows the orders table by itself; typo tolerance needs the
+        // buyer's words folded here.
+        super::list::record_buyer_words(conn, tenant, &order.buyer_name)?;
         for ticket in &new_tickets {
             diesel::insert_into(tickets::table)
                 .values((

@@ -158,6 +158,7 @@ async fn open_database(settings: &Settings) -> anyhow::Result<OpenedDatabase> {
         let pages = open("pages", limits.pages).context("cannot open the database")?;
         db::migrate(&pages)?;
         let mut conn = pages.get()?;
+        crate::orders::list::fill_buyer_words_once(&mut conn)?;
         // Scaled out, the counters live in Redis and are rebuilt there when needed.
         let counters = match in_process {
             true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),

@@ -8,36 +8,59 @@ use sha2::{Digest, Sha256};
 use crate::db::Tenant;
 use crate::error::AppError;
 use crate::forms::{self, parse_day, start_of_day};
-use crate::orders::codes::ORDER_CODE_PREFIX;
+use crate::orders::codes::{CODE_ALPHABET, ORDER_CODE_PREFIX, TICKET_CODE_CHARS};
 use crate::orders::model::OrderStatus;
 
 /// Longest free-text query: codes, e-mail addresses and names are all far shorter.
 pub const MAX_SEARCH_CHARS: usize = 200;
 
-/// Free text as each searched column stores it: e-mail addresses and (through an
-/// expression index) names lower-case, codes upper-case. Matched as a prefix.
+/// Free text as the search reads it: words for the buyer's name and e-mail (the text
+/// index), an order-code prefix and a ticket code. Short text (no word of 3 characters)
+/// is matched as a prefix of the name, the e-mail or the code, as each column stores it
+/// (e-mail addresses and, through an expression index, names lower-case, codes upper).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SearchText {
     pub lower: String,
+    /// The words as typed, lower-cased (the indexes fold accents themselves).
+    pub words: Vec<String>,
     /// The order-code prefix the text stands for: `VG-7FZ` as typed, or `7FZ` read as
-    /// `VG-7FZ`; None for `V`, `VG` or `VG-`, which every code starts with.
+    /// `VG-7FZ` (spaces and dashes as printed are ignored); None for `V`, `VG` or `VG-`,
+    /// which every code starts with, or for text no code can hold.
     pub code: Option<String>,
+    /// The ticket code the text is, exactly (upper-cased, without spaces and dashes).
+    pub ticket_code: Option<String>,
 }
+
+/// Shortest word the text index matches (one trigram).
+pub const INDEXED_WORD_CHARS: usize = 3;
 
 impl SearchText {
     pub fn new(text: &str) -> Self {
-        let upper = text.to_uppercase();
-        let code = if ORDER_CODE_PREFIX.starts_with(&upper) {
-            None
-        } else if upper.starts_with(ORDER_CODE_PREFIX) {
-            Some(upper)
-        } else {
-            Some(format!("{ORDER_CODE_PREFIX}{upper}"))
+        let compact: String = text
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .flat_map(char::to_uppercase)
+            .collect();
+        let bare = ORDER_CODE_PREFIX.replace('-', "");
+        let code = match compact.strip_prefix(&bare) {
+            _ if bare.starts_with(&compact) => None,
+            Some(rest) if is_code_text(rest) => Some(format!("{ORDER_CODE_PREFIX}{rest}")),
+            _ if is_code_text(&compact) => Some(format!("{ORDER_CODE_PREFIX}{compact}")),
+            _ => None,
         };
+        let ticket_code = (compact.chars().count() == TICKET_CODE_CHARS && is_code_text(&compact)).then_some(compact);
+        let lower = text.to_lowercase();
         Self {
-            lower: text.to_lowercase(),
+            words: lower.split_whitespace().map(str::to_owned).collect(),
+            lower,
             code,
+            ticket_code,
         }
+    }
+
+    /// True when the text index serves the text: some word has 3 characters or more.
+    pub fn indexed(&self) -> bool {
+        self.words.iter().any(|w| w.chars().count() >= INDEXED_WORD_CHARS)
     }
 
     /// The exclusive upper end of a prefix range: every string starting with `prefix`
@@ -45,6 +68,11 @@ impl SearchText {
     pub fn range_end(prefix: &str) -> String {
         format!("{prefix}\u{10FFFF}")
     }
+}
+
+/// True for text made only of code characters (Crockford base32, as codes are printed).
+fn is_code_text(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| CODE_ALPHABET.contains(&b))
 }
 
 /// Which orders the list shows. Dates are already instants (unix ms) in the
@@ -215,6 +243,22 @@ mod tests {
         assert_eq!(SearchText::new("vg").code, None);
         assert_eq!(SearchText::new("VG-").code, None);
         assert_eq!(SearchText::new("Anna").lower, "anna");
+        assert_eq!(SearchText::new("vg-7fz 2").code.as_deref(), Some("VG-7FZ2"));
+        assert_eq!(SearchText::new("o'brien").code, None);
+    }
+
+    #[test]
+    fn a_ticket_code_is_read_in_any_case_with_the_spaces_and_dashes_it_is_printed_with() {
+        let code = "ABCD1234EFGH5678JKMN";
+        for typed in [
+            "abcd1234efgh5678jkmn",
+            "ABCD-1234-EFGH-5678-JKMN",
+            " abcd 1234 efgh 5678 jkmn ",
+        ] {
+            assert_eq!(SearchText::new(typed).ticket_code.as_deref(), Some(code), "{typed}");
+        }
+        assert_eq!(SearchText::new("ABCD1234EFGH5678JKM").ticket_code, None);
+        assert_eq!(SearchText::new("Jan Jansen").words, ["jan", "jansen"]);
     }
 
     #[test]

@@ -1,19 +1,24 @@
 //! The order list screen: `GET /orders` (filter form, results, "load more") and its
 //! live rows (`GET /sse/orders`). The filter is parsed from the query string into
-//! domain values (`filter.rs`); the queries serve it from indexes (`search.rs`).
+//! domain values (`filter.rs`); the queries serve it from indexes (`search.rs`), free
+//! text from the text index (`text_index.rs`, typos through `words.rs`).
 
 mod filter;
 mod handlers;
 mod labels;
 mod search;
 mod stream;
+mod text_index;
 mod views;
+mod words;
 
-pub use filter::{Cursor, FilterQuery, OrderFilter, SearchText, MAX_SEARCH_CHARS};
+pub use filter::{Cursor, FilterQuery, OrderFilter, SearchText, INDEXED_WORD_CHARS, MAX_SEARCH_CHARS};
 pub use handlers::{list_orders, read_filter, ZonedFilter};
 pub use labels::{event_choices, event_labels, organization_timezone, EventChoice, EventLabel};
 pub use search::{
     find_orders, newest_order_id, order_summaries, orders_since, OrderLine, OrderPage, OrderSummary, PAGE_ROWS,
 };
 pub use stream::orders_stream;
+pub use text_index::{search_key, KEY_STEP};
 pub(super) use views::{status_badge, TIME_FORMAT};
+pub use words::{fill_buyer_words_once, fold, rebuild_buyer_words, record_buyer_words, TYPO_MIN_LETTERS};

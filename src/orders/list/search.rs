@@ -1,6 +1,7 @@
 //! The order list's queries: filtered, newest first, one keyset page at a time. Every
 //! filter is served by an index that starts with organization_id (see the migrations
-//! and BENCHMARKS.md for the plans).
+//! and BENCHMARKS.md for the plans); free text of 3 characters or more by the text
+//! index (`text_index.rs`).
 
 use std::collections::HashMap;
 
@@ -10,6 +11,7 @@ use diesel::sql_types::{BigInt, Bool, Text};
 
 use super::filter::{Cursor, OrderFilter, SearchText};
 use super::labels::{event_labels, EventLabel};
+use super::text_index;
 use crate::db::schema::{orders, tickets};
 use crate::db::{DbConnection, MultiBackend, Tenant};
 use crate::orders::model::OrderStatus;
@@ -22,7 +24,7 @@ diesel::define_sql_function! {
 /// Orders on one page of the list.
 pub const PAGE_ROWS: i64 = 50;
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]
 #[diesel(table_name = orders)]
 pub struct OrderSummary {
     pub id: i64,
@@ -62,14 +64,15 @@ fn created_at(by_text: bool) -> Box<dyn BoxableExpression<orders::table, MultiBa
     }
 }
 
-/// The filtered orders of the tenant, as a boxed query: newest first is added by callers.
-///
-/// With free text the search drives: its prefix ranges are unioned from their indexes
-/// and the other filters are written so that no index serves them (`+ 0`, `|| ''`), so
-/// the planner never walks a large event, status or date range checking each order
-/// against the text; the cost is bounded by the orders that match the text.
-fn filtered(tenant: &Tenant, filter: &OrderFilter) -> orders::BoxedQuery<'static, MultiBackend> {
-    let by_text = filter.text.is_some();
+/// The tenant's orders that pass the filter's status, event and dates, as a boxed
+/// query (the text is the caller's). `by_text`: the text drives, so these filters are
+/// written so that no index serves them (`+ 0`, `|| ''`) and the planner never walks a
+/// large event, status or date range checking each order against the text.
+pub(super) fn scoped(
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    by_text: bool,
+) -> orders::BoxedQuery<'static, MultiBackend> {
     let mut query = orders::table
         .filter(orders::organization_id.eq(tenant.organization_id()))
         .into_boxed();
@@ -93,7 +96,15 @@ fn filtered(tenant: &Tenant, filter: &OrderFilter) -> orders::BoxedQuery<'static
     if let Some(before) = filter.created_before {
         query = query.filter(created_at(by_text).lt(before));
     }
-    if let Some(SearchText { lower: text, code }) = &filter.text {
+    query
+}
+
+/// The filtered orders of the tenant with text too short for the text index: its
+/// prefix ranges on name, e-mail and code are unioned from their indexes, so the cost
+/// is bounded by the orders that match the text.
+fn filtered(tenant: &Tenant, filter: &OrderFilter) -> orders::BoxedQuery<'static, MultiBackend> {
+    let mut query = scoped(tenant, filter, filter.text.is_some());
+    if let Some(SearchText { lower: text, code, .. }) = &filter.text {
         let text_end = SearchText::range_end(text);
         let mut matches: Condition = Box::new(
             orders::buyer_email
@@ -151,6 +162,9 @@ pub fn order_summaries(
     after: Option<Cursor>,
     limit: i64,
 ) -> QueryResult<Vec<OrderSummary>> {
+    if let Some(text) = filter.text.as_ref().filter(|t| t.indexed()) {
+        return text_index::text_page(conn, tenant, filter, text, after, limit);
+    }
     let mut query = filtered(tenant, filter);
     if let Some(Cursor { created_at: at, id }) = after {
         // The redundant `<=` gives the index a range to seek to: a deep page costs what
@@ -208,11 +222,19 @@ pub fn orders_since(
             looked_at: after_id,
         });
     };
-    let rows = filtered(tenant, filter)
+    let indexed_text = filter.text.as_ref().filter(|t| t.indexed());
+    let candidates = match indexed_text {
+        Some(_) => scoped(tenant, filter, false),
+        None => filtered(tenant, filter),
+    };
+    let mut rows = candidates
         .filter(orders::id.eq_any(new_ids))
         .order(orders::id.desc())
         .select(OrderSummary::as_select())
         .load(conn)?;
+    if let Some(text) = indexed_text {
+        rows = text_index::matching(conn, tenant, text, rows)?;
+    }
     Ok(NewOrders {
         lines: with_events_and_tickets(conn, tenant, rows)?,
         looked_at: newest,

@@ -1,7 +1,7 @@
 //! `OrderWriter`: makes orders with realistic buyers, statuses, refunds and timestamps,
 //! and writes them, their tickets and the sales rollup in large batched inserts.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use rand::rngs::ThreadRng;
@@ -10,6 +10,7 @@ use rand::Rng;
 use super::{EventToFill, OrderRow, RefundRow, TicketRow};
 use voelgoed::db::schema::{orders, refunds, tickets};
 use voelgoed::db::{DbConnection, Tenant};
+use voelgoed::orders::list::record_buyer_words;
 use voelgoed::orders::{
     codes, fee_for, hour_of, net_of, record_sale, refund_amount, OrderStatus, SaleLine, TicketStatus,
 };
@@ -25,6 +26,8 @@ pub struct OrderWriter {
     pub(super) refunds: Vec<RefundRow>,
     /// Sales per (organisation, event, hour) and ticket type, for the hourly rollup.
     pub(super) sales: HashMap<(i64, i64, i64, i64), SaleLine>,
+    /// Buyer names (per organisation) whose words are in the search's typo dictionary.
+    pub(super) buyers_indexed: HashSet<(i64, String)>,
 }
 
 pub(super) const FIRST_NAMES: &[&str] = &[
@@ -75,6 +78,7 @@ impl OrderWriter {
             tickets: Vec::new(),
             refunds: Vec::new(),
             sales: HashMap::new(),
+            buyers_indexed: HashSet::new(),
         })
     }
 
@@ -228,7 +232,17 @@ impl OrderWriter {
             std::mem::take(&mut self.refunds),
             std::mem::take(&mut self.sales),
         );
+        let new_buyers: Vec<(i64, String)> = orders
+            .iter()
+            .map(|o| (o.organization_id, o.buyer_name.clone()))
+            .filter(|buyer| self.buyers_indexed.insert(buyer.clone()))
+            .collect();
         conn.transaction(|conn| {
+            // The text index follows the orders table by itself (triggers); the typo
+            // dictionary takes each distinct buyer name once.
+            for (org, name) in &new_buyers {
+                record_buyer_words(conn, &Tenant::authenticated(*org), name)?;
+            }
             for chunk in orders.chunks(BATCH_ROWS) {
                 with_backend!(&mut *conn, |c| diesel::insert_into(orders::table)
                     .values(chunk)

@@ -1,0 +1,3 @@
+DROP TABLE order_search_words;
+DROP INDEX orders_search;
+DROP FUNCTION voelgoed_fold(text);
