@@ -3,6 +3,7 @@
 //! domain values (`filter.rs`); the queries serve it from indexes (`search.rs`), free
 //! text from the text index (`text_index.rs`, typos through `words.rs`).
 
+mod buyer_match;
 mod filter;
 mod handlers;
 mod labels;

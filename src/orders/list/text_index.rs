@@ -7,12 +7,11 @@
 //! rowid of SQLite's index; it orders as `(created_at, id)` except between orders made
 //! in the same millisecond more than two million ids apart.
 
-use std::collections::HashSet;
-
 use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool};
 
+use super::buyer_match::{buyer_hits, buyer_page, Term, Terms};
 use super::filter::{Cursor, OrderFilter, SearchText, INDEXED_WORD_CHARS};
 use super::search::{scoped, OrderSummary};
 use super::words::{corrections, fold};
@@ -29,21 +28,9 @@ pub fn search_key(created_at: i64, id: i64) -> i64 {
 }
 
 impl OrderSummary {
-    fn search_key(&self) -> i64 {
+    pub(super) fn search_key(&self) -> i64 {
         search_key(self.created_at, self.id)
     }
-}
-
-/// A word of the query and the buyer words it may stand for (itself, typos corrected).
-struct Term {
-    spellings: Vec<String>,
-}
-
-/// The query's words: those the index serves (with their corrections) and the short
-/// ones, checked on each match.
-struct Terms {
-    indexed: Vec<Term>,
-    short: Vec<String>,
 }
 
 fn terms(conn: &mut DbConnection, tenant: &Tenant, text: &SearchText) -> QueryResult<Terms> {
@@ -152,200 +139,4 @@ fn keyed_page(
         .limit(limit)
         .select(OrderSummary::as_select())
         .load(conn)
-}
-
-/// A value bound to a raw statement.
-enum Bind {
-    Int(i64),
-    Text(String),
-}
-
-/// A raw statement being written, with its parameters in order.
-struct Statement {
-    sql: String,
-    binds: Vec<Bind>,
-    postgres: bool,
-}
-
-impl Statement {
-    fn new(conn: &DbConnection) -> Self {
-        Self {
-            sql: String::new(),
-            binds: Vec::new(),
-            postgres: matches!(conn, DbConnection::Postgresql(_)),
-        }
-    }
-
-    fn push(&mut self, sql: &str) -> &mut Self {
-        self.sql.push_str(sql);
-        self
-    }
-
-    fn bind(&mut self, value: Bind) -> &mut Self {
-        self.binds.push(value);
-        if self.postgres {
-            self.sql.push_str(&format!("${}", self.binds.len()));
-        } else {
-            self.sql.push('?');
-        }
-        self
-    }
-
-    fn load<T>(self, conn: &mut DbConnection) -> QueryResult<Vec<T>>
-    where
-        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
-    {
-        let Statement { sql, binds, .. } = self;
-        crate::with_backend!(conn, |c| {
-            let mut query = diesel::sql_query(sql).into_boxed();
-            for value in binds {
-                query = match value {
-                    Bind::Int(v) => query.bind::<BigInt, _>(v),
-                    Bind::Text(v) => query.bind::<Text, _>(v),
-                };
-            }
-            query.load::<T>(c)
-        })
-    }
-}
-
-/// The FTS5 query for the terms: the organisation's row, and each word in any spelling.
-fn fts_query(tenant: &Tenant, terms: &Terms) -> String {
-    let phrase = |text: &str| format!("doc : \"{}\"", text.replace('"', "\"\""));
-    let mut parts = vec![format!("org : \"#{}#\"", tenant.organization_id())];
-    for term in &terms.indexed {
-        let spellings: Vec<String> = term.spellings.iter().map(|s| phrase(s)).collect();
-        parts.push(format!("({})", spellings.join(" OR ")));
-    }
-    parts.join(" AND ")
-}
-
-/// PostgreSQL: the folded buyer matches every word in some spelling.
-fn push_pg_words(statement: &mut Statement, terms: &Terms) {
-    let escape = |word: &str| word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    let spellings = terms
-        .indexed
-        .iter()
-        .map(|t| t.spellings.clone())
-        .chain(terms.short.iter().map(|s| vec![s.clone()]));
-    for spellings in spellings {
-        statement.push(" AND (false");
-        for spelling in spellings {
-            statement
-                .push(" OR voelgoed_fold(buyer_name || ' ' || buyer_email) LIKE '%' || voelgoed_fold(")
-                .bind(Bind::Text(escape(&spelling)))
-                .push(") || '%'");
-        }
-        statement.push(")");
-    }
-}
-
-const SQLITE_COLUMNS: &str = "SELECT o.id, o.event_id, o.code, o.buyer_name, o.buyer_email, o.status, o.gross, \
-     o.created_at FROM order_search s CROSS JOIN orders o";
-const PG_COLUMNS: &str = "SELECT id, event_id, code, buyer_name, buyer_email, status, gross, created_at FROM orders";
-
-/// The orders whose buyer matches the terms, a page in search-key order below `before`.
-fn buyer_page(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    filter: &OrderFilter,
-    terms: &Terms,
-    before: Option<i64>,
-    limit: i64,
-) -> QueryResult<Vec<OrderSummary>> {
-    let mut s = Statement::new(conn);
-    let org = tenant.organization_id();
-    let upper = [before, filter.created_before.map(|at| search_key(at, 0))]
-        .into_iter()
-        .flatten()
-        .min();
-    let lower = filter.created_from.map(|at| search_key(at, 0));
-    if s.postgres {
-        s.push(PG_COLUMNS)
-            .push(" WHERE organization_id = ")
-            .bind(Bind::Int(org));
-        push_pg_words(&mut s, terms);
-        push_filters(&mut s, filter, "");
-        if let Some(before) = before {
-            let (at, low) = (before.div_euclid(KEY_STEP), before.rem_euclid(KEY_STEP));
-            s.push(" AND created_at <= ").bind(Bind::Int(at));
-            s.push(" AND (created_at < ").bind(Bind::Int(at));
-            s.push(" OR (id & 2097151) < ").bind(Bind::Int(low)).push(")");
-        }
-        s.push(" ORDER BY created_at DESC, (id & 2097151) DESC LIMIT ")
-            .bind(Bind::Int(limit));
-    } else {
-        s.push(SQLITE_COLUMNS)
-            .push(" WHERE order_search MATCH ")
-            .bind(Bind::Text(fts_query(tenant, terms)));
-        if let Some(upper) = upper {
-            s.push(" AND s.rowid < ").bind(Bind::Int(upper));
-        }
-        if let Some(lower) = lower {
-            s.push(" AND s.rowid >= ").bind(Bind::Int(lower));
-        }
-        s.push(" AND o.organization_id = ").bind(Bind::Int(org));
-        s.push(" AND o.created_at = (s.rowid >> 21) AND (o.id & 2097151) = (s.rowid & 2097151)");
-        push_sqlite_short_words(&mut s, terms);
-        push_filters(&mut s, filter, "o.");
-        s.push(" ORDER BY s.rowid DESC LIMIT ").bind(Bind::Int(limit));
-    }
-    s.load(conn)
-}
-
-/// Ids of `candidates` whose buyer matches the terms.
-fn buyer_hits(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    terms: &Terms,
-    candidates: &[OrderSummary],
-) -> QueryResult<HashSet<i64>> {
-    if terms.indexed.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let mut s = Statement::new(conn);
-    let keys: Vec<String> = candidates.iter().map(|o| o.search_key().to_string()).collect();
-    let ids: Vec<String> = candidates.iter().map(|o| o.id.to_string()).collect();
-    if s.postgres {
-        s.push(PG_COLUMNS)
-            .push(" WHERE organization_id = ")
-            .bind(Bind::Int(tenant.organization_id()));
-        s.push(&format!(" AND id IN ({})", ids.join(", ")));
-        push_pg_words(&mut s, terms);
-    } else {
-        s.push(SQLITE_COLUMNS)
-            .push(" WHERE order_search MATCH ")
-            .bind(Bind::Text(fts_query(tenant, terms)));
-        s.push(&format!(" AND s.rowid IN ({})", keys.join(", ")));
-        s.push(&format!(" AND o.id IN ({})", ids.join(", ")));
-        s.push(" AND o.created_at = (s.rowid >> 21) AND (o.id & 2097151) = (s.rowid & 2097151)");
-        push_sqlite_short_words(&mut s, terms);
-    }
-    Ok(s.load::<OrderSummary>(conn)?.into_iter().map(|o| o.id).collect())
-}
-
-/// SQLite: the words too short for the index, found in the buyer's lower-cased text.
-fn push_sqlite_short_words(s: &mut Statement, terms: &Terms) {
-    for word in &terms.short {
-        s.push(" AND instr(lower(o.buyer_name || ' ' || o.buyer_email), ")
-            .bind(Bind::Text(word.clone()))
-            .push(") > 0");
-    }
-}
-
-/// The list's other filters on the joined orders (`prefix` names them).
-fn push_filters(s: &mut Statement, filter: &OrderFilter, prefix: &str) {
-    if let Some(status) = filter.status {
-        s.push(&format!(" AND {prefix}status = "))
-            .bind(Bind::Text(status.as_str().to_owned()));
-    }
-    if let Some(event) = filter.event_id {
-        s.push(&format!(" AND {prefix}event_id = ")).bind(Bind::Int(event));
-    }
-    if let Some(from) = filter.created_from {
-        s.push(&format!(" AND {prefix}created_at >= ")).bind(Bind::Int(from));
-    }
-    if let Some(before) = filter.created_before {
-        s.push(&format!(" AND {prefix}created_at < ")).bind(Bind::Int(before));
-    }
 }
