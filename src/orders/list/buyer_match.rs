@@ -111,8 +111,13 @@ fn push_pg_words(statement: &mut Statement, terms: &Terms) {
     }
 }
 
-const SQLITE_COLUMNS: &str = "SELECT o.id, o.event_id, o.code, o.buyer_name, o.buyer_email, o.status, o.gross, \
-     o.created_at FROM order_search s CROSS JOIN orders o";
+/// SQLite: the index drives (CROSS JOIN keeps it the outer loop), each match is joined
+/// to its order by `(organization_id, created_at)` from the key, so another
+/// organisation's match finds no row.
+const SQLITE_COLUMNS: &str = "SELECT orders.id, orders.event_id, orders.code, orders.buyer_name, orders.buyer_email, \
+     orders.status, orders.gross, orders.created_at FROM order_search CROSS JOIN orders";
+const SQLITE_JOIN: &str = " AND orders.created_at = (order_search.rowid >> 21) \
+     AND (orders.id & 2097151) = (order_search.rowid & 2097151)";
 const PG_COLUMNS: &str = "SELECT id, event_id, code, buyer_name, buyer_email, status, gross, created_at FROM orders";
 
 /// The orders whose buyer matches the terms, a page in search-key order below `before`.
@@ -150,17 +155,19 @@ pub(super) fn buyer_page(
             .push(" WHERE order_search MATCH ")
             .bind(Bind::Text(fts_query(tenant, terms)));
         if let Some(upper) = upper {
-            s.push(" AND s.rowid < ").bind(Bind::Int(upper));
+            s.push(" AND order_search.rowid < ").bind(Bind::Int(upper));
         }
         if let Some(lower) = lower {
-            s.push(" AND s.rowid >= ").bind(Bind::Int(lower));
+            s.push(" AND order_search.rowid >= ").bind(Bind::Int(lower));
         }
-        s.push(" AND o.organization_id = ").bind(Bind::Int(org));
-        s.push(" AND o.created_at = (s.rowid >> 21) AND (o.id & 2097151) = (s.rowid & 2097151)");
+        s.push(" AND orders.organization_id = ").bind(Bind::Int(org));
+        s.push(SQLITE_JOIN);
         push_sqlite_short_words(&mut s, terms);
-        push_filters(&mut s, filter, "o.");
-        s.push(" ORDER BY s.rowid DESC LIMIT ").bind(Bind::Int(limit));
+        push_filters(&mut s, filter, "orders.");
+        s.push(" ORDER BY order_search.rowid DESC LIMIT ")
+            .bind(Bind::Int(limit));
     }
+    s.push(" /* order search: buyer */");
     s.load(conn)
 }
 
@@ -187,9 +194,9 @@ pub(super) fn buyer_hits(
         s.push(SQLITE_COLUMNS)
             .push(" WHERE order_search MATCH ")
             .bind(Bind::Text(fts_query(tenant, terms)));
-        s.push(&format!(" AND s.rowid IN ({})", keys.join(", ")));
-        s.push(&format!(" AND o.id IN ({})", ids.join(", ")));
-        s.push(" AND o.created_at = (s.rowid >> 21) AND (o.id & 2097151) = (s.rowid & 2097151)");
+        s.push(&format!(" AND order_search.rowid IN ({})", keys.join(", ")));
+        s.push(&format!(" AND orders.id IN ({})", ids.join(", ")));
+        s.push(SQLITE_JOIN);
         push_sqlite_short_words(&mut s, terms);
     }
     Ok(s.load::<OrderSummary>(conn)?.into_iter().map(|o| o.id).collect())
@@ -198,7 +205,7 @@ pub(super) fn buyer_hits(
 /// SQLite: the words too short for the index, found in the buyer's lower-cased text.
 fn push_sqlite_short_words(s: &mut Statement, terms: &Terms) {
     for word in &terms.short {
-        s.push(" AND instr(lower(o.buyer_name || ' ' || o.buyer_email), ")
+        s.push(" AND instr(lower(orders.buyer_name || ' ' || orders.buyer_email), ")
             .bind(Bind::Text(word.clone()))
             .push(") > 0");
     }
