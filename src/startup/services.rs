@@ -159,6 +159,7 @@ async fn open_database(settings: &Settings) -> anyhow::Result<OpenedDatabase> {
         db::migrate(&pages)?;
         let mut conn = pages.get()?;
         crate::orders::list::fill_buyer_words_once(&mut conn)?;
+        crate::orders::list::resume_text_index(&mut conn)?;
         // Scaled out, the counters live in Redis and are rebuilt there when needed.
         let counters = match in_process {
             true => Some(InProcessCounters::rebuild(&mut conn, db::now_ms())?),

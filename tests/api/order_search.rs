@@ -239,3 +239,27 @@ async fn hostile_search_text_never_fails(app: &TestApp) {
     let words = "ann ".repeat(50);
     assert_eq!(status(words).await.0, 200, "50 words");
 }
+
+#[tokio::test]
+async fn bulk_loaded_orders_are_found_and_later_sales_too_on_sqlite() {
+    bulk_loaded_orders_are_found_and_later_sales_too(&spawn_app().await).await;
+}
+
+#[tokio::test]
+async fn bulk_loaded_orders_are_found_and_later_sales_too_on_postgres() {
+    bulk_loaded_orders_are_found_and_later_sales_too(&spawn_postgres_app("voelgoed_order_search_bulk").await).await;
+}
+
+/// The seeder pauses SQLite's index trigger and rebuilds the index at its end.
+async fn bulk_loaded_orders_are_found_and_later_sales_too(app: &TestApp) {
+    app.bulk_seed(300, 1).await;
+    let seeded = app.signed_in_as("owner@seed-1.test", "seed-owner").await;
+    assert!(!search(app, &seeded, "jansen").await.is_empty(), "a seeded surname");
+    assert!(
+        !search(app, &seeded, "jnasen").await.is_empty(),
+        "a seeded surname with a typo"
+    );
+    let later = place_a(app, ("Zola Khumalo", "zola@example.test"), 1, NOV_25_0030_AMSTERDAM).await;
+    let client = app.signed_in("owner@a.test").await;
+    assert_eq!(search(app, &client, "khumalo").await, vec![later.code]);
+}

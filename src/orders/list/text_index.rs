@@ -140,3 +140,49 @@ fn keyed_page(
         .select(OrderSummary::as_select())
         .load(conn)
 }
+
+/// SQLite: stops indexing inserted orders until `rebuild_text_index`, for bulk loads
+/// whose orders come in random time order (FTS5 flushes on every step back in rowid).
+/// PostgreSQL's expression index needs nothing.
+pub fn pause_text_index(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query("INSERT OR IGNORE INTO order_search_paused (paused) VALUES (1)").execute(c)?;
+    }
+    Ok(())
+}
+
+/// SQLite: rebuilds the text index from every order in key order (one pass, no step
+/// back) and lets the insert trigger index new orders again.
+pub fn rebuild_text_index(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        c.transaction::<_, diesel::result::Error, _>(|c| {
+            diesel::sql_query("INSERT INTO order_search (order_search) VALUES ('delete-all')").execute(c)?;
+            diesel::sql_query(
+                "INSERT INTO order_search (rowid, org, doc) SELECT created_at * 2097152 + (id & 2097151), \
+                 '#' || organization_id || '#', buyer_name || ' ' || buyer_email FROM orders ORDER BY 1",
+            )
+            .execute(c)?;
+            diesel::sql_query("DELETE FROM order_search_paused").execute(c)?;
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+/// SQLite: a bulk load that stopped before its end left the index paused: rebuild it
+/// (at start-up).
+pub fn resume_text_index(conn: &mut DbConnection) -> QueryResult<()> {
+    #[derive(QueryableByName)]
+    struct Paused {
+        #[diesel(sql_type = BigInt)]
+        paused: i64,
+    }
+    if let DbConnection::Sqlite(c) = conn {
+        let paused: Vec<Paused> = diesel::sql_query("SELECT paused FROM order_search_paused").load(c)?;
+        if paused.iter().any(|row| row.paused != 0) {
+            tracing::info!("rebuilding the order search's text index after an unfinished bulk load");
+            rebuild_text_index(conn)?;
+        }
+    }
+    Ok(())
+}

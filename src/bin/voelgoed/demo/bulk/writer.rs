@@ -10,7 +10,7 @@ use rand::Rng;
 use super::{EventToFill, OrderRow, RefundRow, TicketRow};
 use voelgoed::db::schema::{orders, refunds, tickets};
 use voelgoed::db::{DbConnection, Tenant};
-use voelgoed::orders::list::record_buyer_words;
+use voelgoed::orders::list::{pause_text_index, rebuild_text_index, record_buyer_words};
 use voelgoed::orders::{
     codes, fee_for, hour_of, net_of, record_sale, refund_amount, OrderStatus, SaleLine, TicketStatus,
 };
@@ -67,7 +67,9 @@ fn random_buyer(rng: &mut ThreadRng, id: i64) -> (String, String) {
 pub(super) const BATCH_ROWS: usize = 2_500;
 
 impl OrderWriter {
+    /// Orders come in random time order: the text index waits until `finish`.
     pub fn new(conn: &mut DbConnection) -> QueryResult<Self> {
+        pause_text_index(conn)?;
         let max_order: Option<i64> = orders::table.select(diesel::dsl::max(orders::id)).first(conn)?;
         let max_ticket: Option<i64> = tickets::table.select(diesel::dsl::max(tickets::id)).first(conn)?;
         Ok(Self {
@@ -266,7 +268,9 @@ impl OrderWriter {
     }
 
     /// PostgreSQL's id sequences do not see explicit ids: move them past what we wrote.
+    /// Then rebuilds the text index in one ordered pass.
     pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
+        rebuild_text_index(conn)?;
         if let DbConnection::Postgresql(pg) = conn {
             for table in ["orders", "tickets", "refunds"] {
                 diesel::sql_query(format!(
