@@ -9,8 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
 use super::filter::OrderFilter;
-use super::search::OrderSummary;
-use super::text_index::{search_key, KEY_STEP};
+use super::summary::{search_key, OrderSummary, KEY_STEP};
 use crate::db::{DbConnection, Tenant};
 
 /// A word of the query and the buyer words it may stand for (itself, typos corrected).

@@ -9,6 +9,7 @@ mod handlers;
 mod labels;
 mod search;
 mod stream;
+mod summary;
 mod text_index;
 mod views;
 mod words;
@@ -20,6 +21,7 @@ pub use search::{
     find_orders, newest_order_id, order_summaries, orders_since, OrderLine, OrderPage, OrderSummary, PAGE_ROWS,
 };
 pub use stream::orders_stream;
-pub use text_index::{pause_text_index, rebuild_text_index, resume_text_index, search_key, KEY_STEP};
+pub use summary::{search_key, KEY_STEP};
+pub use text_index::{pause_text_index, rebuild_text_index, resume_text_index};
 pub(super) use views::{status_badge, TIME_FORMAT};
 pub use words::{fill_buyer_words_once, fold, rebuild_buyer_words, record_buyer_words, TYPO_MIN_LETTERS};

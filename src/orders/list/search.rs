@@ -5,16 +5,17 @@
 
 use std::collections::HashMap;
 
-use diesel::dsl::{count_star, sql};
+use diesel::dsl::count_star;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::Bool;
 
 use super::filter::{Cursor, OrderFilter, SearchText};
 use super::labels::{event_labels, EventLabel};
+pub use super::summary::OrderSummary;
+use super::summary::{created_at, scoped};
 use super::text_index;
 use crate::db::schema::{orders, tickets};
 use crate::db::{DbConnection, MultiBackend, Tenant};
-use crate::orders::model::OrderStatus;
 
 diesel::define_sql_function! {
     /// SQL `lower(text)`: the expression the buyer-name index is built on.
@@ -23,19 +24,6 @@ diesel::define_sql_function! {
 
 /// Orders on one page of the list.
 pub const PAGE_ROWS: i64 = 50;
-
-#[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]
-#[diesel(table_name = orders)]
-pub struct OrderSummary {
-    pub id: i64,
-    pub event_id: i64,
-    pub code: String,
-    pub buyer_name: String,
-    pub buyer_email: String,
-    pub status: OrderStatus,
-    pub gross: i64,
-    pub created_at: i64,
-}
 
 /// One row of the order list, with what it needs from its event and tickets.
 #[derive(Clone, Debug)]
@@ -54,50 +42,6 @@ pub struct OrderPage {
 }
 
 type Condition = Box<dyn BoxableExpression<orders::table, MultiBackend, SqlType = Bool>>;
-
-/// `orders.created_at`, or with free text the same value in a form no index serves.
-fn created_at(by_text: bool) -> Box<dyn BoxableExpression<orders::table, MultiBackend, SqlType = BigInt>> {
-    if by_text {
-        Box::new(sql::<BigInt>("(orders.created_at + 0)"))
-    } else {
-        Box::new(orders::created_at)
-    }
-}
-
-/// The tenant's orders that pass the filter's status, event and dates, as a boxed
-/// query (the text is the caller's). `by_text`: the text drives, so these filters are
-/// written so that no index serves them (`+ 0`, `|| ''`) and the planner never walks a
-/// large event, status or date range checking each order against the text.
-pub(super) fn scoped(
-    tenant: &Tenant,
-    filter: &OrderFilter,
-    by_text: bool,
-) -> orders::BoxedQuery<'static, MultiBackend> {
-    let mut query = orders::table
-        .filter(orders::organization_id.eq(tenant.organization_id()))
-        .into_boxed();
-    if let Some(status) = filter.status {
-        query = if by_text {
-            query.filter(sql::<Text>("(orders.status || '')").eq(status))
-        } else {
-            query.filter(orders::status.eq(status))
-        };
-    }
-    if let Some(event_id) = filter.event_id {
-        query = if by_text {
-            query.filter(sql::<BigInt>("(orders.event_id + 0)").eq(event_id))
-        } else {
-            query.filter(orders::event_id.eq(event_id))
-        };
-    }
-    if let Some(from) = filter.created_from {
-        query = query.filter(created_at(by_text).ge(from));
-    }
-    if let Some(before) = filter.created_before {
-        query = query.filter(created_at(by_text).lt(before));
-    }
-    query
-}
 
 /// The filtered orders of the tenant with text too short for the text index: its
 /// prefix ranges on name, e-mail and code are unioned from their indexes, so the cost
@@ -142,16 +86,6 @@ pub fn find_orders(
         lines: with_events_and_tickets(conn, tenant, rows)?,
         next,
     })
-}
-
-impl OrderSummary {
-    /// The cursor of the page that starts after this order.
-    pub fn cursor(&self) -> Cursor {
-        Cursor {
-            created_at: self.created_at,
-            id: self.id,
-        }
-    }
 }
 
 /// Up to `limit` filtered orders after `after`, newest first: the keyset page itself.

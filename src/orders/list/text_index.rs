@@ -13,25 +13,10 @@ use diesel::sql_types::{BigInt, Bool};
 
 use super::buyer_match::{buyer_hits, buyer_page, Term, Terms};
 use super::filter::{Cursor, OrderFilter, SearchText, INDEXED_WORD_CHARS};
-use super::search::{scoped, OrderSummary};
+use super::summary::{scoped, search_key, OrderSummary, KEY_STEP};
 use super::words::{corrections, fold};
 use crate::db::schema::{orders, tickets};
 use crate::db::{DbConnection, Tenant};
-
-/// Orders one millisecond apart are this far apart in the search key.
-pub const KEY_STEP: i64 = 1 << 21;
-const ID_MASK: i64 = KEY_STEP - 1;
-
-/// Where an order sits in the search's newest-first order.
-pub fn search_key(created_at: i64, id: i64) -> i64 {
-    created_at.saturating_mul(KEY_STEP).saturating_add(id & ID_MASK)
-}
-
-impl OrderSummary {
-    pub(super) fn search_key(&self) -> i64 {
-        search_key(self.created_at, self.id)
-    }
-}
 
 fn terms(conn: &mut DbConnection, tenant: &Tenant, text: &SearchText) -> QueryResult<Terms> {
     let mut terms = Terms {
