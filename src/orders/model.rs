@@ -193,15 +193,6 @@ impl EmailStatus {
         }
     }
 
-    /// After a failed attempt: failed when retrying cannot help or the attempts ran out.
-    pub fn after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> Self {
-        if permanent || attempts >= max_attempts {
-            Self::Failed
-        } else {
-            Self::Queued
-        }
-    }
-
     fn as_stored(&self) -> &'static str {
         self.as_str()
     }
