@@ -35,6 +35,13 @@ pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation
 
 pub const AUDIT_LOG: Pattern = "/audit";
 
+pub const WEBHOOKS: Pattern = "/settings/webhooks";
+pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
+pub const WEBHOOK_DISABLE: Pattern = "/settings/webhooks/{id}/disable";
+pub const WEBHOOK_ENABLE: Pattern = "/settings/webhooks/{id}/enable";
+pub const WEBHOOK_DELETE: Pattern = "/settings/webhooks/{id}/delete";
+pub const WEBHOOK_TEST: Pattern = "/settings/webhooks/{id}/test";
+
 /// Where every live stream's URL starts (the stream guard counts them).
 pub const LIVE_STREAMS: &str = "/sse/";
 
@@ -101,6 +108,26 @@ pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
 }
 
+pub fn webhook(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}")
+}
+
+pub fn webhook_disable(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/disable")
+}
+
+pub fn webhook_enable(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/enable")
+}
+
+pub fn webhook_delete(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/delete")
+}
+
+pub fn webhook_test(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/test")
+}
+
 /// `base` with a query string appended, when there is one.
 pub fn with_query(base: &str, query: &str) -> String {
     match query.is_empty() {
@@ -144,6 +171,11 @@ mod tests {
             (order(7), fill(ORDER, &["7"])),
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+            (webhook(7), fill(WEBHOOK, &["7"])),
+            (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
+            (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),
+            (webhook_delete(7), fill(WEBHOOK_DELETE, &["7"])),
+            (webhook_test(7), fill(WEBHOOK_TEST, &["7"])),
         ];
         for (link, route) in pairs {
             assert_eq!(link, route);

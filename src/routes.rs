@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files};
+use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -55,6 +55,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
         .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
+        // Signed webhooks.
+        .route(paths::WEBHOOKS, web::get().to(webhooks::handlers::list_webhooks))
+        .route(paths::WEBHOOKS, web::post().to(webhooks::handlers::add_webhook))
+        .route(paths::WEBHOOK, web::get().to(webhooks::handlers::show_webhook))
+        .route(
+            paths::WEBHOOK_DISABLE,
+            web::post().to(webhooks::handlers::disable_webhook),
+        )
+        .route(
+            paths::WEBHOOK_ENABLE,
+            web::post().to(webhooks::handlers::enable_webhook),
+        )
+        .route(
+            paths::WEBHOOK_DELETE,
+            web::post().to(webhooks::handlers::delete_webhook),
+        )
+        .route(paths::WEBHOOK_TEST, web::post().to(webhooks::handlers::test_webhook))
         .service(
             web::scope(paths::API)
                 .app_data(scanning::api::json_config())

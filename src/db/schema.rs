@@ -224,6 +224,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        disabled_at -> Nullable<BigInt>,
+        scan_cursor -> BigInt,
+        scan_cursor_at -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        endpoint_id -> BigInt,
+        delivery_key -> Text,
+        event -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(events -> organizations (organization_id));
@@ -237,6 +269,7 @@ diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
 diesel::joinable!(kiosk_links -> events (event_id));
 diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -256,6 +289,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     gate_ticket_types,
     kiosk_links,
     ticket_sales_hourly,
+    webhook_endpoints,
+    webhook_deliveries,
 );
 
 // Order management (refunds and audit entries name the user who acted).

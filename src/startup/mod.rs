@@ -75,7 +75,7 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, live
     /// streams end (clients reconnect elsewhere), scan groups in flight are decided and
-    /// answered, the e-mail worker finishes its delivery and releases what it claimed.
+    /// answered, the e-mail and webhook workers finish their delivery and release what they claimed.
     pub async fn run_until_terminated(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut serving = std::pin::pin!(self.server);
@@ -92,7 +92,7 @@ impl Application {
             .await
             .is_err()
         {
-            tracing::warn!("the e-mail worker did not stop in time");
+            tracing::warn!("the e-mail or webhook worker did not stop in time");
         }
         tracing::info!("stopped");
         Ok(())

@@ -18,6 +18,7 @@ use crate::redis_link::RedisLink;
 use crate::scanning::{
     self, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
 };
+use crate::webhooks::{self, WebhookWaker};
 
 /// The running console's services; the demo simulator, the benchmarks and the tests
 /// reach them through `Application::services`.
@@ -40,6 +41,8 @@ pub struct Services {
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: web::Data<OutboxWaker>,
+    /// Wakes the webhook delivery worker when a delivery is queued.
+    pub webhooks: web::Data<WebhookWaker>,
     /// The link to Redis when scaled out (`--redis`).
     pub redis: Option<web::Data<RedisLink>>,
     /// Begun on SIGTERM: live streams end, workers stop.
@@ -73,8 +76,9 @@ struct Gates {
 
 impl Services {
     /// Opens and migrates the database, connects Redis when scaled out, and starts the
-    /// live hub, the scan writer, the e-mail worker and the session purge. Also returns
-    /// the e-mail worker's task, which shutdown waits for.
+    /// live hub, the scan writer, the e-mail and webhook workers, the `scan.recorded`
+    /// batching and the session purge. Also returns a task that ends when both delivery
+    /// workers have stopped, which shutdown waits for.
     pub async fn start(settings: Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
         let OpenedDatabase {
             pages: pool,
@@ -97,6 +101,17 @@ impl Services {
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
+        let (webhook_waker, webhook_worker) =
+            webhooks::start_worker(pool.clone(), &settings.webhooks, shutdown.clone())?;
+        webhooks::start_scan_batches(
+            pool.clone(),
+            webhook_waker.clone(),
+            settings.webhooks.scan_batch_every,
+            shutdown.clone(),
+        );
+        let workers = tokio::spawn(async move {
+            let _ = tokio::join!(outbox_worker, webhook_worker);
+        });
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
         let services = Self {
@@ -117,11 +132,12 @@ impl Services {
             device_tokens: web::Data::new(DeviceTokens::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
+            webhooks: web::Data::new(webhook_waker),
             redis: redis.map(web::Data::from),
             shutdown: web::Data::new(shutdown),
             sessions: web::Data::new(sessions),
         };
-        Ok((services, outbox_worker))
+        Ok((services, workers))
     }
 
     /// Every service as app data of the server.
@@ -139,6 +155,7 @@ impl Services {
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
+            .app_data(self.webhooks.clone())
             .app_data(self.shutdown.clone())
             .app_data(self.sessions.clone());
         if let Some(redis) = &self.redis {

@@ -176,6 +176,10 @@ struct RunningArgs {
     limits: LimitArgs,
     #[command(flatten)]
     metrics: MetricsArgs,
+    /// Deliver webhooks to private, loopback and other non-public addresses too (tests
+    /// and development); without it they are refused when added and before each delivery.
+    #[arg(long, env = "VOELGOED_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 /// `GET /metrics` (Prometheus).
@@ -198,6 +202,7 @@ impl RunningArgs {
         self.limits.apply(settings);
         settings.metrics.enabled = self.metrics.metrics.is_on();
         settings.metrics.token = self.metrics.metrics_token.filter(|t| !t.trim().is_empty());
+        settings.webhooks.allow_private = self.webhooks_allow_private;
         Ok(())
     }
 }
