@@ -28,17 +28,20 @@ impl WebhookUrl {
         if raw.is_empty() {
             return Err("enter the endpoint's URL".into());
         }
-        if raw.chars().count() > MAX_URL_CHARS || raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err("the URL must be at most 2,000 characters, without spaces or control characters".into());
+        if raw.chars().count() > MAX_URL_CHARS {
+            return Err("the URL must be at most 2,000 characters".into());
         }
-        let uri: awc::http::Uri = raw
-            .parse()
-            .map_err(|_| format!("{raw:?} is not a URL like https://example.com/hooks"))?;
-        let default_port = match uri.scheme_str() {
-            Some("https") => 443,
-            Some("http") => 80,
+        if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err("the URL must not contain spaces or control characters".into());
+        }
+        let not_a_url = || format!("{raw:?} is not a URL like https://example.com/hooks");
+        let (scheme, _) = raw.split_once("://").ok_or_else(not_a_url)?;
+        let default_port = match scheme.to_ascii_lowercase().as_str() {
+            "https" => 443,
+            "http" => 80,
             _ => return Err("the URL must start with http:// or https://".into()),
         };
+        let uri: awc::http::Uri = raw.parse().map_err(|_| not_a_url())?;
         let Some(authority) = uri.authority() else {
             return Err("the URL must name a host".into());
         };

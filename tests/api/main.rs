@@ -37,3 +37,4 @@ mod sign_in_throttle;
 mod slow_readers;
 mod sse;
 mod tenancy;
+mod webhooks;

@@ -121,6 +121,16 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
     ("GET", "/audit", [401, 403, 200, 200]),
     ("GET", "/sse/orders", [401, 200, 200, 200]),
+    // Webhooks are the owner's: B lists its own; A's endpoint is 404 to B. The sweep's
+    // form names no URL, so adding one is a 400 for both owners.
+    ("GET", "/settings/webhooks", [401, 403, 200, 200]),
+    ("POST", "/settings/webhooks", [401, 403, 400, 400]),
+    ("GET", "/settings/webhooks/{id}", [401, 403, 200, 404]),
+    ("POST", "/settings/webhooks/{id}/disable", [401, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/enable", [401, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/test", [401, 403, 303, 404]),
+    // Last of A's endpoint's rows: it is gone after this one.
+    ("POST", "/settings/webhooks/{id}/delete", [401, 403, 303, 404]),
     // The device API knows device tokens only; sessions do not count.
     ("POST", "/api/v1/scans", [401, 401, 401, 401]),
     ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401]),
@@ -132,6 +142,7 @@ struct Ids {
     resend_order: i64,
     revoke_link: i64,
     kiosk_token: String,
+    webhook: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -178,6 +189,22 @@ async fn kiosk_link(app: &TestApp, owner: &reqwest::Client) -> (i64, String) {
     (id, token)
 }
 
+/// An endpoint of org A's (the app refuses its loopback URL at delivery; nothing is sent).
+async fn webhook_endpoint_a(app: &TestApp) -> i64 {
+    let org = app.fixture.org_a.organization_id();
+    app.db(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "INSERT INTO webhook_endpoints (organization_id, url, events, secret, scan_cursor, scan_cursor_at, created_at) \
+             VALUES ({org}, 'http://127.0.0.1:9/roles', 'order.paid', 'whsec_roles', 0, 0, 0)"
+        ))
+        .execute(conn)
+        .unwrap();
+    })
+    .await;
+    app.newest_id("webhook_endpoints").await
+}
+
 async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids: &Ids) -> u16 {
     let path = template
         .replace("{file}", "app.css")
@@ -186,6 +213,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
     let path = match template {
         t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
+        t if t.starts_with("/settings/webhooks/{id}") => path.replace("{id}", &ids.webhook.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
     };
     let path = if template == "/orders/{id}/refund" && method == "GET" {
@@ -235,12 +263,14 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     ];
     let (revoke_link, _) = kiosk_link(&app, &askers[2].client).await;
     let (_, kiosk_token) = kiosk_link(&app, &askers[2].client).await;
+    let webhook = webhook_endpoint_a(&app).await;
     let ids = Ids {
         event: app.fixture.event_a,
         refund_order,
         resend_order,
         revoke_link,
         kiosk_token,
+        webhook,
     };
 
     let routes = routes_in_the_route_table();
