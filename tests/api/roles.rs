@@ -242,6 +242,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
             ("idempotency_key", "roles-sweep"),
             ("scope", "all"),
             ("amount", "4550"),
+            ("reason", "other"),
             ("email", "owner@a.test"),
             ("password", "wrong"),
         ]),

@@ -6,6 +6,7 @@ use maud::{html, Markup};
 use super::details::{OrderDetails, TicketLine};
 use super::refunds::RefundPlan;
 use crate::orders::list::{status_badge, TIME_FORMAT};
+use crate::orders::model::{RefundReason, MAX_NOTE_CHARS};
 use crate::paths;
 use crate::ui::components::{badge, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -55,7 +56,11 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
             @if details.refunds.is_empty() { p.muted { "No refunds." } }
             @else {
                 ul { @for refund in &details.refunds {
-                    li { (money(refund.amount)) " by " (refund.by) " on " (local_time(refund.created_at, &event.timezone, TIME_FORMAT)) }
+                    li data-refund {
+                        (money(refund.amount)) " by " (refund.by) " on " (local_time(refund.created_at, &event.timezone, TIME_FORMAT))
+                        " · " span data-refund-reason=(refund.reason.as_str()) { (refund.reason.label()) }
+                        @if let Some(note) = &refund.note { br; q.note data-refund-note { (note) } }
+                    }
                 } }
             }
             h2 { "E-mails" }
@@ -199,9 +204,27 @@ pub fn refund_confirmation_page(viewer: &Viewer, c: &Confirmation) -> Markup {
                     input type="hidden" name="scope" value="tickets";
                     @for ticket in &c.plan.tickets { input type="hidden" name="ticket" value=(ticket.id); }
                 }
+                (reason_fields())
                 button type="submit" data-confirm-refund { "Refund " (money(c.plan.amount)) }
                 " " a href=(paths::order(c.order_id)) { "Cancel" }
             }
         },
     )
+}
+
+/// The reason (required, from the short list) and the optional note of a refund or a void.
+pub fn reason_fields() -> Markup {
+    html! {
+        p.field {
+            label for="reason" { "Reason" }
+            select #reason name="reason" required {
+                option value="" { "Choose a reason…" }
+                @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
+            }
+        }
+        p.field {
+            label for="note" { "Note " span.muted { "(optional, up to " (MAX_NOTE_CHARS) " characters)" } }
+            textarea #note name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
+        }
+    }
 }
