@@ -110,7 +110,8 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
                 (table)
                 p {
                     button type="submit" name="scope" value="tickets" { "Refund chosen tickets…" } " "
-                    button type="submit" name="scope" value="all" { "Refund whole order…" }
+                    button type="submit" name="scope" value="all" { "Refund whole order…" } " "
+                    a.button href=(paths::order_void(details.order.id)) data-void { "Cancel tickets without refunding…" }
                 }
             }
         } @else {
@@ -227,4 +228,33 @@ pub fn reason_fields() -> Markup {
             textarea #note name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
         }
     }
+}
+
+/// What the owner sees before a void: the tickets it cancels, that no money moves, and
+/// the reason to give.
+pub fn void_confirmation_page(viewer: &Viewer, details: &OrderDetails, tickets: &[TicketLine]) -> Markup {
+    let order = &details.order;
+    let money = |minor| Money {
+        minor,
+        currency: &details.event.currency,
+    };
+    layout::page(
+        &format!("Cancel order {} without refunding", order.code),
+        Some(viewer),
+        html! {
+            p { a href=(paths::order(order.id)) { "← Order " (order.code) } }
+            h1 { "Cancel " (tickets.len()) " ticket(s) without refunding?" }
+            p { "These tickets will be refused at the gates from that moment and can be sold again. "
+                "No money moves: nothing is paid back and the order's " (money(order.net)) " net stays." }
+            ul.void-tickets { @for ticket in tickets {
+                li { code { (ticket.code) } " · " (ticket.ticket_type) }
+            } }
+            form method="post" action=(paths::order_void(order.id)) {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                (reason_fields())
+                button type="submit" data-confirm-void { "Cancel tickets without refunding" }
+                " " a href=(paths::order(order.id)) { "Keep the order" }
+            }
+        },
+    )
 }
