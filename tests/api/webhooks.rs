@@ -12,7 +12,7 @@ use voelgoed::config::Settings;
 use voelgoed::db::schema::webhook_deliveries;
 use voelgoed::db::{self, DatabaseUrl};
 
-use crate::helpers::orders::{place, place_a, refund_through_confirmation};
+use crate::helpers::orders::{confirmation_form, place, place_a, refund_through_confirmation, with_reason};
 use crate::helpers::postgres::spawn_postgres_app_with;
 use crate::helpers::webhook_listener::{signature_verifies, Answer, WebhookListener};
 use crate::helpers::{another_instance, batch, csrf_token, scan, spawn_app_with, text_of, voelgoed, TestApp};
@@ -328,6 +328,43 @@ async fn a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed(app: TestAp
     assert_eq!(body["data"]["order_id"], order.id);
     assert_eq!(body["data"]["amount"], 9_100);
     assert_eq!(body["data"]["status"], "refunded");
+    assert!(body["data"]["reason"].is_string(), "{body}");
+}
+
+async fn a_void_is_delivered_as_order_cancelled(app: TestApp) {
+    let listener = WebhookListener::start(Answer::Ok).await;
+    add_endpoint(&app, &listener.url(), &["order.cancelled"]).await;
+    let order = place_a(&app, ("Anna", "anna@example.test"), 2, db::now_ms()).await;
+    let owner = app.signed_in("owner@a.test").await;
+    let form = confirmation_form(&app.page(&owner, &format!("/orders/{}/void", order.id)).await);
+
+    let response = owner
+        .post(app.url(&format!("/orders/{}/void", order.id)))
+        .form(&with_reason(form, "fraud", "stolen card"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+
+    let received = listener.wait_for(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    let body = received[0].json();
+    assert_eq!(body["type"], "order.cancelled");
+    assert_eq!(body["data"]["order_id"], order.id);
+    assert_eq!(body["data"]["status"], "cancelled");
+    assert_eq!(body["data"]["reason"], "fraud");
+    assert_eq!(body["data"]["note"], "stolen card");
+    assert_eq!(body["data"]["tickets"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_void_is_delivered_as_order_cancelled_on_sqlite() {
+    a_void_is_delivered_as_order_cancelled(sqlite_app(3).await).await;
+}
+
+#[tokio::test]
+async fn a_void_is_delivered_as_order_cancelled_on_postgres() {
+    a_void_is_delivered_as_order_cancelled(postgres_app("webhooks_void", 3).await).await;
 }
 
 #[tokio::test]

@@ -130,6 +130,9 @@ fn void_in_transaction(
         &details,
         now,
     )?;
+    let data = serde_json::json!({ "order_id": request.order_id, "code": order.code, "event_id": order.event_id,
+        "status": OrderStatus::Cancelled.as_str(), "reason": request.reason.as_str(), "note": request.note, "tickets": codes });
+    crate::webhooks::enqueue(conn, tenant, crate::webhooks::EventKind::OrderCancelled, &data, now)?;
     Ok(Ok(Voided {
         tickets: codes.len(),
         event_id: order.event_id,
