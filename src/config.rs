@@ -74,6 +74,8 @@ pub struct WebhookSettings {
     pub timeout: Duration,
     /// How often `scan.recorded` batches are cut: at most one delivery per endpoint per period.
     pub scan_batch_every: Duration,
+    /// How often the dashboards' alerts are looked at for `capacity.alert`.
+    pub alert_check_every: Duration,
 }
 
 impl Default for WebhookSettings {
@@ -87,6 +89,7 @@ impl Default for WebhookSettings {
             },
             timeout: Duration::from_secs(10),
             scan_batch_every: Duration::from_secs(1),
+            alert_check_every: Duration::from_secs(2),
         }
     }
 }

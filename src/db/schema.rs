@@ -242,6 +242,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_alerts (organization_id, event_id, alert_key) {
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        alert_key -> Text,
+        began_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> BigInt,
         organization_id -> BigInt,
@@ -293,6 +303,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     ticket_sales_hourly,
     webhook_endpoints,
     webhook_deliveries,
+    webhook_alerts,
 );
 
 // Order management (refunds and audit entries name the user who acted).

@@ -109,6 +109,12 @@ impl Services {
             settings.webhooks.scan_batch_every,
             shutdown.clone(),
         );
+        crate::dashboard::start_alert_hooks(
+            pool.clone(),
+            metrics.clone(),
+            settings.webhooks.alert_check_every,
+            shutdown.clone(),
+        );
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });

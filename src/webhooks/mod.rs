@@ -8,6 +8,7 @@
 //! backoff through the queue machinery it shares with the e-mail outbox
 //! (`db::lease_queue`).
 
+mod alerts;
 mod courier;
 mod endpoints;
 pub mod handlers;
@@ -18,6 +19,7 @@ mod signing;
 mod target;
 mod views;
 
+pub use alerts::{announce_alerts, subscribed_organizations};
 pub use courier::{start_worker, WebhookWaker};
 pub use endpoints::{add_endpoint, create_webhook_command, AddedEndpoint, EndpointRequest};
 pub use model::{EventKind, EventSet};

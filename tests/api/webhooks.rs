@@ -409,6 +409,38 @@ async fn an_order_rolled_back_sends_nothing_and_one_committed_sends_once() {
     assert_eq!(app.count("webhook_deliveries").await, 1);
 }
 
+async fn a_capacity_alert_is_announced_once_when_it_begins(first: TestApp) {
+    let second = another_instance(&first).await;
+    let listener = WebhookListener::start(Answer::Ok).await;
+    add_endpoint(&first, &listener.url(), &["capacity.alert"]).await;
+
+    // The ticket type holds 500: 450 sold is past 90 %.
+    first.sell_tickets_a(450).await;
+    let received = listener.wait_for(1, WAIT).await;
+    assert_eq!(received.len(), 1);
+    let body = received[0].json();
+    assert_eq!(body["type"], "capacity.alert");
+    assert_eq!(body["data"]["event_id"], first.fixture.event_a);
+    assert_eq!(body["data"]["subject"], "ticket_type");
+    assert_eq!(body["data"]["ticket_type"], "Regular");
+    assert_eq!(body["data"]["level"], "near");
+    second.sell_tickets_a(50).await;
+    let received = listener.wait_for(2, WAIT).await;
+    assert_eq!(received[1].json()["data"]["level"], "full");
+    tokio::time::sleep(Duration::from_millis(4_500)).await;
+    assert_eq!(listener.received().len(), 2, "each alert once, across both instances");
+}
+
+#[tokio::test]
+async fn a_capacity_alert_is_announced_once_when_it_begins_on_sqlite() {
+    a_capacity_alert_is_announced_once_when_it_begins(sqlite_app(3).await).await;
+}
+
+#[tokio::test]
+async fn a_capacity_alert_is_announced_once_when_it_begins_on_postgres() {
+    a_capacity_alert_is_announced_once_when_it_begins(postgres_app("webhooks_alerts", 3).await).await;
+}
+
 #[tokio::test]
 async fn the_test_button_sends_a_signed_test_and_a_disabled_endpoint_gets_nothing() {
     let app = sqlite_app(3).await;

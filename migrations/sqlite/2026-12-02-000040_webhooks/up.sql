@@ -35,3 +35,16 @@ CREATE TABLE webhook_deliveries (
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (organization_id, endpoint_id, id);
+
+-- capacity.alert: the alerts already announced per event (key like `occupancy:full`,
+-- `ticket_type:Regular:near`). The insert that adds one queues its deliveries, so an
+-- alert is announced once however many instances see it; one no instance has seen for
+-- a minute is deleted, and announced again when it returns.
+CREATE TABLE webhook_alerts (
+    organization_id BIGINT NOT NULL REFERENCES organizations(id),
+    event_id BIGINT NOT NULL REFERENCES events(id),
+    alert_key TEXT NOT NULL,
+    began_at BIGINT NOT NULL,
+    last_seen_at BIGINT NOT NULL,
+    PRIMARY KEY (organization_id, event_id, alert_key)
+);
