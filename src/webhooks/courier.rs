@@ -1,6 +1,6 @@
 //! The delivery worker: the shared queue loop (`db::lease_queue`) over
-//! `webhook_deliveries`, on a thread of its own (the HTTP client, awc, runs on one
-//! thread), posting each delivery signed, with a timeout, to an address checked
+//! `webhook_deliveries`, four at once on a thread of their own (the HTTP client, awc,
+//! runs on one thread), posting each delivery signed, with a timeout, to an address checked
 //! after resolving the endpoint's host. A 2xx answer is delivered; anything else,
 //! or no answer, is tried again after the backoff until the attempts run out.
 
@@ -26,6 +26,11 @@ impl WebhookWaker {
     }
 }
 
+/// Deliveries under way at once per process, so one slow endpoint (up to its timeout)
+/// does not hold up every other.
+const DELIVERIES_AT_ONCE: usize = 4;
+
+#[derive(Clone)]
 struct WebhookCourier {
     client: awc::Client,
     allow_private: bool,
@@ -97,7 +102,21 @@ pub fn start_worker(
                     allow_private,
                     timeout,
                 };
-                run_queue(pool, courier, policy, shutdown, queue_waker).await;
+                let loops: Vec<_> = (0..DELIVERIES_AT_ONCE)
+                    .map(|_| {
+                        let run = run_queue(
+                            pool.clone(),
+                            courier.clone(),
+                            policy,
+                            shutdown.clone(),
+                            queue_waker.clone(),
+                        );
+                        tokio::task::spawn_local(run)
+                    })
+                    .collect();
+                for finished in loops {
+                    let _ = finished.await;
+                }
             });
             let _ = done_tx.send(());
         })?;

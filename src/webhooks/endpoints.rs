@@ -1,6 +1,6 @@
 //! Managing endpoints: adding one (URL and events checked, the host resolved and
 //! refused when it is not public, a new secret), disabling, enabling, deleting, and
-//! queueing a test delivery. The settings page and `voelgoed admin create-webhook`
+//! queueing a test delivery, each change audited in its transaction. The settings page and `voelgoed admin create-webhook`
 //! both add through `add_endpoint`.
 
 use diesel::prelude::*;
@@ -11,8 +11,9 @@ use super::model::{EventKind, EventSet};
 use super::queries::{self, NewEndpoint};
 use super::signing::new_secret;
 use super::target::WebhookUrl;
+use crate::audit::{self, Action, Entry, Subject};
 use crate::db::schema::organizations;
-use crate::db::{self, Pool, Tenant};
+use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 
 /// An endpoint to add, as asked for.
@@ -52,7 +53,12 @@ pub async fn add_endpoint(
             created_by,
             now: db::now_ms(),
         };
-        Ok(queries::create_endpoint(conn, &tenant, &new)?)
+        Ok(db::write_transaction(conn, |conn| {
+            let id = queries::create_endpoint(conn, &tenant, &new)?;
+            let details = format!("{} for {}", new.url, new.events.to_stored());
+            audit_webhook(conn, &tenant, Action::WebhookCreated, created_by, id, &details, new.now)?;
+            Ok(id)
+        })?)
     })
     .await?;
     Ok(AddedEndpoint { id, secret })
@@ -86,18 +92,68 @@ pub async fn create_webhook_command(
 
 /// Disables or enables one of the tenant's endpoints (a disabled one is queued
 /// nothing, and what was queued for it is not sent).
-pub async fn set_enabled(pool: &Pool, tenant: Tenant, id: i64, enabled: bool) -> Result<(), AppError> {
-    let disabled_at = (!enabled).then(db::now_ms);
+pub async fn set_enabled(pool: &Pool, tenant: Tenant, user_id: i64, id: i64, enabled: bool) -> Result<(), AppError> {
+    let now = db::now_ms();
+    let action = if enabled {
+        Action::WebhookEnabled
+    } else {
+        Action::WebhookDisabled
+    };
     let changed = with_db(pool, move |conn| {
-        Ok(queries::set_disabled(conn, &tenant, id, disabled_at)?)
+        Ok(db::write_transaction(conn, |conn| {
+            let changed = queries::set_disabled(conn, &tenant, id, (!enabled).then_some(now))?;
+            if changed {
+                audit_webhook(conn, &tenant, action, Some(user_id), id, "", now)?;
+            }
+            Ok(changed)
+        })?)
     })
     .await?;
     changed.then_some(()).ok_or(AppError::NotFound)
 }
 
-pub async fn delete_endpoint(pool: &Pool, tenant: Tenant, id: i64) -> Result<(), AppError> {
-    let deleted = with_db(pool, move |conn| Ok(queries::delete_endpoint(conn, &tenant, id)?)).await?;
+/// Deletes one of the tenant's endpoints with its deliveries.
+pub async fn delete_endpoint(pool: &Pool, tenant: Tenant, user_id: i64, id: i64) -> Result<(), AppError> {
+    let deleted = with_db(pool, move |conn| {
+        Ok(db::write_transaction(conn, |conn| {
+            let url = queries::find_endpoint(conn, &tenant, id).map(|e| e.url);
+            let deleted = queries::delete_endpoint(conn, &tenant, id)?;
+            if deleted {
+                let url = url.unwrap_or_default();
+                audit_webhook(
+                    conn,
+                    &tenant,
+                    Action::WebhookDeleted,
+                    Some(user_id),
+                    id,
+                    &url,
+                    db::now_ms(),
+                )?;
+            }
+            Ok(deleted)
+        })?)
+    })
+    .await?;
     deleted.then_some(()).ok_or(AppError::NotFound)
+}
+
+/// The audit entry of a change to an endpoint (`user_id` None: the command line).
+fn audit_webhook(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    action: Action,
+    user_id: Option<i64>,
+    id: i64,
+    details: &str,
+    now: i64,
+) -> diesel::QueryResult<()> {
+    let entry = Entry {
+        action,
+        user_id,
+        subject: Subject::Webhook(id),
+        details,
+    };
+    audit::record(conn, tenant, &entry, now)
 }
 
 /// Queues a `webhook.test` delivery to one of the tenant's endpoints and wakes the worker.

@@ -79,7 +79,7 @@ pub async fn disable_webhook(
 ) -> Result<HttpResponse, AppError> {
     form.user.require_owner()?;
     let id = path.into_inner().0;
-    endpoints::set_enabled(&pool, form.user.tenant(), id, false).await?;
+    endpoints::set_enabled(&pool, form.user.tenant(), form.user.user_id, id, false).await?;
     Ok(see_other(&paths::webhook(id)))
 }
 
@@ -90,7 +90,7 @@ pub async fn enable_webhook(
 ) -> Result<HttpResponse, AppError> {
     form.user.require_owner()?;
     let id = path.into_inner().0;
-    endpoints::set_enabled(&pool, form.user.tenant(), id, true).await?;
+    endpoints::set_enabled(&pool, form.user.tenant(), form.user.user_id, id, true).await?;
     Ok(see_other(&paths::webhook(id)))
 }
 
@@ -100,7 +100,7 @@ pub async fn delete_webhook(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     form.user.require_owner()?;
-    endpoints::delete_endpoint(&pool, form.user.tenant(), path.into_inner().0).await?;
+    endpoints::delete_endpoint(&pool, form.user.tenant(), form.user.user_id, path.into_inner().0).await?;
     Ok(see_other(paths::WEBHOOKS))
 }
 

@@ -7,6 +7,7 @@
 //! scan path itself writes nothing for webhooks. Scans are read up to the newest id
 //! seen two looks ago, so a PostgreSQL transaction that took a lower id but committed
 //! later is not skipped. A delivery lists at most 500 scans; more wait for the next.
+//! The same task purges finished deliveries after 30 days.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -27,10 +28,30 @@ pub const SCANS_PER_DELIVERY: i64 = 500;
 /// Looks that pass before a scan id is read: its transaction has committed by then.
 const SETTLE_LOOKS: usize = 2;
 
-/// Starts the once-a-`every` look; it ends when the server stops.
+/// How long sent and failed deliveries stay in the log.
+const KEEP_DELIVERIES_MS: i64 = 30 * 86_400_000;
+/// How often they are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(3_600);
+
+/// Deletes deliveries finished more than 30 days ago (sent, or given up), by the
+/// `(status, next_attempt_at)` index: a sent row's next attempt is its lease's end,
+/// a failed one's is past its last attempt.
+fn purge_old_deliveries(conn: &mut DbConnection, now: i64) -> QueryResult<usize> {
+    use crate::db::schema::webhook_deliveries;
+    diesel::delete(
+        webhook_deliveries::table
+            .filter(webhook_deliveries::status.eq_any(["sent", "failed"]))
+            .filter(webhook_deliveries::next_attempt_at.lt(now - KEEP_DELIVERIES_MS)),
+    )
+    .execute(conn)
+}
+
+/// Starts the once-a-`every` look (and, hourly, the purge of deliveries older than 30
+/// days); it ends when the server stops.
 pub fn start(pool: Pool, waker: WebhookWaker, every: Duration, shutdown: Shutdown) {
     tokio::spawn(async move {
         let mut newest_seen: VecDeque<i64> = VecDeque::new();
+        let mut last_purge = std::time::Instant::now();
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let every_ms = i64::try_from(every.as_millis()).unwrap_or(1_000);
@@ -49,6 +70,16 @@ pub fn start(pool: Pool, waker: WebhookWaker, every: Duration, shutdown: Shutdow
                 Ok((newest.unwrap_or(0), queued))
             })
             .await;
+            if last_purge.elapsed() >= PURGE_EVERY {
+                last_purge = std::time::Instant::now();
+                let purged = run_blocking(&pool, |conn| -> Result<_, DbError> {
+                    Ok(purge_old_deliveries(conn, db::now_ms())?)
+                })
+                .await;
+                if let Err(e) = purged {
+                    tracing::warn!(error = %e, "purging old webhook deliveries failed");
+                }
+            }
             match looked {
                 Ok((newest, queued)) => {
                     newest_seen.push_back(newest);
