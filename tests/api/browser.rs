@@ -346,6 +346,18 @@ async fn a_refund_through_the_confirmation_step_shows_refunded_and_the_gate_refu
     browser.click(Locator::Css(r#"button[value="all"]"#)).await;
     browser.wait_for_element("[data-confirm-refund]").await;
     assert!(browser.text("h1").await.contains("€45.50"));
+    // The reason is required: the browser does not send the form without one.
+    browser.click(Locator::Css("[data-confirm-refund]")).await;
+    assert_eq!(app.count("refunds").await, 0, "no reason, no refund");
+    browser
+        .client
+        .find(Locator::Css(r#"select[name="reason"]"#))
+        .await
+        .unwrap()
+        .select_by_value("buyer_request")
+        .await
+        .unwrap();
+    browser.fill(r#"textarea[name="note"]"#, "Asked by phone").await;
     browser.click(Locator::Css("[data-confirm-refund]")).await;
 
     browser
