@@ -115,19 +115,21 @@ struct Look {
 }
 
 impl LiveRows {
-    /// A frame of new rows after each tick that brings some.
+    /// A frame of new and redrawn rows after each tick that brings some.
     fn frames(self, ticks: watch::Receiver<Option<Frame>>) -> impl Stream<Item = Frame> {
         stream::unfold((ticks, self), |(mut ticks, mut live)| async move {
             loop {
                 ticks.changed().await.ok()?;
-                if let Some(frame) = live.new_rows().await {
+                if let Some(frame) = live.look().await {
                     return Some((frame, (ticks, live)));
                 }
             }
         })
     }
 
-    async fn new_rows(&mut self) -> Option<Frame> {
+    /// New orders that pass the filter (on top) and the redrawn rows of orders changed
+    /// since the last look (in place), as one message each; None when there are neither.
+    async fn look(&mut self) -> Option<Frame> {
         let (tenant, filter) = (self.tenant, self.filter.clone());
         let (since, changes_seen) = (self.shown_up_to, self.changes_seen);
         let look = with_db(&self.pool, move |conn| {
