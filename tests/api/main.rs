@@ -18,6 +18,7 @@ mod hostile_input;
 mod htmx_errors;
 mod keep_alive;
 mod kiosk;
+mod live_rows;
 mod metrics;
 mod migrations;
 mod order_emails;
