@@ -90,6 +90,13 @@ pub fn start_worker(
     let (queue_waker, policy) = (waker.0.clone(), settings.retry);
     let (allow_private, timeout) = (settings.allow_private, settings.timeout);
     let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    // Held by a task of the caller's runtime: when that runtime ends (a test's does at
+    // its end) the thread stops too, and with it the pool it holds.
+    let (alive_tx, alive_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _alive = alive_tx;
+        std::future::pending::<()>().await;
+    });
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     std::thread::Builder::new()
         .name("webhook-deliveries".into())
@@ -114,10 +121,13 @@ pub fn start_worker(
                         tokio::task::spawn_local(run)
                     })
                     .collect();
-                for finished in loops {
-                    let _ = finished.await;
+                tokio::select! {
+                    _ = futures_util::future::join_all(loops) => {}
+                    _ = alive_rx => {}
                 }
             });
+            // Dropping the LocalSet ends whatever still runs on it.
+            drop(local);
             let _ = done_tx.send(());
         })?;
     let stopped = tokio::spawn(async move {
