@@ -64,8 +64,8 @@ pub async fn add_endpoint(
     Ok(AddedEndpoint { id, secret })
 }
 
-/// `voelgoed admin create-webhook`: adds an endpoint to organisation `org`; prints
-/// its signing secret.
+/// `voelgoed admin create-webhook`: adds an endpoint to organisation `org` for
+/// `events` (none: every event); prints its signing secret.
 pub async fn create_webhook_command(
     pool: &Pool,
     org: i64,
@@ -78,9 +78,13 @@ pub async fn create_webhook_command(
     })
     .await?;
     anyhow::ensure!(exists, "there is no organisation {org}");
+    let events: Vec<&str> = match events.is_empty() {
+        true => EventKind::SUBSCRIBABLE.iter().map(EventKind::as_str).collect(),
+        false => events.iter().map(String::as_str).collect(),
+    };
     let request = EndpointRequest {
         url,
-        events: events.iter().map(String::as_str).collect(),
+        events,
         created_by: None,
         allow_private,
     };

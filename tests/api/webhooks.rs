@@ -698,15 +698,23 @@ async fn the_admin_command_adds_an_endpoint_and_prints_its_secret() {
     let secret = String::from_utf8(added.stdout).unwrap().trim().to_owned();
     assert!(secret.starts_with("whsec_"), "{secret}");
 
+    let every = run(vec!["--url".into(), listener.url(), "--webhooks-allow-private".into()]);
+    assert!(every.status.success(), "{}", String::from_utf8_lossy(&every.stderr));
     let owner = app.signed_in("owner@a.test").await;
     let page = app.page(&owner, "/settings/webhooks").await;
     assert!(page.contains(&listener.url()) && page.contains("order.refunded"));
+    assert!(
+        page.contains("order.paid, order.refunded, order.cancelled, scan.recorded, capacity.alert"),
+        "none named: every event"
+    );
     assert!(!page.contains(&secret), "the secret is not shown again");
     place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
-    let received = listener.wait_for(1, WAIT).await;
-    assert!(signature_verifies(
-        &secret,
-        received[0].signature.as_deref().unwrap(),
-        &received[0].body
-    ));
+    let received = listener.wait_for(2, WAIT).await;
+    assert_eq!(received.len(), 2, "one order.paid for each endpoint");
+    assert!(
+        received
+            .iter()
+            .any(|r| signature_verifies(&secret, r.signature.as_deref().unwrap(), &r.body)),
+        "one of them signed with the printed secret"
+    );
 }

@@ -69,8 +69,8 @@ pub enum AdminCommand {
         #[arg(long)]
         url: String,
         /// An event it receives (order.paid, order.refunded, order.cancelled,
-        /// scan.recorded, capacity.alert); repeat for several.
-        #[arg(long = "event", required = true)]
+        /// scan.recorded, capacity.alert); repeat for several. None: every event.
+        #[arg(long = "event")]
         events: Vec<String>,
         /// Allow a private or loopback target (as `serve --webhooks-allow-private`).
         #[arg(long, env = "VOELGOED_WEBHOOKS_ALLOW_PRIVATE")]
