@@ -4,6 +4,7 @@
 
 mod connection;
 mod json_batch;
+pub mod lease;
 mod limits;
 mod pool_events;
 pub mod schema;

@@ -176,9 +176,7 @@ fn export(
     timezone: TimeZone,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let mut header = csv::Writer::from_writer(Vec::new());
-    header.write_record(HEADER)?;
-    if !out.send(header.into_inner()?) {
+    if !out.send(csv_header()?) {
         return Ok(());
     }
     db::without_memory_map(conn, |conn| {
@@ -188,9 +186,7 @@ fn export(
             let orders = order_summaries(conn, tenant, filter, after, ORDERS_PER_PAGE)?;
             let Some(last) = orders.last() else { break };
             after = Some(last.cursor());
-            let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-            let tickets = tickets_of(conn, tenant, &ids)?;
-            if !out.send(csv_rows(&orders, &tickets, &events, timezone)?) {
+            if !out.send(csv_of(conn, tenant, &orders, &events, &timezone)?) {
                 return Ok(());
             }
             if (orders.len() as i64) < ORDERS_PER_PAGE {
@@ -201,15 +197,24 @@ fn export(
     })
 }
 
-/// One page of orders as CSV rows, a row per ticket.
-fn csv_rows(
+/// The CSV's header row (the export's, and a bulk export job's).
+pub fn csv_header() -> anyhow::Result<Vec<u8>> {
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header.write_record(HEADER)?;
+    Ok(header.into_inner()?)
+}
+
+/// These orders as CSV rows, a row per ticket (the export's, and a bulk export job's).
+pub fn csv_of(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
     orders: &[OrderSummary],
-    tickets: &[ExportTicket],
     events: &HashMap<i64, EventLabel>,
-    timezone: TimeZone,
+    timezone: &TimeZone,
 ) -> anyhow::Result<Vec<u8>> {
+    let tickets = tickets_of(conn, tenant, &orders.iter().map(|o| o.id).collect::<Vec<_>>())?;
     let mut by_order: HashMap<i64, Vec<&ExportTicket>> = HashMap::new();
-    for ticket in tickets {
+    for ticket in &tickets {
         by_order.entry(ticket.order_id).or_default().push(ticket);
     }
     let mut csv = csv::Writer::from_writer(Vec::with_capacity(256 * 1024));

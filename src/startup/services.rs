@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, ConnectionManager, Pool};
 use crate::live::{Bus, Hub, InProcessBus, RedisBus, Shutdown};
+use crate::orders::bulk::{self, BulkWaker};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
@@ -40,11 +41,20 @@ pub struct Services {
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: web::Data<OutboxWaker>,
+    /// Wakes the bulk-job runner when a job is created.
+    pub bulk_jobs: web::Data<BulkWaker>,
     /// The link to Redis when scaled out (`--redis`).
     pub redis: Option<web::Data<RedisLink>>,
     /// Begun on SIGTERM: live streams end, workers stop.
     pub shutdown: web::Data<Shutdown>,
     pub sessions: web::Data<SessionWatch>,
+}
+
+/// The background workers, which finish (giving back what they claimed) once
+/// shutdown has begun.
+pub struct Workers {
+    pub outbox: tokio::task::JoinHandle<()>,
+    pub bulk_jobs: tokio::task::JoinHandle<()>,
 }
 
 /// What opening the database yields: a pool per kind of work, and what the live state
@@ -74,8 +84,8 @@ struct Gates {
 impl Services {
     /// Opens and migrates the database, connects Redis when scaled out, and starts the
     /// live hub, the scan writer, the e-mail worker and the session purge. Also returns
-    /// the e-mail worker's task, which shutdown waits for.
-    pub async fn start(settings: Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
+    /// the background workers' tasks, which shutdown waits for.
+    pub async fn start(settings: Settings) -> anyhow::Result<(Self, Workers)> {
         let OpenedDatabase {
             pages: pool,
             gates: gate_pool,
@@ -97,6 +107,7 @@ impl Services {
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
+        let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
         let services = Self {
@@ -117,11 +128,18 @@ impl Services {
             device_tokens: web::Data::new(DeviceTokens::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
+            bulk_jobs: web::Data::new(bulk_jobs),
             redis: redis.map(web::Data::from),
             shutdown: web::Data::new(shutdown),
             sessions: web::Data::new(sessions),
         };
-        Ok((services, outbox_worker))
+        Ok((
+            services,
+            Workers {
+                outbox: outbox_worker,
+                bulk_jobs: bulk_runner,
+            },
+        ))
     }
 
     /// Every service as app data of the server.
@@ -139,6 +157,7 @@ impl Services {
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
+            .app_data(self.bulk_jobs.clone())
             .app_data(self.shutdown.clone())
             .app_data(self.sessions.clone());
         if let Some(redis) = &self.redis {

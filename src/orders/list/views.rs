@@ -32,6 +32,24 @@ pub struct Results<'a> {
     pub stream_url: Option<String>,
     /// The CSV export of this filter, for owners (it holds every ticket code).
     pub csv_url: Option<String>,
+    /// The bulk actions' form (first pages only).
+    pub bulk: Option<BulkChoice>,
+}
+
+/// The form every row's checkbox belongs to (`form=` on the checkbox).
+pub const BULK_FORM_ID: &str = "bulk-form";
+
+/// What the bulk actions' form offers: the checked rows, or every order matching the
+/// filter (counted up to one past what a job takes).
+pub struct BulkChoice {
+    pub csrf_token: String,
+    /// Made for this render: a second submit of the same form returns the same job.
+    pub job_key: String,
+    pub matching: i64,
+    pub limit: i64,
+    pub filter: Vec<(&'static str, String)>,
+    /// Owners may also refund and export.
+    pub owner: bool,
 }
 
 pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[EventChoice], results: &Results) -> Markup {
@@ -95,9 +113,10 @@ pub fn order_results(results: &Results) -> Markup {
             @if results.lines.is_empty() {
                 p.notice data-empty { "No orders match this filter." }
             }
+            @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
             div.table-scroll {
                 table.orders {
-                    thead { tr { th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
+                    thead { tr { th { span.visually-hidden { "Select" } } th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
                     tbody id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
                         (order_rows(results.lines, results.timezone, results.next_page.as_deref()))
                     }
@@ -114,7 +133,7 @@ pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -
         @for line in lines { (order_row(line, timezone)) }
         @if let Some(next) = next_page {
             tr id=(LOAD_MORE_ID) {
-                td colspan="7" {
+                td colspan="8" {
                     a href=(next) hx-get=(next) hx-trigger="click, revealed" hx-target={ "#" (LOAD_MORE_ID) }
                         hx-swap="outerHTML" { "Load more orders" }
                 }
@@ -127,6 +146,7 @@ fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
     let order = &line.order;
     html! {
         tr data-order=(order.id) {
+            td { input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) }; }
             td { a href=(paths::order(order.id)) { (order.code) } }
             td { (order.buyer_name) small { (order.buyer_email) } }
             td { (line.event_name) }
@@ -134,6 +154,30 @@ fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
             td.num { (Money { minor: order.gross, currency: &line.currency }) }
             td { (status_badge(order.status)) }
             td.time { (local_time(order.created_at, timezone, TIME_FORMAT)) }
+        }
+    }
+}
+
+/// Bulk actions: a plain POST form (htmx posts it and shows a refusal in `#flash`).
+fn bulk_form(bulk: &BulkChoice) -> Markup {
+    let too_many = bulk.matching > bulk.limit;
+    html! {
+        form.bulk id=(BULK_FORM_ID) method="post" action=(paths::ORDER_JOBS) hx-post=(paths::ORDER_JOBS) hx-swap="none" {
+            input type="hidden" name="csrf_token" value=(bulk.csrf_token);
+            input type="hidden" name="job_key" value=(bulk.job_key);
+            @for (name, value) in &bulk.filter { input type="hidden" name=(name) value=(value); }
+            fieldset {
+                legend { "Bulk actions" }
+                label { input type="radio" name="scope" value="selected" checked; " The orders checked below" }
+                label { input type="radio" name="scope" value="filter" disabled[too_many || bulk.matching == 0];
+                    @if too_many { " All orders matching this filter (more than " (count(bulk.limit)) ": narrow it down)" }
+                    @else { " All " span data-matching { (count(bulk.matching)) } " orders matching this filter" } }
+                label { "Action " select name="action" {
+                    option value="resend" { "Resend confirmations" }
+                    @if bulk.owner { option value="refund" { "Refund whole orders" } option value="export" { "Export (CSV)" } }
+                } }
+                button type="submit" { "Start" }
+            }
         }
     }
 }

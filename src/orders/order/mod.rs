@@ -11,4 +11,6 @@ mod views;
 pub use details::{audit_order, find_order, order_details, order_tickets, Order, OrderDetails, TicketLine};
 pub use handlers::{refund_order, resend_confirmation, review_refund, show_order};
 pub use refunds::{plan_refund, refund, RefundOutcome, RefundPlan, RefundRefused, RefundRequest, RefundScope};
-pub use resend::{queue_confirmation, ResendRefused, RESENDS_PER_USER, RESEND_WINDOW_MS};
+pub use resend::{
+    queue_confirmation, queue_confirmation_from, ResendOrigin, ResendRefused, RESENDS_PER_USER, RESEND_WINDOW_MS,
+};

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::config::RetryPolicy;
 use crate::db::schema::email_outbox;
-use crate::db::{DbConnection, Tenant};
+use crate::db::{self, DbConnection, Tenant};
 use crate::orders::model::EmailStatus;
 
 /// What one delivery attempt came to.
@@ -93,7 +93,7 @@ pub(super) fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> 
             email_outbox::next_attempt_at,
         ))
         .load(conn)?;
-    let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    let until = db::lease::lease_end(now, lease);
     // Another worker may take one of these first: try the next.
     for message in due {
         let won = diesel::update(
@@ -104,7 +104,7 @@ pub(super) fn claim_next(conn: &mut DbConnection, now: i64, lease: Duration) -> 
         )
         .set(email_outbox::next_attempt_at.eq(until))
         .execute(conn)?;
-        if won == 1 {
+        if db::lease::won(won) {
             return Ok(Some(Leased { message, until }));
         }
     }
