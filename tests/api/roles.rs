@@ -120,6 +120,12 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     // The owner asks right after the supervisor: once a minute per order.
     ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
     ("GET", "/audit", [401, 403, 200, 200]),
+    // Bulk jobs: the sweep posts an export (owners only); B's job names A's order,
+    // which it refuses as no such order. The job in paths is one of A's.
+    ("POST", "/orders/jobs", [401, 403, 303, 303]),
+    ("GET", "/orders/jobs/{id}", [401, 200, 200, 404]),
+    ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 200, 404]),
+    ("GET", "/sse/orders/jobs/{id}", [401, 200, 200, 404]),
     ("GET", "/sse/orders", [401, 200, 200, 200]),
     // The device API knows device tokens only; sessions do not count.
     ("POST", "/api/v1/scans", [401, 401, 401, 401]),
@@ -132,6 +138,7 @@ struct Ids {
     resend_order: i64,
     revoke_link: i64,
     kiosk_token: String,
+    job: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -184,6 +191,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         .replace("{link}", &ids.revoke_link.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
+        t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
         t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
@@ -209,6 +217,12 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
             .client
             .post(app.url(&path))
             .json(&batch(vec![scan("roles-1", "VG-NOPE", "in")])),
+        "POST" if path == "/orders/jobs" => asker.client.post(app.url(&path)).form(&[
+            ("csrf_token", csrf.as_str()),
+            ("job_key", "roles-sweep"),
+            ("action", "export"),
+            ("order", &ids.refund_order.to_string()),
+        ]),
         "POST" => asker.client.post(app.url(&path)).form(&[
             ("csrf_token", csrf.as_str()),
             ("idempotency_key", "roles-sweep"),
@@ -220,6 +234,46 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         other => panic!("no request for {other}"),
     };
     builder.send().await.unwrap().status().as_u16()
+}
+
+/// A finished export job of organisation A's owner, of one order.
+async fn finished_export_job(app: &TestApp, order: i64) -> i64 {
+    use diesel::prelude::*;
+    use voelgoed::db::schema::{bulk_jobs, users};
+    let tenant = app.fixture.org_a;
+    let job = app
+        .db(move |conn| {
+            let user_id = users::table
+                .filter(users::email.eq("owner@a.test"))
+                .select(users::id)
+                .first(conn)
+                .unwrap();
+            let job = voelgoed::orders::bulk::NewJob {
+                user_id,
+                job_key: "roles-job".into(),
+                action: voelgoed::orders::bulk::BulkAction::Export,
+                refund: None,
+                order_ids: vec![order],
+            };
+            voelgoed::orders::bulk::create_job(conn, &tenant, &job).unwrap()
+        })
+        .await;
+    for _ in 0..100 {
+        let finished: Option<i64> = app
+            .db(move |conn| {
+                bulk_jobs::table
+                    .find(job)
+                    .select(bulk_jobs::finished_at)
+                    .first(conn)
+                    .unwrap()
+            })
+            .await;
+        if finished.is_some() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the export job did not finish");
 }
 
 #[tokio::test]
@@ -237,6 +291,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     let (_, kiosk_token) = kiosk_link(&app, &askers[2].client).await;
     let ids = Ids {
         event: app.fixture.event_a,
+        job: finished_export_job(&app, refund_order).await,
         refund_order,
         resend_order,
         revoke_link,

@@ -116,7 +116,7 @@ pub fn order_results(results: &Results) -> Markup {
             @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
             div.table-scroll {
                 table.orders {
-                    thead { tr { th { span.visually-hidden { "Select" } } th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
+                    thead { tr { th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
                     tbody id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
                         (order_rows(results.lines, results.timezone, results.next_page.as_deref()))
                     }
@@ -133,7 +133,7 @@ pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -
         @for line in lines { (order_row(line, timezone)) }
         @if let Some(next) = next_page {
             tr id=(LOAD_MORE_ID) {
-                td colspan="8" {
+                td colspan="7" {
                     a href=(next) hx-get=(next) hx-trigger="click, revealed" hx-target={ "#" (LOAD_MORE_ID) }
                         hx-swap="outerHTML" { "Load more orders" }
                 }
@@ -146,8 +146,10 @@ fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
     let order = &line.order;
     html! {
         tr data-order=(order.id) {
-            td { input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) }; }
-            td { a href=(paths::order(order.id)) { (order.code) } }
+            td {
+                input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) };
+                " " a href=(paths::order(order.id)) { (order.code) }
+            }
             td { (order.buyer_name) small { (order.buyer_email) } }
             td { (line.event_name) }
             td.num { (count(line.tickets)) }
