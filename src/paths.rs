@@ -31,6 +31,7 @@ pub const ORDERS_CSV: Pattern = "/orders.csv";
 pub const ORDERS_STREAM: Pattern = "/sse/orders";
 pub const ORDER: Pattern = "/orders/{id}";
 pub const ORDER_REFUND: Pattern = "/orders/{id}/refund";
+pub const ORDER_VOID: Pattern = "/orders/{id}/void";
 pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation";
 /// Bulk actions on orders: `POST` starts a job; each job has its page, stream and CSV.
 pub const ORDER_JOBS: Pattern = "/orders/jobs";
@@ -102,6 +103,10 @@ pub fn order_refund(order: i64) -> String {
     format!("/orders/{order}/refund")
 }
 
+pub fn order_void(order: i64) -> String {
+    format!("/orders/{order}/void")
+}
+
 pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
 }
@@ -160,6 +165,7 @@ mod tests {
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
             (order(7), fill(ORDER, &["7"])),
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
+            (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
             (order_job(7), fill(ORDER_JOB, &["7"])),
             (order_job_csv(7), fill(ORDER_JOB_CSV, &["7"])),

@@ -1,5 +1,5 @@
 //! The audit log: one entry for every organiser action that changes something or signs
-//! in (sign-ins, failed sign-ins, sign-outs, refunds, resends, kiosk links, devices),
+//! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -18,6 +18,8 @@ pub enum Action {
     SignOut,
     SignOutEverywhere,
     Refund,
+    /// Tickets cancelled without a refund.
+    Void,
     ResendConfirmation,
     KioskLinkCreated,
     KioskLinkRevoked,
@@ -26,12 +28,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 11] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
         Self::SignOutEverywhere,
         Self::Refund,
+        Self::Void,
         Self::ResendConfirmation,
         Self::KioskLinkCreated,
         Self::KioskLinkRevoked,
@@ -46,6 +49,7 @@ impl Action {
             Self::SignOut => "sign-out",
             Self::SignOutEverywhere => "sign-out-everywhere",
             Self::Refund => "refund",
+            Self::Void => "void",
             Self::ResendConfirmation => "resend-confirmation",
             Self::KioskLinkCreated => "kiosk-link-created",
             Self::KioskLinkRevoked => "kiosk-link-revoked",
@@ -65,6 +69,7 @@ impl Action {
             Self::SignOut => "Signed out",
             Self::SignOutEverywhere => "Signed out everywhere",
             Self::Refund => "Refund",
+            Self::Void => "Cancelled without refund",
             Self::ResendConfirmation => "Resent confirmation",
             Self::KioskLinkCreated => "Kiosk link created",
             Self::KioskLinkRevoked => "Kiosk link revoked",

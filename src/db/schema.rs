@@ -179,6 +179,8 @@ diesel::table! {
         idempotency_key -> Text,
         user_id -> BigInt,
         created_at -> BigInt,
+        reason -> Text,
+        note -> Nullable<Text>,
     }
 }
 

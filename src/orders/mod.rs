@@ -14,7 +14,10 @@ pub mod outbox;
 mod rollup;
 mod sales;
 
-pub use model::{fee_for, net_of, refund_amount, EmailStatus, OrderStatus, TicketStatus, FEE_BASIS_POINTS};
+pub use model::{
+    fee_for, net_of, refund_amount, EmailStatus, OrderStatus, RefundReason, TicketStatus, FEE_BASIS_POINTS,
+    MAX_NOTE_CHARS,
+};
 pub use order::{queue_confirmation, refund, RefundOutcome, RefundRefused, RefundRequest, RefundScope};
 pub use rollup::{hour_of, record_sale, refunded_of_type, tickets_held, RefundedTickets, SaleLine, HOUR_MS};
 pub use sales::{place_order, sell, NewOrder, OrderItem, PlacedOrder};

@@ -90,6 +90,11 @@ impl OrderStatus {
         matches!(self, Self::Paid | Self::Refunded | Self::PartiallyRefunded)
     }
 
+    /// Whether money went back on it: it has refunds, and they have reasons.
+    pub fn was_refunded(&self) -> bool {
+        matches!(self, Self::Refunded | Self::PartiallyRefunded)
+    }
+
     /// The status after a refund that leaves `still_valid` tickets.
     pub fn after_refund(still_valid: i64) -> Self {
         if still_valid == 0 {
@@ -111,6 +116,64 @@ impl OrderStatus {
 impl std::fmt::Display for OrderStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+/// Longest note an owner may add to a refund or a void, in characters after trimming.
+pub const MAX_NOTE_CHARS: usize = 500;
+
+/// Why an owner refunded or voided an order, as stored in `refunds.reason`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum RefundReason {
+    BuyerRequest,
+    EventChange,
+    DuplicateOrder,
+    Fraud,
+    Other,
+}
+
+crate::stored_as_text!(RefundReason);
+
+impl RefundReason {
+    /// In the order the refund form offers them.
+    pub const ALL: [RefundReason; 5] = [
+        Self::BuyerRequest,
+        Self::EventChange,
+        Self::DuplicateOrder,
+        Self::Fraud,
+        Self::Other,
+    ];
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == raw)
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        self.names().0
+    }
+
+    pub fn label(&self) -> &'static str {
+        self.names().1
+    }
+
+    /// (stored, shown).
+    fn names(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::BuyerRequest => ("buyer_request", "Buyer request"),
+            Self::EventChange => ("event_change", "Event change"),
+            Self::DuplicateOrder => ("duplicate_order", "Duplicate order"),
+            Self::Fraud => ("fraud", "Fraud"),
+            Self::Other => ("other", "Other"),
+        }
+    }
+
+    fn as_stored(&self) -> &'static str {
+        self.as_str()
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        Self::parse(raw).ok_or_else(|| format!("unknown refund reason {raw:?}"))
     }
 }
 
@@ -215,40 +278,4 @@ impl EmailStatus {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_paid_orders_with_valid_tickets_are_refundable() {
-        let refundable: Vec<_> = OrderStatus::ALL
-            .into_iter()
-            .filter(OrderStatus::is_refundable)
-            .collect();
-        assert_eq!(refundable, [OrderStatus::Paid, OrderStatus::PartiallyRefunded]);
-        assert_eq!(OrderStatus::after_refund(0), OrderStatus::Refunded);
-        assert_eq!(OrderStatus::after_refund(2), OrderStatus::PartiallyRefunded);
-    }
-
-    #[test]
-    fn every_status_survives_its_stored_form_and_an_unknown_one_is_refused() {
-        for status in OrderStatus::ALL {
-            assert_eq!(OrderStatus::from_stored(status.as_stored()), Ok(status));
-        }
-        for status in TicketStatus::ALL {
-            assert_eq!(TicketStatus::from_stored(status.as_stored()), Ok(status));
-        }
-        for status in EmailStatus::ALL {
-            assert_eq!(EmailStatus::from_stored(status.as_stored()), Ok(status));
-        }
-        assert!(OrderStatus::from_stored("shipped").is_err());
-        assert!(TicketStatus::from_stored("").is_err());
-    }
-
-    #[test]
-    fn a_refund_returns_prices_and_keeps_the_fees() {
-        let gross = 3 * 4_550;
-        let fees = fee_for(gross);
-        assert_eq!(fees, 682);
-        assert_eq!(net_of(gross, fees, refund_amount([4_550])), gross - 682 - 4_550);
-    }
-}
+mod tests;

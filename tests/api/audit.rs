@@ -50,7 +50,12 @@ async fn every_organiser_action_and_sign_in_is_in_the_owners_audit_log() {
     assert_eq!(post_form(&app, &owner, &links, &revoke, &[]).await, 303);
     let resend = format!("/orders/{}/resend-confirmation", second.id);
     assert_eq!(post_form(&app, &supervisor, &order_page, &resend, &[]).await, 303);
-    let refund = [("idempotency_key", "k1"), ("scope", "all"), ("amount", "4550")];
+    let refund = [
+        ("idempotency_key", "k1"),
+        ("scope", "all"),
+        ("amount", "4550"),
+        ("reason", "buyer_request"),
+    ];
     let refund_path = format!("/orders/{}/refund", order.id);
     assert_eq!(post_form(&app, &owner, &order_page, &refund_path, &refund).await, 303);
     let pool = app.services.pool.clone();

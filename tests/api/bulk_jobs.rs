@@ -238,12 +238,31 @@ async fn a_refund_job_refunds_whole_orders_and_lists_the_refused_ones(app: TestA
     set_status(&app, ids[2], "refunded").await;
     let owner = app.signed_in(&app.fixture.owner_a).await;
     let form = bulk_form(&app, &owner, "/orders").await;
-    let refund = [("action", "refund".to_string()), ("reason", "event_change".to_string())];
+    let refund = [
+        ("action", "refund".to_string()),
+        ("reason", "event_change".to_string()),
+        ("note", "  Moved to a smaller hall ".to_string()),
+    ];
     let fields = with(form, &[&refund[..], &orders_field(&ids)].concat());
     let page = finished(&app, &owner, &start(&app, &owner, &fields).await).await;
 
     assert_eq!((outcome(&page, "done"), outcome(&page, "refused")), (2, 1));
     assert_eq!(app.count("refunds").await, 2);
+    let why: Vec<(String, Option<String>)> = app
+        .db(|conn| {
+            use voelgoed::db::schema::refunds;
+            refunds::table
+                .select((refunds::reason, refunds::note))
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(
+        why.iter()
+            .all(|w| w == &("event_change".to_string(), Some("Moved to a smaller hall".to_string()))),
+        "{why:?}"
+    );
+    assert!(page.contains("reason: Event change"));
     assert_eq!(audit_count(&app, "refund").await, 2);
     let statuses: Vec<String> = app
         .db(move |conn| {
@@ -412,6 +431,11 @@ async fn bad_bulk_forms_are_refused_and_change_nothing(app: TestApp) {
         vec![("action", "resend".into()), ("order", "-3".into())],
         vec![("action", "resend".into()), ("scope", "everything".into())],
         [&[("action", "refund".to_string())][..], &orders_field(&ids)].concat(),
+        [
+            &[("action", "refund".to_string()), ("reason", "whim".to_string())][..],
+            &orders_field(&ids),
+        ]
+        .concat(),
         vec![
             ("action", "resend".into()),
             ("scope", "filter".into()),

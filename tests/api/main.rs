@@ -23,6 +23,7 @@ mod metrics;
 mod migrations;
 mod order_emails;
 mod order_refunds;
+mod order_voids;
 mod orders;
 mod orders_bad_input;
 mod query_plans;

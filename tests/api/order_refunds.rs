@@ -6,7 +6,7 @@ use voelgoed::db;
 use voelgoed::db::schema::{audit_log, orders, refunds};
 
 use crate::helpers::orders::{
-    confirmation_form, order_row, place_a, refund_through_confirmation, reviewed_refund, ticket_ids,
+    confirmation_form, order_row, place_a, refund_through_confirmation, reviewed_refund, ticket_ids, with_reason,
 };
 use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of};
 
@@ -190,7 +190,7 @@ async fn refunds_of_refunded_or_cancelled_orders_of_zero_or_of_more_than_was_pai
     let other_ticket = ticket_ids(&app, other.id).await[0];
     let token = csrf_token(&app.page(&client, &format!("/orders/{}", order.id)).await).unwrap();
     let refund = |fields: Vec<(&'static str, String)>| {
-        let mut form = vec![("csrf_token", token.clone())];
+        let mut form = vec![("csrf_token", token.clone()), ("reason", "buyer_request".into())];
         form.extend(fields);
         client
             .post(app.url(&format!("/orders/{}/refund", order.id)))
@@ -285,4 +285,95 @@ async fn a_refund_on_the_order_page_shows_at_once_on_the_event_dashboard() {
     let after = app.page(&client, &dashboard).await;
     assert_eq!(text_of(&after, r#"[data-metric="sold"]"#).as_deref(), Some("1"));
     assert_eq!(text_of(&after, r#"[data-metric="refunds"]"#).as_deref(), Some("€45.50"));
+}
+
+#[tokio::test]
+async fn a_refund_stores_its_reason_and_trimmed_note_and_the_order_page_and_audit_show_them() {
+    let app = spawn_app().await;
+    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
+    let client = app.signed_in("owner@a.test").await;
+    let confirmation = app
+        .page(&client, &format!("/orders/{}/refund?scope=all", order.id))
+        .await;
+    assert!(
+        confirmation.contains(r#"<label for="reason">"#),
+        "the select has a label"
+    );
+    assert!(confirmation.contains(r#"<select id="reason" name="reason" required>"#));
+    let form = with_reason(
+        confirmation_form(&confirmation),
+        "event_change",
+        "  Moved to March \r\n  ",
+    );
+
+    let response = client
+        .post(app.url(&format!("/orders/{}/refund", order.id)))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(response.status(), 303);
+    let stored: (String, Option<String>) = app
+        .db(move |conn| {
+            refunds::table
+                .filter(refunds::order_id.eq(order.id))
+                .select((refunds::reason, refunds::note))
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(stored, ("event_change".to_owned(), Some("Moved to March".to_owned())));
+    let page = app.page(&client, &format!("/orders/{}", order.id)).await;
+    assert_eq!(text_of(&page, "[data-refund-reason]").as_deref(), Some("Event change"));
+    assert_eq!(text_of(&page, "[data-refund-note]").as_deref(), Some("Moved to March"));
+    let audit = text_of(&page, "ul.audit").unwrap();
+    assert!(
+        audit.contains(r#"reason: Event change; note: "Moved to March""#),
+        "{audit}"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_without_a_known_reason_or_with_a_huge_note_is_refused_and_changes_nothing() {
+    let app = spawn_app().await;
+    let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
+    let client = app.signed_in("owner@a.test").await;
+    let form = reviewed_refund(&app, &client, order.id, "scope=all").await;
+    let without_reason: Vec<_> = form.iter().filter(|(k, _)| k != "reason").cloned().collect();
+    let cases = [
+        (without_reason, "Choose a reason"),
+        (with_reason(form.clone(), "whim", ""), "reason must be one of"),
+        (with_reason(form.clone(), "", "a note"), "Choose a reason"),
+        (
+            with_reason(form.clone(), "fraud", &"x".repeat(501)),
+            "at most 500 characters",
+        ),
+        (with_reason(form.clone(), "fraud", "nul\u{0}"), "control characters"),
+    ];
+
+    for (fields, message) in cases {
+        let response = client
+            .post(app.url(&format!("/orders/{}/refund", order.id)))
+            .header("HX-Request", "true")
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{message}");
+        assert!(response.text().await.unwrap().contains(message), "{message}");
+    }
+
+    assert_eq!(app.count("refunds").await, 0);
+    assert_eq!(order_row(&app, order.id).await.0, "paid");
+    // 500 characters (after trimming) is still a note.
+    let longest = format!(" {} ", "é".repeat(500));
+    let response = client
+        .post(app.url(&format!("/orders/{}/refund", order.id)))
+        .form(&with_reason(form, "fraud", &longest))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    assert_eq!(order_row(&app, order.id).await.0, "refunded");
 }

@@ -156,6 +156,7 @@ async fn another_organisations_orders_are_never_seen_or_changed() {
             ("csrf_token", token.as_str()),
             ("idempotency_key", "x-org"),
             ("scope", "all"),
+            ("reason", "fraud"),
         ])
         .send()
         .await

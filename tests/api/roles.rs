@@ -117,6 +117,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/orders/{id}", [401, 200, 200, 404]),
     ("GET", "/orders/{id}/refund", [401, 403, 200, 404]),
     ("POST", "/orders/{id}/refund", [401, 403, 303, 404]),
+    ("GET", "/orders/{id}/void", [401, 403, 200, 404]),
+    ("POST", "/orders/{id}/void", [401, 403, 303, 404]),
     // The owner asks right after the supervisor: once a minute per order.
     ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
     ("GET", "/audit", [401, 403, 200, 200]),
@@ -135,6 +137,7 @@ const MATRIX: &[(&str, &str, Expected)] = &[
 struct Ids {
     event: i64,
     refund_order: i64,
+    void_order: i64,
     resend_order: i64,
     revoke_link: i64,
     kiosk_token: String,
@@ -193,6 +196,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
     let path = match template {
         t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
         t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
+        t if t.starts_with("/orders/{id}/void") => path.replace("{id}", &ids.void_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
     };
@@ -228,6 +232,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
             ("idempotency_key", "roles-sweep"),
             ("scope", "all"),
             ("amount", "4550"),
+            ("reason", "other"),
             ("email", "owner@a.test"),
             ("password", "wrong"),
         ]),
@@ -281,6 +286,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     let app = spawn_app().await;
     let refund_order = app.sell_tickets_a(1).await.id;
     let resend_order = app.sell_tickets_a(1).await.id;
+    let void_order = app.sell_tickets_a(1).await.id;
     let askers = [
         Asker::new(&app, None).await,
         Asker::new(&app, Some("super@a.test")).await,
@@ -293,6 +299,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         event: app.fixture.event_a,
         job: finished_export_job(&app, refund_order).await,
         refund_order,
+        void_order,
         resend_order,
         revoke_link,
         kiosk_token,

@@ -35,7 +35,7 @@ pub fn job_csv(conn: &mut DbConnection, tenant: &Tenant, job: &Job) -> anyhow::R
             .map(|order| (order.id, order))
             .collect();
         let in_job_order: Vec<OrderSummary> = ids.iter().filter_map(|id| found.remove(id)).collect();
-        csv.extend(csv_of(conn, tenant, &in_job_order, &events, &timezone)?);
+        csv.extend(csv_of(conn, tenant, &in_job_order, &events, timezone)?);
     }
     Ok(csv)
 }

@@ -5,8 +5,8 @@
 use super::model::{BulkAction, NewJob, RefundNote, MAX_JOB_KEY_CHARS, MAX_JOB_ORDERS, MAX_SELECTED_IDS};
 use crate::db::{DbConnection, Tenant};
 use crate::error::AppError;
-use crate::forms;
 use crate::orders::list::{matching_ids, organization_timezone, FilterQuery};
+use crate::orders::order::{parse_note, parse_reason};
 
 /// Form fields as pairs: the rows' checkboxes repeat `order`.
 pub type Fields = Vec<(String, String)>;
@@ -102,24 +102,11 @@ fn filter_query(fields: &Fields) -> FilterQuery {
     }
 }
 
-/// Longest note a bulk refund may carry.
-const MAX_NOTE_CHARS: usize = 500;
-
+/// The refund form's own reason and note rules.
 fn refund_note(fields: &Fields) -> Result<RefundNote, AppError> {
-    let reason = forms::given(field(fields, "reason"))
-        .ok_or_else(|| AppError::bad_request("Choose a reason for the refunds."))?;
-    let note = match forms::given(field(fields, "note")) {
-        Some(note) if note.chars().count() > MAX_NOTE_CHARS => {
-            return Err(AppError::bad_request(format!(
-                "note is longer than {MAX_NOTE_CHARS} characters"
-            )))
-        }
-        Some(note) => Some(forms::printable(note, "note")?.to_owned()),
-        None => None,
-    };
     Ok(RefundNote {
-        reason: reason.to_owned(),
-        note,
+        reason: parse_reason(fields)?,
+        note: parse_note(fields)?,
     })
 }
 

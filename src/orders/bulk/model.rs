@@ -3,6 +3,8 @@
 
 use diesel::sql_types::Text;
 
+use crate::orders::model::RefundReason;
+
 /// Orders one job may name at most (its selection, or all orders matching a filter).
 pub const MAX_JOB_ORDERS: i64 = 10_000;
 /// Order ids one form may list (checked rows); more is a "matching this filter" job.
@@ -112,9 +114,9 @@ pub struct NewJob {
 }
 
 /// Why a bulk refund is made, carried to every refund.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundNote {
-    pub reason: String,
+    pub reason: RefundReason,
     pub note: Option<String>,
 }
 
@@ -125,7 +127,7 @@ pub struct Job {
     pub organization_id: i64,
     pub user_id: i64,
     pub action: BulkAction,
-    pub refund_reason: Option<String>,
+    pub refund_reason: Option<RefundReason>,
     pub refund_note: Option<String>,
     pub total: i64,
     pub created_at: i64,

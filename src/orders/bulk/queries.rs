@@ -86,7 +86,7 @@ fn insert_job(conn: &mut DbConnection, tenant: &Tenant, job: &NewJob) -> QueryRe
             bulk_jobs::user_id.eq(job.user_id),
             bulk_jobs::job_key.eq(&job.job_key),
             bulk_jobs::action.eq(job.action),
-            bulk_jobs::refund_reason.eq(refund.map(|r| r.reason.clone())),
+            bulk_jobs::refund_reason.eq(refund.map(|r| r.reason)),
             bulk_jobs::refund_note.eq(refund.and_then(|r| r.note.clone())),
             bulk_jobs::total.eq(job.order_ids.len() as i64),
             bulk_jobs::created_at.eq(db::now_ms()),

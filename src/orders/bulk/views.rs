@@ -34,7 +34,7 @@ pub fn job_page(viewer: &Viewer, view: &JobView, timezone: &Tz) -> Markup {
             h1 { (job.action.label()) ": " (count(job.total)) " orders" }
             p.muted {
                 "Bulk job " (job.id) ", started " (local_time(job.created_at, timezone, "%d %b %Y %H:%M:%S"))
-                @if let Some(reason) = &job.refund_reason { " · reason: " (reason) }
+                @if let Some(reason) = job.refund_reason { " · reason: " (reason.label()) }
                 @if let Some(note) = &job.refund_note { " · note: " (note) }
                 " · " a href=(paths::ORDERS) { "Back to the orders" }
             }

@@ -12,7 +12,7 @@ use super::model::{BulkAction, Job, Outcome};
 use super::queries;
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::Bus;
-use crate::orders::model::OrderStatus;
+use crate::orders::model::{OrderStatus, RefundReason};
 use crate::orders::order::{
     queue_confirmation_from, refund, RefundRefused, RefundRequest, RefundScope, ResendOrigin, ResendRefused,
 };
@@ -84,6 +84,8 @@ fn refund_one(
         scope: RefundScope::WholeOrder,
         idempotency_key: format!("bulk-job-{}-order-{order_id}", job.id),
         shown_amount: None,
+        reason: job.refund_reason.unwrap_or(RefundReason::Other),
+        note: job.refund_note.clone(),
     };
     let (outcome, reason) = match refund(conn, bus, tenant, &request) {
         // `AlreadyDone`: an earlier runner of this job refunded it under this key.

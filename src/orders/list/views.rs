@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use super::filter::{FilterQuery, MAX_SEARCH_CHARS};
 use super::labels::EventChoice;
 use super::search::OrderLine;
-use crate::orders::model::OrderStatus;
+use crate::orders::model::{OrderStatus, RefundReason, MAX_NOTE_CHARS};
 use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -178,6 +178,13 @@ fn bulk_form(bulk: &BulkChoice) -> Markup {
                     option value="resend" { "Resend confirmations" }
                     @if bulk.owner { option value="refund" { "Refund whole orders" } option value="export" { "Export (CSV)" } }
                 } }
+                @if bulk.owner {
+                    label { "Refund reason " select name="reason" {
+                        option value="" { "Choose (refunds only)" }
+                        @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
+                    } }
+                    label { "Refund note " input type="text" name="note" maxlength=(MAX_NOTE_CHARS); }
+                }
                 button type="submit" { "Start" }
             }
         }

@@ -7,7 +7,7 @@ use crate::audit::{record, Action, Entry, Subject};
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
 use crate::events::TimeZone;
-use crate::orders::model::{EmailStatus, OrderStatus, TicketStatus};
+use crate::orders::model::{EmailStatus, OrderStatus, RefundReason, TicketStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = orders)]
@@ -56,6 +56,8 @@ pub struct RefundLine {
     pub amount: i64,
     pub by: String,
     pub created_at: i64,
+    pub reason: RefundReason,
+    pub note: Option<String>,
 }
 
 #[derive(Queryable, Clone, Debug)]
@@ -153,7 +155,13 @@ pub fn order_details(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) ->
         .filter(refunds::organization_id.eq(org))
         .filter(refunds::order_id.eq(order_id))
         .order(refunds::id)
-        .select((refunds::amount, users::name, refunds::created_at))
+        .select((
+            refunds::amount,
+            users::name,
+            refunds::created_at,
+            refunds::reason,
+            refunds::note,
+        ))
         .load(conn)?;
     let emails = email_outbox::table
         .filter(email_outbox::organization_id.eq(org))

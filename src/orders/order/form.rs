@@ -1,8 +1,11 @@
 //! The refund form as it arrives (`GET` for the confirmation step, `POST` for the
-//! refund), parsed into a `RefundScope` and a `RefundRequest`; bad fields are a 400.
+//! refund), parsed into a `RefundScope` and a `RefundRequest` with its reason and note;
+//! bad fields are a 400.
 
 use super::refunds::{RefundRequest, RefundScope, MAX_KEY_CHARS};
+use super::void::VoidRequest;
 use crate::error::AppError;
+use crate::orders::model::{RefundReason, MAX_NOTE_CHARS};
 
 /// Form fields as pairs: checkboxes repeat `ticket`.
 pub type Fields = Vec<(String, String)>;
@@ -34,7 +37,46 @@ pub fn refund_request(fields: &Fields, user_id: i64, order_id: i64) -> Result<Re
         scope: refund_scope(fields)?,
         idempotency_key: idempotency_key(fields)?,
         shown_amount: shown_amount(fields)?,
+        reason: reason(fields)?,
+        note: note(fields)?,
     })
+}
+
+/// The confirmed void `user_id` asks for.
+pub fn void_request(fields: &Fields, user_id: i64, order_id: i64) -> Result<VoidRequest, AppError> {
+    Ok(VoidRequest {
+        user_id,
+        order_id,
+        reason: reason(fields)?,
+        note: note(fields)?,
+    })
+}
+
+/// `reason`: one of `RefundReason::ALL`, required.
+pub fn reason(fields: &Fields) -> Result<RefundReason, AppError> {
+    match field(fields, "reason").map(str::trim).filter(|v| !v.is_empty()) {
+        None => Err(AppError::bad_request("Choose a reason.")),
+        Some(raw) => RefundReason::parse(raw).ok_or_else(|| {
+            let known: Vec<&str> = RefundReason::ALL.iter().map(RefundReason::as_str).collect();
+            AppError::bad_request(format!("reason must be one of {}", known.join(", ")))
+        }),
+    }
+}
+
+/// `note`: optional, trimmed, at most `MAX_NOTE_CHARS` characters; empty is none. Line
+/// breaks are kept (as `\n`), other control characters refused (PostgreSQL refuses NUL).
+pub fn note(fields: &Fields) -> Result<Option<String>, AppError> {
+    let note = field(fields, "note").unwrap_or_default().replace("\r\n", "\n");
+    let note = note.trim();
+    if note.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(AppError::bad_request("note must not contain control characters"));
+    }
+    if note.chars().count() > MAX_NOTE_CHARS {
+        return Err(AppError::bad_request(format!(
+            "The note is too long: at most {MAX_NOTE_CHARS} characters."
+        )));
+    }
+    Ok(Some(note.to_owned()).filter(|n| !n.is_empty()))
 }
 
 fn idempotency_key(form: &Fields) -> Result<String, AppError> {

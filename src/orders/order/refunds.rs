@@ -12,7 +12,7 @@ use crate::audit::Action;
 use crate::db::schema::{orders, refunds, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::{Bus, Channel, Update, UpdateKind};
-use crate::orders::model::{refund_amount, OrderStatus, TicketStatus};
+use crate::orders::model::{refund_amount, OrderStatus, RefundReason, TicketStatus};
 
 /// Longest idempotency key a form may send.
 pub const MAX_KEY_CHARS: usize = 100;
@@ -106,6 +106,9 @@ pub struct RefundRequest {
     pub idempotency_key: String,
     /// The amount the confirmation step showed; refused when it no longer holds.
     pub shown_amount: Option<i64>,
+    pub reason: RefundReason,
+    /// The owner's words, trimmed, at most `MAX_NOTE_CHARS`; None when left empty.
+    pub note: Option<String>,
 }
 
 /// Refunds in one transaction (tickets, refund row, order status and net, audit entry),
@@ -194,6 +197,8 @@ fn refund_in_transaction(
             refunds::idempotency_key.eq(&request.idempotency_key),
             refunds::user_id.eq(request.user_id),
             refunds::created_at.eq(now),
+            refunds::reason.eq(request.reason),
+            refunds::note.eq(&request.note),
         ))
         .execute(conn)?;
     let still_valid: i64 = tickets::table
@@ -213,11 +218,12 @@ fn refund_in_transaction(
     .execute(conn)?;
     let codes: Vec<&str> = plan.tickets.iter().map(|t| t.code.as_str()).collect();
     let details = format!(
-        "refunded {} ticket(s) for {} minor units: {}; order is now {}",
+        "refunded {} ticket(s) for {} minor units: {}; order is now {}; {}",
         codes.len(),
         plan.amount,
         codes.join(", "),
-        status.label()
+        status.label(),
+        why(request.reason, request.note.as_deref()),
     );
     audit_order(
         conn,
@@ -233,6 +239,14 @@ fn refund_in_transaction(
         order_status: status,
         event_id: order.event_id,
     }))
+}
+
+/// The reason and note as the audit log says them: `reason: Fraud; note: "…"`.
+pub fn why(reason: RefundReason, note: Option<&str>) -> String {
+    match note {
+        Some(note) => format!("reason: {}; note: {note:?}", reason.label()),
+        None => format!("reason: {}", reason.label()),
+    }
 }
 
 /// What an earlier use of this idempotency key means: `AlreadyDone` when it refunded

@@ -6,6 +6,7 @@ use maud::{html, Markup};
 use super::details::{OrderDetails, TicketLine};
 use super::refunds::RefundPlan;
 use crate::orders::list::{status_badge, TIME_FORMAT};
+use crate::orders::model::{RefundReason, MAX_NOTE_CHARS};
 use crate::paths;
 use crate::ui::components::{badge, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -55,7 +56,11 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
             @if details.refunds.is_empty() { p.muted { "No refunds." } }
             @else {
                 ul { @for refund in &details.refunds {
-                    li { (money(refund.amount)) " by " (refund.by) " on " (local_time(refund.created_at, &event.timezone, TIME_FORMAT)) }
+                    li data-refund {
+                        (money(refund.amount)) " by " (refund.by) " on " (local_time(refund.created_at, &event.timezone, TIME_FORMAT))
+                        " · " span data-refund-reason=(refund.reason.as_str()) { (refund.reason.label()) }
+                        @if let Some(note) = &refund.note { br; q.note data-refund-note { (note) } }
+                    }
                 } }
             }
             h2 { "E-mails" }
@@ -105,7 +110,8 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
                 (table)
                 p {
                     button type="submit" name="scope" value="tickets" { "Refund chosen tickets…" } " "
-                    button type="submit" name="scope" value="all" { "Refund whole order…" }
+                    button type="submit" name="scope" value="all" { "Refund whole order…" } " "
+                    a.button href=(paths::order_void(details.order.id)) data-void { "Cancel tickets without refunding…" }
                 }
             }
         } @else {
@@ -199,8 +205,55 @@ pub fn refund_confirmation_page(viewer: &Viewer, c: &Confirmation) -> Markup {
                     input type="hidden" name="scope" value="tickets";
                     @for ticket in &c.plan.tickets { input type="hidden" name="ticket" value=(ticket.id); }
                 }
+                (reason_fields())
                 button type="submit" data-confirm-refund { "Refund " (money(c.plan.amount)) }
                 " " a href=(paths::order(c.order_id)) { "Cancel" }
+            }
+        },
+    )
+}
+
+/// The reason (required, from the short list) and the optional note of a refund or a void.
+pub fn reason_fields() -> Markup {
+    html! {
+        p.field {
+            label for="reason" { "Reason" }
+            select #reason name="reason" required {
+                option value="" { "Choose a reason…" }
+                @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
+            }
+        }
+        p.field {
+            label for="note" { "Note " span.muted { "(optional, up to " (MAX_NOTE_CHARS) " characters)" } }
+            textarea #note name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
+        }
+    }
+}
+
+/// What the owner sees before a void: the tickets it cancels, that no money moves, and
+/// the reason to give.
+pub fn void_confirmation_page(viewer: &Viewer, details: &OrderDetails, tickets: &[TicketLine]) -> Markup {
+    let order = &details.order;
+    let money = |minor| Money {
+        minor,
+        currency: &details.event.currency,
+    };
+    layout::page(
+        &format!("Cancel order {} without refunding", order.code),
+        Some(viewer),
+        html! {
+            p { a href=(paths::order(order.id)) { "← Order " (order.code) } }
+            h1 { "Cancel " (tickets.len()) " ticket(s) without refunding?" }
+            p { "These tickets will be refused at the gates from that moment and can be sold again. "
+                "No money moves: nothing is paid back and the order's " (money(order.net)) " net stays." }
+            ul.void-tickets { @for ticket in tickets {
+                li { code { (ticket.code) } " · " (ticket.ticket_type) }
+            } }
+            form method="post" action=(paths::order_void(order.id)) {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                (reason_fields())
+                button type="submit" data-confirm-void { "Cancel tickets without refunding" }
+                " " a href=(paths::order(order.id)) { "Keep the order" }
             }
         },
     )

@@ -105,18 +105,40 @@ pub async fn refund_through_confirmation(
         .unwrap()
 }
 
-/// The hidden fields of the confirmation page's form.
+/// The confirmation page's form as an owner sends it: its hidden fields, and the first
+/// reason its select offers (see `with_reason` for another).
 pub fn confirmation_form(page: &str) -> Vec<(String, String)> {
     let html = scraper::Html::parse_document(page);
-    let selector = scraper::Selector::parse(r#"form[action$="/refund"] input[type="hidden"]"#).unwrap();
-    html.select(&selector)
+    let selector = scraper::Selector::parse(
+        r#"form[action$="/refund"] input[type="hidden"], form[action$="/void"] input[type="hidden"]"#,
+    )
+    .unwrap();
+    let mut form: Vec<(String, String)> = html
+        .select(&selector)
         .map(|input| {
             (
                 input.value().attr("name").unwrap_or_default().to_owned(),
                 input.value().attr("value").unwrap_or_default().to_owned(),
             )
         })
-        .collect()
+        .collect();
+    let option = scraper::Selector::parse(r#"select[name="reason"] option"#).unwrap();
+    let first_reason = html
+        .select(&option)
+        .filter_map(|o| o.value().attr("value"))
+        .find(|v| !v.is_empty());
+    if let Some(reason) = first_reason {
+        form.push(("reason".into(), reason.into()));
+    }
+    form
+}
+
+/// `form` with `reason` and `note` in place of what it had.
+pub fn with_reason(mut form: Vec<(String, String)>, reason: &str, note: &str) -> Vec<(String, String)> {
+    form.retain(|(k, _)| k != "reason" && k != "note");
+    form.push(("reason".into(), reason.into()));
+    form.push(("note".into(), note.into()));
+    form
 }
 
 pub async fn resend(app: &TestApp, client: &reqwest::Client, order_id: i64) -> reqwest::Response {

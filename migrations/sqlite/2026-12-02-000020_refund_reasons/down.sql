@@ -1,0 +1,2 @@
+ALTER TABLE refunds DROP COLUMN note;
+ALTER TABLE refunds DROP COLUMN reason;
