@@ -545,3 +545,48 @@ async fn a_job_left_by_a_stopped_runner_is_finished_by_another(app: TestApp) {
     assert_eq!(outcome(&page, "done"), 3);
     assert_eq!(app.count("email_outbox").await, 3);
 }
+
+/// Two instances on one PostgreSQL and one Redis, each with its runner: a job started on
+/// one is processed once per order, and its page on the other moves to done.
+#[tokio::test]
+async fn a_job_started_on_one_instance_is_followed_live_on_another_and_processed_once() {
+    let (first, second) = crate::helpers::scaled_out("bulk_two", &crate::helpers::test_redis()).await;
+    let (tenant, event) = (first.fixture.org_a, first.fixture.event_a);
+    let n = 2 * bulk::CHUNK + 1;
+    first
+        .db(move |conn| {
+            let tt = voelgoed::provisioning::create_ticket_type(conn, &tenant, event, "Bulk", 1_000, 10_000).unwrap();
+            for i in 0..n {
+                let order = voelgoed::orders::NewOrder {
+                    event_id: event,
+                    buyer_name: format!("T {i}"),
+                    buyer_email: format!("t{i}@example.test"),
+                    items: vec![voelgoed::orders::OrderItem::new(tt, 1)],
+                    created_at: NOV_25_0030_AMSTERDAM + i,
+                };
+                voelgoed::orders::place_order(conn, &tenant, &order).unwrap().unwrap();
+            }
+        })
+        .await;
+    let on_first = first.signed_in(&first.fixture.owner_a).await;
+    let on_second = second.signed_in(&second.fixture.owner_a).await;
+    let form = bulk_form(&first, &on_first, "/orders").await;
+    let fields = with(
+        form,
+        &[("action", "resend".to_string()), ("scope", "filter".to_string())],
+    );
+    let job = start(&first, &on_first, &fields).await;
+    let mut stream = SseReader::open(&second, &on_second, &format!("/sse{job}")).await;
+    loop {
+        let message = stream
+            .next(Duration::from_secs(30))
+            .await
+            .expect("progress reaches the other instance");
+        if message.data.contains(r#"data-finished="true""#) {
+            assert!(message.data.contains(&format!(r#"max="{n}" value="{n}""#)));
+            break;
+        }
+    }
+    assert_eq!(first.count("email_outbox").await, n);
+    assert_eq!(audit_count(&first, "resend-confirmation").await, n);
+}
