@@ -66,15 +66,20 @@ pub fn record_sale(
     Ok(())
 }
 
-/// Takes the order's valid tickets out of the rollup's count of their sale's hour (per
-/// type), leaving its gross and fees. Call inside the void's transaction, before the
-/// tickets are cancelled.
-pub fn unsell(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, sold_at: i64, order_id: i64) -> QueryResult<()> {
+/// Takes these tickets (of one order, sold at `sold_at`) out of the rollup's count of
+/// their sale's hour, per type, leaving its gross and fees. Call inside the void's
+/// transaction.
+pub fn unsell(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    sold_at: i64,
+    ticket_ids: &[i64],
+) -> QueryResult<()> {
     let org = tenant.organization_id();
     let per_type: Vec<(i64, i64)> = tickets::table
         .filter(tickets::organization_id.eq(org))
-        .filter(tickets::order_id.eq(order_id))
-        .filter(tickets::status.eq(TicketStatus::Valid))
+        .filter(tickets::id.eq_any(ticket_ids))
         .group_by(tickets::ticket_type_id)
         .select((tickets::ticket_type_id, diesel::dsl::count_star()))
         .load(conn)?;

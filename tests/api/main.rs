@@ -19,6 +19,7 @@ mod hostile_input;
 mod htmx_errors;
 mod keep_alive;
 mod kiosk;
+mod live_rows;
 mod metrics;
 mod migrations;
 mod order_emails;

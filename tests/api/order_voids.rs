@@ -305,6 +305,17 @@ async fn reasons_are_stored_exported_and_a_void_is_refused_twice(app: &TestApp) 
     let row = of(&paid.code);
     assert_eq!((&row[11], &row[12]), ("", ""));
     assert_eq!(&of(&voided.code)[2], "cancelled");
+    assert_eq!(ticket_statuses(app, voided.id).await, ["cancelled"]);
+    let voids = app
+        .db(|conn| {
+            audit_log::table
+                .filter(audit_log::action.eq("void"))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(voids, 1, "audited once");
 }
 
 #[tokio::test]

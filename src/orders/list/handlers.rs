@@ -5,6 +5,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::changes;
 use super::filter::{Cursor, FilterQuery, OrderFilter};
 use super::labels::{self, EventChoice};
 use super::search::{self, OrderPage, PAGE_ROWS};
@@ -22,8 +23,9 @@ struct Listing {
     timezone: TimeZone,
     page: OrderPage,
     events: Vec<EventChoice>,
-    /// The newest order id when the first page was read: the live stream starts there.
-    newest: Option<i64>,
+    /// The newest order id and row change when the first page was read: the live
+    /// stream starts there.
+    newest: Option<(i64, i64)>,
     /// Orders matching the filter, up to one past a bulk job's limit (first pages).
     matching: Option<i64>,
 }
@@ -67,7 +69,12 @@ impl Listing {
         // Read before the page: an order placed in between is pushed, not lost.
         let newest = cursor
             .is_none()
-            .then(|| search::newest_order_id(conn, tenant))
+            .then(|| {
+                Ok::<_, diesel::result::Error>((
+                    search::newest_order_id(conn, tenant)?,
+                    changes::newest_change_id(conn, tenant)?,
+                ))
+            })
             .transpose()?;
         let matching = cursor
             .is_none()
@@ -94,9 +101,10 @@ impl Listing {
                 .page
                 .next
                 .map(|cursor| paths::with_query(paths::ORDERS, &query.next_page_query_string(tenant, cursor))),
-            stream_url: self
-                .newest
-                .map(|since| paths::with_query(paths::ORDERS_STREAM, &joined(&filter_qs, &format!("since={since}")))),
+            stream_url: self.newest.map(|(since, changes)| {
+                let live = format!("since={since}&changes={changes}");
+                paths::with_query(paths::ORDERS_STREAM, &joined(&filter_qs, &live))
+            }),
             csv_url: can_export.then(|| paths::with_query(paths::ORDERS_CSV, &filter_qs)),
             bulk: self.matching.map(|matching| bulk_choice(user, query, matching)),
         }

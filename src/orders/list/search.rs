@@ -231,6 +231,27 @@ pub fn orders_since(
     })
 }
 
+/// The rows of these orders (any order of the ids) that pass the filter, and those that
+/// do not (a live list redraws both: the latter left the filter since it was shown).
+pub fn changed_lines(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    ids: &[i64],
+) -> QueryResult<(Vec<OrderLine>, Vec<OrderLine>)> {
+    let passing: Vec<i64> = filtered(tenant, filter)
+        .filter(orders::id.eq_any(ids))
+        .select(orders::id)
+        .load(conn)?;
+    let rows = orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .filter(orders::id.eq_any(ids))
+        .select(OrderSummary::as_select())
+        .load(conn)?;
+    let lines = with_events_and_tickets(conn, tenant, rows)?;
+    Ok(lines.into_iter().partition(|line| passing.contains(&line.order.id)))
+}
+
 /// The highest order id of the tenant: the live list shows orders placed after it.
 pub fn newest_order_id(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<i64> {
     let newest: Option<i64> = orders::table

@@ -115,9 +115,13 @@ pub fn order_results(results: &Results) -> Markup {
             }
             @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
             div.table-scroll {
-                table.orders {
-                    thead { tr { th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
-                    tbody id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
+                // `stack`: cards on a phone (app.css); the roles keep it a table to
+                // screen readers there, where CSS display would drop its semantics.
+                table.orders.stack role="table" {
+                    thead role="rowgroup" { tr role="row" {
+                        @for (name, class) in COLUMNS { th class=[(!class.is_empty()).then_some(class)] role="columnheader" { (name) } }
+                    } }
+                    tbody role="rowgroup" id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
                         (order_rows(results.lines, results.timezone, results.next_page.as_deref()))
                     }
                 }
@@ -130,7 +134,7 @@ pub fn order_results(results: &Results) -> Markup {
 /// scrolled into view, and is a plain link without JavaScript.
 pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -> Markup {
     html! {
-        @for line in lines { (order_row(line, timezone)) }
+        @for line in lines { (order_row(line, timezone, Row::Listed)) }
         @if let Some(next) = next_page {
             tr id=(LOAD_MORE_ID) {
                 td colspan="7" {
@@ -142,20 +146,54 @@ pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -
     }
 }
 
-fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
+/// Rows of orders that changed, each replacing the row of that order where a list shows
+/// it (an out-of-band swap of `#order-<id>`; a list without it ignores it), so nothing
+/// moves and the reader keeps their place. A row that no longer passes the list's
+/// filter stays where it is, marked as such, until the next filter or reload.
+pub fn changed_rows(passing: &[OrderLine], left_filter: &[OrderLine], timezone: &Tz) -> Markup {
+    html! {
+        @for line in passing { (order_row(line, timezone, Row::Redrawn)) }
+        @for line in left_filter { (order_row(line, timezone, Row::LeftFilter)) }
+    }
+}
+
+/// The list's columns (headings, `data-label`s of the cells) and their classes.
+const COLUMNS: [(&str, &str); 7] = [
+    ("Code", ""),
+    ("Buyer", ""),
+    ("Event", ""),
+    ("Tickets", "num"),
+    ("Total", "num"),
+    ("Status", ""),
+    ("Created", "time"),
+];
+
+/// How a row is sent: in a page, or pushed to replace the row already shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Row {
+    Listed,
+    Redrawn,
+    LeftFilter,
+}
+
+/// The one order row (every list, page, "load more" and push uses it). Each cell says
+/// what it is in `data-label`, which the phone layout shows on its cards.
+fn order_row(line: &OrderLine, timezone: &Tz, row: Row) -> Markup {
     let order = &line.order;
     html! {
-        tr data-order=(order.id) {
-            td {
+        tr id={ "order-" (order.id) } role="row" data-order=(order.id)
+            hx-swap-oob=[(row != Row::Listed).then_some("true")] data-left-filter[row == Row::LeftFilter] {
+            td role="cell" data-label="Code" {
                 input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) };
                 " " a href=(paths::order(order.id)) { (order.code) }
             }
-            td { (order.buyer_name) small { (order.buyer_email) } }
-            td { (line.event_name) }
-            td.num { (count(line.tickets)) }
-            td.num { (Money { minor: order.gross, currency: &line.currency }) }
-            td { (status_badge(order.status)) }
-            td.time { (local_time(order.created_at, timezone, TIME_FORMAT)) }
+            td role="cell" data-label="Buyer" { (order.buyer_name) small { (order.buyer_email) } }
+            td role="cell" data-label="Event" { (line.event_name) }
+            td.num role="cell" data-label="Tickets" { (count(line.tickets)) }
+            td.num role="cell" data-label="Total" { (Money { minor: order.gross, currency: &line.currency }) }
+            td role="cell" data-label="Status" { (status_badge(order.status))
+                @if row == Row::LeftFilter { " " small.muted { "no longer matches this filter" } } }
+            td.time role="cell" data-label="Created" { (local_time(order.created_at, timezone, TIME_FORMAT)) }
         }
     }
 }

@@ -6,6 +6,7 @@
 //! held (their capacity can be sold again) as the dashboard counts them.
 
 use diesel::prelude::*;
+use diesel::result::Error as DieselError;
 
 use super::details::{audit_order, find_order, order_tickets, TicketLine};
 use super::refunds::why;
@@ -30,6 +31,8 @@ pub struct VoidRequest {
 pub enum VoidRefused {
     #[error("This order is {0}: it has no valid tickets to cancel.")]
     NothingToVoid(OrderStatus),
+    #[error("This order changed while it was being cancelled: review it again.")]
+    ChangedMeanwhile,
 }
 
 /// What the void did.
@@ -64,7 +67,17 @@ pub fn void(
     tenant: &Tenant,
     request: &VoidRequest,
 ) -> QueryResult<Result<Voided, VoidRefused>> {
-    let outcome = db::write_transaction(conn, |conn| void_in_transaction(conn, tenant, request))?;
+    let outcome = match db::write_transaction(conn, |conn| void_in_transaction(conn, tenant, request)) {
+        // Another void or a refund got there first (it held the rows): nothing changed.
+        Err(DieselError::RollbackTransaction) => {
+            let now = find_order(conn, tenant, request.order_id)?.status;
+            Err(match now.has_valid_tickets() {
+                true => VoidRefused::ChangedMeanwhile,
+                false => VoidRefused::NothingToVoid(now),
+            })
+        }
+        other => other?,
+    };
     if let Ok(voided) = &outcome {
         for channel in [Channel::occupancy(tenant, voided.event_id), Channel::orders(tenant)] {
             bus.publish(Update {
@@ -76,6 +89,9 @@ pub fn void(
     Ok(outcome)
 }
 
+/// Rows are taken in a refund's order (the tickets, then the order), so a void and a
+/// refund of one order at once wait for each other instead of deadlocking; whichever
+/// finds its rows changed under it rolls back.
 fn void_in_transaction(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -83,28 +99,12 @@ fn void_in_transaction(
 ) -> QueryResult<Result<Voided, VoidRefused>> {
     let org = tenant.organization_id();
     let order = find_order(conn, tenant, request.order_id)?;
-    // The order first, on its status: of two voids at once (or a void and a refund that
-    // empties it) only one finds it voidable; the other waits for the row and sees 0.
-    let claimed = diesel::update(
-        orders::table
-            .filter(orders::organization_id.eq(org))
-            .filter(orders::id.eq(request.order_id))
-            .filter(orders::status.eq_any([OrderStatus::Paid, OrderStatus::PartiallyRefunded])),
-    )
-    .set(orders::status.eq(OrderStatus::Cancelled))
-    .execute(conn)?;
-    if claimed == 0 {
-        let now = find_order(conn, tenant, request.order_id)?.status;
-        return Ok(Err(VoidRefused::NothingToVoid(now)));
-    }
-    // Out of the rollup's count before the tickets change: it counts the valid ones.
-    unsell(conn, tenant, order.event_id, order.created_at, request.order_id)?;
-    let cancelled: Vec<TicketLine> = order_tickets(conn, tenant, request.order_id)?
-        .into_iter()
-        .filter(|t| t.status.is_valid())
-        .collect();
+    let cancelled = match plan_void(conn, tenant, request.order_id)? {
+        Ok(tickets) => tickets,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let ids: Vec<i64> = cancelled.iter().map(|t| t.id).collect();
-    diesel::update(
+    let changed = diesel::update(
         tickets::table
             .filter(tickets::organization_id.eq(org))
             .filter(tickets::order_id.eq(request.order_id))
@@ -113,6 +113,18 @@ fn void_in_transaction(
     )
     .set(tickets::status.eq(TicketStatus::Cancelled))
     .execute(conn)?;
+    let claimed = diesel::update(
+        orders::table
+            .filter(orders::organization_id.eq(org))
+            .filter(orders::id.eq(request.order_id))
+            .filter(orders::status.eq_any([OrderStatus::Paid, OrderStatus::PartiallyRefunded])),
+    )
+    .set(orders::status.eq(OrderStatus::Cancelled))
+    .execute(conn)?;
+    if changed != ids.len() || claimed == 0 {
+        return Err(DieselError::RollbackTransaction);
+    }
+    unsell(conn, tenant, order.event_id, order.created_at, &ids)?;
     let codes: Vec<&str> = cancelled.iter().map(|t| t.code.as_str()).collect();
     let details = format!(
         "cancelled {} ticket(s) without refunding: {}; order is now cancelled; {}",
