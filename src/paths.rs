@@ -33,6 +33,11 @@ pub const ORDER: Pattern = "/orders/{id}";
 pub const ORDER_REFUND: Pattern = "/orders/{id}/refund";
 pub const ORDER_VOID: Pattern = "/orders/{id}/void";
 pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation";
+/// Bulk actions on orders: `POST` starts a job; each job has its page, stream and CSV.
+pub const ORDER_JOBS: Pattern = "/orders/jobs";
+pub const ORDER_JOB: Pattern = "/orders/jobs/{id}";
+pub const ORDER_JOB_CSV: Pattern = "/orders/jobs/{id}/orders.csv";
+pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
 
@@ -133,6 +138,18 @@ pub fn webhook_test(endpoint: i64) -> String {
     format!("/settings/webhooks/{endpoint}/test")
 }
 
+pub fn order_job(job: i64) -> String {
+    format!("/orders/jobs/{job}")
+}
+
+pub fn order_job_csv(job: i64) -> String {
+    format!("/orders/jobs/{job}/orders.csv")
+}
+
+pub fn order_job_stream(job: i64) -> String {
+    format!("/sse/orders/jobs/{job}")
+}
+
 /// `base` with a query string appended, when there is one.
 pub fn with_query(base: &str, query: &str) -> String {
     match query.is_empty() {
@@ -182,6 +199,9 @@ mod tests {
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),
             (webhook_delete(7), fill(WEBHOOK_DELETE, &["7"])),
             (webhook_test(7), fill(WEBHOOK_TEST, &["7"])),
+            (order_job(7), fill(ORDER_JOB, &["7"])),
+            (order_job_csv(7), fill(ORDER_JOB_CSV, &["7"])),
+            (order_job_stream(7), fill(ORDER_JOB_STREAM, &["7"])),
         ];
         for (link, route) in pairs {
             assert_eq!(link, route);

@@ -46,6 +46,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Order management.
         .route(paths::ORDERS, web::get().to(crate::orders::list::list_orders))
         .route(paths::ORDERS_CSV, web::get().to(crate::orders::export::export_orders))
+        // Bulk jobs before `/orders/{id}`, which would take `/orders/jobs` for an id.
+        .route(paths::ORDER_JOBS, web::post().to(crate::orders::bulk::start_job))
+        .route(paths::ORDER_JOB, web::get().to(crate::orders::bulk::show_job))
+        .route(paths::ORDER_JOB_CSV, web::get().to(crate::orders::bulk::job_csv))
+        .route(paths::ORDER_JOB_STREAM, web::get().to(crate::orders::bulk::job_stream))
         .route(paths::ORDER, web::get().to(crate::orders::order::show_order))
         .route(paths::ORDER_REFUND, web::get().to(crate::orders::order::review_refund))
         .route(paths::ORDER_REFUND, web::post().to(crate::orders::order::refund_order))

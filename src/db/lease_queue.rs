@@ -76,7 +76,7 @@ pub fn claim_next(conn: &mut DbConnection, table: QueueTable, now: i64, lease: D
     ))
     .bind::<BigInt, _>(now)
     .load(conn)?;
-    let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+    let until = super::lease::lease_end(now, lease);
     // Another worker may take one of these first: try the next.
     for row in due {
         let mut p = Placeholders::for_connection(conn);

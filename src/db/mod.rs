@@ -4,6 +4,7 @@
 
 mod connection;
 mod json_batch;
+pub mod lease;
 pub mod lease_queue;
 mod limits;
 mod pool_events;

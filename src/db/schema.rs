@@ -242,6 +242,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    bulk_jobs (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> BigInt,
+        job_key -> Text,
+        action -> Text,
+        refund_reason -> Nullable<Text>,
+        refund_note -> Nullable<Text>,
+        total -> BigInt,
+        lease_until -> BigInt,
+        created_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     webhook_alerts (organization_id, event_id, alert_key) {
         organization_id -> BigInt,
         event_id -> BigInt,
@@ -265,6 +281,16 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> BigInt,
         sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bulk_job_orders (job_id, position) {
+        job_id -> BigInt,
+        position -> BigInt,
+        order_id -> BigInt,
+        outcome -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -304,8 +330,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_alerts,
+    bulk_jobs,
+    bulk_job_orders,
 );
 
 // Order management (refunds and audit entries name the user who acted).
 diesel::joinable!(refunds -> users (user_id));
 diesel::joinable!(audit_log -> users (user_id));
+
+// Bulk jobs: a job's orders.
+diesel::joinable!(bulk_job_orders -> bulk_jobs (job_id));

@@ -6,6 +6,7 @@
 //! Exports have a budget of their own (`Exports`) so a crowd of slow downloads can
 //! exhaust only that, never the pages' or the gates' connections.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use actix_web::http::header;
@@ -13,7 +14,9 @@ use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
 use tokio::sync::mpsc;
 
-use super::list::{event_labels, order_summaries, read_filter, FilterQuery, OrderFilter, ZonedFilter};
+use super::list::{
+    event_labels, order_summaries, read_filter, EventLabel, FilterQuery, OrderFilter, OrderSummary, ZonedFilter,
+};
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::AppError;
@@ -159,9 +162,7 @@ fn export(
     timezone: TimeZone,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let mut header = csv::Writer::from_writer(Vec::new());
-    header.write_record(HEADER)?;
-    if !out.send(header.into_inner()?) {
+    if !out.send(csv_header()?) {
         return Ok(());
     }
     db::without_memory_map(conn, |conn| {
@@ -171,13 +172,7 @@ fn export(
             let orders = order_summaries(conn, tenant, filter, after, ORDERS_PER_PAGE)?;
             let Some(last) = orders.last() else { break };
             after = Some(last.cursor());
-            let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-            let page = rows::Page {
-                orders: &orders,
-                tickets: &rows::tickets_of(conn, tenant, &ids)?,
-                refunds: &rows::refund_reasons(conn, tenant, &orders)?,
-            };
-            if !out.send(page.csv(&events, timezone)?) {
+            if !out.send(csv_of(conn, tenant, &orders, &events, timezone)?) {
                 return Ok(());
             }
             if (orders.len() as i64) < ORDERS_PER_PAGE {
@@ -186,4 +181,28 @@ fn export(
         }
         Ok(())
     })
+}
+
+/// The CSV's header row (the export's, and a bulk export job's).
+pub fn csv_header() -> anyhow::Result<Vec<u8>> {
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header.write_record(HEADER)?;
+    Ok(header.into_inner()?)
+}
+
+/// These orders as CSV rows, a row per ticket (the export's, and a bulk export job's).
+pub fn csv_of(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    orders: &[OrderSummary],
+    events: &HashMap<i64, EventLabel>,
+    timezone: TimeZone,
+) -> anyhow::Result<Vec<u8>> {
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let page = rows::Page {
+        orders,
+        tickets: &rows::tickets_of(conn, tenant, &ids)?,
+        refunds: &rows::refund_reasons(conn, tenant, orders)?,
+    };
+    page.csv(events, timezone)
 }

@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, ConnectionManager, Pool};
 use crate::live::{Bus, Hub, InProcessBus, RedisBus, Shutdown};
+use crate::orders::bulk::{self, BulkWaker};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
@@ -43,11 +44,21 @@ pub struct Services {
     pub outbox: web::Data<OutboxWaker>,
     /// Wakes the webhook delivery worker when a delivery is queued.
     pub webhooks: web::Data<WebhookWaker>,
+    /// Wakes the bulk-job runner when a job is created.
+    pub bulk_jobs: web::Data<BulkWaker>,
     /// The link to Redis when scaled out (`--redis`).
     pub redis: Option<web::Data<RedisLink>>,
     /// Begun on SIGTERM: live streams end, workers stop.
     pub shutdown: web::Data<Shutdown>,
     pub sessions: web::Data<SessionWatch>,
+}
+
+/// The background workers, which finish (giving back what they claimed) once
+/// shutdown has begun.
+pub struct Workers {
+    /// The e-mail and webhook delivery workers, joined.
+    pub outbox: tokio::task::JoinHandle<()>,
+    pub bulk_jobs: tokio::task::JoinHandle<()>,
 }
 
 /// What opening the database yields: a pool per kind of work, and what the live state
@@ -77,9 +88,9 @@ struct Gates {
 impl Services {
     /// Opens and migrates the database, connects Redis when scaled out, and starts the
     /// live hub, the scan writer, the e-mail and webhook workers, the `scan.recorded`
-    /// batching and the session purge. Also returns a task that ends when both delivery
-    /// workers have stopped, which shutdown waits for.
-    pub async fn start(settings: Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
+    /// batching, the bulk-job runner and the session purge. Also returns the background
+    /// workers' tasks, which shutdown waits for.
+    pub async fn start(settings: Settings) -> anyhow::Result<(Self, Workers)> {
         let OpenedDatabase {
             pages: pool,
             gates: gate_pool,
@@ -118,6 +129,7 @@ impl Services {
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });
+        let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
         let services = Self {
@@ -139,11 +151,18 @@ impl Services {
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
             webhooks: web::Data::new(webhook_waker),
+            bulk_jobs: web::Data::new(bulk_jobs),
             redis: redis.map(web::Data::from),
             shutdown: web::Data::new(shutdown),
             sessions: web::Data::new(sessions),
         };
-        Ok((services, workers))
+        Ok((
+            services,
+            Workers {
+                outbox: workers,
+                bulk_jobs: bulk_runner,
+            },
+        ))
     }
 
     /// Every service as app data of the server.
@@ -162,6 +181,7 @@ impl Services {
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
             .app_data(self.webhooks.clone())
+            .app_data(self.bulk_jobs.clone())
             .app_data(self.shutdown.clone())
             .app_data(self.sessions.clone());
         if let Some(redis) = &self.redis {

@@ -529,6 +529,71 @@ async fn a_refused_filter_says_why_in_the_flash_area_and_the_next_good_one_clear
     browser.close().await;
 }
 
+#[tokio::test]
+async fn a_bulk_resend_started_in_the_browser_shows_its_progress_bar_reach_done() {
+    let app = spawn_app().await;
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    let n = 3 * voelgoed::orders::bulk::CHUNK;
+    app.db(move |conn| {
+        let tt = voelgoed::provisioning::create_ticket_type(conn, &tenant, event, "Bulk", 1_000, 10_000).unwrap();
+        for i in 0..n {
+            let order = voelgoed::orders::NewOrder {
+                event_id: event,
+                buyer_name: format!("Bulk Buyer {i}"),
+                buyer_email: format!("bulk{i}@example.test"),
+                items: vec![voelgoed::orders::OrderItem::new(tt, 1)],
+                created_at: voelgoed::db::now_ms() - i * 1_000,
+            };
+            voelgoed::orders::place_order(conn, &tenant, &order).unwrap().unwrap();
+        }
+    })
+    .await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "super@a.test").await;
+    browser.goto(&app.url("/orders")).await;
+    browser.wait_for_element("#bulk-form").await;
+    assert_eq!(browser.text("[data-matching]").await, n.to_string());
+
+    browser
+        .click(Locator::Css(r#"#bulk-form input[name="scope"][value="filter"]"#))
+        .await;
+    browser.click(Locator::Css(r#"#bulk-form button[type="submit"]"#)).await;
+
+    browser.wait_for_element("progress#job-bar").await;
+    assert!(browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .starts_with("/orders/jobs/"));
+    browser
+        .wait_for(|b| async move { b.text("#job-progress-text").await.ends_with("(100 %): done") })
+        .await;
+    let bar = browser
+        .client
+        .execute(
+            "const bar = document.querySelector('#job-bar'); return [bar.tagName, bar.value, bar.max];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(bar, json!(["PROGRESS", n, n]));
+    assert!(browser
+        .text(r#"[data-outcome="done"]"#)
+        .await
+        .starts_with(&n.to_string()));
+    assert_eq!(app.count("email_outbox").await, n);
+    assert_eq!(
+        browser.horizontal_overflow().await,
+        0,
+        "the job page fits a 360 px phone"
+    );
+    assert_eq!(browser.console_errors().await, Vec::<String>::new());
+    browser.assert_no_csp_violations().await;
+    browser.close().await;
+}
+
 /// Where the `index`-th order row is: its order id and its top on the screen (px).
 async fn row_at(browser: &Browser, index: usize, scroll_to_it: bool) -> (String, i64) {
     let script = "const row = document.querySelectorAll('tr[data-order]')[arguments[0]];

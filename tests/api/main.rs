@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod bulk_jobs;
 mod capacity;
 mod dashboard;
 mod deploy;

@@ -122,6 +122,12 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     // The owner asks right after the supervisor: once a minute per order.
     ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
     ("GET", "/audit", [401, 403, 200, 200]),
+    // Bulk jobs: the sweep posts an export (owners only); B's job names A's order,
+    // which it refuses as no such order. The job in paths is one of A's.
+    ("POST", "/orders/jobs", [401, 403, 303, 303]),
+    ("GET", "/orders/jobs/{id}", [401, 200, 200, 404]),
+    ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 200, 404]),
+    ("GET", "/sse/orders/jobs/{id}", [401, 200, 200, 404]),
     ("GET", "/sse/orders", [401, 200, 200, 200]),
     // Webhooks are the owner's: B lists its own; A's endpoint is 404 to B. The sweep's
     // form names no URL, so adding one is a 400 for both owners.
@@ -146,6 +152,7 @@ struct Ids {
     revoke_link: i64,
     kiosk_token: String,
     webhook: i64,
+    job: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -214,6 +221,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         .replace("{link}", &ids.revoke_link.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
+        t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
         t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
         t if t.starts_with("/orders/{id}/void") => path.replace("{id}", &ids.void_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
@@ -241,6 +249,12 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
             .client
             .post(app.url(&path))
             .json(&batch(vec![scan("roles-1", "VG-NOPE", "in")])),
+        "POST" if path == "/orders/jobs" => asker.client.post(app.url(&path)).form(&[
+            ("csrf_token", csrf.as_str()),
+            ("job_key", "roles-sweep"),
+            ("action", "export"),
+            ("order", &ids.refund_order.to_string()),
+        ]),
         "POST" => asker.client.post(app.url(&path)).form(&[
             ("csrf_token", csrf.as_str()),
             ("idempotency_key", "roles-sweep"),
@@ -253,6 +267,46 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         other => panic!("no request for {other}"),
     };
     builder.send().await.unwrap().status().as_u16()
+}
+
+/// A finished export job of organisation A's owner, of one order.
+async fn finished_export_job(app: &TestApp, order: i64) -> i64 {
+    use diesel::prelude::*;
+    use voelgoed::db::schema::{bulk_jobs, users};
+    let tenant = app.fixture.org_a;
+    let job = app
+        .db(move |conn| {
+            let user_id = users::table
+                .filter(users::email.eq("owner@a.test"))
+                .select(users::id)
+                .first(conn)
+                .unwrap();
+            let job = voelgoed::orders::bulk::NewJob {
+                user_id,
+                job_key: "roles-job".into(),
+                action: voelgoed::orders::bulk::BulkAction::Export,
+                refund: None,
+                order_ids: vec![order],
+            };
+            voelgoed::orders::bulk::create_job(conn, &tenant, &job).unwrap()
+        })
+        .await;
+    for _ in 0..100 {
+        let finished: Option<i64> = app
+            .db(move |conn| {
+                bulk_jobs::table
+                    .find(job)
+                    .select(bulk_jobs::finished_at)
+                    .first(conn)
+                    .unwrap()
+            })
+            .await;
+        if finished.is_some() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the export job did not finish");
 }
 
 #[tokio::test]
@@ -272,6 +326,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     let webhook = webhook_endpoint_a(&app).await;
     let ids = Ids {
         event: app.fixture.event_a,
+        job: finished_export_job(&app, refund_order).await,
         refund_order,
         void_order,
         resend_order,

@@ -43,6 +43,8 @@ enum Command {
     /// Thousands of SSE clients on one server process while scans flow: delivery
     /// latency, losses, memory and CPU per client, slow readers, reconnect storms.
     BenchFanout(crate::bench::fanout::FanoutOptions),
+    /// Time bulk resend jobs (10,000 orders each) on a seeded database (see BENCHMARKS.md).
+    BenchBulk(crate::bench::bulk::BulkBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -292,6 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::BenchPages(options) => crate::bench::pages::run(options).await,
         Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
+        Command::BenchBulk(options) => crate::bench::bulk::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

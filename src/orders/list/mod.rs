@@ -15,7 +15,8 @@ pub use filter::{Cursor, FilterQuery, OrderFilter, SearchText, MAX_SEARCH_CHARS}
 pub use handlers::{list_orders, read_filter, ZonedFilter};
 pub use labels::{event_choices, event_labels, organization_timezone, EventChoice, EventLabel};
 pub use search::{
-    find_orders, newest_order_id, order_summaries, orders_since, OrderLine, OrderPage, OrderSummary, PAGE_ROWS,
+    find_orders, matching_ids, newest_order_id, order_summaries, orders_since, OrderLine, OrderPage, OrderSummary,
+    PAGE_ROWS,
 };
 pub use stream::orders_stream;
 pub(super) use views::{status_badge, TIME_FORMAT};

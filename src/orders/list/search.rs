@@ -175,6 +175,18 @@ pub fn order_summaries(
     query.limit(limit).select(OrderSummary::as_select()).load(conn)
 }
 
+/// The ids of up to `limit` filtered orders, in no particular order: what a bulk job
+/// over "all orders matching this filter" takes (and, counted, what the list offers
+/// it for); a job refuses more than its limit, so which ones a cut-off leaves out is moot.
+pub fn matching_ids(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    filtered(tenant, filter).limit(limit).select(orders::id).load(conn)
+}
+
 /// Orders placed since the live list last looked, that pass its filter.
 #[derive(Clone, Debug)]
 pub struct NewOrders {

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use super::filter::{FilterQuery, MAX_SEARCH_CHARS};
 use super::labels::EventChoice;
 use super::search::OrderLine;
-use crate::orders::model::OrderStatus;
+use crate::orders::model::{OrderStatus, RefundReason, MAX_NOTE_CHARS};
 use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -32,6 +32,24 @@ pub struct Results<'a> {
     pub stream_url: Option<String>,
     /// The CSV export of this filter, for owners (it holds every ticket code).
     pub csv_url: Option<String>,
+    /// The bulk actions' form (first pages only).
+    pub bulk: Option<BulkChoice>,
+}
+
+/// The form every row's checkbox belongs to (`form=` on the checkbox).
+pub const BULK_FORM_ID: &str = "bulk-form";
+
+/// What the bulk actions' form offers: the checked rows, or every order matching the
+/// filter (counted up to one past what a job takes).
+pub struct BulkChoice {
+    pub csrf_token: String,
+    /// Made for this render: a second submit of the same form returns the same job.
+    pub job_key: String,
+    pub matching: i64,
+    pub limit: i64,
+    pub filter: Vec<(&'static str, String)>,
+    /// Owners may also refund and export.
+    pub owner: bool,
 }
 
 pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[EventChoice], results: &Results) -> Markup {
@@ -95,6 +113,7 @@ pub fn order_results(results: &Results) -> Markup {
             @if results.lines.is_empty() {
                 p.notice data-empty { "No orders match this filter." }
             }
+            @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
             div.table-scroll {
                 // `stack`: cards on a phone (app.css); the roles keep it a table to
                 // screen readers there, where CSS display would drop its semantics.
@@ -164,7 +183,10 @@ fn order_row(line: &OrderLine, timezone: &Tz, row: Row) -> Markup {
     html! {
         tr id={ "order-" (order.id) } role="row" data-order=(order.id)
             hx-swap-oob=[(row != Row::Listed).then_some("true")] data-left-filter[row == Row::LeftFilter] {
-            td role="cell" data-label="Code" { a href=(paths::order(order.id)) { (order.code) } }
+            td role="cell" data-label="Code" {
+                input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) };
+                " " a href=(paths::order(order.id)) { (order.code) }
+            }
             td role="cell" data-label="Buyer" { (order.buyer_name) small { (order.buyer_email) } }
             td role="cell" data-label="Event" { (line.event_name) }
             td.num role="cell" data-label="Tickets" { (count(line.tickets)) }
@@ -172,6 +194,37 @@ fn order_row(line: &OrderLine, timezone: &Tz, row: Row) -> Markup {
             td role="cell" data-label="Status" { (status_badge(order.status))
                 @if row == Row::LeftFilter { " " small.muted { "no longer matches this filter" } } }
             td.time role="cell" data-label="Created" { (local_time(order.created_at, timezone, TIME_FORMAT)) }
+        }
+    }
+}
+
+/// Bulk actions: a plain POST form (htmx posts it and shows a refusal in `#flash`).
+fn bulk_form(bulk: &BulkChoice) -> Markup {
+    let too_many = bulk.matching > bulk.limit;
+    html! {
+        form.bulk id=(BULK_FORM_ID) method="post" action=(paths::ORDER_JOBS) hx-post=(paths::ORDER_JOBS) hx-swap="none" {
+            input type="hidden" name="csrf_token" value=(bulk.csrf_token);
+            input type="hidden" name="job_key" value=(bulk.job_key);
+            @for (name, value) in &bulk.filter { input type="hidden" name=(name) value=(value); }
+            fieldset {
+                legend { "Bulk actions" }
+                label { input type="radio" name="scope" value="selected" checked; " The orders checked below" }
+                label { input type="radio" name="scope" value="filter" disabled[too_many || bulk.matching == 0];
+                    @if too_many { " All orders matching this filter (more than " (count(bulk.limit)) ": narrow it down)" }
+                    @else { " All " span data-matching { (count(bulk.matching)) } " orders matching this filter" } }
+                label { "Action " select name="action" {
+                    option value="resend" { "Resend confirmations" }
+                    @if bulk.owner { option value="refund" { "Refund whole orders" } option value="export" { "Export (CSV)" } }
+                } }
+                @if bulk.owner {
+                    label { "Refund reason " select name="reason" {
+                        option value="" { "Choose (refunds only)" }
+                        @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
+                    } }
+                    label { "Refund note " input type="text" name="note" maxlength=(MAX_NOTE_CHARS); }
+                }
+                button type="submit" { "Start" }
+            }
         }
     }
 }
