@@ -57,6 +57,41 @@ pub struct Settings {
     pub slow_clients: SlowClients,
     /// `GET /metrics`: whether it is on, and the token that reads it from elsewhere.
     pub metrics: MetricsSettings,
+    /// Signed webhooks: where they may go and how they are retried.
+    pub webhooks: WebhookSettings,
+}
+
+/// Signed webhooks (`--webhooks-allow-private`).
+#[derive(Clone, Copy, Debug)]
+pub struct WebhookSettings {
+    /// Deliver to private, loopback and other non-public addresses too (tests and
+    /// development); off, they are refused when added and before every delivery.
+    pub allow_private: bool,
+    /// How deliveries are retried: 30 s after the first failure, doubling, 8 attempts
+    /// in all (the last about 64 minutes after the first).
+    pub retry: RetryPolicy,
+    /// Longest wait for an endpoint's answer.
+    pub timeout: Duration,
+    /// How often `scan.recorded` batches are cut: at most one delivery per endpoint per period.
+    pub scan_batch_every: Duration,
+    /// How often the dashboards' alerts are looked at for `capacity.alert`.
+    pub alert_check_every: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry: RetryPolicy {
+                first_delay: Duration::from_secs(30),
+                max_attempts: 8,
+                lease: Duration::from_secs(60),
+            },
+            timeout: Duration::from_secs(10),
+            scan_batch_every: Duration::from_secs(1),
+            alert_check_every: Duration::from_secs(2),
+        }
+    }
 }
 
 /// What a client that stops reading (a phone that lost its network) may hold: the
@@ -146,6 +181,7 @@ impl Settings {
             writer_faults: WriterFaults::default(),
             slow_clients: SlowClients::default(),
             metrics: MetricsSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

@@ -17,6 +17,10 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     TooManyRequests(String),
+    /// The request is fine but the thing it acts on is no longer in a state that allows
+    /// it (e.g. voiding an order already cancelled).
+    #[error("{0}")]
+    Conflict(String),
     /// A resource we depend on is briefly out of reach (the database is busy or down):
     /// the same request later may well succeed.
     #[error("{0}")]
@@ -92,6 +96,7 @@ impl ResponseError for AppError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::Conflict(_) => StatusCode::CONFLICT,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

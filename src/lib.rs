@@ -28,3 +28,4 @@ pub mod startup;
 pub mod static_files;
 pub mod telemetry;
 pub mod ui;
+pub mod webhooks;

@@ -31,9 +31,22 @@ pub const ORDERS_CSV: Pattern = "/orders.csv";
 pub const ORDERS_STREAM: Pattern = "/sse/orders";
 pub const ORDER: Pattern = "/orders/{id}";
 pub const ORDER_REFUND: Pattern = "/orders/{id}/refund";
+pub const ORDER_VOID: Pattern = "/orders/{id}/void";
 pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation";
+/// Bulk actions on orders: `POST` starts a job; each job has its page, stream and CSV.
+pub const ORDER_JOBS: Pattern = "/orders/jobs";
+pub const ORDER_JOB: Pattern = "/orders/jobs/{id}";
+pub const ORDER_JOB_CSV: Pattern = "/orders/jobs/{id}/orders.csv";
+pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
+
+pub const WEBHOOKS: Pattern = "/settings/webhooks";
+pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
+pub const WEBHOOK_DISABLE: Pattern = "/settings/webhooks/{id}/disable";
+pub const WEBHOOK_ENABLE: Pattern = "/settings/webhooks/{id}/enable";
+pub const WEBHOOK_DELETE: Pattern = "/settings/webhooks/{id}/delete";
+pub const WEBHOOK_TEST: Pattern = "/settings/webhooks/{id}/test";
 
 /// Where every live stream's URL starts (the stream guard counts them).
 pub const LIVE_STREAMS: &str = "/sse/";
@@ -97,8 +110,44 @@ pub fn order_refund(order: i64) -> String {
     format!("/orders/{order}/refund")
 }
 
+pub fn order_void(order: i64) -> String {
+    format!("/orders/{order}/void")
+}
+
 pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
+}
+
+pub fn webhook(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}")
+}
+
+pub fn webhook_disable(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/disable")
+}
+
+pub fn webhook_enable(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/enable")
+}
+
+pub fn webhook_delete(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/delete")
+}
+
+pub fn webhook_test(endpoint: i64) -> String {
+    format!("/settings/webhooks/{endpoint}/test")
+}
+
+pub fn order_job(job: i64) -> String {
+    format!("/orders/jobs/{job}")
+}
+
+pub fn order_job_csv(job: i64) -> String {
+    format!("/orders/jobs/{job}/orders.csv")
+}
+
+pub fn order_job_stream(job: i64) -> String {
+    format!("/sse/orders/jobs/{job}")
 }
 
 /// `base` with a query string appended, when there is one.
@@ -143,7 +192,16 @@ mod tests {
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
             (order(7), fill(ORDER, &["7"])),
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
+            (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+            (webhook(7), fill(WEBHOOK, &["7"])),
+            (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
+            (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),
+            (webhook_delete(7), fill(WEBHOOK_DELETE, &["7"])),
+            (webhook_test(7), fill(WEBHOOK_TEST, &["7"])),
+            (order_job(7), fill(ORDER_JOB, &["7"])),
+            (order_job_csv(7), fill(ORDER_JOB_CSV, &["7"])),
+            (order_job_stream(7), fill(ORDER_JOB_STREAM, &["7"])),
         ];
         for (link, route) in pairs {
             assert_eq!(link, route);

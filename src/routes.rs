@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files};
+use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -46,15 +46,39 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // Order management.
         .route(paths::ORDERS, web::get().to(crate::orders::list::list_orders))
         .route(paths::ORDERS_CSV, web::get().to(crate::orders::export::export_orders))
+        // Bulk jobs before `/orders/{id}`, which would take `/orders/jobs` for an id.
+        .route(paths::ORDER_JOBS, web::post().to(crate::orders::bulk::start_job))
+        .route(paths::ORDER_JOB, web::get().to(crate::orders::bulk::show_job))
+        .route(paths::ORDER_JOB_CSV, web::get().to(crate::orders::bulk::job_csv))
+        .route(paths::ORDER_JOB_STREAM, web::get().to(crate::orders::bulk::job_stream))
         .route(paths::ORDER, web::get().to(crate::orders::order::show_order))
         .route(paths::ORDER_REFUND, web::get().to(crate::orders::order::review_refund))
         .route(paths::ORDER_REFUND, web::post().to(crate::orders::order::refund_order))
+        .route(paths::ORDER_VOID, web::get().to(crate::orders::order::review_void))
+        .route(paths::ORDER_VOID, web::post().to(crate::orders::order::void_order))
         .route(
             paths::ORDER_RESEND_CONFIRMATION,
             web::post().to(crate::orders::order::resend_confirmation),
         )
         .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
         .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
+        // Signed webhooks.
+        .route(paths::WEBHOOKS, web::get().to(webhooks::handlers::list_webhooks))
+        .route(paths::WEBHOOKS, web::post().to(webhooks::handlers::add_webhook))
+        .route(paths::WEBHOOK, web::get().to(webhooks::handlers::show_webhook))
+        .route(
+            paths::WEBHOOK_DISABLE,
+            web::post().to(webhooks::handlers::disable_webhook),
+        )
+        .route(
+            paths::WEBHOOK_ENABLE,
+            web::post().to(webhooks::handlers::enable_webhook),
+        )
+        .route(
+            paths::WEBHOOK_DELETE,
+            web::post().to(webhooks::handlers::delete_webhook),
+        )
+        .route(paths::WEBHOOK_TEST, web::post().to(webhooks::handlers::test_webhook))
         .service(
             web::scope(paths::API)
                 .app_data(scanning::api::json_config())

@@ -1,5 +1,6 @@
 //! The audit log: one entry for every organiser action that changes something or signs
-//! in (sign-ins, failed sign-ins, sign-outs, refunds, resends, kiosk links, devices),
+//! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices,
+//! webhook endpoints),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -18,25 +19,36 @@ pub enum Action {
     SignOut,
     SignOutEverywhere,
     Refund,
+    /// Tickets cancelled without a refund.
+    Void,
     ResendConfirmation,
     KioskLinkCreated,
     KioskLinkRevoked,
     DeviceCreated,
     DeviceRevoked,
+    WebhookCreated,
+    WebhookDisabled,
+    WebhookEnabled,
+    WebhookDeleted,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 15] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
         Self::SignOutEverywhere,
         Self::Refund,
+        Self::Void,
         Self::ResendConfirmation,
         Self::KioskLinkCreated,
         Self::KioskLinkRevoked,
         Self::DeviceCreated,
         Self::DeviceRevoked,
+        Self::WebhookCreated,
+        Self::WebhookDisabled,
+        Self::WebhookEnabled,
+        Self::WebhookDeleted,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -46,11 +58,16 @@ impl Action {
             Self::SignOut => "sign-out",
             Self::SignOutEverywhere => "sign-out-everywhere",
             Self::Refund => "refund",
+            Self::Void => "void",
             Self::ResendConfirmation => "resend-confirmation",
             Self::KioskLinkCreated => "kiosk-link-created",
             Self::KioskLinkRevoked => "kiosk-link-revoked",
             Self::DeviceCreated => "device-created",
             Self::DeviceRevoked => "device-revoked",
+            Self::WebhookCreated => "webhook-created",
+            Self::WebhookDisabled => "webhook-disabled",
+            Self::WebhookEnabled => "webhook-enabled",
+            Self::WebhookDeleted => "webhook-deleted",
         }
     }
 
@@ -65,11 +82,16 @@ impl Action {
             Self::SignOut => "Signed out",
             Self::SignOutEverywhere => "Signed out everywhere",
             Self::Refund => "Refund",
+            Self::Void => "Cancelled without refund",
             Self::ResendConfirmation => "Resent confirmation",
             Self::KioskLinkCreated => "Kiosk link created",
             Self::KioskLinkRevoked => "Kiosk link revoked",
             Self::DeviceCreated => "Device created",
             Self::DeviceRevoked => "Device revoked",
+            Self::WebhookCreated => "Webhook endpoint added",
+            Self::WebhookDisabled => "Webhook endpoint disabled",
+            Self::WebhookEnabled => "Webhook endpoint enabled",
+            Self::WebhookDeleted => "Webhook endpoint deleted",
         }
     }
 }
@@ -81,6 +103,7 @@ pub enum Subject {
     Order(i64),
     KioskLink(i64),
     Device(i64),
+    Webhook(i64),
 }
 
 impl Subject {
@@ -90,6 +113,7 @@ impl Subject {
             Self::Order(id) => ("order", id),
             Self::KioskLink(id) => ("kiosk_link", id),
             Self::Device(id) => ("device", id),
+            Self::Webhook(id) => ("webhook", id),
         }
     }
 }

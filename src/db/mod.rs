@@ -4,6 +4,8 @@
 
 mod connection;
 mod json_batch;
+pub mod lease;
+pub mod lease_queue;
 mod limits;
 mod pool_events;
 pub mod schema;
@@ -15,6 +17,7 @@ pub use connection::{
     MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
+pub use lease_queue::{Attempt, Courier, QueueTable, QueueWaker};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use tenant::Tenant;
 

@@ -236,6 +236,74 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        disabled_at -> Nullable<BigInt>,
+        scan_cursor -> BigInt,
+        scan_cursor_at -> BigInt,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bulk_jobs (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> BigInt,
+        job_key -> Text,
+        action -> Text,
+        refund_reason -> Nullable<Text>,
+        refund_note -> Nullable<Text>,
+        total -> BigInt,
+        lease_until -> BigInt,
+        created_at -> BigInt,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    webhook_alerts (organization_id, event_id, alert_key) {
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        alert_key -> Text,
+        began_at -> BigInt,
+        last_seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        endpoint_id -> BigInt,
+        delivery_key -> Text,
+        event -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        sent_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bulk_job_orders (job_id, position) {
+        job_id -> BigInt,
+        position -> BigInt,
+        order_id -> BigInt,
+        outcome -> Nullable<Text>,
+        reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(events -> organizations (organization_id));
@@ -249,6 +317,7 @@ diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
 diesel::joinable!(kiosk_links -> events (event_id));
 diesel::joinable!(refunds -> orders (order_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -269,8 +338,16 @@ diesel::allow_tables_to_appear_in_same_query!(
     kiosk_links,
     ticket_sales_hourly,
     order_search_words,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_alerts,
+    bulk_jobs,
+    bulk_job_orders,
 );
 
 // Order management (refunds and audit entries name the user who acted).
 diesel::joinable!(refunds -> users (user_id));
 diesel::joinable!(audit_log -> users (user_id));
+
+// Bulk jobs: a job's orders.
+diesel::joinable!(bulk_job_orders -> bulk_jobs (job_id));

@@ -15,6 +15,8 @@ pub enum UpdateKind {
     KioskRevoked,
     /// A user's session (or all of them) was signed out: their open streams check theirs.
     SessionEnded,
+    /// A bulk job processed some of its orders (or finished).
+    BulkJobProgressed,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

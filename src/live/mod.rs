@@ -53,6 +53,11 @@ impl Channel {
         Self(format!("orders:org:{}", tenant.organization_id()))
     }
 
+    /// One bulk job of an organisation: its progress, to its job page.
+    pub fn bulk_job(tenant: &Tenant, job_id: i64) -> Self {
+        Self(format!("bulk-jobs:org:{}:job:{job_id}", tenant.organization_id()))
+    }
+
     pub fn name(&self) -> &str {
         &self.0
     }

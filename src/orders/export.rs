@@ -12,20 +12,20 @@ use std::time::Duration;
 use actix_web::http::header;
 use actix_web::web::{self, Bytes};
 use actix_web::HttpResponse;
-use chrono::TimeZone as _;
-use diesel::prelude::*;
 use tokio::sync::mpsc;
 
 use super::list::{
     event_labels, order_summaries, read_filter, EventLabel, FilterQuery, OrderFilter, OrderSummary, ZonedFilter,
 };
-use super::model::TicketStatus;
 use crate::auth::CurrentUser;
-use crate::db::schema::{ticket_types, tickets};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::quota::Quota;
+
+mod rows;
+
+pub use rows::HEADER;
 
 /// `GET /orders.csv`: the filtered orders, one row per ticket, streamed.
 pub async fn export_orders(
@@ -52,20 +52,6 @@ const ORDERS_PER_PAGE: i64 = 1_000;
 const CHUNKS_IN_FLIGHT: usize = 4;
 /// How often a full channel is looked at again while the client is slow.
 const STALL_POLL: Duration = Duration::from_millis(20);
-
-pub const HEADER: [&str; 11] = [
-    "order_code",
-    "order_created_at",
-    "order_status",
-    "buyer_name",
-    "buyer_email",
-    "event",
-    "ticket_code",
-    "ticket_type",
-    "ticket_status",
-    "ticket_price",
-    "currency",
-];
 
 /// The exports' own budget, apart from the pages' and the gates': their own pool, a
 /// few at a time per organisation, and a download whose reader stops reading for
@@ -176,9 +162,7 @@ fn export(
     timezone: TimeZone,
     out: &Output,
 ) -> anyhow::Result<()> {
-    let mut header = csv::Writer::from_writer(Vec::new());
-    header.write_record(HEADER)?;
-    if !out.send(header.into_inner()?) {
+    if !out.send(csv_header()?) {
         return Ok(());
     }
     db::without_memory_map(conn, |conn| {
@@ -188,9 +172,7 @@ fn export(
             let orders = order_summaries(conn, tenant, filter, after, ORDERS_PER_PAGE)?;
             let Some(last) = orders.last() else { break };
             after = Some(last.cursor());
-            let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
-            let tickets = tickets_of(conn, tenant, &ids)?;
-            if !out.send(csv_rows(&orders, &tickets, &events, timezone)?) {
+            if !out.send(csv_of(conn, tenant, &orders, &events, timezone)?) {
                 return Ok(());
             }
             if (orders.len() as i64) < ORDERS_PER_PAGE {
@@ -201,95 +183,26 @@ fn export(
     })
 }
 
-/// One page of orders as CSV rows, a row per ticket.
-fn csv_rows(
+/// The CSV's header row (the export's, and a bulk export job's).
+pub fn csv_header() -> anyhow::Result<Vec<u8>> {
+    let mut header = csv::Writer::from_writer(Vec::new());
+    header.write_record(HEADER)?;
+    Ok(header.into_inner()?)
+}
+
+/// These orders as CSV rows, a row per ticket (the export's, and a bulk export job's).
+pub fn csv_of(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
     orders: &[OrderSummary],
-    tickets: &[ExportTicket],
     events: &HashMap<i64, EventLabel>,
     timezone: TimeZone,
 ) -> anyhow::Result<Vec<u8>> {
-    let mut by_order: HashMap<i64, Vec<&ExportTicket>> = HashMap::new();
-    for ticket in tickets {
-        by_order.entry(ticket.order_id).or_default().push(ticket);
-    }
-    let mut csv = csv::Writer::from_writer(Vec::with_capacity(256 * 1024));
-    for order in orders {
-        let (event, currency) = events
-            .get(&order.event_id)
-            .map_or(("", ""), |e| (e.name.as_str(), e.currency.as_str()));
-        let created = timezone
-            .timestamp_millis_opt(order.created_at)
-            .single()
-            .map(|t| t.to_rfc3339())
-            .unwrap_or_default();
-        for ticket in by_order.get(&order.id).map(Vec::as_slice).unwrap_or_default() {
-            csv.write_record([
-                order.code.as_str(),
-                &created,
-                order.status.as_str(),
-                &cell(&order.buyer_name),
-                &cell(&order.buyer_email),
-                &cell(event),
-                &ticket.code,
-                &cell(&ticket.ticket_type),
-                ticket.status.as_str(),
-                &decimal(ticket.price),
-                currency,
-            ])?;
-        }
-    }
-    Ok(csv.into_inner()?)
-}
-
-/// A cell a spreadsheet would read as a formula gets a leading apostrophe.
-fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    }
-}
-
-/// Minor units as a decimal amount: 4550 → "45.50".
-fn decimal(minor: i64) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", minor.unsigned_abs() / 100, minor.unsigned_abs() % 100)
-}
-
-#[derive(Queryable)]
-struct ExportTicket {
-    order_id: i64,
-    code: String,
-    ticket_type: String,
-    status: TicketStatus,
-    price: i64,
-}
-
-fn tickets_of(conn: &mut DbConnection, tenant: &Tenant, order_ids: &[i64]) -> QueryResult<Vec<ExportTicket>> {
-    tickets::table
-        .inner_join(ticket_types::table)
-        .filter(tickets::organization_id.eq(tenant.organization_id()))
-        .filter(tickets::order_id.eq_any(order_ids))
-        .order(tickets::id)
-        .select((
-            tickets::order_id,
-            tickets::code,
-            ticket_types::name,
-            tickets::status,
-            tickets::price,
-        ))
-        .load(conn)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formulas_are_defused_and_amounts_are_decimal() {
-        assert_eq!(cell("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
-        assert_eq!(cell("Anna"), "Anna");
-        assert_eq!(decimal(4550), "45.50");
-        assert_eq!(decimal(5), "0.05");
-    }
+    let ids: Vec<i64> = orders.iter().map(|o| o.id).collect();
+    let page = rows::Page {
+        orders,
+        tickets: &rows::tickets_of(conn, tenant, &ids)?,
+        refunds: &rows::refund_reasons(conn, tenant, orders)?,
+    };
+    page.csv(events, timezone)
 }

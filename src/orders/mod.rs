@@ -1,8 +1,10 @@
 //! Orders: selling tickets (`sales.rs`, with the sales rollup in `rollup.rs`), the codes
 //! that identify orders and tickets, the domain model (`model.rs`), and order
 //! management: the filtered live list (`list/`), one order with its refunds and
-//! confirmation resends (`order/`), the CSV export and the e-mail outbox (`outbox/`).
+//! confirmation resends (`order/`), the CSV export, the e-mail outbox (`outbox/`) and
+//! bulk actions on many orders, run as jobs (`bulk/`).
 
+pub mod bulk;
 pub mod codes;
 pub mod export;
 pub mod list;

@@ -90,6 +90,11 @@ impl OrderStatus {
         matches!(self, Self::Paid | Self::Refunded | Self::PartiallyRefunded)
     }
 
+    /// Whether money went back on it: it has refunds, and they have reasons.
+    pub fn was_refunded(&self) -> bool {
+        matches!(self, Self::Refunded | Self::PartiallyRefunded)
+    }
+
     /// The status after a refund that leaves `still_valid` tickets.
     pub fn after_refund(still_valid: i64) -> Self {
         if still_valid == 0 {
@@ -248,15 +253,6 @@ impl EmailStatus {
             Self::Queued => "queued",
             Self::Sent => "sent",
             Self::Failed => "failed",
-        }
-    }
-
-    /// After a failed attempt: failed when retrying cannot help or the attempts ran out.
-    pub fn after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> Self {
-        if permanent || attempts >= max_attempts {
-            Self::Failed
-        } else {
-            Self::Queued
         }
     }
 

@@ -1,8 +1,9 @@
 //! The sales rollup (`ticket_sales_hourly`: sales per ticket type per hour), written by
 //! every sale in the sale's transaction (`sales.rs`). The dashboard only reads it, so a
 //! million-ticket event is a few hundred rows there. Refunds are not written to it: the
-//! dashboard subtracts them from the refunds table and the refunded tickets, so the
-//! rollup only ever grows.
+//! dashboard subtracts them from the refunds table and the refunded tickets. A void
+//! (tickets cancelled without refunding) takes its tickets out of their sale's hour and
+//! leaves the money: they are no longer sold or held, and gross and fees stay.
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -62,6 +63,37 @@ pub fn record_sale(
             sales::fees.eq(sales::fees + excluded(sales::fees)),
         ))
         .execute(c))?;
+    Ok(())
+}
+
+/// Takes these tickets (of one order, sold at `sold_at`) out of the rollup's count of
+/// their sale's hour, per type, leaving its gross and fees. Call inside the void's
+/// transaction.
+pub fn unsell(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    sold_at: i64,
+    ticket_ids: &[i64],
+) -> QueryResult<()> {
+    let org = tenant.organization_id();
+    let per_type: Vec<(i64, i64)> = tickets::table
+        .filter(tickets::organization_id.eq(org))
+        .filter(tickets::id.eq_any(ticket_ids))
+        .group_by(tickets::ticket_type_id)
+        .select((tickets::ticket_type_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (ticket_type_id, count) in per_type {
+        diesel::update(
+            sales::table
+                .filter(sales::organization_id.eq(org))
+                .filter(sales::event_id.eq(event_id))
+                .filter(sales::ticket_type_id.eq(ticket_type_id))
+                .filter(sales::hour_start.eq(hour_of(sold_at))),
+        )
+        .set(sales::tickets_sold.eq(sales::tickets_sold - count))
+        .execute(conn)?;
+    }
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! Selling tickets: `sell` commits a paid order, its tickets and the sales rollup in one
 //! transaction and then publishes what changed (`TicketSold` on the event's occupancy
-//! channel, `OrderChanged` on the organisation's orders channel). The demo's simulator,
+//! channel, `OrderChanged` on the organisation's orders channel); the `order.paid` webhook
+//! is queued in the order's transaction. The demo's simulator,
 //! the benchmarks and the seeds all sell through here.
 
 use diesel::prelude::*;
@@ -11,7 +12,7 @@ use super::rollup::{record_sale, tickets_held, SaleLine};
 use crate::db::schema::{orders, ticket_types, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::{Bus, Channel, Update, UpdateKind};
-use crate::with_backend;
+use crate::{webhooks, with_backend};
 
 /// Tickets of one type in an order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -103,6 +104,22 @@ pub fn place_order(conn: &mut DbConnection, tenant: &Tenant, order: &NewOrder) -
         for line in &lines {
             record_sale(conn, tenant, order.event_id, order.created_at, line)?;
         }
+        let (gross, fees) = (
+            lines.iter().map(|l| l.gross).sum::<i64>(),
+            lines.iter().map(|l| l.fees).sum::<i64>(),
+        );
+        webhooks::enqueue(
+            conn,
+            tenant,
+            webhooks::EventKind::OrderPaid,
+            &serde_json::json!({
+                "order_id": order_id, "code": code, "event_id": order.event_id, "status": OrderStatus::Paid.as_str(),
+                "buyer_name": order.buyer_name, "buyer_email": order.buyer_email.to_lowercase(),
+                "gross": gross, "fees": fees, "net": net_of(gross, fees, 0),
+                "tickets": new_tickets.iter().map(|t| &t.code).collect::<Vec<_>>(),
+            }),
+            db::now_ms(),
+        )?;
         Ok(Some(PlacedOrder {
             id: order_id,
             code,

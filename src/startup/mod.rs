@@ -15,7 +15,7 @@ use actix_web::dev::Server;
 use actix_web::{middleware, web, App, HttpServer};
 use anyhow::Context;
 
-pub use services::Services;
+pub use services::{Services, Workers};
 pub use slow_clients::raise_open_file_limit;
 
 use crate::config::Settings;
@@ -25,7 +25,7 @@ pub struct Application {
     address: std::net::SocketAddr,
     server: Server,
     services: Services,
-    outbox_worker: tokio::task::JoinHandle<()>,
+    workers: Workers,
 }
 
 /// How long requests in flight get to finish once shutdown has begun; with the
@@ -42,7 +42,7 @@ impl Application {
         if settings.metrics.enabled {
             telemetry::install();
         }
-        let (services, outbox_worker) = Services::start(settings).await?;
+        let (services, workers) = Services::start(settings).await?;
         let addr = &services.settings.addr;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
         let address = listener.local_addr()?;
@@ -51,7 +51,7 @@ impl Application {
             address,
             server,
             services,
-            outbox_worker,
+            workers,
         })
     }
 
@@ -75,7 +75,8 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then stops gracefully: no new connections, live
     /// streams end (clients reconnect elsewhere), scan groups in flight are decided and
-    /// answered, the e-mail worker finishes its delivery and releases what it claimed.
+    /// answered, the e-mail and webhook workers finish their delivery and release what
+    /// they claimed, and the bulk-job runner finishes its chunk and gives its job back.
     pub async fn run_until_terminated(self) -> anyhow::Result<()> {
         let handle = self.server.handle();
         let mut serving = std::pin::pin!(self.server);
@@ -88,11 +89,16 @@ impl Application {
         // The stop is carried out by the server future itself: keep polling it.
         let (_, served) = tokio::join!(handle.stop(true), serving);
         served?;
-        if tokio::time::timeout(Duration::from_secs(2), self.outbox_worker)
-            .await
-            .is_err()
-        {
-            tracing::warn!("the e-mail worker did not stop in time");
+        let Workers { outbox, bulk_jobs } = self.workers;
+        let (mail, bulk) = tokio::join!(
+            tokio::time::timeout(Duration::from_secs(2), outbox),
+            tokio::time::timeout(Duration::from_secs(2), bulk_jobs)
+        );
+        if mail.is_err() {
+            tracing::warn!("the e-mail or webhook worker did not stop in time");
+        }
+        if bulk.is_err() {
+            tracing::warn!("the bulk-job runner did not stop in time");
         }
         tracing::info!("stopped");
         Ok(())

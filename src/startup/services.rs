@@ -12,12 +12,14 @@ use crate::config::Settings;
 use crate::dashboard::MetricsCache;
 use crate::db::{self, ConnectionManager, Pool};
 use crate::live::{Bus, Hub, InProcessBus, RedisBus, Shutdown};
+use crate::orders::bulk::{self, BulkWaker};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
 use crate::scanning::{
     self, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
 };
+use crate::webhooks::{self, WebhookWaker};
 
 /// The running console's services; the demo simulator, the benchmarks and the tests
 /// reach them through `Application::services`.
@@ -40,11 +42,23 @@ pub struct Services {
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: web::Data<OutboxWaker>,
+    /// Wakes the webhook delivery worker when a delivery is queued.
+    pub webhooks: web::Data<WebhookWaker>,
+    /// Wakes the bulk-job runner when a job is created.
+    pub bulk_jobs: web::Data<BulkWaker>,
     /// The link to Redis when scaled out (`--redis`).
     pub redis: Option<web::Data<RedisLink>>,
     /// Begun on SIGTERM: live streams end, workers stop.
     pub shutdown: web::Data<Shutdown>,
     pub sessions: web::Data<SessionWatch>,
+}
+
+/// The background workers, which finish (giving back what they claimed) once
+/// shutdown has begun.
+pub struct Workers {
+    /// The e-mail and webhook delivery workers, joined.
+    pub outbox: tokio::task::JoinHandle<()>,
+    pub bulk_jobs: tokio::task::JoinHandle<()>,
 }
 
 /// What opening the database yields: a pool per kind of work, and what the live state
@@ -73,9 +87,10 @@ struct Gates {
 
 impl Services {
     /// Opens and migrates the database, connects Redis when scaled out, and starts the
-    /// live hub, the scan writer, the e-mail worker and the session purge. Also returns
-    /// the e-mail worker's task, which shutdown waits for.
-    pub async fn start(settings: Settings) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
+    /// live hub, the scan writer, the e-mail and webhook workers, the `scan.recorded`
+    /// batching, the bulk-job runner and the session purge. Also returns the background
+    /// workers' tasks, which shutdown waits for.
+    pub async fn start(settings: Settings) -> anyhow::Result<(Self, Workers)> {
         let OpenedDatabase {
             pages: pool,
             gates: gate_pool,
@@ -97,6 +112,24 @@ impl Services {
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
+        let (webhook_waker, webhook_worker) =
+            webhooks::start_worker(pool.clone(), &settings.webhooks, shutdown.clone())?;
+        webhooks::start_scan_batches(
+            pool.clone(),
+            webhook_waker.clone(),
+            settings.webhooks.scan_batch_every,
+            shutdown.clone(),
+        );
+        crate::dashboard::start_alert_hooks(
+            pool.clone(),
+            metrics.clone(),
+            settings.webhooks.alert_check_every,
+            shutdown.clone(),
+        );
+        let workers = tokio::spawn(async move {
+            let _ = tokio::join!(outbox_worker, webhook_worker);
+        });
+        let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
         let services = Self {
@@ -117,11 +150,19 @@ impl Services {
             device_tokens: web::Data::new(DeviceTokens::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
+            webhooks: web::Data::new(webhook_waker),
+            bulk_jobs: web::Data::new(bulk_jobs),
             redis: redis.map(web::Data::from),
             shutdown: web::Data::new(shutdown),
             sessions: web::Data::new(sessions),
         };
-        Ok((services, outbox_worker))
+        Ok((
+            services,
+            Workers {
+                outbox: workers,
+                bulk_jobs: bulk_runner,
+            },
+        ))
     }
 
     /// Every service as app data of the server.
@@ -139,6 +180,8 @@ impl Services {
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
+            .app_data(self.webhooks.clone())
+            .app_data(self.bulk_jobs.clone())
             .app_data(self.shutdown.clone())
             .app_data(self.sessions.clone());
         if let Some(redis) = &self.redis {

@@ -27,9 +27,10 @@ fn part_of(module: &str) -> Option<Part> {
         "error" => Part::WebError,
         "events" => Part::Feature(0),
         "audit" => Part::Feature(1),
-        "orders" | "signin" => Part::Feature(2),
-        "scanning" => Part::Feature(3),
-        "dashboard" | "kiosk" | "health" | "static_files" | "provisioning" => Part::Feature(4),
+        "webhooks" => Part::Feature(2),
+        "orders" | "signin" => Part::Feature(3),
+        "scanning" => Part::Feature(4),
+        "dashboard" | "kiosk" | "health" | "static_files" | "provisioning" => Part::Feature(5),
         "startup" | "app" | "routes" | "lib" => Part::Top,
         _ => return None,
     })

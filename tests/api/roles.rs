@@ -117,10 +117,28 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/orders/{id}", [401, 200, 200, 404]),
     ("GET", "/orders/{id}/refund", [401, 403, 200, 404]),
     ("POST", "/orders/{id}/refund", [401, 403, 303, 404]),
+    ("GET", "/orders/{id}/void", [401, 403, 200, 404]),
+    ("POST", "/orders/{id}/void", [401, 403, 303, 404]),
     // The owner asks right after the supervisor: once a minute per order.
     ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
     ("GET", "/audit", [401, 403, 200, 200]),
+    // Bulk jobs: the sweep posts an export (owners only); B's job names A's order,
+    // which it refuses as no such order. The job in paths is one of A's.
+    ("POST", "/orders/jobs", [401, 403, 303, 303]),
+    ("GET", "/orders/jobs/{id}", [401, 200, 200, 404]),
+    ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 200, 404]),
+    ("GET", "/sse/orders/jobs/{id}", [401, 200, 200, 404]),
     ("GET", "/sse/orders", [401, 200, 200, 200]),
+    // Webhooks are the owner's: B lists its own; A's endpoint is 404 to B. The sweep's
+    // form names no URL, so adding one is a 400 for both owners.
+    ("GET", "/settings/webhooks", [401, 403, 200, 200]),
+    ("POST", "/settings/webhooks", [401, 403, 400, 400]),
+    ("GET", "/settings/webhooks/{id}", [401, 403, 200, 404]),
+    ("POST", "/settings/webhooks/{id}/disable", [401, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/enable", [401, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/test", [401, 403, 303, 404]),
+    // Last of A's endpoint's rows: it is gone after this one.
+    ("POST", "/settings/webhooks/{id}/delete", [401, 403, 303, 404]),
     // The device API knows device tokens only; sessions do not count.
     ("POST", "/api/v1/scans", [401, 401, 401, 401]),
     ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401]),
@@ -129,9 +147,12 @@ const MATRIX: &[(&str, &str, Expected)] = &[
 struct Ids {
     event: i64,
     refund_order: i64,
+    void_order: i64,
     resend_order: i64,
     revoke_link: i64,
     kiosk_token: String,
+    webhook: i64,
+    job: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -178,14 +199,33 @@ async fn kiosk_link(app: &TestApp, owner: &reqwest::Client) -> (i64, String) {
     (id, token)
 }
 
+/// An endpoint of org A's (the app refuses its loopback URL at delivery; nothing is sent).
+async fn webhook_endpoint_a(app: &TestApp) -> i64 {
+    let org = app.fixture.org_a.organization_id();
+    app.db(move |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "INSERT INTO webhook_endpoints (organization_id, url, events, secret, scan_cursor, scan_cursor_at, created_at) \
+             VALUES ({org}, 'http://127.0.0.1:9/roles', 'order.paid', 'whsec_roles', 0, 0, 0)"
+        ))
+        .execute(conn)
+        .unwrap();
+    })
+    .await;
+    app.newest_id("webhook_endpoints").await
+}
+
 async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids: &Ids) -> u16 {
     let path = template
         .replace("{file}", "app.css")
         .replace("{link}", &ids.revoke_link.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
+        t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
         t if t.starts_with("/orders/{id}/resend") => path.replace("{id}", &ids.resend_order.to_string()),
+        t if t.starts_with("/orders/{id}/void") => path.replace("{id}", &ids.void_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
+        t if t.starts_with("/settings/webhooks/{id}") => path.replace("{id}", &ids.webhook.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
     };
     let path = if template == "/orders/{id}/refund" && method == "GET" {
@@ -209,6 +249,12 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
             .client
             .post(app.url(&path))
             .json(&batch(vec![scan("roles-1", "VG-NOPE", "in")])),
+        "POST" if path == "/orders/jobs" => asker.client.post(app.url(&path)).form(&[
+            ("csrf_token", csrf.as_str()),
+            ("job_key", "roles-sweep"),
+            ("action", "export"),
+            ("order", &ids.refund_order.to_string()),
+        ]),
         "POST" => asker.client.post(app.url(&path)).form(&[
             ("csrf_token", csrf.as_str()),
             ("idempotency_key", "roles-sweep"),
@@ -223,11 +269,52 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
     builder.send().await.unwrap().status().as_u16()
 }
 
+/// A finished export job of organisation A's owner, of one order.
+async fn finished_export_job(app: &TestApp, order: i64) -> i64 {
+    use diesel::prelude::*;
+    use voelgoed::db::schema::{bulk_jobs, users};
+    let tenant = app.fixture.org_a;
+    let job = app
+        .db(move |conn| {
+            let user_id = users::table
+                .filter(users::email.eq("owner@a.test"))
+                .select(users::id)
+                .first(conn)
+                .unwrap();
+            let job = voelgoed::orders::bulk::NewJob {
+                user_id,
+                job_key: "roles-job".into(),
+                action: voelgoed::orders::bulk::BulkAction::Export,
+                refund: None,
+                order_ids: vec![order],
+            };
+            voelgoed::orders::bulk::create_job(conn, &tenant, &job).unwrap()
+        })
+        .await;
+    for _ in 0..100 {
+        let finished: Option<i64> = app
+            .db(move |conn| {
+                bulk_jobs::table
+                    .find(job)
+                    .select(bulk_jobs::finished_at)
+                    .first(conn)
+                    .unwrap()
+            })
+            .await;
+        if finished.is_some() {
+            return job;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the export job did not finish");
+}
+
 #[tokio::test]
 async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     let app = spawn_app().await;
     let refund_order = app.sell_tickets_a(1).await.id;
     let resend_order = app.sell_tickets_a(1).await.id;
+    let void_order = app.sell_tickets_a(1).await.id;
     let askers = [
         Asker::new(&app, None).await,
         Asker::new(&app, Some("super@a.test")).await,
@@ -236,12 +323,16 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     ];
     let (revoke_link, _) = kiosk_link(&app, &askers[2].client).await;
     let (_, kiosk_token) = kiosk_link(&app, &askers[2].client).await;
+    let webhook = webhook_endpoint_a(&app).await;
     let ids = Ids {
         event: app.fixture.event_a,
+        job: finished_export_job(&app, refund_order).await,
         refund_order,
+        void_order,
         resend_order,
         revoke_link,
         kiosk_token,
+        webhook,
     };
 
     let routes = routes_in_the_route_table();

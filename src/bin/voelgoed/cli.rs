@@ -43,6 +43,8 @@ enum Command {
     /// Thousands of SSE clients on one server process while scans flow: delivery
     /// latency, losses, memory and CPU per client, slow readers, reconnect storms.
     BenchFanout(crate::bench::fanout::FanoutOptions),
+    /// Time bulk resend jobs (10,000 orders each) on a seeded database (see BENCHMARKS.md).
+    BenchBulk(crate::bench::bulk::BulkBenchOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -176,6 +178,10 @@ struct RunningArgs {
     limits: LimitArgs,
     #[command(flatten)]
     metrics: MetricsArgs,
+    /// Deliver webhooks to private, loopback and other non-public addresses too (tests
+    /// and development); without it they are refused when added and before each delivery.
+    #[arg(long, env = "VOELGOED_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
 }
 
 /// `GET /metrics` (Prometheus).
@@ -198,6 +204,7 @@ impl RunningArgs {
         self.limits.apply(settings);
         settings.metrics.enabled = self.metrics.metrics.is_on();
         settings.metrics.token = self.metrics.metrics_token.filter(|t| !t.trim().is_empty());
+        settings.webhooks.allow_private = self.webhooks_allow_private;
         Ok(())
     }
 }
@@ -287,6 +294,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
         Command::BenchPages(options) => crate::bench::pages::run(options).await,
         Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
+        Command::BenchBulk(options) => crate::bench::bulk::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

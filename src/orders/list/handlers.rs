@@ -5,15 +5,17 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::changes;
 use super::filter::{Cursor, FilterQuery, OrderFilter};
 use super::labels::{self, EventChoice};
 use super::search::{self, OrderPage, PAGE_ROWS};
 use super::views;
-use crate::auth::CurrentUser;
+use crate::auth::{random_token, CurrentUser};
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
+use crate::orders::bulk::MAX_JOB_ORDERS;
 use crate::paths;
 
 /// One page of the list, and what the full page needs around it.
@@ -21,8 +23,11 @@ struct Listing {
     timezone: TimeZone,
     page: OrderPage,
     events: Vec<EventChoice>,
-    /// The newest order id when the first page was read: the live stream starts there.
-    newest: Option<i64>,
+    /// The newest order id and row change when the first page was read: the live
+    /// stream starts there.
+    newest: Option<(i64, i64)>,
+    /// Orders matching the filter, up to one past a bulk job's limit (first pages).
+    matching: Option<i64>,
 }
 
 pub async fn list_orders(
@@ -35,7 +40,7 @@ pub async fn list_orders(
     let cursor = query.cursor(&tenant)?;
     let parsed = query.clone();
     let listing = with_db(&pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
-    let results = listing.results(&query, &tenant, user.require_owner().is_ok());
+    let results = listing.results(&query, &user);
     let markup = match htmx_target(&req) {
         Some(target) if target == views::LOAD_MORE_ID => {
             views::order_rows(results.lines, results.timezone, results.next_page.as_deref())
@@ -64,9 +69,20 @@ impl Listing {
         // Read before the page: an order placed in between is pushed, not lost.
         let newest = cursor
             .is_none()
-            .then(|| search::newest_order_id(conn, tenant))
+            .then(|| {
+                Ok::<_, diesel::result::Error>((
+                    search::newest_order_id(conn, tenant)?,
+                    changes::newest_change_id(conn, tenant)?,
+                ))
+            })
             .transpose()?;
+        let matching = cursor
+            .is_none()
+            .then(|| search::matching_ids(conn, tenant, &filter, MAX_JOB_ORDERS + 1))
+            .transpose()?
+            .map(|ids| ids.len() as i64);
         Ok(Self {
+            matching,
             page: search::find_orders(conn, tenant, &filter, cursor, PAGE_ROWS)?,
             events: labels::event_choices(conn, tenant)?,
             timezone,
@@ -75,7 +91,8 @@ impl Listing {
     }
 
     /// The rows with their links: the next page, the live stream, the export.
-    fn results(&self, query: &FilterQuery, tenant: &Tenant, can_export: bool) -> views::Results<'_> {
+    fn results(&self, query: &FilterQuery, user: &CurrentUser) -> views::Results<'_> {
+        let (tenant, can_export) = (&user.tenant(), user.require_owner().is_ok());
         let filter_qs = query.filter_query_string();
         views::Results {
             lines: &self.page.lines,
@@ -84,11 +101,35 @@ impl Listing {
                 .page
                 .next
                 .map(|cursor| paths::with_query(paths::ORDERS, &query.next_page_query_string(tenant, cursor))),
-            stream_url: self
-                .newest
-                .map(|since| paths::with_query(paths::ORDERS_STREAM, &joined(&filter_qs, &format!("since={since}")))),
+            stream_url: self.newest.map(|(since, changes)| {
+                let live = format!("since={since}&changes={changes}");
+                paths::with_query(paths::ORDERS_STREAM, &joined(&filter_qs, &live))
+            }),
             csv_url: can_export.then(|| paths::with_query(paths::ORDERS_CSV, &filter_qs)),
+            bulk: self.matching.map(|matching| bulk_choice(user, query, matching)),
         }
+    }
+}
+
+/// The bulk form for this filter, with a job key of its own.
+fn bulk_choice(user: &CurrentUser, query: &FilterQuery, matching: i64) -> views::BulkChoice {
+    let fields = [
+        ("q", &query.q),
+        ("status", &query.status),
+        ("event", &query.event),
+        ("from", &query.from),
+        ("to", &query.to),
+    ];
+    views::BulkChoice {
+        csrf_token: user.csrf_token.clone(),
+        job_key: random_token(),
+        matching,
+        limit: MAX_JOB_ORDERS,
+        filter: fields
+            .iter()
+            .filter_map(|(name, value)| (*value).clone().map(|v| (*name, v)))
+            .collect(),
+        owner: user.require_owner().is_ok(),
     }
 }
 

@@ -123,6 +123,22 @@ pub fn order_summaries(
     query.limit(limit).select(OrderSummary::as_select()).load(conn)
 }
 
+/// The ids of up to `limit` filtered orders, in no particular order: what a bulk job
+/// over "all orders matching this filter" takes (and, counted, what the list offers
+/// it for); a job refuses more than its limit, so which ones a cut-off leaves out is moot.
+pub fn matching_ids(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    if let Some(text) = filter.text.as_ref().filter(|t| t.indexed()) {
+        let rows = text_index::text_page(conn, tenant, filter, text, None, limit)?;
+        return Ok(rows.into_iter().map(|o| o.id).collect());
+    }
+    filtered(tenant, filter).limit(limit).select(orders::id).load(conn)
+}
+
 /// Orders placed since the live list last looked, that pass its filter.
 #[derive(Clone, Debug)]
 pub struct NewOrders {
@@ -156,23 +172,52 @@ pub fn orders_since(
             looked_at: after_id,
         });
     };
+    let rows = passing(conn, tenant, filter, &new_ids)?;
+    Ok(NewOrders {
+        lines: with_events_and_tickets(conn, tenant, rows)?,
+        looked_at: newest,
+    })
+}
+
+/// The rows of these orders (any order of the ids) that pass the filter, and those that
+/// do not (a live list redraws both: the latter left the filter since it was shown).
+pub fn changed_lines(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    ids: &[i64],
+) -> QueryResult<(Vec<OrderLine>, Vec<OrderLine>)> {
+    let passing: Vec<i64> = passing(conn, tenant, filter, ids)?.iter().map(|o| o.id).collect();
+    let rows = orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .filter(orders::id.eq_any(ids))
+        .select(OrderSummary::as_select())
+        .load(conn)?;
+    let lines = with_events_and_tickets(conn, tenant, rows)?;
+    Ok(lines.into_iter().partition(|line| passing.contains(&line.order.id)))
+}
+
+/// Which of these orders pass the filter, newest id first (text through the text index).
+fn passing(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    filter: &OrderFilter,
+    ids: &[i64],
+) -> QueryResult<Vec<OrderSummary>> {
     let indexed_text = filter.text.as_ref().filter(|t| t.indexed());
     let candidates = match indexed_text {
         Some(_) => scoped(tenant, filter, false),
         None => filtered(tenant, filter),
     };
-    let mut rows = candidates
-        .filter(orders::id.eq_any(new_ids))
+    let rows = candidates
+        .filter(orders::id.eq_any(ids))
         .order(orders::id.desc())
         .select(OrderSummary::as_select())
         .load(conn)?;
-    if let Some(text) = indexed_text {
-        rows = text_index::matching(conn, tenant, text, rows)?;
+    match indexed_text {
+        Some(text) => text_index::matching(conn, tenant, text, rows),
+        None => Ok(rows),
     }
-    Ok(NewOrders {
-        lines: with_events_and_tickets(conn, tenant, rows)?,
-        looked_at: newest,
-    })
 }
 
 /// The highest order id of the tenant: the live list shows orders placed after it.

@@ -1,30 +1,34 @@
 //! `GET /sse/orders`: rows of new orders that pass the list's filter, put on top of the
-//! list. The hub turns the tenant's order updates into one coalesced read of its newest
-//! order id, shared by all its open lists; when it moves, each client reads only the
-//! orders after the newest it has looked at (its SSE id) and sends those that pass its
-//! filter.
+//! list, and the redrawn rows of orders refunded or voided since, swapped in place. The
+//! hub turns the tenant's order updates into one coalesced read of its newest order id
+//! and newest row change (`changes.rs`), shared by all its open lists; when either
+//! moves, each client reads only the orders after the newest it has looked at (its SSE
+//! id) and the changes after the newest it has looked at, and sends what concerns it.
 
 use actix_web::{web, HttpRequest, Responder};
 use futures_util::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::watch;
 
+use super::changes;
 use super::filter::{FilterQuery, OrderFilter};
 use super::handlers::{read_filter, ZonedFilter};
-use super::search::{self, NewOrders, PAGE_ROWS};
+use super::search::{self, NewOrders, OrderLine, PAGE_ROWS};
 use super::views;
 use crate::auth::{CurrentUser, SessionWatch};
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
-use crate::live::{frame, render_with, sse_stream_until, Channel, Frame, Hub, Render};
+use crate::live::{frame, frame_of_parts, render_with, sse_stream_until, Channel, Frame, Hub, Render};
 
 #[derive(Deserialize)]
 pub struct StreamQuery {
     #[serde(flatten)]
     filter: FilterQuery,
     since: Option<String>,
+    /// The newest row change when the page was read (see `changes.rs`).
+    changes: Option<String>,
 }
 
 impl StreamQuery {
@@ -40,6 +44,15 @@ impl StreamQuery {
             .map_err(|_| AppError::bad_request("since must be an order id"))?;
         Ok(given.into_iter().max().unwrap_or(0))
     }
+
+    /// The newest row change the page shows; None when not given (the stream then
+    /// starts from the changes at its first look).
+    fn changes_seen(&self) -> Result<Option<i64>, AppError> {
+        let raw = self.changes.as_deref().map(str::trim).filter(|v| !v.is_empty());
+        raw.map(|v| v.parse::<i64>())
+            .transpose()
+            .map_err(|_| AppError::bad_request("changes must be a number"))
+    }
 }
 
 pub async fn orders_stream(
@@ -50,6 +63,7 @@ pub async fn orders_stream(
 ) -> Result<impl Responder, AppError> {
     let (tenant, query) = (user.tenant(), query.into_inner());
     let shown_up_to = query.shown_up_to(&req)?;
+    let changes_seen = query.changes_seen()?;
     let ZonedFilter { timezone, filter } = read_filter(&pool, tenant, query.filter).await?;
     let ticks = hub.subscribe(Channel::orders(&tenant), "newest-order", newest_order(&pool, tenant));
     let live = LiveRows {
@@ -58,6 +72,7 @@ pub async fn orders_stream(
         filter,
         timezone,
         shown_up_to,
+        changes_seen,
     };
     let ended = sessions.ended(&user);
     Ok(sse_stream_until(
@@ -66,51 +81,105 @@ pub async fn orders_stream(
     ))
 }
 
-/// The organisation's newest order id, rendered once per coalesced update for all its
-/// open lists: a change tells each of them to look for new orders that pass its filter.
+/// The organisation's newest order id and row change, rendered once per coalesced
+/// update for all its open lists: a change tells each of them to look for new orders
+/// that pass its filter and for rows to redraw.
 fn newest_order(pool: &Pool, tenant: Tenant) -> Render {
     render_with(pool.clone(), move |pool| async move {
-        let newest = with_db(&pool, move |conn| Ok(search::newest_order_id(conn, &tenant)?)).await?;
-        Ok(frame("newest-order", newest.to_string()))
+        let newest = with_db(&pool, move |conn| {
+            let order = search::newest_order_id(conn, &tenant)?;
+            Ok(format!("{order}:{}", changes::newest_change_id(conn, &tenant)?))
+        })
+        .await?;
+        Ok(frame("newest-order", newest))
     })
 }
 
-/// One client's live list: its filter and the newest order it has looked at.
+/// One client's live list: its filter and the newest order and row change it has
+/// looked at.
 struct LiveRows {
     pool: Pool,
     tenant: Tenant,
     filter: OrderFilter,
     timezone: TimeZone,
     shown_up_to: i64,
+    changes_seen: Option<i64>,
+}
+
+/// What one look found: new orders, and the changed rows of orders already looked at.
+struct Look {
+    new: NewOrders,
+    changes_looked_at: i64,
+    passing: Vec<OrderLine>,
+    left_filter: Vec<OrderLine>,
 }
 
 impl LiveRows {
-    /// A frame of new rows after each tick that brings some.
+    /// A frame of new and redrawn rows after each tick that brings some.
     fn frames(self, ticks: watch::Receiver<Option<Frame>>) -> impl Stream<Item = Frame> {
         stream::unfold((ticks, self), |(mut ticks, mut live)| async move {
             loop {
                 ticks.changed().await.ok()?;
-                if let Some(frame) = live.new_rows().await {
+                if let Some(frame) = live.look().await {
                     return Some((frame, (ticks, live)));
                 }
             }
         })
     }
 
-    async fn new_rows(&mut self) -> Option<Frame> {
-        let (tenant, filter, since) = (self.tenant, self.filter.clone(), self.shown_up_to);
-        let NewOrders { lines, looked_at } = with_db(&self.pool, move |conn| {
-            Ok(search::orders_since(conn, &tenant, &filter, since, PAGE_ROWS)?)
+    /// New orders that pass the filter (on top) and the redrawn rows of orders changed
+    /// since the last look (in place), as one message each; None when there are neither.
+    async fn look(&mut self) -> Option<Frame> {
+        let (tenant, filter) = (self.tenant, self.filter.clone());
+        let (since, changes_seen) = (self.shown_up_to, self.changes_seen);
+        let look = with_db(&self.pool, move |conn| {
+            let new = search::orders_since(conn, &tenant, &filter, since, PAGE_ROWS)?;
+            let Some(after) = changes_seen else {
+                let changes_looked_at = changes::newest_change_id(conn, &tenant)?;
+                let (passing, left_filter) = (Vec::new(), Vec::new());
+                return Ok(Look {
+                    new,
+                    changes_looked_at,
+                    passing,
+                    left_filter,
+                });
+            };
+            let changed = changes::orders_changed_since(conn, &tenant, after)?;
+            // Orders after `since` arrive as new rows, as they are now.
+            let shown: Vec<i64> = changed.order_ids.into_iter().filter(|id| *id <= since).collect();
+            let (passing, left_filter) = search::changed_lines(conn, &tenant, &filter, &shown)?;
+            let changes_looked_at = changed.looked_at;
+            Ok(Look {
+                new,
+                changes_looked_at,
+                passing,
+                left_filter,
+            })
         })
         .await
-        .map_err(|e| tracing::warn!(error = %e, "cannot read new orders"))
+        .map_err(|e| tracing::warn!(error = %e, "cannot read new or changed orders"))
         .ok()?;
         // Orders looked at and not matching the filter are not looked at again.
-        self.shown_up_to = looked_at;
-        if lines.is_empty() {
+        self.shown_up_to = look.new.looked_at;
+        self.changes_seen = Some(look.changes_looked_at);
+        let mut parts = Vec::new();
+        if !look.passing.is_empty() || !look.left_filter.is_empty() {
+            parts.push(
+                views::changed_rows(&look.passing, &look.left_filter, &self.timezone)
+                    .into_string()
+                    .into(),
+            );
+        }
+        if !look.new.lines.is_empty() {
+            parts.push(
+                views::order_rows(&look.new.lines, &self.timezone, None)
+                    .into_string()
+                    .into(),
+            );
+        }
+        if parts.is_empty() {
             return None;
         }
-        let html = views::order_rows(&lines, &self.timezone, None).into_string();
-        Some(frame(views::ROWS_SSE_EVENT, html).with_id(looked_at.to_string()))
+        Some(frame_of_parts(views::ROWS_SSE_EVENT, parts).with_id(self.shown_up_to.to_string()))
     }
 }

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use super::filter::{FilterQuery, MAX_SEARCH_CHARS};
 use super::labels::EventChoice;
 use super::search::OrderLine;
-use crate::orders::model::OrderStatus;
+use crate::orders::model::{OrderStatus, RefundReason, MAX_NOTE_CHARS};
 use crate::paths;
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
@@ -32,6 +32,24 @@ pub struct Results<'a> {
     pub stream_url: Option<String>,
     /// The CSV export of this filter, for owners (it holds every ticket code).
     pub csv_url: Option<String>,
+    /// The bulk actions' form (first pages only).
+    pub bulk: Option<BulkChoice>,
+}
+
+/// The form every row's checkbox belongs to (`form=` on the checkbox).
+pub const BULK_FORM_ID: &str = "bulk-form";
+
+/// What the bulk actions' form offers: the checked rows, or every order matching the
+/// filter (counted up to one past what a job takes).
+pub struct BulkChoice {
+    pub csrf_token: String,
+    /// Made for this render: a second submit of the same form returns the same job.
+    pub job_key: String,
+    pub matching: i64,
+    pub limit: i64,
+    pub filter: Vec<(&'static str, String)>,
+    /// Owners may also refund and export.
+    pub owner: bool,
 }
 
 pub fn orders_page(viewer: &Viewer, query: &FilterQuery, events: &[EventChoice], results: &Results) -> Markup {
@@ -95,10 +113,15 @@ pub fn order_results(results: &Results) -> Markup {
             @if results.lines.is_empty() {
                 p.notice data-empty { "No orders match this filter." }
             }
+            @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
             div.table-scroll {
-                table.orders {
-                    thead { tr { th { "Code" } th { "Buyer" } th { "Event" } th.num { "Tickets" } th.num { "Total" } th { "Status" } th { "Created" } } }
-                    tbody id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
+                // `stack`: cards on a phone (app.css); the roles keep it a table to
+                // screen readers there, where CSS display would drop its semantics.
+                table.orders.stack role="table" {
+                    thead role="rowgroup" { tr role="row" {
+                        @for (name, class) in COLUMNS { th class=[(!class.is_empty()).then_some(class)] role="columnheader" { (name) } }
+                    } }
+                    tbody role="rowgroup" id="order-rows" sse-swap=[results.stream_url.as_ref().map(|_| ROWS_SSE_EVENT)] hx-swap="afterbegin" {
                         (order_rows(results.lines, results.timezone, results.next_page.as_deref()))
                     }
                 }
@@ -111,7 +134,7 @@ pub fn order_results(results: &Results) -> Markup {
 /// scrolled into view, and is a plain link without JavaScript.
 pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -> Markup {
     html! {
-        @for line in lines { (order_row(line, timezone)) }
+        @for line in lines { (order_row(line, timezone, Row::Listed)) }
         @if let Some(next) = next_page {
             tr id=(LOAD_MORE_ID) {
                 td colspan="7" {
@@ -123,17 +146,85 @@ pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -
     }
 }
 
-fn order_row(line: &OrderLine, timezone: &Tz) -> Markup {
+/// Rows of orders that changed, each replacing the row of that order where a list shows
+/// it (an out-of-band swap of `#order-<id>`; a list without it ignores it), so nothing
+/// moves and the reader keeps their place. A row that no longer passes the list's
+/// filter stays where it is, marked as such, until the next filter or reload.
+pub fn changed_rows(passing: &[OrderLine], left_filter: &[OrderLine], timezone: &Tz) -> Markup {
+    html! {
+        @for line in passing { (order_row(line, timezone, Row::Redrawn)) }
+        @for line in left_filter { (order_row(line, timezone, Row::LeftFilter)) }
+    }
+}
+
+/// The list's columns (headings, `data-label`s of the cells) and their classes.
+const COLUMNS: [(&str, &str); 7] = [
+    ("Code", ""),
+    ("Buyer", ""),
+    ("Event", ""),
+    ("Tickets", "num"),
+    ("Total", "num"),
+    ("Status", ""),
+    ("Created", "time"),
+];
+
+/// How a row is sent: in a page, or pushed to replace the row already shown.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Row {
+    Listed,
+    Redrawn,
+    LeftFilter,
+}
+
+/// The one order row (every list, page, "load more" and push uses it). Each cell says
+/// what it is in `data-label`, which the phone layout shows on its cards.
+fn order_row(line: &OrderLine, timezone: &Tz, row: Row) -> Markup {
     let order = &line.order;
     html! {
-        tr data-order=(order.id) {
-            td { a href=(paths::order(order.id)) { (order.code) } }
-            td { (order.buyer_name) small { (order.buyer_email) } }
-            td { (line.event_name) }
-            td.num { (count(line.tickets)) }
-            td.num { (Money { minor: order.gross, currency: &line.currency }) }
-            td { (status_badge(order.status)) }
-            td.time { (local_time(order.created_at, timezone, TIME_FORMAT)) }
+        tr id={ "order-" (order.id) } role="row" data-order=(order.id)
+            hx-swap-oob=[(row != Row::Listed).then_some("true")] data-left-filter[row == Row::LeftFilter] {
+            td role="cell" data-label="Code" {
+                input type="checkbox" name="order" value=(order.id) form=(BULK_FORM_ID) aria-label={ "Select order " (order.code) };
+                " " a href=(paths::order(order.id)) { (order.code) }
+            }
+            td role="cell" data-label="Buyer" { (order.buyer_name) small { (order.buyer_email) } }
+            td role="cell" data-label="Event" { (line.event_name) }
+            td.num role="cell" data-label="Tickets" { (count(line.tickets)) }
+            td.num role="cell" data-label="Total" { (Money { minor: order.gross, currency: &line.currency }) }
+            td role="cell" data-label="Status" { (status_badge(order.status))
+                @if row == Row::LeftFilter { " " small.muted { "no longer matches this filter" } } }
+            td.time role="cell" data-label="Created" { (local_time(order.created_at, timezone, TIME_FORMAT)) }
+        }
+    }
+}
+
+/// Bulk actions: a plain POST form (htmx posts it and shows a refusal in `#flash`).
+fn bulk_form(bulk: &BulkChoice) -> Markup {
+    let too_many = bulk.matching > bulk.limit;
+    html! {
+        form.bulk id=(BULK_FORM_ID) method="post" action=(paths::ORDER_JOBS) hx-post=(paths::ORDER_JOBS) hx-swap="none" {
+            input type="hidden" name="csrf_token" value=(bulk.csrf_token);
+            input type="hidden" name="job_key" value=(bulk.job_key);
+            @for (name, value) in &bulk.filter { input type="hidden" name=(name) value=(value); }
+            fieldset {
+                legend { "Bulk actions" }
+                label { input type="radio" name="scope" value="selected" checked; " The orders checked below" }
+                label { input type="radio" name="scope" value="filter" disabled[too_many || bulk.matching == 0];
+                    @if too_many { " All orders matching this filter (more than " (count(bulk.limit)) ": narrow it down)" }
+                    @else { " All " span data-matching { (count(bulk.matching)) } " orders matching this filter" } }
+                label { "Action " select name="action" {
+                    option value="resend" { "Resend confirmations" }
+                    @if bulk.owner { option value="refund" { "Refund whole orders" } option value="export" { "Export (CSV)" } }
+                } }
+                @if bulk.owner {
+                    label { "Refund reason " select name="reason" {
+                        option value="" { "Choose (refunds only)" }
+                        @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
+                    } }
+                    label { "Refund note " input type="text" name="note" maxlength=(MAX_NOTE_CHARS); }
+                }
+                button type="submit" { "Start" }
+            }
         }
     }
 }

@@ -3,6 +3,7 @@
 //! bad fields are a 400.
 
 use super::refunds::{RefundRequest, RefundScope, MAX_KEY_CHARS};
+use super::void::VoidRequest;
 use crate::error::AppError;
 use crate::orders::model::{RefundReason, MAX_NOTE_CHARS};
 
@@ -36,6 +37,16 @@ pub fn refund_request(fields: &Fields, user_id: i64, order_id: i64) -> Result<Re
         scope: refund_scope(fields)?,
         idempotency_key: idempotency_key(fields)?,
         shown_amount: shown_amount(fields)?,
+        reason: reason(fields)?,
+        note: note(fields)?,
+    })
+}
+
+/// The confirmed void `user_id` asks for.
+pub fn void_request(fields: &Fields, user_id: i64, order_id: i64) -> Result<VoidRequest, AppError> {
+    Ok(VoidRequest {
+        user_id,
+        order_id,
         reason: reason(fields)?,
         note: note(fields)?,
     })

@@ -1,5 +1,6 @@
 //! One order: `GET /orders/{id}`, the refund confirmation (`GET /orders/{id}/refund`),
-//! the refund (`POST /orders/{id}/refund`) and the confirmation resend
+//! the refund (`POST /orders/{id}/refund`), the void's confirmation and the void
+//! (`GET`/`POST /orders/{id}/void`) and the confirmation resend
 //! (`POST /orders/{id}/resend-confirmation`).
 
 use actix_web::http::header;
@@ -8,6 +9,7 @@ use actix_web::{web, HttpResponse};
 use super::form::{self, Fields};
 use super::refunds::{self, RefundPlan, RefundScope};
 use super::resend::{self, ResendRefused};
+use super::void;
 use super::{details, views};
 use crate::auth::{random_token, CsrfForm, CurrentUser};
 use crate::db::{DbConnection, Pool, Tenant};
@@ -110,6 +112,42 @@ pub async fn resend_confirmation(
         ResendRefused::NothingToConfirm(_) => AppError::bad_request(refused.to_string()),
     })?;
     outbox.wake();
+    Ok(see_order(order_id))
+}
+
+/// `GET /orders/{id}/void`: what a void would cancel, with the reason to give; changes
+/// nothing. An order with nothing to cancel is a 409.
+pub async fn review_void(
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+) -> Result<HttpResponse, AppError> {
+    user.require_owner()?;
+    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (details, tickets) = with_db(&pool, move |conn| {
+        let tickets = void::plan_void(conn, &tenant, order_id)?.map_err(|r| AppError::Conflict(r.to_string()))?;
+        Ok((details::order_details(conn, &tenant, order_id)?, tickets))
+    })
+    .await?;
+    Ok(html(views::void_confirmation_page(&user.viewer(), &details, &tickets)))
+}
+
+/// `POST /orders/{id}/void`: cancels the order's valid tickets without refunding, then
+/// shows the order; an order already cancelled or wholly refunded is a 409.
+pub async fn void_order(
+    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    path: web::Path<(i64,)>,
+    form: CsrfForm<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let CsrfForm { user, form } = form;
+    user.require_owner()?;
+    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let request = form::void_request(&form, user.user_id, order_id)?;
+    with_db(&pool, move |conn| {
+        Ok(void::void(conn, bus.get_ref(), &tenant, &request)?)
+    })
+    .await?
+    .map_err(|refused| AppError::Conflict(refused.to_string()))?;
     Ok(see_order(order_id))
 }
 

@@ -234,6 +234,10 @@ fn refund_in_transaction(
         &details,
         now,
     )?;
+    let data = serde_json::json!({ "order_id": request.order_id, "code": order.code, "event_id": order.event_id,
+        "status": status.as_str(), "amount": plan.amount, "net": order.net - plan.amount, "tickets": codes,
+        "reason": request.reason.as_str(), "note": request.note });
+    crate::webhooks::enqueue(conn, tenant, crate::webhooks::EventKind::OrderRefunded, &data, now)?;
     Ok(Ok(RefundOutcome::Refunded {
         amount: plan.amount,
         order_status: status,

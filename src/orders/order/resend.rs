@@ -28,6 +28,14 @@ pub enum ResendRefused {
     NothingToConfirm(OrderStatus),
 }
 
+/// Who asks for a resend: the order page's button, or a bulk job (whose size is its
+/// limit: the per-user count would stop it after ten orders). Every other rule holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResendOrigin {
+    OrderPage,
+    BulkJob(i64),
+}
+
 /// Queues the order's confirmation e-mail again, unless one of the limits says no.
 pub fn queue_confirmation(
     conn: &mut DbConnection,
@@ -35,10 +43,22 @@ pub fn queue_confirmation(
     user_id: i64,
     order_id: i64,
 ) -> QueryResult<Result<(), ResendRefused>> {
+    queue_confirmation_from(conn, tenant, user_id, order_id, ResendOrigin::OrderPage)
+}
+
+/// `queue_confirmation` for `origin`; a bulk job's audit entry names the job. Nests in
+/// a caller's transaction (a bulk job's chunk) as a savepoint.
+pub fn queue_confirmation_from(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    user_id: i64,
+    order_id: i64,
+    origin: ResendOrigin,
+) -> QueryResult<Result<(), ResendRefused>> {
     db::write_transaction(conn, |conn| {
         let now = db::now_ms();
         let order = find_order(conn, tenant, order_id)?;
-        if let Err(refused) = may_resend(conn, tenant, user_id, &order, now)? {
+        if let Err(refused) = may_resend(conn, tenant, user_id, &order, origin, now)? {
             return Ok(Err(refused));
         }
         let event: String = events::table
@@ -54,7 +74,10 @@ pub fn queue_confirmation(
             body: confirmation_body(&order, &event, &tickets),
         };
         outbox::enqueue(conn, tenant, email, now)?;
-        let details = format!("confirmation e-mail queued to {}", order.buyer_email);
+        let mut details = format!("confirmation e-mail queued to {}", order.buyer_email);
+        if let ResendOrigin::BulkJob(job) = origin {
+            details.push_str(&format!(" (bulk job {job})"));
+        }
         audit_order(
             conn,
             tenant,
@@ -74,18 +97,16 @@ fn may_resend(
     tenant: &Tenant,
     user_id: i64,
     order: &Order,
+    origin: ResendOrigin,
     now: i64,
 ) -> QueryResult<Result<(), ResendRefused>> {
     if !order.status.can_resend_confirmation() {
         return Ok(Err(ResendRefused::NothingToConfirm(order.status)));
     }
-    let by_user = audit::count_by_user_since(
-        conn,
-        tenant,
-        user_id,
-        Action::ResendConfirmation,
-        now - USER_RESEND_WINDOW_MS,
-    )?;
+    let by_user = match origin {
+        ResendOrigin::OrderPage => by_user_count(conn, tenant, user_id, now)?,
+        ResendOrigin::BulkJob(_) => 0,
+    };
     if by_user >= RESENDS_PER_USER {
         return Ok(Err(ResendRefused::TooManyByUser(by_user)));
     }
@@ -95,6 +116,17 @@ fn may_resend(
         return Ok(Err(ResendRefused::TooSoon(wait)));
     }
     Ok(Ok(()))
+}
+
+/// Resends by the user in the last `USER_RESEND_WINDOW_MS`.
+fn by_user_count(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, now: i64) -> QueryResult<i64> {
+    audit::count_by_user_since(
+        conn,
+        tenant,
+        user_id,
+        Action::ResendConfirmation,
+        now - USER_RESEND_WINDOW_MS,
+    )
 }
 
 /// The e-mail's text: the valid tickets, by type and code.

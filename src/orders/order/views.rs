@@ -83,21 +83,24 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
     let event = &details.event;
     let table = html! {
         div.table-scroll {
-            table.tickets {
-                thead { tr { @if refundable { th { span.visually-hidden { "Refund" } } } th { "Code" } th { "Type" } th.num { "Price" } th { "Status" } th { "Scans" } } }
-                tbody {
+            // `stack`: cards on a phone (app.css), with roles to stay a table there.
+            table.tickets.stack role="table" {
+                thead role="rowgroup" { tr role="row" { @if refundable { th role="columnheader" { span.visually-hidden { "Refund" } } }
+                    th role="columnheader" { "Code" } th role="columnheader" { "Type" } th.num role="columnheader" { "Price" }
+                    th role="columnheader" { "Status" } th role="columnheader" { "Scans" } } }
+                tbody role="rowgroup" {
                     @for ticket in &details.tickets {
-                        tr data-ticket=(ticket.code) {
+                        tr role="row" data-ticket=(ticket.code) {
                             @if refundable {
-                                td { @if ticket.status.is_valid() {
+                                td role="cell" data-label="Refund" { @if ticket.status.is_valid() {
                                     input type="checkbox" name="ticket" value=(ticket.id) aria-label={ "Refund ticket " (ticket.code) };
                                 } }
                             }
-                            td { code { (ticket.code) } }
-                            td { (ticket.ticket_type) }
-                            td.num { (Money { minor: ticket.price, currency: &event.currency }) }
-                            td { (badge(ticket.status.as_str(), ticket.status.as_str())) @if ticket.inside_since.is_some() { " " (badge("valid", "inside")) } }
-                            td { (scan_history(details, ticket)) }
+                            td role="cell" data-label="Code" { code { (ticket.code) } }
+                            td role="cell" data-label="Type" { (ticket.ticket_type) }
+                            td.num role="cell" data-label="Price" { (Money { minor: ticket.price, currency: &event.currency }) }
+                            td role="cell" data-label="Status" { (badge(ticket.status.as_str(), ticket.status.as_str())) @if ticket.inside_since.is_some() { " " (badge("valid", "inside")) } }
+                            td role="cell" data-label="Scans" { (scan_history(details, ticket)) }
                         }
                     }
                 }
@@ -110,7 +113,8 @@ fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
                 (table)
                 p {
                     button type="submit" name="scope" value="tickets" { "Refund chosen tickets…" } " "
-                    button type="submit" name="scope" value="all" { "Refund whole order…" }
+                    button type="submit" name="scope" value="all" { "Refund whole order…" } " "
+                    a.button href=(paths::order_void(details.order.id)) data-void { "Cancel tickets without refunding…" }
                 }
             }
         } @else {
@@ -144,16 +148,17 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
     html! {
         @if details.emails.is_empty() { p.muted { "No e-mails sent from the console yet." } }
         @else {
-            div.table-scroll { table.emails {
-                thead { tr { th { "Queued" } th { "To" } th { "Delivery" } th.num { "Attempts" } th { "Last error" } } }
-                tbody { @for email in &details.emails {
-                    tr data-email-status=(email.status.as_str()) {
-                        td.time { (local_time(email.created_at, tz, TIME_FORMAT)) }
-                        td { (email.recipient) small { (email.subject) } }
-                        td { (badge(email.status.as_str(), email.status.as_str()))
+            div.table-scroll { table.emails.stack role="table" {
+                thead role="rowgroup" { tr role="row" { th role="columnheader" { "Queued" } th role="columnheader" { "To" }
+                    th role="columnheader" { "Delivery" } th.num role="columnheader" { "Attempts" } th role="columnheader" { "Last error" } } }
+                tbody role="rowgroup" { @for email in &details.emails {
+                    tr role="row" data-email-status=(email.status.as_str()) {
+                        td.time role="cell" data-label="Queued" { (local_time(email.created_at, tz, TIME_FORMAT)) }
+                        td role="cell" data-label="To" { (email.recipient) small { (email.subject) } }
+                        td role="cell" data-label="Delivery" { (badge(email.status.as_str(), email.status.as_str()))
                             @if let Some(sent) = email.sent_at { small { "sent " (local_time(sent, tz, TIME_FORMAT)) } } }
-                        td.num data-attempts { (email.attempts) }
-                        td data-last-error { (email.last_error.as_deref().unwrap_or("")) }
+                        td.num role="cell" data-label="Attempts" data-attempts { (email.attempts) }
+                        td role="cell" data-label="Last error" data-last-error { (email.last_error.as_deref().unwrap_or("")) }
                     }
                 } }
             } }
@@ -227,4 +232,33 @@ pub fn reason_fields() -> Markup {
             textarea #note name="note" rows="3" maxlength=(MAX_NOTE_CHARS) {}
         }
     }
+}
+
+/// What the owner sees before a void: the tickets it cancels, that no money moves, and
+/// the reason to give.
+pub fn void_confirmation_page(viewer: &Viewer, details: &OrderDetails, tickets: &[TicketLine]) -> Markup {
+    let order = &details.order;
+    let money = |minor| Money {
+        minor,
+        currency: &details.event.currency,
+    };
+    layout::page(
+        &format!("Cancel order {} without refunding", order.code),
+        Some(viewer),
+        html! {
+            p { a href=(paths::order(order.id)) { "← Order " (order.code) } }
+            h1 { "Cancel " (tickets.len()) " ticket(s) without refunding?" }
+            p { "These tickets will be refused at the gates from that moment and can be sold again. "
+                "No money moves: nothing is paid back and the order's " (money(order.net)) " net stays." }
+            ul.void-tickets { @for ticket in tickets {
+                li { code { (ticket.code) } " · " (ticket.ticket_type) }
+            } }
+            form method="post" action=(paths::order_void(order.id)) {
+                input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                (reason_fields())
+                button type="submit" data-confirm-void { "Cancel tickets without refunding" }
+                " " a href=(paths::order(order.id)) { "Keep the order" }
+            }
+        },
+    )
 }

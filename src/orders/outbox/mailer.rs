@@ -8,7 +8,8 @@ use std::time::Duration;
 use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
-use super::queue::{Attempt, OutgoingEmail};
+use super::queue::OutgoingEmail;
+use crate::db::Attempt;
 
 /// Where e-mails go.
 #[derive(Clone)]

@@ -31,6 +31,28 @@ impl Browser {
         Self::start_with(false).await
     }
 
+    /// Makes the current page's viewport really 360×640 CSS pixels, a phone's (by
+    /// Chrome's device emulation, through chromedriver's CDP endpoint): a headless
+    /// window is never narrower than 500 px, whatever `--window-size` asks. Call it
+    /// after each `goto`: a navigation may drop it.
+    pub async fn emulate_phone(&self) {
+        let browser = self;
+        let session = browser.client.session_id().await.unwrap().unwrap();
+        let emulate = json!({
+            "cmd": "Emulation.setDeviceMetricsOverride",
+            "params": { "width": 360, "height": 640, "deviceScaleFactor": 2, "mobile": true }
+        });
+        let response = reqwest::Client::new()
+            .post(format!("{}/session/{session}/goog/cdp/execute", browser.driver_url))
+            .json(&emulate)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "{}", response.text().await.unwrap());
+        let width = self.client.execute("return window.innerWidth;", vec![]).await.unwrap();
+        assert_eq!(width, 360, "the viewport is a phone's");
+    }
+
     pub async fn start_with(javascript: bool) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -165,6 +187,16 @@ impl Browser {
                       return Math.max(document.documentElement.scrollWidth - window.innerWidth, ...cards, 0);";
         let value = self.client.execute(script, vec![]).await.unwrap();
         value.as_i64().unwrap()
+    }
+
+    /// How far anything sticks out sideways, in CSS pixels: the page itself
+    /// (`document.scrollWidth` past `innerWidth`) or any box that scrolls its own content
+    /// sideways (a `.table-scroll`); 0 when everything reads without sideways scrolling.
+    pub async fn sideways_scrolling(&self) -> i64 {
+        let script = "const boxes = [...document.querySelectorAll('.table-scroll, .card')]
+                          .map(b => b.scrollWidth - b.clientWidth);
+                      return Math.max(document.documentElement.scrollWidth - window.innerWidth, ...boxes, 0);";
+        self.client.execute(script, vec![]).await.unwrap().as_i64().unwrap()
     }
 
     /// Every console entry of the session so far, on every page it opened.

@@ -1,5 +1,6 @@
 //! `voelgoed admin …`: create organisations, users and scanning devices, revoke devices
-//! and limit what a gate admits, each through `voelgoed::provisioning`.
+//! and limit what a gate admits, each through `voelgoed::provisioning`; add webhook
+//! endpoints through `voelgoed::webhooks`.
 
 use clap::{Args, Subcommand};
 use voelgoed::provisioning;
@@ -58,6 +59,23 @@ pub enum AdminCommand {
         #[arg(long = "ticket-type")]
         ticket_types: Vec<i64>,
     },
+    /// Add a webhook endpoint to an organisation; prints its signing secret.
+    CreateWebhook {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        org: i64,
+        /// http:// or https:// URL the deliveries are posted to.
+        #[arg(long)]
+        url: String,
+        /// An event it receives (order.paid, order.refunded, order.cancelled,
+        /// scan.recorded, capacity.alert); repeat for several. None: every event.
+        #[arg(long = "event")]
+        events: Vec<String>,
+        /// Allow a private or loopback target (as `serve --webhooks-allow-private`).
+        #[arg(long, env = "VOELGOED_WEBHOOKS_ALLOW_PRIVATE")]
+        webhooks_allow_private: bool,
+    },
 }
 
 /// A gate of an event, named (created when missing).
@@ -100,6 +118,16 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::GateTicketTypes { at, ticket_types } => {
             let pool = open(&at.db).await?;
             blocking(move || provisioning::set_gate_ticket_types(&pool, at.event, &at.gate, &ticket_types)).await?
+        }
+        AdminCommand::CreateWebhook {
+            db,
+            org,
+            url,
+            events,
+            webhooks_allow_private,
+        } => {
+            let pool = open(&db).await?;
+            voelgoed::webhooks::create_webhook_command(&pool, org, &url, &events, webhooks_allow_private).await?
         }
     };
     println!("{printed}");

@@ -3,8 +3,9 @@
 //! `dashboard` (`voelgoed bench-dashboard`), `orders` (`voelgoed bench-orders`),
 //! `fanout` (`voelgoed bench-fanout`, thousands of live streams, on a server process of
 //! its own), and what they share; `pages` (`voelgoed bench-pages`) measures a server
-//! already running.
+//! already running; `bulk` (`voelgoed bench-bulk`) times bulk resend jobs.
 
+pub mod bulk;
 pub mod dashboard;
 pub mod fanout;
 pub mod orders;

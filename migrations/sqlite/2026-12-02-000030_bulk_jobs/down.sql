@@ -1,0 +1,2 @@
+DROP TABLE bulk_job_orders;
+DROP TABLE bulk_jobs;

@@ -1,0 +1,147 @@
+//! Bulk jobs over HTTP: starting one from the order list (`POST /orders/jobs`), its page
+//! (`GET /orders/jobs/{id}`), its live progress (`GET /sse/orders/jobs/{id}`) and an
+//! export job's CSV (`GET /orders/jobs/{id}/orders.csv`).
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse, Responder};
+
+use super::form::{self, Fields};
+use super::model::{BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
+use super::runner::BulkWaker;
+use super::{download, queries, views};
+use crate::auth::{CsrfForm, CurrentUser, SessionWatch};
+use crate::db::{DbConnection, Pool, Tenant};
+use crate::error::{with_db, AppError};
+use crate::events::TimeZone;
+use crate::htmx::HxRequest;
+use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Hub, Render};
+use crate::orders::list::organization_timezone;
+use crate::paths;
+use crate::ui::html;
+
+/// `POST /orders/jobs`: the job of the form's key (made now, or the one an earlier
+/// submit of the same form made), then its page.
+pub async fn start_job(
+    (pool, runner): (web::Data<Pool>, web::Data<BulkWaker>),
+    hx: HxRequest,
+    form: CsrfForm<Fields>,
+) -> Result<HttpResponse, AppError> {
+    let CsrfForm { user, form } = form;
+    let request = form::job_request(&form)?;
+    if request.action.owners_only() {
+        user.require_owner()?;
+    }
+    let (tenant, user_id) = (user.tenant(), user.user_id);
+    let job_id = with_db(&pool, move |conn| {
+        let job = request.resolve(conn, &tenant, user_id)?;
+        Ok(queries::create_job(conn, &tenant, &job)?)
+    })
+    .await?;
+    runner.wake();
+    let page = paths::order_job(job_id);
+    Ok(match hx.0 {
+        true => HttpResponse::Ok().insert_header(("HX-Redirect", page)).finish(),
+        false => HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, page))
+            .finish(),
+    })
+}
+
+/// What the job page and each pushed state show, read in one go.
+struct JobState {
+    job: Job,
+    progress: Progress,
+    refusals: Vec<Refusal>,
+    timezone: TimeZone,
+}
+
+impl JobState {
+    /// The tenant's job (another organisation's is `NotFound`) and how far it is.
+    fn load(conn: &mut DbConnection, tenant: &Tenant, job_id: i64) -> Result<Self, AppError> {
+        let job = queries::find_job(conn, tenant, job_id)?;
+        let progress = queries::progress(conn, &job)?;
+        let refusals = match progress.finished {
+            true => queries::refusals(conn, tenant, &job, REFUSALS_SHOWN)?,
+            false => Vec::new(),
+        };
+        Ok(Self {
+            timezone: organization_timezone(conn, tenant)?,
+            job,
+            progress,
+            refusals,
+        })
+    }
+
+    fn view(&self, can_download: bool) -> views::JobView<'_> {
+        views::JobView {
+            job: &self.job,
+            progress: &self.progress,
+            refusals: &self.refusals,
+            can_download,
+        }
+    }
+}
+
+/// `GET /orders/jobs/{id}`: where the job is now, and live from there.
+pub async fn show_job(
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+) -> Result<HttpResponse, AppError> {
+    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
+    let state = with_db(&pool, move |conn| JobState::load(conn, &tenant, job_id)).await?;
+    let view = state.view(user.require_owner().is_ok());
+    Ok(html(views::job_page(&user.viewer(), &view, &state.timezone)))
+}
+
+/// `GET /sse/orders/jobs/{id}`: the job's state, on connect and after each chunk.
+pub async fn job_stream(
+    (pool, hub, sessions): (web::Data<Pool>, web::Data<Hub>, web::Data<SessionWatch>),
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+) -> Result<impl Responder, AppError> {
+    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
+    with_db(&pool, move |conn| Ok(queries::find_job(conn, &tenant, job_id)?)).await?;
+    let can_download = user.require_owner().is_ok();
+    let view = format!("job-state-{}", if can_download { "owner" } else { "other" });
+    let frames = hub.subscribe(
+        Channel::bulk_job(&tenant, job_id),
+        &view,
+        render_state(&pool, tenant, job_id, can_download),
+    );
+    let ended = sessions.ended(&user);
+    Ok(sse_stream_until(hub.with_live_status(channel_frames(frames)), ended))
+}
+
+/// The job's state, rendered once per coalesced update for all its open pages.
+fn render_state(pool: &Pool, tenant: Tenant, job_id: i64, can_download: bool) -> Render {
+    render_with(pool.clone(), move |pool| async move {
+        let state = with_db(&pool, move |conn| JobState::load(conn, &tenant, job_id)).await?;
+        let html = views::job_state(&state.view(can_download)).into_string();
+        Ok(frame(views::PROGRESS_SSE_EVENT, html))
+    })
+}
+
+/// `GET /orders/jobs/{id}/orders.csv`: a finished export job's orders, one row per ticket.
+pub async fn job_csv(
+    pool: web::Data<Pool>,
+    user: CurrentUser,
+    path: web::Path<(i64,)>,
+) -> Result<HttpResponse, AppError> {
+    // Every valid ticket code is in it: owners only, as for `/orders.csv`.
+    user.require_owner()?;
+    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
+    let csv = with_db(&pool, move |conn| {
+        let job = queries::find_job(conn, &tenant, job_id)?;
+        if job.action != BulkAction::Export || job.finished_at.is_none() {
+            return Err(AppError::NotFound);
+        }
+        download::job_csv(conn, &tenant, &job).map_err(AppError::unexpected)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"orders.csv\""))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(csv))
+}
