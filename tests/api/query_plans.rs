@@ -468,13 +468,18 @@ impl Seeded {
         statements
     }
 
-    /// A search by the start of a buyer's name (the text index and the typo
-    /// dictionary), of an order code (its prefix range too) or by two characters (the
+    /// A search by a word of a buyer's name (the text index and the typo dictionary), of an order code (its prefix range too) or by two characters (the
     /// prefix ranges of name, e-mail and code).
     fn order_search(&self, conn: &mut DbConnection, searched: Searched) -> Vec<String> {
         let (code, name) = (&self.order_sample.0, &self.order_sample.2);
         let text: String = match searched {
-            Searched::Name => name.chars().take(4).collect(),
+            // The name's longest word (4 letters or more in every seeded name), so the
+            // typo dictionary is looked up too.
+            Searched::Name => name
+                .split(|c: char| !c.is_alphabetic())
+                .max_by_key(|w| w.chars().count())
+                .unwrap_or_default()
+                .to_owned(),
             Searched::Code => code.chars().take(7).collect(),
             Searched::Short => code.chars().skip(3).take(2).collect(),
         };
