@@ -1,6 +1,6 @@
 //! `GET /` (to the event list) and `GET /events`.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 use super::queries;
 use super::views;
@@ -9,12 +9,10 @@ use crate::db::{self, Pool};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::paths;
-use crate::ui::html;
+use crate::ui::{html, see_other};
 
 pub async fn home() -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, paths::EVENTS))
-        .finish()
+    see_other(paths::EVENTS)
 }
 
 pub async fn list_events(pool: web::Data<Pool>, user: CurrentUser) -> Result<HttpResponse, AppError> {

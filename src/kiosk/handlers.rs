@@ -1,7 +1,7 @@
 //! `GET/POST /events/{id}/kiosk-links`, `POST /events/{id}/kiosk-links/{link}/revoke`,
 //! `GET /kiosk/{token}` and `GET /kiosk/{token}/stream`.
 
-use actix_web::{http::header, web, HttpResponse, Responder};
+use actix_web::{web, HttpResponse, Responder};
 use serde::Deserialize;
 
 use super::display::{self, open_link};
@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::events::load_event;
 use crate::live::{sse_stream, Bus, Hub};
 use crate::scanning::{self, ScanCounters};
-use crate::ui::html;
+use crate::ui::{html, see_other};
 use crate::{forms, paths};
 
 pub async fn list_links(
@@ -60,9 +60,7 @@ pub async fn revoke_link(
     user.require_owner()?;
     let (event_id, link_id) = path.into_inner();
     links::revoke_kiosk_link(&pool, &**bus, user.tenant(), user.user_id, event_id, link_id).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, paths::kiosk_links(event_id)))
-        .finish())
+    Ok(see_other(&paths::kiosk_links(event_id)))
 }
 
 async fn links_page(

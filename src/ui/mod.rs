@@ -12,3 +12,11 @@ pub fn html(markup: maud::Markup) -> actix_web::HttpResponse {
         .content_type("text/html; charset=utf-8")
         .body(markup.into_string())
 }
+
+/// "See other": where the browser goes after a form that changed something (303, so
+/// a reload does not post it again).
+pub fn see_other(location: &str) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::SeeOther()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .finish()
+}

@@ -1,7 +1,7 @@
 //! `GET/POST /settings/webhooks`, `GET /settings/webhooks/{id}` and the endpoint's
 //! actions (`…/disable`, `…/enable`, `…/delete`, `…/test`): owners only.
 
-use actix_web::{http::header, web, HttpResponse};
+use actix_web::{web, HttpResponse};
 
 use super::courier::WebhookWaker;
 use super::endpoints::{self, AddedEndpoint, EndpointRequest};
@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{with_db, AppError};
 use crate::paths;
-use crate::ui::html;
+use crate::ui::{html, see_other};
 
 /// Deliveries an endpoint's log shows.
 const LOG_LENGTH: i64 = 100;
@@ -77,10 +77,7 @@ pub async fn disable_webhook(
     form: CsrfForm<serde::de::IgnoredAny>,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    form.user.require_owner()?;
-    let id = path.into_inner().0;
-    endpoints::set_enabled(&pool, form.user.tenant(), form.user.user_id, id, false).await?;
-    Ok(see_other(&paths::webhook(id)))
+    switch_webhook(&pool, form, path, false).await
 }
 
 pub async fn enable_webhook(
@@ -88,10 +85,7 @@ pub async fn enable_webhook(
     form: CsrfForm<serde::de::IgnoredAny>,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    form.user.require_owner()?;
-    let id = path.into_inner().0;
-    endpoints::set_enabled(&pool, form.user.tenant(), form.user.user_id, id, true).await?;
-    Ok(see_other(&paths::webhook(id)))
+    switch_webhook(&pool, form, path, true).await
 }
 
 pub async fn delete_webhook(
@@ -116,8 +110,15 @@ pub async fn test_webhook(
     Ok(see_other(&paths::webhook(id)))
 }
 
-fn see_other(location: &str) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, location))
-        .finish()
+/// Disables or enables one endpoint of the owner's organisation, then shows it.
+async fn switch_webhook(
+    pool: &Pool,
+    form: CsrfForm<serde::de::IgnoredAny>,
+    path: web::Path<(i64,)>,
+    enabled: bool,
+) -> Result<HttpResponse, AppError> {
+    form.user.require_owner()?;
+    let id = path.into_inner().0;
+    endpoints::set_enabled(pool, form.user.tenant(), form.user.user_id, id, enabled).await?;
+    Ok(see_other(&paths::webhook(id)))
 }

@@ -17,7 +17,7 @@ use crate::htmx::HxRequest;
 use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Hub, Render};
 use crate::orders::list::organization_timezone;
 use crate::paths;
-use crate::ui::html;
+use crate::ui::{html, see_other};
 
 /// `POST /orders/jobs`: the job of the form's key (made now, or the one an earlier
 /// submit of the same form made), then its page.
@@ -41,9 +41,7 @@ pub async fn start_job(
     let page = paths::order_job(job_id);
     Ok(match hx.0 {
         true => HttpResponse::Ok().insert_header(("HX-Redirect", page)).finish(),
-        false => HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, page))
-            .finish(),
+        false => see_other(&page),
     })
 }
 

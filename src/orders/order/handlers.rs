@@ -3,7 +3,6 @@
 //! (`GET`/`POST /orders/{id}/void`) and the confirmation resend
 //! (`POST /orders/{id}/resend-confirmation`).
 
-use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 
 use super::form::{self, Fields};
@@ -18,7 +17,7 @@ use crate::error::AppError;
 use crate::live::Bus;
 use crate::orders::outbox::OutboxWaker;
 use crate::paths;
-use crate::ui::html;
+use crate::ui::{html, see_other};
 
 pub async fn show_order(
     pool: web::Data<Pool>,
@@ -152,7 +151,5 @@ pub async fn void_order(
 }
 
 fn see_order(order_id: i64) -> HttpResponse {
-    HttpResponse::SeeOther()
-        .insert_header((header::LOCATION, paths::order(order_id)))
-        .finish()
+    see_other(&paths::order(order_id))
 }
