@@ -57,6 +57,7 @@ diesel::table! {
         currency -> Text,
         sales_open_at -> BigInt,
         created_at -> BigInt,
+        entry_policy -> Text,
     }
 }
 
@@ -110,6 +111,7 @@ diesel::table! {
         created_at -> BigInt,
         inside_since -> Nullable<BigInt>,
         inside_gate_id -> Nullable<BigInt>,
+        last_entered_at -> Nullable<BigInt>,
     }
 }
 

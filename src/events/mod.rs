@@ -7,8 +7,8 @@ pub mod model;
 pub mod queries;
 mod views;
 
-pub use model::{Event, EventSales, Phase, TimeZone};
-pub use queries::organization_timezone;
+pub use model::{EntryPolicy, Event, EventSales, Phase, TimeZone};
+pub use queries::{entry_policy, organization_timezone, set_entry_policy, tenant_of_event};
 
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;

@@ -17,6 +17,8 @@ pub enum UpdateKind {
     SessionEnded,
     /// A bulk job processed some of its orders (or finished).
     BulkJobProgressed,
+    /// An event's settings changed (its entry policy): the pages showing them redraw.
+    EventChanged,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -1,12 +1,13 @@
-//! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
-//! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
-//! counters (`counters/`), the scan-log feed (`feed/`) and the scan monitor
-//! (`monitor/`). Other features and the assembly use only what is re-exported here.
+//! Gate scans: the device API (`api/`), the admission rules (`admission/`), setting
+//! an event's entry policy (`entry_policy.rs`), the group-commit writer and what it
+//! publishes (`writer/`, `publish.rs`), the live counters (`counters/`), the scan-log
+//! feed (`feed/`) and the scan monitor (`monitor/`). Other features and the assembly use only what is re-exported here.
 
 mod admission;
 pub mod api;
 mod counters;
 mod devices;
+mod entry_policy;
 mod feed;
 pub mod model;
 pub mod monitor;
@@ -20,6 +21,7 @@ pub use admission::record_batch;
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
+pub use entry_policy::{change_entry_policy, entry_policy_command, ChangedBy};
 pub use feed::ScanFeed;
 pub use model::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use publish::Publisher;

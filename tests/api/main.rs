@@ -12,6 +12,7 @@ mod capacity;
 mod dashboard;
 mod deploy;
 mod durability;
+mod entry_rules;
 mod faults;
 mod gate_isolation;
 mod helpers;

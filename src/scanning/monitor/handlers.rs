@@ -64,6 +64,7 @@ pub async fn scan_monitor(
         lines: &lines,
         stream_url: &stream_url,
         can_manage_kiosks: user.require_owner().is_ok(),
+        can_set_entry_policy: user.require_owner().is_ok(),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
