@@ -17,6 +17,8 @@ pub enum UpdateKind {
     SessionEnded,
     /// A bulk job processed some of its orders (or finished).
     BulkJobProgressed,
+    /// A gate alert of an event opened, was acknowledged or closed (on `Channel::alerts`).
+    AlertChanged,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
