@@ -19,6 +19,8 @@ pub enum UpdateKind {
     BulkJobProgressed,
     /// An event's settings changed (its entry policy): the pages showing them redraw.
     EventChanged,
+    /// A gate alert of an event opened, was acknowledged or closed (on `Channel::alerts`).
+    AlertChanged,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

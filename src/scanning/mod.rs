@@ -1,9 +1,11 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), setting
 //! an event's entry policy (`entry_policy.rs`), the group-commit writer and what it
 //! publishes (`writer/`, `publish.rs`), the live counters (`counters/`), the scan-log
-//! feed (`feed/`) and the scan monitor (`monitor/`). Other features and the assembly use only what is re-exported here.
+//! feed (`feed/`), the scan monitor (`monitor/`) and the gate anomaly alerts
+//! (`alerts/`). Other features and the assembly use only what is re-exported here.
 
 mod admission;
+mod alerts;
 pub mod api;
 mod counters;
 mod devices;
@@ -18,6 +20,9 @@ mod writer;
 /// The admission decision as the scan writer runs it (one device's batch, inside its
 /// transaction), for the query-plan guard.
 pub use admission::record_batch;
+/// Gate alerts: what is open per event (`open_alerts`), for the monitor, kiosks and the
+/// overview; changes arrive as `UpdateKind::AlertChanged` on `Channel::alerts`.
+pub use alerts::{open_alerts, AlertKind, OpenAlert};
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
