@@ -29,6 +29,7 @@ mod order_search;
 mod order_voids;
 mod orders;
 mod orders_bad_input;
+mod overview;
 mod query_plans;
 mod roles;
 mod scale_out;

@@ -102,6 +102,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("POST", "/logout", [401, 303, 303, 303]),
     ("POST", "/logout/everywhere", [401, 303, 303, 303]),
     ("GET", "/events", [401, 200, 200, 200]),
+    // Each organisation's own live events (B streams its own).
+    ("GET", "/sse/events/overview", [401, 200, 200, 200]),
     ("GET", "/events/{id}", [401, 200, 200, 404]),
     ("GET", "/events/{id}/scans", [401, 200, 200, 404]),
     // The sweep's form names no policy: a 400 for A's owner, after the event is found.

@@ -5,8 +5,6 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::TimeZone as _;
-
 use crate::events::{EntryPolicy, TimeZone};
 use crate::orders::TicketStatus;
 use crate::scanning::model::{Admitted, Direction, GateDevice, Reason, ScanAttempt, ScanResult};
@@ -195,16 +193,12 @@ impl EntryRules {
     }
 }
 
-/// The first instant (ms) of the calendar day, in `zone`, that `at` falls on: local
-/// midnight, or the first hour that exists where a clock change skips midnight.
+/// The first instant (ms) of the calendar day, in `zone`, that `at` falls on (local
+/// midnight, or the first hour after a clock change that skips it).
 pub fn start_of_day(at: i64, zone: &TimeZone) -> i64 {
-    let Some(utc) = chrono::DateTime::from_timestamp_millis(at) else {
-        return i64::MIN;
-    };
-    let date = utc.with_timezone(&**zone).date_naive();
-    (0..24)
-        .find_map(|hour| zone.from_local_datetime(&date.and_hms_opt(hour, 0, 0)?).earliest())
-        .map_or(i64::MIN, |start| start.timestamp_millis())
+    chrono::DateTime::from_timestamp_millis(at)
+        .and_then(|utc| crate::forms::start_of_day(utc.with_timezone(&**zone).date_naive(), zone).ok())
+        .unwrap_or(i64::MIN)
 }
 
 #[cfg(test)]
