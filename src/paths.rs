@@ -21,6 +21,8 @@ pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
 pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
 pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
 pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
+/// One ticket by its code (`?code=`), with its scan history: the door lookup.
+pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
@@ -78,6 +80,10 @@ pub fn scan_monitor(event: i64) -> String {
 
 pub fn scan_monitor_stream(event: i64) -> String {
     format!("/sse/events/{event}/scans")
+}
+
+pub fn door_lookup(event: i64) -> String {
+    format!("/events/{event}/door")
 }
 
 pub fn kiosk_links(event: i64) -> String {
@@ -186,6 +192,7 @@ mod tests {
             (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),
             (scan_monitor(7), fill(SCAN_MONITOR, &["7"])),
             (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
+            (door_lookup(7), fill(DOOR_LOOKUP, &["7"])),
             (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),

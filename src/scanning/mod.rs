@@ -1,12 +1,13 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
 //! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
 //! counters (`counters/`), the scan-log feed (`feed/`) and the scan monitor
-//! (`monitor/`). Other features and the assembly use only what is re-exported here.
+//! (`monitor/`), and the door lookup of one ticket (`door/`). Other features and the assembly use only what is re-exported here.
 
 mod admission;
 pub mod api;
 mod counters;
 mod devices;
+pub mod door;
 mod feed;
 pub mod model;
 pub mod monitor;

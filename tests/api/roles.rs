@@ -108,6 +108,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/events/{id}", [401, 403, 200, 200, 200, 404]),
     // The door: no finance.
     ("GET", "/events/{id}/scans", [401, 200, 200, 403, 200, 404]),
+    // The door lookup (the sweep names no code: the form): not finance, who needs none.
+    ("GET", "/events/{id}/door", [401, 200, 200, 403, 200, 404]),
     ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     // The supervisor revokes the link; after that it is no longer there to revoke.
@@ -458,6 +460,7 @@ async fn an_event_not_assigned_is_404_to_its_supervisor_and_steward_as_another_o
         format!("/events/{other}"),
         format!("/events/{other}/scans"),
         format!("/events/{other}/kiosk-links"),
+        format!("/events/{other}/door"),
         format!("/sse/events/{other}/occupancy"),
         format!("/sse/events/{other}/scans"),
     ];

@@ -65,6 +65,8 @@ pub async fn scan_monitor(
         lines: &lines,
         stream_url: &stream_url,
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
+        can_look_up: user.may(Permission::DoorLookup),
+        can_see_dashboard: user.may(Permission::ViewDashboard),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
