@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::ENTRY_POLICY,
             web::post().to(scanning::monitor::entry_policy::set_entry_policy),
         )
+        .route(paths::DOOR_LOOKUP, web::get().to(scanning::door::door_lookup))
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))

@@ -5,8 +5,8 @@ use actix_web_lab::FromRequest;
 
 use super::live::{overview_frames, CardSources};
 use super::model::{self, split_live};
-use super::views;
-use crate::auth::{CurrentUser, SessionWatch};
+use super::views::{self, CardLinks};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::{self, EventSales};
@@ -27,7 +27,20 @@ pub async fn list_events(services: OverviewServices, user: CurrentUser) -> Resul
     let (tenant, now) = (user.tenant(), db::now_ms());
     let (live, others) = split_live(visible_events(&services.pool, &user, tenant).await?, now);
     let rows = model::load_rows(&services.pool, &**services.counters, tenant, live, now).await?;
-    Ok(html(views::overview_page(&user.viewer(), &rows, &others, now)))
+    Ok(html(views::overview_page(
+        &user.viewer(),
+        &rows,
+        &others,
+        card_links(&user),
+        now,
+    )))
+}
+
+fn card_links(user: &CurrentUser) -> CardLinks {
+    CardLinks {
+        dashboard: user.may(Permission::ViewDashboard),
+        monitor: user.may(Permission::WatchGates),
+    }
 }
 
 pub async fn overview_stream(services: OverviewServices, user: CurrentUser) -> Result<impl Responder, AppError> {
@@ -38,12 +51,17 @@ pub async fn overview_stream(services: OverviewServices, user: CurrentUser) -> R
         pool: services.pool.get_ref().clone(),
         counters: services.counters.clone().into_inner(),
         tenant,
+        links: card_links(&user),
     };
     let frames = services.hub.with_live_status(overview_frames(&sources, live));
     Ok(sse_stream_until(frames, services.sessions.ended(&user)))
 }
 
-/// The events of the viewer's organisation the viewer may see.
-async fn visible_events(pool: &Pool, _user: &CurrentUser, tenant: Tenant) -> Result<Vec<EventSales>, AppError> {
-    with_db(pool, move |conn| Ok(events::list_events(conn, &tenant)?)).await
+/// The events of the viewer's organisation the viewer may see (supervisors and
+/// stewards: those assigned to them).
+async fn visible_events(pool: &Pool, user: &CurrentUser, tenant: Tenant) -> Result<Vec<EventSales>, AppError> {
+    user.require(Permission::ViewOverview)?;
+    let mut events = with_db(pool, move |conn| Ok(events::list_events(conn, &tenant)?)).await?;
+    events.retain(|sales| user.may_see_event(sales.event.id));
+    Ok(events)
 }

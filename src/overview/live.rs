@@ -12,14 +12,12 @@ use futures_util::{stream, Stream, StreamExt};
 use tokio_stream::wrappers::WatchStream;
 
 use super::model::{self, LiveRow};
-use super::views;
+use super::views::{self, CardLinks};
 use crate::db::{self, Pool, Tenant};
 use crate::events::Event;
 use crate::live::{frame_of_parts, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::ScanCounters;
 
-/// The hub view name of a card.
-const VIEW: &str = "overview-card";
 /// Scans per minute fall as time passes without scans: a card is redrawn at least this
 /// often (unchanged bytes are not sent).
 const REDRAW_EVERY: Duration = Duration::from_secs(10);
@@ -31,6 +29,7 @@ pub struct CardSources {
     pub pool: Pool,
     pub counters: Arc<dyn ScanCounters>,
     pub tenant: Tenant,
+    pub links: CardLinks,
 }
 
 /// Every card's frames, each the changes since the last one this client got for that
@@ -40,14 +39,14 @@ pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream
     let cards = events.into_iter().map(|event| {
         let id = event.id;
         let render = render_card(sources, event);
-        let hub = &sources.hub;
+        let (hub, view) = (&sources.hub, sources.links.view());
         let moved = hub.subscribe_with_clock(
             Channel::occupancy(&tenant, id),
-            VIEW,
+            view,
             render.clone(),
             Some(REDRAW_EVERY),
         );
-        let alerted = hub.subscribe(Channel::alerts(&tenant, id), VIEW, render);
+        let alerted = hub.subscribe(Channel::alerts(&tenant, id), view, render);
         stream::select(WatchStream::new(moved), WatchStream::new(alerted))
             .filter_map(ready)
             .map(move |frame| (id, frame))
@@ -74,11 +73,12 @@ fn render_card(sources: &CardSources, event: Event) -> Render {
         sources.tenant,
         Arc::new(event),
     );
-    render_with(context, |(pool, counters, tenant, event)| async move {
+    let links = sources.links;
+    render_with(context, move |(pool, counters, tenant, event)| async move {
         let rows = model::load_rows(&pool, counters.as_ref(), tenant, vec![(*event).clone()], db::now_ms()).await?;
         let parts = rows
             .iter()
-            .flat_map(|row: &LiveRow| [views::live_card(row, true), views::announcement(row, true)])
+            .flat_map(|row: &LiveRow| [views::live_card(row, links, true), views::announcement(row, true)])
             .map(|markup| markup.into_string().into())
             .collect();
         Ok(frame_of_parts(views::ROW_SSE_EVENT, parts))

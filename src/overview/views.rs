@@ -14,7 +14,27 @@ pub const ROW_SSE_EVENT: &str = "overview-row";
 /// Open alerts a card names; more are counted.
 const ALERTS_NAMED: usize = 2;
 
-pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], now: i64) -> Markup {
+/// Which of an event's pages the viewer's role may open (a card links only to those).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CardLinks {
+    pub dashboard: bool,
+    pub monitor: bool,
+}
+
+impl CardLinks {
+    /// The hub view of cards with these links: viewers who may open the same pages
+    /// share one render.
+    pub fn view(&self) -> &'static str {
+        match (self.dashboard, self.monitor) {
+            (true, true) => "overview-card",
+            (true, false) => "overview-card:dashboard",
+            (false, true) => "overview-card:monitor",
+            (false, false) => "overview-card:none",
+        }
+    }
+}
+
+pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], links: CardLinks, now: i64) -> Markup {
     layout::page(
         "Events",
         Some(viewer),
@@ -38,7 +58,7 @@ pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], n
                         p.connection data-connection role="status" { "Connecting…" }
                         p.connection data-live-status sse-swap="live-status" role="status" {}
                         div.overview-live sse-swap=(ROW_SSE_EVENT) hx-swap="none" {
-                            @for row in live { (live_card(row, false)) }
+                            @for row in live { (live_card(row, links, false)) }
                         }
                     }
                 }
@@ -46,7 +66,7 @@ pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], n
             @if !others.is_empty() {
                 section aria-labelledby="other-heading" {
                     h2 id="other-heading" { @if live.is_empty() { "All events" } @else { "Other events" } }
-                    (event_list(others, now))
+                    (event_list(others, links, now))
                 }
             }
         },
@@ -54,7 +74,7 @@ pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], n
 }
 
 /// A live event's card; `pushed` marks it to replace the card in the page.
-pub fn live_card(row: &LiveRow, pushed: bool) -> Markup {
+pub fn live_card(row: &LiveRow, links: CardLinks, pushed: bool) -> Markup {
     let event = &row.event;
     let percent = match event.capacity {
         0 => 0,
@@ -62,7 +82,7 @@ pub fn live_card(row: &LiveRow, pushed: bool) -> Markup {
     };
     html! {
         article.card.live-event id={ "overview-" (event.id) } data-event=(event.id) hx-swap-oob=[pushed.then_some("true")] {
-            h3 { a href=(paths::event_dashboard(event.id)) { (event.name) } }
+            h3 { (event_name(event.id, &event.name, links)) }
             p.muted { (event.venue) }
             p.inside {
                 meter min="0" max=(event.capacity.max(1)) value=(row.inside.min(event.capacity.max(1))) aria-hidden="true" {}
@@ -73,8 +93,20 @@ pub fn live_card(row: &LiveRow, pushed: bool) -> Markup {
                 dt { "Sold today" } dd data-metric="sold-today" { (count(row.sold_today)) }
                 dt { "Open alerts" } dd data-metric="alerts" { (alerts_text(row)) }
             }
-            p { a href=(paths::event_dashboard(event.id)) { "Dashboard" } " · " a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
+            p.links {
+                @if links.dashboard { a href=(paths::event_dashboard(event.id)) { "Dashboard" } }
+                @if links.dashboard && links.monitor { " · " }
+                @if links.monitor { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
+            }
         }
+    }
+}
+
+fn event_name(event_id: i64, name: &str, links: CardLinks) -> Markup {
+    html! {
+        @if links.dashboard { a href=(paths::event_dashboard(event_id)) { (name) } }
+        @else if links.monitor { a href=(paths::scan_monitor(event_id)) { (name) } }
+        @else { (name) }
     }
 }
 
@@ -106,12 +138,12 @@ pub fn announcement(row: &LiveRow, pushed: bool) -> Markup {
     }
 }
 
-fn event_list(events: &[EventSales], now: i64) -> Markup {
+fn event_list(events: &[EventSales], links: CardLinks, now: i64) -> Markup {
     html! {
         ul.event-list {
             @for EventSales { event, sold } in events {
                 li.card {
-                    h3 { a href=(paths::event_dashboard(event.id)) { (event.name) } " " (phase_badge(event.phase(now))) }
+                    h3 { (event_name(event.id, &event.name, links)) " " (phase_badge(event.phase(now))) }
                     p.muted {
                         (event.venue) " · "
                         (local_time(event.starts_at, &event.timezone, "%a %e %b %Y %H:%M %Z"))

@@ -1,14 +1,16 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), setting
 //! an event's entry policy (`entry_policy.rs`), the group-commit writer and what it
 //! publishes (`writer/`, `publish.rs`), the live counters (`counters/`), the scan-log
-//! feed (`feed/`), the scan monitor (`monitor/`) and the gate anomaly alerts
-//! (`alerts/`). Other features and the assembly use only what is re-exported here.
+//! feed (`feed/`), the scan monitor (`monitor/`), the gate anomaly alerts (`alerts/`)
+//! and the door lookup of one ticket (`door/`). Other features and the assembly use
+//! only what is re-exported here.
 
 mod admission;
 mod alerts;
 pub mod api;
 mod counters;
 mod devices;
+pub mod door;
 mod entry_policy;
 mod feed;
 pub mod model;

@@ -11,6 +11,7 @@ mod bulk_jobs;
 mod capacity;
 mod dashboard;
 mod deploy;
+mod door;
 mod durability;
 mod entry_rules;
 mod faults;

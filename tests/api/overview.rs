@@ -227,3 +227,41 @@ async fn a_scan_through_instance_a_moves_the_overview_on_instance_b() {
     a.sell_tickets_a(1).await;
     card_showing(&mut reader, event, "sold-today", "2").await;
 }
+
+#[tokio::test]
+async fn a_steward_sees_only_the_events_assigned_to_them_and_links_only_to_the_monitor() {
+    let app = spawn_app().await;
+    let event = app.fixture.event_a;
+    let unassigned = another_event_a(&app, "Not Yours Tonight", 0).await;
+    let owner = app.signed_in(&app.fixture.owner_a).await;
+    let page = app.page(&owner, "/events").await;
+    assert!(
+        text_of(&page, &format!("#overview-{unassigned}")).is_some(),
+        "owners see every event"
+    );
+
+    let steward = app.signed_in("steward@a.test").await;
+    let page = app.page(&steward, "/events").await;
+    assert!(text_of(&page, &format!("#overview-{event}")).is_some());
+    assert!(!page.contains("Not Yours Tonight"));
+    assert!(
+        !page.contains(&format!("href=\"/events/{event}\"")),
+        "no dashboard for stewards"
+    );
+    assert!(page.contains(&format!("href=\"/events/{event}/scans\"")));
+
+    let mut reader = SseReader::open(&app, &steward, STREAM).await;
+    let first = card_showing(&mut reader, event, "inside", "0").await;
+    assert!(
+        !first.data.contains(&format!("href=\"/events/{event}\"")),
+        "{}",
+        first.data
+    );
+    let supervisor = app.signed_in(&app.fixture.supervisor_a).await;
+    let page = app.page(&supervisor, "/events").await;
+    assert!(!page.contains("Not Yours Tonight"));
+    assert!(
+        page.contains(&format!("href=\"/events/{event}\"")),
+        "supervisors see the dashboard"
+    );
+}

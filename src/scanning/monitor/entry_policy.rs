@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
-use crate::auth::CsrfForm;
+use crate::auth::{CsrfForm, Permission};
 use crate::db::Pool;
 use crate::error::{with_db, AppError};
 use crate::events::{load_event, EntryPolicy};
@@ -27,8 +27,9 @@ pub async fn set_entry_policy(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require_owner()?;
+    user.require(Permission::SetEntryPolicy)?;
     let (tenant, event_id, by) = (user.tenant(), path.into_inner().0, ChangedBy::User(user.user_id));
+    user.require_event(event_id)?;
     load_event(&pool, tenant, event_id).await?;
     let policy: EntryPolicy = form
         .policy

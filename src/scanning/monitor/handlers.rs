@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
-use crate::auth::{CurrentUser, SessionWatch};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::events::load_event;
@@ -53,8 +53,9 @@ pub async fn scan_monitor(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
+    let filter = query.parse()?;
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
@@ -63,8 +64,10 @@ pub async fn scan_monitor(
         filter: &filter,
         lines: &lines,
         stream_url: &stream_url,
-        can_manage_kiosks: user.require_owner().is_ok(),
-        can_set_entry_policy: user.require_owner().is_ok(),
+        can_manage_kiosks: user.may(Permission::ManageKioskLinks),
+        can_look_up: user.may(Permission::DoorLookup),
+        can_see_dashboard: user.may(Permission::ViewDashboard),
+        can_set_entry_policy: user.may(Permission::SetEntryPolicy),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
@@ -85,22 +88,22 @@ pub async fn scans_stream(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
+    let (timezone, filter) = (event.timezone, query.parse()?);
     let scope = LogScope {
         tenant,
         event_id,
-        timezone: event.timezone,
+        timezone,
         filter,
     };
     let render = render_panel(&pool, counters.into_inner(), tenant, event);
     let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let ended = sessions.ended(&user);
     Ok(sse_stream_until(
         hub.with_live_status(stream::select(channel_frames(panel), log)),
-        ended,
+        sessions.ended(&user),
     ))
 }
 
