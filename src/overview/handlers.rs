@@ -51,7 +51,6 @@ pub async fn overview_stream(services: OverviewServices, user: CurrentUser) -> R
         pool: services.pool.get_ref().clone(),
         counters: services.counters.clone().into_inner(),
         tenant,
-        links: card_links(&user),
     };
     let frames = services.hub.with_live_status(overview_frames(&sources, live));
     Ok(sse_stream_until(frames, services.sessions.ended(&user)))

@@ -1,4 +1,4 @@
-//! The overview's live stream: for each live event one card, rendered once per
+//! The overview's live stream: for each live event its card's numbers, rendered once per
 //! coalesced update for every viewer of the organisation (hub views on the event's
 //! occupancy channel, which scans and sales move, and its alerts channel), and sent to
 //! each client only when its bytes changed.
@@ -12,12 +12,14 @@ use futures_util::{stream, Stream, StreamExt};
 use tokio_stream::wrappers::WatchStream;
 
 use super::model::{self, LiveRow};
-use super::views::{self, CardLinks};
+use super::views;
 use crate::db::{self, Pool, Tenant};
 use crate::events::Event;
 use crate::live::{frame_of_parts, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::ScanCounters;
 
+/// The hub view of a card's numbers: one render for every viewer of the organisation.
+const VIEW: &str = "overview-card";
 /// Scans per minute fall as time passes without scans: a card is redrawn at least this
 /// often (unchanged bytes are not sent).
 const REDRAW_EVERY: Duration = Duration::from_secs(10);
@@ -29,7 +31,6 @@ pub struct CardSources {
     pub pool: Pool,
     pub counters: Arc<dyn ScanCounters>,
     pub tenant: Tenant,
-    pub links: CardLinks,
 }
 
 /// Every card's frames, each the changes since the last one this client got for that
@@ -39,7 +40,7 @@ pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream
     let cards = events.into_iter().map(|event| {
         let id = event.id;
         let render = render_card(sources, event);
-        let (hub, view) = (&sources.hub, sources.links.view());
+        let (hub, view) = (&sources.hub, VIEW);
         let moved = hub.subscribe_with_clock(
             Channel::occupancy(&tenant, id),
             view,
@@ -64,7 +65,7 @@ pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream
         .chain(stream::pending())
 }
 
-/// One event's card and its live-region line, as two parts (the line is sent only when
+/// One event's card numbers and its live-region line, as two parts (the line is sent only when
 /// the alerts change).
 fn render_card(sources: &CardSources, event: Event) -> Render {
     let context = (
@@ -73,12 +74,11 @@ fn render_card(sources: &CardSources, event: Event) -> Render {
         sources.tenant,
         Arc::new(event),
     );
-    let links = sources.links;
-    render_with(context, move |(pool, counters, tenant, event)| async move {
+    render_with(context, |(pool, counters, tenant, event)| async move {
         let rows = model::load_rows(&pool, counters.as_ref(), tenant, vec![(*event).clone()], db::now_ms()).await?;
         let parts = rows
             .iter()
-            .flat_map(|row: &LiveRow| [views::live_card(row, links, true), views::announcement(row, true)])
+            .flat_map(|row: &LiveRow| [views::card_numbers(row, true), views::announcement(row, true)])
             .map(|markup| markup.into_string().into())
             .collect();
         Ok(frame_of_parts(views::ROW_SSE_EVENT, parts))

@@ -9,7 +9,7 @@ use crate::paths;
 use crate::ui::components::{badge, count, local_time};
 use crate::ui::layout::{self, Viewer};
 
-/// The SSE event (and `sse-swap` name) of a pushed card.
+/// The SSE event (and `sse-swap` name) of a card's pushed numbers.
 pub const ROW_SSE_EVENT: &str = "overview-row";
 /// Open alerts a card names; more are counted.
 const ALERTS_NAMED: usize = 2;
@@ -19,19 +19,6 @@ const ALERTS_NAMED: usize = 2;
 pub struct CardLinks {
     pub dashboard: bool,
     pub monitor: bool,
-}
-
-impl CardLinks {
-    /// The hub view of cards with these links: viewers who may open the same pages
-    /// share one render.
-    pub fn view(&self) -> &'static str {
-        match (self.dashboard, self.monitor) {
-            (true, true) => "overview-card",
-            (true, false) => "overview-card:dashboard",
-            (false, true) => "overview-card:monitor",
-            (false, false) => "overview-card:none",
-        }
-    }
 }
 
 pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], links: CardLinks, now: i64) -> Markup {
@@ -58,7 +45,7 @@ pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], l
                         p.connection data-connection role="status" { "Connecting…" }
                         p.connection data-live-status sse-swap="live-status" role="status" {}
                         div.overview-live sse-swap=(ROW_SSE_EVENT) hx-swap="none" {
-                            @for row in live { (live_card(row, links, false)) }
+                            @for row in live { (live_card(row, links)) }
                         }
                     }
                 }
@@ -73,17 +60,33 @@ pub fn overview_page(viewer: &Viewer, live: &[LiveRow], others: &[EventSales], l
     )
 }
 
-/// A live event's card; `pushed` marks it to replace the card in the page.
-pub fn live_card(row: &LiveRow, links: CardLinks, pushed: bool) -> Markup {
+/// A live event's card: its name, venue and links stay; its numbers are pushed.
+fn live_card(row: &LiveRow, links: CardLinks) -> Markup {
+    let event = &row.event;
+    html! {
+        article.card.live-event id={ "overview-" (event.id) } data-event=(event.id) {
+            h3 { (event_name(event.id, &event.name, links)) }
+            p.muted { (event.venue) }
+            (card_numbers(row, false))
+            p.links {
+                @if links.dashboard { a href=(paths::event_dashboard(event.id)) { "Dashboard" } }
+                @if links.dashboard && links.monitor { " · " }
+                @if links.monitor { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
+            }
+        }
+    }
+}
+
+/// A card's numbers; `pushed` marks them to replace those in the page (the same for
+/// every viewer of the organisation, whatever pages their role opens).
+pub fn card_numbers(row: &LiveRow, pushed: bool) -> Markup {
     let event = &row.event;
     let percent = match event.capacity {
         0 => 0,
         capacity => row.inside * 100 / capacity,
     };
     html! {
-        article.card.live-event id={ "overview-" (event.id) } data-event=(event.id) hx-swap-oob=[pushed.then_some("true")] {
-            h3 { (event_name(event.id, &event.name, links)) }
-            p.muted { (event.venue) }
+        div.numbers id={ "overview-numbers-" (event.id) } data-event=(event.id) hx-swap-oob=[pushed.then_some("true")] {
             p.inside {
                 meter min="0" max=(event.capacity.max(1)) value=(row.inside.min(event.capacity.max(1))) aria-hidden="true" {}
                 span data-metric="inside" { (count(row.inside)) } " inside of " (count(event.capacity)) " (" (percent) " %)"
@@ -92,11 +95,6 @@ pub fn live_card(row: &LiveRow, links: CardLinks, pushed: bool) -> Markup {
                 dt { "Scans per minute" } dd data-metric="per-minute" { (count(row.per_minute)) }
                 dt { "Sold today" } dd data-metric="sold-today" { (count(row.sold_today)) }
                 dt { "Open alerts" } dd data-metric="alerts" { (alerts_text(row)) }
-            }
-            p.links {
-                @if links.dashboard { a href=(paths::event_dashboard(event.id)) { "Dashboard" } }
-                @if links.dashboard && links.monitor { " · " }
-                @if links.monitor { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
             }
         }
     }

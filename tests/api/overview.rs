@@ -13,7 +13,7 @@ const STREAM: &str = "/sse/events/overview";
 const MAX_PUSH: usize = 2048;
 
 fn card(event: i64, metric: &str) -> String {
-    format!("#overview-{event} [data-metric=\"{metric}\"]")
+    format!("#overview-numbers-{event} [data-metric=\"{metric}\"]")
 }
 
 async fn admit(app: &TestApp, token: &str, id: &str, code: &str) {
@@ -113,7 +113,7 @@ async fn live_events_show_inside_scans_sold_today_and_alerts_and_the_others_are_
     assert_eq!(metric("sold-today").as_deref(), Some("3"));
     let alerts = metric("alerts").unwrap();
     assert!(alerts.contains("Invalid-scan spike at North"), "{alerts}");
-    let inside = text_of(&page, &format!("#overview-{event} .inside")).unwrap();
+    let inside = text_of(&page, &format!("#overview-numbers-{event} .inside")).unwrap();
     assert!(
         inside.contains("2 inside of 1,000 (0 %)"),
         "text beside the gauge: {inside}"
@@ -201,7 +201,7 @@ async fn another_organisation_sees_neither_the_card_nor_its_pushes() {
     admit(&app, &north, "t1", &code).await;
     while let Some(message) = reader.next(Duration::from_secs(2)).await {
         assert!(
-            !message.data.contains(&format!("overview-{event_a}")),
+            !message.data.contains(&format!("data-event=\"{event_a}\"")),
             "{}",
             message.data
         );
