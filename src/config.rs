@@ -59,6 +59,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Signed webhooks: where they may go and how they are retried.
     pub webhooks: WebhookSettings,
+    /// How often the gate-alert detector evaluates each live event.
+    pub alert_check_every: Duration,
 }
 
 /// Signed webhooks (`--webhooks-allow-private`).
@@ -182,6 +184,7 @@ impl Settings {
             slow_clients: SlowClients::default(),
             metrics: MetricsSettings::default(),
             webhooks: WebhookSettings::default(),
+            alert_check_every: Duration::from_secs(5),
         }
     }
 }

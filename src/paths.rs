@@ -21,6 +21,7 @@ pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
 pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
 pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
 pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
+pub const ALERT_ACKNOWLEDGE: Pattern = "/events/{id}/alerts/{alert}/acknowledge";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
@@ -82,6 +83,10 @@ pub fn scan_monitor_stream(event: i64) -> String {
 
 pub fn kiosk_links(event: i64) -> String {
     format!("/events/{event}/kiosk-links")
+}
+
+pub fn alert_acknowledge(event: i64, alert: i64) -> String {
+    format!("/events/{event}/alerts/{alert}/acknowledge")
 }
 
 pub fn kiosk_link_revoke(event: i64, link: i64) -> String {
@@ -188,6 +193,7 @@ mod tests {
             (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
             (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
+            (alert_acknowledge(7, 9), fill(ALERT_ACKNOWLEDGE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
             (order(7), fill(ORDER, &["7"])),

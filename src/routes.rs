@@ -30,6 +30,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::SCAN_MONITOR,
             web::get().to(scanning::monitor::handlers::scan_monitor),
         )
+        .route(
+            paths::ALERT_ACKNOWLEDGE,
+            web::post().to(scanning::alerts::handlers::acknowledge),
+        )
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))

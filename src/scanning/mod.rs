@@ -5,7 +5,7 @@
 //! assembly use only what is re-exported here.
 
 mod admission;
-mod alerts;
+pub mod alerts;
 pub mod api;
 mod counters;
 mod devices;
@@ -21,7 +21,11 @@ mod writer;
 pub use admission::record_batch;
 /// Gate alerts: what is open per event (`open_alerts`), for the monitor, kiosks and the
 /// overview; changes arrive as `UpdateKind::AlertChanged` on `Channel::alerts`.
-pub use alerts::{open_alerts, AlertKind, OpenAlert};
+pub use alerts::{
+    acknowledge_alert, alert_list, evaluate_all, kiosk_alert_frames, kiosk_alerts, load_alerts, monitor_alert_frames,
+    open_alerts, start_detector, Acknowledgement, AlertKind, AlertScope, AlertsView, Finding, OpenAlert,
+    CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
+};
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};

@@ -126,6 +126,7 @@ impl Services {
             settings.webhooks.alert_check_every,
             shutdown.clone(),
         );
+        crate::scanning::start_detector(pool.clone(), bus.clone(), settings.alert_check_every, shutdown.clone());
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });

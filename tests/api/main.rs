@@ -13,6 +13,7 @@ mod dashboard;
 mod deploy;
 mod durability;
 mod faults;
+mod gate_alerts;
 mod gate_isolation;
 mod helpers;
 mod hostile_input;

@@ -107,6 +107,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
     ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
     ("POST", "/events/{id}/kiosk-links/{link}/revoke", [401, 403, 303, 404]),
+    // Owners and supervisors acknowledge; again is the same answer (idempotent).
+    ("POST", "/events/{id}/alerts/{alert}/acknowledge", [401, 303, 303, 404]),
     ("GET", "/kiosk/{token}", [200, 200, 200, 200]),
     ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200]),
     ("GET", "/sse/events/{id}/occupancy", [401, 200, 200, 404]),
@@ -150,6 +152,7 @@ struct Ids {
     void_order: i64,
     resend_order: i64,
     revoke_link: i64,
+    alert: i64,
     kiosk_token: String,
     webhook: i64,
     job: i64,
@@ -215,10 +218,29 @@ async fn webhook_endpoint_a(app: &TestApp) -> i64 {
     app.newest_id("webhook_endpoints").await
 }
 
+/// An open gate alert at a gate of org A's event.
+async fn open_alert_a(app: &TestApp) -> i64 {
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    app.db(move |conn| {
+        use diesel::RunQueryDsl;
+        let gate = voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, "Roles").unwrap();
+        diesel::sql_query(format!(
+            "INSERT INTO gate_alerts (organization_id, event_id, gate_id, kind, subject, started_at, last_seen_at, detail) \
+             VALUES ({}, {event}, {gate}, 'low_battery', 'device:0', 0, 0, 'roles')",
+            tenant.organization_id()
+        ))
+        .execute(conn)
+        .unwrap();
+    })
+    .await;
+    app.newest_id("gate_alerts").await
+}
+
 async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids: &Ids) -> u16 {
     let path = template
         .replace("{file}", "app.css")
         .replace("{link}", &ids.revoke_link.to_string())
+        .replace("{alert}", &ids.alert.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
         t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
@@ -331,6 +353,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         void_order,
         resend_order,
         revoke_link,
+        alert: open_alert_a(&app).await,
         kiosk_token,
         webhook,
     };

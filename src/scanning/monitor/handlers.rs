@@ -8,10 +8,11 @@ use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
 use crate::auth::{CurrentUser, SessionWatch};
-use crate::db::Pool;
+use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::events::load_event;
+use crate::events::{load_event, Event};
 use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
+use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
@@ -57,6 +58,7 @@ pub async fn scan_monitor(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
+    let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
     let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
     let page = views::MonitorPage {
         panel: data.panel(&event),
@@ -64,6 +66,9 @@ pub async fn scan_monitor(
         lines: &lines,
         stream_url: &stream_url,
         can_manage_kiosks: user.require_owner().is_ok(),
+        alerts: &alerts,
+        can_acknowledge: may_acknowledge(&user),
+        now: db::now_ms(),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
@@ -93,14 +98,27 @@ pub async fn scans_stream(
         timezone: event.timezone,
         filter,
     };
+    let alerts = monitor_alert_frames(&hub, &pool, alert_scope(tenant, &event), may_acknowledge(&user));
     let render = render_panel(&pool, counters.into_inner(), tenant, event);
     let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let ended = sessions.ended(&user);
-    Ok(sse_stream_until(
-        hub.with_live_status(stream::select(channel_frames(panel), log)),
-        ended,
-    ))
+    let frames = stream::select(stream::select(channel_frames(panel), log), alerts);
+    Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+}
+
+/// Who may acknowledge the monitor's alerts.
+fn may_acknowledge(_user: &CurrentUser) -> bool {
+    // Owners and supervisors: every role there is today.
+    true
+}
+
+fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
+    AlertScope {
+        tenant,
+        event_id: event.id,
+        timezone: *event.timezone,
+        gate_id: None,
+    }
 }
 
 /// Where the monitor's log stood when it lost its connection.

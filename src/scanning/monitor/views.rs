@@ -6,6 +6,7 @@ use maud::{html, Markup};
 
 use crate::events::Event;
 use crate::paths;
+use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, OpenAlert, ALERTS_SSE_EVENT};
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::DeviceStatus;
@@ -37,6 +38,10 @@ pub struct MonitorPage<'a> {
     pub lines: &'a [ScanLine],
     pub stream_url: &'a str,
     pub can_manage_kiosks: bool,
+    /// The open alerts, and whether this viewer may acknowledge them.
+    pub alerts: &'a [OpenAlert],
+    pub can_acknowledge: bool,
+    pub now: i64,
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
@@ -53,6 +58,7 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
+                (alerts_section(page, viewer))
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
                     (scan_panel(panel))
                 }
@@ -64,6 +70,23 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
             }
         },
     )
+}
+
+/// The open alerts: a polite live region; a new alert inside it is announced once.
+fn alerts_section(page: &MonitorPage, viewer: &Viewer) -> Markup {
+    let view = AlertsView {
+        alerts: page.alerts,
+        timezone: &page.panel.event.timezone,
+        now: page.now,
+        can_acknowledge: page.can_acknowledge,
+    };
+    html! {
+        section aria-labelledby="alerts-heading" {
+            h2 id="alerts-heading" { "Alerts" }
+            @if page.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
+            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) { (alert_list(&view)) }
+        }
+    }
 }
 
 /// Occupancy, gate cards and the device table: pushed whole, coalesced.
