@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 
 use super::acknowledge::{acknowledge_alert, Acknowledgement};
-use crate::auth::CsrfForm;
+use crate::auth::{CsrfForm, Permission};
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::events::load_event;
@@ -20,6 +20,7 @@ pub async fn acknowledge(
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     let (event_id, alert_id) = path.into_inner();
+    user.require_on_event(Permission::AcknowledgeAlert, event_id)?;
     let tenant = user.tenant();
     load_event(&pool, tenant, event_id).await?;
     let ack = Acknowledgement {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
-use crate::auth::{CurrentUser, SessionWatch};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
@@ -54,8 +54,9 @@ pub async fn scan_monitor(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
+    let filter = query.parse()?;
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
@@ -65,9 +66,9 @@ pub async fn scan_monitor(
         filter: &filter,
         lines: &lines,
         stream_url: &stream_url,
-        can_manage_kiosks: user.require_owner().is_ok(),
+        can_manage_kiosks: user.may(Permission::ManageKioskLinks),
         alerts: &alerts,
-        can_acknowledge: may_acknowledge(&user),
+        can_acknowledge: user.may(Permission::AcknowledgeAlert),
         now: db::now_ms(),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
@@ -89,27 +90,27 @@ pub async fn scans_stream(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
+    let (timezone, filter) = (event.timezone, query.parse()?);
     let scope = LogScope {
         tenant,
         event_id,
-        timezone: event.timezone,
+        timezone,
         filter,
     };
-    let alerts = monitor_alert_frames(&hub, &pool, alert_scope(tenant, &event), may_acknowledge(&user));
+    let alerts = monitor_alert_frames(
+        &hub,
+        &pool,
+        alert_scope(tenant, &event),
+        user.may(Permission::AcknowledgeAlert),
+    );
     let render = render_panel(&pool, counters.into_inner(), tenant, event);
     let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
     let frames = stream::select(stream::select(channel_frames(panel), log), alerts);
     Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
-}
-
-/// Who may acknowledge the monitor's alerts.
-fn may_acknowledge(_user: &CurrentUser) -> bool {
-    // Owners and supervisors: every role there is today.
-    true
 }
 
 fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
