@@ -1,10 +1,12 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
 //! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
 //! counters (`counters/`), the scan-log feed (`feed/`) and the scan monitor
-//! (`monitor/`). Other features and the assembly use only what is re-exported here.
+//! (`monitor/`), and the arrivals both the monitor and the dashboard show
+//! (`arrivals/`). Other features and the assembly use only what is re-exported here.
 
 mod admission;
 pub mod api;
+pub mod arrivals;
 mod counters;
 mod devices;
 mod feed;
@@ -18,6 +20,10 @@ mod writer;
 /// transaction), for the query-plan guard.
 pub use admission::record_batch;
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
+pub use arrivals::{
+    arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
+    ARRIVALS_SSE_EVENT,
+};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
 pub use feed::ScanFeed;

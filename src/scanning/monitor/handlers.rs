@@ -1,17 +1,20 @@
 //! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use futures_util::stream;
+use futures_util::{stream, Stream};
 use serde::Deserialize;
 
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
 use crate::auth::{CurrentUser, SessionWatch};
-use crate::db::Pool;
+use crate::db::{Pool, Tenant};
 use crate::error::AppError;
-use crate::events::load_event;
-use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
+use crate::events::{load_event, Event};
+use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
@@ -48,7 +51,7 @@ impl FilterQuery {
 }
 
 pub async fn scan_monitor(
-    (pool, counters): (web::Data<Pool>, web::Data<dyn ScanCounters>),
+    (pool, counters, arrivals): (web::Data<Pool>, web::Data<dyn ScanCounters>, web::Data<ArrivalsCache>),
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -57,11 +60,13 @@ pub async fn scan_monitor(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
+    let arrivals = arrivals.fresh(tenant, &event).await?;
     let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,
         lines: &lines,
+        arrivals: &arrivals,
         stream_url: &stream_url,
         can_manage_kiosks: user.require_owner().is_ok(),
     };
@@ -75,11 +80,12 @@ type StreamServices = (
     web::Data<ScanFeed>,
     web::Data<dyn ScanCounters>,
     web::Data<SessionWatch>,
+    web::Data<ArrivalsCache>,
 );
 
 pub async fn scans_stream(
     req: HttpRequest,
-    (pool, hub, feed, counters, sessions): StreamServices,
+    (pool, hub, feed, counters, sessions, arrivals): StreamServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -93,14 +99,26 @@ pub async fn scans_stream(
         timezone: event.timezone,
         filter,
     };
-    let render = render_panel(&pool, counters.into_inner(), tenant, event);
-    let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
+    let panels = panel_frames(&hub, &pool, counters.into_inner(), arrivals.into_inner(), tenant, event);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let ended = sessions.ended(&user);
-    Ok(sse_stream_until(
-        hub.with_live_status(stream::select(channel_frames(panel), log)),
-        ended,
-    ))
+    let frames = stream::select(panels, log);
+    Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+}
+
+/// The counters panel and the arrivals, each rendered once per update for every monitor.
+fn panel_frames(
+    hub: &Hub,
+    pool: &Pool,
+    counters: Arc<dyn ScanCounters>,
+    arrivals: Arc<ArrivalsCache>,
+    tenant: Tenant,
+    event: Event,
+) -> impl Stream<Item = Frame> {
+    let channel = Channel::scans(&tenant, event.id);
+    let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
+    let render = render_panel(pool, counters, tenant, event);
+    let panel = hub.subscribe(channel, views::PANEL_SSE_EVENT, render);
+    stream::select(channel_frames(panel), chart)
 }
 
 /// Where the monitor's log stood when it lost its connection.

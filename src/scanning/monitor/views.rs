@@ -6,6 +6,7 @@ use maud::{html, Markup};
 
 use crate::events::Event;
 use crate::paths;
+use crate::scanning::arrivals::{arrivals_section, Arrivals, Pushed};
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::DeviceStatus;
@@ -35,6 +36,7 @@ pub struct MonitorPage<'a> {
     pub panel: Panel<'a>,
     pub filter: &'a LogFilter,
     pub lines: &'a [ScanLine],
+    pub arrivals: &'a Arrivals,
     pub stream_url: &'a str,
     pub can_manage_kiosks: bool,
 }
@@ -56,6 +58,7 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
                     (scan_panel(panel))
                 }
+                (arrivals_section(page.arrivals, &event.timezone, Pushed::Own))
                 section aria-labelledby="scan-log-heading" {
                     h2 id="scan-log-heading" { "Scan log" }
                     (filter_form(event.id, panel.gates, panel.devices, page.filter))
