@@ -76,6 +76,7 @@ impl From<crate::auth::AuthError> for AppError {
             AuthError::SignedOut => Self::Unauthorized,
             AuthError::Refused(message) => Self::Forbidden(message),
             AuthError::BadForm(message) => Self::BadRequest(message),
+            AuthError::NotFound => Self::NotFound,
             AuthError::Busy(reason) => Self::Unavailable(reason),
             AuthError::Unexpected(e) => Self::Unexpected(e),
         }

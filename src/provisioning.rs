@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::{hash_password, random_token, token_hash, Role};
-use crate::db::schema::{devices, events, gates, organizations, ticket_types, users};
+use crate::db::schema::{devices, events, gates, organizations, ticket_types};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::with_backend;
 
@@ -31,17 +31,12 @@ pub fn create_user_with_hash(
     password_hash: &str,
     role: Role,
 ) -> QueryResult<i64> {
-    with_backend!(conn, |c| diesel::insert_into(users::table)
-        .values((
-            users::organization_id.eq(tenant.organization_id()),
-            users::email.eq(email.trim().to_lowercase()),
-            users::name.eq(name),
-            users::password_hash.eq(password_hash),
-            users::role.eq(role.as_str()),
-            users::created_at.eq(db::now_ms()),
-        ))
-        .returning(users::id)
-        .get_result(c))
+    crate::auth::users::insert_user(conn, tenant, email, name, password_hash, role.as_str())
+}
+
+/// Assigns events to a user (replacing theirs): false when one is not the tenant's.
+pub fn assign_events(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, events: &[i64]) -> QueryResult<bool> {
+    crate::auth::users::set_user_events(conn, tenant, user_id, events)
 }
 
 pub struct NewEvent<'a> {
@@ -156,8 +151,14 @@ pub fn create_user(
     name: &str,
     password: &str,
     role: &str,
+    events: &[i64],
 ) -> anyhow::Result<String> {
-    let role = Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner or supervisor"))?;
+    let role =
+        Role::parse(role).ok_or_else(|| anyhow::anyhow!("role must be owner, finance, supervisor or steward"))?;
+    anyhow::ensure!(
+        events.is_empty() || !role.sees_every_event(),
+        "only supervisors and stewards have --event"
+    );
     anyhow::ensure!(email.contains('@'), "'{email}' is not an email address");
     printable(email, "the e-mail address")?;
     printable(name, "the name")?;
@@ -169,7 +170,16 @@ pub fn create_user(
         .get_result(&mut *conn)?;
     anyhow::ensure!(exists == 1, "there is no organisation {org}");
     let tenant = Tenant::authenticated(org);
-    let id = create_user_with_hash(&mut conn, &tenant, email, name, &hash_password(password)?, role)?;
+    let hash = hash_password(password)?;
+    let new = crate::auth::users::NewUser {
+        email,
+        name,
+        password_hash: &hash,
+        role,
+        events,
+    };
+    let id = crate::auth::users::create_user(&mut conn, &tenant, &new)?
+        .ok_or_else(|| anyhow::anyhow!("an --event is not an event of organisation {org}"))?;
     Ok(id.to_string())
 }
 

@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::filter::AuditQuery;
 use super::queries::{self, PAGE_SIZE};
 use super::views::{self, AuditPage};
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Permission};
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -17,7 +17,7 @@ pub async fn show_audit_log(
     user: CurrentUser,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
+    user.require(Permission::ViewAudit)?;
     let query = query.into_inner();
     let log = read_log(&pool, user.tenant(), query.clone()).await?;
     let page = AuditPage {

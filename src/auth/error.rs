@@ -1,5 +1,5 @@
 //! Why the plumbing of "who is asking" refused a request: no session, a form that did
-//! not come from this site, too many sign-ins at once, or the database out of reach.
+//! not come from this site, an event that is not theirs, too many sign-ins at once, or the database out of reach.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -16,6 +16,10 @@ pub enum AuthError {
     Refused(String),
     #[error("{0}")]
     BadForm(String),
+    /// An event (or what belongs to one) outside the user's events: answered exactly as
+    /// another organisation's, so its existence does not leak.
+    #[error("Not found")]
+    NotFound,
     /// Briefly out of reach (the database, the password checks): try again shortly.
     #[error("{0}")]
     Busy(String),
@@ -44,6 +48,7 @@ impl ResponseError for AuthError {
             Self::SignedOut => StatusCode::UNAUTHORIZED,
             Self::Refused(_) => StatusCode::FORBIDDEN,
             Self::BadForm(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound => StatusCode::NOT_FOUND,
             Self::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -8,41 +8,54 @@
 
 mod error;
 mod password;
+mod permissions;
 pub mod queries;
 mod session;
 mod session_end;
 pub mod throttle;
+pub mod users;
 
 pub use error::AuthError;
 pub use password::{hash_password, verify_password, PasswordChecks};
+pub use permissions::{masked_email, EventScope, Permission};
 pub use session::{
     constant_time_eq, session_cookie_name, CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE,
 };
 pub use session_end::{start_purge, SessionWatch};
 
-/// What a user may do in their organisation.
+/// What a user may do in their organisation: what each role may is the matrix in
+/// `permissions.rs`; which events they see, `EventScope`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
-    /// Everything, including refunds and kiosk links.
+    /// Everything, on every event of the organisation.
     Owner,
-    /// Watches dashboards and gates; changes nothing about money.
+    /// Orders, refunds, exports and dashboards of every event; no devices or kiosk links.
+    Finance,
+    /// Dashboards, the scan monitor, kiosk links and the door lookup of their events.
     Supervisor,
+    /// The scan monitor, the door lookup and kiosk displays of their events; no money.
+    Steward,
 }
 
 impl Role {
+    pub const ALL: [Role; 4] = [Role::Owner, Role::Finance, Role::Supervisor, Role::Steward];
+
     pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "owner" => Some(Self::Owner),
-            "supervisor" => Some(Self::Supervisor),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|role| role.as_str() == raw)
     }
 
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Owner => "owner",
+            Self::Finance => "finance",
             Self::Supervisor => "supervisor",
+            Self::Steward => "steward",
         }
+    }
+
+    /// Whether the role sees every event of the organisation, or only those assigned.
+    pub fn sees_every_event(&self) -> bool {
+        matches!(self, Self::Owner | Self::Finance)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{organizations, sessions, sign_in_attempts, users};
+use crate::db::schema::{organizations, sessions, sign_in_attempts, user_events, users};
 use crate::db::DbConnection;
 use crate::with_backend;
 
@@ -23,11 +23,15 @@ pub struct SessionUser {
     pub role: String,
     pub csrf_token: String,
     pub last_seen_at: i64,
+    /// The events assigned to the user (supervisors and stewards see only these).
+    pub events: Vec<i64>,
 }
 
 pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Credentials>> {
+    // A deactivated user has no credentials: signing in fails as a wrong password does.
     users::table
         .filter(users::email.eq(email))
+        .filter(users::deactivated_at.is_null())
         .select((users::id, users::organization_id, users::password_hash))
         .first::<(i64, i64, String)>(conn)
         .optional()
@@ -72,18 +76,25 @@ pub fn delete_user_sessions(conn: &mut DbConnection, user_id: i64) -> QueryResul
 }
 
 /// The session's user, when the session has neither expired nor sat idle since
-/// `idle_since`.
+/// `idle_since` and the user is active, with their assigned events: one query, a row
+/// per assigned event (one row with no event when none is).
 pub fn find_session_user(
     conn: &mut DbConnection,
     token_hash: &str,
     now: i64,
     idle_since: i64,
 ) -> QueryResult<Option<SessionUser>> {
-    sessions::table
-        .inner_join(users::table.inner_join(organizations::table))
+    type Row = (i64, i64, i64, String, String, String, String, i64, Option<i64>);
+    let rows: Vec<Row> = sessions::table
+        .inner_join(
+            users::table
+                .inner_join(organizations::table)
+                .left_join(user_events::table),
+        )
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.gt(idle_since))
+        .filter(users::deactivated_at.is_null())
         .select((
             sessions::id,
             users::id,
@@ -93,25 +104,25 @@ pub fn find_session_user(
             users::role,
             sessions::csrf_token,
             sessions::last_seen_at,
+            user_events::event_id.nullable(),
         ))
-        .first::<(i64, i64, i64, String, String, String, String, i64)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(
-                |(session_id, user_id, organization_id, organization_name, name, role, csrf_token, last_seen_at)| {
-                    SessionUser {
-                        session_id,
-                        user_id,
-                        organization_id,
-                        organization_name,
-                        name,
-                        role,
-                        csrf_token,
-                        last_seen_at,
-                    }
-                },
-            )
-        })
+        .load(conn)?;
+    let events = rows.iter().filter_map(|row| row.8).collect();
+    Ok(rows.into_iter().next().map(
+        |(session_id, user_id, organization_id, organization_name, name, role, csrf_token, last_seen_at, _)| {
+            SessionUser {
+                session_id,
+                user_id,
+                organization_id,
+                organization_name,
+                name,
+                role,
+                csrf_token,
+                last_seen_at,
+                events,
+            }
+        },
+    ))
 }
 
 /// The session was used now: its idle timeout starts again.

@@ -9,7 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use super::{queries, token_hash, AuthError, Role};
+use super::{queries, token_hash, AuthError, EventScope, Permission, Role};
 use crate::config::Settings;
 use crate::db::{self, Pool, Tenant};
 use crate::ui::layout::Viewer;
@@ -32,6 +32,7 @@ pub struct CurrentUser {
     pub role: Role,
     pub csrf_token: String,
     tenant: Tenant,
+    events: EventScope,
 }
 
 impl CurrentUser {
@@ -52,8 +53,56 @@ impl CurrentUser {
     pub fn require_owner(&self) -> Result<(), AuthError> {
         match self.role {
             Role::Owner => Ok(()),
-            Role::Supervisor => Err(AuthError::Refused("Only an organisation owner can do this.".into())),
+            _ => Err(AuthError::Refused("Only an organisation owner can do this.".into())),
         }
+    }
+
+    /// Whether the matrix lets this user's role do `permission`.
+    pub fn may(&self, permission: Permission) -> bool {
+        self.role.may(permission)
+    }
+
+    /// 403 unless the matrix lets this user's role do `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), AuthError> {
+        match self.may(permission) {
+            true => Ok(()),
+            false => Err(AuthError::Refused(permission.refusal().into())),
+        }
+    }
+
+    /// Whether the event is one of this user's (every event of the organisation for
+    /// owners and finance; the assigned ones for supervisors and stewards). An event of
+    /// another organisation is refused by the tenant-scoped query that follows.
+    pub fn may_see_event(&self, event_id: i64) -> bool {
+        self.events.includes(event_id)
+    }
+
+    /// 404, as for another organisation's event, unless the event is one of this user's.
+    pub fn require_event(&self, event_id: i64) -> Result<(), AuthError> {
+        match self.may_see_event(event_id) {
+            true => Ok(()),
+            false => Err(AuthError::NotFound),
+        }
+    }
+
+    /// `require` and `require_event` together: what an event's page asks.
+    pub fn require_on_event(&self, permission: Permission, event_id: i64) -> Result<(), AuthError> {
+        self.require_event(event_id)?;
+        self.require(permission)
+    }
+
+    /// An e-mail address as this user may see it: masked unless their role has
+    /// `SeeEmails`.
+    pub fn shown_email(&self, email: &str) -> String {
+        match self.may(Permission::SeeEmails) {
+            true => email.to_owned(),
+            false => super::masked_email(email),
+        }
+    }
+
+    /// The events this user sees.
+    pub fn events(&self) -> &EventScope {
+        &self.events
     }
 
     async fn from_cookie(req: &HttpRequest) -> Result<Self, AuthError> {
@@ -83,6 +132,7 @@ impl CurrentUser {
             role,
             csrf_token: row.csrf_token,
             tenant: Tenant::authenticated(row.organization_id),
+            events: EventScope::for_role(role, row.events),
         })
     }
 }

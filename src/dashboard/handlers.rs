@@ -8,7 +8,7 @@ use actix_web_lab::FromRequest;
 
 use super::views::{self, Dashboard};
 use super::MetricsCache;
-use crate::auth::{CurrentUser, SessionWatch};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
@@ -26,6 +26,7 @@ pub async fn show_dashboard(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
     let metrics = metrics.get_event_metrics(tenant, &event).await?;
     let arrivals = arrivals.fresh(tenant, &event).await?;
@@ -43,6 +44,7 @@ pub async fn dashboard_stream(
     path: web::Path<(i64,)>,
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&services.pool, tenant, event_id).await?;
     let hub = &services.hub;
     let arrivals = services.arrivals.clone().into_inner();

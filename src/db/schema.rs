@@ -19,6 +19,16 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_at -> BigInt,
+        deactivated_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    user_events (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        user_id -> BigInt,
+        event_id -> BigInt,
     }
 }
 
@@ -306,6 +316,8 @@ diesel::table! {
 
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_events -> users (user_id));
+diesel::joinable!(user_events -> events (event_id));
 diesel::joinable!(events -> organizations (organization_id));
 diesel::joinable!(ticket_types -> events (event_id));
 diesel::joinable!(orders -> events (event_id));
@@ -322,6 +334,7 @@ diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
     users,
+    user_events,
     sessions,
     sign_in_attempts,
     events,

@@ -8,7 +8,7 @@ use super::display::{self, open_link};
 use super::links::{self, LinkRequest};
 use super::queries;
 use super::views::{self, LinksPage};
-use crate::auth::{CsrfForm, CurrentUser};
+use crate::auth::{CsrfForm, CurrentUser, Permission};
 use crate::db::Pool;
 use crate::error::with_db;
 use crate::error::AppError;
@@ -23,8 +23,9 @@ pub async fn list_links(
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
-    links_page(&pool, &user, path.into_inner().0, None).await
+    let event_id = path.into_inner().0;
+    user.require_on_event(Permission::ManageKioskLinks, event_id)?;
+    links_page(&pool, &user, event_id, None).await
 }
 
 #[derive(Deserialize)]
@@ -38,11 +39,12 @@ pub async fn create_link(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require_owner()?;
+    let event_id = path.into_inner().0;
+    user.require_on_event(Permission::ManageKioskLinks, event_id)?;
     let request = LinkRequest {
         tenant: user.tenant(),
         user_id: user.user_id,
-        event_id: path.into_inner().0,
+        event_id,
         gate_id: forms::optional_id(form.gate.as_deref(), "gate")?,
     };
     load_event(&pool, request.tenant, request.event_id).await?;
@@ -57,8 +59,8 @@ pub async fn revoke_link(
     path: web::Path<(i64, i64)>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
-    user.require_owner()?;
     let (event_id, link_id) = path.into_inner();
+    user.require_on_event(Permission::ManageKioskLinks, event_id)?;
     links::revoke_kiosk_link(&pool, &**bus, user.tenant(), user.user_id, event_id, link_id).await?;
     Ok(see_other(&paths::kiosk_links(event_id)))
 }

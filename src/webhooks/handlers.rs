@@ -7,7 +7,7 @@ use super::courier::WebhookWaker;
 use super::endpoints::{self, AddedEndpoint, EndpointRequest};
 use super::queries;
 use super::views;
-use crate::auth::{CsrfForm, CurrentUser};
+use crate::auth::{CsrfForm, CurrentUser, Permission};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{with_db, AppError};
@@ -18,7 +18,7 @@ use crate::ui::{html, see_other};
 const LOG_LENGTH: i64 = 100;
 
 pub async fn list_webhooks(pool: web::Data<Pool>, user: CurrentUser) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
+    user.require(Permission::ManageWebhooks)?;
     webhooks_page(&pool, &user, None).await
 }
 
@@ -31,7 +31,7 @@ pub async fn add_webhook(
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require_owner()?;
+    user.require(Permission::ManageWebhooks)?;
     let request = EndpointRequest {
         url: fields(&form, "url").next().unwrap_or_default(),
         events: fields(&form, "event").collect(),
@@ -62,7 +62,7 @@ pub async fn show_webhook(
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
+    user.require(Permission::ManageWebhooks)?;
     let (tenant, id) = (user.tenant(), path.into_inner().0);
     let (endpoint, deliveries) = with_db(&pool, move |conn| {
         let endpoint = queries::find_endpoint(conn, &tenant, id)?;
@@ -93,7 +93,7 @@ pub async fn delete_webhook(
     form: CsrfForm<serde::de::IgnoredAny>,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    form.user.require_owner()?;
+    form.user.require(Permission::ManageWebhooks)?;
     endpoints::delete_endpoint(&pool, form.user.tenant(), form.user.user_id, path.into_inner().0).await?;
     Ok(see_other(paths::WEBHOOKS))
 }
@@ -104,7 +104,7 @@ pub async fn test_webhook(
     form: CsrfForm<serde::de::IgnoredAny>,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    form.user.require_owner()?;
+    form.user.require(Permission::ManageWebhooks)?;
     let id = path.into_inner().0;
     endpoints::send_test(&pool, &waker, form.user.tenant(), id).await?;
     Ok(see_other(&paths::webhook(id)))
@@ -117,7 +117,7 @@ async fn switch_webhook(
     path: web::Path<(i64,)>,
     enabled: bool,
 ) -> Result<HttpResponse, AppError> {
-    form.user.require_owner()?;
+    form.user.require(Permission::ManageWebhooks)?;
     let id = path.into_inner().0;
     endpoints::set_enabled(pool, form.user.tenant(), form.user.user_id, id, enabled).await?;
     Ok(see_other(&paths::webhook(id)))

@@ -1,6 +1,7 @@
 //! Least privilege, swept: every route of the route table (read from src/routes.rs, so
-//! a route added without a row here fails) requested as anonymous, supervisor, owner,
-//! and an owner of another organisation, with the exact status each gets.
+//! a route added without a row here fails) requested as anonymous, steward, supervisor,
+//! finance, owner, and an owner of another organisation, with the exact status each
+//! gets; and a supervisor's or steward's event pages of an event not theirs are 404.
 
 use crate::helpers::{batch, csrf_token, scan, spawn_app, TestApp};
 
@@ -85,63 +86,82 @@ fn the_route_table_is_read_completely() {
     }
 }
 
-/// Anonymous, supervisor of A, owner of A, owner of B.
-type Expected = [u16; 4];
+/// Anonymous; steward, supervisor, finance and owner of A; owner of B. The steward and
+/// the supervisor of A run A's event.
+type Expected = [u16; 6];
 
-/// Every route and what each of the four gets. Ids in paths are organisation A's.
+/// Every route and what each of the six gets. Ids in paths are organisation A's.
 const MATRIX: &[(&str, &str, Expected)] = &[
-    ("GET", "/", [303, 303, 303, 303]),
-    ("GET", "/healthz", [200, 200, 200, 200]),
-    ("GET", "/readyz", [200, 200, 200, 200]),
+    ("GET", "/", [303, 303, 303, 303, 303, 303]),
+    ("GET", "/healthz", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/readyz", [200, 200, 200, 200, 200, 200]),
     // The tests ask from loopback, where the metrics are open to all.
-    ("GET", "/metrics", [200, 200, 200, 200]),
-    ("GET", "/assets/{file}", [200, 200, 200, 200]),
-    ("GET", "/login", [200, 200, 200, 200]),
+    ("GET", "/metrics", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/assets/{file}", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/login", [200, 200, 200, 200, 200, 200]),
     // Without the sign-in form's own CSRF cookie.
-    ("POST", "/login", [403, 403, 403, 403]),
-    ("POST", "/logout", [401, 303, 303, 303]),
-    ("POST", "/logout/everywhere", [401, 303, 303, 303]),
-    ("GET", "/events", [401, 200, 200, 200]),
-    ("GET", "/events/{id}", [401, 200, 200, 404]),
-    ("GET", "/events/{id}/scans", [401, 200, 200, 404]),
-    ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
-    ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 404]),
-    ("POST", "/events/{id}/kiosk-links/{link}/revoke", [401, 403, 303, 404]),
-    ("GET", "/kiosk/{token}", [200, 200, 200, 200]),
-    ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200]),
-    ("GET", "/sse/events/{id}/occupancy", [401, 200, 200, 404]),
-    ("GET", "/sse/events/{id}/scans", [401, 200, 200, 404]),
-    ("GET", "/orders", [401, 200, 200, 200]),
-    // The export holds every valid ticket code: owners only (B exports its own).
-    ("GET", "/orders.csv", [401, 403, 200, 200]),
-    ("GET", "/orders/{id}", [401, 200, 200, 404]),
-    ("GET", "/orders/{id}/refund", [401, 403, 200, 404]),
-    ("POST", "/orders/{id}/refund", [401, 403, 303, 404]),
-    ("GET", "/orders/{id}/void", [401, 403, 200, 404]),
-    ("POST", "/orders/{id}/void", [401, 403, 303, 404]),
-    // The owner asks right after the supervisor: once a minute per order.
-    ("POST", "/orders/{id}/resend-confirmation", [401, 303, 429, 404]),
-    ("GET", "/audit", [401, 403, 200, 200]),
-    // Bulk jobs: the sweep posts an export (owners only); B's job names A's order,
-    // which it refuses as no such order. The job in paths is one of A's.
-    ("POST", "/orders/jobs", [401, 403, 303, 303]),
-    ("GET", "/orders/jobs/{id}", [401, 200, 200, 404]),
-    ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 200, 404]),
-    ("GET", "/sse/orders/jobs/{id}", [401, 200, 200, 404]),
-    ("GET", "/sse/orders", [401, 200, 200, 200]),
+    ("POST", "/login", [403, 403, 403, 403, 403, 403]),
+    ("POST", "/logout", [401, 303, 303, 303, 303, 303]),
+    ("POST", "/logout/everywhere", [401, 303, 303, 303, 303, 303]),
+    ("GET", "/events", [401, 200, 200, 200, 200, 200]),
+    // The dashboard shows revenue: no steward.
+    ("GET", "/events/{id}", [401, 403, 200, 200, 200, 404]),
+    // The door: no finance.
+    ("GET", "/events/{id}/scans", [401, 200, 200, 403, 200, 404]),
+    ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
+    ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
+    // The supervisor revokes the link; after that it is no longer there to revoke.
+    (
+        "POST",
+        "/events/{id}/kiosk-links/{link}/revoke",
+        [401, 403, 303, 403, 404, 404],
+    ),
+    ("GET", "/kiosk/{token}", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/sse/events/{id}/occupancy", [401, 403, 200, 200, 200, 404]),
+    ("GET", "/sse/events/{id}/scans", [401, 200, 200, 403, 200, 404]),
+    // Orders are money: no steward.
+    ("GET", "/orders", [401, 403, 200, 200, 200, 200]),
+    // The export holds every valid ticket code: owners and finance (B exports its own).
+    ("GET", "/orders.csv", [401, 403, 403, 200, 200, 200]),
+    ("GET", "/orders/{id}", [401, 403, 200, 200, 200, 404]),
+    ("GET", "/orders/{id}/refund", [401, 403, 403, 200, 200, 404]),
+    // Finance refunds first; the owner's same form (same key) is the same refund.
+    ("POST", "/orders/{id}/refund", [401, 403, 403, 303, 303, 404]),
+    ("GET", "/orders/{id}/void", [401, 403, 403, 200, 200, 404]),
+    // Finance voids first; the owner then finds nothing left to cancel.
+    ("POST", "/orders/{id}/void", [401, 403, 403, 303, 409, 404]),
+    // The others ask right after the supervisor: once a minute per order.
+    (
+        "POST",
+        "/orders/{id}/resend-confirmation",
+        [401, 403, 303, 429, 429, 404],
+    ),
+    ("GET", "/audit", [401, 403, 403, 403, 200, 200]),
+    // Bulk jobs: the sweep posts an export (owners and finance); B's job names A's
+    // order, which it refuses as no such order. The job in paths is one of A's.
+    ("POST", "/orders/jobs", [401, 403, 403, 303, 303, 303]),
+    ("GET", "/orders/jobs/{id}", [401, 403, 200, 200, 200, 404]),
+    ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 403, 200, 200, 404]),
+    ("GET", "/sse/orders/jobs/{id}", [401, 403, 200, 200, 200, 404]),
+    ("GET", "/sse/orders", [401, 403, 200, 200, 200, 200]),
     // Webhooks are the owner's: B lists its own; A's endpoint is 404 to B. The sweep's
     // form names no URL, so adding one is a 400 for both owners.
-    ("GET", "/settings/webhooks", [401, 403, 200, 200]),
-    ("POST", "/settings/webhooks", [401, 403, 400, 400]),
-    ("GET", "/settings/webhooks/{id}", [401, 403, 200, 404]),
-    ("POST", "/settings/webhooks/{id}/disable", [401, 403, 303, 404]),
-    ("POST", "/settings/webhooks/{id}/enable", [401, 403, 303, 404]),
-    ("POST", "/settings/webhooks/{id}/test", [401, 403, 303, 404]),
+    ("GET", "/settings/webhooks", [401, 403, 403, 403, 200, 200]),
+    ("POST", "/settings/webhooks", [401, 403, 403, 403, 400, 400]),
+    ("GET", "/settings/webhooks/{id}", [401, 403, 403, 403, 200, 404]),
+    (
+        "POST",
+        "/settings/webhooks/{id}/disable",
+        [401, 403, 403, 403, 303, 404],
+    ),
+    ("POST", "/settings/webhooks/{id}/enable", [401, 403, 403, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/test", [401, 403, 403, 403, 303, 404]),
     // Last of A's endpoint's rows: it is gone after this one.
-    ("POST", "/settings/webhooks/{id}/delete", [401, 403, 303, 404]),
+    ("POST", "/settings/webhooks/{id}/delete", [401, 403, 403, 403, 303, 404]),
     // The device API knows device tokens only; sessions do not count.
-    ("POST", "/api/v1/scans", [401, 401, 401, 401]),
-    ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401]),
+    ("POST", "/api/v1/scans", [401, 401, 401, 401, 401, 401]),
+    ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401, 401, 401]),
 ];
 
 struct Ids {
@@ -317,12 +337,14 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
     let void_order = app.sell_tickets_a(1).await.id;
     let askers = [
         Asker::new(&app, None).await,
+        Asker::new(&app, Some("steward@a.test")).await,
         Asker::new(&app, Some("super@a.test")).await,
+        Asker::new(&app, Some("finance@a.test")).await,
         Asker::new(&app, Some("owner@a.test")).await,
         Asker::new(&app, Some("owner@b.test")).await,
     ];
-    let (revoke_link, _) = kiosk_link(&app, &askers[2].client).await;
-    let (_, kiosk_token) = kiosk_link(&app, &askers[2].client).await;
+    let (revoke_link, _) = kiosk_link(&app, &askers[4].client).await;
+    let (_, kiosk_token) = kiosk_link(&app, &askers[4].client).await;
     let webhook = webhook_endpoint_a(&app).await;
     let ids = Ids {
         event: app.fixture.event_a,
@@ -410,4 +432,71 @@ async fn supervisors_get_no_export_link() {
 
     assert!(!app.page(&supervisor, "/orders").await.contains("/orders.csv"));
     assert!(app.page(&owner, "/orders").await.contains("/orders.csv"));
+}
+
+#[tokio::test]
+async fn an_event_not_assigned_is_404_to_its_supervisor_and_steward_as_another_orgs_is() {
+    let app = spawn_app().await;
+    let tenant = app.fixture.org_a;
+    let other = app
+        .db(move |conn| {
+            let now = voelgoed::db::now_ms();
+            let event = voelgoed::provisioning::NewEvent {
+                name: "Gamma Night",
+                venue: "Side Hall",
+                starts_at: now,
+                ends_at: now + 3_600_000,
+                timezone: "Europe/Amsterdam",
+                capacity: 100,
+                currency: "EUR",
+                sales_open_at: now - 1_000,
+            };
+            voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap()
+        })
+        .await;
+    let pages = [
+        format!("/events/{other}"),
+        format!("/events/{other}/scans"),
+        format!("/events/{other}/kiosk-links"),
+        format!("/sse/events/{other}/occupancy"),
+        format!("/sse/events/{other}/scans"),
+    ];
+    let owner = app.signed_in("owner@a.test").await;
+
+    for email in ["super@a.test", "steward@a.test"] {
+        let client = app.signed_in(email).await;
+        for page in &pages {
+            let status = client.get(app.url(page)).send().await.unwrap().status();
+            assert_eq!(status, 404, "{email} {page}");
+        }
+        let events = app.page(&client, "/events").await;
+        assert!(events.contains("Alpha Festival"), "{email} sees their event");
+        assert!(!events.contains("Gamma Night"), "{email} does not see the other");
+    }
+    assert_eq!(owner.get(app.url(&pages[0])).send().await.unwrap().status(), 200);
+    assert!(app.page(&owner, "/events").await.contains("Gamma Night"));
+}
+
+#[tokio::test]
+async fn supervisors_see_buyers_addresses_masked_and_finance_sees_them() {
+    let app = spawn_app().await;
+    let order = crate::helpers::orders::place_a(
+        &app,
+        ("Jane Buyer", "jane.buyer@example.com"),
+        1,
+        voelgoed::db::now_ms(),
+    )
+    .await;
+    let supervisor = app.signed_in("super@a.test").await;
+    let finance = app.signed_in("finance@a.test").await;
+
+    for page in ["/orders".to_owned(), format!("/orders/{}", order.id)] {
+        let seen = app.page(&supervisor, &page).await;
+        assert!(!seen.contains("jane.buyer@example.com"), "{page}");
+        assert!(seen.contains("j•••@example.com"), "{page}");
+        assert!(
+            app.page(&finance, &page).await.contains("jane.buyer@example.com"),
+            "{page}"
+        );
+    }
 }

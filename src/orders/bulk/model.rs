@@ -51,9 +51,14 @@ impl BulkAction {
         }
     }
 
-    /// Whether only an owner may start it (money, or every ticket code).
-    pub fn owners_only(&self) -> bool {
-        !matches!(self, Self::Resend)
+    /// What starting it takes (money, or every ticket code, for all but resends).
+    pub fn permission(&self) -> crate::auth::Permission {
+        use crate::auth::Permission;
+        match self {
+            Self::Resend => Permission::ResendConfirmation,
+            Self::Refund => Permission::RefundOrders,
+            Self::Export => Permission::ExportOrders,
+        }
     }
 
     fn as_stored(&self) -> &'static str {
@@ -190,6 +195,9 @@ mod tests {
         for action in BulkAction::ALL {
             assert_eq!(BulkAction::parse(action.as_str()), Some(action));
         }
-        assert!(BulkAction::Refund.owners_only() && !BulkAction::Resend.owners_only());
+        use crate::auth::{Permission, Role};
+        assert!(!Role::Supervisor.may(BulkAction::Refund.permission()));
+        assert!(Role::Supervisor.may(BulkAction::Resend.permission()));
+        assert_eq!(BulkAction::Export.permission(), Permission::ExportOrders);
     }
 }

@@ -10,7 +10,7 @@ use super::filter::{Cursor, FilterQuery, OrderFilter};
 use super::labels::{self, EventChoice};
 use super::search::{self, OrderPage, PAGE_ROWS};
 use super::views;
-use crate::auth::{random_token, CurrentUser};
+use crate::auth::{random_token, CurrentUser, Permission};
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -36,10 +36,9 @@ pub async fn list_orders(
     user: CurrentUser,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, query) = (user.tenant(), query.into_inner());
-    let cursor = query.cursor(&tenant)?;
-    let parsed = query.clone();
-    let listing = with_db(&pool, move |conn| Listing::load(conn, &tenant, &parsed, cursor)).await?;
+    user.require(Permission::ViewOrders)?;
+    let query = query.into_inner();
+    let listing = Listing::read(&pool, &user, &query).await?;
     let results = listing.results(&query, &user);
     let markup = match htmx_target(&req) {
         Some(target) if target == views::LOAD_MORE_ID => {
@@ -57,6 +56,15 @@ pub async fn list_orders(
 }
 
 impl Listing {
+    /// The page `query` asks for, with the addresses as `user` may see them.
+    async fn read(pool: &Pool, user: &CurrentUser, query: &FilterQuery) -> Result<Self, AppError> {
+        let (tenant, parsed) = (user.tenant(), query.clone());
+        let cursor = query.cursor(&tenant)?;
+        let mut listing = with_db(pool, move |conn| Self::load(conn, &tenant, &parsed, cursor)).await?;
+        super::search::mask_emails(&mut listing.page.lines, user);
+        Ok(listing)
+    }
+
     /// The page after `cursor` (the first page when None) of the filtered list.
     fn load(
         conn: &mut DbConnection,
@@ -92,7 +100,7 @@ impl Listing {
 
     /// The rows with their links: the next page, the live stream, the export.
     fn results(&self, query: &FilterQuery, user: &CurrentUser) -> views::Results<'_> {
-        let (tenant, can_export) = (&user.tenant(), user.require_owner().is_ok());
+        let (tenant, can_export) = (&user.tenant(), user.may(Permission::ExportOrders));
         let filter_qs = query.filter_query_string();
         views::Results {
             lines: &self.page.lines,
@@ -129,7 +137,7 @@ fn bulk_choice(user: &CurrentUser, query: &FilterQuery, matching: i64) -> views:
             .iter()
             .filter_map(|(name, value)| (*value).clone().map(|v| (*name, v)))
             .collect(),
-        owner: user.require_owner().is_ok(),
+        owner: user.may(Permission::RefundOrders),
     }
 }
 

@@ -261,3 +261,10 @@ fn with_events_and_tickets(
         })
         .collect())
 }
+
+/// The buyers' addresses as `user` may see them (masked without `SeeEmails`).
+pub fn mask_emails(lines: &mut [OrderLine], user: &crate::auth::CurrentUser) {
+    for line in lines {
+        line.order.buyer_email = user.shown_email(&line.order.buyer_email);
+    }
+}

@@ -15,7 +15,7 @@ use super::filter::{FilterQuery, OrderFilter};
 use super::handlers::{read_filter, ZonedFilter};
 use super::search::{self, NewOrders, OrderLine, PAGE_ROWS};
 use super::views;
-use crate::auth::{CurrentUser, SessionWatch};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -61,6 +61,7 @@ pub async fn orders_stream(
     user: CurrentUser,
     query: web::Query<StreamQuery>,
 ) -> Result<impl Responder, AppError> {
+    user.require(Permission::ViewOrders)?;
     let (tenant, query) = (user.tenant(), query.into_inner());
     let shown_up_to = query.shown_up_to(&req)?;
     let changes_seen = query.changes_seen()?;
@@ -73,6 +74,7 @@ pub async fn orders_stream(
         timezone,
         shown_up_to,
         changes_seen,
+        viewer: user.clone(),
     };
     let ended = sessions.ended(&user);
     Ok(sse_stream_until(
@@ -104,6 +106,8 @@ struct LiveRows {
     timezone: TimeZone,
     shown_up_to: i64,
     changes_seen: Option<i64>,
+    /// Whose list it is: the addresses are masked for them as on the page.
+    viewer: CurrentUser,
 }
 
 /// What one look found: new orders, and the changed rows of orders already looked at.
@@ -159,6 +163,10 @@ impl LiveRows {
         .await
         .map_err(|e| tracing::warn!(error = %e, "cannot read new or changed orders"))
         .ok()?;
+        let mut look = look;
+        for lines in [&mut look.new.lines, &mut look.passing, &mut look.left_filter] {
+            super::search::mask_emails(lines, &self.viewer);
+        }
         // Orders looked at and not matching the filter are not looked at again.
         self.shown_up_to = look.new.looked_at;
         self.changes_seen = Some(look.changes_looked_at);

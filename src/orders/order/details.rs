@@ -95,6 +95,32 @@ impl OrderDetails {
     pub fn refunded(&self) -> i64 {
         self.refunds.iter().map(|r| r.amount).sum()
     }
+
+    /// The buyer's and the e-mails' addresses as the user may see them.
+    pub fn mask_emails_for(&mut self, user: &crate::auth::CurrentUser) {
+        self.order.buyer_email = user.shown_email(&self.order.buyer_email);
+        for email in &mut self.emails {
+            email.recipient = user.shown_email(&email.recipient);
+        }
+    }
+}
+
+/// `NotFound` unless the order is the tenant's and of an event in `scope`.
+pub fn require_order_in(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    order_id: i64,
+    scope: &crate::auth::EventScope,
+) -> QueryResult<()> {
+    let event_id: i64 = orders::table
+        .filter(orders::organization_id.eq(tenant.organization_id()))
+        .filter(orders::id.eq(order_id))
+        .select(orders::event_id)
+        .first(conn)?;
+    match scope.includes(event_id) {
+        true => Ok(()),
+        false => Err(diesel::result::Error::NotFound),
+    }
 }
 
 /// One of the tenant's orders; another organisation's id is `NotFound`, like a missing one.

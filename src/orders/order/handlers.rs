@@ -10,7 +10,7 @@ use super::refunds::{self, RefundPlan, RefundScope};
 use super::resend::{self, ResendRefused};
 use super::void;
 use super::{details, views};
-use crate::auth::{random_token, CsrfForm, CurrentUser};
+use crate::auth::{random_token, CsrfForm, CurrentUser, Permission};
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -24,10 +24,17 @@ pub async fn show_order(
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
+    user.require(Permission::ViewOrders)?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
-    let details = with_db(&pool, move |conn| Ok(details::order_details(conn, &tenant, order_id)?)).await?;
+    let scope = user.events().clone();
+    let mut details = with_db(&pool, move |conn| {
+        details::require_order_in(conn, &tenant, order_id, &scope)?;
+        Ok(details::order_details(conn, &tenant, order_id)?)
+    })
+    .await?;
+    details.mask_emails_for(&user);
     let actions = views::Actions {
-        can_refund: user.require_owner().is_ok(),
+        can_refund: user.may(Permission::RefundOrders),
     };
     Ok(html(views::order_page(&user.viewer(), &details, &actions)))
 }
@@ -60,7 +67,7 @@ pub async fn review_refund(
     path: web::Path<(i64,)>,
     query: web::Query<Fields>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
+    user.require(Permission::RefundOrders)?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let scope = form::refund_scope(&query)?;
     let whole_order = scope == RefundScope::WholeOrder;
@@ -83,7 +90,7 @@ pub async fn refund_order(
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require_owner()?;
+    user.require(Permission::RefundOrders)?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let request = form::refund_request(&form, user.user_id, order_id)?;
     with_db(&pool, move |conn| {
@@ -101,8 +108,11 @@ pub async fn resend_confirmation(
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
+    user.require(Permission::ResendConfirmation)?;
     let (tenant, order_id, user_id) = (user.tenant(), path.into_inner().0, user.user_id);
+    let scope = user.events().clone();
     with_db(&pool, move |conn| {
+        details::require_order_in(conn, &tenant, order_id, &scope)?;
         Ok(resend::queue_confirmation(conn, &tenant, user_id, order_id)?)
     })
     .await?
@@ -121,7 +131,7 @@ pub async fn review_void(
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
-    user.require_owner()?;
+    user.require(Permission::RefundOrders)?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let (details, tickets) = with_db(&pool, move |conn| {
         let tickets = void::plan_void(conn, &tenant, order_id)?.map_err(|r| AppError::Conflict(r.to_string()))?;
@@ -139,7 +149,7 @@ pub async fn void_order(
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require_owner()?;
+    user.require(Permission::RefundOrders)?;
     let (tenant, order_id) = (user.tenant(), path.into_inner().0);
     let request = form::void_request(&form, user.user_id, order_id)?;
     with_db(&pool, move |conn| {

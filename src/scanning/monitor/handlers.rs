@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
-use crate::auth::{CurrentUser, SessionWatch};
+use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
@@ -56,8 +56,9 @@ pub async fn scan_monitor(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
+    let filter = query.parse()?;
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let arrivals = arrivals.fresh(tenant, &event).await?;
@@ -68,7 +69,7 @@ pub async fn scan_monitor(
         lines: &lines,
         arrivals: &arrivals,
         stream_url: &stream_url,
-        can_manage_kiosks: user.require_owner().is_ok(),
+        can_manage_kiosks: user.may(Permission::ManageKioskLinks),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
@@ -90,13 +91,14 @@ pub async fn scans_stream(
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
-    let filter = query.parse()?;
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    user.require_on_event(Permission::WatchGates, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
+    let (timezone, filter) = (event.timezone, query.parse()?);
     let scope = LogScope {
         tenant,
         event_id,
-        timezone: event.timezone,
+        timezone,
         filter,
     };
     let panels = panel_frames(&hub, &pool, counters.into_inner(), arrivals.into_inner(), tenant, event);

@@ -91,7 +91,13 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     let org_a = provisioning::create_organization(conn, "Org A", "Europe/Amsterdam").expect("org a");
     let org_b = provisioning::create_organization(conn, "Org B", "Africa/Johannesburg").expect("org b");
     provisioning::create_user_with_hash(conn, &org_a, "owner@a.test", "Alice Owner", &hash, Role::Owner).expect("user");
-    provisioning::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor)
+    let supervisor =
+        provisioning::create_user_with_hash(conn, &org_a, "super@a.test", "Sam Super", &hash, Role::Supervisor)
+            .expect("user");
+    let steward =
+        provisioning::create_user_with_hash(conn, &org_a, "steward@a.test", "Stella Steward", &hash, Role::Steward)
+            .expect("user");
+    provisioning::create_user_with_hash(conn, &org_a, "finance@a.test", "Fin Finance", &hash, Role::Finance)
         .expect("user");
     provisioning::create_user_with_hash(conn, &org_b, "owner@b.test", "Bob Owner", &hash, Role::Owner).expect("user");
     let now = db::now_ms();
@@ -107,6 +113,9 @@ fn create_fixture(conn: &mut DbConnection) -> Fixture {
     };
     let event_a = provisioning::create_event(conn, &org_a, &event("Alpha Festival")).expect("event a");
     let event_b = provisioning::create_event(conn, &org_b, &event("Bravo Concert")).expect("event b");
+    for user in [supervisor, steward] {
+        assert!(provisioning::assign_events(conn, &org_a, user, &[event_a]).expect("assign"));
+    }
     let ticket_type_a = provisioning::create_ticket_type(conn, &org_a, event_a, "Regular", 4_550, 500).expect("type");
     let ticket_type_b = provisioning::create_ticket_type(conn, &org_b, event_b, "Regular", 2_000, 500).expect("type");
     Fixture {

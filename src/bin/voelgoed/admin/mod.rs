@@ -31,9 +31,12 @@ pub enum AdminCommand {
         name: Option<String>,
         #[arg(long, env = "VOELGOED_NEW_PASSWORD")]
         password: String,
-        /// owner or supervisor.
+        /// owner, finance, supervisor or steward.
         #[arg(long, default_value = "owner")]
         role: String,
+        /// An event a supervisor or steward runs; repeat for several.
+        #[arg(long = "event")]
+        events: Vec<i64>,
     },
     /// Create a scanning device at a gate (the gate is created when missing);
     /// prints the device token and nothing else.
@@ -102,10 +105,11 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             name,
             password,
             role,
+            events,
         } => {
             let pool = open(&db).await?;
             let name = name.unwrap_or_else(|| email.clone());
-            blocking(move || provisioning::create_user(&pool, org, &email, &name, &password, &role)).await?
+            blocking(move || provisioning::create_user(&pool, org, &email, &name, &password, &role, &events)).await?
         }
         AdminCommand::CreateDevice { at, name } => {
             let pool = open(&at.db).await?;

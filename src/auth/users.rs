@@ -1,0 +1,91 @@
+//! Users of an organisation and the events assigned to them: what the team page, the
+//! admin commands and the seeds write. Every query is scoped by the tenant.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{user_events, users};
+use crate::db::{DbConnection, Tenant};
+use crate::with_backend;
+
+/// A new user of the tenant's organisation: its id.
+pub fn insert_user(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role: &str,
+) -> QueryResult<i64> {
+    with_backend!(conn, |c| diesel::insert_into(users::table)
+        .values((
+            users::organization_id.eq(tenant.organization_id()),
+            users::email.eq(email.trim().to_lowercase()),
+            users::name.eq(name),
+            users::password_hash.eq(password_hash),
+            users::role.eq(role),
+            users::created_at.eq(crate::db::now_ms()),
+        ))
+        .returning(users::id)
+        .get_result(c))
+}
+
+/// Replaces the events assigned to a user of the tenant's: false (and nothing changed)
+/// when one of them is not an event of the organisation. Run it in a transaction.
+pub fn set_user_events(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, event_ids: &[i64]) -> QueryResult<bool> {
+    use crate::db::schema::events;
+    let org = tenant.organization_id();
+    let mut wanted = event_ids.to_vec();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let known: i64 = events::table
+        .filter(events::organization_id.eq(org))
+        .filter(events::id.eq_any(&wanted))
+        .count()
+        .get_result(conn)?;
+    if usize::try_from(known).ok() != Some(wanted.len()) {
+        return Ok(false);
+    }
+    diesel::delete(
+        user_events::table
+            .filter(user_events::organization_id.eq(org))
+            .filter(user_events::user_id.eq(user_id)),
+    )
+    .execute(conn)?;
+    for event_id in wanted {
+        diesel::insert_into(user_events::table)
+            .values((
+                user_events::organization_id.eq(org),
+                user_events::user_id.eq(user_id),
+                user_events::event_id.eq(event_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(true)
+}
+
+/// Who a new user is.
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: super::Role,
+    /// Their events (supervisors and stewards).
+    pub events: &'a [i64],
+}
+
+/// Creates the user with their events in one transaction: None (and nothing created)
+/// when an event is not the tenant's.
+pub fn create_user(conn: &mut DbConnection, tenant: &Tenant, new: &NewUser) -> QueryResult<Option<i64>> {
+    let created = crate::db::write_transaction(conn, |conn| {
+        let id = insert_user(conn, tenant, new.email, new.name, new.password_hash, new.role.as_str())?;
+        match set_user_events(conn, tenant, id, new.events)? {
+            true => Ok(id),
+            false => Err(diesel::result::Error::RollbackTransaction),
+        }
+    });
+    match created {
+        Ok(id) => Ok(Some(id)),
+        Err(diesel::result::Error::RollbackTransaction) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
