@@ -19,6 +19,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
+    /// Shortest gap between two recomputations of an event's arrivals (chart, forecast,
+    /// not-yet-scanned numbers), shared by every dashboard and monitor of the event.
+    pub arrivals_every: Duration,
     /// How long a session lasts after sign-in, however busy.
     pub session_ttl: Duration,
     /// A session not used for this long ends (`--session-idle-minutes`).
@@ -166,6 +169,7 @@ impl Settings {
             secure_cookies: false,
             trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
+            arrivals_every: Duration::from_secs(5),
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
             purge_every: Duration::from_secs(5 * 60),

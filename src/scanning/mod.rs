@@ -1,12 +1,14 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
 //! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
 //! counters (`counters/`), the scan-log feed (`feed/`), the scan monitor
-//! (`monitor/`) and the gate anomaly alerts (`alerts/`). Other features and the
-//! assembly use only what is re-exported here.
+//! (`monitor/`), the arrivals both the monitor and the dashboard show (`arrivals/`)
+//! and the gate anomaly alerts (`alerts/`). Other features and the assembly use only
+//! what is re-exported here.
 
 mod admission;
 pub mod alerts;
 pub mod api;
+pub mod arrivals;
 mod counters;
 mod devices;
 mod feed;
@@ -27,6 +29,10 @@ pub use alerts::{
     CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
 };
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
+pub use arrivals::{
+    arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
+    ARRIVALS_SSE_EVENT,
+};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
 pub use feed::ScanFeed;

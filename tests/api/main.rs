@@ -3,6 +3,7 @@
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
 mod architecture;
+mod arrivals;
 mod audit;
 mod auth;
 mod bad_input;

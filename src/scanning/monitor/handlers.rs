@@ -1,7 +1,9 @@
 //! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use futures_util::stream;
+use futures_util::{stream, Stream};
 use serde::Deserialize;
 
 use super::log_stream::{log_frames, LogScope};
@@ -11,8 +13,9 @@ use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
-use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
-use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope};
+use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
+use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
@@ -49,7 +52,7 @@ impl FilterQuery {
 }
 
 pub async fn scan_monitor(
-    (pool, counters): (web::Data<Pool>, web::Data<dyn ScanCounters>),
+    (pool, counters, arrivals): (web::Data<Pool>, web::Data<dyn ScanCounters>, web::Data<ArrivalsCache>),
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -60,16 +63,16 @@ pub async fn scan_monitor(
     let event = load_event(&pool, tenant, event_id).await?;
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
+    let arrivals = arrivals.fresh(tenant, &event).await?;
     let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,
         lines: &lines,
+        arrivals: &arrivals,
         stream_url: &stream_url,
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
-        alerts: &alerts,
-        can_acknowledge: user.may(Permission::AcknowledgeAlert),
-        now: db::now_ms(),
+        alerts: alerts_view(&alerts, &event, &user),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }
@@ -81,11 +84,12 @@ type StreamServices = (
     web::Data<ScanFeed>,
     web::Data<dyn ScanCounters>,
     web::Data<SessionWatch>,
+    web::Data<ArrivalsCache>,
 );
 
 pub async fn scans_stream(
     req: HttpRequest,
-    (pool, hub, feed, counters, sessions): StreamServices,
+    (pool, hub, feed, counters, sessions, arrivals): StreamServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -100,17 +104,27 @@ pub async fn scans_stream(
         timezone,
         filter,
     };
-    let alerts = monitor_alert_frames(
-        &hub,
-        &pool,
-        alert_scope(tenant, &event),
-        user.may(Permission::AcknowledgeAlert),
-    );
-    let render = render_panel(&pool, counters.into_inner(), tenant, event);
-    let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
+    let alerts = alert_frames(&hub, &pool, &user, &event);
+    let panels = panel_frames(&hub, &pool, counters.into_inner(), arrivals.into_inner(), tenant, event);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let frames = stream::select(stream::select(channel_frames(panel), log), alerts);
+    let frames = stream::select(stream::select(panels, log), alerts);
     Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+}
+
+/// The open alerts as this viewer sees them on the first load.
+fn alerts_view<'a>(alerts: &'a [OpenAlert], event: &'a Event, user: &CurrentUser) -> AlertsView<'a> {
+    AlertsView {
+        alerts,
+        timezone: &event.timezone,
+        now: db::now_ms(),
+        can_acknowledge: user.may(Permission::AcknowledgeAlert),
+    }
+}
+
+/// The alert list, live, with buttons when this viewer may acknowledge.
+fn alert_frames(hub: &Hub, pool: &Pool, user: &CurrentUser, event: &Event) -> impl Stream<Item = Frame> {
+    let scope = alert_scope(user.tenant(), event);
+    monitor_alert_frames(hub, pool, scope, user.may(Permission::AcknowledgeAlert))
 }
 
 fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
@@ -120,6 +134,22 @@ fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
         timezone: *event.timezone,
         gate_id: None,
     }
+}
+
+/// The counters panel and the arrivals, each rendered once per update for every monitor.
+fn panel_frames(
+    hub: &Hub,
+    pool: &Pool,
+    counters: Arc<dyn ScanCounters>,
+    arrivals: Arc<ArrivalsCache>,
+    tenant: Tenant,
+    event: Event,
+) -> impl Stream<Item = Frame> {
+    let channel = Channel::scans(&tenant, event.id);
+    let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
+    let render = render_panel(pool, counters, tenant, event);
+    let panel = hub.subscribe(channel, views::PANEL_SSE_EVENT, render);
+    stream::select(channel_frames(panel), chart)
 }
 
 /// Where the monitor's log stood when it lost its connection.

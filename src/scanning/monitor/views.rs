@@ -6,7 +6,8 @@ use maud::{html, Markup};
 
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, OpenAlert, ALERTS_SSE_EVENT};
+use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
+use crate::scanning::arrivals::{arrivals_section, Arrivals, Pushed};
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::DeviceStatus;
@@ -36,12 +37,11 @@ pub struct MonitorPage<'a> {
     pub panel: Panel<'a>,
     pub filter: &'a LogFilter,
     pub lines: &'a [ScanLine],
+    pub arrivals: &'a Arrivals,
     pub stream_url: &'a str,
     pub can_manage_kiosks: bool,
     /// The open alerts, and whether this viewer may acknowledge them.
-    pub alerts: &'a [OpenAlert],
-    pub can_acknowledge: bool,
-    pub now: i64,
+    pub alerts: AlertsView<'a>,
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
@@ -62,6 +62,7 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
                     (scan_panel(panel))
                 }
+                (arrivals_section(page.arrivals, &event.timezone, Pushed::Own))
                 section aria-labelledby="scan-log-heading" {
                     h2 id="scan-log-heading" { "Scan log" }
                     (filter_form(event.id, panel.gates, panel.devices, page.filter))
@@ -74,17 +75,12 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
 
 /// The open alerts: a polite live region; a new alert inside it is announced once.
 fn alerts_section(page: &MonitorPage, viewer: &Viewer) -> Markup {
-    let view = AlertsView {
-        alerts: page.alerts,
-        timezone: &page.panel.event.timezone,
-        now: page.now,
-        can_acknowledge: page.can_acknowledge,
-    };
+    let view = &page.alerts;
     html! {
         section aria-labelledby="alerts-heading" {
             h2 id="alerts-heading" { "Alerts" }
-            @if page.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
-            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) { (alert_list(&view)) }
+            @if view.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
+            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) { (alert_list(view)) }
         }
     }
 }
