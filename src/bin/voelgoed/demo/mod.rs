@@ -1,6 +1,7 @@
 //! `voelgoed demo` and `voelgoed seed`: demo data, bulk benchmark data and the
 //! simulator that keeps the demo alive.
 
+pub mod anomalies;
 pub mod bulk;
 pub mod seed;
 pub mod simulator;

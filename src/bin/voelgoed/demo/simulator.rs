@@ -24,6 +24,7 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
     let started = std::time::Instant::now();
     for n in 0u64.. {
         tick.tick().await;
+        super::anomalies::stage(&services, n).await;
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
             let bus = services.bus.clone();
