@@ -15,6 +15,7 @@ mod deploy;
 mod durability;
 mod faults;
 mod gate_alerts;
+mod gate_alerts_browser;
 mod gate_isolation;
 mod helpers;
 mod hostile_input;

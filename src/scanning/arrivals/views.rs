@@ -97,7 +97,7 @@ fn chart(a: &Arrivals, tz: &Tz) -> Markup {
             }
             figcaption id="arrivals-caption" { (caption(a, &curve, tz)) }
             p.muted.legend {
-                span style="color:#2b7a78" { "■" } " entries · " span style="color:#d1495b" { "—" }
+                span.legend-entries { "■" } " entries · " span.legend-exits { "—" }
                 " exits, per " (curve.bar_ms / 60_000) " minutes"
             }
         }
