@@ -360,3 +360,68 @@ async fn a_full_chart_with_many_gates_stays_within_two_kilobytes_a_message() {
     assert!(chart.matches("<path").count() == 2, "one path per series");
     assert!(gates.contains("and 2 more gates"), "{gates}");
 }
+
+/// The id of the event named `name` on the signed-in user's `/events`.
+fn event_id_named(events_page: &str, name: &str) -> i64 {
+    let html = scraper::Html::parse_document(events_page);
+    let links = scraper::Selector::parse("a[href^='/events/']").unwrap();
+    let link = html
+        .select(&links)
+        .find(|a| a.text().collect::<String>().trim() == name)
+        .unwrap_or_else(|| panic!("{name} listed"));
+    link.value().attr("href").unwrap()["/events/".len()..].parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_demos_past_event_has_its_whole_evening_and_the_live_one_a_curve() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("demo.sqlite");
+    let url = voelgoed::db::DatabaseUrl::parse(db.to_str().unwrap()).unwrap();
+    assert!(crate::seeding::run_demo(dir.path()).0, "seeded");
+    let app = spawn_on(url, |_| {}, dir).await;
+    let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
+    let events = app.page(&demo, "/events").await;
+
+    let past = app
+        .page(
+            &demo,
+            &format!("/events/{}", event_id_named(&events, "Autumn Jazz Night")),
+        )
+        .await;
+    let live_id = event_id_named(&events, "Voelgoed Summer Festival");
+    let live = app.page(&demo, &format!("/events/{live_id}/scans")).await;
+
+    let counts = |page: &str, series: &str| -> Vec<i64> {
+        let css = format!(r#"#arrivals path[data-series="{series}"]"#);
+        let counts = attribute(page, &css, "data-counts").unwrap();
+        counts.split(' ').map(|n| n.parse().unwrap()).collect()
+    };
+    let entries = counts(&past, "entries");
+    let peak = entries.iter().enumerate().max_by_key(|(_, n)| **n).unwrap().0;
+    assert!(
+        peak > 1 && peak < entries.len() - 2,
+        "doors, a peak, a tail: {entries:?}"
+    );
+    assert!(entries.iter().sum::<i64>() > 500, "{entries:?}");
+    assert!(counts(&past, "exits").iter().sum::<i64>() > 20, "exits and leaving");
+    let no_shows = text_of(&past, r#"[data-arrivals="no-shows"]"#).unwrap();
+    let rate: f64 = no_shows
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(" %)")
+        .parse()
+        .unwrap();
+    assert!((2.0..15.0).contains(&rate), "{no_shows}");
+    let scan_log = text_of(&past, "#arrivals figcaption").unwrap();
+    assert!(scan_log.contains("since doors opened; busiest"), "{scan_log}");
+    let live_entries = counts(&live, "entries");
+    assert!(
+        live_entries.iter().sum::<i64>() > 50,
+        "the crowd inside came along the curve"
+    );
+    assert!(
+        live_entries[0] < *live_entries.iter().max().unwrap(),
+        "{live_entries:?}"
+    );
+}

@@ -121,7 +121,7 @@ async fn demo_seed_creates_the_documented_logins_once() {
 
 /// `voelgoed demo` on `dir/demo.sqlite` (quiet simulator) until it serves, then ended
 /// with SIGTERM: whether it seeded, and the logins it printed ("  email / password  (…)").
-fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
+pub(crate) fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
     use std::io::{BufRead, BufReader};
     let mut demo = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
         .args(["demo", "--addr", "127.0.0.1:0", "--live-orders", "300"])

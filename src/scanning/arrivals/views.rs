@@ -131,6 +131,17 @@ pub fn caption(a: &Arrivals, curve: &Curve, tz: &Tz) -> String {
     text
 }
 
+/// "19:40", or "Wed 19:40" on another day than `now`'s.
+fn clock_from(now: i64, at: i64, tz: &Tz) -> String {
+    let day = |t: i64| chrono::DateTime::from_timestamp_millis(t).map(|t| t.with_timezone(tz).date_naive());
+    match day(now) == day(at) {
+        true => clock(at, tz),
+        false => chrono::DateTime::from_timestamp_millis(at)
+            .map(|t| t.with_timezone(tz).format("%a %H:%M").to_string())
+            .unwrap_or_default(),
+    }
+}
+
 fn clock(at: i64, tz: &Tz) -> String {
     chrono::DateTime::from_timestamp_millis(at)
         .map(|t| t.with_timezone(tz).format("%H:%M").to_string())
@@ -159,7 +170,7 @@ fn forecast_sentence(a: &Arrivals, tz: &Tz) -> String {
         headroom: a.capacity - a.inside,
         now: a.now,
     };
-    let time = |at: i64| clock(at, tz);
+    let time = |at: i64| clock_from(a.now, at, tz);
     match forecast(&input) {
         Forecast::NotEnoughData => "Not enough data yet for a forecast.".into(),
         Forecast::AllIn => "Everyone with a ticket has been let in.".into(),

@@ -2,7 +2,9 @@
 //! simulator that keeps the demo alive.
 
 pub mod anomalies;
+pub mod arrival_curve;
 pub mod bulk;
+pub mod history;
 pub mod seed;
 pub mod simulator;
 

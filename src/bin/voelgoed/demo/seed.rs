@@ -1,11 +1,13 @@
 //! The demo data set: "Demo Events" (owner and supervisor) and "Other Org", each with a
 //! past, a live and a future event; the live one of Demo Events with ~20,000 orders and
-//! a crowd already inside.
+//! a crowd already inside (arrived along the arrival curve); the past events with their
+//! whole scan history (`history`).
 
 use diesel::prelude::*;
 use rand::Rng;
 
 use super::bulk::{EventToFill, OrderWriter, TypeToFill};
+use super::history;
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::db::schema::{organizations, scans, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
@@ -57,6 +59,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     };
     let mut past = jazz.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &mut past, owner, 900, 0.0)?;
+    history::seed_past_event(conn, &demo, past.event_id)?;
     let gala = DemoEvent {
         name: "New Year's Eve Gala",
         venue: "Beurs van Berlage",
@@ -137,6 +140,9 @@ fn seed_other_organization(conn: &mut DbConnection, writer: &mut OrderWriter, no
                 0.0
             },
         )?;
+        if starts_at < now - DAY {
+            history::seed_past_event(conn, &other, created.event_id)?;
+        }
     }
     Ok(())
 }
@@ -231,12 +237,15 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         return Ok(());
     }
     let now = db::now_ms();
+    let starts_at = voelgoed::events::queries::find_event(conn, tenant, event_id)?.starts_at;
+    // Along the arrival curve since doors opened, so the chart shows doors, a peak, a tail.
+    let arrived = history::arrival_times(starts_at, now, tickets.len());
     let rows: Vec<_> = tickets
         .iter()
         .enumerate()
         .map(|(n, (ticket_id, code))| {
             let device = devices[n % devices.len()];
-            let at = now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
+            let at = arrived[n];
             (
                 scans::organization_id.eq(tenant.organization_id()),
                 scans::event_id.eq(event_id),
@@ -262,7 +271,7 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         for (n, (ticket_id, _)) in tickets.iter().enumerate() {
             diesel::update(tickets::table.find(ticket_id))
                 .set((
-                    tickets::inside_since.eq(now - 60 * 60_000),
+                    tickets::inside_since.eq(arrived[n]),
                     tickets::inside_gate_id.eq(devices[n % devices.len()].gate_id),
                 ))
                 .execute(conn)?;
