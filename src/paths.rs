@@ -43,6 +43,13 @@ pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
 
+/// The team page (owners): users, their roles and events.
+pub const TEAM: Pattern = "/team";
+pub const TEAM_MEMBER_ROLE: Pattern = "/team/{id}/role";
+pub const TEAM_MEMBER_PASSWORD: Pattern = "/team/{id}/password";
+pub const TEAM_MEMBER_DEACTIVATE: Pattern = "/team/{id}/deactivate";
+pub const TEAM_MEMBER_REACTIVATE: Pattern = "/team/{id}/reactivate";
+
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
 pub const WEBHOOK_DISABLE: Pattern = "/settings/webhooks/{id}/disable";
@@ -124,6 +131,22 @@ pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
 }
 
+pub fn team_member_role(user: i64) -> String {
+    format!("/team/{user}/role")
+}
+
+pub fn team_member_password(user: i64) -> String {
+    format!("/team/{user}/password")
+}
+
+pub fn team_member_deactivate(user: i64) -> String {
+    format!("/team/{user}/deactivate")
+}
+
+pub fn team_member_reactivate(user: i64) -> String {
+    format!("/team/{user}/reactivate")
+}
+
 pub fn webhook(endpoint: i64) -> String {
     format!("/settings/webhooks/{endpoint}")
 }
@@ -201,6 +224,10 @@ mod tests {
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+            (team_member_role(7), fill(TEAM_MEMBER_ROLE, &["7"])),
+            (team_member_password(7), fill(TEAM_MEMBER_PASSWORD, &["7"])),
+            (team_member_deactivate(7), fill(TEAM_MEMBER_DEACTIVATE, &["7"])),
+            (team_member_reactivate(7), fill(TEAM_MEMBER_REACTIVATE, &["7"])),
             (webhook(7), fill(WEBHOOK, &["7"])),
             (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),

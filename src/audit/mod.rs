@@ -30,10 +30,16 @@ pub enum Action {
     WebhookDisabled,
     WebhookEnabled,
     WebhookDeleted,
+    UserAdded,
+    /// A user's role or events changed.
+    UserChanged,
+    UserDeactivated,
+    UserReactivated,
+    PasswordSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 20] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -49,6 +55,11 @@ impl Action {
         Self::WebhookDisabled,
         Self::WebhookEnabled,
         Self::WebhookDeleted,
+        Self::UserAdded,
+        Self::UserChanged,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::PasswordSet,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -68,6 +79,11 @@ impl Action {
             Self::WebhookDisabled => "webhook-disabled",
             Self::WebhookEnabled => "webhook-enabled",
             Self::WebhookDeleted => "webhook-deleted",
+            Self::UserAdded => "user-added",
+            Self::UserChanged => "user-changed",
+            Self::UserDeactivated => "user-deactivated",
+            Self::UserReactivated => "user-reactivated",
+            Self::PasswordSet => "password-set",
         }
     }
 
@@ -92,6 +108,11 @@ impl Action {
             Self::WebhookDisabled => "Webhook endpoint disabled",
             Self::WebhookEnabled => "Webhook endpoint enabled",
             Self::WebhookDeleted => "Webhook endpoint deleted",
+            Self::UserAdded => "User added",
+            Self::UserChanged => "Role or events changed",
+            Self::UserDeactivated => "User deactivated",
+            Self::UserReactivated => "User reactivated",
+            Self::PasswordSet => "New password set",
         }
     }
 }

@@ -41,5 +41,6 @@ mod shutdown;
 mod sign_in_throttle;
 mod slow_readers;
 mod sse;
+mod team;
 mod tenancy;
 mod webhooks;

@@ -140,6 +140,15 @@ const MATRIX: &[(&str, &str, Expected)] = &[
         [401, 403, 303, 429, 429, 404],
     ),
     ("GET", "/audit", [401, 403, 403, 403, 200, 200]),
+    // The team is the owner's; the user in paths is one of A's (not an asker). The
+    // sweep's form names no role or name: a 400 for both owners, read before any user;
+    // B cannot reach A's user (the team tests post B a valid role: 404).
+    ("GET", "/team", [401, 403, 403, 403, 200, 200]),
+    ("POST", "/team", [401, 403, 403, 403, 400, 400]),
+    ("POST", "/team/{id}/role", [401, 403, 403, 403, 400, 400]),
+    ("POST", "/team/{id}/password", [401, 403, 403, 403, 200, 404]),
+    ("POST", "/team/{id}/deactivate", [401, 403, 403, 403, 303, 404]),
+    ("POST", "/team/{id}/reactivate", [401, 403, 403, 403, 303, 404]),
     // Bulk jobs: the sweep posts an export (owners and finance); B's job names A's
     // order, which it refuses as no such order. The job in paths is one of A's.
     ("POST", "/orders/jobs", [401, 403, 403, 303, 303, 303]),
@@ -175,6 +184,7 @@ struct Ids {
     kiosk_token: String,
     webhook: i64,
     job: i64,
+    member: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -248,6 +258,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         t if t.starts_with("/orders/{id}/void") => path.replace("{id}", &ids.void_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
         t if t.starts_with("/settings/webhooks/{id}") => path.replace("{id}", &ids.webhook.to_string()),
+        t if t.starts_with("/team/{id}") => path.replace("{id}", &ids.member.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
     };
     let path = if template == "/orders/{id}/refund" && method == "GET" {
@@ -289,6 +300,23 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         other => panic!("no request for {other}"),
     };
     builder.send().await.unwrap().status().as_u16()
+}
+
+/// A user of org A's whom the sweep may deactivate and give a new password.
+async fn team_member_a(app: &TestApp) -> i64 {
+    let tenant = app.fixture.org_a;
+    app.db(move |conn| {
+        voelgoed::provisioning::create_user_with_hash(
+            conn,
+            &tenant,
+            "member@a.test",
+            "Mo Member",
+            "!",
+            voelgoed::auth::Role::Steward,
+        )
+        .unwrap()
+    })
+    .await
 }
 
 /// A finished export job of organisation A's owner, of one order.
@@ -357,6 +385,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         revoke_link,
         kiosk_token,
         webhook,
+        member: team_member_a(&app).await,
     };
 
     let routes = routes_in_the_route_table();
