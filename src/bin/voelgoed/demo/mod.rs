@@ -2,6 +2,7 @@
 //! simulator that keeps the demo alive.
 
 pub mod bulk;
+pub mod logins;
 pub mod seed;
 pub mod simulator;
 
