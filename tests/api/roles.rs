@@ -532,3 +532,62 @@ async fn supervisors_see_buyers_addresses_masked_and_finance_sees_them() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_supervisor_lists_only_the_orders_of_their_events() {
+    let app = spawn_app().await;
+    let tenant = app.fixture.org_a;
+    let (other, other_type) = app
+        .db(move |conn| {
+            let now = voelgoed::db::now_ms();
+            let event = voelgoed::provisioning::NewEvent {
+                name: "Gamma Night",
+                venue: "Side Hall",
+                starts_at: now,
+                ends_at: now + 3_600_000,
+                timezone: "Europe/Amsterdam",
+                capacity: 100,
+                currency: "EUR",
+                sales_open_at: now - 1_000,
+            };
+            let id = voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap();
+            let ticket_type = voelgoed::provisioning::create_ticket_type(conn, &tenant, id, "Door", 1_000, 50).unwrap();
+            (id, ticket_type)
+        })
+        .await;
+    let now = voelgoed::db::now_ms();
+    let mine = crate::helpers::orders::place_a(&app, ("Mina Mine", "mina@example.com"), 1, now).await;
+    let theirs = crate::helpers::orders::place(
+        &app,
+        tenant,
+        other,
+        other_type,
+        ("Theo Theirs", "theo@example.com"),
+        1,
+        now,
+    )
+    .await;
+    let supervisor = app.signed_in("super@a.test").await;
+    let finance = app.signed_in("finance@a.test").await;
+
+    let list = app.page(&supervisor, "/orders").await;
+    assert!(list.contains(&mine.code) && !list.contains(&theirs.code));
+    assert!(!list.contains("Gamma Night"), "not even in the event chooser");
+    let asked = supervisor
+        .get(app.url(&format!("/orders?event={other}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 404);
+    let order = supervisor
+        .get(app.url(&format!("/orders/{}", theirs.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 404);
+    let all = app.page(&finance, "/orders").await;
+    assert!(
+        all.contains(&mine.code) && all.contains(&theirs.code),
+        "finance sees every event"
+    );
+}
