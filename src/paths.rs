@@ -22,6 +22,8 @@ pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
 pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
 pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
 pub const ALERT_ACKNOWLEDGE: Pattern = "/events/{id}/alerts/{alert}/acknowledge";
+/// One ticket by its code (`?code=`), with its scan history: the door lookup.
+pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
@@ -41,6 +43,13 @@ pub const ORDER_JOB_CSV: Pattern = "/orders/jobs/{id}/orders.csv";
 pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
+
+/// The team page (owners): users, their roles and events.
+pub const TEAM: Pattern = "/team";
+pub const TEAM_MEMBER_ROLE: Pattern = "/team/{id}/role";
+pub const TEAM_MEMBER_PASSWORD: Pattern = "/team/{id}/password";
+pub const TEAM_MEMBER_DEACTIVATE: Pattern = "/team/{id}/deactivate";
+pub const TEAM_MEMBER_REACTIVATE: Pattern = "/team/{id}/reactivate";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -79,6 +88,10 @@ pub fn scan_monitor(event: i64) -> String {
 
 pub fn scan_monitor_stream(event: i64) -> String {
     format!("/sse/events/{event}/scans")
+}
+
+pub fn door_lookup(event: i64) -> String {
+    format!("/events/{event}/door")
 }
 
 pub fn kiosk_links(event: i64) -> String {
@@ -121,6 +134,22 @@ pub fn order_void(order: i64) -> String {
 
 pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
+}
+
+pub fn team_member_role(user: i64) -> String {
+    format!("/team/{user}/role")
+}
+
+pub fn team_member_password(user: i64) -> String {
+    format!("/team/{user}/password")
+}
+
+pub fn team_member_deactivate(user: i64) -> String {
+    format!("/team/{user}/deactivate")
+}
+
+pub fn team_member_reactivate(user: i64) -> String {
+    format!("/team/{user}/reactivate")
 }
 
 pub fn webhook(endpoint: i64) -> String {
@@ -191,6 +220,7 @@ mod tests {
             (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),
             (scan_monitor(7), fill(SCAN_MONITOR, &["7"])),
             (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
+            (door_lookup(7), fill(DOOR_LOOKUP, &["7"])),
             (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
             (alert_acknowledge(7, 9), fill(ALERT_ACKNOWLEDGE, &["7", "9"])),
@@ -200,6 +230,10 @@ mod tests {
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+            (team_member_role(7), fill(TEAM_MEMBER_ROLE, &["7"])),
+            (team_member_password(7), fill(TEAM_MEMBER_PASSWORD, &["7"])),
+            (team_member_deactivate(7), fill(TEAM_MEMBER_DEACTIVATE, &["7"])),
+            (team_member_reactivate(7), fill(TEAM_MEMBER_REACTIVATE, &["7"])),
             (webhook(7), fill(WEBHOOK, &["7"])),
             (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),

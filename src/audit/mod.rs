@@ -31,10 +31,16 @@ pub enum Action {
     WebhookEnabled,
     WebhookDeleted,
     AlertAcknowledged,
+    UserAdded,
+    /// A user's role or events changed.
+    UserChanged,
+    UserDeactivated,
+    UserReactivated,
+    PasswordSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -51,6 +57,11 @@ impl Action {
         Self::WebhookEnabled,
         Self::WebhookDeleted,
         Self::AlertAcknowledged,
+        Self::UserAdded,
+        Self::UserChanged,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::PasswordSet,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -71,6 +82,11 @@ impl Action {
             Self::WebhookEnabled => "webhook-enabled",
             Self::WebhookDeleted => "webhook-deleted",
             Self::AlertAcknowledged => "alert-acknowledged",
+            Self::UserAdded => "user-added",
+            Self::UserChanged => "user-changed",
+            Self::UserDeactivated => "user-deactivated",
+            Self::UserReactivated => "user-reactivated",
+            Self::PasswordSet => "password-set",
         }
     }
 
@@ -96,6 +112,11 @@ impl Action {
             Self::WebhookEnabled => "Webhook endpoint enabled",
             Self::WebhookDeleted => "Webhook endpoint deleted",
             Self::AlertAcknowledged => "Gate alert acknowledged",
+            Self::UserAdded => "User added",
+            Self::UserChanged => "Role or events changed",
+            Self::UserDeactivated => "User deactivated",
+            Self::UserReactivated => "User reactivated",
+            Self::PasswordSet => "New password set",
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod queries;
 mod views;
 
 pub use model::{Event, EventSales, Phase, TimeZone};
-pub use queries::organization_timezone;
+pub use queries::{event_names, organization_timezone};
 
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;

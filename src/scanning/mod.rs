@@ -1,9 +1,9 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
 //! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
 //! counters (`counters/`), the scan-log feed (`feed/`), the scan monitor
-//! (`monitor/`), the arrivals both the monitor and the dashboard show (`arrivals/`)
-//! and the gate anomaly alerts (`alerts/`). Other features and the assembly use only
-//! what is re-exported here.
+//! (`monitor/`), the arrivals both the monitor and the dashboard show (`arrivals/`),
+//! the door lookup of one ticket (`door/`) and the gate anomaly alerts (`alerts/`).
+//! Other features and the assembly use only what is re-exported here.
 
 mod admission;
 pub mod alerts;
@@ -11,6 +11,7 @@ pub mod api;
 pub mod arrivals;
 mod counters;
 mod devices;
+pub mod door;
 mod feed;
 pub mod model;
 pub mod monitor;

@@ -117,6 +117,17 @@ async fn demo_seed_creates_the_documented_logins_once() {
     let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
     let page = app.page(&demo, "/events").await;
     assert!(page.contains("Voelgoed Summer Festival") && !page.contains("Kaapstad Jazz"));
+    // The door staff run the live event, and only that one.
+    for (email, password) in [
+        ("steward@demo.test", "demo-steward"),
+        ("supervisor@demo.test", "demo-supervisor"),
+    ] {
+        let staff = app.signed_in_as(email, password).await;
+        let page = app.page(&staff, "/events").await;
+        assert!(page.contains("Voelgoed Summer Festival"), "{email}");
+        assert!(!page.contains("Autumn Jazz Night"), "{email}");
+    }
+    assert!(logins.iter().any(|(email, _)| email == "finance@demo.test"));
 }
 
 /// `voelgoed demo` on `dir/demo.sqlite` (quiet simulator) until it serves, then ended

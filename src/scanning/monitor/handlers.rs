@@ -59,20 +59,20 @@ pub async fn scan_monitor(
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
-    let filter = query.parse()?;
-    let event = load_event(&pool, tenant, event_id).await?;
+    let (filter, event) = (query.parse()?, load_event(&pool, tenant, event_id).await?);
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
     let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
     let arrivals = arrivals.fresh(tenant, &event).await?;
-    let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,
         lines: &lines,
         arrivals: &arrivals,
-        stream_url: &stream_url,
+        stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
         alerts: alerts_view(&alerts, &event, &user),
+        can_look_up: user.may(Permission::DoorLookup),
+        can_see_dashboard: user.may(Permission::ViewDashboard),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }

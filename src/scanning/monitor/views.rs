@@ -42,6 +42,10 @@ pub struct MonitorPage<'a> {
     pub can_manage_kiosks: bool,
     /// The open alerts, and whether this viewer may acknowledge them.
     pub alerts: AlertsView<'a>,
+    /// The door lookup (supervisors, stewards, owners).
+    pub can_look_up: bool,
+    /// The event's dashboard (not stewards: it shows revenue).
+    pub can_see_dashboard: bool,
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
@@ -52,7 +56,9 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
         html! {
             h1 { "Scan monitor" }
             p.muted {
-                a href=(paths::event_dashboard(event.id)) { (event.name) } " · " (event.venue)
+                @if page.can_see_dashboard { a href=(paths::event_dashboard(event.id)) { (event.name) } } @else { (event.name) }
+                " · " (event.venue)
+                @if page.can_look_up { " · " a href=(paths::door_lookup(event.id)) { "Door lookup" } }
                 @if page.can_manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
             }
             div hx-ext="sse" sse-connect=(page.stream_url) {

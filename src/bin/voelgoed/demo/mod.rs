@@ -5,6 +5,7 @@ pub mod anomalies;
 pub mod arrival_curve;
 pub mod bulk;
 pub mod history;
+pub mod logins;
 pub mod seed;
 pub mod simulator;
 

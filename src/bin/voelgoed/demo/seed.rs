@@ -1,4 +1,4 @@
-//! The demo data set: "Demo Events" (owner and supervisor) and "Other Org", each with a
+//! The demo data set: "Demo Events" (its four roles: `logins.rs`) and "Other Org", each with a
 //! past, a live and a future event; the live one of Demo Events with ~20,000 orders and
 //! a crowd already inside (arrived along the arrival curve); the past events with their
 //! whole scan history (`history`).
@@ -14,11 +14,7 @@ use voelgoed::db::{self, DbConnection, Tenant};
 use voelgoed::provisioning::{self, NewEvent};
 use voelgoed::with_backend;
 
-pub const LOGINS: &[(&str, &str, &str)] = &[
-    ("owner@demo.test", "demo-owner", "owner, Demo Events"),
-    ("supervisor@demo.test", "demo-supervisor", "supervisor, Demo Events"),
-    ("owner@other.test", "other-owner", "owner, Other Org"),
-];
+pub use super::logins::LOGINS;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -29,7 +25,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     if existing > 0 {
         return Ok(false);
     }
-    let (demo, owner) = seed_logins(conn)?;
+    let (demo, owner, door_staff) = super::logins::seed_logins(conn)?;
     let now = db::now_ms();
     let mut writer = OrderWriter::new(conn)?;
     let festival = DemoEvent {
@@ -47,6 +43,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         gates: &["North", "South", "VIP"],
     };
     let mut live = festival.create(conn, &demo)?;
+    super::logins::assign_event(conn, &demo, &door_staff, live.event_id)?;
     fill(&mut writer, conn, &demo, &mut live, owner, live_orders, 0.5)?;
     let jazz = DemoEvent {
         name: "Autumn Jazz Night",
@@ -74,29 +71,6 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     seed_other_organization(conn, &mut writer, now)?;
     writer.finish(conn)?;
     Ok(true)
-}
-
-/// The demo organisation with its documented logins (README): the organisation and
-/// its owner's user id.
-fn seed_logins(conn: &mut DbConnection) -> anyhow::Result<(Tenant, i64)> {
-    let demo = provisioning::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
-    let owner = provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "owner@demo.test",
-        "Dana Owner",
-        &hash_password("demo-owner")?,
-        Role::Owner,
-    )?;
-    provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "supervisor@demo.test",
-        "Sam Supervisor",
-        &hash_password("demo-supervisor")?,
-        Role::Supervisor,
-    )?;
-    Ok((demo, owner))
 }
 
 /// A second organisation in another time zone and currency, whose data the demo's
