@@ -1,14 +1,36 @@
-//! The arrivals' two queries, scoped by the tenant: valid scans per minute, gate and
+//! The arrivals' queries, scoped by the tenant: valid scans per minute, gate and
 //! direction (one grouped query over `scans_org_event_arrivals`, which it reads alone),
 //! and per ticket type the valid tickets and how many of them were ever let in.
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 
-use super::model::{MinuteCount, TypeAdmissions, MINUTE};
+use super::model::{Arrivals, MinuteCount, TypeAdmissions, LOOK_BACK, MINUTE};
 use crate::db::schema::ticket_types;
 use crate::db::{DbConnection, Tenant};
+use crate::events::Event;
 use crate::scanning::model::Direction;
+
+/// An event's arrivals at `now`, with `inside` people inside: its valid scans per
+/// minute since `LOOK_BACK` before the start, its gates and its ticket types' admissions.
+pub fn load_arrivals(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event: &Event,
+    now: i64,
+    inside: i64,
+) -> QueryResult<Arrivals> {
+    let (from, until) = (event.starts_at - LOOK_BACK, event.ends_at.max(now) + MINUTE);
+    let minutes = minute_counts(conn, tenant, event.id, from, until)?;
+    let mut arrivals = Arrivals::new(event, now, minutes);
+    arrivals.gates = crate::scanning::queries::event_gates(conn, tenant, event.id)?
+        .into_iter()
+        .map(|g| (g.id, g.name))
+        .collect();
+    arrivals.ticket_types = type_admissions(conn, tenant, event.id)?;
+    arrivals.inside = inside;
+    Ok(arrivals)
+}
 
 #[derive(QueryableByName)]
 struct MinuteRow {
@@ -23,7 +45,7 @@ struct MinuteRow {
 }
 
 /// Valid scans of the event from `from` to `until` (ms), per minute and gate, oldest first.
-pub fn minute_counts(
+fn minute_counts(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
@@ -74,7 +96,7 @@ struct AdmittedRow {
 }
 
 /// Per ticket type (by id): its valid tickets and how many of them were never let in.
-pub fn type_admissions(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<TypeAdmissions>> {
+fn type_admissions(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<Vec<TypeAdmissions>> {
     let types: Vec<(i64, String)> = ticket_types::table
         .filter(ticket_types::organization_id.eq(tenant.organization_id()))
         .filter(ticket_types::event_id.eq(event_id))
