@@ -11,7 +11,7 @@ use std::time::Duration;
 use futures_util::Stream;
 use tokio::time::Instant;
 
-use super::model::{Arrivals, LOOK_BACK, MINUTE};
+use super::model::Arrivals;
 use super::queries;
 use super::views::{arrivals_fragments, ARRIVALS_SSE_EVENT};
 use crate::db::{self, Pool, Tenant};
@@ -82,17 +82,7 @@ impl ArrivalsCache {
         let inside = self.counters.occupancy(&tenant, event.id).await?;
         let now = db::now_ms();
         with_db(&self.pool, move |conn| {
-            let from = event.starts_at - LOOK_BACK;
-            let until = event.ends_at.max(now) + MINUTE;
-            let minutes = queries::minute_counts(conn, &tenant, event.id, from, until)?;
-            let mut arrivals = Arrivals::new(&event, now, minutes);
-            arrivals.gates = crate::scanning::queries::event_gates(conn, &tenant, event.id)?
-                .into_iter()
-                .map(|g| (g.id, g.name))
-                .collect();
-            arrivals.ticket_types = queries::type_admissions(conn, &tenant, event.id)?;
-            arrivals.inside = inside;
-            Ok(arrivals)
+            Ok(queries::load_arrivals(conn, &tenant, &event, now, inside)?)
         })
         .await
     }

@@ -12,4 +12,6 @@ mod views;
 
 pub use live::{arrivals_frames, ArrivalsCache};
 pub use model::Arrivals;
+/// What the live view computes, for the query-plan guard.
+pub use queries::load_arrivals;
 pub use views::{arrivals_fragments, arrivals_section, Pushed, ARRIVALS_SSE_EVENT};
