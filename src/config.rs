@@ -19,6 +19,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
+    /// Shortest gap between two recomputations of an event's arrivals (chart, forecast,
+    /// not-yet-scanned numbers), shared by every dashboard and monitor of the event.
+    pub arrivals_every: Duration,
     /// How long a session lasts after sign-in, however busy.
     pub session_ttl: Duration,
     /// A session not used for this long ends (`--session-idle-minutes`).
@@ -59,6 +62,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     /// Signed webhooks: where they may go and how they are retried.
     pub webhooks: WebhookSettings,
+    /// How often the gate-alert detector evaluates each live event.
+    pub alert_check_every: Duration,
 }
 
 /// Signed webhooks (`--webhooks-allow-private`).
@@ -164,6 +169,7 @@ impl Settings {
             secure_cookies: false,
             trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
+            arrivals_every: Duration::from_secs(5),
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
             purge_every: Duration::from_secs(5 * 60),
@@ -182,6 +188,7 @@ impl Settings {
             slow_clients: SlowClients::default(),
             metrics: MetricsSettings::default(),
             webhooks: WebhookSettings::default(),
+            alert_check_every: Duration::from_secs(5),
         }
     }
 }

@@ -27,6 +27,7 @@ pub mod security_headers;
 pub mod signin;
 pub mod startup;
 pub mod static_files;
+pub mod team;
 pub mod telemetry;
 pub mod ui;
 pub mod webhooks;

@@ -25,6 +25,7 @@ pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
 pub const ENTRY_POLICY: Pattern = "/events/{id}/entry-policy";
 /// Every live event of the viewer's at once (the live part of `/events`).
 pub const EVENTS_OVERVIEW_STREAM: Pattern = "/sse/events/overview";
+pub const ALERT_ACKNOWLEDGE: Pattern = "/events/{id}/alerts/{alert}/acknowledge";
 /// One ticket by its code (`?code=`), with its scan history: the door lookup.
 pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
@@ -46,6 +47,13 @@ pub const ORDER_JOB_CSV: Pattern = "/orders/jobs/{id}/orders.csv";
 pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
+
+/// The team page (owners): users, their roles and events.
+pub const TEAM: Pattern = "/team";
+pub const TEAM_MEMBER_ROLE: Pattern = "/team/{id}/role";
+pub const TEAM_MEMBER_PASSWORD: Pattern = "/team/{id}/password";
+pub const TEAM_MEMBER_DEACTIVATE: Pattern = "/team/{id}/deactivate";
+pub const TEAM_MEMBER_REACTIVATE: Pattern = "/team/{id}/reactivate";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -102,6 +110,10 @@ pub fn kiosk_links(event: i64) -> String {
     format!("/events/{event}/kiosk-links")
 }
 
+pub fn alert_acknowledge(event: i64, alert: i64) -> String {
+    format!("/events/{event}/alerts/{alert}/acknowledge")
+}
+
 pub fn kiosk_link_revoke(event: i64, link: i64) -> String {
     format!("/events/{event}/kiosk-links/{link}/revoke")
 }
@@ -134,6 +146,22 @@ pub fn order_void(order: i64) -> String {
 
 pub fn order_resend_confirmation(order: i64) -> String {
     format!("/orders/{order}/resend-confirmation")
+}
+
+pub fn team_member_role(user: i64) -> String {
+    format!("/team/{user}/role")
+}
+
+pub fn team_member_password(user: i64) -> String {
+    format!("/team/{user}/password")
+}
+
+pub fn team_member_deactivate(user: i64) -> String {
+    format!("/team/{user}/deactivate")
+}
+
+pub fn team_member_reactivate(user: i64) -> String {
+    format!("/team/{user}/reactivate")
 }
 
 pub fn webhook(endpoint: i64) -> String {
@@ -209,12 +237,17 @@ mod tests {
             (entry_policy(7), fill(ENTRY_POLICY, &["7"])),
             (events_overview_stream(), fill(EVENTS_OVERVIEW_STREAM, &[])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
+            (alert_acknowledge(7, 9), fill(ALERT_ACKNOWLEDGE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
             (order(7), fill(ORDER, &["7"])),
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
+            (team_member_role(7), fill(TEAM_MEMBER_ROLE, &["7"])),
+            (team_member_password(7), fill(TEAM_MEMBER_PASSWORD, &["7"])),
+            (team_member_deactivate(7), fill(TEAM_MEMBER_DEACTIVATE, &["7"])),
+            (team_member_reactivate(7), fill(TEAM_MEMBER_REACTIVATE, &["7"])),
             (webhook(7), fill(WEBHOOK, &["7"])),
             (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),

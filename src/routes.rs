@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, webhooks};
+use crate::{dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -38,6 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::ENTRY_POLICY,
             web::post().to(scanning::monitor::entry_policy::set_entry_policy),
         )
+        .route(
+            paths::ALERT_ACKNOWLEDGE,
+            web::post().to(scanning::alerts::handlers::acknowledge),
+        )
         .route(paths::DOOR_LOOKUP, web::get().to(scanning::door::door_lookup))
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
@@ -70,6 +74,22 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(crate::orders::order::resend_confirmation),
         )
         .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
+        // The team (owners).
+        .route(paths::TEAM, web::get().to(team::handlers::show_team))
+        .route(paths::TEAM, web::post().to(team::handlers::add_member))
+        .route(paths::TEAM_MEMBER_ROLE, web::post().to(team::handlers::change_member))
+        .route(
+            paths::TEAM_MEMBER_PASSWORD,
+            web::post().to(team::handlers::set_password),
+        )
+        .route(
+            paths::TEAM_MEMBER_DEACTIVATE,
+            web::post().to(team::handlers::deactivate_member),
+        )
+        .route(
+            paths::TEAM_MEMBER_REACTIVATE,
+            web::post().to(team::handlers::reactivate_member),
+        )
         .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
         // Signed webhooks.
         .route(paths::WEBHOOKS, web::get().to(webhooks::handlers::list_webhooks))

@@ -1,6 +1,6 @@
 //! The audit log: one entry for every organiser action that changes something or signs
 //! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices,
-//! webhook endpoints, entry policies),
+//! webhook endpoints, entry policies, gate alerts acknowledged, team changes),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -31,10 +31,17 @@ pub enum Action {
     WebhookEnabled,
     WebhookDeleted,
     EntryPolicyChanged,
+    AlertAcknowledged,
+    UserAdded,
+    /// A user's role or events changed.
+    UserChanged,
+    UserDeactivated,
+    UserReactivated,
+    PasswordSet,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 22] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -51,6 +58,12 @@ impl Action {
         Self::WebhookEnabled,
         Self::WebhookDeleted,
         Self::EntryPolicyChanged,
+        Self::AlertAcknowledged,
+        Self::UserAdded,
+        Self::UserChanged,
+        Self::UserDeactivated,
+        Self::UserReactivated,
+        Self::PasswordSet,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -71,6 +84,12 @@ impl Action {
             Self::WebhookEnabled => "webhook-enabled",
             Self::WebhookDeleted => "webhook-deleted",
             Self::EntryPolicyChanged => "entry-policy-changed",
+            Self::AlertAcknowledged => "alert-acknowledged",
+            Self::UserAdded => "user-added",
+            Self::UserChanged => "user-changed",
+            Self::UserDeactivated => "user-deactivated",
+            Self::UserReactivated => "user-reactivated",
+            Self::PasswordSet => "password-set",
         }
     }
 
@@ -96,6 +115,12 @@ impl Action {
             Self::WebhookEnabled => "Webhook endpoint enabled",
             Self::WebhookDeleted => "Webhook endpoint deleted",
             Self::EntryPolicyChanged => "Entry policy changed",
+            Self::AlertAcknowledged => "Gate alert acknowledged",
+            Self::UserAdded => "User added",
+            Self::UserChanged => "Role or events changed",
+            Self::UserDeactivated => "User deactivated",
+            Self::UserReactivated => "User reactivated",
+            Self::PasswordSet => "New password set",
         }
     }
 }
@@ -109,6 +134,7 @@ pub enum Subject {
     Device(i64),
     Webhook(i64),
     Event(i64),
+    GateAlert(i64),
 }
 
 impl Subject {
@@ -120,6 +146,7 @@ impl Subject {
             Self::Device(id) => ("device", id),
             Self::Webhook(id) => ("webhook", id),
             Self::Event(id) => ("event", id),
+            Self::GateAlert(id) => ("gate_alert", id),
         }
     }
 }

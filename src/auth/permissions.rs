@@ -28,8 +28,6 @@ pub enum Permission {
     ResendConfirmation,
     /// The CSV export and bulk jobs' CSVs: every ticket code of the orders.
     ExportOrders,
-    /// Bulk jobs on orders (their action then needs its own permission).
-    RunBulkJobs,
     /// The audit log.
     ViewAudit,
     /// Webhook endpoints.
@@ -43,7 +41,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 15] = [
         Self::ViewOverview,
         Self::ViewDashboard,
         Self::WatchGates,
@@ -54,7 +52,6 @@ impl Permission {
         Self::RefundOrders,
         Self::ResendConfirmation,
         Self::ExportOrders,
-        Self::RunBulkJobs,
         Self::ViewAudit,
         Self::ManageWebhooks,
         Self::ManageTeam,
@@ -76,7 +73,6 @@ impl Permission {
             RefundOrders => [true, true, false, false],
             ResendConfirmation => [true, true, true, false],
             ExportOrders => [true, true, false, false],
-            RunBulkJobs => [true, true, false, false],
             ViewAudit => [true, false, false, false],
             ManageWebhooks => [true, false, false, false],
             ManageTeam => [true, false, false, false],
@@ -91,9 +87,7 @@ impl Permission {
             Self::ManageTeam | Self::ManageWebhooks | Self::ViewAudit | Self::SetEntryPolicy => {
                 "Only an organisation owner can do this."
             }
-            Self::SeeEmails | Self::RefundOrders | Self::ExportOrders | Self::RunBulkJobs => {
-                "Only an owner or finance can do this."
-            }
+            Self::SeeEmails | Self::RefundOrders | Self::ExportOrders => "Only an owner or finance can do this.",
             _ => "Your role does not allow this.",
         }
     }

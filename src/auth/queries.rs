@@ -249,3 +249,9 @@ pub fn clear_failures(conn: &mut DbConnection, email: &str, address: &str) -> Qu
     .execute(conn)?;
     Ok(())
 }
+
+/// Whether any user, active or not, in any organisation, has this address (addresses
+/// are unique: they are how people sign in).
+pub fn email_in_use(conn: &mut DbConnection, email: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(users::table.filter(users::email.eq(email)))).get_result(conn)
+}

@@ -89,3 +89,120 @@ pub fn create_user(conn: &mut DbConnection, tenant: &Tenant, new: &NewUser) -> Q
         Err(other) => Err(other),
     }
 }
+
+/// A user of the organisation as the team page lists them.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: super::Role,
+    pub deactivated_at: Option<i64>,
+    /// Assigned events (supervisors and stewards).
+    pub events: Vec<i64>,
+}
+
+impl Member {
+    pub fn is_active(&self) -> bool {
+        self.deactivated_at.is_none()
+    }
+}
+
+type MemberRow = (i64, String, String, String, Option<i64>);
+
+/// The organisation's users, by name, with their events: two queries.
+pub fn list_members(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<Member>> {
+    let org = tenant.organization_id();
+    let rows: Vec<MemberRow> = users::table
+        .filter(users::organization_id.eq(org))
+        .order((users::name, users::id))
+        .select((users::id, users::name, users::email, users::role, users::deactivated_at))
+        .load(conn)?;
+    let assigned: Vec<(i64, i64)> = user_events::table
+        .filter(user_events::organization_id.eq(org))
+        .select((user_events::user_id, user_events::event_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(id, name, email, role, deactivated_at)| {
+            let events = assigned.iter().filter(|(u, _)| *u == id).map(|(_, e)| *e).collect();
+            let role = super::Role::parse(&role)?;
+            Some(Member {
+                id,
+                name,
+                email,
+                role,
+                deactivated_at,
+                events,
+            })
+        })
+        .collect())
+}
+
+/// One user of the tenant's: `NotFound` for another organisation's, as for none.
+pub fn find_member(conn: &mut DbConnection, tenant: &Tenant, user_id: i64) -> QueryResult<Member> {
+    let (id, name, email, role, deactivated_at): MemberRow = users::table
+        .filter(users::organization_id.eq(tenant.organization_id()))
+        .filter(users::id.eq(user_id))
+        .select((users::id, users::name, users::email, users::role, users::deactivated_at))
+        .first(conn)?;
+    let events = user_events::table
+        .filter(user_events::organization_id.eq(tenant.organization_id()))
+        .filter(user_events::user_id.eq(user_id))
+        .select(user_events::event_id)
+        .load(conn)?;
+    let role = super::Role::parse(&role).ok_or(diesel::result::Error::NotFound)?;
+    Ok(Member {
+        id,
+        name,
+        email,
+        role,
+        deactivated_at,
+        events,
+    })
+}
+
+/// Active owners of the organisation.
+pub fn active_owners(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<i64> {
+    users::table
+        .filter(users::organization_id.eq(tenant.organization_id()))
+        .filter(users::role.eq(super::Role::Owner.as_str()))
+        .filter(users::deactivated_at.is_null())
+        .count()
+        .get_result(conn)
+}
+
+pub fn set_role(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, role: super::Role) -> QueryResult<()> {
+    diesel::update(of_tenant(tenant, user_id))
+        .set(users::role.eq(role.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deactivates (Some: when) or reactivates (None) the user.
+pub fn set_deactivated(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, at: Option<i64>) -> QueryResult<()> {
+    diesel::update(of_tenant(tenant, user_id))
+        .set(users::deactivated_at.eq(at))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_password_hash(conn: &mut DbConnection, tenant: &Tenant, user_id: i64, hash: &str) -> QueryResult<()> {
+    diesel::update(of_tenant(tenant, user_id))
+        .set(users::password_hash.eq(hash))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The tenant's user `user_id`, as a target for updates.
+fn of_tenant(
+    tenant: &Tenant,
+    user_id: i64,
+) -> diesel::dsl::Filter<
+    diesel::dsl::Filter<users::table, diesel::dsl::Eq<users::organization_id, i64>>,
+    diesel::dsl::Eq<users::id, i64>,
+> {
+    users::table
+        .filter(users::organization_id.eq(tenant.organization_id()))
+        .filter(users::id.eq(user_id))
+}

@@ -13,6 +13,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Hub, Render};
+use crate::scanning::{arrivals_fragments, ArrivalsCache};
 use crate::ui::html;
 
 /// How often an open dashboard is redrawn when nothing happens (the metrics cache lives
@@ -20,8 +21,7 @@ use crate::ui::html;
 const REDRAW_EVERY: Duration = Duration::from_secs(30);
 
 pub async fn show_dashboard(
-    pool: web::Data<Pool>,
-    metrics: web::Data<MetricsCache>,
+    (pool, metrics, arrivals): (web::Data<Pool>, web::Data<MetricsCache>, web::Data<ArrivalsCache>),
     user: CurrentUser,
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
@@ -29,12 +29,13 @@ pub async fn show_dashboard(
     user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
     let metrics = metrics.get_event_metrics(tenant, &event).await?;
+    let arrivals = arrivals.fresh(tenant, &event).await?;
     let dashboard = Dashboard {
         event: &event,
         metrics: &metrics,
         now: db::now_ms(),
     };
-    Ok(html(views::dashboard_page(&user.viewer(), &dashboard)))
+    Ok(html(views::dashboard_page(&user.viewer(), &dashboard, &arrivals)))
 }
 
 pub async fn dashboard_stream(
@@ -46,12 +47,14 @@ pub async fn dashboard_stream(
     user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&services.pool, tenant, event_id).await?;
     let hub = &services.hub;
-    // Velocity and the chart move with the clock too, not only with sales.
+    let arrivals = services.arrivals.clone().into_inner();
+    // Velocity, the charts and the forecast move with the clock too, not only with sales.
+    let redraw_every = REDRAW_EVERY.min(arrivals.every());
     let frames = hub.subscribe_with_clock(
         Channel::occupancy(&tenant, event_id),
         "dashboard",
-        render_dashboard(services.metrics.clone().into_inner(), tenant, event),
-        Some(REDRAW_EVERY),
+        render_dashboard(services.metrics.clone().into_inner(), arrivals, tenant, event),
+        Some(redraw_every),
     );
     let ended = services.sessions.ended(&user);
     Ok(sse_stream_until(hub.with_live_status(channel_frames(frames)), ended))
@@ -63,20 +66,28 @@ pub struct DashboardServices {
     pool: web::Data<Pool>,
     hub: web::Data<Hub>,
     metrics: web::Data<MetricsCache>,
+    arrivals: web::Data<ArrivalsCache>,
     sessions: web::Data<SessionWatch>,
 }
 
 /// Every live part of the dashboard, rendered once per coalesced update for everyone;
 /// each client is sent only the parts that changed for it.
-fn render_dashboard(metrics: Arc<MetricsCache>, tenant: Tenant, event: Event) -> Render {
-    render_with((metrics, Arc::new(event)), move |(metrics, event)| async move {
-        let metrics = metrics.get_event_metrics(tenant, &event).await?;
-        let dashboard = Dashboard {
-            event: &event,
-            metrics: &metrics,
-            now: db::now_ms(),
-        };
-        let parts = views::dashboard_parts(&dashboard).into_iter().map(Into::into).collect();
-        Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
-    })
+fn render_dashboard(metrics: Arc<MetricsCache>, arrivals: Arc<ArrivalsCache>, tenant: Tenant, event: Event) -> Render {
+    render_with(
+        (metrics, arrivals, Arc::new(event)),
+        move |(metrics, arrivals, event)| async move {
+            let metrics = metrics.get_event_metrics(tenant, &event).await?;
+            // At most `arrivals_every` old: the arrivals' parts change that often at most.
+            let arrivals = arrivals.recent(tenant, &event).await?;
+            let dashboard = Dashboard {
+                event: &event,
+                metrics: &metrics,
+                now: db::now_ms(),
+            };
+            let mut parts = views::dashboard_parts(&dashboard);
+            parts.extend(arrivals_fragments(&arrivals, &event.timezone));
+            let parts = parts.into_iter().map(Into::into).collect();
+            Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
+        },
+    )
 }

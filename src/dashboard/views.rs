@@ -10,6 +10,7 @@ use super::chart::{chart_figure, sales_chart};
 use super::model::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
 use crate::events::Event;
 use crate::paths;
+use crate::scanning::{arrivals_section, Arrivals, ArrivalsPushed};
 use crate::ui::components::{badge, count, local_time, Money};
 use crate::ui::layout::{self, Viewer};
 
@@ -35,7 +36,7 @@ fn sections(d: &Dashboard) -> [(&'static str, &'static str, Markup); 6] {
     ]
 }
 
-pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
+pub fn dashboard_page(viewer: &Viewer, d: &Dashboard, arrivals: &Arrivals) -> Markup {
     let event = d.event;
     let [occupancy, sales, revenue, velocity, chart, status] = sections(d);
     let section = |(id, heading, inside): (&str, &str, Markup)| {
@@ -74,6 +75,7 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard) -> Markup {
                     (section(revenue))
                     (section(velocity))
                     (section(chart))
+                    (arrivals_section(arrivals, &event.timezone, ArrivalsPushed::WithPage))
                 }
             }
         },

@@ -7,7 +7,7 @@ pub mod model;
 pub mod queries;
 
 pub use model::{EntryPolicy, Event, EventSales, Phase, TimeZone};
-pub use queries::{entry_policy, list_events, organization_timezone, set_entry_policy, tenant_of_event};
+pub use queries::{entry_policy, event_names, list_events, organization_timezone, set_entry_policy, tenant_of_event};
 
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;

@@ -87,3 +87,12 @@ pub fn organization_timezone(conn: &mut DbConnection, tenant: &Tenant) -> QueryR
         .select(organizations::timezone)
         .first(conn)
 }
+
+/// The tenant's events as (id, name), soonest first: what a chooser of events lists.
+pub fn event_names(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<(i64, String)>> {
+    events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .order((events::starts_at.desc(), events::id))
+        .select((events::id, events::name))
+        .load(conn)
+}

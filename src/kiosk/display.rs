@@ -1,5 +1,5 @@
-//! The kiosk display's live side: the link a token opens, the numbers it shows, and its
-//! stream, which follows the event's scans and ends, with a notice, the moment its link
+//! The kiosk display's live side: the link a token opens, the numbers and gate alerts
+//! it shows, and its stream, which follows the event's scans and ends, with a notice, the moment its link
 //! is revoked.
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
-use crate::scanning::{self, ScanCounters};
+use crate::scanning::{self, AlertScope, AlertsView, ScanCounters};
 
 const LINK_STATE: &str = "link-state";
 
@@ -55,6 +55,28 @@ pub async fn display(counters: &dyn ScanCounters, open: &OpenLink) -> Result<mau
     Ok(views::kiosk_display(&numbers))
 }
 
+/// Which alerts the kiosk shows: its gate's, or the whole event's.
+pub fn alert_scope(open: &OpenLink) -> AlertScope {
+    AlertScope {
+        tenant: open.link.tenant,
+        event_id: open.link.event_id,
+        timezone: *open.event.timezone,
+        gate_id: open.link.gate_id,
+    }
+}
+
+/// The alert lines as they stand now.
+pub async fn alert_lines(pool: &Pool, open: &OpenLink) -> Result<maud::Markup, AppError> {
+    let scope = alert_scope(open);
+    let alerts = scanning::load_alerts(pool, scope).await?;
+    Ok(scanning::kiosk_alerts(&AlertsView {
+        alerts: &alerts,
+        timezone: &scope.timezone,
+        now: crate::db::now_ms(),
+        can_acknowledge: false,
+    }))
+}
+
 /// The display redrawn on every (coalesced) scan of the event, until its link is revoked.
 pub fn display_stream(
     hub: &Hub,
@@ -63,6 +85,7 @@ pub fn display_stream(
     open: OpenLink,
 ) -> impl Stream<Item = Frame> + 'static {
     let link = open.link;
+    let alerts = scanning::kiosk_alert_frames(hub, pool, alert_scope(&open));
     let view = format!("kiosk-gate-{}", link.gate_id.unwrap_or(0));
     let render = render_with((counters, Arc::new(open)), |(counters, open)| async move {
         let markup = display(counters.as_ref(), &open).await?;
@@ -77,7 +100,7 @@ pub fn display_stream(
         "revocation",
         link_state(pool, link),
     ));
-    channel_frames(frames)
+    stream::select(channel_frames(frames), alerts)
         .take_until(revoked)
         .chain(stream::once(async move { notice }))
 }

@@ -97,9 +97,10 @@ pub async fn kiosk(
     let token = path.into_inner().0;
     let open = open_link(&pool, &token).await?;
     let shown = display::display(&**counters, &open).await?;
+    let alerts = display::alert_lines(&pool, &open).await?;
     Ok(html(views::kiosk_page(
         &open.event.name,
-        shown,
+        (shown, alerts),
         &paths::kiosk_stream(&token),
     )))
 }

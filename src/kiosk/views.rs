@@ -5,7 +5,7 @@ use maud::{html, Markup};
 use super::queries::KioskLink;
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::{Gate, Occupancy};
+use crate::scanning::{Gate, Occupancy, KIOSK_ALERTS_SSE_EVENT};
 use crate::ui::components::{count, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
@@ -77,7 +77,8 @@ pub struct KioskNumbers<'a> {
     pub gate_name: Option<&'a str>,
 }
 
-pub fn kiosk_page(event_name: &str, display: Markup, stream_url: &str) -> Markup {
+/// The page: the numbers and, below them, the gate's open alerts (both live).
+pub fn kiosk_page(event_name: &str, (display, alerts): (Markup, Markup), stream_url: &str) -> Markup {
     layout::kiosk_page(
         event_name,
         html! {
@@ -85,6 +86,7 @@ pub fn kiosk_page(event_name: &str, display: Markup, stream_url: &str) -> Markup
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
                 div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (display) }
+                div id="kiosk-alerts" aria-live="polite" sse-swap=(KIOSK_ALERTS_SSE_EVENT) { (alerts) }
             }
         },
     )

@@ -1,13 +1,15 @@
 //! Gate scans: the device API (`api/`), the admission rules (`admission/`), setting
 //! an event's entry policy (`entry_policy.rs`), the group-commit writer and what it
 //! publishes (`writer/`, `publish.rs`), the live counters (`counters/`), the scan-log
-//! feed (`feed/`), the scan monitor (`monitor/`), the gate anomaly alerts (`alerts/`)
-//! and the door lookup of one ticket (`door/`). Other features and the assembly use
-//! only what is re-exported here.
+//! feed (`feed/`), the scan monitor (`monitor/`), the arrivals both the monitor and the
+//! dashboard show (`arrivals/`), the door lookup of one ticket (`door/`) and the gate
+//! anomaly alerts (`alerts/`). Other features and the assembly use only what is
+//! re-exported here.
 
 mod admission;
-mod alerts;
+pub mod alerts;
 pub mod api;
+pub mod arrivals;
 mod counters;
 mod devices;
 pub mod door;
@@ -24,8 +26,16 @@ mod writer;
 pub use admission::record_batch;
 /// Gate alerts: what is open per event (`open_alerts`), for the monitor, kiosks and the
 /// overview; changes arrive as `UpdateKind::AlertChanged` on `Channel::alerts`.
-pub use alerts::{open_alerts, AlertKind, OpenAlert};
+pub use alerts::{
+    acknowledge_alert, alert_list, evaluate_all, kiosk_alert_frames, kiosk_alerts, load_alerts, monitor_alert_frames,
+    open_alerts, start_detector, Acknowledgement, AlertKind, AlertScope, AlertsView, Finding, OpenAlert,
+    CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
+};
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
+pub use arrivals::{
+    arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
+    ARRIVALS_SSE_EVENT,
+};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
 pub use entry_policy::{change_entry_policy, entry_policy_command, ChangedBy};

@@ -17,7 +17,7 @@ use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::redis_link::RedisLink;
 use crate::scanning::{
-    self, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
+    self, ArrivalsCache, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
 };
 use crate::webhooks::{self, WebhookWaker};
 
@@ -38,6 +38,8 @@ pub struct Services {
     pub scan_counters: web::Data<dyn ScanCounters>,
     pub scan_feed: web::Data<ScanFeed>,
     pub metrics: web::Data<MetricsCache>,
+    /// Each event's arrivals, computed at most every `arrivals_every` for all its pages.
+    pub arrivals: web::Data<ArrivalsCache>,
     pub device_tokens: web::Data<DeviceTokens>,
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
@@ -128,12 +130,14 @@ impl Services {
             settings.webhooks.alert_check_every,
             shutdown.clone(),
         );
+        crate::scanning::start_detector(pool.clone(), bus.clone(), settings.alert_check_every, shutdown.clone());
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });
         let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
+        let arrivals = ArrivalsCache::new(pool.clone(), gates.counters.clone(), settings.arrivals_every);
         let services = Self {
             pool: web::Data::new(pool),
             gate_pool: web::Data::new(GatePool(gate_pool)),
@@ -149,6 +153,7 @@ impl Services {
             scan_counters: web::Data::from(gates.counters),
             scan_feed: web::Data::from(gates.feed),
             metrics: web::Data::from(metrics),
+            arrivals: web::Data::new(arrivals),
             device_tokens: web::Data::new(DeviceTokens::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
@@ -180,6 +185,7 @@ impl Services {
             .app_data(self.scan_counters.clone())
             .app_data(self.scan_feed.clone())
             .app_data(self.metrics.clone())
+            .app_data(self.arrivals.clone())
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())

@@ -55,7 +55,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                     @if let Some(viewer) = viewer {
                         nav aria-label="Main" {
                             a href=(paths::EVENTS) { "Events" } a href=(paths::ORDERS) { "Orders" }
-                            @if viewer.is_owner { a href=(paths::AUDIT_LOG) { "Audit log" } a href=(paths::WEBHOOKS) { "Webhooks" } }
+                            @if viewer.is_owner { a href=(paths::TEAM) { "Team" } a href=(paths::AUDIT_LOG) { "Audit log" } a href=(paths::WEBHOOKS) { "Webhooks" } }
                         }
                         span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
                         form method="post" action=(paths::LOGOUT) {

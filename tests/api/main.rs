@@ -3,6 +3,7 @@
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
 mod architecture;
+mod arrivals;
 mod audit;
 mod auth;
 mod bad_input;
@@ -15,6 +16,8 @@ mod door;
 mod durability;
 mod entry_rules;
 mod faults;
+mod gate_alerts;
+mod gate_alerts_browser;
 mod gate_isolation;
 mod helpers;
 mod hostile_input;
@@ -43,5 +46,6 @@ mod shutdown;
 mod sign_in_throttle;
 mod slow_readers;
 mod sse;
+mod team;
 mod tenancy;
 mod webhooks;

@@ -93,6 +93,7 @@ async fn guard_plans(app: &TestApp) {
                 LONG_SCAN_BATCH,
             ),
             ("the dashboard metrics", seeded.dashboard(&mut conn), DASHBOARD),
+            ("the arrivals", seeded.arrivals(&mut conn), ARRIVALS),
             ("the order list", seeded.order_list(&mut conn), ORDER_LIST),
             (
                 "the order search",
@@ -199,6 +200,31 @@ const DASHBOARD: &[Expected] = &[
             "tickets_org_event_created",
             "tickets_org_event_created",
         )],
+    },
+];
+
+/// The arrivals' redraw: the scans grouped per minute from the covering index alone, and
+/// the tickets ever let in: the event's valid entries from the same index, each ticket
+/// then found by its key.
+const ARRIVALS: &[Expected] = &[
+    Expected {
+        what: "valid scans per minute, gate and direction",
+        marker: "scanned_at / 60000",
+        uses: &[uses("scans", "scans_org_event_arrivals", "scans_org_event_arrivals")],
+    },
+    Expected {
+        what: "the tickets ever let in, per ticket type",
+        marker: "AS admitted",
+        uses: &[
+            // PostgreSQL's generic plan merges the tickets by key with the event's scans
+            // in ticket order.
+            uses("tickets", PK, "tickets_pkey"),
+            uses(
+                "scans",
+                "scans_org_event_arrivals",
+                "scans_org_event_arrivals|scans_org_event_ticket",
+            ),
+        ],
     },
 ];
 
@@ -416,6 +442,12 @@ impl Seeded {
     fn dashboard(&self, conn: &mut DbConnection) -> Vec<String> {
         capture(conn, |c| {
             voelgoed::dashboard::metrics::compute(c, &self.tenant, &self.event, 500, db::now_ms()).unwrap();
+        })
+    }
+
+    fn arrivals(&self, conn: &mut DbConnection) -> Vec<String> {
+        capture(conn, |c| {
+            voelgoed::scanning::arrivals::load_arrivals(c, &self.tenant, &self.event, db::now_ms(), 500).unwrap();
         })
     }
 

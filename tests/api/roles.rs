@@ -123,6 +123,12 @@ const MATRIX: &[(&str, &str, Expected)] = &[
         "/events/{id}/kiosk-links/{link}/revoke",
         [401, 403, 303, 403, 404, 404],
     ),
+    // Owners and supervisors acknowledge; again is the same answer (idempotent).
+    (
+        "POST",
+        "/events/{id}/alerts/{alert}/acknowledge",
+        [401, 403, 303, 403, 303, 404],
+    ),
     ("GET", "/kiosk/{token}", [200, 200, 200, 200, 200, 200]),
     ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200, 200, 200]),
     ("GET", "/sse/events/{id}/occupancy", [401, 403, 200, 200, 200, 404]),
@@ -145,6 +151,15 @@ const MATRIX: &[(&str, &str, Expected)] = &[
         [401, 403, 303, 429, 429, 404],
     ),
     ("GET", "/audit", [401, 403, 403, 403, 200, 200]),
+    // The team is the owner's; the user in paths is one of A's (not an asker). The
+    // sweep's form names no role or name: a 400 for both owners, read before any user;
+    // B cannot reach A's user (the team tests post B a valid role: 404).
+    ("GET", "/team", [401, 403, 403, 403, 200, 200]),
+    ("POST", "/team", [401, 403, 403, 403, 400, 400]),
+    ("POST", "/team/{id}/role", [401, 403, 403, 403, 400, 400]),
+    ("POST", "/team/{id}/password", [401, 403, 403, 403, 200, 404]),
+    ("POST", "/team/{id}/deactivate", [401, 403, 403, 403, 303, 404]),
+    ("POST", "/team/{id}/reactivate", [401, 403, 403, 403, 303, 404]),
     // Bulk jobs: the sweep posts an export (owners and finance); B's job names A's
     // order, which it refuses as no such order. The job in paths is one of A's.
     ("POST", "/orders/jobs", [401, 403, 403, 303, 303, 303]),
@@ -177,9 +192,11 @@ struct Ids {
     void_order: i64,
     resend_order: i64,
     revoke_link: i64,
+    alert: i64,
     kiosk_token: String,
     webhook: i64,
     job: i64,
+    member: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -242,10 +259,29 @@ async fn webhook_endpoint_a(app: &TestApp) -> i64 {
     app.newest_id("webhook_endpoints").await
 }
 
+/// An open gate alert at a gate of org A's event.
+async fn open_alert_a(app: &TestApp) -> i64 {
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    app.db(move |conn| {
+        use diesel::RunQueryDsl;
+        let gate = voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, "Roles").unwrap();
+        diesel::sql_query(format!(
+            "INSERT INTO gate_alerts (organization_id, event_id, gate_id, kind, subject, started_at, last_seen_at, detail) \
+             VALUES ({}, {event}, {gate}, 'low_battery', 'device:0', 0, 0, 'roles')",
+            tenant.organization_id()
+        ))
+        .execute(conn)
+        .unwrap();
+    })
+    .await;
+    app.newest_id("gate_alerts").await
+}
+
 async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids: &Ids) -> u16 {
     let path = template
         .replace("{file}", "app.css")
         .replace("{link}", &ids.revoke_link.to_string())
+        .replace("{alert}", &ids.alert.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
         t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
@@ -253,6 +289,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         t if t.starts_with("/orders/{id}/void") => path.replace("{id}", &ids.void_order.to_string()),
         t if t.starts_with("/orders/{id}") => path.replace("{id}", &ids.refund_order.to_string()),
         t if t.starts_with("/settings/webhooks/{id}") => path.replace("{id}", &ids.webhook.to_string()),
+        t if t.starts_with("/team/{id}") => path.replace("{id}", &ids.member.to_string()),
         _ => path.replace("{id}", &ids.event.to_string()),
     };
     let path = if template == "/orders/{id}/refund" && method == "GET" {
@@ -294,6 +331,23 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         other => panic!("no request for {other}"),
     };
     builder.send().await.unwrap().status().as_u16()
+}
+
+/// A user of org A's whom the sweep may deactivate and give a new password.
+async fn team_member_a(app: &TestApp) -> i64 {
+    let tenant = app.fixture.org_a;
+    app.db(move |conn| {
+        voelgoed::provisioning::create_user_with_hash(
+            conn,
+            &tenant,
+            "member@a.test",
+            "Mo Member",
+            "!",
+            voelgoed::auth::Role::Steward,
+        )
+        .unwrap()
+    })
+    .await
 }
 
 /// A finished export job of organisation A's owner, of one order.
@@ -360,8 +414,10 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         void_order,
         resend_order,
         revoke_link,
+        alert: open_alert_a(&app).await,
         kiosk_token,
         webhook,
+        member: team_member_a(&app).await,
     };
 
     let routes = routes_in_the_route_table();
@@ -507,4 +563,63 @@ async fn supervisors_see_buyers_addresses_masked_and_finance_sees_them() {
             "{page}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_supervisor_lists_only_the_orders_of_their_events() {
+    let app = spawn_app().await;
+    let tenant = app.fixture.org_a;
+    let (other, other_type) = app
+        .db(move |conn| {
+            let now = voelgoed::db::now_ms();
+            let event = voelgoed::provisioning::NewEvent {
+                name: "Gamma Night",
+                venue: "Side Hall",
+                starts_at: now,
+                ends_at: now + 3_600_000,
+                timezone: "Europe/Amsterdam",
+                capacity: 100,
+                currency: "EUR",
+                sales_open_at: now - 1_000,
+            };
+            let id = voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap();
+            let ticket_type = voelgoed::provisioning::create_ticket_type(conn, &tenant, id, "Door", 1_000, 50).unwrap();
+            (id, ticket_type)
+        })
+        .await;
+    let now = voelgoed::db::now_ms();
+    let mine = crate::helpers::orders::place_a(&app, ("Mina Mine", "mina@example.com"), 1, now).await;
+    let theirs = crate::helpers::orders::place(
+        &app,
+        tenant,
+        other,
+        other_type,
+        ("Theo Theirs", "theo@example.com"),
+        1,
+        now,
+    )
+    .await;
+    let supervisor = app.signed_in("super@a.test").await;
+    let finance = app.signed_in("finance@a.test").await;
+
+    let list = app.page(&supervisor, "/orders").await;
+    assert!(list.contains(&mine.code) && !list.contains(&theirs.code));
+    assert!(!list.contains("Gamma Night"), "not even in the event chooser");
+    let asked = supervisor
+        .get(app.url(&format!("/orders?event={other}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 404);
+    let order = supervisor
+        .get(app.url(&format!("/orders/{}", theirs.id)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(order.status(), 404);
+    let all = app.page(&finance, "/orders").await;
+    assert!(
+        all.contains(&mine.code) && all.contains(&theirs.code),
+        "finance sees every event"
+    );
 }

@@ -117,11 +117,22 @@ async fn demo_seed_creates_the_documented_logins_once() {
     let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
     let page = app.page(&demo, "/events").await;
     assert!(page.contains("Voelgoed Summer Festival") && !page.contains("Kaapstad Jazz"));
+    // The door staff run the live event, and only that one.
+    for (email, password) in [
+        ("steward@demo.test", "demo-steward"),
+        ("supervisor@demo.test", "demo-supervisor"),
+    ] {
+        let staff = app.signed_in_as(email, password).await;
+        let page = app.page(&staff, "/events").await;
+        assert!(page.contains("Voelgoed Summer Festival"), "{email}");
+        assert!(!page.contains("Autumn Jazz Night"), "{email}");
+    }
+    assert!(logins.iter().any(|(email, _)| email == "finance@demo.test"));
 }
 
 /// `voelgoed demo` on `dir/demo.sqlite` (quiet simulator) until it serves, then ended
 /// with SIGTERM: whether it seeded, and the logins it printed ("  email / password  (…)").
-fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
+pub(crate) fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
     use std::io::{BufRead, BufReader};
     let mut demo = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
         .args(["demo", "--addr", "127.0.0.1:0", "--live-orders", "300"])

@@ -56,12 +56,14 @@ pub async fn list_orders(
 }
 
 impl Listing {
-    /// The page `query` asks for, with the addresses as `user` may see them.
+    /// The page `query` asks for, of the user's events, with the addresses as `user`
+    /// may see them.
     async fn read(pool: &Pool, user: &CurrentUser, query: &FilterQuery) -> Result<Self, AppError> {
-        let (tenant, parsed) = (user.tenant(), query.clone());
+        let (tenant, parsed) = (user.tenant(), of_users_events(query.clone(), user)?);
         let cursor = query.cursor(&tenant)?;
         let mut listing = with_db(pool, move |conn| Self::load(conn, &tenant, &parsed, cursor)).await?;
         super::search::mask_emails(&mut listing.page.lines, user);
+        listing.events.retain(|event| user.may_see_event(event.id));
         Ok(listing)
     }
 
@@ -173,6 +175,21 @@ pub struct ZonedFilter {
 }
 
 /// Reads the filter in the organisation's time zone (for the live rows and the export).
+/// The filter kept to the user's events: a supervisor's list shows one of their events
+/// at a time (the first when none is chosen; none of theirs: no orders), and another
+/// event is 404 as another organisation's. Owners and finance see every event.
+pub fn of_users_events(mut query: FilterQuery, user: &CurrentUser) -> Result<FilterQuery, AppError> {
+    let Some(assigned) = user.events().assigned() else {
+        return Ok(query);
+    };
+    match crate::forms::optional_id(query.event.as_deref(), "event")? {
+        Some(event) => user.require_event(event)?,
+        // No event has id 0: the list is empty.
+        None => query.event = Some(assigned.first().copied().unwrap_or(0).to_string()),
+    }
+    Ok(query)
+}
+
 pub async fn read_filter(pool: &Pool, tenant: Tenant, query: FilterQuery) -> Result<ZonedFilter, AppError> {
     with_db(pool, move |conn| {
         let timezone = labels::organization_timezone(conn, &tenant)?;

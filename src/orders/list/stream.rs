@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::changes;
 use super::filter::{FilterQuery, OrderFilter};
-use super::handlers::{read_filter, ZonedFilter};
+use super::handlers::{of_users_events, read_filter, ZonedFilter};
 use super::search::{self, NewOrders, OrderLine, PAGE_ROWS};
 use super::views;
 use crate::auth::{CurrentUser, Permission, SessionWatch};
@@ -65,7 +65,7 @@ pub async fn orders_stream(
     let (tenant, query) = (user.tenant(), query.into_inner());
     let shown_up_to = query.shown_up_to(&req)?;
     let changes_seen = query.changes_seen()?;
-    let ZonedFilter { timezone, filter } = read_filter(&pool, tenant, query.filter).await?;
+    let ZonedFilter { timezone, filter } = read_filter(&pool, tenant, of_users_events(query.filter, &user)?).await?;
     let ticks = hub.subscribe(Channel::orders(&tenant), "newest-order", newest_order(&pool, tenant));
     let live = LiveRows {
         pool: pool.get_ref().clone(),

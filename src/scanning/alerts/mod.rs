@@ -1,10 +1,25 @@
 //! Gate anomaly alerts: what counts as one (`rules.rs`, thresholds as named consts),
-//! the detector that evaluates live events off the scan path, the queries, and the
-//! views the scan monitor and the kiosk share. An alert's opening, acknowledgement and
-//! closing are published as `UpdateKind::AlertChanged` on `Channel::alerts`.
+//! the detector that evaluates live events off the scan path (`detector.rs` reading
+//! `activity.rs`, writing through `episodes.rs`), acknowledging (`acknowledge.rs`), and
+//! the views the scan monitor and the kiosk share (`views.rs`, live in `live.rs`). An
+//! alert's opening, acknowledgement and closing are published as
+//! `UpdateKind::AlertChanged` on `Channel::alerts`.
 
+mod acknowledge;
+mod activity;
+mod detector;
+mod episodes;
+pub mod handlers;
+mod live;
 pub mod model;
 pub mod queries;
+pub mod rules;
+mod views;
 
-pub use model::{AlertKind, OpenAlert};
+pub use acknowledge::{acknowledge_alert, Acknowledgement};
+pub use detector::{evaluate_all, start_detector};
+pub use episodes::CLEAR_AFTER_MS;
+pub use live::{kiosk_alert_frames, load_alerts, monitor_alert_frames, AlertScope};
+pub use model::{AlertKind, Finding, OpenAlert};
 pub use queries::open_alerts;
+pub use views::{acknowledge_form, alert_list, kiosk_alerts, AlertsView, ALERTS_SSE_EVENT, KIOSK_ALERTS_SSE_EVENT};

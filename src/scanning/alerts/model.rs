@@ -84,3 +84,14 @@ impl OpenAlert {
         self.acknowledged_at.is_some()
     }
 }
+
+/// A condition the detector found holding now at one gate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub kind: AlertKind,
+    pub gate_id: i64,
+    pub device_id: Option<i64>,
+    /// What within kind and gate it is about ("", "device:7", "ticket:42", "prefix:FAKE01").
+    pub subject: String,
+    pub detail: String,
+}

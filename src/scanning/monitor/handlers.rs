@@ -1,17 +1,21 @@
 //! `GET /events/{id}/scans` (the scan monitor) and `GET /sse/events/{id}/scans`.
 
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
-use futures_util::stream;
+use futures_util::{stream, Stream};
 use serde::Deserialize;
 
 use super::log_stream::{log_frames, LogScope};
 use super::panel::{render_panel, PanelData};
 use super::views;
 use crate::auth::{CurrentUser, Permission, SessionWatch};
-use crate::db::Pool;
+use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
-use crate::events::load_event;
-use crate::live::{channel_frames, sse_stream_until, Channel, Hub};
+use crate::events::{load_event, Event};
+use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
+use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
@@ -48,23 +52,25 @@ impl FilterQuery {
 }
 
 pub async fn scan_monitor(
-    (pool, counters): (web::Data<Pool>, web::Data<dyn ScanCounters>),
+    (pool, counters, arrivals): (web::Data<Pool>, web::Data<dyn ScanCounters>, web::Data<ArrivalsCache>),
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
-    let filter = query.parse()?;
-    let event = load_event(&pool, tenant, event_id).await?;
+    let (filter, event) = (query.parse()?, load_event(&pool, tenant, event_id).await?);
     let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
-    let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
+    let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
+    let arrivals = arrivals.fresh(tenant, &event).await?;
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,
         lines: &lines,
-        stream_url: &stream_url,
+        arrivals: &arrivals,
+        stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
+        alerts: alerts_view(&alerts, &event, &user),
         can_look_up: user.may(Permission::DoorLookup),
         can_see_dashboard: user.may(Permission::ViewDashboard),
         can_set_entry_policy: user.may(Permission::SetEntryPolicy),
@@ -79,11 +85,12 @@ type StreamServices = (
     web::Data<ScanFeed>,
     web::Data<dyn ScanCounters>,
     web::Data<SessionWatch>,
+    web::Data<ArrivalsCache>,
 );
 
 pub async fn scans_stream(
     req: HttpRequest,
-    (pool, hub, feed, counters, sessions): StreamServices,
+    (pool, hub, feed, counters, sessions, arrivals): StreamServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
@@ -98,13 +105,52 @@ pub async fn scans_stream(
         timezone,
         filter,
     };
-    let render = render_panel(&pool, counters.into_inner(), tenant, event);
-    let panel = hub.subscribe(Channel::scans(&tenant, event_id), views::PANEL_SSE_EVENT, render);
+    let alerts = alert_frames(&hub, &pool, &user, &event);
+    let panels = panel_frames(&hub, &pool, counters.into_inner(), arrivals.into_inner(), tenant, event);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    Ok(sse_stream_until(
-        hub.with_live_status(stream::select(channel_frames(panel), log)),
-        sessions.ended(&user),
-    ))
+    let frames = stream::select(stream::select(panels, log), alerts);
+    Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+}
+
+/// The open alerts as this viewer sees them on the first load.
+fn alerts_view<'a>(alerts: &'a [OpenAlert], event: &'a Event, user: &CurrentUser) -> AlertsView<'a> {
+    AlertsView {
+        alerts,
+        timezone: &event.timezone,
+        now: db::now_ms(),
+        can_acknowledge: user.may(Permission::AcknowledgeAlert),
+    }
+}
+
+/// The alert list, live, with buttons when this viewer may acknowledge.
+fn alert_frames(hub: &Hub, pool: &Pool, user: &CurrentUser, event: &Event) -> impl Stream<Item = Frame> {
+    let scope = alert_scope(user.tenant(), event);
+    monitor_alert_frames(hub, pool, scope, user.may(Permission::AcknowledgeAlert))
+}
+
+fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
+    AlertScope {
+        tenant,
+        event_id: event.id,
+        timezone: *event.timezone,
+        gate_id: None,
+    }
+}
+
+/// The counters panel and the arrivals, each rendered once per update for every monitor.
+fn panel_frames(
+    hub: &Hub,
+    pool: &Pool,
+    counters: Arc<dyn ScanCounters>,
+    arrivals: Arc<ArrivalsCache>,
+    tenant: Tenant,
+    event: Event,
+) -> impl Stream<Item = Frame> {
+    let channel = Channel::scans(&tenant, event.id);
+    let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
+    let render = render_panel(pool, counters, tenant, event);
+    let panel = hub.subscribe(channel, views::PANEL_SSE_EVENT, render);
+    stream::select(channel_frames(panel), chart)
 }
 
 /// Where the monitor's log stood when it lost its connection.

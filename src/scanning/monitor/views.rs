@@ -7,6 +7,8 @@ use maud::{html, Markup};
 use super::entry_policy::{policy_form, policy_line};
 use crate::events::{EntryPolicy, Event};
 use crate::paths;
+use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
+use crate::scanning::arrivals::{arrivals_section, Arrivals, Pushed};
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::DeviceStatus;
@@ -38,9 +40,12 @@ pub struct MonitorPage<'a> {
     pub panel: Panel<'a>,
     pub filter: &'a LogFilter,
     pub lines: &'a [ScanLine],
+    pub arrivals: &'a Arrivals,
     pub stream_url: &'a str,
     pub can_manage_kiosks: bool,
     pub can_set_entry_policy: bool,
+    /// The open alerts, and whether this viewer may acknowledge them.
+    pub alerts: AlertsView<'a>,
     /// The door lookup (supervisors, stewards, owners).
     pub can_look_up: bool,
     /// The event's dashboard (not stewards: it shows revenue).
@@ -64,9 +69,11 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
+                (alerts_section(page, viewer))
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
                     (scan_panel(panel))
                 }
+                (arrivals_section(page.arrivals, &event.timezone, Pushed::Own))
                 section aria-labelledby="scan-log-heading" {
                     h2 id="scan-log-heading" { "Scan log" }
                     (filter_form(event.id, panel.gates, panel.devices, page.filter))
@@ -75,6 +82,18 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
             }
         },
     )
+}
+
+/// The open alerts: a polite live region; a new alert inside it is announced once.
+fn alerts_section(page: &MonitorPage, viewer: &Viewer) -> Markup {
+    let view = &page.alerts;
+    html! {
+        section aria-labelledby="alerts-heading" {
+            h2 id="alerts-heading" { "Alerts" }
+            @if view.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
+            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) { (alert_list(view)) }
+        }
+    }
 }
 
 /// Occupancy, gate cards and the device table: pushed whole, coalesced.

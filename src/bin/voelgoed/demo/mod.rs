@@ -1,7 +1,11 @@
 //! `voelgoed demo` and `voelgoed seed`: demo data, bulk benchmark data and the
 //! simulator that keeps the demo alive.
 
+pub mod anomalies;
+pub mod arrival_curve;
 pub mod bulk;
+pub mod history;
+pub mod logins;
 pub mod seed;
 pub mod simulator;
 

@@ -1,22 +1,20 @@
-//! The demo data set: "Demo Events" (owner and supervisor) and "Other Org", each with a
+//! The demo data set: "Demo Events" (its four roles: `logins.rs`) and "Other Org", each with a
 //! past, a live and a future event; the live one of Demo Events with ~20,000 orders and
-//! a crowd already inside.
+//! a crowd already inside (arrived along the arrival curve); the past events with their
+//! whole scan history (`history`).
 
 use diesel::prelude::*;
 use rand::Rng;
 
 use super::bulk::{EventToFill, OrderWriter, TypeToFill};
+use super::history;
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::db::schema::{organizations, scans, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
 use voelgoed::provisioning::{self, NewEvent};
 use voelgoed::with_backend;
 
-pub const LOGINS: &[(&str, &str, &str)] = &[
-    ("owner@demo.test", "demo-owner", "owner, Demo Events"),
-    ("supervisor@demo.test", "demo-supervisor", "supervisor, Demo Events"),
-    ("owner@other.test", "other-owner", "owner, Other Org"),
-];
+pub use super::logins::LOGINS;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
@@ -27,7 +25,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     if existing > 0 {
         return Ok(false);
     }
-    let (demo, owner) = seed_logins(conn)?;
+    let (demo, owner, door_staff) = super::logins::seed_logins(conn)?;
     let now = db::now_ms();
     let mut writer = OrderWriter::new(conn)?;
     let festival = DemoEvent {
@@ -45,6 +43,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
         gates: &["North", "South", "VIP"],
     };
     let mut live = festival.create(conn, &demo)?;
+    super::logins::assign_event(conn, &demo, &door_staff, live.event_id)?;
     fill(&mut writer, conn, &demo, &mut live, owner, live_orders, 0.5)?;
     let jazz = DemoEvent {
         name: "Autumn Jazz Night",
@@ -57,6 +56,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     };
     let mut past = jazz.create(conn, &demo)?;
     fill(&mut writer, conn, &demo, &mut past, owner, 900, 0.0)?;
+    history::seed_past_event(conn, &demo, past.event_id)?;
     let gala = DemoEvent {
         name: "New Year's Eve Gala",
         venue: "Beurs van Berlage",
@@ -71,29 +71,6 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     seed_other_organization(conn, &mut writer, now)?;
     writer.finish(conn)?;
     Ok(true)
-}
-
-/// The demo organisation with its documented logins (README): the organisation and
-/// its owner's user id.
-fn seed_logins(conn: &mut DbConnection) -> anyhow::Result<(Tenant, i64)> {
-    let demo = provisioning::create_organization(conn, "Demo Events", "Europe/Amsterdam")?;
-    let owner = provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "owner@demo.test",
-        "Dana Owner",
-        &hash_password("demo-owner")?,
-        Role::Owner,
-    )?;
-    provisioning::create_user_with_hash(
-        conn,
-        &demo,
-        "supervisor@demo.test",
-        "Sam Supervisor",
-        &hash_password("demo-supervisor")?,
-        Role::Supervisor,
-    )?;
-    Ok((demo, owner))
 }
 
 /// A second organisation in another time zone and currency, whose data the demo's
@@ -137,6 +114,9 @@ fn seed_other_organization(conn: &mut DbConnection, writer: &mut OrderWriter, no
                 0.0
             },
         )?;
+        if starts_at < now - DAY {
+            history::seed_past_event(conn, &other, created.event_id)?;
+        }
     }
     Ok(())
 }
@@ -231,12 +211,15 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         return Ok(());
     }
     let now = db::now_ms();
+    let starts_at = voelgoed::events::queries::find_event(conn, tenant, event_id)?.starts_at;
+    // Along the arrival curve since doors opened, so the chart shows doors, a peak, a tail.
+    let arrived = history::arrival_times(starts_at, now, tickets.len());
     let rows: Vec<_> = tickets
         .iter()
         .enumerate()
         .map(|(n, (ticket_id, code))| {
             let device = devices[n % devices.len()];
-            let at = now - 90 * 60_000 + (n as i64 * 5_000_000 / tickets.len() as i64).min(89 * 60_000);
+            let at = arrived[n];
             (
                 scans::organization_id.eq(tenant.organization_id()),
                 scans::event_id.eq(event_id),
@@ -262,7 +245,7 @@ fn admit(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, tickets: &[(i6
         for (n, (ticket_id, _)) in tickets.iter().enumerate() {
             diesel::update(tickets::table.find(ticket_id))
                 .set((
-                    tickets::inside_since.eq(now - 60 * 60_000),
+                    tickets::inside_since.eq(arrived[n]),
                     tickets::inside_gate_id.eq(devices[n % devices.len()].gate_id),
                 ))
                 .execute(conn)?;

@@ -1,12 +1,14 @@
 //! The demo's simulator: buyers buy tickets and ticket holders come and go through the
 //! gates of every event that is on now, at configurable rates, through the same
-//! functions and bus updates as real sales and scans.
+//! functions and bus updates as real sales and scans. The scan rate follows the arrival
+//! curve's hourly cycle from each event's start (`arrival_curve`): a surge, a peak, a lull.
 
 use std::time::Duration;
 
 use diesel::prelude::*;
 use rand::Rng;
 
+use super::arrival_curve::{exit_share, rate_factor, PEAK_FACTOR};
 use voelgoed::db::schema::{events, orders, ticket_types, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
 use voelgoed::error::with_db;
@@ -24,6 +26,7 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
     let started = std::time::Instant::now();
     for n in 0u64.. {
         tick.tick().await;
+        super::anomalies::stage(&services, n).await;
         if n % 50 == 0 {
             let minutes = started.elapsed().as_secs() / 60;
             let bus = services.bus.clone();
@@ -36,7 +39,8 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
             }
         }
         sale_credit += orders_per_second / ticks_per_second;
-        scan_credit += scans_per_second / ticks_per_second;
+        // Drawn at the peak rate; each scan is kept as the event's curve says (thinning).
+        scan_credit += scans_per_second * PEAK_FACTOR / ticks_per_second;
         let (sales, scans) = (sale_credit.floor() as u32, scan_credit.floor() as u32);
         sale_credit -= f64::from(sales);
         scan_credit -= f64::from(scans);
@@ -62,12 +66,12 @@ pub async fn run(services: Services, orders_per_second: f64, scans_per_second: f
     }
 }
 
-/// (organisation, event) of every event that has started and not ended.
-fn events_on_now(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(i64, i64)>> {
+/// (organisation, event, start) of every event that has started and not ended.
+fn events_on_now(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(i64, i64, i64)>> {
     events::table
         .filter(events::starts_at.le(now))
         .filter(events::ends_at.ge(now))
-        .select((events::organization_id, events::id))
+        .select((events::organization_id, events::id, events::starts_at))
         .load(conn)
 }
 
@@ -77,7 +81,7 @@ fn report_devices(conn: &mut DbConnection, bus: &dyn Bus, minutes: u64) -> Query
     let now = db::now_ms();
     let live = events_on_now(conn, now)?;
     let mut rng = rand::rng();
-    for (org, event_id) in live {
+    for (org, event_id, _) in live {
         let tenant = Tenant::authenticated(org);
         let devices = gate_devices(conn, &tenant, event_id)?;
         let heartbeats: Vec<Heartbeat> = devices
@@ -109,13 +113,17 @@ fn simulate(conn: &mut DbConnection, bus: &dyn Bus, sales: u32, scans: u32) -> Q
     }
     let mut rng = rand::rng();
     for _ in 0..sales {
-        let (org, event_id) = live[rng.random_range(0..live.len())];
+        let (org, event_id, _) = live[rng.random_range(0..live.len())];
         walk_up_sale(conn, bus, &Tenant::authenticated(org), event_id, &mut rng)?;
     }
     for _ in 0..scans {
-        let (org, event_id) = live[rng.random_range(0..live.len())];
+        let (org, event_id, starts_at) = live[rng.random_range(0..live.len())];
+        if !rng.random_bool(rate_factor(now - starts_at) / PEAK_FACTOR) {
+            continue;
+        }
         let tenant = Tenant::authenticated(org);
-        if let Some((device, attempt)) = scan(conn, &tenant, event_id, &mut rng)? {
+        let exits = exit_share(now - starts_at);
+        if let Some((device, attempt)) = scan(conn, &tenant, event_id, exits, &mut rng)? {
             gate_scans.push((tenant, device, attempt));
         }
     }
@@ -159,11 +167,13 @@ fn walk_up_sale(
     Ok(())
 }
 
-/// A ticket holder at a gate: mostly entries, some exits, now and then a bad code.
+/// A ticket holder at a gate: mostly someone not yet inside coming in, `exits` of the
+/// time someone inside going out, now and then a ticket shown twice or a bad code.
 fn scan(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
+    exits: f64,
     rng: &mut impl Rng,
 ) -> QueryResult<Option<(GateDevice, ScanAttempt)>> {
     let devices = gate_devices(conn, tenant, event_id)?;
@@ -172,18 +182,20 @@ fn scan(
     }
     // The first device stays silent (see report_devices).
     let device = devices[rng.random_range(devices.len().min(1)..devices.len())];
-    let code = if rng.random_bool(0.02) {
-        "NOT-A-TICKET".to_string()
-    } else {
-        match random_ticket(conn, tenant, event_id, rng)? {
-            Some(code) => code,
-            None => return Ok(None),
-        }
-    };
-    let direction = if rng.random_bool(0.1) {
+    let direction = if rng.random_bool(exits) {
         Direction::Out
     } else {
         Direction::In
+    };
+    // Out: someone inside; in: someone outside, or (a duplicate) someone inside.
+    let inside = direction == Direction::Out || rng.random_bool(0.02);
+    let code = if rng.random_bool(0.02) {
+        "NOT-A-TICKET".to_string()
+    } else {
+        match random_ticket(conn, tenant, event_id, inside, rng)? {
+            Some(code) => code,
+            None => return Ok(None),
+        }
     };
     let attempt = ScanAttempt {
         device_scan_id: format!("sim-{}", voelgoed::auth::random_token()),
@@ -194,11 +206,13 @@ fn scan(
     Ok(Some((device, attempt)))
 }
 
-/// A ticket of the event picked at random through its order ids (cheap on big events).
+/// A ticket of the event, inside or not, picked at random through its order ids
+/// (cheap on big events).
 fn random_ticket(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
+    inside: bool,
     rng: &mut impl Rng,
 ) -> QueryResult<Option<String>> {
     let org = tenant.organization_id();
@@ -210,10 +224,16 @@ fn random_ticket(
     let (Some(low), Some(high)) = (low, high) else {
         return Ok(None);
     };
-    tickets::table
+    let mut query = tickets::table
         .filter(tickets::organization_id.eq(org))
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::order_id.ge(rng.random_range(low..=high)))
+        .into_boxed();
+    query = match inside {
+        true => query.filter(tickets::inside_since.is_not_null()),
+        false => query.filter(tickets::inside_since.is_null()),
+    };
+    query
         .order(tickets::order_id)
         .select(tickets::code)
         .first(conn)

@@ -1,0 +1,1 @@
+DROP INDEX scans_org_event_arrivals;

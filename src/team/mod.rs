@@ -1,0 +1,13 @@
+//! The team page (`/team`, owners only): the organisation's users with their roles,
+//! events and status; adding a user (with a generated password shown once), changing a
+//! role or the events of a supervisor or steward, deactivating (their sessions and live
+//! streams end at once) and reactivating, and setting a new password (shown once; the
+//! old sessions end). Every change is audited; the last active owner cannot be demoted
+//! or deactivated.
+
+mod form;
+pub mod handlers;
+mod members;
+mod views;
+
+pub use members::new_password;
