@@ -21,6 +21,10 @@ pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
 pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
 pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
 pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
+/// `POST`: an owner sets the event's entry policy.
+pub const ENTRY_POLICY: Pattern = "/events/{id}/entry-policy";
+/// Every live event of the viewer's at once (the live part of `/events`).
+pub const EVENTS_OVERVIEW_STREAM: Pattern = "/sse/events/overview";
 /// One ticket by its code (`?code=`), with its scan history: the door lookup.
 pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
@@ -45,10 +49,10 @@ pub const AUDIT_LOG: Pattern = "/audit";
 
 /// The team page (owners): users, their roles and events.
 pub const TEAM: Pattern = "/team";
-pub const TEAM_MEMBER_ROLE: Pattern = "/team/{id}/role";
-pub const TEAM_MEMBER_PASSWORD: Pattern = "/team/{id}/password";
-pub const TEAM_MEMBER_DEACTIVATE: Pattern = "/team/{id}/deactivate";
-pub const TEAM_MEMBER_REACTIVATE: Pattern = "/team/{id}/reactivate";
+pub const TEAM_ROLE: Pattern = "/team/{id}/role";
+pub const TEAM_PASSWORD: Pattern = "/team/{id}/password";
+pub const TEAM_DEACTIVATE: Pattern = "/team/{id}/deactivate";
+pub const TEAM_REACTIVATE: Pattern = "/team/{id}/reactivate";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -87,6 +91,14 @@ pub fn scan_monitor(event: i64) -> String {
 
 pub fn scan_monitor_stream(event: i64) -> String {
     format!("/sse/events/{event}/scans")
+}
+
+pub fn entry_policy(event: i64) -> String {
+    format!("/events/{event}/entry-policy")
+}
+
+pub fn events_overview_stream() -> String {
+    EVENTS_OVERVIEW_STREAM.to_owned()
 }
 
 pub fn door_lookup(event: i64) -> String {
@@ -217,6 +229,8 @@ mod tests {
             (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
             (door_lookup(7), fill(DOOR_LOOKUP, &["7"])),
             (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
+            (entry_policy(7), fill(ENTRY_POLICY, &["7"])),
+            (events_overview_stream(), fill(EVENTS_OVERVIEW_STREAM, &[])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
@@ -224,10 +238,10 @@ mod tests {
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
-            (team_member_role(7), fill(TEAM_MEMBER_ROLE, &["7"])),
-            (team_member_password(7), fill(TEAM_MEMBER_PASSWORD, &["7"])),
-            (team_member_deactivate(7), fill(TEAM_MEMBER_DEACTIVATE, &["7"])),
-            (team_member_reactivate(7), fill(TEAM_MEMBER_REACTIVATE, &["7"])),
+            (team_member_role(7), fill(TEAM_ROLE, &["7"])),
+            (team_member_password(7), fill(TEAM_PASSWORD, &["7"])),
+            (team_member_deactivate(7), fill(TEAM_DEACTIVATE, &["7"])),
+            (team_member_reactivate(7), fill(TEAM_REACTIVATE, &["7"])),
             (webhook(7), fill(WEBHOOK, &["7"])),
             (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),

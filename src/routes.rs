@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files, team, webhooks};
+use crate::{dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -21,7 +21,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::LOGOUT_EVERYWHERE,
             web::post().to(signin::handlers::logout_everywhere),
         )
-        .route(paths::EVENTS, web::get().to(events::handlers::list_events))
+        .route(paths::EVENTS, web::get().to(overview::handlers::list_events))
+        .route(
+            paths::EVENTS_OVERVIEW_STREAM,
+            web::get().to(overview::handlers::overview_stream),
+        )
         .route(
             paths::EVENT_DASHBOARD,
             web::get().to(dashboard::handlers::show_dashboard),
@@ -29,6 +33,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             paths::SCAN_MONITOR,
             web::get().to(scanning::monitor::handlers::scan_monitor),
+        )
+        .route(
+            paths::ENTRY_POLICY,
+            web::post().to(scanning::monitor::entry_policy::set_entry_policy),
         )
         .route(paths::DOOR_LOOKUP, web::get().to(scanning::door::door_lookup))
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
@@ -65,17 +73,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // The team (owners).
         .route(paths::TEAM, web::get().to(team::handlers::show_team))
         .route(paths::TEAM, web::post().to(team::handlers::add_member))
-        .route(paths::TEAM_MEMBER_ROLE, web::post().to(team::handlers::change_member))
+        .route(paths::TEAM_ROLE, web::post().to(team::handlers::change_member))
+        .route(paths::TEAM_PASSWORD, web::post().to(team::handlers::set_password))
         .route(
-            paths::TEAM_MEMBER_PASSWORD,
-            web::post().to(team::handlers::set_password),
-        )
-        .route(
-            paths::TEAM_MEMBER_DEACTIVATE,
+            paths::TEAM_DEACTIVATE,
             web::post().to(team::handlers::deactivate_member),
         )
         .route(
-            paths::TEAM_MEMBER_REACTIVATE,
+            paths::TEAM_REACTIVATE,
             web::post().to(team::handlers::reactivate_member),
         )
         .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))

@@ -1,6 +1,6 @@
 //! The audit log: one entry for every organiser action that changes something or signs
 //! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices,
-//! webhook endpoints),
+//! webhook endpoints, entry policies),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -30,6 +30,7 @@ pub enum Action {
     WebhookDisabled,
     WebhookEnabled,
     WebhookDeleted,
+    EntryPolicyChanged,
     UserAdded,
     /// A user's role or events changed.
     UserChanged,
@@ -39,7 +40,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 21] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -55,6 +56,7 @@ impl Action {
         Self::WebhookDisabled,
         Self::WebhookEnabled,
         Self::WebhookDeleted,
+        Self::EntryPolicyChanged,
         Self::UserAdded,
         Self::UserChanged,
         Self::UserDeactivated,
@@ -79,6 +81,7 @@ impl Action {
             Self::WebhookDisabled => "webhook-disabled",
             Self::WebhookEnabled => "webhook-enabled",
             Self::WebhookDeleted => "webhook-deleted",
+            Self::EntryPolicyChanged => "entry-policy-changed",
             Self::UserAdded => "user-added",
             Self::UserChanged => "user-changed",
             Self::UserDeactivated => "user-deactivated",
@@ -108,6 +111,7 @@ impl Action {
             Self::WebhookDisabled => "Webhook endpoint disabled",
             Self::WebhookEnabled => "Webhook endpoint enabled",
             Self::WebhookDeleted => "Webhook endpoint deleted",
+            Self::EntryPolicyChanged => "Entry policy changed",
             Self::UserAdded => "User added",
             Self::UserChanged => "Role or events changed",
             Self::UserDeactivated => "User deactivated",
@@ -125,6 +129,7 @@ pub enum Subject {
     KioskLink(i64),
     Device(i64),
     Webhook(i64),
+    Event(i64),
 }
 
 impl Subject {
@@ -135,6 +140,7 @@ impl Subject {
             Self::KioskLink(id) => ("kiosk_link", id),
             Self::Device(id) => ("device", id),
             Self::Webhook(id) => ("webhook", id),
+            Self::Event(id) => ("event", id),
         }
     }
 }
