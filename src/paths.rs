@@ -50,10 +50,10 @@ pub const AUDIT_LOG: Pattern = "/audit";
 
 /// The team page (owners): users, their roles and events.
 pub const TEAM: Pattern = "/team";
-pub const TEAM_MEMBER_ROLE: Pattern = "/team/{id}/role";
-pub const TEAM_MEMBER_PASSWORD: Pattern = "/team/{id}/password";
-pub const TEAM_MEMBER_DEACTIVATE: Pattern = "/team/{id}/deactivate";
-pub const TEAM_MEMBER_REACTIVATE: Pattern = "/team/{id}/reactivate";
+pub const TEAM_ROLE: Pattern = "/team/{id}/role";
+pub const TEAM_PASSWORD: Pattern = "/team/{id}/password";
+pub const TEAM_DEACTIVATE: Pattern = "/team/{id}/deactivate";
+pub const TEAM_REACTIVATE: Pattern = "/team/{id}/reactivate";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -244,10 +244,10 @@ mod tests {
             (order_refund(7), fill(ORDER_REFUND, &["7"])),
             (order_void(7), fill(ORDER_VOID, &["7"])),
             (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
-            (team_member_role(7), fill(TEAM_MEMBER_ROLE, &["7"])),
-            (team_member_password(7), fill(TEAM_MEMBER_PASSWORD, &["7"])),
-            (team_member_deactivate(7), fill(TEAM_MEMBER_DEACTIVATE, &["7"])),
-            (team_member_reactivate(7), fill(TEAM_MEMBER_REACTIVATE, &["7"])),
+            (team_member_role(7), fill(TEAM_ROLE, &["7"])),
+            (team_member_password(7), fill(TEAM_PASSWORD, &["7"])),
+            (team_member_deactivate(7), fill(TEAM_DEACTIVATE, &["7"])),
+            (team_member_reactivate(7), fill(TEAM_REACTIVATE, &["7"])),
             (webhook(7), fill(WEBHOOK, &["7"])),
             (webhook_disable(7), fill(WEBHOOK_DISABLE, &["7"])),
             (webhook_enable(7), fill(WEBHOOK_ENABLE, &["7"])),

@@ -77,17 +77,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         // The team (owners).
         .route(paths::TEAM, web::get().to(team::handlers::show_team))
         .route(paths::TEAM, web::post().to(team::handlers::add_member))
-        .route(paths::TEAM_MEMBER_ROLE, web::post().to(team::handlers::change_member))
+        .route(paths::TEAM_ROLE, web::post().to(team::handlers::change_member))
+        .route(paths::TEAM_PASSWORD, web::post().to(team::handlers::set_password))
         .route(
-            paths::TEAM_MEMBER_PASSWORD,
-            web::post().to(team::handlers::set_password),
-        )
-        .route(
-            paths::TEAM_MEMBER_DEACTIVATE,
+            paths::TEAM_DEACTIVATE,
             web::post().to(team::handlers::deactivate_member),
         )
         .route(
-            paths::TEAM_MEMBER_REACTIVATE,
+            paths::TEAM_REACTIVATE,
             web::post().to(team::handlers::reactivate_member),
         )
         .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
