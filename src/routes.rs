@@ -56,6 +56,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::SCAN_MONITOR_STREAM,
             web::get().to(scanning::monitor::handlers::scans_stream),
         )
+        .configure(order_desk_routes)
+        .configure(team_and_webhook_routes)
+        .service(
+            web::scope(paths::API)
+                .app_data(scanning::api::json_config())
+                .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
+                .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
+                .default_service(web::to(api_not_found)),
+        )
+        .default_service(web::to(not_found));
+}
+
+/// The order desk: the list, bulk jobs, one order and its changes, the audit log.
+fn order_desk_routes(cfg: &mut web::ServiceConfig) {
+    cfg
         // Order management.
         .route(paths::ORDERS, web::get().to(crate::orders::list::list_orders))
         .route(paths::ORDERS_CSV, web::get().to(crate::orders::export::export_orders))
@@ -74,6 +89,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(crate::orders::order::resend_confirmation),
         )
         .route(paths::AUDIT_LOG, web::get().to(crate::audit::handlers::show_audit_log))
+        .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream));
+}
+
+/// Owners' settings: the team and signed webhooks.
+fn team_and_webhook_routes(cfg: &mut web::ServiceConfig) {
+    cfg
         // The team (owners).
         .route(paths::TEAM, web::get().to(team::handlers::show_team))
         .route(paths::TEAM, web::post().to(team::handlers::add_member))
@@ -87,7 +108,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::TEAM_REACTIVATE,
             web::post().to(team::handlers::reactivate_member),
         )
-        .route(paths::ORDERS_STREAM, web::get().to(crate::orders::list::orders_stream))
         // Signed webhooks.
         .route(paths::WEBHOOKS, web::get().to(webhooks::handlers::list_webhooks))
         .route(paths::WEBHOOKS, web::post().to(webhooks::handlers::add_webhook))
@@ -104,15 +124,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::WEBHOOK_DELETE,
             web::post().to(webhooks::handlers::delete_webhook),
         )
-        .route(paths::WEBHOOK_TEST, web::post().to(webhooks::handlers::test_webhook))
-        .service(
-            web::scope(paths::API)
-                .app_data(scanning::api::json_config())
-                .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
-                .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
-                .default_service(web::to(api_not_found)),
-        )
-        .default_service(web::to(not_found));
+        .route(paths::WEBHOOK_TEST, web::post().to(webhooks::handlers::test_webhook));
 }
 
 async fn api_not_found() -> Result<HttpResponse, crate::error::ApiError> {
