@@ -16,6 +16,7 @@ pub mod http_error;
 pub mod kiosk;
 pub mod live;
 pub mod orders;
+pub mod overview;
 pub mod paths;
 pub mod provisioning;
 pub mod quota;

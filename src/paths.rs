@@ -21,6 +21,12 @@ pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
 pub const EVENT_DASHBOARD_STREAM: Pattern = "/sse/events/{id}/occupancy";
 pub const SCAN_MONITOR: Pattern = "/events/{id}/scans";
 pub const SCAN_MONITOR_STREAM: Pattern = "/sse/events/{id}/scans";
+/// `POST`: an owner sets the event's entry policy.
+pub const ENTRY_POLICY: Pattern = "/events/{id}/entry-policy";
+/// Every live event of the viewer's at once (the live part of `/events`).
+pub const EVENTS_OVERVIEW_STREAM: Pattern = "/sse/events/overview";
+/// One ticket by its code (`?code=`), with its scan history: the door lookup.
+pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
@@ -78,6 +84,18 @@ pub fn scan_monitor(event: i64) -> String {
 
 pub fn scan_monitor_stream(event: i64) -> String {
     format!("/sse/events/{event}/scans")
+}
+
+pub fn entry_policy(event: i64) -> String {
+    format!("/events/{event}/entry-policy")
+}
+
+pub fn events_overview_stream() -> String {
+    EVENTS_OVERVIEW_STREAM.to_owned()
+}
+
+pub fn door_lookup(event: i64) -> String {
+    format!("/events/{event}/door")
 }
 
 pub fn kiosk_links(event: i64) -> String {
@@ -186,7 +204,10 @@ mod tests {
             (event_dashboard_stream(7), fill(EVENT_DASHBOARD_STREAM, &["7"])),
             (scan_monitor(7), fill(SCAN_MONITOR, &["7"])),
             (scan_monitor_stream(7), fill(SCAN_MONITOR_STREAM, &["7"])),
+            (door_lookup(7), fill(DOOR_LOOKUP, &["7"])),
             (kiosk_links(7), fill(KIOSK_LINKS, &["7"])),
+            (entry_policy(7), fill(ENTRY_POLICY, &["7"])),
+            (events_overview_stream(), fill(EVENTS_OVERVIEW_STREAM, &[])),
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),

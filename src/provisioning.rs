@@ -9,6 +9,7 @@ use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::{hash_password, random_token, token_hash, Role};
 use crate::db::schema::{devices, events, gates, organizations, ticket_types};
 use crate::db::{self, DbConnection, Pool, Tenant};
+use crate::events::tenant_of_event;
 use crate::with_backend;
 
 pub fn create_organization(conn: &mut DbConnection, name: &str, timezone: &str) -> QueryResult<Tenant> {
@@ -233,18 +234,6 @@ pub fn set_gate_ticket_types(pool: &Pool, event_id: i64, gate: &str, ticket_type
         [] => format!("gate {gate} admits every ticket type"),
         types => format!("gate {gate} admits ticket types {types:?}"),
     })
-}
-
-/// The organisation an event belongs to, for commands given only an event id.
-fn tenant_of_event(conn: &mut DbConnection, event_id: i64) -> anyhow::Result<Tenant> {
-    let org: Option<i64> = events::table
-        .filter(events::id.eq(event_id))
-        .select(events::organization_id)
-        .first(conn)
-        .optional()?;
-    Ok(Tenant::authenticated(
-        org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?,
-    ))
 }
 
 /// Revokes a scanning device: its token is refused from now on (within the 2 s a proven

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, paths, scanning, signin, static_files, webhooks};
+use crate::{dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, webhooks};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -21,7 +21,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::LOGOUT_EVERYWHERE,
             web::post().to(signin::handlers::logout_everywhere),
         )
-        .route(paths::EVENTS, web::get().to(events::handlers::list_events))
+        .route(paths::EVENTS, web::get().to(overview::handlers::list_events))
+        .route(
+            paths::EVENTS_OVERVIEW_STREAM,
+            web::get().to(overview::handlers::overview_stream),
+        )
         .route(
             paths::EVENT_DASHBOARD,
             web::get().to(dashboard::handlers::show_dashboard),
@@ -30,6 +34,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             paths::SCAN_MONITOR,
             web::get().to(scanning::monitor::handlers::scan_monitor),
         )
+        .route(
+            paths::ENTRY_POLICY,
+            web::post().to(scanning::monitor::entry_policy::set_entry_policy),
+        )
+        .route(paths::DOOR_LOOKUP, web::get().to(scanning::door::door_lookup))
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))

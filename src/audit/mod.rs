@@ -1,6 +1,6 @@
 //! The audit log: one entry for every organiser action that changes something or signs
 //! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices,
-//! webhook endpoints),
+//! webhook endpoints, entry policies),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -30,10 +30,11 @@ pub enum Action {
     WebhookDisabled,
     WebhookEnabled,
     WebhookDeleted,
+    EntryPolicyChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -49,6 +50,7 @@ impl Action {
         Self::WebhookDisabled,
         Self::WebhookEnabled,
         Self::WebhookDeleted,
+        Self::EntryPolicyChanged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -68,6 +70,7 @@ impl Action {
             Self::WebhookDisabled => "webhook-disabled",
             Self::WebhookEnabled => "webhook-enabled",
             Self::WebhookDeleted => "webhook-deleted",
+            Self::EntryPolicyChanged => "entry-policy-changed",
         }
     }
 
@@ -92,6 +95,7 @@ impl Action {
             Self::WebhookDisabled => "Webhook endpoint disabled",
             Self::WebhookEnabled => "Webhook endpoint enabled",
             Self::WebhookDeleted => "Webhook endpoint deleted",
+            Self::EntryPolicyChanged => "Entry policy changed",
         }
     }
 }
@@ -104,6 +108,7 @@ pub enum Subject {
     KioskLink(i64),
     Device(i64),
     Webhook(i64),
+    Event(i64),
 }
 
 impl Subject {
@@ -114,6 +119,7 @@ impl Subject {
             Self::KioskLink(id) => ("kiosk_link", id),
             Self::Device(id) => ("device", id),
             Self::Webhook(id) => ("webhook", id),
+            Self::Event(id) => ("event", id),
         }
     }
 }

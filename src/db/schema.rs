@@ -67,6 +67,7 @@ diesel::table! {
         currency -> Text,
         sales_open_at -> BigInt,
         created_at -> BigInt,
+        entry_policy -> Text,
     }
 }
 
@@ -120,6 +121,7 @@ diesel::table! {
         created_at -> BigInt,
         inside_since -> Nullable<BigInt>,
         inside_gate_id -> Nullable<BigInt>,
+        last_entered_at -> Nullable<BigInt>,
     }
 }
 
@@ -314,6 +316,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Gate anomaly alerts: one row per episode, open while `closed_at` is NULL.
+    gate_alerts (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        gate_id -> BigInt,
+        device_id -> Nullable<BigInt>,
+        kind -> Text,
+        subject -> Text,
+        started_at -> BigInt,
+        last_seen_at -> BigInt,
+        detail -> Text,
+        acknowledged_at -> Nullable<BigInt>,
+        acknowledged_by -> Nullable<BigInt>,
+        closed_at -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(user_events -> users (user_id));
@@ -356,6 +377,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_alerts,
     bulk_jobs,
     bulk_job_orders,
+    gate_alerts,
 );
 
 // Order management (refunds and audit entries name the user who acted).
@@ -364,3 +386,6 @@ diesel::joinable!(audit_log -> users (user_id));
 
 // Bulk jobs: a job's orders.
 diesel::joinable!(bulk_job_orders -> bulk_jobs (job_id));
+
+// Gate alerts: the gate an alert is at.
+diesel::joinable!(gate_alerts -> gates (gate_id));

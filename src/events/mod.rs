@@ -1,14 +1,13 @@
-//! Events: the organisation's event list (`GET /events`), the event model with its time
-//! zone, and loading one event for the pages about it (the dashboard, the scan monitor,
-//! kiosks).
+//! Events: the event model with its time zone and entry policy, the organisation's
+//! events (listed by `overview/` at `GET /events`), and loading one event for the pages
+//! about it (the dashboard, the scan monitor, kiosks). `GET /` sends to the list.
 
 pub mod handlers;
 pub mod model;
 pub mod queries;
-mod views;
 
-pub use model::{Event, EventSales, Phase, TimeZone};
-pub use queries::organization_timezone;
+pub use model::{EntryPolicy, Event, EventSales, Phase, TimeZone};
+pub use queries::{entry_policy, list_events, organization_timezone, set_entry_policy, tenant_of_event};
 
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;

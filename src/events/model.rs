@@ -1,6 +1,7 @@
 //! The events' domain model: an event, where it stands in time, and the time zone its
 //! (and an organisation's) local times are read in, stored as its IANA name and parsed
-//! once at load: an unknown zone in the database is a load error, never UTC in disguise.
+//! once at load: an unknown zone in the database is a load error, never UTC in disguise;
+//! and its entry policy (who may come in again).
 
 use chrono_tz::Tz;
 use diesel::prelude::*;
@@ -59,6 +60,59 @@ pub struct Event {
     pub capacity: i64,
     pub currency: String,
     pub sales_open_at: i64,
+    pub entry_policy: EntryPolicy,
+}
+
+/// Who may come in again, per event (`events.entry_policy`); decided at the gate by
+/// `scanning::admission::rules`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = Text)]
+pub enum EntryPolicy {
+    /// After an exit the ticket is valid again.
+    Reentry,
+    /// One entry only: an entry after an exit is refused.
+    NoReentry,
+    /// One entry per calendar day in the event's time zone.
+    OncePerDay,
+}
+
+crate::stored_as_text!(EntryPolicy);
+
+impl EntryPolicy {
+    pub const ALL: [EntryPolicy; 3] = [Self::Reentry, Self::NoReentry, Self::OncePerDay];
+
+    /// As stored, and as forms, the CLI and the audit log spell it.
+    pub fn as_stored(&self) -> &'static str {
+        match self {
+            Self::Reentry => "reentry",
+            Self::NoReentry => "no-reentry",
+            Self::OncePerDay => "once-per-day",
+        }
+    }
+
+    /// In words, for the console.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Reentry => "Re-entry allowed",
+            Self::NoReentry => "No re-entry",
+            Self::OncePerDay => "Once per day",
+        }
+    }
+
+    fn from_stored(raw: &str) -> Result<Self, String> {
+        raw.parse()
+    }
+}
+
+impl std::str::FromStr for EntryPolicy {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|policy| policy.as_stored() == raw)
+            .ok_or_else(|| format!("entry policy must be reentry, no-reentry or once-per-day, not {raw:?}"))
+    }
 }
 
 /// Where an event stands in time.
@@ -99,5 +153,14 @@ mod tests {
         assert_eq!(TimeZone::from_stored(zone.as_stored()), Ok(zone));
         assert!(TimeZone::from_stored("Mars/Olympus_Mons").is_err());
         assert!(TimeZone::from_stored("").is_err());
+    }
+
+    #[test]
+    fn an_entry_policy_survives_its_stored_form_and_an_unknown_one_is_refused() {
+        for policy in EntryPolicy::ALL {
+            assert_eq!(EntryPolicy::from_stored(policy.as_stored()), Ok(policy));
+        }
+        assert_eq!("no-reentry".parse(), Ok(EntryPolicy::NoReentry));
+        assert!("sometimes".parse::<EntryPolicy>().is_err());
     }
 }

@@ -3,7 +3,7 @@
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
-use super::model::{Event, EventSales, TimeZone};
+use super::model::{EntryPolicy, Event, EventSales, TimeZone};
 use crate::db::schema::{events, organizations, tickets};
 use crate::db::{DbConnection, Tenant};
 
@@ -40,6 +40,44 @@ pub fn find_event(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> Qu
         .filter(events::id.eq(event_id))
         .select(Event::as_select())
         .first(conn)
+}
+
+/// One of the tenant's events' entry policy as it stands now.
+pub fn entry_policy(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<EntryPolicy> {
+    events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .filter(events::id.eq(event_id))
+        .select(events::entry_policy)
+        .first(conn)
+}
+
+/// Sets one of the tenant's events' entry policy; the policy it replaced (`NotFound`
+/// for another organisation's event, like a missing one).
+pub fn set_entry_policy(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    policy: EntryPolicy,
+) -> QueryResult<EntryPolicy> {
+    let old = entry_policy(conn, tenant, event_id)?;
+    diesel::update(events::table)
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .filter(events::id.eq(event_id))
+        .set(events::entry_policy.eq(policy))
+        .execute(conn)?;
+    Ok(old)
+}
+
+/// The organisation an event belongs to, for commands given only an event id.
+pub fn tenant_of_event(conn: &mut DbConnection, event_id: i64) -> anyhow::Result<Tenant> {
+    let org: Option<i64> = events::table
+        .filter(events::id.eq(event_id))
+        .select(events::organization_id)
+        .first(conn)
+        .optional()?;
+    Ok(Tenant::authenticated(
+        org.ok_or_else(|| anyhow::anyhow!("there is no event {event_id}"))?,
+    ))
 }
 
 /// The organisation's time zone: lists of its orders and audit entries read dates in it.

@@ -17,6 +17,10 @@ pub enum UpdateKind {
     SessionEnded,
     /// A bulk job processed some of its orders (or finished).
     BulkJobProgressed,
+    /// An event's settings changed (its entry policy): the pages showing them redraw.
+    EventChanged,
+    /// A gate alert of an event opened, was acknowledged or closed (on `Channel::alerts`).
+    AlertChanged,
 }
 
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]

@@ -38,6 +38,12 @@ impl Channel {
         Self(format!("scans:org:{}:event:{event_id}", tenant.organization_id()))
     }
 
+    /// An event's gate alerts: opened, acknowledged, closed (`UpdateKind::AlertChanged`).
+    /// The scan monitor, the event's kiosks and the overview follow it.
+    pub fn alerts(tenant: &Tenant, event_id: i64) -> Self {
+        Self(format!("alerts:org:{}:event:{event_id}", tenant.organization_id()))
+    }
+
     /// One kiosk link: carries its revocation to its open streams.
     pub fn kiosk_link(tenant: &Tenant, link_id: i64) -> Self {
         Self(format!("kiosk:org:{}:link:{link_id}", tenant.organization_id()))

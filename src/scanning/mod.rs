@@ -1,14 +1,19 @@
-//! Gate scans: the device API (`api/`), the admission rules (`admission/`), the
-//! group-commit writer and what it publishes (`writer/`, `publish.rs`), the live
-//! counters (`counters/`), the scan-log feed (`feed/`) and the scan monitor
-//! (`monitor/`), and the arrivals both the monitor and the dashboard show
-//! (`arrivals/`). Other features and the assembly use only what is re-exported here.
+//! Gate scans: the device API (`api/`), the admission rules (`admission/`), setting
+//! an event's entry policy (`entry_policy.rs`), the group-commit writer and what it
+//! publishes (`writer/`, `publish.rs`), the live counters (`counters/`), the scan-log
+//! feed (`feed/`), the scan monitor (`monitor/`), the gate anomaly alerts (`alerts/`),
+//! the door lookup of one ticket (`door/`) and the arrivals both the monitor and the
+//! dashboard show (`arrivals/`). Other features and the assembly use only what is
+//! re-exported here.
 
 mod admission;
+mod alerts;
 pub mod api;
 pub mod arrivals;
 mod counters;
 mod devices;
+pub mod door;
+mod entry_policy;
 mod feed;
 pub mod model;
 pub mod monitor;
@@ -19,6 +24,9 @@ mod writer;
 /// The admission decision as the scan writer runs it (one device's batch, inside its
 /// transaction), for the query-plan guard.
 pub use admission::record_batch;
+/// Gate alerts: what is open per event (`open_alerts`), for the monitor, kiosks and the
+/// overview; changes arrive as `UpdateKind::AlertChanged` on `Channel::alerts`.
+pub use alerts::{open_alerts, AlertKind, OpenAlert};
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use arrivals::{
     arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
@@ -26,6 +34,7 @@ pub use arrivals::{
 };
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};
+pub use entry_policy::{change_entry_policy, entry_policy_command, ChangedBy};
 pub use feed::ScanFeed;
 pub use model::{Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use publish::Publisher;

@@ -117,6 +117,10 @@ pub enum Reason {
     NotInside,
     /// An entry of a ticket that is inside already.
     AlreadyInside(Admitted),
+    /// An entry after an exit, where the event allows no re-entry.
+    NoReentry,
+    /// A second entry on one day, where the event allows one a day.
+    AlreadyEnteredToday,
 }
 
 impl Reason {
@@ -135,6 +139,8 @@ impl Reason {
             Self::Ticket(status) => status.refusal().unwrap_or("ticket is not valid").into(),
             Self::TypeNotAllowed => "ticket type not allowed at this gate".into(),
             Self::NotInside => "not inside: no entry to exit from".into(),
+            Self::NoReentry => "no re-entry".into(),
+            Self::AlreadyEnteredToday => "already entered today".into(),
             Self::AlreadyInside(admitted) => format!(
                 "already inside: admitted at {}, {}",
                 admitted.gate,

@@ -53,6 +53,8 @@ pub struct Services {
     /// Begun on SIGTERM: live streams end, workers stop.
     pub shutdown: web::Data<Shutdown>,
     pub sessions: web::Data<SessionWatch>,
+    /// Door lookups per user (a rate, per instance).
+    pub door_lookups: web::Data<crate::scanning::door::DoorLookups>,
 }
 
 /// The background workers, which finish (giving back what they claimed) once
@@ -159,6 +161,7 @@ impl Services {
             redis: redis.map(web::Data::from),
             shutdown: web::Data::new(shutdown),
             sessions: web::Data::new(sessions),
+            door_lookups: web::Data::new(Default::default()),
         };
         Ok((
             services,
@@ -188,7 +191,8 @@ impl Services {
             .app_data(self.webhooks.clone())
             .app_data(self.bulk_jobs.clone())
             .app_data(self.shutdown.clone())
-            .app_data(self.sessions.clone());
+            .app_data(self.sessions.clone())
+            .app_data(self.door_lookups.clone());
         if let Some(redis) = &self.redis {
             cfg.app_data(redis.clone());
         }

@@ -104,10 +104,17 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("POST", "/logout", [401, 303, 303, 303, 303, 303]),
     ("POST", "/logout/everywhere", [401, 303, 303, 303, 303, 303]),
     ("GET", "/events", [401, 200, 200, 200, 200, 200]),
+    // Each viewer's own live events (B streams its own).
+    ("GET", "/sse/events/overview", [401, 200, 200, 200, 200, 200]),
     // The dashboard shows revenue: no steward.
     ("GET", "/events/{id}", [401, 403, 200, 200, 200, 404]),
     // The door: no finance.
     ("GET", "/events/{id}/scans", [401, 200, 200, 403, 200, 404]),
+    // The door lookup (the sweep names no code: the form): not finance, who needs none.
+    ("GET", "/events/{id}/door", [401, 200, 200, 403, 200, 404]),
+    // Owners only. The sweep's form names no policy: a 400 for A's owner, after the
+    // event is found.
+    ("POST", "/events/{id}/entry-policy", [401, 403, 403, 403, 400, 404]),
     ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     // The supervisor revokes the link; after that it is no longer there to revoke.
@@ -458,6 +465,7 @@ async fn an_event_not_assigned_is_404_to_its_supervisor_and_steward_as_another_o
         format!("/events/{other}"),
         format!("/events/{other}/scans"),
         format!("/events/{other}/kiosk-links"),
+        format!("/events/{other}/door"),
         format!("/sse/events/{other}/occupancy"),
         format!("/sse/events/{other}/scans"),
     ];

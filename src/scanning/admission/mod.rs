@@ -1,6 +1,7 @@
 //! The admission decision: is this ticket let in (or out) at this gate, now? The rules
 //! are plain functions on plain data (`rules.rs`, unit-tested); `queries.rs` loads what
-//! they need and stores what they decided; `moves.rs` changes who is inside.
+//! they need and stores what they decided; `moves.rs` changes who is inside, under the
+//! event's entry policy.
 
 mod moves;
 mod queries;
@@ -14,8 +15,8 @@ use rules::Slot;
 
 /// Decides and records a device's batch, in order; a scan id this device sent before
 /// gets its first answer again. What can be read up front (earlier answers, the
-/// tickets, the gate's allowed types) is read once per batch and the new scans are
-/// written with one multi-row INSERT; the tickets move in one or two conditional
+/// tickets, the gate's allowed types, the event's entry rules) is read once per batch
+/// and the new scans are written with one multi-row INSERT; the tickets move in one or two conditional
 /// UPDATEs. Call inside a write transaction.
 pub fn record_batch(
     conn: &mut DbConnection,
@@ -26,6 +27,7 @@ pub fn record_batch(
     let earlier = queries::previous_answers(conn, device, attempts)?;
     let tickets = queries::tickets_by_code(conn, tenant, attempts)?;
     let allowed = queries::allowed_ticket_types(conn, tenant, device.gate_id)?;
+    let entry = queries::entry_rules(conn, tenant, device.event_id)?;
     let (slots, new) = rules::plan(attempts, &earlier);
     let checked = new
         .into_iter()
@@ -34,7 +36,7 @@ pub fn record_batch(
             (attempt, rules::precheck(device, ticket, &allowed))
         })
         .collect();
-    let decided = moves::move_tickets(conn, device, checked)?;
+    let decided = moves::move_tickets(conn, device, &entry, checked)?;
     let ids = queries::insert_scans(conn, tenant, device, &decided)?;
     Ok(slots
         .into_iter()

@@ -7,17 +7,19 @@
 use diesel::prelude::*;
 
 use super::queries::where_admitted;
-use super::rules::{self, Checked, Decision, Moved};
+use super::rules::{self, Checked, Decision, EntryRules, Moved};
 use crate::db::{ColumnType, DbConnection, Placeholders, JSON_ROWS_FROM};
 use crate::scanning::model::{Direction, GateDevice, ScanAttempt};
 
-/// Admits and lets out the checked tickets, in the batch's order. When no ticket
+/// Admits and lets out the checked tickets, in the batch's order, under the event's
+/// entry rules (checked by the admitting UPDATE itself). When no ticket
 /// appears twice, all entries are one conditional UPDATE and all exits another;
 /// otherwise each scan is its own conditional UPDATE, so an entry followed by an exit
 /// of the same ticket in one batch is decided in sequence.
 pub fn move_tickets<'a>(
     conn: &mut DbConnection,
     device: GateDevice,
+    entry: &EntryRules,
     checked: Vec<(&'a ScanAttempt, Checked)>,
 ) -> QueryResult<Vec<(&'a ScanAttempt, Decision)>> {
     if rules::moves_in_sequence(&checked) {
@@ -25,10 +27,10 @@ pub fn move_tickets<'a>(
             .into_iter()
             .map(|(attempt, check)| {
                 let moved = match &check {
-                    Ok(ticket_id) => move_together(conn, device, &[(attempt, *ticket_id)])?,
+                    Ok(ticket_id) => move_together(conn, device, entry, &[(attempt, *ticket_id)])?,
                     Err(_) => Moved::default(),
                 };
-                Ok((attempt, rules::decide(attempt, check, &moved)))
+                Ok((attempt, rules::decide(attempt, check, &moved, entry)))
             })
             .collect();
     }
@@ -36,34 +38,44 @@ pub fn move_tickets<'a>(
         .iter()
         .filter_map(|(attempt, check)| check.as_ref().ok().map(|ticket_id| (*attempt, *ticket_id)))
         .collect();
-    let moved = move_together(conn, device, &wanted)?;
+    let moved = move_together(conn, device, entry, &wanted)?;
     Ok(checked
         .into_iter()
-        .map(|(attempt, check)| (attempt, rules::decide(attempt, check, &moved)))
+        .map(|(attempt, check)| (attempt, rules::decide(attempt, check, &moved, entry)))
         .collect())
 }
 
 /// Moves distinct tickets at once: one UPDATE for the entries, one for the exits, and
 /// for entries refused, where their holders were let in.
-fn move_together(conn: &mut DbConnection, device: GateDevice, wanted: &[(&ScanAttempt, i64)]) -> QueryResult<Moved> {
+fn move_together(
+    conn: &mut DbConnection,
+    device: GateDevice,
+    entry: &EntryRules,
+    wanted: &[(&ScanAttempt, i64)],
+) -> QueryResult<Moved> {
     let going = |direction: Direction| wanted.iter().filter(move |(attempt, _)| attempt.direction == direction);
-    let entries: Vec<(i64, i64)> = going(Direction::In)
-        .map(|(attempt, ticket_id)| (*ticket_id, attempt.scanned_at))
+    let entries: Vec<Entry> = going(Direction::In)
+        .map(|(attempt, ticket_id)| (*ticket_id, attempt.scanned_at, entry.entered_before(attempt.scanned_at)))
         .collect();
     let exits: Vec<i64> = going(Direction::Out).map(|(_, ticket_id)| *ticket_id).collect();
     let admitted = admit_all(conn, device.gate_id, &entries)?;
     let left = let_out_all(conn, &exits)?;
     let refused: Vec<i64> = entries
         .iter()
-        .map(|(ticket_id, _)| *ticket_id)
+        .map(|(ticket_id, ..)| *ticket_id)
         .filter(|ticket_id| !admitted.contains(ticket_id))
         .collect();
     let inside = where_admitted(conn, &refused)?;
     Ok(Moved { admitted, left, inside })
 }
 
-/// Admits every ticket not inside yet, at its scan's time; the ids it admitted.
-fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> QueryResult<TicketIds> {
+/// An entry to make: the ticket, its scan's time, and the instant its last entry must
+/// precede (`EntryRules::entered_before`).
+type Entry = (i64, i64, i64);
+
+/// Admits every ticket not inside yet whose last entry was before its bound, at its
+/// scan's time (kept as its last entry); the ids it admitted.
+fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[Entry]) -> QueryResult<TicketIds> {
     if entries.is_empty() {
         return Ok(TicketIds::new());
     }
@@ -73,35 +85,58 @@ fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> Q
     let mut params = Placeholders::for_connection(conn);
     let gate = params.placeholder();
     let rows = params.json_rows("e");
-    let (ticket, at) = (
+    let (ticket, at, bound) = (
         params.field("e", 0, ColumnType::BigInt),
         params.field("e", 1, ColumnType::BigInt),
+        params.field("e", 2, ColumnType::BigInt),
     );
     let sql = format!(
-        "UPDATE tickets SET inside_since = {at}, inside_gate_id = {gate} FROM {rows} \
-         WHERE tickets.id = {ticket} AND tickets.inside_since IS NULL RETURNING tickets.id"
+        "UPDATE tickets SET inside_since = {at}, last_entered_at = {at}, inside_gate_id = {gate} FROM {rows} \
+         WHERE tickets.id = {ticket} AND (tickets.last_entered_at IS NULL OR tickets.last_entered_at < {bound}) \
+         AND tickets.inside_since IS NULL RETURNING tickets.id"
     );
     returned_ids(conn, &sql, Some(gate_id), Binds::Json(as_json(entries)?))
 }
 
 /// `admit_all` for a few tickets, each value its own bind (cheaper than the JSON rows
 /// for a handful; quadratic in SQLite's code generator for hundreds).
-fn admit_few(conn: &mut DbConnection, gate_id: i64, entries: &[(i64, i64)]) -> QueryResult<TicketIds> {
+fn admit_few(conn: &mut DbConnection, gate_id: i64, entries: &[Entry]) -> QueryResult<TicketIds> {
     let mut params = Placeholders::for_connection(conn);
-    let mut binds = Vec::with_capacity(entries.len() * 3 + 1);
-    let mut sql = String::from("UPDATE tickets SET inside_since = CASE id");
-    for (ticket_id, at) in entries {
-        sql.push_str(&format!(" WHEN {} THEN {}", params.placeholder(), params.placeholder()));
-        binds.extend([*ticket_id, *at]);
-    }
+    let mut binds = Vec::with_capacity(entries.len() * 7 + 1);
+    let at = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
+    let last = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
     let gate = params.placeholder();
-    let list = params.list(entries.len());
-    sql.push_str(&format!(
-        " END, inside_gate_id = {gate} WHERE inside_since IS NULL AND id IN ({list}) RETURNING id"
-    ));
     binds.push(gate_id);
-    binds.extend(entries.iter().map(|(ticket_id, _)| *ticket_id));
+    let list = params.list(entries.len());
+    binds.extend(entries.iter().map(|entry| entry.0));
+    // The policy's bound only where it can refuse: under re-entry the statement is as before.
+    let bound = match entries.iter().any(|entry| entry.2 != i64::MAX) {
+        true => {
+            let bound = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.2);
+            format!(" AND (last_entered_at IS NULL OR last_entered_at < {bound})")
+        }
+        false => String::new(),
+    };
+    let sql = format!(
+        "UPDATE tickets SET inside_since = {at}, last_entered_at = {last}, inside_gate_id = {gate} \
+         WHERE inside_since IS NULL AND id IN ({list}){bound} RETURNING id"
+    );
     returned_ids(conn, &sql, None, Binds::Ids(binds))
+}
+
+/// `CASE id WHEN ? THEN ? … END`: one value per ticket of the entries, bound in order.
+fn case_by_ticket(
+    params: &mut Placeholders,
+    binds: &mut Vec<i64>,
+    entries: &[Entry],
+    value: fn(&Entry) -> i64,
+) -> String {
+    let mut case = String::from("CASE id");
+    for entry in entries {
+        case.push_str(&format!(" WHEN {} THEN {}", params.placeholder(), params.placeholder()));
+        binds.extend([entry.0, value(entry)]);
+    }
+    case + " END"
 }
 
 /// Lets out every ticket that is inside; the ids it let out. The unary `+` keeps the

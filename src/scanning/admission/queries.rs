@@ -1,13 +1,14 @@
 //! What the admission rules read, and how their decisions are stored: earlier answers
-//! to the batch's scan ids, the batch's tickets, the gate's allowed ticket types, where
+//! to the batch's scan ids, the batch's tickets, the event's entry rules, the gate's
+//! allowed ticket types, where
 //! refused tickets were let in, and the one multi-row INSERT of the new scans.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::rules::{Decision, TicketAtGate};
-use crate::db::schema::{gate_ticket_types, gates, scans, tickets};
+use super::rules::{Decision, EntryRules, TicketAtGate};
+use crate::db::schema::{events, gate_ticket_types, gates, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::orders::TicketStatus;
 use crate::scanning::model::{Admitted, GateDevice, Reason, RecordedScan, ScanAttempt, ScanResult};
@@ -96,6 +97,16 @@ pub fn tickets_by_code(
             (code, ticket)
         })
         .collect())
+}
+
+/// The event's entry policy and time zone, as they stand now (read with every batch).
+pub fn entry_rules(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<EntryRules> {
+    let (policy, timezone) = events::table
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .filter(events::id.eq(event_id))
+        .select((events::entry_policy, events::timezone))
+        .first(conn)?;
+    Ok(EntryRules { policy, timezone })
 }
 
 /// The ticket types a gate lets in; empty means every type.

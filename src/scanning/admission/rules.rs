@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::events::{EntryPolicy, TimeZone};
 use crate::orders::TicketStatus;
 use crate::scanning::model::{Admitted, Direction, GateDevice, Reason, ScanAttempt, ScanResult};
 
@@ -129,7 +130,7 @@ pub struct Moved {
 /// The decision for one scan once the tickets have moved: an entry that moved its
 /// ticket is valid, one that did not found it inside (a duplicate); an exit that did
 /// not move its ticket had no entry to exit from.
-pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved) -> Decision {
+pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved, rules: &EntryRules) -> Decision {
     let ticket_id = match check {
         Err(refused) => return refused,
         Ok(ticket_id) => ticket_id,
@@ -137,150 +138,69 @@ pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved) -> Decision 
     match attempt.direction {
         Direction::In if moved.admitted.contains(&ticket_id) => Decision::valid(ticket_id),
         Direction::In => {
-            let admitted = moved.inside.get(&ticket_id).cloned().unwrap_or(Admitted {
-                at: attempt.scanned_at,
-                gate: String::new(),
-            });
-            Decision::refused(Reason::AlreadyInside(admitted), Some(ticket_id))
+            let reason = match (moved.inside.get(&ticket_id), rules.refusal()) {
+                (Some(admitted), _) => Reason::AlreadyInside(admitted.clone()),
+                (None, Some(refusal)) => refusal,
+                (None, None) => Reason::AlreadyInside(Admitted {
+                    at: attempt.scanned_at,
+                    gate: String::new(),
+                }),
+            };
+            Decision::refused(reason, Some(ticket_id))
         }
         Direction::Out if moved.left.contains(&ticket_id) => Decision::valid(ticket_id),
         Direction::Out => Decision::refused(Reason::NotInside, Some(ticket_id)),
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The event's entry rules, read with each batch (never cached, so a change governs the
+/// next batch of every device on every instance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EntryRules {
+    pub policy: EntryPolicy,
+    pub timezone: TimeZone,
+}
 
-    const DEVICE: GateDevice = GateDevice {
-        device_id: 1,
-        gate_id: 2,
-        event_id: 3,
+impl EntryRules {
+    /// Today's behaviour: after an exit the ticket is valid again.
+    #[cfg(test)]
+    pub const REENTRY: EntryRules = EntryRules {
+        policy: EntryPolicy::Reentry,
+        timezone: TimeZone::UTC,
     };
 
-    fn ticket(status: TicketStatus) -> TicketAtGate {
-        TicketAtGate {
-            id: 10,
-            event_id: 3,
-            status,
-            ticket_type_id: 7,
+    /// An entry scanned at `scanned_at` lets in a ticket (not inside) only when its last
+    /// entry, if any, was before this instant: never for re-entry (`i64::MAX`), any
+    /// entry at all for no re-entry (`i64::MIN`), the start of the scan's calendar day in
+    /// the event's time zone for once per day. The admitting UPDATE checks it, so two
+    /// devices racing cannot both let the ticket in again.
+    pub fn entered_before(&self, scanned_at: i64) -> i64 {
+        match self.policy {
+            EntryPolicy::Reentry => i64::MAX,
+            EntryPolicy::NoReentry => i64::MIN,
+            EntryPolicy::OncePerDay => start_of_day(scanned_at, &self.timezone),
         }
     }
 
-    fn attempt(id: &str, direction: Direction) -> ScanAttempt {
-        ScanAttempt {
-            device_scan_id: id.into(),
-            ticket_code: "CODE".into(),
-            direction,
-            scanned_at: 5_000,
+    /// Why an entry of a ticket that is not inside was not let in; None when only
+    /// being inside refuses an entry.
+    pub fn refusal(&self) -> Option<Reason> {
+        match self.policy {
+            EntryPolicy::Reentry => None,
+            EntryPolicy::NoReentry => Some(Reason::NoReentry),
+            EntryPolicy::OncePerDay => Some(Reason::AlreadyEnteredToday),
         }
-    }
-
-    fn reason(check: Checked) -> Option<Reason> {
-        check.err().and_then(|d| d.reason)
-    }
-
-    #[test]
-    fn a_paid_ticket_of_the_event_passes_and_every_other_is_refused_with_its_reason() {
-        assert_eq!(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[]), Ok(10));
-        assert_eq!(reason(precheck(DEVICE, None, &[])), Some(Reason::UnknownCode));
-        assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Refunded)), &[])),
-            Some(Reason::Ticket(TicketStatus::Refunded))
-        );
-        assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Cancelled)), &[])),
-            Some(Reason::Ticket(TicketStatus::Cancelled))
-        );
-        let elsewhere = TicketAtGate {
-            event_id: 4,
-            ..ticket(TicketStatus::Valid)
-        };
-        assert_eq!(
-            reason(precheck(DEVICE, Some(&elsewhere), &[])),
-            Some(Reason::OtherEvent)
-        );
-    }
-
-    #[test]
-    fn a_gate_with_allowed_types_refuses_the_others_and_one_without_lets_all_in() {
-        assert_eq!(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[7, 8]), Ok(10));
-        assert_eq!(
-            reason(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[8])),
-            Some(Reason::TypeNotAllowed)
-        );
-    }
-
-    #[test]
-    fn earlier_answers_are_replayed_and_a_repeated_id_shares_its_first_decision() {
-        let attempts = [
-            attempt("a", Direction::In),
-            attempt("b", Direction::In),
-            attempt("a", Direction::In),
-            attempt("c", Direction::Out),
-        ];
-        let earlier = HashMap::from([("b".to_string(), "before")]);
-        let (slots, new) = plan(&attempts, &earlier);
-        assert_eq!(
-            slots,
-            vec![
-                Slot::New {
-                    index: 0,
-                    repeated: false
-                },
-                Slot::Earlier("before"),
-                Slot::New {
-                    index: 0,
-                    repeated: true
-                },
-                Slot::New {
-                    index: 1,
-                    repeated: false
-                },
-            ]
-        );
-        let ids: Vec<&str> = new.iter().map(|a| a.device_scan_id.as_str()).collect();
-        assert_eq!(ids, ["a", "c"]);
-    }
-
-    #[test]
-    fn a_ticket_moving_twice_in_a_batch_is_decided_in_sequence() {
-        let (entry, exit) = (attempt("a", Direction::In), attempt("b", Direction::Out));
-        assert!(moves_in_sequence(&[(&entry, Ok(10)), (&exit, Ok(10))]));
-        assert!(!moves_in_sequence(&[(&entry, Ok(10)), (&exit, Ok(11))]));
-        let refused = Err(Decision::refused(Reason::UnknownCode, None));
-        assert!(!moves_in_sequence(&[(&entry, Ok(10)), (&exit, refused)]));
-    }
-
-    #[test]
-    fn an_entry_that_moved_is_valid_and_one_that_did_not_is_a_duplicate_saying_where() {
-        let entry = attempt("a", Direction::In);
-        let north = Admitted {
-            at: 1_000,
-            gate: "North".into(),
-        };
-        let moved = Moved {
-            admitted: HashSet::from([10]),
-            inside: HashMap::from([(11, north.clone())]),
-            ..Moved::default()
-        };
-        assert_eq!(decide(&entry, Ok(10), &moved), Decision::valid(10));
-        let duplicate = decide(&entry, Ok(11), &moved);
-        assert_eq!(duplicate.result, ScanResult::Duplicate);
-        assert_eq!(duplicate.admitted(), Some(&north));
-    }
-
-    #[test]
-    fn an_exit_of_a_ticket_not_inside_is_invalid() {
-        let exit = attempt("a", Direction::Out);
-        let moved = Moved {
-            left: HashSet::from([10]),
-            ..Moved::default()
-        };
-        assert_eq!(decide(&exit, Ok(10), &moved), Decision::valid(10));
-        assert_eq!(
-            decide(&exit, Ok(11), &moved),
-            Decision::refused(Reason::NotInside, Some(11))
-        );
     }
 }
+
+/// The first instant (ms) of the calendar day, in `zone`, that `at` falls on (local
+/// midnight, or the first hour after a clock change that skips it).
+pub fn start_of_day(at: i64, zone: &TimeZone) -> i64 {
+    chrono::DateTime::from_timestamp_millis(at)
+        .and_then(|utc| crate::forms::start_of_day(utc.with_timezone(&**zone).date_naive(), zone).ok())
+        .unwrap_or(i64::MIN)
+}
+
+#[cfg(test)]
+#[path = "rules_tests.rs"]
+mod tests;

@@ -231,6 +231,7 @@ mod tests {
             capacity: 100,
             currency: "EUR".into(),
             sales_open_at: 0,
+            entry_policy: crate::events::EntryPolicy::Reentry,
         }
     }
 

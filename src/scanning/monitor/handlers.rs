@@ -70,6 +70,9 @@ pub async fn scan_monitor(
         arrivals: &arrivals,
         stream_url: &stream_url,
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
+        can_look_up: user.may(Permission::DoorLookup),
+        can_see_dashboard: user.may(Permission::ViewDashboard),
+        can_set_entry_policy: user.may(Permission::SetEntryPolicy),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
 }

@@ -1,4 +1,4 @@
-//! The monitor's counters panel: gates and devices from the database, counts from the
+//! The monitor's counters panel: the entry policy, gates and devices from the database, counts from the
 //! live counters; loaded for the first page and redrawn once per coalesced update.
 
 use std::sync::Arc;
@@ -7,7 +7,7 @@ use super::views::{self, Panel};
 use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
-use crate::events::Event;
+use crate::events::{self, EntryPolicy, Event};
 use crate::live::{frame, render_with, Render};
 use crate::scanning::counters::{EventCounts, ScanCounters};
 use crate::scanning::feed::LogFilter;
@@ -15,6 +15,7 @@ use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
+    pub policy: EntryPolicy,
     gates: Vec<Gate>,
     devices: Vec<DeviceRow>,
     counts: EventCounts,
@@ -28,8 +29,9 @@ impl PanelData {
         tenant: Tenant,
         event_id: i64,
     ) -> Result<Self, AppError> {
-        let (gates, devices) = with_db(pool, move |conn| {
+        let (policy, gates, devices) = with_db(pool, move |conn| {
             Ok((
+                events::entry_policy(conn, &tenant, event_id)?,
                 queries::event_gates(conn, &tenant, event_id)?,
                 queries::event_devices(conn, &tenant, event_id)?,
             ))
@@ -38,6 +40,7 @@ impl PanelData {
         let now = db::now_ms();
         let counts = counters.event_counts(&tenant, event_id, now).await?;
         Ok(Self {
+            policy,
             gates,
             devices,
             counts,
@@ -69,6 +72,7 @@ impl PanelData {
     pub fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {
         Panel {
             event,
+            policy: self.policy,
             counts: &self.counts,
             gates: &self.gates,
             devices: &self.devices,

@@ -4,7 +4,8 @@
 use chrono_tz::Tz;
 use maud::{html, Markup};
 
-use crate::events::Event;
+use super::entry_policy::{policy_form, policy_line};
+use crate::events::{EntryPolicy, Event};
 use crate::paths;
 use crate::scanning::arrivals::{arrivals_section, Arrivals, Pushed};
 use crate::scanning::counters::{EventCounts, Tally};
@@ -25,6 +26,8 @@ pub const LOG_ROWS: i64 = 100;
 /// Everything the counters panel shows.
 pub struct Panel<'a> {
     pub event: &'a Event,
+    /// As read for this render (not the event's as loaded with the page).
+    pub policy: EntryPolicy,
     pub counts: &'a EventCounts,
     pub gates: &'a [Gate],
     pub devices: &'a [DeviceRow],
@@ -39,6 +42,11 @@ pub struct MonitorPage<'a> {
     pub arrivals: &'a Arrivals,
     pub stream_url: &'a str,
     pub can_manage_kiosks: bool,
+    pub can_set_entry_policy: bool,
+    /// The door lookup (supervisors, stewards, owners).
+    pub can_look_up: bool,
+    /// The event's dashboard (not stewards: it shows revenue).
+    pub can_see_dashboard: bool,
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
@@ -49,9 +57,12 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
         html! {
             h1 { "Scan monitor" }
             p.muted {
-                a href=(paths::event_dashboard(event.id)) { (event.name) } " · " (event.venue)
+                @if page.can_see_dashboard { a href=(paths::event_dashboard(event.id)) { (event.name) } } @else { (event.name) }
+                " · " (event.venue)
+                @if page.can_look_up { " · " a href=(paths::door_lookup(event.id)) { "Door lookup" } }
                 @if page.can_manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
             }
+            @if page.can_set_entry_policy { (policy_form(viewer, event.id, panel.policy)) }
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
@@ -74,6 +85,7 @@ pub fn scan_panel(panel: &Panel) -> Markup {
     let counts = panel.counts;
     html! {
         (occupancy_warning(counts.occupancy, panel.event.capacity))
+        (policy_line(panel.policy))
         div.cards {
             (metric_card("occupancy", counts.occupancy, &format!("inside of {}", count(panel.event.capacity))))
             (metric_card("per-minute", counts.totals.per_minute, "scans in the last minute"))

@@ -62,6 +62,16 @@ pub enum AdminCommand {
         #[arg(long = "ticket-type")]
         ticket_types: Vec<i64>,
     },
+    /// Set an event's entry policy: reentry, no-reentry or once-per-day. The next scan
+    /// batch of every device is decided under it.
+    EntryPolicy {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        event: i64,
+        #[arg(long)]
+        policy: String,
+    },
     /// Add a webhook endpoint to an organisation; prints its signing secret.
     CreateWebhook {
         #[command(flatten)]
@@ -122,6 +132,10 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::GateTicketTypes { at, ticket_types } => {
             let pool = open(&at.db).await?;
             blocking(move || provisioning::set_gate_ticket_types(&pool, at.event, &at.gate, &ticket_types)).await?
+        }
+        AdminCommand::EntryPolicy { db, event, policy } => {
+            let pool = open(&db).await?;
+            blocking(move || voelgoed::scanning::entry_policy_command(&pool, event, &policy)).await?
         }
         AdminCommand::CreateWebhook {
             db,

@@ -1,0 +1,86 @@
+//! The overview's live stream: for each live event its card's numbers, rendered once per
+//! coalesced update for every viewer of the organisation (hub views on the event's
+//! occupancy channel, which scans and sales move, and its alerts channel), and sent to
+//! each client only when its bytes changed.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::ready;
+use futures_util::{stream, Stream, StreamExt};
+use tokio_stream::wrappers::WatchStream;
+
+use super::model::{self, LiveRow};
+use super::views;
+use crate::db::{self, Pool, Tenant};
+use crate::events::Event;
+use crate::live::{frame_of_parts, render_with, Channel, Frame, Hub, Render};
+use crate::scanning::ScanCounters;
+
+/// The hub view of a card's numbers: one render for every viewer of the organisation.
+const VIEW: &str = "overview-card";
+/// Scans per minute fall as time passes without scans: a card is redrawn at least this
+/// often (unchanged bytes are not sent).
+const REDRAW_EVERY: Duration = Duration::from_secs(10);
+
+/// What the cards are rendered from.
+#[derive(Clone)]
+pub struct CardSources {
+    pub hub: Hub,
+    pub pool: Pool,
+    pub counters: Arc<dyn ScanCounters>,
+    pub tenant: Tenant,
+}
+
+/// Every card's frames, each the changes since the last one this client got for that
+/// event. Open while the client is (also with no live event).
+pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream<Item = Frame> {
+    let tenant = sources.tenant;
+    let cards = events.into_iter().map(|event| {
+        let id = event.id;
+        let render = render_card(sources, event);
+        let (hub, view) = (&sources.hub, VIEW);
+        let moved = hub.subscribe_with_clock(
+            Channel::occupancy(&tenant, id),
+            view,
+            render.clone(),
+            Some(REDRAW_EVERY),
+        );
+        let alerted = hub.subscribe(Channel::alerts(&tenant, id), view, render);
+        stream::select(WatchStream::new(moved), WatchStream::new(alerted))
+            .filter_map(ready)
+            .map(move |frame| (id, frame))
+    });
+    stream::select_all(cards)
+        .scan(HashMap::<i64, Frame>::new(), |sent, (id, frame)| {
+            let message = match sent.get(&id) {
+                Some(previous) => frame.changes_since(previous),
+                None => Some(frame.clone()),
+            };
+            sent.insert(id, frame);
+            ready(Some(message))
+        })
+        .filter_map(ready)
+        .chain(stream::pending())
+}
+
+/// One event's card numbers and its live-region line, as two parts (the line is sent only when
+/// the alerts change).
+fn render_card(sources: &CardSources, event: Event) -> Render {
+    let context = (
+        sources.pool.clone(),
+        sources.counters.clone(),
+        sources.tenant,
+        Arc::new(event),
+    );
+    render_with(context, |(pool, counters, tenant, event)| async move {
+        let rows = model::load_rows(&pool, counters.as_ref(), tenant, vec![(*event).clone()], db::now_ms()).await?;
+        let parts = rows
+            .iter()
+            .flat_map(|row: &LiveRow| [views::card_numbers(row, true), views::announcement(row, true)])
+            .map(|markup| markup.into_string().into())
+            .collect();
+        Ok(frame_of_parts(views::ROW_SSE_EVENT, parts))
+    })
+}

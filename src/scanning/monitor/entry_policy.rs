@@ -1,0 +1,85 @@
+//! `POST /events/{id}/entry-policy`: an owner sets the event's entry policy from the
+//! scan monitor; the monitor shows the policy in force and redraws when it changes.
+
+use actix_web::{web, HttpResponse};
+use maud::{html, Markup};
+use serde::Deserialize;
+
+use crate::auth::{CsrfForm, Permission};
+use crate::db::Pool;
+use crate::error::{with_db, AppError};
+use crate::events::{load_event, EntryPolicy};
+use crate::live::{Bus, Channel, Update, UpdateKind};
+use crate::paths;
+use crate::scanning::entry_policy::{change_entry_policy, ChangedBy};
+use crate::ui::layout::Viewer;
+use crate::ui::see_other;
+
+#[derive(Deserialize)]
+pub struct EntryPolicyForm {
+    policy: Option<String>,
+}
+
+pub async fn set_entry_policy(
+    pool: web::Data<Pool>,
+    bus: web::Data<dyn Bus>,
+    form: CsrfForm<EntryPolicyForm>,
+    path: web::Path<(i64,)>,
+) -> Result<HttpResponse, AppError> {
+    let CsrfForm { user, form } = form;
+    user.require(Permission::SetEntryPolicy)?;
+    let (tenant, event_id, by) = (user.tenant(), path.into_inner().0, ChangedBy::User(user.user_id));
+    user.require_event(event_id)?;
+    load_event(&pool, tenant, event_id).await?;
+    let policy: EntryPolicy = form
+        .policy
+        .unwrap_or_default()
+        .trim()
+        .parse()
+        .map_err(AppError::bad_request)?;
+    with_db(&pool, move |conn| {
+        Ok(change_entry_policy(conn, &tenant, by, event_id, policy)?)
+    })
+    .await?;
+    // Every instance's monitors of the event redraw their panel, which reads the policy.
+    bus.publish(Update {
+        channel: Channel::scans(&tenant, event_id),
+        kind: UpdateKind::EventChanged,
+    });
+    Ok(see_other(&paths::scan_monitor(event_id)))
+}
+
+/// The policy in force, in words (part of the live panel).
+pub fn policy_line(policy: EntryPolicy) -> Markup {
+    html! {
+        p.entry-policy data-entry-policy=(policy.as_stored()) {
+            "Entry rule: " strong { (policy.label()) } " · " span.muted { (explanation(policy)) }
+        }
+    }
+}
+
+fn explanation(policy: EntryPolicy) -> &'static str {
+    match policy {
+        EntryPolicy::Reentry => "after an exit the ticket is valid again",
+        EntryPolicy::NoReentry => "one entry per ticket: after an exit it is refused",
+        EntryPolicy::OncePerDay => "one entry per ticket per day (event's time zone)",
+    }
+}
+
+/// The owners' form that changes it.
+pub fn policy_form(viewer: &Viewer, event_id: i64, current: EntryPolicy) -> Markup {
+    html! {
+        form.entry-policy-form method="post" action=(paths::entry_policy(event_id)) {
+            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+            label for="entry-policy" { "Entry rule" }
+            " "
+            select id="entry-policy" name="policy" {
+                @for policy in EntryPolicy::ALL {
+                    option value=(policy.as_stored()) selected[policy == current] { (policy.label()) }
+                }
+            }
+            " "
+            button type="submit" { "Set entry rule" }
+        }
+    }
+}
