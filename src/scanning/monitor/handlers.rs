@@ -60,15 +60,14 @@ pub async fn scan_monitor(
     user.require_on_event(Permission::WatchGates, event_id)?;
     let filter = query.parse()?;
     let event = load_event(&pool, tenant, event_id).await?;
-    let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
-    let arrivals = arrivals.fresh(tenant, &event).await?;
-    let stream_url = paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string());
+    let (data, lines, arrivals) =
+        PanelData::load_with_log((&pool, &**counters, &arrivals), tenant, &event, filter).await?;
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,
         lines: &lines,
         arrivals: &arrivals,
-        stream_url: &stream_url,
+        stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
         can_manage_kiosks: user.may(Permission::ManageKioskLinks),
         can_look_up: user.may(Permission::DoorLookup),
         can_see_dashboard: user.may(Permission::ViewDashboard),
