@@ -60,9 +60,9 @@ pub async fn scan_monitor(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
     let (filter, event) = (query.parse()?, load_event(&pool, tenant, event_id).await?);
-    let (data, lines) = PanelData::load_with_log(&pool, &**counters, tenant, event_id, filter).await?;
+    let (data, lines, arrivals) =
+        PanelData::load_with_log((&pool, &**counters, &arrivals), tenant, &event, filter).await?;
     let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
-    let arrivals = arrivals.fresh(tenant, &event).await?;
     let page = views::MonitorPage {
         panel: data.panel(&event),
         filter: &filter,

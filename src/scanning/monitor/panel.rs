@@ -9,6 +9,7 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{self, EntryPolicy, Event};
 use crate::live::{frame, render_with, Render};
+use crate::scanning::arrivals::{Arrivals, ArrivalsCache};
 use crate::scanning::counters::{EventCounts, ScanCounters};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
@@ -48,14 +49,15 @@ impl PanelData {
         })
     }
 
-    /// The panel and the newest rows of the log that pass the filter: the first page.
+    /// The panel, the newest rows of the log that pass the filter and the arrivals:
+    /// the first page.
     pub async fn load_with_log(
-        pool: &Pool,
-        counters: &dyn ScanCounters,
+        (pool, counters, arrivals): (&Pool, &dyn ScanCounters, &ArrivalsCache),
         tenant: Tenant,
-        event_id: i64,
+        event: &Event,
         filter: LogFilter,
-    ) -> Result<(Self, Vec<ScanLine>), AppError> {
+    ) -> Result<(Self, Vec<ScanLine>, Arc<Arrivals>), AppError> {
+        let event_id = event.id;
         let lines = with_db(pool, move |conn| {
             Ok(queries::latest_scans(
                 conn,
@@ -66,7 +68,8 @@ impl PanelData {
             )?)
         })
         .await?;
-        Ok((Self::load(pool, counters, tenant, event_id).await?, lines))
+        let data = Self::load(pool, counters, tenant, event_id).await?;
+        Ok((data, lines, arrivals.fresh(tenant, event).await?))
     }
 
     pub fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {
