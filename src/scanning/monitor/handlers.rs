@@ -69,13 +69,19 @@ pub async fn scan_monitor(
         lines: &lines,
         arrivals: &arrivals,
         stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
-        can_manage_kiosks: user.may(Permission::ManageKioskLinks),
         alerts: alerts_view(&alerts, &event, &user),
-        can_look_up: user.may(Permission::DoorLookup),
-        can_see_dashboard: user.may(Permission::ViewDashboard),
-        can_set_entry_policy: user.may(Permission::SetEntryPolicy),
+        may: monitor_rights(&user),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
+}
+
+fn monitor_rights(user: &CurrentUser) -> views::MonitorRights {
+    views::MonitorRights {
+        manage_kiosks: user.may(Permission::ManageKioskLinks),
+        set_entry_policy: user.may(Permission::SetEntryPolicy),
+        look_up: user.may(Permission::DoorLookup),
+        see_dashboard: user.may(Permission::ViewDashboard),
+    }
 }
 
 /// The services the monitor's stream uses.

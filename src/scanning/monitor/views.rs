@@ -42,14 +42,20 @@ pub struct MonitorPage<'a> {
     pub lines: &'a [ScanLine],
     pub arrivals: &'a Arrivals,
     pub stream_url: &'a str,
-    pub can_manage_kiosks: bool,
-    pub can_set_entry_policy: bool,
+    /// What this viewer may open or change from the monitor.
+    pub may: MonitorRights,
     /// The open alerts, and whether this viewer may acknowledge them.
     pub alerts: AlertsView<'a>,
+}
+
+/// The links and forms the monitor offers, by the viewer's role.
+pub struct MonitorRights {
+    pub manage_kiosks: bool,
+    pub set_entry_policy: bool,
     /// The door lookup (supervisors, stewards, owners).
-    pub can_look_up: bool,
+    pub look_up: bool,
     /// The event's dashboard (not stewards: it shows revenue).
-    pub can_see_dashboard: bool,
+    pub see_dashboard: bool,
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
@@ -60,12 +66,12 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
         html! {
             h1 { "Scan monitor" }
             p.muted {
-                @if page.can_see_dashboard { a href=(paths::event_dashboard(event.id)) { (event.name) } } @else { (event.name) }
+                @if page.may.see_dashboard { a href=(paths::event_dashboard(event.id)) { (event.name) } } @else { (event.name) }
                 " · " (event.venue)
-                @if page.can_look_up { " · " a href=(paths::door_lookup(event.id)) { "Door lookup" } }
-                @if page.can_manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
+                @if page.may.look_up { " · " a href=(paths::door_lookup(event.id)) { "Door lookup" } }
+                @if page.may.manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
             }
-            @if page.can_set_entry_policy { (policy_form(viewer, event.id, panel.policy)) }
+            @if page.may.set_entry_policy { (policy_form(viewer, event.id, panel.policy)) }
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
