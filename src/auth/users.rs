@@ -124,24 +124,28 @@ pub fn list_members(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter_map(|(id, name, email, role, deactivated_at)| {
-            let events = assigned.iter().filter(|(u, _)| *u == id).map(|(_, e)| *e).collect();
-            let role = super::Role::parse(&role)?;
-            Some(Member {
-                id,
-                name,
-                email,
-                role,
-                deactivated_at,
-                events,
-            })
+        .filter_map(|row| {
+            let events = assigned.iter().filter(|(u, _)| *u == row.0).map(|(_, e)| *e).collect();
+            member(row, events)
         })
         .collect())
 }
 
+/// A stored user with their events; `None` for a role this build does not know.
+fn member((id, name, email, role, deactivated_at): MemberRow, events: Vec<i64>) -> Option<Member> {
+    Some(Member {
+        id,
+        name,
+        email,
+        role: super::Role::parse(&role)?,
+        deactivated_at,
+        events,
+    })
+}
+
 /// One user of the tenant's: `NotFound` for another organisation's, as for none.
 pub fn find_member(conn: &mut DbConnection, tenant: &Tenant, user_id: i64) -> QueryResult<Member> {
-    let (id, name, email, role, deactivated_at): MemberRow = users::table
+    let row: MemberRow = users::table
         .filter(users::organization_id.eq(tenant.organization_id()))
         .filter(users::id.eq(user_id))
         .select((users::id, users::name, users::email, users::role, users::deactivated_at))
@@ -151,15 +155,7 @@ pub fn find_member(conn: &mut DbConnection, tenant: &Tenant, user_id: i64) -> Qu
         .filter(user_events::user_id.eq(user_id))
         .select(user_events::event_id)
         .load(conn)?;
-    let role = super::Role::parse(&role).ok_or(diesel::result::Error::NotFound)?;
-    Ok(Member {
-        id,
-        name,
-        email,
-        role,
-        deactivated_at,
-        events,
-    })
+    member(row, events).ok_or(diesel::result::Error::NotFound)
 }
 
 /// Active owners of the organisation.
