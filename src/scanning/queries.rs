@@ -20,6 +20,26 @@ pub struct ScanLine {
     pub reason: Option<String>,
 }
 
+/// What a `ScanLine` is read from: scans joined with their gate and device.
+#[allow(clippy::type_complexity)]
+pub const SCAN_LINE_COLUMNS: (
+    scans::id,
+    scans::scanned_at,
+    gates::name,
+    devices::name,
+    scans::direction,
+    scans::result,
+    scans::reason,
+) = (
+    scans::id,
+    scans::scanned_at,
+    gates::name,
+    devices::name,
+    scans::direction,
+    scans::result,
+    scans::reason,
+);
+
 /// The newest scans of an event that pass the filter, newest first.
 pub fn latest_scans(
     conn: &mut DbConnection,
@@ -46,15 +66,7 @@ pub fn latest_scans(
     query
         .order(scans::id.desc())
         .limit(limit)
-        .select((
-            scans::id,
-            scans::scanned_at,
-            gates::name,
-            devices::name,
-            scans::direction,
-            scans::result,
-            scans::reason,
-        ))
+        .select(SCAN_LINE_COLUMNS)
         .load(conn)
 }
 

@@ -80,15 +80,7 @@ pub fn ticket_scans(
         .filter(scans::ticket_id.eq(ticket_id))
         .order(scans::id.desc())
         .limit(HISTORY_ROWS)
-        .select((
-            scans::id,
-            scans::scanned_at,
-            gates::name,
-            devices::name,
-            scans::direction,
-            scans::result,
-            scans::reason,
-        ))
+        .select(crate::scanning::queries::SCAN_LINE_COLUMNS)
         .load(conn)
 }
 
