@@ -1,5 +1,5 @@
 //! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
-//! See README.md for the module map.
+//! See `docs/architecture.md` for the module map.
 
 pub mod audit;
 pub mod auth;

@@ -1,6 +1,6 @@
 //! The permission matrix: what each role may do, in one table, and which events a
 //! signed-in user sees. Every handler asks `CurrentUser::require(Permission::…)`;
-//! event pages also ask `CurrentUser::require_event`. The README shows the same table.
+//! event pages also ask `CurrentUser::require_event`. `docs/security.md` shows the same table.
 
 use super::Role;
 

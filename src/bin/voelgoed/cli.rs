@@ -93,7 +93,7 @@ impl RedisArgs {
     }
 }
 
-/// Connection budgets and timeouts (defaults: README "Limits and timeouts").
+/// Connection budgets and timeouts (defaults: docs/limits-and-faults.md).
 #[derive(Args, Debug)]
 struct LimitArgs {
     /// Connections for pages, live redraws and sign-ins [8 on SQLite, 16 on PostgreSQL].

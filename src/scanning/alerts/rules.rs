@@ -1,5 +1,5 @@
 //! What counts as a gate anomaly: plain functions over counts the detector read, with
-//! every threshold a named constant (the README lists them). No database, no clock.
+//! every threshold a named constant (`docs/gate-operations.md` lists them). No database, no clock.
 
 use std::collections::HashMap;
 
