@@ -22,6 +22,14 @@ pub struct Settings {
     /// Shortest gap between two recomputations of an event's arrivals (chart, forecast,
     /// not-yet-scanned numbers), shared by every dashboard and monitor of the event.
     pub arrivals_every: Duration,
+    /// How long a page waits for an event's arrivals when none are kept; past it the
+    /// page shows them as loading and its live stream brings them.
+    pub arrivals_first_paint: Duration,
+    /// Longest a page or a live redraw waits for one panel (the dashboard's metrics, the
+    /// monitor's gates, log or alerts); past it the panel says "unavailable, retrying".
+    pub panel_budget: Duration,
+    /// Deliberately slow panels; tests only.
+    pub panel_faults: crate::panels::PanelFaults,
     /// How long a session lasts after sign-in, however busy.
     pub session_ttl: Duration,
     /// A session not used for this long ends (`--session-idle-minutes`).
@@ -170,6 +178,9 @@ impl Settings {
             trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
             arrivals_every: Duration::from_secs(5),
+            arrivals_first_paint: Duration::from_millis(10),
+            panel_budget: Duration::from_secs(2),
+            panel_faults: crate::panels::PanelFaults::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
             purge_every: Duration::from_secs(5 * 60),

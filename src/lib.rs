@@ -17,6 +17,7 @@ pub mod kiosk;
 pub mod live;
 pub mod orders;
 pub mod overview;
+pub mod panels;
 pub mod paths;
 pub mod provisioning;
 pub mod quota;

@@ -13,13 +13,14 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Hub, Render};
-use crate::scanning::{arrivals_fragments, ArrivalsCache};
+use crate::scanning::{arrivals_fragments, ArrivalsCache, ArrivalsShown};
 use crate::ui::html;
 
 /// How often an open dashboard is redrawn when nothing happens (the metrics cache lives
 /// as long, so each redraw then recomputes).
 const REDRAW_EVERY: Duration = Duration::from_secs(30);
 
+/// The page from what is kept: each panel loads on its own, and one that cannot says so.
 pub async fn show_dashboard(
     (pool, metrics, arrivals): (web::Data<Pool>, web::Data<MetricsCache>, web::Data<ArrivalsCache>),
     user: CurrentUser,
@@ -28,14 +29,18 @@ pub async fn show_dashboard(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
-    let metrics = metrics.get_event_metrics(tenant, &event).await?;
-    let arrivals = arrivals.fresh(tenant, &event).await?;
-    let dashboard = Dashboard {
+    let (metrics, arrivals) = tokio::join!(metrics.panel(tenant, &event), arrivals.page_panel(tenant, &event));
+    let dashboard = metrics.ready().map(|metrics| Dashboard {
         event: &event,
-        metrics: &metrics,
+        metrics,
         now: db::now_ms(),
+    });
+    let page = views::DashboardPage {
+        event: &event,
+        dashboard: dashboard.as_ref(),
+        arrivals: ArrivalsShown::of(&arrivals),
     };
-    Ok(html(views::dashboard_page(&user.viewer(), &dashboard, &arrivals)))
+    Ok(html(views::dashboard_page(&user.viewer(), &page)))
 }
 
 pub async fn dashboard_stream(
@@ -76,16 +81,15 @@ fn render_dashboard(metrics: Arc<MetricsCache>, arrivals: Arc<ArrivalsCache>, te
     render_with(
         (metrics, arrivals, Arc::new(event)),
         move |(metrics, arrivals, event)| async move {
-            let metrics = metrics.get_event_metrics(tenant, &event).await?;
-            // At most `arrivals_every` old: the arrivals' parts change that often at most.
-            let arrivals = arrivals.recent(tenant, &event).await?;
-            let dashboard = Dashboard {
+            // Arrivals at most `arrivals_every` old: their parts change that often at most.
+            let (metrics, arrivals) = tokio::join!(metrics.panel(tenant, &event), arrivals.live_panel(tenant, &event));
+            let dashboard = metrics.ready().map(|metrics| Dashboard {
                 event: &event,
-                metrics: &metrics,
+                metrics,
                 now: db::now_ms(),
-            };
-            let mut parts = views::dashboard_parts(&dashboard);
-            parts.extend(arrivals_fragments(&arrivals, &event.timezone));
+            });
+            let mut parts = views::dashboard_parts(dashboard.as_ref());
+            parts.extend(arrivals_fragments(ArrivalsShown::live(&arrivals), &event.timezone));
             let parts = parts.into_iter().map(Into::into).collect();
             Ok(frame_of_parts(views::DASHBOARD_SSE_EVENT, parts))
         },

@@ -10,8 +10,8 @@ use super::chart::{chart_figure, sales_chart};
 use super::model::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::{arrivals_section, Arrivals, ArrivalsPushed};
-use crate::ui::components::{badge, count, local_time, Money};
+use crate::scanning::{arrivals_section, ArrivalsPushed, ArrivalsShown};
+use crate::ui::components::{badge, count, local_time, panel_unavailable, Money};
 use crate::ui::layout::{self, Viewer};
 
 /// The SSE event the dashboard's updates are pushed under.
@@ -24,21 +24,31 @@ pub struct Dashboard<'a> {
     pub now: i64,
 }
 
-/// The live sections, in page order: (container id, heading, inside).
-fn sections(d: &Dashboard) -> [(&'static str, &'static str, Markup); 6] {
+/// The whole page: the event, its metrics when they could be read, and its arrivals.
+pub struct DashboardPage<'a> {
+    pub event: &'a Event,
+    /// None: the metrics are unavailable (their sections say so; the stream retries).
+    pub dashboard: Option<&'a Dashboard<'a>>,
+    pub arrivals: ArrivalsShown<'a>,
+}
+
+/// The live sections, in page order: (container id, heading, inside). Without metrics,
+/// each says it is unavailable.
+fn sections(d: Option<&Dashboard>) -> [(&'static str, &'static str, Markup); 6] {
+    let inside = |draw: fn(&Dashboard) -> Markup| d.map_or_else(panel_unavailable, draw);
     [
-        ("occupancy", "Occupancy", occupancy(d)),
-        ("ticket-sales", "Ticket sales", ticket_sales(d)),
-        ("revenue", "Revenue", revenue(d)),
-        ("velocity", "Sales velocity", velocity(d)),
-        ("sales-chart", "Sales over time", sales_chart_section(d)),
-        ("event-status", "", status(d)),
+        ("occupancy", "Occupancy", inside(occupancy)),
+        ("ticket-sales", "Ticket sales", inside(ticket_sales)),
+        ("revenue", "Revenue", inside(revenue)),
+        ("velocity", "Sales velocity", inside(velocity)),
+        ("sales-chart", "Sales over time", inside(sales_chart_section)),
+        ("event-status", "", d.map_or_else(|| html! {}, status)),
     ]
 }
 
-pub fn dashboard_page(viewer: &Viewer, d: &Dashboard, arrivals: &Arrivals) -> Markup {
-    let event = d.event;
-    let [occupancy, sales, revenue, velocity, chart, status] = sections(d);
+pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
+    let event = page.event;
+    let [occupancy, sales, revenue, velocity, chart, status] = sections(page.dashboard);
     let section = |(id, heading, inside): (&str, &str, Markup)| {
         html! {
             section.panel aria-labelledby={ (id) "-heading" } {
@@ -68,14 +78,14 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard, arrivals: &Arrivals) -> Ma
                 // Receives the pushed fragments; each finds its own container by id.
                 div hidden sse-swap=(DASHBOARD_SSE_EVENT) hx-swap="none" {}
                 // Polite: read out when an alert starts or ends, not on every update.
-                div id="alerts" aria-live="polite" { (alerts(d)) }
+                div id="alerts" aria-live="polite" { (page.dashboard.map_or_else(panel_unavailable, alerts)) }
                 div.dashboard {
                     (section(occupancy))
                     (section(sales))
                     (section(revenue))
                     (section(velocity))
                     (section(chart))
-                    (arrivals_section(arrivals, &event.timezone, ArrivalsPushed::WithPage))
+                    (arrivals_section(page.arrivals, &event.timezone, ArrivalsPushed::WithPage))
                 }
             }
         },
@@ -84,9 +94,11 @@ pub fn dashboard_page(viewer: &Viewer, d: &Dashboard, arrivals: &Arrivals) -> Ma
 
 /// Every live part of the dashboard as an out-of-band fragment, in a fixed order (a
 /// client is sent only the parts that differ from what it has).
-pub fn dashboard_parts(d: &Dashboard) -> Vec<String> {
+pub fn dashboard_parts(d: Option<&Dashboard>) -> Vec<String> {
     let mut parts: Vec<String> = sections(d).into_iter().map(|(id, _, inside)| oob(id, inside)).collect();
-    parts.push(oob("alerts", alerts(d)));
+    // Parts keep their places (clients compare them one by one): without metrics, the
+    // alerts say they are unavailable rather than vanish.
+    parts.push(oob("alerts", d.map_or_else(panel_unavailable, alerts)));
     parts
 }
 

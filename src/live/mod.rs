@@ -5,6 +5,7 @@
 mod bus;
 mod frame;
 mod hub;
+mod kept;
 mod redis_bus;
 mod shutdown;
 mod sse;
@@ -14,6 +15,7 @@ mod stream_guard;
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use frame::{frame, frame_of_parts, render_with, Frame, Render};
 pub use hub::{Hub, UpdateListener, LIVE_STATUS_EVENT};
+pub use kept::Kept;
 pub use redis_bus::RedisBus;
 pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};

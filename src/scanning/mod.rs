@@ -34,7 +34,7 @@ pub use alerts::{
 pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
 pub use arrivals::{
     arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
-    ARRIVALS_SSE_EVENT,
+    Shown as ArrivalsShown, ARRIVALS_SSE_EVENT,
 };
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};

@@ -15,6 +15,7 @@ use crate::live::{Bus, Hub, InProcessBus, RedisBus, Shutdown};
 use crate::orders::bulk::{self, BulkWaker};
 use crate::orders::export::Exports;
 use crate::orders::outbox::{self, Mailer, OutboxWaker};
+use crate::panels::Panels;
 use crate::redis_link::RedisLink;
 use crate::scanning::{
     self, ArrivalsCache, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
@@ -40,6 +41,8 @@ pub struct Services {
     pub metrics: web::Data<MetricsCache>,
     /// Each event's arrivals, computed at most every `arrivals_every` for all its pages.
     pub arrivals: web::Data<ArrivalsCache>,
+    /// Loads the dashboard's and the monitor's panels, each within its budget.
+    pub panels: web::Data<Panels>,
     pub device_tokens: web::Data<DeviceTokens>,
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
@@ -112,7 +115,8 @@ impl Services {
         };
         let live_start = LiveStart { counters, newest_scan };
         let gates = start_gates(&settings, &pool, live_start, redis.as_ref(), bus.clone());
-        let metrics = MetricsCache::start(pool.clone(), gates.counters.clone());
+        let panels = Panels::new(settings.panel_budget, settings.panel_faults.clone());
+        let metrics = MetricsCache::start(pool.clone(), gates.counters.clone(), panels.clone());
         let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
@@ -137,7 +141,12 @@ impl Services {
         let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
-        let arrivals = ArrivalsCache::new(pool.clone(), gates.counters.clone(), settings.arrivals_every);
+        let arrivals = ArrivalsCache::new(
+            pool.clone(),
+            gates.counters.clone(),
+            (settings.arrivals_every, settings.arrivals_first_paint),
+            panels.clone(),
+        );
         let services = Self {
             pool: web::Data::new(pool),
             gate_pool: web::Data::new(GatePool(gate_pool)),
@@ -154,6 +163,7 @@ impl Services {
             scan_feed: web::Data::from(gates.feed),
             metrics: web::Data::from(metrics),
             arrivals: web::Data::new(arrivals),
+            panels: web::Data::new(panels),
             device_tokens: web::Data::new(DeviceTokens::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
@@ -186,6 +196,7 @@ impl Services {
             .app_data(self.scan_feed.clone())
             .app_data(self.metrics.clone())
             .app_data(self.arrivals.clone())
+            .app_data(self.panels.clone())
             .app_data(self.device_tokens.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())

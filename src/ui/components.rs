@@ -84,6 +84,17 @@ pub fn occupancy_warning(occupancy: i64, capacity: i64) -> Markup {
     }
 }
 
+/// A panel still being computed for its first showing: the page's stream brings it.
+pub fn panel_loading() -> Markup {
+    html! { p.muted.panel-state data-panel="loading" { "Loading…" } }
+}
+
+/// A panel whose data could not be read (its query failed or ran too long): said
+/// plainly instead of a wrong number; the page's stream fills it in once it loads.
+pub fn panel_unavailable() -> Markup {
+    html! { p.notice.panel-state data-panel="unavailable" { "Unavailable, retrying…" } }
+}
+
 /// What the flash area shows when an htmx request was refused: the reason, and that
 /// nothing changed on the page.
 pub fn flash_error(message: &str) -> Markup {

@@ -12,7 +12,9 @@ use super::queries::open_alerts;
 use super::views::{self, AlertsView};
 use crate::db::{self, Pool, Tenant};
 use crate::error::{with_db, AppError};
-use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub};
+use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
+use crate::panels::{PanelName, Panels};
+use crate::ui::components::panel_unavailable;
 
 /// Whose alerts a view shows and how.
 #[derive(Clone, Copy, Debug)]
@@ -39,10 +41,10 @@ pub async fn load_alerts(pool: &Pool, scope: AlertScope) -> Result<Vec<super::Op
         .collect())
 }
 
-/// The monitor's alert list, live (`gate-alerts`).
+/// The monitor's alert list, live (`gate-alerts`), as "unavailable" while it cannot be read.
 pub fn monitor_alert_frames(
     hub: &Hub,
-    pool: &Pool,
+    (pool, panels): (&Pool, &Panels),
     scope: AlertScope,
     can_acknowledge: bool,
 ) -> impl Stream<Item = Frame> {
@@ -51,45 +53,44 @@ pub fn monitor_alert_frames(
     } else {
         "alerts"
     };
-    alert_frames(hub, pool, scope, view, move |alerts, now| {
-        let view = AlertsView {
-            alerts,
-            timezone: &scope.timezone,
-            now,
-            can_acknowledge,
+    let render = render_with((pool.clone(), panels.clone()), move |(pool, panels)| async move {
+        let alerts = panels.load(PanelName::GateAlerts, load_alerts(&pool, scope)).await;
+        let html = match alerts.ready() {
+            Some(alerts) => views::alert_list(&AlertsView {
+                alerts,
+                timezone: &scope.timezone,
+                now: db::now_ms(),
+                can_acknowledge,
+            }),
+            None => panel_unavailable(),
         };
-        frame(views::ALERTS_SSE_EVENT, views::alert_list(&view).into_string())
-    })
+        Ok(frame(views::ALERTS_SSE_EVENT, html.into_string()))
+    });
+    alert_frames(hub, scope, view, render)
 }
 
 /// A kiosk's alert lines, live (`kiosk-alerts`).
 pub fn kiosk_alert_frames(hub: &Hub, pool: &Pool, scope: AlertScope) -> impl Stream<Item = Frame> {
     let view = format!("kiosk-alerts-gate-{}", scope.gate_id.unwrap_or(0));
-    alert_frames(hub, pool, scope, &view, move |alerts, now| {
+    let render = render_with(pool.clone(), move |pool| async move {
+        let alerts = load_alerts(&pool, scope).await?;
         let view = AlertsView {
-            alerts,
+            alerts: &alerts,
             timezone: &scope.timezone,
-            now,
+            now: db::now_ms(),
             can_acknowledge: false,
         };
-        frame(views::KIOSK_ALERTS_SSE_EVENT, views::kiosk_alerts(&view).into_string())
-    })
+        Ok(frame(
+            views::KIOSK_ALERTS_SSE_EVENT,
+            views::kiosk_alerts(&view).into_string(),
+        ))
+    });
+    alert_frames(hub, scope, &view, render)
 }
 
-fn alert_frames(
-    hub: &Hub,
-    pool: &Pool,
-    scope: AlertScope,
-    view: &str,
-    draw: impl Fn(&[super::OpenAlert], i64) -> Frame + Clone + Send + Sync + 'static,
-) -> impl Stream<Item = Frame> {
-    let render = render_with(pool.clone(), move |pool| {
-        let draw = draw.clone();
-        async move {
-            let alerts = load_alerts(&pool, scope).await?;
-            Ok(draw(&alerts, db::now_ms()))
-        }
-    });
+/// The frames of one view of the event's alerts, redrawn on each change and while an
+/// alert is new.
+fn alert_frames(hub: &Hub, scope: AlertScope, view: &str, render: Render) -> impl Stream<Item = Frame> {
     let channel = Channel::alerts(&scope.tenant, scope.event_id);
     let redraw = Duration::from_millis(views::NEW_FOR_MS.unsigned_abs());
     channel_frames(hub.subscribe_with_clock(channel, view, render, Some(redraw)))

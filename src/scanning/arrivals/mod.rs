@@ -14,4 +14,4 @@ pub use live::{arrivals_frames, ArrivalsCache};
 pub use model::Arrivals;
 /// What the live view computes, for the query-plan guard.
 pub use queries::load_arrivals;
-pub use views::{arrivals_fragments, arrivals_section, Pushed, ARRIVALS_SSE_EVENT};
+pub use views::{arrivals_fragments, arrivals_section, Pushed, Shown, ARRIVALS_SSE_EVENT};

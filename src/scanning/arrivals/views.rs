@@ -9,7 +9,10 @@ use maud::{html, Markup, PreEscaped};
 
 use super::forecast::{forecast, Forecast, ForecastInput, Target, WINDOW_MINUTES};
 use super::model::{busiest, Arrivals, Bar, Curve};
-use crate::ui::components::count;
+use std::sync::Arc;
+
+use crate::panels::Loaded;
+use crate::ui::components::{count, panel_loading, panel_unavailable};
 
 /// The SSE event the arrivals' fragments are pushed under (on both pages).
 pub const ARRIVALS_SSE_EVENT: &str = "arrivals";
@@ -18,8 +21,53 @@ pub const ARRIVALS_SSE_EVENT: &str = "arrivals";
 const MAX_GATES: usize = 12;
 const MAX_TYPES: usize = 12;
 
+/// What the arrivals section shows: the arrivals, or why not (yet).
+#[derive(Clone, Copy)]
+pub enum Shown<'a> {
+    Ready(&'a Arrivals),
+    /// None kept yet and not computed within the first paint: the stream brings them.
+    Loading,
+    /// Their queries failed or ran too long: the stream retries.
+    Unavailable,
+}
+
+impl<'a> Shown<'a> {
+    pub fn of(loaded: &'a Loaded<Option<Arc<Arrivals>>>) -> Self {
+        match loaded {
+            Loaded::Ready(Some(arrivals)) => Self::Ready(arrivals),
+            Loaded::Ready(None) => Self::Loading,
+            Loaded::Unavailable => Self::Unavailable,
+        }
+    }
+
+    /// A live redraw's: it waits for the computation, so never "loading".
+    pub fn live(loaded: &'a Loaded<Arc<Arrivals>>) -> Self {
+        match loaded {
+            Loaded::Ready(arrivals) => Self::Ready(arrivals),
+            Loaded::Unavailable => Self::Unavailable,
+        }
+    }
+}
+
 /// The live containers: (id, inside).
-fn parts(a: &Arrivals, tz: &Tz) -> [(&'static str, Markup); 3] {
+fn parts(shown: Shown, tz: &Tz) -> [(&'static str, Markup); 3] {
+    let a = match shown {
+        Shown::Ready(a) => a,
+        Shown::Loading => {
+            return [
+                ("arrivals-chart", panel_loading()),
+                ("arrivals-summary", html! {}),
+                ("arrivals-gates", html! {}),
+            ]
+        }
+        Shown::Unavailable => {
+            return [
+                ("arrivals-chart", panel_unavailable()),
+                ("arrivals-summary", html! {}),
+                ("arrivals-gates", html! {}),
+            ]
+        }
+    };
     [
         ("arrivals-chart", chart(a, tz)),
         ("arrivals-summary", summary(a, tz)),
@@ -30,12 +78,12 @@ fn parts(a: &Arrivals, tz: &Tz) -> [(&'static str, Markup); 3] {
 /// The whole section, as the page first shows it (inside the page's SSE element).
 /// `Pushed::Own`: the section receives the `arrivals` messages itself (the monitor);
 /// `Pushed::WithPage`: the fragments come with the page's own messages (the dashboard).
-pub fn arrivals_section(a: &Arrivals, tz: &Tz, pushed: Pushed) -> Markup {
+pub fn arrivals_section(shown: Shown, tz: &Tz, pushed: Pushed) -> Markup {
     html! {
         section.panel id="arrivals" aria-labelledby="arrivals-heading" {
             h2 id="arrivals-heading" { "Arrivals" }
             @if pushed == Pushed::Own { div hidden sse-swap=(ARRIVALS_SSE_EVENT) hx-swap="none" {} }
-            @for (id, inside) in parts(a, tz) { div id=(id) { (inside) } }
+            @for (id, inside) in parts(shown, tz) { div id=(id) { (inside) } }
         }
     }
 }
@@ -48,8 +96,8 @@ pub enum Pushed {
 }
 
 /// The pushed fragments, one message each.
-pub fn arrivals_fragments(a: &Arrivals, tz: &Tz) -> Vec<String> {
-    parts(a, tz)
+pub fn arrivals_fragments(shown: Shown, tz: &Tz) -> Vec<String> {
+    parts(shown, tz)
         .into_iter()
         .map(|(id, inside)| html! { div id=(id) hx-swap-oob="innerHTML" { (inside) } }.into_string())
         .collect()

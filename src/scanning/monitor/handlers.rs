@@ -3,19 +3,21 @@
 use std::sync::Arc;
 
 use actix_web::{web, HttpRequest, HttpResponse, Responder};
+use actix_web_lab::FromRequest;
 use futures_util::{stream, Stream};
 use serde::Deserialize;
 
 use super::log_stream::{log_frames, LogScope};
-use super::panel::{render_panel, PanelData};
+use super::panel::{load_log, render_panel, PanelData};
 use super::views;
 use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::panels::{PanelName, Panels};
 use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
-use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache};
+use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache, Shown as ArrivalsShown};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
@@ -51,25 +53,46 @@ impl FilterQuery {
     }
 }
 
+/// What the monitor's first page reads.
+#[derive(FromRequest)]
+pub struct MonitorServices {
+    pool: web::Data<Pool>,
+    counters: web::Data<dyn ScanCounters>,
+    arrivals: web::Data<ArrivalsCache>,
+    panels: web::Data<Panels>,
+}
+
+/// The page: its panels load side by side, each on its own, and one that cannot says so.
 pub async fn scan_monitor(
-    (pool, counters, arrivals): (web::Data<Pool>, web::Data<dyn ScanCounters>, web::Data<ArrivalsCache>),
+    services: MonitorServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
-    let (filter, event) = (query.parse()?, load_event(&pool, tenant, event_id).await?);
-    let (data, lines, arrivals) =
-        PanelData::load_with_log((&pool, &**counters, &arrivals), tenant, &event, filter).await?;
-    let alerts = load_alerts(&pool, alert_scope(tenant, &event)).await?;
+    let (filter, event) = (query.parse()?, load_event(&services.pool, tenant, event_id).await?);
+    let MonitorServices {
+        pool,
+        counters,
+        arrivals,
+        panels,
+    } = &services;
+    let (data, lines, arrivals, alerts) = tokio::join!(
+        panels.load(PanelName::Gates, PanelData::load(pool, &***counters, tenant, event_id)),
+        panels.load(PanelName::ScanLog, load_log(pool, tenant, event_id, filter)),
+        arrivals.page_panel(tenant, &event),
+        panels.load(PanelName::GateAlerts, load_alerts(pool, alert_scope(tenant, &event))),
+    );
     let page = views::MonitorPage {
-        panel: data.panel(&event),
+        event: &event,
+        panel: data.ready().map(|data| data.panel(&event)),
         filter: &filter,
-        lines: &lines,
-        arrivals: &arrivals,
+        lines: lines.ready().map(Vec::as_slice),
+        arrivals: ArrivalsShown::of(&arrivals),
         stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
-        alerts: alerts_view(&alerts, &event, &user),
+        alerts: alerts.ready().map(|alerts| alerts_view(alerts, &event, &user)),
+        can_acknowledge: user.may(Permission::AcknowledgeAlert),
         may: monitor_rights(&user),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
@@ -85,24 +108,35 @@ fn monitor_rights(user: &CurrentUser) -> views::MonitorRights {
 }
 
 /// The services the monitor's stream uses.
-type StreamServices = (
-    web::Data<Pool>,
-    web::Data<Hub>,
-    web::Data<ScanFeed>,
-    web::Data<dyn ScanCounters>,
-    web::Data<SessionWatch>,
-    web::Data<ArrivalsCache>,
-);
+#[derive(FromRequest)]
+pub struct StreamServices {
+    pool: web::Data<Pool>,
+    hub: web::Data<Hub>,
+    feed: web::Data<ScanFeed>,
+    counters: web::Data<dyn ScanCounters>,
+    sessions: web::Data<SessionWatch>,
+    arrivals: web::Data<ArrivalsCache>,
+    panels: web::Data<Panels>,
+}
 
 pub async fn scans_stream(
     req: HttpRequest,
-    (pool, hub, feed, counters, sessions, arrivals): StreamServices,
+    services: StreamServices,
     user: CurrentUser,
     path: web::Path<(i64,)>,
     query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
+    let StreamServices {
+        pool,
+        hub,
+        feed,
+        counters,
+        sessions,
+        arrivals,
+        panels,
+    } = services;
     let event = load_event(&pool, tenant, event_id).await?;
     let (timezone, filter) = (event.timezone, query.parse()?);
     let scope = LogScope {
@@ -111,8 +145,13 @@ pub async fn scans_stream(
         timezone,
         filter,
     };
-    let alerts = alert_frames(&hub, &pool, &user, &event);
-    let panels = panel_frames(&hub, &pool, counters.into_inner(), arrivals.into_inner(), tenant, event);
+    let alerts = alert_frames(&hub, &pool, &panels, &user, &event);
+    let sources = PanelSources {
+        counters: counters.into_inner(),
+        arrivals: arrivals.into_inner(),
+        panels: panels.get_ref().clone(),
+    };
+    let panels = panel_frames(&hub, &pool, sources, tenant, event);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
     let frames = stream::select(stream::select(panels, log), alerts);
     Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
@@ -129,9 +168,15 @@ fn alerts_view<'a>(alerts: &'a [OpenAlert], event: &'a Event, user: &CurrentUser
 }
 
 /// The alert list, live, with buttons when this viewer may acknowledge.
-fn alert_frames(hub: &Hub, pool: &Pool, user: &CurrentUser, event: &Event) -> impl Stream<Item = Frame> {
+fn alert_frames(
+    hub: &Hub,
+    pool: &Pool,
+    panels: &Panels,
+    user: &CurrentUser,
+    event: &Event,
+) -> impl Stream<Item = Frame> {
     let scope = alert_scope(user.tenant(), event);
-    monitor_alert_frames(hub, pool, scope, user.may(Permission::AcknowledgeAlert))
+    monitor_alert_frames(hub, (pool, panels), scope, user.may(Permission::AcknowledgeAlert))
 }
 
 fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
@@ -143,19 +188,27 @@ fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
     }
 }
 
-/// The counters panel and the arrivals, each rendered once per update for every monitor.
+/// What the monitor's live panels are drawn from.
+struct PanelSources {
+    counters: Arc<dyn ScanCounters>,
+    arrivals: Arc<ArrivalsCache>,
+    panels: Panels,
+}
+
+/// The counters panel and the arrivals, each rendered once per update for every monitor;
+/// the panel is redrawn on the clock too, so one that could not be read is tried again.
 fn panel_frames(
     hub: &Hub,
     pool: &Pool,
-    counters: Arc<dyn ScanCounters>,
-    arrivals: Arc<ArrivalsCache>,
+    sources: PanelSources,
     tenant: Tenant,
     event: Event,
 ) -> impl Stream<Item = Frame> {
     let channel = Channel::scans(&tenant, event.id);
-    let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
-    let render = render_panel(pool, counters, tenant, event);
-    let panel = hub.subscribe(channel, views::PANEL_SSE_EVENT, render);
+    let every = sources.arrivals.every();
+    let chart = arrivals_frames(hub, channel.clone(), sources.arrivals, tenant, event.clone());
+    let render = render_panel(pool, sources.counters, &sources.panels, tenant, event);
+    let panel = hub.subscribe_with_clock(channel, views::PANEL_SSE_EVENT, render, Some(every));
     stream::select(channel_frames(panel), chart)
 }
 

@@ -9,10 +9,11 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{self, EntryPolicy, Event};
 use crate::live::{frame, render_with, Render};
-use crate::scanning::arrivals::{Arrivals, ArrivalsCache};
+use crate::panels::{PanelName, Panels};
 use crate::scanning::counters::{EventCounts, ScanCounters};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
+use crate::ui::components::panel_unavailable;
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -49,29 +50,6 @@ impl PanelData {
         })
     }
 
-    /// The panel, the newest rows of the log that pass the filter and the arrivals:
-    /// the first page.
-    pub async fn load_with_log(
-        (pool, counters, arrivals): (&Pool, &dyn ScanCounters, &ArrivalsCache),
-        tenant: Tenant,
-        event: &Event,
-        filter: LogFilter,
-    ) -> Result<(Self, Vec<ScanLine>, Arc<Arrivals>), AppError> {
-        let event_id = event.id;
-        let lines = with_db(pool, move |conn| {
-            Ok(queries::latest_scans(
-                conn,
-                &tenant,
-                event_id,
-                &filter,
-                views::LOG_ROWS,
-            )?)
-        })
-        .await?;
-        let data = Self::load(pool, counters, tenant, event_id).await?;
-        Ok((data, lines, arrivals.fresh(tenant, event).await?))
-    }
-
     pub fn panel<'a>(&'a self, event: &'a Event) -> Panel<'a> {
         Panel {
             event,
@@ -84,12 +62,46 @@ impl PanelData {
     }
 }
 
-/// Counters, gates and devices of one event: rendered once per coalesced update.
-pub fn render_panel(pool: &Pool, counters: Arc<dyn ScanCounters>, tenant: Tenant, event: Event) -> Render {
-    let context = (pool.clone(), counters, Arc::new(event));
-    render_with(context, move |(pool, counters, event)| async move {
-        let data = PanelData::load(&pool, counters.as_ref(), tenant, event.id).await?;
-        let panel = data.panel(&event);
-        Ok(frame(views::PANEL_SSE_EVENT, views::scan_panel(&panel).into_string()))
+/// The newest rows of the log that pass the filter: the first page's.
+pub async fn load_log(
+    pool: &Pool,
+    tenant: Tenant,
+    event_id: i64,
+    filter: LogFilter,
+) -> Result<Vec<ScanLine>, AppError> {
+    with_db(pool, move |conn| {
+        Ok(queries::latest_scans(
+            conn,
+            &tenant,
+            event_id,
+            &filter,
+            views::LOG_ROWS,
+        )?)
+    })
+    .await
+}
+
+/// Counters, gates and devices of one event: rendered once per coalesced update (as
+/// "unavailable" while they cannot be read).
+pub fn render_panel(
+    pool: &Pool,
+    counters: Arc<dyn ScanCounters>,
+    panels: &Panels,
+    tenant: Tenant,
+    event: Event,
+) -> Render {
+    let context = (pool.clone(), counters, panels.clone(), Arc::new(event));
+    render_with(context, move |(pool, counters, panels, event)| async move {
+        let data = panels
+            .load(
+                PanelName::Gates,
+                PanelData::load(&pool, counters.as_ref(), tenant, event.id),
+            )
+            .await;
+        let html = match data.ready() {
+            Some(data) => views::scan_panel(&data.panel(&event)),
+            None => panel_unavailable(),
+        };
+        Ok(frame(views::PANEL_SSE_EVENT, html.into_string()))
     })
 }

@@ -8,13 +8,13 @@ use super::entry_policy::{policy_form, policy_line};
 use crate::events::{EntryPolicy, Event};
 use crate::paths;
 use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
-use crate::scanning::arrivals::{arrivals_section, Arrivals, Pushed};
+use crate::scanning::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
 use crate::scanning::counters::{EventCounts, Tally};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::DeviceStatus;
 use crate::scanning::model::{Direction, ScanResult};
 use crate::scanning::queries::{DeviceRow, Gate, ScanLine};
-use crate::ui::components::{badge, count, local_time, occupancy_warning};
+use crate::ui::components::{badge, count, local_time, occupancy_warning, panel_unavailable};
 use crate::ui::layout::{self, Viewer};
 
 /// SSE event names the monitor listens for.
@@ -35,17 +35,20 @@ pub struct Panel<'a> {
     pub now: i64,
 }
 
-/// Everything the monitor page shows on its first load.
+/// Everything the monitor page shows on its first load; a panel that could not be
+/// read (None) says so, and the stream fills it in.
 pub struct MonitorPage<'a> {
-    pub panel: Panel<'a>,
+    pub event: &'a Event,
+    pub panel: Option<Panel<'a>>,
     pub filter: &'a LogFilter,
-    pub lines: &'a [ScanLine],
-    pub arrivals: &'a Arrivals,
+    pub lines: Option<&'a [ScanLine]>,
+    pub arrivals: ArrivalsShown<'a>,
     pub stream_url: &'a str,
     /// What this viewer may open or change from the monitor.
     pub may: MonitorRights,
     /// The open alerts, and whether this viewer may acknowledge them.
-    pub alerts: AlertsView<'a>,
+    pub alerts: Option<AlertsView<'a>>,
+    pub can_acknowledge: bool,
 }
 
 /// The links and forms the monitor offers, by the viewer's role.
@@ -59,7 +62,10 @@ pub struct MonitorRights {
 }
 
 pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
-    let (panel, event) = (&page.panel, page.panel.event);
+    let (panel, event) = (page.panel.as_ref(), page.event);
+    // The filter lists what the panel read; without it, only "all".
+    let (gates, devices) = panel.map_or((&[][..], &[][..]), |panel| (panel.gates, panel.devices));
+    let policy = panel.map_or(event.entry_policy, |panel| panel.policy);
     layout::page(
         &format!("Scans · {}", event.name),
         Some(viewer),
@@ -71,19 +77,24 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
                 @if page.may.look_up { " · " a href=(paths::door_lookup(event.id)) { "Door lookup" } }
                 @if page.may.manage_kiosks { " · " a href=(paths::kiosk_links(event.id)) { "Kiosk links" } }
             }
-            @if page.may.set_entry_policy { (policy_form(viewer, event.id, panel.policy)) }
+            @if page.may.set_entry_policy { (policy_form(viewer, event.id, policy)) }
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
                 (alerts_section(page, viewer))
                 section id="scan-panel" aria-label="Gates and devices" sse-swap=(PANEL_SSE_EVENT) {
-                    (scan_panel(panel))
+                    (panel.map_or_else(panel_unavailable, scan_panel))
                 }
                 (arrivals_section(page.arrivals, &event.timezone, Pushed::Own))
                 section aria-labelledby="scan-log-heading" {
                     h2 id="scan-log-heading" { "Scan log" }
-                    (filter_form(event.id, panel.gates, panel.devices, page.filter))
-                    div id="scan-log-table" sse-swap=(LOG_SSE_EVENT) { (scan_log_table(page.lines, &event.timezone)) }
+                    (filter_form(event.id, gates, devices, page.filter))
+                    div id="scan-log-table" sse-swap=(LOG_SSE_EVENT) {
+                        @match page.lines {
+                            Some(lines) => (scan_log_table(lines, &event.timezone)),
+                            None => (panel_unavailable()),
+                        }
+                    }
                 }
             }
         },
@@ -92,12 +103,13 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
 
 /// The open alerts: a polite live region; a new alert inside it is announced once.
 fn alerts_section(page: &MonitorPage, viewer: &Viewer) -> Markup {
-    let view = &page.alerts;
     html! {
         section aria-labelledby="alerts-heading" {
             h2 id="alerts-heading" { "Alerts" }
-            @if view.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
-            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) { (alert_list(view)) }
+            @if page.can_acknowledge { (acknowledge_form(viewer.csrf_token)) }
+            div id="gate-alerts" aria-live="polite" sse-swap=(ALERTS_SSE_EVENT) {
+                (page.alerts.as_ref().map_or_else(panel_unavailable, alert_list))
+            }
         }
     }
 }

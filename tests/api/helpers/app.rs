@@ -69,6 +69,9 @@ pub async fn another_instance(first: &TestApp) -> TestApp {
 pub async fn spawn_on(url: DatabaseUrl, configure: impl FnOnce(&mut Settings), dir: tempfile::TempDir) -> TestApp {
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.coalesce = Duration::from_millis(100);
+    // The tests read the arrivals from the first page: wait for them however busy the
+    // box (the default paints "Loading…" after 10 ms and lets the stream bring them).
+    settings.arrivals_first_paint = Duration::from_secs(5);
     configure(&mut settings);
     let app = Application::build(settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
