@@ -3,39 +3,11 @@
 //! 200, and the page's live stream fills it in once it loads again. A 500 is left for
 //! what the page truly cannot do without (the signed-in user, the event itself).
 
-use std::collections::HashSet;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+pub use crate::config::{PanelFaults, PanelName};
 use crate::error::AppError;
-
-/// The panels of the dashboard and the scan monitor that load apart.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PanelName {
-    /// The dashboard's metrics: occupancy, sales, revenue, velocity, chart, alerts.
-    Metrics,
-    /// The arrivals chart, rates and forecast (dashboard and monitor).
-    Arrivals,
-    /// The monitor's counters, gates and devices.
-    Gates,
-    /// The monitor's scan log.
-    ScanLog,
-    /// The monitor's gate alerts.
-    GateAlerts,
-}
-
-impl PanelName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Metrics => "metrics",
-            Self::Arrivals => "arrivals",
-            Self::Gates => "gates",
-            Self::ScanLog => "scan log",
-            Self::GateAlerts => "gate alerts",
-        }
-    }
-}
 
 /// One panel as loaded for a page or a redraw.
 #[derive(Debug)]
@@ -51,27 +23,6 @@ impl<T> Loaded<T> {
             Self::Ready(value) => Some(value),
             Self::Unavailable => None,
         }
-    }
-}
-
-/// Panels a test makes slow, to show that a page answers without them (the tests of
-/// the pages' fault tolerance only; the command line never sets them). Shared, so a
-/// test can let a panel recover while the server runs.
-#[derive(Clone, Debug, Default)]
-pub struct PanelFaults(Arc<Mutex<HashSet<PanelName>>>);
-
-impl PanelFaults {
-    /// From now on, loading `panel` takes longer than any budget (or no longer does).
-    pub fn set_slow(&self, panel: PanelName, slow: bool) {
-        let mut slow_panels = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        match slow {
-            true => slow_panels.insert(panel),
-            false => slow_panels.remove(&panel),
-        };
-    }
-
-    fn is_slow(&self, panel: PanelName) -> bool {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner).contains(&panel)
     }
 }
 

@@ -54,6 +54,17 @@ pub fn refresh_planner_statistics(conn: &mut DbConnection) -> anyhow::Result<()>
     Ok(())
 }
 
+/// Fresh planner statistics for every table, after a bulk write (the demo, `seed`, the
+/// benchmarks' seeds). Without them a fresh PostgreSQL plans blind until autovacuum's
+/// first analyse, about a minute later: a new demo's arrivals query then ran past the
+/// statement timeout. SQLite samples a bounded number of rows per index.
+pub fn analyze(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Postgresql(pg) => pg.batch_execute("ANALYZE"),
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA analysis_limit = 1000; ANALYZE"),
+    }
+}
+
 /// Why database work did not run or finish: the plumbing's own error, which each
 /// layer above turns into its answer (a page's 503, the device API's retry).
 #[derive(Debug, thiserror::Error)]

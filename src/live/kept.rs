@@ -11,8 +11,6 @@ use std::time::Duration;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use tokio::time::Instant;
 
-use crate::error::AppError;
-
 /// Keys not asked for in this long are dropped.
 const IDLE: Duration = Duration::from_secs(600);
 
@@ -45,16 +43,16 @@ impl<K, V> Default for Kept<K, V> {
     }
 }
 
-/// What a reader found: the kept value and its age, and whether it started a refresh.
+/// What a reader found: the kept value and its age, and the computation under way.
 pub struct Found<V> {
     pub value: Option<(Duration, Arc<V>)>,
     flight: Flight<V>,
 }
 
 impl<V> Found<V> {
-    /// Waits for the computation under way.
-    pub async fn computed(self) -> Result<Arc<V>, AppError> {
-        self.flight.await.map_err(AppError::Unavailable)
+    /// Waits for the computation under way: its value, or why it failed.
+    pub async fn computed(self) -> Result<Arc<V>, String> {
+        self.flight.await
     }
 }
 
@@ -65,9 +63,10 @@ where
 {
     /// The kept value when younger than `max_age`; else the value joins (or starts,
     /// with `compute`) the key's computation and waits for it.
-    pub async fn get<F>(&self, key: K, max_age: Duration, compute: F) -> Result<Arc<V>, AppError>
+    pub async fn get<F, E>(&self, key: K, max_age: Duration, compute: F) -> Result<Arc<V>, String>
     where
-        F: FnOnce() -> BoxFuture<'static, Result<V, AppError>>,
+        F: FnOnce() -> BoxFuture<'static, Result<V, E>>,
+        E: std::fmt::Debug + std::fmt::Display + Send + 'static,
     {
         if let Some(value) = self.peek(&key, max_age) {
             return Ok(value);
@@ -87,9 +86,10 @@ where
     /// The kept value with its age, and the key's computation: the one under way, or
     /// one started now (in the background: it finishes and is kept even when nobody
     /// waits for it).
-    pub fn refresh<F>(&self, key: K, compute: F) -> Found<V>
+    pub fn refresh<F, E>(&self, key: K, compute: F) -> Found<V>
     where
-        F: FnOnce() -> BoxFuture<'static, Result<V, AppError>>,
+        F: FnOnce() -> BoxFuture<'static, Result<V, E>>,
+        E: std::fmt::Debug + std::fmt::Display + Send + 'static,
     {
         let mut slots = self.lock();
         slots.retain(|_, slot| slot.asked.elapsed() < IDLE || slot.flight.is_some());
@@ -107,7 +107,10 @@ where
         Found { value, flight }
     }
 
-    fn start(&self, key: K, work: BoxFuture<'static, Result<V, AppError>>) -> Flight<V> {
+    fn start<E>(&self, key: K, work: BoxFuture<'static, Result<V, E>>) -> Flight<V>
+    where
+        E: std::fmt::Debug + std::fmt::Display + Send + 'static,
+    {
         let slots = Arc::clone(&self.slots);
         let task = tokio::spawn(async move {
             let outcome = work.await.map(Arc::new).map_err(|error| {

@@ -8,3 +8,5 @@ pub mod handlers;
 mod live;
 mod model;
 mod views;
+
+pub use model::sold_today;

@@ -78,7 +78,7 @@ pub async fn load_rows(
 
 /// Tickets of the event sold since local midnight in its time zone (and still valid):
 /// from the index on (organisation, event, created_at, status) alone.
-fn sold_today(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, zone: &Tz, now: i64) -> QueryResult<i64> {
+pub fn sold_today(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, zone: &Tz, now: i64) -> QueryResult<i64> {
     let today = chrono::DateTime::from_timestamp_millis(now)
         .map(|utc| utc.with_timezone(zone).date_naive())
         .unwrap_or_default();

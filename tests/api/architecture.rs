@@ -24,7 +24,8 @@ fn part_of(module: &str) -> Option<Part> {
         "paths" | "ui" => Part::Leaf,
         "db" | "live" | "auth" | "config" | "client" | "forms" | "quota" | "redis_link" | "telemetry"
         | "security_headers" | "http_error" | "htmx" => Part::Plumbing,
-        "error" => Part::WebError,
+        // A page's panels load within the web layer's error and budget.
+        "error" | "panels" => Part::WebError,
         "events" => Part::Feature(0),
         "audit" => Part::Feature(1),
         "webhooks" => Part::Feature(2),

@@ -4,8 +4,14 @@
 //! indexes and never scan a big table whole. The SQL is what the library itself runs:
 //! each statement is captured (diesel instrumentation) while the real functions run —
 //! the scan decision, the dashboard metrics, the order list and the order search — and
-//! explained: `EXPLAIN QUERY PLAN` on SQLite, the generic plan of the prepared
-//! statement (`PREPARE`, `EXPLAIN EXECUTE`) on PostgreSQL. A failure prints the plan.
+//! explained: `EXPLAIN QUERY PLAN` on SQLite; on PostgreSQL both plans of the prepared
+//! statement (`PREPARE`, `EXPLAIN EXECUTE`): the custom one for the very values the app
+//! bound (`plan_cache_mode = force_custom_plan`: what a fresh connection's first runs
+//! get), which must use the intended indexes, and the generic one, which serves any
+//! values and must not scan a big table whole. The database holds a season of past
+//! events' scans besides the live one's, so the values weigh as they would in service. Covered: the scan decision, the dashboard metrics, the
+//! arrivals, the gate-alert detector, the overview's cards, the order list and the
+//! order search. A failure prints the plan.
 
 use std::sync::{Arc, Mutex};
 
@@ -79,6 +85,7 @@ async fn guard_plans(app: &TestApp) {
         let mut conn = pool.get().expect("connection");
         let seeded = Seeded::find(&mut conn);
         seeded.record_some_scans(&mut conn);
+        seeded.record_history(&mut conn);
         write_statistics(&mut conn);
         let mut failures = Vec::new();
         for (what, statements, expected) in [
@@ -94,6 +101,8 @@ async fn guard_plans(app: &TestApp) {
             ),
             ("the dashboard metrics", seeded.dashboard(&mut conn), DASHBOARD),
             ("the arrivals", seeded.arrivals(&mut conn), ARRIVALS),
+            ("the gate-alert detector", seeded.alert_detector(&mut conn), &[]),
+            ("the overview's cards", seeded.overview(&mut conn), &[]),
             ("the order list", seeded.order_list(&mut conn), ORDER_LIST),
             (
                 "the order search",
@@ -216,9 +225,10 @@ const ARRIVALS: &[Expected] = &[
         what: "the tickets ever let in, per ticket type",
         marker: "AS admitted",
         uses: &[
-            // PostgreSQL's generic plan merges the tickets by key with the event's scans
-            // in ticket order.
-            uses("tickets", PK, "tickets_pkey"),
+            // PostgreSQL, for values where half the tickets were let in, hashes the
+            // event's valid tickets (its own index) against the entries instead: reading
+            // those is then no dearer than a lookup per entry.
+            uses("tickets", PK, "tickets_pkey|tickets_org_event_created"),
             uses(
                 "scans",
                 "scans_org_event_arrivals",
@@ -402,6 +412,23 @@ impl Seeded {
         }
     }
 
+    /// Past events' scans, weeks old, sixteen times as many as this event's: the share
+    /// of the table a live event's queries read in a season's database, which is what
+    /// PostgreSQL's custom plans weigh.
+    fn record_history(&self, conn: &mut DbConnection) {
+        diesel::sql_query(
+            "WITH RECURSIVE copies(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM copies WHERE n < 8) \
+             INSERT INTO scans (organization_id, event_id, device_scan_id, ticket_code, ticket_id, gate_id, \
+             device_id, direction, scanned_at, received_at, result, reason) \
+             SELECT s.organization_id, e.id, s.device_scan_id || '-past-' || e.id || '-' || copies.n, s.ticket_code, \
+             NULL, s.gate_id, s.device_id, s.direction, s.scanned_at - CAST(86400000 AS BIGINT) * (30 + copies.n), \
+             s.received_at - CAST(86400000 AS BIGINT) * (30 + copies.n), s.result, s.reason \
+             FROM scans s JOIN events e ON e.organization_id = s.organization_id AND e.id <> s.event_id, copies",
+        )
+        .execute(conn)
+        .unwrap();
+    }
+
     /// A short batch, rolled back: a scan id sent before, new people in, someone already
     /// inside (refused: where was he let in?) and someone going out.
     fn short_scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
@@ -445,6 +472,24 @@ impl Seeded {
         })
     }
 
+    /// One round of the detector: which events are live, and this one's findings.
+    fn alert_detector(&self, conn: &mut DbConnection) -> Vec<String> {
+        capture(conn, |c| {
+            let now = db::now_ms();
+            voelgoed::scanning::alerts::live_events(c, now).unwrap();
+            voelgoed::scanning::alerts::findings(c, &self.tenant, self.event.id, now).unwrap();
+        })
+    }
+
+    /// A live event's card: tickets sold today and its open alerts.
+    fn overview(&self, conn: &mut DbConnection) -> Vec<String> {
+        capture(conn, |c| {
+            let zone = *self.event.timezone;
+            voelgoed::overview::sold_today(c, &self.tenant, self.event.id, &zone, db::now_ms()).unwrap();
+            voelgoed::scanning::open_alerts(c, &self.tenant, &[self.event.id]).unwrap();
+        })
+    }
+
     fn arrivals(&self, conn: &mut DbConnection) -> Vec<String> {
         capture(conn, |c| {
             voelgoed::scanning::arrivals::load_arrivals(c, &self.tenant, &self.event, db::now_ms(), 500).unwrap();
@@ -455,13 +500,14 @@ impl Seeded {
     fn order_list(&self, conn: &mut DbConnection) -> Vec<String> {
         let (_, _, _, created_at, id) = self.order_sample;
         let event = Some(self.event.id);
-        let paid = Some(OrderStatus::Paid);
+        // A rare status, as one filters for refunds: the status index's case.
+        let refunded = Some(OrderStatus::Refunded);
         let cases = [
             ("none", OrderFilter::default(), None),
             (
                 "status",
                 OrderFilter {
-                    status: paid,
+                    status: refunded,
                     ..Default::default()
                 },
                 None,
@@ -492,7 +538,10 @@ impl Seeded {
             });
             for sql in captured {
                 match sql.contains("LIMIT") && unquoted(&sql).contains("FROM orders") {
-                    true => statements.push(format!("{sql} /* list: {label} */")),
+                    true => {
+                        let (query, binds) = sql.split_once(" -- binds: ").unwrap_or((&sql, "[]"));
+                        statements.push(format!("{query} /* list: {label} */ -- binds: {binds}"));
+                    }
                     false => statements.push(sql),
                 }
             }
@@ -558,9 +607,8 @@ struct Recorder(Arc<Mutex<Vec<String>>>);
 impl Instrumentation for Recorder {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         if let InstrumentationEvent::StartQuery { query, .. } = event {
-            let sql = query.to_string();
-            let sql = sql.split(" -- binds:").next().unwrap_or_default().trim().to_owned();
-            self.0.lock().unwrap().push(sql);
+            // "SQL -- binds: [values]": the values are what PostgreSQL's plan is made for.
+            self.0.lock().unwrap().push(query.to_string().trim().to_owned());
         }
     }
 }
@@ -598,12 +646,26 @@ fn check(conn: &mut DbConnection, what: &str, statements: &[String], expected: &
         }
     }
     for sql in statements {
-        let plan = plan_of(conn, sql);
+        // The plan for these very values (on PostgreSQL: what a fresh connection's
+        // first runs get).
+        let plan = plan_of(conn, sql, Plan::Custom);
         let shown = || format!("{sql}\nplan:\n    {}", plan.join("\n    "));
         println!("{what}: {}", shown());
         for table in BIG_TABLES {
             if plan.iter().any(|line| full_scan(line, table, postgres)) {
                 failures.push(format!("{what}: a full scan of {table}:\n{}", shown()));
+            }
+        }
+        if postgres {
+            // The plan that serves any values, which a statement may settle on later.
+            let generic = plan_of(conn, sql, Plan::Generic);
+            for table in BIG_TABLES {
+                if generic.iter().any(|line| full_scan(line, table, postgres)) {
+                    let plan = generic.join("\n    ");
+                    failures.push(format!(
+                        "{what}: a full scan of {table} in the generic plan:\n{sql}\nplan:\n    {plan}"
+                    ));
+                }
             }
         }
         for expectation in expected.iter().filter(|e| unquoted(sql).contains(e.marker)) {
@@ -678,8 +740,21 @@ struct PostgresPlanLine {
     line: String,
 }
 
-/// The plan of `sql` as prepared (its parameters unbound), one line per step.
-fn plan_of(conn: &mut DbConnection, sql: &str) -> Vec<String> {
+/// Which of PostgreSQL's plans of a prepared statement to explain.
+#[derive(Clone, Copy, PartialEq)]
+enum Plan {
+    /// The one that serves any values: what a statement settles on after five runs.
+    Generic,
+    /// The one made for the values the app bound.
+    Custom,
+}
+
+/// The plan of a captured statement ("SQL -- binds: [values]"), one line per step:
+/// SQLite's for the statement; PostgreSQL's generic plan or its custom plan for the
+/// bound values.
+fn plan_of(conn: &mut DbConnection, captured: &str, which: Plan) -> Vec<String> {
+    let (sql, binds) = captured.split_once(" -- binds: ").unwrap_or((captured, "[]"));
+    let sql = sql.trim();
     match conn {
         DbConnection::Sqlite(sqlite) => diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
             .load::<SqlitePlanLine>(sqlite)
@@ -688,11 +763,15 @@ fn plan_of(conn: &mut DbConnection, sql: &str) -> Vec<String> {
             .map(|l| l.detail)
             .collect(),
         DbConnection::Postgresql(pg) => {
-            // PostgreSQL 15 has no EXPLAIN (GENERIC_PLAN): prepare the statement and
-            // explain its generic plan, the one that serves any parameters.
-            let parameters = (1..).take_while(|n| sql.contains(&format!("${n}"))).count();
-            let nulls = vec!["NULL"; parameters].join(", ");
-            diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+            let values = match which {
+                Plan::Custom => sql_literals(binds),
+                Plan::Generic => vec!["NULL".to_owned(); sql_literals(binds).len()],
+            };
+            let mode = match which {
+                Plan::Custom => "force_custom_plan",
+                Plan::Generic => "force_generic_plan",
+            };
+            diesel::sql_query(format!("SET plan_cache_mode = {mode}"))
                 .execute(pg)
                 .unwrap();
             if diesel::sql_query(format!("PREPARE plan_guard AS {sql}"))
@@ -701,21 +780,115 @@ fn plan_of(conn: &mut DbConnection, sql: &str) -> Vec<String> {
             {
                 // Parameters PostgreSQL cannot type from their place (CASE … THEN $2)
                 // are all BIGINT in the app's raw statements.
-                let types = vec!["BIGINT"; parameters].join(", ");
+                let types = vec!["BIGINT"; values.len()].join(", ");
                 diesel::sql_query(format!("PREPARE plan_guard ({types}) AS {sql}"))
                     .execute(pg)
                     .unwrap_or_else(|e| panic!("PREPARE {sql}: {e}"));
             }
-            let args = if parameters == 0 {
-                String::new()
-            } else {
-                format!("({nulls})")
+            let args = match values.is_empty() {
+                true => String::new(),
+                false => format!("({})", values.join(", ")),
             };
             let plan = diesel::sql_query(format!("EXPLAIN EXECUTE plan_guard{args}"))
                 .load::<PostgresPlanLine>(pg)
-                .unwrap_or_else(|e| panic!("EXPLAIN EXECUTE {sql}: {e}"));
+                .unwrap_or_else(|e| panic!("EXPLAIN EXECUTE {sql} {args}: {e}"));
             diesel::sql_query("DEALLOCATE plan_guard").execute(pg).unwrap();
             plan.into_iter().map(|l| l.line.trim().to_owned()).collect()
         }
     }
+}
+
+/// diesel's debug list of bound values (`[1, "a", Some(2), None, Valid, [3, 4]]`) as
+/// SQL literals. Enum values print as their Rust names: stored as snake_case text.
+fn sql_literals(binds: &str) -> Vec<String> {
+    let inner = binds
+        .trim()
+        .strip_prefix('[')
+        .and_then(|b| b.strip_suffix(']'))
+        .unwrap_or("");
+    top_level_items(inner).iter().map(|item| sql_literal(item)).collect()
+}
+
+/// The comma-separated items of a debug list, nested brackets and strings kept whole.
+fn top_level_items(list: &str) -> Vec<String> {
+    let (mut items, mut current, mut depth, mut in_string, mut escaped) = (Vec::new(), String::new(), 0, false, false);
+    for c in list.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '[' | '(' if !in_string => depth += 1,
+            ']' | ')' if !in_string => depth -= 1,
+            ',' if !in_string && depth == 0 => {
+                items.push(std::mem::take(&mut current).trim().to_owned());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    if !current.trim().is_empty() {
+        items.push(current.trim().to_owned());
+    }
+    items
+}
+
+fn sql_literal(value: &str) -> String {
+    if value == "None" {
+        "NULL".into()
+    } else if let Some(inner) = value.strip_prefix("Some(").and_then(|v| v.strip_suffix(')')) {
+        sql_literal(inner)
+    } else if let Some(text) = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')) {
+        quoted(&unescaped(text))
+    } else if let Some(list) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+        let items: Vec<String> = top_level_items(list).iter().map(|item| sql_literal(item)).collect();
+        match items.is_empty() {
+            true => "'{}'".into(),
+            false => format!("ARRAY[{}]", items.join(", ")),
+        }
+    } else if value == "true" || value == "false" || value.parse::<f64>().is_ok() {
+        value.to_owned()
+    } else {
+        quoted(&snake_case(value))
+    }
+}
+
+fn quoted(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A Rust debug string's text: `\"`, `\\`, `\n`, `\t`, `\r`, `\'` and `\u{…}` undone.
+fn unescaped(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('u') => {
+                let code: String = chars.by_ref().skip(1).take_while(|c| *c != '}').collect();
+                out.extend(u32::from_str_radix(&code, 16).ok().and_then(char::from_u32));
+            }
+            Some(other) => out.push(other),
+            None => {}
+        }
+    }
+    out
+}
+
+/// `PartiallyRefunded` → `partially_refunded`.
+fn snake_case(name: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_lowercase());
+    }
+    out
 }

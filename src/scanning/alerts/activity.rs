@@ -87,21 +87,35 @@ fn spikes(recent_codes: &[(i64, String)], before: &[(i64, i64)]) -> Vec<Finding>
 }
 
 /// Entries refused as "already inside" of tickets still inside, per gate and ticket.
+/// Read in two steps, the window's refusals from `scans` and then those of their
+/// tickets still inside by key: joined in one statement, SQLite walked every ticket
+/// inside (the plan guard caught it), a cost that grows with the crowd.
 fn passing(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now: i64) -> QueryResult<Vec<Finding>> {
-    let rows: Vec<(i64, Option<i64>)> = scans::table
-        .inner_join(tickets::table.on(scans::ticket_id.eq(tickets::id.nullable())))
-        .filter(scans::organization_id.eq(tenant.organization_id()))
+    let org = tenant.organization_id();
+    let refused: Vec<(i64, Option<i64>)> = scans::table
+        .filter(scans::organization_id.eq(org))
         .filter(scans::event_id.eq(event_id))
         .filter(scans::scanned_at.ge(now - rules::PASSING_WINDOW_MS))
         .filter(scans::result.eq("duplicate"))
         .filter(scans::direction.eq("in"))
-        .filter(tickets::inside_since.is_not_null())
         .select((scans::gate_id, scans::ticket_id))
         .limit(ROWS_READ)
         .load(conn)?;
+    let ticket_ids: BTreeSet<i64> = refused.iter().filter_map(|(_, ticket)| *ticket).collect();
+    let inside: BTreeSet<i64> = match ticket_ids.is_empty() {
+        true => BTreeSet::new(),
+        false => tickets::table
+            .filter(tickets::organization_id.eq(org))
+            .filter(tickets::id.eq_any(ticket_ids))
+            .filter(tickets::inside_since.is_not_null())
+            .select(tickets::id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect(),
+    };
     let mut times: HashMap<(i64, i64), i64> = HashMap::new();
-    for (gate_id, ticket_id) in rows {
-        if let Some(ticket_id) = ticket_id {
+    for (gate_id, ticket_id) in refused {
+        if let Some(ticket_id) = ticket_id.filter(|id| inside.contains(id)) {
             *times.entry((gate_id, ticket_id)).or_default() += 1;
         }
     }

@@ -17,6 +17,7 @@ pub mod rules;
 mod views;
 
 pub use acknowledge::{acknowledge_alert, Acknowledgement};
+pub use activity::{findings, live_events};
 pub use detector::{evaluate_all, start_detector};
 pub use episodes::CLEAR_AFTER_MS;
 pub use live::{kiosk_alert_frames, load_alerts, monitor_alert_frames, AlertScope};

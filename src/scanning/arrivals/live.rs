@@ -12,7 +12,8 @@ use futures_util::{FutureExt, Stream};
 
 use super::model::Arrivals;
 use super::queries;
-use super::views::{arrivals_fragments, Shown, ARRIVALS_SSE_EVENT};
+use super::shown::Shown;
+use super::views::{arrivals_fragments, ARRIVALS_SSE_EVENT};
 use crate::db::{self, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::Event;
@@ -77,7 +78,7 @@ impl ArrivalsCache {
             }
         }
         match tokio::time::timeout(self.first_paint, found.computed()).await {
-            Ok(arrivals) => arrivals.map(Some),
+            Ok(arrivals) => arrivals.map(Some).map_err(AppError::Unavailable),
             Err(_) => Ok(None),
         }
     }
@@ -85,7 +86,10 @@ impl ArrivalsCache {
     /// At most `arrivals_every` old; one computation at a time per event.
     pub async fn recent(&self, tenant: Tenant, event: &Event) -> Result<Arc<Arrivals>, AppError> {
         let key = (tenant.organization_id(), event.id);
-        self.kept.get(key, self.every, || self.computation(tenant, event)).await
+        self.kept
+            .get(key, self.every, || self.computation(tenant, event))
+            .await
+            .map_err(AppError::Unavailable)
     }
 
     /// The shortest time between two computations of one event's arrivals.

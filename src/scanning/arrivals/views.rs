@@ -9,9 +9,7 @@ use maud::{html, Markup, PreEscaped};
 
 use super::forecast::{forecast, Forecast, ForecastInput, Target, WINDOW_MINUTES};
 use super::model::{busiest, Arrivals, Bar, Curve};
-use std::sync::Arc;
-
-use crate::panels::Loaded;
+use super::shown::Shown;
 use crate::ui::components::{count, panel_loading, panel_unavailable};
 
 /// The SSE event the arrivals' fragments are pushed under (on both pages).
@@ -20,34 +18,6 @@ pub const ARRIVALS_SSE_EVENT: &str = "arrivals";
 /// what keeps a pushed fragment under 2 KB.
 const MAX_GATES: usize = 12;
 const MAX_TYPES: usize = 12;
-
-/// What the arrivals section shows: the arrivals, or why not (yet).
-#[derive(Clone, Copy)]
-pub enum Shown<'a> {
-    Ready(&'a Arrivals),
-    /// None kept yet and not computed within the first paint: the stream brings them.
-    Loading,
-    /// Their queries failed or ran too long: the stream retries.
-    Unavailable,
-}
-
-impl<'a> Shown<'a> {
-    pub fn of(loaded: &'a Loaded<Option<Arc<Arrivals>>>) -> Self {
-        match loaded {
-            Loaded::Ready(Some(arrivals)) => Self::Ready(arrivals),
-            Loaded::Ready(None) => Self::Loading,
-            Loaded::Unavailable => Self::Unavailable,
-        }
-    }
-
-    /// A live redraw's: it waits for the computation, so never "loading".
-    pub fn live(loaded: &'a Loaded<Arc<Arrivals>>) -> Self {
-        match loaded {
-            Loaded::Ready(arrivals) => Self::Ready(arrivals),
-            Loaded::Unavailable => Self::Unavailable,
-        }
-    }
-}
 
 /// The live containers: (id, inside).
 fn parts(shown: Shown, tz: &Tz) -> [(&'static str, Markup); 3] {

@@ -15,12 +15,13 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
-use crate::panels::{PanelName, Panels};
+use crate::panels::{Loaded, PanelName, Panels};
 use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
-use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache, Shown as ArrivalsShown};
+use crate::scanning::arrivals::{arrivals_frames, Arrivals, ArrivalsCache, Shown as ArrivalsShown};
 use crate::scanning::counters::ScanCounters;
 use crate::scanning::feed::{LogFilter, Position, ScanFeed};
 use crate::scanning::model::ScanResult;
+use crate::scanning::queries::ScanLine;
 use crate::ui::html;
 use crate::{forms, paths};
 
@@ -72,30 +73,48 @@ pub async fn scan_monitor(
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
     let (filter, event) = (query.parse()?, load_event(&services.pool, tenant, event_id).await?);
-    let MonitorServices {
-        pool,
-        counters,
-        arrivals,
-        panels,
-    } = &services;
-    let (data, lines, arrivals, alerts) = tokio::join!(
-        panels.load(PanelName::Gates, PanelData::load(pool, &***counters, tenant, event_id)),
-        panels.load(PanelName::ScanLog, load_log(pool, tenant, event_id, filter)),
-        arrivals.page_panel(tenant, &event),
-        panels.load(PanelName::GateAlerts, load_alerts(pool, alert_scope(tenant, &event))),
-    );
+    let loaded = services.first_page(tenant, &event, filter).await;
     let page = views::MonitorPage {
         event: &event,
-        panel: data.ready().map(|data| data.panel(&event)),
+        panel: loaded.panel.ready().map(|data| data.panel(&event)),
         filter: &filter,
-        lines: lines.ready().map(Vec::as_slice),
-        arrivals: ArrivalsShown::of(&arrivals),
+        lines: loaded.lines.ready().map(Vec::as_slice),
+        arrivals: ArrivalsShown::of(&loaded.arrivals),
         stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
-        alerts: alerts.ready().map(|alerts| alerts_view(alerts, &event, &user)),
+        alerts: loaded.alerts.ready().map(|alerts| alerts_view(alerts, &event, &user)),
         can_acknowledge: user.may(Permission::AcknowledgeAlert),
         may: monitor_rights(&user),
     };
     Ok(html(views::scan_monitor_page(&user.viewer(), &page)))
+}
+
+/// The first page's panels, each loaded on its own.
+struct FirstPage {
+    panel: Loaded<PanelData>,
+    lines: Loaded<Vec<ScanLine>>,
+    arrivals: Loaded<Option<Arc<Arrivals>>>,
+    alerts: Loaded<Vec<OpenAlert>>,
+}
+
+impl MonitorServices {
+    async fn first_page(&self, tenant: Tenant, event: &Event, filter: LogFilter) -> FirstPage {
+        let (pool, panels, event_id) = (&self.pool, &self.panels, event.id);
+        let (panel, lines, arrivals, alerts) = tokio::join!(
+            panels.load(
+                PanelName::Gates,
+                PanelData::load(pool, &**self.counters, tenant, event_id)
+            ),
+            panels.load(PanelName::ScanLog, load_log(pool, tenant, event_id, filter)),
+            self.arrivals.page_panel(tenant, event),
+            panels.load(PanelName::GateAlerts, load_alerts(pool, alert_scope(tenant, event))),
+        );
+        FirstPage {
+            panel,
+            lines,
+            arrivals,
+            alerts,
+        }
+    }
 }
 
 fn monitor_rights(user: &CurrentUser) -> views::MonitorRights {
@@ -128,33 +147,18 @@ pub async fn scans_stream(
 ) -> Result<impl Responder, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().0);
     user.require_on_event(Permission::WatchGates, event_id)?;
-    let StreamServices {
-        pool,
-        hub,
-        feed,
-        counters,
-        sessions,
-        arrivals,
-        panels,
-    } = services;
-    let event = load_event(&pool, tenant, event_id).await?;
-    let (timezone, filter) = (event.timezone, query.parse()?);
+    let event = load_event(&services.pool, tenant, event_id).await?;
     let scope = LogScope {
         tenant,
         event_id,
-        timezone,
-        filter,
+        timezone: event.timezone,
+        filter: query.parse()?,
     };
-    let alerts = alert_frames(&hub, &pool, &panels, &user, &event);
-    let sources = PanelSources {
-        counters: counters.into_inner(),
-        arrivals: arrivals.into_inner(),
-        panels: panels.get_ref().clone(),
-    };
-    let panels = panel_frames(&hub, &pool, sources, tenant, event);
-    let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
-    let frames = stream::select(stream::select(panels, log), alerts);
-    Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+    let panels = services.panel_frames(&user, event);
+    let feed = services.feed.clone().into_inner();
+    let log = log_frames(services.pool.get_ref().clone(), feed, scope, last_event_id(&req)).await?;
+    let frames = services.hub.with_live_status(stream::select(panels, log));
+    Ok(sse_stream_until(frames, services.sessions.ended(&user)))
 }
 
 /// The open alerts as this viewer sees them on the first load.
@@ -167,18 +171,6 @@ fn alerts_view<'a>(alerts: &'a [OpenAlert], event: &'a Event, user: &CurrentUser
     }
 }
 
-/// The alert list, live, with buttons when this viewer may acknowledge.
-fn alert_frames(
-    hub: &Hub,
-    pool: &Pool,
-    panels: &Panels,
-    user: &CurrentUser,
-    event: &Event,
-) -> impl Stream<Item = Frame> {
-    let scope = alert_scope(user.tenant(), event);
-    monitor_alert_frames(hub, (pool, panels), scope, user.may(Permission::AcknowledgeAlert))
-}
-
 fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
     AlertScope {
         tenant,
@@ -188,28 +180,33 @@ fn alert_scope(tenant: Tenant, event: &Event) -> AlertScope {
     }
 }
 
-/// What the monitor's live panels are drawn from.
-struct PanelSources {
-    counters: Arc<dyn ScanCounters>,
-    arrivals: Arc<ArrivalsCache>,
-    panels: Panels,
-}
-
-/// The counters panel and the arrivals, each rendered once per update for every monitor;
-/// the panel is redrawn on the clock too, so one that could not be read is tried again.
-fn panel_frames(
-    hub: &Hub,
-    pool: &Pool,
-    sources: PanelSources,
-    tenant: Tenant,
-    event: Event,
-) -> impl Stream<Item = Frame> {
-    let channel = Channel::scans(&tenant, event.id);
-    let every = sources.arrivals.every();
-    let chart = arrivals_frames(hub, channel.clone(), sources.arrivals, tenant, event.clone());
-    let render = render_panel(pool, sources.counters, &sources.panels, tenant, event);
-    let panel = hub.subscribe_with_clock(channel, views::PANEL_SSE_EVENT, render, Some(every));
-    stream::select(channel_frames(panel), chart)
+impl StreamServices {
+    /// The counters panel, the arrivals and the alert list (with buttons when this
+    /// viewer may acknowledge), each rendered once per update for every monitor; the
+    /// panel is redrawn on the clock too, so one that could not be read is tried again.
+    fn panel_frames(&self, user: &CurrentUser, event: Event) -> impl Stream<Item = Frame> {
+        let (hub, tenant) = (&self.hub, user.tenant());
+        let scope = alert_scope(tenant, &event);
+        let alerts = monitor_alert_frames(
+            hub,
+            (&self.pool, &self.panels),
+            scope,
+            user.may(Permission::AcknowledgeAlert),
+        );
+        let channel = Channel::scans(&tenant, event.id);
+        let arrivals = self.arrivals.clone().into_inner();
+        let every = arrivals.every();
+        let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
+        let render = render_panel(
+            &self.pool,
+            self.counters.clone().into_inner(),
+            &self.panels,
+            tenant,
+            event,
+        );
+        let panel = hub.subscribe_with_clock(channel, views::PANEL_SSE_EVENT, render, Some(every));
+        stream::select(stream::select(channel_frames(panel), chart), alerts)
+    }
 }
 
 /// Where the monitor's log stood when it lost its connection.

@@ -137,7 +137,6 @@ pub fn seed(pool: &Pool, total_orders: u64, orgs: u32) -> anyhow::Result<SeedRep
         largest = largest.max(share);
     }
     writer.finish(&mut conn)?;
-    db::refresh_planner_statistics(&mut conn)?;
     Ok(SeedReport {
         organizations: orgs,
         orders: written,

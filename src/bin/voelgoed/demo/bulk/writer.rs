@@ -268,7 +268,8 @@ impl OrderWriter {
     }
 
     /// PostgreSQL's id sequences do not see explicit ids: move them past what we wrote.
-    /// Then rebuilds the text index in one ordered pass.
+    /// Then rebuilds the text index in one ordered pass, and refreshes the planner's
+    /// statistics of every table.
     pub fn finish(self, conn: &mut DbConnection) -> QueryResult<()> {
         rebuild_text_index(conn)?;
         if let DbConnection::Postgresql(pg) = conn {
@@ -279,6 +280,7 @@ impl OrderWriter {
                 .execute(pg)?;
             }
         }
-        Ok(())
+        // Every bulk write ends here: the planner must know the new rows at once.
+        voelgoed::db::analyze(conn)
     }
 }

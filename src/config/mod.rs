@@ -7,6 +7,9 @@ use ipnet::IpNet;
 
 use crate::db::{DatabaseLimits, DatabaseUrl};
 
+mod faults;
+pub use faults::{PanelFaults, PanelName, WriterFaults};
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     /// Address to listen on; port 0 picks a free port (the tests use that).
@@ -29,7 +32,7 @@ pub struct Settings {
     /// monitor's gates, log or alerts); past it the panel says "unavailable, retrying".
     pub panel_budget: Duration,
     /// Deliberately slow panels; tests only.
-    pub panel_faults: crate::panels::PanelFaults,
+    pub panel_faults: PanelFaults,
     /// How long a session lasts after sign-in, however busy.
     pub session_ttl: Duration,
     /// A session not used for this long ends (`--session-idle-minutes`).
@@ -180,7 +183,7 @@ impl Settings {
             arrivals_every: Duration::from_secs(5),
             arrivals_first_paint: Duration::from_millis(10),
             panel_budget: Duration::from_secs(2),
-            panel_faults: crate::panels::PanelFaults::default(),
+            panel_faults: PanelFaults::default(),
             session_ttl: Duration::from_secs(12 * 3600),
             session_idle: Duration::from_secs(30 * 60),
             purge_every: Duration::from_secs(5 * 60),
@@ -275,12 +278,4 @@ impl RetryPolicy {
         let base = self.first_delay.as_millis() as i64;
         base.saturating_mul(1 << (attempts.clamp(1, 20) - 1))
     }
-}
-
-/// Deliberate faults in the scan writer, for the tests of its supervision only; the
-/// command line never sets them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriterFaults {
-    /// Deciding a batch that holds this ticket code panics.
-    pub panic_on_ticket_code: Option<String>,
 }
