@@ -47,6 +47,7 @@ trap 'stop_pg; stop_redis' EXIT
 export VOELGOED_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 bash scripts/vendor-assets.sh --check
+python3 scripts/ab.py --self-test
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 # The gate-isolation tests measure scan latency (p99) while pages, exports and
