@@ -54,6 +54,30 @@ pub(super) async fn cold_loads(
     Ok(times)
 }
 
+/// `rounds` times, right after an update (the metrics must recompute), `clients` first
+/// loads of the page at once, each timed on its own: organisers opening one event
+/// together share one computation instead of queueing behind each other's.
+pub(super) async fn concurrent_cold_loads(
+    client: &awc::Client,
+    page: &str,
+    (services, seeded): (&Services, &Seeded),
+    (rounds, clients): (usize, usize),
+) -> anyhow::Result<Vec<Duration>> {
+    let mut times = Vec::with_capacity(rounds * clients);
+    for _ in 0..rounds {
+        services.bus.publish(Update {
+            channel: Channel::occupancy(&seeded.tenant, seeded.event_id),
+            kind: UpdateKind::OrderChanged,
+        });
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let loads = (0..clients).map(|_| timed_load(client, page));
+        for time in futures_util::future::join_all(loads).await {
+            times.push(time?);
+        }
+    }
+    Ok(times)
+}
+
 pub(super) fn report_loads(what: &str, times: &[Duration]) {
     let mut sorted = times.to_vec();
     sorted.sort();

@@ -1,6 +1,7 @@
 //! `voelgoed bench-dashboard`: the event dashboard on an event with a million sold
 //! tickets. Seeds a fresh database, starts the real server in this process, and over
-//! real HTTP measures the first load with the metrics cache warm and cold, the bytes of
+//! real HTTP measures the first load with the metrics cache warm and cold, 50 cold first
+//! loads at once, the bytes of
 //! a first visit (page, htmx and CSS, compressed), and then, while tickets sell and
 //! people are scanned in at the given rates, how far each number on an open dashboard
 //! trails the database and how big each pushed update is.
@@ -23,7 +24,10 @@ use voelgoed::startup::Application;
 mod live;
 mod loads;
 use live::live_phase;
-use loads::{cold_loads, first_visit_bytes, report_loads, timed_load, warm_loads};
+use loads::{cold_loads, concurrent_cold_loads, first_visit_bytes, report_loads, timed_load, warm_loads};
+
+/// Organisers opening one event's dashboard at the same moment.
+const CONCURRENT_LOADS: usize = 50;
 use voelgoed::error::with_db;
 
 #[derive(clap::Args, Debug)]
@@ -105,6 +109,8 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
     report_loads("first load, metrics cached (warm)", &warm);
     let cold = cold_loads(&client, &page, &services, &seeded, (options.loads / 10).max(5)).await?;
     report_loads("first load, metrics recomputed (cold)", &cold);
+    let together = concurrent_cold_loads(&client, &page, (&services, &seeded), (5, CONCURRENT_LOADS)).await?;
+    report_loads(&format!("{CONCURRENT_LOADS} concurrent first loads (cold)"), &together);
     first_visit_bytes(&client, &page).await?;
     live_phase([&base, &stream_base], &client, &services, seeded, &options).await?;
     server.abort();
