@@ -365,6 +365,10 @@ def cargo_build(cwd: Path) -> float:
     env = dict(os.environ, CARGO_TARGET_DIR=str(REPO / "target"))
     command = ["cargo", "build", "--release", "--bin", "voelgoed"]
     say(f"building in {cwd}: {shlex.join(command)} (CARGO_TARGET_DIR={env['CARGO_TARGET_DIR']})")
+    # Both sides' builds put their binary at target/release/voelgoed, and cargo does not
+    # put it back for a side whose crate is already built: without this, B could run
+    # A's binary. With it gone, cargo links this side's binary again.
+    (REPO / "target" / "release" / "voelgoed").unlink(missing_ok=True)
     started = time.monotonic()
     result = subprocess.run(command, cwd=cwd, env=env)
     seconds = time.monotonic() - started
