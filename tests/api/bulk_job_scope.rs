@@ -4,7 +4,8 @@
 //! their events that their role could have started.
 
 use diesel::prelude::*;
-use voelgoed::db::schema::{bulk_jobs, email_outbox};
+use voelgoed::db::schema::{bulk_job_orders, bulk_jobs, email_outbox, users};
+use voelgoed::orders::bulk;
 
 use crate::bulk_jobs::{bulk_form, finished, orders_field, outcome, post, reasons, start, with};
 use crate::helpers::orders::{place, place_a, HOUR, NOV_25_0030_AMSTERDAM};
@@ -32,6 +33,7 @@ on_both_backends!(
     a_supervisors_bulk_job_never_touches_an_order_of_another_event,
     a_supervisors_bulk_resends_count_against_their_resend_limit,
     a_supervisor_reads_only_the_jobs_of_their_events_that_their_role_could_start,
+    a_running_job_is_held_to_what_its_maker_may_do_now,
 );
 
 /// A second event of org A ("Gamma Night"), which the fixture's supervisor does not run,
@@ -223,4 +225,103 @@ async fn a_supervisor_reads_only_the_jobs_of_their_events_that_their_role_could_
     }
     let jobs: i64 = app.db(|conn| bulk_jobs::table.count().get_result(conn).unwrap()).await;
     assert_eq!(jobs, 3);
+}
+
+/// A job as a runner that stopped would leave it (claimed for 1.5 s more), by `maker`.
+async fn left_behind(app: &TestApp, maker: &'static str, action: bulk::BulkAction, order_ids: Vec<i64>) -> i64 {
+    let tenant = app.fixture.org_a;
+    app.db(move |conn| {
+        let user_id: i64 = users::table
+            .filter(users::email.eq(maker))
+            .select(users::id)
+            .first(conn)
+            .unwrap();
+        let job = bulk::NewJob {
+            user_id,
+            // Made when every event was theirs: the runner reads their events again.
+            events: voelgoed::auth::EventScope::Every,
+            job_key: format!("left-{maker}"),
+            action,
+            refund: (action == bulk::BulkAction::Refund).then_some(bulk::RefundNote {
+                reason: voelgoed::orders::RefundReason::Other,
+                note: None,
+            }),
+            order_ids,
+        };
+        let id = bulk::create_job(conn, &tenant, &job).unwrap();
+        diesel::update(bulk_jobs::table.find(id))
+            .set(bulk_jobs::lease_until.eq(voelgoed::db::now_ms() + 1_500))
+            .execute(conn)
+            .unwrap();
+        id
+    })
+    .await
+}
+
+/// Each order of the job with its outcome and reason, once the job has finished.
+async fn outcomes(app: &TestApp, job: i64) -> Vec<(i64, Option<String>, Option<String>)> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let finished: Option<i64> = app
+            .db(move |conn| {
+                bulk_jobs::table
+                    .find(job)
+                    .select(bulk_jobs::finished_at)
+                    .first(conn)
+                    .unwrap()
+            })
+            .await;
+        if finished.is_some() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "job {job} did not finish");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.db(move |conn| {
+        bulk_job_orders::table
+            .filter(bulk_job_orders::job_id.eq(job))
+            .order(bulk_job_orders::position)
+            .select((
+                bulk_job_orders::order_id,
+                bulk_job_orders::outcome,
+                bulk_job_orders::reason,
+            ))
+            .load(conn)
+            .unwrap()
+    })
+    .await
+}
+
+async fn a_running_job_is_held_to_what_its_maker_may_do_now(app: TestApp) {
+    let (_, theirs) = an_order_of_another_event(&app).await;
+    let mine = orders_of_event_a(&app, 2).await;
+    let resend = left_behind(&app, "super@a.test", bulk::BulkAction::Resend, vec![mine[0], theirs.id]).await;
+    let refund = left_behind(&app, "finance@a.test", bulk::BulkAction::Refund, vec![mine[1]]).await;
+    // Finance is made a steward before the runner gets to their refunds.
+    app.db(|conn| {
+        diesel::update(users::table.filter(users::email.eq("finance@a.test")))
+            .set(users::role.eq("steward"))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+
+    let resent = outcomes(&app, resend).await;
+    let refunded = outcomes(&app, refund).await;
+
+    let done = Some("done".to_owned());
+    let refused = Some("refused".to_owned());
+    assert_eq!(
+        resent,
+        [
+            (mine[0], done, None),
+            (theirs.id, refused.clone(), Some("no such order".to_owned()))
+        ]
+    );
+    assert_eq!(
+        refunded,
+        [(mine[1], refused, Some("its maker may no longer do this".to_owned()))]
+    );
+    assert_eq!(mailed_orders(&app).await, [mine[0]]);
+    assert_eq!(app.count("refunds").await, 0);
 }
