@@ -26,6 +26,10 @@ pub enum Permission {
     RefundOrders,
     /// Resend an order's confirmation e-mail.
     ResendConfirmation,
+    /// Bulk resends held only by a job's size: without it, a user's bulk resends count
+    /// against the same per-user limit as their single ones (every event's buyers
+    /// mailed at once is for the roles that see every event).
+    ResendBeyondUserLimit,
     /// The CSV export and bulk jobs' CSVs: every ticket code of the orders.
     ExportOrders,
     /// The audit log.
@@ -41,7 +45,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Self::ViewOverview,
         Self::ViewDashboard,
         Self::WatchGates,
@@ -51,6 +55,7 @@ impl Permission {
         Self::SeeEmails,
         Self::RefundOrders,
         Self::ResendConfirmation,
+        Self::ResendBeyondUserLimit,
         Self::ExportOrders,
         Self::ViewAudit,
         Self::ManageWebhooks,
@@ -72,6 +77,7 @@ impl Permission {
             SeeEmails => [true, true, false, false],
             RefundOrders => [true, true, false, false],
             ResendConfirmation => [true, true, true, false],
+            ResendBeyondUserLimit => [true, true, false, false],
             ExportOrders => [true, true, false, false],
             ViewAudit => [true, false, false, false],
             ManageWebhooks => [true, false, false, false],
@@ -184,6 +190,7 @@ mod tests {
             Permission::SeeEmails,
             Permission::ExportOrders,
             Permission::RefundOrders,
+            Permission::ResendBeyondUserLimit,
         ] {
             assert!(!Role::Supervisor.may(refused), "{refused:?}");
         }

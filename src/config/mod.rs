@@ -240,7 +240,10 @@ impl TrustedProxies {
     /// Trusts no proxy: forwarding headers are never believed.
     pub const NONE: Self = Self(Vec::new());
 
+    /// Whether `address` is a trusted proxy's; an IPv4-mapped IPv6 address (a dual-stack
+    /// socket's view of an IPv4 peer) is read as the IPv4 address it is.
     pub fn trusts(&self, address: IpAddr) -> bool {
+        let address = address.to_canonical();
         self.0.iter().any(|net| net.contains(&address))
     }
 }

@@ -12,7 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::web;
 
 use super::{Shutdown, StreamCounts, StreamKind};
-use crate::auth::{token_hash, SESSION_COOKIE};
+use crate::auth::{session_cookie_name, token_hash};
 use crate::http_error::html_error;
 use crate::quota::Quota;
 
@@ -70,12 +70,14 @@ pub async fn guard_streams(
     }))
 }
 
-/// Whose quota a stream request counts against: its session's, or its kiosk link's.
+/// Whose quota a stream request counts against: its session's, or its kiosk link's. The
+/// session is read from the cookie that opens it for this request (`__Host-vg_session`
+/// when served securely, `vg_session` on plain HTTP), so the cap holds under TLS too.
 fn holder(req: &ServiceRequest) -> Option<String> {
     if let Some(token) = crate::paths::kiosk_stream_token(req.path()) {
         return Some(format!("kiosk:{}", token_hash(token)));
     }
-    let cookie = req.cookie(SESSION_COOKIE)?;
+    let cookie = req.cookie(session_cookie_name(req.request()))?;
     req.path()
         .starts_with(crate::paths::LIVE_STREAMS)
         .then(|| format!("session:{}", token_hash(cookie.value())))

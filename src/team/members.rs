@@ -3,7 +3,7 @@
 //! (the last active owner, an address in use, an event not the organisation's) rolls
 //! back and says why.
 
-use diesel::result::Error as DieselError;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use rand::Rng;
 
 use super::form::{Assignment, NewMember};
@@ -76,18 +76,26 @@ fn describe(assignment: &Assignment) -> String {
 }
 
 const UNKNOWN_EVENT: &str = "An event chosen is not one of the organisation's.";
+/// An address is how a person signs in, so it belongs to one user of one organisation.
+/// Whose it is stays unsaid: the same words for a user of this organisation and of
+/// another, so the form cannot be used to find out who has an account elsewhere.
+const ADDRESS_UNUSABLE: &str = "This e-mail address cannot be used for a new user: ask them for another one.";
 const LAST_OWNER: &str = "The organisation needs an active owner: make someone else owner first.";
 
 /// A new user of the organisation: their id.
 pub fn add(conn: &mut DbConnection, acting: Acting, new: &NewMember, password_hash: &str) -> Result<i64, AppError> {
     refusable(conn, |conn| {
         if queries::email_in_use(conn, &new.email)? {
-            return Ok(Err(AppError::Conflict(
-                "A user with this e-mail address exists already.".into(),
-            )));
+            return Ok(Err(AppError::Conflict(ADDRESS_UNUSABLE.into())));
         }
         let role = new.assignment.role.as_str();
-        let id = users::insert_user(conn, &acting.tenant, &new.email, &new.name, password_hash, role)?;
+        let id = match users::insert_user(conn, &acting.tenant, &new.email, &new.name, password_hash, role) {
+            // Taken in between, by a request of this organisation or another.
+            Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                return Ok(Err(AppError::Conflict(ADDRESS_UNUSABLE.into())))
+            }
+            inserted => inserted?,
+        };
         if !users::set_user_events(conn, &acting.tenant, id, &new.assignment.events)? {
             return Ok(Err(AppError::bad_request(UNKNOWN_EVENT)));
         }

@@ -2,7 +2,8 @@
 //! `Authorization: Bearer <--metrics-token>`. Behind a trusted proxy it is the client
 //! the proxy forwarded for that counts (`client::address`), not the proxy: nginx on
 //! localhost does not make the world local. A request from a trusted proxy that names
-//! no client is refused, since who sent it is unknown.
+//! no client, or whose `X-Forwarded-For` walk ends at an entry that is not an address,
+//! is refused, since who sent it is unknown.
 
 use actix_web::http::header;
 use actix_web::HttpRequest;
@@ -63,7 +64,11 @@ fn from_loopback(req: &HttpRequest) -> bool {
     if via_proxy && !req.headers().contains_key("x-forwarded-for") {
         return false;
     }
-    client::address(req).is_some_and(|address| address.to_canonical().is_loopback())
+    // A walk ended by an entry that is not an address names no client either.
+    match client::hop(req) {
+        Some(client::Hop::Client(address) | client::Hop::Proxy(address)) => address.is_loopback(),
+        Some(client::Hop::Unreadable(_)) | None => false,
+    }
 }
 
 #[cfg(test)]

@@ -45,7 +45,7 @@ on_both_backends!(
 );
 
 /// The list page's bulk form: its hidden fields (CSRF token, job key, the filter).
-async fn bulk_form(app: &TestApp, client: &reqwest::Client, list: &str) -> Vec<(String, String)> {
+pub(super) async fn bulk_form(app: &TestApp, client: &reqwest::Client, list: &str) -> Vec<(String, String)> {
     let page = app.page(client, list).await;
     let html = scraper::Html::parse_document(&page);
     let hidden = scraper::Selector::parse(r#"form#bulk-form input[type="hidden"]"#).unwrap();
@@ -65,28 +65,28 @@ async fn bulk_form(app: &TestApp, client: &reqwest::Client, list: &str) -> Vec<(
     fields
 }
 
-fn with(mut fields: Vec<(String, String)>, more: &[(&str, String)]) -> Vec<(String, String)> {
+pub(super) fn with(mut fields: Vec<(String, String)>, more: &[(&str, String)]) -> Vec<(String, String)> {
     fields.extend(more.iter().map(|(k, v)| (k.to_string(), v.clone())));
     fields
 }
 
-fn orders_field(ids: &[i64]) -> Vec<(&'static str, String)> {
+pub(super) fn orders_field(ids: &[i64]) -> Vec<(&'static str, String)> {
     ids.iter().map(|id| ("order", id.to_string())).collect()
 }
 
-async fn post(app: &TestApp, client: &reqwest::Client, fields: &[(String, String)]) -> reqwest::Response {
+pub(super) async fn post(app: &TestApp, client: &reqwest::Client, fields: &[(String, String)]) -> reqwest::Response {
     client.post(app.url("/orders/jobs")).form(fields).send().await.unwrap()
 }
 
 /// Posts the form and follows to the job: the job page's path.
-async fn start(app: &TestApp, client: &reqwest::Client, fields: &[(String, String)]) -> String {
+pub(super) async fn start(app: &TestApp, client: &reqwest::Client, fields: &[(String, String)]) -> String {
     let response = post(app, client, fields).await;
     assert_eq!(response.status(), 303, "{}", response.text().await.unwrap());
     response.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// The job page once the job has finished.
-async fn finished(app: &TestApp, client: &reqwest::Client, job: &str) -> String {
+pub(super) async fn finished(app: &TestApp, client: &reqwest::Client, job: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let page = app.page(client, job).await;
@@ -98,7 +98,7 @@ async fn finished(app: &TestApp, client: &reqwest::Client, job: &str) -> String 
     }
 }
 
-fn outcome(page: &str, which: &str) -> i64 {
+pub(super) fn outcome(page: &str, which: &str) -> i64 {
     let text = text_of(page, &format!(r#"[data-outcome="{which}"]"#)).unwrap();
     text.split_whitespace()
         .next()
@@ -109,7 +109,7 @@ fn outcome(page: &str, which: &str) -> i64 {
 }
 
 /// The reason shown for each order the job did not process, by the row's order id.
-fn reasons(page: &str) -> Vec<(i64, String, String)> {
+pub(super) fn reasons(page: &str) -> Vec<(i64, String, String)> {
     let html = scraper::Html::parse_document(page);
     let rows = scraper::Selector::parse("table.job-refusals tbody tr").unwrap();
     let cells = scraper::Selector::parse("td").unwrap();
@@ -520,6 +520,7 @@ async fn a_job_left_by_a_stopped_runner_is_finished_by_another(app: TestApp) {
             conn.transaction::<_, diesel::result::Error, _>(|conn| {
                 let job = bulk::NewJob {
                     user_id,
+                    events: voelgoed::auth::EventScope::Every,
                     job_key: "left-behind".into(),
                     action: bulk::BulkAction::Resend,
                     refund: None,

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bad_input;
 mod browser;
+mod bulk_job_scope;
 mod bulk_jobs;
 mod capacity;
 mod dashboard;

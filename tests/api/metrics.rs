@@ -233,6 +233,17 @@ async fn a_proxy_on_this_machine_does_not_make_its_clients_local() {
         403,
         "a proxied request that names no client is not local"
     );
+    // Junk the client wrote before the address the proxy appended does not end the
+    // walk early, nor does the client's own claim to be local.
+    for written in [
+        "x, 203.0.113.9",
+        "127.0.0.1, x, 203.0.113.9",
+        "unknown, 203.0.113.9",
+        // A hop no proxy could name: nobody known, so not this machine.
+        "unknown",
+    ] {
+        assert_eq!(ask(&app, Some(written), None).await.status(), 403, "{written}");
+    }
     // Without trusted proxies, X-Forwarded-For is anyone's to write and changes nothing.
     let direct = spawn_app().await;
     assert_eq!(ask(&direct, Some("203.0.113.9"), None).await.status(), 200);

@@ -136,3 +136,36 @@ async fn a_success_clears_that_addresses_failures() {
         assert_eq!(app.sign_in(&app.client(), "owner@a.test", "typo").await.status(), 401);
     }
 }
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_throttle_bucket_or_its_audited_address_behind_a_proxy() {
+    let app = behind_proxy().await;
+    // nginx appends the real address after whatever the client sent: junk the client
+    // wrote, then an address of its choice each try, must not be where the walk stops.
+    for i in 0..5 {
+        let forwarded = format!("198.51.100.{i}, x, 203.0.113.9");
+        assert_eq!(sign_in_from(&app, &forwarded, "owner@a.test", "guess").await, 401);
+    }
+
+    let sixth = sign_in_from(&app, "198.51.100.77, unknown, 203.0.113.9", "owner@a.test", PASSWORD).await;
+
+    assert_eq!(sixth, 429, "every try came from 203.0.113.9");
+    let audited: Vec<String> = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            use voelgoed::db::schema::audit_log;
+            audit_log::table
+                .filter(audit_log::action.eq("sign-in-failed"))
+                .select(audit_log::details)
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(audited.len(), 5);
+    assert!(
+        audited
+            .iter()
+            .all(|d| d.contains("203.0.113.9") && !d.contains("198.51.100.")),
+        "{audited:?}"
+    );
+}

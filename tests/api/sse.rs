@@ -216,3 +216,59 @@ async fn a_session_holds_at_most_sixteen_streams() {
         assert!(std::time::Instant::now() < deadline, "the closed stream kept its place");
     }
 }
+
+/// Served securely the session cookie is `__Host-vg_session`: the same cap holds for it
+/// (here over TLS as a trusted proxy says it with `X-Forwarded-Proto: https`).
+#[tokio::test]
+async fn a_session_over_tls_holds_at_most_sixteen_streams_too() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.trusted_proxies = voelgoed::config::TrustedProxies::parse(&["127.0.0.1".into()]).unwrap();
+    })
+    .await;
+    let client = app.client();
+    let login = client
+        .get(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_token(&login).unwrap();
+    let signed_in = client
+        .post(app.url("/login"))
+        .header("x-forwarded-proto", "https")
+        .form(&[
+            ("email", app.fixture.owner_a.as_str()),
+            ("password", crate::helpers::PASSWORD),
+            ("csrf_token", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let token = signed_in
+        .cookies()
+        .find(|c| c.name() == voelgoed::auth::SECURE_SESSION_COOKIE)
+        .expect("a __Host- session cookie")
+        .value()
+        .to_owned();
+    let path = app.url(&format!("/sse/events/{}/occupancy", app.fixture.event_a));
+    let stream = || {
+        app.client()
+            .get(&path)
+            .header("x-forwarded-proto", "https")
+            .header("cookie", format!("{}={token}", voelgoed::auth::SECURE_SESSION_COOKIE))
+            .send()
+    };
+    let mut open = Vec::new();
+    for n in 0..voelgoed::live::MAX_PER_SESSION {
+        let response = stream().await.unwrap();
+        assert_eq!(response.status(), 200, "stream {n}");
+        open.push(response);
+    }
+
+    let refused = stream().await.unwrap();
+
+    assert_eq!(refused.status(), 429);
+}

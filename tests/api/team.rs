@@ -321,3 +321,35 @@ async fn the_admin_command_creates_a_steward_of_an_event() {
         );
     }
 }
+
+#[tokio::test]
+async fn adding_another_organisations_user_tells_nothing_of_their_account() {
+    let app = spawn_app().await;
+    let owner = app.signed_in("owner@a.test").await;
+    let users_before = app.count("users").await;
+    let add = |email: &'static str| {
+        let (app, owner) = (&app, &owner);
+        async move {
+            let fields = [("name", "Bob"), ("email", email), ("role", "steward")];
+            let response = post(app, owner, "/team", &fields).await;
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+
+    let elsewhere = add("owner@b.test").await;
+    let in_a = add("super@a.test").await;
+
+    assert_eq!(
+        elsewhere, in_a,
+        "the same answer whichever organisation has the address"
+    );
+    let (status, body) = elsewhere;
+    assert_eq!(status, 409);
+    assert!(body.contains("cannot be used"), "{body}");
+    for hint in ["exist", "already", "Org B", "Bob Owner", "another organisation"] {
+        assert!(!body.contains(hint), "{hint}: {body}");
+    }
+    assert_eq!(app.count("users").await, users_before, "nothing was added");
+    let theirs = app.signed_in("owner@b.test").await;
+    assert_eq!(theirs.get(app.url("/events")).send().await.unwrap().status(), 200);
+}

@@ -3,10 +3,12 @@
 //! malformed is a 400 naming the field, before anything is written.
 
 use super::model::{BulkAction, NewJob, RefundNote, MAX_JOB_KEY_CHARS, MAX_JOB_ORDERS, MAX_SELECTED_IDS};
+use super::scope::Rights;
+use crate::auth::CurrentUser;
 use crate::db::{DbConnection, Tenant};
 use crate::error::AppError;
-use crate::orders::list::{matching_ids, organization_timezone, FilterQuery};
-use crate::orders::order::{parse_note, parse_reason};
+use crate::orders::list::{matching_ids, of_users_events, organization_timezone, FilterQuery};
+use crate::orders::order::{parse_note, parse_reason, RESENDS_PER_USER};
 
 /// Form fields as pairs: the rows' checkboxes repeat `order`.
 pub type Fields = Vec<(String, String)>;
@@ -111,9 +113,27 @@ fn refund_note(fields: &Fields) -> Result<RefundNote, AppError> {
 }
 
 impl JobRequest {
-    /// The job for `user_id`: the selection's ids, or the filter's matches (refused
-    /// when there are none, or more than a job takes).
-    pub fn resolve(self, conn: &mut DbConnection, tenant: &Tenant, user_id: i64) -> Result<NewJob, AppError> {
+    /// The request kept to the user's events: a filter reads as their order list reads
+    /// it (one of their events, the first when none is named; another event is 404, as
+    /// another organisation's). Named orders are kept to them when the job is made.
+    pub fn kept_to(self, user: &CurrentUser) -> Result<Self, AppError> {
+        let selection = match self.selection {
+            Selection::Matching(query) => Selection::Matching(of_users_events(query, user)?),
+            named => named,
+        };
+        Ok(Self { selection, ..self })
+    }
+
+    /// The job for `user_id` with `rights`: the selection's ids, or the filter's
+    /// matches (refused when there are none, or more than a job takes, or for a resend
+    /// more than the maker's resend limit when their resends count against it).
+    pub fn resolve(
+        self,
+        conn: &mut DbConnection,
+        tenant: &Tenant,
+        user_id: i64,
+        rights: Rights,
+    ) -> Result<NewJob, AppError> {
         let order_ids = match self.selection {
             Selection::Orders(ids) => ids,
             Selection::Matching(query) => {
@@ -132,8 +152,15 @@ impl JobRequest {
                 ids
             }
         };
+        if self.action == BulkAction::Resend && rights.resends_counted() && order_ids.len() as i64 > RESENDS_PER_USER {
+            return Err(AppError::bad_request(format!(
+                "Your role may resend at most {RESENDS_PER_USER} confirmations per 10 minutes, in bulk too: \
+                 choose at most {RESENDS_PER_USER} orders."
+            )));
+        }
         Ok(NewJob {
             user_id,
+            events: rights.events,
             job_key: self.job_key,
             action: self.action,
             refund: self.refund,

@@ -8,6 +8,7 @@ use actix_web::{web, HttpResponse, Responder};
 use super::form::{self, Fields};
 use super::model::{BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
 use super::runner::BulkWaker;
+use super::scope::{self, Rights};
 use super::{download, queries, views};
 use crate::auth::{CsrfForm, CurrentUser, Permission, SessionWatch};
 use crate::db::{DbConnection, Pool, Tenant};
@@ -29,9 +30,10 @@ pub async fn start_job(
     let CsrfForm { user, form } = form;
     let request = form::job_request(&form)?;
     user.require(request.action.permission())?;
-    let (tenant, user_id) = (user.tenant(), user.user_id);
+    let request = request.kept_to(&user)?;
+    let (tenant, user_id, rights) = (user.tenant(), user.user_id, Rights::of(&user));
     let job_id = with_db(&pool, move |conn| {
-        let job = request.resolve(conn, &tenant, user_id)?;
+        let job = request.resolve(conn, &tenant, user_id, rights)?;
         Ok(queries::create_job(conn, &tenant, &job)?)
     })
     .await?;
@@ -51,10 +53,16 @@ struct JobState {
     timezone: TimeZone,
 }
 
+/// The tenant's job when `reader` may see it; else `NotFound`, as another organisation's.
+fn readable_job(conn: &mut DbConnection, tenant: &Tenant, job_id: i64, reader: &Rights) -> Result<Job, AppError> {
+    let job = queries::find_job(conn, tenant, job_id)?;
+    scope::require_readable(conn, tenant, &job, reader)?;
+    Ok(job)
+}
+
 impl JobState {
-    /// The tenant's job (another organisation's is `NotFound`) and how far it is.
-    fn load(conn: &mut DbConnection, tenant: &Tenant, job_id: i64) -> Result<Self, AppError> {
-        let job = queries::find_job(conn, tenant, job_id)?;
+    /// How far the job is.
+    fn of(conn: &mut DbConnection, tenant: &Tenant, job: Job) -> Result<Self, AppError> {
         let progress = queries::progress(conn, &job)?;
         let refusals = match progress.finished {
             true => queries::refusals(conn, tenant, &job, REFUSALS_SHOWN)?,
@@ -85,8 +93,12 @@ pub async fn show_job(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
-    let state = with_db(&pool, move |conn| JobState::load(conn, &tenant, job_id)).await?;
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    let state = with_db(&pool, move |conn| {
+        let job = readable_job(conn, &tenant, job_id, &reader)?;
+        JobState::of(conn, &tenant, job)
+    })
+    .await?;
     let view = state.view(user.may(Permission::ExportOrders));
     Ok(html(views::job_page(&user.viewer(), &view, &state.timezone)))
 }
@@ -98,8 +110,8 @@ pub async fn job_stream(
     path: web::Path<(i64,)>,
 ) -> Result<impl Responder, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
-    with_db(&pool, move |conn| Ok(queries::find_job(conn, &tenant, job_id)?)).await?;
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    with_db(&pool, move |conn| readable_job(conn, &tenant, job_id, &reader)).await?;
     let can_download = user.may(Permission::ExportOrders);
     let view = format!("job-state-{}", if can_download { "owner" } else { "other" });
     let frames = hub.subscribe(
@@ -114,7 +126,11 @@ pub async fn job_stream(
 /// The job's state, rendered once per coalesced update for all its open pages.
 fn render_state(pool: &Pool, tenant: Tenant, job_id: i64, can_download: bool) -> Render {
     render_with(pool.clone(), move |pool| async move {
-        let state = with_db(&pool, move |conn| JobState::load(conn, &tenant, job_id)).await?;
+        let state = with_db(&pool, move |conn| {
+            let job = queries::find_job(conn, &tenant, job_id)?;
+            JobState::of(conn, &tenant, job)
+        })
+        .await?;
         let html = views::job_state(&state.view(can_download)).into_string();
         Ok(frame(views::PROGRESS_SSE_EVENT, html))
     })
@@ -128,9 +144,9 @@ pub async fn job_csv(
 ) -> Result<HttpResponse, AppError> {
     // Every valid ticket code is in it: as for `/orders.csv`.
     user.require(Permission::ExportOrders)?;
-    let (tenant, job_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
     let csv = with_db(&pool, move |conn| {
-        let job = queries::find_job(conn, &tenant, job_id)?;
+        let job = readable_job(conn, &tenant, job_id, &reader)?;
         if job.action != BulkAction::Export || job.finished_at.is_none() {
             return Err(AppError::NotFound);
         }

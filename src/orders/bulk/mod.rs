@@ -3,7 +3,8 @@
 //! (`queries.rs`); one runner per process (`runner.rs`) claims unfinished jobs under a
 //! lease and does the action to each order through the single-order functions
 //! (`work.rs`); the job page shows its progress live and, when done, the outcome per
-//! order (`handlers.rs`, `views.rs`), and an export job's CSV (`download.rs`).
+//! order (`handlers.rs`, `views.rs`), and an export job's CSV (`download.rs`). Jobs are
+//! made, run and read with their users' roles and events (`scope.rs`).
 
 mod download;
 mod form;
@@ -11,6 +12,7 @@ mod handlers;
 mod model;
 mod queries;
 mod runner;
+mod scope;
 mod views;
 mod work;
 

@@ -112,6 +112,9 @@ pub const NO_SUCH_ORDER: &str = "no such order";
 #[derive(Clone, Debug)]
 pub struct NewJob {
     pub user_id: i64,
+    /// The maker's events: an order named of any other event is stored refused as no
+    /// such order, exactly as another organisation's.
+    pub events: crate::auth::EventScope,
     pub job_key: String,
     pub action: BulkAction,
     pub refund: Option<RefundNote>,

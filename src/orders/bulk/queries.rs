@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::model::{Job, NewJob, Outcome, Progress, Refusal, NO_SUCH_ORDER};
+use super::scope;
 use crate::db::schema::{bulk_job_orders, bulk_jobs, orders};
 use crate::db::{self, lease, DbConnection, Tenant};
 use crate::with_backend;
@@ -41,7 +42,8 @@ const JOB_COLUMNS: JobColumns = (
 );
 
 /// The job of this form key, created with its orders when the key is new. Ids that are
-/// not the tenant's orders are stored refused at once and never looked at again.
+/// not the tenant's orders, or not of the maker's events, are stored refused at once
+/// and never looked at again.
 pub fn create_job(conn: &mut DbConnection, tenant: &Tenant, job: &NewJob) -> QueryResult<i64> {
     let created = db::write_transaction(conn, |conn| {
         if let Some(id) = job_of_key(conn, tenant, &job.job_key)? {
@@ -71,12 +73,7 @@ fn insert_job(conn: &mut DbConnection, tenant: &Tenant, job: &NewJob) -> QueryRe
     let org = tenant.organization_id();
     let mut theirs = Vec::with_capacity(job.order_ids.len());
     for ids in job.order_ids.chunks(INSERT_ROWS) {
-        let found: Vec<i64> = orders::table
-            .filter(orders::organization_id.eq(org))
-            .filter(orders::id.eq_any(ids))
-            .select(orders::id)
-            .load(conn)?;
-        theirs.extend(found);
+        theirs.extend(scope::orders_within(conn, tenant, &job.events, ids)?);
     }
     theirs.sort_unstable();
     let refund = job.refund.as_ref();
@@ -149,7 +146,7 @@ pub fn progress(conn: &mut DbConnection, job: &Job) -> QueryResult<Progress> {
 }
 
 /// The first `limit` refused or failed orders of the job, in processing order, with
-/// the codes of those that are the tenant's.
+/// the codes of those it reached (the tenant's, of the maker's events).
 pub fn refusals(conn: &mut DbConnection, tenant: &Tenant, job: &Job, limit: i64) -> QueryResult<Vec<Refusal>> {
     let rows: Vec<(i64, Option<Outcome>, Option<String>)> = bulk_job_orders::table
         .filter(bulk_job_orders::job_id.eq(job.id))
@@ -162,7 +159,12 @@ pub fn refusals(conn: &mut DbConnection, tenant: &Tenant, job: &Job, limit: i64)
             bulk_job_orders::reason,
         ))
         .load(conn)?;
-    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    // An order refused as no such order shows only its id, whoever's it is.
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter(|r| r.2.as_deref() != Some(NO_SUCH_ORDER))
+        .map(|r| r.0)
+        .collect();
     let codes: std::collections::HashMap<i64, String> = orders::table
         .filter(orders::organization_id.eq(tenant.organization_id()))
         .filter(orders::id.eq_any(ids))

@@ -10,6 +10,7 @@ use diesel::Connection;
 
 use super::model::{BulkAction, Job, Outcome};
 use super::queries;
+use super::scope::{self, Screened};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::Bus;
 use crate::orders::model::{OrderStatus, RefundReason};
@@ -22,27 +23,46 @@ use crate::orders::order::{
 /// the gates' scan writer never waits long behind a job (250 held it 100–180 ms).
 pub const CHUNK: i64 = 64;
 
-/// Processes the job's next chunk; how many orders it held (0: nothing was left).
+/// Processes the job's next chunk; how many orders it held (0: nothing was left). The
+/// maker's rights are read again first (`scope::screen`): what they may no longer
+/// reach is refused without being read.
 pub fn run_chunk(conn: &mut DbConnection, bus: &dyn Bus, tenant: &Tenant, job: &Job) -> diesel::QueryResult<usize> {
     let pending = queries::pending(conn, job.id, CHUNK)?;
+    let held = pending.len();
+    let Screened {
+        allowed,
+        refused,
+        resends_counted,
+    } = scope::screen(conn, tenant, job, pending)?;
+    if !refused.is_empty() {
+        db::write_transaction(conn, |conn| {
+            refused.iter().try_for_each(|&(position, reason)| {
+                queries::record_outcome(conn, job.id, position, Outcome::Refused, Some(reason)).map(|_| ())
+            })
+        })?;
+    }
+    let origin = ResendOrigin::BulkJob {
+        job: job.id,
+        counted: resends_counted,
+    };
     match job.action {
         BulkAction::Resend => db::write_transaction(conn, |conn| {
-            pending
+            allowed
                 .iter()
-                .try_for_each(|&(position, order_id)| resend_one(conn, tenant, job, position, order_id))
+                .try_for_each(|&(position, order_id)| resend_one(conn, tenant, job, origin, (position, order_id)))
         })?,
-        BulkAction::Refund => pending
+        BulkAction::Refund => allowed
             .iter()
             .try_for_each(|&(position, order_id)| refund_one(conn, bus, tenant, job, position, order_id))?,
-        // The orders are the tenant's (checked when the job was made): the CSV is read
-        // from them when it is downloaded.
+        // The orders are the tenant's, of the maker's events: the CSV is read from them
+        // when it is downloaded.
         BulkAction::Export => db::write_transaction(conn, |conn| {
-            pending.iter().try_for_each(|&(position, _)| {
+            allowed.iter().try_for_each(|&(position, _)| {
                 queries::record_outcome(conn, job.id, position, Outcome::Done, None).map(|_| ())
             })
         })?,
     }
-    Ok(pending.len())
+    Ok(held)
 }
 
 /// One resend and its outcome, in a savepoint of the chunk's transaction: when another
@@ -51,11 +71,11 @@ fn resend_one(
     conn: &mut DbConnection,
     tenant: &Tenant,
     job: &Job,
-    position: i64,
-    order_id: i64,
+    origin: ResendOrigin,
+    (position, order_id): (i64, i64),
 ) -> diesel::QueryResult<()> {
     let attempt = conn.transaction(|conn| {
-        let queued = queue_confirmation_from(conn, tenant, job.user_id, order_id, ResendOrigin::BulkJob(job.id))?;
+        let queued = queue_confirmation_from(conn, tenant, job.user_id, order_id, origin)?;
         let (outcome, reason) = match queued {
             Ok(()) => (Outcome::Done, None),
             Err(refused) => (Outcome::Refused, Some(resend_refusal(&refused))),

@@ -16,6 +16,7 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::orders::bulk::MAX_JOB_ORDERS;
+use crate::orders::order::RESENDS_PER_USER;
 use crate::paths;
 
 /// One page of the list, and what the full page needs around it.
@@ -134,7 +135,11 @@ fn bulk_choice(user: &CurrentUser, query: &FilterQuery, matching: i64) -> views:
         csrf_token: user.csrf_token.clone(),
         job_key: random_token(),
         matching,
-        limit: MAX_JOB_ORDERS,
+        // A role whose bulk resends count against its resend limit may take no more.
+        limit: match user.may(Permission::ResendBeyondUserLimit) {
+            true => MAX_JOB_ORDERS,
+            false => RESENDS_PER_USER,
+        },
         filter: fields
             .iter()
             .filter_map(|(name, value)| (*value).clone().map(|v| (*name, v)))

@@ -18,7 +18,7 @@ mod words;
 
 pub use changes::{newest_change_id, orders_changed_since, ChangedOrders, CHANGES_PER_LOOK};
 pub use filter::{Cursor, FilterQuery, OrderFilter, SearchText, INDEXED_WORD_CHARS, MAX_SEARCH_CHARS};
-pub use handlers::{list_orders, read_filter, ZonedFilter};
+pub use handlers::{list_orders, of_users_events, read_filter, ZonedFilter};
 pub use labels::{event_choices, event_labels, organization_timezone, EventChoice, EventLabel};
 pub use search::{
     find_orders, matching_ids, newest_order_id, order_summaries, orders_since, OrderLine, OrderPage, OrderSummary,

@@ -1,6 +1,7 @@
 //! Resending an order's confirmation e-mail (its valid tickets) through the outbox: at
-//! most once a minute per order and `RESENDS_PER_USER` times per 10 minutes per user,
-//! so a signed-in account cannot turn the outbox into a mail cannon.
+//! most once a minute per order and `RESENDS_PER_USER` times per 10 minutes per user
+//! (bulk jobs included, but for the roles with `ResendBeyondUserLimit`), so a signed-in
+//! account cannot turn the outbox into a mail cannon.
 
 use diesel::prelude::*;
 
@@ -28,12 +29,17 @@ pub enum ResendRefused {
     NothingToConfirm(OrderStatus),
 }
 
-/// Who asks for a resend: the order page's button, or a bulk job (whose size is its
-/// limit: the per-user count would stop it after ten orders). Every other rule holds.
+/// Who asks for a resend: the order page's button, or a bulk job. Every rule holds for
+/// both, but a job made by a role with `ResendBeyondUserLimit` (owners, finance) is
+/// held by its size instead of the per-user count, which would stop it after ten orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResendOrigin {
     OrderPage,
-    BulkJob(i64),
+    BulkJob {
+        job: i64,
+        /// Whether the job's resends count against its maker's per-user limit.
+        counted: bool,
+    },
 }
 
 /// Queues the order's confirmation e-mail again, unless one of the limits says no.
@@ -75,7 +81,7 @@ pub fn queue_confirmation_from(
         };
         outbox::enqueue(conn, tenant, email, now)?;
         let mut details = format!("confirmation e-mail queued to {}", order.buyer_email);
-        if let ResendOrigin::BulkJob(job) = origin {
+        if let ResendOrigin::BulkJob { job, .. } = origin {
             details.push_str(&format!(" (bulk job {job})"));
         }
         audit_order(
@@ -104,8 +110,10 @@ fn may_resend(
         return Ok(Err(ResendRefused::NothingToConfirm(order.status)));
     }
     let by_user = match origin {
-        ResendOrigin::OrderPage => by_user_count(conn, tenant, user_id, now)?,
-        ResendOrigin::BulkJob(_) => 0,
+        ResendOrigin::OrderPage | ResendOrigin::BulkJob { counted: true, .. } => {
+            by_user_count(conn, tenant, user_id, now)?
+        }
+        ResendOrigin::BulkJob { counted: false, .. } => 0,
     };
     if by_user >= RESENDS_PER_USER {
         return Ok(Err(ResendRefused::TooManyByUser(by_user)));

@@ -98,6 +98,7 @@ async fn one_job(services: &Services, tenant: Tenant, user_id: i64, n: i64) -> a
             .load(conn)?;
         let job = NewJob {
             user_id,
+            events: voelgoed::auth::EventScope::Every,
             job_key: format!("bench-bulk-{}", voelgoed::auth::random_token()),
             action: BulkAction::Resend,
             refund: None,
