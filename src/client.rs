@@ -236,6 +236,13 @@ mod tests {
     }
 
     proptest! {
+        // Failing cases are kept beside this file (`src/client.proptest-regressions`),
+        // not in a folder at the top of the repository.
+        #![proptest_config(ProptestConfig {
+            failure_persistence: Some(Box::new(proptest::test_runner::FileFailurePersistence::WithSource("proptest-regressions"))),
+            ..ProptestConfig::default()
+        })]
+
         #[test]
         fn behind_any_number_of_trusted_proxies_the_client_is_its_real_address(
             client in client_address(),
