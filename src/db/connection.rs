@@ -184,6 +184,16 @@ pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Pool> {
     connect_with(url, limits.pages, limits.statement_timeout)
 }
 
+/// Longest one statement of a bulk write may run (`seed`, the benchmarks' seeds): a
+/// flush of 50,000 orders or an update of a million tickets on PostgreSQL outlasts the
+/// pages' 5 s, and nothing else waits for these connections.
+const BULK_STATEMENT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Opens a pool for bulk writes: the pages' budget, with `BULK_STATEMENT_TIMEOUT`.
+pub fn connect_for_bulk_writes(url: &DatabaseUrl) -> anyhow::Result<Pool> {
+    connect_with(url, DatabaseLimits::for_backend(url).pages, BULK_STATEMENT_TIMEOUT)
+}
+
 /// Opens a pool and fails fast with the backend's own message when it is unreachable.
 pub fn connect_with(url: &DatabaseUrl, budget: PoolBudget, statement_timeout: Duration) -> anyhow::Result<Pool> {
     connect_named(url, "pages", budget, statement_timeout)

@@ -13,7 +13,7 @@ mod tenant;
 mod text;
 
 pub use connection::{
-    connect, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
+    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
     MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};

@@ -15,11 +15,12 @@ pub fn parse_url(args: &DatabaseArgs) -> anyhow::Result<DatabaseUrl> {
     DatabaseUrl::parse(&args.database).map_err(anyhow::Error::msg)
 }
 
-/// Opens and migrates the database named by the flags.
+/// Opens and migrates the database named by the flags. Commands (`seed` above all) may
+/// run statements longer than a page's.
 pub async fn open(args: &DatabaseArgs) -> anyhow::Result<db::Pool> {
     let url = parse_url(args)?;
     blocking(move || {
-        let pool = db::connect(&url)?;
+        let pool = db::connect_for_bulk_writes(&url)?;
         db::migrate(&pool)?;
         Ok(pool)
     })

@@ -115,7 +115,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
 
 /// One organisation with one big event, its tickets, and devices spread over 10 gates.
 pub(super) fn seed(url: &DatabaseUrl, devices: usize, tickets_wanted: usize) -> anyhow::Result<Vec<Device>> {
-    let pool: Pool = db::connect(url).context("cannot open the bench database")?;
+    let pool: Pool = db::connect_for_bulk_writes(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut conn = pool.get()?;
     let tenant = provisioning::create_organization(&mut conn, "Bench Festival Org", "Europe/Amsterdam")?;

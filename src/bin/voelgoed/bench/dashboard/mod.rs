@@ -121,7 +121,7 @@ pub async fn run(options: DashboardBenchOptions) -> anyhow::Result<()> {
 /// One organisation, one event, four ticket types, `wanted` sold tickets over the last
 /// 30 days (half of them inside), and a scanning device.
 fn seed(url: &DatabaseUrl, wanted: i64) -> anyhow::Result<Seeded> {
-    let pool: Pool = db::connect(url).context("cannot open the bench database")?;
+    let pool: Pool = db::connect_for_bulk_writes(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut conn = pool.get()?;
     let tenant = provisioning::create_organization(&mut conn, "Dashboard Bench Org", "Europe/Amsterdam")?;

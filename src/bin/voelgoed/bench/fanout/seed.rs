@@ -34,7 +34,7 @@ pub async fn seed(
     events_per_org: usize,
     tickets: i64,
 ) -> anyhow::Result<(Pool, Vec<SeededEvent>)> {
-    let pool: Pool = db::connect(url).context("cannot open the bench database")?;
+    let pool: Pool = db::connect_for_bulk_writes(url).context("cannot open the bench database")?;
     db::migrate(&pool)?;
     let mut seeded = Vec::new();
     for org in 0..orgs {
