@@ -13,8 +13,8 @@ mod tenant;
 mod text;
 
 pub use connection::{
-    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl, DbConnection,
-    MultiBackend, Pool, PooledConnection,
+    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl,
+    DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use lease_queue::{Attempt, Courier, QueueTable, QueueWaker};
