@@ -72,6 +72,11 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How often the gate-alert detector evaluates each live event.
     pub alert_check_every: Duration,
+    /// Longest a background worker with nothing to do waits before it looks again for
+    /// work nobody woke it for (rows another instance queued, retries come due): the
+    /// e-mail and webhook outboxes (sooner when their first retry delay is shorter) and
+    /// the bulk-job runner.
+    pub idle_poll: Duration,
 }
 
 /// Signed webhooks (`--webhooks-allow-private`).
@@ -200,6 +205,7 @@ impl Settings {
             metrics: MetricsSettings::default(),
             webhooks: WebhookSettings::default(),
             alert_check_every: Duration::from_secs(5),
+            idle_poll: Duration::from_secs(1),
         }
     }
 }
