@@ -138,6 +138,9 @@ pub struct MetricsSettings {
     /// A client that is not on this machine reads the metrics with
     /// `Authorization: Bearer <token>`; None: loopback clients only.
     pub token: Option<String>,
+    /// How often the recorder's histograms are drained (by the first app of the process
+    /// to install it), so they stay bounded whether or not anybody scrapes.
+    pub upkeep_every: Duration,
 }
 
 impl Default for MetricsSettings {
@@ -145,6 +148,7 @@ impl Default for MetricsSettings {
         Self {
             enabled: true,
             token: None,
+            upkeep_every: Duration::from_secs(5),
         }
     }
 }
