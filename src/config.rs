@@ -19,6 +19,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
+    /// How often a live stream with nothing to send sends a keep-alive comment (so
+    /// proxies and phones keep the connection, and a dead client is noticed).
+    pub sse_keep_alive: Duration,
     /// Shortest gap between two recomputations of an event's arrivals (chart, forecast,
     /// not-yet-scanned numbers), shared by every dashboard and monitor of the event.
     pub arrivals_every: Duration,
@@ -186,6 +189,7 @@ impl Settings {
             secure_cookies: false,
             trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
+            sse_keep_alive: Duration::from_secs(15),
             arrivals_every: Duration::from_secs(5),
             arrivals_first_paint: Duration::from_millis(10),
             panel_budget: Duration::from_secs(2),

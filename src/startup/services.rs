@@ -117,7 +117,12 @@ impl Services {
         let gates = start_gates(&settings, &pool, live_start, redis.as_ref(), bus.clone());
         let panels = Panels::new(settings.panel_budget, settings.panel_faults.clone());
         let metrics = MetricsCache::start(pool.clone(), gates.counters.clone(), panels.clone());
-        let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
+        let hub = Hub::start(
+            bus.as_ref(),
+            settings.coalesce,
+            settings.sse_keep_alive,
+            vec![metrics.clone()],
+        );
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
         let (webhook_waker, webhook_worker) =

@@ -14,7 +14,7 @@ use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
-use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::live::{channel_frames, Channel, Frame, Hub};
 use crate::panels::{PanelName, Panels};
 use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
 use crate::scanning::arrivals::{arrivals_frames, ArrivalsCache, Shown as ArrivalsShown};
@@ -154,7 +154,7 @@ pub async fn scans_stream(
     let panels = panel_frames(&hub, &pool, sources, tenant, event);
     let log = log_frames(pool.get_ref().clone(), feed.into_inner(), scope, last_event_id(&req)).await?;
     let frames = stream::select(stream::select(panels, log), alerts);
-    Ok(sse_stream_until(hub.with_live_status(frames), sessions.ended(&user)))
+    Ok(hub.sse_until(frames, sessions.ended(&user)))
 }
 
 /// The open alerts as this viewer sees them on the first load.
