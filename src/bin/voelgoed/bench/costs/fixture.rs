@@ -38,9 +38,11 @@ pub struct Fixture {
     pub dir: std::path::PathBuf,
     pub address: SocketAddr,
     pub services: Services,
+    pub url: DatabaseUrl,
     pub tenant: Tenant,
     pub event_id: i64,
     pub owner_id: i64,
+    pub type_id: i64,
     pub device: GateDevice,
     pub device_token: String,
     /// A prefix of a buyer's surname, for the order search.
@@ -78,6 +80,7 @@ struct Seeded {
     tenant: Tenant,
     event_id: i64,
     owner_id: i64,
+    type_id: i64,
     device: GateDevice,
     device_token: String,
     surname_prefix: String,
@@ -91,16 +94,18 @@ impl Fixture {
         let url = DatabaseUrl::Sqlite(format!("{}/costs.sqlite", dir.display()));
         let (seed_url, clock) = (url.clone(), Clock::now());
         let seeded = tokio::task::spawn_blocking(move || seed(&seed_url, clock)).await??;
-        let app = Application::build(settings(url)).await?;
+        let app = Application::build(settings(url.clone())).await?;
         let (address, services) = (app.address(), app.services().clone());
         actix_web::rt::spawn(app.run_until_stopped());
         let mut fixture = Self {
             dir,
             address,
             services,
+            url,
             tenant: seeded.tenant,
             event_id: seeded.event_id,
             owner_id: seeded.owner_id,
+            type_id: seeded.type_id,
             device: seeded.device,
             device_token: seeded.device_token,
             surname_prefix: seeded.surname_prefix,
@@ -237,6 +242,7 @@ fn seed(url: &DatabaseUrl, clock: Clock) -> anyhow::Result<Seeded> {
         let left = TICKETS * share / 100;
         fill.ticket_types.push(TypeToFill { id, price, left });
     }
+    let type_id = fill.ticket_types[0].id;
     let mut writer = OrderWriter::seeded(&mut conn, RNG_SEED)?;
     while writer.add_order(&tenant, &mut fill, owner_id) {}
     writer.flush(&mut conn)?;
@@ -252,6 +258,7 @@ fn seed(url: &DatabaseUrl, clock: Clock) -> anyhow::Result<Seeded> {
         tenant,
         event_id,
         owner_id,
+        type_id,
         device: GateDevice {
             device_id,
             gate_id,

@@ -77,6 +77,15 @@ impl Connection {
         }
     }
 
+    /// Opens a live stream: writes the request and reads the head of its chunked answer.
+    pub async fn open_stream(&mut self, request: &[u8]) -> anyhow::Result<()> {
+        self.stream.write_all(request).await?;
+        match self.read_head().await? {
+            Length::Chunked => Ok(()),
+            Length::Fixed(_) => anyhow::bail!("a live stream should be chunked"),
+        }
+    }
+
     /// The next chunk of a chunked body; None after the last one.
     pub async fn next_chunk(&mut self) -> anyhow::Result<Option<Bytes>> {
         let line = loop {

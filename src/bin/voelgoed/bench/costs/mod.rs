@@ -9,13 +9,16 @@
 //!
 //! Counting is global: the server's threads (HTTP workers, the scan writer, the hub's
 //! renders) and this client's are counted together, so the client is a minimal one
-//! over loopback (`http.rs`), and every run waits for the whole of the work it started
-//! (rows rendered after the answer) before it ends.
+//! over loopback (`http.rs`, `live.rs`), and every run waits for the whole of the work
+//! it started (rows rendered after the answer, a view's render) before it ends.
 
 mod callgrind;
+mod changes;
 mod fixture;
 mod http;
+mod live;
 mod pages;
+mod renders;
 mod scans;
 mod window;
 
@@ -44,6 +47,13 @@ pub enum Case {
     MonitorFirstLoad,
     OrdersFirstPage,
     OrdersSearch,
+    RenderDashboard,
+    RenderMonitorPanel,
+    RenderArrivals,
+    RenderGateAlerts,
+    RenderOverview,
+    RenderOrderRows,
+    RenderKiosk,
 }
 
 impl Case {
@@ -89,6 +99,19 @@ async fn run_case(case: Case, fixture: &mut Fixture, warm_up: usize, repeat: usi
         | Case::OrdersSearch => {
             let mut page = pages::Page::new(fixture, case).await?;
             measure(&mut page, fixture, warm_up, repeat).await
+        }
+        Case::RenderArrivals => {
+            let mut arrivals = renders::Arrivals::new(fixture).await?;
+            measure(&mut arrivals, fixture, warm_up, repeat).await
+        }
+        Case::RenderDashboard
+        | Case::RenderMonitorPanel
+        | Case::RenderGateAlerts
+        | Case::RenderOverview
+        | Case::RenderOrderRows
+        | Case::RenderKiosk => {
+            let mut render = renders::StreamRender::new(fixture, case).await?;
+            measure(&mut render, fixture, warm_up, repeat).await
         }
     }
 }
