@@ -14,6 +14,7 @@
 
 mod callgrind;
 mod changes;
+mod fanout;
 mod fixture;
 mod http;
 mod live;
@@ -30,7 +31,7 @@ pub struct CostOptions {
     /// The case to run.
     #[arg(long, value_enum)]
     case: Case,
-    /// Runs measured, after the warm-up [10; 3 for `scan-batch-500`].
+    /// Runs measured, after the warm-up [10; 3 for `scan-batch-500`, 1 for `fanout-1000`].
     #[arg(long)]
     repeat: Option<usize>,
 }
@@ -54,6 +55,8 @@ pub enum Case {
     RenderOverview,
     RenderOrderRows,
     RenderKiosk,
+    #[value(name = "fanout-1000")]
+    Fanout1000,
 }
 
 impl Case {
@@ -68,6 +71,7 @@ impl Case {
     fn runs(self) -> (usize, usize) {
         match self {
             Case::ScanBatch500 => (3, 2),
+            Case::Fanout1000 => (1, 1),
             _ => (10, 10),
         }
     }
@@ -112,6 +116,10 @@ async fn run_case(case: Case, fixture: &mut Fixture, warm_up: usize, repeat: usi
         | Case::RenderKiosk => {
             let mut render = renders::StreamRender::new(fixture, case).await?;
             measure(&mut render, fixture, warm_up, repeat).await
+        }
+        Case::Fanout1000 => {
+            let mut fanout = fanout::Fanout::open(fixture, 1_000).await?;
+            measure(&mut fanout, fixture, warm_up, repeat).await
         }
     }
 }
