@@ -22,6 +22,9 @@ pub struct Settings {
     pub trusted_proxies: TrustedProxies,
     /// Shortest gap between two redraws of one live channel: bursts merge into one.
     pub coalesce: Duration,
+    /// How often a live stream with nothing to send sends a keep-alive comment (so
+    /// proxies and phones keep the connection, and a dead client is noticed).
+    pub sse_keep_alive: Duration,
     /// Shortest gap between two recomputations of an event's arrivals (chart, forecast,
     /// not-yet-scanned numbers), shared by every dashboard and monitor of the event.
     pub arrivals_every: Duration,
@@ -75,6 +78,11 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// How often the gate-alert detector evaluates each live event.
     pub alert_check_every: Duration,
+    /// Longest a background worker with nothing to do waits before it looks again for
+    /// work nobody woke it for (rows another instance queued, retries come due): the
+    /// e-mail and webhook outboxes (sooner when their first retry delay is shorter) and
+    /// the bulk-job runner.
+    pub idle_poll: Duration,
 }
 
 /// Signed webhooks (`--webhooks-allow-private`).
@@ -136,6 +144,9 @@ pub struct MetricsSettings {
     /// A client that is not on this machine reads the metrics with
     /// `Authorization: Bearer <token>`; None: loopback clients only.
     pub token: Option<String>,
+    /// How often the recorder's histograms are drained (by the first app of the process
+    /// to install it), so they stay bounded whether or not anybody scrapes.
+    pub upkeep_every: Duration,
 }
 
 impl Default for MetricsSettings {
@@ -143,6 +154,7 @@ impl Default for MetricsSettings {
         Self {
             enabled: true,
             token: None,
+            upkeep_every: Duration::from_secs(5),
         }
     }
 }
@@ -180,6 +192,7 @@ impl Settings {
             secure_cookies: false,
             trusted_proxies: TrustedProxies::default(),
             coalesce: Duration::from_millis(250),
+            sse_keep_alive: Duration::from_secs(15),
             arrivals_every: Duration::from_secs(5),
             arrivals_first_paint: Duration::from_millis(10),
             panel_budget: Duration::from_secs(2),
@@ -203,6 +216,7 @@ impl Settings {
             metrics: MetricsSettings::default(),
             webhooks: WebhookSettings::default(),
             alert_check_every: Duration::from_secs(5),
+            idle_poll: Duration::from_secs(1),
         }
     }
 }

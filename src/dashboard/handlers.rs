@@ -12,7 +12,7 @@ use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
-use crate::live::{channel_frames, frame_of_parts, render_with, sse_stream_until, Channel, Hub, Render};
+use crate::live::{channel_frames, frame_of_parts, render_with, Channel, Hub, Render};
 use crate::scanning::{arrivals_fragments, ArrivalsCache, ArrivalsShown};
 use crate::ui::html;
 
@@ -62,7 +62,7 @@ pub async fn dashboard_stream(
         Some(redraw_every),
     );
     let ended = services.sessions.ended(&user);
-    Ok(sse_stream_until(hub.with_live_status(channel_frames(frames)), ended))
+    Ok(hub.sse_until(channel_frames(frames), ended))
 }
 
 /// What the dashboard's live stream needs.

@@ -206,11 +206,18 @@ impl QueueWaker {
 
 /// The worker loop: delivers due rows one by one until the server stops (then it gives
 /// back what it claimed), waking on `waker` or every poll (the first retry delay,
-/// between 50 ms and 1 s).
-pub async fn run_queue<C: Courier>(pool: Pool, courier: C, policy: RetryPolicy, shutdown: Shutdown, waker: QueueWaker) {
+/// between 50 ms and `idle_poll`, the settings' 1 s).
+pub async fn run_queue<C: Courier>(
+    pool: Pool,
+    courier: C,
+    policy: RetryPolicy,
+    idle_poll: Duration,
+    shutdown: Shutdown,
+    waker: QueueWaker,
+) {
     let poll = policy
         .first_delay
-        .clamp(Duration::from_millis(50), Duration::from_secs(1));
+        .clamp(Duration::from_millis(50), idle_poll.max(Duration::from_millis(50)));
     while !shutdown.has_begun() {
         if let Err(e) = deliver_due(&pool, &courier, &policy, &shutdown).await {
             tracing::warn!(queue = C::TABLE.0, error = %e, "queue round failed");

@@ -13,7 +13,7 @@ use crate::db::Pool;
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::load_event;
-use crate::live::{sse_stream, Bus, Hub};
+use crate::live::{Bus, Hub};
 use crate::scanning::{self, ScanCounters};
 use crate::ui::{html, see_other};
 use crate::{forms, paths};
@@ -113,5 +113,5 @@ pub async fn kiosk_stream(
 ) -> Result<impl Responder, AppError> {
     let open = open_link(&pool, &path.into_inner().0).await?;
     let frames = display::display_stream(&hub, &pool, counters.into_inner(), open);
-    Ok(sse_stream(hub.with_live_status(frames)))
+    Ok(hub.sse(frames))
 }

@@ -55,6 +55,8 @@ pub struct Hub {
     link: Option<watch::Receiver<LinkStatus>>,
     /// Renders done by every view since the start (see `renders`).
     renders: Arc<AtomicU64>,
+    /// How often an open stream with nothing to send sends a keep-alive comment.
+    keep_alive: Duration,
 }
 
 /// While updates from other instances cannot arrive, every view is redrawn (from the
@@ -68,13 +70,21 @@ struct LiveChannel {
 
 impl Hub {
     /// Starts listening to the bus; updates for channels nobody watches are dropped.
-    pub fn start(bus: &dyn Bus, coalesce: Duration, listeners: Vec<Arc<dyn UpdateListener>>) -> Self {
+    /// `coalesce`: the shortest gap between two redraws of a view; `keep_alive`: how
+    /// often its streams send a keep-alive comment when idle.
+    pub fn start(
+        bus: &dyn Bus,
+        coalesce: Duration,
+        keep_alive: Duration,
+        listeners: Vec<Arc<dyn UpdateListener>>,
+    ) -> Self {
         let hub = Self {
             channels: Arc::default(),
             coalesce,
             listeners: listeners.into(),
             link: bus.link_status(),
             renders: Arc::default(),
+            keep_alive,
         };
         let updates = bus.subscribe();
         tokio::spawn(hub.clone().route_updates(updates));
@@ -104,6 +114,11 @@ impl Hub {
         stream::select(main, self.live_status().map(Some))
             .take_while(|frame| ready(frame.is_some()))
             .filter_map(ready)
+    }
+
+    /// How often the streams of its views send a keep-alive comment while idle.
+    pub(super) fn keep_alive(&self) -> Duration {
+        self.keep_alive
     }
 
     /// Everything may have changed: caches forget, every view redraws.

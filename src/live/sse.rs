@@ -11,8 +11,6 @@ use tokio::sync::watch;
 
 use super::Frame;
 
-const KEEP_ALIVE: Duration = Duration::from_secs(15);
-
 /// How long a client waits before reconnecting, drawn per stream from this range (ms):
 /// after a restart, 10,000 clients come back spread over 4 s rather than all at once.
 const RETRY_MS: std::ops::RangeInclusive<u64> = 1_000..=5_000;
@@ -46,7 +44,9 @@ pub fn channel_frames(frames: watch::Receiver<Option<Frame>>) -> impl Stream<Ite
     })
 }
 
-pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder {
+/// The frames as SSE messages, with a keep-alive comment every `keep_alive`
+/// (`Settings::sse_keep_alive`, through the hub).
+pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static, keep_alive: Duration) -> impl Responder {
     let pushes = metrics::counter!("voelgoed_sse_pushes_total");
     Sse::from_stream(
         frames
@@ -54,7 +54,7 @@ pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder
             .flat_map(|frame| stream::iter(frame.into_events()))
             .map(Ok::<sse::Event, std::convert::Infallible>),
     )
-    .with_keep_alive(KEEP_ALIVE)
+    .with_keep_alive(keep_alive)
     .with_retry_duration(jittered_retry())
     .customize()
     .insert_header(("X-Accel-Buffering", "no"))
@@ -66,11 +66,30 @@ pub fn sse_stream(frames: impl Stream<Item = Frame> + 'static) -> impl Responder
 pub fn sse_stream_until(
     frames: impl Stream<Item = Frame> + 'static,
     ended: impl std::future::Future<Output = ()> + 'static,
+    keep_alive: Duration,
 ) -> impl Responder {
-    sse_stream(frames.take_until(ended))
+    sse_stream(frames.take_until(ended), keep_alive)
+}
+
+impl super::Hub {
+    /// A page's live stream: `frames` with the live-status line merged in and a
+    /// keep-alive comment whenever the hub's `keep_alive` passes, until `ended` resolves
+    /// (the viewer's session ended).
+    pub fn sse_until(
+        &self,
+        frames: impl Stream<Item = Frame> + 'static,
+        ended: impl std::future::Future<Output = ()> + 'static,
+    ) -> impl Responder {
+        sse_stream_until(self.with_live_status(frames), ended, self.keep_alive())
+    }
+
+    /// A live stream with no session to end it (a kiosk's).
+    pub fn sse(&self, frames: impl Stream<Item = Frame> + 'static) -> impl Responder {
+        sse_stream(self.with_live_status(frames), self.keep_alive())
+    }
 }
 
 /// The SSE response for one hub channel.
-pub fn sse_response(frames: watch::Receiver<Option<Frame>>) -> impl Responder {
-    sse_stream(channel_frames(frames))
+pub fn sse_response(frames: watch::Receiver<Option<Frame>>, keep_alive: Duration) -> impl Responder {
+    sse_stream(channel_frames(frames), keep_alive)
 }

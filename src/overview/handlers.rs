@@ -10,7 +10,7 @@ use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::{self, EventSales};
-use crate::live::{sse_stream_until, Hub};
+use crate::live::Hub;
 use crate::scanning::ScanCounters;
 use crate::ui::html;
 
@@ -52,8 +52,8 @@ pub async fn overview_stream(services: OverviewServices, user: CurrentUser) -> R
         counters: services.counters.clone().into_inner(),
         tenant,
     };
-    let frames = services.hub.with_live_status(overview_frames(&sources, live));
-    Ok(sse_stream_until(frames, services.sessions.ended(&user)))
+    let frames = overview_frames(&sources, live);
+    Ok(services.hub.sse_until(frames, services.sessions.ended(&user)))
 }
 
 /// The events of the viewer's organisation the viewer may see (supervisors and

@@ -40,7 +40,7 @@ impl Application {
         }
         // Before any service starts: they look their metrics up once, at their start.
         if settings.metrics.enabled {
-            telemetry::install();
+            telemetry::install(settings.metrics.upkeep_every);
         }
         let (services, workers) = Services::start(settings).await?;
         let addr = &services.settings.addr;

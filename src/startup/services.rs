@@ -117,11 +117,16 @@ impl Services {
         let gates = start_gates(&settings, &pool, live_start, redis.as_ref(), bus.clone());
         let panels = Panels::new(settings.panel_budget, settings.panel_faults.clone());
         let metrics = MetricsCache::start(pool.clone(), gates.counters.clone(), panels.clone());
-        let hub = Hub::start(bus.as_ref(), settings.coalesce, vec![metrics.clone()]);
+        let hub = Hub::start(
+            bus.as_ref(),
+            settings.coalesce,
+            settings.sse_keep_alive,
+            vec![metrics.clone()],
+        );
         let shutdown = Shutdown::default();
         let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
         let (webhook_waker, webhook_worker) =
-            webhooks::start_worker(pool.clone(), &settings.webhooks, shutdown.clone())?;
+            webhooks::start_worker(pool.clone(), &settings.webhooks, settings.idle_poll, shutdown.clone())?;
         webhooks::start_scan_batches(
             pool.clone(),
             webhook_waker.clone(),
@@ -138,7 +143,8 @@ impl Services {
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });
-        let (bulk_jobs, bulk_runner) = bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone());
+        let (bulk_jobs, bulk_runner) =
+            bulk::start_runner(pool.clone(), bus.clone(), shutdown.clone(), settings.idle_poll);
         crate::auth::start_purge(pool.clone(), settings.session_idle_ms(), settings.purge_every);
         let sessions = SessionWatch::new(hub.clone(), pool.clone(), &settings);
         let arrivals = ArrivalsCache::new(
@@ -282,6 +288,7 @@ fn start_outbox(
         pool.clone(),
         mailer,
         settings.email_retry,
+        settings.idle_poll,
         shutdown.clone(),
     ))
 }

@@ -2,8 +2,8 @@
 //! listener: `GET /metrics` renders it from our route). Installed once per process, by
 //! the first app started with metrics on; every later app of the process (tests start
 //! many) shares it. Histograms are rendered as Prometheus histograms with the buckets
-//! below. A thread of its own drains them every few seconds, so memory stays bounded
-//! whether or not anybody scrapes.
+//! below. A thread of its own drains them every few seconds (`MetricsSettings::upkeep_every`,
+//! the first app's), so memory stays bounded whether or not anybody scrapes.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -19,19 +19,17 @@ const SECONDS: &[f64] = &[
 const GROUP_SCANS: &[f64] = &[
     1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1_000.0, 2_000.0, 4_000.0,
 ];
-const UPKEEP_EVERY: Duration = Duration::from_secs(5);
-
 static RECORDER: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
 
-/// The process's recorder, installed on the first call. None when another recorder was
-/// installed first (then nothing of ours is recorded; the scrape still shows the values
-/// read at scrape time).
-pub fn install() -> Option<&'static PrometheusHandle> {
+/// The process's recorder, installed on the first call, its histograms drained every
+/// `upkeep_every`. None when another recorder was installed first (then nothing of ours
+/// is recorded; the scrape still shows the values read at scrape time).
+pub fn install(upkeep_every: Duration) -> Option<&'static PrometheusHandle> {
     RECORDER
         .get_or_init(|| match build() {
             Ok(handle) => {
                 describe();
-                start_upkeep(handle.clone());
+                start_upkeep(handle.clone(), upkeep_every);
                 Some(handle)
             }
             Err(e) => {
@@ -54,11 +52,11 @@ fn build() -> Result<PrometheusHandle, metrics_exporter_prometheus::BuildError> 
         .install_recorder()
 }
 
-fn start_upkeep(handle: PrometheusHandle) {
+fn start_upkeep(handle: PrometheusHandle, every: Duration) {
     let started = std::thread::Builder::new()
         .name("metrics-upkeep".into())
         .spawn(move || loop {
-            std::thread::sleep(UPKEEP_EVERY);
+            std::thread::sleep(every);
             handle.run_upkeep();
         });
     if let Err(e) = started {

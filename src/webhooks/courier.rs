@@ -80,10 +80,12 @@ impl Courier for WebhookCourier {
 }
 
 /// Starts the delivery worker on its own thread; it runs until `shutdown` begins. The
-/// returned handle ends when it has stopped (its leases released).
+/// returned handle ends when it has stopped (its leases released). Unwoken, each of its
+/// loops looks for due deliveries at most every `idle_poll`.
 pub fn start_worker(
     pool: Pool,
     settings: &WebhookSettings,
+    idle_poll: Duration,
     shutdown: Shutdown,
 ) -> std::io::Result<(WebhookWaker, tokio::task::JoinHandle<()>)> {
     let waker = WebhookWaker::default();
@@ -115,6 +117,7 @@ pub fn start_worker(
                             pool.clone(),
                             courier.clone(),
                             policy,
+                            idle_poll,
                             shutdown.clone(),
                             queue_waker.clone(),
                         );

@@ -45,6 +45,9 @@ enum Command {
     BenchFanout(crate::bench::fanout::FanoutOptions),
     /// Time bulk resend jobs (10,000 orders each) on a seeded database (see BENCHMARKS.md).
     BenchBulk(crate::bench::bulk::BulkBenchOptions),
+    /// Run one hot path on a small fixture between callgrind's start and stop requests,
+    /// for scripts/costs.sh's instruction counts (see BENCHMARKS.md).
+    BenchCosts(crate::bench::costs::CostOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -295,6 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::BenchPages(options) => crate::bench::pages::run(options).await,
         Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
         Command::BenchBulk(options) => crate::bench::bulk::run(options).await,
+        Command::BenchCosts(options) => crate::bench::costs::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

@@ -15,7 +15,7 @@ use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::TimeZone;
 use crate::htmx::HxRequest;
-use crate::live::{channel_frames, frame, render_with, sse_stream_until, Channel, Hub, Render};
+use crate::live::{channel_frames, frame, render_with, Channel, Hub, Render};
 use crate::orders::list::organization_timezone;
 use crate::paths;
 use crate::ui::{html, see_other};
@@ -120,7 +120,7 @@ pub async fn job_stream(
         render_state(&pool, tenant, job_id, can_download),
     );
     let ended = sessions.ended(&user);
-    Ok(sse_stream_until(hub.with_live_status(channel_frames(frames)), ended))
+    Ok(hub.sse_until(channel_frames(frames), ended))
 }
 
 /// The job's state, rendered once per coalesced update for all its open pages.

@@ -17,8 +17,6 @@ use crate::live::{Bus, Channel, Shutdown, Update, UpdateKind};
 
 /// How long a claimed job stays this runner's without a renewal (one per chunk).
 pub const LEASE: Duration = Duration::from_secs(30);
-/// How often the runner looks for jobs when nobody woke it (jobs left by other runners).
-const POLL: Duration = Duration::from_secs(1);
 /// How long the runner waits after the database failed before it tries again.
 const RETRY: Duration = Duration::from_secs(1);
 
@@ -33,8 +31,14 @@ impl BulkWaker {
 }
 
 /// Starts the runner; it runs until `shutdown` begins. The handle ends when it has
-/// stopped (the job it held given back).
-pub fn start_runner(pool: Pool, bus: Arc<dyn Bus>, shutdown: Shutdown) -> (BulkWaker, tokio::task::JoinHandle<()>) {
+/// stopped (the job it held given back). Unwoken, it looks for jobs (left by other
+/// runners) every `poll`.
+pub fn start_runner(
+    pool: Pool,
+    bus: Arc<dyn Bus>,
+    shutdown: Shutdown,
+    poll: Duration,
+) -> (BulkWaker, tokio::task::JoinHandle<()>) {
     let waker = BulkWaker::default();
     let notify = waker.0.clone();
     let runner = tokio::spawn(async move {
@@ -51,7 +55,7 @@ pub fn start_runner(pool: Pool, bus: Arc<dyn Bus>, shutdown: Shutdown) -> (BulkW
             }
             tokio::select! {
                 _ = notify.notified() => {}
-                _ = tokio::time::sleep(POLL) => {}
+                _ = tokio::time::sleep(poll) => {}
                 _ = runner.shutdown.begun() => {}
             }
         }

@@ -20,7 +20,7 @@ use crate::db::{Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
-use crate::live::{frame, frame_of_parts, render_with, sse_stream_until, Channel, Frame, Hub, Render};
+use crate::live::{frame, frame_of_parts, render_with, Channel, Frame, Hub, Render};
 
 #[derive(Deserialize)]
 pub struct StreamQuery {
@@ -77,10 +77,7 @@ pub async fn orders_stream(
         viewer: user.clone(),
     };
     let ended = sessions.ended(&user);
-    Ok(sse_stream_until(
-        hub.with_live_status(live.frames(ticks)).boxed_local(),
-        ended,
-    ))
+    Ok(hub.sse_until(live.frames(ticks).boxed_local(), ended))
 }
 
 /// The organisation's newest order id and row change, rendered once per coalesced

@@ -2,6 +2,8 @@
 //! (`db::lease_queue`) over the outbox table with the mailer as its courier, until the
 //! server stops (then it gives back what it claimed).
 
+use std::time::Duration;
+
 use super::mailer::Mailer;
 use super::queue::{load_email, OutgoingEmail};
 use crate::config::RetryPolicy;
@@ -33,14 +35,16 @@ impl Courier for Mailer {
 }
 
 /// Starts the delivery worker; it runs until `shutdown` begins. The returned handle
-/// ends when the worker has stopped (its leases released).
+/// ends when the worker has stopped (its leases released). Unwoken, it looks for due
+/// messages at most every `idle_poll`.
 pub fn start_worker(
     pool: Pool,
     mailer: Mailer,
     policy: RetryPolicy,
+    idle_poll: Duration,
     shutdown: Shutdown,
 ) -> (OutboxWaker, tokio::task::JoinHandle<()>) {
     let waker = OutboxWaker::default();
-    let worker = tokio::spawn(run_queue(pool, mailer, policy, shutdown, waker.0.clone()));
+    let worker = tokio::spawn(run_queue(pool, mailer, policy, idle_poll, shutdown, waker.0.clone()));
     (waker, worker)
 }

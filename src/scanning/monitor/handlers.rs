@@ -14,7 +14,7 @@ use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
-use crate::live::{channel_frames, sse_stream_until, Channel, Frame, Hub};
+use crate::live::{channel_frames, Channel, Frame, Hub};
 use crate::panels::{Loaded, PanelName, Panels};
 use crate::scanning::alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
 use crate::scanning::arrivals::{arrivals_frames, Arrivals, ArrivalsCache, Shown as ArrivalsShown};
@@ -157,8 +157,8 @@ pub async fn scans_stream(
     let panels = services.panel_frames(&user, event);
     let feed = services.feed.clone().into_inner();
     let log = log_frames(services.pool.get_ref().clone(), feed, scope, last_event_id(&req)).await?;
-    let frames = services.hub.with_live_status(stream::select(panels, log));
-    Ok(sse_stream_until(frames, services.sessions.ended(&user)))
+    let frames = stream::select(panels, log);
+    Ok(services.hub.sse_until(frames, services.sessions.ended(&user)))
 }
 
 /// The open alerts as this viewer sees them on the first load.

@@ -3,9 +3,11 @@
 //! `dashboard` (`voelgoed bench-dashboard`), `orders` (`voelgoed bench-orders`),
 //! `fanout` (`voelgoed bench-fanout`, thousands of live streams, on a server process of
 //! its own), and what they share; `pages` (`voelgoed bench-pages`) measures a server
-//! already running; `bulk` (`voelgoed bench-bulk`) times bulk resend jobs.
+//! already running; `bulk` (`voelgoed bench-bulk`) times bulk resend jobs; `costs`
+//! (`voelgoed bench-costs`) runs one hot path for callgrind's instruction counts.
 
 pub mod bulk;
+pub mod costs;
 pub mod dashboard;
 pub mod fanout;
 pub mod orders;

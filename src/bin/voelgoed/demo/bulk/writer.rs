@@ -4,8 +4,8 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use rand::rngs::ThreadRng;
-use rand::Rng;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 
 use super::{EventToFill, OrderRow, RefundRow, TicketRow};
 use voelgoed::db::schema::{orders, refunds, tickets};
@@ -20,7 +20,7 @@ use voelgoed::with_backend;
 pub struct OrderWriter {
     pub(super) next_order_id: i64,
     pub(super) next_ticket_id: i64,
-    pub(super) rng: ThreadRng,
+    pub(super) rng: StdRng,
     pub(super) orders: Vec<OrderRow>,
     pub(super) tickets: Vec<TicketRow>,
     pub(super) refunds: Vec<RefundRow>,
@@ -51,7 +51,7 @@ struct SoldTickets {
 }
 
 /// A buyer's name and a plausible, unique-enough e-mail address for order `id`.
-fn random_buyer(rng: &mut ThreadRng, id: i64) -> (String, String) {
+fn random_buyer(rng: &mut impl Rng, id: i64) -> (String, String) {
     let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
     let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
     let email = format!(
@@ -69,13 +69,24 @@ pub(super) const BATCH_ROWS: usize = 2_500;
 impl OrderWriter {
     /// Orders come in random time order: the text index waits until `finish`.
     pub fn new(conn: &mut DbConnection) -> QueryResult<Self> {
+        Self::with_rng(conn, StdRng::from_rng(&mut rand::rng()))
+    }
+
+    /// The same buyers, statuses, quantities and ticket codes on every run with one
+    /// `seed` (their timestamps still follow the clock): for fixtures whose cost must
+    /// repeat, such as `bench-costs`.
+    pub fn seeded(conn: &mut DbConnection, seed: u64) -> QueryResult<Self> {
+        Self::with_rng(conn, StdRng::seed_from_u64(seed))
+    }
+
+    fn with_rng(conn: &mut DbConnection, rng: StdRng) -> QueryResult<Self> {
         pause_text_index(conn)?;
         let max_order: Option<i64> = orders::table.select(diesel::dsl::max(orders::id)).first(conn)?;
         let max_ticket: Option<i64> = tickets::table.select(diesel::dsl::max(tickets::id)).first(conn)?;
         Ok(Self {
             next_order_id: max_order.unwrap_or(0) + 1,
             next_ticket_id: max_ticket.unwrap_or(0) + 1,
-            rng: rand::rng(),
+            rng,
             orders: Vec::new(),
             tickets: Vec::new(),
             refunds: Vec::new(),
