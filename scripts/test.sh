@@ -3,7 +3,8 @@
 # tests need (Chromium and its driver for the browser scenarios, a PostgreSQL server,
 # Redis and nginx for the scaled-out tests), starts a throw-away PostgreSQL and Redis
 # on free local ports, and runs every check:
-# vendored-asset checksums, formatting, clippy, and the whole test suite.
+# vendored-asset checksums, formatting, clippy, the whole test suite, and the hot paths'
+# instruction counts under callgrind against their baseline (scripts/costs.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +14,7 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || missing+=(nginx)
+command -v valgrind >/dev/null || missing+=(valgrind)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq
@@ -54,4 +56,7 @@ cargo clippy --all-targets --quiet -- -D warnings
 # sign-ins are attacked: they run on their own after the rest, one at a time, so the
 # other tests' load on a 2-core machine is not what they measure.
 cargo test --all-targets --quiet -- --skip gate_isolation::
+# What each hot path costs in instructions, against tests/costs/baseline.txt (BENCHMARKS.md,
+# "Cost counts (callgrind)"), on the debug binary the line above built: 3 to 5 minutes.
+bash scripts/costs.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed"
 cargo test --test api --quiet gate_isolation:: -- --test-threads=1
