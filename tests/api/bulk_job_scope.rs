@@ -11,25 +11,8 @@ use crate::bulk_jobs::{bulk_form, finished, orders_field, outcome, post, reasons
 use crate::helpers::orders::{place, place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::TestApp;
 
-/// Runs `$name(app)` on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(mod $name {
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$name(crate::helpers::spawn_app().await).await
-            }
-
-            #[tokio::test]
-            async fn on_postgres() {
-                let app = crate::helpers::postgres::spawn_postgres_app(concat!("scope_", stringify!($name))).await;
-                super::$name(app).await
-            }
-        })*
-    };
-}
-
-on_both_backends!(
+crate::helpers::on_both_backends!(
+    "scope_";
     a_supervisors_bulk_job_never_touches_an_order_of_another_event,
     a_supervisors_bulk_resends_count_against_their_resend_limit,
     a_supervisor_reads_only_the_jobs_of_their_events_that_their_role_could_start,

@@ -13,25 +13,8 @@ use crate::helpers::orders::{place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::sse::SseReader;
 use crate::helpers::{text_of, TestApp};
 
-/// Runs `$name(app)` on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        $(mod $name {
-            #[tokio::test]
-            async fn on_sqlite() {
-                super::$name(crate::helpers::spawn_app().await).await
-            }
-
-            #[tokio::test]
-            async fn on_postgres() {
-                let app = crate::helpers::postgres::spawn_postgres_app(concat!("bulk_", stringify!($name))).await;
-                super::$name(app).await
-            }
-        })*
-    };
-}
-
-on_both_backends!(
+crate::helpers::on_both_backends!(
+    "bulk_";
     a_resend_job_queues_each_paid_order_once_and_lists_what_it_refused,
     a_refund_job_refunds_whole_orders_and_lists_the_refused_ones,
     submitting_the_same_form_twice_returns_the_same_job,

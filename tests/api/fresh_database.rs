@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::postgres::fresh_postgres_database;
-use crate::helpers::{csrf_token, text_of};
+use crate::helpers::{browser_like_client, sign_in_at, text_of};
 
 /// The demo's process, ended with the test however it ends.
 struct Demo(Child);
@@ -56,27 +56,12 @@ fn start_demo(database: &str, mail_log: &std::path::Path) -> (Demo, String, Vec<
 }
 
 async fn signed_in(base: &str, email: &str, password: &str) -> reqwest::Client {
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&login).unwrap();
-    let signed = client
-        .post(format!("{base}/login"))
-        .form(&[("email", email), ("password", password), ("csrf_token", &token)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 303, "sign-in as {email}");
+    let client = browser_like_client();
+    assert_eq!(
+        sign_in_at(base, &client, email, password).await.status(),
+        303,
+        "sign-in as {email}"
+    );
     client
 }
 
@@ -112,14 +97,7 @@ async fn a_fresh_postgres_demo_answers_its_first_dashboard_within_a_second() {
     let (_demo, base, logins) = start_demo(&database, &dir.path().join("mail.log"));
     let (email, password) = logins.iter().find(|(email, _)| email.starts_with("owner@")).unwrap();
     let client = signed_in(&base, email, password).await;
-    let events = client
-        .get(format!("{base}/events"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, events, _) = timed_get(&client, &format!("{base}/events")).await;
     let dashboard = format!("{base}{}", dashboard_of(&events, "Voelgoed Summer Festival"));
 
     let first = Instant::now();

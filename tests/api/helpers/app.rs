@@ -199,11 +199,7 @@ impl TestApp {
 
     /// A client with its own cookie jar that does not follow redirects.
     pub fn client(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
+        browser_like_client()
     }
 
     /// A client signed in as `email`.
@@ -223,21 +219,7 @@ impl TestApp {
 
     /// Opens the sign-in page (for its CSRF cookie and token) and posts the form.
     pub async fn sign_in(&self, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
-        let page = client
-            .get(self.url("/login"))
-            .send()
-            .await
-            .expect("login page")
-            .text()
-            .await
-            .expect("body");
-        let token = csrf_token(&page).expect("the sign-in form carries a CSRF token");
-        client
-            .post(self.url("/login"))
-            .form(&[("email", email), ("password", password), ("csrf_token", &token)])
-            .send()
-            .await
-            .expect("post login")
+        sign_in_at(&self.address, client, email, password).await
     }
 
     /// A new scanning device at a gate of org A's event (gate created when missing):
@@ -350,6 +332,35 @@ pub fn csrf_token(page: &str) -> Option<String> {
     let html = scraper::Html::parse_document(page);
     let selector = scraper::Selector::parse(r#"input[name="csrf_token"]"#).ok()?;
     html.select(&selector).next()?.value().attr("value").map(str::to_owned)
+}
+
+/// A client with its own cookie jar that does not follow redirects.
+pub fn browser_like_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// Opens the sign-in page of the server at `base` (for its CSRF cookie and token) and
+/// posts the form.
+pub async fn sign_in_at(base: &str, client: &reqwest::Client, email: &str, password: &str) -> reqwest::Response {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .expect("login page")
+        .text()
+        .await
+        .expect("body");
+    let token = csrf_token(&page).expect("the sign-in form carries a CSRF token");
+    client
+        .post(format!("{base}/login"))
+        .form(&[("email", email), ("password", password), ("csrf_token", &token)])
+        .send()
+        .await
+        .expect("post login")
 }
 
 /// Text of the first element matching `css`.

@@ -13,3 +13,22 @@ pub mod sse;
 pub mod webhook_listener;
 
 pub use app::*;
+
+/// Runs each `$name(app)` on SQLite and on PostgreSQL (databases named `$prefix` + name).
+macro_rules! on_both_backends {
+    ($prefix:literal; $($name:ident),* $(,)?) => {
+        $(mod $name {
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name(crate::helpers::spawn_app().await).await
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                let app = crate::helpers::postgres::spawn_postgres_app(concat!($prefix, stringify!($name))).await;
+                super::$name(app).await
+            }
+        })*
+    };
+}
+pub(crate) use on_both_backends;
