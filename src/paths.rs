@@ -44,6 +44,7 @@ pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation
 pub const ORDER_JOBS: Pattern = "/orders/jobs";
 pub const ORDER_JOB: Pattern = "/orders/jobs/{id}";
 pub const ORDER_JOB_CSV: Pattern = "/orders/jobs/{id}/orders.csv";
+pub const ORDER_JOB_CANCEL: Pattern = "/orders/jobs/{id}/cancel";
 pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
@@ -192,6 +193,10 @@ pub fn order_job_csv(job: i64) -> String {
     format!("/orders/jobs/{job}/orders.csv")
 }
 
+pub fn order_job_cancel(job: i64) -> String {
+    format!("/orders/jobs/{job}/cancel")
+}
+
 pub fn order_job_stream(job: i64) -> String {
     format!("/sse/orders/jobs/{job}")
 }
@@ -255,6 +260,7 @@ mod tests {
             (webhook_test(7), fill(WEBHOOK_TEST, &["7"])),
             (order_job(7), fill(ORDER_JOB, &["7"])),
             (order_job_csv(7), fill(ORDER_JOB_CSV, &["7"])),
+            (order_job_cancel(7), fill(ORDER_JOB_CANCEL, &["7"])),
             (order_job_stream(7), fill(ORDER_JOB_STREAM, &["7"])),
         ];
         for (link, route) in pairs {

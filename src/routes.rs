@@ -78,6 +78,7 @@ fn order_desk_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::ORDER_JOBS, web::post().to(crate::orders::bulk::start_job))
         .route(paths::ORDER_JOB, web::get().to(crate::orders::bulk::show_job))
         .route(paths::ORDER_JOB_CSV, web::get().to(crate::orders::bulk::job_csv))
+        .route(paths::ORDER_JOB_CANCEL, web::post().to(crate::orders::bulk::cancel_job))
         .route(paths::ORDER_JOB_STREAM, web::get().to(crate::orders::bulk::job_stream))
         .route(paths::ORDER, web::get().to(crate::orders::order::show_order))
         .route(paths::ORDER_REFUND, web::get().to(crate::orders::order::review_refund))

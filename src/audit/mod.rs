@@ -38,10 +38,12 @@ pub enum Action {
     UserDeactivated,
     UserReactivated,
     PasswordSet,
+    /// A bulk job stopped before its remaining orders.
+    BulkJobCancelled,
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -64,6 +66,7 @@ impl Action {
         Self::UserDeactivated,
         Self::UserReactivated,
         Self::PasswordSet,
+        Self::BulkJobCancelled,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -90,6 +93,7 @@ impl Action {
             Self::UserDeactivated => "user-deactivated",
             Self::UserReactivated => "user-reactivated",
             Self::PasswordSet => "password-set",
+            Self::BulkJobCancelled => "bulk-job-cancelled",
         }
     }
 
@@ -121,6 +125,7 @@ impl Action {
             Self::UserDeactivated => "User deactivated",
             Self::UserReactivated => "User reactivated",
             Self::PasswordSet => "New password set",
+            Self::BulkJobCancelled => "Bulk job cancelled",
         }
     }
 }
@@ -135,6 +140,7 @@ pub enum Subject {
     Webhook(i64),
     Event(i64),
     GateAlert(i64),
+    BulkJob(i64),
 }
 
 impl Subject {
@@ -147,6 +153,7 @@ impl Subject {
             Self::Webhook(id) => ("webhook", id),
             Self::Event(id) => ("event", id),
             Self::GateAlert(id) => ("gate_alert", id),
+            Self::BulkJob(id) => ("bulk_job", id),
         }
     }
 }

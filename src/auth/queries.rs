@@ -133,15 +133,37 @@ pub fn touch_session(conn: &mut DbConnection, session_id: i64, now: i64) -> Quer
     Ok(())
 }
 
-/// When the session ends unless it is used again: the earlier of its absolute expiry
-/// and `idle_ms` after its last use. None when it is gone (signed out or purged).
-pub fn session_deadline(conn: &mut DbConnection, session_id: i64, idle_ms: i64) -> QueryResult<Option<i64>> {
-    sessions::table
+/// What a session still allows: when it ends unless it is used again (the earlier of
+/// its absolute expiry and its idle timeout), and its user's role and assigned events.
+pub struct SessionAccess {
+    pub deadline: i64,
+    pub role: String,
+    pub events: Vec<i64>,
+}
+
+/// The session's access now; None once it is gone or its user is deactivated.
+pub fn session_access(conn: &mut DbConnection, session_id: i64, idle_ms: i64) -> QueryResult<Option<SessionAccess>> {
+    let rows: Vec<(i64, i64, String, Option<i64>)> = sessions::table
+        .inner_join(users::table.left_join(user_events::table))
         .filter(sessions::id.eq(session_id))
-        .select((sessions::expires_at, sessions::last_seen_at))
-        .first::<(i64, i64)>(conn)
-        .optional()
-        .map(|row| row.map(|(expires_at, last_seen_at)| expires_at.min(last_seen_at.saturating_add(idle_ms))))
+        .filter(users::deactivated_at.is_null())
+        .select((
+            sessions::expires_at,
+            sessions::last_seen_at,
+            users::role,
+            user_events::event_id.nullable(),
+        ))
+        .load(conn)?;
+    let mut events: Vec<i64> = rows.iter().filter_map(|row| row.3).collect();
+    events.sort_unstable();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|(expires_at, last_seen_at, role, _)| SessionAccess {
+            deadline: expires_at.min(last_seen_at.saturating_add(idle_ms)),
+            role,
+            events,
+        }))
 }
 
 /// Deletes sessions past their expiry or idle since `idle_since`: how many.

@@ -1,14 +1,16 @@
 //! When sessions end: a signed-in user's live streams close when their session is
-//! signed out (on any instance: the bus carries `SessionEnded` on the user's channel)
-//! or runs out (absolute or idle); and a periodic job deletes ended sessions and
-//! sign-in attempts the throttle no longer needs.
+//! signed out (on any instance: the bus carries `SessionChanged` on the user's channel)
+//! or runs out (absolute or idle), and when the user's role or events change, so that
+//! no stream keeps showing what the new rights refuse (the browser reconnects and is
+//! asked again). A periodic job deletes ended sessions and sign-in attempts the
+//! throttle no longer needs.
 
 use std::future::Future;
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{queries, throttle, AuthError, CurrentUser};
+use super::{queries, throttle, AuthError, CurrentUser, EventScope, Role};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
@@ -35,12 +37,14 @@ impl SessionWatch {
         }
     }
 
-    /// Resolves when `user`'s session has ended; a live stream runs until then.
+    /// Resolves when `user`'s session has ended or no longer grants the rights it had
+    /// when the stream opened; a live stream runs until then.
     pub fn ended(&self, user: &CurrentUser) -> impl Future<Output = ()> + 'static {
         let (pool, idle_ms, session_id) = (self.pool.clone(), self.idle_ms, user.session_id);
+        let opened_with = rights(user.role, user.events());
         // One view per session on the user's channel: the hub reads the session again
-        // once per sign-out of this user, and every `check_every` (a sign-out on an
-        // instance whose bus this one does not hear), for all of its streams.
+        // once per sign-out or change of this user, and every `check_every` (a change on
+        // an instance whose bus this one does not hear), for all of its streams.
         let notices = self.hub.subscribe_with_clock(
             Channel::sessions(&user.tenant(), user.user_id),
             &format!("session-{session_id}"),
@@ -49,16 +53,18 @@ impl SessionWatch {
         );
         async move {
             let mut notices = notices;
+            let live = frame(SESSION_STATE, opened_with.clone());
             loop {
-                let deadline = session_deadline(&pool, session_id, idle_ms);
-                let now = db::now_ms();
-                let wait = match deadline.await {
-                    Ok(Some(deadline)) if deadline > now => deadline - now,
-                    // Gone, run out, or unreadable: end the stream; a reconnect asks again.
+                let wait = match session_access(&pool, session_id, idle_ms).await {
+                    Ok(Some((deadline, now_with))) if now_with == opened_with => deadline - db::now_ms(),
+                    // Gone, changed, or unreadable: end the stream; a reconnect asks again.
                     _ => return,
                 };
+                if wait <= 0 {
+                    return;
+                }
                 tokio::select! {
-                    () = signed_out(&mut notices) => return,
+                    () = changed_from(&mut notices, &live) => return,
                     () = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
                 }
             }
@@ -66,27 +72,53 @@ impl SessionWatch {
     }
 }
 
-/// The session's state as its view: `ended` once it is gone or run out.
+/// The rights a stream is opened under, as text: the role and the events it sees.
+fn rights(role: Role, events: &EventScope) -> String {
+    match events.assigned() {
+        None => role.as_str().to_owned(),
+        Some(events) => {
+            let mut events = events.to_vec();
+            events.sort_unstable();
+            format!("{} {events:?}", role.as_str())
+        }
+    }
+}
+
+/// The session's state as its view: its rights while it lasts, `ended` once it is gone
+/// or run out.
 fn session_state(pool: Pool, session_id: i64, idle_ms: i64) -> Render {
     render_with(pool, move |pool| async move {
-        let deadline = session_deadline(&pool, session_id, idle_ms).await?;
-        let live = deadline.is_some_and(|d| d > db::now_ms());
-        Ok(frame(SESSION_STATE, if live { "live" } else { ENDED }))
+        let state = match session_access(&pool, session_id, idle_ms).await? {
+            Some((deadline, rights)) if deadline > db::now_ms() => rights,
+            _ => ENDED.to_owned(),
+        };
+        Ok(frame(SESSION_STATE, state))
     })
 }
 
-/// When the session runs out (None: it is gone).
-async fn session_deadline(pool: &Pool, session_id: i64, idle_ms: i64) -> Result<Option<i64>, AuthError> {
+/// When the session runs out and the rights it grants (None: it is gone).
+async fn session_access(pool: &Pool, session_id: i64, idle_ms: i64) -> Result<Option<(i64, String)>, AuthError> {
     db::run_blocking(pool, move |conn| {
-        Ok(queries::session_deadline(conn, session_id, idle_ms)?)
+        let Some(access) = queries::session_access(conn, session_id, idle_ms)? else {
+            return Ok(None);
+        };
+        let role = Role::parse(&access.role)
+            .ok_or_else(|| AuthError::Unexpected(anyhow::anyhow!("unknown role {}", access.role)))?;
+        Ok(Some((
+            access.deadline,
+            rights(role, &EventScope::for_role(role, access.events)),
+        )))
     })
     .await
 }
 
-/// Resolves when the session's view says it ended (or the hub is gone).
-async fn signed_out(notices: &mut watch::Receiver<Option<Frame>>) {
-    let ended = Some(frame(SESSION_STATE, ENDED));
-    while *notices.borrow_and_update() != ended {
+/// Resolves when the session's view shows anything but `live` (ended, other rights),
+/// or the hub is gone.
+async fn changed_from(notices: &mut watch::Receiver<Option<Frame>>, live: &Frame) {
+    loop {
+        if notices.borrow_and_update().as_ref().is_some_and(|state| state != live) {
+            return;
+        }
         if notices.changed().await.is_err() {
             return;
         }

@@ -13,8 +13,10 @@ pub enum UpdateKind {
     ScanOccurred,
     DeviceReported,
     KioskRevoked,
-    /// A user's session (or all of them) was signed out: their open streams check theirs.
-    SessionEnded,
+    /// A user's session (or all of them) was signed out, or their role or events
+    /// changed: their open streams check theirs.
+    #[serde(alias = "SessionEnded")]
+    SessionChanged,
     /// A bulk job processed some of its orders (or finished).
     BulkJobProgressed,
     /// An event's settings changed (its entry policy): the pages showing them redraw.

@@ -74,7 +74,7 @@ pub async fn end_everywhere(pool: &Pool, bus: &dyn Bus, user: &CurrentUser) -> R
 fn announce_session_end(bus: &dyn Bus, user: &CurrentUser) {
     bus.publish(Update {
         channel: Channel::sessions(&user.tenant(), user.user_id),
-        kind: UpdateKind::SessionEnded,
+        kind: UpdateKind::SessionChanged,
     });
 }
 

@@ -40,7 +40,7 @@ pub async fn add_member(pool: web::Data<Pool>, form: CsrfForm<Fields>) -> Result
 }
 
 pub async fn change_member(
-    pool: web::Data<Pool>,
+    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
     path: web::Path<(i64,)>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
@@ -48,6 +48,7 @@ pub async fn change_member(
     let (acting, member) = (acting(&user)?, path.into_inner().0);
     let assignment = form::assignment(&form)?;
     with_db(&pool, move |conn| members::change(conn, acting, member, &assignment)).await?;
+    end_streams(&**bus, acting, member);
     Ok(see_other(paths::TEAM))
 }
 
@@ -109,11 +110,11 @@ async fn fresh_password() -> Result<(String, String), AppError> {
     Ok((password, hash))
 }
 
-/// The user's open live streams check their session, find it gone, and close (on every
-/// instance: through the bus).
+/// The user's open live streams check their session, find it gone or its rights
+/// changed, and close (on every instance: through the bus).
 fn end_streams(bus: &dyn Bus, acting: Acting, user_id: i64) {
     bus.publish(Update {
         channel: Channel::sessions(&acting.tenant, user_id),
-        kind: UpdateKind::SessionEnded,
+        kind: UpdateKind::SessionChanged,
     });
 }

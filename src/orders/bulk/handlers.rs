@@ -1,6 +1,7 @@
 //! Bulk jobs over HTTP: starting one from the order list (`POST /orders/jobs`), its page
-//! (`GET /orders/jobs/{id}`), its live progress (`GET /sse/orders/jobs/{id}`) and an
-//! export job's CSV (`GET /orders/jobs/{id}/orders.csv`).
+//! (`GET /orders/jobs/{id}`), its live progress (`GET /sse/orders/jobs/{id}`), an
+//! export job's CSV (`GET /orders/jobs/{id}/orders.csv`) and cancelling it
+//! (`POST /orders/jobs/{id}/cancel`).
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Responder};
@@ -9,13 +10,13 @@ use super::form::{self, Fields};
 use super::model::{BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
 use super::runner::BulkWaker;
 use super::scope::{self, Rights};
-use super::{download, queries, views};
+use super::{cancel, download, queries, views};
 use crate::auth::{CsrfForm, CurrentUser, Permission, SessionWatch};
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::TimeZone;
 use crate::htmx::HxRequest;
-use crate::live::{channel_frames, frame, render_with, Channel, Hub, Render};
+use crate::live::{channel_frames, frame, render_with, Bus, Channel, Hub, Render, Update, UpdateKind};
 use crate::orders::list::organization_timezone;
 use crate::paths;
 use crate::ui::{html, see_other};
@@ -100,7 +101,41 @@ pub async fn show_job(
     })
     .await?;
     let view = state.view(user.may(Permission::ExportOrders));
-    Ok(html(views::job_page(&user.viewer(), &view, &state.timezone)))
+    let can_cancel = !state.progress.finished && cancel::may_cancel(&user, &state.job);
+    Ok(html(views::job_page(
+        &user.viewer(),
+        &view,
+        can_cancel,
+        &state.timezone,
+    )))
+}
+
+/// `POST /orders/jobs/{id}/cancel`: the orders the job has not reached are spared; its
+/// page (and every open copy, live) says so.
+pub async fn cancel_job(
+    (pool, bus, runner): (web::Data<Pool>, web::Data<dyn Bus>, web::Data<BulkWaker>),
+    path: web::Path<(i64,)>,
+    form: CsrfForm<serde::de::IgnoredAny>,
+) -> Result<HttpResponse, AppError> {
+    let user = form.user;
+    user.require(Permission::ViewOrders)?;
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    with_db(&pool, move |conn| {
+        let job = readable_job(conn, &tenant, job_id, &reader)?;
+        match cancel::may_cancel(&user, &job) {
+            true => cancel::cancel(conn, &tenant, &job, user.user_id),
+            false => Err(AppError::Forbidden(
+                "Only an owner or the job's maker can cancel it.".into(),
+            )),
+        }
+    })
+    .await?;
+    bus.publish(Update {
+        channel: Channel::bulk_job(&tenant, job_id),
+        kind: UpdateKind::BulkJobProgressed,
+    });
+    runner.wake();
+    Ok(see_other(&paths::order_job(job_id)))
 }
 
 /// `GET /sse/orders/jobs/{id}`: the job's state, on connect and after each chunk.

@@ -6,6 +6,7 @@
 //! order (`handlers.rs`, `views.rs`), and an export job's CSV (`download.rs`). Jobs are
 //! made, run and read with their users' roles and events (`scope.rs`).
 
+mod cancel;
 mod download;
 mod form;
 mod handlers;
@@ -16,7 +17,7 @@ mod scope;
 mod views;
 mod work;
 
-pub use handlers::{job_csv, job_stream, show_job, start_job};
+pub use handlers::{cancel_job, job_csv, job_stream, show_job, start_job};
 pub use model::{BulkAction, NewJob, Progress, RefundNote, MAX_JOB_ORDERS, MAX_SELECTED_IDS};
 pub use queries::{create_job, find_job, progress};
 pub use runner::{start_runner, BulkWaker, LEASE};

@@ -79,6 +79,8 @@ pub enum Outcome {
     Refused,
     /// The database failed for this order.
     Failed,
+    /// The job was cancelled before it reached this order.
+    Cancelled,
 }
 
 crate::stored_as_text!(Outcome);
@@ -89,6 +91,7 @@ impl Outcome {
             Self::Done => "done",
             Self::Refused => "refused",
             Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
         }
     }
 
@@ -97,7 +100,7 @@ impl Outcome {
     }
 
     fn from_stored(raw: &str) -> Result<Self, String> {
-        [Self::Done, Self::Refused, Self::Failed]
+        [Self::Done, Self::Refused, Self::Failed, Self::Cancelled]
             .into_iter()
             .find(|o| o.as_str() == raw)
             .ok_or_else(|| format!("unknown bulk outcome {raw:?}"))
@@ -149,12 +152,14 @@ pub struct Progress {
     pub done: i64,
     pub refused: i64,
     pub failed: i64,
+    /// Orders left when the job was cancelled.
+    pub cancelled: i64,
     pub finished: bool,
 }
 
 impl Progress {
     pub fn processed(&self) -> i64 {
-        self.done + self.refused + self.failed
+        self.done + self.refused + self.failed + self.cancelled
     }
 
     /// Whole per cent processed: 100 only when every order is.

@@ -139,6 +139,7 @@ pub fn progress(conn: &mut DbConnection, job: &Job) -> QueryResult<Progress> {
             Some(Outcome::Done) => progress.done = n,
             Some(Outcome::Refused) => progress.refused = n,
             Some(Outcome::Failed) => progress.failed = n,
+            Some(Outcome::Cancelled) => progress.cancelled = n,
             None => {}
         }
     }

@@ -25,7 +25,7 @@ pub struct JobView<'a> {
     pub can_download: bool,
 }
 
-pub fn job_page(viewer: &Viewer, view: &JobView, timezone: &Tz) -> Markup {
+pub fn job_page(viewer: &Viewer, view: &JobView, can_cancel: bool, timezone: &Tz) -> Markup {
     let job = view.job;
     layout::page(
         &format!("Bulk job {}", job.id),
@@ -42,6 +42,14 @@ pub fn job_page(viewer: &Viewer, view: &JobView, timezone: &Tz) -> Markup {
                 p.muted { span.connection data-connection role="status" { "Connecting…" } }
                 div id=(STATE_ID) sse-swap=(PROGRESS_SSE_EVENT) {
                     (job_state(view))
+                }
+            }
+            @if can_cancel {
+                form.job-cancel method="post" action=(paths::order_job_cancel(job.id)) {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                    button type="submit" { "Cancel the job" }
+                    " "
+                    span.muted { "Orders it has not reached are left as they are." }
                 }
             }
         },
@@ -61,13 +69,18 @@ pub fn job_state(view: &JobView) -> Markup {
             span id="job-progress-text" {
                 (count(progress.processed())) " of " (count(progress.total)) " orders processed ("
                 (progress.percent()) " %)"
-                @if progress.finished { ": done" }
+                @if progress.finished {
+                    @if progress.cancelled > 0 { ": cancelled" } @else { ": done" }
+                }
             }
         }
         p.job-counts {
             span data-outcome="done" { (count(progress.done)) " done" } ", "
             span data-outcome="refused" { (count(progress.refused)) " refused" } ", "
             span data-outcome="failed" { (count(progress.failed)) " failed" }
+            @if progress.cancelled > 0 {
+                ", " span data-outcome="cancelled" { (count(progress.cancelled)) " not processed (cancelled)" }
+            }
         }
         @if progress.finished {
             @if job.action == BulkAction::Export && progress.done > 0 && view.can_download {

@@ -9,8 +9,8 @@ use diesel::result::Error as DieselError;
 use diesel::Connection;
 
 use super::model::{BulkAction, Job, Outcome};
-use super::queries;
 use super::scope::{self, Screened};
+use super::{cancel, queries};
 use crate::db::{self, DbConnection, Tenant};
 use crate::live::Bus;
 use crate::orders::model::{OrderStatus, RefundReason};
@@ -115,7 +115,11 @@ fn refund_one(
         Ok(Err(refused)) => (Outcome::Refused, Some(refund_refusal(&refused))),
         Err(e) => return failed(conn, job, position, &e),
     };
-    queries::record_outcome(conn, job.id, position, outcome, reason.as_deref()).map(|_| ())
+    let recorded = queries::record_outcome(conn, job.id, position, outcome, reason.as_deref())?;
+    match (recorded, outcome) {
+        (false, Outcome::Done) => cancel::refunded_after_cancel(conn, job.id, position),
+        _ => Ok(()),
+    }
 }
 
 /// The database failed for this order alone: it is recorded failed, the job goes on.

@@ -1,0 +1,4 @@
+-- A bulk job can be cancelled: the orders it had not reached are recorded 'cancelled'.
+ALTER TABLE bulk_job_orders DROP CONSTRAINT bulk_job_orders_outcome_check;
+ALTER TABLE bulk_job_orders ADD CONSTRAINT bulk_job_orders_outcome_check
+    CHECK (outcome IN ('done', 'refused', 'failed', 'cancelled'));
