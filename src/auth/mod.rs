@@ -17,7 +17,7 @@ pub mod users;
 
 pub use error::AuthError;
 pub use password::{hash_password, verify_password, PasswordChecks};
-pub use permissions::{masked_email, EventScope, Permission};
+pub use permissions::{masked_addresses_in, masked_email, EventScope, Permission};
 pub use session::{
     constant_time_eq, session_cookie_name, CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE,
 };

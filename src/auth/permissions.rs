@@ -156,9 +156,48 @@ pub fn masked_email(email: &str) -> String {
     }
 }
 
+/// Text (an audit line, a mail server's error) with every e-mail address in it masked
+/// as `masked_email` masks one.
+pub fn masked_addresses_in(text: &str) -> String {
+    let local = |c: char| c.is_alphanumeric() || "._%+-'".contains(c);
+    let domain = |c: char| c.is_alphanumeric() || ".-".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('@') {
+        let start = rest[..at].rfind(|c: char| !local(c)).map_or(0, |i| i + 1);
+        let end = at + 1 + rest[at + 1..].find(|c: char| !domain(c)).unwrap_or(rest.len() - at - 1);
+        let address = rest[start..end].trim_end_matches('.');
+        out.push_str(&rest[..start]);
+        match start < at && address.len() > at - start + 1 {
+            true => out.push_str(&masked_email(address)),
+            false => out.push_str(address),
+        }
+        rest = &rest[start + address.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn addresses_in_text_are_masked_and_the_rest_kept() {
+        assert_eq!(
+            masked_addresses_in("confirmation e-mail queued to vera.okafor116@example.test (again)."),
+            "confirmation e-mail queued to v•••@example.test (again)."
+        );
+        assert_eq!(
+            masked_addresses_in("550 5.1.1 <jan@x.nl>: unknown, cc ann@y.org"),
+            "550 5.1.1 <j•••@x.nl>: unknown, cc a•••@y.org"
+        );
+        assert_eq!(
+            masked_addresses_in("no address @ all, a@ or @b"),
+            "no address @ all, a@ or @b"
+        );
+        assert_eq!(masked_addresses_in("ünï@ex.test"), "ü•••@ex.test");
+    }
 
     #[test]
     fn a_masked_address_keeps_its_first_letter_and_domain() {

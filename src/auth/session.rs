@@ -100,6 +100,15 @@ impl CurrentUser {
         }
     }
 
+    /// Text that may hold e-mail addresses (audit lines, delivery errors) as this user
+    /// may see it: with every address masked unless their role has `SeeEmails`.
+    pub fn shown_text(&self, text: &str) -> String {
+        match self.may(Permission::SeeEmails) {
+            true => text.to_owned(),
+            false => super::masked_addresses_in(text),
+        }
+    }
+
     /// The events this user sees.
     pub fn events(&self) -> &EventScope {
         &self.events

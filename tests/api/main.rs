@@ -16,6 +16,7 @@ mod dashboard;
 mod deploy;
 mod door;
 mod durability;
+mod email_masking;
 mod entry_rules;
 mod faults;
 mod fresh_database;

@@ -101,6 +101,7 @@ fn filter_query(fields: &Fields) -> FilterQuery {
         from: value("from"),
         to: value("to"),
         after: None,
+        whole_addresses_only: false,
     }
 }
 

@@ -22,6 +22,9 @@ pub(super) struct Term {
 pub(super) struct Terms {
     pub indexed: Vec<Term>,
     pub short: Vec<String>,
+    /// For a user who sees addresses masked: the whole text, the only way it may match
+    /// an address (otherwise every word must be in the buyer's name).
+    pub whole_address: Option<String>,
 }
 
 /// A value bound to a raw statement.
@@ -108,6 +111,37 @@ fn push_pg_words(statement: &mut Statement, terms: &Terms) {
         }
         statement.push(")");
     }
+    push_names_or_address(statement, terms, "voelgoed_fold(buyer_name)", "buyer_email", true);
+}
+
+/// For masked addresses: the buyer's name holds every word in some spelling, or the
+/// text is the buyer's whole address. `name` is the (folded) name expression.
+fn push_names_or_address(s: &mut Statement, terms: &Terms, name: &str, email: &str, postgres: bool) {
+    let Some(address) = &terms.whole_address else {
+        return;
+    };
+    s.push(&format!(" AND ({email} = ")).bind(Bind::Text(address.clone()));
+    s.push(" OR (true");
+    let spellings = terms
+        .indexed
+        .iter()
+        .map(|t| t.spellings.clone())
+        .chain(terms.short.iter().map(|w| vec![w.clone()]));
+    for spellings in spellings {
+        s.push(" AND (false");
+        for spelling in spellings {
+            match postgres {
+                true => s.push(&format!(" OR strpos({name}, voelgoed_fold(")),
+                false => s.push(&format!(" OR instr({name}, ")),
+            };
+            s.bind(Bind::Text(spelling)).push(match postgres {
+                true => ")) > 0",
+                false => ") > 0",
+            });
+        }
+        s.push(")");
+    }
+    s.push("))");
 }
 
 /// SQLite: the index drives (CROSS JOIN keeps it the outer loop), each match is joined
@@ -208,6 +242,7 @@ fn push_sqlite_short_words(s: &mut Statement, terms: &Terms) {
             .bind(Bind::Text(word.clone()))
             .push(") > 0");
     }
+    push_names_or_address(s, terms, "lower(orders.buyer_name)", "orders.buyer_email", false);
 }
 
 /// The list's other filters on the joined orders (`prefix` names them).

@@ -29,6 +29,10 @@ pub struct SearchText {
     pub code: Option<String>,
     /// The ticket code the text is, exactly (upper-cased, without spaces and dashes).
     pub ticket_code: Option<String>,
+    /// For a user who sees addresses masked: the text matches a buyer's e-mail only when
+    /// it is the whole address, and otherwise only the name (or a code), so that typing
+    /// parts of addresses cannot tell what they hold.
+    pub whole_addresses_only: bool,
 }
 
 /// Shortest word the text index matches (one trigram).
@@ -55,6 +59,7 @@ impl SearchText {
             lower,
             code,
             ticket_code,
+            whole_addresses_only: false,
         }
     }
 
@@ -140,6 +145,9 @@ pub struct FilterQuery {
     pub from: Option<String>,
     pub to: Option<String>,
     pub after: Option<String>,
+    /// Set for users who see addresses masked (never from the query string).
+    #[serde(skip)]
+    pub whole_addresses_only: bool,
 }
 
 impl FilterQuery {
@@ -151,7 +159,10 @@ impl FilterQuery {
                     "The search text is longer than {MAX_SEARCH_CHARS} characters."
                 )))
             }
-            Some(q) => Some(SearchText::new(forms::printable(q, "The search text")?)),
+            Some(q) => Some(SearchText {
+                whole_addresses_only: self.whole_addresses_only,
+                ..SearchText::new(forms::printable(q, "The search text")?)
+            }),
             None => None,
         };
         let status = forms::given(self.status.as_deref())

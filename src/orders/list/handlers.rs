@@ -184,6 +184,8 @@ pub struct ZonedFilter {
 /// at a time (the first when none is chosen; none of theirs: no orders), and another
 /// event is 404 as another organisation's. Owners and finance see every event.
 pub fn of_users_events(mut query: FilterQuery, user: &CurrentUser) -> Result<FilterQuery, AppError> {
+    // Addresses the user sees masked are not searched by their parts: see `SearchText`.
+    query.whole_addresses_only = !user.may(Permission::SeeEmails);
     let Some(assigned) = user.events().assigned() else {
         return Ok(query);
     };

@@ -48,15 +48,27 @@ type Condition = Box<dyn BoxableExpression<orders::table, MultiBackend, SqlType 
 /// is bounded by the orders that match the text.
 fn filtered(tenant: &Tenant, filter: &OrderFilter) -> orders::BoxedQuery<'static, MultiBackend> {
     let mut query = scoped(tenant, filter, filter.text.is_some());
-    if let Some(SearchText { lower: text, code, .. }) = &filter.text {
+    if let Some(SearchText {
+        lower: text,
+        code,
+        whole_addresses_only,
+        ..
+    }) = &filter.text
+    {
         let text_end = SearchText::range_end(text);
-        let mut matches: Condition = Box::new(
-            orders::buyer_email
-                .ge(text.clone())
-                .and(orders::buyer_email.lt(text_end.clone()))
-                .or(lower(orders::buyer_name)
+        // Masked addresses match only whole (see `SearchText`).
+        let by_email: Condition = match whole_addresses_only {
+            true => Box::new(orders::buyer_email.eq(text.trim().to_owned())),
+            false => Box::new(
+                orders::buyer_email
                     .ge(text.clone())
-                    .and(lower(orders::buyer_name).lt(text_end))),
+                    .and(orders::buyer_email.lt(text_end.clone())),
+            ),
+        };
+        let mut matches: Condition = Box::new(
+            by_email.or(lower(orders::buyer_name)
+                .ge(text.clone())
+                .and(lower(orders::buyer_name).lt(text_end))),
         );
         if let Some(code) = code {
             let code_end = SearchText::range_end(code);

@@ -22,6 +22,7 @@ fn terms(conn: &mut DbConnection, tenant: &Tenant, text: &SearchText) -> QueryRe
     let mut terms = Terms {
         indexed: Vec::new(),
         short: Vec::new(),
+        whole_address: text.whole_addresses_only.then(|| text.lower.trim().to_owned()),
     };
     for word in text.words.iter().map(|w| fold(w)) {
         if word.chars().count() < INDEXED_WORD_CHARS {

@@ -96,11 +96,16 @@ impl OrderDetails {
         self.refunds.iter().map(|r| r.amount).sum()
     }
 
-    /// The buyer's and the e-mails' addresses as the user may see them.
+    /// The buyer's and the e-mails' addresses as the user may see them, in the audit
+    /// lines and delivery errors too.
     pub fn mask_emails_for(&mut self, user: &crate::auth::CurrentUser) {
         self.order.buyer_email = user.shown_email(&self.order.buyer_email);
         for email in &mut self.emails {
             email.recipient = user.shown_email(&email.recipient);
+            email.last_error = email.last_error.as_deref().map(|error| user.shown_text(error));
+        }
+        for line in &mut self.audit {
+            line.details = user.shown_text(&line.details);
         }
     }
 }
