@@ -119,3 +119,125 @@ async fn the_shipped_nginx_config_serves_two_instances_and_streams_sse_through()
         Some("2")
     );
 }
+
+/// `deploy/voelgoed.env` as shipped, with this test's database and Redis.
+fn shipped_environment(database_url: &str, redis_url: &str, prefix: &str) -> Vec<(String, String)> {
+    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/voelgoed.env"))
+        .expect("deploy/voelgoed.env");
+    let mut environment: Vec<(String, String)> = shipped
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .collect();
+    for (key, value) in [
+        ("DATABASE_URL", database_url),
+        ("REDIS_URL", redis_url),
+        ("VOELGOED_REDIS_PREFIX", prefix),
+    ] {
+        environment.retain(|(k, _)| k != key);
+        environment.push((key.to_owned(), value.to_owned()));
+    }
+    environment
+}
+
+/// A client whose connections come from `source` (any 127.0.0.0/8 address is this
+/// machine's loopback, so two of them are two clients nginx tells apart).
+fn client_from(source: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(source.parse::<std::net::IpAddr>().unwrap())
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+async fn sign_in_from(client: &reqwest::Client, base: &str, email: &str, password: &str) -> u16 {
+    // The shipped environment marks cookies Secure (TLS ends in front of nginx): this
+    // plain-HTTP client hands the sign-in form's cookie back itself.
+    let form = client.get(format!("{base}/login")).send().await.unwrap();
+    let cookies: Vec<String> = form
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect();
+    let token = crate::helpers::csrf_token(&form.text().await.unwrap()).unwrap();
+    let fields = [("email", email), ("password", password), ("csrf_token", &token)];
+    let response = client
+        .post(format!("{base}/login"))
+        .header("cookie", cookies.join("; "))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    response.status().as_u16()
+}
+
+/// Issue 22, finding 3: the shipped nginx config and the shipped environment together.
+/// Each client is seen at its own address (the audit log says so), `/metrics` is not
+/// served through the proxy, and one address's failed sign-ins lock out only itself.
+#[tokio::test]
+async fn behind_the_shipped_nginx_with_the_shipped_environment_each_client_is_itself() {
+    let redis_url = test_redis();
+    let prefix = format!("test-nginx-env-{}", voelgoed::auth::random_token());
+    let database = fresh_postgres("voelgoed_nginx_env");
+    let voelgoed::db::DatabaseUrl::Postgres(database_url) = database.clone() else {
+        unreachable!()
+    };
+    // The fixture's users, written by an instance outside nginx's upstream.
+    let fixture = spawn_on(database, |_| {}, tempfile::tempdir().unwrap()).await;
+    let port = free_port();
+    let mut environment = shipped_environment(&database_url, &redis_url, &prefix);
+    // As the environment's comment asks an operator who scrapes the metrics to.
+    environment.push(("VOELGOED_METRICS_TOKEN".into(), "scrape-s3cret".into()));
+    let _server = ServerProcess::start_from_environment(port, &environment).await;
+    let nginx = Nginx::start(&[port]).await;
+    let front = format!("http://127.0.0.1:{}", nginx.port);
+    let (attacker, owner) = (client_from("127.0.0.2"), client_from("127.0.0.3"));
+
+    let metrics =
+        |client: &reqwest::Client, token: &str| client.get(format!("{front}/metrics")).bearer_auth(token).send();
+    assert_eq!(
+        metrics(&attacker, "").await.unwrap().status(),
+        401,
+        "no token, no metrics"
+    );
+    assert_eq!(metrics(&attacker, "guess").await.unwrap().status(), 403);
+    assert_eq!(
+        metrics(&owner, "scrape-s3cret").await.unwrap().status(),
+        200,
+        "the token reads them"
+    );
+
+    for i in 0..voelgoed::auth::throttle::PER_ADDRESS {
+        let status = sign_in_from(&attacker, &front, &format!("guess{i}@a.test"), "wrong").await;
+        assert_eq!(status, 401, "attempt {i}");
+    }
+    assert_eq!(
+        sign_in_from(&attacker, &front, "owner@a.test", crate::helpers::PASSWORD).await,
+        429,
+        "the guessing address is held back"
+    );
+    assert_eq!(
+        sign_in_from(&owner, &front, "owner@a.test", crate::helpers::PASSWORD).await,
+        303,
+        "another address signs in"
+    );
+    let sign_ins: Vec<String> = fixture
+        .db(|conn| {
+            use diesel::prelude::*;
+            use voelgoed::db::schema::audit_log;
+            audit_log::table
+                .filter(audit_log::action.eq("sign-in"))
+                .select(audit_log::details)
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        sign_ins,
+        ["from 127.0.0.3"],
+        "the audit log names the client, not nginx"
+    );
+}

@@ -209,7 +209,11 @@ async fn from_elsewhere_only_the_right_token_reads_the_metrics() {
     let wrong = ask(&app, Some("203.0.113.9"), Some("guess")).await;
     let right = ask(&app, Some("203.0.113.9"), Some("metrics-s3cret")).await;
 
-    assert_eq!(local.status(), 200, "a client on this machine, through the proxy");
+    assert_eq!(
+        local.status(),
+        401,
+        "through the proxy a client on this machine needs the token too"
+    );
     assert_eq!(none.status(), 401);
     assert_eq!(none.headers()["www-authenticate"], r#"Bearer realm="metrics""#);
     assert!(none.text().await.unwrap().contains("Authorization: Bearer"));

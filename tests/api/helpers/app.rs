@@ -418,6 +418,24 @@ impl ServerProcess {
             .stderr(log)
             .spawn()
             .unwrap();
+        Self::started(child, port).await
+    }
+
+    /// `voelgoed serve` configured by the environment alone (as the systemd unit runs it).
+    pub async fn start_from_environment(port: u16, environment: &[(String, String)]) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
+            .arg("serve")
+            .env_clear()
+            .envs(environment.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("VOELGOED_ADDR", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Self::started(child, port).await
+    }
+
+    async fn started(child: std::process::Child, port: u16) -> Self {
         let deadline = Instant::now() + Duration::from_secs(20);
         while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
             assert!(Instant::now() < deadline, "the server did not start");
