@@ -31,7 +31,7 @@ pub use alerts::{
     open_alerts, start_detector, Acknowledgement, AlertKind, AlertScope, AlertsView, Finding, OpenAlert,
     CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
 };
-pub use api::device_tokens::{DeviceTokens, PROVEN_FOR};
+pub use api::device_tokens::{DeviceTokens, KnownDevices, PROVEN_FOR, RECHECK_AFTER};
 pub use arrivals::{
     arrivals_fragments, arrivals_frames, arrivals_section, Arrivals, ArrivalsCache, Pushed as ArrivalsPushed,
     Shown as ArrivalsShown, ARRIVALS_SSE_EVENT,

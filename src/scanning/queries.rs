@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use super::api::device_tokens::KnownDevices;
 use super::feed::LogFilter;
 use super::model::{Direction, GateDevice, ScanResult};
 use crate::db::schema::{devices, events, gates, scans};
@@ -134,30 +135,30 @@ pub fn gate_devices(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> 
         })
 }
 
-/// The device a token belongs to, unless revoked. This is how the device API learns its
+/// Every unrevoked device by its token hash: how the device API learns a device's
 /// tenant, so it is the one device query without one.
-pub fn find_device_by_token(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<(Tenant, GateDevice)>> {
-    let row: Option<(i64, i64, i64, i64)> = devices::table
-        .filter(devices::token_hash.eq(token_hash))
+pub fn unrevoked_devices(conn: &mut DbConnection) -> QueryResult<KnownDevices> {
+    let rows: Vec<(String, i64, i64, i64, i64)> = devices::table
         .filter(devices::revoked_at.is_null())
         .select((
+            devices::token_hash,
             devices::organization_id,
             devices::id,
             devices::gate_id,
             devices::event_id,
         ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(org, device_id, gate_id, event_id)| {
-        (
-            Tenant::authenticated(org),
-            GateDevice {
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(hash, org, device_id, gate_id, event_id)| {
+            let device = GateDevice {
                 device_id,
                 gate_id,
                 event_id,
-            },
-        )
-    }))
+            };
+            (hash, (Tenant::authenticated(org), device))
+        })
+        .collect())
 }
 
 /// What a device says about itself in a heartbeat.

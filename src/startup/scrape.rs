@@ -31,6 +31,16 @@ pub(super) fn collectors(services: &Services, streams: &StreamCounts) -> Collect
             out.sample(name, &[("result", result.as_str())], writer.decided(result));
         }
     });
+    let tokens = services.device_tokens.clone();
+    collectors.add(move |out| {
+        let name = "voelgoed_device_token_reads_total";
+        out.family(
+            name,
+            Kind::Counter,
+            "Reads of the known device tokens (at most a few a second, whatever tokens are sent).",
+        )
+        .sample(name, &[], tokens.reads());
+    });
     let streams = streams.clone();
     collectors.add(move |out| {
         let name = "voelgoed_sse_subscribers";

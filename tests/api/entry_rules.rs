@@ -307,3 +307,32 @@ async fn a_policy_set_on_instance_a_governs_the_next_scans_on_instance_b() {
     let page = b.page(&owner_on_b, &monitor(b.fixture.event_a)).await;
     assert!(text_of(&page, "[data-entry-policy]").unwrap().contains("No re-entry"));
 }
+
+/// Issue 22: a device clock set ahead (up to the day the API accepts) cannot get round
+/// once per day: a scan cannot have happened after it arrived, so it counts as now.
+#[tokio::test]
+async fn a_scan_dated_tomorrow_is_still_today_for_once_per_day() {
+    let app = spawn_app().await;
+    let owner = app.signed_in("owner@a.test").await;
+    assert_eq!(
+        set_policy(&app, &owner, app.fixture.event_a, "once-per-day").await.0,
+        303
+    );
+    let (north, _) = app.device_a("North").await;
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+    assert_eq!(scan_now(&app, &north, "t1", &code, "in").await, valid());
+    assert_eq!(scan_now(&app, &north, "t2", &code, "out").await, valid());
+
+    let amsterdam = chrono::Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam);
+    let tomorrow = amsterdam.date_naive().succ_opt().unwrap().and_hms_opt(0, 0, 1).unwrap();
+    let tomorrow = tomorrow
+        .and_local_timezone(chrono_tz::Europe::Amsterdam)
+        .earliest()
+        .unwrap();
+    let at = tomorrow.with_timezone(&chrono::Utc).to_rfc3339();
+
+    assert_eq!(
+        scan_at(&app, &north, "t3", &code, "in", &at).await,
+        invalid("already entered today")
+    );
+}

@@ -14,6 +14,7 @@ mod bulk_jobs;
 mod capacity;
 mod dashboard;
 mod deploy;
+mod device_hardening;
 mod door;
 mod durability;
 mod email_masking;

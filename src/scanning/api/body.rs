@@ -81,7 +81,9 @@ pub fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiEr
             device_scan_id: scan.id,
             ticket_code: scan.ticket_code,
             direction: scan.direction,
-            scanned_at,
+            // A scan cannot have happened after it arrived: a clock ahead counts as now,
+            // so it cannot date an entry into tomorrow round the once-per-day rule.
+            scanned_at: scanned_at.min(now),
         });
     }
     Ok(attempts)

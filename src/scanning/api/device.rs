@@ -1,13 +1,14 @@
-//! The scanning device behind a request, proven by its bearer token: from the token
-//! cache when it was proven a moment ago, else from the gates' own pool.
+//! The scanning device behind a request, proven by its bearer token: from the snapshot
+//! of known tokens (`device_tokens.rs`), read from the gates' own pool.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 
-use super::device_tokens::{DeviceTokens, Proof};
+use super::device_tokens::{DeviceTokens, Proof, RECHECK_AFTER};
 use crate::auth::token_hash;
 use crate::db::Tenant;
 use crate::error::with_db;
@@ -43,19 +44,27 @@ impl FromRequest for ScanningDevice {
     }
 }
 
-/// The device a token hash belongs to, remembered either way for a few seconds.
+/// The device a token hash belongs to, from the snapshot of known tokens.
 async fn prove(tokens: &DeviceTokens, pool: &GatePool, hash: String) -> Result<ScanningDevice, ApiError> {
-    match tokens.get(&hash) {
-        Some(Proof::Proven(tenant, device)) => return Ok(ScanningDevice { tenant, device }),
-        Some(Proof::Refused) => return Err(ApiError::Unauthorized),
-        None => {}
+    let asked_at = Instant::now();
+    loop {
+        match tokens.proof(&hash) {
+            Proof::Proven(tenant, device) => return Ok(ScanningDevice { tenant, device }),
+            Proof::NoDevices => return Err(ApiError::Unauthorized),
+            // A snapshot read after the request came lacks it: no device's token.
+            Proof::Refused { read_at } if read_at >= asked_at => {
+                tokens.refuse(hash);
+                return Err(ApiError::Unauthorized);
+            }
+            // Perhaps a device made since: looked for in the next snapshot.
+            Proof::Refused { read_at } => tokio::time::sleep_until((read_at + RECHECK_AFTER).into()).await,
+            Proof::Stale => {}
+        }
+        // One request reads the snapshot; the others waiting here use what it read.
+        let _reading = tokens.reading.lock().await;
+        if tokens.proof(&hash) == Proof::Stale {
+            let devices = with_db(pool, |conn| Ok(queries::unrevoked_devices(conn)?)).await?;
+            tokens.replace(devices);
+        }
     }
-    let key = hash.clone();
-    let found = with_db(pool, move |conn| Ok(queries::find_device_by_token(conn, &key)?)).await?;
-    let Some((tenant, device)) = found else {
-        tokens.refuse(hash);
-        return Err(ApiError::Unauthorized);
-    };
-    tokens.remember(hash, tenant, device);
-    Ok(ScanningDevice { tenant, device })
 }

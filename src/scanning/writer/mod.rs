@@ -25,6 +25,10 @@ use group::Writer;
 
 /// Batches that may wait for the writer before senders are slowed down.
 const QUEUE: usize = 1_024;
+/// How long a ping's answer stands for every readiness check: however often `/readyz`
+/// is asked (it needs no sign-in), the scans' queue carries at most one ping at a time
+/// and about one a second.
+const PING_KEPT: Duration = Duration::from_secs(1);
 
 /// Why a batch was not recorded. Nothing of it was stored: the device sends it again.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -64,6 +68,29 @@ enum Job {
 pub struct ScanWriter {
     jobs: mpsc::Sender<Job>,
     decisions: std::sync::Arc<Decisions>,
+    pings: std::sync::Arc<Pings>,
+}
+
+/// The last ping's answer, and the lock one ping at a time holds.
+#[derive(Default)]
+struct Pings {
+    last: std::sync::Mutex<Option<(Instant, Result<(), String>)>>,
+    asking: tokio::sync::Mutex<()>,
+    sent: std::sync::atomic::AtomicU64,
+}
+
+impl Pings {
+    fn recent(&self) -> Option<Result<(), String>> {
+        let last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        last.as_ref()
+            .filter(|(at, _)| at.elapsed() < PING_KEPT)
+            .map(|(_, answer)| answer.clone())
+    }
+
+    fn keep(&self, answer: &Result<(), String>) {
+        let mut last = self.last.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *last = Some((Instant::now(), answer.clone()));
+    }
 }
 
 impl ScanWriter {
@@ -83,7 +110,16 @@ impl ScanWriter {
             .spawn(move || writer.run(queue))
             .map(|_| ())
             .unwrap_or_else(|e| tracing::error!(error = %e, "cannot start the scan writer"));
-        Self { jobs, decisions }
+        Self {
+            jobs,
+            decisions,
+            pings: Default::default(),
+        }
+    }
+
+    /// Pings sent into the scans' queue so far.
+    pub fn pings_sent(&self) -> u64 {
+        self.pings.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The scans recorded through this writer, by result (for `/metrics`).
@@ -114,6 +150,23 @@ impl ScanWriter {
 
     /// Whether the writer answers within `timeout` with a working connection.
     pub async fn ping(&self, timeout: Duration) -> Result<(), String> {
+        if let Some(answer) = self.pings.recent() {
+            return answer;
+        }
+        let Ok(_asking) = tokio::time::timeout(timeout, self.pings.asking.lock()).await else {
+            return Err(unanswered(timeout));
+        };
+        // Answered while this check waited for its turn.
+        if let Some(answer) = self.pings.recent() {
+            return answer;
+        }
+        self.pings.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let answer = self.ask(timeout).await;
+        self.pings.keep(&answer);
+        answer
+    }
+
+    async fn ask(&self, timeout: Duration) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
         let asked = tokio::time::timeout(timeout, async {
             self.jobs
@@ -125,12 +178,13 @@ impl ScanWriter {
         match asked.await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => Err(e.to_string()),
-            Err(_) => Err(format!(
-                "the scan writer did not answer within {} ms",
-                timeout.as_millis()
-            )),
+            Err(_) => Err(unanswered(timeout)),
         }
     }
+}
+
+fn unanswered(timeout: Duration) -> String {
+    format!("the scan writer did not answer within {} ms", timeout.as_millis())
 }
 
 /// One device's batch waiting for its decision.
