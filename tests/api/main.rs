@@ -38,6 +38,7 @@ mod orders_bad_input;
 mod overview;
 mod panel_faults;
 mod query_plans;
+mod role_matrix;
 mod roles;
 mod scale_out;
 mod scan_api;
