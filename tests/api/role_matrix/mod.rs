@@ -6,6 +6,8 @@
 //! refused POST must leave the database as it was, and no answer may show another
 //! organisation's data (or, to a supervisor or steward, another event's).
 
+mod answers;
+mod database;
 mod table;
 mod walk;
 mod world;
@@ -28,8 +30,14 @@ fn the_matrix_has_every_route_of_the_route_table_once_and_no_other() {
         .filter(|(n, row)| rows[..*n].contains(row))
         .map(|(_, row)| row)
         .collect();
-    assert!(missing.is_empty(), "routes without a row in the role matrix: {missing:?}");
-    assert!(gone.is_empty(), "rows of the role matrix the route table no longer has: {gone:?}");
+    assert!(
+        missing.is_empty(),
+        "routes without a row in the role matrix: {missing:?}"
+    );
+    assert!(
+        gone.is_empty(),
+        "rows of the role matrix the route table no longer has: {gone:?}"
+    );
     assert!(twice.is_empty(), "rows of the role matrix given twice: {twice:?}");
 }
 
@@ -47,7 +55,12 @@ async fn every_cell_answers_as_the_matrix_derives(app: TestApp) {
     let cells = walk::cells();
     let count = cells.len();
     let wrong = walk.run(cells).await;
-    assert!(wrong.is_empty(), "{} of {count} cells wrong:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {count} cells wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
     eprintln!("role matrix: {count} cells in {:?}", started.elapsed());
 }
 

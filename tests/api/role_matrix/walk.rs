@@ -6,8 +6,10 @@ use futures_util::StreamExt;
 use voelgoed::auth::Role;
 use voelgoed::paths;
 
+use super::answers::{is_event_stream, message_of, unlike_a_missing_id, url, Seen};
+use super::database::{changes, fingerprint};
 use super::table::{expected, Access, Answer, Asker, Row, Scope, Target, ASKERS, MATRIX};
-use super::world::{fingerprint, Ids, World, OTHER_EVENT_NAME, OTHER_ORG_EVENT_NAME};
+use super::world::{Ids, World, OTHER_EVENT_NAME, OTHER_ORG_EVENT_NAME};
 use crate::helpers::{batch, csrf_token, scan, sign_in_at, TestApp, PASSWORD};
 
 /// `GET`s in flight at once (each session holds at most 16 open streams).
@@ -25,8 +27,11 @@ impl Cell {
         expected(&self.row, self.asker, self.target)
     }
 
-    fn name(&self) -> String {
-        format!("{} {} as {:?} on {:?}", self.row.method, self.row.pattern, self.asker, self.target)
+    pub fn name(&self) -> String {
+        format!(
+            "{} {} as {:?} on {:?}",
+            self.row.method, self.row.pattern, self.asker, self.target
+        )
     }
 }
 
@@ -60,13 +65,6 @@ impl Session {
     }
 }
 
-/// What a `GET` answered, kept to compare another organisation's id with a missing one.
-struct Seen {
-    cell: Cell,
-    status: u16,
-    body: Option<String>,
-}
-
 pub struct Walk<'a> {
     app: &'a TestApp,
     world: World,
@@ -95,7 +93,12 @@ impl<'a> Walk<'a> {
     }
 
     fn session(&self, asker: Asker) -> &Session {
-        &self.sessions.iter().find(|(a, _)| *a == asker).expect("a session per asker").1
+        &self
+            .sessions
+            .iter()
+            .find(|(a, _)| *a == asker)
+            .expect("a session per asker")
+            .1
     }
 
     /// Every cell; what went wrong, one line each.
@@ -114,7 +117,13 @@ impl<'a> Walk<'a> {
 
     async fn get(&self, cell: Cell) -> (Seen, Option<String>) {
         let url = url(&cell.row, self.world.ids(cell.target));
-        let response = self.session(cell.asker).client.get(self.app.url(&url)).send().await.unwrap();
+        let response = self
+            .session(cell.asker)
+            .client
+            .get(self.app.url(&url))
+            .send()
+            .await
+            .unwrap();
         let (status, wrong) = self.check(&cell, &response);
         // A stream is judged by its headers; its body never ends.
         let body = match is_event_stream(&response) {
@@ -154,7 +163,7 @@ impl<'a> Walk<'a> {
         let body = response.text().await.unwrap();
         wrong
             .map(|wrong| format!("{wrong} ({})", message_of(&body)))
-            .or_else(|| changed.then(|| format!("{}: refused, yet changed {before} to {after}", cell.name())))
+            .or_else(|| changed.then(|| format!("{}: refused, yet changed {}", cell.name(), changes(&before, &after))))
             .or_else(|| self.leak(&cell, Some(&body)))
     }
 
@@ -171,7 +180,9 @@ impl<'a> Walk<'a> {
         }
         let request = session.client.post(url);
         let request = match cell.row.scope {
-            _ if matches!(cell.row.access, Access::DeviceToken) => request.json(&batch(vec![scan("matrix-1", "VG-NOPE", "in")])),
+            _ if matches!(cell.row.access, Access::DeviceToken) => {
+                request.json(&batch(vec![scan("matrix-1", "VG-NOPE", "in")]))
+            }
             // The bulk form: a resend job of the tagged order of the filter's event.
             Scope::EventFilter => request.form(&[
                 ("csrf_token", csrf),
@@ -238,60 +249,4 @@ impl<'a> Walk<'a> {
         let shown = hidden.into_iter().find(|hidden| body.contains(hidden.as_str()))?;
         Some(format!("{}: shows {shown:?}", cell.name()))
     }
-}
-
-/// What an error page says (its `<main>`, or the start of the body), for the report.
-fn message_of(body: &str) -> String {
-    let text = crate::helpers::text_of(body, "main").unwrap_or_else(|| body.to_owned());
-    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(160).collect()
-}
-
-fn is_event_stream(response: &reqwest::Response) -> bool {
-    response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/event-stream"))
-}
-
-/// The concrete URL of `row` for the target's ids.
-fn url(row: &Row, ids: &Ids) -> String {
-    let id = match row.scope {
-        Scope::Order | Scope::EventFilter => ids.order,
-        Scope::ResendJob => ids.resend_job,
-        Scope::ExportJob => ids.export_job,
-        Scope::Member => ids.member,
-        Scope::Webhook => ids.webhook,
-        _ => ids.event,
-    };
-    let path = row
-        .pattern
-        .replace("{file}", "app.css")
-        .replace("{link}", &ids.link.to_string())
-        .replace("{alert}", &ids.alert.to_string())
-        .replace("{token}", &ids.token)
-        .replace("{id}", &id.to_string());
-    let query = match (row.scope, row.method) {
-        (Scope::EventFilter, "GET") => format!("event={}", ids.event),
-        _ => row.query.to_owned(),
-    };
-    paths::with_query(&path, &query)
-}
-
-/// Another organisation's id must answer exactly as an id nothing has, body and all.
-fn unlike_a_missing_id(seen: &[Seen]) -> Vec<String> {
-    let mut wrong = Vec::new();
-    for other in seen.iter().filter(|s| s.cell.target == Target::OtherOrg && s.status == 404) {
-        let missing = seen.iter().find(|s| {
-            s.cell.target == Target::Missing && s.cell.asker == other.cell.asker && s.cell.row.pattern == other.cell.row.pattern
-        });
-        if let Some(missing) = missing.filter(|m| m.status != 404 || m.body != other.body) {
-            wrong.push(format!(
-                "{}: another organisation's id answers unlike a missing one ({})",
-                other.cell.name(),
-                missing.status
-            ));
-        }
-    }
-    wrong
 }

@@ -9,6 +9,7 @@ use voelgoed::db::{DbConnection, Tenant};
 use voelgoed::orders::bulk::{BulkAction, NewJob};
 use voelgoed::orders::{place_order, NewOrder, OrderItem};
 
+use super::database::{newest, order_code, user_id, wait_for_jobs};
 use super::table::{Scope, Target};
 use crate::helpers::TestApp;
 
@@ -72,9 +73,18 @@ impl World {
                 let owner_a = user_id(conn, "owner@a.test");
                 let owner_b = user_id(conn, "owner@b.test");
                 vec![
-                    (Target::Own, Place::new(fixture.org_a, fixture.event_a, fixture.ticket_type_a, owner_a)),
-                    (Target::OtherEvent, Place::new(fixture.org_a, other_event, other_type, owner_a)),
-                    (Target::OtherOrg, Place::new(fixture.org_b, fixture.event_b, fixture.ticket_type_b, owner_b)),
+                    (
+                        Target::Own,
+                        Place::new(fixture.org_a, fixture.event_a, fixture.ticket_type_a, owner_a),
+                    ),
+                    (
+                        Target::OtherEvent,
+                        Place::new(fixture.org_a, other_event, other_type, owner_a),
+                    ),
+                    (
+                        Target::OtherOrg,
+                        Place::new(fixture.org_b, fixture.event_b, fixture.ticket_type_b, owner_b),
+                    ),
                 ]
             })
             .await;
@@ -99,7 +109,12 @@ impl World {
     }
 
     pub fn ids(&self, target: Target) -> &Ids {
-        &self.ids.iter().find(|(t, _)| *t == target).expect("every target has ids").1
+        &self
+            .ids
+            .iter()
+            .find(|(t, _)| *t == target)
+            .expect("every target has ids")
+            .1
     }
 
     /// The target's ids with a new object of `scope` (one the cell may change);
@@ -223,8 +238,9 @@ impl Place {
             false => format!("{tag}@matrix.test"),
         };
         let hash = crate::helpers::password_hash();
-        let user = voelgoed::provisioning::create_user_with_hash(conn, &self.tenant, &email, "Matrix User", &hash, role)
-            .unwrap();
+        let user =
+            voelgoed::provisioning::create_user_with_hash(conn, &self.tenant, &email, "Matrix User", &hash, role)
+                .unwrap();
         if !role.sees_every_event() {
             voelgoed::provisioning::assign_events(conn, &self.tenant, user, &[self.event]).unwrap();
         }
@@ -267,76 +283,4 @@ fn second_event(conn: &mut DbConnection, tenant: &Tenant) -> (i64, i64) {
     let id = voelgoed::provisioning::create_event(conn, tenant, &event).unwrap();
     let ticket_type = voelgoed::provisioning::create_ticket_type(conn, tenant, id, "Regular", 4_550, 500).unwrap();
     (id, ticket_type)
-}
-
-#[derive(diesel::QueryableByName)]
-struct Number {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-#[derive(diesel::QueryableByName)]
-struct Text {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    t: String,
-}
-
-fn number(conn: &mut DbConnection, sql: &str) -> i64 {
-    diesel::sql_query(sql).get_result::<Number>(conn).unwrap().n
-}
-
-fn newest(conn: &mut DbConnection, table: &str) -> i64 {
-    number(conn, &format!("SELECT MAX(id) AS n FROM {table}"))
-}
-
-fn user_id(conn: &mut DbConnection, email: &str) -> i64 {
-    number(conn, &format!("SELECT id AS n FROM users WHERE email = '{email}'"))
-}
-
-fn order_code(conn: &mut DbConnection, order: i64) -> String {
-    let sql = format!("SELECT code AS t FROM orders WHERE id = {order}");
-    diesel::sql_query(sql).get_result::<Text>(conn).unwrap().t
-}
-
-/// What a refused request must leave as it was: the counts of everything a `POST` of
-/// the route table can add, end, change or send.
-pub fn fingerprint(conn: &mut DbConnection) -> String {
-    const COUNTS: &[&str] = &[
-        "audit_log",
-        "email_outbox",
-        "sessions",
-        "kiosk_links",
-        "kiosk_links WHERE revoked_at IS NOT NULL",
-        "users",
-        "users WHERE deactivated_at IS NOT NULL",
-        "user_events",
-        "webhook_endpoints",
-        "webhook_endpoints WHERE disabled_at IS NOT NULL",
-        "webhook_deliveries",
-        "bulk_jobs",
-        "refunds",
-        "tickets WHERE status = 'valid'",
-        "gate_alerts WHERE acknowledged_at IS NOT NULL",
-        "events WHERE entry_policy <> 'reentry'",
-    ];
-    let counts: Vec<String> = COUNTS
-        .iter()
-        .map(|what| format!("CAST((SELECT COUNT(*) FROM {what}) AS TEXT)"))
-        .collect();
-    let sql = format!("SELECT {} AS t", counts.join(" || ',' || "));
-    diesel::sql_query(sql).get_result::<Text>(conn).unwrap().t
-}
-
-/// Until every bulk job has run (the shared ones are read finished).
-async fn wait_for_jobs(app: &TestApp) {
-    for _ in 0..200 {
-        let running = app
-            .db(|conn| number(conn, "SELECT COUNT(*) AS n FROM bulk_jobs WHERE finished_at IS NULL"))
-            .await;
-        if running == 0 {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the walk's bulk jobs did not finish");
 }
