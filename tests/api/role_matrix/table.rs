@@ -66,6 +66,7 @@ impl Scope {
             Org => &[Own],
             // Users and webhook endpoints are the organisation's, of no event.
             Member | Webhook => &[Own, OtherOrg, Missing],
+            KioskLink | Alert => &[Own, OtherEvent, OtherOrg, Missing, Crossed],
             _ => &[Own, OtherEvent, OtherOrg, Missing],
         }
     }
@@ -83,6 +84,8 @@ pub enum Target {
     OtherOrg,
     /// An id nothing has: the answer another organisation's must be indistinguishable from.
     Missing,
+    /// The own event's path with the other event's link or alert in it.
+    Crossed,
 }
 
 /// Who asks: nobody, or the user of organisation A with this role.
@@ -235,7 +238,8 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
         (_, Asker::Anonymous) => return Answer::Unauthenticated,
         (_, Asker::Member(role)) => role,
     };
-    let sees_event = role.sees_every_event() || target == Target::Own;
+    // A crossed path names the user's own event, with another event's object in it.
+    let sees_event = role.sees_every_event() || matches!(target, Target::Own | Target::Crossed);
     if row.scope.names_event_in_path() && !sees_event {
         return Answer::NotFound;
     }
@@ -244,6 +248,8 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
             return Answer::Refused;
         }
     }
+    // The ids name something of the organisation's (a link or alert of the event the
+    // path names: a crossed one is not).
     let of_the_organisation = matches!(target, Target::Own | Target::OtherEvent);
     match row.scope {
         Org => Answer::Allowed,

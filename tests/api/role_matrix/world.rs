@@ -104,6 +104,11 @@ impl World {
             }
             world.ids.push((target, ids));
         }
+        let crossed = Ids {
+            event: world.ids(Target::Own).event,
+            ..world.ids(Target::OtherEvent).clone()
+        };
+        world.ids.push((Target::Crossed, crossed));
         wait_for_jobs(app).await;
         world
     }
@@ -121,7 +126,12 @@ impl World {
     /// `tag` names it (an order's buyer, a user's address).
     pub async fn fresh(&self, app: &TestApp, scope: Scope, target: Target, tag: &str) -> Ids {
         let mut ids = self.ids(target).clone();
-        let Some(place) = self.places.iter().find(|(t, _)| *t == target).map(|(_, p)| *p) else {
+        // A crossed path's object is the other event's.
+        let of = match target {
+            Target::Crossed => Target::OtherEvent,
+            target => target,
+        };
+        let Some(place) = self.places.iter().find(|(t, _)| *t == of).map(|(_, p)| *p) else {
             return ids;
         };
         let tag = tag.to_owned();
