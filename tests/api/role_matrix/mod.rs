@@ -2,7 +2,7 @@
 //! against src/routes.rs both ways) requested as anonymous and as A's owner, finance,
 //! supervisor and steward, on their own event, another event of A's, organisation B and
 //! an id nothing has (and, for kiosk links and alerts, the own event's path naming
-//! another event's), GET and POST, streams, jobs, exports and fragments included. Each
+//! another event's), GET and POST, live streams, bulk jobs and exports included. Each
 //! answer must be what `table::expected` derives from `Role::may` and the scope rule; a
 //! refused POST must leave the database as it was, and no answer may show another
 //! organisation's data (or, to a supervisor or steward, another event's).
