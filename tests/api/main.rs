@@ -42,6 +42,7 @@ mod overview;
 mod panel_faults;
 mod query_plans;
 mod rights_change;
+mod role_matrix;
 mod roles;
 mod scale_out;
 mod scan_api;

@@ -27,9 +27,9 @@ pub async fn set_entry_policy(
     path: web::Path<(i64,)>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    user.require(Permission::SetEntryPolicy)?;
     let (tenant, event_id, by) = (user.tenant(), path.into_inner().0, ChangedBy::User(user.user_id));
-    user.require_event(event_id)?;
+    // As every event page: an event not the user's is 404 before their role is asked.
+    user.require_on_event(Permission::SetEntryPolicy, event_id)?;
     load_event(&pool, tenant, event_id).await?;
     let policy: EntryPolicy = form
         .policy

@@ -12,6 +12,12 @@ use voelgoed::startup::{Application, Services};
 
 pub const PASSWORD: &str = "correct horse battery";
 
+/// `PASSWORD`'s hash, made once (hashing is slow on purpose), for users a test adds.
+pub fn password_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(PASSWORD).expect("hash")).clone()
+}
+
 pub struct TestApp {
     pub address: String,
     pub services: Services,

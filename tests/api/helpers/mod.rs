@@ -1,13 +1,14 @@
 //! What the tests share, so no test module imports another: the app and its fixture
 //! (`app`), throw-away PostgreSQL databases (`postgres`), live-stream reading (`sse`), a
-//! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`) and a webhook endpoint
-//! (`webhook_listener`).
+//! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`), a webhook endpoint
+//! (`webhook_listener`) and the route table as the source writes it (`route_table`).
 #![allow(dead_code)]
 
 pub mod app;
 pub mod browser;
 pub mod orders;
 pub mod postgres;
+pub mod route_table;
 pub mod smtp;
 pub mod sse;
 pub mod webhook_listener;
