@@ -105,6 +105,9 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/orders/jobs/{id}", [401, 403, 404, 200, 200, 404]),
     ("GET", "/orders/jobs/{id}/orders.csv", [401, 403, 403, 200, 200, 404]),
     ("GET", "/sse/orders/jobs/{id}", [401, 403, 404, 200, 200, 404]),
+    // Cancelling: an owner or the job's maker; finance reads the owner's export but did
+    // not make it, and the owner finds it finished: nothing left to cancel.
+    ("POST", "/orders/jobs/{id}/cancel", [401, 403, 404, 403, 409, 404]),
     ("GET", "/sse/orders", [401, 403, 200, 200, 200, 200]),
     // Webhooks are the owner's: B lists its own; A's endpoint is 404 to B. The sweep's
     // form names no URL, so adding one is a 400 for both owners.

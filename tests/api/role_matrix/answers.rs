@@ -38,7 +38,7 @@ pub fn is_event_stream(response: &reqwest::Response) -> bool {
 pub fn url(row: &Row, ids: &Ids) -> String {
     let id = match row.scope {
         Scope::Order | Scope::EventFilter => ids.order,
-        Scope::ResendJob => ids.resend_job,
+        Scope::ResendJob | Scope::HeldJob => ids.resend_job,
         Scope::ExportJob => ids.export_job,
         Scope::Member => ids.member,
         Scope::Webhook => ids.webhook,

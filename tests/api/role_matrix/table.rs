@@ -23,6 +23,9 @@ pub enum Access {
     SignedIn,
     /// A signed-in user whose role has the permission (`Role::may`).
     Needs(Permission),
+    /// An owner, or the maker of what the ids name, among those whose role has the
+    /// permission (the walk's objects are the owner's).
+    OwnerOrMaker(Permission),
 }
 
 /// What the route's ids (or its `event` filter) name.
@@ -46,6 +49,8 @@ pub enum Scope {
     ResendJob,
     /// A finished export job (its CSV).
     ExportJob,
+    /// A resend job of the owner's that no runner has reached yet (one per cell).
+    HeldJob,
     /// `/team/{id}…`: a user.
     Member,
     /// `/settings/webhooks/{id}…`.
@@ -194,6 +199,7 @@ pub const MATRIX: &[Row] = &[
     get(paths::ORDER_JOB, Needs(ViewOrders), ResendJob),
     get(paths::ORDER_JOB_STREAM, Needs(ViewOrders), ResendJob),
     get(paths::ORDER_JOB_CSV, Needs(ExportOrders), ExportJob),
+    post(paths::ORDER_JOB_CANCEL, OwnerOrMaker(ViewOrders), HeldJob),
     get(paths::ORDER, Needs(ViewOrders), Order),
     get(paths::ORDER_REFUND, Needs(RefundOrders), Order).with_query("scope=all"),
     post(paths::ORDER_REFUND, Needs(RefundOrders), Order),
@@ -243,7 +249,7 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
     if row.scope.names_event_in_path() && !sees_event {
         return Answer::NotFound;
     }
-    if let Needs(permission) = row.access {
+    if let Needs(permission) | OwnerOrMaker(permission) = row.access {
         if !role.may(permission) {
             return Answer::Refused;
         }
@@ -253,7 +259,10 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
     let of_the_organisation = matches!(target, Target::Own | Target::OtherEvent);
     match row.scope {
         Org => Answer::Allowed,
-        _ if of_the_organisation && sees_event => Answer::Allowed,
+        _ if of_the_organisation && sees_event => match row.access {
+            OwnerOrMaker(_) if role != Role::Owner => Answer::Refused,
+            _ => Answer::Allowed,
+        },
         EventFilter if sees_event => Answer::NothingMatches,
         _ => Answer::NotFound,
     }

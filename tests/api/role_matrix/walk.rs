@@ -237,7 +237,10 @@ impl<'a> Walk<'a> {
         let (Some(body), Asker::Member(role)) = (body, cell.asker) else {
             return None;
         };
-        if !matches!(cell.row.access, Access::SignedIn | Access::Needs(_)) {
+        if !matches!(
+            cell.row.access,
+            Access::SignedIn | Access::Needs(_) | Access::OwnerOrMaker(_)
+        ) {
             return None;
         }
         let mut hidden = vec![OTHER_ORG_EVENT_NAME.to_owned()];

@@ -142,6 +142,10 @@ impl World {
                 Scope::Alert => ids.alert = place.alert(conn),
                 Scope::Member => ids.member = place.member(conn, &tag, Role::Steward),
                 Scope::Webhook => ids.webhook = place.webhook(conn, &tag),
+                Scope::HeldJob => {
+                    let order = place.order(conn, &tag);
+                    ids.resend_job = place.held_job(conn, order, &tag);
+                }
                 _ => {}
             }
             ids
@@ -208,6 +212,25 @@ impl Place {
             order_ids: vec![order],
         };
         voelgoed::orders::bulk::create_job(conn, &self.tenant, &job).unwrap()
+    }
+
+    /// A resend job of the owner's over one order, its lease taken for a minute as if a
+    /// runner held it: it stays unfinished while the cell asks.
+    fn held_job(&self, conn: &mut DbConnection, order: i64, tag: &str) -> i64 {
+        let job = NewJob {
+            user_id: self.owner,
+            events: EventScope::Every,
+            job_key: format!("matrix-held-{tag}"),
+            action: BulkAction::Resend,
+            refund: None,
+            order_ids: vec![order],
+        };
+        let id = voelgoed::orders::bulk::create_job(conn, &self.tenant, &job).unwrap();
+        let until = voelgoed::db::now_ms() + 60_000;
+        diesel::sql_query(format!("UPDATE bulk_jobs SET lease_until = {until} WHERE id = {id}"))
+            .execute(conn)
+            .unwrap();
+        id
     }
 
     fn kiosk_link(&self, conn: &mut DbConnection) -> (i64, String) {
