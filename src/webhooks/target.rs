@@ -1,6 +1,7 @@
 //! Where a webhook may go: an `http(s)` URL whose host resolves only to public
-//! addresses. Private, loopback, link-local, unique-local, CGNAT, multicast, broadcast
-//! and unspecified addresses are refused, when the endpoint is added and again before
+//! addresses. Private, loopback, link-local, unique-local, CGNAT, benchmarking,
+//! documentation, multicast, broadcast, unspecified and other special-purpose addresses
+//! (and those an IPv6 transition address embeds) are refused, when the endpoint is added and again before
 //! each delivery (after resolving the name, whose checked address is then the one
 //! connected to, so a name that later resolves to 127.0.0.1 is not delivered), unless
 //! the server runs with `--webhooks-allow-private`.
@@ -78,12 +79,13 @@ impl WebhookUrl {
             }
         };
         if !allow_private {
-            if let Some(private) = addresses.iter().find(|a| !is_public(a.ip())) {
+            // Which address it resolved to stays unsaid: the form is no probe of the
+            // server's own network and name servers.
+            if addresses.iter().any(|a| !is_public(a.ip())) {
                 return Err(Refusal::Private(format!(
-                    "{} is a private, loopback or otherwise non-public address ({}); \
+                    "{} is or resolves to a private, loopback or otherwise non-public address; \
                      only a server started with --webhooks-allow-private delivers there",
-                    self.host,
-                    private.ip()
+                    self.host
                 )));
             }
         }
@@ -122,33 +124,61 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// IPv4 ranges that are not the public internet (IANA's special-purpose registry): this
+/// network, private, CGNAT, loopback, link-local, IETF protocol assignments, the
+/// documentation nets, benchmarking, multicast and reserved (with broadcast).
+const NOT_PUBLIC_V4: [(Ipv4Addr, u8); 14] = [
+    (Ipv4Addr::new(0, 0, 0, 0), 8),
+    (Ipv4Addr::new(10, 0, 0, 0), 8),
+    (Ipv4Addr::new(100, 64, 0, 0), 10),
+    (Ipv4Addr::new(127, 0, 0, 0), 8),
+    (Ipv4Addr::new(169, 254, 0, 0), 16),
+    (Ipv4Addr::new(172, 16, 0, 0), 12),
+    (Ipv4Addr::new(192, 0, 0, 0), 24),
+    (Ipv4Addr::new(192, 0, 2, 0), 24),
+    (Ipv4Addr::new(192, 168, 0, 0), 16),
+    (Ipv4Addr::new(198, 18, 0, 0), 15),
+    (Ipv4Addr::new(198, 51, 100, 0), 24),
+    (Ipv4Addr::new(203, 0, 113, 0), 24),
+    (Ipv4Addr::new(224, 0, 0, 0), 4),
+    (Ipv4Addr::new(240, 0, 0, 0), 4),
+];
+
+/// IPv6 ranges that are not the public internet, beside those that embed an IPv4
+/// address (judged by it): unspecified and loopback (in ::/96, the deprecated
+/// IPv4-compatible addresses, refused whole), discard-only, local-use NAT64, Teredo,
+/// documentation, unique-local, link-local, site-local and multicast.
+const NOT_PUBLIC_V6: [(Ipv6Addr, u8); 9] = [
+    (Ipv6Addr::new(0, 0, 0, 0, 0, 0, 0, 0), 96),
+    (Ipv6Addr::new(0x100, 0, 0, 0, 0, 0, 0, 0), 64),
+    (Ipv6Addr::new(0x64, 0xff9b, 1, 0, 0, 0, 0, 0), 48),
+    (Ipv6Addr::new(0x2001, 0, 0, 0, 0, 0, 0, 0), 32),
+    (Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0), 32),
+    (Ipv6Addr::new(0xfc00, 0, 0, 0, 0, 0, 0, 0), 7),
+    (Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0), 10),
+    (Ipv6Addr::new(0xfec0, 0, 0, 0, 0, 0, 0, 0), 10),
+    (Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0), 8),
+];
+
 fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    let cgnat = a == 100 && (64..128).contains(&b);
-    let this_network = a == 0;
-    !(ip.is_private()
-        || ip.is_loopback()
-        || ip.is_link_local()
-        || ip.is_multicast()
-        || ip.is_broadcast()
-        || ip.is_unspecified()
-        || cgnat
-        || this_network
-        || a >= 240)
+    !NOT_PUBLIC_V4
+        .iter()
+        .any(|&(net, len)| ipnet::Ipv4Net::new(net, len).is_ok_and(|net| net.contains(&ip)))
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    let unique_local = first & 0xfe00 == 0xfc00;
-    let link_local = first & 0xffc0 == 0xfe80;
-    let site_local = first & 0xffc0 == 0xfec0;
-    // 64:ff9b::/96 translates to IPv4: judge the embedded address.
-    let nat64 = ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0];
-    if nat64 {
-        let [.., a, b, c, d] = ip.octets();
+    let [.., a, b, c, d] = ip.octets();
+    // 64:ff9b::/96 (NAT64) and 2002::/16 (6to4) reach an IPv4 address: judge it.
+    if ip.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
         return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
-    !(ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() || unique_local || link_local || site_local)
+    if ip.segments()[0] == 0x2002 {
+        let [_, _, a, b, c, d, ..] = ip.octets();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    !NOT_PUBLIC_V6
+        .iter()
+        .any(|&(net, len)| ipnet::Ipv6Net::new(net, len).is_ok_and(|net| net.contains(&ip)))
 }
 
 #[cfg(test)]
@@ -191,6 +221,19 @@ mod tests {
             "ff02::1",
             "::ffff:127.0.0.1",
             "64:ff9b::a00:1",
+            "198.18.0.1",
+            "198.19.255.254",
+            "192.0.0.8",
+            "192.0.2.1",
+            "203.0.113.9",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "2001::1",
+            "2001:db8::1",
+            "100::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -200,6 +243,10 @@ mod tests {
             "100.128.0.1",
             "2606:4700::1111",
             "64:ff9b::808:808",
+            "198.20.0.1",
+            "192.0.1.1",
+            "2002:808:808::1",
+            "2001:4860:4860::8888",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
