@@ -11,10 +11,12 @@ use crate::error::AppError;
 use super::sessions::audit_user;
 use crate::error::with_db;
 
-/// Who tries to sign in, from where.
+/// Who tries to sign in, from where: the address the audit log names, and the bucket
+/// the throttle counts it in (`client::throttle_bucket`).
 pub struct Attempt {
     pub email: String,
     pub address: String,
+    pub bucket: String,
 }
 
 pub enum SignIn {
@@ -32,9 +34,9 @@ pub async fn check(
     attempt: &Attempt,
     password: String,
 ) -> Result<SignIn, AppError> {
-    let (email, address) = (attempt.email.clone(), attempt.address.clone());
+    let (email, bucket) = (attempt.email.clone(), attempt.bucket.clone());
     let (verdict, credentials) = with_db(pool, move |conn| {
-        let verdict = throttle::admit(conn, &email, &address, db::now_ms())?;
+        let verdict = throttle::admit(conn, &email, &bucket, db::now_ms())?;
         let credentials = match verdict {
             Verdict::Throttled => None,
             Verdict::Admitted { .. } => queries::find_credentials(conn, &email)?,
@@ -51,10 +53,10 @@ pub async fn check(
         .as_ref()
         .map_or_else(|| unknown_user_hash().to_owned(), |c| c.password_hash.clone());
     let matches = passwords.verify(password, stored).await?;
-    let (email, address) = (attempt.email.clone(), attempt.address.clone());
+    let (email, address, bucket) = (attempt.email.clone(), attempt.address.clone(), attempt.bucket.clone());
     with_db(pool, move |conn| {
         let succeeded = matches && credentials.is_some();
-        throttle::settle(conn, attempt_id, &email, &address, succeeded)?;
+        throttle::settle(conn, attempt_id, &email, &bucket, succeeded)?;
         match credentials {
             Some(c) if succeeded => Ok(SignIn::Accepted(c)),
             Some(c) => {

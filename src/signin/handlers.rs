@@ -48,8 +48,8 @@ pub async fn login(
         let message = "The sign-in form expired. Please try again.";
         return Ok(render_login(&req, StatusCode::FORBIDDEN, &email, &next, Some(message)));
     }
-    let address = client::address_text(&req);
-    let attempt = Attempt { email, address };
+    let (address, bucket) = (client::address_text(&req), client::throttle_bucket(&req));
+    let attempt = Attempt { email, address, bucket };
     match credentials::check(&pool, &passwords, &attempt, fields.password).await? {
         SignIn::Accepted(user) => {
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);

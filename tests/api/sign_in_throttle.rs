@@ -112,6 +112,39 @@ async fn one_address_guessing_many_accounts_is_throttled_for_all_of_them() {
     assert_eq!(sign_in_from(&app, "203.0.113.10", "owner@b.test", PASSWORD).await, 303);
 }
 
+/// Issue 22: one IPv6 subscriber holds a whole /64 and rotates through it at will, so
+/// the throttle counts the /64; the audit log still names each address.
+#[tokio::test]
+async fn an_ipv6_client_rotating_within_its_64_is_one_address_to_the_throttle() {
+    let app = behind_proxy().await;
+    for i in 0..5 {
+        let address = format!("2001:db8:1:2::{:x}", 0x100 + i);
+        assert_eq!(
+            sign_in_from(&app, &address, "owner@a.test", "guess").await,
+            401,
+            "{address}"
+        );
+    }
+
+    let rotated = sign_in_from(&app, "2001:db8:1:2:ffff:1:2:3", "owner@a.test", PASSWORD).await;
+    let neighbour = sign_in_from(&app, "2001:db8:1:3::1", "owner@a.test", PASSWORD).await;
+
+    assert_eq!(rotated, 429, "another address of the same /64");
+    assert_eq!(neighbour, 303, "the next /64 is someone else");
+    let audited: Vec<String> = app
+        .db(|conn| {
+            use diesel::prelude::*;
+            use voelgoed::db::schema::audit_log;
+            audit_log::table
+                .filter(audit_log::action.eq("sign-in-failed"))
+                .select(audit_log::details)
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(audited.contains(&"from 2001:db8:1:2::101".to_owned()), "{audited:?}");
+}
+
 #[tokio::test]
 async fn forwarded_addresses_are_ignored_unless_the_peer_is_a_trusted_proxy() {
     let app = spawn_app().await;

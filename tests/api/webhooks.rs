@@ -587,7 +587,10 @@ async fn private_and_loopback_targets_are_refused_without_the_flag() {
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].1, 1, "given up at once: retrying cannot help");
     let error = found[0].2.as_deref().unwrap();
-    assert!(error.contains("non-public") && !error.contains("127.0.0.1"), "{found:?}");
+    assert!(
+        error.contains("non-public") && !error.contains("127.0.0.1"),
+        "{found:?}"
+    );
     assert!(listener.received().is_empty(), "nothing reached the loopback listener");
 }
 
