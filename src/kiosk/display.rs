@@ -77,12 +77,15 @@ pub async fn alert_lines(pool: &Pool, open: &OpenLink) -> Result<maud::Markup, A
     }))
 }
 
-/// The display redrawn on every (coalesced) scan of the event, until its link is revoked.
+/// The display redrawn on every (coalesced) scan of the event, until its link is revoked
+/// or no longer usable (its event long over, its creator gone or without the right to
+/// it: read again every `check_every`).
 pub fn display_stream(
     hub: &Hub,
     pool: &Pool,
     counters: Arc<dyn ScanCounters>,
     open: OpenLink,
+    check_every: std::time::Duration,
 ) -> impl Stream<Item = Frame> + 'static {
     let link = open.link;
     let alerts = scanning::kiosk_alert_frames(hub, pool, alert_scope(&open));
@@ -95,10 +98,11 @@ pub fn display_stream(
     let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
     // The link's channel carries only its revocation, routed once per update by the hub
     // (not by every open kiosk); its view is the link's state, read again on each update.
-    let revoked = revocation(hub.subscribe(
+    let revoked = revocation(hub.subscribe_with_clock(
         Channel::kiosk_link(&link.tenant, link.link_id),
         "revocation",
         link_state(pool, link),
+        Some(check_every),
     ));
     stream::select(channel_frames(frames), alerts)
         .take_until(revoked)
@@ -108,8 +112,8 @@ pub fn display_stream(
 /// The link's state as its view: `active` or `revoked`.
 fn link_state(pool: &Pool, link: ActiveLink) -> Render {
     render_with(pool.clone(), move |pool| async move {
-        let revoked = with_db(&pool, move |conn| {
-            Ok(queries::is_revoked(conn, &link.tenant, link.link_id)?)
+        let revoked = !with_db(&pool, move |conn| {
+            Ok(queries::is_usable(conn, &link.tenant, link.link_id)?)
         })
         .await?;
         Ok(frame(LINK_STATE, if revoked { "revoked" } else { "active" }))

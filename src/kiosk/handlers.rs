@@ -9,6 +9,7 @@ use super::links::{self, LinkRequest};
 use super::queries;
 use super::views::{self, LinksPage};
 use crate::auth::{CsrfForm, CurrentUser, Permission};
+use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::with_db;
 use crate::error::AppError;
@@ -106,12 +107,12 @@ pub async fn kiosk(
 }
 
 pub async fn kiosk_stream(
-    pool: web::Data<Pool>,
-    hub: web::Data<Hub>,
+    (pool, hub, settings): (web::Data<Pool>, web::Data<Hub>, web::Data<Settings>),
     counters: web::Data<dyn ScanCounters>,
     path: web::Path<(String,)>,
 ) -> Result<impl Responder, AppError> {
     let open = open_link(&pool, &path.into_inner().0).await?;
-    let frames = display::display_stream(&hub, &pool, counters.into_inner(), open);
+    let check_every = settings.session_check_every;
+    let frames = display::display_stream(&hub, &pool, counters.into_inner(), open, check_every);
     Ok(hub.sse(frames))
 }

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{gates, kiosk_links};
+use crate::db::schema::{events, gates, kiosk_links, user_events, users};
 use crate::db::{DbConnection, Tenant};
 use crate::with_backend;
 
@@ -93,30 +93,83 @@ pub fn revoke_link(
     Ok(changed == 1)
 }
 
-/// Whether one of the tenant's links has been revoked.
-pub fn is_revoked(conn: &mut DbConnection, tenant: &Tenant, link_id: i64) -> QueryResult<bool> {
-    let revoked: i64 = kiosk_links::table
-        .filter(kiosk_links::organization_id.eq(tenant.organization_id()))
-        .filter(kiosk_links::id.eq(link_id))
-        .filter(kiosk_links::revoked_at.is_not_null())
-        .count()
-        .get_result(conn)?;
-    Ok(revoked > 0)
+/// How long after its event ends a link still opens (the teardown, a late look).
+pub const AFTER_THE_EVENT_MS: i64 = 24 * 3_600_000;
+
+/// A link as the usable-link rule reads it: its event's end and its creator's standing.
+type LinkRow = (i64, i64, i64, Option<i64>, i64, i64, String, Option<i64>);
+
+/// Whether a link read as `row` still opens at `now`: not revoked, its event ended less
+/// than `AFTER_THE_EVENT_MS` ago, and its creator still active and allowed to make it
+/// (an owner, or a supervisor of that event). A link never outlives the rights it was
+/// made with.
+fn usable(conn: &mut DbConnection, row: &LinkRow, now: i64) -> QueryResult<bool> {
+    let &(_, _, event_id, _, ends_at, creator, ref role, deactivated_at) = row;
+    if ends_at + AFTER_THE_EVENT_MS <= now || deactivated_at.is_some() {
+        return Ok(false);
+    }
+    match crate::auth::Role::parse(role) {
+        Some(crate::auth::Role::Owner) => Ok(true),
+        Some(crate::auth::Role::Supervisor) => {
+            let assigned: i64 = user_events::table
+                .filter(user_events::user_id.eq(creator))
+                .filter(user_events::event_id.eq(event_id))
+                .count()
+                .get_result(conn)?;
+            Ok(assigned > 0)
+        }
+        _ => Ok(false),
+    }
 }
 
-pub fn find_active_link(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<ActiveLink>> {
-    let row: Option<(i64, i64, i64, Option<i64>)> = kiosk_links::table
-        .filter(kiosk_links::token_hash.eq(token_hash))
+/// The unrevoked link `matching` picks out, with its event's end and its creator.
+fn unrevoked_link(
+    conn: &mut DbConnection,
+    matching: kiosk_links::BoxedQuery<'static, crate::db::MultiBackend>,
+) -> QueryResult<Option<LinkRow>> {
+    matching
+        .inner_join(events::table)
+        .inner_join(users::table.on(users::id.eq(kiosk_links::created_by)))
         .filter(kiosk_links::revoked_at.is_null())
         .select((
             kiosk_links::organization_id,
             kiosk_links::id,
             kiosk_links::event_id,
             kiosk_links::gate_id,
+            events::ends_at,
+            kiosk_links::created_by,
+            users::role,
+            users::deactivated_at,
         ))
         .first(conn)
-        .optional()?;
-    Ok(row.map(|(org, link_id, event_id, gate_id)| ActiveLink {
+        .optional()
+}
+
+/// Whether one of the tenant's links still opens (see `usable`).
+pub fn is_usable(conn: &mut DbConnection, tenant: &Tenant, link_id: i64) -> QueryResult<bool> {
+    let matching = kiosk_links::table
+        .filter(kiosk_links::organization_id.eq(tenant.organization_id()))
+        .filter(kiosk_links::id.eq(link_id))
+        .into_boxed();
+    match unrevoked_link(conn, matching)? {
+        Some(row) => usable(conn, &row, crate::db::now_ms()),
+        None => Ok(false),
+    }
+}
+
+/// The link a kiosk's token opens, while it is usable.
+pub fn find_active_link(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<ActiveLink>> {
+    let matching = kiosk_links::table
+        .filter(kiosk_links::token_hash.eq(token_hash.to_owned()))
+        .into_boxed();
+    let Some(row) = unrevoked_link(conn, matching)? else {
+        return Ok(None);
+    };
+    if !usable(conn, &row, crate::db::now_ms())? {
+        return Ok(None);
+    }
+    let (org, link_id, event_id, gate_id, ..) = row;
+    Ok(Some(ActiveLink {
         tenant: Tenant::authenticated(org),
         link_id,
         event_id,

@@ -29,6 +29,7 @@ mod hostile_input;
 mod htmx_errors;
 mod keep_alive;
 mod kiosk;
+mod kiosk_link_life;
 mod live_rows;
 mod metrics;
 mod migrations;
