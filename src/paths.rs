@@ -15,6 +15,11 @@ pub const ASSET: Pattern = "/assets/{file}";
 pub const LOGIN: Pattern = "/login";
 pub const LOGOUT: Pattern = "/logout";
 pub const LOGOUT_EVERYWHERE: Pattern = "/logout/everywhere";
+/// The second step of signing in: the code of two-factor sign-in.
+pub const LOGIN_CODE: Pattern = "/login/code";
+/// Two-factor sign-in of the signed-in user: enrolment, status; `POST` confirms it.
+pub const TWO_FACTOR: Pattern = "/account/two-factor";
+pub const TWO_FACTOR_DISABLE: Pattern = "/account/two-factor/disable";
 
 pub const EVENTS: Pattern = "/events";
 pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
@@ -54,6 +59,8 @@ pub const TEAM_ROLE: Pattern = "/team/{id}/role";
 pub const TEAM_PASSWORD: Pattern = "/team/{id}/password";
 pub const TEAM_DEACTIVATE: Pattern = "/team/{id}/deactivate";
 pub const TEAM_REACTIVATE: Pattern = "/team/{id}/reactivate";
+/// The organisation's two-factor policy (owners).
+pub const TEAM_TWO_FACTOR: Pattern = "/team/two-factor";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -69,6 +76,12 @@ pub const LIVE_STREAMS: &str = "/sse/";
 pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
+
+/// The code step, keeping where to land after it.
+pub fn login_code(next: &str) -> String {
+    let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    format!("{LOGIN_CODE}?next={next}")
+}
 
 pub fn metrics() -> String {
     METRICS.to_owned()

@@ -34,7 +34,8 @@ pub async fn check(
 ) -> Result<SignIn, AppError> {
     let (email, address) = (attempt.email.clone(), attempt.address.clone());
     let (verdict, credentials) = with_db(pool, move |conn| {
-        let verdict = throttle::admit(conn, &email, &address, db::now_ms())?;
+        let counted = throttled(&email, &address);
+        let verdict = throttle::admit(conn, &counted, db::now_ms())?;
         let credentials = match verdict {
             Verdict::Throttled => None,
             Verdict::Admitted { .. } => queries::find_credentials(conn, &email)?,
@@ -54,7 +55,7 @@ pub async fn check(
     let (email, address) = (attempt.email.clone(), attempt.address.clone());
     with_db(pool, move |conn| {
         let succeeded = matches && credentials.is_some();
-        throttle::settle(conn, attempt_id, &email, &address, succeeded)?;
+        throttle::settle(conn, attempt_id, &throttled(&email, &address), succeeded)?;
         match credentials {
             Some(c) if succeeded => Ok(SignIn::Accepted(c)),
             Some(c) => {
@@ -67,6 +68,15 @@ pub async fn check(
         }
     })
     .await
+}
+
+/// The password step's attempt, as the throttle counts it.
+fn throttled<'a>(email: &'a str, address: &'a str) -> throttle::Attempt<'a> {
+    throttle::Attempt {
+        limits: &throttle::PASSWORD,
+        email,
+        address,
+    }
 }
 
 /// An Argon2id hash of a random string nobody knows, made once per process.

@@ -14,11 +14,11 @@ use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::live::Bus;
-use crate::{client, forms};
+use crate::{client, forms, paths};
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 pub async fn login_page(req: HttpRequest, query: web::Query<LoginQuery>) -> HttpResponse {
@@ -54,6 +54,11 @@ pub async fn login(
         SignIn::Accepted(user) => {
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
             let token = sessions::open(&pool, &user, previous_session(&req), ttl_ms, &attempt.address).await?;
+            let next = if user.two_factor_on {
+                paths::login_code(&next)
+            } else {
+                next
+            };
             Ok(signed_in(&req, token, &next))
         }
         refused => Ok(refused_sign_in(&req, refused, &attempt.email, &next).await),
