@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::cookies::{render_login, safe_next, signed_in, signed_out, LOGIN_CSRF_COOKIE};
 use super::credentials::{self, Attempt, SignIn};
 use super::sessions;
-use crate::auth::{constant_time_eq, session_cookie_name, token_hash, CsrfForm, PasswordChecks};
+use crate::auth::{constant_time_eq, session_cookie_name, token_hash, EnrolmentForm, PasswordChecks};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
@@ -95,11 +95,12 @@ async fn refused_sign_in(req: &HttpRequest, refused: SignIn, email: &str, next: 
     render_login(req, status, email, next, Some(message))
 }
 
-/// Signing out needs a signed-in session and its CSRF token (checked by `CsrfForm`).
-/// The session's open live streams end too.
+/// Signing out needs a signed-in session and its CSRF token (checked by
+/// `EnrolmentForm`: a user who owes two-factor enrolment may sign out too). The
+/// session's open live streams end too.
 pub async fn logout(
     req: HttpRequest,
-    signed_in: CsrfForm<serde::de::IgnoredAny>,
+    signed_in: EnrolmentForm<serde::de::IgnoredAny>,
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
 ) -> Result<HttpResponse, AppError> {
@@ -113,7 +114,7 @@ pub async fn logout(
 /// every instance.
 pub async fn logout_everywhere(
     req: HttpRequest,
-    signed_in: CsrfForm<serde::de::IgnoredAny>,
+    signed_in: EnrolmentForm<serde::de::IgnoredAny>,
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
 ) -> Result<HttpResponse, AppError> {

@@ -1,7 +1,7 @@
 //! What the tests share, so no test module imports another: the app and its fixture
 //! (`app`), throw-away PostgreSQL databases (`postgres`), live-stream reading (`sse`), a
 //! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`) and a webhook endpoint
-//! (`webhook_listener`).
+//! (`webhook_listener`), and two-factor sign-in's codes (`two_factor`).
 #![allow(dead_code)]
 
 pub mod app;
@@ -10,6 +10,7 @@ pub mod orders;
 pub mod postgres;
 pub mod smtp;
 pub mod sse;
+pub mod two_factor;
 pub mod webhook_listener;
 
 pub use app::*;
