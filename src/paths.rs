@@ -276,6 +276,12 @@ mod tests {
     }
 
     #[test]
+    fn the_code_step_keeps_where_to_land_encoded() {
+        assert_eq!(login_code("/orders?event=2"), "/login/code?next=%2Forders%3Fevent%3D2");
+        assert!(login_code(&fill(ORDER, &["7"])).starts_with(LOGIN_CODE));
+    }
+
+    #[test]
     fn a_query_is_appended_only_when_there_is_one() {
         assert_eq!(with_query(ORDERS, ""), "/orders");
         assert_eq!(with_query(ORDERS, "status=paid"), "/orders?status=paid");

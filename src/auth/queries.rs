@@ -183,6 +183,9 @@ pub fn purge_sessions(conn: &mut DbConnection, now: i64, idle_since: i64) -> Que
 pub const PENDING: &str = "pending";
 pub const FAILED: &str = "failed";
 pub const SUCCEEDED: &str = "succeeded";
+/// The steps of signing in, as `sign_in_attempts.step` stores them.
+pub const PASSWORD_STEP: &str = "password";
+pub const CODE_STEP: &str = "code";
 
 /// Records an attempt as pending (it counts as a failure until it is known to be
 /// none), committed before anything is counted: see `throttle`.
@@ -250,7 +253,7 @@ pub fn unsuccessful_for_account(
 pub fn is_known_address(conn: &mut DbConnection, email: &str, address: &str, since: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         sign_in_attempts::table
-            .filter(sign_in_attempts::step.eq(super::throttle::PASSWORD.step))
+            .filter(sign_in_attempts::step.eq(PASSWORD_STEP))
             .filter(sign_in_attempts::email.eq(email))
             .filter(sign_in_attempts::address.eq(address))
             .filter(sign_in_attempts::outcome.eq(SUCCEEDED))

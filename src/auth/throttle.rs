@@ -40,7 +40,7 @@ pub struct Limits {
 
 /// The password step.
 pub const PASSWORD: Limits = Limits {
-    step: "password",
+    step: queries::PASSWORD_STEP,
     per_account_and_address: PER_ACCOUNT_AND_ADDRESS,
     per_address: PER_ADDRESS,
     per_account: PER_ACCOUNT,
@@ -51,7 +51,7 @@ pub const PASSWORD: Limits = Limits {
 /// here knows the password, so the account-wide cap is low and has no exceptions: 20
 /// guesses in 15 minutes against three codes valid at a time of a million.
 pub const CODE: Limits = Limits {
-    step: "code",
+    step: queries::CODE_STEP,
     per_account_and_address: PER_ACCOUNT_AND_ADDRESS,
     per_address: PER_ADDRESS,
     per_account: 20,

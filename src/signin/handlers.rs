@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::cookies::{render_login, safe_next, signed_in, signed_out, LOGIN_CSRF_COOKIE};
 use super::credentials::{self, Attempt, SignIn};
 use super::sessions;
+use crate::auth::queries::Credentials;
 use crate::auth::{constant_time_eq, session_cookie_name, token_hash, EnrolmentForm, PasswordChecks};
 use crate::config::Settings;
 use crate::db::Pool;
@@ -54,14 +55,18 @@ pub async fn login(
         SignIn::Accepted(user) => {
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
             let token = sessions::open(&pool, &user, previous_session(&req), ttl_ms, &attempt.address).await?;
-            let next = if user.two_factor_on {
-                paths::login_code(&next)
-            } else {
-                next
-            };
-            Ok(signed_in(&req, token, &next))
+            Ok(signed_in(&req, token, &after_password(&user, next)))
         }
         refused => Ok(refused_sign_in(&req, refused, &attempt.email, &next).await),
+    }
+}
+
+/// Where a right password lands: the code step first for a user with two-factor
+/// sign-in (keeping `next` for after it).
+fn after_password(user: &Credentials, next: String) -> String {
+    match user.two_factor_on {
+        true => paths::login_code(&next),
+        false => next,
     }
 }
 

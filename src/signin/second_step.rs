@@ -27,7 +27,9 @@ pub async fn show_code_step(pending: PendingSignIn, query: web::Query<LoginQuery
 
 #[derive(Deserialize)]
 pub struct CodeFields {
-    code: String,
+    /// Optional here, so a form without it is answered after the session is proved
+    /// (401 without one), as an empty code is: 400.
+    code: Option<String>,
     csrf_token: Option<String>,
     next: Option<String>,
 }
@@ -41,7 +43,7 @@ pub async fn submit_code(
     let fields = fields.into_inner();
     let next = safe_next(fields.next.as_deref());
     pending.require_csrf(fields.csrf_token.as_deref())?;
-    let entered = match EnteredCode::parse(&fields.code) {
+    let entered = match EnteredCode::parse(fields.code.as_deref().unwrap_or_default()) {
         Ok(entered) => entered,
         Err(AuthError::BadForm(why)) => return Ok(render(StatusCode::BAD_REQUEST, &pending, &next, Some(&why))),
         Err(other) => return Err(other.into()),
