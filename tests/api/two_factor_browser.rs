@@ -31,7 +31,7 @@ async fn an_owner_enrols_and_then_signs_in_with_a_code_in_the_browser() {
     browser.fill(r#"input[name="code"]"#, &code(&secret, 0)).await;
     browser.click(Locator::Css(r#"button[type="submit"]"#)).await;
     wait_for_path(&browser, "/events").await;
-    assert!(browser.text("main h1").await.len() > 0);
+    assert!(!browser.text("main h1").await.is_empty(), "the events page, signed in");
     browser.assert_no_csp_violations().await;
     browser.close().await;
 }
