@@ -77,6 +77,7 @@ impl From<crate::auth::AuthError> for AppError {
             AuthError::Refused(message) => Self::Forbidden(message),
             AuthError::BadForm(message) => Self::BadRequest(message),
             AuthError::NotFound => Self::NotFound,
+            AuthError::EnrolFirst => Self::Forbidden(e.to_string()),
             AuthError::Busy(reason) => Self::Unavailable(reason),
             AuthError::Unexpected(e) => Self::Unexpected(e),
         }

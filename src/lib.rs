@@ -1,6 +1,7 @@
 //! Voelgoed organiser console: live event dashboards, orders and gate scans over htmx.
 //! See `docs/architecture.md` for the module map.
 
+pub mod account;
 pub mod audit;
 pub mod auth;
 pub mod client;

@@ -15,6 +15,11 @@ pub const ASSET: Pattern = "/assets/{file}";
 pub const LOGIN: Pattern = "/login";
 pub const LOGOUT: Pattern = "/logout";
 pub const LOGOUT_EVERYWHERE: Pattern = "/logout/everywhere";
+/// The second step of signing in (two-factor sign-in's code).
+pub const LOGIN_CODE: Pattern = "/login/code";
+/// The user's own two-factor sign-in (`POST`: confirm the enrolment), and turning it off.
+pub const TWO_FACTOR: Pattern = "/account/two-factor";
+pub const TWO_FACTOR_DISABLE: Pattern = "/account/two-factor/disable";
 
 pub const EVENTS: Pattern = "/events";
 pub const EVENT_DASHBOARD: Pattern = "/events/{id}";
@@ -49,12 +54,13 @@ pub const ORDER_JOB_STREAM: Pattern = "/sse/orders/jobs/{id}";
 
 pub const AUDIT_LOG: Pattern = "/audit";
 
-/// The team page (owners): users, their roles and events.
+/// The team page (owners): users, their roles and events; the two-factor policy.
 pub const TEAM: Pattern = "/team";
 pub const TEAM_ROLE: Pattern = "/team/{id}/role";
 pub const TEAM_PASSWORD: Pattern = "/team/{id}/password";
 pub const TEAM_DEACTIVATE: Pattern = "/team/{id}/deactivate";
 pub const TEAM_REACTIVATE: Pattern = "/team/{id}/reactivate";
+pub const TEAM_TWO_FACTOR: Pattern = "/team/two-factor";
 
 pub const WEBHOOKS: Pattern = "/settings/webhooks";
 pub const WEBHOOK: Pattern = "/settings/webhooks/{id}";
@@ -70,6 +76,12 @@ pub const LIVE_STREAMS: &str = "/sse/";
 pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
+
+/// The code step, keeping where to land after it (`next`, percent-encoded).
+pub fn login_code(next: &str) -> String {
+    let next = percent_encoding::utf8_percent_encode(next, percent_encoding::NON_ALPHANUMERIC);
+    format!("{LOGIN_CODE}?next={next}")
+}
 
 pub fn metrics() -> String {
     METRICS.to_owned()
@@ -266,6 +278,11 @@ mod tests {
         for (link, route) in pairs {
             assert_eq!(link, route);
         }
+    }
+
+    #[test]
+    fn the_code_step_keeps_where_to_land_encoded() {
+        assert_eq!(login_code("/orders?event=2"), "/login/code?next=%2Forders%3Fevent%3D2");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::error::AppError;
-use crate::{dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks};
+use crate::{
+    account, dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.app_data(path_config())
@@ -16,6 +18,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(static_files::serve)))
         .route(paths::LOGIN, web::get().to(signin::handlers::login_page))
         .route(paths::LOGIN, web::post().to(signin::handlers::login))
+        .route(paths::LOGIN_CODE, web::get().to(signin::second_step::show_code_step))
+        .route(paths::LOGIN_CODE, web::post().to(signin::second_step::submit_code))
         .route(paths::LOGOUT, web::post().to(signin::handlers::logout))
         .route(
             paths::LOGOUT_EVERYWHERE,
@@ -55,6 +59,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             paths::SCAN_MONITOR_STREAM,
             web::get().to(scanning::monitor::handlers::scans_stream),
+        )
+        // Two-factor sign-in of the signed-in user's own account.
+        .route(paths::TWO_FACTOR, web::get().to(account::handlers::show_two_factor))
+        .route(paths::TWO_FACTOR, web::post().to(account::handlers::confirm_two_factor))
+        .route(
+            paths::TWO_FACTOR_DISABLE,
+            web::post().to(account::handlers::disable_two_factor),
         )
         .configure(order_desk_routes)
         .configure(team_and_webhook_routes)
@@ -108,6 +119,14 @@ fn team_and_webhook_routes(cfg: &mut web::ServiceConfig) {
         .route(
             paths::TEAM_REACTIVATE,
             web::post().to(team::handlers::reactivate_member),
+        )
+        .route(
+            paths::TEAM_TWO_FACTOR,
+            web::get().to(team::two_factor_policy::show_policy),
+        )
+        .route(
+            paths::TEAM_TWO_FACTOR,
+            web::post().to(team::two_factor_policy::set_policy),
         )
         // Signed webhooks.
         .route(paths::WEBHOOKS, web::get().to(webhooks::handlers::list_webhooks))

@@ -1,6 +1,7 @@
 //! The audit log: one entry for every organiser action that changes something or signs
 //! in (sign-ins, failed sign-ins, sign-outs, refunds, voids, resends, kiosk links, devices,
-//! webhook endpoints, entry policies, gate alerts acknowledged, team changes),
+//! webhook endpoints, entry policies, gate alerts acknowledged, team changes, two-factor
+//! sign-in),
 //! written in the same transaction as the action where there is one. Owners read it at
 //! `GET /audit`, filtered by action, user and date, only ever their own organisation's.
 
@@ -40,10 +41,22 @@ pub enum Action {
     PasswordSet,
     /// A bulk job stopped before its remaining orders.
     BulkJobCancelled,
+    /// Two-factor sign-in turned on (the enrolment confirmed with a code).
+    TwoFactorEnrolled,
+    /// Turned off by the user, with a code.
+    TwoFactorDisabled,
+    /// Cleared from the command line (a lost phone); the user's sessions ended.
+    TwoFactorReset,
+    /// A recovery code signed in (or confirmed a change) in place of an app's code.
+    RecoveryCodeUsed,
+    /// A wrong or reused two-factor code.
+    TwoFactorFailed,
+    /// The organisation's "required for owners and finance" changed.
+    TwoFactorPolicyChanged,
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 29] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -67,6 +80,12 @@ impl Action {
         Self::UserReactivated,
         Self::PasswordSet,
         Self::BulkJobCancelled,
+        Self::TwoFactorEnrolled,
+        Self::TwoFactorDisabled,
+        Self::TwoFactorReset,
+        Self::RecoveryCodeUsed,
+        Self::TwoFactorFailed,
+        Self::TwoFactorPolicyChanged,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -94,6 +113,12 @@ impl Action {
             Self::UserReactivated => "user-reactivated",
             Self::PasswordSet => "password-set",
             Self::BulkJobCancelled => "bulk-job-cancelled",
+            Self::TwoFactorEnrolled => "two-factor-enrolled",
+            Self::TwoFactorDisabled => "two-factor-disabled",
+            Self::TwoFactorReset => "two-factor-reset",
+            Self::RecoveryCodeUsed => "recovery-code-used",
+            Self::TwoFactorFailed => "two-factor-failed",
+            Self::TwoFactorPolicyChanged => "two-factor-policy-changed",
         }
     }
 
@@ -126,6 +151,12 @@ impl Action {
             Self::UserReactivated => "User reactivated",
             Self::PasswordSet => "New password set",
             Self::BulkJobCancelled => "Bulk job cancelled",
+            Self::TwoFactorEnrolled => "Two-factor sign-in turned on",
+            Self::TwoFactorDisabled => "Two-factor sign-in turned off",
+            Self::TwoFactorReset => "Two-factor sign-in reset",
+            Self::RecoveryCodeUsed => "Recovery code used",
+            Self::TwoFactorFailed => "Wrong two-factor code",
+            Self::TwoFactorPolicyChanged => "Two-factor policy changed",
         }
     }
 }
@@ -141,6 +172,7 @@ pub enum Subject {
     Event(i64),
     GateAlert(i64),
     BulkJob(i64),
+    Organization(i64),
 }
 
 impl Subject {
@@ -154,6 +186,7 @@ impl Subject {
             Self::Event(id) => ("event", id),
             Self::GateAlert(id) => ("gate_alert", id),
             Self::BulkJob(id) => ("bulk_job", id),
+            Self::Organization(id) => ("organization", id),
         }
     }
 }

@@ -5,7 +5,9 @@
 //! them and signing out revokes them everywhere); the cookie holds a random token whose
 //! SHA-256 is stored. `CurrentUser` is the extractor that proves a session and yields the
 //! `Tenant` every query needs. `CsrfForm` checks the session's CSRF token on POST forms.
+//! `two_factor` is the second step of signing in, and the enrolment the policy demands.
 
+mod csrf;
 mod error;
 mod password;
 mod permissions;
@@ -13,14 +15,14 @@ pub mod queries;
 mod session;
 mod session_end;
 pub mod throttle;
+pub mod two_factor;
 pub mod users;
 
+pub use csrf::{CsrfForm, Enrolling, EnrolmentForm};
 pub use error::AuthError;
 pub use password::{hash_password, verify_password, PasswordChecks};
 pub use permissions::{masked_addresses_in, masked_email, EventScope, Permission};
-pub use session::{
-    constant_time_eq, session_cookie_name, CsrfForm, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE,
-};
+pub use session::{constant_time_eq, session_cookie_name, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 pub use session_end::{start_purge, SessionWatch};
 
 /// What a user may do in their organisation: what each role may is the matrix in
@@ -51,6 +53,12 @@ impl Role {
             Self::Supervisor => "supervisor",
             Self::Steward => "steward",
         }
+    }
+
+    /// Whether an organisation's "two-factor sign-in required" applies to the role: the
+    /// roles that move money and change the team.
+    pub fn owes_two_factor(&self) -> bool {
+        matches!(self, Self::Owner | Self::Finance)
     }
 
     /// Whether the role sees every event of the organisation, or only those assigned.

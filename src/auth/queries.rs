@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{organizations, sessions, sign_in_attempts, user_events, users};
+use crate::db::schema::{organizations, sessions, sign_in_attempts, two_factor, user_events, users};
 use crate::db::DbConnection;
 use crate::with_backend;
 
@@ -11,6 +11,8 @@ pub struct Credentials {
     pub user_id: i64,
     pub organization_id: i64,
     pub password_hash: String,
+    /// A code must follow the password.
+    pub two_factor_on: bool,
 }
 
 /// The signed-in user as a session row proves them.
@@ -25,21 +27,32 @@ pub struct SessionUser {
     pub last_seen_at: i64,
     /// The events assigned to the user (supervisors and stewards see only these).
     pub events: Vec<i64>,
+    /// The organisation requires two-factor sign-in of owners and finance.
+    pub two_factor_required: bool,
+    /// The user has confirmed two-factor sign-in.
+    pub two_factor_on: bool,
 }
 
 pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Option<Credentials>> {
     // A deactivated user has no credentials: signing in fails as a wrong password does.
     users::table
+        .left_join(two_factor::table)
         .filter(users::email.eq(email))
         .filter(users::deactivated_at.is_null())
-        .select((users::id, users::organization_id, users::password_hash))
-        .first::<(i64, i64, String)>(conn)
+        .select((
+            users::id,
+            users::organization_id,
+            users::password_hash,
+            two_factor::confirmed_at.nullable(),
+        ))
+        .first::<(i64, i64, String, Option<i64>)>(conn)
         .optional()
         .map(|row| {
-            row.map(|(user_id, organization_id, password_hash)| Credentials {
+            row.map(|(user_id, organization_id, password_hash, confirmed_at)| Credentials {
                 user_id,
                 organization_id,
                 password_hash,
+                two_factor_on: confirmed_at.is_some(),
             })
         })
 }
@@ -76,24 +89,39 @@ pub fn delete_user_sessions(conn: &mut DbConnection, user_id: i64) -> QueryResul
 }
 
 /// The session's user, when the session has neither expired nor sat idle since
-/// `idle_since` and the user is active, with their assigned events: one query, a row
-/// per assigned event (one row with no event when none is).
+/// `idle_since`, is not waiting for a two-factor code, and the user is active, with
+/// their assigned events and whether they owe two-factor sign-in: one query, a row per
+/// assigned event (one row with no event when none is).
 pub fn find_session_user(
     conn: &mut DbConnection,
     token_hash: &str,
     now: i64,
     idle_since: i64,
 ) -> QueryResult<Option<SessionUser>> {
-    type Row = (i64, i64, i64, String, String, String, String, i64, Option<i64>);
+    type Row = (
+        i64,
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        String,
+        i64,
+        Option<i64>,
+        bool,
+        Option<i64>,
+    );
     let rows: Vec<Row> = sessions::table
         .inner_join(
             users::table
                 .inner_join(organizations::table)
-                .left_join(user_events::table),
+                .left_join(user_events::table)
+                .left_join(two_factor::table),
         )
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
         .filter(sessions::last_seen_at.gt(idle_since))
+        .filter(sessions::awaiting_code.eq(false))
         .filter(users::deactivated_at.is_null())
         .select((
             sessions::id,
@@ -105,24 +133,24 @@ pub fn find_session_user(
             sessions::csrf_token,
             sessions::last_seen_at,
             user_events::event_id.nullable(),
+            organizations::two_factor_required,
+            two_factor::confirmed_at.nullable(),
         ))
         .load(conn)?;
     let events = rows.iter().filter_map(|row| row.8).collect();
-    Ok(rows.into_iter().next().map(
-        |(session_id, user_id, organization_id, organization_name, name, role, csrf_token, last_seen_at, _)| {
-            SessionUser {
-                session_id,
-                user_id,
-                organization_id,
-                organization_name,
-                name,
-                role,
-                csrf_token,
-                last_seen_at,
-                events,
-            }
-        },
-    ))
+    Ok(rows.into_iter().next().map(|row| SessionUser {
+        session_id: row.0,
+        user_id: row.1,
+        organization_id: row.2,
+        organization_name: row.3,
+        name: row.4,
+        role: row.5,
+        csrf_token: row.6,
+        last_seen_at: row.7,
+        events,
+        two_factor_required: row.9,
+        two_factor_on: row.10.is_some(),
+    }))
 }
 
 /// The session was used now: its idle timeout starts again.
@@ -177,12 +205,16 @@ pub fn purge_sessions(conn: &mut DbConnection, now: i64, idle_since: i64) -> Que
 pub const PENDING: &str = "pending";
 pub const FAILED: &str = "failed";
 pub const SUCCEEDED: &str = "succeeded";
+/// The steps of signing in, as `sign_in_attempts.step` stores them.
+pub const PASSWORD_STEP: &str = "password";
+pub const CODE_STEP: &str = "code";
 
 /// Records an attempt as pending (it counts as a failure until it is known to be
 /// none), committed before anything is counted: see `throttle`.
-pub fn begin_attempt(conn: &mut DbConnection, email: &str, address: &str, now: i64) -> QueryResult<i64> {
+pub fn begin_attempt(conn: &mut DbConnection, step: &str, email: &str, address: &str, now: i64) -> QueryResult<i64> {
     with_backend!(conn, |c| diesel::insert_into(sign_in_attempts::table)
         .values((
+            sign_in_attempts::step.eq(step),
             sign_in_attempts::email.eq(email),
             sign_in_attempts::address.eq(address),
             sign_in_attempts::outcome.eq(PENDING),
@@ -205,9 +237,11 @@ pub fn forget_attempt(conn: &mut DbConnection, attempt_id: i64) -> QueryResult<(
     Ok(())
 }
 
-/// Attempts that did not succeed (pending or failed) since `since`, of this address.
-pub fn unsuccessful_from_address(conn: &mut DbConnection, address: &str, since: i64) -> QueryResult<i64> {
+/// Attempts at `step` that did not succeed (pending or failed) since `since`, of this
+/// address.
+pub fn unsuccessful_from_address(conn: &mut DbConnection, step: &str, address: &str, since: i64) -> QueryResult<i64> {
     sign_in_attempts::table
+        .filter(sign_in_attempts::step.eq(step))
         .filter(sign_in_attempts::address.eq(address))
         .filter(sign_in_attempts::attempted_at.gt(since))
         .filter(sign_in_attempts::outcome.ne(SUCCEEDED))
@@ -215,15 +249,17 @@ pub fn unsuccessful_from_address(conn: &mut DbConnection, address: &str, since: 
         .get_result(conn)
 }
 
-/// Unsuccessful attempts on this account since `since`, from this address or (None)
-/// from anywhere.
+/// Unsuccessful attempts at `step` on this account since `since`, from this address or
+/// (None) from anywhere.
 pub fn unsuccessful_for_account(
     conn: &mut DbConnection,
+    step: &str,
     email: &str,
     address: Option<&str>,
     since: i64,
 ) -> QueryResult<i64> {
     let mut query = sign_in_attempts::table
+        .filter(sign_in_attempts::step.eq(step))
         .filter(sign_in_attempts::email.eq(email))
         .filter(sign_in_attempts::attempted_at.gt(since))
         .filter(sign_in_attempts::outcome.ne(SUCCEEDED))
@@ -234,10 +270,12 @@ pub fn unsuccessful_for_account(
     query.count().get_result(conn)
 }
 
-/// Whether the account signed in successfully from this address since `since`.
+/// Whether the account signed in successfully (its password) from this address since
+/// `since`.
 pub fn is_known_address(conn: &mut DbConnection, email: &str, address: &str, since: i64) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         sign_in_attempts::table
+            .filter(sign_in_attempts::step.eq(PASSWORD_STEP))
             .filter(sign_in_attempts::email.eq(email))
             .filter(sign_in_attempts::address.eq(address))
             .filter(sign_in_attempts::outcome.eq(SUCCEEDED))
@@ -260,10 +298,12 @@ pub fn purge_attempts(conn: &mut DbConnection, failures_before: i64, successes_b
     .execute(conn)
 }
 
-/// Forgets the account's unsuccessful attempts from this address (it just proved itself).
-pub fn clear_failures(conn: &mut DbConnection, email: &str, address: &str) -> QueryResult<()> {
+/// Forgets the account's unsuccessful attempts at `step` from this address (it just
+/// proved itself).
+pub fn clear_failures(conn: &mut DbConnection, step: &str, email: &str, address: &str) -> QueryResult<()> {
     diesel::delete(
         sign_in_attempts::table
+            .filter(sign_in_attempts::step.eq(step))
             .filter(sign_in_attempts::email.eq(email))
             .filter(sign_in_attempts::address.eq(address))
             .filter(sign_in_attempts::outcome.ne(SUCCEEDED)),

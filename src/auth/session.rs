@@ -1,13 +1,11 @@
-//! The request extractors that prove a session (`CurrentUser`) and a CSRF-checked form
-//! posted within it (`CsrfForm`).
+//! The request extractor that proves a session (`CurrentUser`); `csrf` checks the forms
+//! posted within one.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
-use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use super::{queries, token_hash, AuthError, EventScope, Permission, Role};
 use crate::config::Settings;
@@ -19,8 +17,6 @@ pub const SESSION_COOKIE: &str = "vg_session";
 /// The session cookie when served securely: the browser keeps a `__Host-` cookie only
 /// when it is Secure, for path `/` and without a domain, so no subdomain can plant one.
 pub const SECURE_SESSION_COOKIE: &str = "__Host-vg_session";
-/// Header htmx sends the CSRF token in (set once with `hx-headers` on `<body>`).
-pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
 /// A signed-in user with a live session.
 #[derive(Clone, Debug)]
@@ -33,6 +29,23 @@ pub struct CurrentUser {
     pub csrf_token: String,
     tenant: Tenant,
     events: EventScope,
+    two_factor: TwoFactor,
+}
+
+/// The user's two-factor sign-in as their session read it.
+#[derive(Clone, Copy, Debug)]
+struct TwoFactor {
+    /// The organisation requires it of this user's role.
+    required: bool,
+    on: bool,
+}
+
+/// Whether a session whose user owes two-factor enrolment (the organisation requires
+/// it of their role and they have none) may be used: only by the enrolment page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Owing {
+    Refused,
+    Allowed,
 }
 
 impl CurrentUser {
@@ -114,6 +127,26 @@ impl CurrentUser {
         &self.events
     }
 
+    /// Whether the user signs in with a code as well as their password.
+    pub fn two_factor_on(&self) -> bool {
+        self.two_factor.on
+    }
+
+    /// Whether the organisation requires two-factor sign-in of this user's role.
+    pub fn two_factor_required(&self) -> bool {
+        self.two_factor.required
+    }
+
+    /// The signed-in user of the request; a session that owes two-factor enrolment is
+    /// refused with `EnrolFirst` unless `owing` allows it.
+    pub(super) async fn load(req: &HttpRequest, owing: Owing) -> Result<Self, AuthError> {
+        let user = Self::from_cookie(req).await?;
+        match user.two_factor.required && !user.two_factor.on && owing == Owing::Refused {
+            true => Err(AuthError::EnrolFirst),
+            false => Ok(user),
+        }
+    }
+
     async fn from_cookie(req: &HttpRequest) -> Result<Self, AuthError> {
         let (pool, settings) = services(req)?;
         let token = req.cookie(session_cookie_name(req)).ok_or(AuthError::SignedOut)?;
@@ -142,6 +175,10 @@ impl CurrentUser {
             csrf_token: row.csrf_token,
             tenant: Tenant::authenticated(row.organization_id),
             events: EventScope::for_role(role, row.events),
+            two_factor: TwoFactor {
+                required: row.two_factor_required && role.owes_two_factor(),
+                on: row.two_factor_on,
+            },
         })
     }
 }
@@ -174,50 +211,7 @@ impl FromRequest for CurrentUser {
 
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let req = req.clone();
-        Box::pin(async move { Self::from_cookie(&req).await })
-    }
-}
-
-/// A form posted by a signed-in user whose CSRF token (form field `csrf_token`, or the
-/// `X-CSRF-Token` header for htmx) matches their session's.
-pub struct CsrfForm<T> {
-    pub user: CurrentUser,
-    pub form: T,
-}
-
-#[derive(Deserialize)]
-struct CsrfField {
-    csrf_token: Option<String>,
-}
-
-impl<T: DeserializeOwned + 'static> FromRequest for CsrfForm<T> {
-    type Error = AuthError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AuthError>>>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let body = web::Bytes::from_request(&req, payload);
-        Box::pin(async move {
-            let user = CurrentUser::from_cookie(&req).await?;
-            let body = body
-                .await
-                .map_err(|e| AuthError::BadForm(format!("Cannot read the form: {e}")))?;
-            let field: CsrfField = serde_urlencoded::from_bytes(&body).unwrap_or(CsrfField { csrf_token: None });
-            let presented = field.csrf_token.or_else(|| {
-                req.headers()
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            });
-            if !presented.is_some_and(|token| constant_time_eq(&token, &user.csrf_token)) {
-                return Err(AuthError::Refused(
-                    "This form has expired or did not come from this site. Reload the page and try again.".into(),
-                ));
-            }
-            let form =
-                serde_urlencoded::from_bytes(&body).map_err(|e| AuthError::BadForm(format!("Invalid form: {e}")))?;
-            Ok(Self { user, form })
-        })
+        Box::pin(async move { Self::load(&req, Owing::Refused).await })
     }
 }
 

@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         timezone -> Text,
         created_at -> BigInt,
+        two_factor_required -> Bool,
     }
 }
 
@@ -41,6 +42,7 @@ diesel::table! {
         created_at -> BigInt,
         expires_at -> BigInt,
         last_seen_at -> BigInt,
+        awaiting_code -> Bool,
     }
 }
 
@@ -51,6 +53,28 @@ diesel::table! {
         address -> Text,
         outcome -> Text,
         attempted_at -> BigInt,
+        step -> Text,
+    }
+}
+
+// Two-factor sign-in: a user's TOTP secret and their single-use recovery codes.
+diesel::table! {
+    two_factor (user_id) {
+        user_id -> BigInt,
+        organization_id -> BigInt,
+        secret -> Text,
+        confirmed_at -> Nullable<BigInt>,
+        last_used_step -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Text,
+        used_at -> Nullable<BigInt>,
     }
 }
 
@@ -337,6 +361,8 @@ diesel::table! {
 
 diesel::joinable!(users -> organizations (organization_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(two_factor -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(user_events -> users (user_id));
 diesel::joinable!(user_events -> events (event_id));
 diesel::joinable!(events -> organizations (organization_id));
@@ -358,6 +384,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_events,
     sessions,
     sign_in_attempts,
+    two_factor,
+    recovery_codes,
     events,
     ticket_types,
     orders,

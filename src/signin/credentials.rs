@@ -36,7 +36,8 @@ pub async fn check(
 ) -> Result<SignIn, AppError> {
     let (email, bucket) = (attempt.email.clone(), attempt.bucket.clone());
     let (verdict, credentials) = with_db(pool, move |conn| {
-        let verdict = throttle::admit(conn, &email, &bucket, db::now_ms())?;
+        let counted = throttled(&email, &bucket);
+        let verdict = throttle::admit(conn, &counted, db::now_ms())?;
         let credentials = match verdict {
             Verdict::Throttled => None,
             Verdict::Admitted { .. } => queries::find_credentials(conn, &email)?,
@@ -56,7 +57,7 @@ pub async fn check(
     let (email, address, bucket) = (attempt.email.clone(), attempt.address.clone(), attempt.bucket.clone());
     with_db(pool, move |conn| {
         let succeeded = matches && credentials.is_some();
-        throttle::settle(conn, attempt_id, &email, &bucket, succeeded)?;
+        throttle::settle(conn, attempt_id, &throttled(&email, &bucket), succeeded)?;
         match credentials {
             Some(c) if succeeded => Ok(SignIn::Accepted(c)),
             Some(c) => {
@@ -69,6 +70,15 @@ pub async fn check(
         }
     })
     .await
+}
+
+/// The password step's attempt, as the throttle counts it.
+fn throttled<'a>(email: &'a str, address: &'a str) -> throttle::Attempt<'a> {
+    throttle::Attempt {
+        limits: &throttle::PASSWORD,
+        email,
+        address,
+    }
 }
 
 /// An Argon2id hash of a random string nobody knows, made once per process.

@@ -9,16 +9,17 @@ use serde::Deserialize;
 use super::cookies::{render_login, safe_next, signed_in, signed_out, LOGIN_CSRF_COOKIE};
 use super::credentials::{self, Attempt, SignIn};
 use super::sessions;
-use crate::auth::{constant_time_eq, session_cookie_name, token_hash, CsrfForm, PasswordChecks};
+use crate::auth::queries::Credentials;
+use crate::auth::{constant_time_eq, session_cookie_name, token_hash, EnrolmentForm, PasswordChecks};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
 use crate::live::Bus;
-use crate::{client, forms};
+use crate::{client, forms, paths};
 
 #[derive(Deserialize)]
 pub struct LoginQuery {
-    next: Option<String>,
+    pub next: Option<String>,
 }
 
 pub async fn login_page(req: HttpRequest, query: web::Query<LoginQuery>) -> HttpResponse {
@@ -54,9 +55,18 @@ pub async fn login(
         SignIn::Accepted(user) => {
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
             let token = sessions::open(&pool, &user, previous_session(&req), ttl_ms, &attempt.address).await?;
-            Ok(signed_in(&req, token, &next))
+            Ok(signed_in(&req, token, &after_password(&user, next)))
         }
         refused => Ok(refused_sign_in(&req, refused, &attempt.email, &next).await),
+    }
+}
+
+/// Where a right password lands: the code step first for a user with two-factor
+/// sign-in (keeping `next` for after it).
+fn after_password(user: &Credentials, next: String) -> String {
+    match user.two_factor_on {
+        true => paths::login_code(&next),
+        false => next,
     }
 }
 
@@ -90,11 +100,12 @@ async fn refused_sign_in(req: &HttpRequest, refused: SignIn, email: &str, next: 
     render_login(req, status, email, next, Some(message))
 }
 
-/// Signing out needs a signed-in session and its CSRF token (checked by `CsrfForm`).
-/// The session's open live streams end too.
+/// Signing out needs a signed-in session and its CSRF token (checked by
+/// `EnrolmentForm`: a user who owes two-factor enrolment may sign out too). The
+/// session's open live streams end too.
 pub async fn logout(
     req: HttpRequest,
-    signed_in: CsrfForm<serde::de::IgnoredAny>,
+    signed_in: EnrolmentForm<serde::de::IgnoredAny>,
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
 ) -> Result<HttpResponse, AppError> {
@@ -108,7 +119,7 @@ pub async fn logout(
 /// every instance.
 pub async fn logout_everywhere(
     req: HttpRequest,
-    signed_in: CsrfForm<serde::de::IgnoredAny>,
+    signed_in: EnrolmentForm<serde::de::IgnoredAny>,
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
 ) -> Result<HttpResponse, AppError> {

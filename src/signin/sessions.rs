@@ -3,6 +3,7 @@
 
 use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::queries::{self, Credentials};
+use crate::auth::two_factor::{self, PendingSignIn, PENDING_MS};
 use crate::auth::{random_token, CurrentUser};
 use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
@@ -11,6 +12,8 @@ use crate::live::{Bus, Channel, Update, UpdateKind};
 
 /// A fresh session for `user`, replacing the one this browser had (`previous`, a
 /// token hash): a session id planted before sign-in is worthless. The token to send.
+/// A user with two-factor sign-in gets a session that waits for the code (for
+/// `PENDING_MS`), which only the code step accepts; the sign-in is audited after it.
 pub async fn open(
     pool: &Pool,
     user: &Credentials,
@@ -21,17 +24,53 @@ pub async fn open(
     let token = random_token();
     let hash = crate::auth::token_hash(&token);
     let (user_id, tenant) = (user.user_id, Tenant::authenticated(user.organization_id));
-    let details = format!("from {address}");
+    let (awaiting_code, details) = (user.two_factor_on, format!("from {address}"));
     with_db(pool, move |conn| {
         db::write_transaction(conn, |conn| {
             if let Some(previous) = previous {
                 queries::delete_session(conn, &previous)?;
             }
             let now = db::now_ms();
+            if awaiting_code {
+                let expires_at = now.saturating_add(ttl_ms.min(PENDING_MS));
+                return two_factor::queries::create_pending_session(
+                    conn,
+                    user_id,
+                    &hash,
+                    &random_token(),
+                    now,
+                    expires_at,
+                );
+            }
             queries::create_session(conn, user_id, &hash, &random_token(), now, now.saturating_add(ttl_ms))?;
             audit_user(conn, &tenant, Action::SignIn, user_id, &details)
         })?;
         Ok(())
+    })
+    .await?;
+    Ok(token)
+}
+
+/// The code was right: the waiting session ends and a full one starts, under a new
+/// token, audited as the sign-in (`details` say from where and with what).
+pub async fn promote(pool: &Pool, pending: &PendingSignIn, ttl_ms: i64, details: String) -> Result<String, AppError> {
+    let token = random_token();
+    let hash = crate::auth::token_hash(&token);
+    let (session_id, user_id, tenant) = (pending.session_id, pending.user_id, pending.tenant());
+    with_db(pool, move |conn| {
+        db::write_transaction(conn, |conn| {
+            // Gone meanwhile (signed in again elsewhere in this browser): not promoted.
+            if two_factor::queries::delete_session_by_id(conn, session_id)? != 1 {
+                return Err(diesel::result::Error::NotFound);
+            }
+            let now = db::now_ms();
+            queries::create_session(conn, user_id, &hash, &random_token(), now, now.saturating_add(ttl_ms))?;
+            audit_user(conn, &tenant, Action::SignIn, user_id, &details)
+        })
+        .map_err(|e| match e {
+            diesel::result::Error::NotFound => AppError::Unauthorized,
+            other => other.into(),
+        })
     })
     .await?;
     Ok(token)

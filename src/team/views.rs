@@ -20,6 +20,7 @@ pub fn team_page(viewer: &Viewer, members: &[Member], events: &EventNames) -> Ma
             h1 { "Team" }
             p.muted { "Owners and finance see every event; supervisors and stewards only the events given to them. "
                 "The roles table in docs/security.md says what each role may do." }
+            p { a href=(paths::TEAM_TWO_FACTOR) { "Two-factor sign-in for owners and finance" } }
             form.stack method="post" action=(paths::TEAM) data-add-member {
                 input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                 label { "Name" input type="text" name="name" required maxlength="100"; }

@@ -58,6 +58,7 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                             @if viewer.is_owner { a href=(paths::TEAM) { "Team" } a href=(paths::AUDIT_LOG) { "Audit log" } a href=(paths::WEBHOOKS) { "Webhooks" } }
                         }
                         span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
+                        a href=(paths::TWO_FACTOR) { "Two-factor sign-in" }
                         form method="post" action=(paths::LOGOUT) {
                             input type="hidden" name="csrf_token" value=(viewer.csrf_token);
                             button.link type="submit" { "Sign out" }

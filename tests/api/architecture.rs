@@ -31,7 +31,9 @@ fn part_of(module: &str) -> Option<Part> {
         "webhooks" => Part::Feature(2),
         "orders" | "signin" => Part::Feature(3),
         "scanning" => Part::Feature(4),
-        "dashboard" | "kiosk" | "overview" | "health" | "static_files" | "provisioning" | "team" => Part::Feature(5),
+        "dashboard" | "kiosk" | "overview" | "health" | "static_files" | "provisioning" | "team" | "account" => {
+            Part::Feature(5)
+        }
         "startup" | "app" | "routes" | "lib" => Part::Top,
         _ => return None,
     })

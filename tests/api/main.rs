@@ -57,4 +57,7 @@ mod slow_readers;
 mod sse;
 mod team;
 mod tenancy;
+mod two_factor;
+mod two_factor_browser;
+mod two_factor_policy;
 mod webhooks;

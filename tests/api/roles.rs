@@ -38,9 +38,17 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("GET", "/login", [200, 200, 200, 200, 200, 200]),
     // Without the sign-in form's own CSRF cookie.
     ("POST", "/login", [403, 403, 403, 403, 403, 403]),
+    // The code step of two-factor sign-in takes only a session waiting for its code:
+    // a full session is no such session.
+    ("GET", "/login/code", [401, 401, 401, 401, 401, 401]),
+    ("POST", "/login/code", [401, 401, 401, 401, 401, 401]),
     ("POST", "/logout", [401, 303, 303, 303, 303, 303]),
     ("POST", "/logout/everywhere", [401, 303, 303, 303, 303, 303]),
     ("GET", "/events", [401, 200, 200, 200, 200, 200]),
+    // Everyone's own two-factor sign-in. The sweep's form names no code: a 400.
+    ("GET", "/account/two-factor", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/account/two-factor", [401, 400, 400, 400, 400, 400]),
+    ("POST", "/account/two-factor/disable", [401, 400, 400, 400, 400, 400]),
     // Each viewer's own live events (B streams its own).
     ("GET", "/sse/events/overview", [401, 200, 200, 200, 200, 200]),
     // The dashboard shows revenue: no steward.
@@ -97,6 +105,10 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     ("POST", "/team/{id}/password", [401, 403, 403, 403, 200, 404]),
     ("POST", "/team/{id}/deactivate", [401, 403, 403, 403, 303, 404]),
     ("POST", "/team/{id}/reactivate", [401, 403, 403, 403, 303, 404]),
+    // The organisation's two-factor policy (B sees its own); the sweep's form names no
+    // choice: a 400 for both owners, nothing changed.
+    ("GET", "/team/two-factor", [401, 403, 403, 403, 200, 200]),
+    ("POST", "/team/two-factor", [401, 403, 403, 403, 400, 400]),
     // Bulk jobs: the sweep posts an export (owners and finance); B's job names A's
     // order, which it refuses as no such order. The job in paths is one of A's: an
     // export, which a supervisor could not have started, so its page is 404 to them as

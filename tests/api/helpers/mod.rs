@@ -1,7 +1,8 @@
 //! What the tests share, so no test module imports another: the app and its fixture
 //! (`app`), throw-away PostgreSQL databases (`postgres`), live-stream reading (`sse`), a
 //! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`), a webhook endpoint
-//! (`webhook_listener`) and the route table as the source writes it (`route_table`).
+//! (`webhook_listener`), the route table as the source writes it (`route_table`) and
+//! two-factor sign-in's codes (`two_factor`).
 #![allow(dead_code)]
 
 pub mod app;
@@ -11,6 +12,7 @@ pub mod postgres;
 pub mod route_table;
 pub mod smtp;
 pub mod sse;
+pub mod two_factor;
 pub mod webhook_listener;
 
 pub use app::*;

@@ -1,6 +1,7 @@
 //! `voelgoed admin …`: create organisations, users and scanning devices, revoke devices
 //! and limit what a gate admits, each through `voelgoed::provisioning`; add webhook
-//! endpoints through `voelgoed::webhooks`.
+//! endpoints through `voelgoed::webhooks`; reset a user's two-factor sign-in through
+//! `voelgoed::account`.
 
 use clap::{Args, Subcommand};
 use voelgoed::provisioning;
@@ -72,6 +73,15 @@ pub enum AdminCommand {
         #[arg(long)]
         policy: String,
     },
+    /// Clear a user's two-factor sign-in (a lost phone and lost recovery codes) and end
+    /// their sessions; they sign in with their password and may enrol again. Audited.
+    #[command(name = "reset-2fa")]
+    ResetTwoFactor {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        user: i64,
+    },
     /// Add a webhook endpoint to an organisation; prints its signing secret.
     CreateWebhook {
         #[command(flatten)]
@@ -136,6 +146,10 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::EntryPolicy { db, event, policy } => {
             let pool = open(&db).await?;
             blocking(move || voelgoed::scanning::entry_policy_command(&pool, event, &policy)).await?
+        }
+        AdminCommand::ResetTwoFactor { db, user } => {
+            let pool = open(&db).await?;
+            blocking(move || voelgoed::account::reset_two_factor_command(&pool, user)).await?
         }
         AdminCommand::CreateWebhook {
             db,
