@@ -97,24 +97,6 @@ pub fn address_text(req: &HttpRequest) -> String {
     address(req).map_or_else(|| "unknown".to_owned(), |a| a.to_string())
 }
 
-/// The client as the sign-in throttle counts it: an IPv4 address, or an IPv6 address's
-/// /64 network (one subscriber's, which hands out any of its 2^64 addresses at will).
-pub fn throttle_bucket(req: &HttpRequest) -> String {
-    let Some(address) = address(req) else {
-        return "unknown".to_owned();
-    };
-    match address {
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let [a, b, c, d, ..] = v6.segments();
-                format!("{}/64", std::net::Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
-            }
-        },
-        IpAddr::V4(v4) => v4.to_string(),
-    }
-}
-
 /// Whether the client reached us over TLS: the connection itself, a trusted proxy's
 /// `X-Forwarded-Proto: https`, or `--secure-cookies` (a TLS proxy that says nothing).
 pub fn is_secure(req: &HttpRequest) -> bool {

@@ -227,17 +227,10 @@ mod tests {
 
     /// A pattern filled in the way actix-web would match it.
     fn fill(pattern: Pattern, values: &[&str]) -> String {
-        let mut filled = String::new();
-        let mut values = values.iter();
-        let mut rest = pattern;
-        while let Some((before, after)) = rest.split_once('{') {
-            filled.push_str(before);
-            let (_, tail) = after.split_once('}').unwrap_or(("", ""));
-            filled.push_str(values.next().copied().unwrap_or("?"));
-            rest = tail;
-        }
-        filled.push_str(rest);
-        filled
+        values.iter().fold(pattern.to_owned(), |filled, value| {
+            let (start, end) = (filled.find('{').unwrap_or(0), filled.find('}').unwrap_or(0));
+            format!("{}{value}{}", &filled[..start], &filled[end + 1..])
+        })
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `Tenant` every query needs. `CsrfForm` checks the session's CSRF token on POST forms.
 //! `two_factor` is the second step of signing in, and the enrolment the policy demands.
 
+pub mod attempts;
 mod csrf;
 mod error;
 mod password;

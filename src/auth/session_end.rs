@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{queries, throttle, AuthError, CurrentUser, EventScope, Role};
+use super::{attempts, queries, throttle, AuthError, CurrentUser, EventScope, Role};
 use crate::config::Settings;
 use crate::db::{self, Pool};
 use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
@@ -138,7 +138,7 @@ pub fn start_purge(pool: Pool, idle_ms: i64, every: Duration) {
                 let now = db::now_ms();
                 let sessions = queries::purge_sessions(conn, now, now - idle_ms)?;
                 let attempts =
-                    queries::purge_attempts(conn, now - throttle::WINDOW_MS, now - throttle::KNOWN_ADDRESS_MS)?;
+                    attempts::purge_attempts(conn, now - throttle::WINDOW_MS, now - throttle::KNOWN_ADDRESS_MS)?;
                 Ok((sessions, attempts))
             })
             .await;

@@ -17,7 +17,7 @@
 //! parallel guesses gets more than a limit's worth past. Refused attempts are forgotten,
 //! and one already past a limit before its row is written is refused without a write.
 
-use super::queries;
+use super::attempts;
 use crate::db::DbConnection;
 
 pub const WINDOW_MS: i64 = 15 * 60 * 1000;
@@ -40,7 +40,7 @@ pub struct Limits {
 
 /// The password step.
 pub const PASSWORD: Limits = Limits {
-    step: queries::PASSWORD_STEP,
+    step: attempts::PASSWORD_STEP,
     per_account_and_address: PER_ACCOUNT_AND_ADDRESS,
     per_address: PER_ADDRESS,
     per_account: PER_ACCOUNT,
@@ -51,7 +51,7 @@ pub const PASSWORD: Limits = Limits {
 /// here knows the password, so the account-wide cap is low and has no exceptions: 20
 /// guesses in 15 minutes against three codes valid at a time of a million.
 pub const CODE: Limits = Limits {
-    step: queries::CODE_STEP,
+    step: attempts::CODE_STEP,
     per_account_and_address: PER_ACCOUNT_AND_ADDRESS,
     per_address: PER_ADDRESS,
     per_account: 20,
@@ -81,11 +81,11 @@ pub fn admit(conn: &mut DbConnection, attempt: &Attempt, now: i64) -> diesel::Qu
     if within_limits(conn, attempt, now, 0)?.is_none() {
         return Ok(Verdict::Throttled);
     }
-    let attempt_id = queries::begin_attempt(conn, attempt.limits.step, attempt.email, attempt.address, now)?;
+    let attempt_id = attempts::begin_attempt(conn, attempt.limits.step, attempt.email, attempt.address, now)?;
     match within_limits(conn, attempt, now, 1)? {
         Some(failures) => Ok(Verdict::Admitted { attempt_id, failures }),
         None => {
-            queries::forget_attempt(conn, attempt_id)?;
+            attempts::forget_attempt(conn, attempt_id)?;
             Ok(Verdict::Throttled)
         }
     }
@@ -97,12 +97,12 @@ fn within_limits(conn: &mut DbConnection, attempt: &Attempt, now: i64, own: i64)
     let (limits, email, address) = (attempt.limits, attempt.email, attempt.address);
     let (since, step) = (now - WINDOW_MS, limits.step);
     let extra = 1 - own;
-    let failures = queries::unsuccessful_for_account(conn, step, email, Some(address), since)? + extra;
+    let failures = attempts::unsuccessful_for_account(conn, step, email, Some(address), since)? + extra;
     let throttled = failures > limits.per_account_and_address
-        || queries::unsuccessful_from_address(conn, step, address, since)? + extra > limits.per_address
-        || (queries::unsuccessful_for_account(conn, step, email, None, since)? + extra > limits.per_account
+        || attempts::unsuccessful_from_address(conn, step, address, since)? + extra > limits.per_address
+        || (attempts::unsuccessful_for_account(conn, step, email, None, since)? + extra > limits.per_account
             && !(limits.known_addresses_pass
-                && queries::is_known_address(conn, email, address, now - KNOWN_ADDRESS_MS)?));
+                && attempts::is_known_address(conn, email, address, now - KNOWN_ADDRESS_MS)?));
     Ok((!throttled).then_some(failures))
 }
 
@@ -111,9 +111,26 @@ fn within_limits(conn: &mut DbConnection, attempt: &Attempt, now: i64, own: i64)
 pub fn settle(conn: &mut DbConnection, attempt_id: i64, attempt: &Attempt, succeeded: bool) -> diesel::QueryResult<()> {
     if succeeded {
         // Marked first: clearing forgets every unsuccessful attempt, pending ones too.
-        queries::finish_attempt(conn, attempt_id, queries::SUCCEEDED)?;
-        queries::clear_failures(conn, attempt.limits.step, attempt.email, attempt.address)
+        attempts::finish_attempt(conn, attempt_id, attempts::SUCCEEDED)?;
+        attempts::clear_failures(conn, attempt.limits.step, attempt.email, attempt.address)
     } else {
-        queries::finish_attempt(conn, attempt_id, queries::FAILED)
+        attempts::finish_attempt(conn, attempt_id, attempts::FAILED)
+    }
+}
+
+/// The client as the throttle counts it: an IPv4 address, or an IPv6 address's /64
+/// network (one subscriber's, which hands out any of its 2^64 addresses at will).
+pub fn bucket(address: Option<std::net::IpAddr>) -> String {
+    use std::net::{IpAddr, Ipv6Addr};
+    match address {
+        None => "unknown".to_owned(),
+        Some(IpAddr::V4(v4)) => v4.to_string(),
+        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let [a, b, c, d, ..] = v6.segments();
+                format!("{}/64", Ipv6Addr::new(a, b, c, d, 0, 0, 0, 0))
+            }
+        },
     }
 }

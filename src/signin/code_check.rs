@@ -49,10 +49,12 @@ pub fn check_code(
     let stored = queries::find_secret(conn, &who.tenant, who.user_id)?
         .filter(|s| s.confirmed == (expect == Expect::Enrolled))
         .ok_or_else(|| AppError::Conflict(missing(expect).into()))?;
+    // Counted as the password step counts: an IPv6 client by its /64.
+    let bucket = throttle::bucket(who.address.parse().ok());
     let attempt = throttle::Attempt {
         limits: &throttle::CODE,
         email: &stored.email,
-        address: &who.address,
+        address: &bucket,
     };
     let now = db::now_ms();
     let Verdict::Admitted { attempt_id, failures } = throttle::admit(conn, &attempt, now)? else {

@@ -12,7 +12,7 @@ use super::sessions::audit_user;
 use crate::error::with_db;
 
 /// Who tries to sign in, from where: the address the audit log names, and the bucket
-/// the throttle counts it in (`client::throttle_bucket`).
+/// the throttle counts it in (`throttle::bucket`).
 pub struct Attempt {
     pub email: String,
     pub address: String,

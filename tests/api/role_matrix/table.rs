@@ -17,6 +17,9 @@ pub enum Access {
     Public,
     /// A scanning device's bearer token; a session does not count.
     DeviceToken,
+    /// A session waiting for its two-factor code; a full session does not count (the
+    /// walk has none waiting: every asker is 401).
+    PendingSignIn,
     /// A kiosk link's token in the path is the whole capability.
     KioskToken,
     /// Any signed-in user, on their own session or account.
@@ -122,6 +125,9 @@ pub enum Answer {
     /// A filter naming no event of the organisation's, asked by a role that sees every
     /// event: the list is empty (2xx), a bulk job has nothing to do (400).
     NothingMatches,
+    /// 400: let through, then the walk's shared form is not what the route reads (a
+    /// two-factor code the walk cannot know).
+    BadForm,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -132,6 +138,8 @@ pub struct Row {
     pub scope: Scope,
     /// Query the request adds (a review page's own parameters).
     pub query: &'static str,
+    /// What an asker the route lets through gets.
+    pub allowed: Answer,
 }
 
 const fn get(pattern: &'static str, access: Access, scope: Scope) -> Row {
@@ -141,6 +149,7 @@ const fn get(pattern: &'static str, access: Access, scope: Scope) -> Row {
         access,
         scope,
         query: "",
+        allowed: Answer::Allowed,
     }
 }
 
@@ -151,12 +160,21 @@ const fn post(pattern: &'static str, access: Access, scope: Scope) -> Row {
         access,
         scope,
         query: "",
+        allowed: Answer::Allowed,
     }
 }
 
 impl Row {
     const fn with_query(self, query: &'static str) -> Row {
         Row { query, ..self }
+    }
+
+    /// Those let through get a form refusal: what the route reads, the walk cannot send.
+    const fn refusing_the_walks_form(self) -> Row {
+        Row {
+            allowed: Answer::BadForm,
+            ..self
+        }
     }
 
     pub fn is_stream(&self) -> bool {
@@ -175,6 +193,14 @@ pub const MATRIX: &[Row] = &[
     get(paths::LOGIN, Public, Org),
     post(paths::LOGIN, Public, Org),
     post(paths::LOGOUT, SignedIn, Org),
+    get(paths::LOGIN_CODE, PendingSignIn, Org),
+    post(paths::LOGIN_CODE, PendingSignIn, Org),
+    get(paths::TWO_FACTOR, SignedIn, Org),
+    // Enrolling and turning off take a code from the user's app.
+    post(paths::TWO_FACTOR, SignedIn, Org).refusing_the_walks_form(),
+    post(paths::TWO_FACTOR_DISABLE, SignedIn, Org).refusing_the_walks_form(),
+    get(paths::TEAM_TWO_FACTOR, Needs(ManageTeam), Org),
+    post(paths::TEAM_TWO_FACTOR, Needs(ManageTeam), Org),
     post(paths::LOGOUT_EVERYWHERE, SignedIn, Org),
     get(paths::EVENTS, Needs(ViewOverview), Org),
     get(paths::EVENTS_OVERVIEW_STREAM, Needs(ViewOverview), Org),
@@ -238,7 +264,7 @@ const API_HEARTBEAT: &str = "/api/v1/devices/heartbeat";
 pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
     let role = match (row.access, asker) {
         (Public, _) => return Answer::Allowed,
-        (DeviceToken, _) => return Answer::Unauthenticated,
+        (DeviceToken | PendingSignIn, _) => return Answer::Unauthenticated,
         (KioskToken, _) if target == Target::Missing => return Answer::NotFound,
         (KioskToken, _) => return Answer::Allowed,
         (_, Asker::Anonymous) => return Answer::Unauthenticated,
@@ -258,10 +284,10 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
     // path names: a crossed one is not).
     let of_the_organisation = matches!(target, Target::Own | Target::OtherEvent);
     match row.scope {
-        Org => Answer::Allowed,
+        Org => row.allowed,
         _ if of_the_organisation && sees_event => match row.access {
             OwnerOrMaker(_) if role != Role::Owner => Answer::Refused,
-            _ => Answer::Allowed,
+            _ => row.allowed,
         },
         EventFilter if sees_event => Answer::NothingMatches,
         _ => Answer::NotFound,
