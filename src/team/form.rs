@@ -9,6 +9,10 @@ use crate::forms::printable;
 pub type Fields = Vec<(String, String)>;
 
 const MAX_NAME_CHARS: usize = 100;
+/// Most events one form may assign: far more than any one person runs, and few enough
+/// that a form cannot make the server check thousands (the body limit alone allows
+/// tens of thousands).
+pub const MAX_ASSIGNED_EVENTS: usize = 200;
 const MAX_EMAIL_CHARS: usize = 254;
 
 fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
@@ -26,12 +30,18 @@ pub fn assignment(fields: &Fields) -> Result<Assignment, AppError> {
     let raw = field(fields, "role").unwrap_or_default();
     let role = Role::parse(raw)
         .ok_or_else(|| AppError::bad_request("Choose a role: owner, finance, supervisor or steward."))?;
-    let events = fields
-        .iter()
-        .filter(|(k, v)| k == "event" && !v.trim().is_empty())
+    let given = fields.iter().filter(|(k, v)| k == "event" && !v.trim().is_empty());
+    if given.clone().count() > MAX_ASSIGNED_EVENTS {
+        return Err(AppError::bad_request(format!(
+            "At most {MAX_ASSIGNED_EVENTS} events can be assigned to one user."
+        )));
+    }
+    let mut events = given
         .map(|(_, v)| v.trim().parse::<i64>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| AppError::bad_request("An event must be given by its number."))?;
+    events.sort_unstable();
+    events.dedup();
     Ok(Assignment {
         role,
         events: if role.sees_every_event() { Vec::new() } else { events },
@@ -88,6 +98,11 @@ mod tests {
     fn bad_fields_are_refused_with_a_reason() {
         assert!(assignment(&fields(&[("role", "admin")])).is_err());
         assert!(assignment(&fields(&[("role", "steward"), ("event", "x")])).is_err());
+        let many: Vec<(&str, String)> = (0..=MAX_ASSIGNED_EVENTS).map(|i| ("event", i.to_string())).collect();
+        let many: Vec<(&str, &str)> = many.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut with_role = vec![("role", "steward")];
+        with_role.extend(many);
+        assert!(assignment(&fields(&with_role)).is_err(), "too many events");
         for (name, email) in [
             ("", "a@b.test"),
             ("Ann", "nope"),

@@ -7,6 +7,7 @@ mod arrivals;
 mod audit;
 mod auth;
 mod bad_input;
+mod bounded_forms;
 mod browser;
 mod bulk_job_cancel;
 mod bulk_job_scope;

@@ -14,17 +14,26 @@ fn field<'a>(fields: &'a Fields, name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
+/// Most tickets one refund form may name: an order larger than this is refunded whole.
+pub const MAX_TICKETS_CHOSEN: usize = 500;
+
 /// `scope=all`, or `scope=tickets` with one `ticket=ID` per chosen ticket.
 pub fn refund_scope(fields: &Fields) -> Result<RefundScope, AppError> {
     match field(fields, "scope") {
         Some("all") => Ok(RefundScope::WholeOrder),
-        Some("tickets") | None => fields
-            .iter()
-            .filter(|(k, _)| k == "ticket")
-            .map(|(_, v)| v.trim().parse::<i64>())
-            .collect::<Result<Vec<_>, _>>()
-            .map(RefundScope::Tickets)
-            .map_err(|_| AppError::bad_request("ticket must be a ticket id")),
+        Some("tickets") | None => {
+            let chosen = fields.iter().filter(|(k, _)| k == "ticket");
+            if chosen.clone().count() > MAX_TICKETS_CHOSEN {
+                return Err(AppError::bad_request(format!(
+                    "Choose at most {MAX_TICKETS_CHOSEN} tickets, or refund the whole order."
+                )));
+            }
+            chosen
+                .map(|(_, v)| v.trim().parse::<i64>())
+                .collect::<Result<Vec<_>, _>>()
+                .map(RefundScope::Tickets)
+                .map_err(|_| AppError::bad_request("ticket must be a ticket id"))
+        }
         Some(_) => Err(AppError::bad_request("scope must be all or tickets")),
     }
 }
