@@ -89,13 +89,14 @@ fn hex(bytes: &[u8]) -> String {
 pub fn open_session(conn: &mut crate::db::DbConnection, user_id: i64, ttl_ms: i64) -> diesel::QueryResult<String> {
     let token = random_token();
     let now = crate::db::now_ms();
-    queries::create_session(
-        conn,
+    let session = queries::NewSession {
         user_id,
-        &token_hash(&token),
-        &random_token(),
+        token_hash: &token_hash(&token),
+        csrf_token: &random_token(),
         now,
-        now.saturating_add(ttl_ms),
-    )?;
+        expires_at: now.saturating_add(ttl_ms),
+        awaiting_code: false,
+    };
+    queries::create_session(conn, &session)?;
     Ok(token)
 }

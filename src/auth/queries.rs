@@ -56,22 +56,27 @@ pub fn find_credentials(conn: &mut DbConnection, email: &str) -> QueryResult<Opt
         })
 }
 
-pub fn create_session(
-    conn: &mut DbConnection,
-    user_id: i64,
-    token_hash: &str,
-    csrf_token: &str,
-    now: i64,
-    expires_at: i64,
-) -> QueryResult<()> {
+/// A session to store: whose, its token's hash, its CSRF token, made `now` until
+/// `expires_at`, and whether it still waits for a two-factor code.
+pub struct NewSession<'a> {
+    pub user_id: i64,
+    pub token_hash: &'a str,
+    pub csrf_token: &'a str,
+    pub now: i64,
+    pub expires_at: i64,
+    pub awaiting_code: bool,
+}
+
+pub fn create_session(conn: &mut DbConnection, session: &NewSession) -> QueryResult<()> {
     diesel::insert_into(sessions::table)
         .values((
-            sessions::token_hash.eq(token_hash),
-            sessions::user_id.eq(user_id),
-            sessions::csrf_token.eq(csrf_token),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(expires_at),
-            sessions::last_seen_at.eq(now),
+            sessions::token_hash.eq(session.token_hash),
+            sessions::user_id.eq(session.user_id),
+            sessions::csrf_token.eq(session.csrf_token),
+            sessions::created_at.eq(session.now),
+            sessions::expires_at.eq(session.expires_at),
+            sessions::last_seen_at.eq(session.now),
+            sessions::awaiting_code.eq(session.awaiting_code),
         ))
         .execute(conn)?;
     Ok(())

@@ -30,20 +30,14 @@ pub async fn open(
             if let Some(previous) = previous {
                 queries::delete_session(conn, &previous)?;
             }
-            let now = db::now_ms();
-            if awaiting_code {
-                let expires_at = now.saturating_add(ttl_ms.min(PENDING_MS));
-                return two_factor::queries::create_pending_session(
-                    conn,
-                    user_id,
-                    &hash,
-                    &random_token(),
-                    now,
-                    expires_at,
-                );
+            // A session waiting for its code lasts only as long as the code step may.
+            let lasts = if awaiting_code { ttl_ms.min(PENDING_MS) } else { ttl_ms };
+            start_session(conn, user_id, &hash, lasts, awaiting_code)?;
+            match awaiting_code {
+                // Audited as a sign-in once the code is given.
+                true => Ok(()),
+                false => audit_user(conn, &tenant, Action::SignIn, user_id, &details),
             }
-            queries::create_session(conn, user_id, &hash, &random_token(), now, now.saturating_add(ttl_ms))?;
-            audit_user(conn, &tenant, Action::SignIn, user_id, &details)
         })?;
         Ok(())
     })
@@ -63,8 +57,7 @@ pub async fn promote(pool: &Pool, pending: &PendingSignIn, ttl_ms: i64, details:
             if two_factor::queries::delete_session_by_id(conn, session_id)? != 1 {
                 return Err(diesel::result::Error::NotFound);
             }
-            let now = db::now_ms();
-            queries::create_session(conn, user_id, &hash, &random_token(), now, now.saturating_add(ttl_ms))?;
+            start_session(conn, user_id, &hash, ttl_ms, false)?;
             audit_user(conn, &tenant, Action::SignIn, user_id, &details)
         })
         .map_err(|e| match e {
@@ -131,4 +124,24 @@ pub fn audit_user(
         details,
     };
     audit::record(conn, tenant, &entry, db::now_ms())
+}
+
+/// Stores a session of `user_id` under the token's hash, from now for `lasts_ms`.
+fn start_session(
+    conn: &mut crate::db::DbConnection,
+    user_id: i64,
+    hash: &str,
+    lasts_ms: i64,
+    awaiting_code: bool,
+) -> diesel::QueryResult<()> {
+    let now = db::now_ms();
+    let session = queries::NewSession {
+        user_id,
+        token_hash: hash,
+        csrf_token: &random_token(),
+        now,
+        expires_at: now.saturating_add(lasts_ms),
+        awaiting_code,
+    };
+    queries::create_session(conn, &session)
 }

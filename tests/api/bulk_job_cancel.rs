@@ -3,11 +3,11 @@
 //! are and listed as not processed, the cancel is audited, and nobody else can cancel.
 
 use diesel::prelude::*;
-use voelgoed::db::schema::{audit_log, bulk_jobs, users};
+use voelgoed::db::schema::{audit_log, bulk_jobs};
 use voelgoed::orders::bulk;
 
 use crate::bulk_jobs::{finished, outcome};
-use crate::helpers::orders::{place_a, HOUR, NOV_25_0030_AMSTERDAM};
+use crate::helpers::orders::{held_job, place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::{csrf_token, TestApp};
 
 crate::helpers::on_both_backends!(
@@ -17,33 +17,8 @@ crate::helpers::on_both_backends!(
 );
 
 /// A job of `maker`'s that no runner may take for a minute (as if one held it).
-async fn held_job(app: &TestApp, maker: &'static str, action: bulk::BulkAction, order_ids: Vec<i64>) -> i64 {
-    let tenant = app.fixture.org_a;
-    app.db(move |conn| {
-        let user_id: i64 = users::table
-            .filter(users::email.eq(maker))
-            .select(users::id)
-            .first(conn)
-            .unwrap();
-        let job = bulk::NewJob {
-            user_id,
-            events: voelgoed::auth::EventScope::Every,
-            job_key: format!("held-{maker}-{}", action.as_str()),
-            action,
-            refund: (action == bulk::BulkAction::Refund).then_some(bulk::RefundNote {
-                reason: voelgoed::orders::RefundReason::Other,
-                note: None,
-            }),
-            order_ids,
-        };
-        let id = bulk::create_job(conn, &tenant, &job).unwrap();
-        diesel::update(bulk_jobs::table.find(id))
-            .set(bulk_jobs::lease_until.eq(voelgoed::db::now_ms() + 60_000))
-            .execute(conn)
-            .unwrap();
-        id
-    })
-    .await
+async fn held_for_a_minute(app: &TestApp, maker: &'static str, action: bulk::BulkAction, ids: Vec<i64>) -> i64 {
+    held_job(app, maker, action, ids, 60_000).await
 }
 
 /// The runner may take the job at once.
@@ -94,7 +69,7 @@ async fn cancels_audited(app: &TestApp) -> i64 {
 async fn an_owner_cancels_a_refund_job_before_it_reaches_its_orders(app: TestApp) {
     let owner = app.signed_in("owner@a.test").await;
     let orders = orders_of_a(&app, 3).await;
-    let job = held_job(&app, "finance@a.test", bulk::BulkAction::Refund, orders).await;
+    let job = held_for_a_minute(&app, "finance@a.test", bulk::BulkAction::Refund, orders).await;
     let page = app.page(&owner, &format!("/orders/jobs/{job}")).await;
     assert!(page.contains("Cancel the job"), "an unfinished job offers the cancel");
 
@@ -116,8 +91,8 @@ async fn an_owner_cancels_a_refund_job_before_it_reaches_its_orders(app: TestApp
 
 async fn only_an_owner_or_the_maker_may_cancel_and_a_finished_job_stays_as_it_is(app: TestApp) {
     let orders = orders_of_a(&app, 2).await;
-    let owners_job = held_job(&app, "owner@a.test", bulk::BulkAction::Resend, vec![orders[0]]).await;
-    let supervisors_job = held_job(&app, "super@a.test", bulk::BulkAction::Resend, vec![orders[1]]).await;
+    let owners_job = held_for_a_minute(&app, "owner@a.test", bulk::BulkAction::Resend, vec![orders[0]]).await;
+    let supervisors_job = held_for_a_minute(&app, "super@a.test", bulk::BulkAction::Resend, vec![orders[1]]).await;
     let finance = app.signed_in("finance@a.test").await;
     let supervisor = app.signed_in("super@a.test").await;
     let other_owner = app.signed_in("owner@b.test").await;

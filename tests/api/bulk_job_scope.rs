@@ -8,7 +8,7 @@ use voelgoed::db::schema::{bulk_job_orders, bulk_jobs, email_outbox, users};
 use voelgoed::orders::bulk;
 
 use crate::bulk_jobs::{bulk_form, finished, orders_field, outcome, post, reasons, start, with};
-use crate::helpers::orders::{place, place_a, HOUR, NOV_25_0030_AMSTERDAM};
+use crate::helpers::orders::{held_job, place, place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::TestApp;
 
 crate::helpers::on_both_backends!(
@@ -23,24 +23,7 @@ crate::helpers::on_both_backends!(
 /// and an order of it.
 async fn an_order_of_another_event(app: &TestApp) -> (i64, voelgoed::orders::PlacedOrder) {
     let tenant = app.fixture.org_a;
-    let (event, ticket_type) = app
-        .db(move |conn| {
-            let now = voelgoed::db::now_ms();
-            let event = voelgoed::provisioning::NewEvent {
-                name: "Gamma Night",
-                venue: "Side Hall",
-                starts_at: now,
-                ends_at: now + HOUR,
-                timezone: "Europe/Amsterdam",
-                capacity: 100,
-                currency: "EUR",
-                sales_open_at: now - 1_000,
-            };
-            let id = voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap();
-            let ticket_type = voelgoed::provisioning::create_ticket_type(conn, &tenant, id, "Door", 1_000, 50).unwrap();
-            (id, ticket_type)
-        })
-        .await;
+    let (event, ticket_type) = app.another_event_a().await;
     let buyer = ("Theo Theirs", "theo@example.test");
     let order = place(app, tenant, event, ticket_type, buyer, 1, NOV_25_0030_AMSTERDAM).await;
     (event, order)
@@ -212,33 +195,7 @@ async fn a_supervisor_reads_only_the_jobs_of_their_events_that_their_role_could_
 
 /// A job as a runner that stopped would leave it (claimed for 1.5 s more), by `maker`.
 async fn left_behind(app: &TestApp, maker: &'static str, action: bulk::BulkAction, order_ids: Vec<i64>) -> i64 {
-    let tenant = app.fixture.org_a;
-    app.db(move |conn| {
-        let user_id: i64 = users::table
-            .filter(users::email.eq(maker))
-            .select(users::id)
-            .first(conn)
-            .unwrap();
-        let job = bulk::NewJob {
-            user_id,
-            // Made when every event was theirs: the runner reads their events again.
-            events: voelgoed::auth::EventScope::Every,
-            job_key: format!("left-{maker}"),
-            action,
-            refund: (action == bulk::BulkAction::Refund).then_some(bulk::RefundNote {
-                reason: voelgoed::orders::RefundReason::Other,
-                note: None,
-            }),
-            order_ids,
-        };
-        let id = bulk::create_job(conn, &tenant, &job).unwrap();
-        diesel::update(bulk_jobs::table.find(id))
-            .set(bulk_jobs::lease_until.eq(voelgoed::db::now_ms() + 1_500))
-            .execute(conn)
-            .unwrap();
-        id
-    })
-    .await
+    held_job(app, maker, action, order_ids, 1_500).await
 }
 
 /// Each order of the job with its outcome and reason, once the job has finished.

@@ -8,22 +8,9 @@ use std::time::Duration;
 use crate::helpers::sse::SseReader;
 use crate::helpers::{csrf_token, scaled_out, spawn_app, test_redis, TestApp};
 
-async fn user_id(app: &TestApp, email: &'static str) -> i64 {
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::users;
-        users::table
-            .filter(users::email.eq(email))
-            .select(users::id)
-            .first(conn)
-            .unwrap()
-    })
-    .await
-}
-
 /// The owner sets `email`'s role and events on the team page.
 async fn change_rights(app: &TestApp, owner: &reqwest::Client, email: &'static str, fields: &[(&str, &str)]) {
-    let id = user_id(app, email).await;
+    let id = app.user_id(email).await;
     let token = csrf_token(&app.page(owner, "/team").await).unwrap();
     let mut form: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
     form.extend_from_slice(fields);
@@ -34,6 +21,12 @@ async fn change_rights(app: &TestApp, owner: &reqwest::Client, email: &'static s
         .await
         .unwrap();
     assert_eq!(response.status(), 303, "the change is made");
+}
+
+/// Finance becomes a steward of event A: no money any more.
+async fn make_finance_a_steward(app: &TestApp, owner: &reqwest::Client) {
+    let event = app.fixture.event_a.to_string();
+    change_rights(app, owner, "finance@a.test", &[("role", "steward"), ("event", &event)]).await;
 }
 
 async fn status(app: &TestApp, client: &reqwest::Client, path: &str) -> u16 {
@@ -54,13 +47,7 @@ async fn a_finance_user_demoted_to_steward_loses_the_open_dashboard_stream_at_on
         "open while allowed"
     );
 
-    change_rights(
-        &app,
-        &owner,
-        "finance@a.test",
-        &[("role", "steward"), ("event", &event)],
-    )
-    .await;
+    make_finance_a_steward(&app, &owner).await;
 
     assert!(
         stream.closes_within(Duration::from_secs(2)).await,
@@ -80,7 +67,7 @@ async fn a_supervisor_moved_to_another_event_stops_watching_the_old_ones_gates()
     let owner = app.signed_in("owner@a.test").await;
     let supervisor = app.signed_in("super@a.test").await;
     let old = app.fixture.event_a;
-    let new = another_event_of_a(&app).await.to_string();
+    let new = app.another_event_a().await.0.to_string();
     let mut stream = SseReader::open(&app, &supervisor, &format!("/sse/events/{old}/scans")).await;
     assert!(
         !stream.closes_within(Duration::from_millis(300)).await,
@@ -116,35 +103,10 @@ async fn scaled_out_a_change_on_one_instance_ends_the_stream_open_on_the_other()
         "open while allowed"
     );
 
-    change_rights(
-        &first,
-        &owner,
-        "finance@a.test",
-        &[("role", "steward"), ("event", &event)],
-    )
-    .await;
+    make_finance_a_steward(&first, &owner).await;
 
     assert!(
         stream.closes_within(Duration::from_secs(2)).await,
         "the stream on the other instance ends within 2 s"
     );
-}
-
-async fn another_event_of_a(app: &TestApp) -> i64 {
-    let tenant = app.fixture.org_a;
-    app.db(move |conn| {
-        let now = voelgoed::db::now_ms();
-        let event = voelgoed::provisioning::NewEvent {
-            name: "Gamma Night",
-            venue: "Side Hall",
-            starts_at: now,
-            ends_at: now + 3_600_000,
-            timezone: "Europe/Amsterdam",
-            capacity: 100,
-            currency: "EUR",
-            sales_open_at: now - 1_000,
-        };
-        voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap()
-    })
-    .await
 }

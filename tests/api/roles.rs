@@ -455,23 +455,7 @@ async fn supervisors_get_no_export_link() {
 #[tokio::test]
 async fn an_event_not_assigned_is_404_to_its_supervisor_and_steward_as_another_orgs_is() {
     let app = spawn_app().await;
-    let tenant = app.fixture.org_a;
-    let other = app
-        .db(move |conn| {
-            let now = voelgoed::db::now_ms();
-            let event = voelgoed::provisioning::NewEvent {
-                name: "Gamma Night",
-                venue: "Side Hall",
-                starts_at: now,
-                ends_at: now + 3_600_000,
-                timezone: "Europe/Amsterdam",
-                capacity: 100,
-                currency: "EUR",
-                sales_open_at: now - 1_000,
-            };
-            voelgoed::provisioning::create_event(conn, &tenant, &event).unwrap()
-        })
-        .await;
+    let other = app.another_event_a().await.0;
     let pages = [
         format!("/events/{other}"),
         format!("/events/{other}/scans"),

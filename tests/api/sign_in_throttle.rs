@@ -131,17 +131,7 @@ async fn an_ipv6_client_rotating_within_its_64_is_one_address_to_the_throttle() 
 
     assert_eq!(rotated, 429, "another address of the same /64");
     assert_eq!(neighbour, 303, "the next /64 is someone else");
-    let audited: Vec<String> = app
-        .db(|conn| {
-            use diesel::prelude::*;
-            use voelgoed::db::schema::audit_log;
-            audit_log::table
-                .filter(audit_log::action.eq("sign-in-failed"))
-                .select(audit_log::details)
-                .load(conn)
-                .unwrap()
-        })
-        .await;
+    let audited = failed_sign_ins_audited(&app).await;
     assert!(audited.contains(&"from 2001:db8:1:2::101".to_owned()), "{audited:?}");
 }
 
@@ -183,17 +173,7 @@ async fn a_client_cannot_choose_its_throttle_bucket_or_its_audited_address_behin
     let sixth = sign_in_from(&app, "198.51.100.77, unknown, 203.0.113.9", "owner@a.test", PASSWORD).await;
 
     assert_eq!(sixth, 429, "every try came from 203.0.113.9");
-    let audited: Vec<String> = app
-        .db(|conn| {
-            use diesel::prelude::*;
-            use voelgoed::db::schema::audit_log;
-            audit_log::table
-                .filter(audit_log::action.eq("sign-in-failed"))
-                .select(audit_log::details)
-                .load(conn)
-                .unwrap()
-        })
-        .await;
+    let audited = failed_sign_ins_audited(&app).await;
     assert_eq!(audited.len(), 5);
     assert!(
         audited
@@ -201,4 +181,18 @@ async fn a_client_cannot_choose_its_throttle_bucket_or_its_audited_address_behin
             .all(|d| d.contains("203.0.113.9") && !d.contains("198.51.100.")),
         "{audited:?}"
     );
+}
+
+/// The details of every failed sign-in the audit log holds ("from ADDRESS").
+async fn failed_sign_ins_audited(app: &TestApp) -> Vec<String> {
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use voelgoed::db::schema::audit_log;
+        audit_log::table
+            .filter(audit_log::action.eq("sign-in-failed"))
+            .select(audit_log::details)
+            .load(conn)
+            .unwrap()
+    })
+    .await
 }

@@ -24,19 +24,6 @@ fn shown_password(page: &str) -> String {
     page[start..].split('<').next().unwrap().to_owned()
 }
 
-async fn user_id(app: &TestApp, email: &'static str) -> i64 {
-    app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::users;
-        users::table
-            .filter(users::email.eq(email))
-            .select(users::id)
-            .first(conn)
-            .unwrap()
-    })
-    .await
-}
-
 async fn audited(app: &TestApp, action: &'static str) -> i64 {
     app.db(move |conn| {
         use diesel::prelude::*;
@@ -103,7 +90,7 @@ async fn a_deactivated_user_is_signed_out_at_once_and_cannot_sign_in_until_react
         !stream.closes_within(Duration::from_millis(300)).await,
         "open while active"
     );
-    let id = user_id(&app, "steward@a.test").await;
+    let id = app.user_id("steward@a.test").await;
 
     let response = post(&app, &owner, &format!("/team/{id}/deactivate"), &[]).await;
 
@@ -135,7 +122,7 @@ async fn a_new_password_is_shown_once_and_ends_the_old_sessions() {
     let app = spawn_app().await;
     let owner = app.signed_in("owner@a.test").await;
     let supervisor = app.signed_in("super@a.test").await;
-    let id = user_id(&app, "super@a.test").await;
+    let id = app.user_id("super@a.test").await;
 
     let response = post(&app, &owner, &format!("/team/{id}/password"), &[]).await;
 
@@ -155,7 +142,7 @@ async fn a_role_and_events_change_and_the_last_active_owner_stays_one() {
     let app = spawn_app().await;
     let owner = app.signed_in("owner@a.test").await;
     let supervisor = app.signed_in("super@a.test").await;
-    let (me, sam) = (user_id(&app, "owner@a.test").await, user_id(&app, "super@a.test").await);
+    let (me, sam) = (app.user_id("owner@a.test").await, app.user_id("super@a.test").await);
     let dashboard = format!("/events/{}", app.fixture.event_a);
 
     // Sam now runs no event: A's event is 404 to him, as another organisation's.
@@ -240,7 +227,7 @@ async fn bad_input_is_a_clear_4xx_and_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(no_csrf.status(), 403);
-    let other_org_user = user_id(&app, "owner@b.test").await;
+    let other_org_user = app.user_id("owner@b.test").await;
     for action in ["deactivate", "reactivate", "password"] {
         let path = format!("/team/{other_org_user}/{action}");
         assert_eq!(post(&app, &owner, &path, &[]).await.status(), 404, "{path}");

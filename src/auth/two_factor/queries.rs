@@ -47,29 +47,6 @@ pub fn find_pending_session(conn: &mut DbConnection, token_hash: &str, now: i64)
         })
 }
 
-/// A session that waits for the code until `expires_at`.
-pub fn create_pending_session(
-    conn: &mut DbConnection,
-    user_id: i64,
-    token_hash: &str,
-    csrf_token: &str,
-    now: i64,
-    expires_at: i64,
-) -> QueryResult<()> {
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::token_hash.eq(token_hash),
-            sessions::user_id.eq(user_id),
-            sessions::csrf_token.eq(csrf_token),
-            sessions::created_at.eq(now),
-            sessions::expires_at.eq(expires_at),
-            sessions::last_seen_at.eq(now),
-            sessions::awaiting_code.eq(true),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
 pub fn delete_session_by_id(conn: &mut DbConnection, session_id: i64) -> QueryResult<usize> {
     diesel::delete(sessions::table.filter(sessions::id.eq(session_id))).execute(conn)
 }

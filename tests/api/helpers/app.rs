@@ -313,6 +313,44 @@ impl TestApp {
         self.single_number(format!("SELECT COUNT(*) AS n FROM {table}")).await
     }
 
+    /// The id of the user who signs in as `email`.
+    pub async fn user_id(&self, email: &str) -> i64 {
+        let email = email.to_owned();
+        self.db(move |conn| {
+            use diesel::prelude::*;
+            use voelgoed::db::schema::users;
+            users::table
+                .filter(users::email.eq(email))
+                .select(users::id)
+                .first(conn)
+                .expect("a user of the fixture")
+        })
+        .await
+    }
+
+    /// A second event of organisation A ("Gamma Night", running now), which the
+    /// fixture's supervisor and steward do not run: its id and a ticket type of it.
+    pub async fn another_event_a(&self) -> (i64, i64) {
+        let tenant = self.fixture.org_a;
+        self.db(move |conn| {
+            let now = db::now_ms();
+            let event = NewEvent {
+                name: "Gamma Night",
+                venue: "Side Hall",
+                starts_at: now,
+                ends_at: now + 3_600_000,
+                timezone: "Europe/Amsterdam",
+                capacity: 100,
+                currency: "EUR",
+                sales_open_at: now - 1_000,
+            };
+            let id = provisioning::create_event(conn, &tenant, &event).expect("event");
+            let ticket_type = provisioning::create_ticket_type(conn, &tenant, id, "Door", 1_000, 50).expect("type");
+            (id, ticket_type)
+        })
+        .await
+    }
+
     /// The id of the newest row of `table` (which must have one).
     pub async fn newest_id(&self, table: &'static str) -> i64 {
         self.single_number(format!("SELECT MAX(id) AS n FROM {table}")).await

@@ -174,3 +174,40 @@ pub async fn wait_for_email_status(app: &TestApp, order_id: i64, status: &str) -
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A job of `maker`'s over `order_ids` that no runner may take for `held_ms` (as if
+/// one held it).
+pub async fn held_job(
+    app: &TestApp,
+    maker: &'static str,
+    action: voelgoed::orders::bulk::BulkAction,
+    order_ids: Vec<i64>,
+    held_ms: i64,
+) -> i64 {
+    use diesel::prelude::*;
+    use voelgoed::db::schema::bulk_jobs;
+    use voelgoed::orders::bulk::{create_job, BulkAction, NewJob, RefundNote};
+    let tenant = app.fixture.org_a;
+    let user_id = app.user_id(maker).await;
+    app.db(move |conn| {
+        let job = NewJob {
+            user_id,
+            // Made when every event was theirs: the runner reads their events again.
+            events: voelgoed::auth::EventScope::Every,
+            job_key: format!("held-{maker}-{}", action.as_str()),
+            action,
+            refund: (action == BulkAction::Refund).then_some(RefundNote {
+                reason: voelgoed::orders::RefundReason::Other,
+                note: None,
+            }),
+            order_ids,
+        };
+        let id = create_job(conn, &tenant, &job).unwrap();
+        diesel::update(bulk_jobs::table.find(id))
+            .set(bulk_jobs::lease_until.eq(voelgoed::db::now_ms() + held_ms))
+            .execute(conn)
+            .unwrap();
+        id
+    })
+    .await
+}
