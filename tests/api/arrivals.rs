@@ -161,6 +161,42 @@ async fn the_forecast_says_when_everyone_is_in_at_a_steady_rate() {
     assert_eq!(not_scanned, "80 of 200 valid tickets not yet scanned (40.0 %)");
 }
 
+/// Issue 27: a forecast never names a time after the event's end.
+#[tokio::test]
+async fn near_the_end_the_forecast_says_how_many_will_not_be_in_instead_of_a_later_time() {
+    let app = spawn_app().await;
+    let codes = tickets(&app, 200).await;
+    let (north, _) = app.device_a("North").await;
+    let this_minute = now_ms() - now_ms().rem_euclid(MINUTE);
+    let scans: Vec<_> = (0..120)
+        .map(|n| {
+            let minute = this_minute - (20 - n as i64 / 6) * MINUTE;
+            scan_at(&format!("s{n}"), &codes[n], "in", minute + 1_000 + n as i64 * 10)
+        })
+        .collect();
+    assert_eq!(app.post_scans(&north, &batch(scans)).await.0, 200);
+    let event = app.fixture.event_a;
+    let ends_at = now_ms() + 5 * MINUTE;
+    app.db(move |conn| {
+        use diesel::prelude::*;
+        use voelgoed::db::schema::events;
+        diesel::update(events::table.find(event))
+            .set(events::ends_at.eq(ends_at))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+    let client = app.signed_in("owner@a.test").await;
+
+    let page = app.page(&client, &monitor(&app)).await;
+
+    let forecast = text_of(&page, r#"[data-arrivals="forecast"]"#).unwrap();
+    // About 6 a minute for 5 minutes: some 30 of the 80 still to come get in.
+    assert!(forecast.contains("people will not be in before the end"), "{forecast}");
+    assert!(forecast.contains(&clock(ends_at)), "names the end: {forecast}");
+    assert!(!forecast.contains("is in by"), "{forecast}");
+}
+
 #[tokio::test]
 async fn the_first_minutes_give_not_enough_data_yet() {
     let app = spawn_app().await;

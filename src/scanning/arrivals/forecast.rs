@@ -9,6 +9,11 @@
 //! rate is under half the oldest window's, arrivals have slowed: the forecast says so
 //! and gives no latest time, since a tail only gets slower. Under 5 minutes since doors
 //! opened or under 20 entries in the last 15 minutes there is not enough data yet.
+//!
+//! A forecast never names a time after the event's end: when the current rate does not
+//! get everyone in (or fill the venue) before it, it says how many people (or places)
+//! are short at the end instead; when the range is wider than the time left, it is too
+//! early to say; a range's latest time is at most the end.
 
 use super::model::MINUTE;
 
@@ -30,6 +35,8 @@ pub struct ForecastInput<'a> {
     /// Places left inside: capacity minus occupancy.
     pub headroom: i64,
     pub now: i64,
+    /// When the event ends.
+    pub ends_at: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +57,11 @@ pub enum Forecast {
     Full,
     /// No one came in during the last 5 minutes.
     Stalled,
+    /// The current rate does not reach the target before the event ends: `short` people
+    /// (or places) are still out (or free) then.
+    NotBeforeTheEnd { target: Target, rate: f64, short: i64 },
+    /// The range is wider than the time left.
+    TooEarlyToSay { rate: f64 },
     Reached {
         target: Target,
         /// Entries per minute now.
@@ -94,12 +106,23 @@ pub fn forecast(input: &ForecastInput) -> Forecast {
         (Target::EveryoneIn, input.remaining)
     };
     let after = |per_minute: f64| input.now + (people as f64 / per_minute * MINUTE as f64).round() as i64;
+    let (at, earliest) = (after(rate), after(fastest));
+    let latest = (!slowing && slowest > 0.0).then(|| after(slowest));
+    let time_left = (input.ends_at - input.now).max(0);
+    if at > input.ends_at {
+        let reached_by_the_end = (rate * time_left as f64 / MINUTE as f64).floor() as i64;
+        let short = (people - reached_by_the_end).max(1);
+        return Forecast::NotBeforeTheEnd { target, rate, short };
+    }
+    if latest.is_some_and(|latest| latest - earliest > time_left) {
+        return Forecast::TooEarlyToSay { rate };
+    }
     Forecast::Reached {
         target,
         rate,
-        at: after(rate),
-        earliest: after(fastest),
-        latest: (!slowing && slowest > 0.0).then(|| after(slowest)),
+        at,
+        earliest,
+        latest: latest.map(|latest| latest.min(input.ends_at)),
         slowing,
     }
 }
@@ -127,6 +150,7 @@ mod tests {
             remaining,
             headroom,
             now: NOW,
+            ends_at: NOW + 24 * 60 * MINUTE,
         }
     }
 
@@ -225,6 +249,56 @@ mod tests {
             ..input(&[30, 30, 30], 500, 500)
         };
         assert_eq!(forecast(&early), Forecast::NotEnoughData);
+    }
+
+    #[test]
+    fn never_a_time_after_the_end_but_how_many_are_short_then() {
+        let curve = [10; 15];
+        let closing = ForecastInput {
+            ends_at: NOW + 30 * MINUTE,
+            ..input(&curve, 1_000, 10_000)
+        };
+        // 10 a minute for the 30 minutes left: 300 of the 1,000 are in by the end.
+        assert_eq!(
+            forecast(&closing),
+            Forecast::NotBeforeTheEnd {
+                target: Target::EveryoneIn,
+                rate: 10.0,
+                short: 700
+            }
+        );
+        let filling = ForecastInput {
+            ends_at: NOW + 30 * MINUTE,
+            ..input(&curve, 5_000, 400)
+        };
+        let Forecast::NotBeforeTheEnd { target, short, .. } = forecast(&filling) else {
+            panic!("not full before the end")
+        };
+        assert_eq!((target, short), (Target::Capacity, 100));
+    }
+
+    #[test]
+    fn a_range_wider_than_the_time_left_is_too_early_to_say_and_none_runs_past_the_end() {
+        let surge = [5, 5, 5, 5, 5, 10, 12, 15, 18, 20, 30, 32, 30, 28, 30];
+        // At 30 a minute 600 are in after 20 minutes, but the range runs to 120.
+        let short_evening = ForecastInput {
+            ends_at: NOW + 60 * MINUTE,
+            ..input(&surge, 600, 10_000)
+        };
+        assert_eq!(forecast(&short_evening), Forecast::TooEarlyToSay { rate: 30.0 });
+        let steady = [20, 21, 19, 20, 20, 19, 21, 20, 20, 20, 21, 19, 20, 20, 20];
+        let tight = ForecastInput {
+            ends_at: NOW + 21 * MINUTE,
+            ..input(&steady, 400, 10_000)
+        };
+        let Forecast::Reached { at, latest, .. } = forecast(&tight) else {
+            panic!("a forecast")
+        };
+        assert!(at <= tight.ends_at);
+        assert!(
+            latest.is_some_and(|latest| latest <= tight.ends_at),
+            "the range stops at the end"
+        );
     }
 
     #[test]

@@ -55,6 +55,8 @@ pub struct Arrivals {
     pub inside: i64,
     /// Where the chart ends: now, or for an ended event its end (or last scan).
     pub until: i64,
+    /// When the event ends: no forecast runs past it.
+    pub ends_at: i64,
 }
 
 /// One bar of the chart.
@@ -103,6 +105,7 @@ impl Arrivals {
             capacity: event.capacity,
             inside: 0,
             until,
+            ends_at: event.ends_at,
         }
     }
 

@@ -186,6 +186,7 @@ fn forecast_sentence(a: &Arrivals, tz: &Tz) -> String {
         remaining: a.never_admitted(),
         headroom: a.capacity - a.inside,
         now: a.now,
+        ends_at: a.ends_at,
     };
     let time = |at: i64| clock_from(a.now, at, tz);
     match forecast(&input) {
@@ -193,6 +194,20 @@ fn forecast_sentence(a: &Arrivals, tz: &Tz) -> String {
         Forecast::AllIn => "Everyone with a ticket has been let in.".into(),
         Forecast::Full => "Capacity is reached.".into(),
         Forecast::Stalled => "No one has come in in the last 5 minutes.".into(),
+        Forecast::NotBeforeTheEnd { target, rate, short } => {
+            let what = match target {
+                Target::EveryoneIn => format!("about {} people will not be in before the end", count(short)),
+                Target::Capacity => format!(
+                    "the venue does not fill before the end: about {} places stay free",
+                    count(short)
+                ),
+            };
+            format!("At this rate ({rate:.1} a minute), {what} ({}).", time(a.ends_at))
+        }
+        Forecast::TooEarlyToSay { rate } => format!(
+            "At the current rate ({rate:.1} a minute) it is too early to say when everyone is in: \
+             arrivals vary more than the time left."
+        ),
         Forecast::Reached {
             target,
             rate,
