@@ -30,7 +30,7 @@ pub fn audit_page(viewer: &Viewer, page: &AuditPage) -> Markup {
             (filter_form(page))
             @if page.lines.is_empty() { p.muted { "No entries match." } }
             @else {
-                div.table-scroll {
+                div.table-scroll role="region" aria-label="Audit log" tabindex="0" {
                     table.audit-log {
                         thead { tr { th { "When" } th { "Who" } th { "Action" } th { "About" } th { "Details" } } }
                         tbody { @for line in page.lines { (audit_row(line, page.timezone)) } }

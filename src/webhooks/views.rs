@@ -93,7 +93,7 @@ pub fn webhook_page(viewer: &Viewer, endpoint: &Endpoint, deliveries: &[Delivery
             h2 { "Deliveries" }
             @if deliveries.is_empty() { p.muted { "Nothing delivered yet." } }
             @else {
-                div.table-scroll {
+                div.table-scroll role="region" aria-label="Deliveries" tabindex="0" {
                     table.webhook-deliveries {
                         thead { tr { th { "Queued" } th { "Event" } th { "Status" } th { "Attempts" } th { "Last error" } th { "Next attempt" } th { "Sent" } th { "Delivery id" } } }
                         tbody {

@@ -49,6 +49,7 @@ mod roles;
 mod scale_out;
 mod scan_api;
 mod scan_monitor;
+mod scroll_regions;
 mod security;
 mod seeding;
 mod sessions;

@@ -114,7 +114,7 @@ pub fn order_results(results: &Results) -> Markup {
                 p.notice data-empty { "No orders match this filter." }
             }
             @if let Some(bulk) = &results.bulk { (bulk_form(bulk)) }
-            div.table-scroll {
+            div.table-scroll role="region" aria-label="Orders" tabindex="0" {
                 // `stack`: cards on a phone (app.css); the roles keep it a table to
                 // screen readers there, where CSS display would drop its semantics.
                 table.orders.stack role="table" {

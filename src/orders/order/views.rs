@@ -82,7 +82,7 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
 fn tickets_section(details: &OrderDetails, refundable: bool) -> Markup {
     let event = &details.event;
     let table = html! {
-        div.table-scroll {
+        div.table-scroll role="region" aria-label="Tickets" tabindex="0" {
             // `stack`: cards on a phone (app.css), with roles to stay a table there.
             table.tickets.stack role="table" {
                 thead role="rowgroup" { tr role="row" { @if refundable { th role="columnheader" { span.visually-hidden { "Refund" } } }
@@ -148,7 +148,7 @@ fn emails_section(details: &OrderDetails, viewer: &Viewer) -> Markup {
     html! {
         @if details.emails.is_empty() { p.muted { "No e-mails sent from the console yet." } }
         @else {
-            div.table-scroll { table.emails.stack role="table" {
+            div.table-scroll role="region" aria-label="E-mails" tabindex="0" { table.emails.stack role="table" {
                 thead role="rowgroup" { tr role="row" { th role="columnheader" { "Queued" } th role="columnheader" { "To" }
                     th role="columnheader" { "Delivery" } th.num role="columnheader" { "Attempts" } th role="columnheader" { "Last error" } } }
                 tbody role="rowgroup" { @for email in &details.emails {

@@ -243,7 +243,7 @@ fn no_shows(a: &Arrivals) -> Markup {
         p data-arrivals="no-shows" {
             "No-shows: " strong { (count(never)) } " of " (count(valid)) " valid tickets never scanned in (" (percent(never, valid)) ")"
         }
-        div.table-scroll { table.no-shows {
+        div.table-scroll role="region" aria-label="No-shows by ticket type" tabindex="0" { table.no-shows {
             thead { tr { th scope="col" { "Ticket type" } th.num scope="col" { "No-shows" } th.num scope="col" { "Rate" } } }
             tbody {
                 @for t in a.ticket_types.iter().take(MAX_TYPES) {
@@ -262,7 +262,7 @@ fn gate_rates(a: &Arrivals) -> Markup {
         return html! {};
     }
     html! {
-        div.table-scroll { table.gate-rates {
+        div.table-scroll role="region" aria-label="Entries per gate" tabindex="0" { table.gate-rates {
             thead { tr {
                 th scope="col" { "Gate" }
                 @if !a.ended { th.num scope="col" { "In/min now" } }

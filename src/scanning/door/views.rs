@@ -51,7 +51,7 @@ pub fn ticket_found(ticket: &TicketAtDoor, scans: &[ScanLine], timezone: &Tz) ->
             h3 { "Scans" }
             @if scans.is_empty() { p.muted { "Not scanned yet." } }
             @else {
-                div.table-scroll { table.door-scans {
+                div.table-scroll role="region" aria-label="This ticket's scans" tabindex="0" { table.door-scans {
                     thead { tr { th { "Time" } th { "Gate" } th { "Direction" } th { "Result" } } }
                     tbody { @for scan in scans { (scan_line(scan, timezone)) } }
                 } }

@@ -174,7 +174,7 @@ fn device_table(panel: &Panel) -> Markup {
     html! {
         @if panel.devices.is_empty() { p.muted { "No scanning devices yet." } }
         @else {
-            div.table-scroll {
+            div.table-scroll role="region" aria-label="Scanning devices" tabindex="0" {
                 table.devices {
                     thead { tr {
                         th scope="col" { "Device" } th scope="col" { "Status" } th scope="col" { "Battery" }
@@ -243,7 +243,7 @@ fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceRow], filter: &Lo
 /// The log table; new rows arrive as `scan-line` messages and go on top.
 pub fn scan_log_table(lines: &[ScanLine], timezone: &Tz) -> Markup {
     html! {
-        div.table-scroll {
+        div.table-scroll role="region" aria-label="Scan log" tabindex="0" {
             table.scan-log {
                 thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Result" } } }
                 tbody id="scan-log" sse-swap=(LINE_SSE_EVENT) hx-swap="afterbegin" data-keep-rows=(LOG_ROWS) {
