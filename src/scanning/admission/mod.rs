@@ -14,7 +14,8 @@ use crate::scanning::model::{GateDevice, Reason, RecordedScan, ScanAttempt};
 use rules::Slot;
 
 /// Decides and records a device's batch, in order; a scan id this device sent before
-/// gets its first answer again. What can be read up front (earlier answers, the
+/// gets its first answer again, unless it came with another ticket code (a conflict,
+/// recorded nothing). What can be read up front (earlier answers, the
 /// tickets, the gate's allowed types, the event's entry rules) is read once per batch
 /// and the new scans are written with one multi-row INSERT; the tickets move in one or two conditional
 /// UPDATEs. Call inside a write transaction.
@@ -42,6 +43,7 @@ pub fn record_batch(
         .into_iter()
         .map(|slot| match slot {
             Slot::Earlier(previous) => previous,
+            Slot::Conflict => RecordedScan::conflict(),
             Slot::New { index, repeated } => {
                 let (attempt, decision) = &decided[index];
                 RecordedScan {
@@ -50,6 +52,7 @@ pub fn record_batch(
                     reason: decision.reason.as_ref().map(Reason::message),
                     admitted: decision.admitted().cloned(),
                     replayed: repeated,
+                    conflict: false,
                 }
             }
         })

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::rules::{Decision, EntryRules, TicketAtGate};
+use super::rules::{Decision, Earlier, EntryRules, TicketAtGate};
 use crate::db::schema::{events, gate_ticket_types, gates, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::orders::TicketStatus;
@@ -18,6 +18,7 @@ use crate::with_backend;
 #[derive(Queryable)]
 struct EarlierAnswer {
     device_scan_id: String,
+    ticket_code: String,
     scan_id: i64,
     result: ScanResult,
     reason: Option<String>,
@@ -25,18 +26,19 @@ struct EarlierAnswer {
     admitted_gate: Option<String>,
 }
 
-/// Earlier answers to any of these scan ids from this device.
+/// Earlier answers to any of these scan ids from this device, with their ticket codes.
 pub fn previous_answers(
     conn: &mut DbConnection,
     device: GateDevice,
     attempts: &[ScanAttempt],
-) -> QueryResult<HashMap<String, RecordedScan>> {
+) -> QueryResult<Earlier<RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
     let rows: Vec<EarlierAnswer> = scans::table
         .filter(scans::device_id.eq(device.device_id))
         .filter(scans::device_scan_id.eq_any(ids))
         .select((
             scans::device_scan_id,
+            scans::ticket_code,
             scans::id,
             scans::result,
             scans::reason,
@@ -57,8 +59,9 @@ pub fn previous_answers(
                 reason: row.reason,
                 admitted,
                 replayed: true,
+                conflict: false,
             };
-            (row.device_scan_id, answer)
+            (row.device_scan_id, (row.ticket_code, answer))
         })
         .collect())
 }
