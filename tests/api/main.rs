@@ -46,6 +46,7 @@ mod role_matrix;
 mod roles;
 mod scale_out;
 mod scan_api;
+mod scan_id_conflicts;
 mod scan_monitor;
 mod security;
 mod seeding;
