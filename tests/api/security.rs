@@ -81,9 +81,14 @@ async fn machine_answers_carry_nosniff_and_no_store_but_none_of_the_page_headers
     .unwrap();
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
     let scans = crate::helpers::batch(vec![crate::helpers::scan("h1", &code, "in")]);
-    let scanned = as_a_browser(app.client().post(app.url("/api/v1/scans")).bearer_auth(&token).json(&scans))
-        .await
-        .unwrap();
+    let scanned = as_a_browser(
+        app.client()
+            .post(app.url("/api/v1/scans"))
+            .bearer_auth(&token)
+            .json(&scans),
+    )
+    .await
+    .unwrap();
     let unknown = as_a_browser(app.client().post(app.url("/api/v1/nothing")).bearer_auth(&token))
         .await
         .unwrap();
@@ -97,14 +102,22 @@ async fn machine_answers_carry_nosniff_and_no_store_but_none_of_the_page_headers
         let headers = response.headers();
         assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
         assert_eq!(headers["cache-control"], "no-store", "{url}");
-        for page_header in ["content-security-policy", "referrer-policy", "content-encoding", "hx-retarget"] {
+        for page_header in [
+            "content-security-policy",
+            "referrer-policy",
+            "content-encoding",
+            "hx-retarget",
+        ] {
             assert!(headers.get(page_header).is_none(), "{url} carries {page_header}");
         }
     }
     for response in [&refused, &scanned, &unknown] {
         assert_eq!(response.headers()["content-type"], "application/json");
     }
-    assert_eq!(scanned.json::<serde_json::Value>().await.unwrap()["results"][0]["result"], "valid");
+    assert_eq!(
+        scanned.json::<serde_json::Value>().await.unwrap()["results"][0]["result"],
+        "valid"
+    );
 
     let page = as_a_browser(app.client().get(app.url("/login"))).await.unwrap();
     assert_eq!(page.headers()["content-encoding"], "gzip");

@@ -58,7 +58,12 @@ fn a_scan_id_sent_again_for_another_ticket_is_a_conflict_earlier_or_in_the_batch
         ticket_code: "OTHER".into(),
         ..attempt(id, Direction::In)
     };
-    let attempts = [attempt("a", Direction::In), other("a"), other("b"), attempt("b", Direction::Out)];
+    let attempts = [
+        attempt("a", Direction::In),
+        other("a"),
+        other("b"),
+        attempt("b", Direction::Out),
+    ];
     let earlier = HashMap::from([("b".to_string(), ("CODE".to_string(), "before"))]);
     let (slots, new) = plan(&attempts, &earlier);
     assert_eq!(

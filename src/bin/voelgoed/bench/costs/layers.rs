@@ -69,11 +69,26 @@ async fn stacks(fixture: &Fixture) -> Vec<(&'static str, Stack)> {
         ),
         (
             "scan-stack-page-headers",
-            stack!(fixture, device_api, flash(), guard(), Compress::default(), page_headers()),
+            stack!(
+                fixture,
+                device_api,
+                flash(),
+                guard(),
+                Compress::default(),
+                page_headers()
+            ),
         ),
         (
             "scan-stack-timing",
-            stack!(fixture, device_api, flash(), guard(), Compress::default(), page_headers(), timing()),
+            stack!(
+                fixture,
+                device_api,
+                flash(),
+                guard(),
+                Compress::default(),
+                page_headers(),
+                timing()
+            ),
         ),
         (
             "scan-stack-six-page-layers",
@@ -88,12 +103,18 @@ async fn stacks(fixture: &Fixture) -> Vec<(&'static str, Stack)> {
                 startup::access_logger()
             ),
         ),
-        ("scan-stack-machine-headers", stack!(fixture, device_api, machine_headers())),
+        (
+            "scan-stack-machine-headers",
+            stack!(fixture, device_api, machine_headers()),
+        ),
         (
             "scan-stack-device-layers",
             stack!(fixture, device_api, machine_headers(), telemetry::Observed::new(true)),
         ),
-        ("scan-request", stack!(fixture, |cfg| startup::layered_routes(cfg, true))),
+        (
+            "scan-request",
+            stack!(fixture, |cfg| startup::layered_routes(cfg, true)),
+        ),
     ]
 }
 
@@ -109,11 +130,11 @@ where
         let (app, request) = (app.clone(), make(request));
         Box::new(move || -> Answer {
             Box::pin(async move {
-            let response = app.call(request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-            anyhow::ensure!(response.status() == 200, "answered {}", response.status());
-            actix_web::body::to_bytes(response.into_body())
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.into()))
+                let response = app.call(request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                anyhow::ensure!(response.status() == 200, "answered {}", response.status());
+                actix_web::body::to_bytes(response.into_body())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}", e.into()))
             })
         })
     })
@@ -138,7 +159,9 @@ fn scan_request(fixture: &mut Fixture, n: usize) -> anyhow::Result<test::TestReq
 
 /// Until the scan's row has reached the scan-log feed.
 async fn row_rendered(rows: &mut BoxStream<'static, usize>) -> anyhow::Result<()> {
-    rows.next().await.ok_or_else(|| anyhow::anyhow!("the scan feed closed"))?;
+    rows.next()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("the scan feed closed"))?;
     Ok(())
 }
 
