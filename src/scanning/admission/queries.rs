@@ -33,9 +33,13 @@ pub fn previous_answers(
     attempts: &[ScanAttempt],
 ) -> QueryResult<Earlier<RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
-    let rows: Vec<EarlierAnswer> = scans::table
-        .filter(scans::device_id.eq(device.device_id))
-        .filter(scans::device_scan_id.eq_any(ids))
+    let query = scans::table.filter(scans::device_id.eq(device.device_id)).into_boxed();
+    // One id: a statement prepared once (see `tickets_by_code`).
+    let query = match ids.as_slice() {
+        [id] => query.filter(scans::device_scan_id.eq(*id)),
+        _ => query.filter(scans::device_scan_id.eq_any(ids)),
+    };
+    let rows: Vec<EarlierAnswer> = query
         .select((
             scans::device_scan_id,
             scans::ticket_code,
@@ -76,8 +80,7 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
-    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
-        .filter(tickets::code.eq_any(codes))
+    let query = tickets::table
         .select((
             tickets::organization_id,
             tickets::code,
@@ -86,7 +89,14 @@ pub fn tickets_by_code(
             tickets::status,
             tickets::ticket_type_id,
         ))
-        .load(conn)?;
+        .into_boxed();
+    // One code (a gate online sends one scan at a time) is a statement prepared once; a
+    // list's `IN (…)` is prepared again for every batch.
+    let query = match codes.as_slice() {
+        [code] => query.filter(tickets::code.eq(*code)),
+        _ => query.filter(tickets::code.eq_any(codes)),
+    };
+    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|(org, ..)| *org == tenant.organization_id())
@@ -212,10 +222,17 @@ fn insert_few(
             )
         })
         .collect();
-    let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
-        .values(&rows)
-        .returning((scans::id, scans::device_scan_id))
-        .get_results(c))?;
+    // One row: a statement prepared once; several: prepared again for every batch.
+    let written: Vec<(i64, String)> = match rows.as_slice() {
+        [row] => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+            .values(row.clone())
+            .returning((scans::id, scans::device_scan_id))
+            .get_results(c))?,
+        _ => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+            .values(&rows)
+            .returning((scans::id, scans::device_scan_id))
+            .get_results(c))?,
+    };
     Ok(written
         .into_iter()
         .map(|(id, device_scan_id)| (device_scan_id, id))
