@@ -61,9 +61,8 @@ pub fn record_in_group(
 ) -> QueryResult<Vec<RecordedScan>> {
     let earlier = queries::previous_answers(conn, device, attempts)?;
     let tickets = queries::tickets_by_code(conn, tenant, attempts)?;
-    if !reads.allowed.contains_key(&device.gate_id) {
-        let allowed = queries::allowed_ticket_types(conn, tenant, device.gate_id)?;
-        reads.allowed.insert(device.gate_id, allowed);
+    if let std::collections::hash_map::Entry::Vacant(gate) = reads.allowed.entry(device.gate_id) {
+        gate.insert(queries::allowed_ticket_types(conn, tenant, device.gate_id)?);
     }
     let entry = match reads.entry.get(&device.event_id) {
         Some(entry) => *entry,
