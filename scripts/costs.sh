@@ -53,29 +53,48 @@ cases=(
     "render-order-rows 10"
     "render-kiosk 50"
     "fanout-1000 1"
+    "scan-request-layers 10"
 )
 
 out=$(mktemp -d /tmp/voelgoed-costs.XXXXXX)
 started=$SECONDS
 declare -A now seconds
+names=()
 for entry in "${cases[@]}"; do
     read -r name repeat <<<"$entry"
     case_started=$SECONDS
+    counted=${#names[@]}
     if ! RUST_LOG=warn valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/$name.out" \
         "$binary" bench-costs --case "$name" --repeat "$repeat" >"$out/$name.log" 2>&1; then
         echo "costs: $name failed; its output:" >&2
         tail -n 20 "$out/$name.log" >&2
         exit 1
     fi
-    # One dump per measured run (named by the binary), each with its own totals.
-    read -r runs total < <(awk '/^desc: Trigger: Client Request: measured run/ { run = 1 }
-        /^totals:/ { if (run) { n++; sum += $2 }; run = 0 } END { print n + 0, sum + 0 }' "$out/$name.out".*)
-    if ((runs != repeat)); then
-        echo "costs: $name: $runs measured runs dumped, expected $repeat" >&2
+    # One dump per measured run (named by the binary), each with its own totals. A case
+    # that counts several things names each one's runs "measured run NAME": each is
+    # reported, and guarded, as NAME (in the order they first come).
+    while read -r key runs total; do
+        what=$name
+        [ "$key" = - ] || what=$key
+        if ((runs != repeat)); then
+            echo "costs: $what: $runs measured runs dumped, expected $repeat" >&2
+            exit 1
+        fi
+        names+=("$what")
+        now[$what]=$((total / repeat))
+        seconds[$what]=$((SECONDS - case_started))
+    done < <(awk '/^desc: Trigger: Client Request: measured run/ {
+            key = $0; sub(/^desc: Trigger: Client Request: measured run ?/, "", key)
+            if (key == "") key = "-"
+            if (!(key in n)) order[++keys] = key
+            run = 1
+        }
+        /^totals:/ { if (run) { n[key]++; sum[key] += $2 }; run = 0 }
+        END { for (i = 1; i <= keys; i++) print order[i], n[order[i]], sum[order[i]] }' $(ls -v "$out/$name.out".*))
+    if ((${#names[@]} == counted)); then
+        echo "costs: $name: no measured run dumped" >&2
         exit 1
     fi
-    now[$name]=$((total / repeat))
-    seconds[$name]=$((SECONDS - case_started))
 done
 elapsed=$((SECONDS - started))
 
@@ -87,12 +106,11 @@ if [ -f "$baseline" ]; then
 fi
 
 failed=0
-printf '%-22s %14s %14s %7s %5s\n' case baseline now ratio secs
-for entry in "${cases[@]}"; do
-    read -r name _ <<<"$entry"
+printf '%-28s %14s %14s %7s %5s\n' case baseline now ratio secs
+for name in "${names[@]}"; do
     was=${base[$name]:-}
     if [ -z "$was" ]; then
-        printf '%-22s %14s %14d %7s %5d\n' "$name" - "${now[$name]}" new "${seconds[$name]}"
+        printf '%-28s %14s %14d %7s %5d\n' "$name" - "${now[$name]}" new "${seconds[$name]}"
         $update || failed=1
         continue
     fi
@@ -102,7 +120,7 @@ for entry in "${cases[@]}"; do
         flag="  over +5 %"
         failed=1
     fi
-    printf '%-22s %14d %14d %7s %5d%s\n' "$name" "$was" "${now[$name]}" "$ratio" "${seconds[$name]}" "$flag"
+    printf '%-28s %14d %14d %7s %5d%s\n' "$name" "$was" "${now[$name]}" "$ratio" "${seconds[$name]}" "$flag"
 done
 echo "costs: ${#cases[@]} cases under callgrind in ${elapsed} s"
 
@@ -113,8 +131,7 @@ if $update; then
         echo "# \`cargo test --all-targets\` (target/debug/voelgoed), with $(valgrind --version) and"
         echo "# $(rustc --version 2>/dev/null || echo 'an unknown rustc'). A commit that raises one"
         echo "# must say why in BENCHMARKS.md (\"Cost counts (callgrind)\")."
-        for entry in "${cases[@]}"; do
-            read -r name _ <<<"$entry"
+        for name in "${names[@]}"; do
             echo "$name ${now[$name]}"
         done
     } >"$baseline"

@@ -1,19 +1,39 @@
-//! The route table: every URL the console answers, in one place.
+//! The route table: every URL the console answers, in one place, in three parts that
+//! pass through different middleware (`startup/layers.rs`): the device API, the
+//! probes and the pages.
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse, Resource, Scope};
 
 use crate::error::AppError;
 use crate::{
     account, dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(path_config())
+/// The device API: JSON in and out, for scanners.
+pub fn device_api() -> Scope {
+    web::scope(paths::API)
+        .app_data(scanning::api::json_config())
+        .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
+        .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
+        .default_service(web::to(api_not_found))
+}
+
+/// Liveness and readiness, for load balancers and orchestrators.
+pub fn probes() -> [Resource; 2] {
+    [
+        web::resource(paths::HEALTHZ).route(web::route().guard(get_or_head()).to(health::healthz)),
+        web::resource(paths::READYZ).route(web::route().guard(get_or_head()).to(health::readyz)),
+    ]
+}
+
+/// Every page, fragment, live stream, download and asset: whatever the other parts do
+/// not take (so it is registered last).
+pub fn pages() -> Scope {
+    web::scope("")
+        .app_data(path_config())
         .app_data(query_config())
         .app_data(form_config())
         .route(paths::HOME, web::get().to(events::handlers::home))
-        .route(paths::HEALTHZ, web::route().guard(get_or_head()).to(health::healthz))
-        .route(paths::READYZ, web::route().guard(get_or_head()).to(health::readyz))
         .route(paths::METRICS, web::get().to(crate::telemetry::metrics))
         .service(web::resource(paths::ASSET).route(web::route().guard(get_or_head()).to(static_files::serve)))
         .route(paths::LOGIN, web::get().to(signin::handlers::login_page))
@@ -69,14 +89,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .configure(order_desk_routes)
         .configure(team_and_webhook_routes)
-        .service(
-            web::scope(paths::API)
-                .app_data(scanning::api::json_config())
-                .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
-                .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
-                .default_service(web::to(api_not_found)),
-        )
-        .default_service(web::to(not_found));
+        .default_service(web::to(not_found))
 }
 
 /// The order desk: the list, bulk jobs, one order and its changes, the audit log.

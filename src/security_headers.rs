@@ -1,7 +1,8 @@
-//! The headers every response carries so a browser holds our pages to what they are:
+//! The headers a page carries so a browser holds it to what it is:
 //! a Content-Security-Policy on HTML (only our own scripts, styles and connections; no
 //! framing, no inline code), `nosniff`, a same-origin referrer, and HSTS when the
-//! client came over TLS. One middleware, wrapped around the whole app.
+//! client came over TLS: one middleware, around the pages. Answers to machines (the
+//! device API, the probes) get `machine_headers` instead.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -43,6 +44,22 @@ pub async fn security_headers(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static(STRICT_TRANSPORT_SECURITY),
         );
+    }
+    Ok(response)
+}
+
+/// The headers of an answer to a machine (the device API, the probes): never sniffed as
+/// anything else, never stored by a cache on the way (a scan's answer is one device's).
+/// A page's policy, its referrer policy and HSTS mean nothing to a scanner.
+pub async fn machine_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut response = next.call(req).await?;
+    let headers = response.headers_mut();
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     Ok(response)
 }

@@ -177,6 +177,25 @@ pub struct RecordedScan {
     pub admitted: Option<Admitted>,
     /// True when this scan id had been recorded before: nothing new was counted.
     pub replayed: bool,
+    /// True when this scan id had been recorded before for another ticket code: this
+    /// scan was refused and not recorded (the device API answers it 409).
+    pub conflict: bool,
+}
+
+impl RecordedScan {
+    /// What a scan id reused for another ticket gets: nothing recorded, nothing counted.
+    pub const CONFLICT: &str = "scan id already used for another ticket";
+
+    pub fn conflict() -> Self {
+        Self {
+            scan_id: 0,
+            result: ScanResult::Invalid,
+            reason: Some(Self::CONFLICT.into()),
+            admitted: None,
+            replayed: true,
+            conflict: true,
+        }
+    }
 }
 
 /// A device heard from within this long is online.

@@ -4,6 +4,7 @@
 //! returning so tests can ask for port 0.
 
 mod connections;
+mod layers;
 mod scrape;
 mod services;
 mod slow_clients;
@@ -12,14 +13,15 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::{middleware, web, App, HttpServer};
+use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 
+pub use layers::{access_logger, device_api, layered_routes};
 pub use services::{Services, Workers};
 pub use slow_clients::raise_open_file_limit;
 
 use crate::config::Settings;
-use crate::{htmx, live, routes, security_headers, telemetry};
+use crate::{live, telemetry};
 
 pub struct Application {
     address: std::net::SocketAddr,
@@ -105,10 +107,8 @@ impl Application {
     }
 }
 
-/// The HTTP server over `listener`: every service as app data, the middleware every
-/// response passes (innermost first: htmx errors into `#flash`, live-stream limits and
-/// counts, gzip, security headers, request timing unless `--metrics off`, the access
-/// log) and the route table.
+/// The HTTP server over `listener`: every service as app data, and the route table
+/// with the middleware each part of it passes (`layers.rs`).
 fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
     let stream_quota = web::Data::new(live::StreamQuota::default());
     let slow = services.settings.slow_clients;
@@ -122,20 +122,7 @@ fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
             .app_data(stream_quota.clone())
             .app_data(stream_counts.clone())
             .app_data(collectors.clone())
-            .wrap(middleware::from_fn(htmx::flash_errors))
-            .wrap(middleware::from_fn(live::guard_streams))
-            .wrap(middleware::Compress::default())
-            .wrap(middleware::from_fn(security_headers::security_headers))
-            .wrap(middleware::Condition::new(
-                timed,
-                middleware::from_fn(telemetry::record_requests),
-            ))
-            .wrap(
-                middleware::Logger::new("%{request}xi %s %Dms")
-                    .custom_request_replace("request", telemetry::logged_request)
-                    .log_target("voelgoed::http"),
-            )
-            .configure(routes::configure)
+            .configure(|cfg| layers::layered_routes(cfg, timed))
     })
     .on_connect(move |connection, data| {
         connections::tune_connection(connection, data);

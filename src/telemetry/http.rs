@@ -43,7 +43,7 @@ pub async fn record_requests(
 }
 
 /// The histogram of `request`'s route, method and status: remembered, or found now.
-fn histogram(request: &actix_web::HttpRequest, method: &'static str, status: StatusCode) -> Histogram {
+pub(super) fn histogram(request: &actix_web::HttpRequest, method: &'static str, status: StatusCode) -> Histogram {
     let path = request.path();
     let read = HISTOGRAMS.read().unwrap_or_else(PoisonError::into_inner);
     let known = read.as_ref().and_then(|paths| paths.get(path)).and_then(|kept| {
@@ -66,7 +66,7 @@ fn histogram(request: &actix_web::HttpRequest, method: &'static str, status: Sta
     histogram
 }
 
-fn labelled(route: String, method: &'static str, status: StatusCode) -> Histogram {
+pub(super) fn labelled(route: String, method: &'static str, status: StatusCode) -> Histogram {
     metrics::histogram!(
         "voelgoed_http_request_duration_seconds",
         "route" => route,
@@ -77,7 +77,7 @@ fn labelled(route: String, method: &'static str, status: StatusCode) -> Histogra
 
 /// The method as a label; any other than the usual ones is `other` (a client can send
 /// any token as a method).
-fn method_label(method: &Method) -> &'static str {
+pub(super) fn method_label(method: &Method) -> &'static str {
     match *method {
         Method::GET => "GET",
         Method::HEAD => "HEAD",

@@ -5,10 +5,12 @@
 
 mod access;
 mod http;
+mod observe;
 mod recorder;
 mod scrape;
 
 pub use http::record_requests;
+pub use observe::Observed;
 pub use recorder::install;
 pub use scrape::{metrics, Collectors, Exposition, Kind};
 
@@ -25,6 +27,16 @@ pub fn init() {
 /// link cut out (whoever reads the log must not be able to open the display) and the
 /// query string left out (it holds buyers' names and e-mail addresses when searched).
 pub fn logged_request(req: &actix_web::dev::ServiceRequest) -> String {
+    logged(req.request())
+}
+
+/// Whether the access log (`voelgoed::http` at info) writes anything: off by default.
+pub fn access_logged() -> bool {
+    tracing::enabled!(target: "voelgoed::http", tracing::Level::INFO)
+}
+
+/// `logged_request` of a request already answered.
+fn logged(req: &actix_web::HttpRequest) -> String {
     let path = req.path();
     let path = match path.strip_prefix("/kiosk/") {
         Some(rest) => match rest.split_once('/') {

@@ -48,6 +48,7 @@ mod role_matrix;
 mod roles;
 mod scale_out;
 mod scan_api;
+mod scan_id_conflicts;
 mod scan_monitor;
 mod scroll_regions;
 mod security;

@@ -56,26 +56,74 @@ async fn every_html_page_carries_the_content_security_policy_and_no_inline_code(
     }
 }
 
+/// Answers to machines (the device API, the probes) carry what matters to them and
+/// pass none of the pages' layers: no page policy or referrer policy, no gzip even when
+/// asked, an htmx-looking error left as JSON. Pages keep all of it.
 #[tokio::test]
-async fn other_responses_carry_nosniff_and_the_referrer_policy_but_no_page_policy() {
+async fn machine_answers_carry_nosniff_and_no_store_but_none_of_the_page_headers() {
     let app = spawn_app().await;
     let (token, _) = app.device_a("North").await;
+    let as_a_browser = |request: reqwest::RequestBuilder| {
+        request
+            .header("accept-encoding", "gzip")
+            .header("hx-request", "true")
+            .send()
+    };
 
-    let health = app.client().get(app.url("/healthz")).send().await.unwrap();
-    let api = app
-        .client()
-        .post(app.url("/api/v1/scans"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({"scans": []}))
-        .send()
+    let health = as_a_browser(app.client().get(app.url("/healthz"))).await.unwrap();
+    let refused = as_a_browser(
+        app.client()
+            .post(app.url("/api/v1/scans"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"scans": []})),
+    )
+    .await
+    .unwrap();
+    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
+    let scans = crate::helpers::batch(vec![crate::helpers::scan("h1", &code, "in")]);
+    let scanned = as_a_browser(
+        app.client()
+            .post(app.url("/api/v1/scans"))
+            .bearer_auth(&token)
+            .json(&scans),
+    )
+    .await
+    .unwrap();
+    let unknown = as_a_browser(app.client().post(app.url("/api/v1/nothing")).bearer_auth(&token))
         .await
         .unwrap();
 
-    for response in [health, api] {
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
-        assert_eq!(response.headers()["referrer-policy"], "same-origin");
-        assert!(response.headers().get("content-security-policy").is_none());
+    assert_eq!(
+        [health.status(), refused.status(), scanned.status(), unknown.status()].map(|s| s.as_u16()),
+        [200, 400, 200, 404]
+    );
+    for response in [&health, &refused, &scanned, &unknown] {
+        let url = response.url().path();
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{url}");
+        assert_eq!(headers["cache-control"], "no-store", "{url}");
+        for page_header in [
+            "content-security-policy",
+            "referrer-policy",
+            "content-encoding",
+            "hx-retarget",
+        ] {
+            assert!(headers.get(page_header).is_none(), "{url} carries {page_header}");
+        }
     }
+    for response in [&refused, &scanned, &unknown] {
+        assert_eq!(response.headers()["content-type"], "application/json");
+    }
+    assert_eq!(
+        scanned.json::<serde_json::Value>().await.unwrap()["results"][0]["result"],
+        "valid"
+    );
+
+    let page = as_a_browser(app.client().get(app.url("/login"))).await.unwrap();
+    assert_eq!(page.headers()["content-encoding"], "gzip");
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.headers().get("content-security-policy").is_some());
 }
 
 #[tokio::test]

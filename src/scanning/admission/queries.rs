@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::rules::{Decision, EntryRules, TicketAtGate};
+use super::rules::{Decision, Earlier, EntryRules, TicketAtGate};
 use crate::db::schema::{events, gate_ticket_types, gates, scans, tickets};
 use crate::db::{self, DbConnection, Tenant};
 use crate::orders::TicketStatus;
@@ -18,6 +18,7 @@ use crate::with_backend;
 #[derive(Queryable)]
 struct EarlierAnswer {
     device_scan_id: String,
+    ticket_code: String,
     scan_id: i64,
     result: ScanResult,
     reason: Option<String>,
@@ -25,18 +26,23 @@ struct EarlierAnswer {
     admitted_gate: Option<String>,
 }
 
-/// Earlier answers to any of these scan ids from this device.
+/// Earlier answers to any of these scan ids from this device, with their ticket codes.
 pub fn previous_answers(
     conn: &mut DbConnection,
     device: GateDevice,
     attempts: &[ScanAttempt],
-) -> QueryResult<HashMap<String, RecordedScan>> {
+) -> QueryResult<Earlier<RecordedScan>> {
     let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
-    let rows: Vec<EarlierAnswer> = scans::table
-        .filter(scans::device_id.eq(device.device_id))
-        .filter(scans::device_scan_id.eq_any(ids))
+    let query = scans::table.filter(scans::device_id.eq(device.device_id)).into_boxed();
+    // One id: a statement prepared once (see `tickets_by_code`).
+    let query = match ids.as_slice() {
+        [id] => query.filter(scans::device_scan_id.eq(*id)),
+        _ => query.filter(scans::device_scan_id.eq_any(ids)),
+    };
+    let rows: Vec<EarlierAnswer> = query
         .select((
             scans::device_scan_id,
+            scans::ticket_code,
             scans::id,
             scans::result,
             scans::reason,
@@ -57,8 +63,9 @@ pub fn previous_answers(
                 reason: row.reason,
                 admitted,
                 replayed: true,
+                conflict: false,
             };
-            (row.device_scan_id, answer)
+            (row.device_scan_id, (row.ticket_code, answer))
         })
         .collect())
 }
@@ -73,8 +80,7 @@ pub fn tickets_by_code(
     // Looked up by code alone so SQLite uses the unique code index (with the
     // organisation in the WHERE it scans the organisation's whole ticket range instead);
     // another organisation's tickets are dropped right here.
-    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = tickets::table
-        .filter(tickets::code.eq_any(codes))
+    let query = tickets::table
         .select((
             tickets::organization_id,
             tickets::code,
@@ -83,7 +89,14 @@ pub fn tickets_by_code(
             tickets::status,
             tickets::ticket_type_id,
         ))
-        .load(conn)?;
+        .into_boxed();
+    // One code (a gate online sends one scan at a time) is a statement prepared once; a
+    // list's `IN (…)` is prepared again for every batch.
+    let query = match codes.as_slice() {
+        [code] => query.filter(tickets::code.eq(*code)),
+        _ => query.filter(tickets::code.eq_any(codes)),
+    };
+    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = query.load(conn)?;
     Ok(rows
         .into_iter()
         .filter(|(org, ..)| *org == tenant.organization_id())
@@ -209,10 +222,17 @@ fn insert_few(
             )
         })
         .collect();
-    let written: Vec<(i64, String)> = with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
-        .values(&rows)
-        .returning((scans::id, scans::device_scan_id))
-        .get_results(c))?;
+    // One row: a statement prepared once; several: prepared again for every batch.
+    let written: Vec<(i64, String)> = match rows.as_slice() {
+        [row] => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+            .values(row.clone())
+            .returning((scans::id, scans::device_scan_id))
+            .get_results(c))?,
+        _ => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
+            .values(&rows)
+            .returning((scans::id, scans::device_scan_id))
+            .get_results(c))?,
+    };
     Ok(written
         .into_iter()
         .map(|(id, device_scan_id)| (device_scan_id, id))

@@ -81,25 +81,35 @@ pub enum Slot<T> {
     Earlier(T),
     /// A decision made now; `repeated` when the same id came earlier in this same batch.
     New { index: usize, repeated: bool },
+    /// The scan id came before (earlier, or in this batch) with another ticket code: a
+    /// device bug, refused and not recorded, so the first scan's answer is never passed
+    /// off as this one's.
+    Conflict,
 }
+
+/// An earlier request's answer to a scan id, and the ticket code it was for.
+pub type Earlier<T> = HashMap<String, (String, T)>;
 
 /// For each attempt, where its answer comes from; and the attempts to decide now (the
 /// first of each scan id not answered before), in the batch's order.
-pub fn plan<'a, T: Clone>(
-    attempts: &'a [ScanAttempt],
-    earlier: &HashMap<String, T>,
-) -> (Vec<Slot<T>>, Vec<&'a ScanAttempt>) {
-    let mut first_seen: HashMap<&str, usize> = HashMap::new();
+pub fn plan<'a, T: Clone>(attempts: &'a [ScanAttempt], earlier: &Earlier<T>) -> (Vec<Slot<T>>, Vec<&'a ScanAttempt>) {
+    let mut first_seen: HashMap<&str, (usize, &str)> = HashMap::new();
     let mut new = Vec::new();
     let mut slots = Vec::with_capacity(attempts.len());
     for attempt in attempts {
-        let id = attempt.device_scan_id.as_str();
-        if let Some(previous) = earlier.get(id) {
-            slots.push(Slot::Earlier(previous.clone()));
-        } else if let Some(&index) = first_seen.get(id) {
-            slots.push(Slot::New { index, repeated: true });
+        let (id, code) = (attempt.device_scan_id.as_str(), attempt.ticket_code.as_str());
+        if let Some((earlier_code, previous)) = earlier.get(id) {
+            slots.push(match earlier_code == code {
+                true => Slot::Earlier(previous.clone()),
+                false => Slot::Conflict,
+            });
+        } else if let Some(&(index, first_code)) = first_seen.get(id) {
+            slots.push(match first_code == code {
+                true => Slot::New { index, repeated: true },
+                false => Slot::Conflict,
+            });
         } else {
-            first_seen.insert(id, new.len());
+            first_seen.insert(id, (new.len(), code));
             slots.push(Slot::New {
                 index: new.len(),
                 repeated: false,

@@ -53,6 +53,35 @@ fn a_paid_ticket_of_the_event_passes_and_every_other_is_refused_with_its_reason(
 }
 
 #[test]
+fn a_scan_id_sent_again_for_another_ticket_is_a_conflict_earlier_or_in_the_batch() {
+    let other = |id: &str| ScanAttempt {
+        ticket_code: "OTHER".into(),
+        ..attempt(id, Direction::In)
+    };
+    let attempts = [
+        attempt("a", Direction::In),
+        other("a"),
+        other("b"),
+        attempt("b", Direction::Out),
+    ];
+    let earlier = HashMap::from([("b".to_string(), ("CODE".to_string(), "before"))]);
+    let (slots, new) = plan(&attempts, &earlier);
+    assert_eq!(
+        slots,
+        vec![
+            Slot::New {
+                index: 0,
+                repeated: false
+            },
+            Slot::Conflict,
+            Slot::Conflict,
+            Slot::Earlier("before"),
+        ]
+    );
+    assert_eq!(new.len(), 1, "nothing of a conflict is decided");
+}
+
+#[test]
 fn a_gate_with_allowed_types_refuses_the_others_and_one_without_lets_all_in() {
     assert_eq!(precheck(DEVICE, Some(&ticket(TicketStatus::Valid)), &[7, 8]), Ok(10));
     assert_eq!(
@@ -69,7 +98,7 @@ fn earlier_answers_are_replayed_and_a_repeated_id_shares_its_first_decision() {
         attempt("a", Direction::In),
         attempt("c", Direction::Out),
     ];
-    let earlier = HashMap::from([("b".to_string(), "before")]);
+    let earlier = HashMap::from([("b".to_string(), ("CODE".to_string(), "before"))]);
     let (slots, new) = plan(&attempts, &earlier);
     assert_eq!(
         slots,

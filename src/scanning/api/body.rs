@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
-use crate::scanning::model::{Admitted, Direction, RecordedScan, ScanAttempt, ScanResult};
+use crate::scanning::model::{Admitted, Direction, RecordedScan, ScanAttempt};
 use crate::scanning::DeviceReport;
 
 const MAX_BATCH: usize = 500;
@@ -29,7 +29,10 @@ struct ScanIn {
 #[derive(Serialize)]
 pub struct ScanOut {
     id: String,
-    result: ScanResult,
+    /// `valid`, `duplicate`, `invalid`, or `conflict` (with `status` 409).
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,15 +41,27 @@ pub struct ScanOut {
     admitted_gate: Option<String>,
 }
 
-/// The answer to one scan, as the device reads it.
+/// The answer to one scan, as the device reads it. A scan id reused for another ticket
+/// is a conflict: 409 in its own result, the batch's other scans answered as usual.
 pub fn scan_out(id: String, answer: RecordedScan) -> ScanOut {
+    if answer.conflict {
+        return ScanOut {
+            id,
+            result: "conflict",
+            status: Some(409),
+            reason: answer.reason,
+            admitted_at: None,
+            admitted_gate: None,
+        };
+    }
     let (admitted_at, admitted_gate) = match answer.admitted {
         Some(Admitted { at, gate }) => (DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()), Some(gate)),
         None => (None, None),
     };
     ScanOut {
         id,
-        result: answer.result,
+        result: answer.result.as_str(),
+        status: None,
         reason: answer.reason,
         admitted_at,
         admitted_gate,

@@ -130,7 +130,7 @@ fn counts(curve: &Curve, value: fn(&Bar) -> i64) -> String {
 /// "412 in, 37 out in the last 30 minutes; busiest 19:05–19:10 with 96 entries".
 pub fn caption(a: &Arrivals, curve: &Curve, tz: &Tz) -> String {
     let (entries, exits) = a.recent_totals();
-    let window = if a.ended {
+    let window = if a.ended() {
         "since doors opened".to_owned()
     } else {
         "in the last 30 minutes".to_owned()
@@ -167,7 +167,7 @@ fn clock(at: i64, tz: &Tz) -> String {
 
 fn summary(a: &Arrivals, tz: &Tz) -> Markup {
     let (valid, never) = (a.valid_tickets(), a.never_admitted());
-    if a.ended {
+    if a.ended() {
         return no_shows(a);
     }
     html! {
@@ -265,14 +265,14 @@ fn gate_rates(a: &Arrivals) -> Markup {
         div.table-scroll role="region" aria-label="Entries per gate" tabindex="0" { table.gate-rates {
             thead { tr {
                 th scope="col" { "Gate" }
-                @if !a.ended { th.num scope="col" { "In/min now" } }
+                @if !a.ended() { th.num scope="col" { "In/min now" } }
                 th.num scope="col" { "Average" }
             } }
             tbody {
                 @for rate in rates.iter().take(MAX_GATES) {
                     tr data-gate-rate=(rate.name) {
                         td { (rate.name) }
-                        @if !a.ended { td.num { (tenths(rate.now_tenths)) } }
+                        @if !a.ended() { td.num { (tenths(rate.now_tenths)) } }
                         td.num { (tenths(rate.average_tenths)) }
                     }
                 }

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::{inject_faults, Batch, CommittedBatch, Job, NotRecorded};
 use crate::config::WriterFaults;
 use crate::db::{self, ConnectionManager, DbConnection};
-use crate::scanning::admission::record_batch;
+use crate::scanning::admission::{record_in_group, GroupReads};
 use crate::scanning::model::RecordedScan;
 use crate::scanning::publish::Publisher;
 
@@ -171,11 +171,12 @@ fn commit_group(
         .scans
         .record(group.iter().map(|batch| batch.scans.len()).sum::<usize>() as f64);
     let together = db::write_transaction(conn, |conn| {
+        let mut reads = GroupReads::default();
         group
             .iter()
             .map(|batch| {
                 inject_faults(faults, batch);
-                decide_batch(conn, batch)
+                decide_batch(conn, batch, &mut reads)
             })
             .collect::<diesel::QueryResult<Vec<_>>>()
     });
@@ -187,7 +188,7 @@ fn commit_group(
             group
                 .iter()
                 .map(|batch| {
-                    db::write_transaction(conn, |conn| decide_batch(conn, batch))
+                    db::write_transaction(conn, |conn| decide_batch(conn, batch, &mut GroupReads::default()))
                         .map_err(|e| NotRecorded::DatabaseUnavailable(e.to_string()))
                 })
                 .collect()
@@ -223,7 +224,14 @@ fn commit_group(
     all_stored
 }
 
-fn decide_batch(conn: &mut DbConnection, batch: &Batch) -> diesel::QueryResult<Vec<RecordedScan>> {
-    crate::scanning::queries::mark_device_seen(conn, batch.device.device_id, db::now_ms())?;
-    record_batch(conn, &batch.tenant, batch.device, &batch.scans)
+/// One batch of a transaction; its device is marked seen once per transaction.
+fn decide_batch(
+    conn: &mut DbConnection,
+    batch: &Batch,
+    reads: &mut GroupReads,
+) -> diesel::QueryResult<Vec<RecordedScan>> {
+    if reads.first_from(batch.device.device_id) {
+        crate::scanning::queries::mark_device_seen(conn, batch.device.device_id, db::now_ms())?;
+    }
+    record_in_group(conn, &batch.tenant, batch.device, &batch.scans, reads)
 }

@@ -11,7 +11,7 @@ pub fn routes_in_the_route_table() -> Vec<(String, String)> {
         .collect::<String>()
         .split_whitespace()
         .collect();
-    let body = &code[code.find("pubfnconfigure").unwrap()..code.find("asyncfnapi_not_found").unwrap()];
+    let body = &code[code.find("pubfndevice_api").unwrap()..code.find("asyncfnapi_not_found").unwrap()];
     let (mut routes, mut prefix, mut rest) = (Vec::new(), String::new(), body);
     loop {
         let next = [".route(\"", "web::resource(\"", "web::scope(\"", ".default_service("]

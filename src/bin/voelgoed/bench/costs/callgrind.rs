@@ -31,7 +31,14 @@ pub fn zero() {
 /// Every thread's counts since the last zero or dump are written out as one dump
 /// named `RUN_DUMP`, and zeroed.
 pub fn dump_run() {
-    request(DUMP_STATS_AT, RUN_DUMP.as_ptr() as u64);
+    dump(RUN_DUMP);
+}
+
+/// Every thread's counts since the last zero or dump are written out as one dump named
+/// `name`, and zeroed: a case that counts several things names each one's runs
+/// `RUN_DUMP` and a word (`scripts/costs.sh` reports each on its own).
+pub fn dump(name: &std::ffi::CStr) {
+    request(DUMP_STATS_AT, name.as_ptr() as u64);
 }
 
 /// valgrind.h's "magic sequence" for amd64: rotations of rdi by 128 bits in all (a no-op

@@ -17,6 +17,7 @@ mod changes;
 mod fanout;
 mod fixture;
 mod http;
+mod layers;
 mod live;
 mod pages;
 mod renders;
@@ -57,6 +58,8 @@ pub enum Case {
     RenderKiosk,
     #[value(name = "fanout-1000")]
     Fanout1000,
+    /// One scan through each stack of middleware (`layers.rs`), each reported on its own.
+    ScanRequestLayers,
 }
 
 impl Case {
@@ -72,6 +75,7 @@ impl Case {
         match self {
             Case::ScanBatch500 => (3, 2),
             Case::Fanout1000 => (1, 1),
+            Case::ScanRequestLayers => (10, 3),
             _ => (10, 10),
         }
     }
@@ -117,6 +121,7 @@ async fn run_case(case: Case, fixture: &mut Fixture, warm_up: usize, repeat: usi
             let mut render = renders::StreamRender::new(fixture, case).await?;
             measure(&mut render, fixture, warm_up, repeat).await
         }
+        Case::ScanRequestLayers => layers::run(fixture, warm_up, repeat).await,
         Case::Fanout1000 => {
             let mut fanout = fanout::Fanout::open(fixture, 1_000).await?;
             measure(&mut fanout, fixture, warm_up, repeat).await
