@@ -128,13 +128,12 @@ async fn monitor_and_dashboard_chart_entries_and_exits_per_five_minutes_on_postg
     the_chart_shows_bars_and_caption(&app).await;
 }
 
-#[tokio::test]
-async fn the_forecast_says_when_everyone_is_in_at_a_steady_rate() {
-    let app = spawn_app().await;
-    let codes = tickets(&app, 200).await;
+/// 200 tickets, and 6 people a minute let in for the last 20 whole minutes: 120 in,
+/// 80 to come.
+async fn six_a_minute_for_twenty_minutes(app: &TestApp) {
+    let codes = tickets(app, 200).await;
     let (north, _) = app.device_a("North").await;
     let this_minute = now_ms() - now_ms().rem_euclid(MINUTE);
-    // 6 people a minute for the last 20 whole minutes: 120 in, 80 to come.
     let scans: Vec<_> = (0..120)
         .map(|n| {
             let minute = this_minute - (20 - n as i64 / 6) * MINUTE;
@@ -142,6 +141,12 @@ async fn the_forecast_says_when_everyone_is_in_at_a_steady_rate() {
         })
         .collect();
     assert_eq!(app.post_scans(&north, &batch(scans)).await.0, 200);
+}
+
+#[tokio::test]
+async fn the_forecast_says_when_everyone_is_in_at_a_steady_rate() {
+    let app = spawn_app().await;
+    six_a_minute_for_twenty_minutes(&app).await;
     let client = app.signed_in("owner@a.test").await;
 
     let page = app.page(&client, &monitor(&app)).await;
@@ -165,21 +170,10 @@ async fn the_forecast_says_when_everyone_is_in_at_a_steady_rate() {
 #[tokio::test]
 async fn near_the_end_the_forecast_says_how_many_will_not_be_in_instead_of_a_later_time() {
     let app = spawn_app().await;
-    let codes = tickets(&app, 200).await;
-    let (north, _) = app.device_a("North").await;
-    let this_minute = now_ms() - now_ms().rem_euclid(MINUTE);
-    let scans: Vec<_> = (0..120)
-        .map(|n| {
-            let minute = this_minute - (20 - n as i64 / 6) * MINUTE;
-            scan_at(&format!("s{n}"), &codes[n], "in", minute + 1_000 + n as i64 * 10)
-        })
-        .collect();
-    assert_eq!(app.post_scans(&north, &batch(scans)).await.0, 200);
+    six_a_minute_for_twenty_minutes(&app).await;
     let event = app.fixture.event_a;
     let ends_at = now_ms() + 5 * MINUTE;
     app.db(move |conn| {
-        use diesel::prelude::*;
-        use voelgoed::db::schema::events;
         diesel::update(events::table.find(event))
             .set(events::ends_at.eq(ends_at))
             .execute(conn)
