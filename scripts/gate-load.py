@@ -3,7 +3,7 @@
 `/healthz` of the same server, A B A B, with the ratios.
 
     python3 scripts/gate-load.py --bin-a A --bin-b B [--rounds 2] [--seconds 8]
-        [--connections 64] [--threads 2] [--gzip]
+        [--connections 64] [--threads 2] [--gzip] [--settle S]
 
 Needs `wrk` (Debian: `apt-get install wrk`). Seeds the demo once (`A demo`, stopped as
 soon as it answers), then for every round and each binary: a fresh copy of that
@@ -14,6 +14,8 @@ unique id, the event's tickets in turn: valid, then duplicates), then wrk on
 acknowledged scan (a 200) is stored: the device's scans in the database are at least
 the 200s wrk counted, and at most that plus what was in flight when wrk stopped.
 `--gzip` adds `Accept-Encoding: gzip` to the scans, as a phone's HTTP client does.
+`--settle S` waits S seconds after the server answers before the load (what it does
+once at boot left out).
 
 Prints each run, then per measure the medians of A and B and B/A, and scans against
 `/healthz` per binary. Python 3 standard library only.
@@ -155,6 +157,8 @@ def one_run(args, binary: str, seed_db: Path, folder: Path, event: int, script_f
     )
     try:
         wait_until_up(args.port)
+        # Past what a server does once at boot, when asked: the steady state alone.
+        time.sleep(args.settle)
         base = f"http://127.0.0.1:{args.port}"
         scans = wrk(args, base, script)
         health = wrk(args, f"{base}/healthz", None)
@@ -181,6 +185,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--port", type=int, default=18431)
     parser.add_argument("--gzip", action="store_true")
+    parser.add_argument("--settle", type=float, default=0.0,
+                        help="seconds to wait after the server answers before the load")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (Debian: apt-get install wrk)")
