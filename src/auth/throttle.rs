@@ -118,14 +118,15 @@ pub fn settle(conn: &mut DbConnection, attempt_id: i64, attempt: &Attempt, succe
     }
 }
 
-/// The client as the throttle counts it: an IPv4 address, or an IPv6 address's /64
-/// network (one subscriber's, which hands out any of its 2^64 addresses at will).
-pub fn bucket(address: Option<std::net::IpAddr>) -> String {
+/// The client (its address as `client::address_text` writes it) as the throttle counts
+/// it: an IPv4 address, or an IPv6 address's /64 network (one subscriber's, which hands
+/// out any of its 2^64 addresses at will); anything else as it is.
+pub fn bucket(address: &str) -> String {
     use std::net::{IpAddr, Ipv6Addr};
-    match address {
-        None => "unknown".to_owned(),
-        Some(IpAddr::V4(v4)) => v4.to_string(),
-        Some(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
+    match address.parse::<IpAddr>() {
+        Err(_) => address.to_owned(),
+        Ok(IpAddr::V4(v4)) => v4.to_string(),
+        Ok(IpAddr::V6(v6)) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.to_string(),
             None => {
                 let [a, b, c, d, ..] = v6.segments();

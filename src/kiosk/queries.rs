@@ -94,7 +94,7 @@ pub fn revoke_link(
 }
 
 /// How long after its event ends a link still opens (the teardown, a late look).
-pub const AFTER_THE_EVENT_MS: i64 = 24 * 3_600_000;
+const AFTER_THE_EVENT_MS: i64 = 24 * 3_600_000;
 
 /// A link as the usable-link rule reads it: its event's end and its creator's standing.
 type LinkRow = (i64, i64, i64, Option<i64>, i64, i64, String, Option<i64>);

@@ -50,7 +50,7 @@ pub fn check_code(
         .filter(|s| s.confirmed == (expect == Expect::Enrolled))
         .ok_or_else(|| AppError::Conflict(missing(expect).into()))?;
     // Counted as the password step counts: an IPv6 client by its /64.
-    let bucket = throttle::bucket(who.address.parse().ok());
+    let bucket = throttle::bucket(&who.address);
     let attempt = throttle::Attempt {
         limits: &throttle::CODE,
         email: &stored.email,

@@ -11,12 +11,11 @@ use crate::error::AppError;
 use super::sessions::audit_user;
 use crate::error::with_db;
 
-/// Who tries to sign in, from where: the address the audit log names, and the bucket
-/// the throttle counts it in (`throttle::bucket`).
+/// Who tries to sign in, from where (the throttle counts the address by
+/// `throttle::bucket`; the audit log names it whole).
 pub struct Attempt {
     pub email: String,
     pub address: String,
-    pub bucket: String,
 }
 
 pub enum SignIn {
@@ -34,7 +33,7 @@ pub async fn check(
     attempt: &Attempt,
     password: String,
 ) -> Result<SignIn, AppError> {
-    let (email, bucket) = (attempt.email.clone(), attempt.bucket.clone());
+    let (email, bucket) = (attempt.email.clone(), throttle::bucket(&attempt.address));
     let (verdict, credentials) = with_db(pool, move |conn| {
         let counted = throttled(&email, &bucket);
         let verdict = throttle::admit(conn, &counted, db::now_ms())?;
@@ -54,7 +53,8 @@ pub async fn check(
         .as_ref()
         .map_or_else(|| unknown_user_hash().to_owned(), |c| c.password_hash.clone());
     let matches = passwords.verify(password, stored).await?;
-    let (email, address, bucket) = (attempt.email.clone(), attempt.address.clone(), attempt.bucket.clone());
+    let (email, address) = (attempt.email.clone(), attempt.address.clone());
+    let bucket = throttle::bucket(&address);
     with_db(pool, move |conn| {
         let succeeded = matches && credentials.is_some();
         throttle::settle(conn, attempt_id, &throttled(&email, &bucket), succeeded)?;

@@ -10,7 +10,7 @@ use super::cookies::{render_login, safe_next, signed_in, signed_out, LOGIN_CSRF_
 use super::credentials::{self, Attempt, SignIn};
 use super::sessions;
 use crate::auth::queries::Credentials;
-use crate::auth::{constant_time_eq, session_cookie_name, throttle, token_hash, EnrolmentForm, PasswordChecks};
+use crate::auth::{constant_time_eq, session_cookie_name, token_hash, EnrolmentForm, PasswordChecks};
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::AppError;
@@ -49,8 +49,8 @@ pub async fn login(
         let message = "The sign-in form expired. Please try again.";
         return Ok(render_login(&req, StatusCode::FORBIDDEN, &email, &next, Some(message)));
     }
-    let (address, bucket) = (client::address_text(&req), throttle::bucket(client::address(&req)));
-    let attempt = Attempt { email, address, bucket };
+    let address = client::address_text(&req);
+    let attempt = Attempt { email, address };
     match credentials::check(&pool, &passwords, &attempt, fields.password).await? {
         SignIn::Accepted(user) => {
             let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
