@@ -134,13 +134,15 @@ impl SalesChart {
     }
 }
 
-// The drawing area inside a 320 × 150 view box, leaving room for the axis labels.
-const LEFT: f64 = 34.0;
-const RIGHT: f64 = 316.0;
-const TOP: f64 = 8.0;
-const BASE: f64 = 124.0;
+// The drawing area inside a 320 × 130 view box. Shapes only: the SVG scales with the
+// card, so its labels are HTML beside it, at the page's text size on a phone.
+const LEFT: f64 = 2.0;
+const RIGHT: f64 = 318.0;
+const TOP: f64 = 4.0;
+const BASE: f64 = 128.0;
 
-/// The chart as a figure: the SVG (hidden from screen readers) and its summary as text.
+/// The chart as a figure: the SVG (hidden from screen readers), its axis labels and
+/// its summary as text.
 pub fn chart_figure(chart: &SalesChart) -> Markup {
     let peak = chart.bars.iter().map(|b| b.tickets).max().unwrap_or(0).max(1);
     let slot = (RIGHT - LEFT) / chart.bars.len().max(1) as f64;
@@ -151,24 +153,18 @@ pub fn chart_figure(chart: &SalesChart) -> Markup {
         bars.push_str(&format!("M{x:.1} {BASE}V{top:.1}"));
     }
     let middle = chart.bars.get(chart.bars.len() / 2).filter(|_| chart.bars.len() > 2);
+    let last = chart.bars.last().filter(|_| chart.bars.len() > 1);
     html! {
-        figure.sales-chart {
-            svg viewBox="0 0 320 150" aria-hidden="true" focusable="false" {
+        figure.sales-chart.chart {
+            p.chart-scale aria-hidden="true" { "Top of the scale: " (count(peak)) " per " (chart.unit()) }
+            svg viewBox="0 0 320 130" aria-hidden="true" focusable="false" {
                 path.axis d={ "M" (LEFT) " " (TOP) "V" (BASE) "H" (RIGHT) } {}
                 @if !bars.is_empty() {
                     path.bars d=(PreEscaped(bars)) stroke-width=(format!("{:.1}", (slot * 0.8).clamp(0.5, 24.0))) {}
                 }
-                text x=(LEFT - 4.0) y=(TOP + 4.0) text-anchor="end" { (count(peak)) }
-                text x=(LEFT - 4.0) y=(BASE) text-anchor="end" { "0" }
-                @if let Some(first) = chart.bars.first() {
-                    text x=(LEFT) y="142" { (first.label) }
-                }
-                @if let Some(middle) = middle {
-                    text x=((LEFT + RIGHT) / 2.0) y="142" text-anchor="middle" { (middle.label) }
-                }
-                @if let Some(last) = chart.bars.last().filter(|_| chart.bars.len() > 1) {
-                    text x=(RIGHT) y="142" text-anchor="end" { (last.label) }
-                }
+            }
+            div.chart-axis aria-hidden="true" {
+                @for bar in [chart.bars.first(), middle, last].into_iter().flatten() { span { (bar.label) } }
             }
             figcaption { (chart.summary()) }
         }

@@ -77,10 +77,11 @@ pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
                 p.connection data-live-status sse-swap="live-status" role="status" {}
                 // Receives the pushed fragments; each finds its own container by id.
                 div hidden sse-swap=(DASHBOARD_SSE_EVENT) hx-swap="none" {}
-                // Polite: read out when an alert starts or ends, not on every update.
-                div id="alerts" aria-live="polite" { (page.dashboard.map_or_else(panel_unavailable, alerts)) }
+                // As on the monitor: occupancy, then alerts, then sales.
                 div.dashboard {
                     (section(occupancy))
+                    // Polite: read out when an alert starts or ends, not on every update.
+                    div id="alerts" aria-live="polite" { (page.dashboard.map_or_else(panel_unavailable, alerts)) }
                     (section(sales))
                     (section(revenue))
                     (section(velocity))

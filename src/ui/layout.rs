@@ -55,17 +55,26 @@ pub fn page(title: &str, viewer: Option<&Viewer>, body: Markup) -> Markup {
                     @if let Some(viewer) = viewer {
                         nav aria-label="Main" {
                             a href=(paths::EVENTS) { "Events" } a href=(paths::ORDERS) { "Orders" }
-                            @if viewer.is_owner { a href=(paths::TEAM) { "Team" } a href=(paths::AUDIT_LOG) { "Audit log" } a href=(paths::WEBHOOKS) { "Webhooks" } }
                         }
-                        span.muted-on-dark { (viewer.name) " · " (viewer.organization) }
-                        a href=(paths::TWO_FACTOR) { "Two-factor sign-in" }
-                        form method="post" action=(paths::LOGOUT) {
-                            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
-                            button.link type="submit" { "Sign out" }
-                        }
-                        form method="post" action=(paths::LOGOUT_EVERYWHERE) {
-                            input type="hidden" name="csrf_token" value=(viewer.csrf_token);
-                            button.link type="submit" { "Sign out everywhere" }
+                        // The account's and the organisation's links fold away: on a phone the page starts
+                        // at once.
+                        details.account {
+                            summary { (viewer.name) }
+                            div.account-menu {
+                                p { (viewer.name) " · " (viewer.organization) }
+                                @if viewer.is_owner {
+                                    a href=(paths::TEAM) { "Team" } a href=(paths::AUDIT_LOG) { "Audit log" } a href=(paths::WEBHOOKS) { "Webhooks" }
+                                }
+                                a href=(paths::TWO_FACTOR) { "Two-factor sign-in" }
+                                form method="post" action=(paths::LOGOUT) {
+                                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                                    button type="submit" { "Sign out" }
+                                }
+                                form method="post" action=(paths::LOGOUT_EVERYWHERE) {
+                                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                                    button type="submit" { "Sign out everywhere" }
+                                }
+                            }
                         }
                     }
                 }

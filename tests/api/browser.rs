@@ -554,6 +554,7 @@ async fn a_bulk_resend_started_in_the_browser_shows_its_progress_bar_reach_done(
     browser.sign_in(&app, "finance@a.test").await;
     browser.goto(&app.url("/orders")).await;
     browser.wait_for_element("#bulk-form").await;
+    browser.click(Locator::Css("details.bulk-actions summary")).await;
     assert_eq!(browser.text("[data-matching]").await, n.to_string());
 
     browser

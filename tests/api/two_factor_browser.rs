@@ -22,6 +22,7 @@ async fn an_owner_enrols_and_then_signs_in_with_a_code_in_the_browser() {
     browser.wait_for_element("code[data-recovery-code]").await;
     assert!(browser.text("ol.recovery-codes").await.lines().count() >= 10);
 
+    browser.click(Locator::Css("details.account summary")).await;
     browser.click(Locator::Css(r#"form[action="/logout"] button"#)).await;
     wait_for_path(&browser, "/login").await;
     browser.fill(r#"input[name="email"]"#, "owner@a.test").await;

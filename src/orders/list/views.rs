@@ -198,30 +198,38 @@ fn order_row(line: &OrderLine, timezone: &Tz, row: Row) -> Markup {
     }
 }
 
-/// Bulk actions: a plain POST form (htmx posts it and shows a refusal in `#flash`).
+/// Bulk actions: one collapsed "Bulk actions" control above the list; inside, a plain
+/// POST form (htmx posts it and shows a refusal in `#flash`). The rows' checkboxes
+/// belong to the form wherever they are, so they count while it is closed.
 fn bulk_form(bulk: &BulkChoice) -> Markup {
     let too_many = bulk.matching > bulk.limit;
     html! {
-        form.bulk id=(BULK_FORM_ID) method="post" action=(paths::ORDER_JOBS) hx-post=(paths::ORDER_JOBS) hx-swap="none" {
-            input type="hidden" name="csrf_token" value=(bulk.csrf_token);
-            input type="hidden" name="job_key" value=(bulk.job_key);
-            @for (name, value) in &bulk.filter { input type="hidden" name=(name) value=(value); }
-            fieldset {
-                legend { "Bulk actions" }
-                label { input type="radio" name="scope" value="selected" checked; " The orders checked below" }
-                label { input type="radio" name="scope" value="filter" disabled[too_many || bulk.matching == 0];
-                    @if too_many { " All orders matching this filter (more than " (count(bulk.limit)) ": narrow it down)" }
-                    @else { " All " span data-matching { (count(bulk.matching)) } " orders matching this filter" } }
-                label { "Action " select name="action" {
+        details.bulk-actions {
+            summary { "Bulk actions" }
+            form.bulk.stack id=(BULK_FORM_ID) method="post" action=(paths::ORDER_JOBS) hx-post=(paths::ORDER_JOBS) hx-swap="none" {
+                input type="hidden" name="csrf_token" value=(bulk.csrf_token);
+                input type="hidden" name="job_key" value=(bulk.job_key);
+                @for (name, value) in &bulk.filter { input type="hidden" name=(name) value=(value); }
+                fieldset {
+                    legend { "Which orders" }
+                    label.choice { input type="radio" name="scope" value="selected" checked; span { "The orders checked below" } }
+                    label.choice { input type="radio" name="scope" value="filter" disabled[too_many || bulk.matching == 0];
+                        span {
+                            @if too_many { "All orders matching this filter (more than " (count(bulk.limit)) ": narrow it down)" }
+                            @else { "All " span data-matching { (count(bulk.matching)) } " orders matching this filter" }
+                        }
+                    }
+                }
+                label { "Action" select name="action" {
                     option value="resend" { "Resend confirmations" }
                     @if bulk.owner { option value="refund" { "Refund whole orders" } option value="export" { "Export (CSV)" } }
                 } }
                 @if bulk.owner {
-                    label { "Refund reason " select name="reason" {
+                    label { "Refund reason" select name="reason" {
                         option value="" { "Choose (refunds only)" }
                         @for reason in RefundReason::ALL { option value=(reason.as_str()) { (reason.label()) } }
                     } }
-                    label { "Refund note " input type="text" name="note" maxlength=(MAX_NOTE_CHARS); }
+                    label { "Refund note" input type="text" name="note" maxlength=(MAX_NOTE_CHARS); }
                 }
                 button type="submit" { "Start" }
             }

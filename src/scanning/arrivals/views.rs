@@ -53,7 +53,12 @@ pub fn arrivals_section(shown: Shown, tz: &Tz, pushed: Pushed) -> Markup {
         section.panel id="arrivals" aria-labelledby="arrivals-heading" {
             h2 id="arrivals-heading" { "Arrivals" }
             @if pushed == Pushed::Own { div hidden sse-swap=(ARRIVALS_SSE_EVENT) hx-swap="none" {} }
-            @for (id, inside) in parts(shown, tz) { div id=(id) { (inside) } }
+            @for (id, inside) in parts(shown, tz) {
+                // The per-gate table is detail: folded, so a phone reaches the log sooner.
+                @if id == "arrivals-gates" {
+                    details.gate-rates-disclosure { summary { "Entries per gate" } div id=(id) { (inside) } }
+                } @else { div id=(id) { (inside) } }
+            }
         }
     }
 }
@@ -73,10 +78,12 @@ pub fn arrivals_fragments(shown: Shown, tz: &Tz) -> Vec<String> {
         .collect()
 }
 
-const PLOT_LEFT: i64 = 24;
+// Shapes only in the SVG: it scales with the card, so its labels are HTML beside it,
+// which keeps them at the page's text size on a phone.
+const PLOT_LEFT: i64 = 2;
 const PLOT_WIDTH: i64 = 288;
-const PLOT_TOP: i64 = 6;
-const PLOT_HEIGHT: i64 = 50;
+const PLOT_TOP: i64 = 2;
+const PLOT_HEIGHT: i64 = 56;
 const BASE: i64 = PLOT_TOP + PLOT_HEIGHT;
 
 fn chart(a: &Arrivals, tz: &Tz) -> Markup {
@@ -104,19 +111,16 @@ fn chart(a: &Arrivals, tz: &Tz) -> Markup {
         d
     };
     html! {
-        figure.arrivals {
-            svg viewBox={ "0 0 " (PLOT_LEFT + PLOT_WIDTH + 4) " 70" } width="100%" role="img" aria-labelledby="arrivals-caption" font-size="7" fill="currentColor" {
+        figure.arrivals.chart {
+            svg viewBox={ "0 0 " (PLOT_LEFT + PLOT_WIDTH + 2) " " (BASE + 2) } width="100%" role="img" aria-labelledby="arrivals-caption" {
                 path data-series="entries" data-counts=(counts(&curve, |b| b.entries)) d=(series(|b| b.entries)) fill="#2b7a78" fill-opacity=".6" {}
                 path data-series="exits" data-counts=(counts(&curve, |b| b.exits)) d=(series(|b| b.exits)) fill="none" stroke="#d1495b" stroke-width="1.5" {}
                 line x1=(PLOT_LEFT) y1=(BASE) x2=(right) y2=(BASE) stroke="currentColor" stroke-width=".5" {}
-                text x=(PLOT_LEFT - 2) y=(PLOT_TOP + 3) text-anchor="end" { (max) }
-                text x=(PLOT_LEFT - 2) y=(BASE) text-anchor="end" { "0" }
-                text x=(PLOT_LEFT) y="66" { (clock(curve.bars[0].start, tz)) }
-                text x=(right) y="66" text-anchor="end" { (clock(end, tz)) }
             }
+            div.chart-axis aria-hidden="true" { span { (clock(curve.bars[0].start, tz)) } span { (clock(end, tz)) } }
             figcaption id="arrivals-caption" { (caption(a, &curve, tz)) }
             // No inline styles: the content security policy forbids them.
-            p.muted.legend { "Filled: entries; line: exits; per " (curve.bar_ms / 60_000) " minutes" }
+            p.muted.legend { "Filled: entries; line: exits; per " (curve.bar_ms / 60_000) " minutes; top of the scale " (count(max)) }
         }
     }
 }

@@ -3,7 +3,8 @@
 
 use std::sync::Arc;
 
-use super::views::{self, Panel};
+use super::panel_views::{scan_panel_push, Panel};
+use super::views;
 use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -13,7 +14,6 @@ use crate::panels::{PanelName, Panels};
 use crate::scanning::counters::{EventCounts, ScanCounters};
 use crate::scanning::feed::LogFilter;
 use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
-use crate::ui::components::panel_unavailable;
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -98,10 +98,7 @@ pub fn render_panel(
                 PanelData::load(&pool, counters.as_ref(), tenant, event.id),
             )
             .await;
-        let html = match data.ready() {
-            Some(data) => views::scan_panel(&data.panel(&event)),
-            None => panel_unavailable(),
-        };
+        let html = scan_panel_push(data.ready().map(|data| data.panel(&event)).as_ref());
         Ok(frame(views::PANEL_SSE_EVENT, html.into_string()))
     })
 }

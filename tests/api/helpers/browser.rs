@@ -36,21 +36,51 @@ impl Browser {
     /// window is never narrower than 500 px, whatever `--window-size` asks. Call it
     /// after each `goto`: a navigation may drop it.
     pub async fn emulate_phone(&self) {
-        let browser = self;
-        let session = browser.client.session_id().await.unwrap().unwrap();
+        self.emulate_viewport(360, 640).await;
+    }
+
+    /// Makes the viewport `width` × `height` CSS pixels; below 600 px wide, a phone's
+    /// (touch, device scale 2), else a desktop's.
+    pub async fn emulate_viewport(&self, width: u32, height: u32) {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let (scale, mobile) = if width < 600 { (2, true) } else { (1, false) };
         let emulate = json!({
             "cmd": "Emulation.setDeviceMetricsOverride",
-            "params": { "width": 360, "height": 640, "deviceScaleFactor": 2, "mobile": true }
+            "params": { "width": width, "height": height, "deviceScaleFactor": scale, "mobile": mobile }
         });
         let response = reqwest::Client::new()
-            .post(format!("{}/session/{session}/goog/cdp/execute", browser.driver_url))
+            .post(format!("{}/session/{session}/goog/cdp/execute", self.driver_url))
             .json(&emulate)
             .send()
             .await
             .unwrap();
         assert!(response.status().is_success(), "{}", response.text().await.unwrap());
-        let width = self.client.execute("return window.innerWidth;", vec![]).await.unwrap();
-        assert_eq!(width, 360, "the viewport is a phone's");
+        let shown = self.client.execute("return window.innerWidth;", vec![]).await.unwrap();
+        assert_eq!(shown, width, "the viewport is {width} px wide");
+    }
+
+    /// axe-core's WCAG 2.1 A and AA violations on the current page, each as "rule: the
+    /// elements" (empty when the page passes). axe is injected by the driver, which the
+    /// page's content security policy does not govern.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        const AXE: &str = include_str!("../../vendor/axe.min.js");
+        let loaded = self
+            .client
+            .execute("return typeof window.axe === 'object';", vec![])
+            .await
+            .unwrap();
+        if loaded != json!(true) {
+            self.client
+                .execute(&format!("{AXE}\nreturn true;"), vec![])
+                .await
+                .unwrap();
+        }
+        let run = "const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));";
+        let found = self.client.execute_async(run, vec![]).await.unwrap();
+        serde_json::from_value(found).unwrap()
     }
 
     pub async fn start_with(javascript: bool) -> Browser {

@@ -1,0 +1,159 @@
+//! The monitor's live panel: the counts that answer "how many are in, how fast" at the
+//! top, each gate's state, the entry rule in force and the device table further down.
+//! One push carries them all: the counts swap into `#scan-panel`, the other parts into
+//! their own containers out of band, so a disclosure around the device table stays open.
+
+use maud::{html, Markup};
+
+use super::entry_policy::policy_line;
+use crate::events::{EntryPolicy, Event};
+use crate::scanning::counters::{EventCounts, Tally};
+use crate::scanning::model::DeviceStatus;
+use crate::scanning::queries::{DeviceRow, Gate};
+use crate::ui::components::{badge, count, local_time, occupancy_warning, panel_unavailable};
+
+/// Everything the counters panel shows.
+pub struct Panel<'a> {
+    pub event: &'a Event,
+    /// As read for this render (not the event's as loaded with the page).
+    pub policy: EntryPolicy,
+    pub counts: &'a EventCounts,
+    pub gates: &'a [Gate],
+    pub devices: &'a [DeviceRow],
+    pub now: i64,
+}
+
+/// The panel's containers in page order: (id, inside); the first is the push's own target.
+pub fn panel_parts(panel: Option<&Panel>) -> [(&'static str, Markup); 4] {
+    match panel {
+        Some(panel) => [
+            ("scan-panel", counts(panel)),
+            ("gate-states", gate_states(panel)),
+            ("entry-rule", policy_line(panel.policy)),
+            ("device-table", device_table(panel)),
+        ],
+        None => [
+            ("scan-panel", panel_unavailable()),
+            ("gate-states", panel_unavailable()),
+            ("entry-rule", html! {}),
+            ("device-table", panel_unavailable()),
+        ],
+    }
+}
+
+/// One pushed update: the counts, then the other parts as out-of-band swaps.
+pub fn scan_panel_push(panel: Option<&Panel>) -> Markup {
+    let [(_, counts), rest @ ..] = panel_parts(panel);
+    html! {
+        (counts)
+        @for (id, inside) in rest { div id=(id) hx-swap-oob="innerHTML" { (inside) } }
+    }
+}
+
+/// Inside against capacity and scans per minute first (the supervisor's question), then
+/// the day's results in one line.
+fn counts(panel: &Panel) -> Markup {
+    let (counts, capacity) = (panel.counts, panel.event.capacity);
+    html! {
+        (occupancy_warning(counts.occupancy, capacity))
+        div.cards.headline {
+            div.card { span.value data-metric="occupancy" { (count(counts.occupancy)) } span.label { "inside of " (count(capacity)) } }
+            div.card { span.value data-metric="per-minute" { (count(counts.totals.per_minute)) } span.label { "scans a minute" } }
+        }
+        (tally_line(&counts.totals, "totals"))
+    }
+}
+
+/// "Admitted 1,204 · Duplicate 3 · Invalid 9 · Exits 40" for the event, each number
+/// tagged for tools; a gate's in short words, to fit one line on a phone.
+fn tally_line(tally: &Tally, class: &str) -> Markup {
+    let labels = match class {
+        "totals" => ["Admitted", "Duplicate", "Invalid", "Exits"],
+        _ => ["valid", "dup.", "invalid", "exits"],
+    };
+    let parts = [
+        ("valid", labels[0], tally.valid),
+        ("duplicate", labels[1], tally.duplicate),
+        ("invalid", labels[2], tally.invalid),
+        ("exits", labels[3], tally.exits),
+    ];
+    html! {
+        dl class={ "tally-line " (class) } {
+            @for (metric, label, value) in parts {
+                div { dt { (label) } dd data-metric=[(class == "totals").then_some(metric)] { (count(value)) } }
+            }
+        }
+    }
+}
+
+/// A line per gate: its rate, its devices online, and its results beneath.
+fn gate_states(panel: &Panel) -> Markup {
+    let empty = Tally::default();
+    html! {
+        @if panel.gates.is_empty() { p.muted { "No gates yet." } }
+        ul.gate-states {
+            @for gate in panel.gates {
+                @let tally = panel.counts.gates.get(&gate.id).unwrap_or(&empty);
+                @let (online, at_gate) = devices_online(panel, gate.id);
+                li data-gate=(gate.name) {
+                    strong.gate-name { (gate.name) }
+                    span.rate { strong { (count(tally.per_minute)) } " scans/min" }
+                    @if at_gate > 0 && online == 0 { (badge("invalid", "no device online")) " " }
+                    span.devices { (online) " of " (at_gate) " online" }
+                    (tally_line(tally, "gate"))
+                }
+            }
+        }
+    }
+}
+
+fn devices_online(panel: &Panel, gate_id: i64) -> (usize, usize) {
+    let at_gate = panel.devices.iter().filter(|d| d.gate_id == gate_id);
+    let online = at_gate
+        .clone()
+        .filter(|d| DeviceStatus::of(d.last_seen, panel.now).is_online());
+    (online.count(), at_gate.count())
+}
+
+fn device_table(panel: &Panel) -> Markup {
+    let gate_name = |id: i64| panel.gates.iter().find(|g| g.id == id).map_or("", |g| g.name.as_str());
+    html! {
+        @if panel.devices.is_empty() { p.muted { "No scanning devices yet." } }
+        @else {
+            div.table-scroll role="region" aria-label="Scanning devices" tabindex="0" {
+                table.devices {
+                    thead { tr {
+                        th scope="col" { "Device" } th scope="col" { "Status" } th scope="col" { "Battery" }
+                        th scope="col" class="num" { "Waiting" } th scope="col" class="num" { "Scans" }
+                    } }
+                    tbody {
+                        @for device in panel.devices {
+                            @let scans = panel.counts.devices.get(&device.id).map_or(0, |t| t.valid + t.duplicate + t.invalid + t.exits);
+                            tr {
+                                td { (device.name) small { (gate_name(device.gate_id)) } }
+                                td { (device_status(device, panel.event, panel.now)) }
+                                td { @match device.battery { Some(b) => { (b) " %" }, None => span.muted { "unknown" } } }
+                                td.num title="scans waiting to upload, as last reported" {
+                                    @match device.pending_uploads { Some(p) => (p), None => "–" }
+                                }
+                                td.num { (count(scans)) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn device_status(device: &DeviceRow, event: &Event, now: i64) -> Markup {
+    match DeviceStatus::of(device.last_seen, now) {
+        DeviceStatus::Online { seen } => html! {
+            (badge("valid", "online")) small { "seen " (local_time(seen, &event.timezone, "%H:%M:%S")) }
+        },
+        DeviceStatus::Offline { since } => html! {
+            (badge("invalid", "offline")) small { "since " (local_time(since, &event.timezone, "%H:%M")) }
+        },
+        DeviceStatus::NeverSeen => html! { (badge("ended", "never seen")) },
+    }
+}
