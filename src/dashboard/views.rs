@@ -11,7 +11,7 @@ use super::model::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSale
 use crate::events::Event;
 use crate::paths;
 use crate::scanning::{arrivals_section, ArrivalsPushed, ArrivalsShown};
-use crate::ui::components::{badge, count, local_time, panel_unavailable, Money};
+use crate::ui::components::{badge, count, event_links, local_time, panel_unavailable, Money};
 use crate::ui::layout::{self, Viewer};
 
 /// The SSE event the dashboard's updates are pushed under.
@@ -70,7 +70,7 @@ pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
                     (local_time(event.ends_at, &event.timezone, "%a %e %b %H:%M %Z"))
                     " · capacity " (count(event.capacity))
                 }
-                p { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } }
+                (event_links(&[("Scan monitor", paths::scan_monitor(event.id))]))
             }
             div hx-ext="sse" sse-connect=(paths::event_dashboard_stream(event.id)) {
                 p.connection data-connection role="status" { "Connecting…" }

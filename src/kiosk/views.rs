@@ -6,7 +6,7 @@ use super::queries::KioskLink;
 use crate::events::Event;
 use crate::paths;
 use crate::scanning::{Gate, Occupancy, KIOSK_ALERTS_SSE_EVENT};
-use crate::ui::components::{count, local_time, occupancy_warning};
+use crate::ui::components::{count, event_links, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 
 /// The SSE event name the kiosk display is pushed under.
@@ -27,7 +27,8 @@ pub fn links_page(viewer: &Viewer, page: &LinksPage) -> Markup {
         Some(viewer),
         html! {
             h1 { "Kiosk links" }
-            p.muted { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } " · " (event.name) }
+            p.muted { (event.name) }
+            (event_links(&[("Scan monitor", paths::scan_monitor(event.id))]))
             @if let Some(url) = page.new_link {
                 section.notice role="status" {
                     h2 { "New kiosk link" }

@@ -115,3 +115,12 @@ mod tests {
         assert_eq!(m(100, "CHF"), "1.00 CHF");
     }
 }
+
+/// An event's other screens as finger-sized links (44 px tall): `(label, href)` each.
+pub fn event_links(links: &[(&str, String)]) -> Markup {
+    html! {
+        nav.event-links aria-label="This event" {
+            @for (label, href) in links { a href=(href) { (label) } }
+        }
+    }
+}

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
 //! fresh database, driven over real HTTP (and a real browser in `browser`).
 
+mod accessibility;
 mod architecture;
 mod arrivals;
 mod audit;

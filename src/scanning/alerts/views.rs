@@ -38,11 +38,13 @@ pub fn alert_list(view: &AlertsView) -> Markup {
         @if view.alerts.is_empty() { p.muted.no-alerts { "No open alerts." } }
         ul.gate-alerts {
             @for alert in view.alerts.iter().rev().take(SHOWN) {
-                li.gate-alert.acknowledged[alert.is_acknowledged()] data-alert=(alert.id) data-kind=(alert.kind.as_stored())
-                    role=[is_new(alert, view.now).then_some("alert")] {
-                    strong { (alert.kind.title()) } " · Gate " (alert.gate)
-                    " · since " (local_time(alert.started_at, view.timezone, "%H:%M"))
-                    br; small { (alert.detail) }
+                li.gate-alert.acknowledged[alert.is_acknowledged()] data-alert=(alert.id) data-kind=(alert.kind.as_stored()) {
+                    // The role sits inside the item: a list holds only list items.
+                    span role=[is_new(alert, view.now).then_some("alert")] {
+                        strong { (alert.kind.title()) } " · Gate " (alert.gate)
+                        " · since " (local_time(alert.started_at, view.timezone, "%H:%M"))
+                        br; small { (alert.detail) }
+                    }
                     @if alert.is_acknowledged() {
                         " " small.muted { "acknowledged" }
                     } @else if view.can_acknowledge {

@@ -8,7 +8,7 @@ use crate::events::Event;
 use crate::paths;
 use crate::scanning::model::Direction;
 use crate::scanning::queries::ScanLine;
-use crate::ui::components::{badge, local_time};
+use crate::ui::components::{badge, event_links, local_time};
 use crate::ui::layout::{self, Viewer};
 
 /// The element the result is swapped into.
@@ -22,7 +22,8 @@ pub fn door_page(viewer: &Viewer, event: &Event, code: &str, result: Option<Mark
         Some(viewer),
         html! {
             h1 { "Door lookup" }
-            p.muted { a href=(paths::scan_monitor(event.id)) { "Scan monitor" } " · " (event.name) }
+            p.muted { (event.name) }
+            (event_links(&[("Scan monitor", paths::scan_monitor(event.id))]))
             form.stack method="get" action=(url) hx-get=(url) hx-target={ "#" (RESULT_ID) } hx-push-url="true" {
                 label { "Ticket code"
                     input type="search" name="code" value=(code) required autocomplete="off"

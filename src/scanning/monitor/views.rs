@@ -14,7 +14,7 @@ use crate::scanning::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown
 use crate::scanning::feed::LogFilter;
 use crate::scanning::model::{Direction, ScanResult};
 use crate::scanning::queries::{DeviceRow, Gate, ScanLine};
-use crate::ui::components::{badge, local_time, panel_unavailable};
+use crate::ui::components::{badge, event_links, local_time, panel_unavailable};
 use crate::ui::layout::{self, Viewer};
 
 /// SSE event names the monitor listens for.
@@ -62,7 +62,7 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
         Some(viewer),
         html! {
             h1 { "Scan monitor " span.muted { "· " (event.name) } }
-            (event_links(event.id, &page.may))
+            (other_screens(event.id, &page.may))
             // First what a supervisor asks (inside, rate, alerts, gates); settings and
             // history behind disclosures.
             div hx-ext="sse" sse-connect=(page.stream_url) {
@@ -94,15 +94,19 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
     )
 }
 
-/// The event's other screens this viewer may open, as finger-sized links.
-fn event_links(event_id: i64, may: &MonitorRights) -> Markup {
-    html! {
-        nav.event-links aria-label="This event" {
-            @if may.see_dashboard { a href=(paths::event_dashboard(event_id)) { "Dashboard" } }
-            @if may.look_up { a href=(paths::door_lookup(event_id)) { "Door lookup" } }
-            @if may.manage_kiosks { a href=(paths::kiosk_links(event_id)) { "Kiosk links" } }
-        }
-    }
+/// The event's other screens this viewer may open.
+fn other_screens(event_id: i64, may: &MonitorRights) -> Markup {
+    let links = [
+        (may.see_dashboard, "Dashboard", paths::event_dashboard(event_id)),
+        (may.look_up, "Door lookup", paths::door_lookup(event_id)),
+        (may.manage_kiosks, "Kiosk links", paths::kiosk_links(event_id)),
+    ];
+    let allowed: Vec<(&str, String)> = links
+        .into_iter()
+        .filter(|l| l.0)
+        .map(|(_, label, href)| (label, href))
+        .collect();
+    event_links(&allowed)
 }
 
 /// The live log: the newest 20 rows show; the rest of the kept rows open on demand (CSS
