@@ -103,6 +103,15 @@ pub fn flash_error(message: &str) -> Markup {
     }
 }
 
+/// An event's other screens as finger-sized links (44 px tall): `(label, href)` each.
+pub fn event_links(links: &[(&str, String)]) -> Markup {
+    html! {
+        nav.event-links aria-label="This event" {
+            @for (label, href) in links { a href=(href) { (label) } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,14 +122,5 @@ mod tests {
         assert_eq!(m(123_456_789, "EUR"), "€1,234,567.89");
         assert_eq!(m(-5, "USD"), "-$0.05");
         assert_eq!(m(100, "CHF"), "1.00 CHF");
-    }
-}
-
-/// An event's other screens as finger-sized links (44 px tall): `(label, href)` each.
-pub fn event_links(links: &[(&str, String)]) -> Markup {
-    html! {
-        nav.event-links aria-label="This event" {
-            @for (label, href) in links { a href=(href) { (label) } }
-        }
     }
 }
