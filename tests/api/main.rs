@@ -42,6 +42,7 @@ mod orders;
 mod orders_bad_input;
 mod overview;
 mod panel_faults;
+mod pgbouncer;
 mod query_plans;
 mod rights_change;
 mod role_matrix;
