@@ -51,7 +51,8 @@ impl PgBouncer {
              pool_mode = transaction\n\
              max_client_conn = 2000\n\
              default_pool_size = {POOL_SIZE}\n\
-             reserve_pool_size = 0\n",
+             reserve_pool_size = 0\n\
+             query_wait_timeout = 10\n",
             users = dir.path().join("users.txt").display(),
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), ini).expect("ini written");
