@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests"). On a fresh machine it installs what the
 # tests need (Chromium and its driver for the browser scenarios, a PostgreSQL server,
-# Redis and nginx for the scaled-out tests), starts a throw-away PostgreSQL and Redis
+# Redis, nginx and PgBouncer for the scaled-out tests), starts a throw-away PostgreSQL and Redis
 # on free local ports, and runs every check:
 # vendored-asset checksums, formatting, clippy, the whole test suite, and the hot paths'
 # instruction counts under callgrind against their baseline (scripts/costs.sh).
@@ -14,6 +14,7 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || missing+=(nginx)
+command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 command -v valgrind >/dev/null || missing+=(valgrind)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"

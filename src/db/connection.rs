@@ -7,6 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use super::pooler::Pooler;
 use super::{DatabaseLimits, PoolBudget};
 
 /// One connection type for both backends, so every query is written once.
@@ -43,6 +44,7 @@ impl DatabaseUrl {
             return Err("the database URL is empty".into());
         }
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            super::pooler::split(raw)?;
             return Ok(Self::Postgres(raw.to_string()));
         }
         let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
@@ -56,6 +58,14 @@ impl DatabaseUrl {
 
     pub fn is_sqlite(&self) -> bool {
         matches!(self, Self::Sqlite(_))
+    }
+
+    /// The pooler the URL names with `?pooler=…` (PostgreSQL only).
+    pub fn pooler(&self) -> Pooler {
+        match self {
+            Self::Postgres(url) => super::pooler::split(url).map(|(_, p)| p).unwrap_or_default(),
+            Self::Sqlite(_) => Pooler::None,
+        }
     }
 }
 
@@ -83,7 +93,13 @@ impl r2d2::ManageConnection for ConnectionManager {
         use diesel::r2d2::Error as E;
         match &self.url {
             DatabaseUrl::Postgres(url) => {
-                let mut conn = PgConnection::establish(&with_connect_timeout(url)).map_err(E::ConnectionError)?;
+                let (url, pooler) = super::pooler::split(url)
+                    .map_err(|e| E::ConnectionError(diesel::ConnectionError::InvalidConnectionUrl(e)))?;
+                let mut conn = PgConnection::establish(&with_connect_timeout(&url)).map_err(E::ConnectionError)?;
+                if pooler == Pooler::Transaction {
+                    super::pooler::prepare(&mut conn).map_err(E::ConnectionError)?;
+                    return Ok(DbConnection::Postgresql(conn));
+                }
                 // A statement (or a transaction left idle) never holds its connection
                 // longer than the timeout.
                 let ms = self.statement_timeout.as_millis();

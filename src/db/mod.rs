@@ -8,6 +8,7 @@ pub mod lease;
 pub mod lease_queue;
 mod limits;
 mod pool_events;
+mod pooler;
 pub mod schema;
 mod tenant;
 mod text;
@@ -19,6 +20,7 @@ pub use connection::{
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use lease_queue::{Attempt, Courier, QueueTable, QueueWaker};
 pub use limits::{DatabaseLimits, PoolBudget};
+pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
 pub use tenant::Tenant;
 
 use diesel::connection::SimpleConnection;

@@ -43,6 +43,7 @@ mod orders;
 mod orders_bad_input;
 mod overview;
 mod panel_faults;
+mod pgbouncer;
 mod phone_first;
 mod query_plans;
 mod rights_change;

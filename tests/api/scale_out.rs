@@ -5,53 +5,11 @@
 use std::time::{Duration, Instant};
 
 use voelgoed::db;
-use voelgoed::scanning::recount;
 
+use crate::helpers::pgbouncer::{scaled_out_through, PgBouncer};
+use crate::helpers::scaled::{counters_equal_a_recount, next_named, uuid};
 use crate::helpers::sse::{Message, SseReader};
 use crate::helpers::{batch, scaled_out, scan, test_redis, text_of, RedisServer, TestApp};
-
-async fn next_named(reader: &mut SseReader, event: &str, wait: Duration) -> Option<Message> {
-    let deadline = Instant::now() + wait;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        let message = reader.next(left).await?;
-        if message.event == event {
-            return Some(message);
-        }
-    }
-}
-
-/// Waits (up to 10 s) until the app's counters for org A's event equal a recount.
-async fn counters_equal_a_recount(app: &TestApp) {
-    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let now = db::now_ms();
-        let live = app
-            .services
-            .scan_counters
-            .event_counts(&tenant, event, now)
-            .await
-            .unwrap();
-        let truth = app
-            .db(move |conn| {
-                recount(conn, Some((&tenant, event)), now)
-                    .unwrap()
-                    .get(&(tenant.organization_id(), event))
-                    .map(|c| c.snapshot(now))
-                    .unwrap_or_default()
-            })
-            .await;
-        if live == truth {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "counters {live:?} differ from the recount {truth:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 fn dashboard_stream(app: &TestApp) -> String {
     format!("/sse/events/{}/occupancy", app.fixture.event_a)
@@ -192,6 +150,19 @@ async fn a_kiosk_link_revoked_on_a_ends_its_stream_on_b_within_a_second() {
 #[tokio::test]
 async fn the_same_ticket_through_a_and_b_at_once_is_valid_exactly_once_and_counted_once() {
     let (a, b) = scaled_out("duplicates", &test_redis()).await;
+    one_ticket_through_both_at_once(a, b).await;
+}
+
+/// The same through a PgBouncer in transaction pooling, whose 10 server connections
+/// both instances' pools share.
+#[tokio::test]
+async fn the_same_ticket_through_a_and_b_at_once_through_pgbouncer_is_valid_exactly_once() {
+    let bouncer = PgBouncer::start().await;
+    let (a, b) = scaled_out_through(&bouncer, "duplicates_pgb", &test_redis()).await;
+    one_ticket_through_both_at_once(a, b).await;
+}
+
+async fn one_ticket_through_both_at_once(a: TestApp, b: TestApp) {
     let (token_a, _) = a.device_a("North").await;
     let (token_b, _) = a.device_a("South").await;
     for round in 0..10 {
@@ -211,10 +182,6 @@ async fn the_same_ticket_through_a_and_b_at_once_is_valid_exactly_once_and_count
     }
     counters_equal_a_recount(&a).await;
     counters_equal_a_recount(&b).await;
-}
-
-fn uuid(round: u32, n: u32) -> String {
-    format!("00000000-0000-4000-8000-{round:06}{n:06}")
 }
 
 /// Scans through both instances while the test's own Redis is killed and started again

@@ -540,14 +540,14 @@ pub fn fresh_postgres(name: &str) -> DatabaseUrl {
 /// Two instances of the app on one fresh PostgreSQL database and one Redis (keys under
 /// their own prefix, so tests sharing a Redis never meet), as behind a load balancer.
 pub async fn scaled_out(name: &str, redis_url: &str) -> (TestApp, TestApp) {
+    scaled_out_on(fresh_postgres(name), name, redis_url).await
+}
+
+/// `scaled_out` on the database `url` names.
+pub async fn scaled_out_on(url: DatabaseUrl, name: &str, redis_url: &str) -> (TestApp, TestApp) {
     let mut redis = voelgoed::config::RedisSettings::new(redis_url);
     redis.prefix = format!("test-{name}-{}", voelgoed::auth::random_token());
-    let first = spawn_on(
-        fresh_postgres(name),
-        |s| s.redis = Some(redis),
-        tempfile::tempdir().expect("dir"),
-    )
-    .await;
+    let first = spawn_on(url, |s| s.redis = Some(redis), tempfile::tempdir().expect("dir")).await;
     let second = another_instance(&first).await;
     (first, second)
 }

@@ -1,5 +1,6 @@
 //! What the tests share, so no test module imports another: the app and its fixture
-//! (`app`), throw-away PostgreSQL databases (`postgres`), live-stream reading (`sse`), a
+//! (`app`), throw-away PostgreSQL databases (`postgres`), a PgBouncer in
+//! front of them (`pgbouncer`), what the scale-out tests check (`scaled`), live-stream reading (`sse`), a
 //! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`), a webhook endpoint
 //! (`webhook_listener`), the route table as the source writes it (`route_table`) and
 //! two-factor sign-in's codes (`two_factor`).
@@ -8,8 +9,10 @@
 pub mod app;
 pub mod browser;
 pub mod orders;
+pub mod pgbouncer;
 pub mod postgres;
 pub mod route_table;
+pub mod scaled;
 pub mod smtp;
 pub mod sse;
 pub mod two_factor;
