@@ -2,20 +2,24 @@
 //! See `docs/architecture.md` for the module map.
 
 pub mod account;
+pub mod arrivals;
 pub mod audit;
 pub mod auth;
 pub mod client;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod door;
 pub mod error;
 pub mod events;
 pub mod forms;
+pub mod gate_alerts;
 pub mod health;
 pub mod htmx;
 pub mod http_error;
 pub mod kiosk;
 pub mod live;
+pub mod monitor;
 pub mod orders;
 pub mod overview;
 pub mod panels;

@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse, Resource, Scope};
 
 use crate::error::AppError;
 use crate::{
-    account, dashboard, events, health, kiosk, overview, paths, scanning, signin, static_files, team, webhooks,
+    account, dashboard, door, events, gate_alerts, health, kiosk, monitor, overview, paths, scanning, signin,
+    static_files, team, webhooks,
 };
 
 /// The device API: JSON in and out, for scanners.
@@ -54,19 +55,16 @@ pub fn pages() -> Scope {
             paths::EVENT_DASHBOARD,
             web::get().to(dashboard::handlers::show_dashboard),
         )
-        .route(
-            paths::SCAN_MONITOR,
-            web::get().to(scanning::monitor::handlers::scan_monitor),
-        )
+        .route(paths::SCAN_MONITOR, web::get().to(monitor::handlers::scan_monitor))
         .route(
             paths::ENTRY_POLICY,
-            web::post().to(scanning::monitor::entry_policy::set_entry_policy),
+            web::post().to(monitor::entry_rule::set_entry_policy),
         )
         .route(
             paths::ALERT_ACKNOWLEDGE,
-            web::post().to(scanning::alerts::handlers::acknowledge),
+            web::post().to(gate_alerts::handlers::acknowledge),
         )
-        .route(paths::DOOR_LOOKUP, web::get().to(scanning::door::door_lookup))
+        .route(paths::DOOR_LOOKUP, web::get().to(door::door_lookup))
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))
@@ -78,7 +76,7 @@ pub fn pages() -> Scope {
         )
         .route(
             paths::SCAN_MONITOR_STREAM,
-            web::get().to(scanning::monitor::handlers::scans_stream),
+            web::get().to(monitor::handlers::scans_stream),
         )
         // Two-factor sign-in of the signed-in user's own account.
         .route(paths::TWO_FACTOR, web::get().to(account::handlers::show_two_factor))

@@ -8,12 +8,12 @@ use actix_web_lab::FromRequest;
 
 use super::views::{self, Dashboard};
 use super::MetricsCache;
+use crate::arrivals::{arrivals_fragments, ArrivalsCache, Shown as ArrivalsShown};
 use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, Channel, Hub, Render};
-use crate::scanning::{arrivals_fragments, ArrivalsCache, ArrivalsShown};
 use crate::ui::html;
 
 /// How often an open dashboard is redrawn when nothing happens (the metrics cache lives

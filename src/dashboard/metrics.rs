@@ -45,7 +45,7 @@ pub fn compute(
         since_open: hourly.iter().map(|h| h.tickets_sold).sum(),
         open_ms: (now.min(event.ends_at) - event.sales_open_at).max(0),
     };
-    let alerts = super::alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
+    let alerts = super::capacity_alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
     Ok(EventMetrics {
         ticket_types,
         revenue,

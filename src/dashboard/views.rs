@@ -5,12 +5,12 @@
 
 use maud::{html, Markup};
 
-use super::alerts::level_of;
+use super::capacity_alerts::level_of;
 use super::chart::{chart_figure, sales_chart};
 use super::model::{Alert, AlertLevel, AlertSubject, EventMetrics, TicketTypeSales, Velocity};
+use crate::arrivals::{arrivals_section, Pushed as ArrivalsPushed, Shown as ArrivalsShown};
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::{arrivals_section, ArrivalsPushed, ArrivalsShown};
 use crate::ui::components::{badge, count, event_links, local_time, panel_unavailable, Money};
 use crate::ui::layout::{self, Viewer};
 

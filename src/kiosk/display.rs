@@ -13,8 +13,9 @@ use crate::db::Pool;
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
+use crate::gate_alerts::{self, AlertScope, AlertsView};
 use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
-use crate::scanning::{self, AlertScope, AlertsView, ScanCounters};
+use crate::scanning::{self, ScanCounters};
 
 const LINK_STATE: &str = "link-state";
 
@@ -68,8 +69,8 @@ pub fn alert_scope(open: &OpenLink) -> AlertScope {
 /// The alert lines as they stand now.
 pub async fn alert_lines(pool: &Pool, open: &OpenLink) -> Result<maud::Markup, AppError> {
     let scope = alert_scope(open);
-    let alerts = scanning::load_alerts(pool, scope).await?;
-    Ok(scanning::kiosk_alerts(&AlertsView {
+    let alerts = gate_alerts::load_alerts(pool, scope).await?;
+    Ok(gate_alerts::kiosk_alerts(&AlertsView {
         alerts: &alerts,
         timezone: &scope.timezone,
         now: crate::db::now_ms(),
@@ -88,7 +89,7 @@ pub fn display_stream(
     check_every: std::time::Duration,
 ) -> impl Stream<Item = Frame> + 'static {
     let link = open.link;
-    let alerts = scanning::kiosk_alert_frames(hub, pool, alert_scope(&open));
+    let alerts = gate_alerts::kiosk_alert_frames(hub, pool, alert_scope(&open));
     let view = format!("kiosk-gate-{}", link.gate_id.unwrap_or(0));
     let render = render_with((counters, Arc::new(open)), |(counters, open)| async move {
         let markup = display(counters.as_ref(), &open).await?;

@@ -4,8 +4,9 @@ use maud::{html, Markup};
 
 use super::queries::KioskLink;
 use crate::events::Event;
+use crate::gate_alerts::KIOSK_ALERTS_SSE_EVENT;
 use crate::paths;
-use crate::scanning::{Gate, Occupancy, KIOSK_ALERTS_SSE_EVENT};
+use crate::scanning::{Gate, Occupancy};
 use crate::ui::components::{count, event_links, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
 

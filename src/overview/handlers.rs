@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse, Responder};
 use actix_web_lab::FromRequest;
 
-use super::live::{overview_frames, CardSources};
+use super::frames::{overview_frames, CardSources};
 use super::model::{self, split_live};
 use super::views::{self, CardLinks};
 use crate::auth::{CurrentUser, Permission, SessionWatch};

@@ -4,8 +4,8 @@
 //! `GET /sse/events/overview`: one out-of-band card per event, redrawn when its event
 //! changes, on whichever instance the change happened.
 
+mod frames;
 pub mod handlers;
-mod live;
 mod model;
 mod views;
 

@@ -10,8 +10,9 @@ use crate::db::schema::tickets;
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::{Event, EventSales};
+use crate::gate_alerts::{open_alerts, OpenAlert};
 use crate::orders::TicketStatus;
-use crate::scanning::{open_alerts, OpenAlert, ScanCounters};
+use crate::scanning::ScanCounters;
 
 /// Doors open this long before an event starts; from then until it ends the event is
 /// live on the overview.

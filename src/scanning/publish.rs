@@ -10,9 +10,9 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use super::counters::{CountedScan, ScanCounters};
+use super::feed::rows::{self, DrawRow, FreshScan, FreshScans};
 use super::feed::ScanFeed;
 use super::model::{GateDevice, RecordedScan, ScanAttempt, ScanResult};
-use super::monitor::log_rows::{self, FreshScan, FreshScans};
 use crate::db::{Pool, Tenant};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 
@@ -54,10 +54,17 @@ impl Decisions {
 }
 
 impl Publisher {
-    /// Starts the scan-log renderer too (its labels are read from `pool`).
-    pub fn start(pool: Pool, counters: Arc<dyn ScanCounters>, bus: Arc<dyn Bus>, feed: Arc<ScanFeed>) -> Self {
+    /// Starts the scan-log renderer too (its labels are read from `pool`; `draw_row`
+    /// draws each new row once).
+    pub fn start(
+        pool: Pool,
+        counters: Arc<dyn ScanCounters>,
+        bus: Arc<dyn Bus>,
+        feed: Arc<ScanFeed>,
+        draw_row: DrawRow,
+    ) -> Self {
         let (rows, fresh) = mpsc::channel(ROWS_WAITING);
-        tokio::spawn(log_rows::render(pool, feed.clone(), fresh));
+        tokio::spawn(rows::render(pool, feed.clone(), fresh, draw_row));
         Self {
             counters,
             bus,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use actix_web::web;
 use anyhow::Context;
 
+use crate::arrivals::ArrivalsCache;
 use crate::auth::{PasswordChecks, SessionWatch};
 use crate::config::Settings;
 use crate::dashboard::MetricsCache;
@@ -18,7 +19,7 @@ use crate::orders::outbox::{self, Mailer, OutboxWaker};
 use crate::panels::Panels;
 use crate::redis_link::RedisLink;
 use crate::scanning::{
-    self, ArrivalsCache, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
+    self, DeviceTokens, GatePool, InProcessCounters, RedisCounters, ScanCounters, ScanFeed, ScanWriter,
 };
 use crate::webhooks::{self, WebhookWaker};
 
@@ -57,7 +58,7 @@ pub struct Services {
     pub shutdown: web::Data<Shutdown>,
     pub sessions: web::Data<SessionWatch>,
     /// Door lookups per user (a rate, per instance).
-    pub door_lookups: web::Data<crate::scanning::door::DoorLookups>,
+    pub door_lookups: web::Data<crate::door::DoorLookups>,
 }
 
 /// The background workers, which finish (giving back what they claimed) once
@@ -133,13 +134,13 @@ impl Services {
             settings.webhooks.scan_batch_every,
             shutdown.clone(),
         );
-        crate::dashboard::start_alert_hooks(
+        crate::dashboard::start_capacity_alert_hooks(
             pool.clone(),
             metrics.clone(),
             settings.webhooks.alert_check_every,
             shutdown.clone(),
         );
-        crate::scanning::start_detector(pool.clone(), bus.clone(), settings.alert_check_every, shutdown.clone());
+        crate::gate_alerts::start_detector(pool.clone(), bus.clone(), settings.alert_check_every, shutdown.clone());
         let workers = tokio::spawn(async move {
             let _ = tokio::join!(outbox_worker, webhook_worker);
         });
@@ -265,7 +266,9 @@ fn start_gates(
         Some(link) => ScanFeed::shared(link.clone()),
         None => Arc::new(ScanFeed::new(start.newest_scan)),
     };
-    let publisher = scanning::Publisher::start(pool.clone(), counters.clone(), bus, feed.clone());
+    // The monitor draws the scan log's rows; the engine holds no markup.
+    let draw_row = crate::monitor::draw_log_row;
+    let publisher = scanning::Publisher::start(pool.clone(), counters.clone(), bus, feed.clone(), draw_row);
     let statement_timeout = settings.database_limits.statement_timeout;
     let connections = ConnectionManager::new(&settings.database, statement_timeout);
     let writer = ScanWriter::start(connections, publisher, settings.writer_faults.clone());

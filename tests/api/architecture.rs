@@ -30,10 +30,14 @@ fn part_of(module: &str) -> Option<Part> {
         "audit" => Part::Feature(1),
         "webhooks" => Part::Feature(2),
         "orders" | "signin" => Part::Feature(3),
+        // The gate engine: no screen.
         "scanning" => Part::Feature(4),
-        "dashboard" | "kiosk" | "overview" | "health" | "static_files" | "provisioning" | "team" | "account" => {
+        // What the gates' screens share: arrivals and gate alerts.
+        "arrivals" | "gate_alerts" | "health" | "static_files" | "provisioning" | "team" | "account" => {
             Part::Feature(5)
         }
+        // The screens.
+        "monitor" | "door" | "dashboard" | "kiosk" | "overview" => Part::Feature(6),
         "startup" | "app" | "routes" | "lib" => Part::Top,
         _ => return None,
     })

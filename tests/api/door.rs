@@ -116,7 +116,7 @@ async fn lookups_are_limited_per_user_so_codes_cannot_be_tried() {
             .send()
     };
 
-    let limit = voelgoed::scanning::door::LOOKUPS_PER_MINUTE;
+    let limit = voelgoed::door::LOOKUPS_PER_MINUTE;
     for n in 0..limit {
         assert_eq!(ask(&steward, n).await.unwrap().status(), 404, "lookup {n}");
     }

@@ -383,8 +383,8 @@ async fn two_instances_open_an_alert_once_and_both_monitors_hear_it() {
         );
         let (bus_a, bus_b) = (first.services.bus.clone(), second.services.bus.clone());
         let (ra, rb) = tokio::join!(
-            voelgoed::scanning::evaluate_all(&a, bus_a.as_ref()),
-            voelgoed::scanning::evaluate_all(&b, bus_b.as_ref())
+            voelgoed::gate_alerts::evaluate_all(&a, bus_a.as_ref()),
+            voelgoed::gate_alerts::evaluate_all(&b, bus_b.as_ref())
         );
         ra.unwrap();
         rb.unwrap();

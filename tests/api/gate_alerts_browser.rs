@@ -55,11 +55,11 @@ async fn a_supervisor_on_a_phone_sees_the_alert_and_the_arrival_chart_and_acknow
     );
 
     browser.click(Locator::Css("#gate-alerts button.ack")).await;
+    // Read in one step: a later push redraws the list.
+    let acknowledged = r#"#gate-alerts li.acknowledged[data-kind="counterfeit_batch"]"#;
     browser
-        .wait_for_element(r#"#gate-alerts li.acknowledged[data-kind="counterfeit_batch"]"#)
+        .wait_for(|b| async move { b.text(acknowledged).await.contains("acknowledged") })
         .await;
-
-    assert!(browser.text(alert).await.contains("acknowledged"));
     let entries: i64 = app
         .db(|conn| {
             audit_log::table

@@ -476,8 +476,8 @@ impl Seeded {
     fn alert_detector(&self, conn: &mut DbConnection) -> Vec<String> {
         capture(conn, |c| {
             let now = db::now_ms();
-            voelgoed::scanning::alerts::live_events(c, now).unwrap();
-            voelgoed::scanning::alerts::findings(c, &self.tenant, self.event.id, now).unwrap();
+            voelgoed::gate_alerts::live_events(c, now).unwrap();
+            voelgoed::gate_alerts::findings(c, &self.tenant, self.event.id, now).unwrap();
         })
     }
 
@@ -486,13 +486,13 @@ impl Seeded {
         capture(conn, |c| {
             let zone = *self.event.timezone;
             voelgoed::overview::sold_today(c, &self.tenant, self.event.id, &zone, db::now_ms()).unwrap();
-            voelgoed::scanning::open_alerts(c, &self.tenant, &[self.event.id]).unwrap();
+            voelgoed::gate_alerts::open_alerts(c, &self.tenant, &[self.event.id]).unwrap();
         })
     }
 
     fn arrivals(&self, conn: &mut DbConnection) -> Vec<String> {
         capture(conn, |c| {
-            voelgoed::scanning::arrivals::load_arrivals(c, &self.tenant, &self.event, db::now_ms(), 500).unwrap();
+            voelgoed::arrivals::load_arrivals(c, &self.tenant, &self.event, db::now_ms(), 500).unwrap();
         })
     }
 

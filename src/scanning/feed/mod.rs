@@ -13,6 +13,7 @@
 //! from the database instead.
 
 mod reader;
+pub(crate) mod rows;
 mod shared;
 
 use std::collections::{HashMap, VecDeque};

@@ -184,8 +184,25 @@ impl Browser {
         value.as_str().unwrap_or_default().to_owned()
     }
 
+    /// Clicks the first match. A live push may replace the element between finding and
+    /// clicking it (stale, or covered while it settles): then it is found again, a few
+    /// times before giving up.
     pub async fn click(&self, locator: Locator<'_>) {
-        self.client.find(locator).await.unwrap().click().await.unwrap();
+        let mut tries = 0;
+        loop {
+            let clicked = match self.client.find(locator).await {
+                Ok(element) => element.click().await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match clicked {
+                Ok(()) => return,
+                Err(_) if tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot click {locator:?}: {e}"),
+            }
+        }
     }
 
     /// Waits until something matches `css`.

@@ -128,7 +128,13 @@ impl QuietWriter {
         let counters = fixture.services.scan_counters.clone().into_inner();
         let feed = Arc::new(ScanFeed::new(0));
         let rows = super::scans::scan_log_rows(&feed, fixture.tenant.organization_id(), fixture.event_id).await;
-        let publisher = Publisher::start(fixture.pool(), counters, Arc::new(InProcessBus::new()), feed);
+        let publisher = Publisher::start(
+            fixture.pool(),
+            counters,
+            Arc::new(InProcessBus::new()),
+            feed,
+            voelgoed::monitor::draw_log_row,
+        );
         let timeout = fixture.services.settings.database_limits.statement_timeout;
         let connections = ConnectionManager::new(&fixture.url, timeout);
         let writer = ScanWriter::start(connections, publisher, Default::default());

@@ -18,10 +18,11 @@ use super::fixture::Fixture;
 use super::live::LiveStream;
 use super::window::Operation;
 use super::Case;
+use voelgoed::arrivals::{self, ArrivalsCache};
 use voelgoed::events::Event;
+use voelgoed::gate_alerts;
 use voelgoed::live::{frame, render_with, Channel, Frame, Hub, Update, UpdateKind};
 use voelgoed::paths;
-use voelgoed::scanning::{self, ArrivalsCache};
 
 /// How long without a message before a frame counts as whole (the warm-up only).
 const QUIET: Duration = Duration::from_millis(500);
@@ -106,10 +107,10 @@ async fn setup(fixture: &Fixture, case: Case) -> anyhow::Result<Setup> {
                 StandIn::subscribe(
                     hub,
                     scans.clone(),
-                    scanning::ARRIVALS_SSE_EVENT,
-                    scanning::ARRIVALS_SSE_EVENT,
+                    arrivals::ARRIVALS_SSE_EVENT,
+                    arrivals::ARRIVALS_SSE_EVENT,
                 ),
-                StandIn::subscribe(hub, alerts, "alerts-acknowledge", scanning::alerts::ALERTS_SSE_EVENT),
+                StandIn::subscribe(hub, alerts, "alerts-acknowledge", gate_alerts::ALERTS_SSE_EVENT),
             ],
             ..Setup::new(monitor, Change::Heartbeat, scans, UpdateKind::DeviceReported)
         },
@@ -136,7 +137,7 @@ async fn setup(fixture: &Fixture, case: Case) -> anyhow::Result<Setup> {
                     hub,
                     alerts,
                     "kiosk-alerts-gate-0",
-                    scanning::KIOSK_ALERTS_SSE_EVENT,
+                    gate_alerts::KIOSK_ALERTS_SSE_EVENT,
                 )],
                 ..Setup::new(paths::kiosk_stream(&token), writer, scans, UpdateKind::ScanOccurred)
             }
@@ -298,7 +299,7 @@ impl Operation for Arrivals {
         let cache = self.cache.take().ok_or_else(|| anyhow::anyhow!("no cache"))?;
         let channel = Channel::scans(&fixture.tenant, 1_000_000 + run as i64);
         let hub = fixture.services.hub.get_ref();
-        let mut frames = scanning::arrivals_frames(hub, channel, cache, fixture.tenant, self.event.clone()).boxed();
+        let mut frames = arrivals::arrivals_frames(hub, channel, cache, fixture.tenant, self.event.clone()).boxed();
         frames
             .next()
             .await

@@ -19,7 +19,7 @@ use crate::live::Shutdown;
 use crate::webhooks::{self, EventKind};
 
 /// Starts the look every `every`; it ends when the server stops.
-pub fn start_alert_hooks(pool: Pool, cache: Arc<MetricsCache>, every: Duration, shutdown: Shutdown) {
+pub fn start_capacity_alert_hooks(pool: Pool, cache: Arc<MetricsCache>, every: Duration, shutdown: Shutdown) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -11,7 +11,7 @@ use crate::error::{with_db, AppError};
 use crate::events::{load_event, EntryPolicy};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::paths;
-use crate::scanning::entry_policy::{change_entry_policy, ChangedBy};
+use crate::scanning::{change_entry_policy, ChangedBy};
 use crate::ui::layout::Viewer;
 use crate::ui::see_other;
 

@@ -6,8 +6,8 @@ use maud::{html, Markup};
 use super::queries::TicketAtDoor;
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::model::Direction;
-use crate::scanning::queries::ScanLine;
+use crate::scanning::Direction;
+use crate::scanning::ScanLine;
 use crate::ui::components::{badge, event_links, local_time};
 use crate::ui::layout::{self, Viewer};
 

@@ -1,18 +1,23 @@
-//! Live rendering of the scan log: each new scan's row is rendered once, off the
-//! writer thread, and handed to the feed, which sends the same bytes to every open
-//! monitor. Device names and the event's timezone are looked up once per device.
+//! The scan log's new rows: each new scan's row is drawn once, off the writer thread,
+//! and handed to the feed, which sends the same bytes to every open monitor. Device
+//! names and the event's timezone are looked up once per device. The engine holds no
+//! markup: the screen that shows the log gives the drawing (`DrawRow`) at startup.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use super::views;
+use chrono_tz::Tz;
+
+use super::{LogLine, Position, ScanFeed};
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;
-use crate::scanning::feed::{LogLine, Position, ScanFeed};
 use crate::scanning::model::{Direction, ScanResult};
 use crate::scanning::queries::{self, DeviceLabel, ScanLine};
+
+/// Draws one scan-log row as HTML, in the event's time zone.
+pub type DrawRow = fn(&ScanLine, &Tz) -> String;
 
 /// One new scan, as the log shows it.
 pub struct FreshScan {
@@ -32,7 +37,7 @@ pub struct FreshScans {
 }
 
 /// Renders every group it is handed until the writer is gone.
-pub async fn render(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::Receiver<FreshScans>) {
+pub async fn render(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::Receiver<FreshScans>, draw: DrawRow) {
     let mut labels: HashMap<i64, DeviceLabel> = HashMap::new();
     while let Some(group) = fresh.recv().await {
         if !labels.contains_key(&group.device_id) {
@@ -54,13 +59,13 @@ pub async fn render(pool: Pool, feed: Arc<ScanFeed>, mut fresh: mpsc::Receiver<F
         let lines = group
             .scans
             .into_iter()
-            .map(|scan| log_line(scan, label, device_id))
+            .map(|scan| log_line(scan, label, device_id, draw))
             .collect();
         feed.push(group.tenant.organization_id(), group.event_id, lines).await;
     }
 }
 
-fn log_line(scan: FreshScan, label: &DeviceLabel, device_id: i64) -> LogLine {
+fn log_line(scan: FreshScan, label: &DeviceLabel, device_id: i64, draw: DrawRow) -> LogLine {
     let line = ScanLine {
         id: scan.scan_id,
         scanned_at: scan.scanned_at,
@@ -77,6 +82,6 @@ fn log_line(scan: FreshScan, label: &DeviceLabel, device_id: i64) -> LogLine {
         gate_id: label.gate_id,
         device_id,
         result: scan.result,
-        html: views::scan_row(&line, &label.timezone).into_string().into(),
+        html: draw(&line, &label.timezone).into(),
     }
 }

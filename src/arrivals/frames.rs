@@ -19,7 +19,7 @@ use crate::error::{with_db, AppError};
 use crate::events::Event;
 use crate::live::{channel_frames, frame_of_parts, render_with, Channel, Frame, Hub, Kept};
 use crate::panels::{Loaded, PanelName, Panels};
-use crate::scanning::counters::ScanCounters;
+use crate::scanning::ScanCounters;
 
 pub struct ArrivalsCache {
     pool: Pool,

@@ -5,13 +5,13 @@
 //! dashboard and the scan monitor both show them.
 
 pub mod forecast;
-mod live;
+mod frames;
 pub mod model;
 mod queries;
 mod shown;
 mod views;
 
-pub use live::{arrivals_frames, ArrivalsCache};
+pub use frames::{arrivals_frames, ArrivalsCache};
 pub use model::Arrivals;
 /// What the live view computes, for the query-plan guard.
 pub use queries::load_arrivals;

@@ -5,15 +5,15 @@
 use chrono_tz::Tz;
 use maud::{html, Markup};
 
-use super::entry_policy::policy_form;
+use super::entry_rule::policy_form;
 use super::panel_views::panel_parts;
+use crate::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
 use crate::events::Event;
+use crate::gate_alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
 use crate::paths;
-use crate::scanning::alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
-use crate::scanning::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
-use crate::scanning::feed::LogFilter;
-use crate::scanning::model::{Direction, ScanResult};
-use crate::scanning::queries::{DeviceRow, Gate, ScanLine};
+use crate::scanning::LogFilter;
+use crate::scanning::{DeviceRow, Gate, ScanLine};
+use crate::scanning::{Direction, ScanResult};
 use crate::ui::components::{badge, event_links, local_time, panel_unavailable};
 use crate::ui::layout::{self, Viewer};
 
@@ -188,6 +188,11 @@ pub fn scan_log_table(lines: &[ScanLine], timezone: &Tz) -> Markup {
         }
         @if lines.is_empty() { p.muted.empty-log { "No scans yet." } }
     }
+}
+
+/// A scan-log row as the engine's feed carries it: drawn once, sent to every monitor.
+pub fn draw_log_row(line: &ScanLine, timezone: &Tz) -> String {
+    scan_row(line, timezone).into_string()
 }
 
 pub fn scan_row(line: &ScanLine, timezone: &Tz) -> Markup {

@@ -11,9 +11,9 @@ use crate::error::AppError;
 use crate::events::{self, EntryPolicy, Event};
 use crate::live::{frame, render_with, Render};
 use crate::panels::{PanelName, Panels};
-use crate::scanning::counters::{EventCounts, ScanCounters};
-use crate::scanning::feed::LogFilter;
-use crate::scanning::queries::{self, DeviceRow, Gate, ScanLine};
+use crate::scanning::LogFilter;
+use crate::scanning::{self, DeviceRow, Gate, ScanLine};
+use crate::scanning::{EventCounts, ScanCounters};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -34,8 +34,8 @@ impl PanelData {
         let (policy, gates, devices) = with_db(pool, move |conn| {
             Ok((
                 events::entry_policy(conn, &tenant, event_id)?,
-                queries::event_gates(conn, &tenant, event_id)?,
-                queries::event_devices(conn, &tenant, event_id)?,
+                scanning::event_gates(conn, &tenant, event_id)?,
+                scanning::event_devices(conn, &tenant, event_id)?,
             ))
         })
         .await?;
@@ -70,7 +70,7 @@ pub async fn load_log(
     filter: LogFilter,
 ) -> Result<Vec<ScanLine>, AppError> {
     with_db(pool, move |conn| {
-        Ok(queries::latest_scans(
+        Ok(scanning::latest_scans(
             conn,
             &tenant,
             event_id,

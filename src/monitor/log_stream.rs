@@ -15,8 +15,8 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::TimeZone;
 use crate::live::{frame, Frame};
-use crate::scanning::feed::{LogFilter, LogLine, Position, Resume, ScanFeed};
-use crate::scanning::queries::{self, ScanLine};
+use crate::scanning::{self, ScanLine};
+use crate::scanning::{LogFilter, LogLine, Position, Resume, ScanFeed};
 
 /// Which log a monitor follows, and how it shows it.
 pub struct LogScope {
@@ -178,9 +178,9 @@ impl LogStream {
         // Read first: every row in the log up to it is committed, so in the redraw.
         let newest_in_log = self.feed.newest(tenant.organization_id(), event_id).await;
         let (lines, newest): (Vec<ScanLine>, i64) = with_db(&self.pool, move |conn| {
-            let newest = queries::newest_scan_id(conn)?;
+            let newest = scanning::newest_scan_id(conn)?;
             Ok((
-                queries::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
+                scanning::latest_scans(conn, &tenant, event_id, &filter, views::LOG_ROWS)?,
                 newest,
             ))
         })

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use crate::db::schema::{devices, gates, orders, scans, ticket_types, tickets};
 use crate::db::{DbConnection, Tenant};
 use crate::orders::TicketStatus;
-use crate::scanning::queries::ScanLine;
+use crate::scanning::ScanLine;
 
 /// Scans shown for one ticket, newest first.
 pub const HISTORY_ROWS: i64 = 50;
@@ -80,7 +80,7 @@ pub fn ticket_scans(
         .filter(scans::ticket_id.eq(ticket_id))
         .order(scans::id.desc())
         .limit(HISTORY_ROWS)
-        .select(crate::scanning::queries::SCAN_LINE_COLUMNS)
+        .select(crate::scanning::SCAN_LINE_COLUMNS)
         .load(conn)
 }
 

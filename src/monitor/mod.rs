@@ -2,10 +2,11 @@
 //! minute, alerts, each gate's state, arrivals, the live scan log and the devices; the
 //! entry policy shown and set there.
 
-pub mod entry_policy;
+pub mod entry_rule;
 pub mod handlers;
-pub(crate) mod log_rows;
 mod log_stream;
 mod panel;
 mod panel_views;
 mod views;
+
+pub use views::draw_log_row;

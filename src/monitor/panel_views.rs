@@ -5,11 +5,11 @@
 
 use maud::{html, Markup};
 
-use super::entry_policy::policy_line;
+use super::entry_rule::policy_line;
 use crate::events::{EntryPolicy, Event};
-use crate::scanning::counters::{EventCounts, Tally};
-use crate::scanning::model::DeviceStatus;
-use crate::scanning::queries::{DeviceRow, Gate};
+use crate::scanning::DeviceStatus;
+use crate::scanning::{DeviceRow, Gate};
+use crate::scanning::{EventCounts, Tally};
 use crate::ui::components::{badge, count, local_time, occupancy_warning, panel_unavailable};
 
 /// Everything the counters panel shows.

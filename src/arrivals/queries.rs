@@ -11,7 +11,7 @@ use crate::db::schema::{ticket_types, tickets};
 use crate::db::{DbConnection, Tenant};
 use crate::events::Event;
 use crate::orders::TicketStatus;
-use crate::scanning::model::Direction;
+use crate::scanning::Direction;
 
 /// An event's arrivals at `now`, with `inside` people inside: its valid scans per
 /// minute since `LOOK_BACK` before the start, its gates and its ticket types' admissions.
@@ -25,7 +25,7 @@ pub fn load_arrivals(
     let (from, until) = (event.starts_at - LOOK_BACK, event.ends_at.max(now) + MINUTE);
     let minutes = minute_counts(conn, tenant, event.id, from, until)?;
     let mut arrivals = Arrivals::new(event, now, minutes);
-    arrivals.gates = crate::scanning::queries::event_gates(conn, tenant, event.id)?
+    arrivals.gates = crate::scanning::event_gates(conn, tenant, event.id)?
         .into_iter()
         .map(|g| (g.id, g.name))
         .collect();
