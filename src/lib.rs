@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod domain;
 pub mod door;
 pub mod error;
 pub mod events;

@@ -176,10 +176,14 @@ pub enum Subject {
 }
 
 impl Subject {
+    /// How an order is named as a subject (`audit_log.subject_type`), for the queries
+    /// that read an order's history.
+    pub const ORDER_TYPE: &'static str = "order";
+
     fn parts(&self) -> (&'static str, i64) {
         match *self {
             Self::User(id) => ("user", id),
-            Self::Order(id) => ("order", id),
+            Self::Order(id) => (Self::ORDER_TYPE, id),
             Self::KioskLink(id) => ("kiosk_link", id),
             Self::Device(id) => ("device", id),
             Self::Webhook(id) => ("webhook", id),

@@ -5,7 +5,7 @@ use maud::{html, Markup};
 
 use super::filter::AuditQuery;
 use super::queries::{AuditLine, AuditUser};
-use super::Action;
+use super::{Action, Subject};
 use crate::paths;
 use crate::ui::components::local_time;
 use crate::ui::layout::{self, Viewer};
@@ -78,7 +78,7 @@ fn audit_row(line: &AuditLine, timezone: &Tz) -> Markup {
             td { (line.by.as_deref().unwrap_or("the system")) }
             td { (label) }
             td {
-                @if line.subject_type == "order" { a href=(paths::order(line.subject_id)) { "order " (line.subject_id) } }
+                @if line.subject_type == Subject::ORDER_TYPE { a href=(paths::order(line.subject_id)) { "order " (line.subject_id) } }
                 @else { (line.subject_type.replace('_', " ")) " " (line.subject_id) }
             }
             td { (line.details) }

@@ -2,9 +2,8 @@
 //! are claimed one at a time with a lease (so several instances on one database never
 //! deliver a row twice at once), delivered by a `Courier`, and their outcome is written
 //! back while the lease holds; transient failures come back after an exponential
-//! backoff until the attempts run out. One worker loop (`run_queue`) drives any table
-//! with the columns `id`, `status` (`queued`, `sent`, `failed`), `attempts`,
-//! `next_attempt_at`, `last_error` and `sent_at`.
+//! backoff until the attempts run out. One worker loop (`run_queue`) drives any table with
+//! `id`, `status` (a `DeliveryStatus`), `attempts`, `next_attempt_at`, `last_error`, `sent_at`.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -16,6 +15,7 @@ use tokio::sync::Notify;
 
 use super::{now_ms, run_blocking, DbConnection, DbError, Placeholders, Pool};
 use crate::config::RetryPolicy;
+use crate::domain::DeliveryStatus;
 use crate::live::Shutdown;
 
 /// What one delivery attempt came to.
@@ -55,11 +55,11 @@ struct Due {
 
 /// Where a row stands after a failed attempt: given up (`failed`) when retrying cannot
 /// help or the attempts ran out, else `queued` for the next one.
-pub fn status_after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> &'static str {
+pub fn status_after_failure(permanent: bool, attempts: i32, max_attempts: i32) -> DeliveryStatus {
     if permanent || attempts >= max_attempts {
-        "failed"
+        DeliveryStatus::Failed
     } else {
-        "queued"
+        DeliveryStatus::Queued
     }
 }
 
@@ -293,8 +293,8 @@ mod tests {
 
     #[test]
     fn a_row_is_given_up_when_retrying_cannot_help_or_attempts_ran_out() {
-        assert_eq!(status_after_failure(false, 1, 6), "queued");
-        assert_eq!(status_after_failure(true, 1, 6), "failed");
-        assert_eq!(status_after_failure(false, 6, 6), "failed");
+        assert_eq!(status_after_failure(false, 1, 6), DeliveryStatus::Queued);
+        assert_eq!(status_after_failure(true, 1, 6), DeliveryStatus::Failed);
+        assert_eq!(status_after_failure(false, 6, 6), DeliveryStatus::Failed);
     }
 }

@@ -11,7 +11,6 @@ mod pool_events;
 mod pooler;
 pub mod schema;
 mod tenant;
-mod text;
 
 pub use connection::{
     connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl,

@@ -3,50 +3,10 @@
 //! once at load: an unknown zone in the database is a load error, never UTC in disguise;
 //! and its entry policy (who may come in again).
 
-use chrono_tz::Tz;
+pub use crate::domain::{EntryPolicy, TimeZone};
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 
 use crate::db::schema::events;
-
-/// An IANA time zone (`Europe/Amsterdam`), as stored in `events.timezone` and
-/// `organizations.timezone`. Derefs to `chrono_tz::Tz`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub struct TimeZone(pub Tz);
-
-crate::stored_as_text!(TimeZone);
-
-impl TimeZone {
-    pub const UTC: TimeZone = TimeZone(Tz::UTC);
-
-    /// A zone by its IANA name, or why the name is not one.
-    pub fn parse(name: &str) -> Result<Self, String> {
-        name.parse::<Tz>()
-            .map(Self)
-            .map_err(|_| format!("unknown time zone {name:?}: use an IANA name such as Europe/Amsterdam"))
-    }
-
-    pub fn name(&self) -> &'static str {
-        self.0.name()
-    }
-
-    fn as_stored(&self) -> &'static str {
-        self.name()
-    }
-
-    fn from_stored(raw: &str) -> Result<Self, String> {
-        Self::parse(raw)
-    }
-}
-
-impl std::ops::Deref for TimeZone {
-    type Target = Tz;
-
-    fn deref(&self) -> &Tz {
-        &self.0
-    }
-}
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = events)]
@@ -61,47 +21,6 @@ pub struct Event {
     pub currency: String,
     pub sales_open_at: i64,
     pub entry_policy: EntryPolicy,
-}
-
-/// Who may come in again, per event (`events.entry_policy`); decided at the gate by
-/// `scanning::admission::rules`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum EntryPolicy {
-    /// After an exit the ticket is valid again.
-    Reentry,
-    /// One entry only: an entry after an exit is refused.
-    NoReentry,
-    /// One entry per calendar day in the event's time zone.
-    OncePerDay,
-}
-
-crate::stored_as_text!(EntryPolicy);
-
-impl EntryPolicy {
-    pub const ALL: [EntryPolicy; 3] = [Self::Reentry, Self::NoReentry, Self::OncePerDay];
-
-    /// As stored, and as forms, the CLI and the audit log spell it.
-    pub fn as_stored(&self) -> &'static str {
-        match self {
-            Self::Reentry => "reentry",
-            Self::NoReentry => "no-reentry",
-            Self::OncePerDay => "once-per-day",
-        }
-    }
-
-    /// In words, for the console.
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Reentry => "Re-entry allowed",
-            Self::NoReentry => "No re-entry",
-            Self::OncePerDay => "Once per day",
-        }
-    }
-
-    fn from_stored(raw: &str) -> Result<Self, String> {
-        raw.parse()
-    }
 }
 
 impl std::str::FromStr for EntryPolicy {
@@ -140,27 +59,4 @@ impl Event {
 pub struct EventSales {
     pub event: Event,
     pub sold: i64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_zone_survives_its_stored_form_and_an_unknown_one_is_refused() {
-        let zone = TimeZone(chrono_tz::Europe::Amsterdam);
-        assert_eq!(zone.as_stored(), "Europe/Amsterdam");
-        assert_eq!(TimeZone::from_stored(zone.as_stored()), Ok(zone));
-        assert!(TimeZone::from_stored("Mars/Olympus_Mons").is_err());
-        assert!(TimeZone::from_stored("").is_err());
-    }
-
-    #[test]
-    fn an_entry_policy_survives_its_stored_form_and_an_unknown_one_is_refused() {
-        for policy in EntryPolicy::ALL {
-            assert_eq!(EntryPolicy::from_stored(policy.as_stored()), Ok(policy));
-        }
-        assert_eq!("no-reentry".parse(), Ok(EntryPolicy::NoReentry));
-        assert!("sometimes".parse::<EntryPolicy>().is_err());
-    }
 }

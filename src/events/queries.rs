@@ -6,10 +6,7 @@ use diesel::prelude::*;
 use super::model::{EntryPolicy, Event, EventSales, TimeZone};
 use crate::db::schema::{events, organizations, tickets};
 use crate::db::{DbConnection, Tenant};
-
-/// A ticket that admits its holder, as `orders::TicketStatus::Valid` stores it: tickets
-/// are the orders' (a feature above this one), the event list only counts them.
-const VALID_TICKET: &str = "valid";
+use crate::domain::TicketStatus;
 
 /// The tenant's events, soonest first, with their sold ticket counts.
 pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<EventSales>> {
@@ -20,7 +17,7 @@ pub fn list_events(conn: &mut DbConnection, tenant: &Tenant) -> QueryResult<Vec<
         .load(conn)?;
     let sold: Vec<(i64, i64)> = tickets::table
         .filter(tickets::organization_id.eq(tenant.organization_id()))
-        .filter(tickets::status.eq(VALID_TICKET))
+        .filter(tickets::status.eq(TicketStatus::Valid))
         .group_by(tickets::event_id)
         .select((tickets::event_id, count_star()))
         .load(conn)?;

@@ -12,6 +12,7 @@ use super::model::Finding;
 use super::rules::{self, DeviceState, GateUnknowns, Presentations};
 use crate::db::schema::{devices, gate_alerts, scans, tickets};
 use crate::db::{DbConnection, Tenant};
+use crate::domain::{Direction, ScanResult};
 
 /// Rows a window may return at most: past this a burst is well over every threshold.
 const ROWS_READ: i64 = 5_000;
@@ -43,7 +44,7 @@ pub fn live_events(conn: &mut DbConnection, now: i64) -> QueryResult<Vec<(Tenant
 pub fn findings(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now: i64) -> QueryResult<Vec<Finding>> {
     let org = tenant.organization_id();
     let of_event = scans::organization_id.eq(org).and(scans::event_id.eq(event_id));
-    let unknown = scans::result.eq("invalid").and(scans::ticket_id.is_null());
+    let unknown = scans::result.eq(ScanResult::Invalid).and(scans::ticket_id.is_null());
     let recent_codes: Vec<(i64, String)> = scans::table
         .filter(of_event)
         .filter(scans::scanned_at.ge(now - rules::RECENT_MS))
@@ -96,8 +97,8 @@ fn passing(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now: i64) ->
         .filter(scans::organization_id.eq(org))
         .filter(scans::event_id.eq(event_id))
         .filter(scans::scanned_at.ge(now - rules::PASSING_WINDOW_MS))
-        .filter(scans::result.eq("duplicate"))
-        .filter(scans::direction.eq("in"))
+        .filter(scans::result.eq(ScanResult::Duplicate))
+        .filter(scans::direction.eq(Direction::In))
         .select((scans::gate_id, scans::ticket_id))
         .limit(ROWS_READ)
         .load(conn)?;

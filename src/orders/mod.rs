@@ -15,7 +15,7 @@ mod rollup;
 mod sales;
 
 pub use model::{
-    fee_for, net_of, refund_amount, EmailStatus, OrderStatus, RefundReason, TicketStatus, FEE_BASIS_POINTS,
+    fee_for, net_of, refund_amount, DeliveryStatus, OrderStatus, RefundReason, TicketStatus, FEE_BASIS_POINTS,
     MAX_NOTE_CHARS,
 };
 pub use order::{queue_confirmation, refund, RefundOutcome, RefundRefused, RefundRequest, RefundScope};

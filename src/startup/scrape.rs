@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::db::{self, Pool};
 use crate::live::{StreamCounts, StreamKind};
 use crate::orders::outbox;
-use crate::orders::EmailStatus;
+use crate::orders::DeliveryStatus;
 use crate::scanning::ScanResult;
 use crate::telemetry::{Collectors, Exposition, Kind};
 
@@ -128,7 +128,7 @@ async fn outbox_messages(pool: Pool) -> Exposition {
     };
     let name = "voelgoed_outbox_messages";
     out.family(name, Kind::Gauge, "E-mails in the outbox, by state.");
-    for status in EmailStatus::ALL {
+    for status in DeliveryStatus::ALL {
         let n = counts.iter().find(|(s, _)| *s == status).map_or(0, |(_, n)| *n);
         out.sample(name, &[("state", status.as_str())], n);
     }

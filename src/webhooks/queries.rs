@@ -8,6 +8,7 @@ use super::model::{delivery_body, EventKind, EventSet};
 use super::signing::new_delivery_key;
 use crate::db::schema::{scans, webhook_deliveries, webhook_endpoints};
 use crate::db::{DbConnection, Tenant};
+use crate::domain::DeliveryStatus;
 use crate::with_backend;
 
 /// An endpoint as the settings page shows it.
@@ -170,7 +171,7 @@ pub fn enqueue_for(
             webhook_deliveries::delivery_key.eq(&key),
             webhook_deliveries::event.eq(kind.as_str()),
             webhook_deliveries::body.eq(body),
-            webhook_deliveries::status.eq("queued"),
+            webhook_deliveries::status.eq(DeliveryStatus::Queued),
             webhook_deliveries::attempts.eq(0),
             webhook_deliveries::next_attempt_at.eq(now),
             webhook_deliveries::created_at.eq(now),

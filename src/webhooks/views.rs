@@ -8,6 +8,7 @@ use super::model::EventKind;
 use super::queries::{DeliveryLine, Endpoint};
 use super::signing::{DELIVERY_HEADER, SIGNATURE_HEADER};
 use crate::db::format_utc;
+use crate::domain::DeliveryStatus;
 use crate::paths;
 use crate::ui::components::badge;
 use crate::ui::layout::{self, Viewer};
@@ -104,7 +105,7 @@ pub fn webhook_page(viewer: &Viewer, endpoint: &Endpoint, deliveries: &[Delivery
                                     td { (badge(status_class(&d.status), &d.status)) }
                                     td data-attempts { (d.attempts) }
                                     td { (d.last_error.as_deref().unwrap_or("")) }
-                                    td { @if d.status == "queued" { (format_utc(d.next_attempt_at)) } }
+                                    td { @if d.status == DeliveryStatus::Queued.as_str() { (format_utc(d.next_attempt_at)) } }
                                     td { @if let Some(at) = d.sent_at { (format_utc(at)) } }
                                     td { code { (d.delivery_key) } }
                                 }

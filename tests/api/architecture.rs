@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 enum Part {
     /// Imports nothing of the crate but other leaves.
     Leaf,
+    /// The domain's ids and stored statuses: below the plumbing and every feature.
+    Domain,
     Plumbing,
     /// The web layer's error types.
     WebError,
@@ -24,6 +26,7 @@ fn part_of(module: &str) -> Option<Part> {
         "paths" | "ui" => Part::Leaf,
         "db" | "live" | "auth" | "config" | "client" | "forms" | "quota" | "redis_link" | "telemetry"
         | "security_headers" | "http_error" | "htmx" => Part::Plumbing,
+        "domain" => Part::Domain,
         // A page's panels load within the web layer's error and budget.
         "error" | "panels" => Part::WebError,
         "events" => Part::Feature(0),
@@ -48,6 +51,7 @@ fn may_import(from: Part, to: Part) -> bool {
         (Part::Top, _) => true,
         (_, Part::Top) => false,
         (Part::Leaf, to) => to == Part::Leaf,
+        (Part::Domain, to) => to <= Part::Domain,
         (Part::Plumbing, to) => to <= Part::Plumbing,
         (Part::WebError, to) => to <= Part::WebError,
         (Part::Feature(level), Part::Feature(other)) => other < level,

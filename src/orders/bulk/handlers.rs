@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse, Responder};
 
 use super::form::{self, Fields};
-use super::model::{BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
+use super::model::{permission_for, BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
 use super::runner::BulkWaker;
 use super::scope::{self, Rights};
 use super::{cancel, download, queries, views};
@@ -30,7 +30,7 @@ pub async fn start_job(
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
     let request = form::job_request(&form)?;
-    user.require(request.action.permission())?;
+    user.require(permission_for(request.action))?;
     let request = request.kept_to(&user)?;
     let (tenant, user_id, rights) = (user.tenant(), user.user_id, Rights::of(&user));
     let job_id = with_db(&pool, move |conn| {

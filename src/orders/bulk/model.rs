@@ -1,7 +1,17 @@
 //! What a bulk job is: its action, the orders it names, each order's outcome and the
 //! job's progress, with the limits on its size. Plain data; stored as text.
 
-use diesel::sql_types::Text;
+pub use crate::domain::{BulkAction, Outcome};
+
+/// What starting a job takes (money, or every ticket code, for all but resends).
+pub fn permission_for(action: BulkAction) -> crate::auth::Permission {
+    use crate::auth::Permission;
+    match action {
+        BulkAction::Resend => Permission::ResendConfirmation,
+        BulkAction::Refund => Permission::RefundOrders,
+        BulkAction::Export => Permission::ExportOrders,
+    }
+}
 
 use crate::orders::model::RefundReason;
 
@@ -13,99 +23,6 @@ pub const MAX_SELECTED_IDS: usize = 500;
 pub const MAX_JOB_KEY_CHARS: usize = 100;
 /// Refused orders a job page lists; the rest are counted.
 pub const REFUSALS_SHOWN: i64 = 200;
-
-/// What a job does to each of its orders.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum BulkAction {
-    /// Queue the confirmation e-mail again (`orders::queue_confirmation`).
-    Resend,
-    /// Refund the whole order (`orders::refund`): owners only.
-    Refund,
-    /// A CSV of the orders (the export's rows): owners only.
-    Export,
-}
-
-crate::stored_as_text!(BulkAction);
-
-impl BulkAction {
-    pub const ALL: [BulkAction; 3] = [Self::Resend, Self::Refund, Self::Export];
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|a| a.as_str() == raw)
-    }
-
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Resend => "resend",
-            Self::Refund => "refund",
-            Self::Export => "export",
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Self::Resend => "Resend confirmations",
-            Self::Refund => "Refund",
-            Self::Export => "Export (CSV)",
-        }
-    }
-
-    /// What starting it takes (money, or every ticket code, for all but resends).
-    pub fn permission(&self) -> crate::auth::Permission {
-        use crate::auth::Permission;
-        match self {
-            Self::Resend => Permission::ResendConfirmation,
-            Self::Refund => Permission::RefundOrders,
-            Self::Export => Permission::ExportOrders,
-        }
-    }
-
-    fn as_stored(&self) -> &'static str {
-        self.as_str()
-    }
-
-    fn from_stored(raw: &str) -> Result<Self, String> {
-        Self::parse(raw).ok_or_else(|| format!("unknown bulk action {raw:?}"))
-    }
-}
-
-/// What became of one order of a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
-#[diesel(sql_type = Text)]
-pub enum Outcome {
-    Done,
-    /// The order's own rules said no (the reason is stored with it).
-    Refused,
-    /// The database failed for this order.
-    Failed,
-    /// The job was cancelled before it reached this order.
-    Cancelled,
-}
-
-crate::stored_as_text!(Outcome);
-
-impl Outcome {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Done => "done",
-            Self::Refused => "refused",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
-    fn as_stored(&self) -> &'static str {
-        self.as_str()
-    }
-
-    fn from_stored(raw: &str) -> Result<Self, String> {
-        [Self::Done, Self::Refused, Self::Failed, Self::Cancelled]
-            .into_iter()
-            .find(|o| o.as_str() == raw)
-            .ok_or_else(|| format!("unknown bulk outcome {raw:?}"))
-    }
-}
 
 /// Why an order named by a form is not the organisation's: the same words for an id of
 /// another organisation and one that does not exist.
@@ -204,8 +121,8 @@ mod tests {
             assert_eq!(BulkAction::parse(action.as_str()), Some(action));
         }
         use crate::auth::{Permission, Role};
-        assert!(!Role::Supervisor.may(BulkAction::Refund.permission()));
-        assert!(Role::Supervisor.may(BulkAction::Resend.permission()));
-        assert_eq!(BulkAction::Export.permission(), Permission::ExportOrders);
+        assert!(!Role::Supervisor.may(permission_for(BulkAction::Refund)));
+        assert!(Role::Supervisor.may(permission_for(BulkAction::Resend)));
+        assert_eq!(permission_for(BulkAction::Export), Permission::ExportOrders);
     }
 }

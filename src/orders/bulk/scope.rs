@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 
-use super::model::{BulkAction, Job, NO_SUCH_ORDER};
+use super::model::{permission_for, BulkAction, Job, NO_SUCH_ORDER};
 use crate::auth::{users, CurrentUser, EventScope, Permission, Role};
 use crate::db::schema::{bulk_job_orders, orders};
 use crate::db::{DbConnection, Tenant};
@@ -48,7 +48,7 @@ impl Rights {
 
     /// Whether the role may start a job of `action`.
     pub fn may(&self, action: BulkAction) -> bool {
-        self.role.may(action.permission())
+        self.role.may(permission_for(action))
     }
 
     /// Whether this user's bulk resends count against their per-user resend limit.

@@ -5,7 +5,7 @@
 
 use diesel::prelude::*;
 
-use crate::audit::Action;
+use crate::audit::{Action, Subject};
 use crate::db::schema::audit_log;
 use crate::db::{DbConnection, Tenant};
 
@@ -50,7 +50,7 @@ pub fn orders_changed_since(conn: &mut DbConnection, tenant: &Tenant, after: i64
         .filter(audit_log::organization_id.eq(tenant.organization_id()))
         .filter(audit_log::action.eq_any(row_changes()))
         .filter(audit_log::id.gt(after))
-        .filter(audit_log::subject_type.eq("order"))
+        .filter(audit_log::subject_type.eq(Subject::ORDER_TYPE))
         .order(audit_log::id.desc())
         .limit(CHANGES_PER_LOOK)
         .select((audit_log::id, audit_log::subject_id))

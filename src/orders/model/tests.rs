@@ -21,8 +21,8 @@ fn every_status_survives_its_stored_form_and_an_unknown_one_is_refused() {
     for status in TicketStatus::ALL {
         assert_eq!(TicketStatus::from_stored(status.as_stored()), Ok(status));
     }
-    for status in EmailStatus::ALL {
-        assert_eq!(EmailStatus::from_stored(status.as_stored()), Ok(status));
+    for status in DeliveryStatus::ALL {
+        assert_eq!(DeliveryStatus::from_stored(status.as_stored()), Ok(status));
     }
     for reason in RefundReason::ALL {
         assert_eq!(RefundReason::from_stored(reason.as_stored()), Ok(reason));

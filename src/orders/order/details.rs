@@ -7,7 +7,7 @@ use crate::audit::{record, Action, Entry, Subject};
 use crate::db::schema::{audit_log, email_outbox, events, gates, orders, refunds, scans, ticket_types, tickets, users};
 use crate::db::{DbConnection, Tenant};
 use crate::events::TimeZone;
-use crate::orders::model::{EmailStatus, OrderStatus, RefundReason, TicketStatus};
+use crate::orders::model::{DeliveryStatus, OrderStatus, RefundReason, TicketStatus};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = orders)]
@@ -64,7 +64,7 @@ pub struct RefundLine {
 pub struct EmailLine {
     pub subject: String,
     pub recipient: String,
-    pub status: EmailStatus,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: i64,
@@ -211,7 +211,7 @@ pub fn order_details(conn: &mut DbConnection, tenant: &Tenant, order_id: i64) ->
     let audit = audit_log::table
         .left_join(users::table)
         .filter(audit_log::organization_id.eq(org))
-        .filter(audit_log::subject_type.eq("order"))
+        .filter(audit_log::subject_type.eq(Subject::ORDER_TYPE))
         .filter(audit_log::subject_id.eq(order_id))
         .order(audit_log::id.desc())
         .select((

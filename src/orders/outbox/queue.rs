@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::email_outbox;
 use crate::db::{DbConnection, Tenant};
-use crate::orders::model::EmailStatus;
+use crate::orders::model::DeliveryStatus;
 
 /// A message to queue about an order.
 pub struct NewEmail<'a> {
@@ -24,7 +24,7 @@ pub fn enqueue(conn: &mut DbConnection, tenant: &Tenant, email: NewEmail, now: i
             email_outbox::recipient.eq(email.recipient),
             email_outbox::subject.eq(email.subject),
             email_outbox::body.eq(email.body),
-            email_outbox::status.eq(EmailStatus::Queued),
+            email_outbox::status.eq(DeliveryStatus::Queued),
             email_outbox::attempts.eq(0),
             email_outbox::next_attempt_at.eq(now),
             email_outbox::created_at.eq(now),
@@ -71,7 +71,7 @@ pub(super) fn load_email(conn: &mut DbConnection, id: i64) -> QueryResult<Option
 
 /// Messages of every organisation by status (for `/metrics`): read from the
 /// `(status, next_attempt_at)` index alone.
-pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(EmailStatus, i64)>> {
+pub fn count_by_status(conn: &mut DbConnection) -> QueryResult<Vec<(DeliveryStatus, i64)>> {
     email_outbox::table
         .group_by(email_outbox::status)
         .select((email_outbox::status, diesel::dsl::count_star()))
