@@ -28,8 +28,8 @@ pub use admission::record_batch;
 /// overview; changes arrive as `UpdateKind::AlertChanged` on `Channel::alerts`.
 pub use alerts::{
     acknowledge_alert, alert_list, evaluate_all, kiosk_alert_frames, kiosk_alerts, load_alerts, monitor_alert_frames,
-    open_alerts, start_detector, Acknowledgement, AlertKind, AlertScope, AlertsView, Finding, OpenAlert,
-    CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
+    open_alerts, replace_open_alerts, start_detector, Acknowledgement, AlertKind, AlertScope, AlertsView, Finding,
+    OpenAlert, CLEAR_AFTER_MS, KIOSK_ALERTS_SSE_EVENT,
 };
 pub use api::device_tokens::{DeviceTokens, KnownDevices, PROVEN_FOR, RECHECK_AFTER};
 pub use arrivals::{
