@@ -12,6 +12,7 @@
 //! over loopback (`http.rs`, `live.rs`), and every run waits for the whole of the work
 //! it started (rows rendered after the answer, a view's render) before it ends.
 
+mod arrivals;
 mod callgrind;
 mod changes;
 mod fanout;
@@ -109,7 +110,7 @@ async fn run_case(case: Case, fixture: &mut Fixture, warm_up: usize, repeat: usi
             measure(&mut page, fixture, warm_up, repeat).await
         }
         Case::RenderArrivals => {
-            let mut arrivals = renders::Arrivals::new(fixture).await?;
+            let mut arrivals = arrivals::Arrivals::new(fixture).await?;
             measure(&mut arrivals, fixture, warm_up, repeat).await
         }
         Case::RenderDashboard

@@ -1,16 +1,13 @@
-//! The `render-…` cases: one hub render of a live view. A view reached through its
-//! page's stream (`StreamRender`) has its data changed outside the window; inside it,
-//! one update is published on the view's channel and the client reads the frame's
-//! changed parts (their number learnt in the warm-up). The arrivals (`Arrivals`) are
-//! kept between renders, so their case renders a view of a fresh cache: a render that
-//! computes them.
+//! The `render-…` cases of a live view reached through its page's stream
+//! (`StreamRender`): one hub render. The view's data are changed outside the window;
+//! inside it, one update is published on the view's channel and the client reads the
+//! frame's changed parts (their number learnt in the warm-up). `render-arrivals` is in
+//! `arrivals.rs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::stream::BoxStream;
-use futures_util::StreamExt;
 use tokio::sync::{watch, Notify};
 
 use super::changes::{Change, QuietWriter};
@@ -18,10 +15,9 @@ use super::fixture::Fixture;
 use super::live::LiveStream;
 use super::window::Operation;
 use super::Case;
-use voelgoed::events::Event;
 use voelgoed::live::{frame, render_with, Channel, Frame, Hub, Update, UpdateKind};
 use voelgoed::paths;
-use voelgoed::scanning::{self, ArrivalsCache};
+use voelgoed::scanning;
 
 /// How long without a message before a frame counts as whole (the warm-up only).
 const QUIET: Duration = Duration::from_millis(500);
@@ -244,72 +240,6 @@ impl Operation for StreamRender {
             late == 0,
             "{late} messages came after the last window: a frame has more parts than learnt"
         );
-        Ok(())
-    }
-}
-
-/// `render-arrivals`: the arrivals view of a fresh cache, on a channel of its own, so
-/// its first render computes them (as a render does once they are `arrivals_every`
-/// old): the queries, the forecast and the fragments.
-pub struct Arrivals {
-    event: Event,
-    cache: Option<Arc<ArrivalsCache>>,
-    frames: Option<BoxStream<'static, Frame>>,
-    renders_before: u64,
-}
-
-impl Arrivals {
-    pub async fn new(fixture: &Fixture) -> anyhow::Result<Self> {
-        let event = voelgoed::events::load_event(&fixture.pool(), fixture.tenant, fixture.event_id)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(Self {
-            event,
-            cache: None,
-            frames: None,
-            renders_before: 0,
-        })
-    }
-}
-
-impl Operation for Arrivals {
-    /// The last run's view closed (its task gone), and a fresh cache.
-    async fn prepare(&mut self, fixture: &mut Fixture, _run: usize) -> anyhow::Result<()> {
-        let hub = fixture.services.hub.get_ref();
-        if self.frames.take().is_some() {
-            let channels = hub.live_channels();
-            while hub.live_channels() >= channels {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        let services = &fixture.services;
-        let settings = &services.settings;
-        self.cache = Some(Arc::new(ArrivalsCache::new(
-            fixture.pool(),
-            services.scan_counters.clone().into_inner(),
-            (settings.arrivals_every, settings.arrivals_first_paint),
-            services.panels.get_ref().clone(),
-        )));
-        self.renders_before = services.hub.renders();
-        Ok(())
-    }
-
-    async fn run(&mut self, fixture: &mut Fixture, run: usize) -> anyhow::Result<()> {
-        let cache = self.cache.take().ok_or_else(|| anyhow::anyhow!("no cache"))?;
-        let channel = Channel::scans(&fixture.tenant, 1_000_000 + run as i64);
-        let hub = fixture.services.hub.get_ref();
-        let mut frames = scanning::arrivals_frames(hub, channel, cache, fixture.tenant, self.event.clone()).boxed();
-        frames
-            .next()
-            .await
-            .ok_or_else(|| anyhow::anyhow!("the arrivals view sent nothing"))?;
-        self.frames = Some(frames);
-        Ok(())
-    }
-
-    async fn check(&mut self, fixture: &mut Fixture) -> anyhow::Result<()> {
-        let renders = fixture.services.hub.renders() - self.renders_before;
-        anyhow::ensure!(renders == 1, "{renders} views rendered in the window, not 1");
         Ok(())
     }
 }

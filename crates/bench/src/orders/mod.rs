@@ -17,7 +17,7 @@ use voelgoed::orders::list::{find_orders, Cursor, OrderFilter, PAGE_ROWS};
 
 mod cases;
 mod http;
-use cases::{prefix, Samples, CASES};
+use cases::{prefix, Samples};
 use http::http_and_export;
 pub(super) use http::signed_in;
 
@@ -138,7 +138,7 @@ fn time_cases(pool: &Pool, samples: &Samples, runs: usize, iterations: usize) ->
         "{:<46} {:>8} {:>8} {:>8} {:>10}",
         "case", "p50 ms", "p95 ms", "p99 ms", "worst p99"
     );
-    for (name, make) in CASES {
+    for (name, make) in cases::all() {
         let mut per_run = Vec::new();
         for _ in 0..runs {
             let mut times = Vec::with_capacity(iterations);
@@ -203,7 +203,7 @@ fn explain_cases(pool: &Pool, samples: &Samples) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let mut rng = rand::rng();
     println!("\nEXPLAIN QUERY PLAN of each case's page query:");
-    for (name, make) in CASES {
+    for (name, make) in cases::all() {
         let recorder = Recorder::default();
         conn.set_instrumentation(recorder.clone());
         let (filter, after) = make(samples, &mut rng);
