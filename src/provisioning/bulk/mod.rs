@@ -13,6 +13,7 @@ use crate::db::schema::{orders, refunds, tickets, users};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::orders::{OrderStatus, TicketStatus};
 
+mod buyers;
 mod seeded_tickets;
 mod writer;
 pub use seeded_tickets::{let_in_every_nth, ticket_codes, Codes};

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
+use super::buyers::random_buyer;
 use super::{EventToFill, OrderRow, RefundRow, TicketRow};
 use crate::db::schema::{orders, refunds, tickets};
 use crate::db::{DbConnection, Tenant};
@@ -30,15 +31,6 @@ pub struct OrderWriter {
     pub(super) buyers_indexed: HashSet<(i64, String)>,
 }
 
-pub(super) const FIRST_NAMES: &[&str] = &[
-    "Anna", "Bram", "Chloé", "Daan", "Emma", "Finn", "Gugu", "Hugo", "Iris", "Jan", "Kemal", "Lotte", "Musa", "Noor",
-    "Olivier", "Priya", "Quinten", "Ruth", "Sipho", "Tess", "Umar", "Vera", "Wouter", "Xena", "Yara", "Zanele",
-];
-pub(super) const LAST_NAMES: &[&str] = &[
-    "de Vries", "Jansen", "van Dijk", "Bakker", "Visser", "Smit", "Meijer", "Mokoena", "Naidoo", "Botha", "Dlamini",
-    "Peeters", "Janssens", "Müller", "García", "Okafor", "Nguyen", "Kowalski", "O'Brien", "Rossi",
-];
-
 /// The tickets of one order being made.
 struct SoldTickets {
     organization_id: i64,
@@ -48,19 +40,6 @@ struct SoldTickets {
     price: i64,
     quantity: i64,
     created_at: i64,
-}
-
-/// A buyer's name and a plausible, unique-enough e-mail address for order `id`.
-fn random_buyer(rng: &mut impl Rng, id: i64) -> (String, String) {
-    let first = FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())];
-    let last = LAST_NAMES[rng.random_range(0..LAST_NAMES.len())];
-    let email = format!(
-        "{}.{}{}@example.test",
-        first.to_lowercase(),
-        last.to_lowercase().replace([' ', '\''], ""),
-        id % 997
-    );
-    (format!("{first} {last}"), email)
 }
 
 /// Rows per INSERT statement: under SQLite's 32,766 bound parameters.
