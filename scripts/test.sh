@@ -51,7 +51,8 @@ export VOELGOED_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 bash scripts/vendor-assets.sh --check
 python3 scripts/ab.py --self-test
-# The whole workspace: the console and the benchmarks' crate (crates/bench).
+# The whole workspace: the console and the benchmarks' crate (crates/bench); every cargo
+# line names --workspace, so all resolve one feature set and nothing is built twice.
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The gate-isolation tests measure scan latency (p99) while pages, exports and
@@ -61,4 +62,4 @@ cargo test --workspace --all-targets --quiet -- --skip gate_isolation::
 # What each hot path costs in instructions, against tests/costs/baseline.txt (BENCHMARKS.md,
 # "Cost counts (callgrind)"), on the debug bench binary the line above built: 3 to 5 minutes.
 bash scripts/costs.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed-bench"
-cargo test --test api --quiet gate_isolation:: -- --test-threads=1
+cargo test --workspace --test api --quiet gate_isolation:: -- --test-threads=1
