@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""A/B benchmark: the same `voelgoed bench-…` command on two builds, run alternately.
+"""A/B benchmark: the same `voelgoed-bench bench-…` command on two builds, run alternately.
 
     python3 scripts/ab.py [--base REV] [--rounds N] [--keep] BENCH [BENCH ...]
 
-Each BENCH is one quoted voelgoed subcommand line, for example
+Each BENCH is one quoted subcommand line of the bench binary, for example
 
     python3 scripts/ab.py --base ed3781b "bench-dashboard --tickets 300000 --seconds 3"
     python3 scripts/ab.py "bench-scans --seconds 5" "bench-dashboard --tickets 100000 --seconds 3"
 
 A is the base commit (default: `git merge-base HEAD main`), built in a git worktree under
 target/ab/worktree-<shortsha> with CARGO_TARGET_DIR at this repository's target/, so only
-the voelgoed crate itself is compiled again (and any dependency the base's Cargo.lock
+the voelgoed crates themselves are compiled again (and any dependency the base's Cargo.lock
 pins at another version). B is the working tree as it is, uncommitted
-changes included. Both are release builds; each binary is copied to target/ab
-(voelgoed-A-<sha>, voelgoed-B) because both builds write target/release/voelgoed.
+changes included. Both are release builds of `voelgoed-bench` and the `voelgoed` server
+beside it (bench-fanout starts that one); a base from before the benchmarks had a binary
+of their own builds `voelgoed`, which ran them then. Each side's binaries are copied to a
+folder of its own, target/ab/A-<sha>/ and target/ab/B/, because both builds write
+target/release/.
 
 Then, for every round, every BENCH runs on A and then on B, each time as a fresh process
 (A B A B …), its output kept in target/ab/logs/<bench>-<A|B>-<round>.log. The numbers each
@@ -22,7 +25,9 @@ run prints are read back as measures and summarised per BENCH as a Markdown tabl
 appends it to FILE as well. The worktree is removed at the end unless --keep.
 
 Other modes: `--skip-build` reuses the binaries already in target/ab; `--bin-a PATH` /
-`--bin-b PATH` compare binaries built elsewhere (each replaces its side's build);
+`--bin-b PATH` compare bench binaries built elsewhere (each replaces its side's build):
+PATH is what runs the BENCH lines, a `voelgoed-bench` (with its `voelgoed` beside it for
+bench-fanout) or a `voelgoed` from before the benchmarks moved out of it;
 `--self-test` checks the output parser on lines taken from real runs; `--parse LOG…`
 prints the measures it reads from saved output.
 
@@ -57,6 +62,7 @@ import shutil
 import signal
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 from dataclasses import dataclass, field
@@ -361,14 +367,41 @@ class Side:
     build_seconds: float | None = None
 
 
+# The bench binary, and the server binary, whose name it had before the benchmarks moved
+# out of it (then one binary did both).
+BENCH_BINARY = "voelgoed-bench"
+SERVER_BINARY = "voelgoed"
+
+
+def has_bench_crate(tree: Path) -> bool:
+    """Whether the source tree builds the benchmarks as a binary of their own."""
+    return (tree / "crates" / "bench" / "Cargo.toml").is_file()
+
+
+def built_binaries(tree: Path) -> list[str]:
+    """What a side's build makes: the bench binary and the server, or the one binary."""
+    return [BENCH_BINARY, SERVER_BINARY] if has_bench_crate(tree) else [SERVER_BINARY]
+
+
+def bench_binary(folder: Path) -> Path:
+    """The binary that runs the BENCH lines among a side's copied binaries."""
+    bench = folder / BENCH_BINARY
+    return bench if bench.is_file() else folder / SERVER_BINARY
+
+
 def cargo_build(cwd: Path) -> float:
     env = dict(os.environ, CARGO_TARGET_DIR=str(REPO / "target"))
-    command = ["cargo", "build", "--release", "--bin", "voelgoed"]
+    command = ["cargo", "build", "--release"]
+    if has_bench_crate(cwd):
+        command += ["-p", BENCH_BINARY, "--bin", BENCH_BINARY, "-p", SERVER_BINARY, "--bin", SERVER_BINARY]
+    else:
+        command += ["--bin", SERVER_BINARY]
     say(f"building in {cwd}: {shlex.join(command)} (CARGO_TARGET_DIR={env['CARGO_TARGET_DIR']})")
-    # Both sides' builds put their binary at target/release/voelgoed, and cargo does not
-    # put it back for a side whose crate is already built: without this, B could run
-    # A's binary. With it gone, cargo links this side's binary again.
-    (REPO / "target" / "release" / "voelgoed").unlink(missing_ok=True)
+    # Both sides' builds put their binaries in target/release/, and cargo does not put
+    # one back for a side whose crate is already built: without this, B could run A's
+    # binary. With them gone, cargo links this side's binaries again.
+    for name in (BENCH_BINARY, SERVER_BINARY):
+        (REPO / "target" / "release" / name).unlink(missing_ok=True)
     started = time.monotonic()
     result = subprocess.run(command, cwd=cwd, env=env)
     seconds = time.monotonic() - started
@@ -378,11 +411,13 @@ def cargo_build(cwd: Path) -> float:
     return seconds
 
 
-def copy_binary(to: Path) -> Path:
-    built = REPO / "target" / "release" / "voelgoed"
-    AB_DIR.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(built, to)
-    return to
+def copy_binaries(tree: Path, to: Path) -> Path:
+    """Copies the side's binaries into the folder `to` (emptied first); the bench binary."""
+    shutil.rmtree(to, ignore_errors=True)
+    to.mkdir(parents=True)
+    for name in built_binaries(tree):
+        shutil.copy2(REPO / "target" / "release" / name, to / name)
+    return bench_binary(to)
 
 
 def worktree_path(sha: str) -> Path:
@@ -633,7 +668,7 @@ def report(args, sides: dict[str, Side], benches: list[str], keys: list[str], ru
     for bench, key in zip(benches, keys):
         bench_runs = [r for r in runs if r.bench == key]
         failed = [f"{r.side}{r.round} (exit {r.exit_code})" for r in bench_runs if not r.ok]
-        lines += ["", f"**`voelgoed {bench}`**" + (f": failed runs {', '.join(failed)}" if failed else ""), ""]
+        lines += ["", f"**`{BENCH_BINARY} {bench}`**" + (f": failed runs {', '.join(failed)}" if failed else ""), ""]
         if any(r.measures for r in bench_runs):
             lines += bench_table(bench_runs, args.rounds, args.flag)
         else:
@@ -821,10 +856,17 @@ def self_test() -> int:
           [["**B worse (A is 0)**"], ["B better (B is 0)"], ["**B worse (B is 0)**"]])
     check("flags", ("| t [ms] | 10 | 12 | 1.20 |" in table_text, "**B worse ×1.25**" in table_text),
           (True, True))
+    # Which binary runs the benches: voelgoed-bench where it was built, else the old voelgoed.
+    with tempfile.TemporaryDirectory() as folder:
+        side = Path(folder)
+        (side / SERVER_BINARY).touch()
+        before = bench_binary(side).name
+        (side / BENCH_BINARY).touch()
+        check("bench binary", (before, bench_binary(side).name), (SERVER_BINARY, BENCH_BINARY))
     if failures:
         print(f"self-test: {failures} failure(s)")
         return 1
-    print(f"self-test: OK ({len(SELF_TEST_CASES) + 6} checks)")
+    print(f"self-test: OK ({len(SELF_TEST_CASES) + 7} checks)")
     return 0
 
 
@@ -835,20 +877,21 @@ def self_test() -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(
-        description="Build the base commit (A) and the working tree (B) in release and run voelgoed "
-        "benches on both alternately; print a Markdown table of the medians.",
+        description="Build the base commit (A) and the working tree (B) in release and run the same "
+        "voelgoed-bench benches on both alternately; print a Markdown table of the medians.",
         epilog='example: python3 scripts/ab.py --base ed3781b "bench-dashboard --tickets 300000 --seconds 3"',
     )
     parser.add_argument("benches", nargs="*", metavar="BENCH",
-                        help='a voelgoed subcommand line, quoted: "bench-scans --seconds 5"')
+                        help='a voelgoed-bench subcommand line, quoted: "bench-scans --seconds 5"')
     parser.add_argument("--base", help="A's commit (default: git merge-base HEAD main)")
     parser.add_argument("--rounds", type=int, default=MIN_ROUNDS,
                         help=f"rounds of A B runs (default and minimum {MIN_ROUNDS})")
     parser.add_argument("--keep", action="store_true", help="keep A's worktree (and failed runs' temporary folders)")
     parser.add_argument("--skip-build", action="store_true",
-                        help="use the binaries already in target/ab (voelgoed-A-<sha>, voelgoed-B)")
-    parser.add_argument("--bin-a", type=Path, help="A's binary, instead of building the base commit")
-    parser.add_argument("--bin-b", type=Path, help="B's binary, instead of building the working tree")
+                        help="use the binaries already in target/ab (A-<sha>/, B/)")
+    parser.add_argument("--bin-a", type=Path, help="A's bench binary (voelgoed-bench, or a voelgoed from before "
+                        "the benchmarks moved out), instead of building the base commit")
+    parser.add_argument("--bin-b", type=Path, help="B's bench binary, instead of building the working tree")
     parser.add_argument("--markdown", type=Path, metavar="FILE", help="append the Markdown report to FILE")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a run is killed (default 3600)")
     parser.add_argument("--flag", type=float, default=1.2, help="flag ratios worse than this (default 1.2)")
@@ -895,15 +938,15 @@ def main() -> int:
             sides["A"].binary = args.bin_a.resolve()
             sides["A"].description = binary_description(sides["A"].binary)
         else:
-            target = AB_DIR / f"voelgoed-A-{base_sha}"
+            folder = AB_DIR / f"A-{base_sha}"
             if not args.skip_build:
                 path = add_worktree(base_sha)
                 made_worktree = True
                 sides["A"].build_seconds = cargo_build(path)
-                copy_binary(target)
-            elif not target.exists():
-                raise SystemExit(f"ab: --skip-build but {target.relative_to(REPO)} does not exist")
-            sides["A"].binary = target
+                copy_binaries(path, folder)
+            elif not folder.exists():
+                raise SystemExit(f"ab: --skip-build but {folder.relative_to(REPO)} does not exist")
+            sides["A"].binary = bench_binary(folder)
             sides["A"].description = f"{base_sha} ({commit_line(base_sha)})"
             if base_sha == git("rev-parse", "HEAD"):
                 sides["A"].description += ", which is HEAD itself: A and B differ only by uncommitted changes"
@@ -912,16 +955,17 @@ def main() -> int:
             sides["B"].binary = args.bin_b.resolve()
             sides["B"].description = binary_description(sides["B"].binary)
         else:
-            target = AB_DIR / "voelgoed-B"
+            folder = AB_DIR / "B"
             if not args.skip_build:
                 sides["B"].build_seconds = cargo_build(REPO)
-                copy_binary(target)
+                copy_binaries(REPO, folder)
                 sides["B"].description = working_tree_description()
-            elif not target.exists():
-                raise SystemExit(f"ab: --skip-build but {target.relative_to(REPO)} does not exist")
+            elif not folder.exists():
+                raise SystemExit(f"ab: --skip-build but {folder.relative_to(REPO)} does not exist")
             else:
-                sides["B"].description = f"{binary_description(target)}; HEAD is now {commit_line('HEAD')}"
-            sides["B"].binary = target
+                description = binary_description(bench_binary(folder))
+                sides["B"].description = f"{description}; HEAD is now {commit_line('HEAD')}"
+            sides["B"].binary = bench_binary(folder)
         for side in sides.values():
             if not side.binary or not side.binary.is_file():
                 raise SystemExit(f"ab: {side.name}'s binary {side.binary} does not exist")

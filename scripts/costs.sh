@@ -2,10 +2,10 @@
 # Cost guards: the instructions one run of each hot path takes, counted by callgrind,
 # compared with tests/costs/baseline.txt.
 #
-#   bash scripts/costs.sh [--update] [BINARY]        (BINARY: target/debug/voelgoed)
+#   bash scripts/costs.sh [--update] [BINARY]        (BINARY: target/debug/voelgoed-bench)
 #
-# Builds nothing: it measures the debug (dev-profile) binary that `cargo test
-# --all-targets` has just built. Each case of `voelgoed bench-costs` runs under
+# Builds nothing: it measures the debug (dev-profile) bench binary that `cargo test
+# --workspace --all-targets` has just built. Each case of `voelgoed-bench bench-costs` runs under
 # `valgrind --tool=callgrind --instr-atstart=no`: the binary seeds a small fixture,
 # starts the server, warms the case up, then starts instrumentation and runs the case
 # N times, each run counted on its own (zeroed before it, dumped as "measured run" at
@@ -23,7 +23,7 @@ cd "$(dirname "$0")/.."
 
 baseline=tests/costs/baseline.txt
 update=false
-binary=target/debug/voelgoed
+binary=target/debug/voelgoed-bench
 for arg in "$@"; do
     case "$arg" in
         --update) update=true ;;
@@ -31,7 +31,7 @@ for arg in "$@"; do
         *) binary=$arg ;;
     esac
 done
-[ -x "$binary" ] || { echo "costs: no binary at $binary (run cargo build first)" >&2; exit 2; }
+[ -x "$binary" ] || { echo "costs: no binary at $binary (run cargo build -p voelgoed-bench first)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "costs: valgrind is not installed" >&2; exit 2; }
 
 # Each case and the runs it measures: fewer for the heavy ones, more for the smallest
@@ -126,9 +126,9 @@ echo "costs: ${#cases[@]} cases under callgrind in ${elapsed} s"
 
 if $update; then
     {
-        echo "# Instructions (callgrind Ir) per run of each \`voelgoed bench-costs\` case, from"
+        echo "# Instructions (callgrind Ir) per run of each \`voelgoed-bench bench-costs\` case, from"
         echo "# \`bash scripts/costs.sh --update\` on the debug (dev-profile) binary built by"
-        echo "# \`cargo test --all-targets\` (target/debug/voelgoed), with $(valgrind --version) and"
+        echo "# \`cargo test --workspace --all-targets\` (target/debug/voelgoed-bench), with $(valgrind --version) and"
         echo "# $(rustc --version 2>/dev/null || echo 'an unknown rustc'). A commit that raises one"
         echo "# must say why in BENCHMARKS.md (\"Cost counts (callgrind)\")."
         for name in "${names[@]}"; do

@@ -5,7 +5,7 @@
 #
 #   bash scripts/dashboard-backends.sh postgres://postgres@127.0.0.1:5432/postgres [rounds] [bench flags…]
 #
-# Uses target/release/voelgoed (build it first; VOELGOED_BIN names another); logs in target/ab/logs/backends-*.log,
+# Uses target/release/voelgoed-bench (cargo build --release -p voelgoed-bench first; VOELGOED_BIN names another); logs in target/ab/logs/backends-*.log,
 # then prints each measure's medians with scripts/ab.py's parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ rounds=${2:-2}
 shift $(( $# < 2 ? $# : 2 ))
 flags=("$@")
 ((${#flags[@]})) || flags=(--tickets 1000000 --seconds 3 --loads 100)
-bin=${VOELGOED_BIN:-target/release/voelgoed}
+bin=${VOELGOED_BIN:-target/release/voelgoed-bench}
 logs=target/ab/logs
 mkdir -p "$logs"
 base=${admin%/*}

@@ -51,13 +51,15 @@ export VOELGOED_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 bash scripts/vendor-assets.sh --check
 python3 scripts/ab.py --self-test
-cargo fmt --check
-cargo clippy --all-targets --quiet -- -D warnings
+# The whole workspace: the console and the benchmarks' crate (crates/bench); every cargo
+# line names --workspace, so all resolve one feature set and nothing is built twice.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The gate-isolation tests measure scan latency (p99) while pages, exports and
 # sign-ins are attacked: they run on their own after the rest, one at a time, so the
 # other tests' load on a 2-core machine is not what they measure.
-cargo test --all-targets --quiet -- --skip gate_isolation::
+cargo test --workspace --all-targets --quiet -- --skip gate_isolation::
 # What each hot path costs in instructions, against tests/costs/baseline.txt (BENCHMARKS.md,
-# "Cost counts (callgrind)"), on the debug binary the line above built: 3 to 5 minutes.
-bash scripts/costs.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed"
-cargo test --test api --quiet gate_isolation:: -- --test-threads=1
+# "Cost counts (callgrind)"), on the debug bench binary the line above built: 3 to 5 minutes.
+bash scripts/costs.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed-bench"
+cargo test --workspace --test api --quiet gate_isolation:: -- --test-threads=1

@@ -123,6 +123,40 @@ pub fn apply(
     Ok(changed)
 }
 
+/// Closes the event's open alerts and opens `finding` as its one open alert, at `now`,
+/// whatever the rules would find: for fixtures that need a given alert on screen (the
+/// cost guards' gate-alert renders), not for the detector, which goes through `apply`.
+pub fn replace_open_alerts(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    finding: &Finding,
+    now: i64,
+) -> QueryResult<()> {
+    let org = tenant.organization_id();
+    diesel::update(
+        gate_alerts::table
+            .filter(gate_alerts::organization_id.eq(org))
+            .filter(gate_alerts::event_id.eq(event_id))
+            .filter(gate_alerts::closed_at.is_null()),
+    )
+    .set(gate_alerts::closed_at.eq(now))
+    .execute(conn)?;
+    let row = (
+        gate_alerts::organization_id.eq(org),
+        gate_alerts::event_id.eq(event_id),
+        gate_alerts::gate_id.eq(finding.gate_id),
+        gate_alerts::device_id.eq(finding.device_id),
+        gate_alerts::kind.eq(finding.kind),
+        gate_alerts::subject.eq(&finding.subject),
+        gate_alerts::started_at.eq(now),
+        gate_alerts::last_seen_at.eq(now),
+        gate_alerts::detail.eq(&finding.detail),
+    );
+    crate::with_backend!(conn, |c| diesel::insert_into(gate_alerts::table).values(row).execute(c))?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,7 +19,7 @@ mod views;
 pub use acknowledge::{acknowledge_alert, Acknowledgement};
 pub use activity::{findings, live_events};
 pub use detector::{evaluate_all, start_detector};
-pub use episodes::CLEAR_AFTER_MS;
+pub use episodes::{replace_open_alerts, CLEAR_AFTER_MS};
 pub use frames::{kiosk_alert_frames, load_alerts, monitor_alert_frames, AlertScope};
 pub use model::{AlertKind, Finding, OpenAlert};
 pub use queries::open_alerts;

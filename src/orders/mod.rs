@@ -14,6 +14,9 @@ pub mod outbox;
 mod rollup;
 mod sales;
 
+/// For the bulk seeds (`provisioning::bulk`), which write orders by the thousand.
+pub use codes::{order_code_for_id, ticket_code};
+pub use list::{pause_text_index, rebuild_text_index, record_buyer_words};
 pub use model::{
     fee_for, net_of, refund_amount, DeliveryStatus, OrderStatus, RefundReason, TicketStatus, FEE_BASIS_POINTS,
     MAX_NOTE_CHARS,

@@ -1,6 +1,8 @@
 //! The architecture's rules, read from `src/` (ARCHITECTURE.md explains them): which
 //! part may import which, features reached only through their `mod.rs`, no import
-//! cycle among files, files short enough to read and handlers thin. A change that breaks one fails here, naming it.
+//! cycle among files, files short enough to read (the tools' too: `src/bin/`,
+//! `crates/bench/`), handlers thin, and benchmarks that write through the library. A
+//! change that breaks one fails here, naming it.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -236,6 +238,80 @@ fn every_file_is_short_enough_to_read_at_once() {
         "files over {MAX_FILE_LINES} lines:\n{}",
         long.join("\n")
     );
+}
+
+/// The tools' sources, users of the library and so outside its import rules: the
+/// server binary's commands (`src/bin/`) and the benchmarks' crate (`crates/bench/src/`),
+/// as (path below the repository, text).
+fn tool_files() -> Vec<(String, String)> {
+    fn walk(dir: &Path, into: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, into);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                into.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    for dir in ["src/bin", "crates/bench/src"] {
+        walk(&root.join(dir), &mut paths);
+    }
+    paths.sort();
+    assert!(
+        paths.iter().any(|p| p.starts_with(root.join("crates/bench"))),
+        "the benchmarks' crate has moved: update tool_files"
+    );
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p.strip_prefix(root).unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect()
+}
+
+#[test]
+fn the_tools_files_are_short_enough_to_read_at_once_too() {
+    let long: Vec<String> = tool_files()
+        .iter()
+        .filter(|(_, code)| code.lines().count() > MAX_FILE_LINES)
+        .map(|(file, code)| format!("{file}: {} lines", code.lines().count()))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+/// A benchmark's data are written by the library (`provisioning`, `orders::sell`, the
+/// scan writer …), so a fixture is what the app itself would write; it may read rows to
+/// check them.
+#[test]
+fn the_benchmarks_write_through_the_library_not_raw_rows() {
+    let writes = [
+        "insert_into(",
+        "diesel::update(",
+        "diesel::delete(",
+        "INSERT INTO",
+        "UPDATE ",
+        "DELETE FROM",
+    ];
+    let raw: Vec<String> = tool_files()
+        .iter()
+        .filter(|(file, _)| file.starts_with("crates/bench/"))
+        .flat_map(|(file, code)| {
+            code.lines()
+                .enumerate()
+                .filter(|(_, line)| writes.iter().any(|w| line.contains(w)))
+                .map(move |(n, line)| format!("{file}:{}: {}", n + 1, line.trim()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(raw.is_empty(), "raw writes in the benchmarks:\n{}", raw.join("\n"));
 }
 
 /// Each `pub async fn` of a handlers file, with its length in lines.

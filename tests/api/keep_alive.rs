@@ -2,7 +2,7 @@
 //! one: a browser asks for gzip and reuses its connection, and a response written as
 //! headers and then a compressed body must not wait for the client's delayed ACK
 //! (Nagle's algorithm; the server sets `TCP_NODELAY`). The numbers are in BENCHMARKS.md
-//! (`voelgoed bench-pages`); this only catches a reused connection falling ≥ 20 ms behind.
+//! (`voelgoed-bench bench-pages`); this only catches a reused connection falling ≥ 20 ms behind.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -27,27 +27,8 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending migrations and exit.
     Migrate(DatabaseArgs),
-    /// Add bulk organisations, events and orders for benchmarks.
+    /// Add bulk organisations, events and orders for benchmarks (`voelgoed-bench`).
     Seed(SeedArgs),
-    /// Time the order list's filters, searches and pages on a seeded SQLite database,
-    /// show their query plans and the CSV export's memory (see BENCHMARKS.md).
-    BenchOrders(crate::bench::orders::OrderBenchOptions),
-    /// Load-test the device API on a fresh database and check every acknowledged scan
-    /// was stored (see BENCHMARKS.md).
-    BenchScans(crate::bench::scans::BenchOptions),
-    /// Benchmark the event dashboard on an event with a million sold tickets.
-    BenchDashboard(crate::bench::dashboard::DashboardBenchOptions),
-    /// Time pages and htmx fragments of a running server over a reused keep-alive
-    /// connection and over fresh ones (see BENCHMARKS.md).
-    BenchPages(crate::bench::pages::PagesBenchOptions),
-    /// Thousands of SSE clients on one server process while scans flow: delivery
-    /// latency, losses, memory and CPU per client, slow readers, reconnect storms.
-    BenchFanout(crate::bench::fanout::FanoutOptions),
-    /// Time bulk resend jobs (10,000 orders each) on a seeded database (see BENCHMARKS.md).
-    BenchBulk(crate::bench::bulk::BulkBenchOptions),
-    /// Run one hot path on a small fixture between callgrind's start and stop requests,
-    /// for scripts/costs.sh's instruction counts (see BENCHMARKS.md).
-    BenchCosts(crate::bench::costs::CostOptions),
     /// Create organisations, users and scanning devices.
     #[command(subcommand)]
     Admin(crate::admin::AdminCommand),
@@ -288,17 +269,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Seed(args) => {
             let pool = open(&args.db).await?;
-            let report = blocking(move || demo::bulk::seed(&pool, args.orders, args.orgs)).await?;
+            let report = blocking(move || voelgoed::provisioning::bulk::seed(&pool, args.orders, args.orgs)).await?;
             println!("{report}");
             Ok(())
         }
-        Command::BenchOrders(options) => crate::bench::orders::run(options).await,
-        Command::BenchScans(options) => crate::bench::scans::run(options).await,
-        Command::BenchDashboard(options) => crate::bench::dashboard::run(options).await,
-        Command::BenchPages(options) => crate::bench::pages::run(options).await,
-        Command::BenchFanout(options) => crate::bench::fanout::run(options).await,
-        Command::BenchBulk(options) => crate::bench::bulk::run(options).await,
-        Command::BenchCosts(options) => crate::bench::costs::run(options).await,
         Command::Admin(command) => crate::admin::run(command).await,
     }
 }

@@ -1,9 +1,9 @@
-//! `voelgoed`: the organiser console's one binary. The console itself is the library
-//! (`voelgoed::…`); the tools around it live here: the command line (`cli`), the admin
-//! commands (`admin`), the demo data and simulator (`demo`) and the benchmarks (`bench`).
+//! `voelgoed`: the organiser console's server binary. The console itself is the library
+//! (`voelgoed::…`); the commands around it live here: the command line (`cli`), the admin
+//! commands (`admin`) and the demo data and simulator (`demo`). The benchmarks are a
+//! binary of their own, `voelgoed-bench` (crates/bench), so this one carries none of them.
 
 mod admin;
-mod bench;
 mod cli;
 mod database;
 mod demo;

@@ -1,4 +1,4 @@
-//! An on/off flag value (`--metrics on|off`), shared by the commands and the benches.
+//! An on/off flag value (`--metrics on|off`), shared by the commands.
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Switch {

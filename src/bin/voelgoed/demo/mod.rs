@@ -1,9 +1,8 @@
-//! `voelgoed demo` and `voelgoed seed`: demo data, bulk benchmark data and the
-//! simulator that keeps the demo alive.
+//! `voelgoed demo`: demo data and the simulator that keeps the demo alive. Orders in
+//! bulk (the demo's and `voelgoed seed`'s) are written by `voelgoed::provisioning::bulk`.
 
 pub mod anomalies;
 pub mod arrival_curve;
-pub mod bulk;
 pub mod history;
 pub mod logins;
 pub mod seed;

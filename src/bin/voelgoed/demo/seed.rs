@@ -6,11 +6,11 @@
 use diesel::prelude::*;
 use rand::Rng;
 
-use super::bulk::{EventToFill, OrderWriter, TypeToFill};
 use super::history;
 use voelgoed::auth::{hash_password, Role};
 use voelgoed::db::schema::{organizations, scans, tickets};
 use voelgoed::db::{self, DbConnection, Tenant};
+use voelgoed::provisioning::bulk::{EventToFill, OrderWriter, TypeToFill};
 use voelgoed::provisioning::{self, NewEvent};
 use voelgoed::with_backend;
 

@@ -1,0 +1,254 @@
+//! `voelgoed-bench bench-fanout`: thousands of live screens on one instance. Seeds a fresh
+//! SQLite database (organisations, events, devices, kiosk links, sessions), starts
+//! `voelgoed serve` on it as a process of its own, opens N raw SSE clients spread over
+//! the scan monitors, dashboards and kiosks of every event (from several loopback source
+//! addresses), drives scans through the device API at a set rate, and reports connect
+//! times, delivery latency from each batch's 200 to the message showing its count,
+//! messages received vs expected, the server's memory per client and CPU per delivery;
+//! optionally with clients that stop reading, a reconnect storm, and a final close of
+//! every client to see the server let go of them.
+
+mod client;
+mod report;
+mod scans;
+mod seed;
+mod server;
+
+use std::net::Ipv4Addr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use client::{Client, Command, Kind, Seen};
+use seed::SeededEvent;
+use voelgoed::auth::SESSION_COOKIE;
+use voelgoed::db::DatabaseUrl;
+
+/// How the reconnect storm is made.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storm {
+    /// Every client drops its connection at once and reconnects.
+    Drop,
+    /// The server is stopped (SIGTERM) and started again.
+    Restart,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct FanoutOptions {
+    /// SSE clients to open.
+    #[arg(long, default_value_t = 2_000)]
+    clients: usize,
+    /// Organisations (each with an owner whose sessions hold the streams).
+    #[arg(long, default_value_t = 4)]
+    orgs: usize,
+    /// Events per organisation; clients and scans are spread over all of them.
+    #[arg(long, default_value_t = 3)]
+    events_per_org: usize,
+    /// Share of the clients on scan monitors, in percent (scan log rows and panel).
+    #[arg(long, default_value_t = 20)]
+    monitors_percent: usize,
+    /// Share on dashboards (occupancy channel), in percent; the rest are kiosks.
+    #[arg(long, default_value_t = 40)]
+    dashboards_percent: usize,
+    /// Scans posted per second through the device API, over all events.
+    #[arg(long, default_value_t = 1_000)]
+    scans_per_second: usize,
+    /// Seconds of scanning.
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+    /// Clients opened per second.
+    #[arg(long, default_value_t = 2_000)]
+    connect_rate: usize,
+    /// Clients that stop reading after their first message (they hold their connection).
+    #[arg(long, default_value_t = 0)]
+    slow_readers: usize,
+    /// After the scans: every client reconnects at once (drop) or the server restarts.
+    #[arg(long, value_enum)]
+    reconnect_storm: Option<Storm>,
+    /// Loopback source addresses (127.0.0.2 …) the clients are spread over [one per 8,000].
+    #[arg(long)]
+    source_addresses: Option<usize>,
+    /// The `voelgoed` binary to run as the server [the one beside this binary, as cargo
+    /// builds them into one folder].
+    #[arg(long, env = "VOELGOED_SERVER_BINARY")]
+    server: Option<std::path::PathBuf>,
+}
+
+/// Where the clients' accounts live and what they see.
+pub(super) struct Run {
+    pub events: Vec<SeededEvent>,
+    pub clients: Vec<(Kind, usize, Arc<Mutex<Seen>>, bool)>,
+    pub commands: tokio::sync::watch::Sender<Command>,
+}
+
+pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
+    match voelgoed::startup::raise_open_file_limit() {
+        Ok(limit) => println!("open-file limit of this process: {limit}"),
+        Err(e) => println!("cannot raise the open-file limit: {e}"),
+    }
+    // A folder of its own (another bench may run beside it), removed at the end.
+    let dir = std::env::temp_dir().join(format!("voelgoed-fanout-{}", voelgoed::auth::random_token()));
+    std::fs::create_dir_all(&dir)?;
+    let database = format!("{}/fanout.sqlite", dir.display());
+    let events = options.orgs.max(1) * options.events_per_org.max(1);
+    // Some bulk-seeded tickets are refunded or cancelled: a fifth more than are scanned.
+    let tickets = (options.scans_per_second * options.seconds as usize / events * 6 / 5 + 1_000) as i64;
+    println!("seeding {events} events of {tickets} tickets …");
+    let (pool, seeded) = seed::seed(
+        &DatabaseUrl::Sqlite(database.clone()),
+        options.orgs.max(1),
+        options.events_per_org.max(1),
+        tickets,
+    )
+    .await?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let log = dir.join("server.log");
+    let binary = match &options.server {
+        Some(path) => path.clone(),
+        None => server::beside_this_binary()?,
+    };
+    let mut server = server::Server::start(&binary, &database, port, log.clone()).await?;
+    println!(
+        "server pid {} on {} (log {}); {} cores",
+        server.pid(),
+        server.address,
+        log.display(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = server::sample(server.pid())?;
+    let (run, tasks) = open_clients(&options, &pool, seeded, server.address).await?;
+    let opened_at = Instant::now();
+    report::wait_streaming(&run, opened_at - Duration::from_secs(3600), Duration::from_secs(120)).await;
+    report::connects(&run);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let connected = server::sample(server.pid())?;
+    report::memory(&idle, &connected, run.clients.len());
+
+    let marks = scans::drive(&run, server.address, &options, server.pid()).await?;
+    report::deliveries(&run, &marks);
+    let scanned = server::sample(server.pid())?;
+    println!(
+        "server RSS after {} s of scans: {} KB ({:+.1} % since all clients connected); \
+         memory-mapped database pages {} KB of it (were {} KB)",
+        options.seconds,
+        scanned.rss_kb,
+        (scanned.rss_kb as f64 / connected.rss_kb.max(1) as f64 - 1.0) * 100.0,
+        scanned.file_kb,
+        connected.file_kb
+    );
+    if options.slow_readers > 0 {
+        report::slow_readers(&run, server.address.port());
+    }
+    if let Some(storm) = options.reconnect_storm {
+        storm_phase(&run, &mut server, storm).await?;
+    }
+    run.commands.send_replace(Command::Finish);
+    for task in tasks {
+        let _ = task.await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let closed = server::sample(server.pid())?;
+    report::closed(&idle, &connected, &closed, server.address).await;
+    server.stop().await?;
+    std::fs::remove_dir_all(&dir)?;
+    Ok(())
+}
+
+/// Every client's stream request, spread over the events and kinds, opened at the
+/// connect rate; each monitor and dashboard client has a session shared by at most 8.
+async fn open_clients(
+    options: &FanoutOptions,
+    pool: &voelgoed::db::Pool,
+    events: Vec<SeededEvent>,
+    server: std::net::SocketAddr,
+) -> anyhow::Result<(Run, Vec<tokio::task::JoinHandle<()>>)> {
+    let sources = options
+        .source_addresses
+        .unwrap_or_else(|| options.clients.div_ceil(8_000))
+        .clamp(1, 250);
+    let (commands, receiver) = tokio::sync::watch::channel(Command::Stream);
+    let mut run = Run {
+        events,
+        clients: Vec::new(),
+        commands,
+    };
+    let mut sessions: Vec<(String, usize)> = vec![(String::new(), usize::MAX); run.events.len()];
+    let mut tasks = Vec::new();
+    let started = Instant::now();
+    for i in 0..options.clients {
+        let event_index = i % run.events.len();
+        let event = &run.events[event_index];
+        // Kinds spread evenly over the events (61 is prime to 100).
+        let share = (i / run.events.len() * 61) % 100;
+        let kind = match share {
+            s if s < options.monitors_percent => Kind::Monitor,
+            s if s < options.monitors_percent + options.dashboards_percent => Kind::Dashboard,
+            _ => Kind::Kiosk,
+        };
+        let path = match kind {
+            Kind::Monitor => voelgoed::paths::scan_monitor_stream(event.event_id),
+            Kind::Dashboard => voelgoed::paths::event_dashboard_stream(event.event_id),
+            Kind::Kiosk => voelgoed::paths::kiosk_stream(&event.kiosk_tokens[i % event.kiosk_tokens.len()]),
+        };
+        let cookie = match kind {
+            Kind::Kiosk => String::new(),
+            _ => {
+                let (token, used) = &mut sessions[event_index];
+                if *used >= 8 {
+                    *token = seed::session(pool, event.owner_id).await?;
+                    *used = 0;
+                }
+                *used += 1;
+                format!("Cookie: {SESSION_COOKIE}={token}\r\n")
+            }
+        };
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let slow = i < options.slow_readers;
+        run.clients.push((kind, event_index, seen.clone(), slow));
+        let client = Client {
+            kind,
+            request: format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n{cookie}\r\n"),
+            server,
+            source: Ipv4Addr::new(127, 0, 0, 2 + (i % sources) as u8),
+            slow,
+            reconnect: options.reconnect_storm.is_some(),
+            commands: receiver.clone(),
+            seen,
+        };
+        tasks.push(tokio::spawn(client.run()));
+        let due = started + Duration::from_secs_f64((i + 1) as f64 / options.connect_rate.max(1) as f64);
+        tokio::time::sleep_until(due.into()).await;
+    }
+    println!(
+        "opened {} clients from {sources} source address(es) in {:.1} s",
+        options.clients,
+        started.elapsed().as_secs_f64()
+    );
+    Ok((run, tasks))
+}
+
+/// Every client reconnects at once (or the server restarts): how long until all of them
+/// stream again.
+async fn storm_phase(run: &Run, server: &mut server::Server, storm: Storm) -> anyhow::Result<()> {
+    let began = Instant::now();
+    match storm {
+        Storm::Drop => {
+            run.commands.send_replace(Command::Reconnect(1));
+        }
+        Storm::Restart => {
+            let down = server.restart().await?;
+            println!("storm: server stopped and started again in {:.2} s", down.as_secs_f64());
+        }
+    }
+    let all = report::wait_streaming(run, began, Duration::from_secs(60)).await;
+    match all {
+        Some(after) => println!(
+            "storm ({storm:?}): all {} clients streaming again {:.2} s after it began",
+            run.clients.len(),
+            after.as_secs_f64()
+        ),
+        None => println!("storm ({storm:?}): not every client streams again within 60 s"),
+    }
+    report::storm_spread(run, began);
+    Ok(())
+}
