@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use super::{attempts, queries, throttle, AuthError, CurrentUser, EventScope, Role};
 use crate::config::Settings;
 use crate::db::{self, Pool};
-use crate::live::{frame, render_with, Channel, Frame, Hub, Render};
+use crate::live::{frame, render_with, Channel, Frame, Hub, Render, Ticker};
 
 const SESSION_STATE: &str = "session-state";
 const ENDED: &str = "ended";
@@ -130,10 +130,8 @@ async fn changed_from(notices: &mut watch::Receiver<Option<Frame>>, live: &Frame
 /// address).
 pub fn start_purge(pool: Pool, idle_ms: i64, every: Duration) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticks.tick().await;
+        let mut ticker = Ticker::new(every, None);
+        while ticker.next_round().await {
             let purged = db::run_blocking(&pool, move |conn| -> Result<_, AuthError> {
                 let now = db::now_ms();
                 let sessions = queries::purge_sessions(conn, now, now - idle_ms)?;

@@ -24,7 +24,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::Event;
-use crate::live::{Channel, Update, UpdateKind, UpdateListener};
+use crate::live::{Channel, Ticker, Update, UpdateKind, UpdateListener};
 use crate::panels::{Loaded, PanelName, Panels};
 use crate::scanning::ScanCounters;
 
@@ -208,9 +208,8 @@ impl MetricsCache {
     }
 
     async fn sweep(self: Arc<Self>) {
-        let mut sweep = tokio::time::interval(IDLE_EVICTION);
-        loop {
-            sweep.tick().await;
+        let mut ticker = Ticker::new(IDLE_EVICTION, None);
+        while ticker.next_round().await {
             self.evict_idle();
         }
     }

@@ -15,19 +15,14 @@ use crate::db::schema::events;
 use crate::db::{self, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::{load_event, Event};
-use crate::live::Shutdown;
+use crate::live::{Shutdown, Ticker};
 use crate::webhooks::{self, EventKind};
 
 /// Starts the look every `every`; it ends when the server stops.
 pub fn start_capacity_alert_hooks(pool: Pool, cache: Arc<MetricsCache>, every: Duration, shutdown: Shutdown) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while !shutdown.has_begun() {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = shutdown.begun() => return,
-            }
+        let mut ticker = Ticker::new(every, Some(shutdown));
+        while ticker.next_round().await {
             if let Err(e) = look(&pool, &cache).await {
                 tracing::warn!(error = %e, "capacity.alert round failed");
             }

@@ -8,18 +8,13 @@ use std::time::Duration;
 
 use super::{activity, episodes};
 use crate::db::{self, DbError, Pool, Tenant};
-use crate::live::{Bus, Channel, Shutdown, Update, UpdateKind};
+use crate::live::{Bus, Channel, Shutdown, Ticker, Update, UpdateKind};
 
 /// Starts the detector; it evaluates every `every` until shutdown begins.
 pub fn start_detector(pool: Pool, bus: Arc<dyn Bus>, every: Duration, shutdown: Shutdown) {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        while !shutdown.has_begun() {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = shutdown.begun() => return,
-            }
+        let mut ticker = Ticker::new(every, Some(shutdown));
+        while ticker.next_round().await {
             if let Err(e) = evaluate_all(&pool, bus.as_ref()).await {
                 tracing::warn!(error = %e, "gate-alert evaluation failed");
             }

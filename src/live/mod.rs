@@ -11,6 +11,7 @@ mod shutdown;
 mod sse;
 mod stream_counts;
 mod stream_guard;
+mod ticker;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
 pub use frame::{frame, frame_of_parts, render_with, Frame, Render};
@@ -21,6 +22,7 @@ pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
 pub use stream_counts::{StreamCounts, StreamKind};
 pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
+pub use ticker::Ticker;
 
 use crate::db::Tenant;
 

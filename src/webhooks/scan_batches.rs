@@ -20,7 +20,7 @@ use super::model::{EventKind, EventSet};
 use super::queries::enqueue_for;
 use crate::db::schema::{gates, scans, webhook_endpoints};
 use crate::db::{self, run_blocking, DbConnection, DbError, Pool, Tenant};
-use crate::live::Shutdown;
+use crate::live::{Shutdown, Ticker};
 
 /// Most scans in one delivery.
 pub const SCANS_PER_DELIVERY: i64 = 500;
@@ -52,14 +52,9 @@ pub fn start(pool: Pool, waker: WebhookWaker, every: Duration, shutdown: Shutdow
     tokio::spawn(async move {
         let mut newest_seen: VecDeque<i64> = VecDeque::new();
         let mut last_purge = std::time::Instant::now();
-        let mut ticks = tokio::time::interval(every);
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticker = Ticker::new(every, Some(shutdown));
         let every_ms = i64::try_from(every.as_millis()).unwrap_or(1_000);
-        while !shutdown.has_begun() {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = shutdown.begun() => return,
-            }
+        while ticker.next_round().await {
             let settled = (newest_seen.len() >= SETTLE_LOOKS).then(|| newest_seen[0]);
             let looked = run_blocking(&pool, move |conn| -> Result<_, DbError> {
                 let newest: Option<i64> = scans::table.select(diesel::dsl::max(scans::id)).first(conn)?;
