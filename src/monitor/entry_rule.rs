@@ -6,7 +6,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use crate::auth::{CsrfForm, Permission};
-use crate::db::Pool;
+use crate::db::{Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::{load_event, EntryPolicy};
 use crate::live::{Bus, Channel, Update, UpdateKind};
@@ -31,22 +31,28 @@ pub async fn set_entry_policy(
     // As every event page: an event not the user's is 404 before their role is asked.
     user.require_on_event(Permission::SetEntryPolicy, event_id)?;
     load_event(&pool, tenant, event_id).await?;
-    let policy: EntryPolicy = form
-        .policy
-        .unwrap_or_default()
-        .trim()
-        .parse()
-        .map_err(AppError::bad_request)?;
+    let policy = form.policy()?;
     with_db(&pool, move |conn| {
         Ok(change_entry_policy(conn, &tenant, by, event_id, policy)?)
     })
     .await?;
-    // Every instance's monitors of the event redraw their panel, which reads the policy.
+    redraw_monitors(bus.get_ref(), &tenant, event_id);
+    Ok(see_other(&paths::scan_monitor(event_id)))
+}
+
+impl EntryPolicyForm {
+    fn policy(&self) -> Result<EntryPolicy, AppError> {
+        let raw = self.policy.as_deref().unwrap_or_default();
+        raw.trim().parse().map_err(AppError::bad_request)
+    }
+}
+
+/// Every instance's monitors of the event redraw their panel, which reads the policy.
+fn redraw_monitors(bus: &dyn Bus, tenant: &Tenant, event_id: i64) {
     bus.publish(Update {
-        channel: Channel::scans(&tenant, event_id),
+        channel: Channel::scans(tenant, event_id),
         kind: UpdateKind::EventChanged,
     });
-    Ok(see_other(&paths::scan_monitor(event_id)))
 }
 
 /// The policy in force, in words (part of the live panel).

@@ -49,20 +49,42 @@ pub async fn submit_code(
         Err(other) => return Err(other.into()),
     };
     let address = client::address_text(&req);
-    let who = CodeAttempt {
-        tenant: pending.tenant(),
-        user_id: pending.user_id,
-        address: address.clone(),
-    };
-    match with_db(&pool, move |conn| check_code(conn, &who, &entered, Expect::Enrolled)).await? {
+    match check(&pool, &pending, &address, entered).await? {
         CodeCheck::Accepted { recovery } => {
-            let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
-            let with = if recovery { "a recovery code" } else { "an app's code" };
-            let token = sessions::promote(&pool, &pending, ttl_ms, format!("from {address}, with {with}")).await?;
+            let token = promote(&pool, &settings, &pending, &address, recovery).await?;
             Ok(signed_in(&req, token, &next))
         }
         refused => Ok(refused_code(&pending, refused, &next).await),
     }
+}
+
+/// The entered code against the user's app or recovery codes (throttled per user and
+/// address).
+async fn check(
+    pool: &Pool,
+    pending: &PendingSignIn,
+    address: &str,
+    entered: EnteredCode,
+) -> Result<CodeCheck, AppError> {
+    let who = CodeAttempt {
+        tenant: pending.tenant(),
+        user_id: pending.user_id,
+        address: address.to_owned(),
+    };
+    with_db(pool, move |conn| check_code(conn, &who, &entered, Expect::Enrolled)).await
+}
+
+/// The pending sign-in becomes a session, its audit line saying how it was proven.
+async fn promote(
+    pool: &Pool,
+    settings: &Settings,
+    pending: &PendingSignIn,
+    address: &str,
+    recovery: bool,
+) -> Result<String, AppError> {
+    let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
+    let with = if recovery { "a recovery code" } else { "an app's code" };
+    Ok(sessions::promote(pool, pending, ttl_ms, format!("from {address}, with {with}")).await?)
 }
 
 /// The form again, saying why; each wrong code in a row answers slower.

@@ -11,11 +11,12 @@ use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::two_factor::queries;
 use crate::auth::users::{self, Member};
 use crate::auth::{CsrfForm, CurrentUser, Permission};
-use crate::db::{self, Pool};
+use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::paths;
 use crate::ui::layout::{self, Viewer};
 use crate::ui::{html, see_other};
+use diesel::QueryResult;
 
 pub async fn show_policy(pool: web::Data<Pool>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.require(Permission::ManageTeam)?;
@@ -49,30 +50,31 @@ pub async fn set_policy(pool: web::Data<Pool>, form: CsrfForm<PolicyField>) -> R
         }
     };
     let (tenant, owner) = (user.tenant(), user.user_id);
-    with_db(&pool, move |conn| {
-        db::write_transaction(conn, |conn| {
-            let was = queries::policy(conn, &tenant)?;
-            if was == required {
-                return Ok(());
-            }
-            queries::set_policy(conn, &tenant, required)?;
-            let details = format!(
-                "required for owners and finance: {} → {}",
-                yes_no(was),
-                yes_no(required)
-            );
-            let entry = Entry {
-                action: Action::TwoFactorPolicyChanged,
-                user_id: Some(owner),
-                subject: Subject::Organization(tenant.organization_id()),
-                details: &details,
-            };
-            audit::record(conn, &tenant, &entry, db::now_ms())
-        })?;
-        Ok(())
-    })
-    .await?;
+    with_db(&pool, move |conn| Ok(change_policy(conn, &tenant, owner, required)?)).await?;
     Ok(see_other(paths::TEAM_TWO_FACTOR))
+}
+
+/// Sets the organisation's policy, audited; setting it to what it is changes nothing.
+fn change_policy(conn: &mut DbConnection, tenant: &Tenant, owner: i64, required: bool) -> QueryResult<()> {
+    db::write_transaction(conn, |conn| {
+        let was = queries::policy(conn, tenant)?;
+        if was == required {
+            return Ok(());
+        }
+        queries::set_policy(conn, tenant, required)?;
+        let details = format!(
+            "required for owners and finance: {} → {}",
+            yes_no(was),
+            yes_no(required)
+        );
+        let entry = Entry {
+            action: Action::TwoFactorPolicyChanged,
+            user_id: Some(owner),
+            subject: Subject::Organization(tenant.organization_id()),
+            details: &details,
+        };
+        audit::record(conn, tenant, &entry, db::now_ms())
+    })
 }
 
 fn yes_no(required: bool) -> &'static str {

@@ -122,14 +122,8 @@ pub async fn metrics(
             "Metrics are turned off on this server (--metrics off).\n",
         );
     }
-    match allowed(&req, settings.metrics.token.as_deref()) {
-        Ok(()) => {}
-        Err(Refusal::NoToken(message)) => {
-            let mut response = HttpResponse::Unauthorized();
-            response.insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""));
-            return plain(response, message);
-        }
-        Err(Refusal::Forbidden(message)) => return plain(HttpResponse::Forbidden(), message),
+    if let Err(refusal) = allowed(&req, settings.metrics.token.as_deref()) {
+        return refused(refusal);
     }
     let mut text = collectors.collect().await;
     if let Some(recorder) = super::recorder::installed() {
@@ -139,6 +133,18 @@ pub async fn metrics(
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))
         .body(text)
+}
+
+/// A scrape without the token (401, with the scheme to use) or with a wrong one (403).
+fn refused(refusal: Refusal) -> HttpResponse {
+    match refusal {
+        Refusal::NoToken(message) => {
+            let mut response = HttpResponse::Unauthorized();
+            response.insert_header(("WWW-Authenticate", "Bearer realm=\"metrics\""));
+            plain(response, message)
+        }
+        Refusal::Forbidden(message) => plain(HttpResponse::Forbidden(), message),
+    }
 }
 
 fn plain(mut response: actix_web::HttpResponseBuilder, message: &'static str) -> HttpResponse {
