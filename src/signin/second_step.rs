@@ -84,7 +84,7 @@ async fn promote(
 ) -> Result<String, AppError> {
     let ttl_ms = i64::try_from(settings.session_ttl.as_millis()).unwrap_or(i64::MAX);
     let with = if recovery { "a recovery code" } else { "an app's code" };
-    Ok(sessions::promote(pool, pending, ttl_ms, format!("from {address}, with {with}")).await?)
+    sessions::promote(pool, pending, ttl_ms, format!("from {address}, with {with}")).await
 }
 
 /// The form again, saying why; each wrong code in a row answers slower.
