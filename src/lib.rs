@@ -19,6 +19,7 @@ pub mod health;
 pub mod htmx;
 pub mod http_error;
 pub mod kiosk;
+pub mod lease_queue;
 pub mod live;
 pub mod monitor;
 pub mod orders;

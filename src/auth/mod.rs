@@ -15,6 +15,7 @@ mod permissions;
 pub mod queries;
 mod session;
 mod session_end;
+mod stream_guard;
 pub mod throttle;
 pub mod two_factor;
 pub mod users;
@@ -25,6 +26,7 @@ pub use password::{hash_password, verify_password, PasswordChecks};
 pub use permissions::{masked_addresses_in, masked_email, EventScope, Permission};
 pub use session::{constant_time_eq, session_cookie_name, CurrentUser, SECURE_SESSION_COOKIE, SESSION_COOKIE};
 pub use session_end::{start_purge, SessionWatch};
+pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
 
 /// What a user may do in their organisation: what each role may is the matrix in
 /// `permissions.rs`; which events they see, `EventScope`.

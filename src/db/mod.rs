@@ -5,7 +5,6 @@
 mod connection;
 mod json_batch;
 pub mod lease;
-pub mod lease_queue;
 mod limits;
 mod pool_events;
 mod pooler;
@@ -17,7 +16,6 @@ pub use connection::{
     DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
-pub use lease_queue::{Attempt, Courier, QueueTable, QueueWaker};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
 pub use tenant::Tenant;

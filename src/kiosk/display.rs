@@ -100,7 +100,7 @@ pub fn display_stream(
     // The link's channel carries only its revocation, routed once per update by the hub
     // (not by every open kiosk); its view is the link's state, read again on each update.
     let revoked = revocation(hub.subscribe_with_clock(
-        Channel::kiosk_link(&link.tenant, link.link_id),
+        super::links::link_channel(&link.tenant, link.link_id),
         "revocation",
         link_state(pool, link),
         Some(check_every),

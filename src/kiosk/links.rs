@@ -93,7 +93,7 @@ pub async fn revoke_kiosk_link(
         return Err(AppError::NotFound);
     }
     bus.publish(Update {
-        channel: Channel::kiosk_link(&tenant, link_id),
+        channel: link_channel(&tenant, link_id),
         kind: UpdateKind::KioskRevoked,
     });
     Ok(())
@@ -106,4 +106,9 @@ fn entry(action: audit::Action, user_id: i64, link_id: i64, details: &str) -> au
         subject: audit::Subject::KioskLink(link_id),
         details,
     }
+}
+
+/// One kiosk link's channel: carries its revocation to its open streams.
+pub(super) fn link_channel(tenant: &Tenant, link_id: i64) -> Channel {
+    Channel::of_thing(tenant, "kiosk", "link", link_id)
 }

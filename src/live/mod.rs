@@ -10,7 +10,6 @@ mod redis_bus;
 mod shutdown;
 mod sse;
 mod stream_counts;
-mod stream_guard;
 mod ticker;
 
 pub use bus::{Bus, InProcessBus, Update, UpdateKind};
@@ -21,7 +20,6 @@ pub use redis_bus::RedisBus;
 pub use shutdown::Shutdown;
 pub use sse::{channel_frames, sse_response, sse_stream, sse_stream_until};
 pub use stream_counts::{StreamCounts, StreamKind};
-pub use stream_guard::{guard_streams, StreamQuota, MAX_PER_SESSION};
 pub use ticker::Ticker;
 
 use crate::db::Tenant;
@@ -48,11 +46,6 @@ impl Channel {
         Self(format!("alerts:org:{}:event:{event_id}", tenant.organization_id()))
     }
 
-    /// One kiosk link: carries its revocation to its open streams.
-    pub fn kiosk_link(tenant: &Tenant, link_id: i64) -> Self {
-        Self(format!("kiosk:org:{}:link:{link_id}", tenant.organization_id()))
-    }
-
     /// A user's sessions: carries their sign-outs to the user's open streams.
     pub fn sessions(tenant: &Tenant, user_id: i64) -> Self {
         Self(format!("sessions:org:{}:user:{user_id}", tenant.organization_id()))
@@ -63,9 +56,10 @@ impl Channel {
         Self(format!("orders:org:{}", tenant.organization_id()))
     }
 
-    /// One bulk job of an organisation: its progress, to its job page.
-    pub fn bulk_job(tenant: &Tenant, job_id: i64) -> Self {
-        Self(format!("bulk-jobs:org:{}:job:{job_id}", tenant.organization_id()))
+    /// A feature's own channel for one thing of an organisation:
+    /// `{family}:org:{org}:{thing}:{id}` (the kiosk's links, the bulk jobs).
+    pub fn of_thing(tenant: &Tenant, family: &str, thing: &str, id: i64) -> Self {
+        Self(format!("{family}:org:{}:{thing}:{id}", tenant.organization_id()))
     }
 
     pub fn name(&self) -> &str {

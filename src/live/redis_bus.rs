@@ -45,7 +45,8 @@ pub struct RedisBus {
 impl RedisBus {
     /// Starts the publisher and the subscriber tasks.
     pub fn start(link: Arc<RedisLink>) -> Self {
-        let instance = crate::auth::random_token();
+        // Names this instance on the bus; only needs to differ from the others.
+        let instance = format!("{:032x}", rand::random::<u128>());
         let local = broadcast::channel(LOCAL_CAPACITY).0;
         let (outgoing, queue) = mpsc::channel(OUTGOING);
         let overflowed = Arc::new(AtomicBool::new(false));

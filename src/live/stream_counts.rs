@@ -70,7 +70,7 @@ impl StreamCounts {
     }
 
     /// `body`, counted as an open stream of `kind` until it is dropped.
-    pub(super) fn count<B>(&self, kind: StreamKind, body: B) -> Counted<B> {
+    pub fn count<B>(&self, kind: StreamKind, body: B) -> Counted<B> {
         self.0[kind.index()].fetch_add(1, Ordering::Relaxed);
         Counted {
             body,
@@ -95,7 +95,7 @@ impl Drop for OpenStream {
 }
 
 /// A stream's body, counting its bytes; closes its place in the count when dropped.
-pub(super) struct Counted<B> {
+pub struct Counted<B> {
     body: B,
     _open: OpenStream,
     bytes: metrics::Counter,

@@ -11,7 +11,7 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{self, Compress, Condition, Logger};
 use actix_web::{web, Scope};
 
-use crate::{htmx, live, routes, security_headers, telemetry};
+use crate::{htmx, routes, security_headers, telemetry};
 
 /// The whole route table with its middleware: the device API and the probes first, the
 /// pages (which take every other path) last.
@@ -58,7 +58,7 @@ fn pages(
 > {
     routes::pages()
         .wrap(middleware::from_fn(htmx::flash_errors))
-        .wrap(middleware::from_fn(live::guard_streams))
+        .wrap(middleware::from_fn(crate::auth::guard_streams))
         .wrap(Compress::default())
         .wrap(middleware::from_fn(security_headers::security_headers))
         .wrap(Condition::new(timed, middleware::from_fn(telemetry::record_requests)))

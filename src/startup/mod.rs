@@ -110,7 +110,7 @@ impl Application {
 /// The HTTP server over `listener`: every service as app data, and the route table
 /// with the middleware each part of it passes (`layers.rs`).
 fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
-    let stream_quota = web::Data::new(live::StreamQuota::default());
+    let stream_quota = web::Data::new(crate::auth::StreamQuota::default());
     let slow = services.settings.slow_clients;
     let stream_counts = live::StreamCounts::default();
     let collectors = web::Data::new(scrape::collectors(&services, &stream_counts));

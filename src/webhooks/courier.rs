@@ -1,4 +1,4 @@
-//! The delivery worker: the shared queue loop (`db::lease_queue`) over
+//! The delivery worker: the shared queue loop (`lease_queue`) over
 //! `webhook_deliveries`, four at once on a thread of their own (the HTTP client, awc,
 //! runs on one thread), posting each delivery signed, with a timeout, to an address checked
 //! after resolving the endpoint's host. A 2xx answer is delivered; anything else,
@@ -12,8 +12,8 @@ use super::queries::{outgoing_delivery, OutgoingDelivery};
 use super::signing::{signature, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER};
 use super::target::{Refusal, WebhookUrl};
 use crate::config::WebhookSettings;
-use crate::db::lease_queue::{run_queue, Attempt, Courier, QueueTable, QueueWaker};
 use crate::db::{DbConnection, Pool};
+use crate::lease_queue::{run_queue, Attempt, Courier, QueueTable, QueueWaker};
 use crate::live::Shutdown;
 
 /// Wakes the delivery worker when a delivery is queued from this process.

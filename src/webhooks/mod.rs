@@ -6,7 +6,7 @@
 //! always sends); a worker (`courier.rs`) posts each one signed (`signing.rs`) to an
 //! address checked after resolving the endpoint's host (`target.rs`), retrying with
 //! backoff through the queue machinery it shares with the e-mail outbox
-//! (`db::lease_queue`).
+//! (`lease_queue`).
 
 mod alerts;
 mod courier;

@@ -26,8 +26,8 @@ enum Part {
 fn part_of(module: &str) -> Option<Part> {
     Some(match module {
         "paths" | "ui" => Part::Leaf,
-        "db" | "live" | "auth" | "config" | "client" | "forms" | "quota" | "redis_link" | "telemetry"
-        | "security_headers" | "http_error" | "htmx" => Part::Plumbing,
+        "db" | "lease_queue" | "live" | "auth" | "config" | "client" | "forms" | "quota" | "redis_link"
+        | "telemetry" | "security_headers" | "http_error" | "htmx" => Part::Plumbing,
         "domain" => Part::Domain,
         // A page's panels load within the web layer's error and budget.
         "error" | "panels" => Part::WebError,
@@ -548,4 +548,47 @@ fn the_cycle_check_finds_a_cycle() {
         .map(|(from, to)| (from.to_owned(), BTreeSet::from([to.to_owned()])))
         .collect();
     assert_eq!(a_cycle(&graph).map(|c| c.len()), Some(3));
+}
+
+/// The plumbing modules import one another one way only: no loop among them (a loop,
+/// such as `db` and `config` needing each other, leaves no order to read or change them in).
+#[test]
+fn the_plumbing_modules_import_one_another_without_a_loop() {
+    let mut edges: BTreeSet<(String, String)> = BTreeSet::new();
+    for (file, code) in library_files() {
+        let from = module_of(&file).to_owned();
+        if part_of(&from) != Some(Part::Plumbing) {
+            continue;
+        }
+        for (to, _) in crate_paths(&code) {
+            if to != from && part_of(&to) == Some(Part::Plumbing) {
+                edges.insert((from.clone(), to));
+            }
+        }
+    }
+    assert!(edges.len() >= 5, "the plumbing's imports are read: {edges:?}");
+    let loops: Vec<String> = edges
+        .iter()
+        .filter(|(from, to)| reaches(&edges, to, from, &mut BTreeSet::new()))
+        .map(|(from, to)| format!("{from} -> {to}"))
+        .collect();
+    assert!(
+        loops.is_empty(),
+        "plumbing imports that close a loop:\n{}",
+        loops.join("\n")
+    );
+}
+
+/// Whether `from` reaches `to` along `edges`.
+fn reaches(edges: &BTreeSet<(String, String)>, from: &str, to: &str, seen: &mut BTreeSet<String>) -> bool {
+    if from == to {
+        return true;
+    }
+    if !seen.insert(from.to_owned()) {
+        return false;
+    }
+    edges
+        .iter()
+        .filter(|(a, _)| a == from)
+        .any(|(_, b)| reaches(edges, b, to, seen))
 }

@@ -233,7 +233,7 @@ async fn one_kiosk_link_holds_at_most_sixteen_streams_and_hundreds_more_cost_onl
     let stream = |link: &str| app.url(&format!("{link}/stream"));
 
     let mut open = Vec::new();
-    for n in 0..voelgoed::live::MAX_PER_SESSION {
+    for n in 0..voelgoed::auth::MAX_PER_SESSION {
         let response = screen.get(stream(&link)).send().await.unwrap();
         assert_eq!(response.status(), 200, "stream {n}");
         open.push(response);

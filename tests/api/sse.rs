@@ -192,7 +192,7 @@ async fn a_session_holds_at_most_sixteen_streams() {
     let owner = app.signed_in(&app.fixture.owner_a).await;
     let path = app.url(&format!("/sse/events/{}/occupancy", app.fixture.event_a));
     let mut open = Vec::new();
-    for n in 0..voelgoed::live::MAX_PER_SESSION {
+    for n in 0..voelgoed::auth::MAX_PER_SESSION {
         let stream = owner.get(&path).send().await.unwrap();
         assert_eq!(stream.status(), 200, "stream {n}");
         open.push(stream);
@@ -262,7 +262,7 @@ async fn a_session_over_tls_holds_at_most_sixteen_streams_too() {
             .send()
     };
     let mut open = Vec::new();
-    for n in 0..voelgoed::live::MAX_PER_SESSION {
+    for n in 0..voelgoed::auth::MAX_PER_SESSION {
         let response = stream().await.unwrap();
         assert_eq!(response.status(), 200, "stream {n}");
         open.push(response);

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpResponse, Responder};
 
 use super::form::{self, Fields};
-use super::model::{permission_for, BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
+use super::model::{job_channel, permission_for, BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
 use super::runner::BulkWaker;
 use super::scope::{self, Rights};
 use super::{cancel, download, queries, views};
@@ -16,7 +16,7 @@ use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 use crate::events::TimeZone;
 use crate::htmx::HxRequest;
-use crate::live::{channel_frames, frame, render_with, Bus, Channel, Hub, Render, Update, UpdateKind};
+use crate::live::{channel_frames, frame, render_with, Bus, Hub, Render, Update, UpdateKind};
 use crate::orders::list::organization_timezone;
 use crate::paths;
 use crate::ui::{html, see_other};
@@ -131,7 +131,7 @@ pub async fn cancel_job(
     })
     .await?;
     bus.publish(Update {
-        channel: Channel::bulk_job(&tenant, job_id),
+        channel: job_channel(&tenant, job_id),
         kind: UpdateKind::BulkJobProgressed,
     });
     runner.wake();
@@ -150,7 +150,7 @@ pub async fn job_stream(
     let can_download = user.may(Permission::ExportOrders);
     let view = format!("job-state-{}", if can_download { "owner" } else { "other" });
     let frames = hub.subscribe(
-        Channel::bulk_job(&tenant, job_id),
+        job_channel(&tenant, job_id),
         &view,
         render_state(&pool, tenant, job_id, can_download),
     );

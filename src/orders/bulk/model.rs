@@ -3,6 +3,11 @@
 
 pub use crate::domain::{BulkAction, Outcome};
 
+/// One bulk job's channel: its progress, to its job page.
+pub fn job_channel(tenant: &crate::db::Tenant, job_id: i64) -> crate::live::Channel {
+    crate::live::Channel::of_thing(tenant, "bulk-jobs", "job", job_id)
+}
+
 /// What starting a job takes (money, or every ticket code, for all but resends).
 pub fn permission_for(action: BulkAction) -> crate::auth::Permission {
     use crate::auth::Permission;

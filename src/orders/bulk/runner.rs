@@ -84,7 +84,7 @@ impl Runner {
         // The job was made by a signed-in user of this organisation: the runner acts
         // for it, as that user, on that organisation's orders only.
         let tenant = Tenant::authenticated(leased.job.organization_id);
-        let channel = Channel::bulk_job(&tenant, leased.job.id);
+        let channel = super::model::job_channel(&tenant, leased.job.id);
         loop {
             if self.shutdown.has_begun() {
                 self.give_back(&leased).await;

@@ -9,7 +9,7 @@ use lettre::message::{header::ContentType, Mailbox};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::queue::OutgoingEmail;
-use crate::db::Attempt;
+use crate::lease_queue::Attempt;
 
 /// Where e-mails go.
 #[derive(Clone)]

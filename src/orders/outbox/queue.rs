@@ -1,5 +1,5 @@
 //! The e-mail outbox table: messages are queued as rows in the transaction of what
-//! they report; `db::lease_queue` claims and retries them.
+//! they report; `lease_queue` claims and retries them.
 
 use diesel::prelude::*;
 

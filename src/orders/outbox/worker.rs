@@ -1,5 +1,5 @@
 //! The e-mail delivery worker: one per process, it runs the shared queue loop
-//! (`db::lease_queue`) over the outbox table with the mailer as its courier, until the
+//! (`lease_queue`) over the outbox table with the mailer as its courier, until the
 //! server stops (then it gives back what it claimed).
 
 use std::time::Duration;
@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::mailer::Mailer;
 use super::queue::{load_email, OutgoingEmail};
 use crate::config::RetryPolicy;
-use crate::db::lease_queue::{run_queue, Attempt, Courier, QueueTable, QueueWaker};
 use crate::db::{DbConnection, Pool};
+use crate::lease_queue::{run_queue, Attempt, Courier, QueueTable, QueueWaker};
 use crate::live::Shutdown;
 
 /// Wakes the worker when a message is queued, so it need not wait for its next poll.

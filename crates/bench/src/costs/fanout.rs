@@ -14,7 +14,8 @@ use super::changes::sell_one;
 use super::fixture::Fixture;
 use super::live::LiveStream;
 use super::window::Operation;
-use voelgoed::live::{Channel, Update, UpdateKind, MAX_PER_SESSION};
+use voelgoed::auth::MAX_PER_SESSION;
+use voelgoed::live::{Channel, Update, UpdateKind};
 use voelgoed::paths;
 
 /// A frame counts as delivered once no message has come for this long (warm-up only).

@@ -25,8 +25,9 @@ use futures_util::StreamExt;
 use super::callgrind;
 use super::fixture::Fixture;
 use super::scans::scan_log_rows;
-use voelgoed::live::{StreamCounts, StreamQuota};
-use voelgoed::{htmx, live, routes, security_headers, startup, telemetry};
+use voelgoed::auth::StreamQuota;
+use voelgoed::live::StreamCounts;
+use voelgoed::{htmx, routes, security_headers, startup, telemetry};
 
 type Answer = Pin<Box<dyn Future<Output = anyhow::Result<Bytes>>>>;
 /// A request ready to be sent (made before the count starts).
@@ -55,7 +56,7 @@ fn device_api(cfg: &mut web::ServiceConfig) {
 /// Every stack measured, by the name its runs are dumped and reported under.
 async fn stacks(fixture: &Fixture) -> Vec<(&'static str, Stack)> {
     let flash = || from_fn(htmx::flash_errors);
-    let guard = || from_fn(live::guard_streams);
+    let guard = || from_fn(voelgoed::auth::guard_streams);
     let page_headers = || from_fn(security_headers::security_headers);
     let timing = || Condition::new(true, from_fn(telemetry::record_requests));
     let machine_headers = || from_fn(security_headers::machine_headers);

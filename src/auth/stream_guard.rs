@@ -11,9 +11,9 @@ use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web;
 
-use super::{Shutdown, StreamCounts, StreamKind};
-use crate::auth::{session_cookie_name, token_hash};
+use super::{session_cookie_name, token_hash};
 use crate::http_error::html_error;
+use crate::live::{Shutdown, StreamCounts, StreamKind};
 use crate::quota::Quota;
 
 /// Open streams one session (or one kiosk link) may hold on one instance.

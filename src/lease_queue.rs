@@ -13,8 +13,8 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text};
 use tokio::sync::Notify;
 
-use super::{now_ms, run_blocking, DbConnection, DbError, Placeholders, Pool};
 use crate::config::RetryPolicy;
+use crate::db::{now_ms, run_blocking, DbConnection, DbError, Placeholders, Pool};
 use crate::domain::DeliveryStatus;
 use crate::live::Shutdown;
 
@@ -76,7 +76,7 @@ pub fn claim_next(conn: &mut DbConnection, table: QueueTable, now: i64, lease: D
     ))
     .bind::<BigInt, _>(now)
     .load(conn)?;
-    let until = super::lease::lease_end(now, lease);
+    let until = crate::db::lease::lease_end(now, lease);
     // Another worker may take one of these first: try the next.
     for row in due {
         let mut p = Placeholders::for_connection(conn);
