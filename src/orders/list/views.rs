@@ -137,7 +137,7 @@ pub fn order_rows(lines: &[OrderLine], timezone: &Tz, next_page: Option<&str>) -
         @for line in lines { (order_row(line, timezone, Row::Listed)) }
         @if let Some(next) = next_page {
             tr id=(LOAD_MORE_ID) {
-                td colspan="7" {
+                td colspan=(COLUMNS.len()) {
                     a href=(next) hx-get=(next) hx-trigger="click, revealed" hx-target={ "#" (LOAD_MORE_ID) }
                         hx-swap="outerHTML" { "Load more orders" }
                 }
