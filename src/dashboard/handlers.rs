@@ -11,6 +11,7 @@ use super::MetricsCache;
 use crate::arrivals::{arrivals_fragments, ArrivalsCache, Shown as ArrivalsShown};
 use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::EventId;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::live::{channel_frames, frame_of_parts, render_with, Channel, Hub, Render};
@@ -24,9 +25,9 @@ const REDRAW_EVERY: Duration = Duration::from_secs(30);
 pub async fn show_dashboard(
     (pool, metrics, arrivals): (web::Data<Pool>, web::Data<MetricsCache>, web::Data<ArrivalsCache>),
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
     let (metrics, arrivals) = tokio::join!(metrics.panel(tenant, &event), arrivals.page_panel(tenant, &event));
@@ -46,9 +47,9 @@ pub async fn show_dashboard(
 pub async fn dashboard_stream(
     services: DashboardServices,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
 ) -> Result<impl Responder, AppError> {
-    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::ViewDashboard, event_id)?;
     let event = load_event(&services.pool, tenant, event_id).await?;
     let hub = &services.hub;

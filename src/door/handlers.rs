@@ -9,6 +9,7 @@ use super::queries::{find_ticket, normalise_code, ticket_scans};
 use super::{views, DoorLookups};
 use crate::auth::{CurrentUser, Permission};
 use crate::db::{Pool, Tenant};
+use crate::domain::EventId;
 use crate::error::{with_db, AppError};
 use crate::events::{load_event, Event};
 use crate::htmx::HxRequest;
@@ -22,10 +23,10 @@ pub struct DoorQuery {
 pub async fn door_lookup(
     (pool, lookups): (web::Data<Pool>, web::Data<DoorLookups>),
     (user, hx): (CurrentUser, HxRequest),
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
     query: web::Query<DoorQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::DoorLookup, event_id)?;
     let event = load_event(&pool, tenant, event_id).await?;
     let raw = query.into_inner().code.unwrap_or_default();

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use super::acknowledge::{acknowledge_alert, Acknowledgement};
 use crate::auth::{CsrfForm, Permission};
 use crate::db::Pool;
+use crate::domain::{AlertId, EventId};
 use crate::error::AppError;
 use crate::events::load_event;
 use crate::live::Bus;
@@ -16,10 +17,11 @@ pub async fn acknowledge(
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(EventId, AlertId)>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     let (event_id, alert_id) = path.into_inner();
+    let (event_id, alert_id) = (event_id.get(), alert_id.get());
     user.require_on_event(Permission::AcknowledgeAlert, event_id)?;
     let tenant = user.tenant();
     load_event(&pool, tenant, event_id).await?;

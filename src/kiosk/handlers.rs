@@ -11,6 +11,7 @@ use super::views::{self, LinksPage};
 use crate::auth::{CsrfForm, CurrentUser, Permission};
 use crate::config::Settings;
 use crate::db::Pool;
+use crate::domain::{EventId, KioskLinkId};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::load_event;
@@ -22,9 +23,9 @@ use crate::{forms, paths};
 pub async fn list_links(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
-    let event_id = path.into_inner().0;
+    let event_id = path.into_inner().get();
     user.require_on_event(Permission::ManageKioskLinks, event_id)?;
     links_page(&pool, &user, event_id, None).await
 }
@@ -37,10 +38,10 @@ pub struct NewLinkForm {
 pub async fn create_link(
     pool: web::Data<Pool>,
     form: CsrfForm<NewLinkForm>,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    let event_id = path.into_inner().0;
+    let event_id = path.into_inner().get();
     user.require_on_event(Permission::ManageKioskLinks, event_id)?;
     let request = LinkRequest {
         tenant: user.tenant(),
@@ -57,10 +58,11 @@ pub async fn revoke_link(
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64, i64)>,
+    path: web::Path<(EventId, KioskLinkId)>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     let (event_id, link_id) = path.into_inner();
+    let (event_id, link_id) = (event_id.get(), link_id.get());
     user.require_on_event(Permission::ManageKioskLinks, event_id)?;
     links::revoke_kiosk_link(&pool, &**bus, user.tenant(), user.user_id, event_id, link_id).await?;
     Ok(see_other(&paths::kiosk_links(event_id)))

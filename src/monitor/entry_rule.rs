@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::{CsrfForm, Permission};
 use crate::db::{Pool, Tenant};
+use crate::domain::EventId;
 use crate::error::{with_db, AppError};
 use crate::events::{load_event, EntryPolicy};
 use crate::live::{Bus, Channel, Update, UpdateKind};
@@ -24,10 +25,10 @@ pub async fn set_entry_policy(
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
     form: CsrfForm<EntryPolicyForm>,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    let (tenant, event_id, by) = (user.tenant(), path.into_inner().0, ChangedBy::User(user.user_id));
+    let (tenant, event_id, by) = (user.tenant(), path.into_inner().get(), ChangedBy::User(user.user_id));
     // As every event page: an event not the user's is 404 before their role is asked.
     user.require_on_event(Permission::SetEntryPolicy, event_id)?;
     load_event(&pool, tenant, event_id).await?;

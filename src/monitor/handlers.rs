@@ -13,6 +13,7 @@ use super::views;
 use crate::arrivals::{arrivals_frames, Arrivals, ArrivalsCache, Shown as ArrivalsShown};
 use crate::auth::{CurrentUser, Permission, SessionWatch};
 use crate::db::{self, Pool, Tenant};
+use crate::domain::EventId;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::gate_alerts::{load_alerts, monitor_alert_frames, AlertScope, AlertsView, OpenAlert};
@@ -67,10 +68,10 @@ pub struct MonitorServices {
 pub async fn scan_monitor(
     services: MonitorServices,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
     query: web::Query<FilterQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::WatchGates, event_id)?;
     let (filter, event) = (query.parse()?, load_event(&services.pool, tenant, event_id).await?);
     let loaded = services.first_page(tenant, &event, filter).await;
@@ -142,10 +143,10 @@ pub async fn scans_stream(
     req: HttpRequest,
     services: StreamServices,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<EventId>,
     query: web::Query<FilterQuery>,
 ) -> Result<impl Responder, AppError> {
-    let (tenant, event_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::WatchGates, event_id)?;
     let event = load_event(&services.pool, tenant, event_id).await?;
     let scope = LogScope {

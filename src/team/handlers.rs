@@ -8,6 +8,7 @@ use super::members::{self, Acting};
 use super::views;
 use crate::auth::{hash_password, users, CsrfForm, CurrentUser, Permission};
 use crate::db::Pool;
+use crate::domain::UserId;
 use crate::error::{with_db, AppError};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::paths;
@@ -41,11 +42,11 @@ pub async fn add_member(pool: web::Data<Pool>, form: CsrfForm<Fields>) -> Result
 
 pub async fn change_member(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
-    path: web::Path<(i64,)>,
+    path: web::Path<UserId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
-    let (acting, member) = (acting(&user)?, path.into_inner().0);
+    let (acting, member) = (acting(&user)?, path.into_inner().get());
     let assignment = form::assignment(&form)?;
     with_db(&pool, move |conn| members::change(conn, acting, member, &assignment)).await?;
     end_streams(&**bus, acting, member);
@@ -54,10 +55,10 @@ pub async fn change_member(
 
 pub async fn deactivate_member(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
-    path: web::Path<(i64,)>,
+    path: web::Path<UserId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
-    let (acting, member) = (acting(&form.user)?, path.into_inner().0);
+    let (acting, member) = (acting(&form.user)?, path.into_inner().get());
     with_db(&pool, move |conn| members::deactivate(conn, acting, member)).await?;
     end_streams(&**bus, acting, member);
     Ok(see_other(paths::TEAM))
@@ -65,20 +66,20 @@ pub async fn deactivate_member(
 
 pub async fn reactivate_member(
     pool: web::Data<Pool>,
-    path: web::Path<(i64,)>,
+    path: web::Path<UserId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
-    let (acting, member) = (acting(&form.user)?, path.into_inner().0);
+    let (acting, member) = (acting(&form.user)?, path.into_inner().get());
     with_db(&pool, move |conn| members::reactivate(conn, acting, member)).await?;
     Ok(see_other(paths::TEAM))
 }
 
 pub async fn set_password(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
-    path: web::Path<(i64,)>,
+    path: web::Path<UserId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
-    let (acting, member_id) = (acting(&form.user)?, path.into_inner().0);
+    let (acting, member_id) = (acting(&form.user)?, path.into_inner().get());
     let (password, hash) = fresh_password().await?;
     let member = with_db(&pool, move |conn| members::set_password(conn, acting, member_id, &hash)).await?;
     end_streams(&**bus, acting, member_id);

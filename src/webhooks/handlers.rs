@@ -10,6 +10,7 @@ use super::views;
 use crate::auth::{CsrfForm, CurrentUser, Permission};
 use crate::config::Settings;
 use crate::db::Pool;
+use crate::domain::WebhookId;
 use crate::error::{with_db, AppError};
 use crate::paths;
 use crate::ui::{html, see_other};
@@ -60,10 +61,10 @@ async fn webhooks_page(
 pub async fn show_webhook(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ManageWebhooks)?;
-    let (tenant, id) = (user.tenant(), path.into_inner().0);
+    let (tenant, id) = (user.tenant(), path.into_inner().get());
     let (endpoint, deliveries) = with_db(&pool, move |conn| {
         let endpoint = queries::find_endpoint(conn, &tenant, id)?;
         Ok((endpoint, queries::recent_deliveries(conn, &tenant, id, LOG_LENGTH)?))
@@ -75,7 +76,7 @@ pub async fn show_webhook(
 pub async fn disable_webhook(
     pool: web::Data<Pool>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     switch_webhook(&pool, form, path, false).await
 }
@@ -83,7 +84,7 @@ pub async fn disable_webhook(
 pub async fn enable_webhook(
     pool: web::Data<Pool>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     switch_webhook(&pool, form, path, true).await
 }
@@ -91,10 +92,10 @@ pub async fn enable_webhook(
 pub async fn delete_webhook(
     pool: web::Data<Pool>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     form.user.require(Permission::ManageWebhooks)?;
-    endpoints::delete_endpoint(&pool, form.user.tenant(), form.user.user_id, path.into_inner().0).await?;
+    endpoints::delete_endpoint(&pool, form.user.tenant(), form.user.user_id, path.into_inner().get()).await?;
     Ok(see_other(paths::WEBHOOKS))
 }
 
@@ -102,10 +103,10 @@ pub async fn test_webhook(
     pool: web::Data<Pool>,
     waker: web::Data<WebhookWaker>,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
 ) -> Result<HttpResponse, AppError> {
     form.user.require(Permission::ManageWebhooks)?;
-    let id = path.into_inner().0;
+    let id = path.into_inner().get();
     endpoints::send_test(&pool, &waker, form.user.tenant(), id).await?;
     Ok(see_other(&paths::webhook(id)))
 }
@@ -114,11 +115,11 @@ pub async fn test_webhook(
 async fn switch_webhook(
     pool: &Pool,
     form: CsrfForm<serde::de::IgnoredAny>,
-    path: web::Path<(i64,)>,
+    path: web::Path<WebhookId>,
     enabled: bool,
 ) -> Result<HttpResponse, AppError> {
     form.user.require(Permission::ManageWebhooks)?;
-    let id = path.into_inner().0;
+    let id = path.into_inner().get();
     endpoints::set_enabled(pool, form.user.tenant(), form.user.user_id, id, enabled).await?;
     Ok(see_other(&paths::webhook(id)))
 }

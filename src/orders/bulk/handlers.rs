@@ -13,6 +13,7 @@ use super::scope::{self, Rights};
 use super::{cancel, download, queries, views};
 use crate::auth::{CsrfForm, CurrentUser, Permission, SessionWatch};
 use crate::db::{DbConnection, Pool, Tenant};
+use crate::domain::BulkJobId;
 use crate::error::{with_db, AppError};
 use crate::events::TimeZone;
 use crate::htmx::HxRequest;
@@ -91,10 +92,10 @@ impl JobState {
 pub async fn show_job(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<BulkJobId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().get(), Rights::of(&user));
     let state = with_db(&pool, move |conn| {
         let job = readable_job(conn, &tenant, job_id, &reader)?;
         JobState::of(conn, &tenant, job)
@@ -114,12 +115,12 @@ pub async fn show_job(
 /// page (and every open copy, live) says so.
 pub async fn cancel_job(
     (pool, bus, runner): (web::Data<Pool>, web::Data<dyn Bus>, web::Data<BulkWaker>),
-    path: web::Path<(i64,)>,
+    path: web::Path<BulkJobId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     user.require(Permission::ViewOrders)?;
-    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().get(), Rights::of(&user));
     with_db(&pool, move |conn| {
         let job = readable_job(conn, &tenant, job_id, &reader)?;
         match cancel::may_cancel(&user, &job) {
@@ -142,10 +143,10 @@ pub async fn cancel_job(
 pub async fn job_stream(
     (pool, hub, sessions): (web::Data<Pool>, web::Data<Hub>, web::Data<SessionWatch>),
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<BulkJobId>,
 ) -> Result<impl Responder, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().get(), Rights::of(&user));
     with_db(&pool, move |conn| readable_job(conn, &tenant, job_id, &reader)).await?;
     let can_download = user.may(Permission::ExportOrders);
     let view = format!("job-state-{}", if can_download { "owner" } else { "other" });
@@ -175,11 +176,11 @@ fn render_state(pool: &Pool, tenant: Tenant, job_id: i64, can_download: bool) ->
 pub async fn job_csv(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<BulkJobId>,
 ) -> Result<HttpResponse, AppError> {
     // Every valid ticket code is in it: as for `/orders.csv`.
     user.require(Permission::ExportOrders)?;
-    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().0, Rights::of(&user));
+    let (tenant, job_id, reader) = (user.tenant(), path.into_inner().get(), Rights::of(&user));
     let csv = with_db(&pool, move |conn| {
         let job = readable_job(conn, &tenant, job_id, &reader)?;
         if job.action != BulkAction::Export || job.finished_at.is_none() {

@@ -12,6 +12,7 @@ use super::void;
 use super::{details, views};
 use crate::auth::{random_token, CsrfForm, CurrentUser, Permission};
 use crate::db::{DbConnection, Pool, Tenant};
+use crate::domain::OrderId;
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::live::Bus;
@@ -22,10 +23,10 @@ use crate::ui::{html, see_other};
 pub async fn show_order(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
     let scope = user.events().clone();
     let mut details = with_db(&pool, move |conn| {
         details::require_order_in(conn, &tenant, order_id, &scope)?;
@@ -64,11 +65,11 @@ impl Review {
 pub async fn review_refund(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
     query: web::Query<Fields>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
     let scope = form::refund_scope(&query)?;
     let whole_order = scope == RefundScope::WholeOrder;
     let review = with_db(&pool, move |conn| Review::load(conn, &tenant, order_id, &scope)).await?;
@@ -86,12 +87,12 @@ pub async fn review_refund(
 /// `POST /orders/{id}/refund`: refunds once per idempotency key, then shows the order.
 pub async fn refund_order(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
     user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
     let request = form::refund_request(&form, user.user_id, order_id)?;
     with_db(&pool, move |conn| {
         Ok(refunds::refund(conn, bus.get_ref(), &tenant, &request)?)
@@ -104,12 +105,12 @@ pub async fn refund_order(
 /// `POST /orders/{id}/resend-confirmation`: queued for the outbox worker.
 pub async fn resend_confirmation(
     (pool, outbox): (web::Data<Pool>, web::Data<OutboxWaker>),
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let user = form.user;
     user.require(Permission::ResendConfirmation)?;
-    let (tenant, order_id, user_id) = (user.tenant(), path.into_inner().0, user.user_id);
+    let (tenant, order_id, user_id) = (user.tenant(), path.into_inner().get(), user.user_id);
     let scope = user.events().clone();
     with_db(&pool, move |conn| {
         details::require_order_in(conn, &tenant, order_id, &scope)?;
@@ -129,10 +130,10 @@ pub async fn resend_confirmation(
 pub async fn review_void(
     pool: web::Data<Pool>,
     user: CurrentUser,
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
     let (details, tickets) = with_db(&pool, move |conn| {
         let tickets = void::plan_void(conn, &tenant, order_id)?.map_err(|r| AppError::Conflict(r.to_string()))?;
         Ok((details::order_details(conn, &tenant, order_id)?, tickets))
@@ -145,12 +146,12 @@ pub async fn review_void(
 /// shows the order; an order already cancelled or wholly refunded is a 409.
 pub async fn void_order(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
-    path: web::Path<(i64,)>,
+    path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
     let CsrfForm { user, form } = form;
     user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().0);
+    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
     let request = form::void_request(&form, user.user_id, order_id)?;
     with_db(&pool, move |conn| {
         Ok(void::void(conn, bus.get_ref(), &tenant, &request)?)
