@@ -19,6 +19,7 @@ use crate::live::Bus;
 use crate::orders::outbox::OutboxWaker;
 use crate::paths;
 use crate::ui::{html, see_other};
+use diesel::QueryResult;
 
 pub async fn show_order(
     pool: web::Data<Pool>,
@@ -84,22 +85,47 @@ pub async fn review_refund(
     Ok(html(views::refund_confirmation_page(&user.viewer(), &confirmation)))
 }
 
+/// Runs a change to an order in one transaction: its outcome, or why it was refused.
+type RunChange<R, T, E> = fn(&mut DbConnection, &dyn Bus, &Tenant, &R) -> QueryResult<Result<T, E>>;
+
+/// A change posted from an order's confirmation step (a refund, a void): how its
+/// request is read from the form, how it runs, and how a refusal is answered.
+struct OrderChange<R, T, E> {
+    read: fn(&Fields, i64, i64) -> Result<R, AppError>,
+    run: RunChange<R, T, E>,
+    refused: fn(String) -> AppError,
+}
+
+impl<R: Send + 'static, T: Send + 'static, E: std::fmt::Display + Send + 'static> OrderChange<R, T, E> {
+    /// Authorised as a refund; on success the order's page shows what changed.
+    async fn post(
+        &self,
+        pool: &Pool,
+        bus: web::Data<dyn Bus>,
+        order_id: i64,
+        form: CsrfForm<Fields>,
+    ) -> Result<HttpResponse, AppError> {
+        let CsrfForm { user, form } = form;
+        user.require(Permission::RefundOrders)?;
+        let (tenant, request, run) = (user.tenant(), (self.read)(&form, user.user_id, order_id)?, self.run);
+        let outcome = with_db(pool, move |conn| Ok(run(conn, bus.get_ref(), &tenant, &request)?)).await?;
+        outcome.map_err(|refused| (self.refused)(refused.to_string()))?;
+        Ok(see_order(order_id))
+    }
+}
+
 /// `POST /orders/{id}/refund`: refunds once per idempotency key, then shows the order.
 pub async fn refund_order(
     (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
     path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
-    let CsrfForm { user, form } = form;
-    user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
-    let request = form::refund_request(&form, user.user_id, order_id)?;
-    with_db(&pool, move |conn| {
-        Ok(refunds::refund(conn, bus.get_ref(), &tenant, &request)?)
-    })
-    .await?
-    .map_err(|refused| AppError::bad_request(refused.to_string()))?;
-    Ok(see_order(order_id))
+    let refund = OrderChange {
+        read: form::refund_request,
+        run: refunds::refund,
+        refused: AppError::bad_request,
+    };
+    refund.post(&pool, bus, path.into_inner().get(), form).await
 }
 
 /// `POST /orders/{id}/resend-confirmation`: queued for the outbox worker.
@@ -149,16 +175,12 @@ pub async fn void_order(
     path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
-    let CsrfForm { user, form } = form;
-    user.require(Permission::RefundOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
-    let request = form::void_request(&form, user.user_id, order_id)?;
-    with_db(&pool, move |conn| {
-        Ok(void::void(conn, bus.get_ref(), &tenant, &request)?)
-    })
-    .await?
-    .map_err(|refused| AppError::Conflict(refused.to_string()))?;
-    Ok(see_order(order_id))
+    let void = OrderChange {
+        read: form::void_request,
+        run: void::void,
+        refused: AppError::Conflict,
+    };
+    void.post(&pool, bus, path.into_inner().get(), form).await
 }
 
 fn see_order(order_id: i64) -> HttpResponse {
