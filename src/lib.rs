@@ -9,7 +9,8 @@ pub mod client;
 pub mod config;
 pub mod dashboard;
 pub mod db;
-pub mod domain;
+/// The domain at the bottom, its own crate (`crates/domain`): ids and stored statuses.
+pub use voelgoed_domain as domain;
 pub mod door;
 pub mod error;
 pub mod events;

@@ -23,17 +23,6 @@ pub struct Event {
     pub entry_policy: EntryPolicy,
 }
 
-impl std::str::FromStr for EntryPolicy {
-    type Err = String;
-
-    fn from_str(raw: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|policy| policy.as_stored() == raw)
-            .ok_or_else(|| format!("entry policy must be reentry, no-reentry or once-per-day, not {raw:?}"))
-    }
-}
-
 /// Where an event stands in time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {

@@ -1,6 +1,6 @@
 //! The orders' domain model: the states an order, a ticket and an outbox e-mail can be
 //! in, with the rules that depend on them, and the money rules of a sale and a refund.
-//! Stored and loaded through diesel as text (`db::stored_as_text!`): an unknown status
+//! Stored and loaded through diesel as text (`domain::stored_as_text!`): an unknown status
 //! is a load error.
 
 pub use crate::domain::{DeliveryStatus, OrderStatus, RefundReason, TicketStatus};

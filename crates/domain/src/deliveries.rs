@@ -27,11 +27,11 @@ impl DeliveryStatus {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
             .find(|s| s.as_str() == raw)

@@ -82,11 +82,11 @@ impl OrderStatus {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::parse(raw).ok_or_else(|| format!("unknown order status {raw:?}"))
     }
 }
@@ -143,11 +143,11 @@ impl RefundReason {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::parse(raw).ok_or_else(|| format!("unknown refund reason {raw:?}"))
     }
 }
@@ -192,11 +192,11 @@ impl TicketStatus {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::parse(raw).ok_or_else(|| format!("unknown ticket status {raw:?}"))
     }
 }

@@ -41,7 +41,7 @@ impl Direction {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         raw.parse()
     }
 }
@@ -87,7 +87,7 @@ impl ScanResult {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         raw.parse()
     }
 }

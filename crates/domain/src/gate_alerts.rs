@@ -40,7 +40,7 @@ impl AlertKind {
         }
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
             .find(|kind| kind.as_stored() == raw)

@@ -39,11 +39,11 @@ impl BulkAction {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::parse(raw).ok_or_else(|| format!("unknown bulk action {raw:?}"))
     }
 }
@@ -73,11 +73,11 @@ impl Outcome {
         }
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         [Self::Done, Self::Refused, Self::Failed, Self::Cancelled]
             .into_iter()
             .find(|o| o.as_str() == raw)

@@ -1,7 +1,8 @@
 //! The domain's words, at the bottom of the crate: the ids of its things and every
 //! status and kind as stored, each spelled once. Every feature takes them from here
 //! (through its own model's re-export or directly); none spells a stored value itself.
-//! It imports nothing of the crate: the plumbing may use it too.
+//! Its own crate, depending on nothing of the console: the plumbing and every feature
+//! may use it, and nothing above can leak into it (the compiler sees to that).
 
 mod bulk_jobs;
 mod deliveries;

@@ -25,11 +25,11 @@ impl TimeZone {
         self.0.name()
     }
 
-    pub(crate) fn as_stored(&self) -> &'static str {
+    pub fn as_stored(&self) -> &'static str {
         self.name()
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         Self::parse(raw)
     }
 }
@@ -78,8 +78,19 @@ impl EntryPolicy {
         }
     }
 
-    pub(crate) fn from_stored(raw: &str) -> Result<Self, String> {
+    pub fn from_stored(raw: &str) -> Result<Self, String> {
         raw.parse()
+    }
+}
+
+impl std::str::FromStr for EntryPolicy {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|policy| policy.as_stored() == raw)
+            .ok_or_else(|| format!("entry policy must be reentry, no-reentry or once-per-day, not {raw:?}"))
     }
 }
 
