@@ -2,12 +2,16 @@
 //! (`app`), throw-away PostgreSQL databases (`postgres`), a PgBouncer in
 //! front of them (`pgbouncer`), what the scale-out tests check (`scaled`), live-stream reading (`sse`), a
 //! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`), a webhook endpoint
-//! (`webhook_listener`), the route table as the source writes it (`route_table`) and
+//! (`webhook_listener`), kiosk links (`kiosk`), bulk jobs (`bulk`), the demo
+//! process (`demo`), the route table as the source writes it (`route_table`) and
 //! two-factor sign-in's codes (`two_factor`).
 #![allow(dead_code)]
 
 pub mod app;
 pub mod browser;
+pub mod bulk;
+pub mod demo;
+pub mod kiosk;
 pub mod orders;
 pub mod pgbouncer;
 pub mod postgres;

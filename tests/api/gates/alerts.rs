@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use diesel::prelude::*;
 use voelgoed::db::schema::{audit_log, devices, gate_alerts};
 
+use crate::helpers::kiosk::create_link;
 use crate::helpers::postgres::spawn_postgres_app_with;
 use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, csrf_token, scan, spawn_app_with, TestApp};
-use crate::kiosk::create_link;
 
 /// The largest pushed message the issue allows.
 const MAX_PUSH: usize = 2 * 1024;

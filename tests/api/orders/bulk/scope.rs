@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use voelgoed::db::schema::{bulk_job_orders, bulk_jobs, email_outbox, users};
 use voelgoed::orders::bulk;
 
-use crate::bulk_jobs::{bulk_form, finished, orders_field, outcome, post, reasons, start, with};
+use crate::helpers::bulk::{bulk_form, finished, orders_field, outcome, post, reasons, start, with};
 use crate::helpers::orders::{held_job, place, place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::TestApp;
 

@@ -7,9 +7,9 @@ use std::time::Duration;
 use diesel::prelude::*;
 use voelgoed::db::schema::{events, user_events, users};
 
+use crate::helpers::kiosk::create_link;
 use crate::helpers::sse::SseReader;
 use crate::helpers::{spawn_app_with, TestApp};
-use crate::kiosk::create_link;
 
 async fn app() -> TestApp {
     spawn_app_with(|s| s.session_check_every = Duration::from_millis(300)).await

@@ -3,28 +3,9 @@
 
 use std::time::Duration;
 
+use crate::helpers::kiosk::{create_link, links};
 use crate::helpers::sse::SseReader;
-use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of, TestApp};
-
-fn links(app: &TestApp) -> String {
-    format!("/events/{}/kiosk-links", app.fixture.event_a)
-}
-
-/// Creates a kiosk link as owner A (optionally for a gate) and returns its path.
-pub(crate) async fn create_link(app: &TestApp, client: &reqwest::Client, gate: &str) -> String {
-    let page = app.page(client, &links(app)).await;
-    let token = csrf_token(&page).unwrap();
-    let response = client
-        .post(app.url(&links(app)))
-        .form(&[("csrf_token", token.as_str()), ("gate", gate)])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let page = response.text().await.unwrap();
-    let start = page.find("/kiosk/").expect("the new link is shown once");
-    page[start..].split('"').next().unwrap().to_owned()
-}
+use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of};
 
 #[tokio::test]
 async fn an_owner_creates_a_kiosk_link_that_opens_without_a_login() {

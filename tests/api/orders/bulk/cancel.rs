@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use voelgoed::db::schema::{audit_log, bulk_jobs};
 use voelgoed::orders::bulk;
 
-use crate::bulk_jobs::{finished, outcome};
+use crate::helpers::bulk::{finished, outcome};
 use crate::helpers::orders::{held_job, place_a, HOUR, NOV_25_0030_AMSTERDAM};
 use crate::helpers::{csrf_token, TestApp};
 

@@ -138,7 +138,7 @@ fn subscribers(samples: &HashMap<String, f64>, kind: &str) -> f64 {
 async fn open_live_streams_show_by_kind_and_leave_when_closed() {
     let app = spawn_app().await;
     let owner = app.signed_in("owner@a.test").await;
-    let kiosk = crate::kiosk::create_link(&app, &owner, "").await;
+    let kiosk = crate::helpers::kiosk::create_link(&app, &owner, "").await;
     let event = app.fixture.event_a;
     let monitor = SseReader::open(&app, &owner, &format!("/sse/events/{event}/scans")).await;
     let dashboard = SseReader::open(&app, &owner, &format!("/sse/events/{event}/occupancy")).await;

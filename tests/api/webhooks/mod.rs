@@ -1,0 +1,3 @@
+//! Signed webhooks (`src/webhooks`), against a real HTTP endpoint the test starts.
+
+mod deliveries;
