@@ -2,8 +2,10 @@
 //! the screens as people use them, accessibility, phones.
 
 mod accessibility;
+mod content_security;
 mod gate_alerts;
+mod live_screens;
+mod order_list;
 mod phone_first;
-mod scenarios;
 mod scroll_regions;
 mod two_factor;
