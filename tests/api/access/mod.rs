@@ -4,6 +4,7 @@
 
 mod auth;
 mod rights_change;
+mod role_limits;
 mod roles;
 mod sessions;
 mod sign_in_throttle;

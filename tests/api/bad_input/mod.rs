@@ -5,3 +5,4 @@ mod bounded_forms;
 mod hostile;
 mod orders;
 mod pages;
+mod scans;

@@ -17,10 +17,12 @@ pub mod pgbouncer;
 pub mod postgres;
 pub mod route_table;
 pub mod scaled;
+pub mod scans;
 pub mod smtp;
 pub mod sse;
 pub mod two_factor;
 pub mod webhook_listener;
+pub mod webhooks;
 
 pub use app::*;
 
