@@ -1,10 +1,21 @@
 //! Order management with bad input or another organisation's ids: a clear 4xx, nothing
-//! changed, nothing rendered unescaped, and the other organisation's orders never seen.
+//! changed, nothing rendered unescaped, and the other organisation's orders never seen;
+//! hostile search text (search syntax, SQL, markup) on both backends, and random
+//! order-list query strings never a 5xx.
 
-use crate::helpers::orders::{codes_in, place, place_a};
+use proptest::prelude::*;
+
+use crate::helpers::orders::{codes_in, place, place_a, NOV_25_0030_AMSTERDAM};
+use crate::helpers::properties::{any_text, check_property};
 use crate::helpers::{csrf_token, spawn_app, TestApp};
 use voelgoed::db;
 use voelgoed::orders::PlacedOrder;
+
+crate::helpers::on_both_backends!(
+    "ob_";
+    sql_and_markup_in_the_search_are_harmless_and_escaped,
+    hostile_search_text_never_fails,
+);
 
 async fn order_of_b(app: &TestApp) -> PlacedOrder {
     let (tenant, event, ticket_type) = (app.fixture.org_b, app.fixture.event_b, app.fixture.ticket_type_b);
@@ -82,9 +93,7 @@ async fn bad_filters_get_a_clear_400() {
     }
 }
 
-#[tokio::test]
-async fn sql_and_markup_in_the_search_are_harmless_and_escaped() {
-    let app = spawn_app().await;
+async fn sql_and_markup_in_the_search_are_harmless_and_escaped(app: TestApp) {
     let order = place_a(&app, ("Anna", "anna@example.test"), 1, db::now_ms()).await;
     let client = app.signed_in("owner@a.test").await;
 
@@ -249,4 +258,99 @@ async fn order_actions_without_a_session_or_csrf_token_change_nothing() {
     }
     assert_eq!(app.count("refunds").await, 0);
     assert_eq!(app.count("email_outbox").await, 0);
+}
+
+/// The codes `/orders?q=…` lists for org A's owner.
+async fn search(app: &TestApp, client: &reqwest::Client, q: &str) -> Vec<String> {
+    let query = serde_urlencoded::to_string([("q", q)]).unwrap();
+    codes_in(&app.page(client, &format!("/orders?{query}")).await)
+}
+
+async fn hostile_search_text_never_fails(app: TestApp) {
+    let app = &app;
+    let order = place_a(app, ("Ann O'Brien", "ann@example.test"), 1, NOV_25_0030_AMSTERDAM).await;
+    let client = app.signed_in("owner@a.test").await;
+    // SQL and markup (also `%` and `_`): `sql_and_markup_in_the_search_are_harmless_and_escaped`.
+    let hostile = [
+        "\"",
+        "\"\"",
+        "*",
+        "obrien*",
+        "NEAR(",
+        "NEAR(ann obrien)",
+        "-",
+        "-ann",
+        "ann -obrien",
+        ":",
+        "doc:ann",
+        "org:\"#1#\"",
+        "{doc}: ann",
+        "^ann",
+        "ann AND",
+        "OR",
+        "NOT ann",
+        "(",
+        ")",
+        "'",
+        "O'Brien",
+        "\\",
+        "ann%",
+        "a\"b*c",
+        "';DROP TABLE orders;--",
+        "é",
+        "ñ*",
+    ];
+    for q in hostile {
+        let query = serde_urlencoded::to_string([("q", q)]).unwrap();
+        let response = client.get(app.url(&format!("/orders?{query}"))).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{q:?}");
+    }
+    assert_eq!(search(app, &client, "O'Brien").await, vec![order.code.clone()]);
+    assert_eq!(search(app, &client, "o'bri").await, vec![order.code.clone()]);
+    assert!(search(app, &client, "%").await.is_empty(), "% is no wildcard");
+    let longest = "a".repeat(200);
+    let too_long = "a".repeat(201);
+    let status = |q: String| {
+        let client = client.clone();
+        async move {
+            let query = serde_urlencoded::to_string([("q", q)]).unwrap();
+            let response = client.get(app.url(&format!("/orders?{query}"))).send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    assert_eq!(status(longest).await.0, 200);
+    let (code, body) = status(too_long).await;
+    assert_eq!(code, 400);
+    assert!(body.contains("longer than 200 characters"), "{body}");
+    let words = "ann ".repeat(50);
+    assert_eq!(status(words).await.0, 200, "50 words");
+}
+
+#[test]
+fn random_order_list_query_strings_never_get_a_5xx() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = std::sync::Arc::new(runtime.block_on(spawn_app()));
+    let owner = runtime.block_on(app.signed_in(&app.fixture.owner_a));
+    let field = prop_oneof![
+        Just("q"),
+        Just("status"),
+        Just("event"),
+        Just("from"),
+        Just("to"),
+        Just("after"),
+        Just("since")
+    ];
+    let query = prop::collection::vec((field, any_text()), 0..6);
+    check_property(&runtime, 120, query, |pairs| {
+        let (app, owner) = (app.clone(), owner.clone());
+        Box::pin(async move {
+            let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+            for path in ["/orders", "/orders.csv"] {
+                let response = owner.get(app.url(&format!("{path}?{query}"))).send().await;
+                let status = response.map(|r| r.status().as_u16()).unwrap_or(0);
+                prop_assert!([200, 400, 404, 429].contains(&status), "{status} for {path}?{query}");
+            }
+            Ok(())
+        })
+    });
 }

@@ -1,5 +1,9 @@
-//! Bad scan batches on the device API: a JSON 4xx naming the problem, nothing recorded.
+//! Bad scan batches on the device API: a JSON 4xx naming the problem, nothing recorded;
+//! random and nearly right batches never a 5xx, recording only what was acknowledged.
 
+use proptest::prelude::*;
+
+use crate::helpers::properties::{any_json, check_property, nearly_a_batch};
 use crate::helpers::{batch, scan, spawn_app};
 
 #[tokio::test]
@@ -86,4 +90,30 @@ async fn bad_requests_get_a_json_4xx_naming_the_problem_and_record_nothing() {
     assert_eq!(app.count("scans").await, 0);
     let (status, _) = app.post_scans(&token, &batch(vec![scan("ok", &code, "in")])).await;
     assert_eq!(status, 200, "the same device can still scan");
+}
+
+#[test]
+fn random_scan_batches_never_get_a_5xx_and_record_only_what_was_acknowledged() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let app = std::sync::Arc::new(runtime.block_on(spawn_app()));
+    let (token, _) = runtime.block_on(app.device_a("North"));
+    let bodies = prop_oneof![any_json(), nearly_a_batch()];
+    check_property(&runtime, 160, bodies, |body| {
+        let (app, token) = (app.clone(), token.clone());
+        Box::pin(async move {
+            let before = app.count("scans").await;
+            let (status, answer) = app.post_scans(&token, &body).await;
+            let after = app.count("scans").await;
+            prop_assert!(status < 500, "{status} for {body}: {answer}");
+            if status == 200 {
+                let sent = body["scans"].as_array().map_or(0, Vec::len);
+                prop_assert_eq!(answer["results"].as_array().map_or(0, Vec::len), sent);
+                prop_assert!(after - before <= sent as i64);
+            } else {
+                prop_assert!(answer["error"].is_string(), "{answer}");
+                prop_assert_eq!(before, after, "a refused batch recorded scans: {}", body);
+            }
+            Ok(())
+        })
+    });
 }

@@ -15,6 +15,7 @@ pub mod kiosk;
 pub mod orders;
 pub mod pgbouncer;
 pub mod postgres;
+pub mod properties;
 pub mod route_table;
 pub mod scaled;
 pub mod scans;

@@ -2,6 +2,7 @@
 //! the shipped deploy files, scale-out over Redis, PgBouncer, query plans, the demo seed,
 //! HTTP details (keep-alive, security headers, htmx errors).
 
+mod assets;
 mod deploy;
 mod faults;
 mod fresh_database;
