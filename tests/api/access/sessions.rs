@@ -167,20 +167,19 @@ async fn a_signed_out_user_gets_no_new_stream() {
     assert_eq!(status_of(&app, &owner, "/sse/orders").await, 401);
 }
 
-/// The same session, throttle and audit rules on PostgreSQL.
-#[tokio::test]
-async fn on_postgresql_sessions_the_sign_in_throttle_and_the_audit_log_work_alike() {
-    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
-        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
-    let name = format!("voelgoed_sessions_{}", std::process::id());
-    let url = crate::helpers::postgres::fresh_postgres_database(&admin_url, &name);
-    let app = crate::helpers::spawn_on(
-        voelgoed::db::DatabaseUrl::parse(&url).unwrap(),
-        |s| s.session_idle = Duration::from_millis(1500),
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
+/// Idle sessions end after 1.5 s (besides the absolute limit).
+fn idle_after_1500_ms(settings: &mut voelgoed::config::Settings) {
+    settings.session_idle = Duration::from_millis(1500);
+}
 
+crate::helpers::on_both_backends!(
+    sessions_the_sign_in_throttle_and_the_audit_log_work_alike:
+    spawn_app_with(idle_after_1500_ms),
+    crate::helpers::postgres::spawn_postgres_app_with("voelgoed_sessions", idle_after_1500_ms),
+);
+
+/// The session, throttle and audit rules above, in one conformance run on each backend.
+async fn sessions_the_sign_in_throttle_and_the_audit_log_work_alike(app: TestApp) {
     let guesses = (0..12).map(|i| {
         let app = &app;
         async move {

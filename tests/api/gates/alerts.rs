@@ -13,6 +13,17 @@ use crate::helpers::postgres::spawn_postgres_app_with;
 use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, csrf_token, scan, spawn_app_with, TestApp};
 
+crate::helpers::on_both_backends!(
+    every_kind_opens_an_alert_shown_on_the_monitor_and_the_gates_kiosk:
+    sqlite_app(),
+    postgres_app("alerts_kinds"),
+);
+crate::helpers::on_both_backends!(
+    acknowledging_is_audited_idempotent_and_scoped:
+    sqlite_app(),
+    postgres_app("alerts_ack"),
+);
+
 /// The largest pushed message the issue allows.
 const MAX_PUSH: usize = 2 * 1024;
 
@@ -20,11 +31,11 @@ fn fast(settings: &mut voelgoed::config::Settings) {
     settings.alert_check_every = Duration::from_millis(200);
 }
 
-async fn on_sqlite() -> TestApp {
+async fn sqlite_app() -> TestApp {
     spawn_app_with(fast).await
 }
 
-async fn on_postgres(name: &str) -> TestApp {
+async fn postgres_app(name: &str) -> TestApp {
     spawn_postgres_app_with(name, fast).await
 }
 
@@ -159,16 +170,6 @@ async fn every_kind_opens_an_alert_shown_on_the_monitor_and_the_gates_kiosk(app:
     assert_eq!(open_rows(&app).await, 5, "one alert per condition");
 }
 
-#[tokio::test]
-async fn every_kind_opens_an_alert_on_sqlite() {
-    every_kind_opens_an_alert_shown_on_the_monitor_and_the_gates_kiosk(on_sqlite().await).await;
-}
-
-#[tokio::test]
-async fn every_kind_opens_an_alert_on_postgres() {
-    every_kind_opens_an_alert_shown_on_the_monitor_and_the_gates_kiosk(on_postgres("alerts_kinds").await).await;
-}
-
 async fn gate_id(app: &TestApp, name: &'static str) -> i64 {
     let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
     app.db(move |conn| voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, name).unwrap())
@@ -207,7 +208,7 @@ async fn pushed(stream: &mut SseReader, event: &str, text: &str) -> String {
 
 #[tokio::test]
 async fn the_monitor_and_the_kiosk_are_pushed_a_new_alert_each_push_under_2_kb() {
-    let app = on_sqlite().await;
+    let app = sqlite_app().await;
     let owner = app.signed_in("owner@a.test").await;
     let (north, _) = app.device_a("North").await;
     let kiosk = create_link(&app, &owner, &gate_id(&app, "North").await.to_string()).await;
@@ -355,16 +356,6 @@ async fn acknowledgements(app: &TestApp) -> i64 {
         assert_eq!((subject_type.as_str(), Some(*subject_id)), ("gate_alert", alert_id));
     }
     entries.len() as i64
-}
-
-#[tokio::test]
-async fn acknowledging_on_sqlite_is_audited_idempotent_and_scoped() {
-    acknowledging_is_audited_idempotent_and_scoped(on_sqlite().await).await;
-}
-
-#[tokio::test]
-async fn acknowledging_on_postgres_is_audited_idempotent_and_scoped() {
-    acknowledging_is_audited_idempotent_and_scoped(on_postgres("alerts_ack").await).await;
 }
 
 #[tokio::test]

@@ -11,6 +11,12 @@ use crate::helpers::sse::SseReader;
 use crate::helpers::{batch, csrf_token, scaled_out, scan, spawn_app, test_redis, text_of, voelgoed, TestApp};
 use voelgoed::db::DatabaseUrl;
 
+crate::helpers::on_both_backends!(
+    each_entry_policy_decides_scans_through_the_device_api:
+    spawn_app(),
+    spawn_postgres_app("voelgoed_entry_rules"),
+);
+
 fn monitor(event: i64) -> String {
     format!("/events/{event}/scans")
 }
@@ -56,17 +62,7 @@ fn invalid(reason: &str) -> (String, String) {
     ("invalid".into(), reason.into())
 }
 
-#[tokio::test]
-async fn each_entry_policy_decides_scans_through_the_device_api() {
-    each_policy(spawn_app().await).await;
-}
-
-#[tokio::test]
-async fn each_entry_policy_decides_scans_through_the_device_api_on_postgres() {
-    each_policy(spawn_postgres_app("voelgoed_entry_rules").await).await;
-}
-
-async fn each_policy(app: TestApp) {
+async fn each_entry_policy_decides_scans_through_the_device_api(app: TestApp) {
     let owner = app.signed_in(&app.fixture.owner_a).await;
     let event = app.fixture.event_a;
     let (north, _) = app.device_a("North").await;

@@ -7,17 +7,13 @@ use serde_json::json;
 use crate::helpers::postgres::spawn_postgres_app;
 use crate::helpers::{batch, scan, spawn_app, TestApp};
 
-#[tokio::test]
-async fn a_scan_id_reused_for_another_ticket_is_a_conflict_and_records_nothing() {
-    reused_id_is_a_conflict(spawn_app().await).await;
-}
+crate::helpers::on_both_backends!(
+    a_scan_id_reused_for_another_ticket_is_a_conflict_and_records_nothing:
+    spawn_app(),
+    spawn_postgres_app("voelgoed_scan_id_conflict"),
+);
 
-#[tokio::test]
-async fn a_scan_id_reused_for_another_ticket_is_a_conflict_on_postgres() {
-    reused_id_is_a_conflict(spawn_postgres_app("voelgoed_scan_id_conflict").await).await;
-}
-
-async fn reused_id_is_a_conflict(app: TestApp) {
+async fn a_scan_id_reused_for_another_ticket_is_a_conflict_and_records_nothing(app: TestApp) {
     let (token, _) = app.device_a("North").await;
     let codes = app.sell_tickets_a(3).await.ticket_codes;
     let (status, first) = app.post_scans(&token, &batch(vec![scan("s1", &codes[0], "in")])).await;

@@ -27,8 +27,27 @@ pub mod webhooks;
 
 pub use app::*;
 
-/// Runs each `$name(app)` on SQLite and on PostgreSQL (databases named `$prefix` + name).
+/// Runs each `$name(app)` on SQLite and on PostgreSQL (databases named `$prefix` + name):
+/// a conformance test, one function, both backends, as `$name::on_sqlite` and
+/// `$name::on_postgres`. With `$name: sqlite_app, postgres_app`, the two apps are the
+/// test's own (its settings, its database name), both in scope where the macro is used.
 macro_rules! on_both_backends {
+    ($name:ident: $sqlite:expr, $postgres:expr $(,)?) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test]
+            async fn on_sqlite() {
+                super::$name($sqlite.await).await
+            }
+
+            #[tokio::test]
+            async fn on_postgres() {
+                super::$name($postgres.await).await
+            }
+        }
+    };
     ($prefix:literal; $($name:ident),* $(,)?) => {
         $(mod $name {
             #[tokio::test]

@@ -9,7 +9,7 @@ use voelgoed::db::schema::{audit_log, refunds, tickets};
 use crate::helpers::orders::{
     confirmation_form, order_row, place_a, refund_through_confirmation, reviewed_refund, ticket_ids, with_reason,
 };
-use crate::helpers::{batch, csrf_token, scan, spawn_app, spawn_on, text_of, TestApp};
+use crate::helpers::{batch, csrf_token, scan, spawn_app, text_of, TestApp};
 
 /// Opens the void's confirmation step and posts its form with `reason` and `note` (with
 /// the order page's CSRF token when the step refused to show a form).
@@ -245,8 +245,15 @@ async fn a_supervisor_cannot_void() {
     assert_eq!(order_row(&app, order.id).await.0, "paid");
 }
 
+crate::helpers::on_both_backends!(
+    reasons_are_stored_exported_and_a_void_is_refused_twice:
+    spawn_app(),
+    crate::helpers::postgres::spawn_postgres_app("voelgoed_voids"),
+);
+
 /// What a test of reasons checks on either backend: stored, exported, voided.
-async fn reasons_are_stored_exported_and_a_void_is_refused_twice(app: &TestApp) {
+async fn reasons_are_stored_exported_and_a_void_is_refused_twice(app: TestApp) {
+    let app = &app;
     let refunded = place_a(app, ("Anna", "anna@example.test"), 2, db::now_ms()).await;
     let voided = place_a(app, ("Bram", "bram@example.test"), 1, db::now_ms()).await;
     let paid = place_a(app, ("Cees", "cees@example.test"), 1, db::now_ms()).await;
@@ -316,26 +323,4 @@ async fn reasons_are_stored_exported_and_a_void_is_refused_twice(app: &TestApp) 
         })
         .await;
     assert_eq!(voids, 1, "audited once");
-}
-
-#[tokio::test]
-async fn on_sqlite_reasons_are_stored_exported_and_a_void_is_refused_twice() {
-    reasons_are_stored_exported_and_a_void_is_refused_twice(&spawn_app().await).await;
-}
-
-#[tokio::test]
-async fn on_postgres_reasons_are_stored_exported_and_a_void_is_refused_twice() {
-    let admin_url = std::env::var("VOELGOED_TEST_POSTGRES")
-        .expect("VOELGOED_TEST_POSTGRES must name a PostgreSQL server: run the tests with scripts/test.sh");
-    let url = crate::helpers::postgres::fresh_postgres_database(
-        &admin_url,
-        &format!("voelgoed_voids_{}", std::process::id()),
-    );
-    let app = spawn_on(
-        db::DatabaseUrl::parse(&url).unwrap(),
-        |_| {},
-        tempfile::tempdir().unwrap(),
-    )
-    .await;
-    reasons_are_stored_exported_and_a_void_is_refused_twice(&app).await;
 }

@@ -13,6 +13,32 @@ use crate::helpers::webhook_listener::{signature_verifies, Answer, WebhookListen
 use crate::helpers::webhooks::*;
 use crate::helpers::{text_of, TestApp};
 
+crate::helpers::on_both_backends!(
+    a_paid_order_is_delivered_signed_and_only_to_its_organisation:
+    sqlite_app(3),
+    postgres_app("webhooks_signed", 3),
+);
+crate::helpers::on_both_backends!(
+    a_delivery_answered_500_is_retried_until_it_succeeds:
+    sqlite_app(5),
+    postgres_app("webhooks_retry", 5),
+);
+crate::helpers::on_both_backends!(
+    a_delivery_is_given_up_after_the_stated_attempts:
+    sqlite_app(3),
+    postgres_app("webhooks_give_up", 3),
+);
+crate::helpers::on_both_backends!(
+    a_void_is_delivered_as_order_cancelled:
+    sqlite_app(3),
+    postgres_app("webhooks_void", 3),
+);
+crate::helpers::on_both_backends!(
+    a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed:
+    sqlite_app(3),
+    postgres_app("webhooks_refund", 3),
+);
+
 async fn a_paid_order_is_delivered_signed_and_only_to_its_organisation(app: TestApp) {
     let listener = WebhookListener::start(Answer::Ok).await;
     let (_, secret) = add_endpoint(&app, &listener.url(), &["order.paid"]).await;
@@ -63,16 +89,6 @@ async fn a_paid_order_is_delivered_signed_and_only_to_its_organisation(app: Test
     assert_eq!(wait_for_status(&app, "sent").await, [("sent".into(), 1, None)]);
 }
 
-#[tokio::test]
-async fn a_paid_order_is_delivered_signed_and_only_to_its_organisation_on_sqlite() {
-    a_paid_order_is_delivered_signed_and_only_to_its_organisation(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn a_paid_order_is_delivered_signed_and_only_to_its_organisation_on_postgres() {
-    a_paid_order_is_delivered_signed_and_only_to_its_organisation(postgres_app("webhooks_signed", 3).await).await;
-}
-
 async fn a_delivery_answered_500_is_retried_until_it_succeeds(app: TestApp) {
     let listener = WebhookListener::start(Answer::FailFirst(2)).await;
     let (endpoint, _) = add_endpoint(&app, &listener.url(), &["order.paid"]).await;
@@ -97,16 +113,6 @@ async fn a_delivery_answered_500_is_retried_until_it_succeeds(app: TestApp) {
     assert_eq!(text_of(&log, "td[data-attempts]").as_deref(), Some("3"));
 }
 
-#[tokio::test]
-async fn a_delivery_answered_500_is_retried_until_it_succeeds_on_sqlite() {
-    a_delivery_answered_500_is_retried_until_it_succeeds(sqlite_app(5).await).await;
-}
-
-#[tokio::test]
-async fn a_delivery_answered_500_is_retried_until_it_succeeds_on_postgres() {
-    a_delivery_answered_500_is_retried_until_it_succeeds(postgres_app("webhooks_retry", 5).await).await;
-}
-
 async fn a_delivery_is_given_up_after_the_stated_attempts(app: TestApp) {
     let listener = WebhookListener::start(Answer::AlwaysFail).await;
     let (endpoint, _) = add_endpoint(&app, &listener.url(), &["order.paid"]).await;
@@ -123,16 +129,6 @@ async fn a_delivery_is_given_up_after_the_stated_attempts(app: TestApp) {
     let owner = app.signed_in("owner@a.test").await;
     let log = app.page(&owner, &format!("/settings/webhooks/{endpoint}")).await;
     assert!(text_of(&log, "tr[data-delivery]").unwrap().contains("HTTP 500"));
-}
-
-#[tokio::test]
-async fn a_delivery_is_given_up_after_the_stated_attempts_on_sqlite() {
-    a_delivery_is_given_up_after_the_stated_attempts(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn a_delivery_is_given_up_after_the_stated_attempts_on_postgres() {
-    a_delivery_is_given_up_after_the_stated_attempts(postgres_app("webhooks_give_up", 3).await).await;
 }
 
 async fn a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed(app: TestApp) {
@@ -184,26 +180,6 @@ async fn a_void_is_delivered_as_order_cancelled(app: TestApp) {
     assert_eq!(body["data"]["reason"], "fraud");
     assert_eq!(body["data"]["note"], "stolen card");
     assert_eq!(body["data"]["tickets"].as_array().unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn a_void_is_delivered_as_order_cancelled_on_sqlite() {
-    a_void_is_delivered_as_order_cancelled(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn a_void_is_delivered_as_order_cancelled_on_postgres() {
-    a_void_is_delivered_as_order_cancelled(postgres_app("webhooks_void", 3).await).await;
-}
-
-#[tokio::test]
-async fn a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed_on_sqlite() {
-    a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed_on_postgres() {
-    a_refund_is_delivered_and_a_sale_is_not_when_not_subscribed(postgres_app("webhooks_refund", 3).await).await;
 }
 
 /// The rollback half, on its own: an order.paid endpoint, an order placed and rolled back.

@@ -12,6 +12,17 @@ use crate::helpers::webhook_listener::{signature_verifies, Answer, WebhookListen
 use crate::helpers::webhooks::*;
 use crate::helpers::{another_instance, batch, scan, TestApp};
 
+crate::helpers::on_both_backends!(
+    scans_are_delivered_in_batches_at_most_once_a_second:
+    sqlite_app(3),
+    postgres_app("webhooks_scans", 3),
+);
+crate::helpers::on_both_backends!(
+    a_capacity_alert_is_announced_once_when_it_begins:
+    sqlite_app(3),
+    postgres_app("webhooks_alerts", 3),
+);
+
 async fn scans_are_delivered_in_batches_at_most_once_a_second(first: TestApp) {
     let second = another_instance(&first).await;
     let listener = WebhookListener::start(Answer::Ok).await;
@@ -92,16 +103,6 @@ async fn scans_are_delivered_in_batches_at_most_once_a_second(first: TestApp) {
     assert_eq!(first_scan["direction"], "in");
 }
 
-#[tokio::test]
-async fn scans_are_delivered_in_batches_at_most_once_a_second_on_sqlite() {
-    scans_are_delivered_in_batches_at_most_once_a_second(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn scans_are_delivered_in_batches_at_most_once_a_second_on_postgres() {
-    scans_are_delivered_in_batches_at_most_once_a_second(postgres_app("webhooks_scans", 3).await).await;
-}
-
 async fn a_capacity_alert_is_announced_once_when_it_begins(first: TestApp) {
     let second = another_instance(&first).await;
     let listener = WebhookListener::start(Answer::Ok).await;
@@ -122,14 +123,4 @@ async fn a_capacity_alert_is_announced_once_when_it_begins(first: TestApp) {
     assert_eq!(received[1].json()["data"]["level"], "full");
     tokio::time::sleep(Duration::from_millis(4_500)).await;
     assert_eq!(listener.received().len(), 2, "each alert once, across both instances");
-}
-
-#[tokio::test]
-async fn a_capacity_alert_is_announced_once_when_it_begins_on_sqlite() {
-    a_capacity_alert_is_announced_once_when_it_begins(sqlite_app(3).await).await;
-}
-
-#[tokio::test]
-async fn a_capacity_alert_is_announced_once_when_it_begins_on_postgres() {
-    a_capacity_alert_is_announced_once_when_it_begins(postgres_app("webhooks_alerts", 3).await).await;
 }
