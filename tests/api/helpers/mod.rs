@@ -1,10 +1,13 @@
 //! What the tests share, so no test module imports another: the app and its fixture
-//! (`app`), throw-away PostgreSQL databases (`postgres`), a PgBouncer in
-//! front of them (`pgbouncer`), what the scale-out tests check (`scaled`), live-stream reading (`sse`), a
-//! real browser (`browser`), a test SMTP server (`smtp`), orders (`orders`), a webhook endpoint
-//! (`webhook_listener`), kiosk links (`kiosk`), bulk jobs (`bulk`), the demo
-//! process (`demo`), the route table as the source writes it (`route_table`) and
-//! two-factor sign-in's codes (`two_factor`).
+//! (`app`), servers as separate processes (`processes`), throw-away PostgreSQL databases
+//! (`postgres`), a PgBouncer in front of them (`pgbouncer`), what the scale-out tests
+//! check (`scaled`), live-stream reading (`sse`), a real browser (`browser`), a test SMTP
+//! server (`smtp`), orders (`orders`), bulk jobs (`bulk`), kiosk links (`kiosk`), scans
+//! through the device API (`scans`), webhooks and an endpoint to receive them
+//! (`webhooks`, `webhook_listener`), the demo process (`demo`), proptest strategies
+//! (`properties`), the route table as the source writes it (`route_table`) and
+//! two-factor sign-in's codes (`two_factor`); and `on_both_backends!`, which runs one
+//! conformance function on SQLite and on PostgreSQL.
 #![allow(dead_code)]
 
 pub mod app;
@@ -15,6 +18,7 @@ pub mod kiosk;
 pub mod orders;
 pub mod pgbouncer;
 pub mod postgres;
+pub mod processes;
 pub mod properties;
 pub mod route_table;
 pub mod scaled;
@@ -26,6 +30,7 @@ pub mod webhook_listener;
 pub mod webhooks;
 
 pub use app::*;
+pub use processes::*;
 
 /// Runs each `$name(app)` on SQLite and on PostgreSQL (databases named `$prefix` + name):
 /// a conformance test, one function, both backends, as `$name::on_sqlite` and
