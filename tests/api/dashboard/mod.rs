@@ -1,0 +1,3 @@
+//! The event dashboard (`src/dashboard`).
+
+mod event;
