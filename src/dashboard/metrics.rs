@@ -116,7 +116,7 @@ fn ticket_type_sales(
 /// order (23 ms against 2.9 ms at 300k tickets), and `+` on the orders filters, which
 /// cures that on SQLite, makes PostgreSQL scan the whole orders table (it can use
 /// neither an index nor its column statistics for them). Guarded by
-/// `tests/api/query_plans.rs`.
+/// `tests/api/platform/query_plans/`.
 fn refunded_amount(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<i64> {
     let org = tenant.organization_id();
     let order_event = orders::table

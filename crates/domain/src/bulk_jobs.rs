@@ -23,6 +23,7 @@ impl BulkAction {
         Self::ALL.into_iter().find(|a| a.as_str() == raw)
     }
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Resend => "resend",
@@ -31,6 +32,7 @@ impl BulkAction {
         }
     }
 
+    #[inline]
     pub fn label(&self) -> &'static str {
         match self {
             Self::Resend => "Resend confirmations",
@@ -39,6 +41,7 @@ impl BulkAction {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
@@ -64,6 +67,7 @@ pub enum Outcome {
 crate::stored_as_text!(Outcome);
 
 impl Outcome {
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Done => "done",
@@ -73,6 +77,7 @@ impl Outcome {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }

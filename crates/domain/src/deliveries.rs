@@ -19,6 +19,7 @@ crate::stored_as_text!(DeliveryStatus);
 impl DeliveryStatus {
     pub const ALL: [DeliveryStatus; 3] = [Self::Queued, Self::Sent, Self::Failed];
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Queued => "queued",
@@ -27,6 +28,7 @@ impl DeliveryStatus {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }

@@ -25,6 +25,7 @@ impl TimeZone {
         self.0.name()
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.name()
     }
@@ -61,6 +62,7 @@ impl EntryPolicy {
     pub const ALL: [EntryPolicy; 3] = [Self::Reentry, Self::NoReentry, Self::OncePerDay];
 
     /// As stored, and as forms, the CLI and the audit log spell it.
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         match self {
             Self::Reentry => "reentry",
@@ -70,6 +72,7 @@ impl EntryPolicy {
     }
 
     /// In words, for the console.
+    #[inline]
     pub fn label(&self) -> &'static str {
         match self {
             Self::Reentry => "Re-entry allowed",

@@ -30,6 +30,7 @@ impl AlertKind {
         Self::LowBattery,
     ];
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         match self {
             Self::InvalidSpike => "invalid_spike",

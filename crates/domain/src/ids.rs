@@ -12,6 +12,7 @@ macro_rules! id_type {
         pub struct $name(pub i64);
 
         impl $name {
+            #[inline]
             pub fn get(self) -> i64 {
                 self.0
             }

@@ -31,6 +31,7 @@ impl OrderStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -41,6 +42,7 @@ impl OrderStatus {
         }
     }
 
+    #[inline]
     pub fn label(&self) -> &'static str {
         match self {
             Self::PartiallyRefunded => "partially refunded",
@@ -82,6 +84,7 @@ impl OrderStatus {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
@@ -124,10 +127,12 @@ impl RefundReason {
         Self::ALL.into_iter().find(|r| r.as_str() == raw)
     }
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         self.names().0
     }
 
+    #[inline]
     pub fn label(&self) -> &'static str {
         self.names().1
     }
@@ -143,6 +148,7 @@ impl RefundReason {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
@@ -170,6 +176,7 @@ impl TicketStatus {
         Self::ALL.into_iter().find(|s| s.as_str() == raw)
     }
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Valid => "valid",
@@ -192,6 +199,7 @@ impl TicketStatus {
         }
     }
 
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }

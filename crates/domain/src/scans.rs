@@ -16,6 +16,7 @@ pub enum Direction {
 }
 
 impl Direction {
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::In => "in",
@@ -37,6 +38,7 @@ impl std::str::FromStr for Direction {
 }
 
 impl Direction {
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }
@@ -60,6 +62,7 @@ pub enum ScanResult {
 impl ScanResult {
     pub const ALL: [Self; 3] = [Self::Valid, Self::Duplicate, Self::Invalid];
 
+    #[inline]
     pub fn as_str(&self) -> &'static str {
         match self {
             Self::Valid => "valid",
@@ -83,6 +86,7 @@ impl std::str::FromStr for ScanResult {
 }
 
 impl ScanResult {
+    #[inline]
     pub fn as_stored(&self) -> &'static str {
         self.as_str()
     }

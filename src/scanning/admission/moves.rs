@@ -142,7 +142,7 @@ fn case_by_ticket(
 /// Lets out every ticket that is inside; the ids it let out. The unary `+` keeps the
 /// partial index of who is inside out of it: SQLite would walk everyone inside and
 /// test each against the batch instead of finding the batch's tickets by key
-/// (`tests/api/query_plans.rs`).
+/// (`tests/api/platform/query_plans/`).
 fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds> {
     if exits.is_empty() {
         return Ok(TicketIds::new());
