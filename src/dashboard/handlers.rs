@@ -23,14 +23,17 @@ const REDRAW_EVERY: Duration = Duration::from_secs(30);
 
 /// The page from what is kept: each panel loads on its own, and one that cannot says so.
 pub async fn show_dashboard(
-    (pool, metrics, arrivals): (web::Data<Pool>, web::Data<MetricsCache>, web::Data<ArrivalsCache>),
+    services: DashboardServices,
     user: CurrentUser,
     path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
     let (tenant, event_id) = (user.tenant(), path.into_inner().get());
     user.require_on_event(Permission::ViewDashboard, event_id)?;
-    let event = load_event(&pool, tenant, event_id).await?;
-    let (metrics, arrivals) = tokio::join!(metrics.panel(tenant, &event), arrivals.page_panel(tenant, &event));
+    let event = load_event(&services.pool, tenant, event_id).await?;
+    let (metrics, arrivals) = tokio::join!(
+        services.metrics.panel(tenant, &event),
+        services.arrivals.page_panel(tenant, &event)
+    );
     let dashboard = metrics.ready().map(|metrics| Dashboard {
         event: &event,
         metrics,
@@ -66,7 +69,7 @@ pub async fn dashboard_stream(
     Ok(hub.sse_until(channel_frames(frames), ended))
 }
 
-/// What the dashboard's live stream needs.
+/// What the dashboard's page and live stream need (each takes its part).
 #[derive(FromRequest)]
 pub struct DashboardServices {
     pool: web::Data<Pool>,

@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
+use actix_web_lab::FromRequest;
 use maud::Markup;
 use serde::Deserialize;
 
@@ -20,8 +21,15 @@ pub struct DoorQuery {
     code: Option<String>,
 }
 
+/// What the door lookup needs.
+#[derive(FromRequest)]
+pub struct DoorServices {
+    pool: web::Data<Pool>,
+    lookups: web::Data<DoorLookups>,
+}
+
 pub async fn door_lookup(
-    (pool, lookups): (web::Data<Pool>, web::Data<DoorLookups>),
+    DoorServices { pool, lookups }: DoorServices,
     (user, hx): (CurrentUser, HxRequest),
     path: web::Path<EventId>,
     query: web::Query<DoorQuery>,

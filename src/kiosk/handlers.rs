@@ -2,6 +2,7 @@
 //! `GET /kiosk/{token}` and `GET /kiosk/{token}/stream`.
 
 use actix_web::{web, HttpResponse, Responder};
+use actix_web_lab::FromRequest;
 use serde::Deserialize;
 
 use super::display::{self, open_link};
@@ -19,6 +20,15 @@ use crate::live::{Bus, Hub};
 use crate::scanning::{self, ScanCounters};
 use crate::ui::{html, see_other};
 use crate::{forms, paths};
+
+/// What a kiosk's screen and stream need.
+#[derive(FromRequest)]
+pub struct KioskServices {
+    pool: web::Data<Pool>,
+    hub: web::Data<Hub>,
+    settings: web::Data<Settings>,
+    counters: web::Data<dyn ScanCounters>,
+}
 
 pub async fn list_links(
     pool: web::Data<Pool>,
@@ -109,8 +119,12 @@ pub async fn kiosk(
 }
 
 pub async fn kiosk_stream(
-    (pool, hub, settings): (web::Data<Pool>, web::Data<Hub>, web::Data<Settings>),
-    counters: web::Data<dyn ScanCounters>,
+    KioskServices {
+        pool,
+        hub,
+        settings,
+        counters,
+    }: KioskServices,
     path: web::Path<(String,)>,
 ) -> Result<impl Responder, AppError> {
     let open = open_link(&pool, &path.into_inner().0).await?;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_lab::FromRequest;
 use serde::Deserialize;
 
 use super::code_check::{check_code, CodeAttempt, CodeCheck, Expect};
@@ -19,6 +20,13 @@ use crate::client;
 use crate::config::Settings;
 use crate::db::Pool;
 use crate::error::{with_db, AppError};
+
+/// What the second sign-in step needs.
+#[derive(FromRequest)]
+pub struct SignInServices {
+    pool: web::Data<Pool>,
+    settings: web::Data<Settings>,
+}
 
 pub async fn show_code_step(pending: PendingSignIn, query: web::Query<LoginQuery>) -> HttpResponse {
     let next = safe_next(query.next.as_deref());
@@ -38,7 +46,7 @@ pub async fn submit_code(
     req: HttpRequest,
     pending: PendingSignIn,
     fields: web::Form<CodeFields>,
-    (pool, settings): (web::Data<Pool>, web::Data<Settings>),
+    SignInServices { pool, settings }: SignInServices,
 ) -> Result<HttpResponse, AppError> {
     let fields = fields.into_inner();
     let next = safe_next(fields.next.as_deref());

@@ -2,6 +2,7 @@
 //! `/password`, `/deactivate` and `/reactivate`: owners only.
 
 use actix_web::{web, HttpResponse};
+use actix_web_lab::FromRequest;
 
 use super::form::{self, Fields};
 use super::members::{self, Acting};
@@ -13,6 +14,13 @@ use crate::error::{with_db, AppError};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::paths;
 use crate::ui::{html, see_other};
+
+/// What the team page's changes need.
+#[derive(FromRequest)]
+pub struct TeamServices {
+    pool: web::Data<Pool>,
+    bus: web::Data<dyn Bus>,
+}
 
 pub async fn show_team(pool: web::Data<Pool>, user: CurrentUser) -> Result<HttpResponse, AppError> {
     user.require(Permission::ManageTeam)?;
@@ -41,7 +49,7 @@ pub async fn add_member(pool: web::Data<Pool>, form: CsrfForm<Fields>) -> Result
 }
 
 pub async fn change_member(
-    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    TeamServices { pool, bus }: TeamServices,
     path: web::Path<UserId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
@@ -54,7 +62,7 @@ pub async fn change_member(
 }
 
 pub async fn deactivate_member(
-    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    TeamServices { pool, bus }: TeamServices,
     path: web::Path<UserId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
@@ -75,7 +83,7 @@ pub async fn reactivate_member(
 }
 
 pub async fn set_password(
-    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    TeamServices { pool, bus }: TeamServices,
     path: web::Path<UserId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {

@@ -5,6 +5,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse, Responder};
+use actix_web_lab::FromRequest;
 
 use super::form::{self, Fields};
 use super::model::{job_channel, permission_for, BulkAction, Job, Progress, Refusal, REFUSALS_SHOWN};
@@ -22,10 +23,20 @@ use crate::orders::list::organization_timezone;
 use crate::paths;
 use crate::ui::{html, see_other};
 
+/// What the bulk jobs' handlers need (each takes its part).
+#[derive(FromRequest)]
+pub struct BulkJobServices {
+    pool: web::Data<Pool>,
+    bus: web::Data<dyn Bus>,
+    runner: web::Data<BulkWaker>,
+    hub: web::Data<Hub>,
+    sessions: web::Data<SessionWatch>,
+}
+
 /// `POST /orders/jobs`: the job of the form's key (made now, or the one an earlier
 /// submit of the same form made), then its page.
 pub async fn start_job(
-    (pool, runner): (web::Data<Pool>, web::Data<BulkWaker>),
+    BulkJobServices { pool, runner, .. }: BulkJobServices,
     hx: HxRequest,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
@@ -114,7 +125,7 @@ pub async fn show_job(
 /// `POST /orders/jobs/{id}/cancel`: the orders the job has not reached are spared; its
 /// page (and every open copy, live) says so.
 pub async fn cancel_job(
-    (pool, bus, runner): (web::Data<Pool>, web::Data<dyn Bus>, web::Data<BulkWaker>),
+    BulkJobServices { pool, bus, runner, .. }: BulkJobServices,
     path: web::Path<BulkJobId>,
     form: CsrfForm<serde::de::IgnoredAny>,
 ) -> Result<HttpResponse, AppError> {
@@ -141,7 +152,9 @@ pub async fn cancel_job(
 
 /// `GET /sse/orders/jobs/{id}`: the job's state, on connect and after each chunk.
 pub async fn job_stream(
-    (pool, hub, sessions): (web::Data<Pool>, web::Data<Hub>, web::Data<SessionWatch>),
+    BulkJobServices {
+        pool, hub, sessions, ..
+    }: BulkJobServices,
     user: CurrentUser,
     path: web::Path<BulkJobId>,
 ) -> Result<impl Responder, AppError> {

@@ -6,6 +6,7 @@
 //! id) and the changes after the newest it has looked at, and sends what concerns it.
 
 use actix_web::{web, HttpRequest, Responder};
+use actix_web_lab::FromRequest;
 use futures_util::{stream, Stream, StreamExt};
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -55,9 +56,17 @@ impl StreamQuery {
     }
 }
 
+/// What the order list's live rows need.
+#[derive(FromRequest)]
+pub struct ListStreamServices {
+    pool: web::Data<Pool>,
+    hub: web::Data<Hub>,
+    sessions: web::Data<SessionWatch>,
+}
+
 pub async fn orders_stream(
     req: HttpRequest,
-    (pool, hub, sessions): (web::Data<Pool>, web::Data<Hub>, web::Data<SessionWatch>),
+    ListStreamServices { pool, hub, sessions }: ListStreamServices,
     user: CurrentUser,
     query: web::Query<StreamQuery>,
 ) -> Result<impl Responder, AppError> {

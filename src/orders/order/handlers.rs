@@ -4,6 +4,7 @@
 //! (`POST /orders/{id}/resend-confirmation`).
 
 use actix_web::{web, HttpResponse};
+use actix_web_lab::FromRequest;
 
 use super::form::{self, Fields};
 use super::refunds::{self, RefundPlan, RefundScope};
@@ -20,6 +21,14 @@ use crate::orders::outbox::OutboxWaker;
 use crate::paths;
 use crate::ui::{html, see_other};
 use diesel::QueryResult;
+
+/// What one order's changes need (each takes its part).
+#[derive(FromRequest)]
+pub struct OrderServices {
+    pool: web::Data<Pool>,
+    bus: web::Data<dyn Bus>,
+    outbox: web::Data<OutboxWaker>,
+}
 
 pub async fn show_order(
     pool: web::Data<Pool>,
@@ -116,7 +125,7 @@ impl<R: Send + 'static, T: Send + 'static, E: std::fmt::Display + Send + 'static
 
 /// `POST /orders/{id}/refund`: refunds once per idempotency key, then shows the order.
 pub async fn refund_order(
-    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    OrderServices { pool, bus, .. }: OrderServices,
     path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
@@ -130,7 +139,7 @@ pub async fn refund_order(
 
 /// `POST /orders/{id}/resend-confirmation`: queued for the outbox worker.
 pub async fn resend_confirmation(
-    (pool, outbox): (web::Data<Pool>, web::Data<OutboxWaker>),
+    OrderServices { pool, outbox, .. }: OrderServices,
     path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
@@ -171,7 +180,7 @@ pub async fn review_void(
 /// `POST /orders/{id}/void`: cancels the order's valid tickets without refunding, then
 /// shows the order; an order already cancelled or wholly refunded is a 409.
 pub async fn void_order(
-    (pool, bus): (web::Data<Pool>, web::Data<dyn Bus>),
+    OrderServices { pool, bus, .. }: OrderServices,
     path: web::Path<OrderId>,
     form: CsrfForm<Fields>,
 ) -> Result<HttpResponse, AppError> {
