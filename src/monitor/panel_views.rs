@@ -60,27 +60,31 @@ fn counts(panel: &Panel) -> Markup {
             div.card { span.value data-metric="occupancy" { (count(counts.occupancy)) } span.label { "inside of " (count(capacity)) } }
             div.card { span.value data-metric="per-minute" { (count(counts.totals.per_minute)) } span.label { "scans a minute" } }
         }
-        (tally_line(&counts.totals, "totals"))
+        (tally_line(&counts.totals, TallyOf::Event))
     }
 }
 
-/// "Admitted 1,204 · Duplicate 3 · Invalid 9 · Exits 40" for the event, each number
-/// tagged for tools; a gate's in short words, to fit one line on a phone.
-fn tally_line(tally: &Tally, class: &str) -> Markup {
-    let labels = match class {
-        "totals" => ["Admitted", "Duplicate", "Invalid", "Exits"],
-        _ => ["valid", "dup.", "invalid", "exits"],
+/// Whose results a tally line shows.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TallyOf {
+    /// The event's: in full words, each number tagged (`data-metric`) for tools.
+    Event,
+    /// A gate's: in short words, to fit one line on a phone.
+    Gate,
+}
+
+/// "Admitted 1,204 · Duplicate 3 · Invalid 9 · Exits 40".
+fn tally_line(tally: &Tally, of: TallyOf) -> Markup {
+    let (class, labels) = match of {
+        TallyOf::Event => ("totals", ["Admitted", "Duplicate", "Invalid", "Exits"]),
+        TallyOf::Gate => ("gate", ["valid", "dup.", "invalid", "exits"]),
     };
-    let parts = [
-        ("valid", labels[0], tally.valid),
-        ("duplicate", labels[1], tally.duplicate),
-        ("invalid", labels[2], tally.invalid),
-        ("exits", labels[3], tally.exits),
-    ];
+    let metrics = ["valid", "duplicate", "invalid", "exits"];
+    let values = [tally.valid, tally.duplicate, tally.invalid, tally.exits];
     html! {
         dl class={ "tally-line " (class) } {
-            @for (metric, label, value) in parts {
-                div { dt { (label) } dd data-metric=[(class == "totals").then_some(metric)] { (count(value)) } }
+            @for ((metric, label), value) in metrics.into_iter().zip(labels).zip(values) {
+                div { dt { (label) } dd data-metric=[(of == TallyOf::Event).then_some(metric)] { (count(value)) } }
             }
         }
     }
@@ -100,7 +104,7 @@ fn gate_states(panel: &Panel) -> Markup {
                     span.rate { strong { (count(tally.per_minute)) } " scans/min" }
                     @if at_gate > 0 && online == 0 { (badge("invalid", "no device online")) " " }
                     span.devices { (online) " of " (at_gate) " online" }
-                    (tally_line(tally, "gate"))
+                    (tally_line(tally, TallyOf::Gate))
                 }
             }
         }

@@ -6,7 +6,10 @@
 use std::time::Duration;
 
 use crate::helpers::browser::Browser;
-use crate::helpers::{batch, csrf_token, scan, spawn_app_with, TestApp};
+use crate::helpers::bulk::{bulk_form, orders_field, start, with};
+use crate::helpers::kiosk::create_link;
+use crate::helpers::webhooks::add_endpoint;
+use crate::helpers::{batch, scan, spawn_app_with, TestApp};
 
 const WIDTHS: [(u32, u32); 2] = [(360, 740), (1280, 800)];
 const ROLES: [&str; 4] = ["owner@a.test", "finance@a.test", "super@a.test", "steward@a.test"];
@@ -35,19 +38,11 @@ async fn console() -> Console {
     app.post_scans(&north, &batch(forged)).await;
     let owner = app.signed_in("owner@a.test").await;
     let event = app.fixture.event_a;
-    let kiosk = post_for_path(
-        &app,
-        &owner,
-        &format!("/events/{event}/kiosk-links"),
-        &[("gate", "")],
-        "/kiosk/",
-    )
-    .await;
-    let job = start_export(&app, &owner, order.id).await;
-    let webhook = {
-        let fields = [("url", "http://127.0.0.1:9/hook"), ("event", "order.paid")];
-        post_for_path(&app, &owner, "/settings/webhooks", &fields, "/settings/webhooks/").await
-    };
+    let kiosk = create_link(&app, &owner, "").await;
+    let fields = with(bulk_form(&app, &owner, "/orders").await, &[("action", "export".into())]);
+    let job = start(&app, &owner, &with(fields, &orders_field(&[order.id]))).await;
+    let (webhook, _) = add_endpoint(&app, "http://127.0.0.1:9/hook", &["order.paid"]).await;
+    let webhook = format!("/settings/webhooks/{webhook}");
     let screens = vec![
         "/events".to_owned(),
         format!("/events/{event}"),
@@ -67,44 +62,6 @@ async fn console() -> Console {
         "/no-such-page".into(),
     ];
     Console { app, screens, kiosk }
-}
-
-/// Posts a form from `page` (its CSRF token added) and returns the first path in the
-/// answer that starts with `prefix`.
-async fn post_for_path(
-    app: &TestApp,
-    client: &reqwest::Client,
-    page: &str,
-    fields: &[(&str, &str)],
-    prefix: &str,
-) -> String {
-    let token = csrf_token(&app.page(client, page).await).unwrap();
-    let mut form = vec![("csrf_token", token.as_str())];
-    form.extend_from_slice(fields);
-    let answer = client.post(app.url(page)).form(&form).send().await.unwrap();
-    let text = answer.text().await.unwrap();
-    let start = text.find(prefix).unwrap_or_else(|| panic!("{prefix} in {text}"));
-    text[start..].split(['"', '<', '\'']).next().unwrap().to_owned()
-}
-
-/// An export job of one order, started through the order list's bulk form: its page.
-async fn start_export(app: &TestApp, client: &reqwest::Client, order: i64) -> String {
-    let list = scraper::Html::parse_document(&app.page(client, "/orders").await);
-    let hidden = scraper::Selector::parse("#bulk-form input[type=hidden]").unwrap();
-    let mut form: Vec<(String, String)> = list
-        .select(&hidden)
-        .map(|input| {
-            (
-                input.attr("name").unwrap().to_owned(),
-                input.attr("value").unwrap_or("").to_owned(),
-            )
-        })
-        .collect();
-    form.extend([("scope", "selected"), ("action", "export")].map(|(k, v)| (k.to_owned(), v.to_owned())));
-    form.push(("order".into(), order.to_string()));
-    let answer = client.post(app.url("/orders/jobs")).form(&form).send().await.unwrap();
-    assert_eq!(answer.status(), 303, "{}", answer.text().await.unwrap());
-    answer.headers()["location"].to_str().unwrap().to_owned()
 }
 
 /// axe's findings on `path` at both sizes, each prefixed with who, where and how wide.

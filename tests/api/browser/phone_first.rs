@@ -64,6 +64,15 @@ const CHART_PROBLEMS: &str = "const problems = [];
     }
     return [document.querySelectorAll('figure.chart').length, problems];";
 
+/// Chromium signed in as `who`, at `path`, at a real 360 × 740 viewport.
+async fn on_a_phone(app: &TestApp, who: &str, path: &str) -> Browser {
+    let browser = Browser::start().await;
+    browser.sign_in(app, who).await;
+    browser.goto(&app.url(path)).await;
+    browser.emulate_viewport(PHONE.0, PHONE.1).await;
+    browser
+}
+
 async fn first_screen(browser: &Browser, selectors: &[&str]) -> Vec<Value> {
     let found = browser
         .client
@@ -96,12 +105,7 @@ async fn visible_log_rows(browser: &Browser) -> i64 {
 #[tokio::test]
 async fn at_360_px_the_monitors_first_screen_answers_the_supervisor_and_history_waits_below() {
     let app = busy_event().await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "super@a.test").await;
-    browser
-        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await;
-    browser.emulate_viewport(PHONE.0, PHONE.1).await;
+    let browser = on_a_phone(&app, "super@a.test", &format!("/events/{}/scans", app.fixture.event_a)).await;
     browser
         .wait_for_element(r#"#gate-alerts li[data-kind="counterfeit_batch"]"#)
         .await;
@@ -144,12 +148,7 @@ async fn at_360_px_the_monitors_first_screen_answers_the_supervisor_and_history_
 #[tokio::test]
 async fn at_360_px_an_owners_monitor_keeps_the_entry_rule_behind_a_disclosure_and_the_page_short() {
     let app = busy_event().await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "owner@a.test").await;
-    browser
-        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await;
-    browser.emulate_viewport(PHONE.0, PHONE.1).await;
+    let browser = on_a_phone(&app, "owner@a.test", &format!("/events/{}/scans", app.fixture.event_a)).await;
     browser.wait_for_element("#gate-alerts li").await;
 
     let form_shown = "return document.querySelector('#entry-policy').checkVisibility();";
@@ -166,12 +165,7 @@ async fn at_360_px_an_owners_monitor_keeps_the_entry_rule_behind_a_disclosure_an
 #[tokio::test]
 async fn at_360_px_the_dashboard_puts_occupancy_then_alerts_then_sales_and_its_charts_read() {
     let app = busy_event().await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "owner@a.test").await;
-    browser
-        .goto(&app.url(&format!("/events/{}", app.fixture.event_a)))
-        .await;
-    browser.emulate_viewport(PHONE.0, PHONE.1).await;
+    let browser = on_a_phone(&app, "owner@a.test", &format!("/events/{}", app.fixture.event_a)).await;
     browser.wait_for_element("#arrivals-chart svg").await;
 
     let tops = "return arguments[0].map(css => document.querySelector(css).getBoundingClientRect().top);";
@@ -199,10 +193,7 @@ const RADIO_OFFSETS: &str = "return [...document.querySelectorAll('details.bulk-
 #[tokio::test]
 async fn at_360_px_the_order_lists_bulk_actions_wait_behind_one_collapsed_control() {
     let app = busy_event().await;
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "owner@a.test").await;
-    browser.goto(&app.url("/orders")).await;
-    browser.emulate_viewport(PHONE.0, PHONE.1).await;
+    let browser = on_a_phone(&app, "owner@a.test", "/orders").await;
 
     let state = "const d = document.querySelector('details.bulk-actions');
         return [d.open, d.querySelector('summary').innerText.trim(),
