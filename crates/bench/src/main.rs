@@ -15,7 +15,6 @@ mod orders;
 mod pages;
 mod scan_load;
 mod scans;
-mod switch;
 
 use clap::{Parser, Subcommand};
 

@@ -38,9 +38,10 @@ pub struct BenchOptions {
     /// devices split between them, and report Redis's command counts per scan group.
     #[arg(long)]
     pub(super) redis: Option<String>,
-    /// `off`: the server records no metrics (to measure what they cost).
-    #[arg(long, value_enum, default_value_t = crate::switch::Switch::On)]
-    pub(super) metrics: crate::switch::Switch,
+    /// `off`: the server records no metrics (to measure what they cost). `on|off`, as
+    /// `voelgoed serve --metrics`.
+    #[arg(long, default_value = "on", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+    pub(super) metrics: bool,
 }
 
 pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
@@ -56,7 +57,7 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let devices = tokio::task::spawn_blocking(move || seed(&seed_url, device_count, tickets)).await??;
     let mut settings = Settings::new("127.0.0.1:0", url);
     settings.redis = super::redis_settings(options.redis.as_ref());
-    settings.metrics.enabled = options.metrics.is_on();
+    settings.metrics.enabled = options.metrics;
     let instances = if settings.redis.is_some() { 2 } else { 1 };
     let mut bases = Vec::new();
     let mut servers = Vec::new();
@@ -69,10 +70,10 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     }
     let pool = pool.context("no instance started")?;
     println!(
-        "{instances} instance(s) on {}; {} cores; metrics {:?}",
+        "{instances} instance(s) on {}; {} cores; metrics {}",
         bases.join(", "),
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        options.metrics
+        if options.metrics { "on" } else { "off" }
     );
     let before = redis_commands(options.redis.as_deref()).await?;
 
