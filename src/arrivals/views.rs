@@ -49,16 +49,14 @@ fn parts(shown: Shown, tz: &Tz) -> [(&'static str, Markup); 3] {
 /// `Pushed::Own`: the section receives the `arrivals` messages itself (the monitor);
 /// `Pushed::WithPage`: the fragments come with the page's own messages (the dashboard).
 pub fn arrivals_section(shown: Shown, tz: &Tz, pushed: Pushed) -> Markup {
+    let [chart, summary, gates] = parts(shown, tz).map(|(id, inside)| html! { div id=(id) { (inside) } });
     html! {
         section.panel id="arrivals" aria-labelledby="arrivals-heading" {
             h2 id="arrivals-heading" { "Arrivals" }
             @if pushed == Pushed::Own { div hidden sse-swap=(ARRIVALS_SSE_EVENT) hx-swap="none" {} }
-            @for (id, inside) in parts(shown, tz) {
-                // The per-gate table is detail: folded, so a phone reaches the log sooner.
-                @if id == "arrivals-gates" {
-                    details.gate-rates-disclosure { summary { "Entries per gate" } div id=(id) { (inside) } }
-                } @else { div id=(id) { (inside) } }
-            }
+            (chart) (summary)
+            // The per-gate table is detail: folded, so a phone reaches the log sooner.
+            details.gate-rates-disclosure { summary { "Entries per gate" } (gates) }
         }
     }
 }

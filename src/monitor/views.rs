@@ -6,7 +6,7 @@ use chrono_tz::Tz;
 use maud::{html, Markup};
 
 use super::entry_rule::policy_form;
-use super::panel_views::panel_parts;
+use super::panel_views::{panel_parts, Panel};
 use crate::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
 use crate::events::Event;
 use crate::gate_alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
@@ -28,7 +28,7 @@ pub const LOG_ROWS: i64 = 100;
 /// read (None) says so, and the stream fills it in.
 pub struct MonitorPage<'a> {
     pub event: &'a Event,
-    pub panel: Option<super::panel_views::Panel<'a>>,
+    pub panel: Option<Panel<'a>>,
     pub filter: &'a LogFilter,
     pub lines: Option<&'a [ScanLine]>,
     pub arrivals: ArrivalsShown<'a>,
