@@ -18,8 +18,10 @@ pub struct Viewer<'a> {
 /// htmx settings the Content-Security-Policy needs: htmx would otherwise add a `<style>`
 /// element for its indicators and evaluate `hx-on`/`js:` attributes. Error responses
 /// are swapped too: the server retargets them into `#flash` (see `htmx::flash_errors`).
+/// No settle delay: htmx wires swapped-in `sse-swap` targets only when it settles, so a
+/// frame arriving in those 20 ms (the scan log's first row after a redraw) was lost.
 const HTMX_CONFIG: &str = concat!(
-    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"#,
+    r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"defaultSettleDelay":0,"#,
     r#""responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},"#,
     r#"{"code":"[45]..","swap":true,"error":true},{"code":"...","swap":false}]}"#
 );

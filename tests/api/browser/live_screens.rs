@@ -79,6 +79,33 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
     browser.close().await;
 }
 
+/// A redraw of the log and a row right behind it, as the stream sends them after a
+/// reconnect: the row lands in the redrawn table (the new table must be listening at once).
+#[tokio::test]
+async fn a_row_right_behind_a_log_redraw_is_shown() {
+    let app = spawn_app().await;
+    let browser = Browser::start().await;
+    browser.sign_in(&app, "super@a.test").await;
+    browser
+        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
+        .await;
+    browser
+        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
+        .await;
+    // The page's own EventSource delivers both frames in one task, back to back.
+    let back_to_back = r#"
+        const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
+        const redraw = document.getElementById('scan-log-table').innerHTML;
+        source.dispatchEvent(new MessageEvent('scan-log', { data: redraw }));
+        source.dispatchEvent(new MessageEvent('scan-line', { data: '<tr><td>right behind</td></tr>' }));
+    "#;
+    browser.client.execute(back_to_back, vec![]).await.unwrap();
+    browser
+        .wait_for(|b| async move { b.text("#scan-log tr:first-child").await.contains("right behind") })
+        .await;
+    browser.close().await;
+}
+
 #[tokio::test]
 async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_seconds() {
     let app = spawn_app().await;
