@@ -16,9 +16,9 @@ mod publish;
 mod queries;
 mod writer;
 
-/// The admission decision as the scan writer runs it (one device's batch, inside its
-/// transaction), for the query-plan guard.
-pub use admission::record_batch;
+/// The admission decision as the scan writer runs it (a group of devices' batches, or
+/// one, inside its transaction), for the query-plan guard and the group tests.
+pub use admission::{record_batch, record_group, DeviceBatch};
 pub use api::device_tokens::{DeviceTokens, KnownDevices, PROVEN_FOR, RECHECK_AFTER};
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};
 pub use devices::{record_heartbeats, Heartbeat};

@@ -190,14 +190,6 @@ pub fn record_heartbeat(
     Ok(())
 }
 
-/// A device was heard from (a scan batch counts as much as a heartbeat).
-pub fn mark_device_seen(conn: &mut DbConnection, device_id: i64, now: i64) -> QueryResult<()> {
-    diesel::update(devices::table.filter(devices::id.eq(device_id)))
-        .set(devices::last_heartbeat_at.eq(now))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// How a device's scans are labelled in the log.
 pub struct DeviceLabel {
     pub gate_id: i64,

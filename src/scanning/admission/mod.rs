@@ -1,103 +1,151 @@
 //! The admission decision: is this ticket let in (or out) at this gate, now? The rules
-//! are plain functions on plain data (`rules.rs`, unit-tested); `queries.rs` loads what
-//! they need and stores what they decided; `moves.rs` changes who is inside, under the
-//! event's entry policy.
+//! are plain functions on plain data (`rules.rs`, unit-tested); `reads.rs` loads what
+//! they need, `queries.rs` stores what they decided, and `moves.rs` changes who is
+//! inside, under each event's entry policy.
+//!
+//! The writer decides a whole group of batches (many devices' requests) in one
+//! transaction with a fixed number of statements, whatever the group's size: a
+//! database a network hop away then costs a few round trips per group, not a few per
+//! device's request.
 
 mod moves;
 mod queries;
+mod reads;
 pub mod rules;
-
-use std::collections::{HashMap, HashSet};
 
 use diesel::QueryResult;
 
-use crate::db::{DbConnection, Tenant};
+use crate::db::{self, DbConnection, Tenant};
 use crate::scanning::model::{GateDevice, Reason, RecordedScan, ScanAttempt};
-use rules::Slot;
+use moves::ToMove;
+use reads::GroupReads;
+use rules::{Decision, Slot};
 
-/// Decides and records a device's batch, in order; a scan id this device sent before
-/// gets its first answer again, unless it came with another ticket code (a conflict,
-/// recorded nothing). What can be read up front (earlier answers, the
-/// tickets, the gate's allowed types, the event's entry rules) is read once per batch
-/// (the last two once per transaction: `record_in_group`) and the new scans are written with one multi-row INSERT; the tickets move in one or two conditional
-/// UPDATEs. Call inside a write transaction.
+/// One device's request: its tenant, the device (with its gate and event) and its scans.
+#[derive(Clone, Copy)]
+pub struct DeviceBatch<'a> {
+    pub tenant: &'a Tenant,
+    pub device: GateDevice,
+    pub attempts: &'a [ScanAttempt],
+}
+
+/// A new scan, decided, to be stored.
+pub struct NewScan<'a> {
+    batch: DeviceBatch<'a>,
+    attempt: &'a ScanAttempt,
+    decision: Decision,
+}
+
+/// Decides and records one device's batch (`record_group` of one). Call inside a
+/// write transaction.
 pub fn record_batch(
     conn: &mut DbConnection,
     tenant: &Tenant,
     device: GateDevice,
     attempts: &[ScanAttempt],
 ) -> QueryResult<Vec<RecordedScan>> {
-    record_in_group(conn, tenant, device, attempts, &mut GroupReads::default())
-}
-
-/// What the batches of one transaction share: each gate's allowed ticket types and
-/// each event's entry rules, read once per transaction, and which devices were marked
-/// seen (the writer changes neither, so
-/// a batch decided later in it would read the same), so a group of many devices' small
-/// batches at a few gates reads them a few times, not once per batch.
-#[derive(Default)]
-pub struct GroupReads {
-    allowed: HashMap<i64, Vec<i64>>,
-    entry: HashMap<i64, rules::EntryRules>,
-    /// Devices marked seen in this transaction.
-    seen: HashSet<i64>,
-}
-
-impl GroupReads {
-    /// True the first time the transaction meets this device.
-    pub fn first_from(&mut self, device_id: i64) -> bool {
-        self.seen.insert(device_id)
-    }
-}
-
-/// `record_batch` as one batch of a group, sharing `reads` with the group's others
-/// (within one transaction only).
-pub fn record_in_group(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    device: GateDevice,
-    attempts: &[ScanAttempt],
-    reads: &mut GroupReads,
-) -> QueryResult<Vec<RecordedScan>> {
-    let earlier = queries::previous_answers(conn, device, attempts)?;
-    let tickets = queries::tickets_by_code(conn, tenant, attempts)?;
-    if let std::collections::hash_map::Entry::Vacant(gate) = reads.allowed.entry(device.gate_id) {
-        gate.insert(queries::allowed_ticket_types(conn, tenant, device.gate_id)?);
-    }
-    let entry = match reads.entry.get(&device.event_id) {
-        Some(entry) => *entry,
-        None => {
-            let entry = queries::entry_rules(conn, tenant, device.event_id)?;
-            *reads.entry.entry(device.event_id).or_insert(entry)
-        }
+    let batch = DeviceBatch {
+        tenant,
+        device,
+        attempts,
     };
-    let allowed = reads.allowed.get(&device.gate_id).map_or(&[][..], Vec::as_slice);
-    let (slots, new) = rules::plan(attempts, &earlier);
-    let checked = new
+    Ok(record_group(conn, &[batch])?.pop().unwrap_or_default())
+}
+
+/// Decides and records a group of batches in order, each scan's answer in its batch's
+/// order; a scan id a device sent before gets its first answer again, unless it came
+/// with another ticket code (a conflict, recorded nothing). Batches that share a
+/// ticket or a device's scan id are decided one after the other, each seeing the one
+/// before; all others together. Marks the group's devices seen. Call inside a write
+/// transaction.
+pub fn record_group(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<Vec<Vec<RecordedScan>>> {
+    let apart = rules::batches_apart(batches.iter().map(|batch| (batch.device.device_id, batch.attempts)));
+    if batches.len() > 1 && !apart {
+        return batches
+            .iter()
+            .map(|batch| {
+                Ok(record_together(conn, std::slice::from_ref(batch))?
+                    .pop()
+                    .unwrap_or_default())
+            })
+            .collect();
+    }
+    record_together(conn, batches)
+}
+
+/// Where each batch's answers come from, and where its new scans start among the group's.
+struct Planned {
+    slots: Vec<Slot<RecordedScan>>,
+    first_new: usize,
+}
+
+/// Decides batches that do not depend on each other: one read of everything they need,
+/// the tickets moved in one or two conditional UPDATEs, the new scans in one INSERT.
+fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<Vec<Vec<RecordedScan>>> {
+    let mut devices: Vec<i64> = batches.iter().map(|batch| batch.device.device_id).collect();
+    devices.sort_unstable();
+    devices.dedup();
+    queries::mark_devices_seen(conn, &devices, db::now_ms())?;
+    let reads = GroupReads::load(conn, batches)?;
+    let mut planned = Vec::with_capacity(batches.len());
+    let (mut to_move, mut owners) = (Vec::new(), Vec::new());
+    for batch in batches {
+        let (slots, new) = rules::plan(batch.attempts, reads.earlier(batch.device.device_id));
+        let (tenant, device) = (batch.tenant, batch.device);
+        let (allowed, entry) = (
+            reads.allowed(tenant, device.gate_id),
+            reads.entry_rules(tenant, device.event_id)?,
+        );
+        planned.push(Planned {
+            slots,
+            first_new: to_move.len(),
+        });
+        for attempt in new {
+            let check = rules::precheck(device, reads.ticket(tenant, &attempt.ticket_code), allowed);
+            let gate_id = device.gate_id;
+            to_move.push(ToMove {
+                attempt,
+                check,
+                gate_id,
+                entry,
+            });
+            owners.push(*batch);
+        }
+    }
+    let attempts: Vec<&ScanAttempt> = to_move.iter().map(|scan| scan.attempt).collect();
+    let new: Vec<NewScan> = moves::move_tickets(conn, to_move)?
         .into_iter()
-        .map(|attempt| {
-            let ticket = tickets.get(&attempt.ticket_code);
-            (attempt, rules::precheck(device, ticket, allowed))
+        .zip(owners.into_iter().zip(attempts))
+        .map(|(decision, (batch, attempt))| NewScan {
+            batch,
+            attempt,
+            decision,
         })
         .collect();
-    let decided = moves::move_tickets(conn, device, &entry, checked)?;
-    let ids = queries::insert_scans(conn, tenant, device, &decided)?;
-    Ok(slots
+    let ids = queries::insert_scans(conn, &new)?;
+    Ok(planned.into_iter().map(|plan| answers(plan, &new, &ids)).collect())
+}
+
+/// A batch's answers in its order: earlier ones replayed, conflicts refused, new ones
+/// as decided (with the id they were stored under).
+fn answers(plan: Planned, new: &[NewScan], ids: &queries::ScanIds) -> Vec<RecordedScan> {
+    plan.slots
         .into_iter()
         .map(|slot| match slot {
             Slot::Earlier(previous) => previous,
             Slot::Conflict => RecordedScan::conflict(),
             Slot::New { index, repeated } => {
-                let (attempt, decision) = &decided[index];
+                let scan = &new[plan.first_new + index];
+                let key = (scan.batch.device.device_id, scan.attempt.device_scan_id.clone());
                 RecordedScan {
-                    scan_id: ids.get(attempt.device_scan_id.as_str()).copied().unwrap_or_default(),
-                    result: decision.result,
-                    reason: decision.reason.as_ref().map(Reason::message),
-                    admitted: decision.admitted().cloned(),
+                    scan_id: ids.get(&key).copied().unwrap_or_default(),
+                    result: scan.decision.result,
+                    reason: scan.decision.reason.as_ref().map(Reason::message),
+                    admitted: scan.decision.admitted().cloned(),
                     replayed: repeated,
                     conflict: false,
                 }
             }
         })
-        .collect())
+        .collect()
 }

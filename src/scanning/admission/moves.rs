@@ -9,56 +9,58 @@ use diesel::prelude::*;
 use super::queries::where_admitted;
 use super::rules::{self, Checked, Decision, EntryRules, Moved};
 use crate::db::{ColumnType, DbConnection, Placeholders, JSON_ROWS_FROM};
-use crate::scanning::model::{Direction, GateDevice, ScanAttempt};
+use crate::scanning::model::{Direction, ScanAttempt};
 
-/// Admits and lets out the checked tickets, in the batch's order, under the event's
-/// entry rules (checked by the admitting UPDATE itself). When no ticket
-/// appears twice, all entries are one conditional UPDATE and all exits another;
-/// otherwise each scan is its own conditional UPDATE, so an entry followed by an exit
-/// of the same ticket in one batch is decided in sequence.
-pub fn move_tickets<'a>(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    entry: &EntryRules,
-    checked: Vec<(&'a ScanAttempt, Checked)>,
-) -> QueryResult<Vec<(&'a ScanAttempt, Decision)>> {
-    if rules::moves_in_sequence(&checked) {
-        return checked
+/// A new scan, prechecked, whose ticket may move: at this gate, under these entry rules.
+pub struct ToMove<'a> {
+    pub attempt: &'a ScanAttempt,
+    pub check: Checked,
+    pub gate_id: i64,
+    pub entry: EntryRules,
+}
+
+/// Admits and lets out the checked tickets, in order, each under its event's entry
+/// rules (checked by the admitting UPDATE itself); the decisions in the same order.
+/// When no ticket appears twice, all entries are one conditional UPDATE and all exits
+/// another; otherwise each scan is its own conditional UPDATE, so an entry followed by
+/// an exit of the same ticket is decided in sequence.
+pub fn move_tickets(conn: &mut DbConnection, scans: Vec<ToMove>) -> QueryResult<Vec<Decision>> {
+    if rules::moves_in_sequence(scans.iter().map(|scan| &scan.check)) {
+        return scans
             .into_iter()
-            .map(|(attempt, check)| {
-                let moved = match &check {
-                    Ok(ticket_id) => move_together(conn, device, entry, &[(attempt, *ticket_id)])?,
+            .map(|scan| {
+                let moved = match &scan.check {
+                    Ok(_) => move_together(conn, std::slice::from_ref(&scan))?,
                     Err(_) => Moved::default(),
                 };
-                Ok((attempt, rules::decide(attempt, check, &moved, entry)))
+                Ok(rules::decide(scan.attempt, scan.check, &moved, &scan.entry))
             })
             .collect();
     }
-    let wanted: Vec<(&ScanAttempt, i64)> = checked
-        .iter()
-        .filter_map(|(attempt, check)| check.as_ref().ok().map(|ticket_id| (*attempt, *ticket_id)))
-        .collect();
-    let moved = move_together(conn, device, entry, &wanted)?;
-    Ok(checked
+    let moved = move_together(conn, &scans)?;
+    Ok(scans
         .into_iter()
-        .map(|(attempt, check)| (attempt, rules::decide(attempt, check, &moved, entry)))
+        .map(|scan| rules::decide(scan.attempt, scan.check, &moved, &scan.entry))
         .collect())
 }
 
 /// Moves distinct tickets at once: one UPDATE for the entries, one for the exits, and
-/// for entries refused, where their holders were let in.
-fn move_together(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    entry: &EntryRules,
-    wanted: &[(&ScanAttempt, i64)],
-) -> QueryResult<Moved> {
-    let going = |direction: Direction| wanted.iter().filter(move |(attempt, _)| attempt.direction == direction);
+/// for entries refused, where their holders were let in. Scans refused already are skipped.
+fn move_together(conn: &mut DbConnection, scans: &[ToMove]) -> QueryResult<Moved> {
+    let going = |direction: Direction| {
+        scans
+            .iter()
+            .filter(move |scan| scan.attempt.direction == direction)
+            .filter_map(|scan| scan.check.as_ref().ok().map(|ticket_id| (scan, *ticket_id)))
+    };
     let entries: Vec<Entry> = going(Direction::In)
-        .map(|(attempt, ticket_id)| (*ticket_id, attempt.scanned_at, entry.entered_before(attempt.scanned_at)))
+        .map(|(scan, ticket_id)| {
+            let at = scan.attempt.scanned_at;
+            (ticket_id, at, scan.entry.entered_before(at), scan.gate_id)
+        })
         .collect();
-    let exits: Vec<i64> = going(Direction::Out).map(|(_, ticket_id)| *ticket_id).collect();
-    let admitted = admit_all(conn, device.gate_id, &entries)?;
+    let exits: Vec<i64> = going(Direction::Out).map(|(_, ticket_id)| ticket_id).collect();
+    let admitted = admit_all(conn, &entries)?;
     let left = let_out_all(conn, &exits)?;
     let refused: Vec<i64> = entries
         .iter()
@@ -69,44 +71,50 @@ fn move_together(
     Ok(Moved { admitted, left, inside })
 }
 
-/// An entry to make: the ticket, its scan's time, and the instant its last entry must
-/// precede (`EntryRules::entered_before`).
-type Entry = (i64, i64, i64);
+/// An entry to make: the ticket, its scan's time, the instant its last entry must
+/// precede (`EntryRules::entered_before`) and the gate it comes through.
+type Entry = (i64, i64, i64, i64);
 
 /// Admits every ticket not inside yet whose last entry was before its bound, at its
 /// scan's time (kept as its last entry); the ids it admitted.
-fn admit_all(conn: &mut DbConnection, gate_id: i64, entries: &[Entry]) -> QueryResult<TicketIds> {
+fn admit_all(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketIds> {
     if entries.is_empty() {
         return Ok(TicketIds::new());
     }
     if entries.len() < JSON_ROWS_FROM {
-        return admit_few(conn, gate_id, entries);
+        return admit_few(conn, entries);
     }
     let mut params = Placeholders::for_connection(conn);
-    let gate = params.placeholder();
     let rows = params.json_rows("e");
-    let (ticket, at, bound) = (
+    let (ticket, at, bound, gate) = (
         params.field("e", 0, ColumnType::BigInt),
         params.field("e", 1, ColumnType::BigInt),
         params.field("e", 2, ColumnType::BigInt),
+        params.field("e", 3, ColumnType::BigInt),
     );
     let sql = format!(
         "UPDATE tickets SET inside_since = {at}, last_entered_at = {at}, inside_gate_id = {gate} FROM {rows} \
          WHERE tickets.id = {ticket} AND (tickets.last_entered_at IS NULL OR tickets.last_entered_at < {bound}) \
          AND tickets.inside_since IS NULL RETURNING tickets.id"
     );
-    returned_ids(conn, &sql, Some(gate_id), Binds::Json(as_json(entries)?))
+    returned_ids(conn, &sql, Binds::Json(as_json(entries)?))
 }
 
 /// `admit_all` for a few tickets, each value its own bind (cheaper than the JSON rows
 /// for a handful; quadratic in SQLite's code generator for hundreds).
-fn admit_few(conn: &mut DbConnection, gate_id: i64, entries: &[Entry]) -> QueryResult<TicketIds> {
+fn admit_few(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketIds> {
     let mut params = Placeholders::for_connection(conn);
-    let mut binds = Vec::with_capacity(entries.len() * 7 + 1);
+    let mut binds = Vec::with_capacity(entries.len() * 9 + 1);
     let at = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
     let last = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
-    let gate = params.placeholder();
-    binds.push(gate_id);
+    // One gate (one device's batch) is one bind; a group's several, one per ticket.
+    let gate = match entries.iter().all(|entry| entry.3 == entries[0].3) {
+        true => {
+            binds.push(entries[0].3);
+            params.placeholder()
+        }
+        false => case_by_ticket(&mut params, &mut binds, entries, |entry| entry.3),
+    };
     let list = params.list(entries.len());
     binds.extend(entries.iter().map(|entry| entry.0));
     // The policy's bound only where it can refuse: under re-entry the statement is as before.
@@ -121,7 +129,7 @@ fn admit_few(conn: &mut DbConnection, gate_id: i64, entries: &[Entry]) -> QueryR
         "UPDATE tickets SET inside_since = {at}, last_entered_at = {last}, inside_gate_id = {gate} \
          WHERE inside_since IS NULL AND id IN ({list}){bound} RETURNING id"
     );
-    returned_ids(conn, &sql, None, Binds::Ids(binds))
+    returned_ids(conn, &sql, Binds::Ids(binds))
 }
 
 /// `CASE id WHEN ? THEN ? … END`: one value per ticket of the entries, bound in order.
@@ -157,7 +165,7 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
          WHERE +inside_since IS NOT NULL AND id IN ({ids}) RETURNING id"
     );
-    returned_ids(conn, &sql, None, binds)
+    returned_ids(conn, &sql, binds)
 }
 
 type TicketIds = std::collections::HashSet<i64>;
@@ -166,15 +174,15 @@ fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
     serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// The binds of a hand-written batch statement after its optional first id: each
-/// value its own BIGINT, or the whole batch as one JSON array.
+/// The binds of a hand-written batch statement: each value its own BIGINT, or the
+/// whole batch as one JSON array.
 enum Binds {
     Ids(Vec<i64>),
     Json(String),
 }
 
 /// Runs an `… RETURNING id` statement; the returned ids.
-fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, binds: Binds) -> QueryResult<TicketIds> {
+fn returned_ids(conn: &mut DbConnection, sql: &str, binds: Binds) -> QueryResult<TicketIds> {
     use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Returned {
@@ -183,10 +191,6 @@ fn returned_ids(conn: &mut DbConnection, sql: &str, first: Option<i64>, binds: B
     }
     let rows: Vec<Returned> = crate::with_backend!(conn, |c| {
         let query = diesel::sql_query(sql).into_boxed();
-        let query = match first {
-            Some(id) => query.bind::<BigInt, _>(id),
-            None => query,
-        };
         match &binds {
             Binds::Ids(ids) => ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?,
             Binds::Json(rows) => query.bind::<Text, _>(rows.clone()).load(c)?,

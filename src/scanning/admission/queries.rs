@@ -1,134 +1,25 @@
-//! What the admission rules read, and how their decisions are stored: earlier answers
-//! to the batch's scan ids, the batch's tickets, the event's entry rules, the gate's
-//! allowed ticket types, where
-//! refused tickets were let in, and the one multi-row INSERT of the new scans.
+//! What the admission decision writes, and one read it makes after moving tickets:
+//! the devices seen, where refused tickets were let in, and the one multi-row INSERT of
+//! a group's new scans.
 
 use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::rules::{Decision, Earlier, EntryRules, TicketAtGate};
-use crate::db::schema::{events, gate_ticket_types, gates, scans, tickets};
-use crate::db::{self, DbConnection, Tenant};
-use crate::orders::TicketStatus;
-use crate::scanning::model::{Admitted, GateDevice, Reason, RecordedScan, ScanAttempt, ScanResult};
+use super::NewScan;
+use crate::db::schema::{devices, gates, scans, tickets};
+use crate::db::{self, DbConnection};
+use crate::scanning::model::{Admitted, Reason};
 use crate::with_backend;
 
-/// A scan as it was answered the first time.
-#[derive(Queryable)]
-struct EarlierAnswer {
-    device_scan_id: String,
-    ticket_code: String,
-    scan_id: i64,
-    result: ScanResult,
-    reason: Option<String>,
-    admitted_at: Option<i64>,
-    admitted_gate: Option<String>,
-}
-
-/// Earlier answers to any of these scan ids from this device, with their ticket codes.
-pub fn previous_answers(
-    conn: &mut DbConnection,
-    device: GateDevice,
-    attempts: &[ScanAttempt],
-) -> QueryResult<Earlier<RecordedScan>> {
-    let ids: Vec<&str> = attempts.iter().map(|a| a.device_scan_id.as_str()).collect();
-    let query = scans::table.filter(scans::device_id.eq(device.device_id)).into_boxed();
-    // One id: a statement prepared once (see `tickets_by_code`).
-    let query = match ids.as_slice() {
-        [id] => query.filter(scans::device_scan_id.eq(*id)),
-        _ => query.filter(scans::device_scan_id.eq_any(ids)),
+/// Marks the group's devices seen now: one UPDATE (a single device's is prepared once).
+pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) -> QueryResult<()> {
+    let query = diesel::update(devices::table).set(devices::last_heartbeat_at.eq(now));
+    match device_ids {
+        [device] => query.filter(devices::id.eq(*device)).execute(conn)?,
+        _ => query.filter(devices::id.eq_any(device_ids)).execute(conn)?,
     };
-    let rows: Vec<EarlierAnswer> = query
-        .select((
-            scans::device_scan_id,
-            scans::ticket_code,
-            scans::id,
-            scans::result,
-            scans::reason,
-            scans::admitted_at,
-            scans::admitted_gate,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let admitted = row
-                .admitted_at
-                .zip(row.admitted_gate)
-                .map(|(at, gate)| Admitted { at, gate });
-            let answer = RecordedScan {
-                scan_id: row.scan_id,
-                result: row.result,
-                reason: row.reason,
-                admitted,
-                replayed: true,
-                conflict: false,
-            };
-            (row.device_scan_id, (row.ticket_code, answer))
-        })
-        .collect())
-}
-
-/// The tenant's tickets among the batch's codes (another organisation's do not exist).
-pub fn tickets_by_code(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    attempts: &[ScanAttempt],
-) -> QueryResult<HashMap<String, TicketAtGate>> {
-    let codes: Vec<&str> = attempts.iter().map(|a| a.ticket_code.as_str()).collect();
-    // Looked up by code alone so SQLite uses the unique code index (with the
-    // organisation in the WHERE it scans the organisation's whole ticket range instead);
-    // another organisation's tickets are dropped right here.
-    let query = tickets::table
-        .select((
-            tickets::organization_id,
-            tickets::code,
-            tickets::id,
-            tickets::event_id,
-            tickets::status,
-            tickets::ticket_type_id,
-        ))
-        .into_boxed();
-    // One code (a gate online sends one scan at a time) is a statement prepared once; a
-    // list's `IN (…)` is prepared again for every batch.
-    let query = match codes.as_slice() {
-        [code] => query.filter(tickets::code.eq(*code)),
-        _ => query.filter(tickets::code.eq_any(codes)),
-    };
-    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter(|(org, ..)| *org == tenant.organization_id())
-        .map(|(_, code, id, event_id, status, ticket_type_id)| {
-            let ticket = TicketAtGate {
-                id,
-                event_id,
-                status,
-                ticket_type_id,
-            };
-            (code, ticket)
-        })
-        .collect())
-}
-
-/// The event's entry policy and time zone, as they stand now (read with every batch).
-pub fn entry_rules(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryResult<EntryRules> {
-    let (policy, timezone) = events::table
-        .filter(events::organization_id.eq(tenant.organization_id()))
-        .filter(events::id.eq(event_id))
-        .select((events::entry_policy, events::timezone))
-        .first(conn)?;
-    Ok(EntryRules { policy, timezone })
-}
-
-/// The ticket types a gate lets in; empty means every type.
-pub fn allowed_ticket_types(conn: &mut DbConnection, tenant: &Tenant, gate_id: i64) -> QueryResult<Vec<i64>> {
-    gate_ticket_types::table
-        .filter(gate_ticket_types::organization_id.eq(tenant.organization_id()))
-        .filter(gate_ticket_types::gate_id.eq(gate_id))
-        .select(gate_ticket_types::ticket_type_id)
-        .load(conn)
+    Ok(())
 }
 
 /// When and at which gate each of these tickets was admitted.
@@ -153,59 +44,51 @@ pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResul
         .collect())
 }
 
+/// A new scan's id, by its device and the device's scan id.
+pub type ScanIds = HashMap<(i64, String), i64>;
+
 /// Writes the new scans in one INSERT whatever their number (one JSON bind carries
-/// the rows of a long batch); their ids by device scan id.
-pub fn insert_scans(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    device: GateDevice,
-    decided: &[(&ScanAttempt, Decision)],
-) -> QueryResult<HashMap<String, i64>> {
+/// the rows of a long group); their ids by device and device scan id.
+pub fn insert_scans(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<ScanIds> {
     use diesel::sql_types::{BigInt, Text};
     #[derive(QueryableByName)]
     struct Written {
         #[diesel(sql_type = BigInt)]
         id: i64,
+        #[diesel(sql_type = BigInt)]
+        device_id: i64,
         #[diesel(sql_type = Text)]
         device_scan_id: String,
     }
-    if decided.is_empty() {
+    if new.is_empty() {
         return Ok(HashMap::new());
     }
-    if decided.len() < db::JSON_ROWS_FROM {
-        return insert_few(conn, tenant, device, decided);
+    if new.len() < db::JSON_ROWS_FROM {
+        return insert_few(conn, new);
     }
-    let rows: Vec<_> = decided
-        .iter()
-        .map(|(attempt, decision)| scan_row(attempt, decision))
-        .collect();
+    let rows: Vec<_> = new.iter().map(scan_row).collect();
     let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let sql = insert_scans_sql(conn);
     let written: Vec<Written> = with_backend!(&mut *conn, |c| diesel::sql_query(sql)
-        .bind::<BigInt, _>(tenant.organization_id())
-        .bind::<BigInt, _>(device.event_id)
-        .bind::<BigInt, _>(device.gate_id)
-        .bind::<BigInt, _>(device.device_id)
         .bind::<BigInt, _>(db::now_ms())
         .bind::<Text, _>(rows)
         .load(c))?;
-    Ok(written.into_iter().map(|w| (w.device_scan_id, w.id)).collect())
+    Ok(written
+        .into_iter()
+        .map(|w| ((w.device_id, w.device_scan_id), w.id))
+        .collect())
 }
 
 /// `insert_scans` for a few scans: one multi-row INSERT, each value its own bind.
-fn insert_few(
-    conn: &mut DbConnection,
-    tenant: &Tenant,
-    device: GateDevice,
-    decided: &[(&ScanAttempt, Decision)],
-) -> QueryResult<HashMap<String, i64>> {
+fn insert_few(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<ScanIds> {
     let received_at = db::now_ms();
-    let rows: Vec<_> = decided
+    let rows: Vec<_> = new
         .iter()
-        .map(|(attempt, decision)| {
+        .map(|scan| {
+            let (device, attempt, decision) = (scan.batch.device, scan.attempt, &scan.decision);
             let admitted = decision.admitted();
             (
-                scans::organization_id.eq(tenant.organization_id()),
+                scans::organization_id.eq(scan.batch.tenant.organization_id()),
                 scans::event_id.eq(device.event_id),
                 scans::device_scan_id.eq(attempt.device_scan_id.as_str()),
                 scans::ticket_code.eq(attempt.ticket_code.as_str()),
@@ -222,25 +105,30 @@ fn insert_few(
             )
         })
         .collect();
-    // One row: a statement prepared once; several: prepared again for every batch.
-    let written: Vec<(i64, String)> = match rows.as_slice() {
+    let returning = (scans::id, scans::device_id, scans::device_scan_id);
+    // One row: a statement prepared once; several: prepared again for every group.
+    let written: Vec<(i64, i64, String)> = match rows.as_slice() {
         [row] => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
             .values(row.clone())
-            .returning((scans::id, scans::device_scan_id))
+            .returning(returning)
             .get_results(c))?,
         _ => with_backend!(&mut *conn, |c| diesel::insert_into(scans::table)
             .values(&rows)
-            .returning((scans::id, scans::device_scan_id))
+            .returning(returning)
             .get_results(c))?,
     };
     Ok(written
         .into_iter()
-        .map(|(id, device_scan_id)| (device_scan_id, id))
+        .map(|(id, device_id, device_scan_id)| ((device_id, device_scan_id), id))
         .collect())
 }
 
 /// The fields of one new scan in `insert_scans_sql`'s order.
 type ScanRow<'a> = (
+    i64,
+    i64,
+    i64,
+    i64,
     &'a str,
     &'a str,
     Option<i64>,
@@ -252,9 +140,14 @@ type ScanRow<'a> = (
     Option<&'a str>,
 );
 
-fn scan_row<'a>(attempt: &'a ScanAttempt, decision: &'a Decision) -> ScanRow<'a> {
+fn scan_row<'a>(scan: &'a NewScan) -> ScanRow<'a> {
+    let (device, attempt, decision) = (scan.batch.device, scan.attempt, &scan.decision);
     let admitted = decision.admitted();
     (
+        scan.batch.tenant.organization_id(),
+        device.event_id,
+        device.gate_id,
+        device.device_id,
         &attempt.device_scan_id,
         &attempt.ticket_code,
         decision.ticket_id,
@@ -267,22 +160,23 @@ fn scan_row<'a>(attempt: &'a ScanAttempt, decision: &'a Decision) -> ScanRow<'a>
     )
 }
 
-/// The scans' INSERT: the device's columns bound once, each scan a `ScanRow` element.
+/// The scans' INSERT: the time received bound once, each scan a `ScanRow` element.
 fn insert_scans_sql(conn: &DbConnection) -> String {
     use crate::db::{ColumnType::*, Placeholders};
     let mut params = Placeholders::for_connection(conn);
-    let device: Vec<String> = (0..5).map(|_| params.placeholder()).collect();
+    let received_at = params.placeholder();
     let rows = params.json_rows("s");
-    let fields: Vec<String> = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text]
-        .into_iter()
-        .enumerate()
-        .map(|(i, column_type)| params.field("s", i, column_type))
-        .collect();
+    let fields: Vec<String> = [
+        BigInt, BigInt, BigInt, BigInt, Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text,
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, column_type)| params.field("s", i, column_type))
+    .collect();
     format!(
-        "INSERT INTO scans (organization_id, event_id, gate_id, device_id, received_at, \
+        "INSERT INTO scans (received_at, organization_id, event_id, gate_id, device_id, \
          device_scan_id, ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate) \
-         SELECT {}, {} FROM {rows} RETURNING id, device_scan_id",
-        device.join(", "),
+         SELECT {received_at}, {} FROM {rows} RETURNING id, device_id, device_scan_id",
         fields.join(", ")
     )
 }

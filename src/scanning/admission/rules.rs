@@ -122,10 +122,29 @@ pub fn plan<'a, T: Clone>(attempts: &'a [ScanAttempt], earlier: &Earlier<T>) -> 
 
 /// When a ticket is to move twice in one batch (an entry, then an exit), each scan must
 /// be decided after the one before it; otherwise they can all move at once.
-pub fn moves_in_sequence(checked: &[(&ScanAttempt, Checked)]) -> bool {
-    let tickets: Vec<i64> = checked.iter().filter_map(|(_, c)| c.as_ref().ok().copied()).collect();
-    let distinct: HashSet<i64> = tickets.iter().copied().collect();
-    distinct.len() < tickets.len()
+pub fn moves_in_sequence<'a>(checks: impl IntoIterator<Item = &'a Checked>) -> bool {
+    let mut distinct = HashSet::new();
+    checks
+        .into_iter()
+        .filter_map(|check| check.as_ref().ok())
+        .any(|ticket_id| !distinct.insert(*ticket_id))
+}
+
+/// Whether a group's batches can be decided together: no ticket code in two of them,
+/// and no device's scan id in two (the second must see the first's answer), so none
+/// depends on another's outcome. Repeats inside one batch are its own business (`plan`,
+/// `moves_in_sequence`).
+pub fn batches_apart<'a>(batches: impl IntoIterator<Item = (i64, &'a [ScanAttempt])>) -> bool {
+    let (mut codes, mut scan_ids) = (HashMap::new(), HashMap::new());
+    batches.into_iter().enumerate().all(|(batch, (device_id, attempts))| {
+        attempts.iter().all(|attempt| {
+            let code = *codes.entry(attempt.ticket_code.as_str()).or_insert(batch);
+            let id = *scan_ids
+                .entry((device_id, attempt.device_scan_id.as_str()))
+                .or_insert(batch);
+            code == batch && id == batch
+        })
+    })
 }
 
 /// What the conditional updates did: tickets let in, tickets let out, and where those

@@ -124,11 +124,35 @@ fn earlier_answers_are_replayed_and_a_repeated_id_shares_its_first_decision() {
 
 #[test]
 fn a_ticket_moving_twice_in_a_batch_is_decided_in_sequence() {
-    let (entry, exit) = (attempt("a", Direction::In), attempt("b", Direction::Out));
-    assert!(moves_in_sequence(&[(&entry, Ok(10)), (&exit, Ok(10))]));
-    assert!(!moves_in_sequence(&[(&entry, Ok(10)), (&exit, Ok(11))]));
+    assert!(moves_in_sequence([&Ok(10), &Ok(10)]));
+    assert!(!moves_in_sequence([&Ok(10), &Ok(11)]));
     let refused = Err(Decision::refused(Reason::UnknownCode, None));
-    assert!(!moves_in_sequence(&[(&entry, Ok(10)), (&exit, refused)]));
+    assert!(!moves_in_sequence([&Ok(10), &refused]));
+}
+
+#[test]
+fn batches_sharing_a_ticket_or_a_devices_scan_id_are_not_decided_together() {
+    let scan = |id: &str, code: &str| ScanAttempt {
+        ticket_code: code.into(),
+        ..attempt(id, Direction::In)
+    };
+    let (first, other, same_code) = ([scan("a", "T1")], [scan("b", "T2")], [scan("c", "T1")]);
+    assert!(batches_apart([(1, &first[..]), (2, &other[..])]));
+    assert!(
+        !batches_apart([(1, &first[..]), (2, &same_code[..])]),
+        "one ticket at two gates"
+    );
+    let same_id = [scan("a", "T3")];
+    assert!(
+        !batches_apart([(1, &first[..]), (1, &same_id[..])]),
+        "one device's scan id twice"
+    );
+    assert!(
+        batches_apart([(1, &first[..]), (2, &same_id[..])]),
+        "scan ids are per device"
+    );
+    let repeated_inside = [scan("a", "T1"), scan("a", "T1")];
+    assert!(batches_apart([(1, &repeated_inside[..]), (2, &other[..])]));
 }
 
 #[test]

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use super::{inject_faults, Batch, CommittedBatch, Job, NotRecorded};
 use crate::config::WriterFaults;
 use crate::db::{self, ConnectionManager, DbConnection};
-use crate::scanning::admission::{record_in_group, GroupReads};
+use crate::scanning::admission::{record_group, DeviceBatch};
 use crate::scanning::model::RecordedScan;
 use crate::scanning::publish::Publisher;
 
@@ -171,14 +171,9 @@ fn commit_group(
         .scans
         .record(group.iter().map(|batch| batch.scans.len()).sum::<usize>() as f64);
     let together = db::write_transaction(conn, |conn| {
-        let mut reads = GroupReads::default();
-        group
-            .iter()
-            .map(|batch| {
-                inject_faults(faults, batch);
-                decide_batch(conn, batch, &mut reads)
-            })
-            .collect::<diesel::QueryResult<Vec<_>>>()
+        group.iter().for_each(|batch| inject_faults(faults, batch));
+        let batches: Vec<DeviceBatch> = group.iter().map(Batch::to_decide).collect();
+        record_group(conn, &batches)
     });
     metrics.commit.record(started.elapsed().as_secs_f64());
     let answers: Vec<Result<Vec<RecordedScan>, NotRecorded>> = match together {
@@ -188,7 +183,8 @@ fn commit_group(
             group
                 .iter()
                 .map(|batch| {
-                    db::write_transaction(conn, |conn| decide_batch(conn, batch, &mut GroupReads::default()))
+                    db::write_transaction(conn, |conn| record_group(conn, &[batch.to_decide()]))
+                        .map(|mut answers| answers.pop().unwrap_or_default())
                         .map_err(|e| NotRecorded::DatabaseUnavailable(e.to_string()))
                 })
                 .collect()
@@ -224,14 +220,12 @@ fn commit_group(
     all_stored
 }
 
-/// One batch of a transaction; its device is marked seen once per transaction.
-fn decide_batch(
-    conn: &mut DbConnection,
-    batch: &Batch,
-    reads: &mut GroupReads,
-) -> diesel::QueryResult<Vec<RecordedScan>> {
-    if reads.first_from(batch.device.device_id) {
-        crate::scanning::queries::mark_device_seen(conn, batch.device.device_id, db::now_ms())?;
+impl Batch {
+    fn to_decide(&self) -> DeviceBatch<'_> {
+        DeviceBatch {
+            tenant: &self.tenant,
+            device: self.device,
+            attempts: &self.scans,
+        }
     }
-    record_in_group(conn, &batch.tenant, batch.device, &batch.scans, reads)
 }

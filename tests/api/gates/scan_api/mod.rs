@@ -4,3 +4,4 @@
 mod batches;
 mod decisions;
 mod devices;
+mod groups;

@@ -96,6 +96,11 @@ async fn guard_plans(app: &TestApp) {
                 seeded.long_scan_decision(&mut conn),
                 LONG_SCAN_BATCH,
             ),
+            (
+                "a writer group of three devices' batches",
+                seeded.group_scan_decision(&mut conn),
+                GROUP_OF_BATCHES,
+            ),
             ("the dashboard metrics", seeded.dashboard(&mut conn), DASHBOARD),
             ("the arrivals", seeded.arrivals(&mut conn), ARRIVALS),
             ("the gate-alert detector", seeded.alert_detector(&mut conn), &[]),
@@ -171,6 +176,15 @@ const LONG_SCAN_BATCH: &[Expected] = &[
     EARLIER_ANSWERS,
     TICKETS_BY_CODE,
     admitting("tickets.inside_since IS NULL RETURNING"),
+    LETTING_OUT,
+    WHERE_ADMITTED,
+];
+
+/// Several devices' batches decided together: every read is one statement for all.
+const GROUP_OF_BATCHES: &[Expected] = &[
+    EARLIER_ANSWERS,
+    TICKETS_BY_CODE,
+    admitting("SET inside_since = CASE id"),
     LETTING_OUT,
     WHERE_ADMITTED,
 ];

@@ -153,6 +153,40 @@ impl Seeded {
         self.decide_rolled_back(conn, &attempts)
     }
 
+    /// A writer group: three devices at three gates, a few scans each (a new entry, one
+    /// sent before, someone already inside, someone going out), decided together.
+    pub(super) fn group_scan_decision(&self, conn: &mut DbConnection) -> Vec<String> {
+        let (second, third) = (
+            another_device(conn, &self.tenant, self.event.id, 40),
+            another_device(conn, &self.tenant, self.event.id, 41),
+        );
+        let first_scans = [
+            self.attempt("seed-3", &self.codes[3], Direction::In),
+            self.attempt("group-1", &self.codes[5_700], Direction::In),
+        ];
+        let second_scans = [
+            self.attempt("group-2", &self.codes[20], Direction::In),
+            self.attempt("group-3", &self.codes[5_701], Direction::In),
+        ];
+        let third_scans = [self.attempt("group-4", &self.codes[21], Direction::Out)];
+        let batch = |device, attempts| voelgoed::scanning::DeviceBatch {
+            tenant: &self.tenant,
+            device,
+            attempts,
+        };
+        let group = [
+            batch(self.device, &first_scans[..]),
+            batch(second, &second_scans[..]),
+            batch(third, &third_scans[..]),
+        ];
+        capture(conn, |c| {
+            let _ = c.transaction(|c| {
+                voelgoed::scanning::record_group(c, &group)?;
+                Err::<(), _>(diesel::result::Error::RollbackTransaction)
+            });
+        })
+    }
+
     pub(super) fn decide_rolled_back(&self, conn: &mut DbConnection, attempts: &[ScanAttempt]) -> Vec<String> {
         capture(conn, |c| {
             let _ = c.transaction(|c| {
