@@ -59,8 +59,8 @@ pub fn record_batch(
 /// before; all others together. Marks the group's devices seen. Call inside a write
 /// transaction.
 pub fn record_group(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<Vec<Vec<RecordedScan>>> {
-    let apart = rules::batches_apart(batches.iter().map(|batch| (batch.device.device_id, batch.attempts)));
-    if batches.len() > 1 && !apart {
+    let apart = || rules::batches_apart(batches.iter().map(|batch| (batch.device.device_id, batch.attempts)));
+    if batches.len() > 1 && !apart() {
         return batches
             .iter()
             .map(|batch| {
@@ -136,9 +136,10 @@ fn answers(plan: Planned, new: &[NewScan], ids: &queries::ScanIds) -> Vec<Record
             Slot::Conflict => RecordedScan::conflict(),
             Slot::New { index, repeated } => {
                 let scan = &new[plan.first_new + index];
-                let key = (scan.batch.device.device_id, scan.attempt.device_scan_id.clone());
+                let of_device = ids.get(&scan.batch.device.device_id);
+                let scan_id = of_device.and_then(|ids| ids.get(scan.attempt.device_scan_id.as_str()));
                 RecordedScan {
-                    scan_id: ids.get(&key).copied().unwrap_or_default(),
+                    scan_id: scan_id.copied().unwrap_or_default(),
                     result: scan.decision.result,
                     reason: scan.decision.reason.as_ref().map(Reason::message),
                     admitted: scan.decision.admitted().cloned(),

@@ -85,19 +85,29 @@ fn admit_all(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketId
         return admit_few(conn, entries);
     }
     let mut params = Placeholders::for_connection(conn);
+    // One gate (a device's long batch) is bound once; a group's gates travel per row.
+    let one_gate = entries
+        .iter()
+        .all(|entry| entry.3 == entries[0].3)
+        .then_some(entries[0].3);
+    let gate_bind = one_gate.map(|_| params.placeholder());
     let rows = params.json_rows("e");
-    let (ticket, at, bound, gate) = (
+    let (ticket, at, bound) = (
         params.field("e", 0, ColumnType::BigInt),
         params.field("e", 1, ColumnType::BigInt),
         params.field("e", 2, ColumnType::BigInt),
-        params.field("e", 3, ColumnType::BigInt),
     );
+    let gate = gate_bind.unwrap_or_else(|| params.field("e", 3, ColumnType::BigInt));
+    let rows_json = match one_gate {
+        Some(_) => as_json(&entries.iter().map(|e| (e.0, e.1, e.2)).collect::<Vec<_>>())?,
+        None => as_json(entries)?,
+    };
     let sql = format!(
         "UPDATE tickets SET inside_since = {at}, last_entered_at = {at}, inside_gate_id = {gate} FROM {rows} \
          WHERE tickets.id = {ticket} AND (tickets.last_entered_at IS NULL OR tickets.last_entered_at < {bound}) \
          AND tickets.inside_since IS NULL RETURNING tickets.id"
     );
-    returned_ids(conn, &sql, Binds::Json(as_json(entries)?))
+    returned_ids(conn, &sql, Binds::Json(one_gate, rows_json))
 }
 
 /// `admit_all` for a few tickets, each value its own bind (cheaper than the JSON rows
@@ -159,7 +169,7 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     let (ids, binds) = if exits.len() < JSON_ROWS_FROM {
         (params.list(exits.len()), Binds::Ids(exits.to_vec()))
     } else {
-        (params.json_ids(), Binds::Json(as_json(exits)?))
+        (params.json_ids(), Binds::Json(None, as_json(exits)?))
     };
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
@@ -174,11 +184,11 @@ fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
     serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// The binds of a hand-written batch statement: each value its own BIGINT, or the
-/// whole batch as one JSON array.
+/// The binds of a hand-written batch statement: each value its own BIGINT, or an
+/// optional BIGINT and then the whole batch as one JSON array.
 enum Binds {
     Ids(Vec<i64>),
-    Json(String),
+    Json(Option<i64>, String),
 }
 
 /// Runs an `… RETURNING id` statement; the returned ids.
@@ -193,7 +203,10 @@ fn returned_ids(conn: &mut DbConnection, sql: &str, binds: Binds) -> QueryResult
         let query = diesel::sql_query(sql).into_boxed();
         match &binds {
             Binds::Ids(ids) => ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?,
-            Binds::Json(rows) => query.bind::<Text, _>(rows.clone()).load(c)?,
+            Binds::Json(first, rows) => match first {
+                Some(id) => query.bind::<BigInt, _>(*id).bind::<Text, _>(rows.clone()).load(c)?,
+                None => query.bind::<Text, _>(rows.clone()).load(c)?,
+            },
         }
     });
     Ok(rows.into_iter().map(|r| r.id).collect())

@@ -44,8 +44,17 @@ pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResul
         .collect())
 }
 
-/// A new scan's id, by its device and the device's scan id.
-pub type ScanIds = HashMap<(i64, String), i64>;
+/// The new scans' ids, by device and then the device's scan id.
+pub type ScanIds = HashMap<i64, HashMap<String, i64>>;
+
+fn by_device(written: Vec<(i64, String, i64)>) -> ScanIds {
+    let (mut ids, count) = (ScanIds::new(), written.len());
+    for (device_id, device_scan_id, id) in written {
+        let of_device = ids.entry(device_id).or_insert_with(|| HashMap::with_capacity(count));
+        of_device.insert(device_scan_id, id);
+    }
+    ids
+}
 
 /// Writes the new scans in one INSERT whatever their number (one JSON bind carries
 /// the rows of a long group); their ids by device and device scan id.
@@ -66,17 +75,33 @@ pub fn insert_scans(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<Sca
     if new.len() < db::JSON_ROWS_FROM {
         return insert_few(conn, new);
     }
-    let rows: Vec<_> = new.iter().map(scan_row).collect();
+    // One device's scans (a long batch) bind its columns once; a group's carry them per row.
+    let first = &new[0].batch;
+    let one_device = new
+        .iter()
+        .all(|scan| scan.batch.device == first.device && scan.batch.tenant == first.tenant);
+    let rows: Vec<ScanRow> = new.iter().map(|scan| ScanRow { scan, one_device }).collect();
     let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let sql = insert_scans_sql(conn);
-    let written: Vec<Written> = with_backend!(&mut *conn, |c| diesel::sql_query(sql)
-        .bind::<BigInt, _>(db::now_ms())
-        .bind::<Text, _>(rows)
-        .load(c))?;
-    Ok(written
-        .into_iter()
-        .map(|w| ((w.device_id, w.device_scan_id), w.id))
-        .collect())
+    let sql = insert_scans_sql(conn, one_device);
+    let device = first.device;
+    let written: Vec<Written> = with_backend!(&mut *conn, |c| {
+        let query = diesel::sql_query(sql).into_boxed().bind::<BigInt, _>(db::now_ms());
+        let query = match one_device {
+            true => query
+                .bind::<BigInt, _>(first.tenant.organization_id())
+                .bind::<BigInt, _>(device.event_id)
+                .bind::<BigInt, _>(device.gate_id)
+                .bind::<BigInt, _>(device.device_id),
+            false => query,
+        };
+        query.bind::<Text, _>(rows).load(c)?
+    });
+    Ok(by_device(
+        written
+            .into_iter()
+            .map(|w| (w.device_id, w.device_scan_id, w.id))
+            .collect(),
+    ))
 }
 
 /// `insert_scans` for a few scans: one multi-row INSERT, each value its own bind.
@@ -117,66 +142,71 @@ fn insert_few(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<ScanIds> 
             .returning(returning)
             .get_results(c))?,
     };
-    Ok(written
-        .into_iter()
-        .map(|(id, device_id, device_scan_id)| ((device_id, device_scan_id), id))
-        .collect())
+    Ok(by_device(
+        written
+            .into_iter()
+            .map(|(id, device_id, device_scan_id)| (device_id, device_scan_id, id))
+            .collect(),
+    ))
 }
 
-/// The fields of one new scan in `insert_scans_sql`'s order.
-type ScanRow<'a> = (
-    i64,
-    i64,
-    i64,
-    i64,
-    &'a str,
-    &'a str,
-    Option<i64>,
-    &'static str,
-    i64,
-    &'static str,
-    Option<String>,
-    Option<i64>,
-    Option<&'a str>,
-);
-
-fn scan_row<'a>(scan: &'a NewScan) -> ScanRow<'a> {
-    let (device, attempt, decision) = (scan.batch.device, scan.attempt, &scan.decision);
-    let admitted = decision.admitted();
-    (
-        scan.batch.tenant.organization_id(),
-        device.event_id,
-        device.gate_id,
-        device.device_id,
-        &attempt.device_scan_id,
-        &attempt.ticket_code,
-        decision.ticket_id,
-        attempt.direction.as_stored(),
-        attempt.scanned_at,
-        decision.result.as_stored(),
-        decision.reason.as_ref().map(Reason::message),
-        admitted.map(|a| a.at),
-        admitted.map(|a| a.gate.as_str()),
-    )
+/// One new scan as a JSON array in `insert_scans_sql`'s order: its device's columns
+/// first unless they are bound once for all (`one_device`).
+struct ScanRow<'a> {
+    scan: &'a NewScan<'a>,
+    one_device: bool,
 }
 
-/// The scans' INSERT: the time received bound once, each scan a `ScanRow` element.
-fn insert_scans_sql(conn: &DbConnection) -> String {
+impl serde::Serialize for ScanRow<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let (batch, attempt, decision) = (&self.scan.batch, self.scan.attempt, &self.scan.decision);
+        let admitted = decision.admitted();
+        let mut row = serializer.serialize_seq(None)?;
+        if !self.one_device {
+            row.serialize_element(&batch.tenant.organization_id())?;
+            row.serialize_element(&batch.device.event_id)?;
+            row.serialize_element(&batch.device.gate_id)?;
+            row.serialize_element(&batch.device.device_id)?;
+        }
+        row.serialize_element(&attempt.device_scan_id)?;
+        row.serialize_element(&attempt.ticket_code)?;
+        row.serialize_element(&decision.ticket_id)?;
+        row.serialize_element(attempt.direction.as_stored())?;
+        row.serialize_element(&attempt.scanned_at)?;
+        row.serialize_element(decision.result.as_stored())?;
+        row.serialize_element(&decision.reason.as_ref().map(Reason::message))?;
+        row.serialize_element(&admitted.map(|a| a.at))?;
+        row.serialize_element(&admitted.map(|a| a.gate.as_str()))?;
+        row.end()
+    }
+}
+
+/// The scans' INSERT: the time received bound once, then the device's columns (bound
+/// once, or per row), then each scan's fields from its `ScanRow`.
+fn insert_scans_sql(conn: &DbConnection, one_device: bool) -> String {
     use crate::db::{ColumnType::*, Placeholders};
     let mut params = Placeholders::for_connection(conn);
     let received_at = params.placeholder();
+    let device_binds: Vec<String> = match one_device {
+        true => (0..4).map(|_| params.placeholder()).collect(),
+        false => Vec::new(),
+    };
     let rows = params.json_rows("s");
-    let fields: Vec<String> = [
-        BigInt, BigInt, BigInt, BigInt, Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text,
-    ]
-    .into_iter()
-    .enumerate()
-    .map(|(i, column_type)| params.field("s", i, column_type))
-    .collect();
+    let device_fields = match one_device {
+        true => 0,
+        false => 4,
+    };
+    let scan_fields = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text];
+    let fields: Vec<String> = std::iter::repeat_n(BigInt, device_fields)
+        .chain(scan_fields)
+        .enumerate()
+        .map(|(i, column_type)| params.field("s", i, column_type))
+        .collect();
+    let columns = device_binds.into_iter().chain(fields).collect::<Vec<_>>().join(", ");
     format!(
         "INSERT INTO scans (received_at, organization_id, event_id, gate_id, device_id, \
          device_scan_id, ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate) \
-         SELECT {received_at}, {} FROM {rows} RETURNING id, device_id, device_scan_id",
-        fields.join(", ")
+         SELECT {received_at}, {columns} FROM {rows} RETURNING id, device_id, device_scan_id"
     )
 }

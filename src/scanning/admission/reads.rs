@@ -98,7 +98,10 @@ struct EarlierAnswer {
 }
 
 /// Earlier answers to the group's scan ids from its devices, with their ticket codes.
-fn earlier_answers(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<HashMap<i64, Earlier<RecordedScan>>> {
+fn earlier_answers(
+    conn: &mut DbConnection,
+    batches: &[DeviceBatch],
+) -> QueryResult<HashMap<i64, Earlier<RecordedScan>>> {
     let rows = match distinct(batches, |batch| batch.device.device_id).as_slice() {
         [device] => one_devices_answers(conn, *device, batches)?,
         _ => answers_by_pair(conn, batches)?,
@@ -125,7 +128,11 @@ fn earlier_answers(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
 
 /// One device's: a single scan's lookup is a statement prepared once; a list's
 /// `IN (…)` is prepared again on SQLite (PostgreSQL binds one array).
-fn one_devices_answers(conn: &mut DbConnection, device: i64, batches: &[DeviceBatch]) -> QueryResult<Vec<EarlierAnswer>> {
+fn one_devices_answers(
+    conn: &mut DbConnection,
+    device: i64,
+    batches: &[DeviceBatch],
+) -> QueryResult<Vec<EarlierAnswer>> {
     let ids: Vec<&str> = batches
         .iter()
         .flat_map(|batch| batch.attempts.iter().map(|a| a.device_scan_id.as_str()))
@@ -154,12 +161,20 @@ fn one_devices_answers(conn: &mut DbConnection, device: i64, batches: &[DeviceBa
 fn answers_by_pair(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<Vec<EarlierAnswer>> {
     let pairs: Vec<(i64, &str)> = batches
         .iter()
-        .flat_map(|batch| batch.attempts.iter().map(|a| (batch.device.device_id, a.device_scan_id.as_str())))
+        .flat_map(|batch| {
+            batch
+                .attempts
+                .iter()
+                .map(|a| (batch.device.device_id, a.device_scan_id.as_str()))
+        })
         .collect();
     let pairs = serde_json::to_string(&pairs).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let mut params = Placeholders::for_connection(conn);
     let rows = params.json_rows("p");
-    let (device, scan_id) = (params.field("p", 0, ColumnType::BigInt), params.field("p", 1, ColumnType::Text));
+    let (device, scan_id) = (
+        params.field("p", 0, ColumnType::BigInt),
+        params.field("p", 1, ColumnType::Text),
+    );
     let sql = format!(
         "SELECT scans.device_id, scans.device_scan_id, scans.ticket_code, scans.id AS scan_id, scans.result, \
          scans.reason, scans.admitted_at, scans.admitted_gate \
