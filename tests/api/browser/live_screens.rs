@@ -79,19 +79,25 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
     browser.close().await;
 }
 
-/// A redraw of the log and a row right behind it, as the stream sends them after a
-/// reconnect: the row lands in the redrawn table (the new table must be listening at once).
-#[tokio::test]
-async fn a_row_right_behind_a_log_redraw_is_shown() {
-    let app = spawn_app().await;
+/// The supervisor's scan monitor, its stream open.
+async fn monitor_as_supervisor(app: &crate::helpers::TestApp) -> Browser {
     let browser = Browser::start().await;
-    browser.sign_in(&app, "super@a.test").await;
+    browser.sign_in(app, "super@a.test").await;
     browser
         .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
         .await;
     browser
         .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
         .await;
+    browser
+}
+
+/// A redraw of the log and a row right behind it, as the stream sends them after a
+/// reconnect: the row lands in the redrawn table (the new table must be listening at once).
+#[tokio::test]
+async fn a_row_right_behind_a_log_redraw_is_shown() {
+    let app = spawn_app().await;
+    let browser = monitor_as_supervisor(&app).await;
     // The page's own EventSource delivers both frames in one task, back to back.
     let back_to_back = r#"
         const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
@@ -111,14 +117,7 @@ async fn a_scan_posted_through_the_api_tops_the_phone_scan_log_within_two_second
     let app = spawn_app().await;
     let (north, _) = app.device_a("North").await;
     let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "super@a.test").await;
-    browser
-        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await;
-    browser
-        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
-        .await;
+    let browser = monitor_as_supervisor(&app).await;
     browser.mark_page_load().await;
 
     let posted = std::time::Instant::now();

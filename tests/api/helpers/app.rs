@@ -287,6 +287,23 @@ impl TestApp {
         .await
     }
 
+    /// Writes an order of one ticket for org B's event, telling nobody; its code.
+    pub async fn place_ticket_b(&self) -> String {
+        let (tenant, event_id, ticket_type) = (self.fixture.org_b, self.fixture.event_b, self.fixture.ticket_type_b);
+        self.db(move |conn| {
+            let order = voelgoed::orders::NewOrder {
+                event_id,
+                buyer_name: "B".into(),
+                buyer_email: "b@b.test".into(),
+                items: vec![voelgoed::orders::OrderItem::new(ticket_type, 1)],
+                created_at: 0,
+            };
+            let placed = voelgoed::orders::place_order(conn, &tenant, &order).expect("order query");
+            placed.expect("tickets available").ticket_codes[0].clone()
+        })
+        .await
+    }
+
     /// Writes an order of `quantity` tickets for org A's event, telling nobody.
     pub async fn place_order_a(&self, quantity: i64) -> voelgoed::orders::PlacedOrder {
         let (tenant, order) = (self.fixture.org_a, self.order_a(quantity));

@@ -209,23 +209,7 @@ pub async fn exactly_one_valid(app: &TestApp) {
 async fn a_device_cannot_admit_another_organisations_ticket() {
     let app = spawn_app().await;
     let (token, _) = app.device_a("North").await;
-    let (tenant_b, event_b, type_b) = (app.fixture.org_b, app.fixture.event_b, app.fixture.ticket_type_b);
-    let code_b = app
-        .db(move |conn| {
-            let order = voelgoed::orders::NewOrder {
-                event_id: event_b,
-                buyer_name: "B".into(),
-                buyer_email: "b@b.test".into(),
-                items: vec![voelgoed::orders::OrderItem::new(type_b, 1)],
-                created_at: 0,
-            };
-            voelgoed::orders::place_order(conn, &tenant_b, &order)
-                .unwrap()
-                .unwrap()
-                .ticket_codes[0]
-                .clone()
-        })
-        .await;
+    let code_b = app.place_ticket_b().await;
 
     let answer = one(&app, &token, "1", &code_b, "in").await;
 

@@ -69,7 +69,7 @@ fn inside_gates(conn: &mut DbConnection, codes: &[&str]) -> Vec<Option<i64>> {
 
 async fn a_group_answers_each_batch_as_if_it_were_alone(app: TestApp) {
     let codes = app.sell_tickets_a(26).await.ticket_codes;
-    let code_b = sell_one_b(&app).await;
+    let code_b = app.place_ticket_b().await;
     let (org_a, org_b, event_a, event_b) = (
         app.fixture.org_a,
         app.fixture.org_b,
@@ -162,25 +162,6 @@ async fn a_group_answers_each_batch_as_if_it_were_alone(app: TestApp) {
         );
     })
     .await;
-}
-
-/// One ticket of organisation B's event.
-async fn sell_one_b(app: &TestApp) -> String {
-    let (tenant_b, event_b, type_b) = (app.fixture.org_b, app.fixture.event_b, app.fixture.ticket_type_b);
-    app.db(move |conn| {
-        let order = voelgoed::orders::NewOrder {
-            event_id: event_b,
-            buyer_name: "B".into(),
-            buyer_email: "b@b.test".into(),
-            items: vec![voelgoed::orders::OrderItem::new(type_b, 1)],
-            created_at: 0,
-        };
-        let placed = voelgoed::orders::place_order(conn, &tenant_b, &order)
-            .expect("order")
-            .expect("placed");
-        placed.ticket_codes[0].clone()
-    })
-    .await
 }
 
 /// Through the device API: many devices at once (the writer groups what waits), each
