@@ -12,10 +12,12 @@ use super::DbConnection;
 /// scans were ~25 % slower through it).
 pub const JSON_ROWS_FROM: usize = 16;
 
-/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite.
+/// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite (or,
+/// for a `PreparedSql`, a mark where diesel writes them).
 pub struct Placeholders {
     postgres: bool,
     count: usize,
+    prepared: bool,
 }
 
 impl Placeholders {
@@ -23,13 +25,24 @@ impl Placeholders {
         Self {
             postgres: matches!(conn, DbConnection::Postgresql(_)),
             count: 0,
+            prepared: false,
+        }
+    }
+
+    /// For a statement run as a `PreparedSql` (its binds in the order they appear).
+    pub fn for_prepared(conn: &DbConnection) -> Self {
+        Self {
+            prepared: true,
+            ..Self::for_connection(conn)
         }
     }
 
     /// The next placeholder, in bind order.
     pub fn placeholder(&mut self) -> String {
         self.count += 1;
-        if self.postgres {
+        if self.prepared {
+            super::prepared_sql::BIND.to_owned()
+        } else if self.postgres {
             format!("${}", self.count)
         } else {
             "?".to_owned()

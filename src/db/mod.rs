@@ -8,6 +8,7 @@ pub mod lease;
 mod limits;
 mod pool_events;
 mod pooler;
+mod prepared_sql;
 pub mod schema;
 mod tenant;
 
@@ -18,6 +19,7 @@ pub use connection::{
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
+pub use prepared_sql::{PreparedSql, SqlValue};
 pub use tenant::Tenant;
 
 use diesel::connection::SimpleConnection;

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::queries::where_admitted;
 use super::rules::{self, Checked, Decision, EntryRules, Moved};
-use crate::db::{ColumnType, DbConnection, Placeholders, JSON_ROWS_FROM};
+use crate::db::{ColumnType, DbConnection, Placeholders, PreparedSql, SqlValue, JSON_ROWS_FROM};
 use crate::scanning::model::{Direction, ScanAttempt};
 
 /// A new scan, prechecked, whose ticket may move: at this gate, under these entry rules.
@@ -84,7 +84,7 @@ fn admit_all(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketId
     if entries.len() < JSON_ROWS_FROM {
         return admit_few(conn, entries);
     }
-    let mut params = Placeholders::for_connection(conn);
+    let mut params = Placeholders::for_prepared(conn);
     // One gate (a device's long batch) is bound once; a group's gates travel per row.
     let one_gate = entries
         .iter()
@@ -165,10 +165,11 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     if exits.is_empty() {
         return Ok(TicketIds::new());
     }
-    let mut params = Placeholders::for_connection(conn);
     let (ids, binds) = if exits.len() < JSON_ROWS_FROM {
+        let mut params = Placeholders::for_connection(conn);
         (params.list(exits.len()), Binds::Ids(exits.to_vec()))
     } else {
+        let mut params = Placeholders::for_prepared(conn);
         (params.json_ids(), Binds::Json(None, as_json(exits)?))
     };
     let sql = format!(
@@ -184,8 +185,10 @@ fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
     serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// The binds of a hand-written batch statement: each value its own BIGINT, or an
-/// optional BIGINT and then the whole batch as one JSON array.
+/// The binds of a hand-written batch statement: each value its own BIGINT (a text
+/// that grows with the batch, run unprepared), or an optional BIGINT and then the
+/// whole batch as one JSON array (a fixed text, written with `Placeholders::for_prepared`
+/// and prepared once per connection).
 enum Binds {
     Ids(Vec<i64>),
     Json(Option<i64>, String),
@@ -193,21 +196,22 @@ enum Binds {
 
 /// Runs an `… RETURNING id` statement; the returned ids.
 fn returned_ids(conn: &mut DbConnection, sql: &str, binds: Binds) -> QueryResult<TicketIds> {
-    use diesel::sql_types::{BigInt, Text};
+    use diesel::sql_types::BigInt;
     #[derive(QueryableByName)]
     struct Returned {
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let rows: Vec<Returned> = crate::with_backend!(conn, |c| {
-        let query = diesel::sql_query(sql).into_boxed();
-        match &binds {
-            Binds::Ids(ids) => ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?,
-            Binds::Json(first, rows) => match first {
-                Some(id) => query.bind::<BigInt, _>(*id).bind::<Text, _>(rows.clone()).load(c)?,
-                None => query.bind::<Text, _>(rows.clone()).load(c)?,
-            },
+    let rows: Vec<Returned> = match binds {
+        Binds::Ids(ids) => crate::with_backend!(conn, |c| {
+            let query = diesel::sql_query(sql).into_boxed();
+            ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?
+        }),
+        Binds::Json(first, rows) => {
+            let binds = first.map(SqlValue::BigInt).into_iter().chain([SqlValue::Text(rows)]);
+            let statement = PreparedSql::new(sql, binds.collect())?;
+            crate::with_backend!(conn, |c| statement.load(c)?)
         }
-    });
+    };
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::NewScan;
 use crate::db::schema::{devices, gates, scans, tickets};
-use crate::db::{self, DbConnection};
+use crate::db::{self, DbConnection, PreparedSql, SqlValue};
 use crate::scanning::model::{Admitted, Reason};
 use crate::with_backend;
 
@@ -84,18 +84,19 @@ pub fn insert_scans(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<Sca
     let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let sql = insert_scans_sql(conn, one_device);
     let device = first.device;
-    let written: Vec<Written> = with_backend!(&mut *conn, |c| {
-        let query = diesel::sql_query(sql).into_boxed().bind::<BigInt, _>(db::now_ms());
-        let query = match one_device {
-            true => query
-                .bind::<BigInt, _>(first.tenant.organization_id())
-                .bind::<BigInt, _>(device.event_id)
-                .bind::<BigInt, _>(device.gate_id)
-                .bind::<BigInt, _>(device.device_id),
-            false => query,
-        };
-        query.bind::<Text, _>(rows).load(c)?
-    });
+    let mut binds = vec![SqlValue::BigInt(db::now_ms())];
+    if one_device {
+        let columns = [
+            first.tenant.organization_id(),
+            device.event_id,
+            device.gate_id,
+            device.device_id,
+        ];
+        binds.extend(columns.map(SqlValue::BigInt));
+    }
+    binds.push(SqlValue::Text(rows));
+    let statement = PreparedSql::new(&sql, binds)?;
+    let written: Vec<Written> = with_backend!(&mut *conn, |c| statement.load(c)?);
     Ok(by_device(
         written
             .into_iter()
@@ -186,7 +187,7 @@ impl serde::Serialize for ScanRow<'_> {
 /// once, or per row), then each scan's fields from its `ScanRow`.
 fn insert_scans_sql(conn: &DbConnection, one_device: bool) -> String {
     use crate::db::{ColumnType::*, Placeholders};
-    let mut params = Placeholders::for_connection(conn);
+    let mut params = Placeholders::for_prepared(conn);
     let received_at = params.placeholder();
     let device_binds: Vec<String> = match one_device {
         true => (0..4).map(|_| params.placeholder()).collect(),

@@ -169,6 +169,8 @@ fn answers_by_pair(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
         })
         .collect();
     let pairs = serde_json::to_string(&pairs).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    // Planned on every run (not prepared once): a plan kept from while the table was
+    // small would read it whole for every group until the next ANALYZE.
     let mut params = Placeholders::for_connection(conn);
     let rows = params.json_rows("p");
     let (device, scan_id) = (
@@ -180,7 +182,7 @@ fn answers_by_pair(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
          scans.reason, scans.admitted_at, scans.admitted_gate \
          FROM scans JOIN {rows} ON scans.device_id = {device} AND scans.device_scan_id = {scan_id}"
     );
-    with_backend!(conn, |c| diesel::sql_query(sql).bind::<Text, _>(pairs).load(c))
+    with_backend!(conn, |c| diesel::sql_query(&sql).bind::<Text, _>(&pairs).load(c))
 }
 
 /// The group's tickets by code, with their organisations. Looked up by code alone so
