@@ -18,12 +18,16 @@ pub enum Kind {
     Monitor,
     Dashboard,
     Kiosk,
+    /// The organisation's overview: one card per event, the client's event among them.
+    Overview,
 }
 
 impl Kind {
+    pub const ALL: [Kind; 4] = [Kind::Monitor, Kind::Dashboard, Kind::Kiosk, Kind::Overview];
+
     fn marker(self) -> &'static str {
         match self {
-            Kind::Dashboard => "data-metric=\"inside\">",
+            Kind::Dashboard | Kind::Overview => "data-metric=\"inside\">",
             Kind::Monitor | Kind::Kiosk => "data-metric=\"occupancy\">",
         }
     }
@@ -63,6 +67,9 @@ pub struct Seen {
 
 pub struct Client {
     pub kind: Kind,
+    /// Where in a message this client's event starts (the overview shows every event
+    /// of the organisation); empty when the whole message is its event's.
+    pub count_anchor: String,
     pub request: String,
     pub server: SocketAddr,
     pub source: Ipv4Addr,
@@ -175,7 +182,9 @@ impl Client {
         // A scan-log message carries every row that arrived since the last one.
         let rows = message.matches("data-scan-id=\"").count();
         let count = if has_data && event != "scan-line" {
-            crate::number_after(message, self.kind.marker())
+            message
+                .find(&self.count_anchor)
+                .and_then(|at| crate::number_after(&message[at..], self.kind.marker()))
         } else {
             None
         };

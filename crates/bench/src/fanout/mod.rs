@@ -46,9 +46,13 @@ pub struct FanoutOptions {
     /// Share of the clients on scan monitors, in percent (scan log rows and panel).
     #[arg(long, default_value_t = 20)]
     monitors_percent: usize,
-    /// Share on dashboards (occupancy channel), in percent; the rest are kiosks.
+    /// Share on dashboards (occupancy channel), in percent.
     #[arg(long, default_value_t = 40)]
     dashboards_percent: usize,
+    /// Share on the organisation's overview, in percent; the rest are kiosks. The crowd
+    /// of issue 24: `--monitors-percent 20 --dashboards-percent 30 --overview-percent 20`.
+    #[arg(long, default_value_t = 0)]
+    overview_percent: usize,
     /// Scans posted per second through the device API, over all events.
     #[arg(long, default_value_t = 1_000)]
     scans_per_second: usize,
@@ -183,12 +187,23 @@ async fn open_clients(
         let kind = match share {
             s if s < options.monitors_percent => Kind::Monitor,
             s if s < options.monitors_percent + options.dashboards_percent => Kind::Dashboard,
+            s if s < options.monitors_percent + options.dashboards_percent + options.overview_percent => Kind::Overview,
             _ => Kind::Kiosk,
         };
         let path = match kind {
             Kind::Monitor => voelgoed::paths::scan_monitor_stream(event.event_id),
             Kind::Dashboard => voelgoed::paths::event_dashboard_stream(event.event_id),
-            Kind::Kiosk => voelgoed::paths::kiosk_stream(&event.kiosk_tokens[i % event.kiosk_tokens.len()]),
+            // By the client's turn at its event: `i` itself steps by the number of
+            // events, and used only two of eight links (the rest were over their quota).
+            Kind::Kiosk => {
+                let turn = i / run.events.len();
+                voelgoed::paths::kiosk_stream(&event.kiosk_tokens[turn % event.kiosk_tokens.len()])
+            }
+            Kind::Overview => voelgoed::paths::events_overview_stream(),
+        };
+        let count_anchor = match kind {
+            Kind::Overview => format!("data-event=\"{}\"", event.event_id),
+            _ => String::new(),
         };
         let cookie = match kind {
             Kind::Kiosk => String::new(),
@@ -207,6 +222,7 @@ async fn open_clients(
         run.clients.push((kind, event_index, seen.clone(), slow));
         let client = Client {
             kind,
+            count_anchor,
             request: format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n{cookie}\r\n"),
             server,
             source: Ipv4Addr::new(127, 0, 0, 2 + (i % sources) as u8),

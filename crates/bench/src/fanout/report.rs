@@ -104,7 +104,7 @@ pub fn deliveries(run: &Run, marks: &Marks) {
     println!("{}", line("scan's 200 → its scan-log row (monitors)", &row_latencies));
     println!("counts never shown (lost or still behind at the end): {behind}");
     println!("scan-log rows on {monitors} monitors: {rows} received of {rows_expected} expected");
-    for kind in [Kind::Monitor, Kind::Dashboard, Kind::Kiosk] {
+    for kind in Kind::ALL {
         let mut rates: Vec<f64> = pushes.iter().filter(|(k, _)| *k == kind).map(|(_, r)| *r).collect();
         rates.sort_by(f64::total_cmp);
         if let Some(max) = rates.last() {
