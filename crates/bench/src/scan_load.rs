@@ -23,8 +23,9 @@ pub(super) struct Outcome {
     pub(super) elapsed: Duration,
 }
 
-/// Each device posts one scan per request, back to back, for `length`.
-pub(super) async fn single_scans(bases: &[String], devices: &[Device], length: Duration) -> Outcome {
+/// Each device posts one scan per request, back to back, for `length`; its scan ids
+/// start with `run` (each run of one bench its own).
+pub(super) async fn single_scans(bases: &[String], devices: &[Device], length: Duration, run: &str) -> Outcome {
     let started = Instant::now();
     let lanes = devices.iter().enumerate().map(|(lane, device)| async move {
         let base = &bases[lane % bases.len()];
@@ -39,7 +40,7 @@ pub(super) async fn single_scans(bases: &[String], devices: &[Device], length: D
             } else {
                 "out"
             };
-            let body = serde_json::json!({ "scans": [scan_json(&format!("s{lane}-{n}"), code, direction)] });
+            let body = serde_json::json!({ "scans": [scan_json(&format!("{run}{lane}-{n}"), code, direction)] });
             post(&client, base, &device.token, &body, 1, &mut outcome).await;
             n += 1;
         }

@@ -77,14 +77,25 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     );
     let before = redis_commands(options.redis.as_deref()).await?;
 
+    let length = Duration::from_secs(options.seconds);
+    // Scaled out: the same load on one instance first, so the run shows what the second adds.
+    let alone = match instances {
+        1 => None,
+        _ => Some(single_scans(&bases[..1], &devices[..options.devices], length, "one-").await),
+    };
+    if let Some(alone) = &alone {
+        report("single-scan requests on one instance", alone, 1);
+    }
     let cpu_before = super::process_cpu_seconds();
-    let single = single_scans(
-        &bases,
-        &devices[..options.devices],
-        Duration::from_secs(options.seconds),
-    )
-    .await;
+    let single = single_scans(&bases, &devices[..options.devices], length, "s").await;
     report("single-scan requests", &single, 1);
+    if let Some(alone) = &alone {
+        let rate = |outcome: &super::scan_load::Outcome| outcome.requests as f64 / outcome.elapsed.as_secs_f64();
+        println!(
+            "{instances} instances against one: {:.2}x the requests per second",
+            rate(&single) / rate(alone).max(f64::MIN_POSITIVE)
+        );
+    }
     let cpu = super::process_cpu_seconds() - cpu_before;
     println!(
         "single-scan CPU: {:.0} µs per request (server and load generator, {cpu:.2} s in all)",
@@ -93,10 +104,16 @@ pub async fn run(options: BenchOptions) -> anyhow::Result<()> {
     let wave = reconnect_wave(&bases, &devices[..options.wave_devices], options.wave_batches).await;
     report("batches of 500 (reconnect wave)", &wave, 500);
     if let Some(after) = redis_commands(options.redis.as_deref()).await? {
-        report_redis(&before.unwrap_or_default(), &after, single.requests + wave.requests);
+        let alone_requests = alone.as_ref().map_or(0, |alone| alone.requests);
+        report_redis(
+            &before.unwrap_or_default(),
+            &after,
+            alone_requests + single.requests + wave.requests,
+        );
     }
 
-    let acknowledged = (single.acknowledged + wave.acknowledged) as i64;
+    let first = alone.as_ref().map_or(0, |alone| alone.acknowledged);
+    let acknowledged = (first + single.acknowledged + wave.acknowledged) as i64;
     let stored: i64 = tokio::task::spawn_blocking(move || -> anyhow::Result<i64> {
         Ok(scans::table.count().get_result(&mut *pool.get()?)?)
     })
