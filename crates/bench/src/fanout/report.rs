@@ -63,6 +63,15 @@ pub fn memory(idle: &Sample, connected: &Sample, clients: usize) {
         idle.open_files,
         connected.open_files
     );
+    // The database's mapped pages come and go with what the first frames read; the
+    // streams' own memory is the rest.
+    let own = |sample: &Sample| sample.rss_kb.saturating_sub(sample.file_kb);
+    println!(
+        "server RSS without mapped database pages: {} KB idle, {} KB with {clients} clients: {:.1} KB per client",
+        own(idle),
+        own(connected),
+        own(connected).saturating_sub(own(idle)) as f64 / clients.max(1) as f64
+    );
 }
 
 /// Latency from each batch's 200 to the first message of a client showing that count
