@@ -1,8 +1,9 @@
 //! The one error type of the web layer: each variant is an outcome with its status and
-//! a message a person can act on. Pages and fragments get a small HTML page.
+//! a message a person can act on. Pages and fragments get a small HTML page (the device
+//! API answers with its own JSON error, `scanning::ApiError`).
 //! Unexpected errors are logged in full and shown without detail.
 
-use actix_web::http::{header, StatusCode};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
 #[derive(Debug, thiserror::Error)]
@@ -111,69 +112,5 @@ impl ResponseError for AppError {
             _ => {}
         }
         crate::http_error::html_error(self.status_code(), &self.to_string())
-    }
-}
-
-/// Errors of the JSON device API: the same kinds of outcome, as `{"error": "…"}`.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("missing, unknown or revoked device token")]
-    Unauthorized,
-    #[error("no such API endpoint")]
-    NotFound,
-    #[error("the request body is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("send the body as application/json")]
-    UnsupportedMediaType,
-    /// Nothing was recorded; the device should send the same request again shortly.
-    #[error("{0}")]
-    Unavailable(String),
-    #[error("internal error")]
-    Unexpected(#[source] anyhow::Error),
-}
-
-impl From<AppError> for ApiError {
-    fn from(e: AppError) -> Self {
-        match e {
-            AppError::BadRequest(message) => Self::BadRequest(message),
-            AppError::Unauthorized | AppError::NotFound => Self::Unauthorized,
-            AppError::Unavailable(reason) => Self::Unavailable(reason),
-            other => Self::Unexpected(anyhow::anyhow!(other.to_string())),
-        }
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        match self {
-            Self::Unexpected(e) => tracing::error!(error = ?e, "unexpected API error"),
-            Self::Unavailable(reason) => tracing::warn!(%reason, "device API unavailable"),
-            _ => {}
-        }
-        let mut response = HttpResponse::build(self.status_code());
-        match self {
-            Self::Unauthorized => {
-                response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
-            }
-            Self::Unavailable(_) => {
-                response.insert_header((header::RETRY_AFTER, "1"));
-            }
-            _ => {}
-        }
-        response.json(serde_json::json!({ "error": self.to_string() }))
     }
 }

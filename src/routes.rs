@@ -158,8 +158,8 @@ fn team_and_webhook_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::WEBHOOK_TEST, web::post().to(webhooks::handlers::test_webhook));
 }
 
-async fn api_not_found() -> Result<HttpResponse, crate::error::ApiError> {
-    Err(crate::error::ApiError::NotFound)
+async fn api_not_found() -> Result<HttpResponse, crate::scanning::ApiError> {
+    Err(crate::scanning::ApiError::NotFound)
 }
 
 fn get_or_head() -> impl actix_web::guard::Guard {

@@ -20,6 +20,8 @@ pub mod throttle;
 pub mod two_factor;
 pub mod users;
 
+/// Tokens and their stored hashes live with the plumbing, where the gate engine finds them too.
+pub use crate::tokens::{random_token, token_hash};
 pub use csrf::{CsrfForm, Enrolling, EnrolmentForm};
 pub use error::AuthError;
 pub use password::{hash_password, verify_password, PasswordChecks};
@@ -68,22 +70,6 @@ impl Role {
     pub fn sees_every_event(&self) -> bool {
         matches!(self, Self::Owner | Self::Finance)
     }
-}
-
-/// A random token, hex-encoded: 32 bytes from the OS-seeded CSPRNG.
-pub fn random_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    hex(&bytes)
-}
-
-/// SHA-256 of a token, hex-encoded: what the database stores instead of the token.
-pub fn token_hash(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex(&Sha256::digest(token.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A new session for a user who proved who they are some other way (the benchmark's

@@ -5,6 +5,7 @@ use actix_web::{web, HttpResponse};
 use maud::{html, Markup};
 use serde::Deserialize;
 
+use super::entry_policy::{change_entry_policy, ChangedBy};
 use crate::auth::{CsrfForm, Permission};
 use crate::db::{Pool, Tenant};
 use crate::domain::EventId;
@@ -12,7 +13,6 @@ use crate::error::{with_db, AppError};
 use crate::events::{load_event, EntryPolicy};
 use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::paths;
-use crate::scanning::{change_entry_policy, ChangedBy};
 use crate::ui::layout::Viewer;
 use crate::ui::see_other;
 

@@ -2,6 +2,7 @@
 //! minute, alerts, each gate's state, arrivals, the live scan log and the devices; the
 //! entry policy shown and set there.
 
+mod entry_policy;
 pub mod entry_rule;
 pub mod handlers;
 mod log_stream;
@@ -9,4 +10,5 @@ mod panel;
 mod panel_views;
 mod views;
 
+pub use entry_policy::{change_entry_policy, entry_policy_command, ChangedBy};
 pub use views::draw_log_row;

@@ -1,4 +1,4 @@
-//! The gates (`src/scanning`): the device API, admission and entry rules, durability,
+//! The gates (`crates/engine`, the gate engine): the device API, admission and entry rules, durability,
 //! and the screens that read them: the scan monitor, the door lookup, gate alerts and
 //! arrivals. `gate_isolation` measures latency and runs on its own (`scripts/test.sh`).
 

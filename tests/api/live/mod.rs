@@ -1,4 +1,4 @@
-//! The live spine (`src/live`): server-sent events, coalescing, slow readers.
+//! The live spine (`crates/platform/src/live`): server-sent events, coalescing, slow readers.
 
 mod slow_readers;
 mod sse;

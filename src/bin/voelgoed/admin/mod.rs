@@ -145,7 +145,7 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         }
         AdminCommand::EntryPolicy { db, event, policy } => {
             let pool = open(&db).await?;
-            blocking(move || voelgoed::scanning::entry_policy_command(&pool, event, &policy)).await?
+            blocking(move || voelgoed::monitor::entry_policy_command(&pool, event, &policy)).await?
         }
         AdminCommand::ResetTwoFactor { db, user } => {
             let pool = open(&db).await?;

@@ -1,0 +1,136 @@
+//! The device API's bodies: a scan batch checked as a whole before anything is
+//! recorded, the answers in the device's order, and a heartbeat's report.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use crate::model::{Admitted, Direction, RecordedScan, ScanAttempt};
+use crate::DeviceReport;
+
+const MAX_BATCH: usize = 500;
+const MAX_FUTURE_MS: i64 = 24 * 3_600_000;
+
+/// A batch of scans as the device sends it.
+#[derive(Deserialize)]
+pub struct ScanBatch {
+    scans: Vec<ScanIn>,
+}
+
+#[derive(Deserialize)]
+struct ScanIn {
+    id: String,
+    ticket_code: String,
+    direction: Direction,
+    scanned_at: DateTime<FixedOffset>,
+}
+
+/// One scan's answer.
+#[derive(Serialize)]
+pub struct ScanOut {
+    id: String,
+    /// `valid`, `duplicate`, `invalid`, or `conflict` (with `status` 409).
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admitted_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admitted_gate: Option<String>,
+}
+
+/// The answer to one scan, as the device reads it. A scan id reused for another ticket
+/// is a conflict: 409 in its own result, the batch's other scans answered as usual.
+pub fn scan_out(id: String, answer: RecordedScan) -> ScanOut {
+    if answer.conflict {
+        return ScanOut {
+            id,
+            result: "conflict",
+            status: Some(409),
+            reason: answer.reason,
+            admitted_at: None,
+            admitted_gate: None,
+        };
+    }
+    let (admitted_at, admitted_gate) = match answer.admitted {
+        Some(Admitted { at, gate }) => (DateTime::from_timestamp_millis(at).map(|t| t.to_rfc3339()), Some(gate)),
+        None => (None, None),
+    };
+    ScanOut {
+        id,
+        result: answer.result.as_str(),
+        status: None,
+        reason: answer.reason,
+        admitted_at,
+        admitted_gate,
+    }
+}
+
+/// Checks a batch as a whole before anything is recorded: one bad scan refuses all.
+pub fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiError> {
+    let bad = |message: String| Err(ApiError::BadRequest(message));
+    if batch.scans.is_empty() || batch.scans.len() > MAX_BATCH {
+        return bad(format!(
+            "scans must hold 1 to {MAX_BATCH} scans, not {}",
+            batch.scans.len()
+        ));
+    }
+    let mut attempts = Vec::with_capacity(batch.scans.len());
+    for (n, scan) in batch.scans.into_iter().enumerate() {
+        if scan.id.is_empty() || scan.id.len() > 64 || scan.id.chars().any(char::is_control) {
+            return bad(format!("scans[{n}].id must be 1 to 64 printable characters"));
+        }
+        if scan.ticket_code.is_empty() || scan.ticket_code.len() > 256 {
+            return bad(format!("scans[{n}].ticket_code must be 1 to 256 characters"));
+        }
+        if scan.ticket_code.chars().any(char::is_control) {
+            return bad(format!("scans[{n}].ticket_code must not contain control characters"));
+        }
+        let scanned_at = scan.scanned_at.timestamp_millis();
+        if scanned_at > now + MAX_FUTURE_MS {
+            return bad(format!("scans[{n}].scanned_at is more than a day in the future"));
+        }
+        attempts.push(ScanAttempt {
+            device_scan_id: scan.id,
+            ticket_code: scan.ticket_code,
+            direction: scan.direction,
+            // A scan cannot have happened after it arrived: a clock ahead counts as now,
+            // so it cannot date an entry into tomorrow round the once-per-day rule.
+            scanned_at: scanned_at.min(now),
+        });
+    }
+    Ok(attempts)
+}
+
+/// A heartbeat as the device sends it (all fields optional).
+#[derive(Deserialize)]
+pub struct HeartbeatBody {
+    battery: Option<i32>,
+    pending_uploads: Option<i32>,
+    app_version: Option<String>,
+}
+
+/// Checks a heartbeat's numbers.
+pub fn parse_heartbeat(heartbeat: HeartbeatBody) -> Result<DeviceReport, ApiError> {
+    let bad = |message: &str| Err(ApiError::BadRequest(message.into()));
+    if heartbeat.battery.is_some_and(|b| !(0..=100).contains(&b)) {
+        return bad("battery must be 0 to 100");
+    }
+    if heartbeat.pending_uploads.is_some_and(|p| p < 0) {
+        return bad("pending_uploads cannot be negative");
+    }
+    if heartbeat
+        .app_version
+        .as_ref()
+        .is_some_and(|v| v.len() > 64 || v.chars().any(char::is_control))
+    {
+        return bad("app_version must be at most 64 printable characters");
+    }
+    Ok(DeviceReport {
+        battery: heartbeat.battery,
+        pending_uploads: heartbeat.pending_uploads,
+        app_version: heartbeat.app_version,
+    })
+}
