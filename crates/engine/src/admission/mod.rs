@@ -102,11 +102,10 @@ fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
         });
         for attempt in new {
             let check = rules::precheck(device, reads.ticket(tenant, &attempt.ticket_code), allowed);
-            let gate_id = device.gate_id;
             to_move.push(ToMove {
                 attempt,
                 check,
-                gate_id,
+                gate_id: device.gate_id,
                 entry,
             });
             owners.push(*batch);

@@ -9,8 +9,8 @@ use actix_web::dev::Payload;
 use actix_web::{http::header, web, FromRequest, HttpRequest};
 
 use super::device_tokens::{DeviceTokens, Proof, RECHECK_AFTER};
-use super::error::{with_gate_db, ApiError};
-use crate::db::Tenant;
+use super::error::ApiError;
+use crate::db::{self, Tenant};
 use crate::model::GateDevice;
 use crate::tokens::token_hash;
 use crate::{queries, GatePool};
@@ -62,7 +62,7 @@ async fn prove(tokens: &DeviceTokens, pool: &GatePool, hash: String) -> Result<S
         // One request reads the snapshot; the others waiting here use what it read.
         let _reading = tokens.reading.lock().await;
         if tokens.proof(&hash) == Proof::Stale {
-            let devices = with_gate_db(pool, |conn| Ok(queries::unrevoked_devices(conn)?)).await?;
+            let devices = db::run(pool, |conn| Ok(queries::unrevoked_devices(conn)?)).await?;
             tokens.replace(devices);
         }
     }

@@ -4,7 +4,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 
-use crate::db::{DbConnection, DbError, Pool};
+use crate::db::DbError;
 
 /// Errors of the JSON device API: the same kinds of outcome, as `{"error": "…"}`.
 #[derive(Debug, thiserror::Error)]
@@ -37,15 +37,6 @@ impl From<DbError> for ApiError {
             DbError::Failed(e) => Self::Unexpected(e),
         }
     }
-}
-
-/// Database work for the device API on the blocking pool, refusing with `ApiError`.
-pub async fn with_gate_db<T, F>(pool: &Pool, work: F) -> Result<T, ApiError>
-where
-    F: FnOnce(&mut DbConnection) -> Result<T, DbError> + Send + 'static,
-    T: Send + 'static,
-{
-    Ok(crate::db::run(pool, work).await?)
 }
 
 impl ResponseError for ApiError {

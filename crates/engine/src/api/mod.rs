@@ -15,7 +15,6 @@ use crate::db;
 use crate::live::Bus;
 use body::{parse_batch, parse_heartbeat, scan_out, HeartbeatBody, ScanBatch, ScanOut};
 pub use device::ScanningDevice;
-use error::with_gate_db;
 pub use error::ApiError;
 
 /// Largest request body the device API reads.
@@ -65,7 +64,7 @@ pub async fn post_heartbeat(
         device_id: device.device_id,
         report,
     }];
-    with_gate_db(&pool, move |conn| {
+    db::run(&pool, move |conn| {
         Ok(record_heartbeats(
             conn,
             &**bus,
