@@ -263,7 +263,7 @@ fn start_gates(
         None => Arc::new(start.counters.unwrap_or_default()),
     };
     let feed = match redis {
-        Some(link) => ScanFeed::shared(link.clone()),
+        Some(link) => ScanFeed::shared(link.clone(), bus.clone()),
         None => Arc::new(ScanFeed::new(start.newest_scan)),
     };
     // The monitor draws the scan log's rows; the engine holds no markup.

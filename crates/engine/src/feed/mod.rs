@@ -23,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, watch, Notify};
 
+use crate::live::Bus;
 use crate::model::ScanResult;
 use crate::redis_link::RedisLink;
 
@@ -117,6 +118,8 @@ pub struct ScanFeed {
     idle: Duration,
     last_sweep: Mutex<Instant>,
     shared: Option<Arc<RedisLink>>,
+    /// Scaled out: the bus to the other instances, told when rows were not shared.
+    peers: Option<Arc<dyn Bus>>,
     /// Wakes the stream reader when an event gets its first monitor.
     watch_changed: Notify,
     /// Ticks when shared rows may have been missed: monitors redraw.
@@ -136,6 +139,7 @@ impl ScanFeed {
             idle,
             last_sweep: Mutex::new(Instant::now()),
             shared: None,
+            peers: None,
             watch_changed: Notify::new(),
             resyncs: watch::channel(0).0,
         }

@@ -73,6 +73,20 @@ impl ScanFeed {
         }
     }
 
+    /// Back after an outage, the streams may be empty (a restart) or cut short: every
+    /// watched event goes on from its newest entry, placed *before* monitors redraw, so
+    /// a row appended after the redraw's read still reaches them through the reader.
+    async fn restart_cursors(&self, link: &RedisLink) {
+        let watched: Vec<(i64, i64)> = self.lock().keys().copied().collect();
+        for key in watched {
+            let newest = Self::newest_entry(link, Self::stream_key(link, key)).await;
+            if let Some(feed) = self.lock().get_mut(&key) {
+                // Unreadable: the reader places it later, and the next drop redraws again.
+                feed.cursor = newest;
+            }
+        }
+    }
+
     /// Watched events without a cursor (after an outage) go on from their newest entry.
     async fn place_cursors(&self, link: &RedisLink) {
         let unplaced: Vec<(i64, i64)> = self
@@ -124,9 +138,9 @@ impl ScanFeed {
             tokio::select! {
                 changed = status.changed() => {
                     if changed.is_err() { return }
-                    // Back: the streams may be empty (a restart) and cursors must restart.
-                    if *status.borrow() == LinkStatus::Up {
-                        self.lock().values_mut().for_each(|feed| feed.cursor = None);
+                    let up = *status.borrow_and_update() == LinkStatus::Up;
+                    if up {
+                        self.restart_cursors(&link).await;
                     }
                     self.resyncs.send_modify(|n| *n += 1);
                 }

@@ -6,24 +6,37 @@
 use std::sync::Arc;
 
 use redis::streams::{StreamId, StreamRangeReply};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use super::{LogLine, Position, Resume, ScanFeed, BUFFER};
+use crate::live::Bus;
 use crate::redis_link::RedisLink;
 
 /// Rows appended in one pipeline.
 const PUSH_CHUNK: usize = 50;
 
 impl ScanFeed {
-    /// The feed shared through Redis streams; starts the reader.
-    pub fn shared(link: Arc<RedisLink>) -> Arc<Self> {
+    /// The feed shared through Redis streams; starts the reader. `peers`: the bus to
+    /// the other instances, whose resyncs redraw this instance's monitors too.
+    pub fn shared(link: Arc<RedisLink>, peers: Arc<dyn Bus>) -> Arc<Self> {
+        let peer_resyncs = peers.resyncs();
         let feed = Arc::new(Self {
             shared: Some(link),
+            peers: Some(peers),
             ..Self::new(0)
         });
         tokio::spawn(Arc::clone(&feed).read_streams());
         tokio::spawn(Arc::clone(&feed).resync_while_down());
+        tokio::spawn(Arc::clone(&feed).resync_with_peers(peer_resyncs));
         feed
+    }
+
+    /// Another instance lost rows it should have shared, or this one's pub/sub
+    /// reconnected: monitors redraw from the database.
+    async fn resync_with_peers(self: Arc<Self>, mut peer_resyncs: watch::Receiver<u64>) {
+        while peer_resyncs.changed().await.is_ok() {
+            self.resyncs.send_modify(|n| *n += 1);
+        }
     }
 
     pub(super) fn stream_key(link: &RedisLink, (organization_id, event_id): (i64, i64)) -> String {
@@ -39,6 +52,10 @@ impl ScanFeed {
         for rows in lines.chunks(PUSH_CHUNK) {
             if !self.share(link, &stream, rows).await {
                 self.resyncs.send_modify(|n| *n += 1);
+                // The other instances' monitors never see these rows either.
+                if let Some(peers) = &self.peers {
+                    peers.owe_resync();
+                }
                 return;
             }
         }

@@ -41,6 +41,9 @@ pub trait Bus: Send + Sync {
     fn resyncs(&self) -> watch::Receiver<u64> {
         watch::channel(0).1
     }
+    /// Something this instance should have shared was lost (a scan-log row Redis did
+    /// not take): the other instances are told to resync once the link carries again.
+    fn owe_resync(&self) {}
     /// Whether updates from other instances arrive; None for a bus of one process.
     fn link_status(&self) -> Option<watch::Receiver<LinkStatus>> {
         None

@@ -36,7 +36,8 @@ struct Message {
 pub struct RedisBus {
     local: broadcast::Sender<Update>,
     outgoing: mpsc::Sender<Update>,
-    /// Set when an update could not even be queued for Redis.
+    /// Set when an update could not even be queued for Redis, or when something else
+    /// this instance should have shared was lost (`owe_resync`).
     overflowed: Arc<AtomicBool>,
     resyncs: watch::Sender<u64>,
     link: Arc<RedisLink>,
@@ -95,6 +96,11 @@ impl Bus for RedisBus {
 
     fn link_status(&self) -> Option<watch::Receiver<LinkStatus>> {
         Some(self.link.status())
+    }
+
+    /// Paid with the next message sent: the next update, or the link coming back.
+    fn owe_resync(&self) {
+        self.overflowed.store(true, Ordering::Release);
     }
 }
 
