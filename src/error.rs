@@ -22,6 +22,9 @@ pub enum AppError {
     /// it (e.g. voiding an order already cancelled).
     #[error("{0}")]
     Conflict(String),
+    /// What the request names existed but is spent for good (a used or expired link).
+    #[error("{0}")]
+    Gone(String),
     /// A resource we depend on is briefly out of reach (the database is busy or down):
     /// the same request later may well succeed.
     #[error("{0}")]
@@ -100,6 +103,7 @@ impl ResponseError for AppError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Gone(_) => StatusCode::GONE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

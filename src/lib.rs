@@ -30,6 +30,7 @@ pub mod overview;
 pub mod panels;
 pub mod provisioning;
 pub mod routes;
+pub mod scanner;
 pub mod security_headers;
 pub mod signin;
 pub mod startup;

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse, Resource, Scope};
 
 use crate::error::AppError;
 use crate::{
-    account, dashboard, door, events, gate_alerts, health, kiosk, monitor, overview, paths, scanning, signin,
+    account, dashboard, door, events, gate_alerts, health, kiosk, monitor, overview, paths, scanner, scanning, signin,
     static_files, team, webhooks,
 };
 
@@ -16,6 +16,8 @@ pub fn device_api() -> Scope {
         .app_data(scanning::api::json_config())
         .route(paths::API_SCANS, web::post().to(scanning::api::post_scans))
         .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
+        .route(paths::API_DEVICE, web::get().to(scanning::api::get_device))
+        .route(paths::API_TICKETS, web::get().to(scanning::api::get_tickets))
         .default_service(web::to(api_not_found))
 }
 
@@ -70,6 +72,15 @@ pub fn pages() -> Scope {
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))
         .route(paths::KIOSK, web::get().to(kiosk::handlers::kiosk))
         .route(paths::KIOSK_STREAM, web::get().to(kiosk::handlers::kiosk_stream))
+        .route(
+            paths::DEVICE_PAIRINGS,
+            web::post().to(scanner::handlers::create_pairing),
+        )
+        .route(paths::DEVICE_REVOKE, web::post().to(scanner::handlers::revoke_device))
+        .route(paths::PAIR, web::get().to(scanner::handlers::pairing_prompt))
+        .route(paths::PAIR, web::post().to(scanner::handlers::pair_phone))
+        .route(paths::SCANNER, web::get().to(scanner::handlers::scanner))
+        .route(paths::SCANNER_WORKER, web::get().to(scanner::handlers::service_worker))
         .route(
             paths::EVENT_DASHBOARD_STREAM,
             web::get().to(dashboard::handlers::dashboard_stream),

@@ -2,11 +2,12 @@
 //! code that confirms it), the status with the form that turns it off, and the
 //! recovery codes shown once.
 
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 
 use super::enrolment::TwoFactorPage;
 use crate::auth::two_factor::{group_for_reading, otpauth_uri};
 use crate::paths;
+use crate::ui::components::qr_code;
 use crate::ui::layout::{self, Viewer};
 
 /// What the page says about the organisation's policy.
@@ -38,7 +39,7 @@ fn enrolment(viewer: &Viewer, secret: &str, email: &str, policy: &Policy) -> Mar
         }
         p { "After your password, you will also enter a 6-digit code from an authenticator app on your phone." }
         ol.stack data-two-factor="enrolling" {
-            li { "Scan this QR code with your authenticator app:" (qr_code(&otpauth_uri(secret, email))) }
+            li { "Scan this QR code with your authenticator app:" (qr_code(&otpauth_uri(secret, email), "QR code of the key written out below, for an authenticator app")) }
             li { "Or type this key into the app (time-based, 6 digits, 30 seconds): "
                 code data-secret { (group_for_reading(secret, 4, ' ')) } }
             li {
@@ -51,28 +52,6 @@ fn enrolment(viewer: &Viewer, secret: &str, email: &str, policy: &Policy) -> Mar
             }
         }
     }
-}
-
-/// The QR code of `uri`, drawn as SVG here (no script, no image request), with a text
-/// alternative; the key is written out beside it for those who cannot scan.
-fn qr_code(uri: &str) -> Markup {
-    let Ok(code) = qrcode::QrCode::new(uri.as_bytes()) else {
-        return html! { p.muted { "The QR code could not be drawn: type the key below into your app." } };
-    };
-    let svg = code
-        .render::<qrcode::render::svg::Color>()
-        .min_dimensions(200, 200)
-        .quiet_zone(true)
-        .build();
-    let svg = svg
-        .trim_start_matches(r#"<?xml version="1.0" standalone="yes"?>"#)
-        .replacen(
-            "<svg ",
-            r#"<svg role="img" aria-label="QR code of the key written out below, for an authenticator app" data-qr "#,
-            1,
-        );
-    // Our own SVG of our own URI, nothing a user wrote: safe to write out unescaped.
-    html! { figure.qr { (PreEscaped(svg)) } }
 }
 
 fn status(viewer: &Viewer, recovery_codes_left: i64, policy: &Policy) -> Markup {

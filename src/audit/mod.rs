@@ -27,6 +27,8 @@ pub enum Action {
     KioskLinkRevoked,
     DeviceCreated,
     DeviceRevoked,
+    /// A single-use link that pairs a phone as a gate device.
+    PairingLinkCreated,
     WebhookCreated,
     WebhookDisabled,
     WebhookEnabled,
@@ -56,7 +58,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 30] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -68,6 +70,7 @@ impl Action {
         Self::KioskLinkRevoked,
         Self::DeviceCreated,
         Self::DeviceRevoked,
+        Self::PairingLinkCreated,
         Self::WebhookCreated,
         Self::WebhookDisabled,
         Self::WebhookEnabled,
@@ -101,6 +104,7 @@ impl Action {
             Self::KioskLinkRevoked => "kiosk-link-revoked",
             Self::DeviceCreated => "device-created",
             Self::DeviceRevoked => "device-revoked",
+            Self::PairingLinkCreated => "pairing-link-created",
             Self::WebhookCreated => "webhook-created",
             Self::WebhookDisabled => "webhook-disabled",
             Self::WebhookEnabled => "webhook-enabled",
@@ -139,6 +143,7 @@ impl Action {
             Self::KioskLinkRevoked => "Kiosk link revoked",
             Self::DeviceCreated => "Device created",
             Self::DeviceRevoked => "Device revoked",
+            Self::PairingLinkCreated => "Pairing link created",
             Self::WebhookCreated => "Webhook endpoint added",
             Self::WebhookDisabled => "Webhook endpoint disabled",
             Self::WebhookEnabled => "Webhook endpoint enabled",

@@ -16,6 +16,8 @@ pub enum Permission {
     /// An event's kiosk links: list, create and revoke them (a display itself is opened
     /// from its link, by anyone holding it).
     ManageKioskLinks,
+    /// An event's gate devices: pair a phone as one (a single-use link), revoke one.
+    ManageDevices,
     /// One ticket by its code, with its scan history.
     DoorLookup,
     /// The order list, an order's page, the live order rows.
@@ -45,11 +47,12 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Self::ViewOverview,
         Self::ViewDashboard,
         Self::WatchGates,
         Self::ManageKioskLinks,
+        Self::ManageDevices,
         Self::DoorLookup,
         Self::ViewOrders,
         Self::SeeEmails,
@@ -72,6 +75,7 @@ impl Permission {
             ViewDashboard => [true, true, true, false],
             WatchGates => [true, false, true, true],
             ManageKioskLinks => [true, false, true, false],
+            ManageDevices => [true, false, true, false],
             DoorLookup => [true, false, true, true],
             ViewOrders => [true, true, true, false],
             SeeEmails => [true, true, false, false],

@@ -121,6 +121,7 @@ impl MonitorServices {
 fn monitor_rights(user: &CurrentUser) -> views::MonitorRights {
     views::MonitorRights {
         manage_kiosks: user.may(Permission::ManageKioskLinks),
+        manage_devices: user.may(Permission::ManageDevices),
         set_entry_policy: user.may(Permission::SetEntryPolicy),
         look_up: user.may(Permission::DoorLookup),
         see_dashboard: user.may(Permission::ViewDashboard),

@@ -11,6 +11,7 @@ use crate::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
 use crate::events::Event;
 use crate::gate_alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
 use crate::paths;
+use crate::scanner::manage_devices;
 use crate::scanning::LogFilter;
 use crate::scanning::{DeviceRow, Gate, ScanLine};
 use crate::scanning::{Direction, ScanResult};
@@ -43,6 +44,8 @@ pub struct MonitorPage<'a> {
 /// The links and forms the monitor offers, by the viewer's role.
 pub struct MonitorRights {
     pub manage_kiosks: bool,
+    /// Pair a phone as a gate device, revoke a device.
+    pub manage_devices: bool,
     pub set_entry_policy: bool,
     /// The door lookup (supervisors, stewards, owners).
     pub look_up: bool,
@@ -89,6 +92,7 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
                     summary { "Devices" }
                     (container(device_table))
                 }
+                @if page.may.manage_devices && panel.is_some() { (manage_devices(viewer, event.id, gates, devices)) }
             }
         },
     )

@@ -45,6 +45,8 @@ pub struct Services {
     /// Loads the dashboard's and the monitor's panels, each within its budget.
     pub panels: web::Data<Panels>,
     pub device_tokens: web::Data<DeviceTokens>,
+    /// The scanners' offline copies of their events' tickets, read lately.
+    pub ticket_lists: web::Data<scanning::api::TicketLists>,
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.
     pub outbox: web::Data<OutboxWaker>,
@@ -172,6 +174,7 @@ impl Services {
             arrivals: web::Data::new(arrivals),
             panels: web::Data::new(panels),
             device_tokens: web::Data::new(DeviceTokens::default()),
+            ticket_lists: web::Data::new(scanning::api::TicketLists::default()),
             settings: web::Data::new(settings),
             outbox: web::Data::new(outbox),
             webhooks: web::Data::new(webhook_waker),
@@ -205,6 +208,7 @@ impl Services {
             .app_data(self.arrivals.clone())
             .app_data(self.panels.clone())
             .app_data(self.device_tokens.clone())
+            .app_data(self.ticket_lists.clone())
             .app_data(self.settings.clone())
             .app_data(self.outbox.clone())
             .app_data(self.webhooks.clone())

@@ -29,6 +29,21 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/app.js"),
     },
     Asset {
+        name: "scanner.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/scanner.js"),
+    },
+    Asset {
+        name: "scanner.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../assets/scanner.css"),
+    },
+    Asset {
+        name: "jsQR.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_bytes!("../../assets/jsQR.js"),
+    },
+    Asset {
         name: "icon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../assets/icon.svg"),

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
-use maud::{html, Markup, Render};
+use maud::{html, Markup, PreEscaped, Render};
 
 /// An amount in integer minor units of a currency. Never a float.
 pub struct Money<'a> {
@@ -110,6 +110,25 @@ pub fn event_links(links: &[(&str, String)]) -> Markup {
             @for (label, href) in links { a href=(href) { (label) } }
         }
     }
+}
+
+/// The QR code of `text`, drawn as SVG here (no script, no image request), described by
+/// `label`; pages write what it holds out beside it for those who cannot scan.
+pub fn qr_code(text: &str, label: &str) -> Markup {
+    let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+        return html! { p.muted { "The QR code could not be drawn: use the text below." } };
+    };
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    let label = html! { (label) }.into_string();
+    let svg = svg
+        .trim_start_matches(r#"<?xml version="1.0" standalone="yes"?>"#)
+        .replacen("<svg ", &format!(r#"<svg role="img" aria-label="{label}" data-qr "#), 1);
+    // Our own SVG of our own text, with the label escaped above: safe to write out.
+    html! { figure.qr { (PreEscaped(svg)) } }
 }
 
 #[cfg(test)]

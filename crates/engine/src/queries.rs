@@ -221,3 +221,47 @@ pub fn newest_scan_id(conn: &mut DbConnection) -> QueryResult<i64> {
         .first::<Option<i64>>(conn)
         .map(Option::unwrap_or_default)
 }
+
+/// A ticket of the event as a scanner's offline copy needs it.
+pub struct TicketState {
+    pub code: String,
+    pub status: String,
+    pub inside: bool,
+    /// Whether the gate admits its ticket type.
+    pub admitted_here: bool,
+}
+
+/// Every ticket of the tenant's event, with whether `gate_id` admits its type (a gate
+/// that lists no types admits all).
+pub fn ticket_states(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    gate_id: i64,
+) -> QueryResult<Vec<TicketState>> {
+    use crate::db::schema::{gate_ticket_types, tickets};
+    let allowed: Vec<i64> = gate_ticket_types::table
+        .filter(gate_ticket_types::organization_id.eq(tenant.organization_id()))
+        .filter(gate_ticket_types::gate_id.eq(gate_id))
+        .select(gate_ticket_types::ticket_type_id)
+        .load(conn)?;
+    let rows: Vec<(String, String, Option<i64>, i64)> = tickets::table
+        .filter(tickets::organization_id.eq(tenant.organization_id()))
+        .filter(tickets::event_id.eq(event_id))
+        .select((
+            tickets::code,
+            tickets::status,
+            tickets::inside_since,
+            tickets::ticket_type_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, status, inside_since, ticket_type)| TicketState {
+            code,
+            status,
+            inside: inside_since.is_some(),
+            admitted_here: allowed.is_empty() || allowed.contains(&ticket_type),
+        })
+        .collect())
+}

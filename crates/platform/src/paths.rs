@@ -36,6 +36,16 @@ pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
+/// `POST`: a supervisor or owner makes a single-use link that pairs a phone as a gate's
+/// scanning device (`gate` in the form).
+pub const DEVICE_PAIRINGS: Pattern = "/events/{id}/pairings";
+pub const DEVICE_REVOKE: Pattern = "/events/{id}/devices/{device}/revoke";
+/// A pairing link: `GET` asks, `POST` pairs this phone (the link's token is the capability).
+pub const PAIR: Pattern = "/pair/{token}";
+/// The steward's scanner: a page of its own, the console's one page with real JavaScript.
+pub const SCANNER: Pattern = "/scanner";
+/// The scanner page's service worker (its scope is `/scanner`).
+pub const SCANNER_WORKER: Pattern = "/scanner-sw.js";
 pub const KIOSK_STREAM: Pattern = "/kiosk/{token}/stream";
 
 pub const ORDERS: Pattern = "/orders";
@@ -76,6 +86,10 @@ pub const LIVE_STREAMS: &str = "/sse/";
 pub const API: Pattern = "/api/v1";
 pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
+/// `GET`: the device the token belongs to (a scanner page checks it is still paired).
+pub const API_DEVICE: Pattern = "/device";
+/// `GET`: the device's event's tickets, hashed, for deciding offline.
+pub const API_TICKETS: Pattern = "/tickets";
 
 /// The code step, keeping where to land after it (`next`, percent-encoded).
 pub fn login_code(next: &str) -> String {
@@ -129,6 +143,18 @@ pub fn alert_acknowledge(event: i64, alert: i64) -> String {
 
 pub fn kiosk_link_revoke(event: i64, link: i64) -> String {
     format!("/events/{event}/kiosk-links/{link}/revoke")
+}
+
+pub fn device_pairings(event: i64) -> String {
+    format!("/events/{event}/pairings")
+}
+
+pub fn device_revoke(event: i64, device: i64) -> String {
+    format!("/events/{event}/devices/{device}/revoke")
+}
+
+pub fn pair(token: &str) -> String {
+    format!("/pair/{token}")
 }
 
 pub fn kiosk(token: &str) -> String {
@@ -249,6 +275,9 @@ mod tests {
             (kiosk_link_revoke(7, 9), fill(KIOSK_LINK_REVOKE, &["7", "9"])),
             (alert_acknowledge(7, 9), fill(ALERT_ACKNOWLEDGE, &["7", "9"])),
             (kiosk("abc"), fill(KIOSK, &["abc"])),
+            (device_pairings(7), fill(DEVICE_PAIRINGS, &["7"])),
+            (device_revoke(7, 9), fill(DEVICE_REVOKE, &["7", "9"])),
+            (pair("abc"), fill(PAIR, &["abc"])),
             (kiosk_stream("abc"), fill(KIOSK_STREAM, &["abc"])),
             (order(7), fill(ORDER, &["7"])),
             (order_refund(7), fill(ORDER_REFUND, &["7"])),

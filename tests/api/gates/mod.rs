@@ -10,5 +10,6 @@ mod durability;
 mod entry_rules;
 mod gate_isolation;
 mod monitor;
+mod pairing;
 mod scan_api;
 mod scan_id_conflicts;

@@ -83,7 +83,46 @@ impl Browser {
         serde_json::from_value(found).unwrap()
     }
 
+    /// A browser whose camera is a fake one showing `video` (a Y4M file) to any page
+    /// that asks, without asking the user.
+    pub async fn start_with_camera(video: &std::path::Path) -> Browser {
+        let args = vec![
+            "--use-fake-ui-for-media-stream".to_owned(),
+            "--use-fake-device-for-media-stream".to_owned(),
+            format!("--use-file-for-fake-video-capture={}", video.display()),
+        ];
+        Self::start_with_args(true, &args).await
+    }
+
+    /// Cuts the page off the network (or gives it back), as a phone losing its signal.
+    pub async fn set_offline(&self, offline: bool) {
+        let conditions = json!({ "offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1 });
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp("Network.emulateNetworkConditions", conditions).await;
+    }
+
+    /// One Chrome DevTools command on the current page, through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: serde_json::Value) -> serde_json::Value {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let response = reqwest::Client::new()
+            .post(format!("{}/session/{session}/goog/cdp/execute", self.driver_url))
+            .json(&json!({ "cmd": cmd, "params": params }))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            response.status().is_success(),
+            "{cmd}: {}",
+            response.text().await.unwrap()
+        );
+        response.json().await.unwrap()
+    }
+
     pub async fn start_with(javascript: bool) -> Browser {
+        Self::start_with_args(javascript, &[]).await
+    }
+
+    async fn start_with_args(javascript: bool, extra: &[String]) -> Browser {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -100,15 +139,26 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot start {chromedriver} ({e}): run the tests with scripts/test.sh"));
         let driver_url = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap().keep();
+        let mut args: Vec<String> = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=360,640",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        args.extend(extra.iter().cloned());
         let capabilities = json!({
             "goog:chromeOptions": {
                 "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=360,640",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
                 "prefs": { "profile.managed_default_content_settings.javascript": if javascript { 1 } else { 2 } }
             },
             "goog:loggingPrefs": { "browser": "ALL" }

@@ -79,6 +79,12 @@ impl DeviceTokens {
     }
 
     /// Remembers a token as no device's.
+    /// Drops the snapshot, so the next request reads the devices again: a device revoked
+    /// here is refused at once by this instance (others within `PROVEN_FOR`).
+    pub fn forget(&self) {
+        *self.snapshot.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     pub fn refuse(&self, token_hash: String) {
         let mut refused = self.refused.lock().unwrap_or_else(PoisonError::into_inner);
         refused.retain(|_, at| at.elapsed() < REFUSED_FOR);

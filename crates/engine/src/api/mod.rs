@@ -1,10 +1,12 @@
-//! The device API: `POST /api/v1/scans` and `POST /api/v1/devices/heartbeat`, JSON in
-//! and out, authorised by the device's bearer token (`device.rs`), errors as JSON.
+//! The device API: `POST /api/v1/scans`, `POST /api/v1/devices/heartbeat` and
+//! `GET /api/v1/device` and `GET /api/v1/tickets` (`tickets.rs`), JSON in and out, authorised by the device's bearer token
+//! (`device.rs`), errors as JSON.
 
 mod body;
 mod device;
 pub mod device_tokens;
 mod error;
+mod tickets;
 
 use actix_web::error::JsonPayloadError;
 use actix_web::{web, HttpResponse};
@@ -13,9 +15,11 @@ use super::devices::{record_heartbeats, Heartbeat};
 use super::{GatePool, ScanWriter};
 use crate::db;
 use crate::live::Bus;
+use crate::model::GateDevice;
 use body::{parse_batch, parse_heartbeat, scan_out, HeartbeatBody, ScanBatch, ScanOut};
 pub use device::ScanningDevice;
 pub use error::ApiError;
+pub use tickets::{get_tickets, TicketLists};
 
 /// Largest request body the device API reads.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -76,4 +80,19 @@ pub async fn post_heartbeat(
     })
     .await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ok": true })))
+}
+
+/// Which device the token is: a scanner checks it is still paired (a revoked device's
+/// token answers 401), at no cost to the database while its token is proven.
+pub async fn get_device(device: ScanningDevice) -> HttpResponse {
+    let GateDevice {
+        device_id,
+        gate_id,
+        event_id,
+    } = device.device;
+    HttpResponse::Ok().json(serde_json::json!({
+        "device_id": device_id,
+        "gate_id": gate_id,
+        "event_id": event_id,
+    }))
 }

@@ -158,6 +158,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    device_pairings (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        gate_id -> BigInt,
+        token_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> BigInt,
+        expires_at -> BigInt,
+        used_at -> Nullable<BigInt>,
+        device_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
     kiosk_links (id) {
         id -> BigInt,
         organization_id -> BigInt,
@@ -375,6 +390,7 @@ diesel::joinable!(devices -> gates (gate_id));
 diesel::joinable!(scans -> gates (gate_id));
 diesel::joinable!(scans -> devices (device_id));
 diesel::joinable!(kiosk_links -> events (event_id));
+diesel::joinable!(device_pairings -> gates (gate_id));
 diesel::joinable!(refunds -> orders (order_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
@@ -398,6 +414,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     gate_ticket_types,
     kiosk_links,
+    device_pairings,
     ticket_sales_hourly,
     order_search_words,
     webhook_endpoints,

@@ -40,12 +40,15 @@ pub enum AdminCommand {
         events: Vec<i64>,
     },
     /// Create a scanning device at a gate (the gate is created when missing);
-    /// prints the device token and nothing else.
+    /// prints the device token and nothing else. With --pairing-link, prints instead
+    /// the path of a single-use link (ten minutes) that pairs a phone as the device.
     CreateDevice {
         #[command(flatten)]
         at: GateArgs,
-        #[arg(long)]
+        #[arg(long, conflicts_with = "pairing_link")]
         name: Option<String>,
+        #[arg(long)]
+        pairing_link: bool,
     },
     /// Revoke a scanning device's token.
     RevokeDevice {
@@ -131,7 +134,13 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
             let name = name.unwrap_or_else(|| email.clone());
             blocking(move || provisioning::create_user(&pool, org, &email, &name, &password, &role, &events)).await?
         }
-        AdminCommand::CreateDevice { at, name } => {
+        AdminCommand::CreateDevice {
+            at, pairing_link: true, ..
+        } => {
+            let pool = open(&at.db).await?;
+            blocking(move || voelgoed::scanner::pairing_link_command(&pool, at.event, &at.gate)).await?
+        }
+        AdminCommand::CreateDevice { at, name, .. } => {
             let pool = open(&at.db).await?;
             blocking(move || provisioning::create_device_command(&pool, at.event, &at.gate, name.as_deref())).await?
         }

@@ -1,0 +1,174 @@
+//! The scanner's pages: a pairing link as the supervisor gets it (QR and text), the
+//! question a phone opening the link is asked, the monitor's pair-and-revoke forms, and
+//! the scanner page itself (its behaviour is `assets/scanner.js`).
+
+use maud::{html, Markup, DOCTYPE};
+
+use super::pairing::{PairedDevice, PairingOffer};
+use crate::events::Event;
+use crate::paths;
+use crate::scanning::{DeviceRow, Gate};
+use crate::ui::assets;
+use crate::ui::components::{local_time, qr_code};
+use crate::ui::layout::{self, Viewer};
+
+/// A pairing link just made, for the supervisor to show a phone.
+pub struct MadeLink<'a> {
+    pub event: &'a Event,
+    pub gate: &'a str,
+    pub url: &'a str,
+    pub expires_at: i64,
+}
+
+pub fn pairing_made_page(viewer: &Viewer, made: &MadeLink) -> Markup {
+    let event = made.event;
+    layout::page(
+        &format!("Pair a phone · {}", event.name),
+        Some(viewer),
+        html! {
+            h1 { "Pair a phone " span.muted { "· " (made.gate) } }
+            p { "Open this link on the steward's phone, or scan the code with its camera. It pairs one phone as a scanner at gate " strong { (made.gate) } "." }
+            (qr_code(made.url, "QR code of the pairing link written out below"))
+            p.pairing-link { a href=(made.url) data-pairing-link { (made.url) } }
+            p.muted {
+                "Single use; it expires at " (local_time(made.expires_at, &event.timezone, "%H:%M"))
+                ". Revoke the phone on the scan monitor when it leaves the gate."
+            }
+            p { a href=(paths::scan_monitor(event.id)) { "Back to the scan monitor" } }
+        },
+    )
+}
+
+/// What a phone opening a link is asked first: opening alone pairs nothing (link
+/// previews and scanners' prefetches must not spend it).
+pub fn pair_prompt_page(offer: &PairingOffer, token: &str) -> Markup {
+    layout::page(
+        "Pair this phone",
+        None,
+        html! {
+            h1 { "Pair this phone as a scanner" }
+            p { "Gate " strong { (offer.gate_name) } " of " strong { (offer.event_name) } "." }
+            p { "This phone will check tickets there. Its key stays on this phone only." }
+            form method="post" action=(paths::pair(token)) {
+                button.primary type="submit" { "Pair this phone" }
+            }
+        },
+    )
+}
+
+/// The monitor's forms for those who manage devices: pair a phone at a gate, revoke a
+/// device. Drawn per viewer at first load (the live panel is shared by every viewer).
+pub fn manage_devices(viewer: &Viewer, event_id: i64, gates: &[Gate], devices: &[DeviceRow]) -> Markup {
+    html! {
+        details.devices-manage {
+            summary { "Pair a phone or revoke a device" }
+            @if gates.is_empty() {
+                p.muted { "This event has no gates yet: create one with " code { "voelgoed admin create-device" } "." }
+            } @else {
+                form.inline method="post" action=(paths::device_pairings(event_id)) {
+                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                    label for="pair-gate" { "Gate" }
+                    select id="pair-gate" name="gate" {
+                        @for gate in gates { option value=(gate.id) { (gate.name) } }
+                    }
+                    button type="submit" { "Get a pairing link" }
+                }
+            }
+            @if !devices.is_empty() {
+                @for device in devices {
+                    form.inline method="post" action=(paths::device_revoke(event_id, device.id)) {
+                        input type="hidden" name="csrf_token" value=(viewer.csrf_token);
+                        button.danger type="submit" aria-label=(format!("Revoke {}", device.name)) { "Revoke " (device.name) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The scanner page. `paired`: the phone was paired by this very answer, and keeps the
+/// device's key (the script stores it and drops it from the page).
+pub fn scanner_page(paired: Option<&PairedDevice>) -> Markup {
+    let pairing = paired.map(|p| {
+        serde_json::json!({
+            "token": p.token, "device_id": p.device_id, "device": p.device_name, "gate": p.gate_name,
+            "event": p.event_name, "event_id": p.event_id,
+        })
+        .to_string()
+    });
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="theme-color" content="#111";
+                @if let Some(pairing) = pairing { meta name="voelgoed-pairing" content=(pairing); }
+                title { "Scanner · Voelgoed" }
+                link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
+                link rel="stylesheet" href=(assets::url("scanner.css"));
+                script type="module" src=(assets::url("scanner.js")) {}
+            }
+            body data-state="starting" data-decoder=(assets::url("jsQR.js")) data-worker=(paths::SCANNER_WORKER) {
+                main {
+                    (scanner_header())
+                    (verdict_area())
+                    (scanner_controls())
+                    (unpaired_notice())
+                }
+            }
+        }
+    }
+}
+
+fn scanner_header() -> Markup {
+    html! {
+        header.bar {
+            h1 { "Scanner" }
+            p #where { "Not paired" }
+            p #link-state role="status" { "Starting…" }
+        }
+    }
+}
+
+/// The answer at a glance: the whole area takes the verdict's colour.
+fn verdict_area() -> Markup {
+    html! {
+        section #verdict data-verdict="ready" aria-label="Last answer" {
+            p.word aria-live="assertive" aria-atomic="true" { "Ready" }
+            p.detail { "Scan a ticket or type its code." }
+            p.offline-mark hidden { "Decided offline" }
+        }
+    }
+}
+
+fn scanner_controls() -> Markup {
+    html! {
+        section.controls aria-label="Scanning" {
+            form #code-form autocomplete="off" {
+                label for="code" { "Ticket code" }
+                input #code name="code" type="text" inputmode="text" autocapitalize="characters" spellcheck="false" enterkeyhint="go" maxlength="64" autofocus;
+                button type="submit" { "Check" }
+            }
+            fieldset #direction {
+                legend { "Direction" }
+                label.choice { input type="radio" name="direction" value="in" checked; span { "Entry" } }
+                label.choice { input type="radio" name="direction" value="out"; span { "Exit" } }
+            }
+            div.camera {
+                button #camera-toggle type="button" { "Start camera" }
+                button #torch type="button" hidden aria-pressed="false" { "Torch" }
+                video #camera muted playsinline hidden aria-label="Camera view" {}
+            }
+        }
+    }
+}
+
+fn unpaired_notice() -> Markup {
+    html! {
+        section #unpaired hidden aria-labelledby="unpaired-heading" {
+            h2 #unpaired-heading { "This phone is not a scanner" }
+            p #unpaired-reason { "Open a pairing link from a supervisor to pair it with a gate." }
+        }
+    }
+}
