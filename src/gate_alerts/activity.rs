@@ -9,6 +9,7 @@ use diesel::dsl::count_star;
 use diesel::prelude::*;
 
 use super::model::Finding;
+use super::offline;
 use super::rules::{self, DeviceState, GateUnknowns, Presentations};
 use crate::db::schema::{devices, gate_alerts, scans, tickets};
 use crate::db::{DbConnection, Tenant};
@@ -64,6 +65,9 @@ pub fn findings(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now: i6
     found.extend(rules::counterfeit_batches(&recent_codes));
     found.extend(passing(conn, tenant, event_id, now)?);
     found.extend(device_findings(conn, tenant, event_id, now)?);
+    found.extend(offline::offline_conflicts(&offline_conflicts(
+        conn, tenant, event_id, now,
+    )?));
     Ok(found)
 }
 
@@ -185,5 +189,41 @@ fn device_findings(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now:
             ]
         })
         .flatten()
+        .collect())
+}
+
+/// Scans uploaded lately that a scanner had decided otherwise offline (a partial index
+/// holds only scans decided offline).
+fn offline_conflicts(
+    conn: &mut DbConnection,
+    tenant: &Tenant,
+    event_id: i64,
+    now: i64,
+) -> QueryResult<Vec<offline::OfflineConflict>> {
+    let uploaded: Vec<(i64, String, Option<String>, ScanResult)> = scans::table
+        .filter(scans::organization_id.eq(tenant.organization_id()))
+        .filter(scans::event_id.eq(event_id))
+        .filter(scans::received_at.ge(now - offline::OFFLINE_CONFLICT_WINDOW_MS))
+        .filter(scans::decided_offline.is_not_null())
+        .order(scans::id)
+        .select((
+            scans::gate_id,
+            scans::ticket_code,
+            scans::decided_offline,
+            scans::result,
+        ))
+        .limit(ROWS_READ)
+        .load(conn)?;
+    Ok(uploaded
+        .into_iter()
+        .filter_map(|(gate_id, ticket_code, decided, answered)| {
+            let decided = ScanResult::from_stored(&decided?).ok()?;
+            (decided != answered).then_some(offline::OfflineConflict {
+                gate_id,
+                ticket_code,
+                decided,
+                answered,
+            })
+        })
         .collect())
 }

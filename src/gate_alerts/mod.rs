@@ -1,4 +1,5 @@
-//! Gate anomaly alerts: what counts as one (`rules.rs`, thresholds as named consts),
+//! Gate anomaly alerts: what counts as one (`rules.rs`, thresholds as named consts;
+//! `offline.rs` for scans a scanner decided offline and the server otherwise),
 //! the detector that evaluates live events off the scan path (`detector.rs` reading
 //! `activity.rs`, writing through `episodes.rs`), acknowledging (`acknowledge.rs`), and
 //! the views the scan monitor and the kiosk share (`views.rs`, live in `live.rs`). An
@@ -12,6 +13,7 @@ mod episodes;
 mod frames;
 pub mod handlers;
 pub mod model;
+mod offline;
 pub mod queries;
 pub mod rules;
 mod views;

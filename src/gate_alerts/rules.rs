@@ -30,7 +30,6 @@ pub const BUSY_GATE_SCANS: i64 = 10;
 pub const LOW_BATTERY_PERCENT: i32 = 15;
 /// Battery reports older than this are not believed any more.
 pub const BATTERY_REPORT_MS: i64 = 30 * 60_000;
-
 /// One gate's unknown codes: in the recent window, and in the baseline window before it.
 #[derive(Clone, Copy, Debug)]
 pub struct GateUnknowns {

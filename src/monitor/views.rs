@@ -5,13 +5,13 @@
 use chrono_tz::Tz;
 use maud::{html, Markup};
 
+use super::device_forms::manage_devices;
 use super::entry_rule::policy_form;
 use super::panel_views::{panel_parts, Panel};
 use crate::arrivals::{arrivals_section, Pushed, Shown as ArrivalsShown};
 use crate::events::Event;
 use crate::gate_alerts::{acknowledge_form, alert_list, AlertsView, ALERTS_SSE_EVENT};
 use crate::paths;
-use crate::scanner::manage_devices;
 use crate::scanning::LogFilter;
 use crate::scanning::{DeviceRow, Gate, ScanLine};
 use crate::scanning::{Direction, ScanResult};

@@ -30,15 +30,11 @@ pub async fn create_pairing(
     let CsrfForm { user, form } = form;
     let event_id = path.into_inner().get();
     user.require_on_event(Permission::ManageDevices, event_id)?;
+    // Another organisation's event is missing before the form is read.
+    let event = load_event(&pool, user.tenant(), event_id).await?;
     let gate_id =
         forms::optional_id(form.gate.as_deref(), "gate")?.ok_or_else(|| AppError::bad_request("pick a gate"))?;
-    let event = load_event(&pool, user.tenant(), event_id).await?;
-    let request = NewPairing {
-        tenant: user.tenant(),
-        event_id,
-        gate_id,
-        created_by: Some(user.user_id),
-    };
+    let request = NewPairing::by(&user, event_id, gate_id);
     let (gate, link) = with_db(&pool, move |conn| super::make_link(conn, &request)).await?;
     let url = format!("{}{}", super::origin(&req), paths::pair(&link.token));
     let made = MadeLink {

@@ -17,7 +17,6 @@ use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::scanning::DeviceTokens;
 
 pub use pairing::{create_pairing, find_pairing, LinkState, NewPairing, PairingLink, PAIRING_LIFETIME_MS};
-pub use views::manage_devices;
 
 /// Makes a link for one of the event's gates, in a write transaction; the gate's name
 /// and the link. A gate of another event (or organisation) is refused as bad input.
@@ -57,7 +56,7 @@ pub fn pairing_link_command(pool: &Pool, event_id: i64, gate: &str) -> anyhow::R
     anyhow::ensure!(!gate.trim().is_empty(), "the gate needs a name");
     crate::forms::printable(gate, "the gate's name").map_err(|e| anyhow::anyhow!(e.0))?;
     let mut conn = pool.get()?;
-    let tenant = crate::events::queries::tenant_of_event(&mut conn, event_id)?;
+    let tenant = crate::events::tenant_of_event(&mut conn, event_id)?;
     let link = db::write_transaction(&mut conn, |conn| {
         let gate_id = crate::provisioning::find_or_create_gate(conn, &tenant, event_id, gate.trim())?;
         let request = NewPairing {

@@ -24,6 +24,18 @@ pub struct NewPairing {
     pub created_by: Option<i64>,
 }
 
+impl NewPairing {
+    /// A link `user` asks for.
+    pub fn by(user: &crate::auth::CurrentUser, event_id: i64, gate_id: i64) -> Self {
+        Self {
+            tenant: user.tenant(),
+            event_id,
+            gate_id,
+            created_by: Some(user.user_id),
+        }
+    }
+}
+
 /// A link just made: its token (shown once, never stored) and when it expires.
 pub struct PairingLink {
     pub token: String,

@@ -1,13 +1,11 @@
 //! The scanner's pages: a pairing link as the supervisor gets it (QR and text), the
-//! question a phone opening the link is asked, the monitor's pair-and-revoke forms, and
-//! the scanner page itself (its behaviour is `assets/scanner.js`).
+//! question a phone opening the link is asked, and the scanner page itself (its behaviour is `assets/scanner.js`).
 
 use maud::{html, Markup, DOCTYPE};
 
 use super::pairing::{PairedDevice, PairingOffer};
 use crate::events::Event;
 use crate::paths;
-use crate::scanning::{DeviceRow, Gate};
 use crate::ui::assets;
 use crate::ui::components::{local_time, qr_code};
 use crate::ui::layout::{self, Viewer};
@@ -54,36 +52,6 @@ pub fn pair_prompt_page(offer: &PairingOffer, token: &str) -> Markup {
             }
         },
     )
-}
-
-/// The monitor's forms for those who manage devices: pair a phone at a gate, revoke a
-/// device. Drawn per viewer at first load (the live panel is shared by every viewer).
-pub fn manage_devices(viewer: &Viewer, event_id: i64, gates: &[Gate], devices: &[DeviceRow]) -> Markup {
-    html! {
-        details.devices-manage {
-            summary { "Pair a phone or revoke a device" }
-            @if gates.is_empty() {
-                p.muted { "This event has no gates yet: create one with " code { "voelgoed admin create-device" } "." }
-            } @else {
-                form.inline method="post" action=(paths::device_pairings(event_id)) {
-                    input type="hidden" name="csrf_token" value=(viewer.csrf_token);
-                    label for="pair-gate" { "Gate" }
-                    select id="pair-gate" name="gate" {
-                        @for gate in gates { option value=(gate.id) { (gate.name) } }
-                    }
-                    button type="submit" { "Get a pairing link" }
-                }
-            }
-            @if !devices.is_empty() {
-                @for device in devices {
-                    form.inline method="post" action=(paths::device_revoke(event_id, device.id)) {
-                        input type="hidden" name="csrf_token" value=(viewer.csrf_token);
-                        button.danger type="submit" aria-label=(format!("Revoke {}", device.name)) { "Revoke " (device.name) }
-                    }
-                }
-            }
-        }
-    }
 }
 
 /// The scanner page. `paired`: the phone was paired by this very answer, and keeps the

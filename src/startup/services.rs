@@ -45,7 +45,6 @@ pub struct Services {
     /// Loads the dashboard's and the monitor's panels, each within its budget.
     pub panels: web::Data<Panels>,
     pub device_tokens: web::Data<DeviceTokens>,
-    /// The scanners' offline copies of their events' tickets, read lately.
     pub ticket_lists: web::Data<scanning::api::TicketLists>,
     pub settings: web::Data<Settings>,
     /// Wakes the e-mail outbox worker when a message is queued.

@@ -19,15 +19,18 @@ pub enum AlertKind {
     DeviceSilent,
     /// A device reported a battery under the threshold.
     LowBattery,
+    /// Scans a scanner decided offline that the server answered otherwise on upload.
+    OfflineConflict,
 }
 
 impl AlertKind {
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::InvalidSpike,
         Self::CounterfeitBatch,
         Self::TicketPassing,
         Self::DeviceSilent,
         Self::LowBattery,
+        Self::OfflineConflict,
     ];
 
     #[inline]
@@ -38,6 +41,7 @@ impl AlertKind {
             Self::TicketPassing => "ticket_passing",
             Self::DeviceSilent => "device_silent",
             Self::LowBattery => "low_battery",
+            Self::OfflineConflict => "offline_conflict",
         }
     }
 
@@ -56,6 +60,7 @@ impl AlertKind {
             Self::TicketPassing => "Ticket passing",
             Self::DeviceSilent => "Device silent",
             Self::LowBattery => "Low battery",
+            Self::OfflineConflict => "Offline conflict",
         }
     }
 }

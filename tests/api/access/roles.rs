@@ -74,6 +74,20 @@ const MATRIX: &[(&str, &str, Expected)] = &[
         "/events/{id}/alerts/{alert}/acknowledge",
         [401, 403, 303, 403, 303, 404],
     ),
+    // Pairing a phone: owners and supervisors. The sweep's form names no gate: a 400
+    // once the event is found.
+    ("POST", "/events/{id}/pairings", [401, 403, 400, 403, 400, 404]),
+    // The supervisor revokes the device; after that it is no longer there to revoke.
+    (
+        "POST",
+        "/events/{id}/devices/{device}/revoke",
+        [401, 403, 303, 403, 404, 404],
+    ),
+    // A pairing link's token is its whole capability; a kiosk's token is none.
+    ("GET", "/pair/{token}", [404, 404, 404, 404, 404, 404]),
+    ("POST", "/pair/{token}", [404, 404, 404, 404, 404, 404]),
+    ("GET", "/scanner", [200, 200, 200, 200, 200, 200]),
+    ("GET", "/scanner-sw.js", [200, 200, 200, 200, 200, 200]),
     ("GET", "/kiosk/{token}", [200, 200, 200, 200, 200, 200]),
     ("GET", "/kiosk/{token}/stream", [200, 200, 200, 200, 200, 200]),
     ("GET", "/sse/events/{id}/occupancy", [401, 403, 200, 200, 200, 404]),
@@ -138,6 +152,8 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     // The device API knows device tokens only; sessions do not count.
     ("POST", "/api/v1/scans", [401, 401, 401, 401, 401, 401]),
     ("POST", "/api/v1/devices/heartbeat", [401, 401, 401, 401, 401, 401]),
+    ("GET", "/api/v1/device", [401, 401, 401, 401, 401, 401]),
+    ("GET", "/api/v1/tickets", [401, 401, 401, 401, 401, 401]),
 ];
 
 struct Ids {
@@ -146,6 +162,7 @@ struct Ids {
     void_order: i64,
     resend_order: i64,
     revoke_link: i64,
+    device: i64,
     alert: i64,
     kiosk_token: String,
     webhook: i64,
@@ -235,6 +252,7 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
     let path = template
         .replace("{file}", "app.css")
         .replace("{link}", &ids.revoke_link.to_string())
+        .replace("{device}", &ids.device.to_string())
         .replace("{alert}", &ids.alert.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
@@ -369,6 +387,7 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         void_order,
         resend_order,
         revoke_link,
+        device: app.device_a("Roles").await.1,
         alert: open_alert_a(&app).await,
         kiosk_token,
         webhook,

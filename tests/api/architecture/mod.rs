@@ -50,7 +50,9 @@ fn part_of(module: &str) -> Option<Part> {
             Part::Feature(5)
         }
         // The screens.
-        "monitor" | "door" | "dashboard" | "kiosk" | "overview" => Part::Feature(6),
+        // The screens (the steward's scanner: pairing, and the page that speaks the
+        // device API).
+        "monitor" | "door" | "dashboard" | "kiosk" | "overview" | "scanner" => Part::Feature(6),
         "startup" | "app" | "routes" | "lib" => Part::Top,
         _ => return None,
     })

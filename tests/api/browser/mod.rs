@@ -7,5 +7,6 @@ mod gate_alerts;
 mod live_screens;
 mod order_list;
 mod phone_first;
+mod scanner;
 mod scroll_regions;
 mod two_factor;

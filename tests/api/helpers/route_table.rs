@@ -48,9 +48,10 @@ pub fn routes_in_the_route_table() -> Vec<(String, String)> {
 }
 
 /// The route table names its patterns (`paths::ORDER`): each replaced by its literal
-/// from crates/platform/src/paths.rs (`pub const ORDER: Pattern = "/orders/{id}";`), longest name first.
+/// from crates/platform/src/paths/mod.rs (`pub const ORDER: Pattern = "/orders/{id}";`), longest name first.
 fn with_patterns_written_out(routes: &str) -> String {
-    let paths = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crates/platform/src/paths.rs")).unwrap();
+    let paths =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/crates/platform/src/paths/mod.rs")).unwrap();
     let mut patterns: Vec<(String, String)> = paths
         .lines()
         .filter_map(|line| line.trim().strip_prefix("pub const "))

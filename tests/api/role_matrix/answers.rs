@@ -49,7 +49,14 @@ pub fn url(row: &Row, ids: &Ids) -> String {
         .replace("{file}", "app.css")
         .replace("{link}", &ids.link.to_string())
         .replace("{alert}", &ids.alert.to_string())
-        .replace("{token}", &ids.token)
+        .replace("{device}", &ids.device.to_string())
+        .replace(
+            "{token}",
+            match row.scope {
+                Scope::Pairing => &ids.pairing,
+                _ => &ids.token,
+            },
+        )
         .replace("{id}", &id.to_string());
     let query = match (row.scope, row.method) {
         (Scope::EventFilter, "GET") => format!("event={}", ids.event),

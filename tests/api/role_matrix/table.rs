@@ -22,6 +22,8 @@ pub enum Access {
     PendingSignIn,
     /// A kiosk link's token in the path is the whole capability.
     KioskToken,
+    /// A pairing link's token in the path is the whole capability (good once).
+    PairingToken,
     /// Any signed-in user, on their own session or account.
     SignedIn,
     /// A signed-in user whose role has the permission (`Role::may`).
@@ -46,6 +48,10 @@ pub enum Scope {
     Alert,
     /// `/kiosk/{token}…`.
     Token,
+    /// `/events/{id}/devices/{device}…`: a device of that event.
+    Device,
+    /// `/pair/{token}`: a pairing link.
+    Pairing,
     /// `/orders/{id}…`.
     Order,
     /// `/orders/jobs/{id}` and its stream: a (finished) resend job.
@@ -64,7 +70,7 @@ impl Scope {
     /// The path names the event, so the session's own events decide before anything
     /// is read (`CurrentUser::require_on_event`).
     pub fn names_event_in_path(self) -> bool {
-        matches!(self, Event | KioskLink | Alert)
+        matches!(self, Event | KioskLink | Alert | Device)
     }
 
     /// The targets a route of this scope is walked on.
@@ -74,7 +80,7 @@ impl Scope {
             Org => &[Own],
             // Users and webhook endpoints are the organisation's, of no event.
             Member | Webhook => &[Own, OtherOrg, Missing],
-            KioskLink | Alert => &[Own, OtherEvent, OtherOrg, Missing, Crossed],
+            KioskLink | Alert | Device => &[Own, OtherEvent, OtherOrg, Missing, Crossed],
             _ => &[Own, OtherEvent, OtherOrg, Missing],
         }
     }
@@ -216,6 +222,13 @@ pub const MATRIX: &[Row] = &[
     post(paths::KIOSK_LINK_REVOKE, Needs(ManageKioskLinks), KioskLink),
     get(paths::KIOSK, KioskToken, Token),
     get(paths::KIOSK_STREAM, KioskToken, Token),
+    // The walk's form names no gate.
+    post(paths::DEVICE_PAIRINGS, Needs(ManageDevices), Event).refusing_the_walks_form(),
+    post(paths::DEVICE_REVOKE, Needs(ManageDevices), Device),
+    get(paths::PAIR, PairingToken, Pairing),
+    post(paths::PAIR, PairingToken, Pairing),
+    get(paths::SCANNER, Public, Org),
+    get(paths::SCANNER_WORKER, Public, Org),
     get(paths::ORDERS, Needs(ViewOrders), EventFilter),
     get(paths::ORDERS_CSV, Needs(ExportOrders), EventFilter),
     get(paths::ORDERS_STREAM, Needs(ViewOrders), EventFilter),
@@ -248,11 +261,15 @@ pub const MATRIX: &[Row] = &[
     post(paths::WEBHOOK_TEST, Needs(ManageWebhooks), Webhook),
     post(API_SCANS, DeviceToken, Org),
     post(API_HEARTBEAT, DeviceToken, Org),
+    get(API_DEVICE, DeviceToken, Org),
+    get(API_TICKETS, DeviceToken, Org),
 ];
 
 /// The device API's routes as the table serves them (inside its scope).
 const API_SCANS: &str = "/api/v1/scans";
 const API_HEARTBEAT: &str = "/api/v1/devices/heartbeat";
+const API_DEVICE: &str = "/api/v1/device";
+const API_TICKETS: &str = "/api/v1/tickets";
 
 /// The rule (docs/security.md, "Roles"): no session is 401; on a path naming an event,
 /// an event not among the user's is 404 before anything else; then a role that may not
@@ -265,8 +282,8 @@ pub fn expected(row: &Row, asker: Asker, target: Target) -> Answer {
     let role = match (row.access, asker) {
         (Public, _) => return Answer::Allowed,
         (DeviceToken | PendingSignIn, _) => return Answer::Unauthenticated,
-        (KioskToken, _) if target == Target::Missing => return Answer::NotFound,
-        (KioskToken, _) => return Answer::Allowed,
+        (KioskToken | PairingToken, _) if target == Target::Missing => return Answer::NotFound,
+        (KioskToken | PairingToken, _) => return Answer::Allowed,
         (_, Asker::Anonymous) => return Answer::Unauthenticated,
         (_, Asker::Member(role)) => role,
     };

@@ -28,6 +28,9 @@ pub struct Ids {
     pub export_job: i64,
     pub link: i64,
     pub token: String,
+    pub device: i64,
+    /// An unused pairing link's token.
+    pub pairing: String,
     pub alert: i64,
     pub member: i64,
     pub webhook: i64,
@@ -58,6 +61,8 @@ fn missing_ids() -> Ids {
         export_job: MISSING,
         link: MISSING,
         token: "no-such-kiosk-token".into(),
+        device: MISSING,
+        pairing: "no-such-pairing-token".into(),
         alert: MISSING,
         member: MISSING,
         webhook: MISSING,
@@ -140,6 +145,8 @@ impl World {
                 Scope::Order | Scope::EventFilter => ids.order = place.order(conn, &tag),
                 Scope::KioskLink => (ids.link, ids.token) = place.kiosk_link(conn),
                 Scope::Alert => ids.alert = place.alert(conn),
+                Scope::Device => ids.device = place.device(conn),
+                Scope::Pairing => ids.pairing = place.pairing(conn),
                 Scope::Member => ids.member = place.member(conn, &tag, Role::Steward),
                 Scope::Webhook => ids.webhook = place.webhook(conn, &tag),
                 Scope::HeldJob => {
@@ -184,6 +191,8 @@ impl Place {
             export_job: self.finished_job(conn, BulkAction::Export, order),
             link,
             token,
+            device: self.device(conn),
+            pairing: self.pairing(conn),
             alert: self.alert(conn),
             member: self.member(conn, &format!("member-{}", self.event), Role::Steward),
             webhook: self.webhook(conn, "shared"),
@@ -247,6 +256,26 @@ impl Place {
             ),
         );
         (newest(conn, "kiosk_links"), token)
+    }
+
+    fn device(&self, conn: &mut DbConnection) -> i64 {
+        let gate = voelgoed::provisioning::find_or_create_gate(conn, &self.tenant, self.event, "Matrix").unwrap();
+        voelgoed::provisioning::create_device(conn, &self.tenant, self.event, gate, "Matrix scanner")
+            .unwrap()
+            .0
+    }
+
+    fn pairing(&self, conn: &mut DbConnection) -> String {
+        let gate = voelgoed::provisioning::find_or_create_gate(conn, &self.tenant, self.event, "Matrix").unwrap();
+        let pairing = voelgoed::scanner::NewPairing {
+            tenant: self.tenant,
+            event_id: self.event,
+            gate_id: gate,
+            created_by: Some(self.owner),
+        };
+        voelgoed::scanner::create_pairing(conn, &pairing, voelgoed::db::now_ms())
+            .unwrap()
+            .token
     }
 
     fn alert(&self, conn: &mut DbConnection) -> i64 {

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use crate::model::{Admitted, Direction, RecordedScan, ScanAttempt};
+use crate::model::{Admitted, Direction, RecordedScan, ScanAttempt, ScanResult};
 use crate::DeviceReport;
 
 const MAX_BATCH: usize = 500;
@@ -23,6 +23,9 @@ struct ScanIn {
     ticket_code: String,
     direction: Direction,
     scanned_at: DateTime<FixedOffset>,
+    /// A scan decided from the scanner's offline copy: what it decided then.
+    #[serde(default)]
+    decided_offline: Option<String>,
 }
 
 /// One scan's answer.
@@ -92,6 +95,17 @@ pub fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiEr
         if scanned_at > now + MAX_FUTURE_MS {
             return bad(format!("scans[{n}].scanned_at is more than a day in the future"));
         }
+        let decided_offline = match scan.decided_offline.as_deref() {
+            None => None,
+            Some(raw) => match ScanResult::from_stored(raw) {
+                Ok(result) => Some(result),
+                Err(_) => {
+                    return bad(format!(
+                        "scans[{n}].decided_offline must be valid, duplicate or invalid"
+                    ))
+                }
+            },
+        };
         attempts.push(ScanAttempt {
             device_scan_id: scan.id,
             ticket_code: scan.ticket_code,
@@ -99,6 +113,7 @@ pub fn parse_batch(batch: ScanBatch, now: i64) -> Result<Vec<ScanAttempt>, ApiEr
             // A scan cannot have happened after it arrived: a clock ahead counts as now,
             // so it cannot date an entry into tomorrow round the once-per-day rule.
             scanned_at: scanned_at.min(now),
+            decided_offline,
         });
     }
     Ok(attempts)

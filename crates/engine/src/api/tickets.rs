@@ -47,27 +47,32 @@ impl TicketLists {
     }
 }
 
-/// Read from the pages' pool: a big read that is not the scan path, and must not queue
-/// in front of it on the gates' connections.
+impl TicketLists {
+    /// The gate's list, read again when it is older than `FRESH_FOR`. Read from the
+    /// pages' pool: a big read that is not the scan path, and must not queue in front
+    /// of it on the gates' connections.
+    async fn of(&self, pool: &Pool, device: &ScanningDevice) -> Result<Arc<TicketList>, ApiError> {
+        let (tenant, device) = (device.tenant, device.device);
+        if let Some(list) = self.fresh(device.gate_id) {
+            return Ok(list);
+        }
+        let states = db::run(pool, move |conn| {
+            Ok(ticket_states(conn, &tenant, device.event_id, device.gate_id)?)
+        })
+        .await?;
+        let list = Arc::new(list_of(&states));
+        self.keep(device.gate_id, list.clone());
+        Ok(list)
+    }
+}
+
 pub async fn get_tickets(
     pool: web::Data<Pool>,
     lists: web::Data<TicketLists>,
     device: ScanningDevice,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let ScanningDevice { tenant, device } = device;
-    let list = match lists.fresh(device.gate_id) {
-        Some(list) => list,
-        None => {
-            let states = db::run(&pool, move |conn| {
-                Ok(ticket_states(conn, &tenant, device.event_id, device.gate_id)?)
-            })
-            .await?;
-            let list = Arc::new(list_of(&states));
-            lists.keep(device.gate_id, list.clone());
-            list
-        }
-    };
+    let list = lists.of(&pool, &device).await?;
     let seen = req.headers().get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok());
     if seen == Some(list.etag.as_str()) {
         return Ok(HttpResponse::NotModified()

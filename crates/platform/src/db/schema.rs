@@ -228,6 +228,7 @@ diesel::table! {
         reason -> Nullable<Text>,
         admitted_at -> Nullable<BigInt>,
         admitted_gate -> Nullable<Text>,
+        decided_offline -> Nullable<Text>,
     }
 }
 

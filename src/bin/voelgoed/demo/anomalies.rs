@@ -155,6 +155,7 @@ fn attempt(ticket_code: String) -> ScanAttempt {
         ticket_code,
         direction: Direction::In,
         scanned_at: db::now_ms(),
+        decided_offline: None,
     }
 }
 

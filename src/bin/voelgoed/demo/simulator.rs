@@ -202,6 +202,7 @@ fn scan(
         ticket_code: code,
         direction,
         scanned_at: db::now_ms(),
+        decided_offline: None,
     };
     Ok(Some((device, attempt)))
 }
