@@ -1,8 +1,9 @@
-// The scanner page's service worker: keeps the page's shell and code, so a phone that
+// The scanner page's service worker: keeps the page (its script and style are inline)
+// and the QR decoder, so a phone that
 // loses the network (or reloads without it) still scans. The server fills in the shell's
 // versioned URLs; a new build changes them, and this worker with them.
 const SHELL = "__SHELL__";
-const CACHE = "voelgoed-scanner " + SHELL[1];
+const CACHE = "voelgoed-scanner " + SHELL.join(" ");
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));

@@ -83,7 +83,7 @@ function direction() {
   return document.querySelector('input[name="direction"]:checked').value;
 }
 
-export async function check(raw) {
+async function check(raw) {
   if (!state.pairing) return;
   const code = raw.trim().toUpperCase().replace(/[\s-]/g, "");
   if (!CODE.test(code)) {

@@ -31,7 +31,9 @@ pub async fn security_headers(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    if is_html {
+    // A page may bring a stricter policy of its own (the scanner's, with its inline
+    // script's hash): that one stands.
+    if is_html && !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),

@@ -88,11 +88,21 @@ pub async fn pair_phone(pool: web::Data<Pool>, path: web::Path<(String,)>) -> Re
         db::write_transaction(conn, |conn| pairing::use_pairing(conn, &token, db::now_ms()))?
     })
     .await?;
-    Ok(html(views::scanner_page(Some(&paired))))
+    Ok(scanner_answer(views::scanner_page(Some(&paired))))
 }
 
 pub async fn scanner() -> HttpResponse {
-    html(views::scanner_page(None))
+    scanner_answer(views::scanner_page(None))
+}
+
+/// The scanner page with its own policy (its inline script and style by hash).
+fn scanner_answer(page: maud::Markup) -> HttpResponse {
+    let mut answer = html(page);
+    answer.headers_mut().insert(
+        actix_web::http::header::CONTENT_SECURITY_POLICY,
+        actix_web::http::header::HeaderValue::from_static(views::page_policy()),
+    );
+    answer
 }
 
 pub async fn service_worker() -> HttpResponse {

@@ -1,7 +1,11 @@
 //! The scanner's pages: a pairing link as the supervisor gets it (QR and text), the
 //! question a phone opening the link is asked, and the scanner page itself (its behaviour is `assets/scanner.js`).
 
-use maud::{html, Markup, DOCTYPE};
+use std::sync::OnceLock;
+
+use base64::Engine;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+use sha2::{Digest, Sha256};
 
 use super::pairing::{PairedDevice, PairingOffer};
 use crate::events::Event;
@@ -9,6 +13,29 @@ use crate::paths;
 use crate::ui::assets;
 use crate::ui::components::{local_time, qr_code};
 use crate::ui::layout::{self, Viewer};
+
+const SCRIPT: &str = include_str!("../../assets/scanner.js");
+const STYLE: &str = include_str!("../../assets/scanner.css");
+
+/// The scanner page's Content-Security-Policy: the site's, with its one inline script
+/// and its one inline style allowed by their SHA-256.
+pub fn page_policy() -> &'static str {
+    static POLICY: OnceLock<String> = OnceLock::new();
+    POLICY.get_or_init(|| {
+        let hash = |text: &str| base64::engine::general_purpose::STANDARD.encode(Sha256::digest(text.as_bytes()));
+        crate::security_headers::CONTENT_SECURITY_POLICY
+            .replacen(
+                "script-src 'self'",
+                &format!("script-src 'self' 'sha256-{}'", hash(SCRIPT)),
+                1,
+            )
+            .replacen(
+                "style-src 'self'",
+                &format!("style-src 'self' 'sha256-{}'", hash(STYLE)),
+                1,
+            )
+    })
+}
 
 /// A pairing link just made, for the supervisor to show a phone.
 pub struct MadeLink<'a> {
@@ -74,8 +101,10 @@ pub fn scanner_page(paired: Option<&PairedDevice>) -> Markup {
                 @if let Some(pairing) = pairing { meta name="voelgoed-pairing" content=(pairing); }
                 title { "Scanner · Voelgoed" }
                 link rel="icon" href=(assets::url("icon.svg")) type="image/svg+xml";
-                link rel="stylesheet" href=(assets::url("scanner.css"));
-                script type="module" src=(assets::url("scanner.js")) {}
+                // Inline, allowed by hash (`page_policy`): the page is one request, which
+                // a slow 3G link answers in well under a second.
+                style { (PreEscaped(STYLE)) }
+                script type="module" { (PreEscaped(SCRIPT)) }
             }
             body data-state="starting" data-decoder=(assets::url("jsQR.js")) data-worker=(paths::SCANNER_WORKER) {
                 main {

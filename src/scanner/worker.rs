@@ -10,8 +10,6 @@ const TEMPLATE: &str = include_str!("../../assets/scanner-sw.js");
 pub fn script() -> String {
     let shell = [
         paths::SCANNER.to_owned(),
-        assets::url("scanner.js"),
-        assets::url("scanner.css"),
         assets::url("jsQR.js"),
         assets::url("icon.svg"),
     ];

@@ -29,16 +29,6 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../assets/app.js"),
     },
     Asset {
-        name: "scanner.js",
-        content_type: "text/javascript; charset=utf-8",
-        body: include_bytes!("../../assets/scanner.js"),
-    },
-    Asset {
-        name: "scanner.css",
-        content_type: "text/css; charset=utf-8",
-        body: include_bytes!("../../assets/scanner.css"),
-    },
-    Asset {
         name: "jsQR.js",
         content_type: "text/javascript; charset=utf-8",
         body: include_bytes!("../../assets/jsQR.js"),

@@ -320,3 +320,32 @@ async fn offline_the_phone_decides_from_its_copy_and_uploads_every_scan_once_whe
     }
     phone.close().await;
 }
+
+/// What the scanner page costs a phone on a first visit: the time to its load event on
+/// Chrome's "Slow 3G" (printed, for BENCHMARKS.md: `cargo test --test api
+/// browser::scanner::the_scanner_page_is_one -- --nocapture`), and what holds it under a
+/// second whatever the machine: one request, a few kilobytes, nothing else before load.
+#[tokio::test]
+async fn the_scanner_page_is_one_small_request_on_slow_3g() {
+    let app = spawn_app().await;
+    let phone = Browser::start().await;
+    phone.goto(&app.url("/login")).await;
+    // Chrome's "Slow 3G": 400 ms round trips, 400 kbit/s each way.
+    let slow = json!({ "offline": false, "latency": 400, "downloadThroughput": 50_000, "uploadThroughput": 50_000 });
+    phone.cdp("Network.enable", json!({})).await;
+    phone.cdp("Network.emulateNetworkConditions", slow).await;
+    phone.goto(&app.url("/scanner")).await;
+    let read = "const t = performance.getEntriesByType('navigation')[0];
+        const before = performance.getEntriesByType('resource').filter(r => r.startTime < t.loadEventStart);
+        return [t.loadEventEnd - t.startTime, t.transferSize, before.map(r => r.name)];";
+    let seen = phone.client.execute(read, vec![]).await.unwrap();
+    let (took, bytes) = (seen[0].as_f64().unwrap(), seen[1].as_u64().unwrap());
+    eprintln!("scanner page on slow 3G: load event after {took:.0} ms, {bytes} bytes");
+    assert!(bytes < 14_000, "{bytes} bytes: more than one round trip's worth");
+    let needed: Vec<String> = serde_json::from_value(seen[2].clone()).unwrap();
+    assert!(
+        needed.iter().all(|name| name.contains("icon.svg")),
+        "requests before load: {needed:?}"
+    );
+    phone.close().await;
+}

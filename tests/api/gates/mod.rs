@@ -10,6 +10,7 @@ mod durability;
 mod entry_rules;
 mod gate_isolation;
 mod monitor;
+mod offline_copy;
 mod pairing;
 mod scan_api;
 mod scan_id_conflicts;
