@@ -116,6 +116,10 @@ fn order_desk_routes(cfg: &mut web::ServiceConfig) {
         .route(paths::ORDER, web::get().to(crate::orders::order::show_order))
         .route(paths::ORDER_REFUND, web::get().to(crate::orders::order::review_refund))
         .route(paths::ORDER_REFUND, web::post().to(crate::orders::order::refund_order))
+        .route(
+            paths::ORDER_TICKETS,
+            web::get().to(crate::orders::order::printable_tickets),
+        )
         .route(paths::ORDER_VOID, web::get().to(crate::orders::order::review_void))
         .route(paths::ORDER_VOID, web::post().to(crate::orders::order::void_order))
         .route(

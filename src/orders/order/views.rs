@@ -51,6 +51,7 @@ pub fn order_page(viewer: &Viewer, details: &OrderDetails, actions: &Actions) ->
                 }
             }
             h2 { "Tickets" }
+            p { a href=(paths::order_tickets(order.id)) data-ticket-codes { "Tickets as QR codes (to print or scan)" } }
             (tickets_section(details, refundable))
             h2 { "Refunds" }
             @if details.refunds.is_empty() { p.muted { "No refunds." } }

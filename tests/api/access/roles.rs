@@ -97,6 +97,7 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     // The export holds every valid ticket code: owners and finance (B exports its own).
     ("GET", "/orders.csv", [401, 403, 403, 200, 200, 200]),
     ("GET", "/orders/{id}", [401, 403, 200, 200, 200, 404]),
+    ("GET", "/orders/{id}/tickets", [401, 403, 200, 200, 200, 404]),
     ("GET", "/orders/{id}/refund", [401, 403, 403, 200, 200, 404]),
     // Finance refunds first; the owner's same form (same key) is the same refund.
     ("POST", "/orders/{id}/refund", [401, 403, 403, 303, 303, 404]),

@@ -407,7 +407,7 @@ async fn the_demos_past_event_has_its_whole_evening_and_the_live_one_a_curve() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("demo.sqlite");
     let url = voelgoed::db::DatabaseUrl::parse(db.to_str().unwrap()).unwrap();
-    assert!(crate::helpers::demo::run_demo(dir.path()).0, "seeded");
+    assert!(crate::helpers::demo::run_demo(dir.path()).seeded, "seeded");
     let app = spawn_on(url, |_| {}, dir).await;
     let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
     let events = app.page(&demo, "/events").await;

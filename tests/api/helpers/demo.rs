@@ -2,9 +2,18 @@
 
 use std::process::Command;
 
+/// What a run of the demo printed.
+pub struct DemoRun {
+    pub seeded: bool,
+    /// "  email / password  (…)"
+    pub logins: Vec<(String, String)>,
+    /// The path of the pairing link it printed for a phone.
+    pub pairing_link: Option<String>,
+}
+
 /// `voelgoed demo` on `dir/demo.sqlite` (quiet simulator) until it serves, then ended
-/// with SIGTERM: whether it seeded, and the logins it printed ("  email / password  (…)").
-pub fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
+/// with SIGTERM: what it printed.
+pub fn run_demo(dir: &std::path::Path) -> DemoRun {
     use std::io::{BufRead, BufReader};
     let mut demo = Command::new(env!("CARGO_BIN_EXE_voelgoed"))
         .args(["demo", "--addr", "127.0.0.1:0", "--live-orders", "300"])
@@ -41,5 +50,13 @@ pub fn run_demo(dir: &std::path::Path) -> (bool, Vec<(String, String)>) {
         .filter_map(|l| l.strip_prefix("  ")?.split_once("  (")?.0.split_once(" / "))
         .map(|(email, password)| (email.to_string(), password.to_string()))
         .collect();
-    (seeded, logins)
+    let pairing_link = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("Pair a phone as the festival's scanner at gate North: http://"))
+        .and_then(|rest| Some(rest[rest.find('/')?..].split_once(' ')?.0.to_owned()));
+    DemoRun {
+        seeded,
+        logins,
+        pairing_link,
+    }
 }

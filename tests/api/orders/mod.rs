@@ -9,4 +9,5 @@ mod list;
 mod live_rows;
 mod refunds;
 mod search;
+mod ticket_codes;
 mod voids;

@@ -103,10 +103,11 @@ async fn demo_seed_creates_the_documented_logins_once() {
     let db = dir.path().join("demo.sqlite");
     let url = voelgoed::db::DatabaseUrl::parse(db.to_str().unwrap()).unwrap();
 
-    let (first, logins) = run_demo(dir.path());
-    let (second, _) = run_demo(dir.path());
+    let first = run_demo(dir.path());
+    let second = run_demo(dir.path());
+    let logins = first.logins;
 
-    assert!(first && !second);
+    assert!(first.seeded && !second.seeded);
     assert!(!logins.is_empty(), "the demo prints its logins");
     let app = crate::helpers::spawn_on(url, |_| {}, dir).await;
     for (email, password) in &logins {
@@ -116,6 +117,11 @@ async fn demo_seed_creates_the_documented_logins_once() {
             "{email}"
         );
     }
+    // Each run prints a pairing link a phone can open to scan the festival's tickets.
+    let link = second.pairing_link.expect("the demo prints a pairing link");
+    let paired = app.client().post(app.url(&link)).send().await.unwrap();
+    assert_eq!(paired.status(), 200);
+    assert!(paired.text().await.unwrap().contains("North phone"));
     let demo = app.signed_in_as("owner@demo.test", "demo-owner").await;
     let page = app.page(&demo, "/events").await;
     assert!(page.contains("Voelgoed Summer Festival") && !page.contains("Kaapstad Jazz"));

@@ -240,6 +240,7 @@ pub const MATRIX: &[Row] = &[
     get(paths::ORDER_JOB_CSV, Needs(ExportOrders), ExportJob),
     post(paths::ORDER_JOB_CANCEL, OwnerOrMaker(ViewOrders), HeldJob),
     get(paths::ORDER, Needs(ViewOrders), Order),
+    get(paths::ORDER_TICKETS, Needs(ViewOrders), Order),
     get(paths::ORDER_REFUND, Needs(RefundOrders), Order).with_query("scope=all"),
     post(paths::ORDER_REFUND, Needs(RefundOrders), Order),
     get(paths::ORDER_VOID, Needs(RefundOrders), Order),

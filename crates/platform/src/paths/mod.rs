@@ -54,6 +54,8 @@ pub const ORDERS_STREAM: Pattern = "/sse/orders";
 pub const ORDER: Pattern = "/orders/{id}";
 pub const ORDER_REFUND: Pattern = "/orders/{id}/refund";
 pub const ORDER_VOID: Pattern = "/orders/{id}/void";
+/// An order's tickets as QR codes, to print or to scan from a screen.
+pub const ORDER_TICKETS: Pattern = "/orders/{id}/tickets";
 pub const ORDER_RESEND_CONFIRMATION: Pattern = "/orders/{id}/resend-confirmation";
 /// Bulk actions on orders: `POST` starts a job; each job has its page, stream and CSV.
 pub const ORDER_JOBS: Pattern = "/orders/jobs";
@@ -177,6 +179,10 @@ pub fn order(order: i64) -> String {
 
 pub fn order_refund(order: i64) -> String {
     format!("/orders/{order}/refund")
+}
+
+pub fn order_tickets(order: i64) -> String {
+    format!("/orders/{order}/tickets")
 }
 
 pub fn order_void(order: i64) -> String {

@@ -32,6 +32,7 @@ fn every_link_matches_the_pattern_its_route_registers() {
         (order(7), fill(ORDER, &["7"])),
         (order_refund(7), fill(ORDER_REFUND, &["7"])),
         (order_void(7), fill(ORDER_VOID, &["7"])),
+        (order_tickets(7), fill(ORDER_TICKETS, &["7"])),
         (order_resend_confirmation(7), fill(ORDER_RESEND_CONFIRMATION, &["7"])),
         (team_member_role(7), fill(TEAM_ROLE, &["7"])),
         (team_member_password(7), fill(TEAM_PASSWORD, &["7"])),

@@ -53,5 +53,19 @@ pub async fn run(settings: Settings, options: DemoOptions) -> anyhow::Result<()>
     for (email, password, what) in seed::LOGINS {
         println!("  {email} / {password}  ({what})");
     }
+    println!(
+        "Pair a phone as the festival's scanner at gate North: http://{}{} (single use, for ten minutes; the scan monitor makes more)",
+        app.address(),
+        pairing_link(app.services().pool.get_ref().clone()).await?
+    );
     app.run_until_terminated().await
+}
+
+/// A pairing link for the festival's North gate, so a phone can scan the demo's tickets.
+async fn pairing_link(pool: voelgoed::db::Pool) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let festival = seed::festival(&mut *pool.get()?)?;
+        voelgoed::scanner::pairing_link_command(&pool, festival, "North")
+    })
+    .await?
 }

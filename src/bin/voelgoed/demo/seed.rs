@@ -16,8 +16,21 @@ use voelgoed::with_backend;
 
 pub use super::logins::LOGINS;
 
+/// The live event of Demo Events, which the simulator keeps busy.
+pub const FESTIVAL: &str = "Voelgoed Summer Festival";
+
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
+
+/// The festival's id (the demo's live event).
+pub fn festival(conn: &mut DbConnection) -> anyhow::Result<i64> {
+    use voelgoed::db::schema::events;
+    Ok(events::table
+        .filter(events::name.eq(FESTIVAL))
+        .select(events::id)
+        .order(events::id)
+        .first(conn)?)
+}
 
 /// Seeds the demo when the database has no organisation yet. Returns true if it did.
 pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Result<bool> {
@@ -29,7 +42,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     let now = db::now_ms();
     let mut writer = OrderWriter::new(conn)?;
     let festival = DemoEvent {
-        name: "Voelgoed Summer Festival",
+        name: FESTIVAL,
         venue: "Westerpark, Amsterdam",
         starts_at: now - 2 * HOUR,
         hours: 10,
