@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests"). On a fresh machine it installs what the
 # tests need (Chromium and its driver for the browser scenarios, a PostgreSQL server,
-# Redis, nginx and PgBouncer for the scaled-out tests), starts a throw-away PostgreSQL and Redis
+# Redis, nginx and PgBouncer for the scaled-out tests, Python's venv and curl for the
+# device API's contract check), starts a throw-away PostgreSQL and Redis
 # on free local ports, and runs every check:
-# vendored-asset checksums, formatting, clippy, the whole test suite, and the hot paths'
-# instruction counts under callgrind against their baseline (scripts/costs.sh).
+# vendored-asset checksums, formatting, clippy, the whole test suite, the hot paths'
+# instruction counts under callgrind against their baseline (scripts/costs.sh), and the
+# device API fuzzed against its OpenAPI document (scripts/api-contract.sh, schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,8 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v nginx >/dev/null || missing+=(nginx)
 command -v pgbouncer >/dev/null || missing+=(pgbouncer)
 command -v valgrind >/dev/null || missing+=(valgrind)
+command -v curl >/dev/null || missing+=(curl)
+python3 -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
 if ((${#missing[@]})); then
     echo "installing: ${missing[*]}"
     apt-get update -qq
@@ -63,3 +67,5 @@ cargo test --workspace --all-targets --quiet -- --skip gate_isolation::
 # "Cost counts (callgrind)"), on the debug bench binary the line above built: 3 to 5 minutes.
 bash scripts/costs.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed-bench"
 cargo test --workspace --test api --quiet gate_isolation:: -- --test-threads=1
+# The device API against /api/v1/openapi.json: no 5xx, every answer as documented.
+bash scripts/api-contract.sh "${CARGO_TARGET_DIR:-target}/debug/voelgoed"

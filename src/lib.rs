@@ -25,6 +25,7 @@ pub mod htmx;
 pub mod http_error;
 pub mod kiosk;
 pub mod monitor;
+pub mod openapi;
 pub mod orders;
 pub mod overview;
 pub mod panels;

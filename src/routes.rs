@@ -18,6 +18,8 @@ pub fn device_api() -> Scope {
         .route(paths::API_HEARTBEAT, web::post().to(scanning::api::post_heartbeat))
         .route(paths::API_DEVICE, web::get().to(scanning::api::get_device))
         .route(paths::API_TICKETS, web::get().to(scanning::api::get_tickets))
+        .route(paths::API_PAIR, web::post().to(scanner::api::pair_device))
+        .route(paths::API_OPENAPI, web::get().to(crate::openapi::openapi_json))
         .default_service(web::to(api_not_found))
 }
 

@@ -192,38 +192,35 @@ fn device_findings(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now:
         .collect())
 }
 
-/// Scans uploaded lately that a scanner had decided otherwise offline (a partial index
-/// holds only scans decided offline).
+/// Scans uploaded lately that the server answered otherwise than their scanner had
+/// decided offline (`scanning::api`'s offline conflicts), oldest first.
 fn offline_conflicts(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
     now: i64,
 ) -> QueryResult<Vec<offline::OfflineConflict>> {
-    let uploaded: Vec<(i64, String, Option<String>, ScanResult)> = scans::table
-        .filter(scans::organization_id.eq(tenant.organization_id()))
-        .filter(scans::event_id.eq(event_id))
-        .filter(scans::received_at.ge(now - offline::OFFLINE_CONFLICT_WINDOW_MS))
-        .filter(scans::decided_offline.is_not_null())
-        .order(scans::id)
+    use crate::db::schema::offline_conflicts as conflicts;
+    let found: Vec<(i64, String, ScanResult, ScanResult)> = conflicts::table
+        .filter(conflicts::organization_id.eq(tenant.organization_id()))
+        .filter(conflicts::event_id.eq(event_id))
+        .filter(conflicts::received_at.ge(now - offline::OFFLINE_CONFLICT_WINDOW_MS))
+        .order(conflicts::id)
         .select((
-            scans::gate_id,
-            scans::ticket_code,
-            scans::decided_offline,
-            scans::result,
+            conflicts::gate_id,
+            conflicts::ticket_code,
+            conflicts::decided,
+            conflicts::answered,
         ))
         .limit(ROWS_READ)
         .load(conn)?;
-    Ok(uploaded
+    Ok(found
         .into_iter()
-        .filter_map(|(gate_id, ticket_code, decided, answered)| {
-            let decided = ScanResult::from_stored(&decided?).ok()?;
-            (decided != answered).then_some(offline::OfflineConflict {
-                gate_id,
-                ticket_code,
-                decided,
-                answered,
-            })
+        .map(|(gate_id, ticket_code, decided, answered)| offline::OfflineConflict {
+            gate_id,
+            ticket_code,
+            decided,
+            answered,
         })
         .collect())
 }

@@ -4,6 +4,7 @@
 //! device's key to itself, and the scanner page (`assets/scanner.js`) then speaks the
 //! device API like any scanner. Revoking the device on the monitor stops the page.
 
+pub mod api;
 pub mod handlers;
 mod pairing;
 mod views;

@@ -74,8 +74,6 @@ pub struct ScanAttempt {
     pub ticket_code: String,
     pub direction: Direction,
     pub scanned_at: i64,
-    /// What a scanner decided from its offline copy, for a scan it uploads later.
-    pub decided_offline: Option<ScanResult>,
 }
 
 /// What was decided for one scan, as stored.

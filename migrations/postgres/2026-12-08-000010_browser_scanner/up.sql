@@ -15,11 +15,24 @@ CREATE TABLE device_pairings (
 );
 CREATE INDEX device_pairings_org_event ON device_pairings (organization_id, event_id);
 
--- A scan a scanner decided offline carries what it decided; where the server decided
--- otherwise on upload, the gate gets an 'offline_conflict' alert. Few scans have it:
--- the detector reads them through a partial index.
-ALTER TABLE scans ADD COLUMN decided_offline TEXT CHECK (decided_offline IN ('valid', 'duplicate', 'invalid'));
-CREATE INDEX scans_decided_offline ON scans (organization_id, event_id, received_at) WHERE decided_offline IS NOT NULL;
+-- Scans a scanner decided offline that the server answered otherwise once uploaded:
+-- written only then (rarely), by the device API, so the scans table and its insert stay
+-- as they were; the gate-alert detector opens an 'offline_conflict' alert from them. A
+-- resent upload (same device and scan id) is recorded once.
+CREATE TABLE offline_conflicts (
+    id BIGSERIAL PRIMARY KEY,
+    organization_id BIGINT NOT NULL REFERENCES organizations(id),
+    event_id BIGINT NOT NULL REFERENCES events(id),
+    gate_id BIGINT NOT NULL REFERENCES gates(id),
+    device_id BIGINT NOT NULL REFERENCES devices(id),
+    device_scan_id TEXT NOT NULL,
+    ticket_code TEXT NOT NULL,
+    decided TEXT NOT NULL CHECK (decided IN ('valid', 'duplicate', 'invalid')),
+    answered TEXT NOT NULL CHECK (answered IN ('valid', 'duplicate', 'invalid')),
+    received_at BIGINT NOT NULL,
+    UNIQUE (device_id, device_scan_id)
+);
+CREATE INDEX offline_conflicts_of_event ON offline_conflicts (organization_id, event_id, received_at);
 
 ALTER TABLE gate_alerts DROP CONSTRAINT gate_alerts_kind_check;
 ALTER TABLE gate_alerts ADD CONSTRAINT gate_alerts_kind_check

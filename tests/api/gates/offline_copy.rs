@@ -1,7 +1,8 @@
 //! What a scanner keeps for deciding offline (`GET /api/v1/tickets`) and how it uploads
 //! what it decided (`decided_offline`), on both backends: the list holds the device's
 //! event only, under hashed codes, with each ticket's state at that gate; an unchanged
-//! list is a 304; a scan's `decided_offline` is stored, and junk there is refused.
+//! list is a 304; a scan decided offline otherwise than the server is an offline
+//! conflict, written down once; junk in `decided_offline` is refused.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -63,35 +64,49 @@ async fn the_list_holds_the_events_tickets_hashed_with_their_state_at_the_gate(a
     assert_eq!(tickets(&app, "not-a-device", None).await.status(), 401);
 }
 
-async fn a_scan_decided_offline_is_stored_with_what_was_decided_and_junk_is_refused(app: TestApp) {
+async fn a_scan_decided_offline_otherwise_is_a_conflict_once_and_junk_is_refused(app: TestApp) {
     let (token, _) = app.device_a("North").await;
-    let code = app.sell_tickets_a(1).await.ticket_codes[0].clone();
-    let mut junk = scan("offline-junk", &code, "in");
+    let codes = app.sell_tickets_a(2).await.ticket_codes;
+    let mut junk = scan("offline-junk", &codes[0], "in");
     junk["decided_offline"] = "maybe".into();
     let (status, answer) = app.post_scans(&token, &batch(vec![junk])).await;
     assert_eq!(status, 400, "{answer}");
     assert!(answer["error"].as_str().unwrap().contains("decided_offline"));
     assert_eq!(app.count("scans").await, 0, "the batch records nothing");
 
-    let mut decided = scan("offline-2", &code, "in");
-    decided["decided_offline"] = "duplicate".into();
-    let (status, answer) = app.post_scans(&token, &batch(vec![decided])).await;
-    assert_eq!((status, answer["results"][0]["result"].clone()), (200, "valid".into()));
-    let stored: Option<String> = app
+    // The scanner thought the first one inside already; the server admits it. The second
+    // it decided as the server does: no conflict.
+    let mut otherwise = scan("offline-2", &codes[0], "in");
+    otherwise["decided_offline"] = "duplicate".into();
+    let mut alike = scan("offline-3", &codes[1], "in");
+    alike["decided_offline"] = "valid".into();
+    let upload = batch(vec![otherwise, alike]);
+    for _ in 0..2 {
+        let (status, answer) = app.post_scans(&token, &upload).await;
+        assert_eq!(
+            (status, answer["results"][0]["result"].clone()),
+            (200, "valid".into()),
+            "the server's answer stands"
+        );
+    }
+    let written: Vec<(String, String, String)> = app
         .db(|conn| {
             use diesel::prelude::*;
-            use voelgoed::db::schema::scans;
-            scans::table.select(scans::decided_offline).first(conn).unwrap()
+            use voelgoed::db::schema::offline_conflicts as c;
+            c::table
+                .select((c::device_scan_id, c::decided, c::answered))
+                .load(conn)
+                .unwrap()
         })
         .await;
     assert_eq!(
-        stored.as_deref(),
-        Some("duplicate"),
-        "the server's answer stands; the scanner's is kept"
+        written,
+        vec![("offline-2".into(), "duplicate".into(), "valid".into())],
+        "once, resent or not"
     );
 }
 
 on_both_backends!("offline_copy_";
     the_list_holds_the_events_tickets_hashed_with_their_state_at_the_gate,
-    a_scan_decided_offline_is_stored_with_what_was_decided_and_junk_is_refused,
+    a_scan_decided_offline_otherwise_is_a_conflict_once_and_junk_is_refused,
 );

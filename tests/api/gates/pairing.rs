@@ -228,3 +228,76 @@ async fn the_command_line_prints_a_pairing_link_that_pairs_a_phone() {
     );
     assert_eq!(key["gate"], "West");
 }
+
+#[tokio::test]
+async fn a_scanner_app_pairs_through_the_json_api_once() {
+    let app = spawn_app().await;
+    let gate = gate_of(&app, "North").await;
+    let link = pairing_link(&app, "owner@a.test", gate).await;
+    let token = link.strip_prefix("/pair/").unwrap();
+    let pair = |body: Value| reqwest::Client::new().post(app.url("/api/v1/pair")).json(&body).send();
+    let paired = pair(serde_json::json!({ "pairing": token })).await.unwrap();
+    assert_eq!(paired.status(), 201);
+    let answer: Value = paired.json().await.unwrap();
+    assert_eq!(
+        (answer["gate"].as_str(), answer["device"].as_str()),
+        (Some("North"), Some("North phone 1"))
+    );
+    let device = reqwest::Client::new()
+        .get(app.url("/api/v1/device"))
+        .bearer_auth(answer["token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(device.status(), 200);
+
+    let again = pair(serde_json::json!({ "pairing": token })).await.unwrap();
+    assert_eq!(again.status(), 410);
+    assert!(again.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("used already"));
+    for (body, status) in [
+        (serde_json::json!({ "pairing": "nope" }), 404),
+        (serde_json::json!({ "pairing": "" }), 400),
+        (serde_json::json!({ "pairing": "x".repeat(129) }), 400),
+        (serde_json::json!({ "paring": token }), 400),
+        (serde_json::json!([]), 400),
+    ] {
+        let response = pair(body.clone()).await.unwrap();
+        assert_eq!(response.status(), status, "{body}");
+        assert!(
+            response.json::<Value>().await.unwrap()["error"].is_string(),
+            "{body}: a JSON error"
+        );
+    }
+    assert_eq!(app.count("devices").await, 1);
+}
+
+#[tokio::test]
+async fn the_device_api_describes_itself_as_openapi_3_1() {
+    let app = spawn_app().await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    for path in [
+        "/api/v1/scans",
+        "/api/v1/devices/heartbeat",
+        "/api/v1/device",
+        "/api/v1/tickets",
+        "/api/v1/pair",
+    ] {
+        assert!(paths.iter().any(|p| *p == path), "{path} in {paths:?}");
+    }
+    assert_eq!(doc["components"]["securitySchemes"]["device_token"]["scheme"], "bearer");
+    let scan = &doc["components"]["schemas"]["ScanIn"];
+    assert!(
+        scan["required"].as_array().unwrap().contains(&"ticket_code".into()),
+        "{scan}"
+    );
+}

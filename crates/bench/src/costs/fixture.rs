@@ -167,7 +167,6 @@ pub fn attempt(id: String, ticket_code: String, scanned_at: i64) -> ScanAttempt 
         ticket_code,
         direction: Direction::In,
         scanned_at,
-        decided_offline: None,
     }
 }
 

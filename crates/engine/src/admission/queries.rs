@@ -128,7 +128,6 @@ fn insert_few(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<ScanIds> 
                 scans::reason.eq(decision.reason.as_ref().map(Reason::message)),
                 scans::admitted_at.eq(admitted.map(|a| a.at)),
                 scans::admitted_gate.eq(admitted.map(|a| a.gate.as_str())),
-                scans::decided_offline.eq(attempt.decided_offline.map(|r| r.as_stored())),
             )
         })
         .collect();
@@ -180,7 +179,6 @@ impl serde::Serialize for ScanRow<'_> {
         row.serialize_element(&decision.reason.as_ref().map(Reason::message))?;
         row.serialize_element(&admitted.map(|a| a.at))?;
         row.serialize_element(&admitted.map(|a| a.gate.as_str()))?;
-        row.serialize_element(&attempt.decided_offline.map(|r| r.as_stored()))?;
         row.end()
     }
 }
@@ -200,7 +198,7 @@ fn insert_scans_sql(conn: &DbConnection, one_device: bool) -> String {
         true => 0,
         false => 4,
     };
-    let scan_fields = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text, Text];
+    let scan_fields = [Text, Text, BigInt, Text, BigInt, Text, Text, BigInt, Text];
     let fields: Vec<String> = std::iter::repeat_n(BigInt, device_fields)
         .chain(scan_fields)
         .enumerate()
@@ -209,8 +207,7 @@ fn insert_scans_sql(conn: &DbConnection, one_device: bool) -> String {
     let columns = device_binds.into_iter().chain(fields).collect::<Vec<_>>().join(", ");
     format!(
         "INSERT INTO scans (received_at, organization_id, event_id, gate_id, device_id, \
-         device_scan_id, ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate, \
-         decided_offline) \
+         device_scan_id, ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate) \
          SELECT {received_at}, {columns} FROM {rows} RETURNING id, device_id, device_scan_id"
     )
 }

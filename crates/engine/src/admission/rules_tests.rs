@@ -23,7 +23,6 @@ fn attempt(id: &str, direction: Direction) -> ScanAttempt {
         ticket_code: "CODE".into(),
         direction,
         scanned_at: 5_000,
-        decided_offline: None,
     }
 }
 

@@ -15,6 +15,12 @@ pub enum ApiError {
     Unauthorized,
     #[error("no such API endpoint")]
     NotFound,
+    /// What the request names is not there (a pairing link nobody made).
+    #[error("{0}")]
+    Missing(String),
+    /// What the request names is spent for good (a used or expired pairing link).
+    #[error("{0}")]
+    Gone(String),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("send the body as application/json")]
@@ -45,6 +51,8 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Missing(_) => StatusCode::NOT_FOUND,
+            Self::Gone(_) => StatusCode::GONE,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::contract::{ErrorAnswer, OfflineTickets};
 use super::{ApiError, ScanningDevice};
 use crate::db::{self, Pool};
 use crate::queries::{ticket_states, TicketState};
@@ -66,6 +67,17 @@ impl TicketLists {
     }
 }
 
+/// The device's event's tickets for deciding offline (at most 10 s old).
+#[utoipa::path(get, path = "/api/v1/tickets", tag = "devices",
+    security(("device_token" = [])),
+    params(("If-None-Match" = Option<String>, Header, description = "The ETag of the list the device holds")),
+    responses(
+        (status = 200, description = "The list, with its ETag", body = OfflineTickets,
+            headers(("ETag" = String, description = "Send it back as If-None-Match"))),
+        (status = 304, description = "The list the device holds is current"),
+        (status = 401, description = "Missing, unknown or revoked device token", body = ErrorAnswer),
+        (status = 503, description = "Briefly unavailable: ask again later", body = ErrorAnswer),
+    ))]
 pub async fn get_tickets(
     pool: web::Data<Pool>,
     lists: web::Data<TicketLists>,

@@ -173,6 +173,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    offline_conflicts (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        gate_id -> BigInt,
+        device_id -> BigInt,
+        device_scan_id -> Text,
+        ticket_code -> Text,
+        decided -> Text,
+        answered -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::table! {
     kiosk_links (id) {
         id -> BigInt,
         organization_id -> BigInt,
@@ -228,7 +243,6 @@ diesel::table! {
         reason -> Nullable<Text>,
         admitted_at -> Nullable<BigInt>,
         admitted_gate -> Nullable<Text>,
-        decided_offline -> Nullable<Text>,
     }
 }
 
@@ -416,6 +430,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     gate_ticket_types,
     kiosk_links,
     device_pairings,
+    offline_conflicts,
     ticket_sales_hourly,
     order_search_words,
     webhook_endpoints,

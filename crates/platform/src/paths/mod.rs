@@ -90,6 +90,10 @@ pub const API_SCANS: Pattern = "/scans";
 pub const API_HEARTBEAT: Pattern = "/devices/heartbeat";
 /// `GET`: the device the token belongs to (a scanner page checks it is still paired).
 pub const API_DEVICE: Pattern = "/device";
+/// `POST`: pairs the asking device with a pairing link's token (JSON).
+pub const API_PAIR: Pattern = "/pair";
+/// The device API as an OpenAPI 3.1 document.
+pub const API_OPENAPI: Pattern = "/openapi.json";
 /// `GET`: the device's event's tickets, hashed, for deciding offline.
 pub const API_TICKETS: Pattern = "/tickets";
 

@@ -155,7 +155,6 @@ fn attempt(ticket_code: String) -> ScanAttempt {
         ticket_code,
         direction: Direction::In,
         scanned_at: db::now_ms(),
-        decided_offline: None,
     }
 }
 

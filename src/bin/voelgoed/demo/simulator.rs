@@ -202,7 +202,6 @@ fn scan(
         ticket_code: code,
         direction,
         scanned_at: db::now_ms(),
-        decided_offline: None,
     };
     Ok(Some((device, attempt)))
 }

@@ -18,7 +18,6 @@ fn attempt(id: &str, code: &str, direction: Direction) -> ScanAttempt {
         ticket_code: code.to_owned(),
         direction,
         scanned_at: voelgoed::db::now_ms(),
-        decided_offline: None,
     }
 }
 

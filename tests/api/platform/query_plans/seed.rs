@@ -87,7 +87,6 @@ impl Seeded {
             ticket_code: code.to_owned(),
             direction,
             scanned_at: db::now_ms(),
-            decided_offline: None,
         }
     }
 
