@@ -9,8 +9,7 @@ use utoipa::ToSchema;
 use super::pairing::{self, PairedDevice};
 use crate::db::{self, Pool};
 use crate::error::AppError;
-use crate::scanning::api::contract::ErrorAnswer;
-use crate::scanning::ApiError;
+use crate::scanning::{ApiError, ErrorAnswer};
 
 #[derive(Deserialize, ToSchema)]
 pub struct PairRequest {

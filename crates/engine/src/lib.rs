@@ -24,6 +24,7 @@ mod writer;
 /// The admission decision as the scan writer runs it (a group of devices' batches, or
 /// one, inside its transaction), for the query-plan guard and the group tests.
 pub use admission::{record_batch, record_group, DeviceBatch};
+pub use api::contract::ErrorAnswer;
 pub use api::device_tokens::{DeviceTokens, KnownDevices, PROVEN_FOR, RECHECK_AFTER};
 pub use api::ApiError;
 pub use counters::{occupancy, recount, EventCounts, InProcessCounters, Occupancy, RedisCounters, ScanCounters, Tally};

@@ -53,7 +53,7 @@ fn part_of(module: &str) -> Option<Part> {
         // The screens (the steward's scanner: pairing, and the page that speaks the
         // device API).
         "monitor" | "door" | "dashboard" | "kiosk" | "overview" | "scanner" => Part::Feature(6),
-        "startup" | "app" | "routes" | "lib" => Part::Top,
+        "startup" | "app" | "routes" | "openapi" | "lib" => Part::Top,
         _ => return None,
     })
 }

@@ -263,6 +263,9 @@ pub const MATRIX: &[Row] = &[
     post(API_SCANS, DeviceToken, Org),
     post(API_HEARTBEAT, DeviceToken, Org),
     get(API_DEVICE, DeviceToken, Org),
+    // The pairing link's token is in the body.
+    post(API_PAIR, PairingToken, Pairing),
+    get(API_OPENAPI, Public, Org),
     get(API_TICKETS, DeviceToken, Org),
 ];
 
@@ -270,6 +273,8 @@ pub const MATRIX: &[Row] = &[
 const API_SCANS: &str = "/api/v1/scans";
 const API_HEARTBEAT: &str = "/api/v1/devices/heartbeat";
 const API_DEVICE: &str = "/api/v1/device";
+pub const API_PAIR: &str = "/api/v1/pair";
+const API_OPENAPI: &str = "/api/v1/openapi.json";
 const API_TICKETS: &str = "/api/v1/tickets";
 
 /// The rule (docs/security.md, "Roles"): no session is 401; on a path naming an event,

@@ -180,6 +180,9 @@ impl<'a> Walk<'a> {
         }
         let request = session.client.post(url);
         let request = match cell.row.scope {
+            _ if cell.row.pattern == super::table::API_PAIR => {
+                request.json(&serde_json::json!({ "pairing": ids.pairing }))
+            }
             _ if matches!(cell.row.access, Access::DeviceToken) => {
                 request.json(&batch(vec![scan("matrix-1", "VG-NOPE", "in")]))
             }

@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 
 use utoipa::ToSchema;
 
-#[allow(unused_imports)]
 use super::contract::{AnswerWord, DecisionWord, DirectionWord};
 use super::error::ApiError;
 use crate::model::{Admitted, Direction, RecordedScan, ScanAttempt, ScanResult};
@@ -67,6 +66,12 @@ pub struct ScanOut {
     /// Where a duplicate's ticket went in.
     #[serde(skip_serializing_if = "Option::is_none")]
     admitted_gate: Option<String>,
+}
+
+/// The answers to a batch, in the batch's order.
+#[derive(Serialize, ToSchema)]
+pub struct ScansAnswer {
+    pub results: Vec<ScanOut>,
 }
 
 /// The answer to one scan, as the device reads it. A scan id reused for another ticket

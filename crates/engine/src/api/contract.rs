@@ -8,8 +8,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::body::ScanOut;
-
 /// Which way a person passes the gate.
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]
@@ -48,12 +46,6 @@ pub enum TicketStateWord {
     Refunded,
     Cancelled,
     Type,
-}
-
-/// The answers to a batch, in the batch's order.
-#[derive(Serialize, ToSchema)]
-pub struct ScansAnswer {
-    pub results: Vec<ScanOut>,
 }
 
 #[derive(Serialize, ToSchema)]

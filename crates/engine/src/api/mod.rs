@@ -18,8 +18,8 @@ use super::{GatePool, ScanWriter};
 use crate::db;
 use crate::live::Bus;
 use crate::model::GateDevice;
-use body::{parse_batch, parse_heartbeat, scan_out, HeartbeatBody, ScanBatch, ScanOut};
-use contract::{DeviceAnswer, ErrorAnswer, HeartbeatAnswer, ScansAnswer};
+use body::{parse_batch, parse_heartbeat, scan_out, HeartbeatBody, ScanBatch, ScanOut, ScansAnswer};
+use contract::{DeviceAnswer, ErrorAnswer, HeartbeatAnswer};
 pub use device::ScanningDevice;
 pub use error::ApiError;
 /// The paths' generated descriptions, for the console's OpenAPI document.
