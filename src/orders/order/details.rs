@@ -110,6 +110,21 @@ impl OrderDetails {
     }
 }
 
+/// The order's details, as `user` may see them: `NotFound` unless it is their
+/// organisation's and of one of their events (its buyer's address not yet masked).
+pub async fn visible_order_details(
+    pool: &crate::db::Pool,
+    user: &crate::auth::CurrentUser,
+    order_id: i64,
+) -> Result<OrderDetails, crate::error::AppError> {
+    let (tenant, scope) = (user.tenant(), user.events().clone());
+    crate::error::with_db(pool, move |conn| {
+        require_order_in(conn, &tenant, order_id, &scope)?;
+        Ok(order_details(conn, &tenant, order_id)?)
+    })
+    .await
+}
+
 /// `NotFound` unless the order is the tenant's and of an event in `scope`.
 pub fn require_order_in(
     conn: &mut DbConnection,

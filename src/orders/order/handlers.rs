@@ -36,13 +36,7 @@ pub async fn show_order(
     path: web::Path<OrderId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
-    let scope = user.events().clone();
-    let mut details = with_db(&pool, move |conn| {
-        details::require_order_in(conn, &tenant, order_id, &scope)?;
-        Ok(details::order_details(conn, &tenant, order_id)?)
-    })
-    .await?;
+    let mut details = details::visible_order_details(&pool, &user, path.into_inner().get()).await?;
     details.mask_emails_for(&user);
     let actions = views::Actions {
         can_refund: user.may(Permission::RefundOrders),

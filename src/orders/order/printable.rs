@@ -8,7 +8,7 @@ use super::details::{self, OrderDetails};
 use crate::auth::{CurrentUser, Permission};
 use crate::db::Pool;
 use crate::domain::OrderId;
-use crate::error::{with_db, AppError};
+use crate::error::AppError;
 use crate::paths;
 use crate::ui::components::{badge, qr_code};
 use crate::ui::html;
@@ -20,13 +20,7 @@ pub async fn printable_tickets(
     path: web::Path<OrderId>,
 ) -> Result<HttpResponse, AppError> {
     user.require(Permission::ViewOrders)?;
-    let (tenant, order_id) = (user.tenant(), path.into_inner().get());
-    let scope = user.events().clone();
-    let details = with_db(&pool, move |conn| {
-        details::require_order_in(conn, &tenant, order_id, &scope)?;
-        Ok(details::order_details(conn, &tenant, order_id)?)
-    })
-    .await?;
+    let details = details::visible_order_details(&pool, &user, path.into_inner().get()).await?;
     Ok(html(tickets_page(&user.viewer(), &details)))
 }
 

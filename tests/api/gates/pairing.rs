@@ -37,6 +37,20 @@ async fn gate_of(app: &TestApp, name: &str) -> i64 {
         .await
 }
 
+/// Pairs a phone through the link; the key its scanner page keeps.
+async fn pair(app: &TestApp, link: &str) -> Value {
+    let page = app
+        .client()
+        .post(app.url(link))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    device_key(&page)
+}
+
 /// The device key a paired scanner page keeps (from its pairing meta tag).
 fn device_key(page: &str) -> Value {
     let meta = scraper::Html::parse_document(page)
@@ -159,16 +173,7 @@ async fn revoking_a_paired_phone_refuses_its_key_at_once_and_is_audited() {
     let app = spawn_app().await;
     let gate = gate_of(&app, "North").await;
     let link = pairing_link(&app, "super@a.test", gate).await;
-    let key = device_key(
-        &app.client()
-            .post(app.url(&link))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let key = pair(&app, &link).await;
     let token = key["token"].as_str().unwrap().to_owned();
     let device = key["device_id"].as_i64().unwrap();
     let ask = || {
@@ -216,16 +221,7 @@ async fn the_command_line_prints_a_pairing_link_that_pairs_a_phone() {
         .unwrap()
         .unwrap();
     assert!(path.starts_with("/pair/"), "{path}");
-    let key = device_key(
-        &app.client()
-            .post(app.url(&path))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
+    let key = pair(&app, &path).await;
     assert_eq!(key["gate"], "West");
 }
 
