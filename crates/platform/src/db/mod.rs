@@ -87,8 +87,14 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
+    // A turn first, as a future: the blocking pool only ever holds work that has one.
+    let turn = pool
+        .turn()
+        .await
+        .ok_or_else(|| DbError::Busy("no connection free within the pool's wait".into()))?;
     let pool = pool.clone();
     actix_web::web::block(move || {
+        let _turn = turn;
         let mut conn = pool.get().map_err(|e| DbError::Busy(e.to_string()))?;
         work(&mut conn)
     })
@@ -170,3 +176,7 @@ mod tests {
         assert_eq!(super::format_utc(0), "1970-01-01 00:00:00 UTC");
     }
 }
+
+#[cfg(test)]
+#[path = "turns_tests.rs"]
+mod turns_tests;
