@@ -217,11 +217,16 @@ async fn the_camera_reads_a_real_tickets_qr_code_and_the_monitor_logs_it() {
     assert_eq!(app.count("scans").await, 2, "one read per 2 s, not one per frame");
     phone.click(Locator::Id("camera-toggle")).await;
     phone.close().await;
+    // The monitor lists the phone and logs its scans under its name.
     let monitor = app.signed_in("super@a.test").await;
     let page = app
         .page(&monitor, &format!("/events/{}/scans", app.fixture.event_a))
         .await;
-    assert!(page.contains("North phone 1"));
+    let log = crate::helpers::text_of(&page, "#scan-log").unwrap();
+    assert!(log.contains("North phone 1") && log.contains("valid"), "{log}");
+    assert!(crate::helpers::text_of(&page, "#device-table")
+        .unwrap()
+        .contains("North phone 1"));
 }
 
 /// How many tickets the phone keeps for deciding offline.
