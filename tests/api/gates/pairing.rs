@@ -297,3 +297,24 @@ async fn the_device_api_describes_itself_as_openapi_3_1() {
         "{scan}"
     );
 }
+
+/// Ten phones open one link at the same moment: one device, nine "used already".
+async fn phones_racing_on_one_link_make_one_device(app: TestApp) {
+    let gate = gate_of(&app, "North").await;
+    let link = pairing_link(&app, "super@a.test", gate).await;
+    let tries: Vec<_> = (0..10)
+        .map(|_| {
+            let (client, url) = (app.client(), app.url(&link));
+            tokio::spawn(async move { client.post(url).send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for attempt in tries {
+        statuses.push(attempt.await.unwrap());
+    }
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 410, 410, 410, 410, 410, 410, 410, 410, 410]);
+    assert_eq!(app.count("devices").await, 1);
+}
+
+crate::helpers::on_both_backends!("pairing_"; phones_racing_on_one_link_make_one_device);
