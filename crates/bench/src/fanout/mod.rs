@@ -75,6 +75,12 @@ pub struct FanoutOptions {
     /// builds them into one folder].
     #[arg(long, env = "VOELGOED_SERVER_BINARY")]
     server: Option<std::path::PathBuf>,
+    /// Scaled out: an empty PostgreSQL database (seeded here) and a Redis. Two instances
+    /// run; the scans go to one, every client watches the other, so each push crosses.
+    #[arg(long, requires = "redis")]
+    postgres: Option<String>,
+    #[arg(long, requires = "postgres")]
+    redis: Option<String>,
 }
 
 /// Where the clients' accounts live and what they see.
@@ -92,25 +98,36 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     // A folder of its own (another bench may run beside it), removed at the end.
     let dir = std::env::temp_dir().join(format!("voelgoed-fanout-{}", voelgoed::auth::random_token()));
     std::fs::create_dir_all(&dir)?;
-    let database = format!("{}/fanout.sqlite", dir.display());
+    let database = options
+        .postgres
+        .clone()
+        .unwrap_or_else(|| format!("{}/fanout.sqlite", dir.display()));
     let events = options.orgs.max(1) * options.events_per_org.max(1);
     // Some bulk-seeded tickets are refunded or cancelled: a fifth more than are scanned.
     let tickets = (options.scans_per_second * options.seconds as usize / events * 6 / 5 + 1_000) as i64;
     println!("seeding {events} events of {tickets} tickets …");
     let (pool, seeded) = seed::seed(
-        &DatabaseUrl::Sqlite(database.clone()),
+        &DatabaseUrl::parse(&database).map_err(anyhow::Error::msg)?,
         options.orgs.max(1),
         options.events_per_org.max(1),
         tickets,
     )
     .await?;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
     let log = dir.join("server.log");
     let binary = match &options.server {
         Some(path) => path.clone(),
         None => server::beside_this_binary()?,
     };
-    let mut server = server::Server::start(&binary, &database, port, log.clone()).await?;
+    let redis = options.redis.as_deref();
+    let mut server = server::Server::start(&binary, &database, redis, log.clone()).await?;
+    // Scaled out, the scans go to an instance of their own.
+    let scan_instance = match redis {
+        Some(_) => Some(server::Server::start(&binary, &database, redis, dir.join("scans.log")).await?),
+        None => None,
+    };
+    let scans_to = scan_instance
+        .as_ref()
+        .map_or(server.address, |instance| instance.address);
     println!(
         "server pid {} on {} (log {}); {} cores",
         server.pid(),
@@ -128,7 +145,7 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     let connected = server::sample(server.pid())?;
     report::memory(&idle, &connected, run.clients.len());
 
-    let marks = scans::drive(&run, server.address, &options, server.pid()).await?;
+    let marks = scans::drive(&run, scans_to, &options, server.pid()).await?;
     report::deliveries(&run, &marks);
     let scanned = server::sample(server.pid())?;
     println!(
@@ -154,6 +171,9 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     let closed = server::sample(server.pid())?;
     report::closed(&idle, &connected, &closed, server.address).await;
     server.stop().await?;
+    if let Some(mut instance) = scan_instance {
+        instance.stop().await?;
+    }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }

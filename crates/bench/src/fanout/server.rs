@@ -12,19 +12,25 @@ pub struct Server {
     binary: PathBuf,
     pub address: SocketAddr,
     database: String,
+    /// Scaled out: `--redis URL`.
+    redis: Option<String>,
     log: std::path::PathBuf,
 }
 
 impl Server {
-    /// Starts `voelgoed serve` and waits until it accepts connections.
-    pub async fn start(binary: &Path, database: &str, port: u16, log: PathBuf) -> anyhow::Result<Self> {
+    /// Starts `voelgoed serve` (scaled out with `redis`) and waits until it accepts
+    /// connections.
+    pub async fn start(binary: &Path, database: &str, redis: Option<&str>, log: PathBuf) -> anyhow::Result<Self> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let address: SocketAddr = ([127, 0, 0, 1], port).into();
-        let child = spawn(binary, database, address, &log)?;
+        let redis = redis.map(str::to_owned);
+        let child = spawn(binary, database, redis.as_deref(), address, &log)?;
         let server = Self {
             child,
             binary: binary.to_owned(),
             address,
             database: database.to_owned(),
+            redis,
             log,
         };
         server.wait_until_up().await?;
@@ -52,7 +58,13 @@ impl Server {
     pub async fn restart(&mut self) -> anyhow::Result<Duration> {
         let started = Instant::now();
         self.stop().await?;
-        self.child = spawn(&self.binary, &self.database, self.address, &self.log)?;
+        self.child = spawn(
+            &self.binary,
+            &self.database,
+            self.redis.as_deref(),
+            self.address,
+            &self.log,
+        )?;
         self.wait_until_up().await?;
         Ok(started.elapsed())
     }
@@ -84,10 +96,12 @@ pub fn beside_this_binary() -> anyhow::Result<PathBuf> {
     Ok(server)
 }
 
-fn spawn(binary: &Path, database: &str, address: SocketAddr, log: &Path) -> anyhow::Result<Child> {
+fn spawn(binary: &Path, database: &str, redis: Option<&str>, address: SocketAddr, log: &Path) -> anyhow::Result<Child> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(log)?;
+    let scaled_out = redis.map(|url| ["--redis", url]);
     let child = Command::new(binary)
         .args(["serve", "--addr", &address.to_string(), "--database", database])
+        .args(scaled_out.iter().flatten())
         .env("RUST_LOG", "warn")
         .stdout(log.try_clone()?)
         .stderr(log)
