@@ -214,7 +214,10 @@ async fn the_camera_reads_a_real_tickets_qr_code_and_the_monitor_logs_it() {
     phone
         .wait_for(|b| async move { verdict(b).await.0 == "duplicate" })
         .await;
-    assert_eq!(app.count("scans").await, 2, "one read per 2 s, not one per frame");
+    // A frame every 150 ms held the code in view all along: one read per 2 s, not one
+    // per frame (a third read may land if this test is slow to look).
+    let reads = app.count("scans").await;
+    assert!((2..=3).contains(&reads), "{reads} reads of one code held in view");
     phone.click(Locator::Id("camera-toggle")).await;
     phone.close().await;
     // The monitor lists the phone and logs its scans under its name.
