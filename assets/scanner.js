@@ -43,6 +43,17 @@ function unpaired(reason) {
   stopCamera();
 }
 
+/// Unpaired, a pairing link (read by the camera or pasted) opens its page.
+function pairFrom(raw) {
+  const token = /(?:\/pair\/)?([0-9a-f]{64})\s*$/i.exec(raw.trim());
+  if (!token) {
+    $("#pair-problem").textContent = "That is not a pairing link: ask a supervisor for one.";
+    return;
+  }
+  stopCamera();
+  location.assign("/pair/" + token[1].toLowerCase());
+}
+
 // ---- The device API. ----
 
 class Revoked extends Error {}
@@ -84,7 +95,7 @@ function direction() {
 }
 
 async function check(raw) {
-  if (!state.pairing) return;
+  if (!state.pairing) return pairFrom(raw);
   const code = raw.trim().toUpperCase().replace(/[\s-]/g, "");
   if (!CODE.test(code)) {
     return show({ kind: "junk", word: "Not a ticket code", detail: "Nothing was checked. Scan the ticket's code." });
@@ -398,13 +409,17 @@ function wire() {
     check(code);
   });
   $("#verdict").addEventListener("click", ready);
+  $("#pair-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    pairFrom($("#pair-link").value);
+  });
   $("#camera-toggle").addEventListener("click", () => (camera.stream ? stopCamera() : startCamera()));
   $("#torch").addEventListener("click", toggleTorch);
   window.addEventListener("online", checkPaired);
   window.addEventListener("offline", () => setOnline(false));
   // Keyboard-wedge scanners type into whatever has focus: keep it on the field.
   document.addEventListener("click", (event) => {
-    if (!event.target.closest("input, button, label, summary, a")) $("#code").focus();
+    if (state.pairing && !event.target.closest("input, button, label, summary, a")) $("#code").focus();
   });
 }
 

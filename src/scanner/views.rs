@@ -110,8 +110,8 @@ pub fn scanner_page(paired: Option<&PairedDevice>) -> Markup {
                 main {
                     (scanner_header())
                     (verdict_area())
-                    (scanner_controls())
                     (unpaired_notice())
+                    (scanner_controls())
                 }
             }
         }
@@ -152,11 +152,12 @@ fn scanner_controls() -> Markup {
                 label.choice { input type="radio" name="direction" value="in" checked; span { "Entry" } }
                 label.choice { input type="radio" name="direction" value="out"; span { "Exit" } }
             }
-            div.camera {
-                button #camera-toggle type="button" { "Start camera" }
-                button #torch type="button" hidden aria-pressed="false" { "Torch" }
-                video #camera muted playsinline hidden aria-label="Camera view" {}
-            }
+        }
+        // Outside the controls: unpaired, the camera reads a pairing link's QR code.
+        section.camera aria-label="Camera" {
+            button #camera-toggle type="button" { "Start camera" }
+            button #torch type="button" hidden aria-pressed="false" { "Torch" }
+            video #camera muted playsinline hidden aria-label="Camera view" {}
         }
     }
 }
@@ -166,6 +167,13 @@ fn unpaired_notice() -> Markup {
         section #unpaired hidden aria-labelledby="unpaired-heading" {
             h2 #unpaired-heading { "This phone is not a scanner" }
             p #unpaired-reason { "Open a pairing link from a supervisor to pair it with a gate." }
+            p { "Scan the link's QR code with the camera below, or paste the link here:" }
+            form #pair-form autocomplete="off" {
+                label for="pair-link" { "Pairing link" }
+                input #pair-link name="link" type="text" inputmode="url" spellcheck="false" maxlength="300";
+                button type="submit" { "Pair again" }
+            }
+            p #pair-problem role="status" {}
         }
     }
 }

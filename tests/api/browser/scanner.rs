@@ -164,6 +164,12 @@ async fn the_scanner_page_alone_says_it_is_not_paired_and_passes_axe() {
     phone
         .wait_for(|b| async move { b.text("#unpaired").await.contains("not a scanner") })
         .await;
+    // A pasted link that is none says so, and goes nowhere.
+    phone.fill("#pair-link", "https://example.test/nope\n").await;
+    phone
+        .wait_for(|b| async move { b.text("#pair-problem").await.contains("not a pairing link") })
+        .await;
+    assert_eq!(phone.client.current_url().await.unwrap().path(), "/scanner");
     assert_eq!(phone.horizontal_overflow().await, 0);
     assert_eq!(phone.accessibility_violations().await, Vec::<String>::new());
     phone.close().await;
@@ -347,6 +353,33 @@ async fn the_scanner_page_is_one_small_request_on_slow_3g() {
     assert!(
         needed.iter().all(|name| name.contains("icon.svg")),
         "requests before load: {needed:?}"
+    );
+    phone.close().await;
+}
+
+#[tokio::test]
+async fn a_revoked_phone_pairs_again_by_scanning_a_new_links_qr_code() {
+    let app = spawn_app().await;
+    let first = pairing_url(&app, "North").await;
+    let second = pairing_url(&app, "South").await;
+    let phone = Browser::start_with_camera(&qr_video(&second)).await;
+    pair(&phone, &first).await;
+    app.revoke_device(app.newest_id("devices").await).await;
+    phone
+        .wait_for(|b| async move { b.text("#unpaired").await.contains("revoked") })
+        .await;
+
+    phone.click(Locator::Id("camera-toggle")).await;
+    phone
+        .wait_for(|b| async move { b.client.current_url().await.unwrap().path().starts_with("/pair/") })
+        .await;
+    phone.click(Locator::Css("form button[type=submit]")).await;
+    phone
+        .wait_for(|b| async move { b.text("#link-state").await.starts_with("Online") })
+        .await;
+    assert!(
+        phone.text("#where").await.contains("South"),
+        "paired again, at the new link's gate"
     );
     phone.close().await;
 }
