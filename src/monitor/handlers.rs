@@ -155,6 +155,7 @@ pub async fn scans_stream(
         event_id,
         timezone: event.timezone,
         filter: query.parse()?,
+        pause: services.hub.coalesce(),
     };
     let panels = services.panel_frames(&user, event);
     let feed = services.feed.clone().into_inner();

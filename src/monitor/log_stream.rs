@@ -24,6 +24,9 @@ pub struct LogScope {
     pub event_id: i64,
     pub timezone: TimeZone,
     pub filter: LogFilter,
+    /// The shortest time between two log messages to one monitor: the live views'
+    /// window (`Hub::coalesce`, `--live-window-ms`).
+    pub pause: std::time::Duration,
 }
 
 /// The log's frames for a monitor that has seen up to `last_seen` (its `Last-Event-ID`).
@@ -46,6 +49,7 @@ pub async fn log_frames(
         shown_up_to: last_seen,
         redrawn: HashSet::new(),
         next_message_at: tokio::time::Instant::now(),
+        pause: scope.pause,
     };
     log.frames(resume, receiver).await
 }
@@ -65,6 +69,7 @@ struct LogStream {
     redrawn: HashSet<i64>,
     /// Rows arriving before this wait for it, and go out together.
     next_message_at: tokio::time::Instant,
+    pause: std::time::Duration,
 }
 
 /// What a monitor's next message is made of.
@@ -73,10 +78,6 @@ enum Gathered {
     /// Rows were lost to this monitor: it is redrawn.
     Behind,
 }
-
-/// The shortest time between two log messages to one monitor (the hub's channels
-/// push at most four times a second too).
-const PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl LogStream {
     async fn frames(
@@ -145,7 +146,7 @@ impl LogStream {
     }
 
     /// `first` and the rows that follow it until this monitor's next message is due: a
-    /// quiet gate's scan goes out at once, a busy gate's rows at most `PAUSE` apart, in
+    /// quiet gate's scan goes out at once, a busy gate's rows at most `pause` apart, in
     /// one message each time (thousands of monitors at 1,000 scans/s otherwise get a
     /// message per scan group each).
     async fn gather(&mut self, first: Arc<LogLine>, receiver: &mut broadcast::Receiver<Arc<LogLine>>) -> Gathered {
@@ -168,7 +169,7 @@ impl LogStream {
                 Err(()) => return Gathered::Behind,
             }
         }
-        self.next_message_at = tokio::time::Instant::now() + PAUSE;
+        self.next_message_at = tokio::time::Instant::now() + self.pause;
         Gathered::Rows(rows)
     }
 

@@ -166,6 +166,12 @@ struct RunningArgs {
     /// and development); without it they are refused when added and before each delivery.
     #[arg(long, env = "VOELGOED_WEBHOOKS_ALLOW_PRIVATE")]
     webhooks_allow_private: bool,
+    /// The shortest time between two pushes of one live view, and between two scan-log
+    /// messages to one monitor, in milliseconds: shorter is fresher, longer is fewer
+    /// messages and bytes per phone.
+    #[arg(long, env = "VOELGOED_LIVE_WINDOW_MS", default_value_t = 250,
+        value_parser = clap::value_parser!(u64).range(50..=5_000))]
+    live_window_ms: u64,
 }
 
 /// `GET /metrics` (Prometheus).
@@ -189,6 +195,7 @@ impl RunningArgs {
         settings.metrics.enabled = self.metrics.metrics.is_on();
         settings.metrics.token = self.metrics.metrics_token.filter(|t| !t.trim().is_empty());
         settings.webhooks.allow_private = self.webhooks_allow_private;
+        settings.coalesce = Duration::from_millis(self.live_window_ms);
         Ok(())
     }
 }

@@ -219,7 +219,8 @@ async fn the_monitor_warns_near_and_at_capacity() {
 
 #[tokio::test]
 async fn a_busy_gate_reaches_the_log_in_a_few_messages_newest_first_with_every_row() {
-    let app = spawn_app().await;
+    // The served default window: rows within 250 ms of each other go out together.
+    let app = crate::helpers::spawn_app_with(|s| s.coalesce = std::time::Duration::from_millis(250)).await;
     let (north, _) = app.device_a("North").await;
     let codes = app.sell_tickets_a(40).await.ticket_codes;
     let client = app.signed_in("owner@a.test").await;
@@ -265,8 +266,9 @@ async fn a_busy_gate_reaches_the_log_in_a_few_messages_newest_first_with_every_r
     rows.sort();
     rows.dedup();
     assert_eq!(rows.len(), 40, "every row once");
-    // At most one message per 250 ms, plus the first (sent at once) and the last.
-    let allowed = 2 + (posting.as_millis() / 250) as usize + 1;
+    // At most one message per live window, plus the first (sent at once) and the last.
+    let window = app.services.settings.coalesce.as_millis();
+    let allowed = 2 + (posting.as_millis() / window) as usize + 1;
     assert!(
         messages <= allowed,
         "{messages} messages for 40 scans posted in {posting:?} (at most {allowed})"

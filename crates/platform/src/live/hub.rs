@@ -116,6 +116,12 @@ impl Hub {
             .filter_map(ready)
     }
 
+    /// The shortest gap between two redraws of a view: streams of their own (the scan
+    /// log's rows) keep to it too.
+    pub fn coalesce(&self) -> Duration {
+        self.coalesce
+    }
+
     /// How often the streams of its views send a keep-alive comment while idle.
     pub(super) fn keep_alive(&self) -> Duration {
         self.keep_alive
