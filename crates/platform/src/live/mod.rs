@@ -6,6 +6,7 @@ mod bus;
 mod frame;
 mod hub;
 mod kept;
+mod live_status;
 mod redis_bus;
 mod shutdown;
 mod sse;
