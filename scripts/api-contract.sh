@@ -6,7 +6,7 @@
 #   bash scripts/api-contract.sh [path/to/voelgoed]   (default: target/debug/voelgoed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-${CARGO_TARGET_DIR:-target}/debug/voelgoed}
+bin=$(realpath "${1:-${CARGO_TARGET_DIR:-target}/debug/voelgoed}")
 venv=${VOELGOED_SCHEMATHESIS_VENV:-$HOME/.cache/voelgoed/schemathesis}
 if [ ! -x "$venv/bin/st" ]; then
     python3 -m venv "$venv"
@@ -23,6 +23,8 @@ for _ in $(seq 1 100); do
     sleep 0.2
 done
 token=$("$bin" admin create-device --database "$work/demo.sqlite" --event 1 --gate North)
+# From the temporary folder: schemathesis keeps a cache where it runs.
+cd "$work"
 "$venv/bin/st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --header "Authorization: Bearer $token" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,negative_data_rejection,ignored_auth \
