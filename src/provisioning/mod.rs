@@ -5,6 +5,9 @@
 
 pub mod bulk;
 
+mod revocation;
+pub use revocation::{revoke_active_device, revoke_device, Revocation};
+
 use diesel::prelude::*;
 
 use crate::audit::{self, Action, Entry, Subject};
@@ -236,31 +239,6 @@ pub fn set_gate_ticket_types(pool: &Pool, event_id: i64, gate: &str, ticket_type
         [] => format!("gate {gate} admits every ticket type"),
         types => format!("gate {gate} admits ticket types {types:?}"),
     })
-}
-
-/// Revokes a scanning device: its token is refused from now on (within the 2 s a proven
-/// token is remembered by a running server).
-pub fn revoke_device(pool: &Pool, device_id: i64) -> anyhow::Result<String> {
-    let mut conn = pool.get()?;
-    let revoked = crate::db::write_transaction(&mut conn, |conn| {
-        let Some(organization_id) = devices::table
-            .filter(devices::id.eq(device_id))
-            .filter(devices::revoked_at.is_null())
-            .select(devices::organization_id)
-            .first::<i64>(conn)
-            .optional()?
-        else {
-            return Ok(false);
-        };
-        diesel::update(devices::table.filter(devices::id.eq(device_id)))
-            .set(devices::revoked_at.eq(crate::db::now_ms()))
-            .execute(conn)?;
-        let tenant = Tenant::authenticated(organization_id);
-        audit_device(conn, &tenant, Action::DeviceRevoked, device_id, "from the command line")?;
-        Ok::<_, diesel::result::Error>(true)
-    })?;
-    anyhow::ensure!(revoked, "there is no active device {device_id}");
-    Ok(format!("device {device_id} revoked"))
 }
 
 /// Devices are created and revoked from the command line: no user acted.

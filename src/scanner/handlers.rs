@@ -59,7 +59,7 @@ pub async fn revoke_device(
     let (tenant, user_id) = (user.tenant(), user.user_id);
     let revoked = with_db(&pool, move |conn| {
         Ok(db::write_transaction(conn, |conn| {
-            pairing::revoke_device(conn, &tenant, event_id, device_id, user_id, db::now_ms())
+            pairing::revoke_device(conn, &tenant, event_id, device_id, user_id)
         })?)
     })
     .await?;

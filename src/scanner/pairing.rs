@@ -219,23 +219,13 @@ pub fn revoke_device(
     event_id: i64,
     device_id: i64,
     user_id: i64,
-    now: i64,
 ) -> QueryResult<bool> {
-    let revoked = diesel::update(devices::table)
-        .filter(devices::organization_id.eq(tenant.organization_id()))
-        .filter(devices::event_id.eq(event_id))
-        .filter(devices::id.eq(device_id))
-        .filter(devices::revoked_at.is_null())
-        .set(devices::revoked_at.eq(now))
-        .execute(conn)?;
-    if revoked == 1 {
-        let entry = audit::Entry {
-            action: Action::DeviceRevoked,
-            user_id: Some(user_id),
-            subject: Subject::Device(device_id),
-            details: &format!("event {event_id}, from the scan monitor"),
-        };
-        audit::record(conn, tenant, &entry, now)?;
-    }
-    Ok(revoked == 1)
+    let details = format!("event {event_id}, from the scan monitor");
+    let revoke = crate::provisioning::Revocation {
+        device_id,
+        event_id: Some(event_id),
+        by: Some(user_id),
+        details: &details,
+    };
+    crate::provisioning::revoke_active_device(conn, tenant, &revoke)
 }
