@@ -76,3 +76,7 @@ id_type!(
     /// A webhook endpoint (`webhook_endpoints.id`).
     WebhookId
 );
+id_type!(
+    /// A zone of an event (`zones.id`).
+    ZoneId
+);

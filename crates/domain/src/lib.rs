@@ -12,6 +12,7 @@ mod ids;
 mod orders;
 mod scans;
 mod stored_text;
+mod zones;
 
 pub use bulk_jobs::{BulkAction, Outcome};
 pub use deliveries::DeliveryStatus;
@@ -19,6 +20,8 @@ pub use events::{EntryPolicy, TimeZone};
 pub use gate_alerts::AlertKind;
 pub use ids::{
     AlertId, BulkJobId, DeviceId, EventId, GateId, KioskLinkId, OrderId, OrganizationId, TicketId, UserId, WebhookId,
+    ZoneId,
 };
 pub use orders::{OrderStatus, RefundReason, TicketStatus};
 pub use scans::{Direction, ScanResult};
+pub use zones::{WhenFull, ZoneMismatch};

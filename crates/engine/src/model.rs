@@ -30,6 +30,14 @@ pub enum Reason {
     NoReentry,
     /// A second entry on one day, where the event allows one a day.
     AlreadyEnteredToday,
+    /// A passage out of a zone the holder is not in, where the event refuses such scans.
+    NotInZone(String),
+    /// An entry into a zone at capacity whose owner chose to refuse.
+    ZoneFull(String),
+    /// Valid, but into a zone at capacity whose owner chose to warn: said beside the answer.
+    ZoneFullWarning(String),
+    /// A ticket type the zone does not let in.
+    TypeNotAllowedInZone(String),
 }
 
 impl Reason {
@@ -50,11 +58,40 @@ impl Reason {
             Self::NotInside => "not inside: no entry to exit from".into(),
             Self::NoReentry => "no re-entry".into(),
             Self::AlreadyEnteredToday => "already entered today".into(),
+            Self::NotInZone(zone) => format!("not in {zone}"),
+            Self::ZoneFull(zone) => format!("zone full: {zone}"),
+            Self::ZoneFullWarning(zone) => format!("{zone} full"),
+            Self::TypeNotAllowedInZone(zone) => format!("ticket type not allowed in {zone}"),
             Self::AlreadyInside(admitted) => format!(
                 "already inside: admitted at {}, {}",
                 admitted.gate,
                 crate::db::format_utc(admitted.at)
             ),
+        }
+    }
+}
+
+/// What a valid scan did to who is where: the event's inside count changes by
+/// `inside` (+1 an entry from outside, -1 an exit to outside, 0 a move between zones),
+/// and the holder left zone `from` for zone `to` (None: outside, or inside in no zone).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Movement {
+    pub inside: i64,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl Movement {
+    /// A scan at a gate that names no zones: outside <-> the event.
+    pub fn plain(direction: Direction) -> Self {
+        let inside = match direction {
+            Direction::In => 1,
+            Direction::Out => -1,
+        };
+        Self {
+            inside,
+            from: None,
+            to: None,
         }
     }
 }
@@ -89,6 +126,8 @@ pub struct RecordedScan {
     /// True when this scan id had been recorded before for another ticket code: this
     /// scan was refused and not recorded (the device API answers it 409).
     pub conflict: bool,
+    /// For a new valid scan: who moved where (what the counters count).
+    pub moved: Option<Movement>,
 }
 
 impl RecordedScan {
@@ -103,6 +142,7 @@ impl RecordedScan {
             admitted: None,
             replayed: true,
             conflict: true,
+            moved: None,
         }
     }
 }

@@ -106,6 +106,7 @@ impl Publisher {
                 result: scan.result,
                 direction: scan.direction,
                 scanned_at: scan.scanned_at,
+                moved: scan.moved,
             }));
             let event = (batch.tenant, device.event_id);
             scans_of.insert(event);
@@ -157,5 +158,6 @@ fn fresh_scan(answer: &super::model::RecordedScan, scan: &ScanAttempt) -> FreshS
         direction: scan.direction,
         result: answer.result,
         reason: answer.reason.clone(),
+        moved: answer.moved,
     }
 }

@@ -12,6 +12,8 @@ mod moves;
 mod queries;
 mod reads;
 pub mod rules;
+pub mod zone_rules;
+mod zones;
 
 use diesel::QueryResult;
 
@@ -19,7 +21,9 @@ use crate::db::{self, DbConnection, Tenant};
 use crate::model::{GateDevice, Reason, RecordedScan, ScanAttempt};
 use moves::ToMove;
 use reads::GroupReads;
+use rules::EntryRules;
 use rules::{Decision, Slot};
+use zones::ZonedMove;
 
 /// One device's request: its tenant, the device (with its gate and event) and its scans.
 #[derive(Clone, Copy)]
@@ -88,7 +92,7 @@ fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
     queries::mark_devices_seen(conn, &devices, db::now_ms())?;
     let reads = GroupReads::load(conn, batches)?;
     let mut planned = Vec::with_capacity(batches.len());
-    let (mut to_move, mut owners) = (Vec::new(), Vec::new());
+    let (mut moving, mut owners) = (Moving::default(), Vec::new());
     for batch in batches {
         let (slots, new) = rules::plan(batch.attempts, reads.earlier(batch.device.device_id));
         let (tenant, device) = (batch.tenant, batch.device);
@@ -98,23 +102,19 @@ fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
         );
         planned.push(Planned {
             slots,
-            first_new: to_move.len(),
+            first_new: owners.len(),
         });
         for attempt in new {
-            let check = rules::precheck(device, reads.ticket(tenant, &attempt.ticket_code), allowed);
-            to_move.push(ToMove {
-                attempt,
-                check,
-                gate_id: device.gate_id,
-                entry,
-            });
-            owners.push(*batch);
+            let ticket = reads.ticket(tenant, &attempt.ticket_code);
+            let check = rules::precheck(device, ticket, allowed);
+            moving.add(attempt, check, device.gate_id, entry, ticket.map(|t| t.ticket_type_id));
+            owners.push((*batch, attempt));
         }
     }
-    let attempts: Vec<&ScanAttempt> = to_move.iter().map(|scan| scan.attempt).collect();
-    let new: Vec<NewScan> = moves::move_tickets(conn, to_move)?
+    let new: Vec<NewScan> = moving
+        .decide(conn)?
         .into_iter()
-        .zip(owners.into_iter().zip(attempts))
+        .zip(owners)
         .map(|(decision, (batch, attempt))| NewScan {
             batch,
             attempt,
@@ -123,6 +123,63 @@ fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
         .collect();
     let ids = queries::insert_scans(conn, &new)?;
     Ok(planned.into_iter().map(|plan| answers(plan, &new, &ids)).collect())
+}
+
+/// A group's new scans on their way to a decision: those at events without zones move
+/// together (`moves.rs`), those at events with zones one by one (`zones.rs`).
+#[derive(Default)]
+struct Moving<'a> {
+    plain: Vec<ToMove<'a>>,
+    zoned: Vec<ZonedMove<'a>>,
+    /// For each scan in order: whether it is zoned.
+    zoned_at: Vec<bool>,
+}
+
+impl<'a> Moving<'a> {
+    fn add(
+        &mut self,
+        attempt: &'a ScanAttempt,
+        check: rules::Checked,
+        gate_id: i64,
+        entry: EntryRules,
+        ticket_type_id: Option<i64>,
+    ) {
+        self.zoned_at.push(entry.zones.is_some());
+        match entry.zones {
+            Some(mismatch) => self.zoned.push(ZonedMove {
+                attempt,
+                check,
+                gate_id,
+                ticket_type_id: ticket_type_id.unwrap_or_default(),
+                entry,
+                mismatch,
+            }),
+            None => self.plain.push(ToMove {
+                attempt,
+                check,
+                gate_id,
+                entry,
+            }),
+        }
+    }
+
+    /// The decisions, in the order the scans were added.
+    fn decide(self, conn: &mut DbConnection) -> QueryResult<Vec<Decision>> {
+        let zoned = match self.zoned.is_empty() {
+            true => Vec::new(),
+            false => zones::move_tickets(conn, &self.zoned)?,
+        };
+        let plain = moves::move_tickets(conn, self.plain)?;
+        let (mut zoned, mut plain) = (zoned.into_iter(), plain.into_iter());
+        Ok(self
+            .zoned_at
+            .into_iter()
+            .filter_map(|is_zoned| match is_zoned {
+                true => zoned.next(),
+                false => plain.next(),
+            })
+            .collect())
+    }
 }
 
 /// A batch's answers in its order: earlier ones replayed, conflicts refused, new ones
@@ -144,6 +201,7 @@ fn answers(plan: Planned, new: &[NewScan], ids: &queries::ScanIds) -> Vec<Record
                     admitted: scan.decision.admitted().cloned(),
                     replayed: repeated,
                     conflict: false,
+                    moved: scan.decision.moved,
                 }
             }
         })

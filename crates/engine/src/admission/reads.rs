@@ -10,10 +10,10 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::rules::{Earlier, EntryRules, TicketAtGate};
 use super::DeviceBatch;
-use crate::db::schema::{events, gate_ticket_types, scans, tickets};
+use crate::db::schema::{events, gate_ticket_types, scans, tickets, zones};
 use crate::db::{ColumnType, DbConnection, Placeholders, Tenant};
 use crate::domain::TicketStatus;
-use crate::domain::{EntryPolicy, TimeZone};
+use crate::domain::{EntryPolicy, TimeZone, ZoneMismatch};
 use crate::model::{Admitted, RecordedScan, ScanResult};
 use crate::with_backend;
 
@@ -119,6 +119,7 @@ fn earlier_answers(
             admitted,
             replayed: true,
             conflict: false,
+            moved: None,
         };
         let device = earlier.entry(row.device_id).or_default();
         device.insert(row.device_scan_id, (row.ticket_code, answer));
@@ -264,16 +265,38 @@ fn entry_rules(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<
         [event] => query.filter(events::id.eq(*event)),
         _ => query.filter(events::id.eq_any(ids)),
     };
-    let rows: Vec<(i64, i64, EntryPolicy, TimeZone)> = query
+    let has_zones = diesel::dsl::exists(
+        zones::table.filter(
+            zones::organization_id
+                .eq(events::organization_id)
+                .and(zones::event_id.eq(events::id)),
+        ),
+    );
+    let rows: Vec<(i64, i64, EntryPolicy, TimeZone, ZoneMismatch, bool)> = query
         .select((
             events::organization_id,
             events::id,
             events::entry_policy,
             events::timezone,
+            events::zone_mismatch,
+            has_zones,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(org, id, policy, timezone)| (id, (org, EntryRules { policy, timezone })))
+        .map(|(org, id, policy, timezone, mismatch, has_zones)| {
+            let zones = has_zones.then_some(mismatch);
+            (
+                id,
+                (
+                    org,
+                    EntryRules {
+                        policy,
+                        timezone,
+                        zones,
+                    },
+                ),
+            )
+        })
         .collect())
 }

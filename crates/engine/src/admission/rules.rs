@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::domain::TicketStatus;
-use crate::domain::{EntryPolicy, TimeZone};
-use crate::model::{Admitted, Direction, GateDevice, Reason, ScanAttempt, ScanResult};
+use crate::domain::{EntryPolicy, TimeZone, ZoneMismatch};
+use crate::model::{Admitted, Direction, GateDevice, Movement, Reason, ScanAttempt, ScanResult};
 
 /// A ticket as the admission rules need it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,14 +24,18 @@ pub struct Decision {
     pub result: ScanResult,
     pub reason: Option<Reason>,
     pub ticket_id: Option<i64>,
+    /// For a valid scan: who moved where.
+    pub moved: Option<Movement>,
 }
 
 impl Decision {
-    pub fn valid(ticket_id: i64) -> Self {
+    /// A valid scan at a gate that names no zones.
+    pub fn valid(ticket_id: i64, direction: Direction) -> Self {
         Self {
             result: ScanResult::Valid,
             reason: None,
             ticket_id: Some(ticket_id),
+            moved: Some(Movement::plain(direction)),
         }
     }
 
@@ -40,6 +44,7 @@ impl Decision {
             result: reason.result(),
             reason: Some(reason),
             ticket_id,
+            moved: None,
         }
     }
 
@@ -165,7 +170,7 @@ pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved, rules: &Entr
         Ok(ticket_id) => ticket_id,
     };
     match attempt.direction {
-        Direction::In if moved.admitted.contains(&ticket_id) => Decision::valid(ticket_id),
+        Direction::In if moved.admitted.contains(&ticket_id) => Decision::valid(ticket_id, Direction::In),
         Direction::In => {
             let reason = match (moved.inside.get(&ticket_id), rules.refusal()) {
                 (Some(admitted), _) => Reason::AlreadyInside(admitted.clone()),
@@ -177,7 +182,7 @@ pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved, rules: &Entr
             };
             Decision::refused(reason, Some(ticket_id))
         }
-        Direction::Out if moved.left.contains(&ticket_id) => Decision::valid(ticket_id),
+        Direction::Out if moved.left.contains(&ticket_id) => Decision::valid(ticket_id, Direction::Out),
         Direction::Out => Decision::refused(Reason::NotInside, Some(ticket_id)),
     }
 }
@@ -188,6 +193,9 @@ pub fn decide(attempt: &ScanAttempt, check: Checked, moved: &Moved, rules: &Entr
 pub struct EntryRules {
     pub policy: EntryPolicy,
     pub timezone: TimeZone,
+    /// For an event that has zones, what a scan assuming the wrong zone does; None:
+    /// the event has no zones (and its scans take `moves.rs`'s one-statement path).
+    pub zones: Option<ZoneMismatch>,
 }
 
 impl EntryRules {
@@ -196,6 +204,7 @@ impl EntryRules {
     pub const REENTRY: EntryRules = EntryRules {
         policy: EntryPolicy::Reentry,
         timezone: TimeZone::UTC,
+        zones: None,
     };
 
     /// An entry scanned at `scanned_at` lets in a ticket (not inside) only when its last

@@ -169,7 +169,7 @@ fn an_entry_that_moved_is_valid_and_one_that_did_not_is_a_duplicate_saying_where
     };
     assert_eq!(
         decide(&entry, Ok(10), &moved, &EntryRules::REENTRY),
-        Decision::valid(10)
+        Decision::valid(10, Direction::In)
     );
     let duplicate = decide(&entry, Ok(11), &moved, &EntryRules::REENTRY);
     assert_eq!(duplicate.result, ScanResult::Duplicate);
@@ -183,7 +183,10 @@ fn an_exit_of_a_ticket_not_inside_is_invalid() {
         left: HashSet::from([10]),
         ..Moved::default()
     };
-    assert_eq!(decide(&exit, Ok(10), &moved, &EntryRules::REENTRY), Decision::valid(10));
+    assert_eq!(
+        decide(&exit, Ok(10), &moved, &EntryRules::REENTRY),
+        Decision::valid(10, Direction::Out)
+    );
     assert_eq!(
         decide(&exit, Ok(11), &moved, &EntryRules::REENTRY),
         Decision::refused(Reason::NotInside, Some(11))
@@ -194,6 +197,7 @@ fn rules(policy: EntryPolicy, zone: chrono_tz::Tz) -> EntryRules {
     EntryRules {
         policy,
         timezone: TimeZone(zone),
+        zones: None,
     }
 }
 

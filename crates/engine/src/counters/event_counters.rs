@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{add_many, CountedScan, EventCounts, Tally, WINDOW_SECONDS};
+use crate::model::Movement;
 
 /// Running totals and a per-second ring of the last minute.
 pub struct Counter {
@@ -57,7 +58,12 @@ pub struct EventCounters {
     pub totals: Counter,
     pub gates: HashMap<i64, Counter>,
     pub devices: HashMap<i64, Counter>,
+    /// Tickets inside.
     pub occupancy: i64,
+    /// Tickets in each zone.
+    pub zones: HashMap<i64, i64>,
+    /// Each zone's headcount correction.
+    pub corrections: HashMap<i64, i64>,
 }
 
 impl EventCounters {
@@ -66,7 +72,24 @@ impl EventCounters {
             totals: self.totals.snapshot(now_ms),
             gates: self.gates.iter().map(|(id, c)| (*id, c.snapshot(now_ms))).collect(),
             devices: self.devices.iter().map(|(id, c)| (*id, c.snapshot(now_ms))).collect(),
-            occupancy: self.occupancy,
+            occupancy: self.inside(),
+            zones: shown_zones(&self.zones, &self.corrections),
+        }
+    }
+
+    /// People inside: the tickets, and what headcounts corrected.
+    pub fn inside(&self) -> i64 {
+        self.occupancy + self.corrections.values().sum::<i64>()
+    }
+
+    /// A valid scan's move between zones.
+    pub fn add_movement(&mut self, moved: &Movement) {
+        self.occupancy += moved.inside;
+        if let Some(from) = moved.from {
+            *self.zones.entry(from).or_default() -= 1;
+        }
+        if let Some(to) = moved.to {
+            *self.zones.entry(to).or_default() += 1;
         }
     }
 
@@ -78,4 +101,13 @@ impl EventCounters {
             self.devices.entry(device_id).or_default(),
         ]
     }
+}
+
+/// Each zone's people: its tickets and its correction.
+pub fn shown_zones(tickets: &HashMap<i64, i64>, corrections: &HashMap<i64, i64>) -> HashMap<i64, i64> {
+    let mut shown = tickets.clone();
+    for (zone, correction) in corrections {
+        *shown.entry(*zone).or_default() += correction;
+    }
+    shown
 }

@@ -20,7 +20,7 @@ use std::collections::HashMap;
 use futures_util::future::BoxFuture;
 
 use crate::db::{DbError, Tenant};
-use crate::model::{Direction, ScanResult};
+use crate::model::{Direction, Movement, ScanResult};
 
 /// The sliding window for "scans per minute".
 pub const WINDOW_SECONDS: i64 = 60;
@@ -36,6 +36,8 @@ pub struct CountedScan {
     pub result: ScanResult,
     pub direction: Direction,
     pub scanned_at: i64,
+    /// For a valid scan: who moved where.
+    pub moved: Option<Movement>,
 }
 
 /// One counter's numbers.
@@ -56,8 +58,11 @@ pub struct EventCounts {
     pub totals: Tally,
     pub gates: HashMap<i64, Tally>,
     pub devices: HashMap<i64, Tally>,
-    /// People inside now.
+    /// People inside now, headcount corrections included.
     pub occupancy: i64,
+    /// People in each zone now (by zone id), headcount corrections included; the
+    /// zones' sum is `occupancy` less those inside in no zone.
+    pub zones: HashMap<i64, i64>,
 }
 
 /// Where the live counters are kept.
@@ -72,6 +77,14 @@ pub trait ScanCounters: Send + Sync {
     ) -> BoxFuture<'a, Result<EventCounts, DbError>>;
     /// People inside now (without copying the gates' and devices' counters).
     fn occupancy<'a>(&'a self, tenant: &'a Tenant, event_id: i64) -> BoxFuture<'a, Result<i64, DbError>>;
+    /// The event's headcount corrections by zone as they now stand (absolute, as
+    /// stored): each zone and the event count them on top of the tickets inside.
+    fn set_corrections<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        event_id: i64,
+        corrections: HashMap<i64, i64>,
+    ) -> BoxFuture<'a, Result<(), DbError>>;
 }
 
 /// Counts `n` scans of one result and direction.
@@ -86,11 +99,7 @@ pub fn add_many(tally: &mut Tally, result: ScanResult, direction: Direction, n: 
 
 /// What a scan does to the number of people inside.
 pub fn occupancy_change(scan: &CountedScan) -> i64 {
-    match (scan.result, scan.direction) {
-        (ScanResult::Valid, Direction::In) => 1,
-        (ScanResult::Valid, Direction::Out) => -1,
-        _ => 0,
-    }
+    scan.moved.map_or(0, |moved| moved.inside)
 }
 
 /// People inside an event now and, for one gate, that gate's counts: what a kiosk shows.

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::event_counters::EventCounters;
 use super::{add_many, WINDOW_SECONDS};
-use crate::db::schema::{scans, tickets};
+use crate::db::schema::{scans, tickets, zones};
 use crate::db::{DbConnection, Tenant};
 use crate::model::{Direction, ScanResult};
 
@@ -56,10 +56,26 @@ pub fn recount(conn: &mut DbConnection, only: Option<(&Tenant, i64)>, now_ms: i6
         .group_by((tickets::organization_id, tickets::event_id))
         .select((tickets::organization_id, tickets::event_id, count_star()))
         .into_boxed();
+    let mut in_zones = tickets::table
+        .filter(tickets::inside_zone_id.is_not_null())
+        .group_by((tickets::organization_id, tickets::event_id, tickets::inside_zone_id))
+        .select((
+            tickets::organization_id,
+            tickets::event_id,
+            tickets::inside_zone_id.assume_not_null(),
+            count_star(),
+        ))
+        .into_boxed();
+    let mut corrections = zones::table
+        .filter(zones::correction.ne(0))
+        .select((zones::organization_id, zones::event_id, zones::id, zones::correction))
+        .into_boxed();
     if let (Some(org), Some(event)) = (org, event) {
         grouped = grouped.filter(scans::organization_id.eq(org).and(scans::event_id.eq(event)));
         recent = recent.filter(scans::organization_id.eq(org).and(scans::event_id.eq(event)));
         inside = inside.filter(tickets::organization_id.eq(org).and(tickets::event_id.eq(event)));
+        in_zones = in_zones.filter(tickets::organization_id.eq(org).and(tickets::event_id.eq(event)));
+        corrections = corrections.filter(zones::organization_id.eq(org).and(zones::event_id.eq(event)));
     }
     let grouped: Vec<(i64, i64, i64, i64, ScanResult, Direction, i64)> = grouped.load(conn)?;
     let recent: Vec<(i64, i64, i64, i64, i64)> = recent.load(conn)?;
@@ -79,6 +95,18 @@ pub fn recount(conn: &mut DbConnection, only: Option<(&Tenant, i64)>, now_ms: i6
     }
     for (org, event, n) in inside {
         events.entry((org, event)).or_default().occupancy = n;
+    }
+    let in_zones: Vec<(i64, i64, i64, i64)> = in_zones.load(conn)?;
+    for (org, event, zone, n) in in_zones {
+        events.entry((org, event)).or_default().zones.insert(zone, n);
+    }
+    let corrections: Vec<(i64, i64, i64, i64)> = corrections.load(conn)?;
+    for (org, event, zone, correction) in corrections {
+        events
+            .entry((org, event))
+            .or_default()
+            .corrections
+            .insert(zone, correction);
     }
     Ok(events)
 }

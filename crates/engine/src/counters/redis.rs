@@ -111,6 +111,12 @@ impl RedisCounters {
         }
     }
 
+    /// Makes the flusher rebuild the counters from the database as soon as Redis answers.
+    pub(super) fn owe_rebuild(&self) {
+        self.lock().overflowed = true;
+        self.wake.notify_one();
+    }
+
     /// The epoch Redis holds, rebuilding the counters (or waiting for another instance
     /// to) when there is none or groups were dropped.
     async fn current_epoch(&self) -> Result<String, RedisError> {
@@ -157,7 +163,9 @@ impl RedisCounters {
                     .arg(scan.device_id)
                     .arg(field_of(scan.result, scan.direction))
                     .arg(occupancy_change(scan))
-                    .arg(scan.scanned_at.div_euclid(1000));
+                    .arg(scan.scanned_at.div_euclid(1000))
+                    .arg(zone_arg(scan.moved.and_then(|moved| moved.from)))
+                    .arg(zone_arg(scan.moved.and_then(|moved| moved.to)));
             }
             let counted: i64 = self
                 .link
@@ -212,6 +220,11 @@ impl RedisCounters {
     }
 }
 
+/// A zone id as the counting script's argument ('' for none).
+fn zone_arg(zone: Option<i64>) -> String {
+    zone.map(|zone| zone.to_string()).unwrap_or_default()
+}
+
 impl ScanCounters for RedisCounters {
     /// Queues the group and wakes the flusher; the writer does not wait for Redis.
     fn record(&self, scans: &[CountedScan]) {
@@ -254,15 +267,31 @@ impl ScanCounters for RedisCounters {
                 .run(|mut conn| async move {
                     redis::pipe()
                         .get(epoch_key)
-                        .hget(key, "occ")
-                        .query_async::<(Option<String>, Option<i64>)>(&mut conn)
+                        .cmd("HMGET")
+                        .arg(key)
+                        .arg("occ")
+                        .arg("zcsum")
+                        .query_async::<(Option<String>, (Option<i64>, Option<i64>))>(&mut conn)
                         .await
                 })
                 .await;
             match read {
-                Ok((Some(_), inside)) => Ok(inside.unwrap_or(0)),
+                Ok((Some(_), (inside, corrected))) => Ok(inside.unwrap_or(0) + corrected.unwrap_or(0)),
                 _ => Ok(self.recount_event(tenant, event_id, db::now_ms()).await?.occupancy),
             }
+        })
+    }
+
+    fn set_corrections<'a>(
+        &'a self,
+        tenant: &'a Tenant,
+        event_id: i64,
+        corrections: HashMap<i64, i64>,
+    ) -> BoxFuture<'a, Result<(), DbError>> {
+        let scope = format!("{}:{event_id}", tenant.organization_id());
+        Box::pin(async move {
+            self.write_corrections(scope, &corrections).await;
+            Ok(())
         })
     }
 }

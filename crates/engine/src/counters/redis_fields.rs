@@ -1,11 +1,12 @@
 //! How the scan counters are laid out in Redis: the Lua script that counts a group,
-//! the hash fields a tally is written as (`t:v`, `g:{gate}:d`, `d:{device}:x`, `occ`)
+//! the hash fields a tally is written as (`t:v`, `g:{gate}:d`, `d:{device}:x`, `occ`,
+//! a zone's tickets `z:{zone}` and its headcount correction `zc:{zone}`)
 //! and read back from, and the per-second rate hashes of the last minute. Plain data,
 //! no connection.
 
 use std::collections::HashMap;
 
-use super::event_counters::EventCounters;
+use super::event_counters::{shown_zones, EventCounters};
 use super::{EventCounts, Tally, WINDOW_SECONDS};
 use crate::model::{Direction, ScanResult};
 
@@ -26,6 +27,8 @@ while i <= #ARGV do
     redis.call('HINCRBY', counts, 'd:' .. device .. ':' .. field, 1)
     local occupancy = tonumber(ARGV[i + 5])
     if occupancy ~= 0 then redis.call('HINCRBY', counts, 'occ', occupancy) end
+    if ARGV[i + 7] ~= '' then redis.call('HINCRBY', counts, 'z:' .. ARGV[i + 7], -1) end
+    if ARGV[i + 8] ~= '' then redis.call('HINCRBY', counts, 'z:' .. ARGV[i + 8], 1) end
     local second = tonumber(ARGV[i + 6])
     if second > now - 60 and second <= now + 5 then
       local rate = p .. ':rate:' .. event .. ':' .. second
@@ -35,7 +38,7 @@ while i <= #ARGV do
       redis.call('EXPIRE', rate, 120)
     end
   end
-  i = i + 7
+  i = i + 9
 end
 return 1
 ";
@@ -75,6 +78,15 @@ pub fn hash_fields(counters: &EventCounters) -> Vec<(String, i64)> {
     if counters.occupancy != 0 {
         fields.push(("occ".into(), counters.occupancy));
     }
+    fields.extend(counters.zones.iter().map(|(zone, n)| (format!("z:{zone}"), *n)));
+    fields.extend(correction_fields(&counters.corrections));
+    fields
+}
+
+/// A zone's correction `zc:{zone}`, and their sum `zcsum` (what `occupancy` adds to `occ`).
+pub fn correction_fields(corrections: &HashMap<i64, i64>) -> Vec<(String, i64)> {
+    let mut fields: Vec<(String, i64)> = corrections.iter().map(|(zone, n)| (format!("zc:{zone}"), *n)).collect();
+    fields.push(("zcsum".into(), corrections.values().sum()));
     fields
 }
 
@@ -102,11 +114,19 @@ pub fn rate_fields(counters: &EventCounters, now_ms: i64) -> HashMap<i64, Vec<(S
 /// An event's count hash, read back.
 pub fn counts_from_hash(hash: &HashMap<String, i64>) -> EventCounts {
     let mut counts = EventCounts::default();
+    let (mut zones, mut corrections) = (HashMap::new(), HashMap::new());
     for (field, &n) in hash {
         let mut parts = field.split(':');
         let tally = match (parts.next(), parts.next(), parts.next()) {
             (Some("occ"), None, None) => {
-                counts.occupancy = n;
+                counts.occupancy += n;
+                continue;
+            }
+            (Some(kind @ ("z" | "zc")), Some(id), None) => {
+                if let Ok(zone) = id.parse::<i64>() {
+                    let map = if kind == "z" { &mut zones } else { &mut corrections };
+                    map.insert(zone, n);
+                }
                 continue;
             }
             (Some("t"), Some(kind), None) => Some((&mut counts.totals, kind)),
@@ -126,6 +146,8 @@ pub fn counts_from_hash(hash: &HashMap<String, i64>) -> EventCounts {
             }
         }
     }
+    counts.occupancy += corrections.values().sum::<i64>();
+    counts.zones = shown_zones(&zones, &corrections);
     counts
 }
 
@@ -159,17 +181,24 @@ mod tests {
             result: ScanResult::Valid,
             direction: Direction::In,
             scanned_at: 0,
+            moved: Some(crate::model::Movement {
+                inside: 1,
+                from: None,
+                to: Some(3),
+            }),
         };
         for counter in counters.counters_for(4, 9) {
             counter.add(&scan);
         }
-        counters.occupancy = 1;
+        counters.add_movement(&scan.moved.unwrap());
+        counters.corrections.insert(3, -1);
         let hash: HashMap<String, i64> = hash_fields(&counters).into_iter().collect();
         let counts = counts_from_hash(&hash);
         assert_eq!(counts.totals.valid, 1);
         assert_eq!(counts.gates.get(&4).map(|t| t.valid), Some(1));
         assert_eq!(counts.devices.get(&9).map(|t| t.valid), Some(1));
-        assert_eq!(counts.occupancy, 1);
+        assert_eq!(counts.occupancy, 0, "one ticket inside, corrected by -1");
+        assert_eq!(counts.zones.get(&3), Some(&0));
         assert_eq!(field_of(ScanResult::Duplicate, Direction::Out), "d");
     }
 }

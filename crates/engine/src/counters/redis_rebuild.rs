@@ -9,7 +9,7 @@ use diesel::RunQueryDsl;
 
 use super::recount::{recount, CountersByEvent};
 use super::redis::RedisCounters;
-use super::redis_fields::{hash_fields, rate_fields};
+use super::redis_fields::{correction_fields, hash_fields, rate_fields};
 use crate::db::{self, DbConnection};
 use crate::redis_link::RedisError;
 
@@ -17,6 +17,28 @@ use crate::redis_link::RedisError;
 const REBUILD_LOCK_MS: u64 = 60_000;
 
 impl RedisCounters {
+    /// Writes an event's headcount corrections (absolute, so writing twice is
+    /// harmless); where Redis cannot take them, the counters are rebuilt from the
+    /// database, which has them, once it can.
+    pub(super) async fn write_corrections(&self, scope: String, corrections: &std::collections::HashMap<i64, i64>) {
+        let key = self.link.key(&format!("counts:{scope}"));
+        let fields = correction_fields(corrections);
+        let written = self
+            .link
+            .run(|mut conn| async move {
+                redis::cmd("HSET")
+                    .arg(key)
+                    .arg(fields)
+                    .query_async::<()>(&mut conn)
+                    .await
+            })
+            .await;
+        if let Err(error) = written {
+            tracing::warn!(%error, "headcount corrections not written to Redis; the counters will be rebuilt");
+            self.owe_rebuild();
+        }
+    }
+
     /// Rebuilds under the lock, or waits (up to the lock's life) for whoever holds it.
     pub(super) async fn rebuild_or_wait(&self) -> Result<String, RedisError> {
         let token = crate::tokens::random_token();

@@ -92,6 +92,7 @@ diesel::table! {
         sales_open_at -> BigInt,
         created_at -> BigInt,
         entry_policy -> Text,
+        zone_mismatch -> Text,
     }
 }
 
@@ -146,6 +147,7 @@ diesel::table! {
         inside_since -> Nullable<BigInt>,
         inside_gate_id -> Nullable<BigInt>,
         last_entered_at -> Nullable<BigInt>,
+        inside_zone_id -> Nullable<BigInt>,
     }
 }
 
@@ -206,6 +208,45 @@ diesel::table! {
         organization_id -> BigInt,
         event_id -> BigInt,
         name -> Text,
+        from_zone_id -> Nullable<BigInt>,
+        to_zone_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    /// Areas of an event with a capacity of their own; `inside` is kept by the gate engine.
+    zones (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        name -> Text,
+        capacity -> BigInt,
+        when_full -> Text,
+        inside -> BigInt,
+        correction -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    zone_ticket_types (zone_id, ticket_type_id) {
+        organization_id -> BigInt,
+        zone_id -> BigInt,
+        ticket_type_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    zone_corrections (id) {
+        id -> BigInt,
+        organization_id -> BigInt,
+        event_id -> BigInt,
+        zone_id -> BigInt,
+        counted -> BigInt,
+        shown -> BigInt,
+        correction -> BigInt,
+        user_id -> Nullable<BigInt>,
+        created_at -> BigInt,
     }
 }
 
@@ -422,6 +463,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     orders,
     tickets,
     gates,
+    zones,
+    zone_ticket_types,
+    zone_corrections,
     devices,
     scans,
     refunds,

@@ -1,0 +1,277 @@
+//! Scans at events that have zones: the tickets' whereabouts, the group's gates and the
+//! events' zones are read (locked on PostgreSQL, zones first, then tickets, each in id
+//! order, so two instances wait for each other instead of deadlocking), each scan is
+//! decided in order by `zone_rules::step`, and what changed is written back in the same
+//! transaction: a zone's `inside` is then exact across gates and instances. Events
+//! without zones never come here and keep the one-statement path of `moves.rs`.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::rules::{Checked, Decision, EntryRules};
+use super::zone_rules::{self, Passage, Step, Whereabouts, ZoneScan, ZoneState};
+use crate::db::schema::{tickets, zone_ticket_types, zones};
+use crate::db::{DbConnection, Placeholders};
+use crate::domain::{WhenFull, ZoneMismatch};
+use crate::model::{ScanAttempt, ScanResult};
+use crate::with_backend;
+
+/// A new scan, prechecked, at a gate of an event that has zones.
+pub struct ZonedMove<'a> {
+    pub attempt: &'a ScanAttempt,
+    pub check: Checked,
+    pub gate_id: i64,
+    pub ticket_type_id: i64,
+    pub entry: EntryRules,
+    pub mismatch: ZoneMismatch,
+}
+
+/// Decides the scans in order and stores where their holders went; the decisions in
+/// the same order.
+pub fn move_tickets(conn: &mut DbConnection, scans: &[ZonedMove]) -> QueryResult<Vec<Decision>> {
+    let ticket_ids: Vec<i64> = distinct(scans.iter().filter_map(|scan| scan.check.as_ref().ok().copied()));
+    let gates = gates(conn, &distinct(scans.iter().map(|scan| scan.gate_id)))?;
+    let events = distinct(gates.values().map(|gate| gate.event_id));
+    let mut zones = zones_of(conn, &events)?;
+    let counted: HashMap<i64, i64> = zones.iter().map(|(id, zone)| (*id, zone.inside)).collect();
+    let before = whereabouts(conn, &ticket_ids)?;
+    let mut now = before.clone();
+    let decisions = scans
+        .iter()
+        .map(|scan| decide(scan, &gates, &mut now, &mut zones))
+        .collect();
+    write_whereabouts(conn, &before, &now)?;
+    write_zone_counts(conn, &counted, &zones)?;
+    Ok(decisions)
+}
+
+fn decide(
+    scan: &ZonedMove,
+    gates: &HashMap<i64, GateRow>,
+    whereabouts: &mut HashMap<i64, Whereabouts>,
+    zones: &mut HashMap<i64, ZoneState>,
+) -> Decision {
+    let ticket_id = match &scan.check {
+        Err(refused) => return refused.clone(),
+        Ok(ticket_id) => *ticket_id,
+    };
+    let gate = gates.get(&scan.gate_id);
+    let zone_scan = ZoneScan {
+        direction: scan.attempt.direction,
+        scanned_at: scan.attempt.scanned_at,
+        gate_id: scan.gate_id,
+        gate_name: gate.map(|gate| gate.name.clone()).unwrap_or_default(),
+        passage: gate.and_then(GateRow::passage),
+        ticket_type_id: scan.ticket_type_id,
+        entry: scan.entry,
+        mismatch: scan.mismatch,
+    };
+    let at = whereabouts.entry(ticket_id).or_default();
+    match zone_rules::step(&zone_scan, at, zones) {
+        Step::Moved { movement, warning } => Decision {
+            result: ScanResult::Valid,
+            reason: warning,
+            ticket_id: Some(ticket_id),
+            moved: Some(movement),
+        },
+        Step::Refused(reason) => Decision::refused(reason, Some(ticket_id)),
+    }
+}
+
+fn distinct(values: impl Iterator<Item = i64>) -> Vec<i64> {
+    let mut seen = HashSet::new();
+    let mut values: Vec<i64> = values.filter(|value| seen.insert(*value)).collect();
+    values.sort_unstable();
+    values
+}
+
+/// `FOR UPDATE` where rows can be locked (PostgreSQL); SQLite's writer holds the
+/// whole database already.
+fn locking(conn: &DbConnection) -> &'static str {
+    match conn {
+        DbConnection::Postgresql(_) => " FOR UPDATE",
+        DbConnection::Sqlite(_) => "",
+    }
+}
+
+#[derive(QueryableByName)]
+struct GateRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = BigInt)]
+    event_id: i64,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    from_zone_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    to_zone_id: Option<i64>,
+}
+
+impl GateRow {
+    fn passage(&self) -> Option<Passage> {
+        self.to_zone_id.map(|to| Passage {
+            from: self.from_zone_id,
+            to,
+        })
+    }
+}
+
+fn gates(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, GateRow>> {
+    let list = Placeholders::for_connection(conn).list(ids.len());
+    let sql = format!("SELECT id, event_id, name, from_zone_id, to_zone_id FROM gates WHERE id IN ({list})");
+    let rows: Vec<GateRow> = load_by_ids(conn, &sql, ids)?;
+    Ok(rows.into_iter().map(|gate| (gate.id, gate)).collect())
+}
+
+/// Runs a statement whose binds are `ids`, in order.
+fn load_by_ids<T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static>(
+    conn: &mut DbConnection,
+    sql: &str,
+    ids: &[i64],
+) -> QueryResult<Vec<T>> {
+    with_backend!(conn, |c| {
+        let query = diesel::sql_query(sql).into_boxed();
+        ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)
+    })
+}
+
+/// The events' zones, by id, locked for this transaction.
+fn zones_of(conn: &mut DbConnection, events: &[i64]) -> QueryResult<HashMap<i64, ZoneState>> {
+    #[derive(QueryableByName)]
+    struct ZoneRow {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = BigInt)]
+        capacity: i64,
+        #[diesel(sql_type = Text)]
+        when_full: WhenFull,
+        #[diesel(sql_type = BigInt)]
+        inside: i64,
+        #[diesel(sql_type = BigInt)]
+        correction: i64,
+    }
+    if events.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = Placeholders::for_connection(conn).list(events.len());
+    let sql = format!(
+        "SELECT id, name, capacity, when_full, inside, correction FROM zones \
+         WHERE event_id IN ({list}) ORDER BY id{}",
+        locking(conn)
+    );
+    let rows: Vec<ZoneRow> = load_by_ids(conn, &sql, events)?;
+    let ids: Vec<i64> = rows.iter().map(|zone| zone.id).collect();
+    let mut types: HashMap<i64, Vec<i64>> = HashMap::new();
+    let limits: Vec<(i64, i64)> = zone_ticket_types::table
+        .filter(zone_ticket_types::zone_id.eq_any(&ids))
+        .select((zone_ticket_types::zone_id, zone_ticket_types::ticket_type_id))
+        .load(conn)?;
+    for (zone, ticket_type) in limits {
+        types.entry(zone).or_default().push(ticket_type);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|zone| {
+            let state = ZoneState {
+                name: zone.name,
+                capacity: zone.capacity,
+                when_full: zone.when_full,
+                inside: zone.inside,
+                correction: zone.correction,
+                types: types.remove(&zone.id).unwrap_or_default(),
+            };
+            (zone.id, state)
+        })
+        .collect())
+}
+
+/// Where the tickets' holders are, locked for this transaction.
+fn whereabouts(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashMap<i64, Whereabouts>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        inside_since: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        inside_zone_id: Option<i64>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        inside_gate_id: Option<i64>,
+        #[diesel(sql_type = Nullable<Text>)]
+        gate_name: Option<String>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        last_entered_at: Option<i64>,
+    }
+    if ticket_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let list = Placeholders::for_connection(conn).list(ticket_ids.len());
+    let lock = match locking(conn) {
+        "" => "",
+        _ => " FOR UPDATE OF tickets",
+    };
+    let sql = format!(
+        "SELECT tickets.id, tickets.inside_since, tickets.inside_zone_id, tickets.inside_gate_id, \
+         gates.name AS gate_name, tickets.last_entered_at \
+         FROM tickets LEFT JOIN gates ON gates.id = tickets.inside_gate_id \
+         WHERE tickets.id IN ({list}) ORDER BY tickets.id{lock}"
+    );
+    let rows: Vec<Row> = load_by_ids(conn, &sql, ticket_ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let at = Whereabouts {
+                inside_since: row.inside_since,
+                zone: row.inside_zone_id,
+                gate_id: row.inside_gate_id,
+                gate_name: row.gate_name.unwrap_or_default(),
+                last_entered_at: row.last_entered_at,
+            };
+            (row.id, at)
+        })
+        .collect())
+}
+
+/// One UPDATE per ticket whose holder moved.
+fn write_whereabouts(
+    conn: &mut DbConnection,
+    before: &HashMap<i64, Whereabouts>,
+    now: &HashMap<i64, Whereabouts>,
+) -> QueryResult<()> {
+    for (id, at) in now {
+        if before.get(id) == Some(at) {
+            continue;
+        }
+        diesel::update(tickets::table.find(*id))
+            .set((
+                tickets::inside_since.eq(at.inside_since),
+                tickets::last_entered_at.eq(at.last_entered_at),
+                tickets::inside_gate_id.eq(at.gate_id),
+                tickets::inside_zone_id.eq(at.zone),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The new counts of the zones people moved into or out of.
+fn write_zone_counts(
+    conn: &mut DbConnection,
+    counted: &HashMap<i64, i64>,
+    zones: &HashMap<i64, ZoneState>,
+) -> QueryResult<()> {
+    for (id, zone) in zones {
+        if counted.get(id) == Some(&zone.inside) {
+            continue;
+        }
+        diesel::update(zones::table.find(*id))
+            .set(zones::inside.eq(zone.inside))
+            .execute(conn)?;
+    }
+    Ok(())
+}
