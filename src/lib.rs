@@ -39,3 +39,4 @@ pub mod static_files;
 pub mod team;
 pub mod ui;
 pub mod webhooks;
+pub mod zones;

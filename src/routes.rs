@@ -69,6 +69,7 @@ pub fn pages() -> Scope {
             web::post().to(gate_alerts::handlers::acknowledge),
         )
         .route(paths::DOOR_LOOKUP, web::get().to(door::door_lookup))
+        .configure(zone_routes)
         .route(paths::KIOSK_LINKS, web::get().to(kiosk::handlers::list_links))
         .route(paths::KIOSK_LINKS, web::post().to(kiosk::handlers::create_link))
         .route(paths::KIOSK_LINK_REVOKE, web::post().to(kiosk::handlers::revoke_link))
@@ -104,6 +105,17 @@ pub fn pages() -> Scope {
 }
 
 /// The order desk: the list, bulk jobs, one order and its changes, the audit log.
+/// An event's zones, passages and headcounts.
+fn zone_routes(cfg: &mut web::ServiceConfig) {
+    use crate::zones::handlers;
+    cfg.route(paths::ZONES, web::get().to(handlers::show_zones))
+        .route(paths::ZONES, web::post().to(handlers::add_zone))
+        .route(paths::ZONE, web::post().to(handlers::change_zone))
+        .route(paths::ZONE_HEADCOUNT, web::post().to(handlers::correct_headcount))
+        .route(paths::GATE_PASSAGE, web::post().to(handlers::set_passage))
+        .route(paths::ZONE_MISMATCH, web::post().to(handlers::set_zone_mismatch));
+}
+
 fn order_desk_routes(cfg: &mut web::ServiceConfig) {
     cfg
         // Order management.

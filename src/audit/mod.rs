@@ -55,10 +55,18 @@ pub enum Action {
     TwoFactorFailed,
     /// The organisation's "required for owners and finance" changed.
     TwoFactorPolicyChanged,
+    /// A zone of an event added, or its capacity, full rule or ticket types changed.
+    ZoneSaved,
+    /// A gate made a passage between zones (or back to outside ↔ the event).
+    GatePassageSet,
+    /// What a scan assuming the wrong zone does, per event.
+    ZoneMismatchChanged,
+    /// A supervisor's headcount corrected a zone's count.
+    HeadcountCorrected,
 }
 
 impl Action {
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 34] = [
         Self::SignIn,
         Self::SignInFailed,
         Self::SignOut,
@@ -89,6 +97,10 @@ impl Action {
         Self::RecoveryCodeUsed,
         Self::TwoFactorFailed,
         Self::TwoFactorPolicyChanged,
+        Self::ZoneSaved,
+        Self::GatePassageSet,
+        Self::ZoneMismatchChanged,
+        Self::HeadcountCorrected,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -123,6 +135,10 @@ impl Action {
             Self::RecoveryCodeUsed => "recovery-code-used",
             Self::TwoFactorFailed => "two-factor-failed",
             Self::TwoFactorPolicyChanged => "two-factor-policy-changed",
+            Self::ZoneSaved => "zone-saved",
+            Self::GatePassageSet => "gate-passage-set",
+            Self::ZoneMismatchChanged => "zone-mismatch-changed",
+            Self::HeadcountCorrected => "headcount-corrected",
         }
     }
 
@@ -162,6 +178,10 @@ impl Action {
             Self::RecoveryCodeUsed => "Recovery code used",
             Self::TwoFactorFailed => "Wrong two-factor code",
             Self::TwoFactorPolicyChanged => "Two-factor policy changed",
+            Self::ZoneSaved => "Zone saved",
+            Self::GatePassageSet => "Gate passage set",
+            Self::ZoneMismatchChanged => "Zone mismatch rule changed",
+            Self::HeadcountCorrected => "Headcount corrected",
         }
     }
 }

@@ -44,10 +44,14 @@ pub enum Permission {
     SetEntryPolicy,
     /// Acknowledge a gate alert.
     AcknowledgeAlert,
+    /// An event's zones, their capacities and the gates' passages between them.
+    ManageZones,
+    /// Enter a counted headcount for a zone, which corrects its count.
+    CorrectHeadcount,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Self::ViewOverview,
         Self::ViewDashboard,
         Self::WatchGates,
@@ -65,6 +69,8 @@ impl Permission {
         Self::ManageTeam,
         Self::SetEntryPolicy,
         Self::AcknowledgeAlert,
+        Self::ManageZones,
+        Self::CorrectHeadcount,
     ];
 
     /// Who may: owner, finance, supervisor, steward.
@@ -88,13 +94,15 @@ impl Permission {
             ManageTeam => [true, false, false, false],
             SetEntryPolicy => [true, false, false, false],
             AcknowledgeAlert => [true, false, true, false],
+            ManageZones => [true, false, false, false],
+            CorrectHeadcount => [true, false, true, false],
         }
     }
 
     /// What a refusal says.
     pub fn refusal(self) -> &'static str {
         match self {
-            Self::ManageTeam | Self::ManageWebhooks | Self::ViewAudit | Self::SetEntryPolicy => {
+            Self::ManageTeam | Self::ManageWebhooks | Self::ViewAudit | Self::SetEntryPolicy | Self::ManageZones => {
                 "Only an organisation owner can do this."
             }
             Self::SeeEmails | Self::RefundOrders | Self::ExportOrders => "Only an owner or finance can do this.",

@@ -6,13 +6,15 @@
 pub mod bulk;
 
 mod revocation;
+/// Gates are the gate engine's; kept here too, where devices are made.
+pub use crate::scanning::find_or_create_gate;
 pub use revocation::{revoke_active_device, revoke_device, Revocation};
 
 use diesel::prelude::*;
 
 use crate::audit::{self, Action, Entry, Subject};
 use crate::auth::{hash_password, random_token, token_hash, Role};
-use crate::db::schema::{devices, events, gates, organizations, ticket_types};
+use crate::db::schema::{devices, events, organizations, ticket_types};
 use crate::db::{self, DbConnection, Pool, Tenant};
 use crate::events::tenant_of_event;
 use crate::with_backend;
@@ -91,28 +93,6 @@ pub fn create_ticket_type(
             ticket_types::capacity.eq(capacity),
         ))
         .returning(ticket_types::id)
-        .get_result(c))
-}
-
-/// The gate of that name at the event, created when missing.
-pub fn find_or_create_gate(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, name: &str) -> QueryResult<i64> {
-    let existing = gates::table
-        .filter(gates::organization_id.eq(tenant.organization_id()))
-        .filter(gates::event_id.eq(event_id))
-        .filter(gates::name.eq(name))
-        .select(gates::id)
-        .first(conn)
-        .optional()?;
-    if let Some(id) = existing {
-        return Ok(id);
-    }
-    with_backend!(conn, |c| diesel::insert_into(gates::table)
-        .values((
-            gates::organization_id.eq(tenant.organization_id()),
-            gates::event_id.eq(event_id),
-            gates::name.eq(name),
-        ))
-        .returning(gates::id)
         .get_result(c))
 }
 

@@ -17,3 +17,4 @@ mod overview;
 mod platform;
 mod role_matrix;
 mod webhooks;
+mod zones;

@@ -34,8 +34,8 @@ pub use feed::{LogFilter, LogLine, Position, Resume, ScanFeed};
 pub use model::{DeviceStatus, Direction, GateDevice, RecordedScan, ScanAttempt, ScanResult};
 pub use publish::Publisher;
 pub use queries::{
-    event_devices, event_gates, gate_devices, latest_scans, newest_scan_id, DeviceReport, DeviceRow, Gate, ScanLine,
-    SCAN_LINE_COLUMNS,
+    event_devices, event_gates, find_or_create_gate, gate_devices, latest_scans, newest_scan_id, DeviceReport,
+    DeviceRow, Gate, ScanLine, SCAN_LINE_COLUMNS,
 };
 pub use writer::{NotRecorded, ScanWriter};
 

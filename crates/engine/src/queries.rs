@@ -8,6 +8,7 @@ use super::model::{Direction, GateDevice, ScanResult};
 use crate::db::schema::{devices, events, gates, scans};
 use crate::db::{DbConnection, Tenant};
 use crate::domain::TimeZone;
+use crate::with_backend;
 
 /// One line of the scan log.
 #[derive(Queryable, Clone, Debug)]
@@ -264,4 +265,26 @@ pub fn ticket_states(
             admitted_here: allowed.is_empty() || allowed.contains(&ticket_type),
         })
         .collect())
+}
+
+/// The gate of that name at the event, created when missing.
+pub fn find_or_create_gate(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, name: &str) -> QueryResult<i64> {
+    let existing = gates::table
+        .filter(gates::organization_id.eq(tenant.organization_id()))
+        .filter(gates::event_id.eq(event_id))
+        .filter(gates::name.eq(name))
+        .select(gates::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    with_backend!(conn, |c| diesel::insert_into(gates::table)
+        .values((
+            gates::organization_id.eq(tenant.organization_id()),
+            gates::event_id.eq(event_id),
+            gates::name.eq(name),
+        ))
+        .returning(gates::id)
+        .get_result(c))
 }

@@ -60,6 +60,23 @@ const MATRIX: &[(&str, &str, Expected)] = &[
     // Owners only. The sweep's form names no policy: a 400 for A's owner, after the
     // event is found.
     ("POST", "/events/{id}/entry-policy", [401, 403, 403, 403, 400, 404]),
+    // Zones: everyone at the gates sees them; owners set them up (the sweep's form
+    // names no zone: a 400, and no passage: the gate back to no zones); supervisors
+    // and owners enter headcounts (the sweep's form names no number: a 400).
+    ("GET", "/events/{id}/zones", [401, 200, 200, 403, 200, 404]),
+    ("POST", "/events/{id}/zones", [401, 403, 403, 403, 400, 404]),
+    ("POST", "/events/{id}/zones/{zone}", [401, 403, 403, 403, 400, 404]),
+    (
+        "POST",
+        "/events/{id}/zones/{zone}/headcount",
+        [401, 403, 400, 403, 400, 404],
+    ),
+    (
+        "POST",
+        "/events/{id}/gates/{gate}/passage",
+        [401, 403, 403, 403, 303, 404],
+    ),
+    ("POST", "/events/{id}/zone-mismatch", [401, 403, 403, 403, 400, 404]),
     ("GET", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     ("POST", "/events/{id}/kiosk-links", [401, 403, 200, 403, 200, 404]),
     // The supervisor revokes the link; after that it is no longer there to revoke.
@@ -172,6 +189,8 @@ struct Ids {
     webhook: i64,
     job: i64,
     member: i64,
+    zone: i64,
+    gate: i64,
 }
 
 /// Who asks: a cookie jar and the CSRF token of its session (None: anonymous).
@@ -258,6 +277,8 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         .replace("{link}", &ids.revoke_link.to_string())
         .replace("{device}", &ids.device.to_string())
         .replace("{alert}", &ids.alert.to_string())
+        .replace("{zone}", &ids.zone.to_string())
+        .replace("{gate}", &ids.gate.to_string())
         .replace("{token}", &ids.kiosk_token);
     let path = match template {
         t if t.contains("/jobs/{id}") => path.replace("{id}", &ids.job.to_string()),
@@ -307,6 +328,23 @@ async fn request(app: &TestApp, asker: &Asker, method: &str, template: &str, ids
         other => panic!("no request for {other}"),
     };
     builder.send().await.unwrap().status().as_u16()
+}
+
+/// The gate "Roles" of org A's event.
+async fn gate_a(app: &TestApp) -> i64 {
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    app.db(move |conn| voelgoed::provisioning::find_or_create_gate(conn, &tenant, event, "Roles").unwrap())
+        .await
+}
+
+/// A zone of org A's event.
+async fn zone_a(app: &TestApp) -> i64 {
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    app.db(move |conn| {
+        let zone = voelgoed::zones::model::ZoneSettings::parse("Roles zone", "10", "warn", vec![]).unwrap();
+        voelgoed::zones::setup::save_zone(conn, &tenant, None, event, None, &zone).unwrap()
+    })
+    .await
 }
 
 /// A user of org A's whom the sweep may deactivate and give a new password.
@@ -396,6 +434,8 @@ async fn every_route_answers_each_role_exactly_as_the_matrix_says() {
         kiosk_token,
         webhook,
         member: team_member_a(&app).await,
+        zone: zone_a(&app).await,
+        gate: gate_a(&app).await,
     };
 
     let routes = routes_in_the_route_table();

@@ -46,7 +46,8 @@ fn part_of(module: &str) -> Option<Part> {
         // The gate engine: no screen.
         "scanning" => Part::Feature(4),
         // What the gates' screens share: arrivals and gate alerts.
-        "arrivals" | "gate_alerts" | "health" | "static_files" | "provisioning" | "team" | "account" => {
+        // Zones: set up here, moved between by the engine, shown by every screen.
+        "arrivals" | "gate_alerts" | "health" | "static_files" | "provisioning" | "team" | "account" | "zones" => {
             Part::Feature(5)
         }
         // The screens.

@@ -149,13 +149,29 @@ pub fn voelgoed(args: &[&str]) -> std::process::Output {
 }
 
 impl TestApp {
+    /// The app's database as the command line takes it (`--database`).
+    pub fn database_text(&self) -> String {
+        match &self.services.settings.database {
+            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url.clone(),
+        }
+    }
+
+    /// `voelgoed admin …` on this app's database (`--database` added), off the runtime.
+    pub async fn admin(&self, args: &[&str]) -> std::process::Output {
+        let mut args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        args.insert(0, "admin".into());
+        args.insert(2, "--database".into());
+        args.insert(3, self.database_text());
+        tokio::task::spawn_blocking(move || voelgoed(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await
+            .expect("command task")
+    }
+
     /// `voelgoed seed` (the bulk seed: `orgs` new organisations, owner
     /// owner@seed-K.test / seed-owner, sharing `orders` orders) run by the binary on this
     /// app's database while the app runs.
     pub async fn bulk_seed(&self, orders: u64, orgs: u32) {
-        let database = match &self.services.settings.database {
-            DatabaseUrl::Sqlite(url) | DatabaseUrl::Postgres(url) => url.clone(),
-        };
+        let database = self.database_text();
         let (orders, orgs) = (orders.to_string(), orgs.to_string());
         let output = tokio::task::spawn_blocking(move || {
             voelgoed(&["seed", "--database", &database, "--orders", &orders, "--orgs", &orgs])

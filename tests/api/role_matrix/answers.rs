@@ -50,6 +50,8 @@ pub fn url(row: &Row, ids: &Ids) -> String {
         .replace("{link}", &ids.link.to_string())
         .replace("{alert}", &ids.alert.to_string())
         .replace("{device}", &ids.device.to_string())
+        .replace("{zone}", &ids.zone.to_string())
+        .replace("{gate}", &ids.gate.to_string())
         .replace(
             "{token}",
             match row.scope {

@@ -50,6 +50,10 @@ pub enum Scope {
     Token,
     /// `/events/{id}/devices/{device}…`: a device of that event.
     Device,
+    /// `/events/{id}/zones/{zone}…`: a zone of that event.
+    Zone,
+    /// `/events/{id}/gates/{gate}…`: a gate of that event.
+    Gate,
     /// `/pair/{token}`: a pairing link.
     Pairing,
     /// `/orders/{id}…`.
@@ -70,7 +74,7 @@ impl Scope {
     /// The path names the event, so the session's own events decide before anything
     /// is read (`CurrentUser::require_on_event`).
     pub fn names_event_in_path(self) -> bool {
-        matches!(self, Event | KioskLink | Alert | Device)
+        matches!(self, Event | KioskLink | Alert | Device | Zone | Gate)
     }
 
     /// The targets a route of this scope is walked on.
@@ -80,7 +84,7 @@ impl Scope {
             Org => &[Own],
             // Users and webhook endpoints are the organisation's, of no event.
             Member | Webhook => &[Own, OtherOrg, Missing],
-            KioskLink | Alert | Device => &[Own, OtherEvent, OtherOrg, Missing, Crossed],
+            KioskLink | Alert | Device | Zone | Gate => &[Own, OtherEvent, OtherOrg, Missing, Crossed],
             _ => &[Own, OtherEvent, OtherOrg, Missing],
         }
     }
@@ -217,6 +221,14 @@ pub const MATRIX: &[Row] = &[
     post(paths::ENTRY_POLICY, Needs(SetEntryPolicy), Event),
     post(paths::ALERT_ACKNOWLEDGE, Needs(AcknowledgeAlert), Alert),
     get(paths::DOOR_LOOKUP, Needs(DoorLookup), Event),
+    get(paths::ZONES, Needs(WatchGates), Event),
+    // The walk's form names no zone, no number, no rule; and no passage, which sets
+    // the gate back to no zones.
+    post(paths::ZONES, Needs(ManageZones), Event).refusing_the_walks_form(),
+    post(paths::ZONE, Needs(ManageZones), Zone).refusing_the_walks_form(),
+    post(paths::ZONE_HEADCOUNT, Needs(CorrectHeadcount), Zone).refusing_the_walks_form(),
+    post(paths::GATE_PASSAGE, Needs(ManageZones), Gate),
+    post(paths::ZONE_MISMATCH, Needs(ManageZones), Event).refusing_the_walks_form(),
     get(paths::KIOSK_LINKS, Needs(ManageKioskLinks), Event),
     post(paths::KIOSK_LINKS, Needs(ManageKioskLinks), Event),
     post(paths::KIOSK_LINK_REVOKE, Needs(ManageKioskLinks), KioskLink),

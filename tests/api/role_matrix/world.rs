@@ -34,6 +34,8 @@ pub struct Ids {
     pub alert: i64,
     pub member: i64,
     pub webhook: i64,
+    pub zone: i64,
+    pub gate: i64,
 }
 
 /// One event's place in the world: its organisation, ticket type and maker.
@@ -66,6 +68,8 @@ fn missing_ids() -> Ids {
         alert: MISSING,
         member: MISSING,
         webhook: MISSING,
+        zone: MISSING,
+        gate: MISSING,
     }
 }
 
@@ -146,6 +150,7 @@ impl World {
                 Scope::KioskLink => (ids.link, ids.token) = place.kiosk_link(conn),
                 Scope::Alert => ids.alert = place.alert(conn),
                 Scope::Device => ids.device = place.device(conn),
+                Scope::Zone => ids.zone = place.zone(conn),
                 Scope::Pairing => ids.pairing = place.pairing(conn),
                 Scope::Member => ids.member = place.member(conn, &tag, Role::Steward),
                 Scope::Webhook => ids.webhook = place.webhook(conn, &tag),
@@ -196,7 +201,15 @@ impl Place {
             alert: self.alert(conn),
             member: self.member(conn, &format!("member-{}", self.event), Role::Steward),
             webhook: self.webhook(conn, "shared"),
+            zone: self.zone(conn),
+            gate: voelgoed::provisioning::find_or_create_gate(conn, &self.tenant, self.event, "Matrix").unwrap(),
         }
+    }
+
+    fn zone(&self, conn: &mut DbConnection) -> i64 {
+        let name = format!("Matrix {}", &voelgoed::auth::random_token()[..8]);
+        let zone = voelgoed::zones::model::ZoneSettings::parse(&name, "10", "warn", vec![]).unwrap();
+        voelgoed::zones::setup::save_zone(conn, &self.tenant, None, self.event, None, &zone).unwrap()
     }
 
     fn order(&self, conn: &mut DbConnection, buyer: &str) -> i64 {

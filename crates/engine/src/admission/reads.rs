@@ -265,13 +265,10 @@ fn entry_rules(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<
         [event] => query.filter(events::id.eq(*event)),
         _ => query.filter(events::id.eq_any(ids)),
     };
-    let has_zones = diesel::dsl::exists(
-        zones::table.filter(
-            zones::organization_id
-                .eq(events::organization_id)
-                .and(zones::event_id.eq(events::id)),
-        ),
-    );
+    let of_event = zones::organization_id
+        .eq(events::organization_id)
+        .and(zones::event_id.eq(events::id));
+    let has_zones = diesel::dsl::exists(zones::table.filter(of_event));
     let rows: Vec<(i64, i64, EntryPolicy, TimeZone, ZoneMismatch, bool)> = query
         .select((
             events::organization_id,

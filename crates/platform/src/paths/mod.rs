@@ -33,6 +33,17 @@ pub const EVENTS_OVERVIEW_STREAM: Pattern = "/sse/events/overview";
 pub const ALERT_ACKNOWLEDGE: Pattern = "/events/{id}/alerts/{alert}/acknowledge";
 /// One ticket by its code (`?code=`), with its scan history: the door lookup.
 pub const DOOR_LOOKUP: Pattern = "/events/{id}/door";
+/// An event's zones: their gauges, headcounts and (for owners) their settings and the
+/// gates' passages. `POST` adds a zone.
+pub const ZONES: Pattern = "/events/{id}/zones";
+/// `POST`: an owner changes a zone.
+pub const ZONE: Pattern = "/events/{id}/zones/{zone}";
+/// `POST`: a supervisor or owner enters a counted headcount for a zone.
+pub const ZONE_HEADCOUNT: Pattern = "/events/{id}/zones/{zone}/headcount";
+/// `POST`: an owner sets where a gate leads.
+pub const GATE_PASSAGE: Pattern = "/events/{id}/gates/{gate}/passage";
+/// `POST`: an owner sets what a scan assuming the wrong zone does.
+pub const ZONE_MISMATCH: Pattern = "/events/{id}/zone-mismatch";
 pub const KIOSK_LINKS: Pattern = "/events/{id}/kiosk-links";
 pub const KIOSK_LINK_REVOKE: Pattern = "/events/{id}/kiosk-links/{link}/revoke";
 pub const KIOSK: Pattern = "/kiosk/{token}";
@@ -133,6 +144,26 @@ pub fn entry_policy(event: i64) -> String {
 
 pub fn events_overview_stream() -> String {
     EVENTS_OVERVIEW_STREAM.to_owned()
+}
+
+pub fn zones(event: i64) -> String {
+    format!("/events/{event}/zones")
+}
+
+pub fn zone(event: i64, zone: i64) -> String {
+    format!("/events/{event}/zones/{zone}")
+}
+
+pub fn zone_headcount(event: i64, zone: i64) -> String {
+    format!("/events/{event}/zones/{zone}/headcount")
+}
+
+pub fn gate_passage(event: i64, gate: i64) -> String {
+    format!("/events/{event}/gates/{gate}/passage")
+}
+
+pub fn zone_mismatch(event: i64) -> String {
+    format!("/events/{event}/zone-mismatch")
 }
 
 pub fn door_lookup(event: i64) -> String {

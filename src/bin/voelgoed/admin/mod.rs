@@ -76,6 +76,30 @@ pub enum AdminCommand {
         #[arg(long)]
         policy: String,
     },
+    /// Add a zone (an area with its own capacity) to an event; prints its id.
+    CreateZone {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        event: i64,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        capacity: i64,
+        /// What its entry passages do when it is full: warn (let in, say so) or refuse.
+        #[arg(long, default_value = "warn")]
+        when_full: String,
+    },
+    /// Make a gate (created when missing) a passage between zones: from `outside` or a
+    /// zone's name, to a zone's name. An entry scan walks it forwards, an exit back.
+    GatePassage {
+        #[command(flatten)]
+        at: GateArgs,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Clear a user's two-factor sign-in (a lost phone and lost recovery codes) and end
     /// their sessions; they sign in with their password and may enrol again. Audited.
     #[command(name = "reset-2fa")]
@@ -155,6 +179,20 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::EntryPolicy { db, event, policy } => {
             let pool = open(&db).await?;
             blocking(move || voelgoed::monitor::entry_policy_command(&pool, event, &policy)).await?
+        }
+        AdminCommand::CreateZone {
+            db,
+            event,
+            name,
+            capacity,
+            when_full,
+        } => {
+            let pool = open(&db).await?;
+            blocking(move || voelgoed::zones::create_zone_command(&pool, event, &name, capacity, &when_full)).await?
+        }
+        AdminCommand::GatePassage { at, from, to } => {
+            let pool = open(&at.db).await?;
+            blocking(move || voelgoed::zones::gate_passage_command(&pool, at.event, &at.gate, &from, &to)).await?
         }
         AdminCommand::ResetTwoFactor { db, user } => {
             let pool = open(&db).await?;
