@@ -165,6 +165,7 @@ impl MetricsCache {
             if slot.flight.as_ref().is_some_and(|(g, _)| *g == generation) {
                 slot.flight = None;
             }
+            let outcome = outcome.map(|metrics| kept_since(metrics, slot.cached.as_ref()));
             match &outcome {
                 Ok(metrics) if slot.cached.as_ref().is_none_or(|c| c.generation <= generation) => {
                     slot.cached = Some(Cached {
@@ -230,11 +231,32 @@ async fn compute(
     event: Event,
 ) -> Result<EventMetrics, AppError> {
     let now = db::now_ms();
-    let inside = counters.occupancy(&tenant, event.id).await?;
+    let counts = counters.event_counts(&tenant, event.id, now).await?;
     with_db(&pool, move |conn| {
-        Ok(metrics::compute(conn, &tenant, &event, inside, now)?)
+        Ok(metrics::compute(conn, &tenant, &event, &counts, now)?)
     })
     .await
+}
+
+/// An alert that lasts keeps the moment it began: a zone's alert (whose start nothing
+/// stored says) and the venue's while a headcount holds its count above the tickets
+/// inside would otherwise begin again with each computation.
+fn kept_since(metrics: Arc<EventMetrics>, before: Option<&Cached>) -> Arc<EventMetrics> {
+    let Some(before) = before else {
+        return metrics;
+    };
+    let mut metrics = Arc::unwrap_or_clone(metrics);
+    for alert in &mut metrics.alerts {
+        let earlier = before
+            .metrics
+            .alerts
+            .iter()
+            .find(|a| a.subject == alert.subject && a.level == alert.level);
+        if let Some(earlier) = earlier {
+            alert.since = alert.since.min(earlier.since);
+        }
+    }
+    Arc::new(metrics)
 }
 
 impl UpdateListener for MetricsCache {

@@ -77,16 +77,17 @@ fn described(event: &Event, alert: &Alert) -> (String, Value) {
         AlertLevel::Near => "near",
         AlertLevel::Full => "full",
     };
-    let (subject, ticket_type) = match &alert.subject {
-        AlertSubject::Occupancy => ("occupancy", None),
-        AlertSubject::TicketType(name) => ("ticket_type", Some(name.as_str())),
+    let (subject, ticket_type, zone) = match &alert.subject {
+        AlertSubject::Occupancy => ("occupancy", None, None),
+        AlertSubject::TicketType(name) => ("ticket_type", Some(name.as_str()), None),
+        AlertSubject::Zone(name) => ("zone", None, Some(name.as_str())),
     };
-    let key = format!("{subject}:{}:{level}", ticket_type.unwrap_or(""));
+    let key = format!("{subject}:{}:{level}", ticket_type.or(zone).unwrap_or(""));
     let since = chrono::DateTime::from_timestamp_millis(alert.since)
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
     let data = json!({
         "event_id": event.id, "event_name": event.name, "subject": subject, "ticket_type": ticket_type,
-        "level": level, "since": since,
+        "zone": zone, "level": level, "since": since,
     });
     (key, data)
 }

@@ -84,3 +84,19 @@ pub fn alerts(
     }
     Ok(alerts)
 }
+
+/// Each zone past 90 % of its capacity, or full, "since" `now`: the cache keeps the
+/// moment a zone's alert was first seen while it lasts (`MetricsCache`).
+pub fn zone_alerts(zones: &crate::zones::ZoneBoard, now: i64) -> Vec<Alert> {
+    zones
+        .gauges
+        .iter()
+        .filter_map(|gauge| {
+            level_of(gauge.people, gauge.capacity).map(|level| Alert {
+                subject: AlertSubject::Zone(gauge.name.clone()),
+                level,
+                since: now,
+            })
+        })
+        .collect()
+}

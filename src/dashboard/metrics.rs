@@ -9,15 +9,18 @@ use crate::db::schema::{orders, refunds, ticket_types, tickets};
 use crate::db::{sum_of, DbConnection, Tenant};
 use crate::events::Event;
 use crate::orders::TicketStatus;
+use crate::scanning::EventCounts;
 
-/// Recomputes everything from the database; `inside` comes from the scan counters.
+/// Recomputes everything from the database; who is inside (and in which zone) comes
+/// from the scan counters.
 pub fn compute(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event: &Event,
-    inside: i64,
+    counts: &EventCounts,
     now: i64,
 ) -> QueryResult<EventMetrics> {
+    let inside = counts.occupancy;
     let hourly = sales_rollup::event_sales(conn, tenant, event.id)?;
     let ticket_types = ticket_type_sales(conn, tenant, event.id, &hourly)?;
     let gross = hourly.iter().map(|h| h.gross).sum();
@@ -45,7 +48,9 @@ pub fn compute(
         since_open: hourly.iter().map(|h| h.tickets_sold).sum(),
         open_ms: (now.min(event.ends_at) - event.sales_open_at).max(0),
     };
-    let alerts = super::capacity_alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
+    let mut alerts = super::capacity_alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
+    let zones = crate::zones::directory::board(conn, tenant, event.id, &counts.zones, inside)?;
+    alerts.extend(super::capacity_alerts::zone_alerts(&zones, now));
     Ok(EventMetrics {
         ticket_types,
         revenue,
@@ -53,6 +58,7 @@ pub fn compute(
         velocity,
         hourly_sales,
         alerts,
+        zones,
         computed_at: now,
     })
 }

@@ -13,6 +13,8 @@ pub struct EventMetrics {
     /// Tickets sold per hour, oldest first, hours without sales left out.
     pub hourly_sales: Vec<SalesInHour>,
     pub alerts: Vec<Alert>,
+    /// The event's zones with their people (empty without zones).
+    pub zones: crate::zones::ZoneBoard,
     pub computed_at: i64,
 }
 
@@ -92,6 +94,8 @@ pub struct Alert {
 pub enum AlertSubject {
     Occupancy,
     TicketType(String),
+    /// A zone past 90 % of its capacity, or full.
+    Zone(String),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -13,6 +13,7 @@ use crate::events::Event;
 use crate::paths;
 use crate::ui::components::{badge, count, event_links, local_time, panel_unavailable, Money};
 use crate::ui::layout::{self, Viewer};
+use crate::zones::{unzoned_item, zone_gauges, zone_item};
 
 /// The SSE event the dashboard's updates are pushed under.
 pub const DASHBOARD_SSE_EVENT: &str = "occupancy";
@@ -80,6 +81,12 @@ pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
                 // As on the monitor: occupancy, then alerts, then sales.
                 div.dashboard {
                     (section(occupancy))
+                    @if let Some(d) = page.dashboard.filter(|d| !d.metrics.zones.gauges.is_empty()) {
+                        section.panel aria-labelledby="zones-heading" {
+                            h2 #zones-heading { "Zones" }
+                            (zone_gauges(&d.metrics.zones, &event.timezone))
+                        }
+                    }
                     // Polite: read out when an alert starts or ends, not on every update.
                     div id="alerts" aria-live="polite" { (page.dashboard.map_or_else(panel_unavailable, alerts)) }
                     (section(sales))
@@ -100,6 +107,17 @@ pub fn dashboard_parts(d: Option<&Dashboard>) -> Vec<String> {
     // Parts keep their places (clients compare them one by one): without metrics, the
     // alerts say they are unavailable rather than vanish.
     parts.push(oob("alerts", d.map_or_else(panel_unavailable, alerts)));
+    // Each zone a part of its own: a scan sends the gauges it moved, not all of them.
+    if let Some(d) = d.filter(|d| !d.metrics.zones.gauges.is_empty()) {
+        let board = &d.metrics.zones;
+        parts.extend(
+            board
+                .gauges
+                .iter()
+                .map(|gauge| zone_item(gauge, &d.event.timezone, true).into_string()),
+        );
+        parts.push(unzoned_item(board, true).into_string());
+    }
     parts
 }
 
@@ -280,5 +298,7 @@ fn alert_text(alert: &Alert) -> Markup {
         (AlertSubject::Occupancy, AlertLevel::Full) => html! { "At capacity: the venue is full." },
         (AlertSubject::TicketType(name), AlertLevel::Near) => html! { (name) ": over 90 % sold." },
         (AlertSubject::TicketType(name), AlertLevel::Full) => html! { (name) ": sold out." },
+        (AlertSubject::Zone(name), AlertLevel::Near) => html! { (name) ": nearly full, over 90 % of its capacity." },
+        (AlertSubject::Zone(name), AlertLevel::Full) => html! { (name) ": full." },
     }
 }

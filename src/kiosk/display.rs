@@ -16,6 +16,7 @@ use crate::events::{load_event, Event};
 use crate::gate_alerts::{self, AlertScope, AlertsView};
 use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::{self, ScanCounters};
+use crate::zones::ZoneDirectory;
 
 const LINK_STATE: &str = "link-state";
 
@@ -45,12 +46,20 @@ pub async fn open_link(pool: &Pool, token: &str) -> Result<OpenLink, AppError> {
 }
 
 /// The display's markup as it stands now.
-pub async fn display(counters: &dyn ScanCounters, open: &OpenLink) -> Result<maud::Markup, AppError> {
+pub async fn display(
+    zones: &ZoneDirectory,
+    counters: &dyn ScanCounters,
+    open: &OpenLink,
+) -> Result<maud::Markup, AppError> {
     let link = &open.link;
     let occupancy = scanning::occupancy(counters, &link.tenant, link.event_id, link.gate_id).await?;
+    let zones = zones
+        .board(link.tenant, link.event_id, &occupancy.zones, occupancy.inside)
+        .await?;
     let numbers = KioskNumbers {
         event: &open.event,
         occupancy,
+        zones,
         gate_name: open.gate_name.as_deref(),
     };
     Ok(views::kiosk_display(&numbers))
@@ -84,17 +93,20 @@ pub async fn alert_lines(pool: &Pool, open: &OpenLink) -> Result<maud::Markup, A
 pub fn display_stream(
     hub: &Hub,
     pool: &Pool,
-    counters: Arc<dyn ScanCounters>,
+    (counters, zones): (Arc<dyn ScanCounters>, Arc<ZoneDirectory>),
     open: OpenLink,
     check_every: std::time::Duration,
 ) -> impl Stream<Item = Frame> + 'static {
     let link = open.link;
     let alerts = gate_alerts::kiosk_alert_frames(hub, pool, alert_scope(&open));
     let view = format!("kiosk-gate-{}", link.gate_id.unwrap_or(0));
-    let render = render_with((counters, Arc::new(open)), |(counters, open)| async move {
-        let markup = display(counters.as_ref(), &open).await?;
-        Ok(frame(views::KIOSK_SSE_EVENT, markup.into_string()))
-    });
+    let render = render_with(
+        (zones, counters, Arc::new(open)),
+        |(zones, counters, open)| async move {
+            let markup = display(&zones, counters.as_ref(), &open).await?;
+            Ok(frame(views::KIOSK_SSE_EVENT, markup.into_string()))
+        },
+    );
     let frames = hub.subscribe(Channel::scans(&link.tenant, link.event_id), &view, render);
     let notice = frame(views::KIOSK_SSE_EVENT, views::revoked_display().into_string());
     // The link's channel carries only its revocation, routed once per update by the hub

@@ -19,6 +19,7 @@ use crate::events::load_event;
 use crate::live::{Bus, Hub};
 use crate::scanning::{self, ScanCounters};
 use crate::ui::{html, see_other};
+use crate::zones::ZoneDirectory;
 use crate::{forms, paths};
 
 /// What a kiosk's screen and stream need.
@@ -28,6 +29,7 @@ pub struct KioskServices {
     hub: web::Data<Hub>,
     settings: web::Data<Settings>,
     counters: web::Data<dyn ScanCounters>,
+    zones: web::Data<ZoneDirectory>,
 }
 
 pub async fn list_links(
@@ -103,13 +105,14 @@ async fn links_page(
 }
 
 pub async fn kiosk(
-    pool: web::Data<Pool>,
-    counters: web::Data<dyn ScanCounters>,
+    KioskServices {
+        pool, counters, zones, ..
+    }: KioskServices,
     path: web::Path<(String,)>,
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner().0;
     let open = open_link(&pool, &token).await?;
-    let shown = display::display(&**counters, &open).await?;
+    let shown = display::display(&zones, &**counters, &open).await?;
     let alerts = display::alert_lines(&pool, &open).await?;
     Ok(html(views::kiosk_page(
         &open.event.name,
@@ -124,11 +127,13 @@ pub async fn kiosk_stream(
         hub,
         settings,
         counters,
+        zones,
     }: KioskServices,
     path: web::Path<(String,)>,
 ) -> Result<impl Responder, AppError> {
     let open = open_link(&pool, &path.into_inner().0).await?;
     let check_every = settings.session_check_every;
-    let frames = display::display_stream(&hub, &pool, counters.into_inner(), open, check_every);
+    let sources = (counters.into_inner(), zones.into_inner());
+    let frames = display::display_stream(&hub, &pool, sources, open, check_every);
     Ok(hub.sse(frames))
 }

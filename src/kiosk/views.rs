@@ -9,6 +9,7 @@ use crate::paths;
 use crate::scanning::{Gate, Occupancy};
 use crate::ui::components::{count, event_links, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
+use crate::zones::{zone_gauges, ZoneBoard};
 
 /// The SSE event name the kiosk display is pushed under.
 pub const KIOSK_SSE_EVENT: &str = "kiosk";
@@ -75,6 +76,8 @@ pub struct KioskNumbers<'a> {
     pub event: &'a Event,
     /// People inside, and for a gate's kiosk the gate's counts.
     pub occupancy: Occupancy,
+    /// The event's zones with their people.
+    pub zones: ZoneBoard,
     /// For a gate's kiosk: the gate's name.
     pub gate_name: Option<&'a str>,
 }
@@ -113,6 +116,7 @@ pub fn kiosk_display(numbers: &KioskNumbers) -> Markup {
                 (count(tally.valid)) " admitted · " (count(tally.duplicate + tally.invalid)) " refused"
             }
         }
+        (zone_gauges(&numbers.zones, &numbers.event.timezone))
     }
 }
 

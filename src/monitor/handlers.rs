@@ -24,6 +24,7 @@ use crate::scanning::ScanLine;
 use crate::scanning::ScanResult;
 use crate::scanning::{LogFilter, Position, ScanFeed};
 use crate::ui::html;
+use crate::zones::ZoneDirectory;
 use crate::{forms, paths};
 
 /// The log filter as the form sends it: empty means "all".
@@ -60,6 +61,7 @@ impl FilterQuery {
 pub struct MonitorServices {
     pool: web::Data<Pool>,
     counters: web::Data<dyn ScanCounters>,
+    zones: web::Data<ZoneDirectory>,
     arrivals: web::Data<ArrivalsCache>,
     panels: web::Data<Panels>,
 }
@@ -103,7 +105,7 @@ impl MonitorServices {
         let (panel, lines, arrivals, alerts) = tokio::join!(
             panels.load(
                 PanelName::Gates,
-                PanelData::load(pool, &**self.counters, tenant, event_id)
+                PanelData::load(pool, &**self.counters, &self.zones, tenant, event_id)
             ),
             panels.load(PanelName::ScanLog, load_log(pool, tenant, event_id, filter)),
             self.arrivals.page_panel(tenant, event),
@@ -135,6 +137,7 @@ pub struct StreamServices {
     hub: web::Data<Hub>,
     feed: web::Data<ScanFeed>,
     counters: web::Data<dyn ScanCounters>,
+    zones: web::Data<ZoneDirectory>,
     sessions: web::Data<SessionWatch>,
     arrivals: web::Data<ArrivalsCache>,
     panels: web::Data<Panels>,
@@ -202,7 +205,7 @@ impl StreamServices {
         let chart = arrivals_frames(hub, channel.clone(), arrivals, tenant, event.clone());
         let render = render_panel(
             &self.pool,
-            self.counters.clone().into_inner(),
+            (self.counters.clone().into_inner(), self.zones.clone().into_inner()),
             &self.panels,
             tenant,
             event,

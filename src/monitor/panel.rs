@@ -1,6 +1,7 @@
 //! The monitor's counters panel: the entry policy, gates and devices from the database, counts from the
 //! live counters; loaded for the first page and redrawn once per coalesced update.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::panel_views::{scan_panel_push, Panel};
@@ -14,6 +15,8 @@ use crate::panels::{PanelName, Panels};
 use crate::scanning::LogFilter;
 use crate::scanning::{self, DeviceRow, Gate, ScanLine};
 use crate::scanning::{EventCounts, ScanCounters};
+use crate::zones::gauges::board_of;
+use crate::zones::{ZoneBoard, ZoneDirectory};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -21,6 +24,9 @@ pub struct PanelData {
     gates: Vec<Gate>,
     devices: Vec<DeviceRow>,
     counts: EventCounts,
+    zones: ZoneBoard,
+    /// Each zoned gate's passage in words, by gate id.
+    passages: HashMap<i64, String>,
     now: i64,
 }
 
@@ -28,9 +34,12 @@ impl PanelData {
     pub async fn load(
         pool: &Pool,
         counters: &dyn ScanCounters,
+        zones: &ZoneDirectory,
         tenant: Tenant,
         event_id: i64,
     ) -> Result<Self, AppError> {
+        let now = db::now_ms();
+        let counts = counters.event_counts(&tenant, event_id, now).await?;
         let (policy, gates, devices) = with_db(pool, move |conn| {
             Ok((
                 events::entry_policy(conn, &tenant, event_id)?,
@@ -39,13 +48,18 @@ impl PanelData {
             ))
         })
         .await?;
-        let now = db::now_ms();
-        let counts = counters.event_counts(&tenant, event_id, now).await?;
+        let of_event = zones.zones(tenant, event_id).await?;
+        let (zones, passages) = (
+            board_of(&of_event, &counts.zones, counts.occupancy),
+            of_event.passages.clone(),
+        );
         Ok(Self {
             policy,
             gates,
             devices,
             counts,
+            zones,
+            passages,
             now,
         })
     }
@@ -57,6 +71,8 @@ impl PanelData {
             counts: &self.counts,
             gates: &self.gates,
             devices: &self.devices,
+            zones: &self.zones,
+            passages: &self.passages,
             now: self.now,
         }
     }
@@ -85,17 +101,17 @@ pub async fn load_log(
 /// "unavailable" while they cannot be read).
 pub fn render_panel(
     pool: &Pool,
-    counters: Arc<dyn ScanCounters>,
+    (counters, zones): (Arc<dyn ScanCounters>, Arc<ZoneDirectory>),
     panels: &Panels,
     tenant: Tenant,
     event: Event,
 ) -> Render {
-    let context = (pool.clone(), counters, panels.clone(), Arc::new(event));
-    render_with(context, move |(pool, counters, panels, event)| async move {
+    let context = (pool.clone(), (counters, zones), panels.clone(), Arc::new(event));
+    render_with(context, move |(pool, (counters, zones), panels, event)| async move {
         let data = panels
             .load(
                 PanelName::Gates,
-                PanelData::load(&pool, counters.as_ref(), tenant, event.id),
+                PanelData::load(&pool, counters.as_ref(), &zones, tenant, event.id),
             )
             .await;
         let html = scan_panel_push(data.ready().map(|data| data.panel(&event)).as_ref());

@@ -3,6 +3,8 @@
 //! One push carries them all: the counts swap into `#scan-panel`, the other parts into
 //! their own containers out of band, so a disclosure around the device table stays open.
 
+use std::collections::HashMap;
+
 use maud::{html, Markup};
 
 use super::entry_rule::policy_line;
@@ -11,6 +13,7 @@ use crate::scanning::DeviceStatus;
 use crate::scanning::{DeviceRow, Gate};
 use crate::scanning::{EventCounts, Tally};
 use crate::ui::components::{badge, count, local_time, occupancy_warning, panel_unavailable};
+use crate::zones::{zone_gauges, ZoneBoard};
 
 /// Everything the counters panel shows.
 pub struct Panel<'a> {
@@ -20,6 +23,9 @@ pub struct Panel<'a> {
     pub counts: &'a EventCounts,
     pub gates: &'a [Gate],
     pub devices: &'a [DeviceRow],
+    pub zones: &'a ZoneBoard,
+    /// Each zoned gate's passage in words, by gate id.
+    pub passages: &'a HashMap<i64, String>,
     pub now: i64,
 }
 
@@ -60,6 +66,7 @@ fn counts(panel: &Panel) -> Markup {
             div.card { span.value data-metric="occupancy" { (count(counts.occupancy)) } span.label { "inside of " (count(capacity)) } }
             div.card { span.value data-metric="per-minute" { (count(counts.totals.per_minute)) } span.label { "scans a minute" } }
         }
+        (zone_gauges(panel.zones, &panel.event.timezone))
         (tally_line(&counts.totals, TallyOf::Event))
     }
 }
@@ -101,6 +108,7 @@ fn gate_states(panel: &Panel) -> Markup {
                 @let (online, at_gate) = devices_online(panel, gate.id);
                 li data-gate=(gate.name) {
                     strong.gate-name { (gate.name) }
+                    @if let Some(passage) = panel.passages.get(&gate.id) { span.passage { (passage) } }
                     span.rate { strong { (count(tally.per_minute)) } " scans/min" }
                     @if at_gate > 0 && online == 0 { (badge("invalid", "no device online")) " " }
                     span.devices { (online) " of " (at_gate) " online" }

@@ -17,6 +17,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::events::Event;
 use crate::live::{frame_of_parts, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::ScanCounters;
+use crate::zones::ZoneDirectory;
 
 /// The hub view of a card's numbers: one render for every viewer of the organisation.
 const VIEW: &str = "overview-card";
@@ -30,6 +31,7 @@ pub struct CardSources {
     pub hub: Hub,
     pub pool: Pool,
     pub counters: Arc<dyn ScanCounters>,
+    pub zones: Arc<ZoneDirectory>,
     pub tenant: Tenant,
 }
 
@@ -70,12 +72,13 @@ pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream
 fn render_card(sources: &CardSources, event: Event) -> Render {
     let context = (
         sources.pool.clone(),
-        sources.counters.clone(),
+        (sources.counters.clone(), sources.zones.clone()),
         sources.tenant,
         Arc::new(event),
     );
-    render_with(context, |(pool, counters, tenant, event)| async move {
-        let rows = model::load_rows(&pool, counters.as_ref(), tenant, vec![(*event).clone()], db::now_ms()).await?;
+    render_with(context, |(pool, (counters, zones), tenant, event)| async move {
+        let counts = (counters.as_ref(), zones.as_ref());
+        let rows = model::load_rows(&pool, counts, tenant, vec![(*event).clone()], db::now_ms()).await?;
         let parts = rows
             .iter()
             .flat_map(|row: &LiveRow| [views::card_numbers(row, true), views::announcement(row, true)])

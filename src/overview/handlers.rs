@@ -13,6 +13,7 @@ use crate::events::{self, EventSales};
 use crate::live::Hub;
 use crate::scanning::ScanCounters;
 use crate::ui::html;
+use crate::zones::ZoneDirectory;
 
 /// What the overview and its stream use.
 #[derive(FromRequest)]
@@ -20,13 +21,15 @@ pub struct OverviewServices {
     pool: web::Data<Pool>,
     hub: web::Data<Hub>,
     counters: web::Data<dyn ScanCounters>,
+    zones: web::Data<ZoneDirectory>,
     sessions: web::Data<SessionWatch>,
 }
 
 pub async fn list_events(services: OverviewServices, user: CurrentUser) -> Result<HttpResponse, AppError> {
     let (tenant, now) = (user.tenant(), db::now_ms());
     let (live, others) = split_live(visible_events(&services.pool, &user, tenant).await?, now);
-    let rows = model::load_rows(&services.pool, &**services.counters, tenant, live, now).await?;
+    let counts = (&**services.counters, services.zones.get_ref());
+    let rows = model::load_rows(&services.pool, counts, tenant, live, now).await?;
     Ok(html(views::overview_page(
         &user.viewer(),
         &rows,
@@ -50,6 +53,7 @@ pub async fn overview_stream(services: OverviewServices, user: CurrentUser) -> R
         hub: services.hub.get_ref().clone(),
         pool: services.pool.get_ref().clone(),
         counters: services.counters.clone().into_inner(),
+        zones: services.zones.clone().into_inner(),
         tenant,
     };
     let frames = overview_frames(&sources, live);

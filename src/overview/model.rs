@@ -13,6 +13,7 @@ use crate::events::{Event, EventSales};
 use crate::gate_alerts::{open_alerts, OpenAlert};
 use crate::orders::TicketStatus;
 use crate::scanning::ScanCounters;
+use crate::zones::{ZoneBoard, ZoneDirectory};
 
 /// Doors open this long before an event starts; from then until it ends the event is
 /// live on the overview.
@@ -38,13 +39,15 @@ pub struct LiveRow {
     pub per_minute: i64,
     pub sold_today: i64,
     pub alerts: Vec<OpenAlert>,
+    /// The event's zones with their people (empty without zones).
+    pub zones: ZoneBoard,
 }
 
 /// The cards of these live events: sales and alerts in one database visit, counts from
 /// the live counters.
 pub async fn load_rows(
     pool: &Pool,
-    counters: &dyn ScanCounters,
+    (counters, directory): (&dyn ScanCounters, &ZoneDirectory),
     tenant: Tenant,
     events: Vec<Event>,
     now: i64,
@@ -67,6 +70,9 @@ pub async fn load_rows(
     for event in events {
         let counts = counters.event_counts(&tenant, event.id, now).await?;
         rows.push(LiveRow {
+            zones: directory
+                .board(tenant, event.id, &counts.zones, counts.occupancy)
+                .await?,
             sold_today: sold.get(&event.id).copied().unwrap_or(0),
             alerts: alerts.remove(&event.id).unwrap_or_default(),
             inside: counts.occupancy,

@@ -8,6 +8,7 @@ use crate::events::{EventSales, Phase};
 use crate::paths;
 use crate::ui::components::{badge, count, local_time};
 use crate::ui::layout::{self, Viewer};
+use crate::zones::zone_gauges;
 
 /// The SSE event (and `sse-swap` name) of a card's pushed numbers.
 pub const ROW_SSE_EVENT: &str = "overview-row";
@@ -96,6 +97,7 @@ pub fn card_numbers(row: &LiveRow, pushed: bool) -> Markup {
                 dt { "Sold today" } dd data-metric="sold-today" { (count(row.sold_today)) }
                 dt { "Open alerts" } dd data-metric="alerts" { (alerts_text(row)) }
             }
+            (zone_gauges(&row.zones, &event.timezone))
         }
     }
 }

@@ -60,6 +60,8 @@ pub struct Services {
     pub sessions: web::Data<SessionWatch>,
     /// Door lookups per user (a rate, per instance).
     pub door_lookups: web::Data<crate::door::DoorLookups>,
+    /// Each shown event's zones, kept for a moment for the live screens.
+    pub zones: web::Data<crate::zones::ZoneDirectory>,
 }
 
 /// The background workers, which finish (giving back what they claimed) once
@@ -155,7 +157,9 @@ impl Services {
             (settings.arrivals_every, settings.arrivals_first_paint),
             panels.clone(),
         );
+        let zones = crate::zones::ZoneDirectory::new(pool.clone());
         let services = Self {
+            zones: web::Data::new(zones),
             pool: web::Data::new(pool),
             gate_pool: web::Data::new(GatePool(gate_pool)),
             exports: web::Data::new(Exports::new(
@@ -195,6 +199,7 @@ impl Services {
     /// Every service as app data of the server.
     pub fn register(&self, cfg: &mut web::ServiceConfig) {
         cfg.app_data(self.pool.clone())
+            .app_data(self.zones.clone())
             .app_data(self.gate_pool.clone())
             .app_data(self.exports.clone())
             .app_data(self.passwords.clone())

@@ -1,68 +1,42 @@
 //! The zones' gauges the live screens show (dashboard, scan monitor, kiosk, events
 //! overview): each zone's people from the live counters, its capacity, and its last
-//! headcount's mark, read from the pages' pool with the screen's frame. A zone at 90 %
-//! says "Nearly full", at 100 % "Full", in words beside the meter.
+//! headcount's mark (from `ZoneDirectory`, or read with the dashboard's metrics). A zone
+//! at 90 % says "Nearly full", at 100 % "Full", in words beside the meter.
 
 use std::collections::HashMap;
 
 use maud::{html, Markup};
 
-use super::model::ZoneGauge;
-use super::queries;
-use crate::db::{Pool, Tenant};
+use super::model::{CorrectionMark, EventZones, ZoneGauge};
 use crate::domain::TimeZone;
-use crate::error::{with_db, AppError};
-use crate::events;
-use crate::ui::components::{count, local_time};
+use crate::ui::components::count;
 
 /// An event's zones as a screen shows them; empty for an event without zones.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ZoneBoard {
     pub gauges: Vec<ZoneGauge>,
     /// People inside in no zone (through gates that name none).
     pub unzoned: i64,
-    pub timezone: Option<TimeZone>,
 }
 
-/// The event's zones with the counters' numbers (`people`: each zone's, corrections
-/// included; `inside`: the event's).
-pub async fn load_board(
-    pool: &Pool,
-    tenant: Tenant,
-    event_id: i64,
-    people: &HashMap<i64, i64>,
-    inside: i64,
-) -> Result<ZoneBoard, AppError> {
-    let (zones, marks, timezone) = with_db(pool, move |conn| {
-        let zones = queries::zones_of_event(conn, &tenant, event_id)?;
-        if zones.is_empty() {
-            return Ok((zones, HashMap::new(), None));
-        }
-        let marks = queries::correction_marks(conn, &tenant, event_id)?;
-        Ok((
-            zones,
-            marks,
-            Some(events::queries::find_event(conn, &tenant, event_id)?.timezone),
-        ))
-    })
-    .await?;
-    let mut marks = marks;
+/// The gauges of an event's zones with the counters' numbers.
+pub fn board_of(zones: &EventZones, people: &HashMap<i64, i64>, inside: i64) -> ZoneBoard {
     let gauges: Vec<ZoneGauge> = zones
-        .into_iter()
+        .zones
+        .iter()
         .map(|zone| ZoneGauge {
             id: zone.id,
             people: people.get(&zone.id).copied().unwrap_or_default(),
-            mark: marks.remove(&zone.id),
-            name: zone.name,
+            mark: zones.marks.get(&zone.id).cloned(),
+            name: zone.name.clone(),
             capacity: zone.capacity,
         })
         .collect();
-    let unzoned = inside - gauges.iter().map(|gauge| gauge.people).sum::<i64>();
-    Ok(ZoneBoard {
-        gauges,
-        unzoned,
-        timezone,
-    })
+    let unzoned = match gauges.is_empty() {
+        true => 0,
+        false => inside - gauges.iter().map(|gauge| gauge.people).sum::<i64>(),
+    };
+    ZoneBoard { gauges, unzoned }
 }
 
 /// "Nearly full" from 90 %, "Full" at capacity.
@@ -76,27 +50,46 @@ pub fn alert_level(gauge: &ZoneGauge) -> Option<&'static str> {
 
 /// The gauges: a list of zones, each with its number and a meter (the number says in
 /// text what the meter shows), its alert and its headcount mark.
-pub fn zone_gauges(board: &ZoneBoard) -> Markup {
+pub fn zone_gauges(board: &ZoneBoard, zone: &TimeZone) -> Markup {
     if board.gauges.is_empty() {
         return html! {};
     }
-    let zone = board.timezone.unwrap_or(TimeZone::UTC);
     html! {
         ul.zones aria-label="People per zone" {
-            @for gauge in &board.gauges {
-                li data-zone=(gauge.id) {
-                    b { (gauge.name) } " "
-                    meter min="0" max=(gauge.capacity) high=(gauge.capacity * 9 / 10) value=(gauge.people.max(0)) aria-hidden="true" {}
-                    " " (count(gauge.people)) " of " (count(gauge.capacity))
-                    @if let Some(level) = alert_level(gauge) { " " strong.zfull { (level) } }
-                    @if let Some(mark) = &gauge.mark {
-                        br; small { "corrected at " (local_time(mark.at, &zone, "%H:%M")) " by " (mark.by) " (" (signed(mark.drift)) ")" }
-                    }
-                }
-            }
-            @if board.unzoned != 0 { li { b { "In no zone" } " " (count(board.unzoned)) } }
+            @for gauge in &board.gauges { (zone_item(gauge, zone, false)) }
+            (unzoned_item(board, false))
         }
     }
+}
+
+/// One zone's gauge (`oob`: as a pushed fragment that replaces the one shown).
+pub fn zone_item(gauge: &ZoneGauge, zone: &TimeZone, oob: bool) -> Markup {
+    html! {
+        li id={ "zone-" (gauge.id) } hx-swap-oob=[oob.then_some("true")] {
+            b { (gauge.name) } " "
+            meter max=(gauge.capacity) high=(gauge.capacity * 9 / 10) value=(gauge.people.max(0)) aria-hidden="true" {}
+            " " (count(gauge.people)) " of " (count(gauge.capacity))
+            @if let Some(level) = alert_level(gauge) { " " strong { (level) } }
+            @if let Some(mark) = &gauge.mark { " " small { (mark_text(mark, zone)) } }
+        }
+    }
+}
+
+/// Those inside in no zone (hidden while there are none, so a push can show it).
+pub fn unzoned_item(board: &ZoneBoard, oob: bool) -> Markup {
+    html! {
+        li id="zone-none" hidden[board.unzoned == 0] hx-swap-oob=[oob.then_some("true")] {
+            b { "In no zone" } " " (count(board.unzoned))
+        }
+    }
+}
+
+/// "corrected at 21:14 by Sam (−37)", in the event's time zone.
+fn mark_text(mark: &CorrectionMark, zone: &TimeZone) -> String {
+    let at = chrono::DateTime::from_timestamp_millis(mark.at)
+        .map(|utc| utc.with_timezone(&**zone).format("%H:%M").to_string())
+        .unwrap_or_default();
+    format!("corrected at {at} by {} ({})", mark.by, signed(mark.drift))
 }
 
 /// −37 / +12, with a true minus sign.

@@ -17,6 +17,7 @@ use crate::events::load_event;
 use crate::live::{Bus, Channel, Update, UpdateKind};
 use crate::scanning::ScanCounters;
 use crate::ui::{html, see_other};
+use crate::zones::ZoneDirectory;
 use crate::{forms, paths};
 
 /// What the zones' forms need.
@@ -25,6 +26,7 @@ pub struct ZoneServices {
     pool: web::Data<Pool>,
     bus: web::Data<dyn Bus>,
     counters: web::Data<dyn ScanCounters>,
+    directory: web::Data<ZoneDirectory>,
 }
 
 pub async fn show_zones(
@@ -73,7 +75,9 @@ impl ZoneForm {
 }
 
 pub async fn add_zone(
-    ZoneServices { pool, bus, .. }: ZoneServices,
+    ZoneServices {
+        pool, bus, directory, ..
+    }: ZoneServices,
     form: CsrfForm<ZoneForm>,
     path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
@@ -84,11 +88,13 @@ pub async fn add_zone(
         setup::save_zone(conn, &tenant, by, event_id, None, &zone)
     })
     .await?;
-    Ok(changed(&**bus, &tenant, event_id))
+    Ok(changed(&**bus, &directory, &tenant, event_id))
 }
 
 pub async fn change_zone(
-    ZoneServices { pool, bus, .. }: ZoneServices,
+    ZoneServices {
+        pool, bus, directory, ..
+    }: ZoneServices,
     form: CsrfForm<ZoneForm>,
     path: web::Path<(EventId, ZoneId)>,
 ) -> Result<HttpResponse, AppError> {
@@ -100,7 +106,7 @@ pub async fn change_zone(
         setup::save_zone(conn, &tenant, by, event_id, Some(zone_id), &zone)
     })
     .await?;
-    Ok(changed(&**bus, &tenant, event_id))
+    Ok(changed(&**bus, &directory, &tenant, event_id))
 }
 
 /// A gate's passage: `from` is `outside` or a zone id, `to` a zone id or empty (the
@@ -112,7 +118,9 @@ pub struct PassageForm {
 }
 
 pub async fn set_passage(
-    ZoneServices { pool, bus, .. }: ZoneServices,
+    ZoneServices {
+        pool, bus, directory, ..
+    }: ZoneServices,
     form: CsrfForm<PassageForm>,
     path: web::Path<(EventId, GateId)>,
 ) -> Result<HttpResponse, AppError> {
@@ -124,7 +132,7 @@ pub async fn set_passage(
         setup::set_passage(conn, &tenant, by, event_id, gate_id, passage)
     })
     .await?;
-    Ok(changed(&**bus, &tenant, event_id))
+    Ok(changed(&**bus, &directory, &tenant, event_id))
 }
 
 impl PassageForm {
@@ -146,7 +154,9 @@ pub struct MismatchForm {
 }
 
 pub async fn set_zone_mismatch(
-    ZoneServices { pool, bus, .. }: ZoneServices,
+    ZoneServices {
+        pool, bus, directory, ..
+    }: ZoneServices,
     form: CsrfForm<MismatchForm>,
     path: web::Path<EventId>,
 ) -> Result<HttpResponse, AppError> {
@@ -164,7 +174,7 @@ pub async fn set_zone_mismatch(
         setup::set_zone_mismatch(conn, &tenant, by, event_id, rule)
     })
     .await?;
-    Ok(changed(&**bus, &tenant, event_id))
+    Ok(changed(&**bus, &directory, &tenant, event_id))
 }
 
 #[derive(Deserialize)]
@@ -173,7 +183,12 @@ pub struct HeadcountForm {
 }
 
 pub async fn correct_headcount(
-    ZoneServices { pool, bus, counters }: ZoneServices,
+    ZoneServices {
+        pool,
+        bus,
+        counters,
+        directory,
+    }: ZoneServices,
     form: CsrfForm<HeadcountForm>,
     path: web::Path<(EventId, ZoneId)>,
 ) -> Result<HttpResponse, AppError> {
@@ -186,6 +201,7 @@ pub async fn correct_headcount(
         headcount::record_headcount(conn, &tenant, by, event_id, zone_id, counted)
     })
     .await?;
+    directory.forget(&tenant, event_id);
     headcount::announce(&**counters, &**bus, &tenant, event_id, corrected).await?;
     Ok(see_other(&paths::zones(event_id)))
 }
@@ -218,8 +234,10 @@ async fn found(pool: &Pool, tenant: Tenant, event_id: i64, of: Of) -> Result<(),
     there.then_some(()).ok_or(AppError::NotFound)
 }
 
-/// Monitors redraw their passages; the form's page again.
-fn changed(bus: &dyn Bus, tenant: &Tenant, event_id: i64) -> HttpResponse {
+/// This instance's screens read the zones again, every monitor redraws its passages;
+/// the form's page again.
+fn changed(bus: &dyn Bus, directory: &ZoneDirectory, tenant: &Tenant, event_id: i64) -> HttpResponse {
+    directory.forget(tenant, event_id);
     for channel in [Channel::scans(tenant, event_id), Channel::occupancy(tenant, event_id)] {
         bus.publish(Update {
             channel,

@@ -4,6 +4,7 @@
 //! people between zones; this feature sets zones up (`setup.rs`), takes headcounts
 //! (`headcount.rs`), and draws the gauges every live screen shows (`gauges.rs`).
 
+pub mod directory;
 pub mod gauges;
 pub mod handlers;
 pub mod headcount;
@@ -12,5 +13,6 @@ pub mod queries;
 pub mod setup;
 mod views;
 
-pub use gauges::{load_board, zone_gauges, ZoneBoard};
+pub use directory::ZoneDirectory;
+pub use gauges::{unzoned_item, zone_gauges, zone_item, ZoneBoard};
 pub use setup::{create_zone_command, gate_passage_command};

@@ -114,6 +114,15 @@ pub struct CorrectionMark {
     pub drift: i64,
 }
 
+/// An event's zones as stored, with their last headcounts and the gates' passages.
+#[derive(Debug, Default)]
+pub struct EventZones {
+    pub zones: Vec<Zone>,
+    pub marks: HashMap<i64, CorrectionMark>,
+    /// Each zoned gate's passage in words, by gate id.
+    pub passages: HashMap<i64, String>,
+}
+
 /// One zone's gauge on a live screen.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneGauge {

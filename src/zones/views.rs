@@ -3,7 +3,8 @@
 
 use maud::{html, Markup};
 
-use super::gauges::{load_board, zone_gauges, ZoneBoard};
+use super::directory::board;
+use super::gauges::{zone_gauges, ZoneBoard};
 use super::model::Zone;
 use super::queries::{self, GatePassage};
 use crate::auth::{CurrentUser, Permission};
@@ -34,17 +35,17 @@ impl ZonesPage {
         event_id: i64,
     ) -> Result<Self, AppError> {
         let event = load_event(pool, tenant, event_id).await?;
-        let (zones, gates, ticket_types, mismatch) = with_db(pool, move |conn| {
+        let counts = counters.event_counts(&tenant, event_id, crate::db::now_ms()).await?;
+        let (zones, gates, ticket_types, mismatch, board) = with_db(pool, move |conn| {
             Ok((
                 queries::zones_of_event(conn, &tenant, event_id)?,
                 queries::passages(conn, &tenant, event_id)?,
                 queries::ticket_type_names(conn, &tenant, event_id)?,
                 queries::zone_mismatch(conn, &tenant, event_id)?,
+                board(conn, &tenant, event_id, &counts.zones, counts.occupancy)?,
             ))
         })
         .await?;
-        let counts = counters.event_counts(&tenant, event_id, crate::db::now_ms()).await?;
-        let board = load_board(pool, tenant, event_id, &counts.zones, counts.occupancy).await?;
         Ok(Self {
             event,
             zones,
@@ -73,7 +74,7 @@ pub fn zones_page(user: &CurrentUser, page: &ZonesPage) -> Markup {
             p.muted { (event.name) }
             (event_links(&[("Dashboard", paths::event_dashboard(event.id)), ("Scan monitor", paths::scan_monitor(event.id))]))
             @if page.zones.is_empty() { p { "This event has no zones: everyone inside is counted in the event as a whole." } }
-            (zone_gauges(&page.board))
+            (zone_gauges(&page.board, &event.timezone))
             @for zone in &page.zones {
                 section.card aria-labelledby={ "zone-" (zone.id) } {
                     h2 id={ "zone-" (zone.id) } { (zone.name) }

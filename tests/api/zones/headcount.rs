@@ -53,7 +53,7 @@ async fn a_headcount_corrects_the_zone_and_survives_a_restart(app: TestApp) {
     let page = app
         .page(&supervisor, &format!("/events/{}/zones", app.fixture.event_a))
         .await;
-    let gauge = text_of(&page, &format!("li[data-zone='{arena}']")).expect("the arena's gauge");
+    let gauge = text_of(&page, &format!("#zone-{arena}")).expect("the arena's gauge");
     assert!(gauge.contains("3 of 100"), "{gauge}");
     assert!(gauge.contains("by Sam Super (−2)"), "{gauge}");
     let audit = app

@@ -5,6 +5,7 @@
 
 mod counting;
 mod headcount;
+mod screens;
 mod setup;
 
 use crate::helpers::{csrf_token, TestApp};

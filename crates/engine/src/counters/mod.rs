@@ -107,6 +107,8 @@ pub fn occupancy_change(scan: &CountedScan) -> i64 {
 pub struct Occupancy {
     pub inside: i64,
     pub gate: Option<Tally>,
+    /// People in each zone (by zone id), corrections included.
+    pub zones: HashMap<i64, i64>,
 }
 
 /// The event's occupancy and, when asked, one gate's counts.
@@ -121,5 +123,6 @@ pub async fn occupancy(
     Ok(Occupancy {
         inside: counts.occupancy,
         gate,
+        zones: counts.zones,
     })
 }

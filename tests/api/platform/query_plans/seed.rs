@@ -198,7 +198,11 @@ impl Seeded {
 
     pub(super) fn dashboard(&self, conn: &mut DbConnection) -> Vec<String> {
         capture(conn, |c| {
-            voelgoed::dashboard::metrics::compute(c, &self.tenant, &self.event, 500, db::now_ms()).unwrap();
+            let counts = voelgoed::scanning::EventCounts {
+                occupancy: 500,
+                ..Default::default()
+            };
+            voelgoed::dashboard::metrics::compute(c, &self.tenant, &self.event, &counts, db::now_ms()).unwrap();
         })
     }
 
