@@ -19,10 +19,13 @@ use crate::error::{with_db, AppError};
 /// How long an event's zones are kept before they are read again.
 const FRESH_FOR: Duration = Duration::from_secs(2);
 
-/// The zones of the events being shown, by (organisation, event).
+/// Each event's zones by (organisation, event), with when they were read.
+type Kept = HashMap<(i64, i64), (Instant, Arc<EventZones>)>;
+
+/// The zones of the events being shown.
 pub struct ZoneDirectory {
     pool: Pool,
-    events: Mutex<HashMap<(i64, i64), (Instant, Arc<EventZones>)>>,
+    events: Mutex<Kept>,
 }
 
 impl ZoneDirectory {
@@ -64,7 +67,7 @@ impl ZoneDirectory {
         self.lock().remove(&(tenant.organization_id(), event_id));
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), (Instant, Arc<EventZones>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         self.events.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
