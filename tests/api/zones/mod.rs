@@ -5,6 +5,7 @@
 
 mod counting;
 mod headcount;
+mod scaled;
 mod screens;
 mod setup;
 
