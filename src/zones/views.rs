@@ -131,7 +131,7 @@ fn zone_form(csrf: &str, action: &str, zone: Option<&Zone>, types: &[(i64, Strin
             }
             fieldset { legend { "Ticket types let in (none ticked: every type)" }
                 @for (id, name) in types {
-                    label.check { input type="checkbox" name={ "type_" (id) } checked[zone.is_some_and(|z| z.types.contains(id))]; " " (name) }
+                    label.choice { input type="checkbox" name={ "type_" (id) } checked[zone.is_some_and(|z| z.types.contains(id))]; " " (name) }
                 }
             }
             button type="submit" { @if zone.is_some() { "Save zone" } @else { "Add zone" } }

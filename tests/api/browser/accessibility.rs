@@ -30,6 +30,7 @@ async fn console() -> Console {
     .await;
     let order = app.sell_tickets_a(3).await;
     let (north, _) = app.device_a("North").await;
+    zones_with_a_headcount(&app).await;
     app.post_scans(&north, &batch(vec![scan("a11y-1", &order.ticket_codes[0], "in")]))
         .await;
     let forged = (0..4)
@@ -50,6 +51,7 @@ async fn console() -> Console {
         format!("/events/{event}/door"),
         format!("/events/{event}/door?code={}", order.ticket_codes[0]),
         format!("/events/{event}/kiosk-links"),
+        format!("/events/{event}/zones"),
         "/orders".into(),
         format!("/orders/{}", order.id),
         format!("/orders/{}/refund?scope=all", order.id),
@@ -62,6 +64,27 @@ async fn console() -> Console {
         "/no-such-page".into(),
     ];
     Console { app, screens, kiosk }
+}
+
+/// Org A's event with an arena (North its way in), a deck and a headcount's mark, so
+/// every screen draws its zones' gauges.
+async fn zones_with_a_headcount(app: &TestApp) {
+    let (tenant, event) = (app.fixture.org_a, app.fixture.event_a);
+    let corrected = app
+        .db(move |conn| {
+            use voelgoed::zones::{model::ZoneSettings, setup};
+            let zone = |name: &str, capacity: &str| ZoneSettings::parse(name, capacity, "warn", vec![]).unwrap();
+            let arena = setup::save_zone(conn, &tenant, None, event, None, &zone("Arena", "100")).unwrap();
+            setup::save_zone(conn, &tenant, None, event, None, &zone("VIP deck", "10")).unwrap();
+            let north = voelgoed::scanning::find_or_create_gate(conn, &tenant, event, "North").unwrap();
+            setup::set_passage(conn, &tenant, None, event, north, Some((None, arena))).unwrap();
+            voelgoed::zones::headcount::record_headcount(conn, &tenant, None, event, arena, 9).unwrap()
+        })
+        .await;
+    let (counters, bus) = (&**app.services.scan_counters, &**app.services.bus);
+    voelgoed::zones::headcount::announce(counters, bus, &tenant, event, corrected)
+        .await
+        .unwrap();
 }
 
 /// axe's findings on `path` at both sizes, each prefixed with who, where and how wide.
@@ -144,6 +167,8 @@ async fn the_door_screens_have_finger_sized_targets_on_a_phone() {
         ("steward@a.test", format!("/events/{event}/door")),
         ("steward@a.test", format!("/events/{event}/door?code={code}")),
         ("owner@a.test", format!("/events/{event}/kiosk-links")),
+        // The headcount form, taken from a phone.
+        ("super@a.test", format!("/events/{event}/zones")),
     ] {
         let browser = Browser::start().await;
         browser.sign_in(&app, role).await;

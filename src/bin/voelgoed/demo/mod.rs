@@ -7,6 +7,7 @@ pub mod history;
 pub mod logins;
 pub mod seed;
 pub mod simulator;
+pub mod zones;
 
 use anyhow::Context;
 

@@ -1,7 +1,7 @@
 //! The demo data set: "Demo Events" (its four roles: `logins.rs`) and "Other Org", each with a
 //! past, a live and a future event; the live one of Demo Events with ~20,000 orders and
-//! a crowd already inside (arrived along the arrival curve); the past events with their
-//! whole scan history (`history`).
+//! a crowd already inside (arrived along the arrival curve) and standing in its zones
+//! (`zones`); the past events with their whole scan history (`history`).
 
 use diesel::prelude::*;
 use rand::Rng;
@@ -58,6 +58,7 @@ pub fn seed_if_empty(conn: &mut DbConnection, live_orders: u64) -> anyhow::Resul
     let mut live = festival.create(conn, &demo)?;
     super::logins::assign_event(conn, &demo, &door_staff, live.event_id)?;
     fill(&mut writer, conn, &demo, &mut live, owner, live_orders, 0.5)?;
+    super::zones::seed_festival_zones(conn, &demo, live.event_id)?;
     let jazz = DemoEvent {
         name: "Autumn Jazz Night",
         venue: "Paradiso",

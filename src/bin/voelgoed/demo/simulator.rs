@@ -2,6 +2,8 @@
 //! gates of every event that is on now, at configurable rates, through the same
 //! functions and bus updates as real sales and scans. The scan rate follows the arrival
 //! curve's hourly cycle from each event's start (`arrival_curve`): a surge, a peak, a lull.
+//! At a passage between zones the holder is someone on the side the scan walks from, so
+//! the simulator moves people between the festival's arena, VIP deck and backstage.
 
 use std::time::Duration;
 
@@ -9,7 +11,7 @@ use diesel::prelude::*;
 use rand::Rng;
 
 use super::arrival_curve::{exit_share, rate_factor, PEAK_FACTOR};
-use voelgoed::db::schema::{events, orders, ticket_types, tickets};
+use voelgoed::db::schema::{events, gates, orders, ticket_types, tickets, zone_ticket_types};
 use voelgoed::db::{self, DbConnection, Tenant};
 use voelgoed::error::with_db;
 use voelgoed::live::Bus;
@@ -189,10 +191,11 @@ fn scan(
     };
     // Out: someone inside; in: someone outside, or (a duplicate) someone inside.
     let inside = direction == Direction::Out || rng.random_bool(0.02);
+    let holder = holder_at(conn, device.gate_id, direction, inside)?;
     let code = if rng.random_bool(0.02) {
         "NOT-A-TICKET".to_string()
     } else {
-        match random_ticket(conn, tenant, event_id, inside, rng)? {
+        match random_ticket(conn, tenant, event_id, &holder, rng)? {
             Some(code) => code,
             None => return Ok(None),
         }
@@ -206,13 +209,47 @@ fn scan(
     Ok(Some((device, attempt)))
 }
 
-/// A ticket of the event, inside or not, picked at random through its order ids
-/// (cheap on big events).
+/// Whom a scan at a gate is for: someone inside or not, in which zone, of which
+/// ticket types (none: any).
+struct Holder {
+    inside: bool,
+    zone: Option<i64>,
+    types: Vec<i64>,
+}
+
+/// At a passage between zones, someone on the side the scan walks from (a VIP ticket
+/// for the VIP deck); at a gate from outside, someone inside its zone to leave.
+fn holder_at(conn: &mut DbConnection, gate_id: i64, direction: Direction, inside: bool) -> QueryResult<Holder> {
+    let (from, to): (Option<i64>, Option<i64>) = gates::table
+        .find(gate_id)
+        .select((gates::from_zone_id, gates::to_zone_id))
+        .first(conn)?;
+    let zone = match (from, direction) {
+        (Some(from), Direction::In) => Some(from),
+        (_, Direction::Out) => to,
+        (None, Direction::In) => None,
+    };
+    let types = match (from, to, direction) {
+        (Some(_), Some(to), Direction::In) => zone_ticket_types::table
+            .filter(zone_ticket_types::zone_id.eq(to))
+            .select(zone_ticket_types::ticket_type_id)
+            .load(conn)?,
+        _ => Vec::new(),
+    };
+    Ok(Holder {
+        inside: inside || from.is_some(),
+        zone,
+        types,
+    })
+}
+
+/// A ticket of the event, inside or not (and where), picked at random through its
+/// order ids (cheap on big events).
 fn random_ticket(
     conn: &mut DbConnection,
     tenant: &Tenant,
     event_id: i64,
-    inside: bool,
+    holder: &Holder,
     rng: &mut impl Rng,
 ) -> QueryResult<Option<String>> {
     let org = tenant.organization_id();
@@ -229,10 +266,16 @@ fn random_ticket(
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::order_id.ge(rng.random_range(low..=high)))
         .into_boxed();
-    query = match inside {
+    query = match holder.inside {
         true => query.filter(tickets::inside_since.is_not_null()),
         false => query.filter(tickets::inside_since.is_null()),
     };
+    if let Some(zone) = holder.zone {
+        query = query.filter(tickets::inside_zone_id.eq(zone));
+    }
+    if !holder.types.is_empty() {
+        query = query.filter(tickets::ticket_type_id.eq_any(&holder.types));
+    }
     query
         .order(tickets::order_id)
         .select(tickets::code)
