@@ -81,12 +81,11 @@ fn place_crowd(
         .filter(tickets::event_id.eq(event_id))
         .filter(tickets::inside_since.is_not_null());
     let [(arena, _), ..] = places;
-    diesel::update(inside.clone())
+    diesel::update(inside)
         .set(tickets::inside_zone_id.eq(arena))
         .execute(conn)?;
     for (zone, n) in places.into_iter().skip(1) {
         let vip_in_arena: Vec<i64> = inside
-            .clone()
             .inner_join(ticket_types::table.on(ticket_types::id.eq(tickets::ticket_type_id)))
             .filter(ticket_types::name.eq("VIP"))
             .filter(tickets::inside_zone_id.eq(arena))
