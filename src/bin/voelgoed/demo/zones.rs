@@ -98,7 +98,6 @@ fn place_crowd(
     }
     for (zone, _) in places {
         let people: i64 = inside
-            .clone()
             .filter(tickets::inside_zone_id.eq(zone))
             .count()
             .get_result(conn)?;
