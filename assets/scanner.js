@@ -125,8 +125,12 @@ async function check(raw) {
 function verdictOf(answer, way) {
   const reason = answer.reason || "";
   if (answer.result === "valid") {
-    return way === "in" ? { kind: "valid", word: "Valid", detail: "Welcome in." } : { kind: "valid", word: "Exit", detail: "Recorded leaving." };
+    // A full zone whose owner lets people in with a warning: say it under the verdict.
+    const warned = reason ? `${reason}: tell the supervisor.` : "";
+    return way === "in" ? { kind: "valid", word: "Valid", detail: warned || "Welcome in." } : { kind: "valid", word: "Exit", detail: warned || "Recorded leaving." };
   }
+  if (reason.startsWith("zone full")) return { kind: "not-allowed", word: "Zone full", detail: reason + "." };
+  if (reason.startsWith("not in ")) return { kind: "not-allowed", word: "Wrong zone", detail: reason + "." };
   if (answer.result === "duplicate") {
     const at = answer.admitted_at ? new Date(answer.admitted_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
     const where = [answer.admitted_gate ? "at " + answer.admitted_gate : "", at ? "since " + at : ""].filter(Boolean).join(", ");

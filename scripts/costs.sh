@@ -40,6 +40,7 @@ command -v valgrind >/dev/null || { echo "costs: valgrind is not installed" >&2;
 cases=(
     "scan-batch-1 10"
     "scan-batch-500 3"
+    "scan-batch-1-zoned 10"
     "dashboard-warm 10"
     "dashboard-cold 10"
     "monitor-first-load 10"

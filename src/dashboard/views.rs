@@ -71,7 +71,7 @@ pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
                     (local_time(event.ends_at, &event.timezone, "%a %e %b %H:%M %Z"))
                     " · capacity " (count(event.capacity))
                 }
-                (event_links(&[("Scan monitor", paths::scan_monitor(event.id))]))
+                (event_links(&[("Scan monitor", paths::scan_monitor(event.id)), ("Zones", paths::zones(event.id))]))
             }
             div hx-ext="sse" sse-connect=(paths::event_dashboard_stream(event.id)) {
                 p.connection data-connection role="status" { "Connecting…" }

@@ -165,6 +165,13 @@ pub fn gate_passage_command(pool: &Pool, event_id: i64, gate: &str, from: &str, 
         name => Some(zone_named(name)?),
     };
     let to = zone_named(to)?;
+    // Checked before the gate is made, so a refused passage leaves no new gate behind.
+    let others = queries::passages(&mut conn, &tenant, event_id)?;
+    let others = others
+        .iter()
+        .filter(|g| g.name != gate.trim())
+        .filter_map(|g| g.to.map(|to| (g.from, to)));
+    check_passage(Some((from, to)), &zones, others).map_err(anyhow::Error::msg)?;
     let gate_id = crate::scanning::find_or_create_gate(&mut conn, &tenant, event_id, gate.trim())?;
     set_passage(&mut conn, &tenant, None, event_id, gate_id, Some((from, to)))?;
     let (from, to) = (from_name(&zones, from), from_name(&zones, Some(to)));

@@ -1,4 +1,5 @@
 DROP INDEX tickets_in_zone;
+ALTER TABLE events DROP COLUMN has_zones;
 ALTER TABLE events DROP COLUMN zone_mismatch;
 ALTER TABLE tickets DROP COLUMN inside_zone_id;
 ALTER TABLE gates DROP COLUMN to_zone_id;

@@ -53,3 +53,7 @@ CREATE INDEX tickets_in_zone ON tickets (organization_id, event_id, inside_zone_
 -- the count: they are where the scan says) or 'refuse' ("not in Arena").
 ALTER TABLE events ADD COLUMN zone_mismatch TEXT NOT NULL DEFAULT 'admit'
     CHECK (zone_mismatch IN ('admit', 'refuse'));
+-- Whether the event has zones (set with its first zone; zones are not deleted): the
+-- gate engine reads it with the entry rules it reads anyway, and decides the scans of
+-- an event without zones on its one-statement path.
+ALTER TABLE events ADD COLUMN has_zones BOOLEAN NOT NULL DEFAULT 0;

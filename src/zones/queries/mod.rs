@@ -78,6 +78,7 @@ pub fn foreign_types(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, ty
     Ok(types.iter().copied().filter(|t| !known.contains(t)).collect())
 }
 
+/// Adds a zone, and marks its event as one with zones (what the gate engine reads).
 pub fn insert_zone(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -85,6 +86,11 @@ pub fn insert_zone(
     zone: &ZoneSettings,
     now: i64,
 ) -> QueryResult<i64> {
+    diesel::update(events::table)
+        .filter(events::organization_id.eq(tenant.organization_id()))
+        .filter(events::id.eq(event_id))
+        .set(events::has_zones.eq(true))
+        .execute(conn)?;
     with_backend!(conn, |c| diesel::insert_into(zones::table)
         .values((
             zones::organization_id.eq(tenant.organization_id()),

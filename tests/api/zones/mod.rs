@@ -3,6 +3,7 @@
 //! device API on both backends and across instances, full zones, zone ticket types,
 //! the mismatch rule, headcount corrections, and the gauges on the live screens.
 
+mod alerts;
 mod counting;
 mod headcount;
 mod scaled;

@@ -45,6 +45,9 @@ pub enum Case {
     ScanBatch1,
     #[value(name = "scan-batch-500")]
     ScanBatch500,
+    /// `scan-batch-1` at a gate that is a passage into a zone (the event has zones).
+    #[value(name = "scan-batch-1-zoned")]
+    ScanBatch1Zoned,
     DashboardWarm,
     DashboardCold,
     MonitorFirstLoad,
@@ -96,8 +99,11 @@ pub async fn run(options: CostOptions) -> anyhow::Result<()> {
 
 async fn run_case(case: Case, fixture: &mut Fixture, warm_up: usize, repeat: usize) -> anyhow::Result<()> {
     match case {
-        Case::ScanBatch1 | Case::ScanBatch500 => {
-            let size = if case == Case::ScanBatch1 { 1 } else { 500 };
+        Case::ScanBatch1 | Case::ScanBatch500 | Case::ScanBatch1Zoned => {
+            let size = if case == Case::ScanBatch500 { 500 } else { 1 };
+            if case == Case::ScanBatch1Zoned {
+                scans::zone_the_gate(fixture)?;
+            }
             let mut batch = scans::ScanBatch::new(fixture, size).await?;
             measure(&mut batch, fixture, warm_up, repeat).await
         }

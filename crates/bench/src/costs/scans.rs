@@ -1,7 +1,8 @@
 //! `scan-batch-1` and `scan-batch-500`: one `POST /api/v1/scans` of fresh, valid
 //! tickets, decided and committed by the writer thread, counted and published, and
 //! its rows rendered into the scan-log feed (which happens after the answer: the
-//! window waits for it).
+//! window waits for it). `scan-batch-1-zoned`: the same at a gate that leads from
+//! outside into a zone, each scan moving its holder into the zone.
 
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
@@ -18,6 +19,18 @@ pub struct ScanBatch {
     answer: actix_web::web::Bytes,
     /// How many of the event's scan-log rows arrived, as a monitor gets them.
     rows: BoxStream<'static, usize>,
+}
+
+/// Gives the event a zone (the arena) and makes the device's gate its way in, through
+/// the library's own set-up (as an owner's form would).
+pub fn zone_the_gate(fixture: &Fixture) -> anyhow::Result<()> {
+    use voelgoed::zones::{model::ZoneSettings, setup};
+    let (tenant, event, gate) = (fixture.tenant, fixture.event_id, fixture.device.gate_id);
+    let arena = ZoneSettings::parse("Arena", "1000000", "warn", Vec::new()).map_err(anyhow::Error::msg)?;
+    let mut conn = fixture.pool().get()?;
+    let arena = setup::save_zone(&mut conn, &tenant, None, event, None, &arena)?;
+    setup::set_passage(&mut conn, &tenant, None, event, gate, Some((None, arena)))?;
+    Ok(())
 }
 
 impl ScanBatch {

@@ -10,7 +10,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::rules::{Earlier, EntryRules, TicketAtGate};
 use super::DeviceBatch;
-use crate::db::schema::{events, gate_ticket_types, scans, tickets, zones};
+use crate::db::schema::{events, gate_ticket_types, scans, tickets};
 use crate::db::{ColumnType, DbConnection, Placeholders, Tenant};
 use crate::domain::TicketStatus;
 use crate::domain::{EntryPolicy, TimeZone, ZoneMismatch};
@@ -265,10 +265,6 @@ fn entry_rules(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<
         [event] => query.filter(events::id.eq(*event)),
         _ => query.filter(events::id.eq_any(ids)),
     };
-    let of_event = zones::organization_id
-        .eq(events::organization_id)
-        .and(zones::event_id.eq(events::id));
-    let has_zones = diesel::dsl::exists(zones::table.filter(of_event));
     let rows: Vec<(i64, i64, EntryPolicy, TimeZone, ZoneMismatch, bool)> = query
         .select((
             events::organization_id,
@@ -276,7 +272,7 @@ fn entry_rules(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryResult<
             events::entry_policy,
             events::timezone,
             events::zone_mismatch,
-            has_zones,
+            events::has_zones,
         ))
         .load(conn)?;
     Ok(rows

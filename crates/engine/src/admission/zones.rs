@@ -12,8 +12,8 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::rules::{Checked, Decision, EntryRules};
 use super::zone_rules::{self, Passage, Step, Whereabouts, ZoneScan, ZoneState};
-use crate::db::schema::{tickets, zone_ticket_types, zones};
-use crate::db::{DbConnection, Placeholders};
+use crate::db::schema::{tickets, zones};
+use crate::db::{DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::domain::{WhenFull, ZoneMismatch};
 use crate::model::{ScanAttempt, ScanResult};
 use crate::with_backend;
@@ -120,25 +120,25 @@ impl GateRow {
 }
 
 fn gates(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, GateRow>> {
-    let list = Placeholders::for_connection(conn).list(ids.len());
+    let list = Placeholders::for_prepared(conn).list(ids.len());
     let sql = format!("SELECT id, event_id, name, from_zone_id, to_zone_id FROM gates WHERE id IN ({list})");
     let rows: Vec<GateRow> = load_by_ids(conn, &sql, ids)?;
     Ok(rows.into_iter().map(|gate| (gate.id, gate)).collect())
 }
 
-/// Runs a statement whose binds are `ids`, in order.
+/// Runs a statement whose binds are `ids`, in order, prepared once per connection (its
+/// text is fixed for a number of ids).
 fn load_by_ids<T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static>(
     conn: &mut DbConnection,
     sql: &str,
     ids: &[i64],
 ) -> QueryResult<Vec<T>> {
-    with_backend!(conn, |c| {
-        let query = diesel::sql_query(sql).into_boxed();
-        ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)
-    })
+    let statement = PreparedSql::new(sql, ids.iter().copied().map(SqlValue::BigInt).collect())?;
+    with_backend!(conn, |c| statement.load(c))
 }
 
-/// The events' zones, by id, locked for this transaction.
+/// The events' zones, by id, each with the ticket types it lets in (one row per type),
+/// locked for this transaction.
 fn zones_of(conn: &mut DbConnection, events: &[i64]) -> QueryResult<HashMap<i64, ZoneState>> {
     #[derive(QueryableByName)]
     struct ZoneRow {
@@ -154,40 +154,37 @@ fn zones_of(conn: &mut DbConnection, events: &[i64]) -> QueryResult<HashMap<i64,
         inside: i64,
         #[diesel(sql_type = BigInt)]
         correction: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        ticket_type_id: Option<i64>,
     }
     if events.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = Placeholders::for_connection(conn).list(events.len());
+    let list = Placeholders::for_prepared(conn).list(events.len());
+    let lock = match locking(conn) {
+        "" => "",
+        _ => " FOR UPDATE OF zones",
+    };
     let sql = format!(
-        "SELECT id, name, capacity, when_full, inside, correction FROM zones \
-         WHERE event_id IN ({list}) ORDER BY id{}",
-        locking(conn)
+        "SELECT zones.id, zones.name, zones.capacity, zones.when_full, zones.inside, zones.correction, \
+         zone_ticket_types.ticket_type_id FROM zones \
+         LEFT JOIN zone_ticket_types ON zone_ticket_types.zone_id = zones.id \
+         WHERE zones.event_id IN ({list}) ORDER BY zones.id{lock}"
     );
     let rows: Vec<ZoneRow> = load_by_ids(conn, &sql, events)?;
-    let ids: Vec<i64> = rows.iter().map(|zone| zone.id).collect();
-    let mut types: HashMap<i64, Vec<i64>> = HashMap::new();
-    let limits: Vec<(i64, i64)> = zone_ticket_types::table
-        .filter(zone_ticket_types::zone_id.eq_any(&ids))
-        .select((zone_ticket_types::zone_id, zone_ticket_types::ticket_type_id))
-        .load(conn)?;
-    for (zone, ticket_type) in limits {
-        types.entry(zone).or_default().push(ticket_type);
+    let mut zones: HashMap<i64, ZoneState> = HashMap::new();
+    for row in rows {
+        let zone = zones.entry(row.id).or_insert_with(|| ZoneState {
+            name: row.name,
+            capacity: row.capacity,
+            when_full: row.when_full,
+            inside: row.inside,
+            correction: row.correction,
+            types: Vec::new(),
+        });
+        zone.types.extend(row.ticket_type_id);
     }
-    Ok(rows
-        .into_iter()
-        .map(|zone| {
-            let state = ZoneState {
-                name: zone.name,
-                capacity: zone.capacity,
-                when_full: zone.when_full,
-                inside: zone.inside,
-                correction: zone.correction,
-                types: types.remove(&zone.id).unwrap_or_default(),
-            };
-            (zone.id, state)
-        })
-        .collect())
+    Ok(zones)
 }
 
 /// Where the tickets' holders are, locked for this transaction.
@@ -210,7 +207,7 @@ fn whereabouts(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashM
     if ticket_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let list = Placeholders::for_connection(conn).list(ticket_ids.len());
+    let list = Placeholders::for_prepared(conn).list(ticket_ids.len());
     let lock = match locking(conn) {
         "" => "",
         _ => " FOR UPDATE OF tickets",

@@ -93,6 +93,7 @@ diesel::table! {
         created_at -> BigInt,
         entry_policy -> Text,
         zone_mismatch -> Text,
+        has_zones -> Bool,
     }
 }
 
