@@ -126,30 +126,20 @@ async fn zones_are_an_owners_business_and_another_organisations_are_not_found() 
     assert_eq!(page.status(), 404);
     let b_page = format!("/events/{}/zones", app.fixture.event_b);
     let token = crate::helpers::csrf_token(&app.page(&other, &b_page).await).unwrap();
-    let response = other
-        .post(app.url(&format!("/events/{event}/zones/{arena}")))
-        .form(&[
+    // Org A's zone under its own event's path, and under org B's event's.
+    for path in [
+        format!("/events/{event}/zones/{arena}"),
+        format!("/events/{}/zones/{arena}", app.fixture.event_b),
+    ] {
+        let fields = [
             ("name", "Mine"),
             ("capacity", "5"),
             ("when_full", "warn"),
             ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404);
-    let response = other
-        .post(app.url(&format!("/events/{}/zones/{arena}", app.fixture.event_b)))
-        .form(&[
-            ("name", "Mine"),
-            ("capacity", "5"),
-            ("when_full", "warn"),
-            ("csrf_token", &token),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 404, "org A's zone under org B's event");
+        ];
+        let response = other.post(app.url(&path)).form(&fields).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
     assert_eq!(zones_a(&app).await[0].name, "Arena");
 }
 

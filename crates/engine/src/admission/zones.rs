@@ -12,7 +12,6 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use super::rules::{Checked, Decision, EntryRules};
 use super::zone_rules::{self, Passage, Step, Whereabouts, ZoneScan, ZoneState};
-use crate::db::schema::{tickets, zones};
 use crate::db::{DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::domain::{WhenFull, ZoneMismatch};
 use crate::model::{ScanAttempt, ScanResult};
@@ -234,24 +233,35 @@ fn whereabouts(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashM
         .collect())
 }
 
-/// One UPDATE per ticket whose holder moved.
+/// One UPDATE per ticket whose holder moved (prepared once per connection).
 fn write_whereabouts(
     conn: &mut DbConnection,
     before: &HashMap<i64, Whereabouts>,
     now: &HashMap<i64, Whereabouts>,
 ) -> QueryResult<()> {
+    let mut params = Placeholders::for_prepared(conn);
+    let sql = format!(
+        "UPDATE tickets SET inside_since = {}, last_entered_at = {}, inside_gate_id = {}, inside_zone_id = {} \
+         WHERE id = {}",
+        params.placeholder(),
+        params.placeholder(),
+        params.placeholder(),
+        params.placeholder(),
+        params.placeholder()
+    );
     for (id, at) in now {
         if before.get(id) == Some(at) {
             continue;
         }
-        diesel::update(tickets::table.find(*id))
-            .set((
-                tickets::inside_since.eq(at.inside_since),
-                tickets::last_entered_at.eq(at.last_entered_at),
-                tickets::inside_gate_id.eq(at.gate_id),
-                tickets::inside_zone_id.eq(at.zone),
-            ))
-            .execute(conn)?;
+        let binds = vec![
+            SqlValue::MaybeBigInt(at.inside_since),
+            SqlValue::MaybeBigInt(at.last_entered_at),
+            SqlValue::MaybeBigInt(at.gate_id),
+            SqlValue::MaybeBigInt(at.zone),
+            SqlValue::BigInt(*id),
+        ];
+        let statement = PreparedSql::new(&sql, binds)?;
+        with_backend!(conn, |c| statement.execute(c))?;
     }
     Ok(())
 }
@@ -266,9 +276,15 @@ fn write_zone_counts(
         if counted.get(id) == Some(&zone.inside) {
             continue;
         }
-        diesel::update(zones::table.find(*id))
-            .set(zones::inside.eq(zone.inside))
-            .execute(conn)?;
+        // Hand-written and prepared once per connection: one per moving group.
+        let mut params = Placeholders::for_prepared(conn);
+        let sql = format!(
+            "UPDATE zones SET inside = {} WHERE id = {}",
+            params.placeholder(),
+            params.placeholder()
+        );
+        let statement = PreparedSql::new(&sql, vec![SqlValue::BigInt(zone.inside), SqlValue::BigInt(*id)])?;
+        with_backend!(conn, |c| statement.execute(c))?;
     }
     Ok(())
 }

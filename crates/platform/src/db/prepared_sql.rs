@@ -7,7 +7,7 @@
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{BigInt, Text, Untyped};
+use diesel::sql_types::{BigInt, Nullable, Text, Untyped};
 use diesel::{QueryResult, RunQueryDsl};
 
 /// Where `Placeholders::for_prepared` puts a bind: diesel writes the backend's own.
@@ -17,6 +17,8 @@ pub(super) const BIND: &str = "\u{1}";
 pub enum SqlValue {
     BigInt(i64),
     Text(String),
+    /// A BIGINT that may be NULL.
+    MaybeBigInt(Option<i64>),
 }
 
 /// A statement written with `Placeholders::for_prepared`, and its binds in order.
@@ -53,6 +55,7 @@ impl<DB> QueryFragment<DB> for PreparedSql
 where
     DB: Backend + diesel::sql_types::HasSqlType<BigInt> + diesel::sql_types::HasSqlType<Text>,
     i64: diesel::serialize::ToSql<BigInt, DB>,
+    Option<i64>: diesel::serialize::ToSql<Nullable<BigInt>, DB>,
     String: diesel::serialize::ToSql<Text, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
@@ -61,6 +64,7 @@ where
             match bind {
                 SqlValue::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
                 SqlValue::Text(value) => out.push_bind_param::<Text, _>(value)?,
+                SqlValue::MaybeBigInt(value) => out.push_bind_param::<Nullable<BigInt>, _>(value)?,
             }
             out.push_sql(piece);
         }
