@@ -49,7 +49,7 @@ pub fn compute(
         open_ms: (now.min(event.ends_at) - event.sales_open_at).max(0),
     };
     let mut alerts = super::capacity_alerts::alerts(conn, tenant, event, &ticket_types, inside, now)?;
-    let zones = crate::zones::directory::board(conn, tenant, event.id, &counts.zones, inside)?;
+    let zones = crate::zones::read_board(conn, tenant, event.id, &counts.zones, inside)?;
     alerts.extend(super::capacity_alerts::zone_alerts(&zones, now));
     Ok(EventMetrics {
         ticket_types,

@@ -13,7 +13,7 @@ use crate::events::Event;
 use crate::paths;
 use crate::ui::components::{badge, count, event_links, local_time, panel_unavailable, Money};
 use crate::ui::layout::{self, Viewer};
-use crate::zones::{unzoned_item, zone_gauges, zone_item};
+use crate::zones::{pushed_gauges, zones_section};
 
 /// The SSE event the dashboard's updates are pushed under.
 pub const DASHBOARD_SSE_EVENT: &str = "occupancy";
@@ -81,12 +81,7 @@ pub fn dashboard_page(viewer: &Viewer, page: &DashboardPage) -> Markup {
                 // As on the monitor: occupancy, then alerts, then sales.
                 div.dashboard {
                     (section(occupancy))
-                    @if let Some(d) = page.dashboard.filter(|d| !d.metrics.zones.gauges.is_empty()) {
-                        section.panel aria-labelledby="zones-heading" {
-                            h2 #zones-heading { "Zones" }
-                            (zone_gauges(&d.metrics.zones, &event.timezone))
-                        }
-                    }
+                    @if let Some(d) = page.dashboard { (zones_section(&d.metrics.zones, &event.timezone, &paths::zones(event.id))) }
                     // Polite: read out when an alert starts or ends, not on every update.
                     div id="alerts" aria-live="polite" { (page.dashboard.map_or_else(panel_unavailable, alerts)) }
                     (section(sales))
@@ -108,16 +103,10 @@ pub fn dashboard_parts(d: Option<&Dashboard>) -> Vec<String> {
     // alerts say they are unavailable rather than vanish.
     parts.push(oob("alerts", d.map_or_else(panel_unavailable, alerts)));
     // Each zone a part of its own: a scan sends the gauges it moved, not all of them.
-    if let Some(d) = d.filter(|d| !d.metrics.zones.gauges.is_empty()) {
-        let board = &d.metrics.zones;
-        parts.extend(
-            board
-                .gauges
-                .iter()
-                .map(|gauge| zone_item(gauge, &d.event.timezone, true).into_string()),
-        );
-        parts.push(unzoned_item(board, true).into_string());
-    }
+    parts.extend(
+        d.map(|d| pushed_gauges(&d.metrics.zones, &d.event.timezone))
+            .unwrap_or_default(),
+    );
     parts
 }
 

@@ -15,8 +15,7 @@ use crate::panels::{PanelName, Panels};
 use crate::scanning::LogFilter;
 use crate::scanning::{self, DeviceRow, Gate, ScanLine};
 use crate::scanning::{EventCounts, ScanCounters};
-use crate::zones::gauges::board_of;
-use crate::zones::{ZoneBoard, ZoneDirectory};
+use crate::zones::{board_of, ZoneBoard, ZoneDirectory};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {

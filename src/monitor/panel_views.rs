@@ -9,6 +9,7 @@ use maud::{html, Markup};
 
 use super::entry_rule::policy_line;
 use crate::events::{EntryPolicy, Event};
+use crate::paths;
 use crate::scanning::DeviceStatus;
 use crate::scanning::{DeviceRow, Gate};
 use crate::scanning::{EventCounts, Tally};
@@ -67,6 +68,7 @@ fn counts(panel: &Panel) -> Markup {
             div.card { span.value data-metric="per-minute" { (count(counts.totals.per_minute)) } span.label { "scans a minute" } }
         }
         (zone_gauges(panel.zones, &panel.event.timezone))
+        @if !panel.zones.gauges.is_empty() { p { a href=(paths::zones(panel.event.id)) { "Zones and headcounts" } } }
         (tally_line(&counts.totals, TallyOf::Event))
     }
 }

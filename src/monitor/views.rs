@@ -104,8 +104,6 @@ fn other_screens(event_id: i64, may: &MonitorRights) -> Markup {
         (may.see_dashboard, "Dashboard", paths::event_dashboard(event_id)),
         (may.look_up, "Door lookup", paths::door_lookup(event_id)),
         (may.manage_kiosks, "Kiosk links", paths::kiosk_links(event_id)),
-        // Everyone at the gates sees the zones (and supervisors enter headcounts there).
-        (true, "Zones", paths::zones(event_id)),
     ];
     let allowed: Vec<(&str, String)> = links
         .into_iter()

@@ -17,7 +17,7 @@ use crate::db::{self, Pool, Tenant};
 use crate::events::Event;
 use crate::live::{frame_of_parts, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::ScanCounters;
-use crate::zones::ZoneDirectory;
+use crate::zones::{pushed_gauges, ZoneDirectory};
 
 /// The hub view of a card's numbers: one render for every viewer of the organisation.
 const VIEW: &str = "overview-card";
@@ -67,8 +67,8 @@ pub fn overview_frames(sources: &CardSources, events: Vec<Event>) -> impl Stream
         .chain(stream::pending())
 }
 
-/// One event's card numbers and its live-region line, as two parts (the line is sent only when
-/// the alerts change).
+/// One event's card numbers, its live-region line and each zone's gauge, as parts (each
+/// sent only when it changes).
 fn render_card(sources: &CardSources, event: Event) -> Render {
     let context = (
         sources.pool.clone(),
@@ -81,8 +81,12 @@ fn render_card(sources: &CardSources, event: Event) -> Render {
         let rows = model::load_rows(&pool, counts, tenant, vec![(*event).clone()], db::now_ms()).await?;
         let parts = rows
             .iter()
-            .flat_map(|row: &LiveRow| [views::card_numbers(row, true), views::announcement(row, true)])
-            .map(|markup| markup.into_string().into())
+            .flat_map(|row: &LiveRow| {
+                let card = [views::card_numbers(row, true), views::announcement(row, true)].map(|m| m.into_string());
+                // Each zone's gauge a part of its own: a scan sends the ones it moved.
+                card.into_iter().chain(pushed_gauges(&row.zones, &row.event.timezone))
+            })
+            .map(Into::into)
             .collect();
         Ok(frame_of_parts(views::ROW_SSE_EVENT, parts))
     })

@@ -69,6 +69,7 @@ fn live_card(row: &LiveRow, links: CardLinks) -> Markup {
             h3 { (event_name(event.id, &event.name, links)) }
             p.muted { (event.venue) }
             (card_numbers(row, false))
+            (zone_gauges(&row.zones, &event.timezone))
             p.links {
                 @if links.dashboard { a href=(paths::event_dashboard(event.id)) { "Dashboard" } }
                 @if links.dashboard && links.monitor { " · " }
@@ -97,7 +98,6 @@ pub fn card_numbers(row: &LiveRow, pushed: bool) -> Markup {
                 dt { "Sold today" } dd data-metric="sold-today" { (count(row.sold_today)) }
                 dt { "Open alerts" } dd data-metric="alerts" { (alerts_text(row)) }
             }
-            (zone_gauges(&row.zones, &event.timezone))
         }
     }
 }

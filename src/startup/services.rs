@@ -15,7 +15,7 @@ use crate::db::{self, ConnectionManager, Pool};
 use crate::live::{Bus, Hub, InProcessBus, RedisBus, Shutdown};
 use crate::orders::bulk::{self, BulkWaker};
 use crate::orders::export::Exports;
-use crate::orders::outbox::{self, Mailer, OutboxWaker};
+use crate::orders::outbox::{self, OutboxWaker};
 use crate::panels::Panels;
 use crate::redis_link::RedisLink;
 use crate::scanning::{
@@ -128,7 +128,7 @@ impl Services {
             vec![metrics.clone()],
         );
         let shutdown = Shutdown::default();
-        let (outbox, outbox_worker) = start_outbox(&settings, &pool, &shutdown)?;
+        let (outbox, outbox_worker) = outbox::start_from_settings(&settings, &pool, &shutdown)?;
         let (webhook_waker, webhook_worker) =
             webhooks::start_worker(pool.clone(), &settings.webhooks, settings.idle_poll, shutdown.clone())?;
         webhooks::start_scan_batches(
@@ -281,25 +281,4 @@ fn start_gates(
     let connections = ConnectionManager::new(&settings.database, statement_timeout);
     let writer = ScanWriter::start(connections, publisher, settings.writer_faults.clone());
     Gates { counters, feed, writer }
-}
-
-/// The e-mail outbox's worker, delivering over SMTP or into the log.
-fn start_outbox(
-    settings: &Settings,
-    pool: &Pool,
-    shutdown: &Shutdown,
-) -> anyhow::Result<(OutboxWaker, tokio::task::JoinHandle<()>)> {
-    let mailer = match &settings.smtp {
-        Some(url) => Mailer::smtp(url, &settings.mail_from, settings.email_retry.smtp_timeout())?,
-        None => Mailer::Log {
-            file: settings.mail_log.clone(),
-        },
-    };
-    Ok(outbox::start_worker(
-        pool.clone(),
-        mailer,
-        settings.email_retry,
-        settings.idle_poll,
-        shutdown.clone(),
-    ))
 }

@@ -84,6 +84,35 @@ pub fn unzoned_item(board: &ZoneBoard, oob: bool) -> Markup {
     }
 }
 
+/// The gauges in a section of their own (none for an event without zones), with a
+/// link to the zones page (`link`: its path).
+pub fn zones_section(board: &ZoneBoard, zone: &TimeZone, link: &str) -> Markup {
+    if board.gauges.is_empty() {
+        return html! {};
+    }
+    html! {
+        section.panel aria-labelledby="zones-heading" {
+            h2 #zones-heading { "Zones" }
+            (zone_gauges(board, zone))
+            p { a href=(link) { "Zones and headcounts" } }
+        }
+    }
+}
+
+/// Each gauge as a pushed part of its own, so a client is sent the ones that moved.
+pub fn pushed_gauges(board: &ZoneBoard, zone: &TimeZone) -> Vec<String> {
+    if board.gauges.is_empty() {
+        return Vec::new();
+    }
+    let mut parts: Vec<String> = board
+        .gauges
+        .iter()
+        .map(|g| zone_item(g, zone, true).into_string())
+        .collect();
+    parts.push(unzoned_item(board, true).into_string());
+    parts
+}
+
 /// "corrected at 21:14 by Sam (−37)", in the event's time zone.
 fn mark_text(mark: &CorrectionMark, zone: &TimeZone) -> String {
     let at = chrono::DateTime::from_timestamp_millis(mark.at)

@@ -13,6 +13,6 @@ pub mod queries;
 pub mod setup;
 mod views;
 
-pub use directory::ZoneDirectory;
-pub use gauges::{unzoned_item, zone_gauges, zone_item, ZoneBoard};
+pub use directory::{board as read_board, ZoneDirectory};
+pub use gauges::{board_of, pushed_gauges, zone_gauges, zones_section, ZoneBoard};
 pub use setup::{create_zone_command, gate_passage_command};

@@ -11,4 +11,4 @@ pub use crate::config::RetryPolicy;
 pub use crate::lease_queue::Attempt;
 pub use mailer::Mailer;
 pub use queue::{count_by_status, enqueue, last_queued_for_order, NewEmail};
-pub use worker::{start_worker, OutboxWaker};
+pub use worker::{start_from_settings, start_worker, OutboxWaker};

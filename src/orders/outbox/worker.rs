@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::mailer::Mailer;
 use super::queue::{load_email, OutgoingEmail};
-use crate::config::RetryPolicy;
+use crate::config::{RetryPolicy, Settings};
 use crate::db::{DbConnection, Pool};
 use crate::lease_queue::{run_queue, Attempt, Courier, QueueTable, QueueWaker};
 use crate::live::Shutdown;
@@ -47,4 +47,25 @@ pub fn start_worker(
     let waker = OutboxWaker::default();
     let worker = tokio::spawn(run_queue(pool, mailer, policy, idle_poll, shutdown, waker.0.clone()));
     (waker, worker)
+}
+
+/// The worker as the settings say: delivering over SMTP, or into the log.
+pub fn start_from_settings(
+    settings: &Settings,
+    pool: &Pool,
+    shutdown: &Shutdown,
+) -> anyhow::Result<(OutboxWaker, tokio::task::JoinHandle<()>)> {
+    let mailer = match &settings.smtp {
+        Some(url) => Mailer::smtp(url, &settings.mail_from, settings.email_retry.smtp_timeout())?,
+        None => Mailer::Log {
+            file: settings.mail_log.clone(),
+        },
+    };
+    Ok(start_worker(
+        pool.clone(),
+        mailer,
+        settings.email_retry,
+        settings.idle_poll,
+        shutdown.clone(),
+    ))
 }

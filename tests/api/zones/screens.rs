@@ -105,7 +105,20 @@ async fn a_scan_pushes_only_the_zone_it_moved_within_two_kilobytes() {
         .next_update(Duration::from_secs(5))
         .await
         .expect("the first frame");
+    let mut overview = SseReader::open(&app, &owner, "/sse/events/overview").await;
+    overview
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("the overview's first frame");
     assert_eq!(scan(&app, &main, &codes[0], "in").await.0, "valid");
+    // The overview's card too sends the one gauge that moved.
+    let card = overview
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a card push")
+        .data;
+    assert_eq!(card.matches("<li id=\"zone-").count(), 1, "{card}");
+    assert!(card.len() <= 2048, "the card's push is {} bytes: {card}", card.len());
     // The push carries the one gauge that moved (and the event's number), not the
     // twelve, nor the alerts, which did not change.
     let pushed = board.next_update(Duration::from_secs(5)).await.expect("a push").data;
