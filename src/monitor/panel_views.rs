@@ -68,7 +68,7 @@ fn counts(panel: &Panel) -> Markup {
             div.card { span.value data-metric="per-minute" { (count(counts.totals.per_minute)) } span.label { "scans a minute" } }
         }
         (zone_gauges(panel.zones, &panel.event.timezone))
-        @if !panel.zones.gauges.is_empty() { p { a href=(paths::zones(panel.event.id)) { "Zones and headcounts" } } }
+        @if !panel.zones.gauges.is_empty() { p { a.touch href=(paths::zones(panel.event.id)) { "Zones and headcounts" } } }
         (tally_line(&counts.totals, TallyOf::Event))
     }
 }

@@ -94,7 +94,7 @@ pub fn zones_section(board: &ZoneBoard, zone: &TimeZone, link: &str) -> Markup {
         section.panel aria-labelledby="zones-heading" {
             h2 #zones-heading { "Zones" }
             (zone_gauges(board, zone))
-            p { a href=(link) { "Zones and headcounts" } }
+            p { a.touch href=(link) { "Zones and headcounts" } }
         }
     }
 }
