@@ -14,7 +14,7 @@ use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{load_event, Event};
 use crate::gate_alerts::{self, AlertScope, AlertsView};
-use crate::live::{channel_frames, frame, render_with, Channel, Frame, Hub, Render};
+use crate::live::{channel_frames, frame, frame_of_parts, render_with, Channel, Frame, Hub, Render};
 use crate::scanning::{self, ScanCounters};
 use crate::zones::ZoneDirectory;
 
@@ -45,12 +45,13 @@ pub async fn open_link(pool: &Pool, token: &str) -> Result<OpenLink, AppError> {
     Ok(OpenLink { link, event, gate_name })
 }
 
-/// The display's markup as it stands now.
-pub async fn display(
+/// The display as it stands now, drawn by `draw` (the page's markup, or a push's parts).
+pub async fn display<T>(
     zones: &ZoneDirectory,
     counters: &dyn ScanCounters,
     open: &OpenLink,
-) -> Result<maud::Markup, AppError> {
+    draw: fn(&KioskNumbers) -> T,
+) -> Result<T, AppError> {
     let link = &open.link;
     let occupancy = scanning::occupancy(counters, &link.tenant, link.event_id, link.gate_id).await?;
     let zones = zones
@@ -62,7 +63,7 @@ pub async fn display(
         zones,
         gate_name: open.gate_name.as_deref(),
     };
-    Ok(views::kiosk_display(&numbers))
+    Ok(draw(&numbers))
 }
 
 /// Which alerts the kiosk shows: its gate's, or the whole event's.
@@ -103,8 +104,11 @@ pub fn display_stream(
     let render = render_with(
         (zones, counters, Arc::new(open)),
         |(zones, counters, open)| async move {
-            let markup = display(&zones, counters.as_ref(), &open).await?;
-            Ok(frame(views::KIOSK_SSE_EVENT, markup.into_string()))
+            let parts = display(&zones, counters.as_ref(), &open, views::kiosk_parts).await?;
+            Ok(frame_of_parts(
+                views::KIOSK_SSE_EVENT,
+                parts.into_iter().map(Into::into).collect(),
+            ))
         },
     );
     let frames = hub.subscribe(Channel::scans(&link.tenant, link.event_id), &view, render);

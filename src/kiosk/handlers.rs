@@ -112,7 +112,7 @@ pub async fn kiosk(
 ) -> Result<HttpResponse, AppError> {
     let token = path.into_inner().0;
     let open = open_link(&pool, &token).await?;
-    let shown = display::display(&zones, &**counters, &open).await?;
+    let shown = display::display(&zones, &**counters, &open, views::kiosk_display).await?;
     let alerts = display::alert_lines(&pool, &open).await?;
     Ok(html(views::kiosk_page(
         &open.event.name,

@@ -9,7 +9,7 @@ use crate::paths;
 use crate::scanning::{Gate, Occupancy};
 use crate::ui::components::{count, event_links, local_time, occupancy_warning};
 use crate::ui::layout::{self, Viewer};
-use crate::zones::{zone_gauges, ZoneBoard};
+use crate::zones::{pushed_gauges, zone_gauges, ZoneBoard};
 
 /// The SSE event name the kiosk display is pushed under.
 pub const KIOSK_SSE_EVENT: &str = "kiosk";
@@ -90,15 +90,34 @@ pub fn kiosk_page(event_name: &str, (display, alerts): (Markup, Markup), stream_
             div.kiosk hx-ext="sse" sse-connect=(stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
-                div id="kiosk-display" sse-swap=(KIOSK_SSE_EVENT) { (display) }
+                // Receives the pushed parts; each finds its own place by id.
+                div hidden sse-swap=(KIOSK_SSE_EVENT) hx-swap="none" {}
+                div id="kiosk-display" { (display) }
                 div id="kiosk-alerts" aria-live="polite" sse-swap=(KIOSK_ALERTS_SSE_EVENT) { (alerts) }
             }
         },
     )
 }
 
-/// The numbers, pushed whole on every (coalesced) change.
+/// The display as the page first shows it: the numbers, then the zones' gauges.
 pub fn kiosk_display(numbers: &KioskNumbers) -> Markup {
+    html! {
+        div id="kiosk-numbers" { (kiosk_numbers(numbers)) }
+        (zone_gauges(&numbers.zones, &numbers.event.timezone))
+    }
+}
+
+/// What a (coalesced) change pushes: the numbers, and each zone's gauge as a part of its
+/// own (a client is sent only the parts that changed).
+pub fn kiosk_parts(numbers: &KioskNumbers) -> Vec<String> {
+    let numbers_part = html! { div id="kiosk-numbers" hx-swap-oob="innerHTML" { (kiosk_numbers(numbers)) } };
+    std::iter::once(numbers_part.into_string())
+        .chain(pushed_gauges(&numbers.zones, &numbers.event.timezone))
+        .collect()
+}
+
+/// The event's (or the gate's) numbers.
+fn kiosk_numbers(numbers: &KioskNumbers) -> Markup {
     let capacity = numbers.event.capacity;
     let inside = numbers.occupancy.inside;
     let percent = if capacity > 0 { inside * 100 / capacity } else { 0 };
@@ -116,13 +135,14 @@ pub fn kiosk_display(numbers: &KioskNumbers) -> Markup {
                 (count(tally.valid)) " admitted · " (count(tally.duplicate + tally.invalid)) " refused"
             }
         }
-        (zone_gauges(&numbers.zones, &numbers.event.timezone))
     }
 }
 
 /// Shown in place of the numbers when the link is revoked while open.
 pub fn revoked_display() -> Markup {
     html! {
-        p.capacity-warning.full role="alert" { "This kiosk link was revoked. Ask the organiser for a new one." }
+        div id="kiosk-display" hx-swap-oob="innerHTML" {
+            p.capacity-warning.full role="alert" { "This kiosk link was revoked. Ask the organiser for a new one." }
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! The zones on the live screens: the dashboard, the scan monitor (with each gate's
 //! passage), a kiosk and the events overview each show every zone's gauge, number
 //! beside the meter; a scan moves the pushed gauge; with twelve zones (headcount marks
-//! and alerts included) a scan's push carries only the gauge it moved, within 2 KB.
+//! and alerts included) a scan's push to the dashboard, the overview and a kiosk carries
+//! only the gauge it moved, within 2 KB.
 
 use std::time::Duration;
 
@@ -105,6 +106,12 @@ async fn a_scan_pushes_only_the_zone_it_moved_within_two_kilobytes() {
         .next_update(Duration::from_secs(5))
         .await
         .expect("the first frame");
+    let link = kiosk::create_link(&app, &owner, "").await;
+    let mut kiosk_stream = SseReader::open(&app, &app.client(), &format!("{link}/stream")).await;
+    kiosk_stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("the kiosk's first frame");
     let mut overview = SseReader::open(&app, &owner, "/sse/events/overview").await;
     overview
         .next_update(Duration::from_secs(5))
@@ -119,6 +126,18 @@ async fn a_scan_pushes_only_the_zone_it_moved_within_two_kilobytes() {
         .data;
     assert_eq!(card.matches("<li id=\"zone-").count(), 1, "{card}");
     assert!(card.len() <= 2048, "the card's push is {} bytes: {card}", card.len());
+    // And the kiosk's: its numbers and the one gauge.
+    let shown = kiosk_stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .expect("a kiosk push")
+        .data;
+    assert_eq!(shown.matches("<li id=\"zone-").count(), 1, "{shown}");
+    assert!(
+        shown.len() <= 2048,
+        "the kiosk's push is {} bytes: {shown}",
+        shown.len()
+    );
     // The push carries the one gauge that moved (and the event's number), not the
     // twelve, nor the alerts, which did not change.
     let pushed = board.next_update(Duration::from_secs(5)).await.expect("a push").data;
