@@ -86,6 +86,17 @@ impl SseReader {
         }
     }
 
+    /// The next message whose data holds `text`, skipping others, within `wait` in all.
+    pub async fn until_containing(&mut self, text: &str, wait: Duration) -> Option<Message> {
+        let deadline = Instant::now() + wait;
+        while let Some(message) = self.next(deadline.saturating_duration_since(Instant::now())).await {
+            if message.data.contains(text) {
+                return Some(message);
+            }
+        }
+        None
+    }
+
     /// The messages of one update (a frame's parts arrive back to back), joined: the
     /// first within `wait`, then every one following within 100 ms.
     pub async fn next_update(&mut self, wait: Duration) -> Option<Message> {

@@ -33,18 +33,8 @@ async fn a_full_zone_alerts_the_dashboard_and_the_webhook_once(app: TestApp) {
         scan(&app, &door, &codes[2], "in").await,
         ("valid".into(), "Pit full".into())
     );
-    let mut alerted = false;
-    for _ in 0..20 {
-        match board.next(Duration::from_secs(3)).await {
-            Some(message) if message.data.contains("Pit: full.") => {
-                alerted = true;
-                break;
-            }
-            Some(_) => continue,
-            None => break,
-        }
-    }
-    assert!(alerted, "the dashboard says the pit is full");
+    let alerted = board.until_containing("Pit: full.", Duration::from_secs(30)).await;
+    assert!(alerted.is_some(), "the dashboard says the pit is full");
 
     let received = listener.wait_for(1, WAIT).await;
     let body = received[0].json();

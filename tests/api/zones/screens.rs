@@ -17,16 +17,10 @@ async fn gauge_on(app: &TestApp, client: &reqwest::Client, path: &str, zone: i64
     text_of(&page, &format!("#zone-{zone}")).unwrap_or_else(|| panic!("no gauge of zone {zone} on {path}"))
 }
 
-/// Reads the stream until a message holds `needle`; that message.
+/// The stream's next message holding `needle`.
 async fn until(stream: &mut SseReader, needle: &str) -> String {
-    for _ in 0..40 {
-        if let Some(message) = stream.next(Duration::from_secs(5)).await {
-            if message.data.contains(needle) {
-                return message.data;
-            }
-        }
-    }
-    panic!("no message with {needle:?}");
+    let message = stream.until_containing(needle, Duration::from_secs(30)).await;
+    message.unwrap_or_else(|| panic!("no message with {needle:?}")).data
 }
 
 #[tokio::test]
