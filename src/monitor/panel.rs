@@ -1,7 +1,6 @@
 //! The monitor's counters panel: the entry policy, gates and devices from the database, counts from the
 //! live counters; loaded for the first page and redrawn once per coalesced update.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::panel_views::{scan_panel_push, Panel};
@@ -15,7 +14,7 @@ use crate::panels::{PanelName, Panels};
 use crate::scanning::LogFilter;
 use crate::scanning::{self, DeviceRow, Gate, ScanLine};
 use crate::scanning::{EventCounts, ScanCounters};
-use crate::zones::{board_of, ZoneBoard, ZoneDirectory};
+use crate::zones::{board_of, EventZones, ZoneBoard, ZoneDirectory};
 
 /// What the counters panel shows, loaded.
 pub struct PanelData {
@@ -24,8 +23,8 @@ pub struct PanelData {
     devices: Vec<DeviceRow>,
     counts: EventCounts,
     zones: ZoneBoard,
-    /// Each zoned gate's passage in words, by gate id.
-    passages: HashMap<i64, String>,
+    /// The event's zones as kept by the directory (each gate's passage in words).
+    of_event: Arc<EventZones>,
     now: i64,
 }
 
@@ -48,17 +47,14 @@ impl PanelData {
         })
         .await?;
         let of_event = zones.zones(tenant, event_id).await?;
-        let (zones, passages) = (
-            board_of(&of_event, &counts.zones, counts.occupancy),
-            of_event.passages.clone(),
-        );
+        let zones = board_of(&of_event, &counts.zones, counts.occupancy);
         Ok(Self {
             policy,
             gates,
             devices,
             counts,
             zones,
-            passages,
+            of_event,
             now,
         })
     }
@@ -71,7 +67,7 @@ impl PanelData {
             gates: &self.gates,
             devices: &self.devices,
             zones: &self.zones,
-            passages: &self.passages,
+            passages: &self.of_event.passages,
             now: self.now,
         }
     }

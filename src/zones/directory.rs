@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use diesel::QueryResult;
 
 use super::gauges::{board_of, ZoneBoard};
-use super::model::{EventZones, Zone};
-use super::queries::{self, GatePassage};
+use super::model::EventZones;
+use super::queries;
 use crate::db::{DbConnection, Pool, Tenant};
 use crate::error::{with_db, AppError};
 
@@ -73,7 +73,7 @@ impl ZoneDirectory {
 }
 
 /// The event's gauges read now with the counters' numbers (where a screen's frame is
-/// read from the database anyway: the dashboard's metrics, the zones page).
+/// read from the database anyway: the dashboard's metrics). The gauges need no passages.
 pub fn board(
     conn: &mut DbConnection,
     tenant: &Tenant,
@@ -81,7 +81,12 @@ pub fn board(
     people: &HashMap<i64, i64>,
     inside: i64,
 ) -> QueryResult<ZoneBoard> {
-    Ok(board_of(&read(conn, tenant, event_id)?, people, inside))
+    let zones = queries::zones_of_event(conn, tenant, event_id)?;
+    let marks = match zones.is_empty() {
+        true => HashMap::new(),
+        false => queries::correction_marks(conn, tenant, event_id)?,
+    };
+    Ok(board_of(&EventZones::of(zones, marks, &[]), people, inside))
 }
 
 /// Reads an event's zones; an event without zones costs one indexed look.
@@ -90,22 +95,10 @@ pub fn read(conn: &mut DbConnection, tenant: &Tenant, event_id: i64) -> QueryRes
     if zones.is_empty() {
         return Ok(EventZones::default());
     }
-    Ok(EventZones {
-        marks: queries::correction_marks(conn, tenant, event_id)?,
-        passages: passages_in_words(&queries::passages(conn, tenant, event_id)?, &zones),
+    let marks = queries::correction_marks(conn, tenant, event_id)?;
+    Ok(EventZones::of(
         zones,
-    })
-}
-
-/// Each zoned gate's passage in words ("outside → Arena"), by gate id.
-fn passages_in_words(passages: &[GatePassage], zones: &[Zone]) -> HashMap<i64, String> {
-    let name = |zone: Option<i64>| {
-        zone.and_then(|id| zones.iter().find(|z| z.id == id))
-            .map_or("outside", |z| z.name.as_str())
-    };
-    passages
-        .iter()
-        .filter(|gate| gate.to.is_some())
-        .map(|gate| (gate.gate_id, format!("{} → {}", name(gate.from), name(gate.to))))
-        .collect()
+        marks,
+        &queries::passages(conn, tenant, event_id)?,
+    ))
 }

@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use super::queries::{self, NewCorrection};
-use crate::audit::{self, Action, Subject};
+use super::setup::audited;
+use crate::audit::Action;
 use crate::db::{self, DbConnection, Tenant};
 use crate::error::AppError;
 use crate::live::{Bus, Channel, Update, UpdateKind};
@@ -54,13 +55,7 @@ pub fn record_headcount(
         queries::insert_correction(conn, tenant, &new)?;
         let drift = counted - shown;
         let details = format!("{}: counted {counted}, showed {shown} ({drift:+})", zone.name);
-        let entry = audit::Entry {
-            action: Action::HeadcountCorrected,
-            user_id: by,
-            subject: Subject::Event(event_id),
-            details: &details,
-        };
-        audit::record(conn, tenant, &entry, new.at)?;
+        audited(conn, tenant, Action::HeadcountCorrected, by, event_id, &details)?;
         let mut corrections: HashMap<i64, i64> = zones.iter().map(|z| (z.id, z.correction)).collect();
         corrections.insert(zone_id, new.correction);
         Ok(Corrected {

@@ -15,4 +15,5 @@ mod views;
 
 pub use directory::{board as read_board, ZoneDirectory};
 pub use gauges::{board_of, pushed_gauges, zone_gauges, zones_section, ZoneBoard};
+pub use model::EventZones;
 pub use setup::{create_zone_command, gate_passage_command};

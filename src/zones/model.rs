@@ -33,16 +33,26 @@ pub struct ZoneSettings {
 }
 
 impl ZoneSettings {
-    /// Checks what a form or the command line gave.
+    /// Checks what a form gave.
     pub fn parse(name: &str, capacity: &str, when_full: &str, types: Vec<i64>) -> Result<Self, String> {
+        Self::new(name, people(capacity, "capacity", 1)?, when_full.trim().parse()?, types)
+    }
+
+    /// Checks a zone's name and capacity.
+    pub fn new(name: &str, capacity: i64, when_full: WhenFull, types: Vec<i64>) -> Result<Self, String> {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 60 {
             return Err("a zone needs a name of 1 to 60 characters".into());
         }
+        if !(1..=MOST_PEOPLE).contains(&capacity) {
+            return Err(format!(
+                "the capacity must be a whole number from 1 to {MOST_PEOPLE}, not {capacity}"
+            ));
+        }
         Ok(Self {
             name: name.to_string(),
-            capacity: people(capacity, "capacity", 1)?,
-            when_full: when_full.trim().parse()?,
+            capacity,
+            when_full,
             types,
         })
     }
@@ -121,6 +131,39 @@ pub struct EventZones {
     pub marks: HashMap<i64, CorrectionMark>,
     /// Each zoned gate's passage in words, by gate id.
     pub passages: HashMap<i64, String>,
+}
+
+/// A gate of an event and where it leads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GatePassage {
+    pub gate_id: i64,
+    pub name: String,
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+}
+
+impl EventZones {
+    /// The zones with their last headcounts, and the gates' passages in words.
+    pub fn of(zones: Vec<Zone>, marks: HashMap<i64, CorrectionMark>, gates: &[GatePassage]) -> Self {
+        Self {
+            passages: passages_in_words(gates, &zones),
+            zones,
+            marks,
+        }
+    }
+}
+
+/// Each zoned gate's passage in words ("outside → Arena"), by gate id.
+fn passages_in_words(passages: &[GatePassage], zones: &[Zone]) -> HashMap<i64, String> {
+    let name = |zone: Option<i64>| {
+        zone.and_then(|id| zones.iter().find(|z| z.id == id))
+            .map_or("outside", |z| z.name.as_str())
+    };
+    passages
+        .iter()
+        .filter(|gate| gate.to.is_some())
+        .map(|gate| (gate.gate_id, format!("{} → {}", name(gate.from), name(gate.to))))
+        .collect()
 }
 
 /// One zone's gauge on a live screen.

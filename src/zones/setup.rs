@@ -17,7 +17,8 @@ use crate::events;
 /// Who made the change: a signed-in user, or the command line (None).
 pub type By = Option<i64>;
 
-fn audited(
+/// Records what was done to the event, by whom, in the change's transaction.
+pub(super) fn audited(
     conn: &mut DbConnection,
     tenant: &Tenant,
     action: Action,
@@ -141,7 +142,8 @@ pub fn create_zone_command(
     capacity: i64,
     when_full: &str,
 ) -> anyhow::Result<String> {
-    let zone = ZoneSettings::parse(name, &capacity.to_string(), when_full, Vec::new()).map_err(anyhow::Error::msg)?;
+    let when_full = when_full.trim().parse().map_err(anyhow::Error::msg)?;
+    let zone = ZoneSettings::new(name, capacity, when_full, Vec::new()).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get()?;
     let tenant = events::tenant_of_event(&mut conn, event_id)?;
     Ok(save_zone(&mut conn, &tenant, None, event_id, None, &zone)?.to_string())

@@ -1,12 +1,13 @@
 //! The zones page: the gauges, a headcount form per zone (supervisors and owners), and
 //! for owners each zone's settings, a new zone, the gates' passages and the mismatch rule.
 
+use std::collections::HashMap;
+
 use maud::{html, Markup};
 
-use super::directory::board;
-use super::gauges::{zone_gauges, ZoneBoard};
-use super::model::Zone;
-use super::queries::{self, GatePassage};
+use super::gauges::{board_of, zone_gauges, ZoneBoard};
+use super::model::{EventZones, GatePassage, Zone};
+use super::queries;
 use crate::auth::{CurrentUser, Permission};
 use crate::db::{Pool, Tenant};
 use crate::domain::{WhenFull, ZoneMismatch};
@@ -25,6 +26,8 @@ pub struct ZonesPage {
     pub ticket_types: Vec<(i64, String)>,
     pub mismatch: ZoneMismatch,
     pub board: ZoneBoard,
+    /// Each zoned gate's passage in words, by gate id.
+    pub passages: HashMap<i64, String>,
 }
 
 impl ZonesPage {
@@ -36,29 +39,26 @@ impl ZonesPage {
     ) -> Result<Self, AppError> {
         let event = load_event(pool, tenant, event_id).await?;
         let counts = counters.event_counts(&tenant, event_id, crate::db::now_ms()).await?;
-        let (zones, gates, ticket_types, mismatch, board) = with_db(pool, move |conn| {
+        let (zones, marks, gates, ticket_types, mismatch) = with_db(pool, move |conn| {
             Ok((
                 queries::zones_of_event(conn, &tenant, event_id)?,
+                queries::correction_marks(conn, &tenant, event_id)?,
                 queries::passages(conn, &tenant, event_id)?,
                 queries::ticket_type_names(conn, &tenant, event_id)?,
                 queries::zone_mismatch(conn, &tenant, event_id)?,
-                board(conn, &tenant, event_id, &counts.zones, counts.occupancy)?,
             ))
         })
         .await?;
+        let of_event = EventZones::of(zones.clone(), marks, &gates);
         Ok(Self {
             event,
+            board: board_of(&of_event, &counts.zones, counts.occupancy),
+            passages: of_event.passages,
             zones,
             gates,
             ticket_types,
             mismatch,
-            board,
         })
-    }
-
-    fn zone_name(&self, zone: Option<i64>) -> &str {
-        zone.and_then(|id| self.zones.iter().find(|z| z.id == id))
-            .map_or("outside", |z| z.name.as_str())
     }
 }
 
@@ -149,7 +149,7 @@ fn passages(csrf: &str, page: &ZonesPage) -> Markup {
                 form.inline method="post" action=(paths::gate_passage(page.event.id, gate.gate_id)) {
                     input type="hidden" name="csrf_token" value=(csrf);
                     strong { (gate.name) } " · now "
-                    @match gate.to { Some(_) => { (page.zone_name(gate.from)) " → " (page.zone_name(gate.to)) }, None => "no zones" }
+                    (page.passages.get(&gate.gate_id).map_or("no zones", String::as_str))
                     label { " From " select name="from" {
                         option value="outside" { "outside" }
                         @for zone in &page.zones { option value=(zone.id) selected[gate.from == Some(zone.id)] { (zone.name) } }

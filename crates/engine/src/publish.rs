@@ -85,19 +85,20 @@ impl Publisher {
         let mut counted = Vec::new();
         let mut decided = [0; 3];
         for batch in batches {
-            let fresh: Vec<FreshScan> = batch
+            // The scan log's rows, and who each valid one moved where (for the counters).
+            let (fresh, moves): (Vec<FreshScan>, Vec<_>) = batch
                 .answers
                 .iter()
                 .zip(&batch.scans)
                 .filter(|(answer, _)| !answer.replayed)
-                .map(|(answer, scan)| fresh_scan(answer, scan))
-                .collect();
+                .map(|(answer, scan)| (fresh_scan(answer, scan), answer.moved))
+                .unzip();
             if fresh.is_empty() {
                 continue;
             }
             fresh.iter().for_each(|scan| decided[scan.result as usize] += 1);
             let device = batch.device;
-            counted.extend(fresh.iter().map(|scan| CountedScan {
+            counted.extend(fresh.iter().zip(moves).map(|(scan, moved)| CountedScan {
                 scan_id: scan.scan_id,
                 organization_id: batch.tenant.organization_id(),
                 event_id: device.event_id,
@@ -106,7 +107,7 @@ impl Publisher {
                 result: scan.result,
                 direction: scan.direction,
                 scanned_at: scan.scanned_at,
-                moved: scan.moved,
+                moved,
             }));
             let event = (batch.tenant, device.event_id);
             scans_of.insert(event);
@@ -158,6 +159,5 @@ fn fresh_scan(answer: &super::model::RecordedScan, scan: &ScanAttempt) -> FreshS
         direction: scan.direction,
         result: answer.result,
         reason: answer.reason.clone(),
-        moved: answer.moved,
     }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::model::{Zone, ZoneSettings};
+use super::model::{GatePassage, Zone, ZoneSettings};
 use crate::db::schema::{events, gates, ticket_types, zone_ticket_types, zones};
 use crate::db::{DbConnection, Tenant};
 use crate::domain::{WhenFull, ZoneMismatch};
@@ -140,15 +140,6 @@ pub fn set_zone_types(conn: &mut DbConnection, tenant: &Tenant, zone_id: i64, ty
             .execute(conn)?;
     }
     Ok(())
-}
-
-/// A gate of the event and where it leads.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GatePassage {
-    pub gate_id: i64,
-    pub name: String,
-    pub from: Option<i64>,
-    pub to: Option<i64>,
 }
 
 /// The event's gates, by name, with their passages.

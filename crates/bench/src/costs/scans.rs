@@ -24,9 +24,10 @@ pub struct ScanBatch {
 /// Gives the event a zone (the arena) and makes the device's gate its way in, through
 /// the library's own set-up (as an owner's form would).
 pub fn zone_the_gate(fixture: &Fixture) -> anyhow::Result<()> {
+    use voelgoed::domain::WhenFull;
     use voelgoed::zones::{model::ZoneSettings, setup};
     let (tenant, event, gate) = (fixture.tenant, fixture.event_id, fixture.device.gate_id);
-    let arena = ZoneSettings::parse("Arena", "1000000", "warn", Vec::new()).map_err(anyhow::Error::msg)?;
+    let arena = ZoneSettings::new("Arena", 1_000_000, WhenFull::Warn, Vec::new()).map_err(anyhow::Error::msg)?;
     let mut conn = fixture.pool().get()?;
     let arena = setup::save_zone(&mut conn, &tenant, None, event, None, &arena)?;
     setup::set_passage(&mut conn, &tenant, None, event, gate, Some((None, arena)))?;

@@ -86,12 +86,12 @@ fn distinct(values: impl Iterator<Item = i64>) -> Vec<i64> {
     values
 }
 
-/// `FOR UPDATE` where rows can be locked (PostgreSQL); SQLite's writer holds the
-/// whole database already.
-fn locking(conn: &DbConnection) -> &'static str {
+/// `FOR UPDATE OF table` where rows can be locked (PostgreSQL); SQLite's writer holds
+/// the whole database already.
+fn locked(conn: &DbConnection, table: &str) -> String {
     match conn {
-        DbConnection::Postgresql(_) => " FOR UPDATE",
-        DbConnection::Sqlite(_) => "",
+        DbConnection::Postgresql(_) => format!(" FOR UPDATE OF {table}"),
+        DbConnection::Sqlite(_) => String::new(),
     }
 }
 
@@ -160,10 +160,7 @@ fn zones_of(conn: &mut DbConnection, events: &[i64]) -> QueryResult<HashMap<i64,
         return Ok(HashMap::new());
     }
     let list = Placeholders::for_prepared(conn).list(events.len());
-    let lock = match locking(conn) {
-        "" => "",
-        _ => " FOR UPDATE OF zones",
-    };
+    let lock = locked(conn, "zones");
     let sql = format!(
         "SELECT zones.id, zones.name, zones.capacity, zones.when_full, zones.inside, zones.correction, \
          zone_ticket_types.ticket_type_id FROM zones \
@@ -207,10 +204,7 @@ fn whereabouts(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResult<HashM
         return Ok(HashMap::new());
     }
     let list = Placeholders::for_prepared(conn).list(ticket_ids.len());
-    let lock = match locking(conn) {
-        "" => "",
-        _ => " FOR UPDATE OF tickets",
-    };
+    let lock = locked(conn, "tickets");
     let sql = format!(
         "SELECT tickets.id, tickets.inside_since, tickets.inside_zone_id, tickets.inside_gate_id, \
          gates.name AS gate_name, tickets.last_entered_at \

@@ -25,8 +25,6 @@ pub struct FreshScan {
     pub direction: Direction,
     pub result: ScanResult,
     pub reason: Option<String>,
-    /// For a valid scan: who moved where (what the counters count).
-    pub moved: Option<crate::model::Movement>,
 }
 
 /// New scans of one device, for the scan log.

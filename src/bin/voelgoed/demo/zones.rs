@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use voelgoed::db::schema::{ticket_types, tickets, zones};
 use voelgoed::db::{DbConnection, Tenant};
+use voelgoed::domain::WhenFull;
 use voelgoed::zones::model::ZoneSettings;
 use voelgoed::zones::setup::{save_zone, set_passage};
 use voelgoed::{provisioning, scanning};
@@ -19,8 +20,8 @@ pub fn seed_festival_zones(conn: &mut DbConnection, tenant: &Tenant, event_id: i
         .filter(ticket_types::name.eq("VIP"))
         .select(ticket_types::id)
         .load(conn)?;
-    let zone = |name: &str, capacity: i64, when_full: &str, types: Vec<i64>| {
-        ZoneSettings::parse(name, &capacity.to_string(), when_full, types).map_err(anyhow::Error::msg)
+    let zone = |name: &str, capacity: i64, when_full: WhenFull, types: Vec<i64>| {
+        ZoneSettings::new(name, capacity, when_full, types).map_err(anyhow::Error::msg)
     };
     let arena = save_zone(
         conn,
@@ -28,7 +29,7 @@ pub fn seed_festival_zones(conn: &mut DbConnection, tenant: &Tenant, event_id: i
         None,
         event_id,
         None,
-        &zone("Arena", 38_000, "warn", vec![])?,
+        &zone("Arena", 38_000, WhenFull::Warn, vec![])?,
     )?;
     let deck = save_zone(
         conn,
@@ -36,7 +37,7 @@ pub fn seed_festival_zones(conn: &mut DbConnection, tenant: &Tenant, event_id: i
         None,
         event_id,
         None,
-        &zone("VIP deck", 900, "refuse", vip.clone())?,
+        &zone("VIP deck", 900, WhenFull::Refuse, vip.clone())?,
     )?;
     let backstage = save_zone(
         conn,
@@ -44,7 +45,7 @@ pub fn seed_festival_zones(conn: &mut DbConnection, tenant: &Tenant, event_id: i
         None,
         event_id,
         None,
-        &zone("Backstage", 120, "warn", vip)?,
+        &zone("Backstage", 120, WhenFull::Warn, vip)?,
     )?;
     for (gate, from, to) in [
         ("North", None, arena),
