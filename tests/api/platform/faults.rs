@@ -1,7 +1,8 @@
 //! Faults: a panicking scan writer restarts and its devices are told to retry; a
 //! PostgreSQL that goes away answers devices 503 and comes back by itself; `/readyz`
 //! says which dependency is missing; a pooled connection left inside a transaction is
-//! never handed out again.
+//! never handed out again; a scan whose log sync failed is answered "retry", and its
+//! resend replays the stored answer.
 
 use std::time::{Duration, Instant};
 
@@ -170,4 +171,30 @@ async fn a_connection_left_inside_a_transaction_never_returns_to_the_pool() {
     })
     .await
     .expect("pool task");
+}
+
+#[tokio::test]
+async fn scans_are_answered_only_after_the_log_reached_the_disk() {
+    let app = spawn_app_with(|_| {}).await;
+    let (token, _) = app.device_a("North").await;
+    let code = app.place_order_a(1).await.ticket_codes[0].clone();
+
+    // The commit went through but its sync failed: the device is told to send again.
+    app.services.settings.writer_faults.failing_log_syncs.arm(1);
+    let (status, answer) = app.post_scans(&token, &batch(vec![scan("s1", &code, "in")])).await;
+    assert_eq!(status, 503, "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disk did not confirm"),
+        "{answer}"
+    );
+    assert_eq!(app.count("scans").await, 1, "the scan was committed before its sync");
+
+    // The resend replays the stored decision instead of deciding again ("already inside").
+    let (status, answer) = app.post_scans(&token, &batch(vec![scan("s1", &code, "in")])).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["results"][0]["result"], "valid", "{answer}");
+    assert_eq!(app.count("scans").await, 1);
 }

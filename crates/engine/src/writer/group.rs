@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use tokio::sync::mpsc;
 
+use super::acknowledge::{Acknowledger, Settled};
 use super::{inject_faults, Batch, CommittedBatch, Job, NotRecorded};
 use crate::admission::{record_group, DeviceBatch};
 use crate::config::WriterFaults;
 use crate::db::{self, ConnectionManager, DbConnection};
 use crate::model::RecordedScan;
-use crate::publish::Publisher;
 
 /// Most scans decided in one transaction; more wait for the next one.
 const MAX_GROUP_SCANS: usize = 4_000;
@@ -25,7 +25,7 @@ pub(super) struct Writer {
     pub(super) connections: ConnectionManager,
     pub(super) conn: Option<DbConnection>,
     pub(super) retry_connect_at: Instant,
-    pub(super) publisher: Publisher,
+    pub(super) acknowledger: Acknowledger,
     pub(super) faults: WriterFaults,
     pub(super) metrics: GroupMetrics,
 }
@@ -101,7 +101,7 @@ impl Writer {
         let Some(conn) = self.conn.as_mut() else {
             return;
         };
-        let all_stored = commit_group(conn, records, &self.publisher, &self.faults, &self.metrics);
+        let all_stored = commit_group(conn, records, &self.acknowledger, &self.faults, &self.metrics);
         // A lost connection shows as failed batches: check it then, not on every group.
         if conn.is_broken() || (!all_stored && conn.ping().is_err()) {
             self.conn = None;
@@ -116,7 +116,13 @@ impl Writer {
         if Instant::now() < self.retry_connect_at {
             return Err(NotRecorded::DatabaseUnavailable("reconnecting".into()));
         }
-        match self.connections.connect() {
+        let connected = self.connections.connect().and_then(|mut conn| {
+            if self.acknowledger.syncs_the_log() {
+                db::commit_without_sync(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
+            }
+            Ok(conn)
+        });
+        match connected {
             Ok(conn) => {
                 self.conn = Some(conn);
                 Ok(())
@@ -156,13 +162,13 @@ fn job_scans(job: &Job) -> usize {
 }
 
 /// Commits the whole group at once; if that fails, each batch alone, so one bad batch
-/// cannot fail the others. Counters and live views hear of the commit before any
-/// device gets its answer, so whatever a device was told is already on the screens.
-/// True when every batch was stored.
+/// cannot fail the others; then hands it to be acknowledged (durable, published, then
+/// answered: whatever a device was told is already on the screens). True when every
+/// batch was stored.
 fn commit_group(
     conn: &mut DbConnection,
     group: Vec<Batch>,
-    publisher: &Publisher,
+    acknowledger: &Acknowledger,
     faults: &WriterFaults,
     metrics: &GroupMetrics,
 ) -> bool {
@@ -207,16 +213,7 @@ fn commit_group(
             Err(e) => replies.push((batch.reply, Some(e))),
         }
     }
-    publisher.committed(&committed);
-    let mut answered = committed.into_iter();
-    for (reply, failure) in replies {
-        let answer = match failure {
-            Some(e) => Err(e),
-            None => Ok(answered.next().map(|batch| batch.answers).unwrap_or_default()),
-        };
-        // The device may have hung up; its scans are recorded and a resend replays them.
-        let _ = reply.send(answer);
-    }
+    acknowledger.settle(Settled { committed, replies });
     all_stored
 }
 

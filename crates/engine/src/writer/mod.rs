@@ -1,7 +1,8 @@
 //! Group commit: one writer thread takes every scan batch that is waiting, decides them
 //! all in one transaction, commits once, and only then answers each request. Durable
-//! acknowledgements without one commit (and one fsync) per request. After the commit and
-//! before any answer, `Publisher` tells the counters, the scan log and the live channels
+//! acknowledgements without one commit (and one fsync) per request; on SQLite the log is
+//! synced beside the writer (`acknowledge`). After the commit and before any answer,
+//! `Publisher` tells the counters, the scan log and the live channels
 //! what changed: `record_scans` is the one way scans are recorded (device API, demo
 //! simulator, benchmarks), so none of them carries a copy of the publish rule.
 //!
@@ -10,6 +11,7 @@
 //! group answers that group's devices "retry", drops the connection (it may be inside
 //! a transaction) and goes on with the next group.
 
+mod acknowledge;
 mod group;
 
 use std::time::{Duration, Instant};
@@ -39,7 +41,13 @@ pub enum NotRecorded {
     WriterRestarted,
     #[error("the scan writer is shutting down; send the scans again")]
     Stopped,
+    /// Stored, but the disk did not confirm it: a resend replays the stored answers.
+    #[error("the disk did not confirm these scans ({0}); send them again")]
+    NotSynced(String),
 }
+
+/// Where a batch's answer goes.
+type Reply = oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>;
 
 /// Panics (inside the group's transaction) when the batch holds the code the faults
 /// mark: the tests of the writer's supervision only.
@@ -57,7 +65,7 @@ enum Job {
         tenant: Tenant,
         device: GateDevice,
         scans: Vec<ScanAttempt>,
-        reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
+        reply: Reply,
     },
     /// Answered by the writer loop when it is alive and has a working connection.
     Ping(oneshot::Sender<Result<(), NotRecorded>>),
@@ -97,11 +105,16 @@ impl ScanWriter {
     pub fn start(connections: ConnectionManager, publisher: Publisher, faults: WriterFaults) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let decisions = publisher.decisions();
+        let acknowledger = acknowledge::Acknowledger::start(
+            publisher,
+            connections.sqlite_log_to_sync(),
+            faults.failing_log_syncs.clone(),
+        );
         let mut writer = Writer {
             connections,
             conn: None,
             retry_connect_at: Instant::now(),
-            publisher,
+            acknowledger,
             faults,
             metrics: group::GroupMetrics::resolve(),
         };
@@ -192,5 +205,5 @@ struct Batch {
     tenant: Tenant,
     device: GateDevice,
     scans: Vec<ScanAttempt>,
-    reply: oneshot::Sender<Result<Vec<RecordedScan>, NotRecorded>>,
+    reply: Reply,
 }

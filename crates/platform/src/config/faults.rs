@@ -2,6 +2,7 @@
 //! line never sets them.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// Deliberate faults in the scan writer, for the tests of its supervision only; the
@@ -10,7 +11,37 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub struct WriterFaults {
     /// Deciding a batch that holds this ticket code panics.
     pub panic_on_ticket_code: Option<String>,
+    /// Syncs of the scans' log that fail (SQLite at synchronous FULL).
+    pub failing_log_syncs: FailingSyncs,
 }
+
+/// How many of the next syncs of the scans' log fail; shared, so a test arms them while
+/// the server runs.
+#[derive(Clone, Debug, Default)]
+pub struct FailingSyncs(Arc<AtomicU32>);
+
+impl FailingSyncs {
+    /// The next `syncs` syncs fail.
+    pub fn arm(&self, syncs: u32) {
+        self.0.store(syncs, Ordering::SeqCst);
+    }
+
+    /// Whether this sync is to fail (one armed failure spent).
+    pub fn take(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |left| left.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// The same faults when they are the same handle.
+impl PartialEq for FailingSyncs {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for FailingSyncs {}
 
 /// The panels of the dashboard and the scan monitor that load apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

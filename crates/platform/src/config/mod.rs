@@ -8,7 +8,7 @@ use ipnet::IpNet;
 use crate::db::{DatabaseLimits, DatabaseUrl};
 
 mod faults;
-pub use faults::{PanelFaults, PanelName, WriterFaults};
+pub use faults::{FailingSyncs, PanelFaults, PanelName, WriterFaults};
 
 #[derive(Clone, Debug)]
 pub struct Settings {
