@@ -8,6 +8,7 @@
 //! database a network hop away then costs a few round trips per group, not a few per
 //! device's request.
 
+mod by_keys;
 mod moves;
 mod queries;
 mod reads;

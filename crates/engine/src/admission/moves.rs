@@ -113,7 +113,7 @@ fn admit_all(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketId
 /// `admit_all` for a few tickets, each value its own bind (cheaper than the JSON rows
 /// for a handful; quadratic in SQLite's code generator for hundreds).
 fn admit_few(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketIds> {
-    let mut params = Placeholders::for_connection(conn);
+    let mut params = Placeholders::for_prepared(conn);
     let mut binds = Vec::with_capacity(entries.len() * 9 + 1);
     let at = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
     let last = case_by_ticket(&mut params, &mut binds, entries, |entry| entry.1);
@@ -165,12 +165,10 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     if exits.is_empty() {
         return Ok(TicketIds::new());
     }
-    let (ids, binds) = if exits.len() < JSON_ROWS_FROM {
-        let mut params = Placeholders::for_connection(conn);
-        (params.list(exits.len()), Binds::Ids(exits.to_vec()))
-    } else {
-        let mut params = Placeholders::for_prepared(conn);
-        (params.json_ids(), Binds::Json(None, as_json(exits)?))
+    let mut params = Placeholders::for_prepared(conn);
+    let (ids, binds) = match exits.len() < JSON_ROWS_FROM {
+        true => (params.list(exits.len()), Binds::Ids(exits.to_vec())),
+        false => (params.json_ids(), Binds::Json(None, as_json(exits)?)),
     };
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
@@ -185,10 +183,10 @@ fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
     serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
-/// The binds of a hand-written batch statement: each value its own BIGINT (a text
-/// that grows with the batch, run unprepared), or an optional BIGINT and then the
-/// whole batch as one JSON array (a fixed text, written with `Placeholders::for_prepared`
-/// and prepared once per connection).
+/// The binds of a hand-written batch statement, written with `Placeholders::for_prepared`
+/// and prepared once per connection for each text: each value its own BIGINT (a text
+/// per length, for fewer than `JSON_ROWS_FROM`), or an optional BIGINT and then the
+/// whole batch as one JSON array (one text).
 enum Binds {
     Ids(Vec<i64>),
     Json(Option<i64>, String),
@@ -202,16 +200,15 @@ fn returned_ids(conn: &mut DbConnection, sql: &str, binds: Binds) -> QueryResult
         #[diesel(sql_type = BigInt)]
         id: i64,
     }
-    let rows: Vec<Returned> = match binds {
-        Binds::Ids(ids) => crate::with_backend!(conn, |c| {
-            let query = diesel::sql_query(sql).into_boxed();
-            ids.iter().fold(query, |q, id| q.bind::<BigInt, _>(*id)).load(c)?
-        }),
-        Binds::Json(first, rows) => {
-            let binds = first.map(SqlValue::BigInt).into_iter().chain([SqlValue::Text(rows)]);
-            let statement = PreparedSql::new(sql, binds.collect())?;
-            crate::with_backend!(conn, |c| statement.load(c)?)
-        }
+    let binds = match binds {
+        Binds::Ids(ids) => ids.into_iter().map(SqlValue::BigInt).collect(),
+        Binds::Json(first, rows) => first
+            .map(SqlValue::BigInt)
+            .into_iter()
+            .chain([SqlValue::Text(rows)])
+            .collect(),
     };
+    let statement = PreparedSql::new(sql, binds)?;
+    let rows: Vec<Returned> = crate::with_backend!(conn, |c| statement.load(c)?);
     Ok(rows.into_iter().map(|r| r.id).collect())
 }

@@ -6,19 +6,25 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
+use super::by_keys::{self, AdmittedTicket};
 use super::NewScan;
-use crate::db::schema::{devices, gates, scans, tickets};
-use crate::db::{self, DbConnection, PreparedSql, SqlValue};
+use crate::db::schema::{gates, scans, tickets};
+use crate::db::{self, DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::model::{Admitted, Reason};
 use crate::with_backend;
 
 /// Marks the group's devices seen now: one UPDATE (a single device's is prepared once).
 pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) -> QueryResult<()> {
-    let query = diesel::update(devices::table).set(devices::last_heartbeat_at.eq(now));
-    match device_ids {
-        [device] => query.filter(devices::id.eq(*device)).execute(conn)?,
-        _ => query.filter(devices::id.eq_any(device_ids)).execute(conn)?,
+    // Hand-written: diesel prepares every UPDATE again; these are prepared once.
+    let mut params = Placeholders::for_prepared(conn);
+    let seen = params.placeholder();
+    let (devices, listed) = match device_ids {
+        [device] => (params.placeholder(), SqlValue::BigInt(*device)),
+        _ => (params.json_ids(), by_keys::json_list(device_ids)?),
     };
+    let sql = format!("UPDATE devices SET last_heartbeat_at = {seen} WHERE id IN ({devices})");
+    let statement = PreparedSql::new(&sql, vec![SqlValue::BigInt(now), listed])?;
+    with_backend!(conn, |c| statement.execute(c))?;
     Ok(())
 }
 
@@ -27,19 +33,24 @@ pub fn where_admitted(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryResul
     if ticket_ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, Option<i64>, Option<String>)> = tickets::table
+    let query = tickets::table
         .left_join(gates::table.on(gates::id.nullable().eq(tickets::inside_gate_id)))
-        .filter(tickets::id.eq_any(ticket_ids))
         .select((tickets::id, tickets::inside_since, gates::name.nullable()))
-        .load(conn)?;
+        .into_boxed();
+    // Each a statement prepared once (a list on SQLite: `by_keys`).
+    let rows: Vec<AdmittedTicket> = match ticket_ids {
+        [id] => query.filter(tickets::id.eq(*id)).load(conn)?,
+        _ if by_keys::lists_as_json(conn) => by_keys::admissions(conn, ticket_ids)?,
+        _ => query.filter(tickets::id.eq_any(ticket_ids)).load(conn)?,
+    };
     Ok(rows
         .into_iter()
-        .filter_map(|(id, since, gate)| {
+        .filter_map(|row| {
             let admitted = Admitted {
-                at: since?,
-                gate: gate.unwrap_or_default(),
+                at: row.inside_since?,
+                gate: row.gate.unwrap_or_default(),
             };
-            Some((id, admitted))
+            Some((row.id, admitted))
         })
         .collect())
 }

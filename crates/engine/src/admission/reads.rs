@@ -6,15 +6,15 @@
 use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::Text;
 
+use super::by_keys::{self, EarlierAnswer, TicketByCode, EARLIER_ANSWER};
 use super::rules::{Earlier, EntryRules, TicketAtGate};
 use super::DeviceBatch;
 use crate::db::schema::{events, gate_ticket_types, scans, tickets};
 use crate::db::{ColumnType, DbConnection, Placeholders, Tenant};
-use crate::domain::TicketStatus;
 use crate::domain::{EntryPolicy, TimeZone, ZoneMismatch};
-use crate::model::{Admitted, RecordedScan, ScanResult};
+use crate::model::{Admitted, RecordedScan};
 use crate::with_backend;
 
 /// Everything a group's batches are decided from, as it stood when the group began.
@@ -76,27 +76,6 @@ fn distinct<T: Copy + Eq + std::hash::Hash>(batches: &[DeviceBatch], key: impl F
     batches.iter().map(key).filter(|value| seen.insert(*value)).collect()
 }
 
-/// A scan as it was answered the first time.
-#[derive(Queryable, QueryableByName)]
-struct EarlierAnswer {
-    #[diesel(sql_type = BigInt)]
-    device_id: i64,
-    #[diesel(sql_type = Text)]
-    device_scan_id: String,
-    #[diesel(sql_type = Text)]
-    ticket_code: String,
-    #[diesel(sql_type = BigInt)]
-    scan_id: i64,
-    #[diesel(sql_type = Text)]
-    result: ScanResult,
-    #[diesel(sql_type = Nullable<Text>)]
-    reason: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    admitted_at: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    admitted_gate: Option<String>,
-}
-
 /// Earlier answers to the group's scan ids from its devices, with their ticket codes.
 fn earlier_answers(
     conn: &mut DbConnection,
@@ -127,8 +106,7 @@ fn earlier_answers(
     Ok(earlier)
 }
 
-/// One device's: a single scan's lookup is a statement prepared once; a list's
-/// `IN (…)` is prepared again on SQLite (PostgreSQL binds one array).
+/// One device's: each a statement prepared once (a list on SQLite: `by_keys`).
 fn one_devices_answers(
     conn: &mut DbConnection,
     device: i64,
@@ -141,6 +119,7 @@ fn one_devices_answers(
     let query = scans::table.filter(scans::device_id.eq(device)).into_boxed();
     let query = match ids.as_slice() {
         [id] => query.filter(scans::device_scan_id.eq(*id)),
+        _ if by_keys::lists_as_json(conn) => return by_keys::answers_of_device(conn, device, &ids),
         _ => query.filter(scans::device_scan_id.eq_any(ids)),
     };
     query
@@ -178,11 +157,7 @@ fn answers_by_pair(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
         params.field("p", 0, ColumnType::BigInt),
         params.field("p", 1, ColumnType::Text),
     );
-    let sql = format!(
-        "SELECT scans.device_id, scans.device_scan_id, scans.ticket_code, scans.id AS scan_id, scans.result, \
-         scans.reason, scans.admitted_at, scans.admitted_gate \
-         FROM scans JOIN {rows} ON scans.device_id = {device} AND scans.device_scan_id = {scan_id}"
-    );
+    let sql = format!("SELECT {EARLIER_ANSWER} FROM scans JOIN {rows} ON scans.device_id = {device} AND scans.device_scan_id = {scan_id}");
     with_backend!(conn, |c| diesel::sql_query(&sql).bind::<Text, _>(&pairs).load(c))
 }
 
@@ -207,21 +182,22 @@ fn tickets_by_code(
             tickets::ticket_type_id,
         ))
         .into_boxed();
-    // One code (a gate online sends one scan at a time) is a statement prepared once.
-    let query = match codes.as_slice() {
-        [code] => query.filter(tickets::code.eq(*code)),
-        _ => query.filter(tickets::code.eq_any(codes)),
+    // Each a statement prepared once (a list on SQLite: `by_keys`).
+    let rows: Vec<TicketByCode> = match codes.as_slice() {
+        [code] => query.filter(tickets::code.eq(*code)).load(conn)?,
+        _ if by_keys::lists_as_json(conn) => by_keys::tickets_by_codes(conn, &codes)?,
+        _ => query.filter(tickets::code.eq_any(codes)).load(conn)?,
     };
-    let rows: Vec<(i64, String, i64, i64, TicketStatus, i64)> = query.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(org, code, id, event_id, status, ticket_type_id)| {
+        .map(|row| {
             let ticket = TicketAtGate {
-                id,
-                event_id,
-                status,
-                ticket_type_id,
+                id: row.id,
+                event_id: row.event_id,
+                status: row.status,
+                ticket_type_id: row.ticket_type_id,
             };
+            let (code, org) = (row.code, row.organization_id);
             (code, (org, ticket))
         })
         .collect())
