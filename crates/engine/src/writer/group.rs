@@ -117,9 +117,8 @@ impl Writer {
             return Err(NotRecorded::DatabaseUnavailable("reconnecting".into()));
         }
         let connected = self.connections.connect().and_then(|mut conn| {
-            if self.acknowledger.syncs_the_log() {
-                db::commit_without_sync(&mut conn).map_err(diesel::r2d2::Error::QueryError)?;
-            }
+            db::tune_scan_writer(&mut conn, self.acknowledger.syncs_the_log())
+                .map_err(diesel::r2d2::Error::QueryError)?;
             Ok(conn)
         });
         match connected {

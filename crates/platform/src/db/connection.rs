@@ -86,7 +86,7 @@ impl ConnectionManager {
 
     /// The SQLite write-ahead log a writer may sync itself, when commits must reach the
     /// disk (synchronous `FULL`, the default): a connection that commits without waiting
-    /// (`commit_without_sync`) and syncs this file before it acknowledges anything is as
+    /// (`tune_scan_writer`) and syncs this file before it acknowledges anything is as
     /// durable, and can decide its next transaction while the disk works. None for
     /// PostgreSQL (its server syncs) and for SQLite at `NORMAL`.
     pub fn sqlite_log_to_sync(&self) -> Option<std::path::PathBuf> {
@@ -99,11 +99,17 @@ impl ConnectionManager {
     }
 }
 
-/// Lets this SQLite connection commit without syncing the log (its owner syncs the
-/// `sqlite_log_to_sync` file before acknowledging). PostgreSQL: nothing changes.
-pub fn commit_without_sync(conn: &mut DbConnection) -> diesel::QueryResult<()> {
+/// Sets up the scan writer's own SQLite connection: its statement journals in memory
+/// (a multi-row INSERT otherwise opened, wrote and unlinked a temp file each time, a
+/// tenth of the scans' INSERT; the pages' reads keep temp files, which cost them fewer
+/// instructions), and, when its owner syncs the `sqlite_log_to_sync` file before
+/// acknowledging, commits that do not wait for the disk. PostgreSQL: nothing changes.
+pub fn tune_scan_writer(conn: &mut DbConnection, commits_without_sync: bool) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA synchronous = NORMAL"),
+        DbConnection::Sqlite(sqlite) if commits_without_sync => {
+            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL;")
+        }
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA temp_store = MEMORY;"),
         DbConnection::Postgresql(_) => Ok(()),
     }
 }
@@ -138,12 +144,10 @@ impl r2d2::ManageConnection for ConnectionManager {
                 // WAL lets readers run beside the writer; busy_timeout queues writers
                 // instead of failing them; foreign keys are off by default in SQLite.
                 // synchronous: see sqlite_synchronous. A 32 MB page cache and memory-mapped reads
-                // keep the hot indexes out of read() system calls. Statement journals in
-                // memory: a multi-row INSERT otherwise opened, wrote and unlinked a temp
-                // file each time (a tenth of the scans' INSERT).
+                // keep the hot indexes out of read() system calls.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
-                     PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; \
+                     PRAGMA foreign_keys = ON; \
                      PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456;",
                     self.statement_timeout.as_millis(),
                     sqlite_synchronous()

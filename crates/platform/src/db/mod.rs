@@ -13,7 +13,7 @@ pub mod schema;
 mod tenant;
 
 pub use connection::{
-    commit_without_sync, connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map,
+    connect, connect_for_bulk_writes, connect_named, connect_with, tune_scan_writer, without_memory_map,
     ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
