@@ -7,6 +7,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2;
 use diesel::{Connection, PgConnection, SqliteConnection};
 
+use super::durability::sqlite_synchronous;
 use super::pooler::Pooler;
 use super::{DatabaseLimits, PoolBudget};
 
@@ -99,21 +100,6 @@ impl ConnectionManager {
     }
 }
 
-/// Sets up the scan writer's own SQLite connection: its statement journals in memory
-/// (a multi-row INSERT otherwise opened, wrote and unlinked a temp file each time, a
-/// tenth of the scans' INSERT; the pages' reads keep temp files, which cost them fewer
-/// instructions), and, when its owner syncs the `sqlite_log_to_sync` file before
-/// acknowledging, commits that do not wait for the disk. PostgreSQL: nothing changes.
-pub fn tune_scan_writer(conn: &mut DbConnection, commits_without_sync: bool) -> diesel::QueryResult<()> {
-    match conn {
-        DbConnection::Sqlite(sqlite) if commits_without_sync => {
-            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL;")
-        }
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA temp_store = MEMORY;"),
-        DbConnection::Postgresql(_) => Ok(()),
-    }
-}
-
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = DbConnection;
     type Error = diesel::r2d2::Error;
@@ -195,19 +181,6 @@ pub fn without_memory_map<T>(
         sqlite.batch_execute(&format!("PRAGMA mmap_size = {bytes}"))?;
     }
     result
-}
-
-/// By default (`FULL`) every commit reaches the disk before it is acknowledged, so an
-/// acknowledged scan survives a power cut; group commit makes that cheap (BENCHMARKS.md).
-/// `VOELGOED_SQLITE_SYNCHRONOUS=normal` keeps only what survives a killed process.
-fn sqlite_synchronous() -> &'static str {
-    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS")
-        .map(|v| v.to_ascii_lowercase())
-        .as_deref()
-    {
-        Ok("normal") => "NORMAL",
-        _ => "FULL",
-    }
 }
 
 pub type PooledConnection = r2d2::PooledConnection<ConnectionManager>;

@@ -3,6 +3,7 @@
 //! Query functions live in the features; they all take a `Tenant` (see `tenant.rs`).
 
 mod connection;
+mod durability;
 mod json_batch;
 pub mod lease;
 mod limits;
@@ -13,9 +14,10 @@ pub mod schema;
 mod tenant;
 
 pub use connection::{
-    connect, connect_for_bulk_writes, connect_named, connect_with, tune_scan_writer, without_memory_map,
+    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map,
     ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool, PooledConnection,
 };
+pub use durability::tune_scan_writer;
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};

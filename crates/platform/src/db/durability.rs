@@ -1,0 +1,34 @@
+//! How SQLite's commits reach the disk: the setting every connection takes, and the
+//! scan writer's own connection, whose log a thread beside it syncs.
+
+use diesel::connection::SimpleConnection;
+
+use super::DbConnection;
+
+/// By default (`FULL`) every commit reaches the disk before it is acknowledged, so an
+/// acknowledged scan survives a power cut; group commit makes that cheap (BENCHMARKS.md).
+/// `VOELGOED_SQLITE_SYNCHRONOUS=normal` keeps only what survives a killed process.
+pub(super) fn sqlite_synchronous() -> &'static str {
+    match std::env::var("VOELGOED_SQLITE_SYNCHRONOUS")
+        .map(|v| v.to_ascii_lowercase())
+        .as_deref()
+    {
+        Ok("normal") => "NORMAL",
+        _ => "FULL",
+    }
+}
+
+/// Sets up the scan writer's own SQLite connection: its statement journals in memory
+/// (a multi-row INSERT otherwise opened, wrote and unlinked a temp file each time, a
+/// tenth of the scans' INSERT; the pages' reads keep temp files, which cost them fewer
+/// instructions), and, when its owner syncs the `sqlite_log_to_sync` file before
+/// acknowledging, commits that do not wait for the disk. PostgreSQL: nothing changes.
+pub fn tune_scan_writer(conn: &mut DbConnection, commits_without_sync: bool) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) if commits_without_sync => {
+            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL;")
+        }
+        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA temp_store = MEMORY;"),
+        DbConnection::Postgresql(_) => Ok(()),
+    }
+}
