@@ -14,8 +14,8 @@ pub mod schema;
 mod tenant;
 
 pub use connection::{
-    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map,
-    ConnectionManager, DatabaseUrl, DbConnection, MultiBackend, Pool, PooledConnection,
+    connect, connect_for_bulk_writes, connect_named, connect_with, without_memory_map, ConnectionManager, DatabaseUrl,
+    DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use durability::tune_scan_writer;
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
