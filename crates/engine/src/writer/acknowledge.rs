@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 
 use super::{CommittedBatch, NotRecorded, Reply};
 use crate::config::FailingSyncs;
@@ -45,26 +45,28 @@ impl Settled {
 
 /// Where the writer hands each committed group.
 pub(super) enum Acknowledger {
-    Now(Publisher),
+    Now(Arc<Publisher>),
     AfterSync(mpsc::Sender<Settled>),
 }
 
 impl Acknowledger {
     /// Starts the log syncer when `log` names a file to sync (see the module's comment).
     pub(super) fn start(publisher: Publisher, log: Option<PathBuf>, failing: FailingSyncs) -> Self {
+        let publisher = Arc::new(publisher);
         let Some(log) = log else {
             return Self::Now(publisher);
         };
         let (groups, queue) = mpsc::channel();
+        let syncer_publishes = Arc::clone(&publisher);
         let started = std::thread::Builder::new()
             .name("scan-log-sync".into())
-            .spawn(move || sync_and_acknowledge(&log, &publisher, &queue, &failing));
+            .spawn(move || sync_and_acknowledge(&log, &syncer_publishes, &queue, &failing));
         match started {
             Ok(_) => Self::AfterSync(groups),
             Err(e) => {
-                // Without the thread nothing could be acknowledged: no scan is taken.
-                tracing::error!(error = %e, "cannot start the scan log's syncer");
-                Self::AfterSync(mpsc::channel().0)
+                // The writer then commits with the sync inside, as without a syncer.
+                tracing::error!(error = %e, "cannot start the scan log's syncer; the writer syncs itself");
+                Self::Now(publisher)
             }
         }
     }
