@@ -23,6 +23,18 @@ async fn until(stream: &mut SseReader, needle: &str) -> String {
     message.unwrap_or_else(|| panic!("no message with {needle:?}")).data
 }
 
+/// The stream's next push: exactly one zone's gauge, in at most 2 KB.
+async fn one_gauge_within_2_kb(stream: &mut SseReader, whose: &str) -> String {
+    let pushed = stream
+        .next_update(Duration::from_secs(5))
+        .await
+        .unwrap_or_else(|| panic!("{whose} push"))
+        .data;
+    assert_eq!(pushed.matches("<li id=\"zone-").count(), 1, "{pushed}");
+    assert!(pushed.len() <= 2048, "{whose} push is {} bytes: {pushed}", pushed.len());
+    pushed
+}
+
 #[tokio::test]
 async fn every_screen_shows_the_zones_live() {
     let app = spawn_app().await;
@@ -112,35 +124,17 @@ async fn a_scan_pushes_only_the_zone_it_moved_within_two_kilobytes() {
         .await
         .expect("the overview's first frame");
     assert_eq!(scan(&app, &main, &codes[0], "in").await.0, "valid");
-    // The overview's card too sends the one gauge that moved.
-    let card = overview
-        .next_update(Duration::from_secs(5))
-        .await
-        .expect("a card push")
-        .data;
-    assert_eq!(card.matches("<li id=\"zone-").count(), 1, "{card}");
-    assert!(card.len() <= 2048, "the card's push is {} bytes: {card}", card.len());
-    // And the kiosk's: its numbers and the one gauge.
-    let shown = kiosk_stream
-        .next_update(Duration::from_secs(5))
-        .await
-        .expect("a kiosk push")
-        .data;
-    assert_eq!(shown.matches("<li id=\"zone-").count(), 1, "{shown}");
-    assert!(
-        shown.len() <= 2048,
-        "the kiosk's push is {} bytes: {shown}",
-        shown.len()
-    );
+    // The overview's card too sends the one gauge that moved; so does the kiosk (with
+    // its numbers).
+    one_gauge_within_2_kb(&mut overview, "the card's").await;
+    one_gauge_within_2_kb(&mut kiosk_stream, "the kiosk's").await;
     // The push carries the one gauge that moved (and the event's number), not the
     // twelve, nor the alerts, which did not change.
-    let pushed = board.next_update(Duration::from_secs(5)).await.expect("a push").data;
-    assert_eq!(pushed.matches("<li id=\"zone-").count(), 1, "{pushed}");
+    let pushed = one_gauge_within_2_kb(&mut board, "the dashboard's").await;
     assert!(
         pushed.contains(&format!("id=\"zone-{}\"", zones[0])) && pushed.contains("1,001 of 2,000"),
         "{pushed}"
     );
-    assert!(pushed.len() <= 2048, "the push is {} bytes: {pushed}", pushed.len());
     // Even the first frame's twelve gauges, each with its mark and alert, fit 3 KB.
     let page = app.page(&owner, &format!("/events/{event}")).await;
     let start = page.find("<ul class=\"zones\"").expect("the gauges on the page");

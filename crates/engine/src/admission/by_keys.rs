@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use crate::db::{DbConnection, Placeholders, PreparedSql, SqlValue};
+use crate::db::{json_bind, DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::domain::TicketStatus;
 use crate::with_backend;
 
@@ -19,13 +19,6 @@ pub(super) fn lists_as_json(conn: &DbConnection) -> bool {
 /// `{column} IN (each element of the JSON array bound at the next placeholder)`.
 fn in_list(params: &mut Placeholders, column: &str) -> String {
     format!("{column} IN ({})", params.json_ids())
-}
-
-/// A list of keys as one JSON array bind.
-pub(super) fn json_list(values: &(impl serde::Serialize + ?Sized)) -> QueryResult<SqlValue> {
-    serde_json::to_string(values)
-        .map(SqlValue::Text)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 fn load<T: QueryableByName<diesel::sqlite::Sqlite> + QueryableByName<diesel::pg::Pg> + 'static>(
@@ -67,7 +60,11 @@ pub(super) fn answers_of_device(conn: &mut DbConnection, device: i64, ids: &[&st
     let mut params = Placeholders::for_prepared(conn);
     let (device_is, listed) = (params.placeholder(), in_list(&mut params, "scans.device_scan_id"));
     let sql = format!("SELECT {EARLIER_ANSWER} FROM scans WHERE scans.device_id = {device_is} AND {listed}");
-    load(conn, &sql, vec![SqlValue::BigInt(device), json_list(ids)?])
+    load(
+        conn,
+        &sql,
+        vec![SqlValue::BigInt(device), SqlValue::Text(json_bind(ids)?)],
+    )
 }
 
 /// A ticket as the rules read it, with its organisation and code.
@@ -95,7 +92,7 @@ pub(super) fn tickets_by_codes(conn: &mut DbConnection, codes: &[&str]) -> Query
         "SELECT tickets.organization_id, tickets.code, tickets.id, tickets.event_id, tickets.status, \
          tickets.ticket_type_id FROM tickets WHERE {listed}"
     );
-    load(conn, &sql, vec![json_list(codes)?])
+    load(conn, &sql, vec![SqlValue::Text(json_bind(codes)?)])
 }
 
 /// When and at which gate a ticket inside was admitted.
@@ -117,5 +114,5 @@ pub(super) fn admissions(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryRe
         "SELECT tickets.id, tickets.inside_since, gates.name AS gate FROM tickets \
          LEFT OUTER JOIN gates ON gates.id = tickets.inside_gate_id WHERE {listed}"
     );
-    load(conn, &sql, vec![json_list(ticket_ids)?])
+    load(conn, &sql, vec![SqlValue::Text(json_bind(ticket_ids)?)])
 }

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::queries::where_admitted;
 use super::rules::{self, Checked, Decision, EntryRules, Moved};
-use crate::db::{ColumnType, DbConnection, Placeholders, PreparedSql, SqlValue, JSON_ROWS_FROM};
+use crate::db::{json_bind, ColumnType, DbConnection, Placeholders, PreparedSql, SqlValue, JSON_ROWS_FROM};
 use crate::model::{Direction, ScanAttempt};
 
 /// A new scan, prechecked, whose ticket may move: at this gate, under these entry rules.
@@ -99,8 +99,8 @@ fn admit_all(conn: &mut DbConnection, entries: &[Entry]) -> QueryResult<TicketId
     );
     let gate = gate_bind.unwrap_or_else(|| params.field("e", 3, ColumnType::BigInt));
     let rows_json = match one_gate {
-        Some(_) => as_json(&entries.iter().map(|e| (e.0, e.1, e.2)).collect::<Vec<_>>())?,
-        None => as_json(entries)?,
+        Some(_) => json_bind(&entries.iter().map(|e| (e.0, e.1, e.2)).collect::<Vec<_>>())?,
+        None => json_bind(entries)?,
     };
     let sql = format!(
         "UPDATE tickets SET inside_since = {at}, last_entered_at = {at}, inside_gate_id = {gate} FROM {rows} \
@@ -168,7 +168,7 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
     let mut params = Placeholders::for_prepared(conn);
     let (ids, binds) = match exits.len() < JSON_ROWS_FROM {
         true => (params.list(exits.len()), Binds::Ids(exits.to_vec())),
-        false => (params.json_ids(), Binds::Json(None, as_json(exits)?)),
+        false => (params.json_ids(), Binds::Json(None, json_bind(exits)?)),
     };
     let sql = format!(
         "UPDATE tickets SET inside_since = NULL, inside_gate_id = NULL \
@@ -178,10 +178,6 @@ fn let_out_all(conn: &mut DbConnection, exits: &[i64]) -> QueryResult<TicketIds>
 }
 
 type TicketIds = std::collections::HashSet<i64>;
-
-fn as_json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
-    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-}
 
 /// The binds of a hand-written batch statement, written with `Placeholders::for_prepared`
 /// and prepared once per connection for each text: each value its own BIGINT (a text

@@ -20,7 +20,7 @@ pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) 
     let seen = params.placeholder();
     let (devices, listed) = match device_ids {
         [device] => (params.placeholder(), SqlValue::BigInt(*device)),
-        _ => (params.json_ids(), by_keys::json_list(device_ids)?),
+        _ => (params.json_ids(), SqlValue::Text(db::json_bind(device_ids)?)),
     };
     let sql = format!("UPDATE devices SET last_heartbeat_at = {seen} WHERE id IN ({devices})");
     let statement = PreparedSql::new(&sql, vec![SqlValue::BigInt(now), listed])?;
@@ -92,7 +92,7 @@ pub fn insert_scans(conn: &mut DbConnection, new: &[NewScan]) -> QueryResult<Sca
         .iter()
         .all(|scan| scan.batch.device == first.device && scan.batch.tenant == first.tenant);
     let rows: Vec<ScanRow> = new.iter().map(|scan| ScanRow { scan, one_device }).collect();
-    let rows = serde_json::to_string(&rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let rows = db::json_bind(&rows)?;
     let sql = insert_scans_sql(conn, one_device);
     let device = first.device;
     let mut binds = vec![SqlValue::BigInt(db::now_ms())];

@@ -148,7 +148,7 @@ fn answers_by_pair(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
                 .map(|a| (batch.device.device_id, a.device_scan_id.as_str()))
         })
         .collect();
-    let pairs = serde_json::to_string(&pairs).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let pairs = crate::db::json_bind(&pairs)?;
     // Planned on every run (not prepared once): a plan kept from while the table was
     // small would read it whole for every group until the next ANALYZE.
     let mut params = Placeholders::for_connection(conn);

@@ -108,8 +108,9 @@ fn sync_and_acknowledge(log: &Path, publisher: &Publisher, queue: &mpsc::Receive
     }
 }
 
-/// Brings the log's written pages to the disk. A log that is gone was checkpointed into
-/// the database file, which SQLite synced before removing it.
+/// Brings the log's written pages to the disk. Opened each time, as SQLite may remove
+/// and recreate the log; a log that is gone was checkpointed into the database file,
+/// which SQLite synced before removing it.
 fn sync(log: &Path) -> io::Result<()> {
     match File::open(log) {
         Ok(file) => file.sync_data(),

@@ -18,7 +18,7 @@ pub use connection::{
     DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use durability::tune_scan_writer;
-pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
+pub use json_batch::{json_bind, ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
 pub use prepared_sql::{PreparedSql, SqlValue};
