@@ -18,6 +18,10 @@ mod scans;
 
 use clap::{Parser, Subcommand};
 
+/// The server binary's allocator, so the server measured here allocates as it does there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "voelgoed-bench",

@@ -9,6 +9,11 @@ mod database;
 mod demo;
 mod switch;
 
+/// mimalloc rather than glibc's malloc: under the gates' load, allocating and freeing took
+/// a third of the HTTP workers' time (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     voelgoed::telemetry::init();
