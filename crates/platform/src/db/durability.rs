@@ -21,14 +21,20 @@ pub(super) fn sqlite_synchronous() -> &'static str {
 /// Sets up the scan writer's own SQLite connection: its statement journals in memory
 /// (a multi-row INSERT otherwise opened, wrote and unlinked a temp file each time, a
 /// tenth of the scans' INSERT; the pages' reads keep temp files, which cost them fewer
-/// instructions), and, when its owner syncs the `sqlite_log_to_sync` file before
-/// acknowledging, commits that do not wait for the disk. PostgreSQL: nothing changes.
+/// instructions); a 4 MB page cache (SQLite walks the cache's hash table at each commit,
+/// `pcache1TruncateUnsafe`: 9.6 % of the writer's time with the other connections' 32 MB,
+/// 2.7 % with 4 MB; the pages it does not keep are read through the memory map); and,
+/// when its owner syncs the `sqlite_log_to_sync` file before acknowledging, commits that
+/// do not wait for the disk. PostgreSQL: nothing changes.
 pub fn tune_scan_writer(conn: &mut DbConnection, commits_without_sync: bool) -> diesel::QueryResult<()> {
     match conn {
-        DbConnection::Sqlite(sqlite) if commits_without_sync => {
-            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA synchronous = NORMAL;")
+        DbConnection::Sqlite(sqlite) => {
+            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;")?;
+            match commits_without_sync {
+                true => sqlite.batch_execute("PRAGMA synchronous = NORMAL;"),
+                false => Ok(()),
+            }
         }
-        DbConnection::Sqlite(sqlite) => sqlite.batch_execute("PRAGMA temp_store = MEMORY;"),
         DbConnection::Postgresql(_) => Ok(()),
     }
 }
