@@ -7,7 +7,7 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use crate::db::{json_bind, DbConnection, Placeholders, PreparedSql, SqlValue};
+use crate::db::{DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::domain::TicketStatus;
 use crate::with_backend;
 
@@ -60,11 +60,7 @@ pub(super) fn answers_of_device(conn: &mut DbConnection, device: i64, ids: &[&st
     let mut params = Placeholders::for_prepared(conn);
     let (device_is, listed) = (params.placeholder(), in_list(&mut params, "scans.device_scan_id"));
     let sql = format!("SELECT {EARLIER_ANSWER} FROM scans WHERE scans.device_id = {device_is} AND {listed}");
-    load(
-        conn,
-        &sql,
-        vec![SqlValue::BigInt(device), SqlValue::Text(json_bind(ids)?)],
-    )
+    load(conn, &sql, vec![SqlValue::BigInt(device), SqlValue::json(ids)?])
 }
 
 /// A ticket as the rules read it, with its organisation and code.
@@ -92,7 +88,7 @@ pub(super) fn tickets_by_codes(conn: &mut DbConnection, codes: &[&str]) -> Query
         "SELECT tickets.organization_id, tickets.code, tickets.id, tickets.event_id, tickets.status, \
          tickets.ticket_type_id FROM tickets WHERE {listed}"
     );
-    load(conn, &sql, vec![SqlValue::Text(json_bind(codes)?)])
+    load(conn, &sql, vec![SqlValue::json(codes)?])
 }
 
 /// When and at which gate a ticket inside was admitted.
@@ -114,5 +110,5 @@ pub(super) fn admissions(conn: &mut DbConnection, ticket_ids: &[i64]) -> QueryRe
         "SELECT tickets.id, tickets.inside_since, gates.name AS gate FROM tickets \
          LEFT OUTER JOIN gates ON gates.id = tickets.inside_gate_id WHERE {listed}"
     );
-    load(conn, &sql, vec![SqlValue::Text(json_bind(ticket_ids)?)])
+    load(conn, &sql, vec![SqlValue::json(ticket_ids)?])
 }

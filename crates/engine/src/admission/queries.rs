@@ -20,7 +20,7 @@ pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) 
     let seen = params.placeholder();
     let (devices, listed) = match device_ids {
         [device] => (params.placeholder(), SqlValue::BigInt(*device)),
-        _ => (params.json_ids(), SqlValue::Text(db::json_bind(device_ids)?)),
+        _ => (params.json_ids(), SqlValue::json(device_ids)?),
     };
     let sql = format!("UPDATE devices SET last_heartbeat_at = {seen} WHERE id IN ({devices})");
     let statement = PreparedSql::new(&sql, vec![SqlValue::BigInt(now), listed])?;

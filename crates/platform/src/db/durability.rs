@@ -29,11 +29,14 @@ pub(super) fn sqlite_synchronous() -> &'static str {
 pub fn tune_scan_writer(conn: &mut DbConnection, commits_without_sync: bool) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(sqlite) => {
-            sqlite.batch_execute("PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;")?;
-            match commits_without_sync {
-                true => sqlite.batch_execute("PRAGMA synchronous = NORMAL;"),
-                false => Ok(()),
-            }
+            let durability = if commits_without_sync {
+                " PRAGMA synchronous = NORMAL;"
+            } else {
+                ""
+            };
+            sqlite.batch_execute(&format!(
+                "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4096;{durability}"
+            ))
         }
         DbConnection::Postgresql(_) => Ok(()),
     }

@@ -12,11 +12,6 @@ use super::DbConnection;
 /// scans were ~25 % slower through it).
 pub const JSON_ROWS_FROM: usize = 16;
 
-/// Rows (or a list of keys) as the one JSON array a batch statement binds.
-pub fn json_bind(rows: &(impl serde::Serialize + ?Sized)) -> diesel::QueryResult<String> {
-    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
-}
-
 /// Bind placeholders for hand-written SQL: `$1, $2…` on PostgreSQL, `?` on SQLite (or,
 /// for a `PreparedSql`, a mark where diesel writes them).
 pub struct Placeholders {

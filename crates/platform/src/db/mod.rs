@@ -18,10 +18,10 @@ pub use connection::{
     DbConnection, MultiBackend, Pool, PooledConnection,
 };
 pub use durability::tune_scan_writer;
-pub use json_batch::{json_bind, ColumnType, Placeholders, JSON_ROWS_FROM};
+pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
-pub use prepared_sql::{PreparedSql, SqlValue};
+pub use prepared_sql::{json_bind, PreparedSql, SqlValue};
 pub use tenant::Tenant;
 
 use diesel::connection::SimpleConnection;

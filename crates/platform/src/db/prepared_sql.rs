@@ -21,6 +21,18 @@ pub enum SqlValue {
     MaybeBigInt(Option<i64>),
 }
 
+/// Rows (or a list of keys) as the one JSON array a batch statement binds.
+pub fn json_bind(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<String> {
+    serde_json::to_string(rows).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
+}
+
+impl SqlValue {
+    /// Rows or a list of keys as the one JSON array a batch statement binds.
+    pub fn json(rows: &(impl serde::Serialize + ?Sized)) -> QueryResult<Self> {
+        json_bind(rows).map(Self::Text)
+    }
+}
+
 /// A statement written with `Placeholders::for_prepared`, and its binds in order.
 pub struct PreparedSql {
     pieces: Vec<String>,
