@@ -13,6 +13,8 @@ mod moves;
 mod queries;
 mod reads;
 pub mod rules;
+mod scan_inserts;
+mod scan_rows;
 pub mod zone_rules;
 mod zones;
 
@@ -122,7 +124,7 @@ fn record_together(conn: &mut DbConnection, batches: &[DeviceBatch]) -> QueryRes
             decision,
         })
         .collect();
-    let ids = queries::insert_scans(conn, &new)?;
+    let ids = scan_inserts::insert_scans(conn, &new)?;
     Ok(planned.into_iter().map(|plan| answers(plan, &new, &ids)).collect())
 }
 
@@ -185,7 +187,7 @@ impl<'a> Moving<'a> {
 
 /// A batch's answers in its order: earlier ones replayed, conflicts refused, new ones
 /// as decided (with the id they were stored under).
-fn answers(plan: Planned, new: &[NewScan], ids: &queries::ScanIds) -> Vec<RecordedScan> {
+fn answers(plan: Planned, new: &[NewScan], ids: &scan_inserts::ScanIds) -> Vec<RecordedScan> {
     plan.slots
         .into_iter()
         .map(|slot| match slot {

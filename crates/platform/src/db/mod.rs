@@ -21,7 +21,7 @@ pub use durability::tune_scan_writer;
 pub use json_batch::{ColumnType, Placeholders, JSON_ROWS_FROM};
 pub use limits::{DatabaseLimits, PoolBudget};
 pub use pooler::{Pooler, TIMEOUTS as POOLER_TIMEOUTS};
-pub use prepared_sql::{json_bind, PreparedSql, SqlValue};
+pub use prepared_sql::{json_bind, PreparedSql, SqlText, SqlValue};
 pub use tenant::Tenant;
 
 use diesel::connection::SimpleConnection;

@@ -5,6 +5,8 @@
 //! Behind PgBouncer in transaction pooling the cache is off (`pooler.rs`) and these
 //! run unnamed, like any other statement.
 
+use std::sync::Arc;
+
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Untyped};
@@ -19,6 +21,8 @@ pub enum SqlValue {
     Text(String),
     /// A BIGINT that may be NULL.
     MaybeBigInt(Option<i64>),
+    /// A TEXT that may be NULL.
+    MaybeText(Option<String>),
 }
 
 /// Rows (or a list of keys) as the one JSON array a batch statement binds.
@@ -35,19 +39,42 @@ impl SqlValue {
 
 /// A statement written with `Placeholders::for_prepared`, and its binds in order.
 pub struct PreparedSql {
-    pieces: Vec<String>,
+    text: SqlText,
     binds: Vec<SqlValue>,
+}
+
+/// A statement's text cut at its binds, once for a statement run again and again (a
+/// statement with hundreds of binds otherwise spends more cutting than binding).
+#[derive(Clone)]
+pub struct SqlText {
+    pieces: Arc<[String]>,
+}
+
+impl SqlText {
+    pub fn new(sql: &str) -> Self {
+        Self {
+            pieces: sql.split(BIND).map(str::to_owned).collect(),
+        }
+    }
 }
 
 impl PreparedSql {
     /// Errors (as a query error, never a panic) when the text's binds and the values differ in number.
     pub fn new(sql: &str, binds: Vec<SqlValue>) -> QueryResult<Self> {
-        let pieces: Vec<String> = sql.split(BIND).map(str::to_owned).collect();
-        if pieces.len() != binds.len() + 1 {
-            let message = format!("{} binds for {} placeholders", binds.len(), pieces.len() - 1);
+        Self::with_text(&SqlText::new(sql), binds)
+    }
+
+    /// `new` for a text cut once.
+    pub fn with_text(text: &SqlText, binds: Vec<SqlValue>) -> QueryResult<Self> {
+        let placeholders = text.pieces.len() - 1;
+        if placeholders != binds.len() {
+            let message = format!("{} binds for {placeholders} placeholders", binds.len());
             return Err(diesel::result::Error::QueryBuilderError(message.into()));
         }
-        Ok(Self { pieces, binds })
+        Ok(Self {
+            text: text.clone(),
+            binds,
+        })
     }
 }
 
@@ -69,14 +96,17 @@ where
     i64: diesel::serialize::ToSql<BigInt, DB>,
     Option<i64>: diesel::serialize::ToSql<Nullable<BigInt>, DB>,
     String: diesel::serialize::ToSql<Text, DB>,
+    Option<String>: diesel::serialize::ToSql<Nullable<Text>, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        out.push_sql(&self.pieces[0]);
-        for (bind, piece) in self.binds.iter().zip(&self.pieces[1..]) {
+        let pieces = &self.text.pieces;
+        out.push_sql(&pieces[0]);
+        for (bind, piece) in self.binds.iter().zip(&pieces[1..]) {
             match bind {
                 SqlValue::BigInt(value) => out.push_bind_param::<BigInt, _>(value)?,
                 SqlValue::Text(value) => out.push_bind_param::<Text, _>(value)?,
                 SqlValue::MaybeBigInt(value) => out.push_bind_param::<Nullable<BigInt>, _>(value)?,
+                SqlValue::MaybeText(value) => out.push_bind_param::<Nullable<Text>, _>(value)?,
             }
             out.push_sql(piece);
         }
