@@ -1,7 +1,7 @@
 -- The scans' keys to their organisation, event, gate, device and ticket, dropped on
 -- SQLite (PostgreSQL dropped the first four in 2026-12-07-000010_scan_parent_keys).
--- SQLite looks each parent up in its table for every stored scan: ~6,800 of the
--- ~102,000 instructions the scan writer spends on a scan (BENCHMARKS.md). The writer
+-- SQLite looks each parent up in its table for every stored scan: 5,600 of the
+-- 102,000 instructions the scan writer spent on a scan (BENCHMARKS.md, 2026-12-07). The writer
 -- takes the first four from the device's own row, which the gates' token lookup read,
 -- and the ticket's id from the ticket row it read by code in the same transaction;
 -- nothing deletes organisations, events, gates, devices or tickets. (PostgreSQL keeps

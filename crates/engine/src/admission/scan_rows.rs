@@ -1,8 +1,10 @@
 //! The new scans' INSERT on SQLite: a fixed number of rows, each value its own bind,
 //! so each size is prepared once per connection and read straight from its binds.
-//! Through `jsonb_each` (still PostgreSQL's way: one round trip whatever the group)
-//! SQLite spent about 22,000 instructions a scan taking the JSON apart, a fifth of the
-//! scan writer's work.
+//! Through `jsonb_each` and a `->>` per field (still PostgreSQL's way: one round trip
+//! whatever the group) SQLite spent ~17,000 instructions a scan taking the JSON apart,
+//! a sixth of the scan writer's work (BENCHMARKS.md, 2026-12-07). One statement per
+//! scan instead costs more: each opens a statement journal and copies every page it
+//! touches into it.
 
 use std::sync::OnceLock;
 
@@ -53,6 +55,7 @@ fn row_binds(scan: &NewScan) -> [SqlValue; ROW_BINDS] {
         SqlValue::BigInt(batch.device.event_id),
         SqlValue::BigInt(batch.device.gate_id),
         SqlValue::BigInt(batch.device.device_id),
+        // Nullable only for the padding rows (`empty_row`).
         SqlValue::MaybeText(Some(attempt.device_scan_id.clone())),
         SqlValue::Text(attempt.ticket_code.clone()),
         SqlValue::MaybeBigInt(decision.ticket_id),
