@@ -13,6 +13,8 @@ mod report;
 mod scans;
 mod seed;
 mod server;
+mod soak;
+mod storm;
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
@@ -20,17 +22,9 @@ use std::time::{Duration, Instant};
 
 use client::{Client, Command, Kind, Seen};
 use seed::SeededEvent;
+pub use storm::Storm;
 use voelgoed::auth::SESSION_COOKIE;
 use voelgoed::db::DatabaseUrl;
-
-/// How the reconnect storm is made.
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Storm {
-    /// Every client drops its connection at once and reconnects.
-    Drop,
-    /// The server is stopped (SIGTERM) and started again.
-    Restart,
-}
 
 #[derive(clap::Args, Debug)]
 pub struct FanoutOptions {
@@ -81,6 +75,13 @@ pub struct FanoutOptions {
     postgres: Option<String>,
     #[arg(long, requires = "postgres")]
     redis: Option<String>,
+    /// The soak: sample the server's memory every this many seconds while the scans
+    /// flow, then judge the curve, the streams and the memory after the clients close.
+    #[arg(long)]
+    sample_every: Option<u64>,
+    /// Seconds to wait after every client closed before the last sample (a soak: 60).
+    #[arg(long, default_value_t = 3)]
+    close_wait: u64,
 }
 
 /// Where the clients' accounts live and what they see.
@@ -145,7 +146,11 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
     let connected = server::sample(server.pid())?;
     report::memory(&idle, &connected, run.clients.len());
 
+    let curve = options
+        .sample_every
+        .map(|s| soak::start(server.pid(), Duration::from_secs(s.max(1))));
     let marks = scans::drive(&run, scans_to, &options, server.pid()).await?;
+    curve.into_iter().for_each(|curve| curve.finish(&run));
     report::deliveries(&run, &marks);
     let scanned = server::sample(server.pid())?;
     println!(
@@ -161,15 +166,18 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
         report::slow_readers(&run, server.address.port());
     }
     if let Some(storm) = options.reconnect_storm {
-        storm_phase(&run, &mut server, storm).await?;
+        storm::storm_phase(&run, &mut server, storm).await?;
     }
     run.commands.send_replace(Command::Finish);
     for task in tasks {
         let _ = task.await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::sleep(Duration::from_secs(options.close_wait)).await;
     let closed = server::sample(server.pid())?;
     report::closed(&idle, &connected, &closed, server.address).await;
+    if options.sample_every.is_some() {
+        soak::back_after_close(&idle, &closed, Duration::from_secs(options.close_wait));
+    }
     server.stop().await?;
     if let Some(mut instance) = scan_instance {
         instance.stop().await?;
@@ -261,30 +269,4 @@ async fn open_clients(
         started.elapsed().as_secs_f64()
     );
     Ok((run, tasks))
-}
-
-/// Every client reconnects at once (or the server restarts): how long until all of them
-/// stream again.
-async fn storm_phase(run: &Run, server: &mut server::Server, storm: Storm) -> anyhow::Result<()> {
-    let began = Instant::now();
-    match storm {
-        Storm::Drop => {
-            run.commands.send_replace(Command::Reconnect(1));
-        }
-        Storm::Restart => {
-            let down = server.restart().await?;
-            println!("storm: server stopped and started again in {:.2} s", down.as_secs_f64());
-        }
-    }
-    let all = report::wait_streaming(run, began, Duration::from_secs(60)).await;
-    match all {
-        Some(after) => println!(
-            "storm ({storm:?}): all {} clients streaming again {:.2} s after it began",
-            run.clients.len(),
-            after.as_secs_f64()
-        ),
-        None => println!("storm ({storm:?}): not every client streams again within 60 s"),
-    }
-    report::storm_spread(run, began);
-    Ok(())
 }

@@ -103,6 +103,9 @@ fn spawn(binary: &Path, database: &str, redis: Option<&str>, address: SocketAddr
         .args(["serve", "--addr", &address.to_string(), "--database", database])
         .args(scaled_out.iter().flatten())
         .env("RUST_LOG", "warn")
+        // The seeded sessions hold the streams and are used by nothing else: kept as
+        // long as a session may live at all, so a long run's streams outlive 30 minutes.
+        .env("VOELGOED_SESSION_IDLE_MINUTES", "720")
         .stdout(log.try_clone()?)
         .stderr(log)
         .stdin(Stdio::null())
