@@ -3,9 +3,8 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
-use super::scan_rows;
+use super::scan_rows::{self, Written};
 use super::NewScan;
 use crate::db::schema::scans;
 use crate::db::{self, DbConnection, PreparedSql, SqlValue};
@@ -14,17 +13,6 @@ use crate::with_backend;
 
 /// The new scans' ids, by device and then the device's scan id.
 pub type ScanIds = HashMap<i64, HashMap<String, i64>>;
-
-/// A stored scan's id, as the INSERT returns it.
-#[derive(QueryableByName)]
-pub(super) struct Written {
-    #[diesel(sql_type = BigInt)]
-    pub id: i64,
-    #[diesel(sql_type = BigInt)]
-    pub device_id: i64,
-    #[diesel(sql_type = Text)]
-    pub device_scan_id: String,
-}
 
 fn by_device(written: Vec<Written>) -> ScanIds {
     let (mut ids, count) = (ScanIds::new(), written.len());

@@ -8,9 +8,9 @@
 
 use std::sync::OnceLock;
 
-use diesel::{QueryResult, RunQueryDsl};
+use diesel::sql_types::{BigInt, Text};
+use diesel::{QueryResult, QueryableByName, RunQueryDsl};
 
-use super::scan_inserts::Written;
 use super::NewScan;
 use crate::db::{DbConnection, Placeholders, PreparedSql, SqlText, SqlValue};
 use crate::model::Reason;
@@ -27,6 +27,17 @@ static INSERTS: OnceLock<Vec<SqlText>> = OnceLock::new();
 const ROW_BINDS: usize = 13;
 const COLUMNS: &str = "received_at, organization_id, event_id, gate_id, device_id, device_scan_id, \
      ticket_code, ticket_id, direction, scanned_at, result, reason, admitted_at, admitted_gate";
+
+/// A stored scan's id, as the scans' INSERTs return it (these and `scan_inserts.rs`'s).
+#[derive(QueryableByName)]
+pub(super) struct Written {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub device_id: i64,
+    #[diesel(sql_type = Text)]
+    pub device_scan_id: String,
+}
 
 /// Writes the new scans `MOST_ROWS` at a time; what each row was given.
 pub(super) fn insert_in_rows(conn: &mut DbConnection, new: &[NewScan], received_at: i64) -> QueryResult<Vec<Written>> {
