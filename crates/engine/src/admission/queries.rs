@@ -11,7 +11,13 @@ use crate::db::{DbConnection, Placeholders, PreparedSql, SqlValue};
 use crate::model::Admitted;
 use crate::with_backend;
 
-/// Marks the group's devices seen now: one UPDATE (a single device's is prepared once).
+/// How stale a device's "last seen" may be: a device scanning all the time is written
+/// once a second, not with every group (its row rewritten each time, on PostgreSQL
+/// with every index of `devices`). Status pages count in minutes.
+const SEEN_WITHIN_MS: i64 = 1_000;
+
+/// Marks the group's devices seen now, unless they were within the last second: one
+/// UPDATE (a single device's is prepared once).
 pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) -> QueryResult<()> {
     // Hand-written: diesel prepares every UPDATE again; these are prepared once.
     let mut params = Placeholders::for_prepared(conn);
@@ -20,8 +26,13 @@ pub fn mark_devices_seen(conn: &mut DbConnection, device_ids: &[i64], now: i64) 
         [device] => (params.placeholder(), SqlValue::BigInt(*device)),
         _ => (params.json_ids(), SqlValue::json(device_ids)?),
     };
-    let sql = format!("UPDATE devices SET last_heartbeat_at = {seen} WHERE id IN ({devices})");
-    let statement = PreparedSql::new(&sql, vec![SqlValue::BigInt(now), listed])?;
+    let stale = params.placeholder();
+    let sql = format!(
+        "UPDATE devices SET last_heartbeat_at = {seen} WHERE id IN ({devices}) \
+         AND (last_heartbeat_at IS NULL OR last_heartbeat_at < {stale})"
+    );
+    let binds = vec![SqlValue::BigInt(now), listed, SqlValue::BigInt(now - SEEN_WITHIN_MS)];
+    let statement = PreparedSql::new(&sql, binds)?;
     with_backend!(conn, |c| statement.execute(c))?;
     Ok(())
 }
