@@ -1,6 +1,6 @@
 //! Hand-written batch statements whose text does not grow with the batch: the rows
 //! travel as one JSON array bound once, read back as a table (`jsonb_each` on SQLite,
-//! `json_array_elements` on PostgreSQL). A batch of 500 scans written with one bind per
+//! `jsonb_array_elements` on PostgreSQL). A batch of 500 scans written with one bind per
 //! value made SQLite parse thousands of placeholders for every batch, and its code
 //! generator compares every constant of a long `CASE` with every other (quadratic):
 //! most of the scan writer's time before this.
@@ -59,7 +59,9 @@ impl Placeholders {
     pub fn json_rows(&mut self, alias: &str) -> String {
         let at = self.placeholder();
         if self.postgres {
-            format!("json_array_elements({at}::json) AS {alias}(value)")
+            // `jsonb`: parsed once; with `json` every `->>` parses its row again (13
+            // fields of a scan row: 9.5 µs a row against 0.8).
+            format!("jsonb_array_elements({at}::jsonb) AS {alias}(value)")
         } else {
             // `jsonb_each`: each element stays binary, so reading its fields does not
             // parse it again (with `json_each`, reading fields was most of the work).
