@@ -47,12 +47,15 @@ pub fn alerts(
     let org = tenant.organization_id();
     let mut alerts = Vec::new();
     if let Some(level) = level_of(inside, event.capacity) {
+        // The threshold-th earliest of those inside is the (inside - threshold + 1)-th
+        // latest: counted from the latest, a venue just past 90 % reads a few rows,
+        // not 90 % of its capacity.
         let since: Option<Option<i64>> = tickets::table
             .filter(tickets::organization_id.eq(org))
             .filter(tickets::event_id.eq(event.id))
             .filter(tickets::inside_since.is_not_null())
-            .order(tickets::inside_since)
-            .offset(threshold(event.capacity, level) - 1)
+            .order(tickets::inside_since.desc())
+            .offset(inside - threshold(event.capacity, level))
             .select(tickets::inside_since)
             .first(conn)
             .optional()?;

@@ -1,4 +1,0 @@
-// Migrations are embedded with `embed_migrations!`; rebuild when any of them changes.
-fn main() {
-    println!("cargo:rerun-if-changed=migrations");
-}
