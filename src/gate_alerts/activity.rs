@@ -1,7 +1,8 @@
 //! What the detector reads about a live event: its recent unknown codes and their
 //! baseline, the duplicates of tickets inside, and its devices with their recent scans.
-//! Every read is bounded by a time window on `scans (organization_id, event_id,
-//! scanned_at)`, so its cost follows the last minutes' scans, not the event's history.
+//! Every read is bounded by a time window on the arrivals index, `scans
+//! (organization_id, event_id, result, scanned_at, …)`, so its cost follows the last
+//! minutes' scans, not the event's history (a read of every result names all three).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -166,6 +167,7 @@ fn device_findings(conn: &mut DbConnection, tenant: &Tenant, event_id: i64, now:
     let scans_of: HashMap<i64, i64> = scans::table
         .filter(scans::organization_id.eq(org))
         .filter(scans::event_id.eq(event_id))
+        .filter(scans::result.eq_any(ScanResult::ALL))
         .filter(scans::scanned_at.ge(now - rules::SILENT_AFTER_MS))
         .group_by(scans::device_id)
         .select((scans::device_id, count_star()))

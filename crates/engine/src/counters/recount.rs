@@ -72,7 +72,11 @@ pub fn recount(conn: &mut DbConnection, only: Option<(&Tenant, i64)>, now_ms: i6
         .into_boxed();
     if let (Some(org), Some(event)) = (org, event) {
         grouped = grouped.filter(scans::organization_id.eq(org).and(scans::event_id.eq(event)));
-        recent = recent.filter(scans::organization_id.eq(org).and(scans::event_id.eq(event)));
+        // Every result named: the window is read from the arrivals index, whose third
+        // column is the result (a window index of its own cost every scan an entry).
+        recent = recent
+            .filter(scans::organization_id.eq(org).and(scans::event_id.eq(event)))
+            .filter(scans::result.eq_any(ScanResult::ALL));
         inside = inside.filter(tickets::organization_id.eq(org).and(tickets::event_id.eq(event)));
         in_zones = in_zones.filter(tickets::organization_id.eq(org).and(tickets::event_id.eq(event)));
         corrections = corrections.filter(zones::organization_id.eq(org).and(zones::event_id.eq(event)));
