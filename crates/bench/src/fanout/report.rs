@@ -63,9 +63,7 @@ pub fn memory(idle: &Sample, connected: &Sample, clients: usize) {
         idle.open_files,
         connected.open_files
     );
-    // The database's mapped pages come and go with what the first frames read; the
-    // streams' own memory is the rest.
-    let own = |sample: &Sample| sample.rss_kb.saturating_sub(sample.file_kb);
+    let own = Sample::anonymous_kb;
     println!(
         "server RSS without mapped database pages: {} KB idle, {} KB with {clients} clients: {:.1} KB per client",
         own(idle),

@@ -125,6 +125,14 @@ pub struct Sample {
     pub open_files: usize,
 }
 
+impl Sample {
+    /// What the server holds itself: its RSS less the database pages SQLite maps (they
+    /// come and go with what the first frames read).
+    pub fn anonymous_kb(&self) -> u64 {
+        self.rss_kb.saturating_sub(self.file_kb)
+    }
+}
+
 /// Clock ticks per second of /proc/<pid>/stat (100 on Linux).
 pub const TICKS_PER_SECOND: f64 = 100.0;
 

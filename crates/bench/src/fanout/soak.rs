@@ -35,7 +35,7 @@ pub fn start(pid: u32, every: Duration) -> Curve {
                 "soak {:>5} s: RSS {} KB, without mapped pages {} KB, open files {}",
                 started.elapsed().as_secs(),
                 sample.rss_kb,
-                anonymous_kb(&sample),
+                sample.anonymous_kb(),
                 sample.open_files
             );
             if let Ok(mut samples) = kept.lock() {
@@ -52,7 +52,11 @@ impl Curve {
         self.task.abort();
         let samples = self.samples.lock().map(|s| s.clone()).unwrap_or_default();
         let half = self.started + self.started.elapsed() / 2;
-        let second_half: Vec<u64> = samples.iter().filter(|s| s.at >= half).map(anonymous_kb).collect();
+        let second_half: Vec<u64> = samples
+            .iter()
+            .filter(|s| s.at >= half)
+            .map(Sample::anonymous_kb)
+            .collect();
         if let (Some(low), Some(high)) = (second_half.iter().min(), second_half.iter().max()) {
             let spread = *high as f64 / (*low).max(1) as f64 - 1.0;
             println!(
@@ -79,7 +83,7 @@ impl Curve {
 
 /// Says whether the memory, `after` the clients closed, is back near its `idle` level.
 pub fn back_after_close(idle: &Sample, after: &Sample, waited: Duration) {
-    let (idle_kb, after_kb) = (anonymous_kb(idle), anonymous_kb(after));
+    let (idle_kb, after_kb) = (idle.anonymous_kb(), after.anonymous_kb());
     let above = after_kb as f64 / idle_kb.max(1) as f64 - 1.0;
     println!(
         "soak: {} s after the clients closed, RSS without mapped pages {after_kb} KB against {idle_kb} KB \
@@ -89,11 +93,6 @@ pub fn back_after_close(idle: &Sample, after: &Sample, waited: Duration) {
         BACK_WITHIN * 100.0,
         verdict(above <= BACK_WITHIN)
     );
-}
-
-/// What the server holds itself: its RSS less the database pages SQLite maps.
-fn anonymous_kb(sample: &Sample) -> u64 {
-    sample.rss_kb.saturating_sub(sample.file_kb)
 }
 
 fn verdict(held: bool) -> &'static str {
