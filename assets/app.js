@@ -3,9 +3,21 @@
 (function () {
   "use strict";
 
-  // Tables marked data-keep-rows="N" keep only their newest N rows.
+  // Tables marked data-keep-rows="N" keep only their newest N rows, each row once: a
+  // stream that opens again from its page's place may resend rows already shown, and
+  // the copy on top (where it arrived last) stays.
   function trimTables() {
     document.querySelectorAll("[data-keep-rows]").forEach(function (body) {
+      var seen = {};
+      for (var i = 0; i < body.rows.length; ) {
+        var id = body.rows[i].getAttribute("data-scan-id");
+        if (id && seen[id]) {
+          body.deleteRow(i);
+        } else {
+          if (id) seen[id] = true;
+          i++;
+        }
+      }
       var keep = Number(body.getAttribute("data-keep-rows"));
       while (body.rows.length > keep) body.deleteRow(-1);
     });

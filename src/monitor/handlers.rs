@@ -33,6 +33,9 @@ pub struct FilterQuery {
     gate: Option<String>,
     device: Option<String>,
     result: Option<String>,
+    /// The stream only: the newest row the page already shows (`Position`), so the
+    /// stream sends the rows after it instead of the whole log again.
+    since: Option<String>,
 }
 
 impl FilterQuery {
@@ -50,9 +53,23 @@ impl FilterQuery {
         })
     }
 
-    fn as_query_string(&self) -> String {
-        serde_urlencoded::to_string([("gate", &self.gate), ("device", &self.device), ("result", &self.result)])
-            .unwrap_or_default()
+    /// Where the page's log stood (`since`), if it says.
+    fn since(&self) -> Result<Option<Position>, AppError> {
+        forms::given(self.since.as_deref())
+            .map(|v| Position::parse(v).ok_or_else(|| AppError::bad_request("since must be a scan log position")))
+            .transpose()
+    }
+
+    /// The stream's query: this filter, and the newest row the page shows.
+    fn stream_query(&self, newest_shown: Option<i64>) -> String {
+        let since = newest_shown.map(|id| Position::Scan(id).to_string());
+        serde_urlencoded::to_string([
+            ("gate", &self.gate),
+            ("device", &self.device),
+            ("result", &self.result),
+            ("since", &since),
+        ])
+        .unwrap_or_default()
     }
 }
 
@@ -77,13 +94,14 @@ pub async fn scan_monitor(
     user.require_on_event(Permission::WatchGates, event_id)?;
     let (filter, event) = (query.parse()?, load_event(&services.pool, tenant, event_id).await?);
     let loaded = services.first_page(tenant, &event, filter).await;
+    let newest_shown = loaded.lines.ready().and_then(|lines| lines.first()).map(|line| line.id);
     let page = views::MonitorPage {
         event: &event,
         panel: loaded.panel.ready().map(|data| data.panel(&event)),
         filter: &filter,
         lines: loaded.lines.ready().map(Vec::as_slice),
         arrivals: ArrivalsShown::of(&loaded.arrivals),
-        stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.as_query_string()),
+        stream_url: &paths::with_query(&paths::scan_monitor_stream(event_id), &query.stream_query(newest_shown)),
         alerts: loaded.alerts.ready().map(|alerts| alerts_view(alerts, &event, &user)),
         can_acknowledge: user.may(Permission::AcknowledgeAlert),
         may: monitor_rights(&user),
@@ -162,7 +180,9 @@ pub async fn scans_stream(
     };
     let panels = services.panel_frames(&user, event);
     let feed = services.feed.clone().into_inner();
-    let log = log_frames(services.pool.get_ref().clone(), feed, scope, last_event_id(&req)).await?;
+    // A reconnect says where it stopped; a first connect, where its page's log stands.
+    let seen = last_event_id(&req).or(query.since()?);
+    let log = log_frames(services.pool.get_ref().clone(), feed, scope, seen).await?;
     let frames = stream::select(panels, log);
     Ok(services.hub.sse_until(frames, services.sessions.ended(&user)))
 }

@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::{stream, Stream, StreamExt};
+use maud::PreEscaped;
 use tokio::sync::broadcast;
 
-use super::views;
+use super::{log_messages, views};
 use crate::db::{Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
@@ -86,8 +87,8 @@ impl LogStream {
         receiver: broadcast::Receiver<Arc<LogLine>>,
     ) -> Result<impl Stream<Item = Frame>, AppError> {
         let first = match resume {
-            Resume::Replay(lines) => lines.iter().filter_map(|line| self.line_frame(line)).collect(),
-            Resume::Redraw => vec![self.redraw().await?],
+            Resume::Replay(lines) => self.rows_frames(&lines),
+            Resume::Redraw => self.redraw().await?,
         };
         let resyncs = self.feed.resyncs();
         let live = stream::unfold(
@@ -107,37 +108,39 @@ impl LogStream {
                         Err(broadcast::error::RecvError::Lagged(_)) => Gathered::Behind,
                         Err(broadcast::error::RecvError::Closed) => return None,
                     };
-                    let frame = match gathered {
-                        Gathered::Rows(rows) => log.rows_frame(&rows),
+                    let frames = match gathered {
+                        Gathered::Rows(rows) => log.rows_frames(&rows),
                         // Fell behind: a full redraw is smaller than the backlog.
-                        Gathered::Behind => Some(log.redraw().await.ok()?),
+                        Gathered::Behind => log.redraw().await.ok()?,
                     };
-                    if let Some(frame) = frame {
-                        return Some((frame, (log, receiver, resyncs)));
+                    if !frames.is_empty() {
+                        return Some((frames, (log, receiver, resyncs)));
                     }
                 }
             },
         );
-        Ok(stream::iter(first).chain(live))
+        Ok(stream::iter(first).chain(live.flat_map(stream::iter)))
     }
 
-    fn line_frame(&mut self, line: &Arc<LogLine>) -> Option<Frame> {
-        self.rows_frame(std::slice::from_ref(line))
-    }
-
-    /// One message with the rows not shown yet that pass the filter, newest first (the
-    /// log inserts it on top), carrying the newest row's position as SSE id.
-    fn rows_frame(&mut self, rows: &[Arc<LogLine>]) -> Option<Frame> {
+    /// The rows not shown yet that pass the filter (the newest `LOG_ROWS`), in messages
+    /// of at most `MESSAGE_BYTES`: the oldest run first, each run newest first (the log
+    /// inserts it on top) with its newest row's position as SSE id, so a reconnect
+    /// resumes exactly after the last message that arrived.
+    fn rows_frames(&mut self, rows: &[Arc<LogLine>]) -> Vec<Frame> {
         let fresh: Vec<&LogLine> = rows.iter().map(|row| &**row).filter(|row| self.is_new(row)).collect();
-        let newest = fresh.last()?.position;
+        let Some(newest) = fresh.last().map(|row| row.position) else {
+            return Vec::new();
+        };
         self.shown_up_to = Some(newest);
-        let html: String = fresh
-            .iter()
-            .rev()
-            .take(views::LOG_ROWS as usize)
-            .map(|row| &*row.html)
-            .collect();
-        Some(frame(views::LINE_SSE_EVENT, html).with_id(newest.to_string()))
+        let kept = &fresh[fresh.len().saturating_sub(views::LOG_ROWS as usize)..];
+        log_messages::runs(kept, |row| row.html.len())
+            .into_iter()
+            .map(|run| {
+                let html: String = run.iter().rev().map(|row| &*row.html).collect();
+                let newest = run.last().map_or(newest, |row| row.position);
+                frame(views::LINE_SSE_EVENT, html).with_id(newest.to_string())
+            })
+            .collect()
     }
 
     fn is_new(&self, line: &LogLine) -> bool {
@@ -173,8 +176,10 @@ impl LogStream {
         Gathered::Rows(rows)
     }
 
-    /// The latest rows from the database, as the page first shows them.
-    async fn redraw(&mut self) -> Result<Frame, AppError> {
+    /// The latest rows from the database, as the page first shows them: the table with
+    /// its oldest rows, then the newer ones on top, in messages of at most
+    /// `MESSAGE_BYTES`; each carries its newest row's scan id, the last what is shown.
+    async fn redraw(&mut self) -> Result<Vec<Frame>, AppError> {
         let (tenant, event_id, filter) = (self.tenant, self.event_id, self.filter);
         // Read first: every row in the log up to it is committed, so in the redraw.
         let newest_in_log = self.feed.newest(tenant.organization_id(), event_id).await;
@@ -192,7 +197,31 @@ impl LogStream {
             newest_in_log.unwrap_or_else(|| Position::Scan(lines.first().map_or(newest, |line| line.id.max(newest))));
         let shown = self.shown_up_to.map_or(newest_shown, |shown| shown.max(newest_shown));
         self.shown_up_to = Some(shown);
-        let html = views::scan_log_table(&lines, &self.timezone).into_string();
-        Ok(frame(views::LOG_SSE_EVENT, html).with_id(shown.to_string()))
+        let rows: Vec<(String, i64)> = lines
+            .iter()
+            .rev()
+            .map(|line| (views::draw_log_row(line, &self.timezone), line.id))
+            .collect();
+        let runs = log_messages::runs(&rows, |(html, _)| html.len());
+        let newest_first =
+            |run: &[(String, i64)]| PreEscaped(run.iter().rev().map(|(html, _)| html.as_str()).collect());
+        let table = views::log_table(
+            &newest_first(runs.first().copied().unwrap_or_default()),
+            lines.is_empty(),
+        );
+        let messages = std::iter::once((views::LOG_SSE_EVENT, table)).chain(
+            runs.iter()
+                .skip(1)
+                .map(|run| (views::LINE_SSE_EVENT, newest_first(run))),
+        );
+        // Each message carries its newest row's id; the last, what the log has shown.
+        let ids = runs
+            .iter()
+            .map(|run| run.last().map_or(shown, |(_, id)| Position::Scan(*id)));
+        let ids = ids.take(runs.len().saturating_sub(1)).chain(std::iter::once(shown));
+        Ok(messages
+            .zip(ids)
+            .map(|((event, html), id)| frame(event, html.into_string()).with_id(id.to_string()))
+            .collect())
     }
 }

@@ -7,6 +7,7 @@ mod device_forms;
 mod entry_policy;
 pub mod entry_rule;
 pub mod handlers;
+mod log_messages;
 mod log_stream;
 mod panel;
 mod panel_views;

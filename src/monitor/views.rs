@@ -181,16 +181,22 @@ fn filter_form(event_id: i64, gates: &[Gate], devices: &[DeviceRow], filter: &Lo
 
 /// The log table; new rows arrive as `scan-line` messages and go on top.
 pub fn scan_log_table(lines: &[ScanLine], timezone: &Tz) -> Markup {
+    let rows = html! { @for line in lines { (scan_row(line, timezone)) } };
+    log_table(&rows, lines.is_empty())
+}
+
+/// The log table around rows already drawn (newest first); `empty` says so in words.
+pub fn log_table(rows: &Markup, empty: bool) -> Markup {
     html! {
         div.table-scroll role="region" aria-label="Scan log" tabindex="0" {
             table.scan-log {
                 thead { tr { th scope="col" { "Time" } th scope="col" { "Gate" } th scope="col" { "Result" } } }
                 tbody id="scan-log" sse-swap=(LINE_SSE_EVENT) hx-swap="afterbegin" data-keep-rows=(LOG_ROWS) {
-                    @for line in lines { (scan_row(line, timezone)) }
+                    (rows)
                 }
             }
         }
-        @if lines.is_empty() { p.muted.empty-log { "No scans yet." } }
+        @if empty { p.muted.empty-log { "No scans yet." } }
     }
 }
 

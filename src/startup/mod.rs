@@ -30,6 +30,12 @@ pub struct Application {
     workers: Workers,
 }
 
+/// A response's chunks go out once this many bytes wait: a live stream's messages then
+/// leave one by one and its connection's write buffer stays in its first 4 KB page
+/// (with actix's 8 KB, one update of several messages made both pages of every
+/// stream's buffer resident; BENCHMARKS.md, "A stream's memory").
+const WRITE_BATCH_BYTES: usize = 1024;
+
 /// How long requests in flight get to finish once shutdown has begun; with the
 /// outbox's last delivery after it, the process exits within 10 s.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(7);
@@ -130,6 +136,7 @@ fn serve(listener: TcpListener, services: Services) -> anyhow::Result<Server> {
     })
     // A client that closed its side is gone: its stream ends now, not at the next write.
     .h1_allow_half_closed(false)
+    .h1_write_buffer_size(WRITE_BATCH_BYTES)
     .listen(listener)?
     // Signals are ours (`run_until_terminated`), so streams end before the wait.
     .disable_signals()

@@ -10,6 +10,7 @@ mod durability;
 mod entry_rules;
 mod gate_isolation;
 mod monitor;
+mod monitor_log_messages;
 mod offline_copy;
 mod pairing;
 mod scan_api;

@@ -108,3 +108,11 @@ impl SseReader {
         Some(update)
     }
 }
+
+/// The scan ids of the scan-log rows in a message, in the order they appear.
+pub fn scan_ids(data: &str) -> Vec<i64> {
+    data.split(r#"data-scan-id=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
