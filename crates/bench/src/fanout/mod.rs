@@ -82,6 +82,10 @@ pub struct FanoutOptions {
     /// Seconds to wait after every client closed before the last sample (a soak: 60).
     #[arg(long, default_value_t = 3)]
     close_wait: u64,
+    /// Tickets of each event scanned in before the screens open, so a monitor opens on
+    /// a full log (100 rows) as it would mid-event; 0: on an empty one.
+    #[arg(long, default_value_t = 100)]
+    scanned_before: usize,
 }
 
 /// Where the clients' accounts live and what they see.
@@ -105,7 +109,8 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
         .unwrap_or_else(|| format!("{}/fanout.sqlite", dir.display()));
     let events = options.orgs.max(1) * options.events_per_org.max(1);
     // Some bulk-seeded tickets are refunded or cancelled: a fifth more than are scanned.
-    let tickets = (options.scans_per_second * options.seconds as usize / events * 6 / 5 + 1_000) as i64;
+    let tickets =
+        (options.scans_per_second * options.seconds as usize / events * 6 / 5 + 1_000 + options.scanned_before) as i64;
     println!("seeding {events} events of {tickets} tickets …");
     let (pool, seeded) = seed::seed(
         &DatabaseUrl::parse(&database).map_err(anyhow::Error::msg)?,
@@ -136,6 +141,7 @@ pub async fn run(options: FanoutOptions) -> anyhow::Result<()> {
         log.display(),
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
+    scans::scan_before(&seeded, scans_to, options.scanned_before).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = server::sample(server.pid())?;
     let (run, tasks) = open_clients(&options, &pool, seeded, server.address).await?;

@@ -100,7 +100,7 @@ pub fn deliveries(run: &Run, marks: &Marks) {
         if *kind == Kind::Monitor && seen.log_redraws <= 1 {
             monitors += 1;
             rows += seen.log_rows - rows_before;
-            let posted = event_marks.last().map_or(0, |m| m.1);
+            let posted = event_marks.last().map_or(0, |m| m.1 - marks.scanned_before);
             rows_expected += posted as u64;
             row_latencies.extend(row_latency(&seen.row_arrivals[rows_before as usize..], event_marks));
         }

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::seed::SeededEvent;
 use super::{server, FanoutOptions, Run};
 
 /// What the scan phase did: per event, (when a batch's 200 arrived, inside after it,
@@ -13,6 +14,8 @@ pub struct Marks {
     pub started: Instant,
     /// Per client: messages and log rows received before the scans began.
     pub messages_before: Vec<(u64, u64)>,
+    /// Tickets of each event scanned in before the screens opened.
+    pub scanned_before: i64,
 }
 
 pub async fn drive(
@@ -32,7 +35,15 @@ pub async fn drive(
     let started = Instant::now();
     let gates = run.events.iter().map(|event| {
         let (token, codes) = (event.device_token.clone(), event.codes.clone());
-        actix_web::rt::spawn(gate(format!("http://{server}"), token, codes, per_second, length))
+        let already = options.scanned_before;
+        actix_web::rt::spawn(gate(
+            format!("http://{server}"),
+            token,
+            codes,
+            per_second,
+            length,
+            already,
+        ))
     });
     let mut per_event = Vec::new();
     for gate in gates.collect::<Vec<_>>() {
@@ -75,22 +86,25 @@ pub async fn drive(
         per_event,
         started,
         messages_before,
+        scanned_before: options.scanned_before as i64,
     })
 }
 
 /// One event's device: `per_second` tickets a second in batches every 100 ms, for
-/// `length`; each valid (every ticket is scanned in once), so inside = scans posted.
+/// `length`, after the `already` scanned in before; each valid (every ticket is scanned
+/// in once), so inside = scans posted.
 async fn gate(
     base: String,
     token: String,
     codes: Vec<String>,
     per_second: f64,
     length: Duration,
+    already: usize,
 ) -> anyhow::Result<Vec<(Instant, i64)>> {
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let (started, mut inside, mut next) = (Instant::now(), 0i64, 0usize);
+    let (started, mut inside, mut next) = (Instant::now(), already as i64, already);
     let mut marks = Vec::new();
     while started.elapsed() < length {
         tick.tick().await;
@@ -99,36 +113,63 @@ async fn gate(
         if per_batch == 0 {
             continue;
         }
-        let scans: Vec<_> = codes[next..next + per_batch]
-            .iter()
-            .enumerate()
-            .map(|(i, code)| crate::scan_json(&format!("fan-{}", next + i), code, "in"))
-            .collect();
+        let (answered, valid) = post(&client, &base, &token, &codes[next..next + per_batch], next).await?;
         next += per_batch;
-        let body = serde_json::json!({ "scans": scans });
-        // As a device does: a 503 ("nothing was recorded") is sent again after a second.
-        let mut response = loop {
-            let response = client
-                .post(format!("{base}/api/v1/scans"))
-                .bearer_auth(&token)
-                .send_json(&body)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if response.status() != awc::http::StatusCode::SERVICE_UNAVAILABLE {
-                break response;
-            }
-            eprintln!("scans answered 503: sending them again in 1 s");
-            tokio::time::sleep(Duration::from_secs(1)).await;
-        };
-        let answered = Instant::now();
-        anyhow::ensure!(response.status().is_success(), "scans answered {}", response.status());
-        let answers: serde_json::Value = response.json().limit(1 << 20).await?;
-        let valid = answers["results"]
-            .as_array()
-            .map_or(0, |r| r.iter().filter(|a| a["result"] == "valid").count());
-        anyhow::ensure!(valid == per_batch, "{valid} of {per_batch} scans admitted");
         inside += valid as i64;
         marks.push((answered, inside));
     }
     Ok(marks)
+}
+
+/// Before the screens open, each event's first `count` tickets scanned in at once, so a
+/// monitor opens on a full log as it would mid-event.
+pub async fn scan_before(events: &[SeededEvent], server: std::net::SocketAddr, count: usize) -> anyhow::Result<()> {
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    let base = format!("http://{server}");
+    for event in events {
+        let codes = &event.codes[..count.min(event.codes.len())];
+        if !codes.is_empty() {
+            post(&client, &base, &event.device_token, codes, 0).await?;
+        }
+    }
+    Ok(())
+}
+
+/// One batch of `codes` (scan ids counted from `first`) through the device API, as a
+/// device sends it: a 503 ("nothing was recorded") is sent again after a second. Every
+/// scan must be admitted; returns when the 200 came and how many were.
+async fn post(
+    client: &awc::Client,
+    base: &str,
+    token: &str,
+    codes: &[String],
+    first: usize,
+) -> anyhow::Result<(Instant, usize)> {
+    let scans: Vec<_> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, code)| crate::scan_json(&format!("fan-{}", first + i), code, "in"))
+        .collect();
+    let body = serde_json::json!({ "scans": scans });
+    let mut response = loop {
+        let response = client
+            .post(format!("{base}/api/v1/scans"))
+            .bearer_auth(token)
+            .send_json(&body)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if response.status() != awc::http::StatusCode::SERVICE_UNAVAILABLE {
+            break response;
+        }
+        eprintln!("scans answered 503: sending them again in 1 s");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    };
+    let answered = Instant::now();
+    anyhow::ensure!(response.status().is_success(), "scans answered {}", response.status());
+    let answers: serde_json::Value = response.json().limit(1 << 20).await?;
+    let valid = answers["results"]
+        .as_array()
+        .map_or(0, |r| r.iter().filter(|a| a["result"] == "valid").count());
+    anyhow::ensure!(valid == codes.len(), "{valid} of {} scans admitted", codes.len());
+    Ok((answered, valid))
 }
