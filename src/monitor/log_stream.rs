@@ -3,7 +3,6 @@
 //! (rows arriving meanwhile go out together), each with its newest row's position as SSE
 //! id; a monitor that falls behind, or misses shared rows, is redrawn.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use futures_util::{stream, Stream, StreamExt};
@@ -18,6 +17,9 @@ use crate::events::TimeZone;
 use crate::live::{frame, Frame};
 use crate::scanning::{self, ScanLine};
 use crate::scanning::{LogFilter, LogLine, Position, Resume, ScanFeed};
+
+/// How long after a redraw its rows may still arrive through the feed.
+const REDRAW_SETTLED: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Which log a monitor follows, and how it shows it.
 pub struct LogScope {
@@ -48,7 +50,8 @@ pub async fn log_frames(
         timezone: scope.timezone,
         filter: scope.filter,
         shown_up_to: last_seen,
-        redrawn: HashSet::new(),
+        redrawn: Box::default(),
+        redrawn_at: tokio::time::Instant::now(),
         next_message_at: tokio::time::Instant::now(),
         pause: scope.pause,
     };
@@ -66,8 +69,11 @@ struct LogStream {
     filter: LogFilter,
     /// Rows up to this position are on the client's screen already.
     shown_up_to: Option<Position>,
-    /// Scan ids of the last redraw: a row shared just after it is not shown twice.
-    redrawn: HashSet<i64>,
+    /// Scan ids of the last redraw, sorted: a row shared just after it is not shown
+    /// twice. Forgotten once `REDRAW_SETTLED` has passed (such rows come within
+    /// moments), so a monitor does not keep a hundred ids for its whole life.
+    redrawn: Box<[i64]>,
+    redrawn_at: tokio::time::Instant,
     /// Rows arriving before this wait for it, and go out together.
     next_message_at: tokio::time::Instant,
     pause: std::time::Duration,
@@ -127,6 +133,9 @@ impl LogStream {
     /// inserts it on top) with its newest row's position as SSE id, so a reconnect
     /// resumes exactly after the last message that arrived.
     fn rows_frames(&mut self, rows: &[Arc<LogLine>]) -> Vec<Frame> {
+        if self.redrawn_at.elapsed() > REDRAW_SETTLED {
+            self.redrawn = Box::default();
+        }
         let fresh: Vec<&LogLine> = rows.iter().map(|row| &**row).filter(|row| self.is_new(row)).collect();
         let Some(newest) = fresh.last().map(|row| row.position) else {
             return Vec::new();
@@ -145,7 +154,7 @@ impl LogStream {
 
     fn is_new(&self, line: &LogLine) -> bool {
         let shown = self.shown_up_to.is_some_and(|shown| line.position <= shown);
-        !shown && !self.redrawn.contains(&line.scan_id) && self.filter.admits(line)
+        !shown && self.redrawn.binary_search(&line.scan_id).is_err() && self.filter.admits(line)
     }
 
     /// `first` and the rows that follow it until this monitor's next message is due: a
@@ -191,7 +200,9 @@ impl LogStream {
             ))
         })
         .await?;
-        self.redrawn = lines.iter().map(|line| line.id).collect();
+        let mut redrawn: Vec<i64> = lines.iter().map(|line| line.id).collect();
+        redrawn.sort_unstable();
+        (self.redrawn, self.redrawn_at) = (redrawn.into_boxed_slice(), tokio::time::Instant::now());
         // Rows newer than both arrive through the feed; older ones are in `lines`.
         let newest_shown =
             newest_in_log.unwrap_or_else(|| Position::Scan(lines.first().map_or(newest, |line| line.id.max(newest))));

@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 
-use super::panel_views::{scan_panel_push, Panel};
+use super::panel_views::{scan_panel_parts, Panel};
 use super::views;
 use crate::db::{self, Pool, Tenant};
 use crate::error::with_db;
 use crate::error::AppError;
 use crate::events::{self, EntryPolicy, Event};
-use crate::live::{frame, render_with, Render};
+use crate::live::{frame_of_parts, render_with, Render};
 use crate::panels::{PanelName, Panels};
 use crate::scanning::LogFilter;
 use crate::scanning::{self, DeviceRow, Gate, ScanLine};
@@ -109,7 +109,10 @@ pub fn render_panel(
                 PanelData::load(&pool, counters.as_ref(), &zones, tenant, event.id),
             )
             .await;
-        let html = scan_panel_push(data.ready().map(|data| data.panel(&event)).as_ref());
-        Ok(frame(views::PANEL_SSE_EVENT, html.into_string()))
+        let parts = scan_panel_parts(data.ready().map(|data| data.panel(&event)).as_ref());
+        Ok(frame_of_parts(
+            views::PANEL_SSE_EVENT,
+            parts.into_iter().map(Into::into).collect(),
+        ))
     })
 }

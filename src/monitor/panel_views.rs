@@ -30,7 +30,7 @@ pub struct Panel<'a> {
     pub now: i64,
 }
 
-/// The panel's containers in page order: (id, inside); the first is the push's own target.
+/// The panel's containers in page order: (id, inside).
 pub fn panel_parts(panel: Option<&Panel>) -> [(&'static str, Markup); 4] {
     match panel {
         Some(panel) => [
@@ -48,13 +48,13 @@ pub fn panel_parts(panel: Option<&Panel>) -> [(&'static str, Markup); 4] {
     }
 }
 
-/// One pushed update: the counts, then the other parts as out-of-band swaps.
-pub fn scan_panel_push(panel: Option<&Panel>) -> Markup {
-    let [(_, counts), rest @ ..] = panel_parts(panel);
-    html! {
-        (counts)
-        @for (id, inside) in rest { div id=(id) hx-swap-oob="innerHTML" { (inside) } }
-    }
+/// One pushed update: each part an out-of-band swap of its container, sent as its own
+/// message, so a client gets only the parts that changed (mostly the counts).
+pub fn scan_panel_parts(panel: Option<&Panel>) -> Vec<String> {
+    panel_parts(panel)
+        .into_iter()
+        .map(|(id, inside)| html! { div id=(id) hx-swap-oob="innerHTML" { (inside) } }.into_string())
+        .collect()
 }
 
 /// Inside against capacity and scans per minute first (the supervisor's question), then

@@ -71,7 +71,9 @@ pub fn scan_monitor_page(viewer: &Viewer, page: &MonitorPage) -> Markup {
             div hx-ext="sse" sse-connect=(page.stream_url) {
                 p.connection data-connection role="status" { "Connecting…" }
                 p.connection data-live-status sse-swap="live-status" role="status" {}
-                section id=(counts.0) aria-label="Inside and scans" sse-swap=(PANEL_SSE_EVENT) { (counts.1) }
+                // The panel's pushes are out-of-band parts, each for its own container.
+                div hidden sse-swap=(PANEL_SSE_EVENT) hx-swap="none" {}
+                section id=(counts.0) aria-label="Inside and scans" { (counts.1) }
                 (alerts_section(page, viewer))
                 section aria-labelledby="gates-heading" {
                     div.section-head {

@@ -1,5 +1,6 @@
-//! The scan log's messages: a redraw comes in small messages that add up to the page's
-//! log, and a stream opened from the page sends only the rows after those it shows.
+//! The monitor's messages: a log redraw comes in small messages that add up to the page's
+//! log, a stream opened from the page sends only the rows after those it shows, and the
+//! panel pushes only its parts that changed.
 
 use std::time::{Duration, Instant};
 
@@ -112,4 +113,61 @@ async fn a_since_that_is_no_log_position_is_refused() {
         let body = response.text().await.unwrap();
         assert!(body.contains("since must be a scan log position"), "{junk}: {body}");
     }
+}
+
+#[tokio::test]
+async fn a_scan_pushes_only_the_panel_parts_it_changed_each_as_its_own_message() {
+    let app = spawn_app().await;
+    let (north, _) = app.device_a("North").await;
+    let client = app.signed_in("owner@a.test").await;
+    let path = format!("/sse/events/{}/scans", app.fixture.event_a);
+    let mut reader = SseReader::open(&app, &client, &path).await;
+    let mut at_open = Vec::new();
+    while let Some(message) = reader.next(Duration::from_secs(1)).await {
+        at_open.push(message);
+    }
+    admit_many(&app, &north, 1, "one").await;
+    let mut after_scan = Vec::new();
+    while let Some(message) = reader.next(Duration::from_secs(1)).await {
+        after_scan.push(message);
+    }
+
+    let parts = |messages: &[Message]| -> Vec<String> {
+        let panel = messages.iter().filter(|m| m.event == "scan-panel");
+        panel
+            .map(|m| {
+                assert_eq!(
+                    m.data.matches("hx-swap-oob").count(),
+                    1,
+                    "one part a message: {}",
+                    m.data
+                );
+                m.data[m.data.find("id=\"").unwrap() + 4..]
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    };
+    let (opened, pushed) = (parts(&at_open), parts(&after_scan));
+    for part in ["scan-panel", "gate-states", "entry-rule", "device-table"] {
+        assert!(opened.contains(&part.to_owned()), "{part} on connect: {opened:?}");
+    }
+    assert!(
+        pushed.contains(&"scan-panel".to_owned()),
+        "the counts moved: {pushed:?}"
+    );
+    assert!(
+        !pushed.contains(&"entry-rule".to_owned()),
+        "the entry rule did not: {pushed:?}"
+    );
+    let counts = after_scan
+        .iter()
+        .find(|m| m.data.contains(r#"id="scan-panel""#))
+        .unwrap();
+    assert_eq!(
+        crate::helpers::text_of(&counts.data, r#"[data-metric="occupancy"]"#).as_deref(),
+        Some("1")
+    );
 }
