@@ -102,7 +102,11 @@ pub fn deliveries(run: &Run, marks: &Marks) {
             rows += seen.log_rows - rows_before;
             let posted = event_marks.last().map_or(0, |m| m.1 - marks.scanned_before);
             rows_expected += posted as u64;
-            row_latencies.extend(row_latency(&seen.row_arrivals[rows_before as usize..], event_marks));
+            row_latencies.extend(row_latency(
+                &seen.row_arrivals[rows_before as usize..],
+                event_marks,
+                marks.scanned_before,
+            ));
         }
     }
     latencies.sort();
@@ -126,10 +130,16 @@ pub fn deliveries(run: &Run, marks: &Marks) {
 
 /// The k-th row a monitor got in the scan phase is the event's k-th scan (one device
 /// per event posts them in order): its delay after its batch's 200.
-fn row_latency<'a>(rows: &'a [Instant], marks: &'a [(Instant, i64)]) -> impl Iterator<Item = Duration> + 'a {
+/// The k-th row of the run (after the `before` scanned in earlier) belongs to the first
+/// batch whose count passes k.
+fn row_latency<'a>(
+    rows: &'a [Instant],
+    marks: &'a [(Instant, i64)],
+    before: i64,
+) -> impl Iterator<Item = Duration> + 'a {
     let mut batch = 0;
     rows.iter().enumerate().filter_map(move |(k, at)| {
-        while marks.get(batch).is_some_and(|m| m.1 <= k as i64) {
+        while marks.get(batch).is_some_and(|m| m.1 - before <= k as i64) {
             batch += 1;
         }
         marks.get(batch).map(|m| at.saturating_duration_since(m.0))

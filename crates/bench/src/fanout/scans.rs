@@ -51,7 +51,7 @@ pub async fn drive(
     }
     let posted: usize = per_event
         .iter()
-        .map(|marks| marks.last().map_or(0, |m| m.1 as usize))
+        .map(|marks| marks.last().map_or(0, |m| m.1 as usize - options.scanned_before))
         .sum();
     let scanning = started.elapsed();
     // Deliveries of the last batches.
@@ -108,7 +108,7 @@ async fn gate(
     let mut marks = Vec::new();
     while started.elapsed() < length {
         tick.tick().await;
-        let due = ((started.elapsed().as_secs_f64() + 0.1) * per_second) as usize;
+        let due = already + ((started.elapsed().as_secs_f64() + 0.1) * per_second) as usize;
         let per_batch = due.saturating_sub(next).min(codes.len() - next);
         if per_batch == 0 {
             continue;
