@@ -51,6 +51,8 @@ pub struct Seen {
     /// Messages with data, and of those, scan-log rows and log redraws.
     pub messages: u64,
     pub log_rows: u64,
+    /// Bytes of the messages with data (as sent, before HTTP's chunking).
+    pub bytes: u64,
     /// When each scan-log row arrived.
     pub row_arrivals: Vec<Instant>,
     pub log_redraws: u64,
@@ -196,6 +198,7 @@ impl Client {
                 return;
             }
             seen.messages += 1;
+            seen.bytes += message.len() as u64;
             match event {
                 "scan-line" => {
                     seen.log_rows += rows as u64;

@@ -79,6 +79,8 @@ pub fn deliveries(run: &Run, marks: &Marks) {
     let mut row_latencies: Vec<Duration> = Vec::new();
     let (mut behind, mut rows, mut rows_expected, mut monitors) = (0usize, 0u64, 0u64, 0usize);
     let mut pushes: Vec<(Kind, f64)> = Vec::new();
+    // Per client: bytes of data on connect (before the scans), and per second after.
+    let mut bytes: Vec<(Kind, f64, f64)> = Vec::new();
     let span = marks.started.elapsed().as_secs_f64();
     for (index, (kind, event, seen, slow)) in run.clients.iter().enumerate() {
         let Ok(seen) = seen.lock() else { continue };
@@ -94,7 +96,8 @@ pub fn deliveries(run: &Run, marks: &Marks) {
                 None => behind += 1,
             }
         }
-        let (_, rows_before) = marks.messages_before[index];
+        let (_, rows_before, bytes_before) = marks.messages_before[index];
+        bytes.push((*kind, bytes_before as f64, (seen.bytes - bytes_before) as f64 / span));
         let counted = seen.counts.iter().filter(|(at, _)| *at >= marks.started).count();
         pushes.push((*kind, counted as f64 / span));
         if *kind == Kind::Monitor && seen.log_redraws <= 1 {
@@ -125,6 +128,20 @@ pub fn deliveries(run: &Run, marks: &Marks) {
                 rates[rates.len() / 2]
             );
         }
+    }
+    for kind in Kind::ALL {
+        let of_kind = bytes.iter().filter(|(k, _, _)| *k == kind);
+        let (mut on_connect, mut per_second): (Vec<f64>, Vec<f64>) = of_kind.map(|(_, c, s)| (*c, *s)).unzip();
+        if on_connect.is_empty() {
+            continue;
+        }
+        on_connect.sort_by(f64::total_cmp);
+        per_second.sort_by(f64::total_cmp);
+        println!(
+            "{kind:?}: bytes of data per client: median {:.0} on connect, {:.0} a second while scanning",
+            on_connect[on_connect.len() / 2],
+            per_second[per_second.len() / 2]
+        );
     }
 }
 

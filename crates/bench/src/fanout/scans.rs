@@ -12,8 +12,8 @@ use super::{server, FanoutOptions, Run};
 pub struct Marks {
     pub per_event: Vec<Vec<(Instant, i64)>>,
     pub started: Instant,
-    /// Per client: messages and log rows received before the scans began.
-    pub messages_before: Vec<(u64, u64)>,
+    /// Per client: messages, log rows and bytes received before the scans began.
+    pub messages_before: Vec<(u64, u64, u64)>,
     /// Tickets of each event scanned in before the screens opened.
     pub scanned_before: i64,
 }
@@ -24,10 +24,10 @@ pub async fn drive(
     options: &FanoutOptions,
     pid: u32,
 ) -> anyhow::Result<Marks> {
-    let messages_before: Vec<(u64, u64)> = run
+    let messages_before: Vec<(u64, u64, u64)> = run
         .clients
         .iter()
-        .map(|(_, _, seen, _)| seen.lock().map_or((0, 0), |s| (s.messages, s.log_rows)))
+        .map(|(_, _, seen, _)| seen.lock().map_or((0, 0, 0), |s| (s.messages, s.log_rows, s.bytes)))
         .collect();
     let length = Duration::from_secs(options.seconds);
     let per_second = options.scans_per_second as f64 / run.events.len() as f64;
@@ -61,7 +61,7 @@ pub async fn drive(
         .clients
         .iter()
         .zip(&messages_before)
-        .map(|((_, _, seen, _), (before, _))| seen.lock().map_or(0, |s| s.messages - before))
+        .map(|((_, _, seen, _), (before, _, _))| seen.lock().map_or(0, |s| s.messages - before))
         .sum();
     let cpu_s = (cpu_after.cpu_ticks - cpu_before.cpu_ticks) as f64 / server::TICKS_PER_SECOND;
     let wall = (cpu_after.at - cpu_before.at).as_secs_f64();
