@@ -170,10 +170,11 @@ async fn the_monitor_shows_the_policy_and_redraws_it_live_when_an_owner_sets_it(
     assert!(pushed.data.contains("Once per day"));
 }
 
+/// The next panel message with the entry rule (each of the panel's parts is a message).
 async fn next_panel(reader: &mut SseReader) -> crate::helpers::sse::Message {
     loop {
         let message = reader.next(Duration::from_secs(5)).await.expect("a panel");
-        if message.event == "scan-panel" {
+        if message.event == "scan-panel" && message.data.contains(r#"id="entry-rule""#) {
             return message;
         }
     }
