@@ -7,6 +7,7 @@ mod gate_alerts;
 mod live_screens;
 mod order_list;
 mod phone_first;
+mod scan_log_rows;
 mod scanner;
 mod scroll_regions;
 mod two_factor;
