@@ -10,7 +10,7 @@ pub const MESSAGE_BYTES: usize = 2_048;
 
 /// `rows` (oldest first) cut into runs of consecutive rows whose sizes add up to at
 /// most `MESSAGE_BYTES`, oldest run first.
-pub fn runs<T>(rows: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+fn runs<T>(rows: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
     let mut runs = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, row) in rows.iter().enumerate() {
@@ -25,6 +25,16 @@ pub fn runs<T>(rows: &[T], size: impl Fn(&T) -> usize) -> Vec<&[T]> {
         runs.push(&rows[start..]);
     }
     runs
+}
+
+/// `rows` (oldest first) as the bodies of messages of at most `MESSAGE_BYTES`, oldest
+/// message first: each its rows newest first (the log inserts a message on top), with
+/// its newest row.
+pub fn messages<T>(rows: &[T], html: impl Fn(&T) -> &str) -> Vec<(String, &T)> {
+    runs(rows, |row| html(row).len())
+        .into_iter()
+        .filter_map(|run| Some((run.iter().rev().map(&html).collect(), run.last()?)))
+        .collect()
 }
 
 #[cfg(test)]

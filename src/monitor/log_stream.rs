@@ -142,13 +142,9 @@ impl LogStream {
         };
         self.shown_up_to = Some(newest);
         let kept = &fresh[fresh.len().saturating_sub(views::LOG_ROWS as usize)..];
-        log_messages::runs(kept, |row| row.html.len())
+        log_messages::messages(kept, |row| &row.html)
             .into_iter()
-            .map(|run| {
-                let html: String = run.iter().rev().map(|row| &*row.html).collect();
-                let newest = run.last().map_or(newest, |row| row.position);
-                frame(views::LINE_SSE_EVENT, html).with_id(newest.to_string())
-            })
+            .map(|(html, newest)| frame(views::LINE_SSE_EVENT, html).with_id(newest.position.to_string()))
             .collect()
     }
 
@@ -208,31 +204,22 @@ impl LogStream {
             newest_in_log.unwrap_or_else(|| Position::Scan(lines.first().map_or(newest, |line| line.id.max(newest))));
         let shown = self.shown_up_to.map_or(newest_shown, |shown| shown.max(newest_shown));
         self.shown_up_to = Some(shown);
-        let rows: Vec<(String, i64)> = lines
+        let oldest_first: Vec<(String, i64)> = lines
             .iter()
             .rev()
             .map(|line| (views::draw_log_row(line, &self.timezone), line.id))
             .collect();
-        let runs = log_messages::runs(&rows, |(html, _)| html.len());
-        let newest_first =
-            |run: &[(String, i64)]| PreEscaped(run.iter().rev().map(|(html, _)| html.as_str()).collect());
-        let table = views::log_table(
-            &newest_first(runs.first().copied().unwrap_or_default()),
-            lines.is_empty(),
-        );
-        let messages = std::iter::once((views::LOG_SSE_EVENT, table)).chain(
-            runs.iter()
-                .skip(1)
-                .map(|run| (views::LINE_SSE_EVENT, newest_first(run))),
-        );
-        // Each message carries its newest row's id; the last, what the log has shown.
-        let ids = runs
-            .iter()
-            .map(|run| run.last().map_or(shown, |(_, id)| Position::Scan(*id)));
-        let ids = ids.take(runs.len().saturating_sub(1)).chain(std::iter::once(shown));
-        Ok(messages
-            .zip(ids)
-            .map(|((event, html), id)| frame(event, html.into_string()).with_id(id.to_string()))
-            .collect())
+        let mut messages = log_messages::messages(&oldest_first, |(html, _)| html)
+            .into_iter()
+            .map(|(html, (_, id))| (html, Position::Scan(*id)));
+        // The table first, with the oldest rows (or none), then the newer ones on top.
+        let (rows, id) = messages.next().unwrap_or((String::new(), shown));
+        let table = views::log_table(&PreEscaped(rows), lines.is_empty()).into_string();
+        let mut frames = vec![frame(views::LOG_SSE_EVENT, table).with_id(id.to_string())];
+        frames.extend(messages.map(|(html, id)| frame(views::LINE_SSE_EVENT, html).with_id(id.to_string())));
+        // The last carries what the log has shown: newer rows come through the feed.
+        let last = frames.pop().map(|last| last.with_id(shown.to_string()));
+        frames.extend(last);
+        Ok(frames)
     }
 }

@@ -79,8 +79,12 @@ async fn event_list_and_scan_monitor_fit_a_360_px_phone() {
     browser.close().await;
 }
 
+/// The monitor page's own EventSource, in a script: dispatching on it plays a message
+/// as the stream would send it.
+pub(super) const PAGE_STREAM: &str = "document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource";
+
 /// The supervisor's scan monitor, its stream open.
-async fn monitor_as_supervisor(app: &crate::helpers::TestApp) -> Browser {
+pub(super) async fn monitor_as_supervisor(app: &crate::helpers::TestApp) -> Browser {
     let browser = Browser::start().await;
     browser.sign_in(app, "super@a.test").await;
     browser
@@ -100,12 +104,12 @@ async fn a_row_right_behind_a_log_redraw_is_shown() {
     let browser = monitor_as_supervisor(&app).await;
     // The page's own EventSource delivers both frames in one task, back to back.
     let back_to_back = r#"
-        const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
         const redraw = document.getElementById('scan-log-table').innerHTML;
         source.dispatchEvent(new MessageEvent('scan-log', { data: redraw }));
         source.dispatchEvent(new MessageEvent('scan-line', { data: '<tr><td>right behind</td></tr>' }));
     "#;
-    browser.client.execute(back_to_back, vec![]).await.unwrap();
+    let back_to_back = format!("const source = {PAGE_STREAM};{back_to_back}");
+    browser.client.execute(&back_to_back, vec![]).await.unwrap();
     browser
         .wait_for(|b| async move { b.text("#scan-log tr:first-child").await.contains("right behind") })
         .await;

@@ -2,7 +2,7 @@
 //! already shows may come again (htmx's extension reconnects without `Last-Event-ID`,
 //! and the stream resumes from the page's `since`); each row stays shown once.
 
-use crate::helpers::browser::Browser;
+use super::live_screens::{monitor_as_supervisor, PAGE_STREAM};
 use crate::helpers::{batch, scan, spawn_app};
 
 #[tokio::test]
@@ -15,23 +15,16 @@ async fn rows_sent_again_after_a_reconnect_are_shown_once_with_the_new_row_on_to
         .enumerate()
         .map(|(i, code)| scan(&format!("s{i}"), code, "in"));
     assert_eq!(app.post_scans(&north, &batch(scans.collect())).await.0, 200);
-    let browser = Browser::start().await;
-    browser.sign_in(&app, "super@a.test").await;
-    browser
-        .goto(&app.url(&format!("/events/{}/scans", app.fixture.event_a)))
-        .await;
-    browser
-        .wait_for(|b| async move { b.text("[data-connection]").await == "Live" })
-        .await;
+    let browser = monitor_as_supervisor(&app).await;
 
     // A replay as the reopened stream sends it: the rows shown, then a newer one on top.
     let replay = r#"
-        const source = document.querySelector('[sse-connect]')['htmx-internal-data'].sseEventSource;
         const shown = Array.from(document.querySelectorAll('#scan-log tr')).map(r => r.outerHTML).join('');
         source.dispatchEvent(new MessageEvent('scan-line', { data: shown }));
         source.dispatchEvent(new MessageEvent('scan-line', { data: '<tr data-scan-id="999999"><td>newer</td></tr>' }));
     "#;
-    browser.client.execute(replay, vec![]).await.unwrap();
+    let replay = format!("const source = {PAGE_STREAM};{replay}");
+    browser.client.execute(&replay, vec![]).await.unwrap();
     browser
         .wait_for(|b| async move { b.text("#scan-log tr:first-child").await.contains("newer") })
         .await;

@@ -24,15 +24,25 @@ async fn admit_many(app: &TestApp, token: &str, count: i64, prefix: &str) {
     assert_eq!(status, 200);
 }
 
-/// The log's messages until nothing more comes for a second.
-async fn log_messages(reader: &mut SseReader) -> Vec<Message> {
+/// Every message until nothing more comes for a second.
+async fn until_quiet(reader: &mut SseReader) -> Vec<Message> {
     let mut messages = Vec::new();
     while let Some(message) = reader.next(Duration::from_secs(1)).await {
-        if ["scan-log", "scan-line"].contains(&message.event.as_str()) {
-            messages.push(message);
-        }
+        messages.push(message);
     }
     messages
+}
+
+/// The log's messages until nothing more comes for a second.
+async fn log_messages(reader: &mut SseReader) -> Vec<Message> {
+    let mut messages = until_quiet(reader).await;
+    messages.retain(|m| ["scan-log", "scan-line"].contains(&m.event.as_str()));
+    messages
+}
+
+/// The rows of the log on a monitor page, newest first.
+fn rows_on(page: &str) -> Vec<i64> {
+    scan_ids(&page[page.find(r#"id="scan-log""#).expect("the log")..])
 }
 
 /// The address the page's live area connects to (`sse-connect`), unescaped.
@@ -69,7 +79,7 @@ async fn a_long_log_is_redrawn_in_small_messages_that_add_up_to_the_pages_log() 
         );
         shown.splice(0..0, rows);
     }
-    let on_page = scan_ids(&page[page.find(r#"id="scan-log""#).unwrap()..]);
+    let on_page = rows_on(&page);
     assert_eq!(on_page.len(), 40);
     assert_eq!(shown, on_page, "the same rows in the same order as the page");
 }
@@ -81,7 +91,7 @@ async fn the_stream_opened_from_the_page_sends_only_the_rows_after_those_it_show
     admit_many(&app, &north, 3, "before").await;
     let client = app.signed_in("owner@a.test").await;
     let page = app.page(&client, &monitor(&app)).await;
-    let newest_on_page = scan_ids(&page[page.find(r#"id="scan-log""#).unwrap()..])[0];
+    let newest_on_page = rows_on(&page)[0];
     let path = stream_of(&page);
     assert!(path.ends_with(&format!("since={newest_on_page}")), "{path}");
 
@@ -122,15 +132,9 @@ async fn a_scan_pushes_only_the_panel_parts_it_changed_each_as_its_own_message()
     let client = app.signed_in("owner@a.test").await;
     let path = format!("/sse/events/{}/scans", app.fixture.event_a);
     let mut reader = SseReader::open(&app, &client, &path).await;
-    let mut at_open = Vec::new();
-    while let Some(message) = reader.next(Duration::from_secs(1)).await {
-        at_open.push(message);
-    }
+    let at_open = until_quiet(&mut reader).await;
     admit_many(&app, &north, 1, "one").await;
-    let mut after_scan = Vec::new();
-    while let Some(message) = reader.next(Duration::from_secs(1)).await {
-        after_scan.push(message);
-    }
+    let after_scan = until_quiet(&mut reader).await;
 
     let parts = |messages: &[Message]| -> Vec<String> {
         let panel = messages.iter().filter(|m| m.event == "scan-panel");

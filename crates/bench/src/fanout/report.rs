@@ -145,10 +145,9 @@ pub fn deliveries(run: &Run, marks: &Marks) {
     }
 }
 
-/// The k-th row a monitor got in the scan phase is the event's k-th scan (one device
-/// per event posts them in order): its delay after its batch's 200.
-/// The k-th row of the run (after the `before` scanned in earlier) belongs to the first
-/// batch whose count passes k.
+/// The k-th row a monitor got in the scan phase is the event's k-th scan after the
+/// `before` scanned in earlier (one device per event posts them in order): its delay
+/// after the 200 of the first batch whose count passes it.
 fn row_latency<'a>(
     rows: &'a [Instant],
     marks: &'a [(Instant, i64)],
