@@ -11,21 +11,11 @@ use futures_util::future::BoxFuture;
 /// that produced the same bytes as the last one sends nothing. A frame may be made of
 /// parts (out-of-band fragments of a page), each sent as its own message: a client is
 /// sent only the parts that changed since the frame it last got.
-#[derive(Clone, Debug, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Frame {
     event: &'static str,
     parts: Arc<[ByteString]>,
     id: Option<String>,
-}
-
-/// Equal bytes; parts that are the same buffer are not compared byte by byte.
-impl PartialEq for Frame {
-    fn eq(&self, other: &Self) -> bool {
-        self.event == other.event
-            && self.id == other.id
-            && self.parts.len() == other.parts.len()
-            && self.parts.iter().zip(other.parts.iter()).all(|(a, b)| same_part(a, b))
-    }
 }
 
 impl Frame {
@@ -38,9 +28,10 @@ impl Frame {
     }
 
     /// This frame less the parts `previous` already carried; None when nothing changed.
-    /// Parts the hub carried over from `previous` (`carried_over_from`) are the same
-    /// bytes, so each subscriber skips them without comparing their contents.
     pub fn changes_since(&self, previous: &Frame) -> Option<Frame> {
+        if self == previous {
+            return None;
+        }
         if self.parts.len() != previous.parts.len() || self.event != previous.event {
             return Some(self.clone());
         }
@@ -48,42 +39,15 @@ impl Frame {
             .parts
             .iter()
             .zip(previous.parts.iter())
-            .filter(|(now, before)| !same_part(now, before))
+            .filter(|(now, before)| now != before)
             .map(|(now, _)| now.clone())
             .collect();
-        if changed.is_empty() && self.id == previous.id {
-            return None;
-        }
         Some(Frame {
             event: self.event,
             parts: changed.into(),
             id: self.id.clone(),
         })
     }
-
-    /// This frame with each part equal to `previous`'s at the same place replaced by
-    /// that part itself: compared once per render here, so that every subscriber's
-    /// `changes_since` finds the unchanged parts by address.
-    pub fn carried_over_from(self, previous: &Frame) -> Frame {
-        if self.parts.len() != previous.parts.len() || self.event != previous.event {
-            return self;
-        }
-        let parts: Vec<ByteString> = self
-            .parts
-            .iter()
-            .zip(previous.parts.iter())
-            .map(|(now, before)| if now == before { before.clone() } else { now.clone() })
-            .collect();
-        Frame {
-            parts: parts.into(),
-            ..self
-        }
-    }
-}
-
-/// Whether two parts are the same bytes: the same buffer, or equal contents.
-fn same_part(now: &ByteString, before: &ByteString) -> bool {
-    (now.as_ptr() == before.as_ptr() && now.len() == before.len()) || now == before
 }
 
 impl Frame {
@@ -131,21 +95,5 @@ pub fn frame_of_parts(sse_event: &'static str, parts: Vec<ByteString>) -> Frame 
         event: sse_event,
         parts: parts.into(),
         id: None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_render_carries_over_unchanged_parts_and_a_subscriber_gets_only_the_changed_one() {
-        let last = frame_of_parts("panel", vec!["counts 1".into(), "gates".into()]);
-        let next = frame_of_parts("panel", vec!["counts 2".into(), "gates".into()]).carried_over_from(&last);
-
-        assert_eq!(next.parts[1].as_ptr(), last.parts[1].as_ptr(), "the same buffer");
-        let sent = next.changes_since(&last).expect("the counts changed");
-        assert_eq!(&*sent.parts, &[ByteString::from("counts 2")]);
-        assert_eq!(next.clone().carried_over_from(&next).changes_since(&next), None);
     }
 }

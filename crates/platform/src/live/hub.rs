@@ -230,10 +230,6 @@ impl Hub {
                 // change costs its clients nothing, and live regions are not re-read.
                 Ok(frame) => {
                     frames.send_if_modified(|current| {
-                        let frame = match current.as_ref() {
-                            Some(last) => frame.carried_over_from(last),
-                            None => frame,
-                        };
                         let changed = current.as_ref() != Some(&frame);
                         if changed {
                             *current = Some(frame);
